@@ -1,0 +1,238 @@
+"""The ``empowered`` command: a thin face over the same services the web app will use."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated
+
+import duckdb
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from empowered.settings import get_settings
+from empowered.warehouse.connection import open_warehouse
+from empowered.warehouse.runner import BuildResult, ModelResult
+
+app = typer.Typer(
+    help="EmpowerED+: a data warehouse for special educational needs.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+
+WarehouseOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--warehouse",
+        help="The DuckDB warehouse file (default: EMPOWERED_WAREHOUSE or ./empowered.duckdb).",
+    ),
+]
+
+
+def _open(warehouse: Path | None) -> duckdb.DuckDBPyConnection:
+    settings = get_settings()
+    path = warehouse or settings.warehouse
+    try:
+        return open_warehouse(
+            path, threads=settings.duckdb_threads, memory_limit=settings.duckdb_memory_limit
+        )
+    except duckdb.IOException as err:
+        console.print(
+            f"[red]Cannot open the warehouse {path}: {err}[/red]\n"
+            "If the EmpowerED+ server is running it holds the file: use the server, or stop it."
+        )
+        raise typer.Exit(2) from err
+
+
+def _progress(result: ModelResult, index: int, total: int) -> None:
+    colour = {"ok": "green", "skipped": "yellow"}.get(result.status, "red")
+    rows = "" if result.rows is None else f"{result.rows:>10,} rows"
+    console.print(
+        f"  [{index:>3}/{total}] [{colour}]{result.status:<7}[/{colour}] "
+        f"{result.model.name:<45} {rows} {result.seconds:6.2f}s"
+    )
+
+
+def _report_build(result: BuildResult) -> None:
+    for failure in result.failures():
+        console.print(f"\n[red]{failure.model.name} {failure.status}[/red]\n{failure.message}")
+    warned = [
+        c for r in result.results for c in r.checks if not c.passed and c.check.severity == "warn"
+    ]
+    for check in warned:
+        console.print(f"[yellow]warning[/yellow] {check.describe()}")
+    layers = ", ".join(f"{k} {v:.1f}s" for k, v in result.seconds_by_layer().items())
+    verdict = "[green]build ok[/green]" if result.ok else "[red]build FAILED[/red]"
+    console.print(f"{verdict} ({result.engine}, run {result.run_id}): {layers}")
+
+
+@app.command()
+def synth(
+    out: Annotated[Path, typer.Option(help="Folder to write the trust's files into.")],
+    schools: Annotated[int, typer.Option(min=1)] = 3,
+    pupils: Annotated[int, typer.Option(min=10)] = 1500,
+    years: Annotated[int, typer.Option(min=1)] = 1,
+    seed: int = 1,
+) -> None:
+    """Write a synthetic trust (canonical CSV files and a manifest of planted patterns)."""
+    from empowered.synth import generate_trust
+
+    started = time.perf_counter()
+    summary = generate_trust(out, schools=schools, pupils=pupils, years=years, seed=seed)
+    console.print(f"Wrote {sum(summary.counts.values()):,} rows to {out} in "
+                  f"{time.perf_counter() - started:.1f}s; manifest: {summary.manifest_path}")
+
+
+@app.command("import")
+def import_(
+    paths: Annotated[list[Path], typer.Argument(help="Folders of canonical CSV files.")],
+    warehouse: WarehouseOption = None,
+    build: Annotated[bool, typer.Option(help="Rebuild the models the new data touches.")] = True,
+) -> None:
+    """Import files into the warehouse's raw layer (then rebuild what they touch)."""
+    from empowered.sources.errors import SourceError
+    from empowered.sources.importer import import_canonical_folder
+    from empowered.warehouse.build import build_duckdb
+
+    con = _open(warehouse)
+    secret = get_settings().pseudonym_key.get_secret_value()
+    touched: set[str] = set()
+    for path in paths:
+        try:
+            result = import_canonical_folder(con, path, pseudonym_secret=secret)
+        except SourceError as err:
+            console.print(f"[red]Import refused, nothing was changed:[/red] {err}")
+            raise typer.Exit(1) from err
+        for batch in result.batches:
+            state = "already imported" if batch.already_loaded else f"{batch.rows:,} rows"
+            console.print(f"  {batch.file_name:<28} {state}")
+            if batch.extra_columns:
+                console.print(f"    [yellow]columns not used:[/yellow] {', '.join(batch.extra_columns)}")
+        for name in result.unrecognised_files:
+            console.print(f"  [yellow]{name}: not a file this format knows; skipped[/yellow]")
+        touched |= result.touched_raw_tables()
+    if build and touched:
+        outcome = build_duckdb(con, touched=touched, progress=_progress)
+        _report_build(outcome)
+        if not outcome.ok:
+            raise typer.Exit(1)
+
+
+@app.command()
+def build(
+    warehouse: WarehouseOption = None,
+    engine: Annotated[str, typer.Option(help="duckdb or spark")] = "duckdb",
+    master: Annotated[str, typer.Option(help="Spark master URL (with --engine spark).")] = "local[2]",
+) -> None:
+    """Build every model in dependency order and run its checks."""
+    con = _open(warehouse)
+    if engine == "duckdb":
+        from empowered.warehouse.build import build_duckdb
+
+        result = build_duckdb(con, progress=_progress)
+    elif engine == "spark":
+        from empowered.warehouse.spark import SparkUnavailable, build_spark, spark_session
+
+        with tempfile.TemporaryDirectory(prefix="empowered-spark-") as tmp:
+            try:
+                spark = spark_session(master, Path(tmp))
+            except SparkUnavailable as err:
+                console.print(f"[red]{err}[/red]")
+                raise typer.Exit(2) from err
+            try:
+                result = build_spark(con, spark, Path(tmp), progress=_progress)
+            finally:
+                spark.stop()
+    else:
+        console.print("[red]--engine must be duckdb or spark[/red]")
+        raise typer.Exit(2)
+    _report_build(result)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    warehouse: WarehouseOption = None,
+    data: Annotated[
+        Path | None, typer.Option(help="Where to write the synthetic trust (default: a temp folder).")
+    ] = None,
+    serve: Annotated[bool, typer.Option(help="Serve the web app afterwards (when it lands).")] = True,
+) -> None:
+    """Generate a small synthetic trust, import it, build the warehouse and show what loaded."""
+    from empowered.demo import DEMO_PUPILS, DEMO_SCHOOLS, run_demo
+
+    path = warehouse or get_settings().warehouse
+    if Path(path).exists():
+        Path(path).unlink()  # the demo always starts from an empty warehouse
+    con = _open(path)
+    started = time.perf_counter()
+    console.print(f"Generating a synthetic trust ({DEMO_SCHOOLS} schools, {DEMO_PUPILS:,} pupils)...")
+    with tempfile.TemporaryDirectory(prefix="empowered-demo-") as tmp:
+        folder = data or Path(tmp)
+        result = run_demo(
+            con, folder, pseudonym_secret=get_settings().pseudonym_key.get_secret_value(),
+            progress=_progress,
+        )
+    _report_build(result.build)
+    _summarise(con)
+    console.print(f"Demo finished in {time.perf_counter() - started:.1f}s; warehouse: {path}")
+    if not result.build.ok:
+        raise typer.Exit(1)
+    if serve:
+        console.print("The web app is not built yet; the warehouse is ready to query.")
+
+
+def _summarise(con: duckdb.DuckDBPyConnection) -> None:
+    landed = con.execute(
+        "SELECT entity, sum(rows_read) FROM meta.batches GROUP BY entity ORDER BY entity"
+    ).fetchall()
+    rejected = dict(
+        con.execute("SELECT entity, count(*) FROM quarantine.rejected_rows GROUP BY entity").fetchall()
+    )
+    table = Table(title="Imported", show_lines=False)
+    for column in ("file", "rows landed", "accepted", "quarantined"):
+        table.add_column(column, justify="right" if column != "file" else "left")
+    for entity, rows in landed:
+        bad = int(rejected.get(entity, 0))
+        table.add_row(f"{entity}.csv", f"{rows:,}", f"{rows - bad:,}", f"{bad:,}")
+    console.print(table)
+    names = [
+        f"{schema}.{name}"
+        for schema, name in con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() "
+            "WHERE schema_name IN ('core', 'marts') ORDER BY 1, 2"
+        ).fetchall()
+    ]
+    built = []
+    for name in names:
+        counted = con.execute(f"SELECT count(*) FROM {name}").fetchone()
+        built.append((name, int(counted[0]) if counted else 0))
+    table = Table(title="Built")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, rows in built:
+        table.add_row(name, f"{rows:,}")
+    console.print(table)
+
+
+def main() -> None:  # pragma: no cover
+    sys.exit(app())
+
+
+@app.command()
+def docs(
+    out: Annotated[Path, typer.Option(help="Where to write the document.")] = Path(
+        "docs/data-model.md"
+    ),
+) -> None:
+    """Regenerate the data-model document from the models' headers."""
+    from empowered.warehouse.catalog import data_model_markdown
+    from empowered.warehouse.models import discover_models
+
+    out.write_text(data_model_markdown(discover_models()), encoding="utf-8")
+    console.print(f"Wrote {out}")

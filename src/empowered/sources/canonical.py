@@ -1,0 +1,145 @@
+"""The canonical CSV format (docs/canonical-format.md): its entities and their columns.
+
+This registry is the single definition of the format: the raw tables are created from it,
+the loader checks headers against it, and the synthetic trust writes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str
+    columns: tuple[str, ...]
+    # Columns without which a row means nothing; a file missing one is refused whole.
+    required: tuple[str, ...]
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.name}.csv"
+
+    @property
+    def raw_table(self) -> str:
+        return f"raw.canonical_{self.name}"
+
+    @property
+    def pupil_linked(self) -> bool:
+        return "upn" in self.columns
+
+
+def _entity(name: str, columns: str, required: str) -> Entity:
+    return Entity(name, tuple(columns.split()), tuple(required.split()))
+
+
+ENTITIES: dict[str, Entity] = {
+    e.name: e
+    for e in (
+        _entity("schools", "school_urn la_code estab school_name phase trust_name", "school_urn"),
+        _entity(
+            "pupils",
+            "school_urn mis_id upn forename surname date_of_birth sex ethnicity first_language"
+            " entry_date leaving_date",
+            "school_urn upn",
+        ),
+        _entity(
+            "characteristics",
+            "school_urn upn effective_date year_group reg_group fsm pupil_premium looked_after"
+            " service_child",
+            "school_urn upn effective_date",
+        ),
+        _entity(
+            "sen_status",
+            "school_urn upn start_date sen_provision primary_need secondary_need",
+            "school_urn upn start_date sen_provision",
+        ),
+        _entity(
+            "terms",
+            "school_urn academic_year term half_term start_date end_date",
+            "school_urn start_date end_date",
+        ),
+        _entity("closures", "school_urn date reason", "school_urn date"),
+        _entity(
+            "periods",
+            "school_urn period_code period_name start_time end_time",
+            "school_urn period_code start_time end_time",
+        ),
+        _entity("staff", "school_urn staff_id role", "school_urn staff_id"),
+        _entity(
+            "staff_training",
+            "school_urn staff_id area_of_need course completed_on",
+            "school_urn staff_id",
+        ),
+        _entity("strategies", "strategy_code strategy_name category", "strategy_code"),
+        _entity(
+            "interventions",
+            "intervention_code intervention_name area_of_need target_need measure group_size"
+            " minutes_per_session hourly_staff_cost materials_cost training_cost",
+            "intervention_code",
+        ),
+        _entity(
+            "observations",
+            "observation_id school_urn upn observed_on observed_time staff_id activity setting"
+            " mood engagement regulation note",
+            "observation_id school_urn upn observed_on",
+        ),
+        _entity(
+            "incidents",
+            "incident_id school_urn upn occurred_on occurred_time staff_id activity setting"
+            " antecedent behaviour consequence intensity duration_minutes",
+            "incident_id school_urn upn occurred_on",
+        ),
+        _entity(
+            "strategy_uses",
+            "use_id school_urn upn used_on used_time staff_id strategy_code activity setting"
+            " outcome note",
+            "use_id school_urn upn used_on strategy_code",
+        ),
+        _entity("attendance", "school_urn upn date session code", "school_urn upn date session"),
+        _entity(
+            "assessments",
+            "school_urn upn assessed_on subject assessment measure value",
+            "school_urn upn assessed_on",
+        ),
+        _entity(
+            "exclusions",
+            "exclusion_id school_urn upn start_date category sessions reason_1 reason_2"
+            " reason_3",
+            "exclusion_id school_urn upn start_date",
+        ),
+        _entity(
+            "provision_enrolments",
+            "enrolment_id school_urn upn intervention_code staff_id start_date end_date"
+            " sessions_planned pre_date pre_score post_date post_score",
+            "enrolment_id school_urn upn intervention_code",
+        ),
+        _entity(
+            "provision_sessions",
+            "enrolment_id session_date delivered minutes",
+            "enrolment_id session_date",
+        ),
+        _entity(
+            "plans",
+            "plan_id school_urn upn plan_type start_date end_date next_review_due",
+            "plan_id school_urn upn",
+        ),
+        _entity(
+            "plan_outcomes",
+            "outcome_id plan_id area_of_need outcome_text target_date",
+            "outcome_id plan_id",
+        ),
+        _entity(
+            "plan_reviews",
+            "review_id plan_id outcome_id review_date progress note",
+            "review_id plan_id",
+        ),
+        _entity(
+            "actions",
+            "action_id school_urn upn raised_on source description owner_role due_date"
+            " completed_on",
+            "action_id school_urn upn",
+        ),
+        _entity("groups", "school_urn group_code staff_id upn", "school_urn group_code upn"),
+    )
+}

@@ -1,0 +1,131 @@
+"""Landing: every source row goes into raw, untouched, with where it came from.
+
+Raw tables are append-only. Each row keeps its values as text exactly as read, plus the
+batch id, the file's SHA-256, the file name and the spreadsheet row number (header = row
+1), so any figure in the warehouse can be traced back to the cell it came from. Columns
+the format does not know are kept as JSON in ``_extra`` and reported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from empowered.sources.canonical import ENTITIES, Entity
+from empowered.sources.errors import SourceError
+from empowered.sources.pseudonyms import ensure_pseudonym_table, register_upns
+
+
+@dataclass(frozen=True)
+class LandedBatch:
+    entity: str
+    file_name: str
+    batch_id: int | None  # None when the identical file had already been landed
+    rows: int
+    extra_columns: tuple[str, ...] = ()
+    new_pupils: int = 0
+
+    @property
+    def already_loaded(self) -> bool:
+        return self.batch_id is None
+
+
+def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    ensure_pseudonym_table(con)
+    for entity in ENTITIES.values():
+        columns = ",\n".join(f"{c} VARCHAR" for c in entity.columns)
+        con.execute(
+            f"""CREATE TABLE IF NOT EXISTS {entity.raw_table} (
+                _batch_id BIGINT NOT NULL,
+                _source_row BIGINT NOT NULL,
+                _source_file VARCHAR NOT NULL,
+                _file_hash VARCHAR NOT NULL,
+                {columns},
+                _extra VARCHAR
+            )"""
+        )
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _normalise_header(name: str) -> str:
+    return "_".join(name.strip().lower().replace("-", " ").split())
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def land_csv(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    entity: Entity,
+    *,
+    source: str,
+    pseudonym_secret: str,
+) -> LandedBatch:
+    """Land one CSV file of a known entity. The caller owns the transaction."""
+    file_hash = file_sha256(path)
+    seen = con.execute(
+        "SELECT 1 FROM meta.batches WHERE file_hash = ? AND entity = ?", [file_hash, entity.name]
+    ).fetchone()
+    if seen:
+        return LandedBatch(entity.name, path.name, None, 0)
+
+    reader = "read_csv(?, all_varchar = true, header = true, delim = ',', quote = '\"')"
+    try:
+        described = con.execute(f"SELECT * FROM {reader} LIMIT 0", [str(path)]).description
+    except duckdb.Error as err:
+        raise SourceError(path.name, f"could not be read as CSV: {err}") from err
+    actual = {_normalise_header(d[0]): d[0] for d in described or []}
+    missing = [c for c in entity.required if c not in actual]
+    if missing:
+        raise SourceError(
+            path.name, f"required column missing: {', '.join(missing)}", column=missing[0]
+        )
+    extras = tuple(sorted(set(actual) - set(entity.columns)))
+
+    row = con.execute("SELECT nextval('meta.batch_seq')").fetchone()
+    assert row is not None
+    batch_id = int(row[0])
+    selected = [
+        f"{_quote(actual[c])} AS {c}" if c in actual else f"CAST(NULL AS VARCHAR) AS {c}"
+        for c in entity.columns
+    ]
+    extra_json = (
+        "json_object(" + ", ".join(f"'{e}', {_quote(actual[e])}" for e in extras) + ")"
+        if extras
+        else "CAST(NULL AS VARCHAR)"
+    )
+    con.execute(
+        f"""INSERT INTO {entity.raw_table}
+            SELECT ? AS _batch_id, ordinality + 1 AS _source_row, ? AS _source_file,
+                   ? AS _file_hash, {", ".join(selected)}, {extra_json} AS _extra
+            FROM {reader} WITH ORDINALITY""",
+        [batch_id, path.name, file_hash, str(path)],
+    )
+    counted = con.execute(
+        f"SELECT count(*) FROM {entity.raw_table} WHERE _batch_id = ?", [batch_id]
+    ).fetchone()
+    rows = int(counted[0]) if counted else 0
+    con.execute(
+        "INSERT INTO meta.batches VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [batch_id, source, entity.name, path.name, file_hash, rows, ",".join(extras) or None,
+         datetime.now()],
+    )
+    new_pupils = (
+        register_upns(con, entity.raw_table, batch_id, pseudonym_secret)
+        if entity.pupil_linked
+        else 0
+    )
+    return LandedBatch(entity.name, path.name, batch_id, rows, extras, new_pupils)

@@ -1,0 +1,73 @@
+"""Opening the warehouse file and making sure its schemas and bookkeeping tables exist."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+# Order matters only for readability: data flows raw -> staging -> core -> marts; rejected
+# rows go to quarantine; meta records batches and runs; reference holds the DfE seeds.
+SCHEMAS = ("raw", "staging", "core", "marts", "quarantine", "meta", "reference")
+
+_META_DDL = (
+    "CREATE SEQUENCE IF NOT EXISTS meta.batch_seq START 1",
+    "CREATE SEQUENCE IF NOT EXISTS meta.run_seq START 1",
+    """CREATE TABLE IF NOT EXISTS meta.batches (
+        batch_id BIGINT PRIMARY KEY,
+        source VARCHAR NOT NULL,
+        entity VARCHAR NOT NULL,
+        file_name VARCHAR NOT NULL,
+        file_hash VARCHAR NOT NULL,
+        rows_read BIGINT NOT NULL,
+        extra_columns VARCHAR,
+        loaded_at TIMESTAMP NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS meta.model_runs (
+        run_id BIGINT NOT NULL,
+        model VARCHAR NOT NULL,
+        layer VARCHAR NOT NULL,
+        engine VARCHAR NOT NULL,
+        status VARCHAR NOT NULL,
+        row_count BIGINT,
+        seconds DOUBLE,
+        message VARCHAR,
+        finished_at TIMESTAMP NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS meta.check_results (
+        run_id BIGINT NOT NULL,
+        model VARCHAR NOT NULL,
+        check_name VARCHAR NOT NULL,
+        severity VARCHAR NOT NULL,
+        status VARCHAR NOT NULL,
+        failing_rows BIGINT NOT NULL,
+        sample VARCHAR,
+        finished_at TIMESTAMP NOT NULL
+    )""",
+)
+
+
+def open_warehouse(
+    path: Path | str,
+    *,
+    read_only: bool = False,
+    threads: int | None = None,
+    memory_limit: str | None = None,
+) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the warehouse file and ensure its layout."""
+    config: dict[str, str | int | bool] = {}
+    if threads:
+        config["threads"] = threads
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    con = duckdb.connect(str(path), read_only=read_only, config=config)
+    if not read_only:
+        ensure_layout(con)
+    return con
+
+
+def ensure_layout(con: duckdb.DuckDBPyConnection) -> None:
+    for schema in SCHEMAS:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    for ddl in _META_DDL:
+        con.execute(ddl)

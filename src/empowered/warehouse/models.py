@@ -1,0 +1,196 @@
+"""SQL models: discovery, header parsing and the dependency graph.
+
+A model is one ``.sql`` file; the folder it sits in is its layer and its schema, the file
+name is its table. The file starts with a YAML header in ``--`` comments that states the
+grain, the unique key and the checks, so the contract sits beside the SQL it describes::
+
+    -- grain: one row per pupil
+    -- unique_key: [pupil_key]
+    -- not_null: [pupil_key, school_key]
+    -- relationships:
+    --   school_key: core.dim_school.school_key
+    -- accepted_values:
+    --   sen_provision: [E, K, N]
+    -- checks:
+    --   - name: ends_after_it_starts
+    --     sql: select * from core.dim_x where valid_to <= valid_from
+
+Dependencies are read from the SQL itself with sqlglot, so they can never drift from it.
+"""
+
+from __future__ import annotations
+
+import graphlib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import sqlglot
+import yaml
+from sqlglot import exp
+
+from empowered.warehouse.checks import Check, checks_from_header
+
+# Layers built by the runner, in the order data flows through them.
+MODEL_LAYERS = ("staging", "core", "marts", "quarantine")
+# Tables the models read but do not build: landed source rows and DfE seeds.
+SOURCE_SCHEMAS = ("raw", "reference")
+
+
+class ModelError(Exception):
+    """A model file is malformed: bad header, unparseable SQL or an unknown dependency."""
+
+    def __init__(self, path: Path | str, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = str(path)
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str  # schema-qualified table name, e.g. "core.dim_pupil"
+    layer: str
+    path: Path
+    sql: str
+    grain: str
+    unique_key: tuple[str, ...]
+    checks: tuple[Check, ...]
+    depends_on: frozenset[str]
+    sources: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def table(self) -> str:
+        return self.name.split(".", 1)[1]
+
+
+def default_models_root() -> Path:
+    return Path(str(resources.files("empowered.warehouse") / "models"))
+
+
+_HEADER_KEY = re.compile(r"^[a-z_]+:")
+
+
+def _split_header(text: str) -> tuple[str, str]:
+    """Split a model file into its YAML header and its SQL body.
+
+    The header is the leading run of ``-- key: ...`` comment lines and their indented
+    continuations; the first comment line that is neither (free prose explaining why)
+    ends it. Prose comments stay in the SQL body, where they belong.
+    """
+    lines = text.splitlines()
+    header_lines: list[str] = []
+    i = 0
+    while i < len(lines) and lines[i].startswith("--"):
+        content = lines[i][3:] if lines[i].startswith("-- ") else lines[i][2:]
+        if not (_HEADER_KEY.match(content) or (content.startswith(" ") and header_lines)):
+            break
+        if content.startswith("grain:"):
+            # The grain is prose and may hold colons: take it literally, not as YAML.
+            content = "grain: " + json.dumps(content[len("grain:") :].strip())
+        header_lines.append(content)
+        i += 1
+    return "\n".join(header_lines), "\n".join(lines[i:]).strip().rstrip(";")
+
+
+def _referenced_tables(sql: str, path: Path) -> set[str]:
+    try:
+        tree = sqlglot.parse_one(sql, read="duckdb")
+    except sqlglot.errors.ParseError as err:
+        raise ModelError(path, f"SQL does not parse: {err}") from err
+    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    found: set[str] = set()
+    for table in tree.find_all(exp.Table):
+        if not table.db:
+            if table.name not in ctes:
+                raise ModelError(path, f"table {table.name!r} must be schema-qualified")
+            continue
+        found.add(f"{table.db}.{table.name}")
+    return found
+
+
+def load_model(path: Path, layer: str) -> Model:
+    header_text, body = _split_header(path.read_text(encoding="utf-8"))
+    try:
+        header: Any = yaml.safe_load(header_text) or {}
+    except yaml.YAMLError as err:
+        raise ModelError(path, f"header is not valid YAML: {err}") from err
+    if not isinstance(header, dict):
+        raise ModelError(path, "header must be a YAML mapping")
+    if not header.get("grain"):
+        raise ModelError(path, "header must state the model's grain")
+    if not body:
+        raise ModelError(path, "no SQL after the header")
+    name = f"{layer}.{path.stem}"
+    refs = _referenced_tables(body, path)
+    unique_key = tuple(header.get("unique_key") or ())
+    try:
+        checks = checks_from_header(name, header)
+    except ValueError as err:
+        raise ModelError(path, str(err)) from err
+    for check in checks:
+        refs |= {r for r in check.references if r != name}
+    sources = {r for r in refs if r.split(".")[0] in SOURCE_SCHEMAS}
+    return Model(
+        name=name,
+        layer=layer,
+        path=path,
+        sql=body,
+        grain=str(header["grain"]),
+        unique_key=unique_key,
+        checks=checks,
+        depends_on=frozenset(refs - sources - {name}),
+        sources=frozenset(sources),
+    )
+
+
+def discover_models(root: Path | None = None) -> dict[str, Model]:
+    root = root or default_models_root()
+    models: dict[str, Model] = {}
+    for layer in MODEL_LAYERS:
+        folder = root / layer
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob("*.sql")):
+            model = load_model(path, layer)
+            if model.name in models:
+                raise ModelError(path, f"{model.name} is defined twice")
+            models[model.name] = model
+    for model in models.values():
+        unknown = model.depends_on - models.keys()
+        if unknown:
+            raise ModelError(model.path, f"reads unknown tables: {', '.join(sorted(unknown))}")
+    return models
+
+
+def build_order(models: Mapping[str, Model]) -> list[Model]:
+    """Topological order with a stable tie-break, so runs are reproducible."""
+    sorter = graphlib.TopologicalSorter({m.name: m.depends_on for m in models.values()})
+    try:
+        sorter.prepare()
+    except graphlib.CycleError as err:
+        raise ModelError("models", f"dependency cycle: {' -> '.join(err.args[1])}") from err
+    order: list[Model] = []
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready())
+        order.extend(models[n] for n in ready)
+        sorter.done(*ready)
+    return order
+
+
+def downstream_of(models: Mapping[str, Model], touched: Iterable[str]) -> set[str]:
+    """Every model that reads, directly or through others, any of the touched tables."""
+    touched = set(touched)
+    selected: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for model in models.values():
+            if model.name in selected:
+                continue
+            if (model.sources | model.depends_on) & (touched | selected):
+                selected.add(model.name)
+                changed = True
+    return selected

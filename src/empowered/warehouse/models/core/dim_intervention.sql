@@ -1,0 +1,19 @@
+-- grain: one row per intervention in the trust's provision catalogue
+-- unique_key: [intervention_code]
+-- not_null: [intervention_code, intervention_name, group_size]
+-- Staff cost per pupil per session spreads the adult's time over the group.
+select
+    intervention_code,
+    intervention_name,
+    area_of_need,
+    target_need,
+    measure,
+    coalesce(group_size, 1) as group_size,
+    minutes_per_session,
+    hourly_staff_cost,
+    materials_cost,
+    training_cost,
+    hourly_staff_cost * minutes_per_session / 60.0 / coalesce(group_size, 1)
+        as staff_cost_per_pupil_session
+from staging.stg_canonical_interventions
+where _is_current

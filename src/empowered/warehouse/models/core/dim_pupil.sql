@@ -1,0 +1,34 @@
+-- grain: one row per pupil (pseudonymous key only: no name, UPN or date of birth here)
+-- unique_key: [pupil_key]
+-- not_null: [pupil_key, school_urn, is_eal]
+-- relationships:
+--   school_urn: core.dim_school.school_urn
+-- A pupil who moved between the trust's schools is described by their latest enrolment.
+with ranked as (
+    select
+        p.*,
+        row_number() over (
+            partition by p.pupil_key
+            order by p.leaving_date is null desc, p.entry_date desc, p._batch_id desc, p._source_row desc
+        ) as n
+    from staging.stg_canonical_pupils as p
+    where p._is_current
+)
+
+select
+    r.pupil_key,
+    r.school_urn,
+    r.sex,
+    r.ethnicity,
+    e.major_group as ethnicity_group,
+    r.first_language,
+    -- English as an additional language: a first language known and not English (ENG, or
+    -- ENB "believed to be English").
+    coalesce(r.first_language is not null and r.first_language not in ('ENG', 'ENB'), false)
+        as is_eal,
+    r.entry_date,
+    r.leaving_date,
+    r.leaving_date is null as is_on_roll
+from ranked as r
+left join reference.ethnicity as e on e.code = r.ethnicity
+where r.n = 1

@@ -1,0 +1,41 @@
+-- grain: one row per pupil per school per session (AM or PM) recorded in the register
+-- unique_key: [pupil_key, school_urn, session_date, session]
+-- not_null: [pupil_key, school_urn, session_date, session, code, code_category]
+-- relationships:
+--   pupil_key: core.dim_pupil.pupil_key
+--   school_urn: core.dim_school.school_urn
+-- accepted_values:
+--   session: [AM, PM]
+-- checks:
+--   - name: marks_only_on_school_days
+--     severity: warn
+--     sql: >-
+--       select a.* from core.fct_attendance_session as a
+--       where a.is_school_day is distinct from true and a.is_possible
+-- What each code counts as comes from the dated DfE code list in reference, so a change of
+-- regulations is a data edit there.
+select
+    a.pupil_key,
+    a.school_urn,
+    a.session_date,
+    a.session,
+    a.code,
+    a.code_category,
+    ac.counts_as_possible as is_possible,
+    ac.counts_as_present as is_present,
+    ac.counts_as_authorised as is_authorised_absence,
+    ac.counts_as_unauthorised as is_unauthorised_absence,
+    ac.is_retired as is_retired_code,
+    c.academic_year,
+    c.term,
+    c.half_term,
+    c.school_week,
+    c.is_school_day
+from staging.stg_canonical_attendance as a
+inner join reference.attendance_code as ac
+    on ac.code = a.code
+    and a.session_date >= ac.effective_from
+    and (ac.effective_to is null or a.session_date <= ac.effective_to)
+left join core.dim_school_calendar as c
+    on c.school_urn = a.school_urn and c.date_day = a.session_date
+where a._is_current

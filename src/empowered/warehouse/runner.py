@@ -1,0 +1,152 @@
+"""Builds the warehouse: runs models in dependency order, checks each, records every run.
+
+A model whose error-severity check fails is marked failed and everything downstream of it
+is skipped, so a broken dimension never silently feeds a mart.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from empowered.warehouse.checks import Check
+from empowered.warehouse.engines import Engine
+from empowered.warehouse.models import Model, build_order
+
+SAMPLE_ROWS = 5
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    model: str
+    check: Check
+    failing_rows: int
+    sample: list[dict[str, Any]]
+
+    @property
+    def passed(self) -> bool:
+        return self.failing_rows == 0
+
+    def describe(self) -> str:
+        lines = [
+            f"{self.model}: check {self.check.name} found {self.failing_rows} offending row(s)"
+        ]
+        lines += [f"    {json.dumps(row, default=str)}" for row in self.sample]
+        return "\n".join(lines)
+
+
+@dataclass
+class ModelResult:
+    model: Model
+    status: str  # ok | failed | error | skipped
+    rows: int | None = None
+    seconds: float = 0.0
+    message: str = ""
+    checks: list[CheckResult] = field(default_factory=list)
+
+
+@dataclass
+class BuildResult:
+    run_id: int
+    engine: str
+    results: list[ModelResult]
+
+    @property
+    def ok(self) -> bool:
+        return all(r.status == "ok" for r in self.results)
+
+    def failures(self) -> list[ModelResult]:
+        return [r for r in self.results if r.status in ("failed", "error")]
+
+    def seconds_by_layer(self) -> dict[str, float]:
+        totals: dict[str, float] = {}
+        for r in self.results:
+            totals[r.model.layer] = totals.get(r.model.layer, 0.0) + r.seconds
+        return totals
+
+
+ProgressCallback = Callable[[ModelResult, int, int], None]
+
+
+def _run_checks(engine: Engine, model: Model) -> list[CheckResult]:
+    results = []
+    for check in model.checks:
+        count, sample = engine.offending_rows(check.sql, SAMPLE_ROWS)
+        results.append(CheckResult(model.name, check, count, sample))
+    return results
+
+
+def _record(meta: duckdb.DuckDBPyConnection, run_id: int, engine: str, r: ModelResult) -> None:
+    now = datetime.now()
+    meta.execute(
+        "INSERT INTO meta.model_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [run_id, r.model.name, r.model.layer, engine, r.status, r.rows, r.seconds, r.message, now],
+    )
+    for c in r.checks:
+        meta.execute(
+            "INSERT INTO meta.check_results VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                run_id,
+                c.model,
+                c.check.name,
+                c.check.severity,
+                "pass" if c.passed else "fail",
+                c.failing_rows,
+                json.dumps(c.sample, default=str) if c.sample else None,
+                now,
+            ],
+        )
+
+
+def next_run_id(meta: duckdb.DuckDBPyConnection) -> int:
+    row = meta.execute("SELECT nextval('meta.run_seq')").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def run_models(
+    engine: Engine,
+    models: Mapping[str, Model],
+    meta: duckdb.DuckDBPyConnection,
+    *,
+    select: Iterable[str] | None = None,
+    progress: ProgressCallback | None = None,
+) -> BuildResult:
+    """Run the selected models (default: all) in dependency order, with their checks."""
+    selected = set(select) if select is not None else set(models)
+    order = [m for m in build_order(models) if m.name in selected]
+    run_id = next_run_id(meta)
+    broken: set[str] = set()
+    results: list[ModelResult] = []
+    for index, model in enumerate(order, start=1):
+        upstream_broken = sorted(model.depends_on & broken)
+        if upstream_broken:
+            result = ModelResult(model, "skipped", message=f"upstream failed: {upstream_broken[0]}")
+            broken.add(model.name)
+        else:
+            started = time.perf_counter()
+            try:
+                rows = engine.materialise(model)
+                checks = _run_checks(engine, model)
+            except Exception as err:  # noqa: BLE001 - any engine error is reported per model
+                result = ModelResult(model, "error", message=f"{type(err).__name__}: {err}")
+                broken.add(model.name)
+            else:
+                failed = [c for c in checks if not c.passed and c.check.severity == "error"]
+                status = "failed" if failed else "ok"
+                message = "\n".join(c.describe() for c in failed)
+                result = ModelResult(model, status, rows, 0.0, message, checks)
+                if failed:
+                    broken.add(model.name)
+            result.seconds = time.perf_counter() - started
+        _record(meta, run_id, engine.name, result)
+        results.append(result)
+        if progress:
+            progress(result, index, len(order))
+    return BuildResult(run_id, engine.name, results)

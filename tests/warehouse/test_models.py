@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from empowered.warehouse.models import ModelError, build_order, discover_models, downstream_of
+
+
+def write(root: Path, layer: str, name: str, text: str) -> None:
+    (root / layer).mkdir(parents=True, exist_ok=True)
+    (root / layer / f"{name}.sql").write_text(text)
+
+
+def test_header_grain_keys_checks_and_prose(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "core",
+        "dim_thing",
+        "-- grain: one row per thing: really one\n"
+        "-- unique_key: [thing_id]\n"
+        "-- not_null: [thing_id]\n"
+        "-- relationships:\n"
+        "--   school_urn: core.dim_school.school_urn\n"
+        "-- Prose after the header: explains why, may contain: colons.\n"
+        "select 1 as thing_id, '1' as school_urn from raw.things\n",
+    )
+    write(tmp_path, "core", "dim_school", "-- grain: one row per school\nselect '1' as school_urn")
+    models = discover_models(tmp_path)
+    model = models["core.dim_thing"]
+    assert model.grain == "one row per thing: really one"
+    assert model.unique_key == ("thing_id",)
+    assert [c.kind for c in model.checks] == ["unique", "not_null", "relationship"]
+    assert model.depends_on == {"core.dim_school"}  # from the relationship check
+    assert model.sources == {"raw.things"}
+    assert "Prose after the header" in model.sql
+
+
+def test_dependencies_come_from_the_sql(tmp_path: Path) -> None:
+    write(tmp_path, "staging", "stg_a", "-- grain: a\nselect * from raw.a")
+    write(tmp_path, "core", "b", "-- grain: b\nwith x as (select * from staging.stg_a) select * from x")
+    write(tmp_path, "marts", "c", "-- grain: c\nselect * from core.b join staging.stg_a using (id)")
+    models = discover_models(tmp_path)
+    assert [m.name for m in build_order(models)] == ["staging.stg_a", "core.b", "marts.c"]
+    assert downstream_of(models, {"raw.a"}) == {"staging.stg_a", "core.b", "marts.c"}
+    assert downstream_of(models, {"core.b"}) == {"marts.c"}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("select 1", "must state the model's grain"),
+        ("-- grain: x\nselect * from unqualified", "must be schema-qualified"),
+        ("-- grain: x\nselect * from core.nowhere", "reads unknown tables: core.nowhere"),
+        ("-- grain: x\nselect from where", "does not parse"),
+        ("-- grain: x\n-- checks:\n--   - name: only\nselect 1", "needs a name and sql"),
+    ],
+)
+def test_bad_models_are_refused_with_the_file_named(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    write(tmp_path, "core", "broken", text)
+    with pytest.raises(ModelError) as err:
+        discover_models(tmp_path)
+    assert message in str(err.value)
+    assert "broken.sql" in str(err.value)
+
+
+def test_cycles_are_refused(tmp_path: Path) -> None:
+    write(tmp_path, "core", "a", "-- grain: a\nselect * from core.b")
+    write(tmp_path, "core", "b", "-- grain: b\nselect * from core.a")
+    with pytest.raises(ModelError, match="cycle"):
+        build_order(discover_models(tmp_path))
+
+
+def test_every_shipped_model_states_grain_and_key() -> None:
+    models = discover_models()
+    assert len(models) > 50
+    for model in models.values():
+        assert model.grain.startswith("one row per"), model.name
+        assert model.unique_key, f"{model.name} states no unique key"
+        if model.layer != "staging":
+            # Only staging reads raw: the style rule that keeps the data flowing one way.
+            assert not any(s.startswith("raw.") for s in model.sources), model.name

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from empowered.warehouse.connection import open_warehouse
+from empowered.warehouse.engines import DuckDBEngine
+from empowered.warehouse.models import discover_models
+from empowered.warehouse.runner import run_models
+
+
+@pytest.fixture
+def con() -> duckdb.DuckDBPyConnection:
+    con = open_warehouse(":memory:")
+    con.execute("CREATE TABLE raw.pupils (pupil_key VARCHAR, school VARCHAR)")
+    con.execute("CREATE TABLE raw.schools (school VARCHAR)")
+    con.execute("INSERT INTO raw.schools VALUES ('S1')")
+    con.execute("INSERT INTO raw.pupils VALUES ('P1', 'S1'), ('P2', 'S1')")
+    return con
+
+
+def models_root(tmp_path: Path) -> Path:
+    (tmp_path / "core").mkdir()
+    (tmp_path / "marts").mkdir()
+    (tmp_path / "core" / "dim_school.sql").write_text(
+        "-- grain: one row per school\n-- unique_key: [school]\nselect school from raw.schools"
+    )
+    (tmp_path / "core" / "dim_pupil.sql").write_text(
+        "-- grain: one row per pupil\n"
+        "-- unique_key: [pupil_key]\n"
+        "-- not_null: [pupil_key]\n"
+        "-- relationships:\n"
+        "--   school: core.dim_school.school\n"
+        "-- checks:\n"
+        "--   - name: not_test_pupils\n"
+        "--     severity: warn\n"
+        "--     sql: select * from core.dim_pupil where pupil_key like 'T%'\n"
+        "select pupil_key, school from raw.pupils"
+    )
+    (tmp_path / "marts" / "pupil_count.sql").write_text(
+        "-- grain: one row per school\n-- unique_key: [school]\n"
+        "select school, count(*) as pupils from core.dim_pupil group by school"
+    )
+    return tmp_path
+
+
+def test_clean_build_runs_everything_and_records_it(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    result = run_models(DuckDBEngine(con), discover_models(models_root(tmp_path)), con)
+    assert result.ok
+    assert [r.model.name for r in result.results] == [
+        "core.dim_school", "core.dim_pupil", "marts.pupil_count"
+    ]
+    assert con.execute("SELECT pupils FROM marts.pupil_count").fetchall() == [(2,)]
+    runs = con.execute(
+        "SELECT model, status, row_count FROM meta.model_runs WHERE run_id = ? ORDER BY model",
+        [result.run_id],
+    ).fetchall()
+    assert runs == [
+        ("core.dim_pupil", "ok", 2), ("core.dim_school", "ok", 1), ("marts.pupil_count", "ok", 1)
+    ]
+    checks = con.execute(
+        "SELECT count(*) FROM meta.check_results WHERE run_id = ? AND status = 'pass'",
+        [result.run_id],
+    ).fetchone()
+    assert checks == (6,)
+
+
+def test_duplicate_key_fails_the_model_names_the_check_and_skips_downstream(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    con.execute("INSERT INTO raw.pupils VALUES ('P1', 'S1')")
+    result = run_models(DuckDBEngine(con), discover_models(models_root(tmp_path)), con)
+    assert not result.ok
+    by_name = {r.model.name: r for r in result.results}
+    failed = by_name["core.dim_pupil"]
+    assert failed.status == "failed"
+    assert "core.dim_pupil: check unique(pupil_key) found 1 offending row(s)" in failed.message
+    assert '"pupil_key": "P1"' in failed.message and '"n": 2' in failed.message
+    assert by_name["marts.pupil_count"].status == "skipped"
+    assert "upstream failed: core.dim_pupil" in by_name["marts.pupil_count"].message
+
+
+def test_dangling_key_fails_the_relationship_check(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    con.execute("INSERT INTO raw.pupils VALUES ('P3', 'NOWHERE')")
+    result = run_models(DuckDBEngine(con), discover_models(models_root(tmp_path)), con)
+    failed = result.failures()[0]
+    assert failed.model.name == "core.dim_pupil"
+    assert "relationship(school -> core.dim_school.school)" in failed.message
+    assert "NOWHERE" in failed.message
+
+
+def test_warning_checks_are_reported_but_do_not_fail(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    con.execute("INSERT INTO raw.pupils VALUES ('T9', 'S1')")
+    result = run_models(DuckDBEngine(con), discover_models(models_root(tmp_path)), con)
+    assert result.ok
+    warned = [c for r in result.results for c in r.checks if not c.passed]
+    assert [(c.check.name, c.failing_rows) for c in warned] == [("not_test_pupils", 1)]
+
+
+def test_sql_error_is_reported_per_model(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    root = models_root(tmp_path)
+    (root / "marts" / "pupil_count.sql").write_text(
+        "-- grain: x\nselect no_such_column from core.dim_pupil"
+    )
+    result = run_models(DuckDBEngine(con), discover_models(root), con)
+    failed = result.failures()
+    assert [(r.model.name, r.status) for r in failed] == [("marts.pupil_count", "error")]
+    assert "no_such_column" in failed[0].message
+
+
+def test_selection_runs_only_what_is_asked(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    models = discover_models(models_root(tmp_path))
+    run_models(DuckDBEngine(con), models, con)
+    con.execute("INSERT INTO raw.pupils VALUES ('P4', 'S1')")
+    result = run_models(
+        DuckDBEngine(con), models, con, select={"core.dim_pupil", "marts.pupil_count"}
+    )
+    assert [r.model.name for r in result.results] == ["core.dim_pupil", "marts.pupil_count"]
+    assert con.execute("SELECT pupils FROM marts.pupil_count").fetchall() == [(3,)]
