@@ -1,14 +1,17 @@
-"""Shared fixtures: a small synthetic trust, generated once per test session."""
+"""Shared fixtures: a small synthetic trust, generated, imported and built once per session."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pytest
 
 # Small enough to keep the suite fast, big enough that every kind of planted pattern and
 # every source file has rows.
 SMALL_TRUST = {"schools": 3, "pupils": 600, "years": 1, "seed": 7}
+TEST_SECRET = "test-pseudonym-key"
 
 
 @pytest.fixture(scope="session")
@@ -18,3 +21,42 @@ def small_trust(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("trust")
     generate_trust(out, **SMALL_TRUST)
     return out
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(small_trust: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The small trust imported and built into a warehouse file. Tests must not modify it:
+    copy it first (see ``warehouse_copy``)."""
+    from empowered.sources.importer import import_canonical_folder
+    from empowered.warehouse.build import build_duckdb
+    from empowered.warehouse.connection import open_warehouse
+
+    path = tmp_path_factory.mktemp("warehouse") / "built.duckdb"
+    con = open_warehouse(path)
+    import_canonical_folder(con, small_trust, pseudonym_secret=TEST_SECRET)
+    result = build_duckdb(con)
+    failures = "\n".join(f.message for f in result.failures())
+    assert result.ok, f"the small trust did not build:\n{failures}"
+    con.close()
+    yield path
+
+
+@pytest.fixture
+def warehouse_copy(built_warehouse: Path, tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    import shutil
+
+    from empowered.warehouse.connection import open_warehouse
+
+    target = tmp_path / "copy.duckdb"
+    shutil.copy(built_warehouse, target)
+    con = open_warehouse(target)
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="session")
+def built(built_warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the built small trust."""
+    con = duckdb.connect(str(built_warehouse), read_only=True)
+    yield con
+    con.close()

@@ -22,7 +22,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console()
+# soft_wrap: progress lines stay one line each in narrow terminals and CI logs.
+console = Console(soft_wrap=True)
 
 WarehouseOption = Annotated[
     Path | None,
@@ -83,8 +84,10 @@ def synth(
 
     started = time.perf_counter()
     summary = generate_trust(out, schools=schools, pupils=pupils, years=years, seed=seed)
-    console.print(f"Wrote {sum(summary.counts.values()):,} rows to {out} in "
-                  f"{time.perf_counter() - started:.1f}s; manifest: {summary.manifest_path}")
+    console.print(
+        f"Wrote {sum(summary.counts.values()):,} rows to {out} in "
+        f"{time.perf_counter() - started:.1f}s; manifest: {summary.manifest_path}"
+    )
 
 
 @app.command("import")
@@ -111,7 +114,9 @@ def import_(
             state = "already imported" if batch.already_loaded else f"{batch.rows:,} rows"
             console.print(f"  {batch.file_name:<28} {state}")
             if batch.extra_columns:
-                console.print(f"    [yellow]columns not used:[/yellow] {', '.join(batch.extra_columns)}")
+                console.print(
+                    f"    [yellow]columns not used:[/yellow] {', '.join(batch.extra_columns)}"
+                )
         for name in result.unrecognised_files:
             console.print(f"  [yellow]{name}: not a file this format knows; skipped[/yellow]")
         touched |= result.touched_raw_tables()
@@ -126,7 +131,9 @@ def import_(
 def build(
     warehouse: WarehouseOption = None,
     engine: Annotated[str, typer.Option(help="duckdb or spark")] = "duckdb",
-    master: Annotated[str, typer.Option(help="Spark master URL (with --engine spark).")] = "local[2]",
+    master: Annotated[
+        str, typer.Option(help="Spark master URL (with --engine spark).")
+    ] = "local[2]",
 ) -> None:
     """Build every model in dependency order and run its checks."""
     con = _open(warehouse)
@@ -159,9 +166,12 @@ def build(
 def demo(
     warehouse: WarehouseOption = None,
     data: Annotated[
-        Path | None, typer.Option(help="Where to write the synthetic trust (default: a temp folder).")
+        Path | None,
+        typer.Option(help="Where to write the synthetic trust (default: a temp folder)."),
     ] = None,
-    serve: Annotated[bool, typer.Option(help="Serve the web app afterwards (when it lands).")] = True,
+    serve: Annotated[
+        bool, typer.Option(help="Serve the web app afterwards (when it lands).")
+    ] = True,
 ) -> None:
     """Generate a small synthetic trust, import it, build the warehouse and show what loaded."""
     from empowered.demo import DEMO_PUPILS, DEMO_SCHOOLS, run_demo
@@ -171,11 +181,15 @@ def demo(
         Path(path).unlink()  # the demo always starts from an empty warehouse
     con = _open(path)
     started = time.perf_counter()
-    console.print(f"Generating a synthetic trust ({DEMO_SCHOOLS} schools, {DEMO_PUPILS:,} pupils)...")
+    console.print(
+        f"Generating a synthetic trust ({DEMO_SCHOOLS} schools, {DEMO_PUPILS:,} pupils)..."
+    )
     with tempfile.TemporaryDirectory(prefix="empowered-demo-") as tmp:
         folder = data or Path(tmp)
         result = run_demo(
-            con, folder, pseudonym_secret=get_settings().pseudonym_key.get_secret_value(),
+            con,
+            folder,
+            pseudonym_secret=get_settings().pseudonym_key.get_secret_value(),
             progress=_progress,
         )
     _report_build(result.build)
@@ -192,7 +206,9 @@ def _summarise(con: duckdb.DuckDBPyConnection) -> None:
         "SELECT entity, sum(rows_read) FROM meta.batches GROUP BY entity ORDER BY entity"
     ).fetchall()
     rejected = dict(
-        con.execute("SELECT entity, count(*) FROM quarantine.rejected_rows GROUP BY entity").fetchall()
+        con.execute(
+            "SELECT entity, count(*) FROM quarantine.rejected_rows GROUP BY entity"
+        ).fetchall()
     )
     table = Table(title="Imported", show_lines=False)
     for column in ("file", "rows landed", "accepted", "quarantined"):

@@ -38,7 +38,12 @@ def test_header_grain_keys_checks_and_prose(tmp_path: Path) -> None:
 
 def test_dependencies_come_from_the_sql(tmp_path: Path) -> None:
     write(tmp_path, "staging", "stg_a", "-- grain: a\nselect * from raw.a")
-    write(tmp_path, "core", "b", "-- grain: b\nwith x as (select * from staging.stg_a) select * from x")
+    write(
+        tmp_path,
+        "core",
+        "b",
+        "-- grain: b\nwith x as (select * from staging.stg_a) select * from x",
+    )
     write(tmp_path, "marts", "c", "-- grain: c\nselect * from core.b join staging.stg_a using (id)")
     models = discover_models(tmp_path)
     assert [m.name for m in build_order(models)] == ["staging.stg_a", "core.b", "marts.c"]

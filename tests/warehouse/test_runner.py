@@ -52,7 +52,9 @@ def test_clean_build_runs_everything_and_records_it(
     result = run_models(DuckDBEngine(con), discover_models(models_root(tmp_path)), con)
     assert result.ok
     assert [r.model.name for r in result.results] == [
-        "core.dim_school", "core.dim_pupil", "marts.pupil_count"
+        "core.dim_school",
+        "core.dim_pupil",
+        "marts.pupil_count",
     ]
     assert con.execute("SELECT pupils FROM marts.pupil_count").fetchall() == [(2,)]
     runs = con.execute(
@@ -60,7 +62,9 @@ def test_clean_build_runs_everything_and_records_it(
         [result.run_id],
     ).fetchall()
     assert runs == [
-        ("core.dim_pupil", "ok", 2), ("core.dim_school", "ok", 1), ("marts.pupil_count", "ok", 1)
+        ("core.dim_pupil", "ok", 2),
+        ("core.dim_school", "ok", 1),
+        ("marts.pupil_count", "ok", 1),
     ]
     checks = con.execute(
         "SELECT count(*) FROM meta.check_results WHERE run_id = ? AND status = 'pass'",

@@ -104,8 +104,7 @@ ENTITIES: dict[str, Entity] = {
         ),
         _entity(
             "exclusions",
-            "exclusion_id school_urn upn start_date category sessions reason_1 reason_2"
-            " reason_3",
+            "exclusion_id school_urn upn start_date category sessions reason_1 reason_2 reason_3",
             "exclusion_id school_urn upn start_date",
         ),
         _entity(

@@ -120,8 +120,16 @@ def land_csv(
     rows = int(counted[0]) if counted else 0
     con.execute(
         "INSERT INTO meta.batches VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [batch_id, source, entity.name, path.name, file_hash, rows, ",".join(extras) or None,
-         datetime.now()],
+        [
+            batch_id,
+            source,
+            entity.name,
+            path.name,
+            file_hash,
+            rows,
+            ",".join(extras) or None,
+            datetime.now(),
+        ],
     )
     new_pupils = (
         register_upns(con, entity.raw_table, batch_id, pseudonym_secret)

@@ -58,7 +58,6 @@ def register_upns(
         con.execute(
             f"""INSERT INTO {PSEUDONYM_TABLE}
                 SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::BOOLEAN[]), ?""",
-            [upns, [pupil_key(u, secret) for u in upns], [is_valid_upn(u) for u in upns],
-             batch_id],
+            [upns, [pupil_key(u, secret) for u in upns], [is_valid_upn(u) for u in upns], batch_id],
         )
     return len(upns)

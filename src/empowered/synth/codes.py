@@ -58,7 +58,7 @@ MIX_SPECIAL_SEMH: Weights = (
 # support, new EHC plans) bring the January census close to 5.6-5.8% EHC plan and about
 # 14.5% SEN support, between the national January 2025 and 2026 figures.
 EHCP_RATE_START = 0.054
-SEN_SUPPORT_RATE_START = 0.142
+SEN_SUPPORT_RATE_START = 0.147
 N_TO_K_PER_YEAR = 0.013  # share of no-SEN pupils identified for SEN support in a year
 K_TO_E_PER_YEAR = 0.04  # share of SEN support pupils issued an EHC plan in a year
 K_TO_N_PER_YEAR = 0.04  # share of SEN support pupils taken off the register in a year

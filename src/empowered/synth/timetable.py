@@ -223,7 +223,8 @@ def _setting_table(special: bool) -> npt.NDArray[np.float64]:
             row *= 0.6
             row[SETTINGS.index("minibus")] = 0.4
         row /= row.sum()
-    return np.cumsum(table, axis=1)
+    cum: npt.NDArray[np.float64] = np.cumsum(table, axis=1)
+    return cum
 
 
 _SETTINGS_MAINSTREAM = _setting_table(False)
@@ -234,7 +235,8 @@ def settings_for(
     rng: np.random.Generator, activity: npt.NDArray[np.int64], special: bool
 ) -> npt.NDArray[np.int64]:
     """Draw a setting index for each activity index."""
-    cum = (_SETTINGS_SPECIAL if special else _SETTINGS_MAINSTREAM)[activity]
-    u = rng.random(activity.shape[0])
-    idx = (u[:, None] > cum).sum(axis=1)
-    return np.minimum(idx, len(SETTINGS) - 1).astype(np.int64)
+    table = _SETTINGS_SPECIAL if special else _SETTINGS_MAINSTREAM
+    cum: npt.NDArray[np.float64] = table[activity]
+    u = rng.random(len(activity))
+    idx: npt.NDArray[np.int64] = np.minimum((u[:, None] > cum).sum(axis=1), len(SETTINGS) - 1)
+    return idx.astype(np.int64)

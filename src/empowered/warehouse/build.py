@@ -35,5 +35,15 @@ def build_duckdb(
     """
     prepare(con)
     models = models or discover_models(models_root)
-    select = None if touched is None else downstream_of(models, touched)
+    select = None
+    if touched is not None:
+        # A model never built (a new warehouse, or a model added since) is built too,
+        # along with everything that reads it.
+        missing = set(models) - existing_tables(con)
+        select = missing | downstream_of(models, set(touched) | missing)
     return run_models(DuckDBEngine(con), models, con, select=select, progress=progress)
+
+
+def existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.execute("SELECT schema_name || '.' || table_name FROM duckdb_tables()").fetchall()
+    return {name for (name,) in rows}

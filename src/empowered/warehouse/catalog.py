@@ -44,8 +44,12 @@ def data_model_markdown(models: Mapping[str, Model]) -> str:
         in_layer = [m for m in ordered if m.layer == layer]
         if not in_layer:
             continue
-        lines += [f"## {_LAYER_TITLES[layer]}", "", "| table | grain | unique key | reads | checks |",
-                  "|---|---|---|---|---|"]
+        lines += [
+            f"## {_LAYER_TITLES[layer]}",
+            "",
+            "| table | grain | unique key | reads | checks |",
+            "|---|---|---|---|---|",
+        ]
         for m in in_layer:
             reads = ", ".join(f"`{r}`" for r in sorted(m.depends_on | m.sources))
             checks = ", ".join(c.name for c in m.checks)

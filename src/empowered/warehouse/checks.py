@@ -46,7 +46,11 @@ def unique_check(model: str, columns: tuple[str, ...]) -> Check:
 
 
 def not_null_check(model: str, column: str) -> Check:
-    query = exp.select(exp.Star()).from_(_table(model)).where(exp.Is(this=_col(column), expression=exp.Null()))
+    query = (
+        exp.select(exp.Star())
+        .from_(_table(model))
+        .where(exp.Is(this=_col(column), expression=exp.Null()))
+    )
     return Check(f"not_null({column})", "not_null", query.sql("duckdb"))
 
 

@@ -55,7 +55,7 @@ def open_warehouse(
     memory_limit: str | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the warehouse file and ensure its layout."""
-    config: dict[str, str | int | bool] = {}
+    config: dict[str, str | bool | int | float | list[str]] = {}
     if threads:
         config["threads"] = threads
     if memory_limit:

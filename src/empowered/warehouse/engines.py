@@ -7,6 +7,7 @@ by exactly the same code path.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import duckdb
@@ -22,9 +23,28 @@ class Engine(Protocol):
         """Create or replace the model's table from its SQL; return its row count."""
         ...
 
-    def offending_rows(self, sql: str, sample: int) -> tuple[int, list[dict[str, Any]]]:
-        """Run a check query; return how many rows it returned and the first few."""
+    def count_offending(self, sqls: Sequence[str]) -> list[int]:
+        """Run several check queries at once; return how many rows each returned."""
         ...
+
+    def sample_offending(self, sql: str, limit: int) -> list[dict[str, Any]]:
+        """The first few rows a failing check returned, to show in the error."""
+        ...
+
+
+def counting_query(sqls: Sequence[str]) -> str:
+    """One query counting the rows of every check, so a model's checks cost one scan job."""
+    return "\nUNION ALL\n".join(
+        f"SELECT {i} AS check_index, count(*) AS offending FROM ({sql}) AS c{i}"
+        for i, sql in enumerate(sqls)
+    )
+
+
+def _counts(rows: Sequence[tuple[Any, ...]], n: int) -> list[int]:
+    counts = [0] * n
+    for index, offending in rows:
+        counts[int(index)] = int(offending)
+    return counts
 
 
 class DuckDBEngine:
@@ -38,14 +58,15 @@ class DuckDBEngine:
         row = self.con.execute(f"SELECT count(*) FROM {model.name}").fetchone()
         return int(row[0]) if row else 0
 
-    def offending_rows(self, sql: str, sample: int) -> tuple[int, list[dict[str, Any]]]:
-        row = self.con.execute(f"SELECT count(*) FROM ({sql}) AS offending").fetchone()
-        count = int(row[0]) if row else 0
-        if not count:
-            return 0, []
-        cursor = self.con.execute(f"SELECT * FROM ({sql}) AS offending LIMIT {int(sample)}")
+    def count_offending(self, sqls: Sequence[str]) -> list[int]:
+        if not sqls:
+            return []
+        return _counts(self.con.execute(counting_query(sqls)).fetchall(), len(sqls))
+
+    def sample_offending(self, sql: str, limit: int) -> list[dict[str, Any]]:
+        cursor = self.con.execute(f"SELECT * FROM ({sql}) AS offending LIMIT {int(limit)}")
         names = [d[0] for d in cursor.description or []]
-        return count, [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+        return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
 
 
 def to_spark_sql(sql: str) -> str:
@@ -73,8 +94,12 @@ class SparkEngine:
         self.spark.sql(f"CREATE TABLE {model.name} USING parquet AS\n{to_spark_sql(model.sql)}")
         return int(self.spark.table(model.name).count())
 
-    def offending_rows(self, sql: str, sample: int) -> tuple[int, list[dict[str, Any]]]:
-        frame = self.spark.sql(to_spark_sql(sql))
-        count = int(frame.count())
-        rows = [r.asDict() for r in frame.limit(sample).collect()] if count else []
-        return count, rows
+    def count_offending(self, sqls: Sequence[str]) -> list[int]:
+        if not sqls:
+            return []
+        rows = self.spark.sql(to_spark_sql(counting_query(sqls))).collect()
+        return _counts([tuple(r) for r in rows], len(sqls))
+
+    def sample_offending(self, sql: str, limit: int) -> list[dict[str, Any]]:
+        rows = self.spark.sql(to_spark_sql(sql)).limit(limit).collect()
+        return [r.asDict() for r in rows]

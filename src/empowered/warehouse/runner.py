@@ -75,11 +75,16 @@ ProgressCallback = Callable[[ModelResult, int, int], None]
 
 
 def _run_checks(engine: Engine, model: Model) -> list[CheckResult]:
-    results = []
-    for check in model.checks:
-        count, sample = engine.offending_rows(check.sql, SAMPLE_ROWS)
-        results.append(CheckResult(model.name, check, count, sample))
-    return results
+    counts = engine.count_offending([c.sql for c in model.checks])
+    return [
+        CheckResult(
+            model.name,
+            check,
+            count,
+            engine.sample_offending(check.sql, SAMPLE_ROWS) if count else [],
+        )
+        for check, count in zip(model.checks, counts, strict=True)
+    ]
 
 
 def _record(meta: duckdb.DuckDBPyConnection, run_id: int, engine: str, r: ModelResult) -> None:

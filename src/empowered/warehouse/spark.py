@@ -34,7 +34,8 @@ def spark_session(master: str = "local[2]", workdir: Path | None = None) -> Any:
         SparkSession.builder.master(master)
         .appName("empowered")
         .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
     )
     if workdir is not None:

@@ -1,0 +1,427 @@
+"""``generate_trust``: write a whole synthetic trust in the canonical format plus a manifest."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from empowered.synth.attendance import (
+    OFF_ROLL,
+    Exclusion,
+    on_roll_matrix,
+    plan_permanent_exclusions,
+    simulate_attendance,
+    status_matrix,
+)
+from empowered.synth.calendar import academic_year_label, census_date
+from empowered.synth.codes import ATTENDANCE_CODES, INTERVENTIONS, STRATEGIES, TRAINING_COURSES
+from empowered.synth.daily import TIME_TEXT, simulate_daily
+from empowered.synth.learning import abilities, assessments, provision
+from empowered.synth.patterns import (
+    HARDER_RATE_RATIO,
+    INTERVENTION_GAIN,
+    MIN_PLANTED_USES,
+    MOOD_DECLINE,
+    PLANTED_SHARE,
+    STRATEGY_EFFECT,
+    USUAL_GAIN,
+    PatternPlan,
+    Planted,
+    choose_patterns,
+)
+from empowered.synth.people import Pupil, build_pupils, year_group_label
+from empowered.synth.plans import plans_and_actions
+from empowered.synth.rng import substream
+from empowered.synth.schools import School, Trust, build_staff, build_trust
+from empowered.synth.writer import CsvSink
+
+GENERATOR = "empowered.synth"
+MANIFEST_VERSION = 1
+MANIFEST_NAME = "manifest.json"
+YN = ("N", "Y")
+SESSION_TEXT = np.array(["AM", "PM"], dtype=object)
+CODE_TEXT = np.array(ATTENDANCE_CODES, dtype=object)
+
+
+@dataclass(frozen=True)
+class TrustSummary:
+    """What ``generate_trust`` wrote: rows per file and where the manifest is."""
+
+    out_dir: Path
+    manifest_path: Path
+    counts: Mapping[str, int]  # file name -> data rows (header excluded)
+    seed: int
+    schools: int
+    pupils: int
+    patterns: int
+
+
+def generate_trust(
+    out_dir: Path,
+    *,
+    schools: int = 3,
+    pupils: int = 1500,
+    years: int = 1,
+    seed: int = 1,
+    first_academic_year: int = 2025,
+) -> TrustSummary:
+    """Write a synthetic multi-academy trust into ``out_dir`` (see docs/synthetic-trust.md).
+
+    ``pupils`` is the number on roll at the start of the first year; ``first_academic_year``
+    2025 means the year from September 2025 ("2025/26"). Same arguments, same bytes.
+    """
+    if schools < 1:
+        raise ValueError("schools must be at least 1")
+    if pupils < 10 * schools:
+        raise ValueError("pupils must be at least 10 per school")
+    if years < 1:
+        raise ValueError("years must be at least 1")
+    if seed < 0:
+        raise ValueError("seed must be a non-negative integer")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    trust = build_trust(seed, schools, pupils, first_academic_year, years)
+    roll = build_pupils(seed, trust)
+    permanents = plan_permanent_exclusions(seed, trust, roll)
+    plan = choose_patterns(seed, trust, roll)
+    by_school: list[list[Pupil]] = [[] for _ in trust.schools]
+    for p in roll:
+        by_school[p.school].append(p)
+    for school, members in zip(trust.schools, by_school, strict=True):
+        groups = sorted({c.reg_group for p in members for c in p.chars})
+        first = school.calendar.half_terms[0].start
+        n_ehcp = sum(1 for p in members if p.status_on(first).provision == "E")
+        build_staff(seed, school, groups, n_ehcp)
+
+    # Row ids run across schools, so each id is unique in its file.
+    next_ids = dict.fromkeys(
+        ("observations", "incidents", "strategy_uses", "exclusions", "provision_enrolments",
+         "plans", "plan_outcomes", "plan_reviews", "actions"),
+        1,
+    )
+    with CsvSink(out_dir) as sink:
+        _write_reference(sink, trust)
+        _write_people(sink, trust, by_school)
+        _write_training(sink, seed, trust, by_school, plan)
+        for school, members in zip(trust.schools, by_school, strict=True):
+            _write_school_year(sink, seed, school, members, plan, permanents, next_ids)
+        counts = dict(sink.counts)
+
+    manifest = _manifest(trust, roll, plan, counts, seed, schools, pupils, years,
+                         first_academic_year)
+    manifest_path = out_dir / MANIFEST_NAME
+    manifest_path.write_text(
+        json.dumps(manifest, sort_keys=True, indent=2, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
+    return TrustSummary(
+        out_dir=out_dir,
+        manifest_path=manifest_path,
+        counts=MappingProxyType(counts),
+        seed=seed,
+        schools=len(trust.schools),
+        pupils=len(roll),
+        patterns=len(manifest["patterns"]),
+    )
+
+
+def _write_reference(sink: CsvSink, trust: Trust) -> None:
+    sink.write_rows("schools", [
+        {"school_urn": s.urn, "la_code": s.la_code, "estab": s.estab, "school_name": s.name,
+         "phase": s.phase, "trust_name": trust.name}
+        for s in trust.schools
+    ])
+    sink.write_rows("strategies", [
+        {"strategy_code": c, "strategy_name": n, "category": k} for c, n, k in STRATEGIES
+    ])
+    sink.write_rows("interventions", [
+        {"intervention_code": c, "intervention_name": n, "area_of_need": a, "target_need": t,
+         "measure": m, "group_size": str(g), "minutes_per_session": str(mins),
+         "hourly_staff_cost": f"{hc:.2f}", "materials_cost": f"{mc:.2f}",
+         "training_cost": f"{tc:.2f}"}
+        for c, n, a, t, m, g, mins, hc, mc, tc in INTERVENTIONS
+    ])
+    for s in trust.schools:
+        sink.write_rows("terms", [
+            {"school_urn": s.urn, "academic_year": ht.academic_year, "term": ht.term,
+             "half_term": str(ht.half_term), "start_date": ht.start.isoformat(),
+             "end_date": ht.end.isoformat()}
+            for ht in s.calendar.half_terms
+        ])
+        sink.write_rows("closures", [
+            {"school_urn": s.urn, "date": d.isoformat(), "reason": reason}
+            for d, reason in s.calendar.closures
+        ])
+        sink.write_rows("periods", [
+            {"school_urn": s.urn, "period_code": p.code, "period_name": p.name,
+             "start_time": TIME_TEXT[p.start], "end_time": TIME_TEXT[p.end]}
+            for p in s.timetable.periods
+        ])
+        sink.write_rows("staff", [
+            {"school_urn": s.urn, "staff_id": st.staff_id, "role": st.role} for st in s.staff
+        ])
+
+
+def _write_people(sink: CsvSink, trust: Trust, by_school: list[list[Pupil]]) -> None:
+    for school, members in zip(trust.schools, by_school, strict=True):
+        urn = school.urn
+        sink.write_rows("pupils", [
+            {"school_urn": urn, "mis_id": p.mis_id, "upn": p.upn, "forename": p.forename,
+             "surname": p.surname, "date_of_birth": p.dob.isoformat(), "sex": p.sex,
+             "ethnicity": p.ethnicity, "first_language": p.language,
+             "entry_date": p.entry.isoformat(),
+             "leaving_date": p.leaving.isoformat() if p.leaving else ""}
+            for p in members
+        ])
+        sink.write_rows("characteristics", [
+            {"school_urn": urn, "upn": p.upn, "effective_date": c.effective.isoformat(),
+             "year_group": year_group_label(c.year_group), "reg_group": c.reg_group,
+             "fsm": YN[c.fsm], "pupil_premium": YN[c.pupil_premium],
+             "looked_after": YN[c.looked_after], "service_child": YN[c.service_child]}
+            for p in members for c in p.chars
+        ])
+        sink.write_rows("sen_status", [
+            {"school_urn": urn, "upn": p.upn, "start_date": s.start.isoformat(),
+             "sen_provision": s.provision, "primary_need": s.primary,
+             "secondary_need": s.secondary}
+            for p in members for s in p.sen
+        ])
+        sink.write_rows("groups", sorted(
+            ({"school_urn": urn, "group_code": g, "staff_id": school.class_staff[g][0],
+              "upn": upn}
+             for g, upn in {(c.reg_group, p.upn) for p in members for c in p.chars}),
+            key=lambda row: (row["group_code"], row["upn"]),
+        ))
+
+
+def _need_counts(members: list[Pupil]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for p in members:
+        need = p.sen[-1].primary
+        if need:
+            counts[need] = counts.get(need, 0) + 1
+    return counts
+
+
+def _write_training(
+    sink: CsvSink, seed: int, trust: Trust, by_school: list[list[Pupil]], plan: PatternPlan
+) -> None:
+    areas = [area for area, _ in TRAINING_COURSES]
+    courses = dict(TRAINING_COURSES)
+    earliest = date(trust.first_year - 3, 9, 1)
+    for school, members in zip(trust.schools, by_school, strict=True):
+        rng = substream(seed, "training", school.index)
+        counts = _need_counts(members)
+        # Training follows the school's needs loosely, plus a floor for general courses.
+        weights = np.array([counts.get(a, 0) + 0.05 * len(members) / len(areas)
+                            for a in areas], dtype=float)
+        gap = plan.training_gap.get(school.index)
+        if gap is not None:
+            weights[areas.index(gap.fields["area_of_need"])] *= 0.03
+        weights /= weights.sum()
+        end = school.calendar.half_terms[-1].end
+        rows: list[dict[str, str]] = []
+        for st in school.staff:
+            mean = {"senco": 4.0, "therapist": 3.0, "leader": 1.0}.get(st.role, 1.5)
+            for _ in range(int(rng.poisson(mean))):
+                area = areas[int(rng.choice(len(areas), p=weights))]
+                course = courses[area][int(rng.integers(len(courses[area])))]
+                when = earliest + timedelta(days=int(rng.integers((end - earliest).days)))
+                rows.append({"school_urn": school.urn, "staff_id": st.staff_id,
+                             "area_of_need": area, "course": course,
+                             "completed_on": when.isoformat()})
+        sink.write_rows("staff_training", rows)
+        if gap is not None:
+            need = gap.fields["area_of_need"]
+            sen = sum(counts.values())
+            gap.fields["need_share"] = round(counts.get(need, 0) / sen, 4) if sen else None
+            gap.fields["training_share"] = round(
+                sum(1 for r in rows if r["area_of_need"] == need) / len(rows), 4
+            ) if rows else None
+            gap.fields["training_records"] = len(rows)
+
+
+def _write_school_year(
+    sink: CsvSink,
+    seed: int,
+    school: School,
+    members: list[Pupil],
+    plan: PatternPlan,
+    permanents: list[Exclusion],
+    next_ids: dict[str, int],
+) -> None:
+    if not members:
+        return
+    cal = school.calendar
+    day_text = np.array([date.fromordinal(int(d)).isoformat() for d in cal.days], dtype=object)
+    status = status_matrix(school, members)
+    att = simulate_attendance(seed, school, members, plan, permanents, status)
+    upn = np.array([p.upn for p in members], dtype=object)
+    _write_attendance(sink, school, att.codes, upn, day_text)
+
+    row_of = {p.index: i for i, p in enumerate(members)}
+    rows = []
+    for e in att.exclusions:
+        n = next_ids["exclusions"]
+        next_ids["exclusions"] += 1
+        reasons = [*e.reasons, "", ""][:3]
+        rows.append({"exclusion_id": f"EX{n:06d}", "school_urn": school.urn,
+                     "upn": members[row_of[e.pupil]].upn, "start_date": day_text[e.day_index],
+                     "category": e.category, "sessions": str(e.sessions),
+                     "reason_1": reasons[0], "reason_2": reasons[1], "reason_3": reasons[2]})
+    sink.write_rows("exclusions", rows)
+
+    daily = simulate_daily(seed, school, members, plan, att.codes, status, day_text, next_ids)
+    if daily.observations:
+        sink.write("observations", daily.observations)
+        sink.write("strategy_uses", daily.strategy_uses)
+        sink.write("incidents", daily.incidents)
+
+    roll = on_roll_matrix(school, members)
+    ability = abilities(seed, school, members, status)
+    sink.write("assessments", assessments(seed, school, members, ability, roll, day_text))
+    prov = provision(seed, school, members, plan, ability, att.codes, status, day_text,
+                     next_ids)
+    sink.write("provision_enrolments", prov.enrolments)
+    sink.write("provision_sessions", prov.sessions)
+    sink.write("groups", prov.groups)
+    _realised_gains(school, plan, prov.gains)
+
+    incident_days: dict[str, list[date]] = {}
+    if daily.incidents:
+        for u, d in zip(daily.incidents["upn"], daily.incidents["occurred_on"], strict=True):
+            incident_days.setdefault(u, []).append(date.fromisoformat(d))
+    tables = plans_and_actions(seed, school, members, plan, incident_days, next_ids)
+    sink.write("plans", tables.plans)
+    sink.write("plan_outcomes", tables.outcomes)
+    sink.write("plan_reviews", tables.reviews)
+    sink.write("actions", tables.actions)
+
+
+def _write_attendance(
+    sink: CsvSink,
+    school: School,
+    codes: npt.NDArray[np.int8],
+    upn: npt.NDArray[np.object_],
+    day_text: npt.NDArray[np.object_],
+) -> None:
+    pupil, day, session = np.nonzero(codes != OFF_ROLL)
+    n = len(pupil)
+    sink.write("attendance", {
+        "school_urn": [school.urn] * n,
+        "upn": upn[pupil].tolist(),
+        "date": day_text[day].tolist(),
+        "session": SESSION_TEXT[session].tolist(),
+        "code": CODE_TEXT[codes[pupil, day, session]].tolist(),
+    })
+
+
+def _realised_gains(school: School, plan: PatternPlan, gains: dict[str, list[float]]) -> None:
+    for (school_index, code), rec in plan.intervention_gain.items():
+        if school_index != school.index:
+            continue
+        mine = gains.get(code, [])
+        others = [g for c, values in sorted(gains.items()) if c != code for g in values]
+        rec.fields["enrolments"] = len(mine)
+        rec.fields["realised_mean_gain"] = round(float(np.mean(mine)), 3) if mine else None
+        rec.fields["other_interventions_enrolments"] = len(others)
+        rec.fields["other_interventions_mean_gain"] = (
+            round(float(np.mean(others)), 3) if others else None)
+
+
+def _prevalence(pupils: list[Pupil], on: date) -> dict[str, Any]:
+    counts = {"pupils": 0, "ehc_plan": 0, "sen_support": 0, "no_sen": 0}
+    needs: dict[str, dict[str, int]] = {"ehc_plan": {}, "sen_support": {}}
+    for p in pupils:
+        if not p.on_roll(on):
+            continue
+        counts["pupils"] += 1
+        spell = p.status_on(on)
+        key = {"E": "ehc_plan", "K": "sen_support", "N": "no_sen"}[spell.provision]
+        counts[key] += 1
+        if key in needs:
+            needs[key][spell.primary] = needs[key].get(spell.primary, 0) + 1
+    total = max(counts["pupils"], 1)
+    return {
+        **counts,
+        "ehc_plan_share": round(counts["ehc_plan"] / total, 4),
+        "sen_support_share": round(counts["sen_support"] / total, 4),
+        "primary_need_ehc_plan": needs["ehc_plan"],
+        "primary_need_sen_support": needs["sen_support"],
+    }
+
+
+def _manifest(
+    trust: Trust,
+    pupils: list[Pupil],
+    plan: PatternPlan,
+    counts: dict[str, int],
+    seed: int,
+    schools: int,
+    n_pupils: int,
+    years: int,
+    first_year: int,
+) -> dict[str, Any]:
+    urn = {s.index: s.urn for s in trust.schools}
+    upn = {p.index: p.upn for p in pupils}
+    patterns: list[dict[str, Any]] = []
+
+    def add(rec: Planted) -> None:
+        entry: dict[str, Any] = {"kind": rec.kind, "school_urn": urn[rec.school]}
+        if rec.pupil >= 0:
+            entry["upn"] = upn[rec.pupil]
+        entry.update({k: v for k, v in rec.fields.items() if not k.startswith("_")})
+        entry["id"] = f"P{len(patterns) + 1:04d}"
+        patterns.append(entry)
+
+    for rec in plan.records:
+        add(rec)
+    special = {s.index for s in trust.schools if s.is_special}
+    by_year = []
+    for k in range(years):
+        on = census_date(first_year + k)
+        by_year.append({
+            "academic_year": academic_year_label(first_year + k),
+            "census_date": on.isoformat(),
+            "all_schools": _prevalence(pupils, on),
+            "mainstream": _prevalence([p for p in pupils if p.school not in special], on),
+            "special": _prevalence([p for p in pupils if p.school in special], on),
+            "by_school": {urn[s.index]: _prevalence([p for p in pupils if p.school == s.index],
+                                                    on) for s in trust.schools},
+        })
+    patterns.append({
+        "id": f"P{len(patterns) + 1:04d}", "kind": "sen_prevalence", "school_urn": None,
+        "census": by_year,
+    })
+    return {
+        "generator": GENERATOR,
+        "version": MANIFEST_VERSION,
+        "seed": seed,
+        "parameters": {
+            "schools": schools,
+            "pupils": n_pupils,
+            "years": years,
+            "seed": seed,
+            "first_academic_year": first_year,
+            "planted_share_per_kind": PLANTED_SHARE,
+            "strategy_effect": STRATEGY_EFFECT,
+            "min_planted_strategy_uses": MIN_PLANTED_USES,
+            "harder_rate_ratio": HARDER_RATE_RATIO,
+            "mood_decline_range": list(MOOD_DECLINE),
+            "intervention_gain": INTERVENTION_GAIN,
+            "usual_intervention_gain": USUAL_GAIN,
+        },
+        "trust_name": trust.name,
+        "academic_years": [academic_year_label(first_year + k) for k in range(years)],
+        "patterns": patterns,
+        "counts": counts,
+    }

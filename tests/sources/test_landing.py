@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from empowered.sources.errors import SourceError
+from empowered.sources.importer import import_canonical_folder
+from empowered.sources.pseudonyms import pupil_key
+from empowered.upn import make_upn
+from empowered.warehouse.build import build_duckdb
+from empowered.warehouse.connection import open_warehouse
+
+SECRET = "test-secret"
+UPN_1 = make_upn("201", "2001", 25, 1)
+UPN_2 = make_upn("201", "2001", 25, 2)
+BAD_UPN = UPN_1[:-1] + str((int(UPN_1[-1]) + 1) % 10)  # one digit changed: check letter fails
+
+
+def write_csv(path: Path, rows: list[dict[str, str]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def school_row() -> dict[str, str]:
+    return {
+        "school_urn": "100001",
+        "la_code": "201",
+        "estab": "2001",
+        "school_name": "Fictional Primary",
+        "phase": "primary",
+        "trust_name": "Test Trust",
+    }
+
+
+def pupil_row(upn: str, mis_id: str) -> dict[str, str]:
+    return {
+        "school_urn": "100001",
+        "mis_id": mis_id,
+        "upn": upn,
+        "forename": "Ada",
+        "surname": "Example",
+        "date_of_birth": "2016-03-04",
+        "sex": "F",
+        "ethnicity": "WBRI",
+        "first_language": "ENG",
+        "entry_date": "2020-09-01",
+        "leaving_date": "",
+        "locker_number": "12",
+    }
+
+
+@pytest.fixture
+def con() -> duckdb.DuckDBPyConnection:
+    return open_warehouse(":memory:")
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    write_csv(tmp_path / "schools.csv", [school_row()])
+    write_csv(
+        tmp_path / "pupils.csv",
+        [
+            pupil_row(UPN_1, "1"),
+            pupil_row(UPN_2, "2"),
+            pupil_row(BAD_UPN, "3"),
+            pupil_row(UPN_1, "1"),
+        ],
+    )
+    (tmp_path / "notes.csv").write_text("a,b\n1,2\n")
+    return tmp_path
+
+
+def test_every_row_lands_with_its_provenance(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
+    result = import_canonical_folder(con, folder, pseudonym_secret=SECRET)
+    assert {b.entity: b.rows for b in result.batches} == {"schools": 1, "pupils": 4}
+    assert result.unrecognised_files == ["notes.csv"]
+    pupils = next(b for b in result.batches if b.entity == "pupils")
+    assert pupils.extra_columns == ("locker_number",)
+    rows = con.execute(
+        "SELECT _source_row, _source_file, length(_file_hash), upn, _extra "
+        "FROM raw.canonical_pupils ORDER BY _source_row"
+    ).fetchall()
+    # Spreadsheet row numbers: the header is row 1.
+    assert [r[0] for r in rows] == [2, 3, 4, 5]
+    assert {r[1] for r in rows} == {"pupils.csv"} and {r[2] for r in rows} == {64}
+    assert json.loads(rows[0][4]) == {"locker_number": "12"}
+
+
+def test_the_same_file_twice_changes_nothing(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
+    import_canonical_folder(con, folder, pseudonym_secret=SECRET)
+    again = import_canonical_folder(con, folder, pseudonym_secret=SECRET)
+    assert all(b.already_loaded for b in again.batches)
+    assert again.touched_raw_tables() == set()
+    assert con.execute("SELECT count(*) FROM raw.canonical_pupils").fetchone() == (4,)
+    assert con.execute("SELECT count(*) FROM meta.batches").fetchone() == (2,)
+
+
+def test_a_file_missing_a_required_column_is_refused_and_nothing_lands(
+    con: duckdb.DuckDBPyConnection, folder: Path
+) -> None:
+    write_csv(folder / "sen_status.csv", [{"school_urn": "100001", "upn": UPN_1}])
+    with pytest.raises(SourceError) as err:
+        import_canonical_folder(con, folder, pseudonym_secret=SECRET)
+    assert "sen_status.csv" in str(err.value)
+    assert "required column missing: start_date" in str(err.value)
+    # pupils.csv and schools.csv come first alphabetically but were rolled back with it.
+    assert con.execute("SELECT count(*) FROM raw.canonical_pupils").fetchone() == (0,)
+    assert con.execute("SELECT count(*) FROM meta.batches").fetchone() == (0,)
+
+
+def test_pupil_keys_are_keyed_hashes_stable_across_batches(
+    con: duckdb.DuckDBPyConnection, folder: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    import_canonical_folder(con, folder, pseudonym_secret=SECRET)
+    second = tmp_path_factory.mktemp("second")
+    write_csv(second / "pupils.csv", [pupil_row(UPN_1.lower(), "1")])
+    import_canonical_folder(con, second, pseudonym_secret=SECRET)
+    keys = dict(con.execute("SELECT upn, pupil_key FROM raw.pupil_pseudonym").fetchall())
+    assert keys[UPN_1] == pupil_key(UPN_1, SECRET)
+    assert len(keys) == 3  # the lower-case UPN is the same pupil
+    assert pupil_key(UPN_1, SECRET) != pupil_key(UPN_1, "another-school-secret")
+    assert UPN_1[1:] not in keys[UPN_1]
+
+
+def test_rejected_rows_are_quarantined_with_reasons_and_nothing_is_lost(
+    con: duckdb.DuckDBPyConnection, folder: Path
+) -> None:
+    import_canonical_folder(con, folder, pseudonym_secret=SECRET)
+    assert build_duckdb(con).ok
+    quarantined = con.execute(
+        "SELECT source_row, column_name, value, reason FROM quarantine.rejected_rows "
+        "ORDER BY source_row"
+    ).fetchall()
+    assert quarantined == [
+        (4, "upn", BAD_UPN, "is not a valid UPN (13 characters with a correct check letter)"),
+        (5, "upn", UPN_1, "repeats the pupil (same UPN) on row 2 of this file"),
+    ]
+    assert con.execute("SELECT count(*) FROM core.dim_pupil").fetchone() == (2,)
+    # Names, UPN and date of birth reach only the restricted identity table.
+    for table in ("dim_pupil", "fct_enrolment", "dim_characteristics_history"):
+        columns = {d[0] for d in con.execute(f"SELECT * FROM core.{table} LIMIT 0").description}
+        assert not columns & {"upn", "forename", "surname", "date_of_birth"}, table
+    landed = con.execute(
+        "SELECT b.batch_id, b.rows_read, "
+        "(SELECT count(*) FROM staging.stg_canonical_pupils s "
+        " WHERE s._batch_id = b.batch_id AND s._reject_reason IS NULL), "
+        "(SELECT count(*) FROM quarantine.rejected_rows q WHERE q.batch_id = b.batch_id) "
+        "FROM meta.batches b WHERE b.entity = 'pupils'"
+    ).fetchall()
+    assert [(rows, accepted + rejected) for _, rows, accepted, rejected in landed] == [(4, 4)]

@@ -1,0 +1,76 @@
+"""The command line, driven as a user would drive it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from empowered.cli import app
+
+runner = CliRunner()
+
+
+@pytest.mark.slow
+def test_demo_imports_builds_and_reports(tmp_path: Path) -> None:
+    warehouse = tmp_path / "demo.duckdb"
+    result = runner.invoke(app, ["demo", "--no-serve", "--warehouse", str(warehouse)])
+    assert result.exit_code == 0, result.output
+    assert "build ok" in result.output
+    assert "observations.csv" in result.output and "core.fct_observation" in result.output
+    con = duckdb.connect(str(warehouse), read_only=True)
+    pupils = con.execute("SELECT count(*) FROM core.dim_pupil").fetchone()
+    assert pupils is not None and 1400 <= pupils[0] <= 1600
+    # The console output never carries pupil identity.
+    upns = [u for (u,) in con.execute("SELECT upn FROM core.pupil_identity").fetchall()]
+    assert not any(upn in result.output for upn in upns)
+
+
+def test_synth_then_import_then_build(tmp_path: Path) -> None:
+    data = tmp_path / "trust"
+    warehouse = tmp_path / "w.duckdb"
+    made = runner.invoke(
+        app, ["synth", "--out", str(data), "--schools", "2", "--pupils", "200", "--seed", "3"]
+    )
+    assert made.exit_code == 0, made.output
+    imported = runner.invoke(app, ["import", str(data), "--warehouse", str(warehouse)])
+    assert imported.exit_code == 0, imported.output
+    assert "build ok" in imported.output
+    again = runner.invoke(app, ["import", str(data), "--warehouse", str(warehouse)])
+    assert again.exit_code == 0, again.output
+    assert "already imported" in again.output
+    assert "build ok" not in again.output  # nothing new, so nothing rebuilt
+    built = runner.invoke(app, ["build", "--warehouse", str(warehouse)])
+    assert built.exit_code == 0, built.output
+    assert "core.fct_attendance_session" in built.output
+
+
+def test_an_empty_warehouse_builds_cleanly(tmp_path: Path) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    result = runner.invoke(app, ["build", "--warehouse", str(warehouse)])
+    assert result.exit_code == 0, result.output
+    assert "build ok" in result.output
+
+
+def test_a_warehouse_held_by_another_process_is_explained(tmp_path: Path) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    duckdb.connect(str(warehouse)).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True);"
+         " time.sleep(60)", str(warehouse)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        result = runner.invoke(app, ["build", "--warehouse", str(warehouse)])
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.exit_code == 2
+    assert "Cannot open the warehouse" in result.output
+    assert "holds the file" in result.output

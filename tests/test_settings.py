@@ -1,0 +1,25 @@
+import pytest
+from pydantic import ValidationError
+
+from empowered.settings import Settings
+
+
+def test_development_defaults_work() -> None:
+    settings = Settings(_env_file=None)
+    assert settings.environment == "development"
+    assert str(settings.warehouse) == "empowered.duckdb"
+
+
+def test_production_refuses_the_development_pseudonym_key() -> None:
+    with pytest.raises(ValidationError, match="EMPOWERED_PSEUDONYM_KEY"):
+        Settings(_env_file=None, environment="production")
+
+
+def test_production_accepts_its_own_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EMPOWERED_ENVIRONMENT", "production")
+    monkeypatch.setenv("EMPOWERED_PSEUDONYM_KEY", "a-school-secret")
+    monkeypatch.setenv("EMPOWERED_WAREHOUSE", "/data/trust.duckdb")
+    settings = Settings(_env_file=None)
+    assert settings.pseudonym_key.get_secret_value() == "a-school-secret"
+    assert str(settings.warehouse) == "/data/trust.duckdb"
+    assert "a-school-secret" not in repr(settings)

@@ -1,0 +1,113 @@
+"""The whole pipeline on a small synthetic trust: import, build, checks, nothing lost."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from empowered.sources.canonical import ENTITIES
+from empowered.warehouse.engines import DuckDBEngine
+from empowered.warehouse.models import discover_models, downstream_of
+from empowered.warehouse.runner import run_models
+
+
+def core_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [
+        f"core.{name}"
+        for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'core' ORDER BY 1"
+        ).fetchall()
+    ]
+
+
+def test_every_core_table_is_built_and_populated(built: duckdb.DuckDBPyConnection) -> None:
+    models = {m for m in discover_models() if m.startswith("core.")}
+    assert set(core_tables(built)) == models
+    for table in sorted(models):
+        count = built.execute(f"SELECT count(*) FROM {table}").fetchone()
+        assert count is not None and count[0] > 0, f"{table} is empty"
+
+
+def test_every_check_passed_in_the_last_run(built: duckdb.DuckDBPyConnection) -> None:
+    failing = built.execute(
+        "SELECT model, check_name, failing_rows FROM meta.check_results "
+        "WHERE run_id = (SELECT max(run_id) FROM meta.check_results) "
+        "AND status = 'fail' AND severity = 'error'"
+    ).fetchall()
+    assert failing == []
+
+
+def test_every_landed_row_is_accepted_or_quarantined(built: duckdb.DuckDBPyConnection) -> None:
+    for entity in ENTITIES.values():
+        rows = built.execute(
+            f"""SELECT b.batch_id, b.rows_read,
+                   (SELECT count(*) FROM staging.stg_canonical_{entity.name} s
+                    WHERE s._batch_id = b.batch_id AND s._reject_reason IS NULL),
+                   (SELECT count(*) FROM quarantine.rejected_rows q
+                    WHERE q.batch_id = b.batch_id)
+                FROM meta.batches b WHERE b.entity = ?""",
+            [entity.name],
+        ).fetchall()
+        assert rows, f"{entity.file_name} was not landed"
+        for batch_id, landed, accepted, quarantined in rows:
+            assert landed == accepted + quarantined, (entity.name, batch_id)
+
+
+def test_sen_history_and_calendar_are_coherent(built: duckdb.DuckDBPyConnection) -> None:
+    # Exactly one current SEN status per pupil per school.
+    doubled = built.execute(
+        "SELECT pupil_key, school_urn FROM core.dim_sen_status_history WHERE is_current "
+        "GROUP BY ALL HAVING count(*) <> 1"
+    ).fetchall()
+    assert doubled == []
+    # A school year has roughly 190 school days (England: 190 pupil days).
+    days = built.execute(
+        "SELECT school_urn, academic_year, count(*) FROM core.dim_school_calendar "
+        "WHERE is_school_day GROUP BY ALL"
+    ).fetchall()
+    assert days and all(180 <= n <= 195 for _, _, n in days), days
+    # Christmas Day is never a school day.
+    assert built.execute(
+        "SELECT count(*) FROM core.dim_school_calendar "
+        "WHERE month(date_day) = 12 AND day(date_day) = 25 AND is_school_day"
+    ).fetchone() == (0,)
+
+
+@pytest.mark.parametrize(
+    ("breakage", "check"),
+    [
+        (
+            "INSERT INTO staging.stg_canonical_observations "
+            "SELECT * FROM staging.stg_canonical_observations WHERE _is_current LIMIT 1",
+            "unique(observation_key)",
+        ),
+        (
+            "INSERT INTO staging.stg_canonical_observations "
+            "SELECT * REPLACE ('Pdangling' AS pupil_key, 'x-1' AS observation_id) "
+            "FROM staging.stg_canonical_observations WHERE _is_current LIMIT 1",
+            "relationship(pupil_key -> core.dim_pupil.pupil_key)",
+        ),
+    ],
+    ids=["duplicate-key", "dangling-pupil-key"],
+)
+def test_a_broken_row_past_staging_fails_the_build_with_a_clear_message(
+    warehouse_copy: duckdb.DuckDBPyConnection, breakage: str, check: str
+) -> None:
+    warehouse_copy.execute(breakage)
+    models = discover_models()
+    result = run_models(
+        DuckDBEngine(warehouse_copy),
+        models,
+        warehouse_copy,
+        select=downstream_of(models, {"staging.stg_canonical_observations"}),
+    )
+    assert not result.ok
+    failed = {r.model.name: r for r in result.failures()}
+    assert "core.fct_observation" in failed
+    message = failed["core.fct_observation"].message
+    assert f"core.fct_observation: check {check} found 1 offending row(s)" in message
+    recorded = warehouse_copy.execute(
+        "SELECT status FROM meta.model_runs WHERE run_id = ? AND model = 'core.fct_observation'",
+        [result.run_id],
+    ).fetchone()
+    assert recorded == ("failed",)
