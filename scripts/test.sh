@@ -19,5 +19,6 @@ VENV="${EMPOWERED_VENV:-.venv}"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[test]'
 
 "$VENV/bin/ruff" check src tests benchmarks
+"$VENV/bin/ruff" format --check src tests benchmarks
 "$VENV/bin/mypy"
 "$VENV/bin/python" -m pytest "$@"

@@ -75,15 +75,34 @@ def _report_build(result: BuildResult) -> None:
 def synth(
     out: Annotated[Path, typer.Option(help="Folder to write the trust's files into.")],
     schools: Annotated[int, typer.Option(min=1)] = 3,
-    pupils: Annotated[int, typer.Option(min=10)] = 1500,
+    pupils: Annotated[
+        int, typer.Option(min=10, help="Pupils on roll (at least 10 a school).")
+    ] = 1500,
     years: Annotated[int, typer.Option(min=1)] = 1,
-    seed: int = 1,
+    seed: Annotated[int, typer.Option(min=0)] = 1,
+    first_year: Annotated[
+        int | None,
+        typer.Option(
+            help="First academic year, e.g. 2024 for 2024/25 (default: the latest completed years)."
+        ),
+    ] = None,
 ) -> None:
     """Write a synthetic trust (canonical CSV files and a manifest of planted patterns)."""
     from empowered.synth import generate_trust
 
     started = time.perf_counter()
-    summary = generate_trust(out, schools=schools, pupils=pupils, years=years, seed=seed)
+    try:
+        summary = generate_trust(
+            out,
+            schools=schools,
+            pupils=pupils,
+            years=years,
+            seed=seed,
+            first_academic_year=first_year,
+        )
+    except ValueError as err:
+        console.print(f"[red]{err}[/red]")
+        raise typer.Exit(2) from err
     console.print(
         f"Wrote {sum(summary.counts.values()):,} rows to {out} in "
         f"{time.perf_counter() - started:.1f}s; manifest: {summary.manifest_path}"

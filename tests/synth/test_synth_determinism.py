@@ -34,8 +34,9 @@ def test_different_seed_gives_different_data(synth_trust: Any, tmp_path: Path) -
 
 
 def test_first_academic_year_moves_the_calendar(tmp_path: Path) -> None:
-    summary = generate_trust(tmp_path / "y2027", schools=2, pupils=200, seed=3,
-                             first_academic_year=2027, years=2)
+    summary = generate_trust(
+        tmp_path / "y2027", schools=2, pupils=200, seed=3, first_academic_year=2027, years=2
+    )
     manifest = json.loads(summary.manifest_path.read_text("utf-8"))
     assert manifest["academic_years"] == ["2027/28", "2028/29"]
     terms = (summary.out_dir / "terms.csv").read_text("utf-8").splitlines()[1:]

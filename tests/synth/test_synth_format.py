@@ -81,11 +81,17 @@ def test_upns_valid_unique_and_every_pupil_linked_row_references_a_pupil(
 
 
 def test_identifiers_are_unique_and_references_resolve(any_trust: Any) -> None:
-    for entity, key in (("observations", "observation_id"), ("incidents", "incident_id"),
-                        ("strategy_uses", "use_id"), ("exclusions", "exclusion_id"),
-                        ("provision_enrolments", "enrolment_id"), ("plans", "plan_id"),
-                        ("plan_outcomes", "outcome_id"), ("plan_reviews", "review_id"),
-                        ("actions", "action_id")):
+    for entity, key in (
+        ("observations", "observation_id"),
+        ("incidents", "incident_id"),
+        ("strategy_uses", "use_id"),
+        ("exclusions", "exclusion_id"),
+        ("provision_enrolments", "enrolment_id"),
+        ("plans", "plan_id"),
+        ("plan_outcomes", "outcome_id"),
+        ("plan_reviews", "review_id"),
+        ("actions", "action_id"),
+    ):
         ids = [r[key] for r in any_trust.rows(entity)]
         assert len(set(ids)) == len(ids), entity
     plans = {r["plan_id"] for r in any_trust.rows("plans")}
@@ -101,8 +107,14 @@ def test_identifiers_are_unique_and_references_resolve(any_trust: Any) -> None:
     used = {r["intervention_code"] for r in any_trust.rows("provision_enrolments")}
     assert used <= interventions
     staff = {(r["school_urn"], r["staff_id"]) for r in any_trust.rows("staff")}
-    for entity in ("observations", "incidents", "strategy_uses", "staff_training", "groups",
-                   "provision_enrolments"):
+    for entity in (
+        "observations",
+        "incidents",
+        "strategy_uses",
+        "staff_training",
+        "groups",
+        "provision_enrolments",
+    ):
         refs = {(r["school_urn"], r["staff_id"]) for r in any_trust.rows(entity)}
         assert refs <= staff, entity
 
@@ -129,12 +141,17 @@ def test_attendance_only_on_school_days_with_valid_codes(any_trust: Any) -> None
     # One mark per pupil per session, and only while the pupil is on roll.
     keys = {(r["upn"], r["date"], r["session"]) for r in rows}
     assert len(keys) == len(rows)
-    roll = {p["upn"]: (p["entry_date"], p["leaving_date"] or "9999-12-31")
-            for p in any_trust.rows("pupils")}
+    roll = {
+        p["upn"]: (p["entry_date"], p["leaving_date"] or "9999-12-31")
+        for p in any_trust.rows("pupils")
+    }
     assert all(roll[r["upn"]][0] <= r["date"] <= roll[r["upn"]][1] for r in rows)
     # Daily records are on school days too.
-    for entity, col in (("observations", "observed_on"), ("incidents", "occurred_on"),
-                        ("strategy_uses", "used_on")):
+    for entity, col in (
+        ("observations", "observed_on"),
+        ("incidents", "occurred_on"),
+        ("strategy_uses", "used_on"),
+    ):
         assert all(r[col] in days[r["school_urn"]] for r in any_trust.rows(entity)), entity
 
 
@@ -151,7 +168,8 @@ def test_calendar_is_english_style(synth_trust: Any) -> None:
         assert sum(c["reason"] == "inset" for c in closures) == 5
         # The early May bank holiday (4 May 2026) always falls in the summer term.
         assert {"date": "2026-05-04", "reason": "bank holiday"} in [
-            {"date": c["date"], "reason": c["reason"]} for c in closures]
+            {"date": c["date"], "reason": c["reason"]} for c in closures
+        ]
 
 
 def test_codes_and_formats(any_trust: Any) -> None:
@@ -187,7 +205,10 @@ def test_codes_and_formats(any_trust: Any) -> None:
         assert r["consequence"] in CONSEQUENCES
         assert r["intensity"] in set("12345") and int(r["duration_minutes"]) >= 1
     assert {r["outcome"] for r in any_trust.rows("strategy_uses")} == {
-        "helped", "partly", "not_helped"}
+        "helped",
+        "partly",
+        "not_helped",
+    }
     for r in any_trust.rows("exclusions"):
         assert r["category"] in ("suspension", "permanent") and int(r["sessions"]) >= 1
         assert r["reason_1"]
@@ -218,8 +239,13 @@ def test_phases_and_special_school(synth_trust: Any) -> None:
 @pytest.mark.parametrize("entity", ["observations", "strategy_uses", "plan_reviews", "actions"])
 def test_free_text_never_names_a_pupil(synth_trust: Any, entity: str) -> None:
     names = {p["forename"] for p in synth_trust.rows("pupils")} | {
-        p["surname"] for p in synth_trust.rows("pupils")}
-    column = {"observations": "note", "strategy_uses": "note", "plan_reviews": "note",
-              "actions": "description"}[entity]
+        p["surname"] for p in synth_trust.rows("pupils")
+    }
+    column = {
+        "observations": "note",
+        "strategy_uses": "note",
+        "plan_reviews": "note",
+        "actions": "description",
+    }[entity]
     words = {w.strip(".,;") for r in synth_trust.rows(entity) for w in r[column].split()}
     assert not words & names

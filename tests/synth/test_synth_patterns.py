@@ -16,8 +16,13 @@ import pytest
 
 from empowered.upn import is_valid_upn
 
-PUPIL_KINDS = ("strategy_effect", "strategy_no_effect", "harder_situation", "mood_decline",
-               "attendance_decline")
+PUPIL_KINDS = (
+    "strategy_effect",
+    "strategy_no_effect",
+    "harder_situation",
+    "mood_decline",
+    "attendance_decline",
+)
 PRESENT = {"/", "\\", "L", "V", "P", "B"}
 UNAUTHORISED = {"O", "G", "N", "U"}
 
@@ -119,8 +124,11 @@ def test_planted_strategy_outcomes_mostly_helped(synth_trust: Any) -> None:
 
 
 def test_unplanted_pupils_have_no_strong_strategy_effects(synth_trust: Any) -> None:
-    planted = {p["upn"] for kind in ("strategy_effect", "strategy_no_effect")
-               for p in synth_trust.patterns(kind)}
+    planted = {
+        p["upn"]
+        for kind in ("strategy_effect", "strategy_no_effect")
+        for p in synth_trust.patterns(kind)
+    }
     changes = use_changes(synth_trust)
     diffs = []
     for (upn, code), values in changes.items():
@@ -148,9 +156,10 @@ def test_mood_decline_is_visible(synth_trust: Any) -> None:
 
 
 def test_harder_situation_is_visible(synth_trust: Any) -> None:
-    periods = {(r["school_urn"], r["period_code"]): (minutes(r["start_time"]),
-                                                      minutes(r["end_time"]))
-               for r in synth_trust.rows("periods")}
+    periods = {
+        (r["school_urn"], r["period_code"]): (minutes(r["start_time"]), minutes(r["end_time"]))
+        for r in synth_trust.rows("periods")
+    }
 
     def in_context(p: dict[str, Any], row: dict[str, str], time_col: str) -> bool:
         if p["dimension"] == "activity":
@@ -180,13 +189,19 @@ def test_intervention_gain_is_visible(synth_trust: Any) -> None:
     enrolments = synth_trust.rows("provision_enrolments")
     measure = {r["intervention_code"]: r["measure"] for r in synth_trust.rows("interventions")}
     for p in synth_trust.patterns("intervention_gain"):
-        mine = [int(r["post_score"]) - int(r["pre_score"]) for r in enrolments
-                if r["school_urn"] == p["school_urn"]
-                and r["intervention_code"] == p["intervention_code"]]
-        others = [int(r["post_score"]) - int(r["pre_score"]) for r in enrolments
-                  if r["school_urn"] == p["school_urn"]
-                  and r["intervention_code"] != p["intervention_code"]
-                  and measure[r["intervention_code"]] == "standardised_score"]
+        mine = [
+            int(r["post_score"]) - int(r["pre_score"])
+            for r in enrolments
+            if r["school_urn"] == p["school_urn"]
+            and r["intervention_code"] == p["intervention_code"]
+        ]
+        others = [
+            int(r["post_score"]) - int(r["pre_score"])
+            for r in enrolments
+            if r["school_urn"] == p["school_urn"]
+            and r["intervention_code"] != p["intervention_code"]
+            and measure[r["intervention_code"]] == "standardised_score"
+        ]
         assert len(mine) == p["enrolments"] >= 12
         assert mean(mine) == pytest.approx(p["mean_gain"], abs=2.5)
         assert mean(others) == pytest.approx(p["usual_gain"], abs=2.0)
@@ -213,7 +228,7 @@ def test_attendance_decline_is_visible(synth_trust: Any) -> None:
         for d, c in rows:
             per_day[d] += c in UNAUTHORISED
         counts = [per_day[d] for d in days]
-        most = max(sum(counts[i:i + 50]) for i in range(max(1, len(counts) - 49)))
+        most = max(sum(counts[i : i + 50]) for i in range(max(1, len(counts) - 49)))
         assert (most >= 10) == p["unauthorised_trigger"]
         severe += p["severe_absence"]
         unauthorised += p["unauthorised_trigger"]

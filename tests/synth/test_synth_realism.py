@@ -19,7 +19,8 @@ PRESENT = {"/", "\\", "L", "V", "P", "B"}
 def status_on(trust: Any, on: date) -> dict[str, dict[str, str]]:
     """Each pupil's SEN status row in force on a date (pupils on roll only)."""
     on_roll = {
-        p["upn"] for p in trust.rows("pupils")
+        p["upn"]
+        for p in trust.rows("pupils")
         if p["entry_date"] <= on.isoformat()
         and (not p["leaving_date"] or p["leaving_date"] >= on.isoformat())
     }
@@ -106,8 +107,9 @@ def test_characteristics_follow_sen_status(trust_3000: Any) -> None:
 
 @pytest.mark.slow
 def test_absence_higher_with_sen(trust_3000: Any) -> None:
-    status = {r["upn"]: r["sen_provision"] for r in status_on(
-        trust_3000, date(2025, 9, 15)).values()}
+    status = {
+        r["upn"]: r["sen_provision"] for r in status_on(trust_3000, date(2025, 9, 15)).values()
+    }
     sessions: dict[str, list[int]] = {}
     for r in trust_3000.rows("attendance"):
         counts = sessions.setdefault(r["upn"], [0, 0])
@@ -166,8 +168,11 @@ def test_training_does_not_match_need_everywhere(synth_trust: Any) -> None:
 
 
 def test_suspensions_set_e_codes(synth_trust: Any) -> None:
-    marks = {(r["upn"], r["date"]): r["code"] for r in synth_trust.rows("attendance")
-             if r["session"] == "PM"}
+    marks = {
+        (r["upn"], r["date"]): r["code"]
+        for r in synth_trust.rows("attendance")
+        if r["session"] == "PM"
+    }
     exclusions = synth_trust.rows("exclusions")
     assert exclusions
     hits = sum(marks.get((e["upn"], e["start_date"])) == "E" for e in exclusions)

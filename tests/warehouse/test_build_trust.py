@@ -111,3 +111,12 @@ def test_a_broken_row_past_staging_fails_the_build_with_a_clear_message(
         [result.run_id],
     ).fetchone()
     assert recorded == ("failed",)
+
+
+def test_the_clean_synthetic_trust_quarantines_nothing(built: duckdb.DuckDBPyConnection) -> None:
+    # The generator writes clean data (the import issue adds planted mess on purpose), so
+    # any rejected row here is a generator or validation bug worth seeing in full.
+    rejected = built.execute(
+        "SELECT entity, source_row, column_name, value, reason FROM quarantine.rejected_rows"
+    ).fetchall()
+    assert rejected == []

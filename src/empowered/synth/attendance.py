@@ -85,6 +85,8 @@ def plan_permanent_exclusions(seed: int, trust: Trust, pupils: list[Pupil]) -> l
             if p.leaving is not None and p.leaving <= leaving:
                 continue
             p.leaving = leaving
+            # A change of SEN status planned for after the exclusion never happens here.
+            p.sen = [spell for spell in p.sen if spell.start <= leaving]
             out.append(Exclusion(p.index, day, "permanent", 2 * (last - day + 1), _reasons(rng)))
             break
     return out
@@ -176,8 +178,9 @@ def simulate_attendance(
     au_codes = np.array([ATT[c] for c in weighted_choice(rng, AUTH_SPELL, n_spells)])
     spell_code = np.where(is_unauth, un_codes, au_codes).astype(np.int8)
     spell_id = (np.cumsum(starts.ravel()) - 1).reshape(n_p, n_d)
-    day_code = np.where(absent, spell_code[np.clip(spell_id, 0, max(n_spells - 1, 0))]
-                        if n_spells else 0, 0).astype(np.int8)
+    day_code = np.where(
+        absent, spell_code[np.clip(spell_id, 0, max(n_spells - 1, 0))] if n_spells else 0, 0
+    ).astype(np.int8)
 
     am = np.where(absent, day_code, ATT["/"]).astype(np.int8)
     pm = np.where(absent, day_code, ATT["\\"]).astype(np.int8)
@@ -210,8 +213,11 @@ def simulate_attendance(
             if rng.random() < 0.04 and edges:
                 edge = edges[int(rng.integers(len(edges)))]
                 length = int(rng.integers(3, 9))
-                span = (slice(edge, min(edge + length, hi)) if rng.random() < 0.5
-                        else slice(max(edge - length, lo), edge))
+                span = (
+                    slice(edge, min(edge + length, hi))
+                    if rng.random() < 0.5
+                    else slice(max(edge - length, lo), edge)
+                )
                 mask = roll[i, span]
                 am[i, span] = np.where(mask, ATT["G"], am[i, span])
                 pm[i, span] = np.where(mask, ATT["G"], pm[i, span])
@@ -278,8 +284,11 @@ def _suspensions(
                 if d - last < 5:
                     continue
                 last = d
-                sessions = int(rng.choice([s for s, _ in SUSPENSION_SESSIONS],
-                                          p=[w for _, w in SUSPENSION_SESSIONS]))
+                sessions = int(
+                    rng.choice(
+                        [s for s, _ in SUSPENSION_SESSIONS], p=[w for _, w in SUSPENSION_SESSIONS]
+                    )
+                )
                 out.append(Exclusion(p.index, lo + d, "suspension", sessions, _reasons(rng)))
     return out
 
@@ -293,8 +302,11 @@ def attendance_flags(codes: npt.NDArray[np.int8]) -> dict[str, float | int | boo
     rate = float(present.sum()) / possible if possible else 1.0
     unauth = np.isin(codes, [ATT[c] for c in UNAUTHORISED_CODES]).sum(axis=1)
     window = 50  # ten school weeks
-    counts = np.convolve(unauth.astype(np.int64), np.ones(window, dtype=np.int64), "valid") \
-        if len(unauth) >= window else np.array([int(unauth.sum())])
+    counts = (
+        np.convolve(unauth.astype(np.int64), np.ones(window, dtype=np.int64), "valid")
+        if len(unauth) >= window
+        else np.array([int(unauth.sum())])
+    )
     most = int(counts.max()) if len(counts) else 0
     return {
         "attendance_rate": round(rate, 4),
@@ -318,12 +330,14 @@ def _realised_declines(
         year = attendance_flags(codes[i, lo:hi])
         before = attendance_flags(codes[i, lo:start])
         after = attendance_flags(codes[i, start:hi])
-        rec.fields.update({
-            "attendance_rate_year": year["attendance_rate"],
-            "attendance_rate_before": before["attendance_rate"],
-            "attendance_rate_after": after["attendance_rate"],
-            "persistent_absence": year["persistent_absence"],
-            "severe_absence": year["severe_absence"],
-            "unauthorised_trigger": year["unauthorised_trigger"],
-            "max_unauthorised_in_10_weeks": year["max_unauthorised_in_10_weeks"],
-        })
+        rec.fields.update(
+            {
+                "attendance_rate_year": year["attendance_rate"],
+                "attendance_rate_before": before["attendance_rate"],
+                "attendance_rate_after": after["attendance_rate"],
+                "persistent_absence": year["persistent_absence"],
+                "severe_absence": year["severe_absence"],
+                "unauthorised_trigger": year["unauthorised_trigger"],
+                "max_unauthorised_in_10_weeks": year["max_unauthorised_in_10_weeks"],
+            }
+        )

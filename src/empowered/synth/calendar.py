@@ -54,6 +54,15 @@ class SchoolCalendar:
         return int(np.searchsorted(self.days, day.toordinal(), side="left"))
 
 
+def last_complete_academic_year(today: date) -> int:
+    """The start year of the latest academic year (1 September - 31 August) fully past.
+
+    Data generated for it never has dates in the future, which validation would reject.
+    """
+    current = today.year if today.month >= 9 else today.year - 1
+    return current - 1
+
+
 def academic_year_label(start_year: int) -> str:
     return f"{start_year}/{(start_year + 1) % 100:02d}"
 
@@ -138,9 +147,7 @@ def half_terms_for_year(start_year: int, year_index: int, start_offset: int) -> 
     return [HalfTerm(label, year_index, term, n, s, e) for term, n, s, e in spans]
 
 
-def build_calendar(
-    first_year: int, years: int, rng: np.random.Generator
-) -> SchoolCalendar:
+def build_calendar(first_year: int, years: int, rng: np.random.Generator) -> SchoolCalendar:
     """One school's calendar over ``years`` academic years."""
     all_half_terms: list[HalfTerm] = []
     closures: list[tuple[date, str]] = []
@@ -158,8 +165,14 @@ def build_calendar(
         # land on other half-term edges, varying by school.
         fixed = [term_days[1][0], term_days[3][0]]
         candidates = [
-            term_days[1][1], term_days[1][-1], term_days[2][0], term_days[3][-1],
-            term_days[4][0], term_days[5][0], term_days[6][0], term_days[6][-1],
+            term_days[1][1],
+            term_days[1][-1],
+            term_days[2][0],
+            term_days[3][-1],
+            term_days[4][0],
+            term_days[5][0],
+            term_days[6][0],
+            term_days[6][-1],
         ]
         picks = rng.choice(len(candidates), size=INSET_DAYS - len(fixed), replace=False)
         inset = sorted(set(fixed + [candidates[int(i)] for i in picks]))

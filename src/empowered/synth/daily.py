@@ -200,7 +200,7 @@ def simulate_daily(
     for s, p in enumerate(sp):
         if p.index in plan.mood_decline:
             f = plan.mood_decline[p.index].fields
-            decline[s, cal.index_on_or_after(date.fromisoformat(f["start_date"])):] = f["size"]
+            decline[s, cal.index_on_or_after(date.fromisoformat(f["start_date"])) :] = f["size"]
         if p.index in plan.harder:
             f = plan.harder[p.index].fields
             if f["dimension"] == "activity":
@@ -209,8 +209,7 @@ def simulate_daily(
                 harder_dim[s], harder_val[s] = 2, period_codes.index(f["value"])
             harder_rr[s] = f["rate_ratio"]
             # Enough incidents to show the context: about 14 a year expected inside it.
-            share = _context_share(school, int(harder_dim[s]), int(harder_val[s]),
-                                   p.year_group0)
+            share = _context_share(school, int(harder_dim[s]), int(harder_val[s]), p.year_group0)
             inc_rate[s] = max(inc_rate[s], 0.2, 14 / (harder_rr[s] * share * 190))
         if p.index in plan.strategy:
             f = plan.strategy[p.index].fields
@@ -274,8 +273,7 @@ def simulate_daily(
         others = mine[u_strategy[mine] != planted_strategy[s]]
         spare = len(others) - PLANTED_OTHER_USES
         if have < PLANTED_USE_TARGET and spare > 0:
-            swap = rng.choice(others, size=min(PLANTED_USE_TARGET - have, spare),
-                              replace=False)
+            swap = rng.choice(others, size=min(PLANTED_USE_TARGET - have, spare), replace=False)
             u_strategy[swap] = planted_strategy[s]
     u_delta = rng.integers(5, 46, n_u)
     u_dip = rng.uniform(0.8, 1.6, n_u)
@@ -288,8 +286,10 @@ def simulate_daily(
     first[1:] = u_pd[1:] != u_pd[:-1]
     block_lo[u_pd[first]], block_hi[u_pd[first]] = u_t[first] - 5, u_t[first] + 60
     block2_lo[u_pd[~first]], block2_hi[u_pd[~first]] = u_t[~first] - 5, u_t[~first] + 60
-    keep = ~(((o_t >= block_lo[o_pd]) & (o_t <= block_hi[o_pd]))
-             | ((o_t >= block2_lo[o_pd]) & (o_t <= block2_hi[o_pd])))
+    keep = ~(
+        ((o_t >= block_lo[o_pd]) & (o_t <= block_hi[o_pd]))
+        | ((o_t >= block2_lo[o_pd]) & (o_t <= block2_hi[o_pd]))
+    )
     o_pd, o_t = o_pd[keep], o_t[keep]
 
     all_pd = np.concatenate([o_pd, u_pd, u_pd])
@@ -309,17 +309,23 @@ def simulate_daily(
     act_o = tt.activity_of(all_t, yg_o, cal.weekday[d_o])
     per_o = tt.period_of(all_t)
     ctx_o = ((harder_dim[s_o] == 1) & (act_o == harder_val[s_o])) | (
-        (harder_dim[s_o] == 2) & (per_o == harder_val[s_o]))
+        (harder_dim[s_o] == 2) & (per_o == harder_val[s_o])
+    )
     half_o = (all_t >= lunch_end).astype(np.int64)
-    latent = (base_mood[s_o] + day_eff[s_o, d_o] + half_eff[s_o, d_o, half_o]
-              + rng.normal(0, OBS_SD, n_o) - decline[s_o, d_o] - HARDER_MOOD_DROP * ctx_o)
+    latent = (
+        base_mood[s_o]
+        + day_eff[s_o, d_o]
+        + half_eff[s_o, d_o, half_o]
+        + rng.normal(0, OBS_SD, n_o)
+        - decline[s_o, d_o]
+        - HARDER_MOOD_DROP * ctx_o
+    )
     at_use, after_use = kind == 1, kind == 2
     latent[at_use] -= u_dip[ref[at_use]]
     latent[after_use] += -RECOVERY * u_dip[ref[after_use]] + u_effect[ref[after_use]]
     dev = latent - base_mood[s_o]
     eng = base_eng[s_o] + 0.7 * dev + rng.normal(0, OBS_SD, n_o)
-    reg = (base_reg[s_o] + 0.8 * dev + rng.normal(0, 0.4, n_o)
-           - HARDER_REGULATION_DROP * ctx_o)
+    reg = base_reg[s_o] + 0.8 * dev + rng.normal(0, 0.4, n_o) - HARDER_REGULATION_DROP * ctx_o
     mood = np.clip(np.rint(latent), 1, 5).astype(np.int64)
     engagement = np.clip(np.rint(eng), 1, 5).astype(np.int64)
     regulation = np.clip(np.rint(reg), 1, 5).astype(np.int64)
@@ -327,9 +333,11 @@ def simulate_daily(
 
     staff = _staff_picker(school, sp, cal.year_of_day)
     staff_o = staff(rng, s_o, d_o, act_o)
-    note_o = np.where(rng.random(n_o) < 0.05,
-                      np.array(OBSERVATION_NOTES, dtype=object)[
-                          rng.integers(0, len(OBSERVATION_NOTES), n_o)], "")
+    note_o = np.where(
+        rng.random(n_o) < 0.05,
+        np.array(OBSERVATION_NOTES, dtype=object)[rng.integers(0, len(OBSERVATION_NOTES), n_o)],
+        "",
+    )
 
     upn = np.array([p.upn for p in sp], dtype=object)
     urn = school.urn
@@ -360,9 +368,11 @@ def simulate_daily(
     outcome = np.where(change > 0.8, 0, np.where(change > 0.2, 1, 2))
     start = next_ids["strategy_uses"]
     next_ids["strategy_uses"] += n_u
-    use_note = np.where(rng.random(n_u) < 0.1,
-                        np.array(STRATEGY_NOTES, dtype=object)[
-                            rng.integers(0, len(STRATEGY_NOTES), n_u)], "")
+    use_note = np.where(
+        rng.random(n_u) < 0.1,
+        np.array(STRATEGY_NOTES, dtype=object)[rng.integers(0, len(STRATEGY_NOTES), n_u)],
+        "",
+    )
     out.strategy_uses = {
         "use_id": [f"U{n:08d}" for n in range(start, start + n_u)],
         "school_urn": [urn] * n_u,
@@ -378,14 +388,56 @@ def simulate_daily(
     }
 
     out.incidents = _incidents(
-        rng, school, sp, plan, pd_s, pd_d, win_a, win_b, inc_rate, day_eff, decline,
-        harder_dim, harder_val, harder_rr, need_group, year_group0, staff, upn, day_text,
+        rng,
+        school,
+        sp,
+        plan,
+        pd_s,
+        pd_d,
+        win_a,
+        win_b,
+        inc_rate,
+        day_eff,
+        decline,
+        harder_dim,
+        harder_val,
+        harder_rr,
+        need_group,
+        year_group0,
+        staff,
+        upn,
+        day_text,
         next_ids,
     )
-    _realised(plan, sp, s_o, d_o, kind, ref, mood, u_s, u_strategy, planted_strategy,
-              pos_use, pos_after, cal.days)
-    _realised_harder(plan, sp, out.incidents, upn, harder_dim, harder_val, pd_s, pd_d,
-                     win_a, win_b, school, year_group0)
+    _realised(
+        plan,
+        sp,
+        s_o,
+        d_o,
+        kind,
+        ref,
+        mood,
+        u_s,
+        u_strategy,
+        planted_strategy,
+        pos_use,
+        pos_after,
+        cal.days,
+    )
+    _realised_harder(
+        plan,
+        sp,
+        out.incidents,
+        upn,
+        harder_dim,
+        harder_val,
+        pd_s,
+        pd_d,
+        win_a,
+        win_b,
+        school,
+        year_group0,
+    )
     return out
 
 
@@ -415,14 +467,12 @@ def _staff_picker(school: School, sp: list[Pupil], year_of_day: I64) -> StaffPic
         by_teacher = u < (0.2 if school.is_special else 0.35)
         if school.phase == "secondary" and len(teachers):
             # Secondary pupils see subject teachers, not only their form tutor.
-            choice = np.where(by_teacher, teachers[rng.integers(0, len(teachers), len(s))],
-                              choice)
+            choice = np.where(by_teacher, teachers[rng.integers(0, len(teachers), len(s))], choice)
         else:
             choice = np.where(by_teacher, teacher[s, y], choice)
         if len(therapists):
             therapy = act == ACT["therapy"]
-            choice = np.where(therapy, therapists[rng.integers(0, len(therapists), len(s))],
-                              choice)
+            choice = np.where(therapy, therapists[rng.integers(0, len(therapists), len(s))], choice)
         result: npt.NDArray[np.object_] = ids[choice]
         return result
 
@@ -430,8 +480,12 @@ def _staff_picker(school: School, sp: list[Pupil], year_of_day: I64) -> StaffPic
 
 
 def _context_ranges(
-    school: School, dim: int, value: int, year_group: int, weekday: int, cache: dict[
-        tuple[int, int, int, int], list[range]]
+    school: School,
+    dim: int,
+    value: int,
+    year_group: int,
+    weekday: int,
+    cache: dict[tuple[int, int, int, int], list[range]],
 ) -> list[range]:
     key = (dim, value, year_group, weekday)
     if key not in cache:
@@ -448,8 +502,11 @@ def _context_share(school: School, dim: int, value: int, year_group: int) -> flo
     """Average share of the school day spent in a context over a week."""
     cache: dict[tuple[int, int, int, int], list[range]] = {}
     tt = school.timetable
-    total = sum(len(r) for wd in range(5)
-                for r in _context_ranges(school, dim, value, year_group, wd, cache))
+    total = sum(
+        len(r)
+        for wd in range(5)
+        for r in _context_ranges(school, dim, value, year_group, wd, cache)
+    )
     return max(total / (5 * (tt.day_end - tt.day_start)), 0.01)
 
 
@@ -501,8 +558,12 @@ def _incidents(
             d = int(pd_d[k])
             yg = int(year_group0[s] + cal.year_of_day[d])
             ranges = _clip_ranges(
-                _context_ranges(school, int(harder_dim[s]), int(harder_val[s]), yg,
-                                int(cal.weekday[d]), cache), int(win_a[k]), int(win_b[k]))
+                _context_ranges(
+                    school, int(harder_dim[s]), int(harder_val[s]), yg, int(cal.weekday[d]), cache
+                ),
+                int(win_a[k]),
+                int(win_b[k]),
+            )
             minutes = sum(len(r) for r in ranges)
             if minutes == 0:
                 continue
@@ -527,8 +588,9 @@ def _incidents(
     behaviour = _draw(rng, _BEHAVIOUR_CUM, need_group[s_i])
     consequence = _draw(rng, _CONSEQUENCE_CUM, behaviour)
     intensity = rng.choice(np.arange(1, 6), size=n_i, p=[0.2, 0.35, 0.28, 0.12, 0.05])
-    severe = np.isin(behaviour, [BEHAVIOURS.index("physical_aggression"),
-                                 BEHAVIOURS.index("property_damage")])
+    severe = np.isin(
+        behaviour, [BEHAVIOURS.index("physical_aggression"), BEHAVIOURS.index("property_damage")]
+    )
     intensity = np.minimum(intensity + severe, 5)
     duration = np.clip(np.rint(np.exp(rng.normal(1.7, 0.7, n_i))), 1, 90).astype(np.int64)
     start = next_ids["incidents"]
@@ -577,10 +639,12 @@ def _realised(
             f = plan.strategy[p.index].fields
             f["n_uses"] = int(target.sum())
             f["n_uses_other_strategies"] = int(other.sum())
-            f["mean_change_with_strategy"] = round(float(change[target].mean()), 3) \
-                if target.any() else None
-            f["mean_change_other_strategies"] = round(float(change[other].mean()), 3) \
-                if other.any() else None
+            f["mean_change_with_strategy"] = (
+                round(float(change[target].mean()), 3) if target.any() else None
+            )
+            f["mean_change_other_strategies"] = (
+                round(float(change[other].mean()), 3) if other.any() else None
+            )
         if p.index in plan.mood_decline:
             f = plan.mood_decline[p.index].fields
             start = date.fromisoformat(f["start_date"]).toordinal()
@@ -617,8 +681,12 @@ def _realised_harder(
             d = int(pd_d[k])
             yg = int(year_group0[s] + cal.year_of_day[d])
             ranges = _clip_ranges(
-                _context_ranges(school, int(harder_dim[s]), int(harder_val[s]), yg,
-                                int(cal.weekday[d]), cache), int(win_a[k]), int(win_b[k]))
+                _context_ranges(
+                    school, int(harder_dim[s]), int(harder_val[s]), yg, int(cal.weekday[d]), cache
+                ),
+                int(win_a[k]),
+                int(win_b[k]),
+            )
             ctx_minutes += sum(len(r) for r in ranges)
         hit = pd_s[i_pd] == s
         d_i = pd_d[i_pd[hit]]

@@ -21,7 +21,11 @@ from empowered.synth.attendance import (
     simulate_attendance,
     status_matrix,
 )
-from empowered.synth.calendar import academic_year_label, census_date
+from empowered.synth.calendar import (
+    academic_year_label,
+    census_date,
+    last_complete_academic_year,
+)
 from empowered.synth.codes import ATTENDANCE_CODES, INTERVENTIONS, STRATEGIES, TRAINING_COURSES
 from empowered.synth.daily import TIME_TEXT, simulate_daily
 from empowered.synth.learning import abilities, assessments, provision
@@ -49,6 +53,10 @@ MANIFEST_NAME = "manifest.json"
 YN = ("N", "Y")
 SESSION_TEXT = np.array(["AM", "PM"], dtype=object)
 CODE_TEXT = np.array(ATTENDANCE_CODES, dtype=object)
+# Before the 2024 regulations (in force 19 August 2024) a part-time timetable was recorded
+# as C, leave of absence; C2 did not exist yet. Registers write the code in force that day.
+CODES_BEFORE_2024 = np.array(["C" if c == "C2" else c for c in ATTENDANCE_CODES], dtype=object)
+NEW_CODES_FROM = "2024-08-19"
 
 
 @dataclass(frozen=True)
@@ -71,12 +79,13 @@ def generate_trust(
     pupils: int = 1500,
     years: int = 1,
     seed: int = 1,
-    first_academic_year: int = 2025,
+    first_academic_year: int | None = None,
 ) -> TrustSummary:
     """Write a synthetic multi-academy trust into ``out_dir`` (see docs/synthetic-trust.md).
 
     ``pupils`` is the number on roll at the start of the first year; ``first_academic_year``
-    2025 means the year from September 2025 ("2025/26"). Same arguments, same bytes.
+    2025 means the year from September 2025 ("2025/26"); by default the trust covers the
+    most recent completed academic years. Same arguments, same bytes.
     """
     if schools < 1:
         raise ValueError("schools must be at least 1")
@@ -89,6 +98,9 @@ def generate_trust(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
 
+    if first_academic_year is None:
+        # The most recent completed years, so the data is recent and none of it is future.
+        first_academic_year = last_complete_academic_year(date.today()) - years + 1
     trust = build_trust(seed, schools, pupils, first_academic_year, years)
     roll = build_pupils(seed, trust)
     permanents = plan_permanent_exclusions(seed, trust, roll)
@@ -104,8 +116,17 @@ def generate_trust(
 
     # Row ids run across schools, so each id is unique in its file.
     next_ids = dict.fromkeys(
-        ("observations", "incidents", "strategy_uses", "exclusions", "provision_enrolments",
-         "plans", "plan_outcomes", "plan_reviews", "actions"),
+        (
+            "observations",
+            "incidents",
+            "strategy_uses",
+            "exclusions",
+            "provision_enrolments",
+            "plans",
+            "plan_outcomes",
+            "plan_reviews",
+            "actions",
+        ),
         1,
     )
     with CsvSink(out_dir) as sink:
@@ -116,8 +137,9 @@ def generate_trust(
             _write_school_year(sink, seed, school, members, plan, permanents, next_ids)
         counts = dict(sink.counts)
 
-    manifest = _manifest(trust, roll, plan, counts, seed, schools, pupils, years,
-                         first_academic_year)
+    manifest = _manifest(
+        trust, roll, plan, counts, seed, schools, pupils, years, first_academic_year
+    )
     manifest_path = out_dir / MANIFEST_NAME
     manifest_path.write_text(
         json.dumps(manifest, sort_keys=True, indent=2, ensure_ascii=False) + "\n",
@@ -135,72 +157,153 @@ def generate_trust(
 
 
 def _write_reference(sink: CsvSink, trust: Trust) -> None:
-    sink.write_rows("schools", [
-        {"school_urn": s.urn, "la_code": s.la_code, "estab": s.estab, "school_name": s.name,
-         "phase": s.phase, "trust_name": trust.name}
-        for s in trust.schools
-    ])
-    sink.write_rows("strategies", [
-        {"strategy_code": c, "strategy_name": n, "category": k} for c, n, k in STRATEGIES
-    ])
-    sink.write_rows("interventions", [
-        {"intervention_code": c, "intervention_name": n, "area_of_need": a, "target_need": t,
-         "measure": m, "group_size": str(g), "minutes_per_session": str(mins),
-         "hourly_staff_cost": f"{hc:.2f}", "materials_cost": f"{mc:.2f}",
-         "training_cost": f"{tc:.2f}"}
-        for c, n, a, t, m, g, mins, hc, mc, tc in INTERVENTIONS
-    ])
+    sink.write_rows(
+        "schools",
+        [
+            {
+                "school_urn": s.urn,
+                "la_code": s.la_code,
+                "estab": s.estab,
+                "school_name": s.name,
+                "phase": s.phase,
+                "trust_name": trust.name,
+            }
+            for s in trust.schools
+        ],
+    )
+    sink.write_rows(
+        "strategies",
+        [{"strategy_code": c, "strategy_name": n, "category": k} for c, n, k in STRATEGIES],
+    )
+    sink.write_rows(
+        "interventions",
+        [
+            {
+                "intervention_code": c,
+                "intervention_name": n,
+                "area_of_need": a,
+                "target_need": t,
+                "measure": m,
+                "group_size": str(g),
+                "minutes_per_session": str(mins),
+                "hourly_staff_cost": f"{hc:.2f}",
+                "materials_cost": f"{mc:.2f}",
+                "training_cost": f"{tc:.2f}",
+            }
+            for c, n, a, t, m, g, mins, hc, mc, tc in INTERVENTIONS
+        ],
+    )
     for s in trust.schools:
-        sink.write_rows("terms", [
-            {"school_urn": s.urn, "academic_year": ht.academic_year, "term": ht.term,
-             "half_term": str(ht.half_term), "start_date": ht.start.isoformat(),
-             "end_date": ht.end.isoformat()}
-            for ht in s.calendar.half_terms
-        ])
-        sink.write_rows("closures", [
-            {"school_urn": s.urn, "date": d.isoformat(), "reason": reason}
-            for d, reason in s.calendar.closures
-        ])
-        sink.write_rows("periods", [
-            {"school_urn": s.urn, "period_code": p.code, "period_name": p.name,
-             "start_time": TIME_TEXT[p.start], "end_time": TIME_TEXT[p.end]}
-            for p in s.timetable.periods
-        ])
-        sink.write_rows("staff", [
-            {"school_urn": s.urn, "staff_id": st.staff_id, "role": st.role} for st in s.staff
-        ])
+        sink.write_rows(
+            "terms",
+            [
+                {
+                    "school_urn": s.urn,
+                    "academic_year": ht.academic_year,
+                    "term": ht.term,
+                    "half_term": str(ht.half_term),
+                    "start_date": ht.start.isoformat(),
+                    "end_date": ht.end.isoformat(),
+                }
+                for ht in s.calendar.half_terms
+            ],
+        )
+        sink.write_rows(
+            "closures",
+            [
+                {"school_urn": s.urn, "date": d.isoformat(), "reason": reason}
+                for d, reason in s.calendar.closures
+            ],
+        )
+        sink.write_rows(
+            "periods",
+            [
+                {
+                    "school_urn": s.urn,
+                    "period_code": p.code,
+                    "period_name": p.name,
+                    "start_time": TIME_TEXT[p.start],
+                    "end_time": TIME_TEXT[p.end],
+                }
+                for p in s.timetable.periods
+            ],
+        )
+        sink.write_rows(
+            "staff",
+            [{"school_urn": s.urn, "staff_id": st.staff_id, "role": st.role} for st in s.staff],
+        )
 
 
 def _write_people(sink: CsvSink, trust: Trust, by_school: list[list[Pupil]]) -> None:
     for school, members in zip(trust.schools, by_school, strict=True):
         urn = school.urn
-        sink.write_rows("pupils", [
-            {"school_urn": urn, "mis_id": p.mis_id, "upn": p.upn, "forename": p.forename,
-             "surname": p.surname, "date_of_birth": p.dob.isoformat(), "sex": p.sex,
-             "ethnicity": p.ethnicity, "first_language": p.language,
-             "entry_date": p.entry.isoformat(),
-             "leaving_date": p.leaving.isoformat() if p.leaving else ""}
-            for p in members
-        ])
-        sink.write_rows("characteristics", [
-            {"school_urn": urn, "upn": p.upn, "effective_date": c.effective.isoformat(),
-             "year_group": year_group_label(c.year_group), "reg_group": c.reg_group,
-             "fsm": YN[c.fsm], "pupil_premium": YN[c.pupil_premium],
-             "looked_after": YN[c.looked_after], "service_child": YN[c.service_child]}
-            for p in members for c in p.chars
-        ])
-        sink.write_rows("sen_status", [
-            {"school_urn": urn, "upn": p.upn, "start_date": s.start.isoformat(),
-             "sen_provision": s.provision, "primary_need": s.primary,
-             "secondary_need": s.secondary}
-            for p in members for s in p.sen
-        ])
-        sink.write_rows("groups", sorted(
-            ({"school_urn": urn, "group_code": g, "staff_id": school.class_staff[g][0],
-              "upn": upn}
-             for g, upn in {(c.reg_group, p.upn) for p in members for c in p.chars}),
-            key=lambda row: (row["group_code"], row["upn"]),
-        ))
+        sink.write_rows(
+            "pupils",
+            [
+                {
+                    "school_urn": urn,
+                    "mis_id": p.mis_id,
+                    "upn": p.upn,
+                    "forename": p.forename,
+                    "surname": p.surname,
+                    "date_of_birth": p.dob.isoformat(),
+                    "sex": p.sex,
+                    "ethnicity": p.ethnicity,
+                    "first_language": p.language,
+                    "entry_date": p.entry.isoformat(),
+                    "leaving_date": p.leaving.isoformat() if p.leaving else "",
+                }
+                for p in members
+            ],
+        )
+        sink.write_rows(
+            "characteristics",
+            [
+                {
+                    "school_urn": urn,
+                    "upn": p.upn,
+                    "effective_date": c.effective.isoformat(),
+                    "year_group": year_group_label(c.year_group),
+                    "reg_group": c.reg_group,
+                    "fsm": YN[c.fsm],
+                    "pupil_premium": YN[c.pupil_premium],
+                    "looked_after": YN[c.looked_after],
+                    "service_child": YN[c.service_child],
+                }
+                for p in members
+                for c in p.chars
+            ],
+        )
+        sink.write_rows(
+            "sen_status",
+            [
+                {
+                    "school_urn": urn,
+                    "upn": p.upn,
+                    "start_date": s.start.isoformat(),
+                    "sen_provision": s.provision,
+                    "primary_need": s.primary,
+                    "secondary_need": s.secondary,
+                }
+                for p in members
+                for s in p.sen
+            ],
+        )
+        sink.write_rows(
+            "groups",
+            sorted(
+                (
+                    {
+                        "school_urn": urn,
+                        "group_code": g,
+                        "staff_id": school.class_staff[g][0],
+                        "upn": upn,
+                    }
+                    for g, upn in {(c.reg_group, p.upn) for p in members for c in p.chars}
+                ),
+                key=lambda row: (row["group_code"], row["upn"]),
+            ),
+        )
 
 
 def _need_counts(members: list[Pupil]) -> dict[str, int]:
@@ -222,8 +325,9 @@ def _write_training(
         rng = substream(seed, "training", school.index)
         counts = _need_counts(members)
         # Training follows the school's needs loosely, plus a floor for general courses.
-        weights = np.array([counts.get(a, 0) + 0.05 * len(members) / len(areas)
-                            for a in areas], dtype=float)
+        weights = np.array(
+            [counts.get(a, 0) + 0.05 * len(members) / len(areas) for a in areas], dtype=float
+        )
         gap = plan.training_gap.get(school.index)
         if gap is not None:
             weights[areas.index(gap.fields["area_of_need"])] *= 0.03
@@ -236,17 +340,25 @@ def _write_training(
                 area = areas[int(rng.choice(len(areas), p=weights))]
                 course = courses[area][int(rng.integers(len(courses[area])))]
                 when = earliest + timedelta(days=int(rng.integers((end - earliest).days)))
-                rows.append({"school_urn": school.urn, "staff_id": st.staff_id,
-                             "area_of_need": area, "course": course,
-                             "completed_on": when.isoformat()})
+                rows.append(
+                    {
+                        "school_urn": school.urn,
+                        "staff_id": st.staff_id,
+                        "area_of_need": area,
+                        "course": course,
+                        "completed_on": when.isoformat(),
+                    }
+                )
         sink.write_rows("staff_training", rows)
         if gap is not None:
             need = gap.fields["area_of_need"]
             sen = sum(counts.values())
             gap.fields["need_share"] = round(counts.get(need, 0) / sen, 4) if sen else None
-            gap.fields["training_share"] = round(
-                sum(1 for r in rows if r["area_of_need"] == need) / len(rows), 4
-            ) if rows else None
+            gap.fields["training_share"] = (
+                round(sum(1 for r in rows if r["area_of_need"] == need) / len(rows), 4)
+                if rows
+                else None
+            )
             gap.fields["training_records"] = len(rows)
 
 
@@ -274,10 +386,19 @@ def _write_school_year(
         n = next_ids["exclusions"]
         next_ids["exclusions"] += 1
         reasons = [*e.reasons, "", ""][:3]
-        rows.append({"exclusion_id": f"EX{n:06d}", "school_urn": school.urn,
-                     "upn": members[row_of[e.pupil]].upn, "start_date": day_text[e.day_index],
-                     "category": e.category, "sessions": str(e.sessions),
-                     "reason_1": reasons[0], "reason_2": reasons[1], "reason_3": reasons[2]})
+        rows.append(
+            {
+                "exclusion_id": f"EX{n:06d}",
+                "school_urn": school.urn,
+                "upn": members[row_of[e.pupil]].upn,
+                "start_date": day_text[e.day_index],
+                "category": e.category,
+                "sessions": str(e.sessions),
+                "reason_1": reasons[0],
+                "reason_2": reasons[1],
+                "reason_3": reasons[2],
+            }
+        )
     sink.write_rows("exclusions", rows)
 
     daily = simulate_daily(seed, school, members, plan, att.codes, status, day_text, next_ids)
@@ -289,8 +410,7 @@ def _write_school_year(
     roll = on_roll_matrix(school, members)
     ability = abilities(seed, school, members, status)
     sink.write("assessments", assessments(seed, school, members, ability, roll, day_text))
-    prov = provision(seed, school, members, plan, ability, att.codes, status, day_text,
-                     next_ids)
+    prov = provision(seed, school, members, plan, ability, att.codes, status, day_text, next_ids)
     sink.write("provision_enrolments", prov.enrolments)
     sink.write("provision_sessions", prov.sessions)
     sink.write("groups", prov.groups)
@@ -316,13 +436,20 @@ def _write_attendance(
 ) -> None:
     pupil, day, session = np.nonzero(codes != OFF_ROLL)
     n = len(pupil)
-    sink.write("attendance", {
-        "school_urn": [school.urn] * n,
-        "upn": upn[pupil].tolist(),
-        "date": day_text[day].tolist(),
-        "session": SESSION_TEXT[session].tolist(),
-        "code": CODE_TEXT[codes[pupil, day, session]].tolist(),
-    })
+    marks = codes[pupil, day, session]
+    dates = day_text[day]
+    # ISO dates compare correctly as text.
+    in_force = np.where(dates >= NEW_CODES_FROM, CODE_TEXT[marks], CODES_BEFORE_2024[marks])
+    sink.write(
+        "attendance",
+        {
+            "school_urn": [school.urn] * n,
+            "upn": upn[pupil].tolist(),
+            "date": dates.tolist(),
+            "session": SESSION_TEXT[session].tolist(),
+            "code": in_force.tolist(),
+        },
+    )
 
 
 def _realised_gains(school: School, plan: PatternPlan, gains: dict[str, list[float]]) -> None:
@@ -335,7 +462,8 @@ def _realised_gains(school: School, plan: PatternPlan, gains: dict[str, list[flo
         rec.fields["realised_mean_gain"] = round(float(np.mean(mine)), 3) if mine else None
         rec.fields["other_interventions_enrolments"] = len(others)
         rec.fields["other_interventions_mean_gain"] = (
-            round(float(np.mean(others)), 3) if others else None)
+            round(float(np.mean(others)), 3) if others else None
+        )
 
 
 def _prevalence(pupils: list[Pupil], on: date) -> dict[str, Any]:
@@ -389,19 +517,27 @@ def _manifest(
     by_year = []
     for k in range(years):
         on = census_date(first_year + k)
-        by_year.append({
-            "academic_year": academic_year_label(first_year + k),
-            "census_date": on.isoformat(),
-            "all_schools": _prevalence(pupils, on),
-            "mainstream": _prevalence([p for p in pupils if p.school not in special], on),
-            "special": _prevalence([p for p in pupils if p.school in special], on),
-            "by_school": {urn[s.index]: _prevalence([p for p in pupils if p.school == s.index],
-                                                    on) for s in trust.schools},
-        })
-    patterns.append({
-        "id": f"P{len(patterns) + 1:04d}", "kind": "sen_prevalence", "school_urn": None,
-        "census": by_year,
-    })
+        by_year.append(
+            {
+                "academic_year": academic_year_label(first_year + k),
+                "census_date": on.isoformat(),
+                "all_schools": _prevalence(pupils, on),
+                "mainstream": _prevalence([p for p in pupils if p.school not in special], on),
+                "special": _prevalence([p for p in pupils if p.school in special], on),
+                "by_school": {
+                    urn[s.index]: _prevalence([p for p in pupils if p.school == s.index], on)
+                    for s in trust.schools
+                },
+            }
+        )
+    patterns.append(
+        {
+            "id": f"P{len(patterns) + 1:04d}",
+            "kind": "sen_prevalence",
+            "school_urn": None,
+            "census": by_year,
+        }
+    )
     return {
         "generator": GENERATOR,
         "version": MANIFEST_VERSION,

@@ -71,8 +71,10 @@ def assessments(
     """Termly reading and maths standardised scores, and reading ages for some pupils."""
     rng = substream(seed, "assessments", school.index)
     cal = school.calendar
-    cols: Columns = {k: [] for k in ("school_urn", "upn", "assessed_on", "subject",
-                                     "assessment", "measure", "value")}
+    cols: Columns = {
+        k: []
+        for k in ("school_urn", "upn", "assessed_on", "subject", "assessment", "measure", "value")
+    }
     reading_age = rng.random(len(pupils)) < 0.6
     for ht in cal.half_terms:
         if ht.half_term not in (2, 4, 6):
@@ -87,16 +89,30 @@ def assessments(
             if p.status_on(when).primary in ("PMLD", "SLD"):
                 continue  # standardised tests are not used with these pupils
             rows = [
-                ("reading", "Termly reading test", "standardised_score",
-                 int(_score(ability.reading[i:i + 1] + rng.normal(0, 3.5))[0])),
-                ("maths", "Termly maths test", "standardised_score",
-                 int(_score(ability.maths[i:i + 1] + rng.normal(0, 3.5))[0])),
+                (
+                    "reading",
+                    "Termly reading test",
+                    "standardised_score",
+                    int(_score(ability.reading[i : i + 1] + rng.normal(0, 3.5))[0]),
+                ),
+                (
+                    "maths",
+                    "Termly maths test",
+                    "standardised_score",
+                    int(_score(ability.maths[i : i + 1] + rng.normal(0, 3.5))[0]),
+                ),
             ]
             if reading_age[i] and p.status_on(when).provision != "N" and yg <= 9:
                 age = _age_months(p.dob, when)
                 ra = age * (1 + (ability.reading[i] - 100) / 15 * 0.18) + rng.normal(0, 3)
-                rows.append(("reading", "Single word reading test", "reading_age_months",
-                             int(np.clip(round(ra), 48, age + 36))))
+                rows.append(
+                    (
+                        "reading",
+                        "Single word reading test",
+                        "reading_age_months",
+                        int(np.clip(round(ra), 48, age + 36)),
+                    )
+                )
             for subject, name, measure, value in rows:
                 cols["school_urn"].append(school.urn)
                 cols["upn"].append(p.upn)
@@ -144,14 +160,29 @@ def provision(
     rng = substream(seed, "provision", school.index)
     cal = school.calendar
     in_school = np.asarray(
-        np.isin(codes, [ATT[c] for c in IN_SCHOOL_CODES]).any(axis=2), dtype=np.bool_)
+        np.isin(codes, [ATT[c] for c in IN_SCHOOL_CODES]).any(axis=2), dtype=np.bool_
+    )
     roll = codes[:, :, 0] >= 0
     tas = school.staff_with_role("teaching_assistant") or school.staff_with_role("teacher")
     therapists = school.staff_with_role("therapist")
     out = ProvisionTables(
-        enrolments={k: [] for k in ("enrolment_id", "school_urn", "upn", "intervention_code",
-                                    "staff_id", "start_date", "end_date", "sessions_planned",
-                                    "pre_date", "pre_score", "post_date", "post_score")},
+        enrolments={
+            k: []
+            for k in (
+                "enrolment_id",
+                "school_urn",
+                "upn",
+                "intervention_code",
+                "staff_id",
+                "start_date",
+                "end_date",
+                "sessions_planned",
+                "pre_date",
+                "pre_score",
+                "post_date",
+                "post_score",
+            )
+        },
         sessions={k: [] for k in ("enrolment_id", "session_date", "delivered", "minutes")},
         groups={k: [] for k in ("school_urn", "group_code", "staff_id", "upn")},
     )
@@ -173,8 +204,12 @@ def provision(
             if rng.random() >= ((0.25 if school.is_special else 0.4) if sen else 0.03):
                 continue
             need = p.status_on(date.fromordinal(int(cal.days[lo]))).primary
-            options = [c for c in CATALOGUE if _suitable(c, yg, school.is_special)
-                       and (c in GENERIC or (sen and CATALOGUE[c][3] == need))]
+            options = [
+                c
+                for c in CATALOGUE
+                if _suitable(c, yg, school.is_special)
+                and (c in GENERIC or (sen and CATALOGUE[c][3] == need))
+            ]
             if not options:
                 continue
             weights = np.array([3.0 if CATALOGUE[c][3] == need else 1.0 for c in options])
@@ -185,17 +220,38 @@ def provision(
             if school_index != school.index:
                 continue
             have = set(chosen.get(code, []))
-            spare = [i for i, p in enumerate(pupils)
-                     if roll[i, lo] and roll[i, hi - 1] and i not in have
-                     and _suitable(code, p.year_group0 + ht.year_index, school.is_special)]
+            spare = [
+                i
+                for i, p in enumerate(pupils)
+                if roll[i, lo]
+                and roll[i, hi - 1]
+                and i not in have
+                and _suitable(code, p.year_group0 + ht.year_index, school.is_special)
+            ]
             extra = max(0, 6 - len(have))
             if spare and extra:
                 picks = rng.choice(len(spare), size=min(extra, len(spare)), replace=False)
                 chosen.setdefault(code, []).extend(sorted(spare[int(j)] for j in picks))
         for code in sorted(chosen):
-            _enrol(rng, school, pupils, plan, ability, code, sorted(chosen[code]), lo, hi,
-                   ht.academic_year, ht.half_term, in_school, day_text, next_ids, tas,
-                   therapists, out)
+            _enrol(
+                rng,
+                school,
+                pupils,
+                plan,
+                ability,
+                code,
+                sorted(chosen[code]),
+                lo,
+                hi,
+                ht.academic_year,
+                ht.half_term,
+                in_school,
+                day_text,
+                next_ids,
+                tas,
+                therapists,
+                out,
+            )
     return out
 
 

@@ -40,7 +40,10 @@ USUAL_GAIN = 1.0  # standardised-score points, every other intervention
 HARDER_ACTIVITIES = ("maths", "english", "lunch", "break", "transition")
 HARDER_PERIODS = ("P1", "P2", "P3", "P4", "P5", "LUN", "BRK")
 PUPIL_KINDS = (
-    "harder_situation", "strategy_effect", "strategy_no_effect", "mood_decline",
+    "harder_situation",
+    "strategy_effect",
+    "strategy_no_effect",
+    "mood_decline",
     "attendance_decline",
 )
 
@@ -124,19 +127,27 @@ def choose_patterns(seed: int, trust: Trust, pupils: list[Pupil]) -> PatternPlan
         dimension = "activity" if k % 2 == 0 else "period"
         options = HARDER_ACTIVITIES if dimension == "activity" else HARDER_PERIODS
         value = options[int(rng.integers(len(options)))]
-        rec = Planted("harder_situation", p.school, p.index, {
-            "dimension": dimension, "value": value, "rate_ratio": HARDER_RATE_RATIO,
-            "mood_drop": HARDER_MOOD_DROP,
-            "regulation_drop": round(HARDER_MOOD_DROP * 0.8 + HARDER_REGULATION_DROP, 2),
-        })
+        rec = Planted(
+            "harder_situation",
+            p.school,
+            p.index,
+            {
+                "dimension": dimension,
+                "value": value,
+                "rate_ratio": HARDER_RATE_RATIO,
+                "mood_drop": HARDER_MOOD_DROP,
+                "regulation_drop": round(HARDER_MOOD_DROP * 0.8 + HARDER_REGULATION_DROP, 2),
+            },
+        )
         plan.harder[p.index] = rec
         plan.records.append(rec)
 
     effect_pupils = draw()
     for p in effect_pupils:
         code = plan.toolkits[p.index][int(rng.integers(len(plan.toolkits[p.index])))]
-        rec = Planted("strategy_effect", p.school, p.index,
-                      {"strategy_code": code, "effect": STRATEGY_EFFECT})
+        rec = Planted(
+            "strategy_effect", p.school, p.index, {"strategy_code": code, "effect": STRATEGY_EFFECT}
+        )
         plan.strategy[p.index] = rec
         plan.records.append(rec)
     # Negative controls: the same strategies, used as often, with no effect.
@@ -144,8 +155,12 @@ def choose_patterns(seed: int, trust: Trust, pupils: list[Pupil]) -> PatternPlan
         code = plan.strategy[effect.index].fields["strategy_code"]
         if code not in plan.toolkits[p.index]:
             plan.toolkits[p.index] = (*plan.toolkits[p.index], code)
-        rec = Planted("strategy_no_effect", p.school, p.index,
-                      {"strategy_code": code, "effect": 0.0, "control_for": effect.upn})
+        rec = Planted(
+            "strategy_no_effect",
+            p.school,
+            p.index,
+            {"strategy_code": code, "effect": 0.0, "control_for": effect.upn},
+        )
         plan.strategy[p.index] = rec
         plan.records.append(rec)
 
@@ -154,10 +169,15 @@ def choose_patterns(seed: int, trust: Trust, pupils: list[Pupil]) -> PatternPlan
         lo, hi = cal.year_bounds(0)
         # Not in the first 6 weeks (30 days) or the last 4 weeks (20 days) of the year.
         day = int(rng.integers(lo + 30, hi - 20))
-        rec = Planted("mood_decline", p.school, p.index, {
-            "start_date": date.fromordinal(int(cal.days[day])).isoformat(),
-            "size": round(float(rng.uniform(*MOOD_DECLINE)), 2),
-        })
+        rec = Planted(
+            "mood_decline",
+            p.school,
+            p.index,
+            {
+                "start_date": date.fromordinal(int(cal.days[day])).isoformat(),
+                "size": round(float(rng.uniform(*MOOD_DECLINE)), 2),
+            },
+        )
         plan.mood_decline[p.index] = rec
         plan.records.append(rec)
 
@@ -168,27 +188,39 @@ def choose_patterns(seed: int, trust: Trust, pupils: list[Pupil]) -> PatternPlan
         latest = lo + int((hi - lo) * (0.4 if severe else 0.6))
         day = int(rng.integers(lo + 30, max(latest, lo + 31)))
         unauthorised = k % 3 != 2
-        rec = Planted("attendance_decline", p.school, p.index, {
-            "start_date": date.fromordinal(int(cal.days[day])).isoformat(),
-            "absence_after": 0.85 if severe else round(float(rng.uniform(0.3, 0.5)), 2),
-            "mostly_unauthorised": unauthorised,
-        })
+        rec = Planted(
+            "attendance_decline",
+            p.school,
+            p.index,
+            {
+                "start_date": date.fromordinal(int(cal.days[day])).isoformat(),
+                "absence_after": 0.85 if severe else round(float(rng.uniform(0.3, 0.5)), 2),
+                "mostly_unauthorised": unauthorised,
+            },
+        )
         plan.attendance_decline[p.index] = rec
         plan.records.append(rec)
 
     scored = [row[0] for row in INTERVENTIONS if row[4] == "standardised_score"]
     mainstream = [s for s in trust.schools if not s.is_special] or list(trust.schools)
     n_gain = max(1, len(trust.schools) // 3)
-    for i in sorted(rng.choice(len(mainstream), size=min(n_gain, len(mainstream)),
-                               replace=False).tolist()):
+    for i in sorted(
+        rng.choice(len(mainstream), size=min(n_gain, len(mainstream)), replace=False).tolist()
+    ):
         school = mainstream[int(i)]
         # Phonics catch-up is for the youngest pupils only, so not in a secondary school.
         usable = [c for c in scored if c != "phonics_catch_up" or school.lowest_year <= 3]
         code = usable[int(rng.integers(len(usable)))]
-        rec = Planted("intervention_gain", school.index, -1, {
-            "intervention_code": code, "mean_gain": INTERVENTION_GAIN,
-            "usual_gain": USUAL_GAIN,
-        })
+        rec = Planted(
+            "intervention_gain",
+            school.index,
+            -1,
+            {
+                "intervention_code": code,
+                "mean_gain": INTERVENTION_GAIN,
+                "usual_gain": USUAL_GAIN,
+            },
+        )
         plan.intervention_gain[(school.index, code)] = rec
         plan.records.append(rec)
 

@@ -136,9 +136,7 @@ class _UpnBook:
         raise ValueError("ran out of UPN serials")  # pragma: no cover
 
 
-def _initial_statuses(
-    rng: np.random.Generator, school: School, n: int
-) -> list[tuple[str, str]]:
+def _initial_statuses(rng: np.random.Generator, school: School, n: int) -> list[tuple[str, str]]:
     """(provision, primary need) for the pupils on roll at the start, by quota."""
     if school.is_special:
         n_e = round(n * SPECIAL_EHCP_SHARE)
@@ -148,8 +146,10 @@ def _initial_statuses(
         n_k = round(n * SEN_SUPPORT_RATE_START)
     statuses = (
         [("E", need) for need in quota(school.ehcp_mix, n_e)]
-        + [("K", need) for need in quota(
-            school.ehcp_mix if school.is_special else MIX_SEN_SUPPORT, n_k)]
+        + [
+            ("K", need)
+            for need in quota(school.ehcp_mix if school.is_special else MIX_SEN_SUPPORT, n_k)
+        ]
         + [("N", "")] * (n - n_e - n_k)
     )
     order = rng.permutation(n)
@@ -170,7 +170,11 @@ def _drawn_status(rng: np.random.Generator, school: School) -> tuple[str, str]:
 
 
 def _pre_window_history(
-    rng: np.random.Generator, pupil: Pupil, provision: str, primary: str, secondary: str,
+    rng: np.random.Generator,
+    pupil: Pupil,
+    provision: str,
+    primary: str,
+    secondary: str,
     window_start: date,
 ) -> list[SenSpell]:
     """SEN history at this school before the data window, ending in the given status."""
@@ -308,17 +312,29 @@ def _school_pupils(
         for p in on_roll:
             if rng.random() < IN_YEAR_LEAVERS:
                 p.leaving = date.fromordinal(int(cal.days[int(rng.integers(lo + 10, hi - 5))]))
-        _in_year_sen_changes(rng, school, out, k, year_start[k], year_end[k],
-                             [date.fromordinal(int(d)) for d in cal.days[lo + 15 : hi - 15]],
-                             [ht.start for ht in cal.half_terms
-                              if ht.year_index == k and ht.half_term in (3, 5)])
+        _in_year_sen_changes(
+            rng,
+            school,
+            out,
+            k,
+            year_start[k],
+            year_end[k],
+            [date.fromordinal(int(d)) for d in cal.days[lo + 15 : hi - 15]],
+            [ht.start for ht in cal.half_terms if ht.year_index == k and ht.half_term in (3, 5)],
+        )
     _characteristics(rng, school, out, trust.years, year_start, year_end)
     return out
 
 
 def _in_year_sen_changes(
-    rng: np.random.Generator, school: School, pupils: list[Pupil], k: int, start: date,
-    end: date, days: list[date], review_starts: list[date],
+    rng: np.random.Generator,
+    school: School,
+    pupils: list[Pupil],
+    k: int,
+    start: date,
+    end: date,
+    days: list[date],
+    review_starts: list[date],
 ) -> None:
     """New SEN support, new EHC plans and pupils leaving the register during year k."""
     stayers = [p for p in pupils if p.entry <= start and (p.leaving is None or p.leaving > end)]
@@ -336,16 +352,20 @@ def _in_year_sen_changes(
         for p in pick(by_status["N"], N_TO_K_PER_YEAR):
             need = _need(rng, MIX_SEN_SUPPORT)
             when = days[int(rng.integers(len(days)))]
-            p.sen.append(SenSpell(when, "K", need, _secondary_need(rng, "K", need,
-                                                                   MIX_SEN_SUPPORT)))
+            p.sen.append(
+                SenSpell(when, "K", need, _secondary_need(rng, "K", need, MIX_SEN_SUPPORT))
+            )
     k_rate = 0.3 if school.is_special else K_TO_E_PER_YEAR
     to_e = pick(by_status["K"], k_rate)
     for p in to_e:
         spell = p.status_on(start)
-        need = spell.primary if rng.random() < 0.8 else _need(rng, school.ehcp_mix)
+        keep_need = rng.random() < 0.8
+        # "No specialist assessment" is for SEN support only: an EHC plan names the need.
+        if spell.primary == "NSA":
+            keep_need = False
+        need = spell.primary if keep_need else _need(rng, school.ehcp_mix)
         when = days[int(rng.integers(len(days)))]
-        p.sen.append(SenSpell(when, "E", need, spell.secondary if need != spell.secondary
-                              else ""))
+        p.sen.append(SenSpell(when, "E", need, spell.secondary if need != spell.secondary else ""))
     if not school.is_special:
         chosen = {p.index for p in to_e}
         rest = [p for p in by_status["K"] if p.index not in chosen]
@@ -355,14 +375,21 @@ def _in_year_sen_changes(
 
 
 def _characteristics(
-    rng: np.random.Generator, school: School, pupils: list[Pupil], years: int,
-    year_start: list[date], year_end: list[date],
+    rng: np.random.Generator,
+    school: School,
+    pupils: list[Pupil],
+    years: int,
+    year_start: list[date],
+    year_end: list[date],
 ) -> None:
     fsm_rate = dict(FSM_RATE)
     base: dict[int, tuple[bool, bool, bool, bool]] = {}
     for p in pupils:
-        status = p.sen[-1].provision if p.entry >= year_start[0] else p.status_on(
-            year_start[0]).provision
+        status = (
+            p.sen[-1].provision
+            if p.entry >= year_start[0]
+            else p.status_on(year_start[0]).provision
+        )
         fsm = rng.random() < fsm_rate[status]
         lac = rng.random() < LOOKED_AFTER_RATE * (2.5 if status != "N" else 0.8)
         service = rng.random() < SERVICE_CHILD_RATE
@@ -393,14 +420,19 @@ def _characteristics(
                 group_of[p.index] = year_group_label(yg) + letters[int(rng.integers(n_classes))]
             fsm, ever6, lac, service = base[p.index]
             effective = max(p.entry, year_start[k])
-            p.chars.append(CharRow(effective, k, yg, group_of[p.index], fsm,
-                                   ever6 or lac or service, lac, service))
+            p.chars.append(
+                CharRow(
+                    effective, k, yg, group_of[p.index], fsm, ever6 or lac or service, lac, service
+                )
+            )
             # A few families become eligible for free meals during the year.
             if not fsm and rng.random() < FSM_GAIN_PER_YEAR:
-                when = _random_date(rng, effective + timedelta(days=14),
-                                    year_end[k] - timedelta(days=14))
+                when = _random_date(
+                    rng, effective + timedelta(days=14), year_end[k] - timedelta(days=14)
+                )
                 if effective < when < year_end[k] and (p.leaving is None or when < p.leaving):
-                    p.chars.append(CharRow(_weekday(when), k, yg, group_of[p.index], True,
-                                           True, lac, service))
+                    p.chars.append(
+                        CharRow(_weekday(when), k, yg, group_of[p.index], True, True, lac, service)
+                    )
                     fsm = ever6 = True
             base[p.index] = (fsm, ever6, lac, service)

@@ -22,8 +22,10 @@ from empowered.synth.schools import School
 Columns = dict[str, list[Any]]
 MISSED_REVIEW = 0.12
 AREAS = (
-    "Communication and interaction", "Cognition and learning",
-    "Social, emotional and mental health", "Sensory and/or physical",
+    "Communication and interaction",
+    "Cognition and learning",
+    "Social, emotional and mental health",
+    "Sensory and/or physical",
 )
 OUTCOME_TEXT = {
     "Communication and interaction": (
@@ -52,9 +54,12 @@ OUTCOME_TEXT = {
     ),
 }
 REVIEW_NOTES = (
-    "Progress discussed with the family.", "Targets adjusted for next term.",
-    "Strategies working well; continue.", "More time needed on this outcome.",
-    "Family and pupil views recorded.", "",
+    "Progress discussed with the family.",
+    "Targets adjusted for next term.",
+    "Strategies working well; continue.",
+    "More time needed on this outcome.",
+    "Family and pupil views recorded.",
+    "",
 )
 ACTION_TEXT = {
     "review": (
@@ -98,8 +103,9 @@ def _new_tables() -> PlanTables:
         plans=cols("plan_id school_urn upn plan_type start_date end_date next_review_due"),
         outcomes=cols("outcome_id plan_id area_of_need outcome_text target_date"),
         reviews=cols("review_id plan_id outcome_id review_date progress note"),
-        actions=cols("action_id school_urn upn raised_on source description owner_role "
-                     "due_date completed_on"),
+        actions=cols(
+            "action_id school_urn upn raised_on source description owner_role due_date completed_on"
+        ),
     )
 
 
@@ -118,7 +124,8 @@ def plans_and_actions(
     window_end = cal.half_terms[-1].end
     termly = [
         _weekday_before(ht.end - timedelta(days=14))
-        for ht in cal.half_terms if ht.half_term in (2, 4, 6)
+        for ht in cal.half_terms
+        if ht.half_term in (2, 4, 6)
     ]
     roles = ["senco", "teacher", "teaching_assistant", "pastoral"]
     if school.is_special:
@@ -138,9 +145,15 @@ def plans_and_actions(
             if finished <= window_end:
                 done = finished.isoformat()
         row: tuple[str, ...] = (
-            next_id("actions", "AC", 6), school.urn, p.upn, raised.isoformat(), source,
+            next_id("actions", "AC", 6),
+            school.urn,
+            p.upn,
+            raised.isoformat(),
+            source,
             text or texts[int(rng.integers(len(texts)))],
-            owner or roles[int(rng.integers(len(roles)))], due.isoformat(), done,
+            owner or roles[int(rng.integers(len(roles)))],
+            due.isoformat(),
+            done,
         )
         for key, value in zip(out.actions, row, strict=True):
             out.actions[key].append(value)
@@ -162,11 +175,15 @@ def plans_and_actions(
                     anniversary = _add_year(anniversary)
                     if window_start <= anniversary <= stop:
                         due_dates.append(anniversary)
-                review_dates = [_weekday_before(d - timedelta(days=int(rng.integers(0, 29))))
-                                for d in due_dates]
+                review_dates = [
+                    _weekday_before(d - timedelta(days=int(rng.integers(0, 29)))) for d in due_dates
+                ]
             else:
-                due_dates = [d for d in termly if max(spell.start + timedelta(days=30),
-                                                      window_start) <= d <= stop]
+                due_dates = [
+                    d
+                    for d in termly
+                    if max(spell.start + timedelta(days=30), window_start) <= d <= stop
+                ]
                 review_dates = list(due_dates)
             held = [rng.random() >= MISSED_REVIEW for _ in due_dates]
             next_due = ""
@@ -184,23 +201,30 @@ def plans_and_actions(
             plan_id = next_id("plans", "PL", 6)
             end_date = "" if spell_end is None and p.leaving is None else stop.isoformat()
             plan_type = "ehc_plan" if ehcp else "sen_support_plan"
-            row: tuple[str, ...] = (plan_id, school.urn, p.upn, plan_type,
-                                    spell.start.isoformat(), end_date, next_due)
+            row: tuple[str, ...] = (
+                plan_id,
+                school.urn,
+                p.upn,
+                plan_type,
+                spell.start.isoformat(),
+                end_date,
+                next_due,
+            )
             for key, value in zip(out.plans, row, strict=True):
                 out.plans[key].append(value)
             first_area = BROAD_AREA_OF.get(spell.primary, AREAS[1])
             n_outcomes = int(rng.integers(3, 5) if ehcp else rng.integers(2, 4))
             others = [a for a in AREAS if a != first_area]
-            areas = [first_area] + [others[int(i)] for i in rng.choice(
-                len(others), size=n_outcomes - 1, replace=False)]
-            target = (due_dates[-1] if due_dates else _add_year(spell.start))
+            areas = [first_area] + [
+                others[int(i)] for i in rng.choice(len(others), size=n_outcomes - 1, replace=False)
+            ]
+            target = due_dates[-1] if due_dates else _add_year(spell.start)
             outcome_ids: list[str] = []
             for area in areas:
                 oid = next_id("plan_outcomes", "PO", 7)
                 outcome_ids.append(oid)
                 texts = OUTCOME_TEXT[area]
-                row = (oid, plan_id, area, texts[int(rng.integers(len(texts)))],
-                       target.isoformat())
+                row = (oid, plan_id, area, texts[int(rng.integers(len(texts)))], target.isoformat())
                 for key, value in zip(out.outcomes, row, strict=True):
                     out.outcomes[key].append(value)
             level = np.zeros(len(outcome_ids), dtype=np.int64)
@@ -209,8 +233,14 @@ def plans_and_actions(
                     continue
                 level = np.clip(level + rng.integers(0, 2, len(level)), 0, 3)
                 for oid, lv in zip(outcome_ids, level.tolist(), strict=True):
-                    row = (next_id("plan_reviews", "PR", 7), plan_id, oid, when.isoformat(),
-                           PROGRESS[lv], REVIEW_NOTES[int(rng.integers(len(REVIEW_NOTES)))])
+                    row = (
+                        next_id("plan_reviews", "PR", 7),
+                        plan_id,
+                        oid,
+                        when.isoformat(),
+                        PROGRESS[lv],
+                        REVIEW_NOTES[int(rng.integers(len(REVIEW_NOTES)))],
+                    )
                     for key, value in zip(out.reviews, row, strict=True):
                         out.reviews[key].append(value)
                 if rng.random() < 0.4:

@@ -100,7 +100,8 @@ def _rolls(rng: np.random.Generator, phases: list[tuple[str, str]], pupils: int)
     remaining = pupils - sum(rolls)
     weights = np.array(
         [
-            (1.0 if phase == "primary" else 3.0) * rng.uniform(0.75, 1.25) if phase != "special"
+            (1.0 if phase == "primary" else 3.0) * rng.uniform(0.75, 1.25)
+            if phase != "special"
             else 0.0
             for phase, _ in phases
         ]
@@ -182,9 +183,7 @@ def _staff_code(rng: np.random.Generator, used: set[str]) -> str:
             return code
 
 
-def build_staff(
-    seed: int, school: School, reg_groups: list[str], n_ehcp: int
-) -> None:
+def build_staff(seed: int, school: School, reg_groups: list[str], n_ehcp: int) -> None:
     """Fill ``school.staff`` and ``school.class_staff`` once the classes are known."""
     rng = substream(seed, "staff", school.index)
     used: set[str] = set()
@@ -198,10 +197,15 @@ def build_staff(
     else:
         teachers, tas = n_classes + 1, 2 * n_classes + 1
         pastoral, leaders, therapists = 2, 3, 3
-    roles = (
-        [("leader", leaders), ("senco", 1), ("dsl", 1), ("pastoral", pastoral),
-         ("teacher", teachers), ("teaching_assistant", tas), ("therapist", therapists)]
-    )
+    roles = [
+        ("leader", leaders),
+        ("senco", 1),
+        ("dsl", 1),
+        ("pastoral", pastoral),
+        ("teacher", teachers),
+        ("teaching_assistant", tas),
+        ("therapist", therapists),
+    ]
     staff = [Staff(_staff_code(rng, used), role) for role, n in roles for _ in range(n)]
     school.staff = staff
     teacher_ids = school.staff_with_role("teacher")

@@ -38,61 +38,91 @@ def _periods(rows: tuple[tuple[str, str, str, str, str], ...]) -> tuple[Period, 
     return tuple(Period(c, n, _hm(s), _hm(e), a) for c, n, s, e, a in rows)
 
 
-PRIMARY = _periods((
-    ("REG", "Registration", "08:45", "09:00", "arrival"),
-    ("P1", "Period 1", "09:00", "10:00", LESSON),
-    ("ASM", "Assembly", "10:00", "10:20", "assembly"),
-    ("BRK", "Break", "10:20", "10:35", "break"),
-    ("P2", "Period 2", "10:35", "11:35", LESSON),
-    ("P3", "Period 3", "11:35", "12:15", LESSON),
-    ("LUN", "Lunch", "12:15", "13:15", "lunch"),
-    ("P4", "Period 4", "13:15", "14:15", LESSON),
-    ("P5", "Period 5", "14:15", "15:05", LESSON),
-    ("HOM", "Home time", "15:05", "15:15", "home_time"),
-))
-SECONDARY_5 = _periods((
-    ("REG", "Registration", "08:35", "08:55", "arrival"),
-    ("P1", "Period 1", "08:55", "09:55", LESSON),
-    ("P2", "Period 2", "09:55", "10:55", LESSON),
-    ("BRK", "Break", "10:55", "11:15", "break"),
-    ("P3", "Period 3", "11:15", "12:15", LESSON),
-    ("P4", "Period 4", "12:15", "13:15", LESSON),
-    ("LUN", "Lunch", "13:15", "13:55", "lunch"),
-    ("P5", "Period 5", "13:55", "14:55", LESSON),
-    ("HOM", "Home time", "14:55", "15:05", "home_time"),
-))
-SECONDARY_6 = _periods((
-    ("REG", "Registration", "08:40", "08:55", "arrival"),
-    ("P1", "Period 1", "08:55", "09:45", LESSON),
-    ("P2", "Period 2", "09:45", "10:35", LESSON),
-    ("BRK", "Break", "10:35", "10:55", "break"),
-    ("P3", "Period 3", "10:55", "11:45", LESSON),
-    ("P4", "Period 4", "11:45", "12:35", LESSON),
-    ("LUN", "Lunch", "12:35", "13:15", "lunch"),
-    ("P5", "Period 5", "13:15", "14:05", LESSON),
-    ("P6", "Period 6", "14:05", "14:55", LESSON),
-    ("HOM", "Home time", "14:55", "15:05", "home_time"),
-))
-SPECIAL = _periods((
-    ("ARR", "Arrival", "09:00", "09:30", "arrival"),
-    ("P1", "Session 1", "09:30", "10:15", LESSON),
-    ("BRK", "Break", "10:15", "10:35", "break"),
-    ("P2", "Session 2", "10:35", "11:15", LESSON),
-    ("P3", "Session 3", "11:15", "12:00", LESSON),
-    ("LUN", "Lunch", "12:00", "13:00", "lunch"),
-    ("P4", "Session 4", "13:00", "13:45", LESSON),
-    ("P5", "Session 5", "13:45", "14:30", LESSON),
-    ("HOM", "Home time", "14:30", "15:00", "home_time"),
-))
+PRIMARY = _periods(
+    (
+        ("REG", "Registration", "08:45", "09:00", "arrival"),
+        ("P1", "Period 1", "09:00", "10:00", LESSON),
+        ("ASM", "Assembly", "10:00", "10:20", "assembly"),
+        ("BRK", "Break", "10:20", "10:35", "break"),
+        ("P2", "Period 2", "10:35", "11:35", LESSON),
+        ("P3", "Period 3", "11:35", "12:15", LESSON),
+        ("LUN", "Lunch", "12:15", "13:15", "lunch"),
+        ("P4", "Period 4", "13:15", "14:15", LESSON),
+        ("P5", "Period 5", "14:15", "15:05", LESSON),
+        ("HOM", "Home time", "15:05", "15:15", "home_time"),
+    )
+)
+SECONDARY_5 = _periods(
+    (
+        ("REG", "Registration", "08:35", "08:55", "arrival"),
+        ("P1", "Period 1", "08:55", "09:55", LESSON),
+        ("P2", "Period 2", "09:55", "10:55", LESSON),
+        ("BRK", "Break", "10:55", "11:15", "break"),
+        ("P3", "Period 3", "11:15", "12:15", LESSON),
+        ("P4", "Period 4", "12:15", "13:15", LESSON),
+        ("LUN", "Lunch", "13:15", "13:55", "lunch"),
+        ("P5", "Period 5", "13:55", "14:55", LESSON),
+        ("HOM", "Home time", "14:55", "15:05", "home_time"),
+    )
+)
+SECONDARY_6 = _periods(
+    (
+        ("REG", "Registration", "08:40", "08:55", "arrival"),
+        ("P1", "Period 1", "08:55", "09:45", LESSON),
+        ("P2", "Period 2", "09:45", "10:35", LESSON),
+        ("BRK", "Break", "10:35", "10:55", "break"),
+        ("P3", "Period 3", "10:55", "11:45", LESSON),
+        ("P4", "Period 4", "11:45", "12:35", LESSON),
+        ("LUN", "Lunch", "12:35", "13:15", "lunch"),
+        ("P5", "Period 5", "13:15", "14:05", LESSON),
+        ("P6", "Period 6", "14:05", "14:55", LESSON),
+        ("HOM", "Home time", "14:55", "15:05", "home_time"),
+    )
+)
+SPECIAL = _periods(
+    (
+        ("ARR", "Arrival", "09:00", "09:30", "arrival"),
+        ("P1", "Session 1", "09:30", "10:15", LESSON),
+        ("BRK", "Break", "10:15", "10:35", "break"),
+        ("P2", "Session 2", "10:35", "11:15", LESSON),
+        ("P3", "Session 3", "11:15", "12:00", LESSON),
+        ("LUN", "Lunch", "12:00", "13:00", "lunch"),
+        ("P4", "Session 4", "13:00", "13:45", LESSON),
+        ("P5", "Session 5", "13:45", "14:30", LESSON),
+        ("HOM", "Home time", "14:30", "15:00", "home_time"),
+    )
+)
 
 # Weekly lesson counts are drawn from these subject weights.
-SUBJECTS_PRIMARY = (("science", 2), ("topic", 3), ("pe", 2), ("art", 1), ("music", 1),
-                    ("reading", 1))
-SUBJECTS_SECONDARY = (("english", 5), ("maths", 5), ("science", 5), ("topic", 6), ("pe", 2),
-                      ("art", 1), ("music", 1))
-SUBJECTS_SPECIAL = (("english", 4), ("maths", 4), ("topic", 3), ("pe", 2), ("art", 2),
-                    ("music", 2), ("therapy", 3), ("free_choice", 3), ("reading", 2),
-                    ("science", 1))
+SUBJECTS_PRIMARY = (
+    ("science", 2),
+    ("topic", 3),
+    ("pe", 2),
+    ("art", 1),
+    ("music", 1),
+    ("reading", 1),
+)
+SUBJECTS_SECONDARY = (
+    ("english", 5),
+    ("maths", 5),
+    ("science", 5),
+    ("topic", 6),
+    ("pe", 2),
+    ("art", 1),
+    ("music", 1),
+)
+SUBJECTS_SPECIAL = (
+    ("english", 4),
+    ("maths", 4),
+    ("topic", 3),
+    ("pe", 2),
+    ("art", 2),
+    ("music", 2),
+    ("therapy", 3),
+    ("free_choice", 3),
+    ("reading", 2),
+    ("science", 1),
+)
 
 
 @dataclass(frozen=True)

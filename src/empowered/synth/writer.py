@@ -8,49 +8,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-# The canonical files and their columns, in the order the format document lists them.
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "schools": ("school_urn", "la_code", "estab", "school_name", "phase", "trust_name"),
-    "pupils": ("school_urn", "mis_id", "upn", "forename", "surname", "date_of_birth", "sex",
-               "ethnicity", "first_language", "entry_date", "leaving_date"),
-    "characteristics": ("school_urn", "upn", "effective_date", "year_group", "reg_group", "fsm",
-                        "pupil_premium", "looked_after", "service_child"),
-    "sen_status": ("school_urn", "upn", "start_date", "sen_provision", "primary_need",
-                   "secondary_need"),
-    "terms": ("school_urn", "academic_year", "term", "half_term", "start_date", "end_date"),
-    "closures": ("school_urn", "date", "reason"),
-    "periods": ("school_urn", "period_code", "period_name", "start_time", "end_time"),
-    "staff": ("school_urn", "staff_id", "role"),
-    "staff_training": ("school_urn", "staff_id", "area_of_need", "course", "completed_on"),
-    "strategies": ("strategy_code", "strategy_name", "category"),
-    "interventions": ("intervention_code", "intervention_name", "area_of_need", "target_need",
-                      "measure", "group_size", "minutes_per_session", "hourly_staff_cost",
-                      "materials_cost", "training_cost"),
-    "observations": ("observation_id", "school_urn", "upn", "observed_on", "observed_time",
-                     "staff_id", "activity", "setting", "mood", "engagement", "regulation",
-                     "note"),
-    "incidents": ("incident_id", "school_urn", "upn", "occurred_on", "occurred_time", "staff_id",
-                  "activity", "setting", "antecedent", "behaviour", "consequence", "intensity",
-                  "duration_minutes"),
-    "strategy_uses": ("use_id", "school_urn", "upn", "used_on", "used_time", "staff_id",
-                      "strategy_code", "activity", "setting", "outcome", "note"),
-    "attendance": ("school_urn", "upn", "date", "session", "code"),
-    "assessments": ("school_urn", "upn", "assessed_on", "subject", "assessment", "measure",
-                    "value"),
-    "exclusions": ("exclusion_id", "school_urn", "upn", "start_date", "category", "sessions",
-                   "reason_1", "reason_2", "reason_3"),
-    "provision_enrolments": ("enrolment_id", "school_urn", "upn", "intervention_code",
-                             "staff_id", "start_date", "end_date", "sessions_planned",
-                             "pre_date", "pre_score", "post_date", "post_score"),
-    "provision_sessions": ("enrolment_id", "session_date", "delivered", "minutes"),
-    "plans": ("plan_id", "school_urn", "upn", "plan_type", "start_date", "end_date",
-              "next_review_due"),
-    "plan_outcomes": ("outcome_id", "plan_id", "area_of_need", "outcome_text", "target_date"),
-    "plan_reviews": ("review_id", "plan_id", "outcome_id", "review_date", "progress", "note"),
-    "actions": ("action_id", "school_urn", "upn", "raised_on", "source", "description",
-                "owner_role", "due_date", "completed_on"),
-    "groups": ("school_urn", "group_code", "staff_id", "upn"),
-}
+from empowered.sources.canonical import ENTITIES
+
+# The canonical files and their columns come from the one registry of the format, so the
+# generator can never write a file the importer does not expect.
+COLUMNS: dict[str, tuple[str, ...]] = {name: e.columns for name, e in ENTITIES.items()}
 
 
 def file_name(entity: str) -> str:

@@ -13,7 +13,7 @@ select
     hourly_staff_cost,
     materials_cost,
     training_cost,
-    hourly_staff_cost * minutes_per_session / 60.0 / coalesce(group_size, 1)
+    hourly_staff_cost * cast(minutes_per_session as double) / 60 / coalesce(group_size, 1)
         as staff_cost_per_pupil_session
 from staging.stg_canonical_interventions
 where _is_current

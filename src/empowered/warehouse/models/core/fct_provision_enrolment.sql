@@ -9,6 +9,8 @@
 --   - name: no_more_sessions_delivered_than_recorded
 --     sql: >-
 --       select * from core.fct_provision_enrolment where sessions_delivered > sessions_recorded
+-- Integer minutes are cast to double before dividing: Spark would otherwise use a
+-- six-place decimal and the engines would disagree in the seventh digit.
 -- Cost per pupil = the adult's time for the minutes actually delivered, shared across the
 -- group, plus materials and training shared across one group. Sessions are read from
 -- staging (not fct_provision_session) because that fact points back at this table.
@@ -41,11 +43,13 @@ select
     e.post_date,
     e.post_score,
     e.post_score - e.pre_score as score_gain,
-    coalesce(d.minutes_delivered, 0) / 60.0 * coalesce(i.hourly_staff_cost, 0) / i.group_size
+    cast(coalesce(d.minutes_delivered, 0) as double) / 60 * coalesce(i.hourly_staff_cost, 0)
+        / i.group_size
         as staff_cost,
     (coalesce(i.materials_cost, 0) + coalesce(i.training_cost, 0)) / i.group_size
         as materials_and_training_cost,
-    coalesce(d.minutes_delivered, 0) / 60.0 * coalesce(i.hourly_staff_cost, 0) / i.group_size
+    cast(coalesce(d.minutes_delivered, 0) as double) / 60 * coalesce(i.hourly_staff_cost, 0)
+        / i.group_size
         + (coalesce(i.materials_cost, 0) + coalesce(i.training_cost, 0)) / i.group_size
         as cost_per_pupil
 from staging.stg_canonical_provision_enrolments as e
