@@ -59,13 +59,16 @@ def _progress(result: ModelResult, index: int, total: int) -> None:
 
 
 def _report_build(result: BuildResult) -> None:
+    # Messages hold SQL and sample rows: print them as text, not as rich markup.
     for failure in result.failures():
-        console.print(f"\n[red]{failure.model.name} {failure.status}[/red]\n{failure.message}")
+        console.print(f"\n[red]{failure.model.name} {failure.status}[/red]")
+        console.print(failure.message, markup=False)
     warned = [
         c for r in result.results for c in r.checks if not c.passed and c.check.severity == "warn"
     ]
     for check in warned:
-        console.print(f"[yellow]warning[/yellow] {check.describe()}")
+        console.print("[yellow]warning[/yellow] ", end="")
+        console.print(check.describe(), markup=False)
     layers = ", ".join(f"{k} {v:.1f}s" for k, v in result.seconds_by_layer().items())
     verdict = "[green]build ok[/green]" if result.ok else "[red]build FAILED[/red]"
     console.print(f"{verdict} ({result.engine}, run {result.run_id}): {layers}")

@@ -139,7 +139,7 @@ def test_rejected_rows_are_quarantined_with_reasons_and_nothing_is_lost(
     ).fetchall()
     assert quarantined == [
         (4, "upn", BAD_UPN, "is not a valid UPN (13 characters with a correct check letter)"),
-        (5, "upn", UPN_1, "repeats the pupil (same UPN) on row 2 of this file"),
+        (5, "upn", UPN_1, "repeats row 2 of this file (same school URN, UPN)"),
     ]
     assert con.execute("SELECT count(*) FROM core.dim_pupil").fetchone() == (2,)
     # Names, UPN and date of birth reach only the restricted identity table.
@@ -154,3 +154,40 @@ def test_rejected_rows_are_quarantined_with_reasons_and_nothing_is_lost(
         "FROM meta.batches b WHERE b.entity = 'pupils'"
     ).fetchall()
     assert [(rows, accepted + rejected) for _, rows, accepted, rejected in landed] == [(4, 4)]
+
+
+def test_a_later_file_supersedes_the_rows_it_repeats(
+    con: duckdb.DuckDBPyConnection, folder: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    import_canonical_folder(con, folder, pseudonym_secret=SECRET)
+    later = tmp_path_factory.mktemp("later")
+    corrected = pupil_row(UPN_2, "2") | {"sex": "M"}
+    write_csv(later / "pupils.csv", [corrected])
+    import_canonical_folder(con, later, pseudonym_secret=SECRET)
+    assert build_duckdb(con).ok
+    rows = con.execute(
+        "SELECT _batch_id, sex, _is_current FROM staging.stg_canonical_pupils "
+        "WHERE upn = ? ORDER BY _batch_id",
+        [UPN_2],
+    ).fetchall()
+    assert [(sex, current) for _, sex, current in rows] == [("F", False), ("M", True)]
+    key = pupil_key(UPN_2, SECRET)
+    assert con.execute("SELECT sex FROM core.dim_pupil WHERE pupil_key = ?", [key]).fetchone() == (
+        "M",
+    )
+
+
+def test_hostile_header_names_are_kept_as_data_not_run_as_sql(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    hostile = "x', (SELECT 'pwned')) --"
+    (tmp_path / "schools.csv").write_text(
+        f'school_urn,la_code,estab,school_name,phase,trust_name,"{hostile}","Bad ""Quote"""\n'
+        "100001,201,2001,Fictional Primary,primary,Test Trust,1,2\n",
+        encoding="utf-8",
+    )
+    result = import_canonical_folder(con, tmp_path, pseudonym_secret=SECRET)
+    assert result.batches[0].rows == 1
+    extra = con.execute("SELECT _extra FROM raw.canonical_schools").fetchone()
+    assert extra is not None
+    assert sorted(json.loads(extra[0]).values()) == ["1", "2"]

@@ -87,3 +87,27 @@ def test_every_shipped_model_states_grain_and_key() -> None:
         if model.layer != "staging":
             # Only staging reads raw: the style rule that keeps the data flowing one way.
             assert not any(s.startswith("raw.") for s in model.sources), model.name
+
+
+def test_natural_key_adds_the_shared_validation_ending(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "staging",
+        "stg_things",
+        "-- grain: one row per landed thing\n"
+        "-- unique_key: [_batch_id, _source_row]\n"
+        "-- natural_key: [school_urn, thing_id]\n"
+        "with typed as (select * from raw.things),\n"
+        "issues as (select _batch_id, _source_row, 1 as rule, 'x' as column_name,\n"
+        "    'v' as value, 'r' as reason from typed where false)",
+    )
+    model = discover_models(tmp_path)["staging.stg_things"]
+    assert "partition by _batch_id, school_urn, thing_id" in model.sql
+    assert "(same school URN, thing ID)" in model.sql
+    assert "one_current_row(school_urn, thing_id)" in [c.name for c in model.checks]
+
+
+def test_a_natural_key_must_name_columns(tmp_path: Path) -> None:
+    write(tmp_path, "staging", "stg_bad", '-- grain: x\n-- natural_key: ["a; drop"]\nselect 1')
+    with pytest.raises(ModelError, match="natural_key must be a list of column names"):
+        discover_models(tmp_path)

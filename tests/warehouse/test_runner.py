@@ -129,3 +129,28 @@ def test_selection_runs_only_what_is_asked(con: duckdb.DuckDBPyConnection, tmp_p
     )
     assert [r.model.name for r in result.results] == ["core.dim_pupil", "marts.pupil_count"]
     assert con.execute("SELECT pupils FROM marts.pupil_count").fetchall() == [(3,)]
+
+
+def test_check_samples_never_show_pupil_identity(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    con.execute("CREATE TABLE raw.ids (pupil_key VARCHAR, upn VARCHAR, surname VARCHAR)")
+    con.execute(
+        "INSERT INTO raw.ids VALUES ('P1', 'A123456789012', 'Example'),"
+        " ('P1', 'A123456789012', 'Example')"
+    )
+    (tmp_path / "core").mkdir()
+    (tmp_path / "core" / "ids.sql").write_text(
+        "-- grain: one row per pupil\n"
+        "-- checks:\n"
+        "--   - name: no_repeats\n"
+        "--     sql: select * from core.ids where pupil_key = 'P1'\n"
+        "select * from raw.ids"
+    )
+    result = run_models(DuckDBEngine(con), discover_models(tmp_path), con)
+    message = result.failures()[0].message
+    assert "no_repeats found 2 offending row(s)" in message
+    assert "A123456789012" not in message and "Example" not in message
+    assert '"upn": "(withheld)"' in message and '"pupil_key": "P1"' in message
+    stored = con.execute("SELECT sample FROM meta.check_results WHERE status = 'fail'").fetchone()
+    assert stored is not None and "A123456789012" not in stored[0]

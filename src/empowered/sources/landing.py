@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+from sqlglot import exp
 
 from empowered.sources.canonical import ENTITIES, Entity
 from empowered.sources.errors import SourceError
@@ -62,8 +63,13 @@ def _normalise_header(name: str) -> str:
     return "_".join(name.strip().lower().replace("-", " ").split())
 
 
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
+def _identifier(name: str) -> str:
+    # Header names come from the school's file: always quoted and escaped, never pasted.
+    return exp.to_identifier(name, quoted=True).sql("duckdb")
+
+
+def _string(value: str) -> str:
+    return exp.Literal.string(value).sql("duckdb")
 
 
 def land_csv(
@@ -99,11 +105,11 @@ def land_csv(
     assert row is not None
     batch_id = int(row[0])
     selected = [
-        f"{_quote(actual[c])} AS {c}" if c in actual else f"CAST(NULL AS VARCHAR) AS {c}"
+        f"{_identifier(actual[c])} AS {c}" if c in actual else f"CAST(NULL AS VARCHAR) AS {c}"
         for c in entity.columns
     ]
     extra_json = (
-        "json_object(" + ", ".join(f"'{e}', {_quote(actual[e])}" for e in extras) + ")"
+        "json_object(" + ", ".join(f"{_string(e)}, {_identifier(actual[e])}" for e in extras) + ")"
         if extras
         else "CAST(NULL AS VARCHAR)"
     )

@@ -45,6 +45,18 @@ def unique_check(model: str, columns: tuple[str, ...]) -> Check:
     return Check(f"unique({', '.join(columns)})", "unique", query.sql("duckdb"))
 
 
+def current_row_check(model: str, natural_key: tuple[str, ...]) -> Check:
+    """At most one current (accepted, latest) row per natural key: what core relies on."""
+    query = (
+        exp.select(*[_col(c) for c in natural_key], exp.alias_(exp.Count(this=exp.Star()), "n"))
+        .from_(_table(model))
+        .where(_col("_is_current"))
+        .group_by(*[_col(c) for c in natural_key])
+        .having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)))
+    )
+    return Check(f"one_current_row({', '.join(natural_key)})", "current_row", query.sql("duckdb"))
+
+
 def not_null_check(model: str, column: str) -> Check:
     query = (
         exp.select(exp.Star())
@@ -109,6 +121,9 @@ def checks_from_header(model: str, header: Mapping[str, Any]) -> tuple[Check, ..
     unique_key = header.get("unique_key") or []
     if unique_key:
         checks.append(unique_check(model, tuple(unique_key)))
+    natural_key = header.get("natural_key") or []
+    if natural_key:
+        checks.append(current_row_check(model, tuple(natural_key)))
     for column in header.get("not_null") or []:
         checks.append(not_null_check(model, column))
     for column, target in (header.get("relationships") or {}).items():

@@ -111,6 +111,38 @@ def _referenced_tables(sql: str, path: Path) -> set[str]:
     return found
 
 
+def validated_rows_template() -> str:
+    return (resources.files("empowered.warehouse") / "templates" / "validated_rows.sql").read_text(
+        encoding="utf-8"
+    )
+
+
+_ACRONYMS = {"urn": "URN", "upn": "UPN", "id": "ID"}
+
+
+def _column_words(column: str) -> str:
+    """``school_urn`` -> ``school URN``: how a column is named in a message to a SENCo."""
+    return " ".join(_ACRONYMS.get(word, word) for word in column.split("_"))
+
+
+def _with_validation(body: str, natural_key: list[str], path: Path) -> str:
+    """Append the shared validation ending (templates/validated_rows.sql) to a staging body."""
+    if not natural_key or not all(isinstance(k, str) and k.isidentifier() for k in natural_key):
+        raise ModelError(path, "natural_key must be a list of column names")
+    template = "\n".join(
+        line for line in validated_rows_template().splitlines() if not line.startswith("--")
+    )
+    return (
+        body
+        + "\n"
+        + template.format(
+            key=", ".join(natural_key),
+            last_key=natural_key[-1],
+            key_words=", ".join(_column_words(k) for k in natural_key),
+        )
+    )
+
+
 def load_model(path: Path, layer: str) -> Model:
     header_text, body = _split_header(path.read_text(encoding="utf-8"))
     try:
@@ -123,6 +155,8 @@ def load_model(path: Path, layer: str) -> Model:
         raise ModelError(path, "header must state the model's grain")
     if not body:
         raise ModelError(path, "no SQL after the header")
+    if "natural_key" in header:
+        body = _with_validation(body, header["natural_key"], path)
     name = f"{layer}.{path.stem}"
     refs = _referenced_tables(body, path)
     unique_key = tuple(header.get("unique_key") or ())

@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 
+from empowered.identity import withhold_identity
 from empowered.warehouse.checks import Check
 from empowered.warehouse.engines import Engine
 from empowered.warehouse.models import Model, build_order
@@ -77,14 +78,16 @@ ProgressCallback = Callable[[ModelResult, int, int], None]
 def _run_checks(engine: Engine, model: Model) -> list[CheckResult]:
     counts = engine.count_offending([c.sql for c in model.checks])
     return [
-        CheckResult(
-            model.name,
-            check,
-            count,
-            engine.sample_offending(check.sql, SAMPLE_ROWS) if count else [],
-        )
+        CheckResult(model.name, check, count, _sample(engine, check, count))
         for check, count in zip(model.checks, counts, strict=True)
     ]
+
+
+def _sample(engine: Engine, check: Check, count: int) -> list[dict[str, Any]]:
+    """A few offending rows to show a person, with pupil identity withheld."""
+    if not count:
+        return []
+    return [withhold_identity(row) for row in engine.sample_offending(check.sql, SAMPLE_ROWS)]
 
 
 def _record(meta: duckdb.DuckDBPyConnection, run_id: int, engine: str, r: ModelResult) -> None:
@@ -139,7 +142,7 @@ def run_models(
             try:
                 rows = engine.materialise(model)
                 checks = _run_checks(engine, model)
-            except Exception as err:  # noqa: BLE001 - any engine error is reported per model
+            except Exception as err:  # any engine error is reported against its model
                 result = ModelResult(model, "error", message=f"{type(err).__name__}: {err}")
                 broken.add(model.name)
             else:

@@ -4,24 +4,15 @@
 -- relationships:
 --   pupil_key: core.dim_pupil.pupil_key
 -- Marts and analytics never read this table; only roles allowed to see identity join it.
-with ranked as (
-    select
-        p.*,
-        row_number() over (
-            partition by p.pupil_key
-            order by p.leaving_date is null desc, p.entry_date desc, p._batch_id desc, p._source_row desc
-        ) as n
-    from staging.stg_canonical_pupils as p
-    where p._is_current
-)
-
+-- Identity comes from the same enrolment dim_pupil describes (its school_urn).
 select
-    pupil_key,
-    upn,
-    school_urn,
-    mis_id,
-    forename,
-    surname,
-    date_of_birth
-from ranked
-where n = 1
+    p.pupil_key,
+    p.upn,
+    p.school_urn,
+    p.mis_id,
+    p.forename,
+    p.surname,
+    p.date_of_birth
+from staging.stg_canonical_pupils as p
+inner join core.dim_pupil as d on d.pupil_key = p.pupil_key and d.school_urn = p.school_urn
+where p._is_current

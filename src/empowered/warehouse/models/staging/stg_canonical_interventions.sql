@@ -1,11 +1,10 @@
 -- grain: one row per landed row of interventions.csv, accepted or rejected
 -- unique_key: [_batch_id, _source_row]
 -- not_null: [_batch_id, _source_row, _source_file, _is_current]
--- checks:
---   - name: one_current_row_per_key
---     sql: >-
---       select intervention_code, count(*) as n from staging.stg_canonical_interventions
---       where _is_current group by intervention_code having count(*) > 1
+-- natural_key: [intervention_code]
+-- Rules are numbered: a rejected row reports its lowest-numbered problem. The shared
+-- ending (warehouse/templates/validated_rows.sql) adds duplicates, quarantine and
+-- which row is current.
 with typed as (
     select
         r._batch_id,
@@ -29,73 +28,44 @@ with typed as (
     from raw.canonical_interventions as r
 ),
 
-keyed as (
-    select
-        *,
-        min(_source_row) over (partition by _batch_id, intervention_code) as _first_row_with_key
-    from typed
-),
-
 issues as (
     select _batch_id, _source_row, 1 as rule, 'intervention_code' as column_name,
-        cast(intervention_code as varchar) as value, 'is missing' as reason
-    from keyed where intervention_code is null or intervention_code = ''
+        cast(intervention_code as varchar) as value,
+        'is missing' as reason
+    from typed where intervention_code is null or intervention_code = ''
     union all
     select _batch_id, _source_row, 2 as rule, 'intervention_name' as column_name,
-        cast(intervention_name as varchar) as value, 'is missing' as reason
-    from keyed where intervention_name is null or intervention_name = ''
+        cast(intervention_name as varchar) as value,
+        'is missing' as reason
+    from typed where intervention_name is null or intervention_name = ''
     union all
     select _batch_id, _source_row, 3 as rule, 'measure' as column_name,
-        cast(measure as varchar) as value, 'is not one of: standardised_score, reading_age_months, spelling_age_months, rating' as reason
-    from keyed where measure is not null and measure not in ('standardised_score', 'reading_age_months', 'spelling_age_months', 'rating')
+        cast(measure as varchar) as value,
+        'is not one of: standardised_score, reading_age_months, spelling_age_months, rating' as reason
+    from typed where measure is not null and measure not in ('standardised_score', 'reading_age_months', 'spelling_age_months', 'rating')
     union all
     select _batch_id, _source_row, 4 as rule, 'group_size' as column_name,
-        cast(group_size_raw as varchar) as value, 'is not a whole number of 1 or more' as reason
-    from keyed where group_size_raw is not null and (group_size is null or group_size < 1)
+        cast(group_size_raw as varchar) as value,
+        'is not a whole number of 1 or more' as reason
+    from typed where group_size_raw is not null and (group_size is null or group_size < 1)
     union all
     select _batch_id, _source_row, 5 as rule, 'minutes_per_session' as column_name,
-        cast(minutes_per_session_raw as varchar) as value, 'is not a number of zero or more' as reason
-    from keyed where minutes_per_session_raw is not null and (minutes_per_session is null or minutes_per_session < 0)
+        cast(minutes_per_session_raw as varchar) as value,
+        'is not a number of zero or more' as reason
+    from typed where minutes_per_session_raw is not null and (minutes_per_session is null or minutes_per_session < 0)
     union all
     select _batch_id, _source_row, 6 as rule, 'hourly_staff_cost' as column_name,
-        cast(hourly_staff_cost_raw as varchar) as value, 'is not a number of zero or more' as reason
-    from keyed where hourly_staff_cost_raw is not null and (hourly_staff_cost is null or hourly_staff_cost < 0)
+        cast(hourly_staff_cost_raw as varchar) as value,
+        'is not a number of zero or more' as reason
+    from typed where hourly_staff_cost_raw is not null and (hourly_staff_cost is null or hourly_staff_cost < 0)
     union all
     select _batch_id, _source_row, 7 as rule, 'materials_cost' as column_name,
-        cast(materials_cost_raw as varchar) as value, 'is not a number of zero or more' as reason
-    from keyed where materials_cost_raw is not null and (materials_cost is null or materials_cost < 0)
+        cast(materials_cost_raw as varchar) as value,
+        'is not a number of zero or more' as reason
+    from typed where materials_cost_raw is not null and (materials_cost is null or materials_cost < 0)
     union all
     select _batch_id, _source_row, 8 as rule, 'training_cost' as column_name,
-        cast(training_cost_raw as varchar) as value, 'is not a number of zero or more' as reason
-    from keyed where training_cost_raw is not null and (training_cost is null or training_cost < 0)
-    union all
-    select _batch_id, _source_row, 90 as rule, 'intervention_code' as column_name,
-        cast(intervention_code as varchar) as value, 'repeats the intervention on row ' || cast(_first_row_with_key as varchar) || ' of this file' as reason
-    from keyed where _source_row > _first_row_with_key
-),
-
-first_issue as (
-    select *, row_number() over (
-        partition by _batch_id, _source_row order by rule, column_name
-    ) as n
-    from issues
-),
-
-checked as (
-    select
-        t.*,
-        i.column_name as _reject_column,
-        i.value as _reject_value,
-        i.reason as _reject_reason
-    from keyed as t
-    left join first_issue as i
-        on i._batch_id = t._batch_id and i._source_row = t._source_row and i.n = 1
+        cast(training_cost_raw as varchar) as value,
+        'is not a number of zero or more' as reason
+    from typed where training_cost_raw is not null and (training_cost is null or training_cost < 0)
 )
-
-select
-    *,
-    coalesce(_reject_reason is null and row_number() over (
-        partition by intervention_code, _reject_reason is null
-        order by _batch_id desc, _source_row desc
-    ) = 1, false) as _is_current
-from checked

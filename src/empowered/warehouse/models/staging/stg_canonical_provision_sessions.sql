@@ -1,11 +1,10 @@
 -- grain: one row per landed row of provision_sessions.csv, accepted or rejected
 -- unique_key: [_batch_id, _source_row]
 -- not_null: [_batch_id, _source_row, _source_file, _is_current]
--- checks:
---   - name: one_current_row_per_key
---     sql: >-
---       select enrolment_id, session_date, count(*) as n from staging.stg_canonical_provision_sessions
---       where _is_current group by enrolment_id, session_date having count(*) > 1
+-- natural_key: [enrolment_id, session_date]
+-- Rules are numbered: a rejected row reports its lowest-numbered problem. The shared
+-- ending (warehouse/templates/validated_rows.sql) adds duplicates, quarantine and
+-- which row is current.
 with typed as (
     select
         r._batch_id,
@@ -25,61 +24,29 @@ with typed as (
     ) as en on en.enrolment_id = trim(r.enrolment_id)
 ),
 
-keyed as (
-    select
-        *,
-        min(_source_row) over (partition by _batch_id, enrolment_id, session_date) as _first_row_with_key
-    from typed
-),
-
 issues as (
     select _batch_id, _source_row, 1 as rule, 'enrolment_id' as column_name,
-        cast(enrolment_id as varchar) as value, 'is not an enrolment in provision_enrolments.csv' as reason
-    from keyed where not _enrolment_known
+        cast(enrolment_id as varchar) as value,
+        'is not an enrolment in provision_enrolments.csv' as reason
+    from typed where not _enrolment_known
     union all
     select _batch_id, _source_row, 10 as rule, 'session_date' as column_name,
-        cast(session_date_raw as varchar) as value, 'is missing or is not a date (expected YYYY-MM-DD)' as reason
-    from keyed where session_date is null
+        cast(session_date_raw as varchar) as value,
+        'is missing or is not a date (expected YYYY-MM-DD)' as reason
+    from typed where session_date is null
     union all
     select _batch_id, _source_row, 11 as rule, 'delivered' as column_name,
-        cast(delivered_raw as varchar) as value, 'must be Y or N' as reason
-    from keyed where delivered_raw is not null and delivered is null
+        cast(delivered_raw as varchar) as value,
+        'must be Y or N' as reason
+    from typed where delivered_raw is not null and delivered is null
     union all
     select _batch_id, _source_row, 12 as rule, 'delivered' as column_name,
-        cast(delivered_raw as varchar) as value, 'is missing: was the session delivered (Y or N)?' as reason
-    from keyed where delivered is null
+        cast(delivered_raw as varchar) as value,
+        'is missing: was the session delivered (Y or N)?' as reason
+    from typed where delivered is null
     union all
     select _batch_id, _source_row, 13 as rule, 'minutes' as column_name,
-        cast(minutes_raw as varchar) as value, 'is not a number of zero or more' as reason
-    from keyed where minutes_raw is not null and (minutes is null or minutes < 0)
-    union all
-    select _batch_id, _source_row, 90 as rule, 'session_date' as column_name,
-        cast(session_date as varchar) as value, 'repeats the enrolment session on row ' || cast(_first_row_with_key as varchar) || ' of this file' as reason
-    from keyed where _source_row > _first_row_with_key
-),
-
-first_issue as (
-    select *, row_number() over (
-        partition by _batch_id, _source_row order by rule, column_name
-    ) as n
-    from issues
-),
-
-checked as (
-    select
-        t.*,
-        i.column_name as _reject_column,
-        i.value as _reject_value,
-        i.reason as _reject_reason
-    from keyed as t
-    left join first_issue as i
-        on i._batch_id = t._batch_id and i._source_row = t._source_row and i.n = 1
+        cast(minutes_raw as varchar) as value,
+        'is not a number of zero or more' as reason
+    from typed where minutes_raw is not null and (minutes is null or minutes < 0)
 )
-
-select
-    *,
-    coalesce(_reject_reason is null and row_number() over (
-        partition by enrolment_id, session_date, _reject_reason is null
-        order by _batch_id desc, _source_row desc
-    ) = 1, false) as _is_current
-from checked

@@ -1,18 +1,17 @@
 -- grain: one row per landed row of pupils.csv, accepted or rejected
 -- unique_key: [_batch_id, _source_row]
 -- not_null: [_batch_id, _source_row, _source_file, _is_current]
--- checks:
---   - name: one_current_row_per_key
---     sql: >-
---       select school_urn, upn, count(*) as n from staging.stg_canonical_pupils
---       where _is_current group by school_urn, upn having count(*) > 1
+-- natural_key: [school_urn, upn]
+-- Rules are numbered: a rejected row reports its lowest-numbered problem. The shared
+-- ending (warehouse/templates/validated_rows.sql) adds duplicates, quarantine and
+-- which row is current.
 with typed as (
     select
         r._batch_id,
         r._source_row,
         r._source_file,
         trim(r.school_urn) as school_urn,
-        coalesce(sk.school_urn is not null, false) as _school_known,
+        sk.school_urn is not null as _school_known,
         upper(trim(r.upn)) as upn,
         pk.pupil_key,
         coalesce(pk.upn_is_valid, false) as _upn_is_valid,
@@ -29,83 +28,53 @@ with typed as (
         try_cast(trim(r.leaving_date) as date) as leaving_date,
         r.leaving_date as leaving_date_raw
     from raw.canonical_pupils as r
-    left join (
-        select distinct school_urn from staging.stg_canonical_schools where _reject_reason is null
-    ) as sk on sk.school_urn = trim(r.school_urn)
+    left join staging.stg_canonical_school_list as sk on sk.school_urn = trim(r.school_urn)
     left join raw.pupil_pseudonym as pk on pk.upn = upper(trim(r.upn))
-),
-
-keyed as (
-    select
-        *,
-        min(_source_row) over (partition by _batch_id, school_urn, upn) as _first_row_with_key
-    from typed
 ),
 
 issues as (
     select _batch_id, _source_row, 5 as rule, 'school_urn' as column_name,
-        cast(school_urn as varchar) as value, 'is not a school in this export (schools.csv)' as reason
-    from keyed where not _school_known
+        cast(school_urn as varchar) as value,
+        'is not a school in this export (schools.csv)' as reason
+    from typed where not _school_known
     union all
     select _batch_id, _source_row, 6 as rule, 'upn' as column_name,
-        cast(upn as varchar) as value, 'is missing: every pupil needs a UPN' as reason
-    from keyed where upn is null or upn = ''
+        cast(upn as varchar) as value,
+        'is missing: every pupil needs a UPN' as reason
+    from typed where upn is null or upn = ''
     union all
     select _batch_id, _source_row, 7 as rule, 'upn' as column_name,
-        cast(upn as varchar) as value, 'is not a valid UPN (13 characters with a correct check letter)' as reason
-    from keyed where upn is not null and upn <> '' and not _upn_is_valid
+        cast(upn as varchar) as value,
+        'is not a valid UPN (13 characters with a correct check letter)' as reason
+    from typed where upn is not null and upn <> '' and not _upn_is_valid
     union all
     select _batch_id, _source_row, 10 as rule, 'date_of_birth' as column_name,
-        cast(date_of_birth_raw as varchar) as value, 'is missing or is not a date (expected YYYY-MM-DD)' as reason
-    from keyed where date_of_birth is null
+        cast(date_of_birth_raw as varchar) as value,
+        'is missing or is not a date (expected YYYY-MM-DD)' as reason
+    from typed where date_of_birth is null
     union all
     select _batch_id, _source_row, 11 as rule, 'date_of_birth' as column_name,
-        cast(date_of_birth_raw as varchar) as value, 'is not a plausible date of birth for a pupil' as reason
-    from keyed where date_of_birth > current_date or date_of_birth < date '1990-01-01'
+        cast(date_of_birth_raw as varchar) as value,
+        'is not a plausible date of birth for a pupil' as reason
+    from typed where date_of_birth > current_date or date_of_birth < date '1990-01-01'
     union all
     select _batch_id, _source_row, 12 as rule, 'sex' as column_name,
-        cast(sex as varchar) as value, 'is not one of: F, M' as reason
-    from keyed where sex is not null and sex not in ('F', 'M')
+        cast(sex as varchar) as value,
+        'is not one of: F, M' as reason
+    from typed where sex is not null and sex not in ('F', 'M')
     union all
     select _batch_id, _source_row, 13 as rule, 'entry_date' as column_name,
-        cast(entry_date_raw as varchar) as value, 'is not a date (expected YYYY-MM-DD)' as reason
-    from keyed where entry_date_raw is not null and entry_date is null
+        cast(entry_date_raw as varchar) as value,
+        'is not a date (expected YYYY-MM-DD)' as reason
+    from typed where entry_date_raw is not null and entry_date is null
     union all
     select _batch_id, _source_row, 14 as rule, 'leaving_date' as column_name,
-        cast(leaving_date_raw as varchar) as value, 'is not a date (expected YYYY-MM-DD)' as reason
-    from keyed where leaving_date_raw is not null and leaving_date is null
+        cast(leaving_date_raw as varchar) as value,
+        'is not a date (expected YYYY-MM-DD)' as reason
+    from typed where leaving_date_raw is not null and leaving_date is null
     union all
     select _batch_id, _source_row, 15 as rule, 'leaving_date' as column_name,
-        cast(leaving_date_raw as varchar) as value, 'is before the entry date' as reason
-    from keyed where leaving_date < entry_date
-    union all
-    select _batch_id, _source_row, 90 as rule, 'upn' as column_name,
-        cast(upn as varchar) as value, 'repeats the pupil (same UPN) on row ' || cast(_first_row_with_key as varchar) || ' of this file' as reason
-    from keyed where _source_row > _first_row_with_key
-),
-
-first_issue as (
-    select *, row_number() over (
-        partition by _batch_id, _source_row order by rule, column_name
-    ) as n
-    from issues
-),
-
-checked as (
-    select
-        t.*,
-        i.column_name as _reject_column,
-        i.value as _reject_value,
-        i.reason as _reject_reason
-    from keyed as t
-    left join first_issue as i
-        on i._batch_id = t._batch_id and i._source_row = t._source_row and i.n = 1
+        cast(leaving_date_raw as varchar) as value,
+        'is before the entry date' as reason
+    from typed where leaving_date < entry_date
 )
-
-select
-    *,
-    coalesce(_reject_reason is null and row_number() over (
-        partition by school_urn, upn, _reject_reason is null
-        order by _batch_id desc, _source_row desc
-    ) = 1, false) as _is_current
-from checked

@@ -1,11 +1,10 @@
 -- grain: one row per landed row of strategy_uses.csv, accepted or rejected
 -- unique_key: [_batch_id, _source_row]
 -- not_null: [_batch_id, _source_row, _source_file, _is_current]
--- checks:
---   - name: one_current_row_per_key
---     sql: >-
---       select school_urn, use_id, count(*) as n from staging.stg_canonical_strategy_uses
---       where _is_current group by school_urn, use_id having count(*) > 1
+-- natural_key: [school_urn, use_id]
+-- Rules are numbered: a rejected row reports its lowest-numbered problem. The shared
+-- ending (warehouse/templates/validated_rows.sql) adds duplicates, quarantine and
+-- which row is current.
 with typed as (
     select
         r._batch_id,
@@ -13,9 +12,9 @@ with typed as (
         r._source_file,
         trim(r.school_urn) as school_urn,
         upper(trim(r.upn)) as upn,
-        pk.pupil_key,
-        coalesce(pr.pupil_key is not null, false) as _pupil_on_roll,
-        coalesce(sk.school_urn is not null, false) as _school_known,
+        roll.pupil_key,
+        roll.pupil_key is not null as _pupil_on_roll,
+        sk.school_urn is not null as _school_known,
         trim(r.use_id) as use_id,
         try_cast(trim(r.used_on) as date) as used_on,
         r.used_on as used_on_raw,
@@ -29,86 +28,52 @@ with typed as (
         trim(r.note) as note,
         coalesce(sc.strategy_code is not null, false) as _strategy_known
     from raw.canonical_strategy_uses as r
-    left join raw.pupil_pseudonym as pk on pk.upn = upper(trim(r.upn))
-    left join (
-        select distinct school_urn, pupil_key from staging.stg_canonical_pupils
-        where _reject_reason is null
-    ) as pr on pr.pupil_key = pk.pupil_key and pr.school_urn = trim(r.school_urn)
-    left join (
-        select distinct school_urn from staging.stg_canonical_schools where _reject_reason is null
-    ) as sk on sk.school_urn = trim(r.school_urn)
+    left join staging.stg_canonical_pupil_roll as roll
+        on roll.school_urn = trim(r.school_urn) and roll.upn = upper(trim(r.upn))
+    left join staging.stg_canonical_school_list as sk on sk.school_urn = trim(r.school_urn)
     left join (
         select distinct strategy_code from staging.stg_canonical_strategies where _reject_reason is null
     ) as sc on sc.strategy_code = lower(trim(r.strategy_code))
 ),
 
-keyed as (
-    select
-        *,
-        min(_source_row) over (partition by _batch_id, school_urn, use_id) as _first_row_with_key
-    from typed
-),
-
 issues as (
     select _batch_id, _source_row, 5 as rule, 'school_urn' as column_name,
-        cast(school_urn as varchar) as value, 'is not a school in this export (schools.csv)' as reason
-    from keyed where not _school_known
+        cast(school_urn as varchar) as value,
+        'is not a school in this export (schools.csv)' as reason
+    from typed where not _school_known
     union all
     select _batch_id, _source_row, 6 as rule, 'upn' as column_name,
-        cast(upn as varchar) as value, 'is missing: every row must name the pupil by UPN' as reason
-    from keyed where upn is null or upn = ''
+        cast(upn as varchar) as value,
+        'is missing: every row must name the pupil by UPN' as reason
+    from typed where upn is null or upn = ''
     union all
     select _batch_id, _source_row, 7 as rule, 'upn' as column_name,
-        cast(upn as varchar) as value, 'is not a pupil on roll at this school (pupils.csv)' as reason
-    from keyed where upn is not null and upn <> '' and not _pupil_on_roll
+        cast(upn as varchar) as value,
+        'is not a pupil on roll at this school (pupils.csv)' as reason
+    from typed where upn is not null and upn <> '' and not _pupil_on_roll
     union all
     select _batch_id, _source_row, 10 as rule, 'used_on' as column_name,
-        cast(used_on_raw as varchar) as value, 'is missing or is not a date (expected YYYY-MM-DD)' as reason
-    from keyed where used_on is null
+        cast(used_on_raw as varchar) as value,
+        'is missing or is not a date (expected YYYY-MM-DD)' as reason
+    from typed where used_on is null
     union all
     select _batch_id, _source_row, 11 as rule, 'used_on' as column_name,
-        cast(used_on_raw as varchar) as value, 'is in the future' as reason
-    from keyed where used_on > current_date
+        cast(used_on_raw as varchar) as value,
+        'is in the future' as reason
+    from typed where used_on > current_date
     union all
     select _batch_id, _source_row, 12 as rule, 'used_time' as column_name,
-        cast(used_time_raw as varchar) as value, 'is not a time of day (expected HH:MM, 24-hour)' as reason
-    from keyed where used_time_raw is not null and (used_minute is null or used_minute < 0 or used_minute >= 1440)
+        cast(used_time_raw as varchar) as value,
+        'is not a time of day (expected HH:MM, 24-hour)' as reason
+    from typed where used_time_raw is not null and (used_minute is null or used_minute < 0 or used_minute >= 1440)
     union all
     select _batch_id, _source_row, 13 as rule, 'strategy_code' as column_name,
-        cast(strategy_code as varchar) as value, 'is not a strategy in the catalogue (strategies.csv)' as reason
-    from keyed where not _strategy_known
+        cast(strategy_code as varchar) as value,
+        'is not a strategy in the catalogue (strategies.csv)' as reason
+    from typed where not _strategy_known
     union all
     select _batch_id, _source_row, 14 as rule, 'outcome' as column_name,
-        cast(outcome as varchar) as value, 'is not one of: helped, partly, not_helped' as reason
-    from keyed where outcome is not null and outcome not in ('helped', 'partly', 'not_helped')
-    union all
-    select _batch_id, _source_row, 90 as rule, 'use_id' as column_name,
-        cast(use_id as varchar) as value, 'repeats the strategy use id on row ' || cast(_first_row_with_key as varchar) || ' of this file' as reason
-    from keyed where _source_row > _first_row_with_key
-),
-
-first_issue as (
-    select *, row_number() over (
-        partition by _batch_id, _source_row order by rule, column_name
-    ) as n
-    from issues
-),
-
-checked as (
-    select
-        t.*,
-        i.column_name as _reject_column,
-        i.value as _reject_value,
-        i.reason as _reject_reason
-    from keyed as t
-    left join first_issue as i
-        on i._batch_id = t._batch_id and i._source_row = t._source_row and i.n = 1
+        cast(outcome as varchar) as value,
+        'is not one of: helped, partly, not_helped' as reason
+    from typed where outcome is not null and outcome not in ('helped', 'partly', 'not_helped')
 )
-
-select
-    *,
-    coalesce(_reject_reason is null and row_number() over (
-        partition by school_urn, use_id, _reject_reason is null
-        order by _batch_id desc, _source_row desc
-    ) = 1, false) as _is_current
-from checked

@@ -1,18 +1,17 @@
 -- grain: one row per landed row of terms.csv, accepted or rejected
 -- unique_key: [_batch_id, _source_row]
 -- not_null: [_batch_id, _source_row, _source_file, _is_current]
--- checks:
---   - name: one_current_row_per_key
---     sql: >-
---       select school_urn, start_date, count(*) as n from staging.stg_canonical_terms
---       where _is_current group by school_urn, start_date having count(*) > 1
+-- natural_key: [school_urn, start_date]
+-- Rules are numbered: a rejected row reports its lowest-numbered problem. The shared
+-- ending (warehouse/templates/validated_rows.sql) adds duplicates, quarantine and
+-- which row is current.
 with typed as (
     select
         r._batch_id,
         r._source_row,
         r._source_file,
         trim(r.school_urn) as school_urn,
-        coalesce(sk.school_urn is not null, false) as _school_known,
+        sk.school_urn is not null as _school_known,
         trim(r.academic_year) as academic_year,
         lower(trim(r.term)) as term,
         try_cast(trim(r.half_term) as integer) as half_term,
@@ -22,74 +21,42 @@ with typed as (
         try_cast(trim(r.end_date) as date) as end_date,
         r.end_date as end_date_raw
     from raw.canonical_terms as r
-    left join (
-        select distinct school_urn from staging.stg_canonical_schools where _reject_reason is null
-    ) as sk on sk.school_urn = trim(r.school_urn)
-),
-
-keyed as (
-    select
-        *,
-        min(_source_row) over (partition by _batch_id, school_urn, start_date) as _first_row_with_key
-    from typed
+    left join staging.stg_canonical_school_list as sk on sk.school_urn = trim(r.school_urn)
 ),
 
 issues as (
     select _batch_id, _source_row, 5 as rule, 'school_urn' as column_name,
-        cast(school_urn as varchar) as value, 'is not a school in this export (schools.csv)' as reason
-    from keyed where not _school_known
+        cast(school_urn as varchar) as value,
+        'is not a school in this export (schools.csv)' as reason
+    from typed where not _school_known
     union all
     select _batch_id, _source_row, 6 as rule, 'academic_year' as column_name,
-        cast(academic_year as varchar) as value, 'is not an academic year like 2025/26' as reason
-    from keyed where not regexp_matches(coalesce(academic_year, ''), '^[0-9]{4}/[0-9]{2}$')
+        cast(academic_year as varchar) as value,
+        'is not an academic year like 2025/26' as reason
+    from typed where not regexp_matches(coalesce(academic_year, ''), '^[0-9]{4}/[0-9]{2}$')
     union all
     select _batch_id, _source_row, 7 as rule, 'term' as column_name,
-        cast(term as varchar) as value, 'is not one of: autumn, spring, summer' as reason
-    from keyed where term is null or term not in ('autumn', 'spring', 'summer')
+        cast(term as varchar) as value,
+        'is not one of: autumn, spring, summer' as reason
+    from typed where term is null or term not in ('autumn', 'spring', 'summer')
     union all
     select _batch_id, _source_row, 8 as rule, 'half_term' as column_name,
-        cast(half_term_raw as varchar) as value, 'is not a whole number from 1 to 6' as reason
-    from keyed where (half_term is null or half_term < 1 or half_term > 6)
+        cast(half_term_raw as varchar) as value,
+        'is not a whole number from 1 to 6' as reason
+    from typed where (half_term is null or half_term < 1 or half_term > 6)
     union all
     select _batch_id, _source_row, 10 as rule, 'start_date' as column_name,
-        cast(start_date_raw as varchar) as value, 'is missing or is not a date (expected YYYY-MM-DD)' as reason
-    from keyed where start_date is null
+        cast(start_date_raw as varchar) as value,
+        'is missing or is not a date (expected YYYY-MM-DD)' as reason
+    from typed where start_date is null
     union all
     select _batch_id, _source_row, 11 as rule, 'end_date' as column_name,
-        cast(end_date_raw as varchar) as value, 'is missing or is not a date (expected YYYY-MM-DD)' as reason
-    from keyed where end_date is null
+        cast(end_date_raw as varchar) as value,
+        'is missing or is not a date (expected YYYY-MM-DD)' as reason
+    from typed where end_date is null
     union all
     select _batch_id, _source_row, 12 as rule, 'end_date' as column_name,
-        cast(end_date_raw as varchar) as value, 'is before the start date' as reason
-    from keyed where end_date < start_date
-    union all
-    select _batch_id, _source_row, 90 as rule, 'start_date' as column_name,
-        cast(start_date as varchar) as value, 'repeats the term start on row ' || cast(_first_row_with_key as varchar) || ' of this file' as reason
-    from keyed where _source_row > _first_row_with_key
-),
-
-first_issue as (
-    select *, row_number() over (
-        partition by _batch_id, _source_row order by rule, column_name
-    ) as n
-    from issues
-),
-
-checked as (
-    select
-        t.*,
-        i.column_name as _reject_column,
-        i.value as _reject_value,
-        i.reason as _reject_reason
-    from keyed as t
-    left join first_issue as i
-        on i._batch_id = t._batch_id and i._source_row = t._source_row and i.n = 1
+        cast(end_date_raw as varchar) as value,
+        'is before the start date' as reason
+    from typed where end_date < start_date
 )
-
-select
-    *,
-    coalesce(_reject_reason is null and row_number() over (
-        partition by school_urn, start_date, _reject_reason is null
-        order by _batch_id desc, _source_row desc
-    ) = 1, false) as _is_current
-from checked

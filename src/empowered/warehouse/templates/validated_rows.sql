@@ -1,0 +1,53 @@
+-- The shared ending of every staging model that declares a natural_key.
+--
+-- The model itself supplies two CTEs: `typed` (every landed row, typed, with raw copies
+-- of the values it checks) and `issues` (one row per problem: _batch_id, _source_row, rule,
+-- column_name, value, reason). This ending adds the duplicate rule, keeps every landed row,
+-- gives each rejected row its first problem (lowest rule number) and marks, among accepted
+-- rows, the latest batch's row for each natural key as _is_current. Placeholders in braces
+-- are filled from the model's own header, never from data.
+,
+
+keyed as (
+    select
+        *,
+        min(_source_row) over (partition by _batch_id, {key}) as _first_row_with_key
+    from typed
+),
+
+all_issues as (
+    select _batch_id, _source_row, rule, column_name, value, reason
+    from issues
+    union all
+    select _batch_id, _source_row, 90, '{last_key}', cast({last_key} as varchar),
+        'repeats row ' || cast(_first_row_with_key as varchar)
+        || ' of this file (same {key_words})'
+    from keyed
+    where _source_row > _first_row_with_key
+),
+
+first_issue as (
+    select *, row_number() over (
+        partition by _batch_id, _source_row order by rule, column_name
+    ) as n
+    from all_issues
+),
+
+checked as (
+    select
+        t.*,
+        i.column_name as _reject_column,
+        i.value as _reject_value,
+        i.reason as _reject_reason
+    from keyed as t
+    left join first_issue as i
+        on i._batch_id = t._batch_id and i._source_row = t._source_row and i.n = 1
+)
+
+select
+    *,
+    coalesce(_reject_reason is null and row_number() over (
+        partition by {key}, _reject_reason is null
+        order by _batch_id desc, _source_row desc
+    ) = 1, false) as _is_current
+from checked
