@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# When a source has no UPN (a forms export, a tracker), a pupil-linked row may name the
+# pupil by MIS id, or by name with a date of birth or registration group. Staging matches
+# in that order and quarantines no match or more than one; it never guesses.
+MATCH_COLUMNS = ("mis_id", "pupil_name", "pupil_dob", "pupil_group")
+
 
 @dataclass(frozen=True)
 class Entity:
@@ -26,7 +31,16 @@ class Entity:
 
     @property
     def pupil_linked(self) -> bool:
-        return "upn" in self.columns
+        return "upn" in self.columns and self.name != "pupils"
+
+    @property
+    def raw_columns(self) -> tuple[str, ...]:
+        """What a raw row can hold: the format's columns plus, for pupil-linked entities,
+        the optional pupil-matching columns."""
+        extra = (
+            tuple(c for c in MATCH_COLUMNS if c not in self.columns) if self.pupil_linked else ()
+        )
+        return self.columns + extra
 
 
 def _entity(name: str, columns: str, required: str) -> Entity:
@@ -47,12 +61,12 @@ ENTITIES: dict[str, Entity] = {
             "characteristics",
             "school_urn upn effective_date year_group reg_group fsm pupil_premium looked_after"
             " service_child",
-            "school_urn upn effective_date",
+            "school_urn effective_date",
         ),
         _entity(
             "sen_status",
             "school_urn upn start_date sen_provision primary_need secondary_need",
-            "school_urn upn start_date sen_provision",
+            "school_urn start_date sen_provision",
         ),
         _entity(
             "terms",
@@ -82,36 +96,36 @@ ENTITIES: dict[str, Entity] = {
             "observations",
             "observation_id school_urn upn observed_on observed_time staff_id activity setting"
             " mood engagement regulation note",
-            "observation_id school_urn upn observed_on",
+            "observation_id school_urn observed_on",
         ),
         _entity(
             "incidents",
             "incident_id school_urn upn occurred_on occurred_time staff_id activity setting"
             " antecedent behaviour consequence intensity duration_minutes",
-            "incident_id school_urn upn occurred_on",
+            "incident_id school_urn occurred_on",
         ),
         _entity(
             "strategy_uses",
             "use_id school_urn upn used_on used_time staff_id strategy_code activity setting"
             " outcome note",
-            "use_id school_urn upn used_on strategy_code",
+            "use_id school_urn used_on strategy_code",
         ),
-        _entity("attendance", "school_urn upn date session code", "school_urn upn date session"),
+        _entity("attendance", "school_urn upn date session code", "school_urn date session"),
         _entity(
             "assessments",
             "school_urn upn assessed_on subject assessment measure value",
-            "school_urn upn assessed_on",
+            "school_urn assessed_on",
         ),
         _entity(
             "exclusions",
             "exclusion_id school_urn upn start_date category sessions reason_1 reason_2 reason_3",
-            "exclusion_id school_urn upn start_date",
+            "exclusion_id school_urn start_date",
         ),
         _entity(
             "provision_enrolments",
             "enrolment_id school_urn upn intervention_code staff_id start_date end_date"
             " sessions_planned pre_date pre_score post_date post_score",
-            "enrolment_id school_urn upn intervention_code",
+            "enrolment_id school_urn intervention_code",
         ),
         _entity(
             "provision_sessions",
@@ -121,7 +135,7 @@ ENTITIES: dict[str, Entity] = {
         _entity(
             "plans",
             "plan_id school_urn upn plan_type start_date end_date next_review_due",
-            "plan_id school_urn upn",
+            "plan_id school_urn",
         ),
         _entity(
             "plan_outcomes",
@@ -137,8 +151,8 @@ ENTITIES: dict[str, Entity] = {
             "actions",
             "action_id school_urn upn raised_on source description owner_role due_date"
             " completed_on",
-            "action_id school_urn upn",
+            "action_id school_urn",
         ),
-        _entity("groups", "school_urn group_code staff_id upn", "school_urn group_code upn"),
+        _entity("groups", "school_urn group_code staff_id upn", "school_urn group_code"),
     )
 }

@@ -9,6 +9,8 @@ the format does not know are kept as JSON in ``_extra`` and reported.
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +21,7 @@ from sqlglot import exp
 from empowered.sources.canonical import ENTITIES, Entity
 from empowered.sources.errors import SourceError
 from empowered.sources.pseudonyms import ensure_pseudonym_table, register_upns
+from empowered.sources.records import SourceRecord
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ class LandedBatch:
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     ensure_pseudonym_table(con)
     for entity in ENTITIES.values():
-        columns = ",\n".join(f"{c} VARCHAR" for c in entity.columns)
+        columns = ",\n".join(f"{c} VARCHAR" for c in entity.raw_columns)
         con.execute(
             f"""CREATE TABLE IF NOT EXISTS {entity.raw_table} (
                 _batch_id BIGINT NOT NULL,
@@ -49,6 +52,88 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
                 _extra VARCHAR
             )"""
         )
+
+
+def already_landed(con: duckdb.DuckDBPyConnection, file_hash: str) -> bool:
+    return (
+        con.execute("SELECT 1 FROM meta.batches WHERE file_hash = ?", [file_hash]).fetchone()
+        is not None
+    )
+
+
+def _next_batch_id(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute("SELECT nextval('meta.batch_seq')").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def _record_batch(
+    con: duckdb.DuckDBPyConnection,
+    batch_id: int,
+    source: str,
+    entity: Entity,
+    file_name: str,
+    file_hash: str,
+    rows: int,
+    extras: tuple[str, ...],
+) -> None:
+    con.execute(
+        "INSERT INTO meta.batches VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            batch_id,
+            source,
+            entity.name,
+            file_name,
+            file_hash,
+            rows,
+            ",".join(extras) or None,
+            datetime.now(),
+        ],
+    )
+
+
+def land_records(
+    con: duckdb.DuckDBPyConnection,
+    file_name: str,
+    file_hash: str,
+    source: str,
+    entity: Entity,
+    records: Sequence[SourceRecord],
+    *,
+    pseudonym_secret: str,
+) -> LandedBatch:
+    """Land what a reader read from one file for one entity, as one batch.
+
+    Values are inserted column by column as lists (one statement, no per-row round trips).
+    The caller owns the transaction and has checked the file was not landed before.
+    """
+    batch_id = _next_batch_id(con)
+    columns = entity.raw_columns
+    unknown = sorted({k for r in records for k in r.values} - set(columns))
+    if unknown:
+        raise SourceError(
+            file_name, f"reader produced columns {entity.name} does not have: {', '.join(unknown)}"
+        )
+    extras = tuple(sorted({k for r in records for k in r.extra}))
+    params: list[object] = [batch_id, [r.source_row for r in records], file_name, file_hash]
+    params.extend([r.values.get(c) for r in records] for c in columns)
+    params.append(
+        [
+            json.dumps(r.extra, ensure_ascii=False, sort_keys=True) if r.extra else None
+            for r in records
+        ]
+    )
+    selects = ", ".join(
+        ["?", "unnest(?::BIGINT[])", "?", "?"] + ["unnest(?::VARCHAR[])"] * (len(columns) + 1)
+    )
+    con.execute(f"INSERT INTO {entity.raw_table} SELECT {selects}", params)
+    _record_batch(con, batch_id, source, entity, file_name, file_hash, len(records), extras)
+    new_pupils = (
+        register_upns(con, entity.raw_table, batch_id, pseudonym_secret)
+        if "upn" in entity.columns
+        else 0
+    )
+    return LandedBatch(entity.name, file_name, batch_id, len(records), extras, new_pupils)
 
 
 def file_sha256(path: Path) -> str:
@@ -99,14 +184,12 @@ def land_csv(
         raise SourceError(
             path.name, f"required column missing: {', '.join(missing)}", column=missing[0]
         )
-    extras = tuple(sorted(set(actual) - set(entity.columns)))
+    extras = tuple(sorted(set(actual) - set(entity.raw_columns)))
 
-    row = con.execute("SELECT nextval('meta.batch_seq')").fetchone()
-    assert row is not None
-    batch_id = int(row[0])
+    batch_id = _next_batch_id(con)
     selected = [
         f"{_identifier(actual[c])} AS {c}" if c in actual else f"CAST(NULL AS VARCHAR) AS {c}"
-        for c in entity.columns
+        for c in entity.raw_columns
     ]
     extra_json = (
         "json_object(" + ", ".join(f"{_string(e)}, {_identifier(actual[e])}" for e in extras) + ")"
@@ -124,22 +207,10 @@ def land_csv(
         f"SELECT count(*) FROM {entity.raw_table} WHERE _batch_id = ?", [batch_id]
     ).fetchone()
     rows = int(counted[0]) if counted else 0
-    con.execute(
-        "INSERT INTO meta.batches VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            batch_id,
-            source,
-            entity.name,
-            path.name,
-            file_hash,
-            rows,
-            ",".join(extras) or None,
-            datetime.now(),
-        ],
-    )
+    _record_batch(con, batch_id, source, entity, path.name, file_hash, rows, extras)
     new_pupils = (
         register_upns(con, entity.raw_table, batch_id, pseudonym_secret)
-        if entity.pupil_linked
+        if "upn" in entity.columns
         else 0
     )
     return LandedBatch(entity.name, path.name, batch_id, rows, extras, new_pupils)

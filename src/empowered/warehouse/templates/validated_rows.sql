@@ -3,8 +3,9 @@
 -- The model itself supplies two CTEs: `typed` (every landed row, typed, with raw copies
 -- of the values it checks) and `issues` (one row per problem: _batch_id, _source_row, rule,
 -- column_name, value, reason). This ending adds the duplicate rule, keeps every landed row,
--- gives each rejected row its first problem (lowest rule number) and marks, among accepted
--- rows, the latest batch's row for each natural key as _is_current. Placeholders in braces
+-- gives each rejected row its first problem (lowest rule number below 100) and marks, among
+-- accepted rows, the latest batch's row for each natural key as _is_current. Rules numbered
+-- 100 and up are warnings: the row is accepted and its first warning is kept beside it. Placeholders in braces
 -- are filled from the model's own header, never from data.
 ,
 
@@ -28,7 +29,7 @@ all_issues as (
 
 first_issue as (
     select *, row_number() over (
-        partition by _batch_id, _source_row order by rule, column_name
+        partition by _batch_id, _source_row, rule >= 100 order by rule, column_name
     ) as n
     from all_issues
 ),
@@ -38,10 +39,17 @@ checked as (
         t.*,
         i.column_name as _reject_column,
         i.value as _reject_value,
-        i.reason as _reject_reason
+        i.reason as _reject_reason,
+        w.column_name as _warning_column,
+        w.value as _warning_value,
+        w.reason as _warning_reason
     from keyed as t
     left join first_issue as i
         on i._batch_id = t._batch_id and i._source_row = t._source_row and i.n = 1
+        and i.rule < 100
+    left join first_issue as w
+        on w._batch_id = t._batch_id and w._source_row = t._source_row and w.n = 1
+        and w.rule >= 100
 )
 
 select

@@ -1,8 +1,9 @@
 -- grain: one row per landed row of attendance.csv, accepted or rejected
 -- unique_key: [_batch_id, _source_row]
 -- not_null: [_batch_id, _source_row, _source_file, _is_current]
--- natural_key: [school_urn, upn, session_date, session]
--- Rules are numbered: a rejected row reports its lowest-numbered problem. The shared
+-- natural_key: [school_urn, pupil_key, session_date, session]
+-- Rules are numbered: a rejected row reports its lowest-numbered problem; rules from
+-- 100 up are warnings (the row is accepted and the warning reported). The shared
 -- ending (warehouse/templates/validated_rows.sql) adds duplicates, quarantine and
 -- which row is current.
 with typed as (
@@ -12,10 +13,24 @@ with typed as (
         r._source_file,
         trim(r.school_urn) as school_urn,
         upper(trim(r.upn)) as upn,
-        roll.pupil_key,
-        roll.pupil_key is not null as _pupil_on_roll,
+        trim(r.mis_id) as mis_id,
+        trim(r.pupil_name) as pupil_name,
+        trim(r.pupil_dob) as pupil_dob,
+        upper(trim(r.pupil_group)) as pupil_group,
+        ref.pupil_key,
+        ref.method as _pupil_match_method,
+        ref.problem_column as _pupil_problem_column,
+        ref.problem_value as _pupil_problem_value,
+        ref.problem_reason as _pupil_problem_reason,
+        ref.entry_date as _pupil_entry_date,
+        ref.leaving_date as _pupil_leaving_date,
         sk.school_urn is not null as _school_known,
-        try_cast(trim(r.date) as date) as session_date,
+        case
+            when regexp_matches(trim(r.date), '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') then try_cast(trim(r.date) as date)
+            when regexp_matches(trim(r.date), '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$') then try_cast(
+                split_part(trim(r.date), '/', 3) || '-' || lpad(split_part(trim(r.date), '/', 2), 2, '0')
+                || '-' || lpad(split_part(trim(r.date), '/', 1), 2, '0') as date)
+        end as session_date,
         r.date as session_date_raw,
         upper(trim(r.session)) as session,
         r.code as code_raw,
@@ -23,13 +38,20 @@ with typed as (
         ac.category as code_category,
         coalesce(ac.is_retired, false) as _code_retired
     from raw.canonical_attendance as r
-    left join staging.stg_canonical_pupil_roll as roll
-        on roll.school_urn = trim(r.school_urn) and roll.upn = upper(trim(r.upn))
+    left join staging.stg_canonical_pupil_refs as ref
+        on ref.ref_key = concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(upper(trim(r.upn)), ''),
+            coalesce(trim(r.mis_id), ''), coalesce(lower(trim(r.pupil_name)), ''),
+            coalesce(trim(r.pupil_dob), ''), coalesce(upper(trim(r.pupil_group)), ''))
     left join staging.stg_canonical_school_list as sk on sk.school_urn = trim(r.school_urn)
     left join reference.attendance_code as ac
         on ac.code = upper(trim(r.code))
-        and try_cast(trim(r.date) as date) >= ac.effective_from
-        and (ac.effective_to is null or try_cast(trim(r.date) as date) <= ac.effective_to)
+        and (case
+            when regexp_matches(trim(r.date), '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') then try_cast(trim(r.date) as date)
+            when regexp_matches(trim(r.date), '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$') then try_cast(
+                split_part(trim(r.date), '/', 3) || '-' || lpad(split_part(trim(r.date), '/', 2), 2, '0')
+                || '-' || lpad(split_part(trim(r.date), '/', 1), 2, '0') as date)
+        end) between ac.effective_from
+        and coalesce(ac.effective_to, date '9999-12-31')
 ),
 
 issues as (
@@ -38,19 +60,14 @@ issues as (
         'is not a school in this export (schools.csv)' as reason
     from typed where not _school_known
     union all
-    select _batch_id, _source_row, 6 as rule, 'upn' as column_name,
-        cast(upn as varchar) as value,
-        'is missing: every row must name the pupil by UPN' as reason
-    from typed where upn is null or upn = ''
-    union all
-    select _batch_id, _source_row, 7 as rule, 'upn' as column_name,
-        cast(upn as varchar) as value,
-        'is not a pupil on roll at this school (pupils.csv)' as reason
-    from typed where upn is not null and upn <> '' and not _pupil_on_roll
+    select _batch_id, _source_row, 6 as rule, _pupil_problem_column as column_name,
+        cast(_pupil_problem_value as varchar) as value,
+        _pupil_problem_reason as reason
+    from typed where _pupil_problem_reason is not null
     union all
     select _batch_id, _source_row, 10 as rule, 'session_date' as column_name,
         cast(session_date_raw as varchar) as value,
-        'is missing or is not a date (expected YYYY-MM-DD)' as reason
+        'is missing or is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
     from typed where session_date is null
     union all
     select _batch_id, _source_row, 11 as rule, 'session_date' as column_name,
@@ -67,4 +84,9 @@ issues as (
         cast(code_raw as varchar) as value,
         'is not a DfE attendance register code in force on that date' as reason
     from typed where code is null
+    union all
+    select _batch_id, _source_row, 19 as rule, 'session_date' as column_name,
+        cast(session_date_raw as varchar) as value,
+        'is outside the pupil''s time on roll at this school' as reason
+    from typed where session_date < _pupil_entry_date or session_date > _pupil_leaving_date
 )

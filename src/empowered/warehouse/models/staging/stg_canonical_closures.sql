@@ -2,7 +2,8 @@
 -- unique_key: [_batch_id, _source_row]
 -- not_null: [_batch_id, _source_row, _source_file, _is_current]
 -- natural_key: [school_urn, closure_date]
--- Rules are numbered: a rejected row reports its lowest-numbered problem. The shared
+-- Rules are numbered: a rejected row reports its lowest-numbered problem; rules from
+-- 100 up are warnings (the row is accepted and the warning reported). The shared
 -- ending (warehouse/templates/validated_rows.sql) adds duplicates, quarantine and
 -- which row is current.
 with typed as (
@@ -12,7 +13,12 @@ with typed as (
         r._source_file,
         trim(r.school_urn) as school_urn,
         sk.school_urn is not null as _school_known,
-        try_cast(trim(r.date) as date) as closure_date,
+        case
+            when regexp_matches(trim(r.date), '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') then try_cast(trim(r.date) as date)
+            when regexp_matches(trim(r.date), '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$') then try_cast(
+                split_part(trim(r.date), '/', 3) || '-' || lpad(split_part(trim(r.date), '/', 2), 2, '0')
+                || '-' || lpad(split_part(trim(r.date), '/', 1), 2, '0') as date)
+        end as closure_date,
         r.date as closure_date_raw,
         lower(trim(r.reason)) as reason
     from raw.canonical_closures as r
@@ -27,6 +33,6 @@ issues as (
     union all
     select _batch_id, _source_row, 10 as rule, 'closure_date' as column_name,
         cast(closure_date_raw as varchar) as value,
-        'is missing or is not a date (expected YYYY-MM-DD)' as reason
+        'is missing or is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
     from typed where closure_date is null
 )

@@ -2,7 +2,8 @@
 -- unique_key: [_batch_id, _source_row]
 -- not_null: [_batch_id, _source_row, _source_file, _is_current]
 -- natural_key: [school_urn, observation_id]
--- Rules are numbered: a rejected row reports its lowest-numbered problem. The shared
+-- Rules are numbered: a rejected row reports its lowest-numbered problem; rules from
+-- 100 up are warnings (the row is accepted and the warning reported). The shared
 -- ending (warehouse/templates/validated_rows.sql) adds duplicates, quarantine and
 -- which row is current.
 with typed as (
@@ -12,13 +13,30 @@ with typed as (
         r._source_file,
         trim(r.school_urn) as school_urn,
         upper(trim(r.upn)) as upn,
-        roll.pupil_key,
-        roll.pupil_key is not null as _pupil_on_roll,
+        trim(r.mis_id) as mis_id,
+        trim(r.pupil_name) as pupil_name,
+        trim(r.pupil_dob) as pupil_dob,
+        upper(trim(r.pupil_group)) as pupil_group,
+        ref.pupil_key,
+        ref.method as _pupil_match_method,
+        ref.problem_column as _pupil_problem_column,
+        ref.problem_value as _pupil_problem_value,
+        ref.problem_reason as _pupil_problem_reason,
+        ref.entry_date as _pupil_entry_date,
+        ref.leaving_date as _pupil_leaving_date,
         sk.school_urn is not null as _school_known,
         trim(r.observation_id) as observation_id,
-        try_cast(trim(r.observed_on) as date) as observed_on,
+        case
+            when regexp_matches(trim(r.observed_on), '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') then try_cast(trim(r.observed_on) as date)
+            when regexp_matches(trim(r.observed_on), '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$') then try_cast(
+                split_part(trim(r.observed_on), '/', 3) || '-' || lpad(split_part(trim(r.observed_on), '/', 2), 2, '0')
+                || '-' || lpad(split_part(trim(r.observed_on), '/', 1), 2, '0') as date)
+        end as observed_on,
         r.observed_on as observed_on_raw,
-        case when regexp_matches(trim(r.observed_time), '^[0-9]{1,2}:[0-9]{2}$') then try_cast(split_part(trim(r.observed_time), ':', 1) as integer) * 60 + try_cast(split_part(trim(r.observed_time), ':', 2) as integer) end as observed_minute,
+        case when regexp_matches(trim(r.observed_time), '^[0-9]{1,2}:[0-9]{2}(:[0-9]{2})?$')
+            then try_cast(split_part(trim(r.observed_time), ':', 1) as integer) * 60
+                + try_cast(split_part(trim(r.observed_time), ':', 2) as integer)
+        end as observed_minute,
         r.observed_time as observed_time_raw,
         trim(r.staff_id) as staff_id,
         lower(trim(r.activity)) as activity,
@@ -31,8 +49,10 @@ with typed as (
         r.regulation as regulation_raw,
         trim(r.note) as note
     from raw.canonical_observations as r
-    left join staging.stg_canonical_pupil_roll as roll
-        on roll.school_urn = trim(r.school_urn) and roll.upn = upper(trim(r.upn))
+    left join staging.stg_canonical_pupil_refs as ref
+        on ref.ref_key = concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(upper(trim(r.upn)), ''),
+            coalesce(trim(r.mis_id), ''), coalesce(lower(trim(r.pupil_name)), ''),
+            coalesce(trim(r.pupil_dob), ''), coalesce(upper(trim(r.pupil_group)), ''))
     left join staging.stg_canonical_school_list as sk on sk.school_urn = trim(r.school_urn)
 ),
 
@@ -42,19 +62,14 @@ issues as (
         'is not a school in this export (schools.csv)' as reason
     from typed where not _school_known
     union all
-    select _batch_id, _source_row, 6 as rule, 'upn' as column_name,
-        cast(upn as varchar) as value,
-        'is missing: every row must name the pupil by UPN' as reason
-    from typed where upn is null or upn = ''
-    union all
-    select _batch_id, _source_row, 7 as rule, 'upn' as column_name,
-        cast(upn as varchar) as value,
-        'is not a pupil on roll at this school (pupils.csv)' as reason
-    from typed where upn is not null and upn <> '' and not _pupil_on_roll
+    select _batch_id, _source_row, 6 as rule, _pupil_problem_column as column_name,
+        cast(_pupil_problem_value as varchar) as value,
+        _pupil_problem_reason as reason
+    from typed where _pupil_problem_reason is not null
     union all
     select _batch_id, _source_row, 10 as rule, 'observed_on' as column_name,
         cast(observed_on_raw as varchar) as value,
-        'is missing or is not a date (expected YYYY-MM-DD)' as reason
+        'is missing or is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
     from typed where observed_on is null
     union all
     select _batch_id, _source_row, 11 as rule, 'observed_on' as column_name,
@@ -86,4 +101,9 @@ issues as (
         cast(mood_raw as varchar) as value,
         'is missing, and so are engagement and regulation: nothing was observed' as reason
     from typed where mood_raw is null and engagement_raw is null and regulation_raw is null
+    union all
+    select _batch_id, _source_row, 19 as rule, 'observed_on' as column_name,
+        cast(observed_on_raw as varchar) as value,
+        'is outside the pupil''s time on roll at this school' as reason
+    from typed where observed_on < _pupil_entry_date or observed_on > _pupil_leaving_date
 )

@@ -2,7 +2,8 @@
 -- unique_key: [_batch_id, _source_row]
 -- not_null: [_batch_id, _source_row, _source_file, _is_current]
 -- natural_key: [school_urn, period_code]
--- Rules are numbered: a rejected row reports its lowest-numbered problem. The shared
+-- Rules are numbered: a rejected row reports its lowest-numbered problem; rules from
+-- 100 up are warnings (the row is accepted and the warning reported). The shared
 -- ending (warehouse/templates/validated_rows.sql) adds duplicates, quarantine and
 -- which row is current.
 with typed as (
@@ -14,9 +15,15 @@ with typed as (
         sk.school_urn is not null as _school_known,
         trim(r.period_code) as period_code,
         trim(r.period_name) as period_name,
-        case when regexp_matches(trim(r.start_time), '^[0-9]{1,2}:[0-9]{2}$') then try_cast(split_part(trim(r.start_time), ':', 1) as integer) * 60 + try_cast(split_part(trim(r.start_time), ':', 2) as integer) end as start_minute,
+        case when regexp_matches(trim(r.start_time), '^[0-9]{1,2}:[0-9]{2}(:[0-9]{2})?$')
+            then try_cast(split_part(trim(r.start_time), ':', 1) as integer) * 60
+                + try_cast(split_part(trim(r.start_time), ':', 2) as integer)
+        end as start_minute,
         r.start_time as start_time_raw,
-        case when regexp_matches(trim(r.end_time), '^[0-9]{1,2}:[0-9]{2}$') then try_cast(split_part(trim(r.end_time), ':', 1) as integer) * 60 + try_cast(split_part(trim(r.end_time), ':', 2) as integer) end as end_minute,
+        case when regexp_matches(trim(r.end_time), '^[0-9]{1,2}:[0-9]{2}(:[0-9]{2})?$')
+            then try_cast(split_part(trim(r.end_time), ':', 1) as integer) * 60
+                + try_cast(split_part(trim(r.end_time), ':', 2) as integer)
+        end as end_minute,
         r.end_time as end_time_raw
     from raw.canonical_periods as r
     left join staging.stg_canonical_school_list as sk on sk.school_urn = trim(r.school_urn)

@@ -2,7 +2,8 @@
 -- unique_key: [_batch_id, _source_row]
 -- not_null: [_batch_id, _source_row, _source_file, _is_current]
 -- natural_key: [review_id]
--- Rules are numbered: a rejected row reports its lowest-numbered problem. The shared
+-- Rules are numbered: a rejected row reports its lowest-numbered problem; rules from
+-- 100 up are warnings (the row is accepted and the warning reported). The shared
 -- ending (warehouse/templates/validated_rows.sql) adds duplicates, quarantine and
 -- which row is current.
 with typed as (
@@ -13,7 +14,12 @@ with typed as (
         trim(r.review_id) as review_id,
         trim(r.plan_id) as plan_id,
         trim(r.outcome_id) as outcome_id,
-        try_cast(trim(r.review_date) as date) as review_date,
+        case
+            when regexp_matches(trim(r.review_date), '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') then try_cast(trim(r.review_date) as date)
+            when regexp_matches(trim(r.review_date), '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$') then try_cast(
+                split_part(trim(r.review_date), '/', 3) || '-' || lpad(split_part(trim(r.review_date), '/', 2), 2, '0')
+                || '-' || lpad(split_part(trim(r.review_date), '/', 1), 2, '0') as date)
+        end as review_date,
         r.review_date as review_date_raw,
         lower(trim(r.progress)) as progress,
         trim(r.note) as note,
@@ -41,7 +47,7 @@ issues as (
     union all
     select _batch_id, _source_row, 10 as rule, 'review_date' as column_name,
         cast(review_date_raw as varchar) as value,
-        'is missing or is not a date (expected YYYY-MM-DD)' as reason
+        'is missing or is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
     from typed where review_date is null
     union all
     select _batch_id, _source_row, 11 as rule, 'progress' as column_name,

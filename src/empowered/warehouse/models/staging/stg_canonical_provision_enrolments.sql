@@ -2,7 +2,8 @@
 -- unique_key: [_batch_id, _source_row]
 -- not_null: [_batch_id, _source_row, _source_file, _is_current]
 -- natural_key: [enrolment_id]
--- Rules are numbered: a rejected row reports its lowest-numbered problem. The shared
+-- Rules are numbered: a rejected row reports its lowest-numbered problem; rules from
+-- 100 up are warnings (the row is accepted and the warning reported). The shared
 -- ending (warehouse/templates/validated_rows.sql) adds duplicates, quarantine and
 -- which row is current.
 with typed as (
@@ -12,30 +13,61 @@ with typed as (
         r._source_file,
         trim(r.school_urn) as school_urn,
         upper(trim(r.upn)) as upn,
-        roll.pupil_key,
-        roll.pupil_key is not null as _pupil_on_roll,
+        trim(r.mis_id) as mis_id,
+        trim(r.pupil_name) as pupil_name,
+        trim(r.pupil_dob) as pupil_dob,
+        upper(trim(r.pupil_group)) as pupil_group,
+        ref.pupil_key,
+        ref.method as _pupil_match_method,
+        ref.problem_column as _pupil_problem_column,
+        ref.problem_value as _pupil_problem_value,
+        ref.problem_reason as _pupil_problem_reason,
+        ref.entry_date as _pupil_entry_date,
+        ref.leaving_date as _pupil_leaving_date,
         sk.school_urn is not null as _school_known,
         trim(r.enrolment_id) as enrolment_id,
         lower(trim(r.intervention_code)) as intervention_code,
         trim(r.staff_id) as staff_id,
-        try_cast(trim(r.start_date) as date) as start_date,
+        case
+            when regexp_matches(trim(r.start_date), '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') then try_cast(trim(r.start_date) as date)
+            when regexp_matches(trim(r.start_date), '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$') then try_cast(
+                split_part(trim(r.start_date), '/', 3) || '-' || lpad(split_part(trim(r.start_date), '/', 2), 2, '0')
+                || '-' || lpad(split_part(trim(r.start_date), '/', 1), 2, '0') as date)
+        end as start_date,
         r.start_date as start_date_raw,
-        try_cast(trim(r.end_date) as date) as end_date,
+        case
+            when regexp_matches(trim(r.end_date), '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') then try_cast(trim(r.end_date) as date)
+            when regexp_matches(trim(r.end_date), '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$') then try_cast(
+                split_part(trim(r.end_date), '/', 3) || '-' || lpad(split_part(trim(r.end_date), '/', 2), 2, '0')
+                || '-' || lpad(split_part(trim(r.end_date), '/', 1), 2, '0') as date)
+        end as end_date,
         r.end_date as end_date_raw,
         try_cast(trim(r.sessions_planned) as integer) as sessions_planned,
         r.sessions_planned as sessions_planned_raw,
-        try_cast(trim(r.pre_date) as date) as pre_date,
+        case
+            when regexp_matches(trim(r.pre_date), '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') then try_cast(trim(r.pre_date) as date)
+            when regexp_matches(trim(r.pre_date), '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$') then try_cast(
+                split_part(trim(r.pre_date), '/', 3) || '-' || lpad(split_part(trim(r.pre_date), '/', 2), 2, '0')
+                || '-' || lpad(split_part(trim(r.pre_date), '/', 1), 2, '0') as date)
+        end as pre_date,
         r.pre_date as pre_date_raw,
         try_cast(trim(r.pre_score) as double) as pre_score,
         r.pre_score as pre_score_raw,
-        try_cast(trim(r.post_date) as date) as post_date,
+        case
+            when regexp_matches(trim(r.post_date), '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') then try_cast(trim(r.post_date) as date)
+            when regexp_matches(trim(r.post_date), '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$') then try_cast(
+                split_part(trim(r.post_date), '/', 3) || '-' || lpad(split_part(trim(r.post_date), '/', 2), 2, '0')
+                || '-' || lpad(split_part(trim(r.post_date), '/', 1), 2, '0') as date)
+        end as post_date,
         r.post_date as post_date_raw,
         try_cast(trim(r.post_score) as double) as post_score,
         r.post_score as post_score_raw,
         coalesce(ic.intervention_code is not null, false) as _intervention_known
     from raw.canonical_provision_enrolments as r
-    left join staging.stg_canonical_pupil_roll as roll
-        on roll.school_urn = trim(r.school_urn) and roll.upn = upper(trim(r.upn))
+    left join staging.stg_canonical_pupil_refs as ref
+        on ref.ref_key = concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(upper(trim(r.upn)), ''),
+            coalesce(trim(r.mis_id), ''), coalesce(lower(trim(r.pupil_name)), ''),
+            coalesce(trim(r.pupil_dob), ''), coalesce(upper(trim(r.pupil_group)), ''))
     left join staging.stg_canonical_school_list as sk on sk.school_urn = trim(r.school_urn)
     left join (
         select distinct intervention_code from staging.stg_canonical_interventions where _reject_reason is null
@@ -48,15 +80,10 @@ issues as (
         'is not a school in this export (schools.csv)' as reason
     from typed where not _school_known
     union all
-    select _batch_id, _source_row, 6 as rule, 'upn' as column_name,
-        cast(upn as varchar) as value,
-        'is missing: every row must name the pupil by UPN' as reason
-    from typed where upn is null or upn = ''
-    union all
-    select _batch_id, _source_row, 7 as rule, 'upn' as column_name,
-        cast(upn as varchar) as value,
-        'is not a pupil on roll at this school (pupils.csv)' as reason
-    from typed where upn is not null and upn <> '' and not _pupil_on_roll
+    select _batch_id, _source_row, 6 as rule, _pupil_problem_column as column_name,
+        cast(_pupil_problem_value as varchar) as value,
+        _pupil_problem_reason as reason
+    from typed where _pupil_problem_reason is not null
     union all
     select _batch_id, _source_row, 8 as rule, 'intervention_code' as column_name,
         cast(intervention_code as varchar) as value,
@@ -65,12 +92,12 @@ issues as (
     union all
     select _batch_id, _source_row, 10 as rule, 'start_date' as column_name,
         cast(start_date_raw as varchar) as value,
-        'is missing or is not a date (expected YYYY-MM-DD)' as reason
+        'is missing or is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
     from typed where start_date is null
     union all
     select _batch_id, _source_row, 11 as rule, 'end_date' as column_name,
         cast(end_date_raw as varchar) as value,
-        'is not a date (expected YYYY-MM-DD)' as reason
+        'is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
     from typed where end_date_raw is not null and end_date is null
     union all
     select _batch_id, _source_row, 12 as rule, 'end_date' as column_name,
@@ -85,12 +112,12 @@ issues as (
     union all
     select _batch_id, _source_row, 14 as rule, 'pre_date' as column_name,
         cast(pre_date_raw as varchar) as value,
-        'is not a date (expected YYYY-MM-DD)' as reason
+        'is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
     from typed where pre_date_raw is not null and pre_date is null
     union all
     select _batch_id, _source_row, 15 as rule, 'post_date' as column_name,
         cast(post_date_raw as varchar) as value,
-        'is not a date (expected YYYY-MM-DD)' as reason
+        'is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
     from typed where post_date_raw is not null and post_date is null
     union all
     select _batch_id, _source_row, 16 as rule, 'pre_score' as column_name,

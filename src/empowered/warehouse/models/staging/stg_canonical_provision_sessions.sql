@@ -2,7 +2,8 @@
 -- unique_key: [_batch_id, _source_row]
 -- not_null: [_batch_id, _source_row, _source_file, _is_current]
 -- natural_key: [enrolment_id, session_date]
--- Rules are numbered: a rejected row reports its lowest-numbered problem. The shared
+-- Rules are numbered: a rejected row reports its lowest-numbered problem; rules from
+-- 100 up are warnings (the row is accepted and the warning reported). The shared
 -- ending (warehouse/templates/validated_rows.sql) adds duplicates, quarantine and
 -- which row is current.
 with typed as (
@@ -11,9 +12,17 @@ with typed as (
         r._source_row,
         r._source_file,
         trim(r.enrolment_id) as enrolment_id,
-        try_cast(trim(r.session_date) as date) as session_date,
+        case
+            when regexp_matches(trim(r.session_date), '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') then try_cast(trim(r.session_date) as date)
+            when regexp_matches(trim(r.session_date), '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$') then try_cast(
+                split_part(trim(r.session_date), '/', 3) || '-' || lpad(split_part(trim(r.session_date), '/', 2), 2, '0')
+                || '-' || lpad(split_part(trim(r.session_date), '/', 1), 2, '0') as date)
+        end as session_date,
         r.session_date as session_date_raw,
-        case upper(trim(r.delivered)) when 'Y' then true when 'N' then false end as delivered,
+        case
+            when upper(trim(r.delivered)) in ('Y', 'YES', 'TRUE', 'T', '1') then true
+            when upper(trim(r.delivered)) in ('N', 'NO', 'FALSE', 'F', '0') then false
+        end as delivered,
         r.delivered as delivered_raw,
         try_cast(trim(r.minutes) as integer) as minutes,
         r.minutes as minutes_raw,
@@ -32,12 +41,12 @@ issues as (
     union all
     select _batch_id, _source_row, 10 as rule, 'session_date' as column_name,
         cast(session_date_raw as varchar) as value,
-        'is missing or is not a date (expected YYYY-MM-DD)' as reason
+        'is missing or is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
     from typed where session_date is null
     union all
     select _batch_id, _source_row, 11 as rule, 'delivered' as column_name,
         cast(delivered_raw as varchar) as value,
-        'must be Y or N' as reason
+        'must be Y or N (or Yes/No)' as reason
     from typed where delivered_raw is not null and delivered is null
     union all
     select _batch_id, _source_row, 12 as rule, 'delivered' as column_name,

@@ -2,7 +2,8 @@
 -- unique_key: [_batch_id, _source_row]
 -- not_null: [_batch_id, _source_row, _source_file, _is_current]
 -- natural_key: [school_urn, upn]
--- Rules are numbered: a rejected row reports its lowest-numbered problem. The shared
+-- Rules are numbered: a rejected row reports its lowest-numbered problem; rules from
+-- 100 up are warnings (the row is accepted and the warning reported). The shared
 -- ending (warehouse/templates/validated_rows.sql) adds duplicates, quarantine and
 -- which row is current.
 with typed as (
@@ -18,14 +19,29 @@ with typed as (
         trim(r.mis_id) as mis_id,
         trim(r.forename) as forename,
         trim(r.surname) as surname,
-        try_cast(trim(r.date_of_birth) as date) as date_of_birth,
+        case
+            when regexp_matches(trim(r.date_of_birth), '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') then try_cast(trim(r.date_of_birth) as date)
+            when regexp_matches(trim(r.date_of_birth), '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$') then try_cast(
+                split_part(trim(r.date_of_birth), '/', 3) || '-' || lpad(split_part(trim(r.date_of_birth), '/', 2), 2, '0')
+                || '-' || lpad(split_part(trim(r.date_of_birth), '/', 1), 2, '0') as date)
+        end as date_of_birth,
         r.date_of_birth as date_of_birth_raw,
         upper(trim(r.sex)) as sex,
         upper(trim(r.ethnicity)) as ethnicity,
         upper(trim(r.first_language)) as first_language,
-        try_cast(trim(r.entry_date) as date) as entry_date,
+        case
+            when regexp_matches(trim(r.entry_date), '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') then try_cast(trim(r.entry_date) as date)
+            when regexp_matches(trim(r.entry_date), '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$') then try_cast(
+                split_part(trim(r.entry_date), '/', 3) || '-' || lpad(split_part(trim(r.entry_date), '/', 2), 2, '0')
+                || '-' || lpad(split_part(trim(r.entry_date), '/', 1), 2, '0') as date)
+        end as entry_date,
         r.entry_date as entry_date_raw,
-        try_cast(trim(r.leaving_date) as date) as leaving_date,
+        case
+            when regexp_matches(trim(r.leaving_date), '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') then try_cast(trim(r.leaving_date) as date)
+            when regexp_matches(trim(r.leaving_date), '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$') then try_cast(
+                split_part(trim(r.leaving_date), '/', 3) || '-' || lpad(split_part(trim(r.leaving_date), '/', 2), 2, '0')
+                || '-' || lpad(split_part(trim(r.leaving_date), '/', 1), 2, '0') as date)
+        end as leaving_date,
         r.leaving_date as leaving_date_raw
     from raw.canonical_pupils as r
     left join staging.stg_canonical_school_list as sk on sk.school_urn = trim(r.school_urn)
@@ -50,7 +66,7 @@ issues as (
     union all
     select _batch_id, _source_row, 10 as rule, 'date_of_birth' as column_name,
         cast(date_of_birth_raw as varchar) as value,
-        'is missing or is not a date (expected YYYY-MM-DD)' as reason
+        'is missing or is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
     from typed where date_of_birth is null
     union all
     select _batch_id, _source_row, 11 as rule, 'date_of_birth' as column_name,
@@ -65,12 +81,12 @@ issues as (
     union all
     select _batch_id, _source_row, 13 as rule, 'entry_date' as column_name,
         cast(entry_date_raw as varchar) as value,
-        'is not a date (expected YYYY-MM-DD)' as reason
+        'is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
     from typed where entry_date_raw is not null and entry_date is null
     union all
     select _batch_id, _source_row, 14 as rule, 'leaving_date' as column_name,
         cast(leaving_date_raw as varchar) as value,
-        'is not a date (expected YYYY-MM-DD)' as reason
+        'is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
     from typed where leaving_date_raw is not null and leaving_date is null
     union all
     select _batch_id, _source_row, 15 as rule, 'leaving_date' as column_name,

@@ -2,7 +2,8 @@
 -- unique_key: [_batch_id, _source_row]
 -- not_null: [_batch_id, _source_row, _source_file, _is_current]
 -- natural_key: [school_urn, staff_id]
--- Rules are numbered: a rejected row reports its lowest-numbered problem. The shared
+-- Rules are numbered: a rejected row reports its lowest-numbered problem; rules from
+-- 100 up are warnings (the row is accepted and the warning reported). The shared
 -- ending (warehouse/templates/validated_rows.sql) adds duplicates, quarantine and
 -- which row is current.
 with typed as (

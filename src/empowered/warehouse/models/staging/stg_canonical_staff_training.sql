@@ -2,7 +2,8 @@
 -- unique_key: [_batch_id, _source_row]
 -- not_null: [_batch_id, _source_row, _source_file, _is_current]
 -- natural_key: [school_urn, staff_id, area_of_need, course, completed_on]
--- Rules are numbered: a rejected row reports its lowest-numbered problem. The shared
+-- Rules are numbered: a rejected row reports its lowest-numbered problem; rules from
+-- 100 up are warnings (the row is accepted and the warning reported). The shared
 -- ending (warehouse/templates/validated_rows.sql) adds duplicates, quarantine and
 -- which row is current.
 with typed as (
@@ -15,7 +16,12 @@ with typed as (
         trim(r.staff_id) as staff_id,
         upper(trim(r.area_of_need)) as area_of_need,
         trim(r.course) as course,
-        try_cast(trim(r.completed_on) as date) as completed_on,
+        case
+            when regexp_matches(trim(r.completed_on), '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') then try_cast(trim(r.completed_on) as date)
+            when regexp_matches(trim(r.completed_on), '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$') then try_cast(
+                split_part(trim(r.completed_on), '/', 3) || '-' || lpad(split_part(trim(r.completed_on), '/', 2), 2, '0')
+                || '-' || lpad(split_part(trim(r.completed_on), '/', 1), 2, '0') as date)
+        end as completed_on,
         r.completed_on as completed_on_raw,
         coalesce(n.code is not null, false) as _need_known,
         coalesce(st.staff_id is not null, false) as _staff_known
@@ -45,6 +51,6 @@ issues as (
     union all
     select _batch_id, _source_row, 11 as rule, 'completed_on' as column_name,
         cast(completed_on_raw as varchar) as value,
-        'is missing or is not a date (expected YYYY-MM-DD)' as reason
+        'is missing or is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
     from typed where completed_on is null
 )

@@ -2,7 +2,8 @@
 -- unique_key: [_batch_id, _source_row]
 -- not_null: [_batch_id, _source_row, _source_file, _is_current]
 -- natural_key: [school_urn, start_date]
--- Rules are numbered: a rejected row reports its lowest-numbered problem. The shared
+-- Rules are numbered: a rejected row reports its lowest-numbered problem; rules from
+-- 100 up are warnings (the row is accepted and the warning reported). The shared
 -- ending (warehouse/templates/validated_rows.sql) adds duplicates, quarantine and
 -- which row is current.
 with typed as (
@@ -16,9 +17,19 @@ with typed as (
         lower(trim(r.term)) as term,
         try_cast(trim(r.half_term) as integer) as half_term,
         r.half_term as half_term_raw,
-        try_cast(trim(r.start_date) as date) as start_date,
+        case
+            when regexp_matches(trim(r.start_date), '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') then try_cast(trim(r.start_date) as date)
+            when regexp_matches(trim(r.start_date), '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$') then try_cast(
+                split_part(trim(r.start_date), '/', 3) || '-' || lpad(split_part(trim(r.start_date), '/', 2), 2, '0')
+                || '-' || lpad(split_part(trim(r.start_date), '/', 1), 2, '0') as date)
+        end as start_date,
         r.start_date as start_date_raw,
-        try_cast(trim(r.end_date) as date) as end_date,
+        case
+            when regexp_matches(trim(r.end_date), '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') then try_cast(trim(r.end_date) as date)
+            when regexp_matches(trim(r.end_date), '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$') then try_cast(
+                split_part(trim(r.end_date), '/', 3) || '-' || lpad(split_part(trim(r.end_date), '/', 2), 2, '0')
+                || '-' || lpad(split_part(trim(r.end_date), '/', 1), 2, '0') as date)
+        end as end_date,
         r.end_date as end_date_raw
     from raw.canonical_terms as r
     left join staging.stg_canonical_school_list as sk on sk.school_urn = trim(r.school_urn)
@@ -47,12 +58,12 @@ issues as (
     union all
     select _batch_id, _source_row, 10 as rule, 'start_date' as column_name,
         cast(start_date_raw as varchar) as value,
-        'is missing or is not a date (expected YYYY-MM-DD)' as reason
+        'is missing or is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
     from typed where start_date is null
     union all
     select _batch_id, _source_row, 11 as rule, 'end_date' as column_name,
         cast(end_date_raw as varchar) as value,
-        'is missing or is not a date (expected YYYY-MM-DD)' as reason
+        'is missing or is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
     from typed where end_date is null
     union all
     select _batch_id, _source_row, 12 as rule, 'end_date' as column_name,

@@ -1,0 +1,245 @@
+-- grain: one row per distinct way a landed row names a pupil (school and identifiers)
+-- unique_key: [ref_key]
+-- not_null: [ref_key, method]
+-- accepted_values:
+--   method: [upn, mis_id, name_and_dob, name_and_group, name_only, none]
+-- Pupil matching, in one place for every source. The first identifier a row gives decides
+-- how it is matched: UPN, else MIS id, else name with date of birth, else name with
+-- registration group. A row that matches no pupil, or more than one, gets a problem and
+-- is quarantined by its staging model: a pupil is never guessed.
+with refs as (
+    select
+        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(upper(trim(r.upn)), ''),
+            coalesce(trim(r.mis_id), ''), coalesce(lower(trim(r.pupil_name)), ''),
+            coalesce(trim(r.pupil_dob), ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
+        trim(r.school_urn) as school_urn,
+        nullif(upper(trim(r.upn)), '') as upn,
+        nullif(trim(r.mis_id), '') as mis_id,
+        nullif(trim(r.pupil_name), '') as pupil_name,
+        nullif(trim(r.pupil_dob), '') as pupil_dob_raw,
+        nullif(upper(trim(r.pupil_group)), '') as pupil_group
+    from raw.canonical_characteristics as r
+    union
+    select
+        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(upper(trim(r.upn)), ''),
+            coalesce(trim(r.mis_id), ''), coalesce(lower(trim(r.pupil_name)), ''),
+            coalesce(trim(r.pupil_dob), ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
+        trim(r.school_urn) as school_urn,
+        nullif(upper(trim(r.upn)), '') as upn,
+        nullif(trim(r.mis_id), '') as mis_id,
+        nullif(trim(r.pupil_name), '') as pupil_name,
+        nullif(trim(r.pupil_dob), '') as pupil_dob_raw,
+        nullif(upper(trim(r.pupil_group)), '') as pupil_group
+    from raw.canonical_sen_status as r
+    union
+    select
+        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(upper(trim(r.upn)), ''),
+            coalesce(trim(r.mis_id), ''), coalesce(lower(trim(r.pupil_name)), ''),
+            coalesce(trim(r.pupil_dob), ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
+        trim(r.school_urn) as school_urn,
+        nullif(upper(trim(r.upn)), '') as upn,
+        nullif(trim(r.mis_id), '') as mis_id,
+        nullif(trim(r.pupil_name), '') as pupil_name,
+        nullif(trim(r.pupil_dob), '') as pupil_dob_raw,
+        nullif(upper(trim(r.pupil_group)), '') as pupil_group
+    from raw.canonical_observations as r
+    union
+    select
+        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(upper(trim(r.upn)), ''),
+            coalesce(trim(r.mis_id), ''), coalesce(lower(trim(r.pupil_name)), ''),
+            coalesce(trim(r.pupil_dob), ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
+        trim(r.school_urn) as school_urn,
+        nullif(upper(trim(r.upn)), '') as upn,
+        nullif(trim(r.mis_id), '') as mis_id,
+        nullif(trim(r.pupil_name), '') as pupil_name,
+        nullif(trim(r.pupil_dob), '') as pupil_dob_raw,
+        nullif(upper(trim(r.pupil_group)), '') as pupil_group
+    from raw.canonical_incidents as r
+    union
+    select
+        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(upper(trim(r.upn)), ''),
+            coalesce(trim(r.mis_id), ''), coalesce(lower(trim(r.pupil_name)), ''),
+            coalesce(trim(r.pupil_dob), ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
+        trim(r.school_urn) as school_urn,
+        nullif(upper(trim(r.upn)), '') as upn,
+        nullif(trim(r.mis_id), '') as mis_id,
+        nullif(trim(r.pupil_name), '') as pupil_name,
+        nullif(trim(r.pupil_dob), '') as pupil_dob_raw,
+        nullif(upper(trim(r.pupil_group)), '') as pupil_group
+    from raw.canonical_strategy_uses as r
+    union
+    select
+        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(upper(trim(r.upn)), ''),
+            coalesce(trim(r.mis_id), ''), coalesce(lower(trim(r.pupil_name)), ''),
+            coalesce(trim(r.pupil_dob), ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
+        trim(r.school_urn) as school_urn,
+        nullif(upper(trim(r.upn)), '') as upn,
+        nullif(trim(r.mis_id), '') as mis_id,
+        nullif(trim(r.pupil_name), '') as pupil_name,
+        nullif(trim(r.pupil_dob), '') as pupil_dob_raw,
+        nullif(upper(trim(r.pupil_group)), '') as pupil_group
+    from raw.canonical_attendance as r
+    union
+    select
+        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(upper(trim(r.upn)), ''),
+            coalesce(trim(r.mis_id), ''), coalesce(lower(trim(r.pupil_name)), ''),
+            coalesce(trim(r.pupil_dob), ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
+        trim(r.school_urn) as school_urn,
+        nullif(upper(trim(r.upn)), '') as upn,
+        nullif(trim(r.mis_id), '') as mis_id,
+        nullif(trim(r.pupil_name), '') as pupil_name,
+        nullif(trim(r.pupil_dob), '') as pupil_dob_raw,
+        nullif(upper(trim(r.pupil_group)), '') as pupil_group
+    from raw.canonical_assessments as r
+    union
+    select
+        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(upper(trim(r.upn)), ''),
+            coalesce(trim(r.mis_id), ''), coalesce(lower(trim(r.pupil_name)), ''),
+            coalesce(trim(r.pupil_dob), ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
+        trim(r.school_urn) as school_urn,
+        nullif(upper(trim(r.upn)), '') as upn,
+        nullif(trim(r.mis_id), '') as mis_id,
+        nullif(trim(r.pupil_name), '') as pupil_name,
+        nullif(trim(r.pupil_dob), '') as pupil_dob_raw,
+        nullif(upper(trim(r.pupil_group)), '') as pupil_group
+    from raw.canonical_exclusions as r
+    union
+    select
+        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(upper(trim(r.upn)), ''),
+            coalesce(trim(r.mis_id), ''), coalesce(lower(trim(r.pupil_name)), ''),
+            coalesce(trim(r.pupil_dob), ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
+        trim(r.school_urn) as school_urn,
+        nullif(upper(trim(r.upn)), '') as upn,
+        nullif(trim(r.mis_id), '') as mis_id,
+        nullif(trim(r.pupil_name), '') as pupil_name,
+        nullif(trim(r.pupil_dob), '') as pupil_dob_raw,
+        nullif(upper(trim(r.pupil_group)), '') as pupil_group
+    from raw.canonical_provision_enrolments as r
+    union
+    select
+        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(upper(trim(r.upn)), ''),
+            coalesce(trim(r.mis_id), ''), coalesce(lower(trim(r.pupil_name)), ''),
+            coalesce(trim(r.pupil_dob), ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
+        trim(r.school_urn) as school_urn,
+        nullif(upper(trim(r.upn)), '') as upn,
+        nullif(trim(r.mis_id), '') as mis_id,
+        nullif(trim(r.pupil_name), '') as pupil_name,
+        nullif(trim(r.pupil_dob), '') as pupil_dob_raw,
+        nullif(upper(trim(r.pupil_group)), '') as pupil_group
+    from raw.canonical_plans as r
+    union
+    select
+        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(upper(trim(r.upn)), ''),
+            coalesce(trim(r.mis_id), ''), coalesce(lower(trim(r.pupil_name)), ''),
+            coalesce(trim(r.pupil_dob), ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
+        trim(r.school_urn) as school_urn,
+        nullif(upper(trim(r.upn)), '') as upn,
+        nullif(trim(r.mis_id), '') as mis_id,
+        nullif(trim(r.pupil_name), '') as pupil_name,
+        nullif(trim(r.pupil_dob), '') as pupil_dob_raw,
+        nullif(upper(trim(r.pupil_group)), '') as pupil_group
+    from raw.canonical_actions as r
+    union
+    select
+        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(upper(trim(r.upn)), ''),
+            coalesce(trim(r.mis_id), ''), coalesce(lower(trim(r.pupil_name)), ''),
+            coalesce(trim(r.pupil_dob), ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
+        trim(r.school_urn) as school_urn,
+        nullif(upper(trim(r.upn)), '') as upn,
+        nullif(trim(r.mis_id), '') as mis_id,
+        nullif(trim(r.pupil_name), '') as pupil_name,
+        nullif(trim(r.pupil_dob), '') as pupil_dob_raw,
+        nullif(upper(trim(r.pupil_group)), '') as pupil_group
+    from raw.canonical_groups as r
+),
+
+named as (
+    select
+        *,
+        case
+            when regexp_matches(pupil_dob_raw, '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') then try_cast(pupil_dob_raw as date)
+            when regexp_matches(pupil_dob_raw, '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$') then try_cast(
+                split_part(pupil_dob_raw, '/', 3) || '-' || lpad(split_part(pupil_dob_raw, '/', 2), 2, '0')
+                || '-' || lpad(split_part(pupil_dob_raw, '/', 1), 2, '0') as date)
+        end as pupil_dob,
+        regexp_replace(lower(pupil_name), '[ ,.''-]', '', 'g') as name_key,
+        case
+            when upn is not null then 'upn'
+            when mis_id is not null then 'mis_id'
+            when pupil_name is not null and pupil_dob_raw is not null then 'name_and_dob'
+            when pupil_name is not null and pupil_group is not null then 'name_and_group'
+            when pupil_name is not null then 'name_only'
+            else 'none'
+        end as method
+    from refs
+),
+
+candidates as (
+    select n.ref_key, roll.pupil_key, roll.entry_date, roll.leaving_date
+    from named as n
+    inner join staging.stg_canonical_pupil_roll as roll
+        on roll.school_urn = n.school_urn
+        and (
+            (n.method = 'upn' and roll.upn = n.upn)
+            or (n.method = 'mis_id' and roll.mis_id = n.mis_id)
+            or (
+                n.method = 'name_and_dob' and roll.date_of_birth = n.pupil_dob
+                and (roll.name_key = n.name_key or roll.name_key_reversed = n.name_key)
+            )
+            or (
+                n.method = 'name_and_group' and roll.reg_group = n.pupil_group
+                and (roll.name_key = n.name_key or roll.name_key_reversed = n.name_key)
+            )
+        )
+),
+
+matched as (
+    select
+        ref_key,
+        count(*) as matches,
+        min(pupil_key) as pupil_key,
+        min(entry_date) as entry_date,
+        min(leaving_date) as leaving_date
+    from candidates
+    group by ref_key
+)
+
+select
+    n.ref_key,
+    n.school_urn,
+    n.method,
+    case when m.matches = 1 then m.pupil_key end as pupil_key,
+    case when m.matches = 1 then m.entry_date end as entry_date,
+    case when m.matches = 1 then m.leaving_date end as leaving_date,
+    case
+        when n.method = 'none' then 'upn'
+        when n.method = 'name_only' then 'pupil_name'
+        when n.method = 'upn' then 'upn'
+        when n.method = 'mis_id' then 'mis_id'
+        when n.method = 'name_and_dob' and n.pupil_dob is null then 'pupil_dob'
+        else 'pupil_name'
+    end as problem_column,
+    case
+        when n.method in ('upn', 'none') then n.upn
+        when n.method = 'mis_id' then n.mis_id
+        when n.method = 'name_and_dob' and n.pupil_dob is null then n.pupil_dob_raw
+        else n.pupil_name
+    end as problem_value,
+    case
+        when n.method = 'none' then 'is missing: the row names no pupil (UPN, MIS id or name)'
+        when n.method = 'name_only'
+            then 'gives a name only: add the date of birth or class so the pupil is certain'
+        when n.method = 'upn' and not coalesce(ps.upn_is_valid, false)
+            then 'is not a valid UPN (13 characters with a correct check letter)'
+        when n.method = 'name_and_dob' and n.pupil_dob is null
+            then 'is not a date (expected DD/MM/YYYY or YYYY-MM-DD)'
+        when m.matches is null and n.method = 'upn'
+            then 'is not a pupil on roll at this school (pupils.csv)'
+        when m.matches is null then 'no pupil on roll at this school matches it'
+        when m.matches > 1
+            then 'matches ' || cast(m.matches as varchar)
+                || ' pupils at this school: give the UPN or date of birth'
+    end as problem_reason
+from named as n
+left join matched as m on m.ref_key = n.ref_key
+left join raw.pupil_pseudonym as ps on ps.upn = n.upn
