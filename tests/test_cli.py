@@ -42,7 +42,8 @@ def test_synth_then_import_then_build(tmp_path: Path) -> None:
     assert "build ok" in imported.output
     again = runner.invoke(app, ["import", str(data), "--warehouse", str(warehouse)])
     assert again.exit_code == 0, again.output
-    assert "already imported" in again.output
+    assert "Already imported, nothing changed" in again.output
+    assert "Nothing new to import." in again.output
     assert "build ok" not in again.output  # nothing new, so nothing rebuilt
     built = runner.invoke(app, ["build", "--warehouse", str(warehouse)])
     assert built.exit_code == 0, built.output

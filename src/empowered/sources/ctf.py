@@ -24,6 +24,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 from pyexpat import ErrorString
+from typing import BinaryIO
 from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml.ElementTree as SafeET
@@ -67,9 +68,9 @@ KNOWN_PUPIL_CHILDREN = frozenset(
     }
 )
 
-# InCare is an xs:boolean; the canonical format says Y/N. This is a spelling of the same
-# value, not a judgement, so it is the one translation the reader makes. Anything else is
-# passed through as written for staging to reject.
+# InCare is an xs:boolean; the canonical format says Y/N. The same value re-spelled, not a
+# judgement, so the reader does it; anything else is passed through as written for staging
+# to reject.
 _IN_CARE = {"true": "Y", "1": "Y", "false": "N", "0": "N", "y": "Y", "n": "N"}
 
 # A result is a scaled score when the file says so in Method, Component or ResultQualifier
@@ -114,7 +115,7 @@ _NUMBER = re.compile(r"\s*\d{1,4}(?:\.\d+)?\s*", re.ASCII)
 _YEAR = re.compile(r"\s*\d{4}\s*", re.ASCII)
 _ROOT_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?CTfile[\s>/]")
 _ENTITY_DECL = re.compile(rb"<!ENTITY\s[^>]*?\b(SYSTEM|PUBLIC)\b|<!ENTITY\s", re.DOTALL)
-_BOMS = (b"\xef\xbb\xbf",)
+_UTF8_BOM = b"\xef\xbb\xbf"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 # How much of the file's start is searched to explain a refused DTD (diagnosis only: the
 # refusal itself is defusedxml's).
@@ -288,24 +289,29 @@ class CtfReader:
                 codec = "utf-16-le" if bom == b"\xff\xfe" else "utf-16-be"
                 head = head[2:].decode(codec, errors="ignore").encode("utf-8")
                 break
-        for bom in _BOMS:
-            head = head.removeprefix(bom)
+        head = head.removeprefix(_UTF8_BOM)
         return _ROOT_TAG.search(head) is not None
 
     def read(self, path: Path) -> ReadResult:
         path = Path(path)
         file_name = path.name
-        size = path.stat().st_size
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise SourceError(file_name, f"the file could not be opened ({exc.strerror})") from None
         if size > self.max_bytes:
             raise SourceError(
                 file_name,
-                f"the file is {_megabytes(size)}, more than the {_megabytes(self.max_bytes)}"
+                f"the file is {_size(size)}, more than the {_size(self.max_bytes)}"
                 " limit for a Common Transfer File; it was not opened (a CTF of a whole"
                 " school is a few megabytes, so this is probably not a CTF)",
             )
         notes = _Notes()
         unknown: dict[str, None] = {}
-        header, pupils = self._parse(path, notes, unknown)
+        try:
+            header, pupils = self._parse(path, notes, unknown)
+        except OSError as exc:
+            raise SourceError(file_name, f"the file could not be read ({exc.strerror})") from None
         warnings = self._file_warnings(header, pupils)
         warnings.extend(notes.render())
         return ReadResult(
@@ -327,52 +333,35 @@ class CtfReader:
         stack: list[str] = []
         root: Element | None = None
         pupil_data: Element | None = None
-        try:
-            with path.open("rb") as handle:
-                events = SafeET.iterparse(
-                    handle,
-                    events=("start", "end"),
-                    forbid_dtd=True,
-                    forbid_entities=True,
-                    forbid_external=True,
-                )
-                for event, elem in events:
-                    if event == "start":
-                        elem.tag = _local(elem.tag)
-                        if root is None:
-                            if elem.tag != "CTfile":
-                                raise SourceError(
-                                    file_name,
-                                    "is not a Common Transfer File: its root element is"
-                                    f" <{elem.tag[:40]}>, not <CTfile>",
-                                )
-                            root = elem
-                        elif len(stack) == 1 and elem.tag == "CTFpupilData":
-                            pupil_data = elem
-                        stack.append(elem.tag)
-                        continue
-                    stack.pop()
-                    depth = len(stack)
-                    if depth == 2 and elem.tag == "Pupil" and stack[1] == "CTFpupilData":
-                        pupils.append(_read_pupil(elem, len(pupils) + 1, notes, unknown))
-                        # Drop the pupil's subtree: memory stays flat however many pupils.
-                        if pupil_data is not None:
-                            pupil_data.remove(elem)
-                    elif depth == 1 and root is not None:
-                        if elem.tag == "Header":
-                            header = _read_header(elem)
-                        if elem.tag != "CTFpupilData":
-                            root.remove(elem)
-        except DTDForbidden as exc:
-            raise SourceError(file_name, _dtd_reason(path, exc)) from None
-        except EntitiesForbidden:
-            raise SourceError(file_name, ENTITIES_REASON) from None
-        except ExternalReferenceForbidden:
-            raise SourceError(file_name, EXTERNAL_REASON) from None
-        except DefusedXmlException:
-            raise SourceError(file_name, UNSAFE_REASON) from None
-        except ParseError as exc:
-            raise SourceError(file_name, _malformed_reason(exc)) from None
+        with path.open("rb") as handle:
+            events = _safe_events(path, handle)
+            for event, elem in events:
+                if event == "start":
+                    elem.tag = _local(elem.tag)
+                    if root is None:
+                        if elem.tag != "CTfile":
+                            raise SourceError(
+                                file_name,
+                                "is not a Common Transfer File: its root element is"
+                                f" <{elem.tag[:40]}>, not <CTfile>",
+                            )
+                        root = elem
+                    elif len(stack) == 1 and elem.tag == "CTFpupilData":
+                        pupil_data = elem
+                    stack.append(elem.tag)
+                    continue
+                stack.pop()
+                depth = len(stack)
+                if depth == 2 and elem.tag == "Pupil" and stack[1] == "CTFpupilData":
+                    pupils.append(_read_pupil(elem, len(pupils) + 1, notes, unknown))
+                    # Drop the pupil's subtree: memory stays flat however many pupils.
+                    if pupil_data is not None:
+                        pupil_data.remove(elem)
+                elif depth == 1 and root is not None:
+                    if elem.tag == "Header":
+                        header = _read_header(elem)
+                    if elem.tag != "CTFpupilData":
+                        root.remove(elem)
         if root is None:  # pragma: no cover - expat reports an empty document itself
             raise SourceError(file_name, "the file is empty")
         return header, pupils
@@ -422,9 +411,52 @@ DTD_REASON = (
     " safety; a Common Transfer File never needs one"
 )
 UNSAFE_REASON = "the file uses XML features EmpowerED+ refuses for safety"
+ENCODING_REASON = (
+    "the file's XML declaration names a character encoding EmpowerED+ cannot read;"
+    " export the CTF again as UTF-8"
+)
 
 
-def _megabytes(n: int) -> str:
+def _safe_events(path: Path, handle: BinaryIO) -> Iterator[tuple[str, Element]]:
+    """(event, element) pairs from defusedxml's iterparse, with every parser failure turned
+    into a SourceError. Only the parser's own steps are inside the ``try``, so a bug in
+    the code that reads the elements is never reported as a fault in the file."""
+    file_name = path.name
+    try:
+        events = SafeET.iterparse(
+            handle,
+            events=("start", "end"),
+            forbid_dtd=True,
+            forbid_entities=True,
+            forbid_external=True,
+        )
+        while True:
+            try:
+                event, elem = next(events)
+            except StopIteration:
+                return
+            yield event, elem
+    except DTDForbidden as exc:
+        raise SourceError(file_name, _dtd_reason(path, exc)) from None
+    except EntitiesForbidden:
+        raise SourceError(file_name, ENTITIES_REASON) from None
+    except ExternalReferenceForbidden:
+        raise SourceError(file_name, EXTERNAL_REASON) from None
+    except DefusedXmlException:
+        raise SourceError(file_name, UNSAFE_REASON) from None
+    except ParseError as exc:
+        raise SourceError(file_name, _malformed_reason(exc)) from None
+    except (LookupError, ValueError):
+        # pyexpat raises these for an XML declaration naming an encoding it cannot use
+        # (unknown, multi-byte other than UTF-8/16, or not a text encoding at all).
+        raise SourceError(file_name, ENCODING_REASON) from None
+
+
+def _size(n: int) -> str:
+    if n < 1024:
+        return f"{n} bytes"
+    if n < 1024 * 1024:
+        return f"{n / 1024:.1f} KB"
     return f"{n / (1024 * 1024):.1f} MB"
 
 
@@ -812,21 +844,9 @@ class _CtfRecords:
         self._calendars: dict[date, _SchoolDays] = {}
 
     def __iter__(self) -> Iterator[SourceRecord]:
-        header = self._header
-        if header.urn is not None or header.lea is not None or header.estab is not None:
-            yield SourceRecord(
-                entity="schools",
-                values={
-                    "school_urn": header.urn,
-                    "la_code": header.lea,
-                    "estab": header.estab,
-                    "school_name": header.name,
-                    "phase": None,
-                    "trust_name": None,
-                },
-                source_row=0,
-                extra=dict(header.extra),
-            )
+        # No schools record: a CTF knows the school's URN and name but not its phase or
+        # trust, and a record without them would replace the school's full details. The
+        # school comes from the trust's schools list; the CTF's rows name it by URN.
         for pupil in self._pupils:
             yield from self._pupil_records(pupil)
 
@@ -934,18 +954,20 @@ class _CtfRecords:
             )
             if value is not None
         }
-        for i, mark in enumerate(block.marks):
-            if mark == _NO_MARK or mark == _BLANK_MARK:
-                continue
-            yield SourceRecord(
-                "attendance",
-                {
+        # This loop makes most of a file's records (about 380 per pupil a year), so it
+        # works on whole days and skips what it can before building a record.
+        marks = block.marks
+        skip = (_NO_MARK, _BLANK_MARK)
+        record = SourceRecord
+        for day, i in zip(days, range(0, len(marks), 2), strict=False):
+            for mark, session in zip(marks[i : i + 2], ("AM", "PM"), strict=False):
+                if mark in skip:
+                    continue
+                values = {
                     "school_urn": urn,
                     "upn": upn,
-                    "date": days[i >> 1],
-                    "session": "PM" if i & 1 else "AM",
+                    "date": day,
+                    "session": session,
                     "code": mark,
-                },
-                row,
-                extra=dict(extra),
-            )
+                }
+                yield record("attendance", values, row, extra.copy())

@@ -247,9 +247,6 @@ class FormDefinition:
     pupil_dob: tuple[str, ...] = ()
     mis_id: tuple[str, ...] = ()
 
-    def question(self, name: str) -> Question | None:
-        return self.questions.get(name)
-
 
 def _headers(value: Any, where: str, source: str) -> tuple[str, ...]:
     if isinstance(value, str) and value.strip():
@@ -439,12 +436,18 @@ class _Columns:
 def _locate(header: Sequence[str], definition: FormDefinition) -> tuple[_Columns, list[str]]:
     warnings: list[str] = []
     index: dict[str, int] = {}
+    repeated: dict[int, str] = {}
     for i, name in enumerate(header):
         key = normalise_header(name)
         if not key:
             continue
         if key in index:
-            warnings.append(f"column {name!r} appears more than once; the first is used")
+            # Google Forms exports two questions with the same wording under the same
+            # header: the later one is kept in extra under its position, not lost.
+            repeated[i] = f"{name} (column {i + 1})"
+            warnings.append(
+                f"column {name!r} appears more than once; column {i + 1} is kept, not mapped"
+            )
             continue
         index[key] = i
 
@@ -496,6 +499,8 @@ def _locate(header: Sequence[str], definition: FormDefinition) -> tuple[_Columns
         columns.extra[i] = header[i]
         if key not in metadata:
             columns.unknown.append(header[i])
+    columns.extra.update(repeated)
+    columns.unknown.extend(repeated.values())
     return columns, warnings
 
 
@@ -517,17 +522,24 @@ class FormsReader:
         self,
         definition: FormDefinition = DEFAULT_FORM,
         *,
-        school_urn: str | None = None,
+        school: str | None = None,
         max_bytes: int | None = None,
     ) -> None:
         self.definition = definition
-        # The importer's school wins over the definition's: one definition can serve
-        # every school of a trust that shares a form.
-        self.school_urn = school_urn or definition.school_urn
+        # The school URN given to the importer (--school) wins over the definition's: one
+        # definition can serve every school of a trust that shares a form.
+        self.school_urn = school or definition.school_urn
         self.max_bytes = max_bytes
 
+    def _expected(self) -> list[str]:
+        # Every header the definition names: tabular picks the header row by them.
+        d = self.definition
+        named = [*d.timestamp, *d.response_id, *d.staff, *d.pupil, *d.pupil_group]
+        named += [*d.pupil_dob, *d.mis_id, *FORM_METADATA]
+        return named + [h for q in d.questions.values() for h in q.headers]
+
     def _read_table(self, path: Path) -> Table:
-        expected = [*self.definition.timestamp, *self.definition.pupil]
+        expected = self._expected()
         if self.max_bytes is None:
             return read_table(path, expected=expected)
         return read_table(path, max_bytes=self.max_bytes, expected=expected)
@@ -538,7 +550,8 @@ class FormsReader:
         pupils = {normalise_header(n) for n in self.definition.pupil}
         try:
             header = read_header(path, head=head, expected=[*stamps, *pupils])
-        except SourceError:
+        except (SourceError, OSError, ValueError):
+            # Guessing must never stop an import: a file that cannot be read is not ours.
             return False
         names = {normalise_header(h) for h in header if h}
         return bool(names & stamps) and bool(names & pupils)
@@ -585,6 +598,7 @@ class FormsReader:
             else:
                 result.skipped.append(SkippedRow(row_number, "no answers to record"))
         result.records = records
+        result.skipped.sort(key=lambda skipped: skipped.source_row)
         return result
 
     def _response(
@@ -666,7 +680,8 @@ class FormsReader:
                 parts = raw.split(question.separator) if question.separator else [raw]
                 choices = [question.translate(p.strip()) for p in parts if p.strip()] or [None]
             # Without its own note question the strategy use takes the response's note.
-            note = answers.get("strategy_note", answers.get("note"))
+            own = "strategy_note" in d.questions
+            note = answers.get("strategy_note") if own else answers.get("note")
             for n, code in enumerate(choices, start=1):
                 values = _empty_values("strategy_uses")
                 values.update(shared)

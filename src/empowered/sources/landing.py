@@ -14,8 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import numpy as np
+import numpy.typing as npt
 from sqlglot import exp
 
 from empowered.sources.canonical import ENTITIES, Entity
@@ -46,6 +49,7 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
             f"""CREATE TABLE IF NOT EXISTS {entity.raw_table} (
                 _batch_id BIGINT NOT NULL,
                 _source_row BIGINT NOT NULL,
+                _source_item BIGINT NOT NULL,
                 _source_file VARCHAR NOT NULL,
                 _file_hash VARCHAR NOT NULL,
                 {columns},
@@ -62,9 +66,10 @@ def already_landed(con: duckdb.DuckDBPyConnection, file_hash: str) -> bool:
 
 
 def _next_batch_id(con: duckdb.DuckDBPyConnection) -> int:
-    row = con.execute("SELECT nextval('meta.batch_seq')").fetchone()
-    assert row is not None
-    return int(row[0])
+    # fetchall, not fetchone: DuckDB 2.0 keeps a half-read result open, and registering
+    # the landing frame on this connection next would be refused.
+    [(batch_id,)] = con.execute("SELECT nextval('meta.batch_seq')").fetchall()
+    return int(batch_id)
 
 
 def _record_batch(
@@ -115,18 +120,38 @@ def land_records(
             file_name, f"reader produced columns {entity.name} does not have: {', '.join(unknown)}"
         )
     extras = tuple(sorted({k for r in records for k in r.extra}))
-    params: list[object] = [batch_id, [r.source_row for r in records], file_name, file_hash]
-    params.extend([r.values.get(c) for r in records] for c in columns)
-    params.append(
-        [
-            json.dumps(r.extra, ensure_ascii=False, sort_keys=True) if r.extra else None
-            for r in records
-        ]
-    )
-    selects = ", ".join(
-        ["?", "unnest(?::BIGINT[])", "?", "?"] + ["unnest(?::VARCHAR[])"] * (len(columns) + 1)
-    )
-    con.execute(f"INSERT INTO {entity.raw_table} SELECT {selects}", params)
+    # One source row can hold several records of an entity (a CTF pupil's attendance
+    # sessions, a wide register's days): number them within their row.
+    items: list[int] = []
+    seen: dict[int, int] = {}
+    for r in records:
+        seen[r.source_row] = seen.get(r.source_row, 0) + 1
+        items.append(seen[r.source_row])
+    # DuckDB scans a dict of NumPy arrays directly: several times faster than passing
+    # Python lists as query parameters, which matters for a year of attendance marks.
+    frame: dict[str, npt.NDArray[Any]] = {
+        "_source_row": np.fromiter((r.source_row for r in records), np.int64, len(records)),
+        "_source_item": np.array(items, dtype=np.int64),
+        "_extra": np.array(
+            [
+                json.dumps(r.extra, ensure_ascii=False, sort_keys=True) if r.extra else None
+                for r in records
+            ],
+            dtype=object,
+        ),
+    }
+    for c in columns:
+        frame[c] = np.array([r.values.get(c) for r in records], dtype=object)
+    con.register("landing_records", frame)
+    try:
+        con.execute(
+            f"""INSERT INTO {entity.raw_table}
+                SELECT ?, _source_row, _source_item, ?, ?, {", ".join(columns)}, _extra
+                FROM landing_records""",
+            [batch_id, file_name, file_hash],
+        ).fetchall()  # DuckDB 2.0: finish the result before unregistering the frame
+    finally:
+        con.unregister("landing_records")
     _record_batch(con, batch_id, source, entity, file_name, file_hash, len(records), extras)
     new_pupils = (
         register_upns(con, entity.raw_table, batch_id, pseudonym_secret)
@@ -198,7 +223,8 @@ def land_csv(
     )
     con.execute(
         f"""INSERT INTO {entity.raw_table}
-            SELECT ? AS _batch_id, ordinality + 1 AS _source_row, ? AS _source_file,
+            SELECT ? AS _batch_id, ordinality + 1 AS _source_row, 1 AS _source_item,
+                   ? AS _source_file,
                    ? AS _file_hash, {", ".join(selected)}, {extra_json} AS _extra
             FROM {reader} WITH ORDINALITY""",
         [batch_id, path.name, file_hash, str(path)],

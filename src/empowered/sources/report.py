@@ -56,8 +56,10 @@ def import_report(con: duckdb.DuckDBPyConnection, result: ImportResult) -> list[
                 ReportLine(name, batch.entity, "warning", str(col), str(reason), int(n))
                 for col, reason, n in warned
             ]
-        for skipped in outcome.skipped:
-            lines.append(ReportLine(name, "", "skipped", "", skipped.reason, 1))
+        skipped: dict[str, int] = {}
+        for row in outcome.skipped:
+            skipped[row.reason] = skipped.get(row.reason, 0) + 1
+        lines += [ReportLine(name, "", "skipped", "", r, n) for r, n in sorted(skipped.items())]
         for column in outcome.unknown_columns:
             lines.append(ReportLine(name, "", "unknown column", column, "not used; kept in raw", 0))
         for warning in outcome.warnings:

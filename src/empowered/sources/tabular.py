@@ -50,6 +50,7 @@ _TITLE_DATE = re.compile(r"\b(\d{1,2}[/.-]\d{1,2}[/.-]\d{4}|\d{4}-\d{2}-\d{2})\b
 # A '?' between two letters in a Windows-1252 file is usually a character the exporting
 # system could not write in that code page (Łukasz -> ?ukasz), not a question mark.
 _REPLACED_CHAR = re.compile(r"(?:^|\w)\?\w")
+_VALUE_LIKE = re.compile(r"^[\d\s.,/:+-]+$")  # a number, date or time rather than a name
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 
 Grid = list[list[str]]
@@ -93,16 +94,19 @@ def read_table(
     name = path.name
     wanted = {normalise_header(e) for e in expected or ()}
     try:
-        size = path.stat().st_size
-        _check_size(name, size, max_bytes)
+        _check_size(name, path.stat().st_size, max_bytes)
         with path.open("rb") as handle:
             magic = handle.read(len(_OLE_MAGIC))
+            if magic.startswith(_ZIP_MAGIC):
+                data = b""  # calamine opens workbooks itself, after the zip checks
+            else:
+                data = magic + handle.read()
     except OSError as err:
         raise SourceError(name, f"could not be opened: {err.strerror or err}") from err
     if magic.startswith(_ZIP_MAGIC):
         return _read_xlsx(path, sheet, wanted, max_unzipped_bytes)
     _refuse_non_csv(name, path.suffix.lower(), magic)
-    text, encoding, warnings = _decode(name, path.read_bytes())
+    text, encoding, warnings = _decode(name, data)
     grid, delimiter = _parse_csv(name, text)
     table = _build_table(name, grid, wanted, warnings)
     table.encoding, table.delimiter = encoding, delimiter
@@ -135,8 +139,8 @@ def read_header(
     _refuse_non_csv(name, path.suffix.lower(), head[: len(_OLE_MAGIC)])
     text, _, _ = _decode(name, head, partial=True)
     # The last line of a sample may be cut in half; only whole lines are parsed.
-    if len(head) >= CSV_HEAD_BYTES and "\n" in text:
-        text = text[: text.rindex("\n") + 1]
+    if "\n" in text.rstrip("\r\n"):
+        text = text[: text.rstrip("\r\n").rindex("\n") + 1]
     grid, _ = _parse_csv(name, text)
     return _build_table(name, grid, wanted, []).header
 
@@ -207,7 +211,7 @@ def _parse_csv(name: str, text: str) -> tuple[Grid, str]:
 def _detect_delimiter(text: str) -> str:
     # Title lines ("Student List") hold no delimiter and would spoil the sniffer's count.
     lines = [line for line in text[:16384].splitlines() if any(d in line for d in DELIMITERS)]
-    sample = lines[:HEADER_SEARCH_ROWS * 2]
+    sample = lines[: HEADER_SEARCH_ROWS * 2]
     if not sample:
         return ","
     try:
@@ -249,9 +253,9 @@ def _read_xlsx(path: Path, sheet: str | None, wanted: set[str], max_unzipped: in
             # skip_empty_area=False keeps empty leading rows and columns, so index 0 is
             # row 1 and column A as the spreadsheet shows them.
             cells = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
-    except SourceError:
+    except (SourceError, KeyboardInterrupt, SystemExit):
         raise
-    except Exception as err:  # calamine raises several unrelated types for bad files
+    except BaseException as err:  # calamine raises many types for bad files, a Rust panic too
         raise SourceError(name, f"could not be read as an .xlsx workbook: {err}") from err
     grid = [[_cell_text(value) for value in row] for row in cells]
     warnings: list[str] = []
@@ -408,10 +412,13 @@ def _find_header(grid: Grid, wanted: set[str]) -> int | None:
         best = max(scores.values())
         if best > 0:
             return min(i for i in candidates if scores[i] == best)
-    # Without expected names the header is the first row about as wide as the widest:
-    # title lines hold one or two cells, the header names every column.
+    # Without expected names the header is the first row at least half as wide as the
+    # widest whose cells are all names: title lines hold a cell or two, or a date; data
+    # rows hold numbers and dates; the header names every column.
     widest = max(_filled(head[i]) for i in candidates)
-    return min(i for i in candidates if _filled(head[i]) * 5 >= widest * 4)
+    wide = [i for i in candidates if _filled(head[i]) * 2 >= widest]
+    named = [i for i in wide if not any(_VALUE_LIKE.match(c) for c in head[i] if c.strip())]
+    return (named or wide)[0]
 
 
 def _build_table(name: str, grid: Grid, wanted: set[str], warnings: list[str]) -> Table:
@@ -426,7 +433,6 @@ def _build_table(name: str, grid: Grid, wanted: set[str], warnings: list[str]) -
     while header and not header[-1].strip():
         header.pop()
     width = len(header)
-    normalised_header = [normalise_header(h) for h in header]
     preamble = [" ".join(c.strip() for c in row if c.strip()) for row in grid[:index]]
     preamble = [line for line in preamble if line]
     table = Table(name, header, index + 1, [], preamble=preamble, warnings=list(warnings))
@@ -435,14 +441,15 @@ def _build_table(name: str, grid: Grid, wanted: set[str], warnings: list[str]) -
     overflow: list[int] = []
     for offset, row in enumerate(grid[index + 1 :]):
         row_number = index + 2 + offset
-        reason = _not_data(row, normalised_header, width)
+        reason = _not_data(row, header, width)
         if reason:
             table.skipped.append(SkippedRow(row_number, reason))
             continue
-        if any(cell.strip() for cell in row[width:]):
+        if len(row) > width and any(cell.strip() for cell in row[width:]):
             overflow.append(row_number)
-        cells = [cell if cell.strip() else None for cell in row[:width]]
-        cells.extend([None] * (width - len(cells)))
+        cells: list[str | None] = [cell if cell.strip() else None for cell in row[:width]]
+        if len(cells) < width:
+            cells.extend([None] * (width - len(cells)))
         table.rows.append((row_number, cells))
     if overflow:
         shown = ", ".join(str(r) for r in overflow[:10]) + (" ..." if len(overflow) > 10 else "")
@@ -454,14 +461,16 @@ def _build_table(name: str, grid: Grid, wanted: set[str], warnings: list[str]) -
 
 
 def _not_data(row: Sequence[str], header: Sequence[str], width: int) -> str | None:
-    filled = [cell for cell in row if cell.strip()]
-    if not filled:
+    # Runs for every row of registers with millions of rows: cheap tests first.
+    if not "".join(row).strip():
         return "blank row"
-    if [normalise_header(c) for c in row[: len(header)]] == list(header):
+    first = row[0] if row[0].strip() else next(cell for cell in row if cell.strip())
+    # Reports repeat the header, as written, on each printed page.
+    if row[0].strip() == header[0].strip() and list(row[: len(header)]) == list(header):
         return "repeats the header row"
-    match = _SUMMARY.match(filled[0])
-    if match and len(filled) <= max(2, width // 2):
-        return f"summary line, not data (starts with {match.group(1).strip().title()!r})"
+    match = _SUMMARY.match(first)
+    if match and _filled(row) <= max(2, width // 2):
+        return f"summary line, not data (starts with {match.group(1)!r})"
     return None
 
 

@@ -46,6 +46,7 @@ QUESTION_ORDER = (
 )
 NO_MATCH_REASON = "no pupil on roll at this school matches it"
 AMBIGUOUS_REASON = "pupils at this school: give the UPN or date of birth"
+NAME_ONLY_REASON = "gives a name only"
 MOOD_REASON = "is not a whole number from 1 to 5"
 REPEAT_REASON = "repeats row"
 
@@ -91,19 +92,20 @@ def roll_keys(names: dict[str, tuple[str, str]]) -> set[str]:
     return keys
 
 
-def ambiguous_pupils(names: dict[str, tuple[str, str]], groups: dict[str, str]) -> set[str]:
-    """Pupils whose name and group also fit another pupil: staging cannot tell them apart
-    from a form, so their responses are mess that is not planted but real."""
-    seen: dict[tuple[str, str], list[str]] = {}
+def unmatchable_pupils(names: dict[str, tuple[str, str]], groups: dict[str, str]) -> dict[str, str]:
+    """Pupils a form cannot name for certain, with the reason staging will give: a name and
+    group that also fit another pupil, or no group at all. Their rows are real mess, not
+    planted, but reported with the planted mess so tests expect them."""
+    seen: dict[tuple[str, str], set[str]] = {}
     for upn, (forename, surname) in names.items():
         group = groups.get(upn, "").upper()
         for key in {name_key(forename + surname), name_key(surname + forename)}:
-            seen.setdefault((key, group), []).append(upn)
-    clash: set[str] = set()
+            seen.setdefault((key, group), set()).add(upn)
+    reasons = {upn: NAME_ONLY_REASON for upn in names if not groups.get(upn)}
     for upns in seen.values():
-        if len(set(upns)) > 1:
-            clash.update(upns)
-    return clash
+        if len(upns) > 1:
+            reasons.update(dict.fromkeys(upns, AMBIGUOUS_REASON))
+    return reasons
 
 
 def _responses(trust: CanonicalTrust, school_urn: str) -> list[Response]:
@@ -201,7 +203,7 @@ def write_forms_export(
     rng = substream(seed, f"forms-export-{style}", int(re.sub(r"\D", "", school_urn) or 0))
     names = pupil_names(trust, school_urn)
     groups = latest_groups(trust, school_urn)
-    clash = ambiguous_pupils(names, groups)
+    clash = unmatchable_pupils(names, groups)
     domain = _email_domain(trust, school_urn)
 
     responses = _responses(trust, school_urn)
@@ -234,7 +236,7 @@ def write_forms_export(
     if len(picks) == 3:
         nobody_src, mood_src, repeat_src = (plain[p] for p in picks)
         source = responses[nobody_src]
-        stranger = _stranger(names, keys, rng)
+        stranger = stranger_name(names, keys, rng)
         group = groups.get(source.upn)
         nobody = _copy(source, minutes=7)
         nobody.pupil_text = f"{stranger} ({group})" if group else stranger
@@ -290,9 +292,9 @@ def write_forms_export(
             elif what == "repeat":
                 mess.append(PlantedMess(path.name, row_number, "observation_id", "", REPEAT_REASON))
             elif response.upn in clash:
-                name, _, _ = response.pupil_text.rpartition(" (")
+                name = response.pupil_text.rpartition(" (")[0] or response.pupil_text
                 mess.append(
-                    PlantedMess(path.name, row_number, "pupil_name", name, AMBIGUOUS_REASON)
+                    PlantedMess(path.name, row_number, "pupil_name", name, clash[response.upn])
                 )
     return path, mess
 
@@ -309,7 +311,9 @@ def _copy(response: Response, *, minutes: int) -> Response:
     )
 
 
-def _stranger(names: dict[str, tuple[str, str]], keys: set[str], rng: np.random.Generator) -> str:
+def stranger_name(
+    names: dict[str, tuple[str, str]], keys: set[str], rng: np.random.Generator
+) -> str:
     """A plausible name (a forename and a surname from the school) that fits no pupil at
     the school in either order."""
     forenames = sorted({f for f, _ in names.values()})

@@ -1,5 +1,5 @@
 -- grain: one row per landed row of actions.csv, accepted or rejected
--- unique_key: [_batch_id, _source_row]
+-- unique_key: [_batch_id, _source_row, _source_item]
 -- not_null: [_batch_id, _source_row, _source_file, _is_current]
 -- natural_key: [school_urn, action_id]
 -- Rules are numbered: a rejected row reports its lowest-numbered problem; rules from
@@ -10,6 +10,7 @@ with typed as (
     select
         r._batch_id,
         r._source_row,
+        r._source_item,
         r._source_file,
         trim(r.school_urn) as school_urn,
         upper(trim(r.upn)) as upn,
@@ -59,32 +60,32 @@ with typed as (
 ),
 
 issues as (
-    select _batch_id, _source_row, 5 as rule, 'school_urn' as column_name,
+    select _batch_id, _source_row, _source_item, 5 as rule, 'school_urn' as column_name,
         cast(school_urn as varchar) as value,
         'is not a school in this export (schools.csv)' as reason
     from typed where not _school_known
     union all
-    select _batch_id, _source_row, 6 as rule, _pupil_problem_column as column_name,
+    select _batch_id, _source_row, _source_item, 6 as rule, _pupil_problem_column as column_name,
         cast(_pupil_problem_value as varchar) as value,
         _pupil_problem_reason as reason
     from typed where _pupil_problem_reason is not null
     union all
-    select _batch_id, _source_row, 10 as rule, 'raised_on' as column_name,
+    select _batch_id, _source_row, _source_item, 10 as rule, 'raised_on' as column_name,
         cast(raised_on_raw as varchar) as value,
         'is missing or is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
     from typed where raised_on is null
     union all
-    select _batch_id, _source_row, 11 as rule, 'due_date' as column_name,
+    select _batch_id, _source_row, _source_item, 11 as rule, 'due_date' as column_name,
         cast(due_date_raw as varchar) as value,
         'is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
     from typed where due_date_raw is not null and due_date is null
     union all
-    select _batch_id, _source_row, 12 as rule, 'completed_on' as column_name,
+    select _batch_id, _source_row, _source_item, 12 as rule, 'completed_on' as column_name,
         cast(completed_on_raw as varchar) as value,
         'is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
     from typed where completed_on_raw is not null and completed_on is null
     union all
-    select _batch_id, _source_row, 13 as rule, 'source' as column_name,
+    select _batch_id, _source_row, _source_item, 13 as rule, 'source' as column_name,
         cast(source as varchar) as value,
         'is not one of: review, trigger, meeting' as reason
     from typed where source is not null and source not in ('review', 'trigger', 'meeting')

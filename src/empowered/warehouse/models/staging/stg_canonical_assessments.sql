@@ -1,5 +1,5 @@
 -- grain: one row per landed row of assessments.csv, accepted or rejected
--- unique_key: [_batch_id, _source_row]
+-- unique_key: [_batch_id, _source_row, _source_item]
 -- not_null: [_batch_id, _source_row, _source_file, _is_current]
 -- natural_key: [school_urn, pupil_key, assessed_on, subject, assessment, measure]
 -- Rules are numbered: a rejected row reports its lowest-numbered problem; rules from
@@ -10,6 +10,7 @@ with typed as (
     select
         r._batch_id,
         r._source_row,
+        r._source_item,
         r._source_file,
         trim(r.school_urn) as school_urn,
         upper(trim(r.upn)) as upn,
@@ -46,37 +47,37 @@ with typed as (
 ),
 
 issues as (
-    select _batch_id, _source_row, 5 as rule, 'school_urn' as column_name,
+    select _batch_id, _source_row, _source_item, 5 as rule, 'school_urn' as column_name,
         cast(school_urn as varchar) as value,
         'is not a school in this export (schools.csv)' as reason
     from typed where not _school_known
     union all
-    select _batch_id, _source_row, 6 as rule, _pupil_problem_column as column_name,
+    select _batch_id, _source_row, _source_item, 6 as rule, _pupil_problem_column as column_name,
         cast(_pupil_problem_value as varchar) as value,
         _pupil_problem_reason as reason
     from typed where _pupil_problem_reason is not null
     union all
-    select _batch_id, _source_row, 10 as rule, 'assessed_on' as column_name,
+    select _batch_id, _source_row, _source_item, 10 as rule, 'assessed_on' as column_name,
         cast(assessed_on_raw as varchar) as value,
         'is missing or is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
     from typed where assessed_on is null
     union all
-    select _batch_id, _source_row, 11 as rule, 'measure' as column_name,
+    select _batch_id, _source_row, _source_item, 11 as rule, 'measure' as column_name,
         cast(measure as varchar) as value,
         'is not one of: standardised_score, scaled_score, reading_age_months, spelling_age_months' as reason
     from typed where measure is null or measure not in ('standardised_score', 'scaled_score', 'reading_age_months', 'spelling_age_months')
     union all
-    select _batch_id, _source_row, 12 as rule, 'value' as column_name,
+    select _batch_id, _source_row, _source_item, 12 as rule, 'value' as column_name,
         cast(value_raw as varchar) as value,
         'is missing or not a number' as reason
     from typed where value is null
     union all
-    select _batch_id, _source_row, 13 as rule, 'value' as column_name,
+    select _batch_id, _source_row, _source_item, 13 as rule, 'value' as column_name,
         cast(value_raw as varchar) as value,
         'is outside the range of a standardised score (40 to 160)' as reason
     from typed where measure = 'standardised_score' and (value < 40 or value > 160)
     union all
-    select _batch_id, _source_row, 14 as rule, 'value' as column_name,
+    select _batch_id, _source_row, _source_item, 14 as rule, 'value' as column_name,
         cast(value_raw as varchar) as value,
         'is outside the range of a key stage 2 scaled score (80 to 120)' as reason
     from typed where measure = 'scaled_score' and (value < 80 or value > 120)

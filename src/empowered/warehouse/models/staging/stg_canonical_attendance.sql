@@ -1,5 +1,5 @@
 -- grain: one row per landed row of attendance.csv, accepted or rejected
--- unique_key: [_batch_id, _source_row]
+-- unique_key: [_batch_id, _source_row, _source_item]
 -- not_null: [_batch_id, _source_row, _source_file, _is_current]
 -- natural_key: [school_urn, pupil_key, session_date, session]
 -- Rules are numbered: a rejected row reports its lowest-numbered problem; rules from
@@ -10,6 +10,7 @@ with typed as (
     select
         r._batch_id,
         r._source_row,
+        r._source_item,
         r._source_file,
         trim(r.school_urn) as school_urn,
         upper(trim(r.upn)) as upn,
@@ -55,37 +56,37 @@ with typed as (
 ),
 
 issues as (
-    select _batch_id, _source_row, 5 as rule, 'school_urn' as column_name,
+    select _batch_id, _source_row, _source_item, 5 as rule, 'school_urn' as column_name,
         cast(school_urn as varchar) as value,
         'is not a school in this export (schools.csv)' as reason
     from typed where not _school_known
     union all
-    select _batch_id, _source_row, 6 as rule, _pupil_problem_column as column_name,
+    select _batch_id, _source_row, _source_item, 6 as rule, _pupil_problem_column as column_name,
         cast(_pupil_problem_value as varchar) as value,
         _pupil_problem_reason as reason
     from typed where _pupil_problem_reason is not null
     union all
-    select _batch_id, _source_row, 10 as rule, 'session_date' as column_name,
+    select _batch_id, _source_row, _source_item, 10 as rule, 'session_date' as column_name,
         cast(session_date_raw as varchar) as value,
         'is missing or is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
     from typed where session_date is null
     union all
-    select _batch_id, _source_row, 11 as rule, 'session_date' as column_name,
+    select _batch_id, _source_row, _source_item, 11 as rule, 'session_date' as column_name,
         cast(session_date_raw as varchar) as value,
         'is in the future' as reason
     from typed where session_date > current_date
     union all
-    select _batch_id, _source_row, 12 as rule, 'session' as column_name,
+    select _batch_id, _source_row, _source_item, 12 as rule, 'session' as column_name,
         cast(session as varchar) as value,
         'is not one of: AM, PM' as reason
     from typed where session is null or session not in ('AM', 'PM')
     union all
-    select _batch_id, _source_row, 13 as rule, 'code' as column_name,
+    select _batch_id, _source_row, _source_item, 13 as rule, 'code' as column_name,
         cast(code_raw as varchar) as value,
         'is not a DfE attendance register code in force on that date' as reason
     from typed where code is null
     union all
-    select _batch_id, _source_row, 19 as rule, 'session_date' as column_name,
+    select _batch_id, _source_row, _source_item, 19 as rule, 'session_date' as column_name,
         cast(session_date_raw as varchar) as value,
         'is outside the pupil''s time on roll at this school' as reason
     from typed where session_date < _pupil_entry_date or session_date > _pupil_leaving_date

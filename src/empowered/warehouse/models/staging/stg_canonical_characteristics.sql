@@ -1,5 +1,5 @@
 -- grain: one row per landed row of characteristics.csv, accepted or rejected
--- unique_key: [_batch_id, _source_row]
+-- unique_key: [_batch_id, _source_row, _source_item]
 -- not_null: [_batch_id, _source_row, _source_file, _is_current]
 -- natural_key: [school_urn, pupil_key, effective_date]
 -- Rules are numbered: a rejected row reports its lowest-numbered problem; rules from
@@ -10,6 +10,7 @@ with typed as (
     select
         r._batch_id,
         r._source_row,
+        r._source_item,
         r._source_file,
         trim(r.school_urn) as school_urn,
         upper(trim(r.upn)) as upn,
@@ -65,42 +66,42 @@ with typed as (
 ),
 
 issues as (
-    select _batch_id, _source_row, 5 as rule, 'school_urn' as column_name,
+    select _batch_id, _source_row, _source_item, 5 as rule, 'school_urn' as column_name,
         cast(school_urn as varchar) as value,
         'is not a school in this export (schools.csv)' as reason
     from typed where not _school_known
     union all
-    select _batch_id, _source_row, 6 as rule, _pupil_problem_column as column_name,
+    select _batch_id, _source_row, _source_item, 6 as rule, _pupil_problem_column as column_name,
         cast(_pupil_problem_value as varchar) as value,
         _pupil_problem_reason as reason
     from typed where _pupil_problem_reason is not null
     union all
-    select _batch_id, _source_row, 10 as rule, 'effective_date' as column_name,
+    select _batch_id, _source_row, _source_item, 10 as rule, 'effective_date' as column_name,
         cast(effective_date_raw as varchar) as value,
         'is missing or is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
     from typed where effective_date is null
     union all
-    select _batch_id, _source_row, 11 as rule, 'year_group' as column_name,
+    select _batch_id, _source_row, _source_item, 11 as rule, 'year_group' as column_name,
         cast(year_group as varchar) as value,
         'is not a DfE year group (N1, N2, R, 1 to 14)' as reason
     from typed where year_group is not null and not _year_group_known
     union all
-    select _batch_id, _source_row, 12 as rule, 'fsm' as column_name,
+    select _batch_id, _source_row, _source_item, 12 as rule, 'fsm' as column_name,
         cast(fsm_raw as varchar) as value,
         'must be Y or N (or Yes/No)' as reason
     from typed where fsm_raw is not null and fsm is null
     union all
-    select _batch_id, _source_row, 13 as rule, 'pupil_premium' as column_name,
+    select _batch_id, _source_row, _source_item, 13 as rule, 'pupil_premium' as column_name,
         cast(pupil_premium_raw as varchar) as value,
         'must be Y or N (or Yes/No)' as reason
     from typed where pupil_premium_raw is not null and pupil_premium is null
     union all
-    select _batch_id, _source_row, 14 as rule, 'looked_after' as column_name,
+    select _batch_id, _source_row, _source_item, 14 as rule, 'looked_after' as column_name,
         cast(looked_after_raw as varchar) as value,
         'must be Y or N (or Yes/No)' as reason
     from typed where looked_after_raw is not null and looked_after is null
     union all
-    select _batch_id, _source_row, 15 as rule, 'service_child' as column_name,
+    select _batch_id, _source_row, _source_item, 15 as rule, 'service_child' as column_name,
         cast(service_child_raw as varchar) as value,
         'must be Y or N (or Yes/No)' as reason
     from typed where service_child_raw is not null and service_child is null

@@ -1,5 +1,5 @@
 -- grain: one row per landed row of exclusions.csv, accepted or rejected
--- unique_key: [_batch_id, _source_row]
+-- unique_key: [_batch_id, _source_row, _source_item]
 -- not_null: [_batch_id, _source_row, _source_file, _is_current]
 -- natural_key: [school_urn, exclusion_id]
 -- Rules are numbered: a rejected row reports its lowest-numbered problem; rules from
@@ -10,6 +10,7 @@ with typed as (
     select
         r._batch_id,
         r._source_row,
+        r._source_item,
         r._source_file,
         trim(r.school_urn) as school_urn,
         upper(trim(r.upn)) as upn,
@@ -54,52 +55,52 @@ with typed as (
 ),
 
 issues as (
-    select _batch_id, _source_row, 5 as rule, 'school_urn' as column_name,
+    select _batch_id, _source_row, _source_item, 5 as rule, 'school_urn' as column_name,
         cast(school_urn as varchar) as value,
         'is not a school in this export (schools.csv)' as reason
     from typed where not _school_known
     union all
-    select _batch_id, _source_row, 6 as rule, _pupil_problem_column as column_name,
+    select _batch_id, _source_row, _source_item, 6 as rule, _pupil_problem_column as column_name,
         cast(_pupil_problem_value as varchar) as value,
         _pupil_problem_reason as reason
     from typed where _pupil_problem_reason is not null
     union all
-    select _batch_id, _source_row, 8 as rule, 'start_date' as column_name,
+    select _batch_id, _source_row, _source_item, 8 as rule, 'start_date' as column_name,
         cast(start_date_raw as varchar) as value,
         'is missing or is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
     from typed where start_date is null
     union all
-    select _batch_id, _source_row, 9 as rule, 'category' as column_name,
+    select _batch_id, _source_row, _source_item, 9 as rule, 'category' as column_name,
         cast(category as varchar) as value,
         'is not one of: suspension, permanent' as reason
     from typed where category is null or category not in ('suspension', 'permanent')
     union all
-    select _batch_id, _source_row, 11 as rule, 'reason_1' as column_name,
+    select _batch_id, _source_row, _source_item, 11 as rule, 'reason_1' as column_name,
         cast(reason_1 as varchar) as value,
         'is not a DfE suspension or exclusion reason code' as reason
     from typed where reason_1 is not null and reason_1 <> '' and not _reason_1_known
     union all
-    select _batch_id, _source_row, 12 as rule, 'reason_2' as column_name,
+    select _batch_id, _source_row, _source_item, 12 as rule, 'reason_2' as column_name,
         cast(reason_2 as varchar) as value,
         'is not a DfE suspension or exclusion reason code' as reason
     from typed where reason_2 is not null and reason_2 <> '' and not _reason_2_known
     union all
-    select _batch_id, _source_row, 13 as rule, 'reason_3' as column_name,
+    select _batch_id, _source_row, _source_item, 13 as rule, 'reason_3' as column_name,
         cast(reason_3 as varchar) as value,
         'is not a DfE suspension or exclusion reason code' as reason
     from typed where reason_3 is not null and reason_3 <> '' and not _reason_3_known
     union all
-    select _batch_id, _source_row, 14 as rule, 'reason_1' as column_name,
+    select _batch_id, _source_row, _source_item, 14 as rule, 'reason_1' as column_name,
         cast(reason_1 as varchar) as value,
         'is missing: a suspension or exclusion needs at least one reason' as reason
     from typed where reason_1 is null or reason_1 = ''
     union all
-    select _batch_id, _source_row, 15 as rule, 'sessions' as column_name,
+    select _batch_id, _source_row, _source_item, 15 as rule, 'sessions' as column_name,
         cast(sessions_raw as varchar) as value,
         'is not a number of zero or more' as reason
     from typed where sessions_raw is not null and (sessions is null or sessions < 0)
     union all
-    select _batch_id, _source_row, 19 as rule, 'start_date' as column_name,
+    select _batch_id, _source_row, _source_item, 19 as rule, 'start_date' as column_name,
         cast(start_date_raw as varchar) as value,
         'is outside the pupil''s time on roll at this school' as reason
     from typed where start_date < _pupil_entry_date or start_date > _pupil_leaving_date

@@ -1,5 +1,5 @@
 -- grain: one row per landed row of observations.csv, accepted or rejected
--- unique_key: [_batch_id, _source_row]
+-- unique_key: [_batch_id, _source_row, _source_item]
 -- not_null: [_batch_id, _source_row, _source_file, _is_current]
 -- natural_key: [school_urn, observation_id]
 -- Rules are numbered: a rejected row reports its lowest-numbered problem; rules from
@@ -10,6 +10,7 @@ with typed as (
     select
         r._batch_id,
         r._source_row,
+        r._source_item,
         r._source_file,
         trim(r.school_urn) as school_urn,
         upper(trim(r.upn)) as upn,
@@ -57,52 +58,52 @@ with typed as (
 ),
 
 issues as (
-    select _batch_id, _source_row, 5 as rule, 'school_urn' as column_name,
+    select _batch_id, _source_row, _source_item, 5 as rule, 'school_urn' as column_name,
         cast(school_urn as varchar) as value,
         'is not a school in this export (schools.csv)' as reason
     from typed where not _school_known
     union all
-    select _batch_id, _source_row, 6 as rule, _pupil_problem_column as column_name,
+    select _batch_id, _source_row, _source_item, 6 as rule, _pupil_problem_column as column_name,
         cast(_pupil_problem_value as varchar) as value,
         _pupil_problem_reason as reason
     from typed where _pupil_problem_reason is not null
     union all
-    select _batch_id, _source_row, 10 as rule, 'observed_on' as column_name,
+    select _batch_id, _source_row, _source_item, 10 as rule, 'observed_on' as column_name,
         cast(observed_on_raw as varchar) as value,
         'is missing or is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
     from typed where observed_on is null
     union all
-    select _batch_id, _source_row, 11 as rule, 'observed_on' as column_name,
+    select _batch_id, _source_row, _source_item, 11 as rule, 'observed_on' as column_name,
         cast(observed_on_raw as varchar) as value,
         'is in the future' as reason
     from typed where observed_on > current_date
     union all
-    select _batch_id, _source_row, 12 as rule, 'observed_time' as column_name,
+    select _batch_id, _source_row, _source_item, 12 as rule, 'observed_time' as column_name,
         cast(observed_time_raw as varchar) as value,
         'is not a time of day (expected HH:MM, 24-hour)' as reason
     from typed where observed_time_raw is not null and (observed_minute is null or observed_minute < 0 or observed_minute >= 1440)
     union all
-    select _batch_id, _source_row, 13 as rule, 'mood' as column_name,
+    select _batch_id, _source_row, _source_item, 13 as rule, 'mood' as column_name,
         cast(mood_raw as varchar) as value,
         'is not a whole number from 1 to 5' as reason
     from typed where mood_raw is not null and (mood is null or mood < 1 or mood > 5)
     union all
-    select _batch_id, _source_row, 14 as rule, 'engagement' as column_name,
+    select _batch_id, _source_row, _source_item, 14 as rule, 'engagement' as column_name,
         cast(engagement_raw as varchar) as value,
         'is not a whole number from 1 to 5' as reason
     from typed where engagement_raw is not null and (engagement is null or engagement < 1 or engagement > 5)
     union all
-    select _batch_id, _source_row, 15 as rule, 'regulation' as column_name,
+    select _batch_id, _source_row, _source_item, 15 as rule, 'regulation' as column_name,
         cast(regulation_raw as varchar) as value,
         'is not a whole number from 1 to 5' as reason
     from typed where regulation_raw is not null and (regulation is null or regulation < 1 or regulation > 5)
     union all
-    select _batch_id, _source_row, 16 as rule, 'mood' as column_name,
+    select _batch_id, _source_row, _source_item, 16 as rule, 'mood' as column_name,
         cast(mood_raw as varchar) as value,
         'is missing, and so are engagement and regulation: nothing was observed' as reason
     from typed where mood_raw is null and engagement_raw is null and regulation_raw is null
     union all
-    select _batch_id, _source_row, 19 as rule, 'observed_on' as column_name,
+    select _batch_id, _source_row, _source_item, 19 as rule, 'observed_on' as column_name,
         cast(observed_on_raw as varchar) as value,
         'is outside the pupil''s time on roll at this school' as reason
     from typed where observed_on < _pupil_entry_date or observed_on > _pupil_leaving_date

@@ -1,5 +1,5 @@
 -- grain: one row per landed row of periods.csv, accepted or rejected
--- unique_key: [_batch_id, _source_row]
+-- unique_key: [_batch_id, _source_row, _source_item]
 -- not_null: [_batch_id, _source_row, _source_file, _is_current]
 -- natural_key: [school_urn, period_code]
 -- Rules are numbered: a rejected row reports its lowest-numbered problem; rules from
@@ -10,6 +10,7 @@ with typed as (
     select
         r._batch_id,
         r._source_row,
+        r._source_item,
         r._source_file,
         trim(r.school_urn) as school_urn,
         sk.school_urn is not null as _school_known,
@@ -30,22 +31,22 @@ with typed as (
 ),
 
 issues as (
-    select _batch_id, _source_row, 5 as rule, 'school_urn' as column_name,
+    select _batch_id, _source_row, _source_item, 5 as rule, 'school_urn' as column_name,
         cast(school_urn as varchar) as value,
         'is not a school in this export (schools.csv)' as reason
     from typed where not _school_known
     union all
-    select _batch_id, _source_row, 10 as rule, 'start_time' as column_name,
+    select _batch_id, _source_row, _source_item, 10 as rule, 'start_time' as column_name,
         cast(start_time_raw as varchar) as value,
         'is not a time of day (expected HH:MM, 24-hour)' as reason
     from typed where start_minute is null or start_minute < 0 or start_minute >= 1440
     union all
-    select _batch_id, _source_row, 11 as rule, 'end_time' as column_name,
+    select _batch_id, _source_row, _source_item, 11 as rule, 'end_time' as column_name,
         cast(end_time_raw as varchar) as value,
         'is not a time of day (expected HH:MM, 24-hour)' as reason
     from typed where end_minute is null or end_minute < 0 or end_minute >= 1440
     union all
-    select _batch_id, _source_row, 12 as rule, 'end_time' as column_name,
+    select _batch_id, _source_row, _source_item, 12 as rule, 'end_time' as column_name,
         cast(end_time_raw as varchar) as value,
         'is not after the start time' as reason
     from typed where end_minute <= start_minute

@@ -1,5 +1,5 @@
 -- grain: one row per landed row of plan_outcomes.csv, accepted or rejected
--- unique_key: [_batch_id, _source_row]
+-- unique_key: [_batch_id, _source_row, _source_item]
 -- not_null: [_batch_id, _source_row, _source_file, _is_current]
 -- natural_key: [outcome_id]
 -- Rules are numbered: a rejected row reports its lowest-numbered problem; rules from
@@ -10,6 +10,7 @@ with typed as (
     select
         r._batch_id,
         r._source_row,
+        r._source_item,
         r._source_file,
         trim(r.outcome_id) as outcome_id,
         trim(r.plan_id) as plan_id,
@@ -30,12 +31,12 @@ with typed as (
 ),
 
 issues as (
-    select _batch_id, _source_row, 1 as rule, 'plan_id' as column_name,
+    select _batch_id, _source_row, _source_item, 1 as rule, 'plan_id' as column_name,
         cast(plan_id as varchar) as value,
         'is not a plan in plans.csv' as reason
     from typed where not _plan_known
     union all
-    select _batch_id, _source_row, 10 as rule, 'target_date' as column_name,
+    select _batch_id, _source_row, _source_item, 10 as rule, 'target_date' as column_name,
         cast(target_date_raw as varchar) as value,
         'is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
     from typed where target_date_raw is not null and target_date is null

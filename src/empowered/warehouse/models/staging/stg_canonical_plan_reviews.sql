@@ -1,5 +1,5 @@
 -- grain: one row per landed row of plan_reviews.csv, accepted or rejected
--- unique_key: [_batch_id, _source_row]
+-- unique_key: [_batch_id, _source_row, _source_item]
 -- not_null: [_batch_id, _source_row, _source_file, _is_current]
 -- natural_key: [review_id]
 -- Rules are numbered: a rejected row reports its lowest-numbered problem; rules from
@@ -10,6 +10,7 @@ with typed as (
     select
         r._batch_id,
         r._source_row,
+        r._source_item,
         r._source_file,
         trim(r.review_id) as review_id,
         trim(r.plan_id) as plan_id,
@@ -35,22 +36,22 @@ with typed as (
 ),
 
 issues as (
-    select _batch_id, _source_row, 1 as rule, 'plan_id' as column_name,
+    select _batch_id, _source_row, _source_item, 1 as rule, 'plan_id' as column_name,
         cast(plan_id as varchar) as value,
         'is not a plan in plans.csv' as reason
     from typed where not _plan_known
     union all
-    select _batch_id, _source_row, 2 as rule, 'outcome_id' as column_name,
+    select _batch_id, _source_row, _source_item, 2 as rule, 'outcome_id' as column_name,
         cast(outcome_id as varchar) as value,
         'is not an outcome of this plan in plan_outcomes.csv' as reason
     from typed where outcome_id is not null and outcome_id <> '' and not _outcome_known
     union all
-    select _batch_id, _source_row, 10 as rule, 'review_date' as column_name,
+    select _batch_id, _source_row, _source_item, 10 as rule, 'review_date' as column_name,
         cast(review_date_raw as varchar) as value,
         'is missing or is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
     from typed where review_date is null
     union all
-    select _batch_id, _source_row, 11 as rule, 'progress' as column_name,
+    select _batch_id, _source_row, _source_item, 11 as rule, 'progress' as column_name,
         cast(progress as varchar) as value,
         'is not one of: not_started, some, good, achieved' as reason
     from typed where progress is not null and progress not in ('not_started', 'some', 'good', 'achieved')

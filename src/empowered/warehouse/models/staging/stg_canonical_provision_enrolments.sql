@@ -1,5 +1,5 @@
 -- grain: one row per landed row of provision_enrolments.csv, accepted or rejected
--- unique_key: [_batch_id, _source_row]
+-- unique_key: [_batch_id, _source_row, _source_item]
 -- not_null: [_batch_id, _source_row, _source_file, _is_current]
 -- natural_key: [enrolment_id]
 -- Rules are numbered: a rejected row reports its lowest-numbered problem; rules from
@@ -10,6 +10,7 @@ with typed as (
     select
         r._batch_id,
         r._source_row,
+        r._source_item,
         r._source_file,
         trim(r.school_urn) as school_urn,
         upper(trim(r.upn)) as upn,
@@ -75,62 +76,62 @@ with typed as (
 ),
 
 issues as (
-    select _batch_id, _source_row, 5 as rule, 'school_urn' as column_name,
+    select _batch_id, _source_row, _source_item, 5 as rule, 'school_urn' as column_name,
         cast(school_urn as varchar) as value,
         'is not a school in this export (schools.csv)' as reason
     from typed where not _school_known
     union all
-    select _batch_id, _source_row, 6 as rule, _pupil_problem_column as column_name,
+    select _batch_id, _source_row, _source_item, 6 as rule, _pupil_problem_column as column_name,
         cast(_pupil_problem_value as varchar) as value,
         _pupil_problem_reason as reason
     from typed where _pupil_problem_reason is not null
     union all
-    select _batch_id, _source_row, 8 as rule, 'intervention_code' as column_name,
+    select _batch_id, _source_row, _source_item, 8 as rule, 'intervention_code' as column_name,
         cast(intervention_code as varchar) as value,
         'is not an intervention in the catalogue (interventions.csv)' as reason
     from typed where not _intervention_known
     union all
-    select _batch_id, _source_row, 10 as rule, 'start_date' as column_name,
+    select _batch_id, _source_row, _source_item, 10 as rule, 'start_date' as column_name,
         cast(start_date_raw as varchar) as value,
         'is missing or is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
     from typed where start_date is null
     union all
-    select _batch_id, _source_row, 11 as rule, 'end_date' as column_name,
+    select _batch_id, _source_row, _source_item, 11 as rule, 'end_date' as column_name,
         cast(end_date_raw as varchar) as value,
         'is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
     from typed where end_date_raw is not null and end_date is null
     union all
-    select _batch_id, _source_row, 12 as rule, 'end_date' as column_name,
+    select _batch_id, _source_row, _source_item, 12 as rule, 'end_date' as column_name,
         cast(end_date_raw as varchar) as value,
         'is before the start date' as reason
     from typed where end_date < start_date
     union all
-    select _batch_id, _source_row, 13 as rule, 'sessions_planned' as column_name,
+    select _batch_id, _source_row, _source_item, 13 as rule, 'sessions_planned' as column_name,
         cast(sessions_planned_raw as varchar) as value,
         'is not a number of zero or more' as reason
     from typed where sessions_planned_raw is not null and (sessions_planned is null or sessions_planned < 0)
     union all
-    select _batch_id, _source_row, 14 as rule, 'pre_date' as column_name,
+    select _batch_id, _source_row, _source_item, 14 as rule, 'pre_date' as column_name,
         cast(pre_date_raw as varchar) as value,
         'is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
     from typed where pre_date_raw is not null and pre_date is null
     union all
-    select _batch_id, _source_row, 15 as rule, 'post_date' as column_name,
+    select _batch_id, _source_row, _source_item, 15 as rule, 'post_date' as column_name,
         cast(post_date_raw as varchar) as value,
         'is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
     from typed where post_date_raw is not null and post_date is null
     union all
-    select _batch_id, _source_row, 16 as rule, 'pre_score' as column_name,
+    select _batch_id, _source_row, _source_item, 16 as rule, 'pre_score' as column_name,
         cast(pre_score_raw as varchar) as value,
         'is not a number' as reason
     from typed where pre_score_raw is not null and pre_score is null
     union all
-    select _batch_id, _source_row, 17 as rule, 'post_score' as column_name,
+    select _batch_id, _source_row, _source_item, 17 as rule, 'post_score' as column_name,
         cast(post_score_raw as varchar) as value,
         'is not a number' as reason
     from typed where post_score_raw is not null and post_score is null
     union all
-    select _batch_id, _source_row, 18 as rule, 'post_date' as column_name,
+    select _batch_id, _source_row, _source_item, 18 as rule, 'post_date' as column_name,
         cast(post_date_raw as varchar) as value,
         'is before the pre-assessment date' as reason
     from typed where post_date < pre_date

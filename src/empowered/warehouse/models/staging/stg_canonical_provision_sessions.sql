@@ -1,5 +1,5 @@
 -- grain: one row per landed row of provision_sessions.csv, accepted or rejected
--- unique_key: [_batch_id, _source_row]
+-- unique_key: [_batch_id, _source_row, _source_item]
 -- not_null: [_batch_id, _source_row, _source_file, _is_current]
 -- natural_key: [enrolment_id, session_date]
 -- Rules are numbered: a rejected row reports its lowest-numbered problem; rules from
@@ -10,6 +10,7 @@ with typed as (
     select
         r._batch_id,
         r._source_row,
+        r._source_item,
         r._source_file,
         trim(r.enrolment_id) as enrolment_id,
         case
@@ -34,27 +35,27 @@ with typed as (
 ),
 
 issues as (
-    select _batch_id, _source_row, 1 as rule, 'enrolment_id' as column_name,
+    select _batch_id, _source_row, _source_item, 1 as rule, 'enrolment_id' as column_name,
         cast(enrolment_id as varchar) as value,
         'is not an enrolment in provision_enrolments.csv' as reason
     from typed where not _enrolment_known
     union all
-    select _batch_id, _source_row, 10 as rule, 'session_date' as column_name,
+    select _batch_id, _source_row, _source_item, 10 as rule, 'session_date' as column_name,
         cast(session_date_raw as varchar) as value,
         'is missing or is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
     from typed where session_date is null
     union all
-    select _batch_id, _source_row, 11 as rule, 'delivered' as column_name,
+    select _batch_id, _source_row, _source_item, 11 as rule, 'delivered' as column_name,
         cast(delivered_raw as varchar) as value,
         'must be Y or N (or Yes/No)' as reason
     from typed where delivered_raw is not null and delivered is null
     union all
-    select _batch_id, _source_row, 12 as rule, 'delivered' as column_name,
+    select _batch_id, _source_row, _source_item, 12 as rule, 'delivered' as column_name,
         cast(delivered_raw as varchar) as value,
         'is missing: was the session delivered (Y or N)?' as reason
     from typed where delivered is null
     union all
-    select _batch_id, _source_row, 13 as rule, 'minutes' as column_name,
+    select _batch_id, _source_row, _source_item, 13 as rule, 'minutes' as column_name,
         cast(minutes_raw as varchar) as value,
         'is not a number of zero or more' as reason
     from typed where minutes_raw is not null and (minutes is null or minutes < 0)

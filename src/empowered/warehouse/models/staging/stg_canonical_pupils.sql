@@ -1,5 +1,5 @@
 -- grain: one row per landed row of pupils.csv, accepted or rejected
--- unique_key: [_batch_id, _source_row]
+-- unique_key: [_batch_id, _source_row, _source_item]
 -- not_null: [_batch_id, _source_row, _source_file, _is_current]
 -- natural_key: [school_urn, upn]
 -- Rules are numbered: a rejected row reports its lowest-numbered problem; rules from
@@ -10,6 +10,7 @@ with typed as (
     select
         r._batch_id,
         r._source_row,
+        r._source_item,
         r._source_file,
         trim(r.school_urn) as school_urn,
         sk.school_urn is not null as _school_known,
@@ -49,47 +50,47 @@ with typed as (
 ),
 
 issues as (
-    select _batch_id, _source_row, 5 as rule, 'school_urn' as column_name,
+    select _batch_id, _source_row, _source_item, 5 as rule, 'school_urn' as column_name,
         cast(school_urn as varchar) as value,
         'is not a school in this export (schools.csv)' as reason
     from typed where not _school_known
     union all
-    select _batch_id, _source_row, 6 as rule, 'upn' as column_name,
+    select _batch_id, _source_row, _source_item, 6 as rule, 'upn' as column_name,
         cast(upn as varchar) as value,
         'is missing: every pupil needs a UPN' as reason
     from typed where upn is null or upn = ''
     union all
-    select _batch_id, _source_row, 7 as rule, 'upn' as column_name,
+    select _batch_id, _source_row, _source_item, 7 as rule, 'upn' as column_name,
         cast(upn as varchar) as value,
         'is not a valid UPN (13 characters with a correct check letter)' as reason
     from typed where upn is not null and upn <> '' and not _upn_is_valid
     union all
-    select _batch_id, _source_row, 10 as rule, 'date_of_birth' as column_name,
+    select _batch_id, _source_row, _source_item, 10 as rule, 'date_of_birth' as column_name,
         cast(date_of_birth_raw as varchar) as value,
         'is missing or is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
     from typed where date_of_birth is null
     union all
-    select _batch_id, _source_row, 11 as rule, 'date_of_birth' as column_name,
+    select _batch_id, _source_row, _source_item, 11 as rule, 'date_of_birth' as column_name,
         cast(date_of_birth_raw as varchar) as value,
         'is not a plausible date of birth for a pupil' as reason
     from typed where date_of_birth > current_date or date_of_birth < date '1990-01-01'
     union all
-    select _batch_id, _source_row, 12 as rule, 'sex' as column_name,
+    select _batch_id, _source_row, _source_item, 12 as rule, 'sex' as column_name,
         cast(sex as varchar) as value,
         'is not one of: F, M' as reason
     from typed where sex is not null and sex not in ('F', 'M')
     union all
-    select _batch_id, _source_row, 13 as rule, 'entry_date' as column_name,
+    select _batch_id, _source_row, _source_item, 13 as rule, 'entry_date' as column_name,
         cast(entry_date_raw as varchar) as value,
         'is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
     from typed where entry_date_raw is not null and entry_date is null
     union all
-    select _batch_id, _source_row, 14 as rule, 'leaving_date' as column_name,
+    select _batch_id, _source_row, _source_item, 14 as rule, 'leaving_date' as column_name,
         cast(leaving_date_raw as varchar) as value,
         'is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
     from typed where leaving_date_raw is not null and leaving_date is null
     union all
-    select _batch_id, _source_row, 15 as rule, 'leaving_date' as column_name,
+    select _batch_id, _source_row, _source_item, 15 as rule, 'leaving_date' as column_name,
         cast(leaving_date_raw as varchar) as value,
         'is before the entry date' as reason
     from typed where leaving_date < entry_date

@@ -1,5 +1,5 @@
 -- grain: one row per landed row of schools.csv, accepted or rejected
--- unique_key: [_batch_id, _source_row]
+-- unique_key: [_batch_id, _source_row, _source_item]
 -- not_null: [_batch_id, _source_row, _source_file, _is_current]
 -- natural_key: [school_urn]
 -- Rules are numbered: a rejected row reports its lowest-numbered problem; rules from
@@ -10,6 +10,7 @@ with typed as (
     select
         r._batch_id,
         r._source_row,
+        r._source_item,
         r._source_file,
         trim(r.school_urn) as school_urn,
         trim(r.la_code) as la_code,
@@ -22,22 +23,22 @@ with typed as (
 ),
 
 issues as (
-    select _batch_id, _source_row, 1 as rule, 'school_urn' as column_name,
+    select _batch_id, _source_row, _source_item, 1 as rule, 'school_urn' as column_name,
         cast(school_urn as varchar) as value,
         'is not a 6-digit unique reference number (URN)' as reason
     from typed where not regexp_matches(coalesce(school_urn, ''), '^[0-9]{6}$')
     union all
-    select _batch_id, _source_row, 2 as rule, 'la_code' as column_name,
+    select _batch_id, _source_row, _source_item, 2 as rule, 'la_code' as column_name,
         cast(la_code as varchar) as value,
         'is not a 3-digit local authority code' as reason
     from typed where not regexp_matches(coalesce(la_code, ''), '^[0-9]{3}$')
     union all
-    select _batch_id, _source_row, 3 as rule, 'estab' as column_name,
+    select _batch_id, _source_row, _source_item, 3 as rule, 'estab' as column_name,
         cast(estab as varchar) as value,
         'is not a 4-digit establishment number' as reason
     from typed where not regexp_matches(coalesce(estab, ''), '^[0-9]{4}$')
     union all
-    select _batch_id, _source_row, 4 as rule, 'phase' as column_name,
+    select _batch_id, _source_row, _source_item, 4 as rule, 'phase' as column_name,
         cast(phase_raw as varchar) as value,
         'is not one of: primary, secondary, all-through, special, alternative provision' as reason
     from typed where phase is null or phase not in ('primary', 'secondary', 'all-through', 'special', 'alternative provision')

@@ -1,5 +1,5 @@
 -- grain: one row per landed row of sen_status.csv, accepted or rejected
--- unique_key: [_batch_id, _source_row]
+-- unique_key: [_batch_id, _source_row, _source_item]
 -- not_null: [_batch_id, _source_row, _source_file, _is_current]
 -- natural_key: [school_urn, pupil_key, start_date]
 -- Rules are numbered: a rejected row reports its lowest-numbered problem; rules from
@@ -10,6 +10,7 @@ with typed as (
     select
         r._batch_id,
         r._source_row,
+        r._source_item,
         r._source_file,
         trim(r.school_urn) as school_urn,
         upper(trim(r.upn)) as upn,
@@ -52,52 +53,52 @@ with typed as (
 ),
 
 issues as (
-    select _batch_id, _source_row, 5 as rule, 'school_urn' as column_name,
+    select _batch_id, _source_row, _source_item, 5 as rule, 'school_urn' as column_name,
         cast(school_urn as varchar) as value,
         'is not a school in this export (schools.csv)' as reason
     from typed where not _school_known
     union all
-    select _batch_id, _source_row, 6 as rule, _pupil_problem_column as column_name,
+    select _batch_id, _source_row, _source_item, 6 as rule, _pupil_problem_column as column_name,
         cast(_pupil_problem_value as varchar) as value,
         _pupil_problem_reason as reason
     from typed where _pupil_problem_reason is not null
     union all
-    select _batch_id, _source_row, 10 as rule, 'start_date' as column_name,
+    select _batch_id, _source_row, _source_item, 10 as rule, 'start_date' as column_name,
         cast(start_date_raw as varchar) as value,
         'is missing or is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
     from typed where start_date is null
     union all
-    select _batch_id, _source_row, 11 as rule, 'sen_provision' as column_name,
+    select _batch_id, _source_row, _source_item, 11 as rule, 'sen_provision' as column_name,
         cast(sen_provision_raw as varchar) as value,
         'is not a SEN provision code (E, K or N; old files S, A, P)' as reason
     from typed where sen_provision is null
     union all
-    select _batch_id, _source_row, 12 as rule, 'primary_need' as column_name,
+    select _batch_id, _source_row, _source_item, 12 as rule, 'primary_need' as column_name,
         cast(primary_need as varchar) as value,
         'is not a DfE SEN type of need code (e.g. ASD, SLCN, SEMH)' as reason
     from typed where primary_need is not null and primary_need <> '' and not _primary_need_known
     union all
-    select _batch_id, _source_row, 13 as rule, 'secondary_need' as column_name,
+    select _batch_id, _source_row, _source_item, 13 as rule, 'secondary_need' as column_name,
         cast(secondary_need as varchar) as value,
         'is not a DfE SEN type of need code (e.g. ASD, SLCN, SEMH)' as reason
     from typed where secondary_need is not null and secondary_need <> '' and not _secondary_need_known
     union all
-    select _batch_id, _source_row, 14 as rule, 'primary_need' as column_name,
+    select _batch_id, _source_row, _source_item, 14 as rule, 'primary_need' as column_name,
         cast(primary_need as varchar) as value,
         'is missing: a pupil with an EHC plan or SEN support needs a primary need' as reason
     from typed where sen_provision in ('E', 'K') and (primary_need is null or primary_need = '')
     union all
-    select _batch_id, _source_row, 15 as rule, 'primary_need' as column_name,
+    select _batch_id, _source_row, _source_item, 15 as rule, 'primary_need' as column_name,
         cast(primary_need as varchar) as value,
         'is given for a pupil with no SEN (provision N)' as reason
     from typed where sen_provision = 'N' and primary_need is not null and primary_need <> ''
     union all
-    select _batch_id, _source_row, 16 as rule, 'primary_need' as column_name,
+    select _batch_id, _source_row, _source_item, 16 as rule, 'primary_need' as column_name,
         cast(primary_need as varchar) as value,
         'NSA (no specialist assessment) is only used for SEN support, not EHC plans' as reason
     from typed where sen_provision = 'E' and _primary_need_support_only
     union all
-    select _batch_id, _source_row, 100 as rule, 'sen_provision' as column_name,
+    select _batch_id, _source_row, _source_item, 100 as rule, 'sen_provision' as column_name,
         cast(sen_provision_raw as varchar) as value,
         'is a code from before 2015, read as ' || sen_provision as reason
     from typed where _provision_code_retired and sen_provision is not null

@@ -1,5 +1,5 @@
 -- grain: one row per landed row of staff.csv, accepted or rejected
--- unique_key: [_batch_id, _source_row]
+-- unique_key: [_batch_id, _source_row, _source_item]
 -- not_null: [_batch_id, _source_row, _source_file, _is_current]
 -- natural_key: [school_urn, staff_id]
 -- Rules are numbered: a rejected row reports its lowest-numbered problem; rules from
@@ -10,6 +10,7 @@ with typed as (
     select
         r._batch_id,
         r._source_row,
+        r._source_item,
         r._source_file,
         trim(r.school_urn) as school_urn,
         sk.school_urn is not null as _school_known,
@@ -21,12 +22,12 @@ with typed as (
 ),
 
 issues as (
-    select _batch_id, _source_row, 5 as rule, 'school_urn' as column_name,
+    select _batch_id, _source_row, _source_item, 5 as rule, 'school_urn' as column_name,
         cast(school_urn as varchar) as value,
         'is not a school in this export (schools.csv)' as reason
     from typed where not _school_known
     union all
-    select _batch_id, _source_row, 10 as rule, 'role' as column_name,
+    select _batch_id, _source_row, _source_item, 10 as rule, 'role' as column_name,
         cast(role_raw as varchar) as value,
         'is not one of: teacher, teaching_assistant, senco, dsl, therapist, pastoral, leader' as reason
     from typed where role is null or role not in ('teacher', 'teaching_assistant', 'senco', 'dsl', 'therapist', 'pastoral', 'leader')

@@ -1,5 +1,5 @@
 -- grain: one row per landed row of staff_training.csv, accepted or rejected
--- unique_key: [_batch_id, _source_row]
+-- unique_key: [_batch_id, _source_row, _source_item]
 -- not_null: [_batch_id, _source_row, _source_file, _is_current]
 -- natural_key: [school_urn, staff_id, area_of_need, course, completed_on]
 -- Rules are numbered: a rejected row reports its lowest-numbered problem; rules from
@@ -10,6 +10,7 @@ with typed as (
     select
         r._batch_id,
         r._source_row,
+        r._source_item,
         r._source_file,
         trim(r.school_urn) as school_urn,
         sk.school_urn is not null as _school_known,
@@ -34,22 +35,22 @@ with typed as (
 ),
 
 issues as (
-    select _batch_id, _source_row, 5 as rule, 'school_urn' as column_name,
+    select _batch_id, _source_row, _source_item, 5 as rule, 'school_urn' as column_name,
         cast(school_urn as varchar) as value,
         'is not a school in this export (schools.csv)' as reason
     from typed where not _school_known
     union all
-    select _batch_id, _source_row, 6 as rule, 'staff_id' as column_name,
+    select _batch_id, _source_row, _source_item, 6 as rule, 'staff_id' as column_name,
         cast(staff_id as varchar) as value,
         'is not a member of staff in staff.csv' as reason
     from typed where not _staff_known
     union all
-    select _batch_id, _source_row, 10 as rule, 'area_of_need' as column_name,
+    select _batch_id, _source_row, _source_item, 10 as rule, 'area_of_need' as column_name,
         cast(area_of_need as varchar) as value,
         'is not a DfE SEN type of need code' as reason
     from typed where not _need_known
     union all
-    select _batch_id, _source_row, 11 as rule, 'completed_on' as column_name,
+    select _batch_id, _source_row, _source_item, 11 as rule, 'completed_on' as column_name,
         cast(completed_on_raw as varchar) as value,
         'is missing or is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
     from typed where completed_on is null

@@ -1,0 +1,69 @@
+"""Which reader reads a file: chosen by ``--source`` or, with ``auto``, recognised from the
+file's name and first bytes. The one list of the formats EmpowerED+ imports."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from empowered.sources.ctf import CtfReader
+from empowered.sources.errors import SourceError
+from empowered.sources.forms import FormsReader
+from empowered.sources.mapping import MappedTableReader, load_mapping
+from empowered.sources.presets import load_presets, preset_for
+from empowered.sources.records import Reader
+from empowered.sources.tracker import TrackerReader
+
+SOURCES = ("auto", "canonical", "ctf", "sims", "arbor", "bromcom", "observations", "provision")
+TABULAR_SUFFIXES = (".csv", ".xlsx", ".txt")
+HEAD_BYTES = 4096
+
+
+def _head(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        return handle.read(HEAD_BYTES)
+
+
+def _preset_reader(path: Path, mis: str | None, school: str | None) -> Reader | None:
+    mapping = preset_for(path, mis=mis)
+    return MappedTableReader(mapping, school=school) if mapping is not None else None
+
+
+def choose_reader(
+    path: Path,
+    source: str,
+    *,
+    school: str | None = None,
+    catalogue: Mapping[str, str] | None = None,
+) -> Reader | None:
+    """The reader for ``path``; None when no format recognises it (reported, not fatal).
+
+    ``catalogue`` (intervention code -> name) lets a provision tracker name interventions
+    by the trust's codes rather than inventing new ones.
+    """
+    tracker = TrackerReader(school=school, catalogue=dict(catalogue or {}))
+    if source.endswith((".yml", ".yaml")):
+        return MappedTableReader(load_mapping(Path(source)), school=school)
+    if source == "ctf":
+        return CtfReader()
+    if source == "observations":
+        return FormsReader(school=school)
+    if source == "provision":
+        return tracker
+    if source in ("sims", "arbor", "bromcom"):
+        reader = _preset_reader(path, source, school)
+        if reader is None:
+            raise SourceError(path.name, f"does not match any {source.upper()} report layout")
+        return reader
+    if source != "auto":
+        raise SourceError(path.name, f"--source must be one of {', '.join(SOURCES)} or a .yml")
+    head = _head(path)
+    for candidate in (CtfReader(), FormsReader(school=school), tracker):
+        if candidate.recognises(path, head):
+            return candidate
+    if path.suffix.lower() in TABULAR_SUFFIXES:
+        return _preset_reader(path, None, school)
+    return None
+
+
+__all__ = ["SOURCES", "choose_reader", "load_presets"]
