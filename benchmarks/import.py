@@ -37,8 +37,11 @@ def one_day_of_observations(trust: Path, out: Path) -> tuple[Path, int]:
         rows = list(reader)
         fields = reader.fieldnames or []
     last_day = max(r["observed_on"] for r in rows)
-    day = [r | {"observation_id": "NEW-" + r["observation_id"]} for r in rows
-           if r["observed_on"] == last_day]
+    day = [
+        r | {"observation_id": "NEW-" + r["observation_id"]}
+        for r in rows
+        if r["observed_on"] == last_day
+    ]
     out.mkdir(parents=True, exist_ok=True)
     path = out / "observations.csv"
     with path.open("w", newline="", encoding="utf-8") as handle:
@@ -74,8 +77,10 @@ def main() -> None:
     mis_paths, _ = write_mis_exports(
         canonical, work / "mis", school_urn=schools[1], mis="sims", seed=1
     )
-    for label, paths, school in (("CTF XML", [ctf_path], None), ("SIMS-style CSV", mis_paths,
-                                                                 schools[1])):
+    for label, paths, school in (
+        ("CTF XML", [ctf_path], None),
+        ("SIMS-style CSV", mis_paths, schools[1]),
+    ):
         fresh = open_warehouse(work / f"{label.split()[0].lower()}.duckdb")
         started = time.perf_counter()
         result = run_import(fresh, paths, pseudonym_secret=SECRET, school=school).result
@@ -88,8 +93,10 @@ def main() -> None:
     outcome = run_import(con, [path], pseudonym_secret=SECRET)
     seconds = time.perf_counter() - started
     rebuilt = len(outcome.build.results) if outcome.build else 0
-    print(f"one school day of observations ({rows:,} rows) to updated tables: {seconds:.1f}s "
-          f"({rebuilt} models rebuilt)")
+    print(
+        f"one school day of observations ({rows:,} rows) to updated tables: {seconds:.1f}s "
+        f"({rebuilt} models rebuilt)"
+    )
 
 
 if __name__ == "__main__":

@@ -32,9 +32,7 @@ def test_dropped_files_are_imported_then_moved_with_their_report(
     assert con.execute("SELECT count(*) FROM core.dim_pupil").fetchone() != (0,)
 
 
-def test_a_file_being_copied_in_waits_for_the_next_pass(
-    small_trust: Path, tmp_path: Path
-) -> None:
+def test_a_file_being_copied_in_waits_for_the_next_pass(small_trust: Path, tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     shutil.copy(small_trust / "schools.csv", inbox / "schools.csv")
