@@ -12,8 +12,9 @@
 --     sql: >-
 --       select a.* from core.fct_attendance_session as a
 --       where a.is_school_day is distinct from true and a.is_possible
--- What each code counts as comes from the dated DfE code list in reference, so a change of
--- regulations is a data edit there.
+-- What each code counts as was decided in staging from the dated DfE code list in
+-- reference (a change of regulations is a data edit there; a retired code keeps the
+-- meaning it last had, with a warning).
 select
     a.pupil_key,
     a.school_urn,
@@ -21,21 +22,17 @@ select
     a.session,
     a.code,
     a.code_category,
-    ac.counts_as_possible as is_possible,
-    ac.counts_as_present as is_present,
-    ac.counts_as_authorised as is_authorised_absence,
-    ac.counts_as_unauthorised as is_unauthorised_absence,
-    ac.is_retired as is_retired_code,
+    a.is_possible,
+    a.is_present,
+    a.is_authorised_absence,
+    a.is_unauthorised_absence,
+    a._code_retired as is_retired_code,
     c.academic_year,
     c.term,
     c.half_term,
     c.school_week,
     c.is_school_day
 from staging.stg_canonical_attendance as a
-inner join reference.attendance_code as ac
-    on ac.code = a.code
-    and a.session_date >= ac.effective_from
-    and (ac.effective_to is null or a.session_date <= ac.effective_to)
 left join core.dim_school_calendar as c
     on c.school_urn = a.school_urn and c.date_day = a.session_date
 where a._is_current

@@ -35,9 +35,14 @@ with typed as (
         r.date as session_date_raw,
         upper(trim(r.session)) as session,
         r.code as code_raw,
-        ac.code as code,
-        ac.category as code_category,
-        coalesce(ac.is_retired, false) as _code_retired
+        coalesce(ac.code, old.code) as code,
+        coalesce(ac.category, old.category) as code_category,
+        coalesce(ac.counts_as_possible, old.counts_as_possible) as is_possible,
+        coalesce(ac.counts_as_present, old.counts_as_present) as is_present,
+        coalesce(ac.counts_as_authorised, old.counts_as_authorised) as is_authorised_absence,
+        coalesce(ac.counts_as_unauthorised, old.counts_as_unauthorised) as is_unauthorised_absence,
+        ac.code is null and old.code is not null as _code_retired,
+        old.effective_to as _code_retired_on
     from raw.canonical_attendance as r
     left join staging.stg_canonical_pupil_refs as ref
         on ref.ref_key = concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(upper(trim(r.upn)), ''),
@@ -53,6 +58,19 @@ with typed as (
                 || '-' || lpad(split_part(trim(r.date), '/', 1), 2, '0') as date)
         end) between ac.effective_from
         and coalesce(ac.effective_to, date '9999-12-31')
+    -- A code retired before the session's date (an old MIS still offering it) is read
+    -- with the meaning it last had, and the row carries a warning.
+    left join (
+        select *, row_number() over (partition by code order by effective_to desc) as n
+        from reference.attendance_code where effective_to is not null
+    ) as old
+        on old.code = upper(trim(r.code)) and old.n = 1 and ac.code is null
+        and (case
+            when regexp_matches(trim(r.date), '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') then try_cast(trim(r.date) as date)
+            when regexp_matches(trim(r.date), '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$') then try_cast(
+                split_part(trim(r.date), '/', 3) || '-' || lpad(split_part(trim(r.date), '/', 2), 2, '0')
+                || '-' || lpad(split_part(trim(r.date), '/', 1), 2, '0') as date)
+        end) > old.effective_to
 ),
 
 issues as (
@@ -90,4 +108,9 @@ issues as (
         cast(session_date_raw as varchar) as value,
         'is outside the pupil''s time on roll at this school' as reason
     from typed where session_date < _pupil_entry_date or session_date > _pupil_leaving_date
+    union all
+    select _batch_id, _source_row, _source_item, 100 as rule, 'code' as column_name,
+        cast(code_raw as varchar) as value,
+        'was retired on ' || cast(_code_retired_on as varchar) || '; counted as ' || replace(code_category, '_', ' ') as reason
+    from typed where _code_retired
 )
