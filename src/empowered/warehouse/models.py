@@ -37,8 +37,9 @@ from empowered.warehouse.checks import Check, checks_from_header
 
 # Layers built by the runner, in the order data flows through them.
 MODEL_LAYERS = ("staging", "core", "marts", "quarantine")
-# Tables the models read but do not build: landed source rows and DfE seeds.
-SOURCE_SCHEMAS = ("raw", "reference")
+# Tables the models read but do not build: landed source rows, DfE seeds, and the landing
+# bookkeeping (meta.batches) that the nothing-lost check counts against.
+SOURCE_SCHEMAS = ("raw", "reference", "meta")
 
 
 class ModelError(Exception):
