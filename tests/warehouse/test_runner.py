@@ -154,3 +154,34 @@ def test_check_samples_never_show_pupil_identity(
     assert '"upn": "(withheld)"' in message and '"pupil_key": "P1"' in message
     stored = con.execute("SELECT sample FROM meta.check_results WHERE status = 'fail'").fetchone()
     assert stored is not None and "A123456789012" not in stored[0]
+
+
+def test_only_what_changed_is_rebuilt_and_unchanged_results_stop_there(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    root = models_root(tmp_path)
+    (root / "core" / "pupil_notes.sql").write_text(
+        "-- grain: one row per note\n"
+        "select n.pupil_key, n.note from raw.notes as n "
+        "join core.dim_pupil as p on p.pupil_key = n.pupil_key"
+    )
+    con.execute("CREATE TABLE raw.notes (pupil_key VARCHAR, note VARCHAR)")
+    models = discover_models(root)
+    run_models(DuckDBEngine(con), models, con)
+
+    con.execute("INSERT INTO raw.notes VALUES ('P1', 'settled well')")
+    result = run_models(DuckDBEngine(con), models, con, changed={"raw.notes"})
+    assert [r.model.name for r in result.results] == ["core.pupil_notes"]
+
+    # Rebuilding dim_pupil from unchanged rows gives the same table: nothing below reruns.
+    result = run_models(DuckDBEngine(con), models, con, changed={"raw.pupils"})
+    assert [r.model.name for r in result.results] == ["core.dim_pupil"]
+
+    con.execute("INSERT INTO raw.pupils VALUES ('P5', 'S1')")
+    result = run_models(DuckDBEngine(con), models, con, changed={"raw.pupils"})
+    assert [r.model.name for r in result.results] == [
+        "core.dim_pupil",
+        "core.pupil_notes",
+        "marts.pupil_count",
+    ]
+    assert con.execute("SELECT pupils FROM marts.pupil_count").fetchall() == [(3,)]

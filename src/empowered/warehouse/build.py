@@ -10,7 +10,7 @@ import duckdb
 from empowered.reference import load_reference
 from empowered.sources.landing import ensure_raw_tables
 from empowered.warehouse.engines import DuckDBEngine
-from empowered.warehouse.models import Model, discover_models, downstream_of
+from empowered.warehouse.models import Model, discover_models
 from empowered.warehouse.runner import BuildResult, ProgressCallback, run_models
 
 
@@ -35,13 +35,12 @@ def build_duckdb(
     """
     prepare(con)
     models = models or discover_models(models_root)
-    select = None
+    changed = None
     if touched is not None:
-        # A model never built (a new warehouse, or a model added since) is built too,
-        # along with everything that reads it.
-        missing = set(models) - existing_tables(con)
-        select = missing | downstream_of(models, set(touched) | missing)
-    return run_models(DuckDBEngine(con), models, con, select=select, progress=progress)
+        # A model never built (a new warehouse, or a model added since) counts as changed,
+        # so it is built along with what reads it.
+        changed = set(touched) | (set(models) - existing_tables(con))
+    return run_models(DuckDBEngine(con), models, con, changed=changed, progress=progress)
 
 
 def existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:

@@ -31,6 +31,11 @@ class Engine(Protocol):
         """The first few rows a failing check returned, to show in the error."""
         ...
 
+    def fingerprint(self, table: str) -> tuple[Any, ...] | None:
+        """A summary of a table's contents that changes when they change (None: unknown,
+        so always treat the table as changed)."""
+        ...
+
 
 def counting_query(sqls: Sequence[str]) -> str:
     """One query counting the rows of every check, so a model's checks cost one scan job."""
@@ -62,6 +67,21 @@ class DuckDBEngine:
         if not sqls:
             return []
         return _counts(self.con.execute(counting_query(sqls)).fetchall(), len(sqls))
+
+    def fingerprint(self, table: str) -> tuple[Any, ...] | None:
+        schema, name = table.split(".", 1)
+        exists = self.con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+            [schema, name],
+        ).fetchall()
+        if not exists[0][0]:
+            return None
+        # Row count and an order-independent sum of row hashes: a scan, far cheaper than
+        # rebuilding what depends on the table.
+        [row] = self.con.execute(
+            f"SELECT count(*), sum(hash(t)::HUGEINT) FROM {table} AS t"
+        ).fetchall()
+        return tuple(row)
 
     def sample_offending(self, sql: str, limit: int) -> list[dict[str, Any]]:
         cursor = self.con.execute(f"SELECT * FROM ({sql}) AS offending LIMIT {int(limit)}")
@@ -103,3 +123,6 @@ class SparkEngine:
     def sample_offending(self, sql: str, limit: int) -> list[dict[str, Any]]:
         rows = self.spark.sql(to_spark_sql(sql)).limit(limit).collect()
         return [r.asDict() for r in rows]
+
+    def fingerprint(self, table: str) -> tuple[Any, ...] | None:
+        return None  # Spark builds are always full builds

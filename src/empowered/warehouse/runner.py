@@ -124,21 +124,34 @@ def run_models(
     meta: duckdb.DuckDBPyConnection,
     *,
     select: Iterable[str] | None = None,
+    changed: Iterable[str] | None = None,
     progress: ProgressCallback | None = None,
 ) -> BuildResult:
-    """Run the selected models (default: all) in dependency order, with their checks."""
+    """Run the selected models (default: all) in dependency order, with their checks.
+
+    With ``changed`` (tables whose contents changed: new raw rows, a model never built),
+    a model runs only when it reads something that changed, and counts as changed itself
+    only if its rebuilt contents differ; so new observations that match existing pupils
+    do not rebuild every model downstream of pupil matching.
+    """
     selected = set(select) if select is not None else set(models)
     order = [m for m in build_order(models) if m.name in selected]
+    dirty = set(changed) if changed is not None else None
     run_id = next_run_id(meta)
     broken: set[str] = set()
     results: list[ModelResult] = []
     for index, model in enumerate(order, start=1):
+        if dirty is not None and not (
+            model.name in dirty or (model.sources | model.depends_on) & dirty
+        ):
+            continue
         upstream_broken = sorted(model.depends_on & broken)
         if upstream_broken:
             result = ModelResult(model, "skipped", message=f"upstream failed: {upstream_broken[0]}")
             broken.add(model.name)
         else:
             started = time.perf_counter()
+            before = engine.fingerprint(model.name) if dirty is not None else None
             try:
                 rows = engine.materialise(model)
                 checks = _run_checks(engine, model)
@@ -152,6 +165,10 @@ def run_models(
                 result = ModelResult(model, status, rows, 0.0, message, checks)
                 if failed:
                     broken.add(model.name)
+                if dirty is not None and (
+                    before is None or engine.fingerprint(model.name) != before
+                ):
+                    dirty.add(model.name)
             result.seconds = time.perf_counter() - started
         _record(meta, run_id, engine.name, result)
         results.append(result)
