@@ -23,3 +23,8 @@ def test_production_accepts_its_own_key(monkeypatch: pytest.MonkeyPatch) -> None
     assert settings.pseudonym_key.get_secret_value() == "a-school-secret"
     assert str(settings.warehouse) == "/data/trust.duckdb"
     assert "a-school-secret" not in repr(settings)
+
+
+def test_the_import_size_limit_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EMPOWERED_MAX_IMPORT_BYTES", "1000")
+    assert Settings(_env_file=None).max_import_bytes == 1000

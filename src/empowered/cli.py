@@ -192,6 +192,7 @@ def import_(
             source=source,
             school=school,
             report_dir=_report_dir(warehouse),
+            max_bytes=get_settings().max_import_bytes,
             progress=_progress,
         )
     except SourceError as err:
@@ -230,6 +231,7 @@ def watch(
                 pseudonym_secret=secret,
                 school=school,
                 quiet_seconds=0.0 if once else 2.0,
+                max_bytes=get_settings().max_import_bytes,
             ):
                 if item.error:
                     console.print(f"[red]{item.file}: refused[/red] ", end="")

@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     # Keyed hash secret that turns a UPN into the pseudonymous pupil key. Changing it
     # re-keys every pupil, so a school sets it once and keeps it with its backups.
     pseudonym_key: SecretStr = SecretStr(DEVELOPMENT_PSEUDONYM_KEY)
+    # Files bigger than this are refused before they are read (a CTF or a year's register
+    # export is a few MB; 200 MB leaves room while stopping a runaway upload).
+    max_import_bytes: int = 200 * 1024 * 1024
     duckdb_threads: int | None = None
     duckdb_memory_limit: str | None = None
 

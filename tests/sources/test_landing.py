@@ -191,3 +191,13 @@ def test_hostile_header_names_are_kept_as_data_not_run_as_sql(
     extra = con.execute("SELECT _extra FROM raw.canonical_schools").fetchone()
     assert extra is not None
     assert sorted(json.loads(extra[0]).values()) == ["1", "2"]
+
+
+def test_a_file_over_the_size_limit_is_refused_before_reading(
+    con: duckdb.DuckDBPyConnection, folder: Path
+) -> None:
+    from empowered.imports import run_import
+
+    with pytest.raises(SourceError, match="over the 100-byte limit"):
+        run_import(con, [folder / "pupils.csv"], pseudonym_secret=SECRET, max_bytes=100)
+    assert con.execute("SELECT count(*) FROM meta.batches").fetchone() == (0,)
