@@ -80,3 +80,19 @@ def test_a_warehouse_held_by_another_process_is_explained(tmp_path: Path) -> Non
     assert result.exit_code == 2
     assert "Cannot open the warehouse" in result.output
     assert "holds the file" in result.output
+
+
+def test_a_bad_mapping_file_is_explained_and_nothing_changes(tmp_path: Path) -> None:
+    mapping = tmp_path / "my-layout.yml"
+    mapping.write_text(
+        "name: my-layout\nschool_urn: ask\nentities:\n  pupils:\n    shoe_size: Shoes\n"
+    )
+    data = tmp_path / "export.csv"
+    data.write_text("Shoes\n5\n")
+    result = runner.invoke(
+        app,
+        ["import", str(data), "--source", str(mapping), "--warehouse", str(tmp_path / "w.duckdb")],
+    )
+    assert result.exit_code == 1
+    assert "Import refused, nothing was changed" in result.output
+    assert "my-layout.yml" in result.output and "shoe_size" in result.output

@@ -9,8 +9,8 @@ from pathlib import Path
 from empowered.sources.ctf import CtfReader
 from empowered.sources.errors import SourceError
 from empowered.sources.forms import FormsReader
-from empowered.sources.mapping import MappedTableReader, load_mapping
-from empowered.sources.presets import load_presets, preset_for
+from empowered.sources.mapping import MappedTableReader, MappingError, load_mapping
+from empowered.sources.presets import preset_for
 from empowered.sources.records import Reader
 from empowered.sources.tracker import TrackerReader
 
@@ -43,7 +43,11 @@ def choose_reader(
     """
     tracker = TrackerReader(school=school, catalogue=dict(catalogue or {}))
     if source.endswith((".yml", ".yaml")):
-        return MappedTableReader(load_mapping(Path(source)), school=school)
+        try:
+            mapping = load_mapping(Path(source))
+        except MappingError as err:
+            raise SourceError(Path(source).name, f"is not a usable mapping: {err}") from err
+        return MappedTableReader(mapping, school=school)
     if source == "ctf":
         return CtfReader()
     if source == "observations":
@@ -64,6 +68,3 @@ def choose_reader(
     if path.suffix.lower() in TABULAR_SUFFIXES:
         return _preset_reader(path, None, school)
     return None
-
-
-__all__ = ["SOURCES", "choose_reader", "load_presets"]
