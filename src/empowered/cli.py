@@ -137,23 +137,20 @@ def _print_report(outcome: ImportOutcome) -> None:
         table.add_row(
             file,
             entity,
-            *(f"{counts.get(k, 0):,}" for k in ("landed", "accepted")),
-            *(f"{counts.get(k, 0):,}" or "" for k in ("quarantined", "warning")),
+            *(f"{counts.get(k, 0):,}" for k in ("landed", "accepted", "quarantined", "warning")),
         )
     console.print(table)
-    problems = [
-        line
-        for line in outcome.report
-        if line.outcome != "landed"
-        and line.outcome != "accepted"
-        and line.outcome != "already imported"
-    ]
-    if problems:
+    reasons: dict[tuple[str, str, str, str], int] = {}
+    for line in outcome.report:
+        if line.outcome not in ("landed", "accepted", "already imported"):
+            key = (line.file, line.outcome, line.column, line.reason)
+            reasons[key] = reasons.get(key, 0) + line.rows
+    if reasons:
         detail = Table(title="Quarantined, warned and skipped rows, by reason")
         for column in ("file", "outcome", "column", "reason", "rows"):
             detail.add_column(column, justify="right" if column == "rows" else "left")
-        for line in problems:
-            detail.add_row(line.file, line.outcome, line.column, line.reason, f"{line.rows:,}")
+        for (file, kind, column, reason), rows in reasons.items():
+            detail.add_row(file, kind, column, reason, f"{rows:,}" if rows else "")
         console.print(detail)
     already = [f.path.name for f in outcome.result.files if f.already_imported]
     if already:
