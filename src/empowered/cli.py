@@ -379,3 +379,33 @@ def docs(
 
     out.write_text(data_model_markdown(discover_models()), encoding="utf-8")
     console.print(f"Wrote {out}")
+
+
+@app.command()
+def evaluate(
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic trust.")] = 1,
+    schools: Annotated[int, typer.Option(help="Schools in the synthetic trust.")] = 3,
+    pupils: Annotated[int, typer.Option(help="Pupils on roll at the start.")] = 1500,
+) -> None:
+    """Score the analytics against the patterns planted in a synthetic trust.
+
+    Exits with status 1 when a target is missed, so CI can run it.
+    """
+    from empowered.evaluate import evaluate as run_evaluation
+
+    console.print(
+        f"Generating a synthetic trust ({schools} schools, {pupils:,} pupils, seed {seed}), "
+        "building it and running the analytics..."
+    )
+    result = run_evaluation(seed=seed, schools=schools, pupils=pupils)
+    table = Table(title="How well the analytics find the planted patterns")
+    for column in ("measure", "value", "target", "met", "detail"):
+        table.add_column(column, justify="right" if column == "value" else "left")
+    for m in result.metrics:
+        met = {True: "yes", False: "NO", None: "-"}[m.met]
+        value = "-" if m.value is None else f"{m.value:.3f}"
+        table.add_row(m.name, value, m.target or "-", met, m.detail)
+    console.print(table)
+    console.print(f"{result.summary} ({result.seconds:.0f}s)")
+    if not result.targets_met:
+        raise typer.Exit(1)

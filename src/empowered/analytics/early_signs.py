@@ -1,0 +1,355 @@
+"""Early signs that a child may need more support, each against the child's own usual.
+
+* Mood and engagement: an EWMA chart of the daily average, standardised against the child's
+  own history up to ten observed days before (so a change is not absorbed into the baseline
+  while it is happening). It needs 20 observed days before it says anything.
+* Attendance: a Bernoulli CUSUM over sessions, comparing absence with the child's own rate
+  so far (lagged the same way and steadied by the school's rate), that signals when recent
+  sessions are much likelier under "about three times the usual absence" than under the
+  usual.
+* Behaviour: incidents in the last two school weeks against the child's earlier rate.
+* Attainment: a fall of half a standard deviation (7.5 points) between two standardised
+  tests.
+
+Each fired indicator is shown separately with the data behind it, and the count of
+indicators that fired is shown beside them: never one combined score, never a label.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import duckdb
+import numpy as np
+from scipy import stats
+
+from empowered.analytics import queries
+from empowered.analytics.control_charts import ewma
+from empowered.analytics.wording import count_phrase, day_text, number
+
+INDICATORS = ("attendance", "mood", "engagement", "behaviour", "attainment")
+MIN_BASELINE_DAYS = 20
+BASELINE_LAG = 10  # observed days kept out of the baseline, so a change is not absorbed
+EWMA_LAMBDA = 0.2
+EWMA_LIMIT = 3.3  # in standard errors; 3.3 keeps false alerts well under one a term
+MIN_SIGMA = 0.25  # a child whose mood never varies must not make every dip an alert
+QUIET_DAYS = 10  # observed days without a signal before a new alert can start
+ATTENDANCE_H = 6.0  # CUSUM decision limit (log-likelihood ratio)
+ATTENDANCE_PRIOR_SESSIONS = 40.0
+ATTAINMENT_DROP = 7.5  # points on a mean-100, SD-15 scale: half a standard deviation
+WORTH = "Worth a conversation."
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One episode of an early-sign indicator: from its first signal until it settled."""
+
+    pupil_key: str
+    school_urn: str
+    indicator: str
+    rule: str
+    started_on: date
+    last_signal_on: date
+    baseline: float  # the child's usual level when it first signalled
+    recent: float  # the level over the recent days that made it signal
+    points: int  # observations the baseline rests on
+    summary: str
+
+
+@dataclass(frozen=True)
+class Series:
+    pupil_key: str
+    school_urn: str
+    days: list[date]
+    values: np.ndarray
+
+
+def _episodes(signal_days: Sequence[int], quiet: int) -> list[tuple[int, int]]:
+    """Group signal positions into episodes separated by ``quiet`` signal-free points."""
+    episodes: list[tuple[int, int]] = []
+    for i in signal_days:
+        if episodes and i - episodes[-1][1] <= quiet:
+            episodes[-1] = (episodes[-1][0], i)
+        else:
+            episodes.append((i, i))
+    return episodes
+
+
+def level_alerts(
+    series: Series,
+    *,
+    indicator: str,
+    lam: float = EWMA_LAMBDA,
+    limit: float = EWMA_LIMIT,
+    min_baseline: int = MIN_BASELINE_DAYS,
+    lag: int = BASELINE_LAG,
+) -> list[Alert]:
+    """Falls in a daily average (mood, engagement) below the child's own usual level."""
+    x = np.asarray(series.values, dtype=float)
+    n = len(x)
+    if n <= min_baseline:
+        return []
+    csum = np.concatenate([[0.0], np.cumsum(x)])
+    csq = np.concatenate([[0.0], np.cumsum(x * x)])
+    t = np.arange(min_baseline, n)
+    upto = np.maximum(t - lag, min_baseline)  # baseline = x[:upto]
+    mean = csum[upto] / upto
+    var = np.maximum(csq[upto] / upto - mean**2, 0.0) * upto / (upto - 1)
+    sigma = np.maximum(np.sqrt(var), MIN_SIGMA)
+    standardised = (x[min_baseline:] - mean) / sigma
+    chart = ewma(standardised, target=0.0, sigma=1.0, lam=lam, L=limit, direction="lower")
+    alerts = []
+    for first, last in _episodes([int(i) for i in chart.signals], QUIET_DAYS):
+        at = first + min_baseline
+        recent = float(x[max(at - 4, 0) : at + 1].mean())
+        base = float(mean[first])
+        word = indicator
+        alerts.append(
+            Alert(
+                series.pupil_key,
+                series.school_urn,
+                indicator,
+                f"{word} below the child's usual level (weighted recent average, "
+                f"λ = {lam}, limit {limit} standard errors)",
+                series.days[at],
+                series.days[last + min_baseline],
+                base,
+                recent,
+                int(upto[first]),
+                f"{word.capitalize()} has been lower than usual for this child since "
+                f"{day_text(series.days[at])}: about {number(recent)} on the 1 to 5 scale "
+                f"over the last few days, against a usual {number(base)} over "
+                f"{count_phrase(int(upto[first]), 'earlier day')}. {WORTH}",
+            )
+        )
+    return alerts
+
+
+@dataclass(frozen=True)
+class AttendanceDays:
+    pupil_key: str
+    school_urn: str
+    days: list[date]
+    possible: np.ndarray
+    absent: np.ndarray
+
+
+def attendance_alerts(
+    att: AttendanceDays,
+    *,
+    prior_rate: float,
+    h: float = ATTENDANCE_H,
+    prior_sessions: float = ATTENDANCE_PRIOR_SESSIONS,
+    lag: int = BASELINE_LAG,
+    min_days: int = MIN_BASELINE_DAYS,
+) -> list[Alert]:
+    """Absence rising well above the child's own usual (Bernoulli CUSUM over sessions)."""
+    possible = np.asarray(att.possible, dtype=float)
+    absent = np.asarray(att.absent, dtype=float)
+    n = len(possible)
+    if n <= min_days:
+        return []
+    cab = np.concatenate([[0.0], np.cumsum(absent)])
+    cpo = np.concatenate([[0.0], np.cumsum(possible)])
+    signals: list[int] = []
+    baselines: dict[int, float] = {}
+    c = 0.0
+    for i in range(min_days, n):
+        j = max(i - lag, 0)
+        p0 = (cab[j] + prior_rate * prior_sessions) / (cpo[j] + prior_sessions)
+        p0 = min(max(p0, 0.01), 0.6)
+        p1 = min(max(3 * p0, p0 + 0.2), 0.95)
+        step = absent[i] * np.log(p1 / p0) + (possible[i] - absent[i]) * np.log(
+            (1 - p1) / (1 - p0)
+        )
+        c = max(0.0, c + step)
+        if c > h:
+            signals.append(i)
+            baselines[i] = p0
+            c = 0.0
+    alerts = []
+    for first, last in _episodes(signals, QUIET_DAYS):
+        lo = max(first - 9, 0)
+        recent = float(absent[lo : first + 1].sum() / max(possible[lo : first + 1].sum(), 1))
+        missed = int(absent[lo : first + 1].sum())
+        offered = int(possible[lo : first + 1].sum())
+        alerts.append(
+            Alert(
+                att.pupil_key,
+                att.school_urn,
+                "attendance",
+                "absence well above the child's usual rate (cumulative sum over sessions)",
+                att.days[first],
+                att.days[last],
+                baselines[first],
+                recent,
+                int(cpo[max(first - lag, 0)]),
+                f"Missed {missed} of {offered} sessions in the 10 school days to "
+                f"{day_text(att.days[first])}, against a usual "
+                f"{number(100 * baselines[first], 0)}% of sessions missed. {WORTH}",
+            )
+        )
+    return alerts
+
+
+# -- Loading and the multi-indicator view ---------------------------------------------
+
+
+def mood_series(rows: Iterable[dict[str, Any]], column: str) -> list[Series]:
+    by: dict[tuple[str, str], list[tuple[date, float]]] = defaultdict(list)
+    for r in rows:
+        if r.get(column) is not None:
+            by[(str(r["pupil_key"]), str(r["school_urn"]))].append((r["observed_on"], float(r[column])))
+    return [
+        Series(p, s, [d for d, _ in v], np.array([x for _, x in v]))
+        for (p, s), v in sorted(by.items())
+    ]
+
+
+def attendance_series(rows: Iterable[dict[str, Any]]) -> list[AttendanceDays]:
+    by: dict[tuple[str, str], list[tuple[date, int, int]]] = defaultdict(list)
+    for r in rows:
+        by[(str(r["pupil_key"]), str(r["school_urn"]))].append(
+            (r["session_date"], int(r["possible"]), int(r["absent"]))
+        )
+    return [
+        AttendanceDays(
+            p, s, [d for d, _, _ in v], np.array([x for _, x, _ in v]), np.array([a for _, _, a in v])
+        )
+        for (p, s), v in sorted(by.items())
+    ]
+
+
+def school_absence_rate(series: Sequence[AttendanceDays]) -> float:
+    possible = sum(float(a.possible.sum()) for a in series)
+    absent = sum(float(a.absent.sum()) for a in series)
+    return absent / possible if possible else 0.05
+
+
+def load_alerts(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    school_urn: str | None = None,
+    pupil_key: str | None = None,
+) -> list[Alert]:
+    """Every alert episode for a school (or one child), oldest first."""
+    alerts: list[Alert] = []
+    days = queries.rows(con, "pupil_days", school_urn=school_urn, pupil_key=pupil_key)
+    for column, indicator in (("mood_mean", "mood"), ("engagement_mean", "engagement")):
+        for s in mood_series(days, column):
+            alerts.extend(level_alerts(s, indicator=indicator))
+    att = attendance_series(
+        queries.rows(con, "attendance_days", school_urn=school_urn, pupil_key=pupil_key)
+    )
+    by_school: dict[str, list[AttendanceDays]] = defaultdict(list)
+    for a in att:
+        by_school[a.school_urn].append(a)
+    for school_series in by_school.values():
+        # The prior is the school's rate, so it needs the whole school even for one child.
+        prior = school_absence_rate(school_series)
+        for a in school_series:
+            alerts.extend(attendance_alerts(a, prior_rate=prior))
+    return sorted(alerts, key=lambda a: (a.started_on, a.pupil_key, a.indicator))
+
+
+@dataclass(frozen=True)
+class Indicator:
+    name: str
+    fired: bool
+    evidence: str
+
+
+@dataclass(frozen=True)
+class IndicatorView:
+    """Which indicators fired for one child over a window: shown side by side, never summed
+    into a score. ``fired_count`` is the count ANALYTICS.md asks for, nothing more."""
+
+    pupil_key: str
+    as_of: date
+    window_days: int
+    indicators: tuple[Indicator, ...] = field(default_factory=tuple)
+
+    @property
+    def fired_count(self) -> int:
+        return sum(i.fired for i in self.indicators)
+
+    @property
+    def summary(self) -> str:
+        fired = [i.name for i in self.indicators if i.fired]
+        if not fired:
+            return (
+                f"None of the {len(self.indicators)} early-sign indicators fired in the "
+                f"{self.window_days} days to {day_text(self.as_of)}."
+            )
+        return (
+            f"{len(fired)} of {len(self.indicators)} early-sign indicators fired in the "
+            f"{self.window_days} days to {day_text(self.as_of)}: {', '.join(fired)}. {WORTH}"
+        )
+
+
+def behaviour_indicator(
+    incident_days: Sequence[date], attended_days: Sequence[date], as_of: date, *, recent: int = 10
+) -> Indicator:
+    """Incidents in the last ``recent`` attended days against the child's earlier rate."""
+    attended = sorted(d for d in attended_days if d <= as_of)
+    if len(attended) < recent + MIN_BASELINE_DAYS:
+        return Indicator("behaviour", False, "Not enough days in school yet to compare.")
+    cut = attended[-recent]
+    before_days = len(attended) - recent
+    before = sum(1 for d in incident_days if d < cut)
+    now = sum(1 for d in incident_days if cut <= d <= as_of)
+    expected = (before + 0.5) / before_days * recent
+    p = float(stats.poisson.sf(now - 1, expected))
+    fired = now >= 3 and p < 0.01
+    evidence = (
+        f"{count_phrase(now, 'incident')} in the last {recent} days in school, against about "
+        f"{number(expected)} expected from the child's earlier "
+        f"{count_phrase(before_days, 'day')}."
+    )
+    return Indicator("behaviour", fired, evidence)
+
+
+def attainment_indicator(results: Sequence[dict[str, Any]], as_of: date) -> Indicator:
+    """The latest standardised score against the one before, per subject."""
+    by: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in results:
+        if r.get("measure") == "standardised_score" and r["assessed_on"] <= as_of:
+            by[str(r["subject"])].append(r)
+    drops = []
+    for subject, rs in sorted(by.items()):
+        rs.sort(key=lambda r: r["assessed_on"])
+        if len(rs) >= 2:
+            change = float(rs[-1]["value"]) - float(rs[-2]["value"])
+            if change <= -ATTAINMENT_DROP:
+                drops.append(f"{subject} down {number(-change, 0)} points")
+    if drops:
+        return Indicator("attainment", True, "Latest tests: " + "; ".join(drops) + ".")
+    return Indicator("attainment", False, "No fall of 7.5 points or more in the latest tests.")
+
+
+def indicator_view(
+    pupil_key: str,
+    as_of: date,
+    alerts: Sequence[Alert],
+    *,
+    behaviour: Indicator,
+    attainment: Indicator,
+    window_days: int = 28,
+) -> IndicatorView:
+    recent = [
+        a
+        for a in alerts
+        if a.pupil_key == pupil_key and 0 <= (as_of - a.last_signal_on).days <= window_days
+    ]
+    indicators = []
+    for name in ("attendance", "mood", "engagement"):
+        mine = [a for a in recent if a.indicator == name]
+        indicators.append(
+            Indicator(name, bool(mine), mine[-1].summary if mine else "Nothing unusual.")
+        )
+    indicators += [behaviour, attainment]
+    return IndicatorView(pupil_key, as_of, window_days, tuple(indicators))

@@ -1,0 +1,245 @@
+"""The SEND register as an analytical tool: the questions a SENCo or trust lead asks of it.
+
+1. How do our SEN figures compare with the national ones (and from which year)?
+2. Which needs have no matching provision, and which provision no matching need?
+3. Which needs are the largest or growing term on term, against the training staff have had?
+4. Which pupils on the register have low or falling attendance and no current plan?
+
+Every figure about a group passes through :func:`~empowered.analytics.disclosure.suppress`
+(registered with :func:`~empowered.analytics.aggregates.multi_pupil`). A school or trust is
+passed as ``school_urn`` (``None`` = the whole trust).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+from empowered.analytics import queries
+from empowered.analytics.aggregates import multi_pupil
+from empowered.analytics.disclosure import DisclosedTable, suppress, suppress_series
+from empowered.analytics.wording import count_phrase, percent
+
+LOW_ATTENDANCE = 0.90  # below this a pupil is persistently absent
+FALLING_ATTENDANCE = -0.05  # five points lower over the last six weeks than before
+TRAINING_GAP_RATIO = 0.5  # training share under half the need's share of the register
+
+
+def _scope(school_urn: str | None) -> str:
+    return school_urn if school_urn is not None else "TRUST"
+
+
+@dataclass(frozen=True)
+class NationalComparison:
+    table: DisclosedTable  # our pupils by SEN status
+    rows: tuple[dict[str, Any], ...]  # measure, ours (None if hidden), national, year, source
+    summary: str
+
+
+@multi_pupil
+def compare_with_national(
+    con: duckdb.DuckDBPyConnection, *, school_urn: str | None = None
+) -> NationalComparison:
+    """SEN support and EHC plan shares against the latest national census figures."""
+    summary_rows = queries.rows(con, "register_summary", scope=_scope(school_urn))
+    national = {
+        str(r["measure"]): r for r in queries.rows(con, "national_sen_figures")
+    }
+    if not summary_rows:
+        empty = suppress_series({}, total=True)
+        return NationalComparison(empty, (), "No pupils on roll in the warehouse yet.")
+    s = summary_rows[0]
+    table = suppress_series(
+        {
+            "SEN support": int(s["sen_support"]),
+            "Education, health and care plan": int(s["ehc_plan"]),
+            "No special educational needs": int(s["no_sen"]),
+        }
+    )
+    out = []
+    sentences = []
+    for label, count_key, measure, row in (
+        ("SEN support", "sen_support", "pct_sen_support", 0),
+        ("EHC plan", "ehc_plan", "pct_ehc_plan", 1),
+    ):
+        hidden = bool(table.hidden[row, 0])
+        ours = None if hidden else 100.0 * int(s[count_key]) / max(int(s["pupils_on_roll"]), 1)
+        nat = national.get(measure)
+        out.append(
+            {
+                "measure": label,
+                "ours": ours,
+                "national": float(nat["value"]) if nat else None,
+                "national_year": nat["academic_year"] if nat else None,
+                "national_period": nat["period"] if nat else None,
+                "source": nat["source"] if nat else None,
+            }
+        )
+        if ours is None:
+            sentences.append(f"{label}: fewer than 5 pupils, so no percentage is shown")
+        elif nat:
+            sentences.append(
+                f"{label}: {ours:.1f}% of pupils here, against {float(nat['value']):.1f}% "
+                f"nationally ({nat['period']})"
+            )
+    return NationalComparison(table, tuple(out), "; ".join(sentences) + ".")
+
+
+@dataclass(frozen=True)
+class NeedProvision:
+    table: DisclosedTable  # SEN pupils by primary need: on the register, with matching provision
+    needs_without_provision: tuple[str, ...]
+    provision_without_need: tuple[str, ...]
+    summary: str
+
+
+@multi_pupil
+def provision_against_need(
+    con: duckdb.DuckDBPyConnection, *, school_urn: str | None = None
+) -> NeedProvision:
+    """Needs on the register with no matching provision, and provision with no such need."""
+    coverage = queries.rows(con, "need_coverage", school_urn=school_urn)
+    by_need: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for r in coverage:
+        by_need[str(r["primary_need"])][0] += int(r["sen_pupils"])
+        by_need[str(r["primary_need"])][1] += int(r["pupils_with_matching_provision"])
+    needs = sorted(by_need)
+    table = suppress(
+        [by_need[n] for n in needs],
+        row_labels=tuple(needs),
+        column_labels=("pupils on the register", "with matching provision"),
+    )
+    without = tuple(n for n in needs if by_need[n][0] > 0 and by_need[n][1] == 0)
+    spare = tuple(
+        sorted({str(r["intervention_name"]) for r in queries.rows(con, "provision_without_need", school_urn=school_urn)})
+    )
+    parts = []
+    if without:
+        parts.append(
+            f"{count_phrase(len(without), 'need')} on the register with no matching provision: "
+            + ", ".join(without)
+        )
+    else:
+        parts.append("Every need on the register has some matching provision")
+    if spare:
+        parts.append(
+            f"{count_phrase(len(spare), 'intervention')} with no pupil whose need it targets: "
+            + ", ".join(spare)
+        )
+    return NeedProvision(table, without, spare, ". ".join(parts) + ".")
+
+
+@dataclass(frozen=True)
+class TrainingAgainstNeed:
+    table: DisclosedTable  # pupils by need (this term), staff trained by need
+    gaps: tuple[dict[str, Any], ...]  # need, share of register, share of training, why
+    summary: str
+
+
+@multi_pupil
+def training_against_need(
+    con: duckdb.DuckDBPyConnection, *, school_urn: str | None = None
+) -> TrainingAgainstNeed:
+    """Needs that are the largest or growing term on term, against training recorded.
+
+    A gap is a need whose share of the register is the largest (or grew since last term)
+    while its share of training records is under half its share of the register.
+    """
+    terms = queries.rows(con, "need_by_term", school_urn=school_urn)
+    training: dict[str, int] = defaultdict(int)
+    for r in queries.rows(con, "need_coverage", school_urn=school_urn):
+        training[str(r["primary_need"])] += int(r["training_records_for_need"] or 0)
+    by_term: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    order: list[tuple[str, str]] = []
+    for r in terms:
+        key = (str(r["academic_year"]), str(r["term_start"]))
+        if key not in by_term:
+            order.append(key)
+        by_term[key][str(r["primary_need"])] += int(r["pupils"])
+    order.sort(key=lambda k: k[1])
+    if not order:
+        empty = suppress_series({})
+        return TrainingAgainstNeed(empty, (), "No SEN register history yet.")
+    latest = by_term[order[-1]]
+    previous = by_term[order[-2]] if len(order) > 1 else {}
+    total = sum(latest.values()) or 1
+    total_training = sum(training.values())
+    largest = max(sorted(latest), key=lambda n: latest[n])
+    gaps = []
+    for need in sorted(latest):
+        share = latest[need] / total
+        prev_total = sum(previous.values())
+        growing = bool(prev_total) and share > previous.get(need, 0) / prev_total + 0.02
+        if need != largest and not growing:
+            continue
+        t_share = training.get(need, 0) / total_training if total_training else 0.0
+        if t_share < TRAINING_GAP_RATIO * share:
+            gaps.append(
+                {
+                    "need": need,
+                    "register_share": share,
+                    "training_share": t_share,
+                    "why": "the largest need" if need == largest else "growing term on term",
+                }
+            )
+    needs = sorted(latest)
+    table = suppress(
+        [[latest[n], training.get(n, 0)] for n in needs],
+        row_labels=tuple(needs),
+        column_labels=("pupils on the register", "training records"),
+    )
+    if gaps:
+        summary = "; ".join(
+            f"{g['need']} is {g['why']} ({percent(g['register_share'])} of the register) but "
+            f"{percent(g['training_share'])} of training records"
+            for g in gaps
+        ) + "."
+    else:
+        summary = "Training recorded keeps up with the largest and growing needs."
+    return TrainingAgainstNeed(table, tuple(gaps), summary)
+
+
+@dataclass(frozen=True)
+class AttendanceWithoutPlan:
+    table: DisclosedTable  # count of such pupils, by year group
+    pupil_keys: tuple[str, ...]  # for roles allowed to see pupils; never for analysts
+    summary: str
+
+
+@multi_pupil
+def attendance_without_plan(
+    con: duckdb.DuckDBPyConnection, *, school_urn: str | None = None
+) -> AttendanceWithoutPlan:
+    """Pupils on the SEN register with low or falling attendance and no current plan."""
+    pupils = [
+        r
+        for r in queries.rows(con, "register_pupils", school_urn=school_urn)
+        if r["on_register"]
+        and not r["has_current_plan"]
+        and r["attendance_rate"] is not None
+        and (
+            float(r["attendance_rate"]) < LOW_ATTENDANCE
+            or (
+                r["attendance_change"] is not None
+                and float(r["attendance_change"]) <= FALLING_ATTENDANCE
+            )
+        )
+    ]
+    by_year: dict[str, int] = defaultdict(int)
+    for r in pupils:
+        by_year[str(r["year_group"] or "unknown")] += 1
+    table = suppress_series(dict(sorted(by_year.items())))
+    if table.grand_total_hidden:
+        count = "Fewer than 5 pupils"
+    else:
+        count = count_phrase(len(pupils), "pupil")
+    summary = (
+        f"{count} on the SEN register have attendance under {percent(LOW_ATTENDANCE)} or "
+        f"falling, and no current support plan."
+    )
+    return AttendanceWithoutPlan(
+        table, tuple(sorted(str(r["pupil_key"]) for r in pupils)), summary
+    )

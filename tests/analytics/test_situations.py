@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from datetime import date
+
+from empowered.analytics.situations import (
+    ContextRate,
+    behaviour_after_antecedent,
+    harder_situations,
+    scatterplot,
+)
+
+
+def rate(pupil: str, value: str, incidents: int, hours: float, total: int, total_hours: float,
+         dimension: str = "activity") -> ContextRate:
+    return ContextRate(pupil, "100001", "2025/26", dimension, value, value, incidents, hours,
+                       total, total_hours)
+
+
+def test_a_context_with_far_more_incidents_per_hour_stands_out() -> None:
+    rows = [rate("A", "lunch", 20, 10.0, 30, 110.0), rate("A", "maths", 4, 40.0, 30, 110.0)]
+    rows += [rate(f"B{i}", "lunch", 3, 10.0, 30, 110.0) for i in range(30)]
+    found = {(h.pupil_key, h.value): h for h in harder_situations(rows)}
+    lunch = found[("A", "lunch")]
+    assert lunch.stands_out
+    assert lunch.comparison.ratio == (20 / 10) / (10 / 100)
+    assert "20 incidents in about 10 hours" in lunch.summary
+    assert not found[("A", "maths")].stands_out
+    assert not any(h.stands_out for (p, _), h in found.items() if p != "A")
+
+
+def test_too_few_incidents_are_not_compared() -> None:
+    assert harder_situations([rate("A", "lunch", 2, 1.0, 4, 100.0)]) == []
+
+
+def test_behaviour_after_antecedent_sits_beside_the_usual_rate() -> None:
+    incidents = [{"antecedent": "transition", "behaviour": "leaving_area"}] * 6
+    incidents += [{"antecedent": "transition", "behaviour": "refusal"}] * 3
+    incidents += [{"antecedent": "demand", "behaviour": "refusal"}] * 21
+    found = {(r.antecedent, r.behaviour): r for r in behaviour_after_antecedent(incidents)}
+    r = found[("transition", "leaving_area")]
+    assert (r.given.successes, r.given.n) == (6, 9)
+    assert (r.usual.successes, r.usual.n) == (6, 30)
+    assert r.summary.startswith("After transition, leaving area 6 of 9 times (67%")
+    assert "against 20% of all" in r.summary
+
+
+def test_scatterplot_counts_by_slot_and_day() -> None:
+    days = [date(2026, 3, 2), date(2026, 3, 3)]
+    slots = [(18, "09:00"), (19, "09:30")]
+    incidents = [
+        {"time_slot": 18, "occurred_on": days[0]},
+        {"time_slot": 18, "occurred_on": days[0]},
+        {"time_slot": 19, "occurred_on": days[1]},
+        {"time_slot": 30, "occurred_on": days[1]},  # outside the slots shown
+    ]
+    grid = scatterplot(incidents, days=days, slots=slots)
+    assert grid.counts.tolist() == [[2, 0], [0, 1]]
+    assert "no time of day stands out" in grid.summary
