@@ -65,9 +65,11 @@ def newcombe5(est: float, m: int, n: int, confidence: float = 0.95) -> tuple[flo
 
     def gap(theta: float) -> float:
         var = (
-            theta * (1 - theta) / (m * n)
+            theta
+            * (1 - theta)
+            / (m * n)
             * (1 + (n_star - 1) * ((1 - theta) / (2 - theta) + theta / (1 + theta)))
-        )  # fmt: skip
+        )
         return abs(est - theta) - z * math.sqrt(var)
 
     low = 0.0 if est == 0 else bisect(gap, 1e-12, est - 1e-12, xtol=1e-14)

@@ -44,8 +44,11 @@ def wilson_bounds(successes: int, n: int, confidence: float = 0.95) -> tuple[flo
     z2n = z * z / n
     centre = (p + z2n / 2) / (1 + z2n)
     half = z / (1 + z2n) * math.sqrt(p * (1 - p) / n + z2n / (4 * n))
-    # Rounding can push an exact 0 or 1 bound a hair outside [0, 1].
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    # At 0 of n (n of n) the bound is exactly 0 (1); floating point leaves a hair's
+    # breadth either side, which would put the estimate outside its own interval.
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return (low, high)
 
 
 def wilson(successes: int, n: int, confidence: float = 0.95) -> Proportion:
@@ -58,9 +61,14 @@ def wilson(successes: int, n: int, confidence: float = 0.95) -> Proportion:
     _check_confidence(confidence)
     if n == 0:
         return Proportion(
-            successes, n, math.nan, math.nan, math.nan, confidence,
+            successes,
+            n,
+            math.nan,
+            math.nan,
+            math.nan,
+            confidence,
             "No observations yet, so there is nothing to go on.",
-        )  # fmt: skip
+        )
     low, high = wilson_bounds(successes, n, confidence)
     estimate = successes / n
     of_n = f"{successes} of {count_phrase(n, 'time')}"

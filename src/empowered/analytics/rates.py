@@ -72,9 +72,16 @@ def rate_ratio(
     total = events_a + events_b
     if total == 0:
         return RateRatio(
-            events_a, exposure_a, events_b, exposure_b, math.nan, 0.0, math.inf, 1.0,
+            events_a,
+            exposure_a,
+            events_b,
+            exposure_b,
+            math.nan,
+            0.0,
+            math.inf,
+            1.0,
             "No events recorded in any context, so there is nothing to compare.",
-        )  # fmt: skip
+        )
 
     null_prob = exposure_a / (exposure_a + exposure_b)
     scipy_alternative = "greater" if alternative == "larger" else "two-sided"

@@ -125,7 +125,8 @@ def fit_beta_prior(
     strength0 = min(max(1 / rho - 1, 0.1), MAX_STRENGTH)
 
     def neg_loglik(theta: FloatArray) -> float:
-        a, b = math.exp(theta[0]), math.exp(theta[1])
+        # Capped so a search wandering toward "no over-dispersion" cannot overflow.
+        a, b = math.exp(min(theta[0], 25.0)), math.exp(min(theta[1], 25.0))
         return -float(np.sum(betabinom.logpmf(s, n, a, b)))
 
     start = np.log([mu * strength0, (1 - mu) * strength0])
@@ -193,7 +194,14 @@ def dersimonian_laird(
     return max(0.0, (q - (len(y) - 1)) / c)
 
 
-def _mean_summary(raw: float, estimate: float, low: float, high: float, n: int) -> str:
+def _mean_summary(
+    raw: float,
+    estimate: float,
+    low: float,
+    high: float,
+    n: int,
+    allowing: str = "how other groups compare",
+) -> str:
     if n < MIN_OBSERVATIONS:
         return (
             f"Only {count_phrase(n, 'observation')}: too few to judge on their own "
@@ -201,8 +209,8 @@ def _mean_summary(raw: float, estimate: float, low: float, high: float, n: int) 
         )
     return (
         f"Average about {number(estimate)} (likely {number(low)} to {number(high)}), "
-        f"from {count_phrase(n, 'observation')} averaging {number(raw)}, allowing for "
-        "how other groups compare."
+        f"from {count_phrase(n, 'observation')} averaging {number(raw)}"
+        + (f", allowing for {allowing}." if allowing else ".")
     )
 
 
@@ -231,8 +239,17 @@ def shrink_means(
     if len(y) == 1:
         est, s = float(y[0]), float(se[0])
         n0 = int(counts[0])
-        return [ShrunkMean(est, s, est, est - z * s, est + z * s, n0,
-                           _mean_summary(est, est, est - z * s, est + z * s, n0))]  # fmt: skip
+        return [
+            ShrunkMean(
+                est,
+                s,
+                est,
+                est - z * s,
+                est + z * s,
+                n0,
+                _mean_summary(est, est, est - z * s, est + z * s, n0, allowing=""),
+            )
+        ]
     tau2 = dersimonian_laird(y, se)
     v = se**2
     w = 1 / (v + tau2)
@@ -255,7 +272,7 @@ def shrink_means(
                 est + half,
                 n_i,
                 _mean_summary(float(y[i]), est, est - half, est + half, n_i),
-            )  # fmt: skip
+            )
         )
     return out
 
@@ -275,4 +292,5 @@ def shrink_mean(
     estimate = (mean / se**2 + prior_mean / prior_sd**2) / precision
     half = float(norm.ppf(0.5 + confidence / 2)) / math.sqrt(precision)
     low, high = estimate - half, estimate + half
-    return ShrunkMean(mean, se, estimate, low, high, n, _mean_summary(mean, estimate, low, high, n))
+    summary = _mean_summary(mean, estimate, low, high, n, allowing="the usual level")
+    return ShrunkMean(mean, se, estimate, low, high, n, summary)
