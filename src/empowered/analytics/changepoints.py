@@ -1,0 +1,71 @@
+"""Looking back: where did a series' average shift? ("mood shifted around 14 March").
+
+PELT (Killick, Fearnhead & Eckley 2012) via ``ruptures`` finds the segmentation that
+minimises the within-segment sum of squares plus a penalty per change. The default
+penalty ``2 sigma^2 log(n)`` is BIC-like, with sigma the short-term variation from
+``robust_baseline`` (moving ranges), which a genuine step barely affects, so the penalty
+does not grow with the very change it should find.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import ruptures  # type: ignore[import-untyped]
+
+from empowered.analytics.control_charts import robust_baseline
+from empowered.analytics.wording import count_phrase, number
+
+
+@dataclass(frozen=True)
+class Shift:
+    index: int  # first observation of the new level (0-based)
+    mean_before: float
+    mean_after: float
+    summary: str
+
+
+def default_penalty(x: Sequence[float] | npt.ArrayLike) -> float:
+    """``2 sigma^2 log(n)`` with sigma from ``robust_baseline`` of the whole series."""
+    arr = np.asarray(x, dtype=np.float64).ravel()
+    _, sigma = robust_baseline(arr)
+    return 2 * sigma**2 * math.log(len(arr))
+
+
+def mean_shifts(
+    x: Sequence[float] | npt.ArrayLike, *, min_size: int = 5, penalty: float | None = None
+) -> list[Shift]:
+    """Shifts in the average of ``x`` found by PELT (least-squares cost), oldest first.
+
+    Each segment has at least ``min_size`` observations, so a series shorter than twice
+    that has no shift to find.
+    """
+    arr = np.asarray(x, dtype=np.float64).ravel()
+    if not np.all(np.isfinite(arr)):
+        raise ValueError("the series must not contain missing or infinite values")
+    if min_size < 2:
+        raise ValueError("min_size must be at least 2")
+    n = len(arr)
+    if n < 2 * min_size:
+        return []
+    pen = default_penalty(arr) if penalty is None else penalty
+    algo = ruptures.Pelt(model="l2", min_size=min_size, jump=1).fit(arr.reshape(-1, 1))
+    ends = [int(e) for e in algo.predict(pen=pen)]
+    bounds = [0, *ends]
+    shifts = []
+    for i in range(1, len(bounds) - 1):
+        start, cut, stop = bounds[i - 1], bounds[i], bounds[i + 1]
+        before = float(arr[start:cut].mean())
+        after = float(arr[cut:stop].mean())
+        direction = "rose" if after > before else "fell"
+        summary = (
+            f"Around observation {cut + 1} of {n} the average {direction} from "
+            f"{number(before, 2)} to {number(after, 2)} "
+            f"({count_phrase(cut - start, 'observation')} before, {stop - cut:,} after)."
+        )
+        shifts.append(Shift(cut, before, after, summary))
+    return shifts

@@ -1,0 +1,118 @@
+"""Plain-English pieces shared by every ``summary`` sentence in the analytics layer.
+
+Staff read these sentences, not the numbers behind them, so the rules live in one place:
+percentages are whole numbers (a decimal point suggests a precision the data never have),
+ranges read "likely 45–77%", and counts always carry their noun ("9 uses").
+"""
+
+from __future__ import annotations
+
+import math
+
+EN_DASH = "\u2013"
+
+
+def percent(x: float) -> str:
+    """A proportion in [0, 1] as a whole percentage: "62%", "<1%", ">99%".
+
+    "<1%" and ">99%" stop a small but real chance from reading as "0%" or a near-certainty
+    from reading as "100%".
+    """
+    if not math.isfinite(x):
+        return "unknown"
+    if x <= 0:
+        return "0%"
+    if x >= 1:
+        return "100%"
+    whole = round(x * 100)
+    if whole < 1:
+        return "<1%"
+    if whole > 99:
+        return ">99%"
+    return f"{whole}%"
+
+
+def percent_range(low: float, high: float) -> str:
+    """A plausible range of a proportion: "likely 45–77%" (en dash, one percent sign)."""
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return "range unknown"
+    lo = round(min(max(low, 0.0), 1.0) * 100)
+    hi = round(min(max(high, 0.0), 1.0) * 100)
+    # An upper bound short of certainty never reads as "100"; "<" and ">" signs would be
+    # clutter inside a range, and a lower bound under 0.5% is "0" for any practical reading.
+    if high < 1:
+        hi = min(hi, 99)
+    return f"likely {lo}{EN_DASH}{hi}%"
+
+
+def count_phrase(n: int, singular: str, plural: str | None = None) -> str:
+    """A count with its noun: "1 use", "9 uses", "2 children" (give irregular plurals)."""
+    noun = singular if n == 1 else (plural if plural is not None else f"{singular}s")
+    return f"{n:,} {noun}"
+
+
+def number(x: float, digits: int = 1) -> str:
+    """A number rounded for reading: "2.5", "3" (not "3.0"), "1,250", "unknown" for NaN."""
+    if math.isnan(x):
+        return "unknown"
+    if math.isinf(x):
+        return "unlimited" if x > 0 else "minus unlimited"
+    text = f"{x:,.{max(digits, 0)}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in {"-0", ""} else text
+
+
+# One sentence each, written for a teacher who has never met the term. Other modules use
+# these when a summary has to name a method, so no acronym reaches staff unexplained.
+GLOSSARY: dict[str, str] = {
+    "SEN": "Special educational needs: a child needs extra or different help to learn.",
+    "SENCo": "The special educational needs co-ordinator, the teacher who leads SEN support.",
+    "EHC plan": (
+        "An education, health and care plan: a legal document from the local authority "
+        "setting out a child's needs and the support they must receive."
+    ),
+    "SEN support": "Extra help in school for a child with SEN who does not have an EHC plan.",
+    "NAP": (
+        "Non-overlap of all pairs: the share of before-and-after comparisons in which the "
+        "observation with the strategy was better (50% means no difference)."
+    ),
+    "Tau": (
+        "A score from -1 to 1 built from the same comparisons as NAP: 0 means no "
+        "difference, 1 means every observation with the strategy was better."
+    ),
+    "Tau-BC": ("Tau after removing any trend that was already present before the strategy began."),
+    "PND": (
+        "Percentage of non-overlapping data: the share of observations with the strategy "
+        "that beat the best observation before it."
+    ),
+    "EWMA": (
+        "Exponentially weighted moving average: a running average that gives recent "
+        "observations more weight, used to spot a gradual drift."
+    ),
+    "CUSUM": (
+        "Cumulative sum: a running total of small differences from the usual level, used "
+        "to spot a small but persistent change."
+    ),
+    "EEF": (
+        "The Education Endowment Foundation, which summarises research on what helps pupils learn."
+    ),
+    "FSM": "Free school meals: a pupil eligible for free meals, a common marker of low income.",
+    "PP": "Pupil premium: extra school funding for disadvantaged pupils.",
+    "EAL": "English as an additional language: a pupil whose first language is not English.",
+    "ABC": (
+        "Antecedent, behaviour, consequence: a record of what happened just before, the "
+        "behaviour itself and what happened just after."
+    ),
+    "UPN": "Unique pupil number: the national identifier that follows a pupil between schools.",
+    "URN": "Unique reference number: the national identifier of a school.",
+    "CTF": "Common transfer file: the file schools use to pass pupil records to each other.",
+    "KS": "Key stage: one of the national stages of schooling (for example KS2 is Years 3-6).",
+    "Wilson interval": (
+        "A range for a percentage that stays sensible even when the count is small."
+    ),
+    "Rate ratio": (
+        "How many times more often something happens in one context than in all others, "
+        "allowing for how long each was observed."
+    ),
+}
