@@ -30,7 +30,7 @@ def test_a_fall_in_mood_is_alerted_within_days_of_starting() -> None:
     assert alerts, "a 3-sigma fall must be seen"
     first = alerts[0]
     assert (first.started_on - days(120)[70]).days in range(0, 10)
-    assert first.recent < first.baseline - 0.6
+    assert first.recent < first.baseline - 0.3
     assert "Worth a conversation" in first.summary and "lower than usual" in first.summary
 
 

@@ -105,8 +105,9 @@ def level_alerts(
     alerts = []
     for first, last in _episodes([int(i) for i in chart.signals], QUIET_DAYS):
         at = first + min_baseline
-        recent = float(x[max(at - 4, 0) : at + 1].mean())
         base = float(mean[first])
+        # The weighted recent average the chart itself crossed, back in mood points.
+        recent = base + float(chart.z[first]) * float(sigma[first])
         word = indicator
         alerts.append(
             Alert(
@@ -121,8 +122,8 @@ def level_alerts(
                 recent,
                 int(upto[first]),
                 f"{word.capitalize()} has been lower than usual for this child since "
-                f"{day_text(series.days[at])}: about {number(recent)} on the 1 to 5 scale "
-                f"over the last few days, against a usual {number(base)} over "
+                f"{day_text(series.days[at])}: a recent weighted average of about "
+                f"{number(recent)} on the 1 to 5 scale, against a usual {number(base)} over "
                 f"{count_phrase(int(upto[first]), 'earlier day')}. {WORTH}",
             )
         )

@@ -7,6 +7,8 @@ ranges read "likely 45–77%", and counts always carry their noun ("9 uses").
 
 from __future__ import annotations
 
+from datetime import date
+
 import math
 
 EN_DASH = "\u2013"
@@ -116,3 +118,8 @@ GLOSSARY: dict[str, str] = {
         "allowing for how long each was observed."
     ),
 }
+
+
+def day_text(day: date) -> str:
+    """'5 January 2026': the way dates are written for staff (no leading zero, no weekday)."""
+    return f"{day.day} {day:%B %Y}"
