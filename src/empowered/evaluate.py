@@ -92,9 +92,7 @@ def score_strategies(
     effects: Sequence[StrategyEffect], planted: Sequence[dict[str, Any]], key: dict[str, str]
 ) -> list[Metric]:
     effect = {
-        (key[p["upn"]], p["strategy_code"])
-        for p in planted
-        if p["kind"] == "strategy_effect"
+        (key[p["upn"]], p["strategy_code"]) for p in planted if p["kind"] == "strategy_effect"
     }
     eligible = {
         (key[p["upn"]], p["strategy_code"])
@@ -236,7 +234,7 @@ def score_declines(
         )
     false = [a for a in alerts if id(a) not in true_alerts]
     rate = len(false) / pupil_terms if pupil_terms else None
-    by_indicator = defaultdict(int)
+    by_indicator: dict[str, int] = defaultdict(int)
     for a in false:
         by_indicator[a.indicator] += 1
     metrics.append(
@@ -282,8 +280,13 @@ def _context_overlap(
     """For each planted child: share of their check-ins in each context that fell in the
     planted context."""
     out: dict[tuple[str, str, str], float] = {}
-    columns = {"activity": "activity", "period": "period_code", "time_slot": "time_slot",
-               "weekday": "iso_weekday", "setting": "setting"}
+    columns = {
+        "activity": "activity",
+        "period": "period_code",
+        "time_slot": "time_slot",
+        "weekday": "iso_weekday",
+        "setting": "setting",
+    }
     for p in planted:
         if p["kind"] != "harder_situation":
             continue
@@ -316,8 +319,14 @@ def score_warehouse(
     return metrics
 
 
-def _score_provision(con: duckdb.DuckDBPyConnection, planted: Sequence[dict[str, Any]]) -> list[Metric]:
-    truth = {(p["school_urn"], p["intervention_code"]) for p in planted if p["kind"] == "intervention_gain"}
+def _score_provision(
+    con: duckdb.DuckDBPyConnection, planted: Sequence[dict[str, Any]]
+) -> list[Metric]:
+    truth = {
+        (p["school_urn"], p["intervention_code"])
+        for p in planted
+        if p["kind"] == "intervention_gain"
+    }
     impacts = [i for i in load_impacts(con) if i.measure == "standardised_score"]
     kept = {(i.school_urn, i.intervention_code) for i in impacts if i.verdict == "keep"}
     found = len(kept & truth)
@@ -333,12 +342,14 @@ def _score_provision(con: duckdb.DuckDBPyConnection, planted: Sequence[dict[str,
     ]
 
 
-def _score_training(con: duckdb.DuckDBPyConnection, planted: Sequence[dict[str, Any]]) -> list[Metric]:
+def _score_training(
+    con: duckdb.DuckDBPyConnection, planted: Sequence[dict[str, Any]]
+) -> list[Metric]:
     truth = [p for p in planted if p["kind"] == "training_gap"]
     found = 0
     for p in truth:
         result = training_against_need(con, school_urn=p["school_urn"])
-        found += any(g["need"] == p["area_of_need"] for g in result.gaps)
+        found += any(g.need == p["area_of_need"] for g in result.gaps)
     return [
         Metric(
             "planted training gaps found",

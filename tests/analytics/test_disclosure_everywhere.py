@@ -81,6 +81,10 @@ def test_every_aggregate_returning_a_table_is_registered() -> None:
             has_table = result_type is not None and "table" in getattr(
                 result_type, "__dataclass_fields__", {}
             )
-            if "school_urn" in params and has_table and f"{module.__name__}.{name}" not in registered:
+            if (
+                "school_urn" in params
+                and has_table
+                and f"{module.__name__}.{name}" not in registered
+            ):
                 missing.append(f"{module.__name__}.{name}")
     assert missing == []

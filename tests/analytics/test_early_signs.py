@@ -8,8 +8,8 @@ from empowered.analytics.early_signs import (
     AttendanceDays,
     Indicator,
     Series,
-    attendance_alerts,
     attainment_indicator,
+    attendance_alerts,
     behaviour_indicator,
     indicator_view,
     level_alerts,
@@ -72,8 +72,18 @@ def test_indicators_are_shown_side_by_side_never_as_a_score() -> None:
         behaviour=behaviour_indicator([], days(120), as_of),
         attainment=attainment_indicator(
             [
-                {"measure": "standardised_score", "subject": "reading", "assessed_on": START, "value": 100},
-                {"measure": "standardised_score", "subject": "reading", "assessed_on": as_of, "value": 90},
+                {
+                    "measure": "standardised_score",
+                    "subject": "reading",
+                    "assessed_on": START,
+                    "value": 100,
+                },
+                {
+                    "measure": "standardised_score",
+                    "subject": "reading",
+                    "assessed_on": as_of,
+                    "value": 90,
+                },
             ],
             as_of,
         ),

@@ -10,10 +10,18 @@ from empowered.analytics.situations import (
 )
 
 
-def rate(pupil: str, value: str, incidents: int, hours: float, total: int, total_hours: float,
-         dimension: str = "activity") -> ContextRate:
-    return ContextRate(pupil, "100001", "2025/26", dimension, value, value, incidents, hours,
-                       total, total_hours)
+def rate(
+    pupil: str,
+    value: str,
+    incidents: int,
+    hours: float,
+    total: int,
+    total_hours: float,
+    dimension: str = "activity",
+) -> ContextRate:
+    return ContextRate(
+        pupil, "100001", "2025/26", dimension, value, value, incidents, hours, total, total_hours
+    )
 
 
 def test_a_context_with_far_more_incidents_per_hour_stands_out() -> None:

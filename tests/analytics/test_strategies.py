@@ -6,7 +6,9 @@ from empowered.analytics.strategies import MIN_USES, UsePair, for_pupil, strateg
 
 
 def uses(pupil: str, code: str, changes: list[float], start: float = 2.0) -> list[UsePair]:
-    return [UsePair(pupil, "100001", code, code.replace("_", " "), start, start + c) for c in changes]
+    return [
+        UsePair(pupil, "100001", code, code.replace("_", " "), start, start + c) for c in changes
+    ]
 
 
 def trust(seed: int = 3) -> list[UsePair]:

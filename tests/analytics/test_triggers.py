@@ -11,10 +11,20 @@ def alert(pupil: str, indicator: str, start: date, end: date) -> Alert:
 
 
 RULES = [
-    {"rule_id": "falling_attendance_and_mood", "label": "Attendance and mood both falling",
-     "kind": "combined", "components": "attendance_decline, mood_decline", "enabled": True},
-    {"rule_id": "national_10_in_10", "label": "10 unauthorised in 10 weeks",
-     "kind": "unauthorised_sessions", "components": None, "enabled": True},
+    {
+        "rule_id": "falling_attendance_and_mood",
+        "label": "Attendance and mood both falling",
+        "kind": "combined",
+        "components": "attendance_decline, mood_decline",
+        "enabled": True,
+    },
+    {
+        "rule_id": "national_10_in_10",
+        "label": "10 unauthorised in 10 weeks",
+        "kind": "unauthorised_sessions",
+        "components": None,
+        "enabled": True,
+    },
 ]
 
 
@@ -34,12 +44,20 @@ def test_combined_rule_fires_when_both_signs_are_seen_together() -> None:
 
 def test_fired_rules_carry_their_evidence() -> None:
     row = {
-        "pupil_key": "A", "school_urn": "1", "rule_id": "national_10_in_10",
+        "pupil_key": "A",
+        "school_urn": "1",
+        "rule_id": "national_10_in_10",
         "rule_label": "10 unauthorised sessions in 10 school weeks",
-        "kind": "unauthorised_sessions", "first_fired_on": date(2026, 3, 13),
-        "value_at_first": 12, "peak_value": 14, "latest_value": 3, "threshold": 10,
-        "window_start": date(2026, 1, 5), "window_end": date(2026, 3, 13),
-        "weeks_fired": 4, "is_active": False,
+        "kind": "unauthorised_sessions",
+        "first_fired_on": date(2026, 3, 13),
+        "value_at_first": 12,
+        "peak_value": 14,
+        "latest_value": 3,
+        "threshold": 10,
+        "window_start": date(2026, 1, 5),
+        "window_end": date(2026, 3, 13),
+        "weeks_fired": 4,
+        "is_active": False,
     }
     (item,) = fired_rule_items([row])
     assert item.evidence[0] == (

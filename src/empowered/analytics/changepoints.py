@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-import ruptures  # type: ignore[import-untyped]
+import ruptures
 
 from empowered.analytics.control_charts import robust_baseline
 from empowered.analytics.wording import count_phrase, number

@@ -164,9 +164,7 @@ def attendance_alerts(
         p0 = (cab[j] + prior_rate * prior_sessions) / (cpo[j] + prior_sessions)
         p0 = min(max(p0, 0.01), 0.6)
         p1 = min(max(3 * p0, p0 + 0.2), 0.95)
-        step = absent[i] * np.log(p1 / p0) + (possible[i] - absent[i]) * np.log(
-            (1 - p1) / (1 - p0)
-        )
+        step = absent[i] * np.log(p1 / p0) + (possible[i] - absent[i]) * np.log((1 - p1) / (1 - p0))
         c = max(0.0, c + step)
         if c > h:
             signals.append(i)
@@ -204,7 +202,9 @@ def mood_series(rows: Iterable[dict[str, Any]], column: str) -> list[Series]:
     by: dict[tuple[str, str], list[tuple[date, float]]] = defaultdict(list)
     for r in rows:
         if r.get(column) is not None:
-            by[(str(r["pupil_key"]), str(r["school_urn"]))].append((r["observed_on"], float(r[column])))
+            by[(str(r["pupil_key"]), str(r["school_urn"]))].append(
+                (r["observed_on"], float(r[column]))
+            )
     return [
         Series(p, s, [d for d, _ in v], np.array([x for _, x in v]))
         for (p, s), v in sorted(by.items())
@@ -219,7 +219,11 @@ def attendance_series(rows: Iterable[dict[str, Any]]) -> list[AttendanceDays]:
         )
     return [
         AttendanceDays(
-            p, s, [d for d, _, _ in v], np.array([x for _, x, _ in v]), np.array([a for _, _, a in v])
+            p,
+            s,
+            [d for d, _, _ in v],
+            np.array([x for _, x, _ in v]),
+            np.array([a for _, _, a in v]),
         )
         for (p, s), v in sorted(by.items())
     ]

@@ -25,7 +25,8 @@ import numpy as np
 from scipy import stats
 
 from empowered.analytics import queries
-from empowered.analytics.disclosure import THRESHOLD
+from empowered.analytics.aggregates import multi_pupil
+from empowered.analytics.disclosure import THRESHOLD, DisclosedTable, suppress
 from empowered.analytics.wording import count_phrase, number
 
 SCORE_SD = 15.0
@@ -190,12 +191,11 @@ def _summary(
         "keep": "The evidence supports keeping it.",
         "review": "Worth reviewing: the gain is small or uncertain.",
     }.get(verdict, "")
-    return f"{name}: from {count_phrase(n, 'pupil')} with scores before and after, {what}.{cost_text} {advice}".strip()
+    intro = f"{name}: from {count_phrase(n, 'pupil')} with scores before and after"
+    return f"{intro}, {what}.{cost_text} {advice}".strip()
 
 
-def load_impacts(
-    con: duckdb.DuckDBPyConnection, *, school_urn: str | None = None
-) -> list[Impact]:
+def load_impacts(con: duckdb.DuckDBPyConnection, *, school_urn: str | None = None) -> list[Impact]:
     """One result per school and intervention."""
     rows = queries.rows(con, "provision_enrolments", school_urn=school_urn)
     bands = queries.rows(con, "eef_cost_bands")
@@ -203,3 +203,35 @@ def load_impacts(
     for r in rows:
         grouped[(str(r["school_urn"]), str(r["intervention_code"]))].append(r)
     return [intervention_impact(v, bands=bands) for _, v in sorted(grouped.items())]
+
+
+@dataclass(frozen=True)
+class ProvisionOverview:
+    table: DisclosedTable  # interventions x (pupils, with scores before and after)
+    impacts: tuple[Impact, ...]
+    summary: str
+
+
+@multi_pupil
+def provision_overview(
+    con: duckdb.DuckDBPyConnection, *, school_urn: str | None = None
+) -> ProvisionOverview:
+    """Reach and impact of each intervention: which to keep and which to review."""
+    impacts = load_impacts(con, school_urn=school_urn)
+    reach: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for i in impacts:
+        reach[i.intervention_name][0] += i.pupils
+        reach[i.intervention_name][1] += i.with_pre_and_post
+    names = sorted(reach)
+    table = suppress(
+        [reach[n] for n in names] or [[0, 0]],
+        row_labels=tuple(names) or ("no provision recorded yet",),
+        column_labels=("pupils", "with scores before and after"),
+    )
+    keep = sorted({i.intervention_name for i in impacts if i.verdict == "keep"})
+    review = sorted({i.intervention_name for i in impacts if i.verdict == "review"})
+    summary = (
+        f"Worth keeping on the evidence: {', '.join(keep) or 'none yet'}. "
+        f"Worth reviewing: {', '.join(review) or 'none'}."
+    )
+    return ProvisionOverview(table, tuple(impacts), summary)

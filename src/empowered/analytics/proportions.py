@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scipy.stats import norm  # type: ignore[import-untyped]
+from scipy.stats import norm
 
 from empowered.analytics.wording import count_phrase, percent, percent_range
 

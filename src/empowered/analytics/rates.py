@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from scipy.stats import beta as beta_dist  # type: ignore[import-untyped]
+from scipy.stats import beta as beta_dist
 from scipy.stats import binomtest
 
 from empowered.analytics.wording import count_phrase, number

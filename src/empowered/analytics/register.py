@@ -45,9 +45,7 @@ def compare_with_national(
 ) -> NationalComparison:
     """SEN support and EHC plan shares against the latest national census figures."""
     summary_rows = queries.rows(con, "register_summary", scope=_scope(school_urn))
-    national = {
-        str(r["measure"]): r for r in queries.rows(con, "national_sen_figures")
-    }
+    national = {str(r["measure"]): r for r in queries.rows(con, "national_sen_figures")}
     if not summary_rows:
         empty = suppress_series({}, total=True)
         return NationalComparison(empty, (), "No pupils on roll in the warehouse yet.")
@@ -114,7 +112,12 @@ def provision_against_need(
     )
     without = tuple(n for n in needs if by_need[n][0] > 0 and by_need[n][1] == 0)
     spare = tuple(
-        sorted({str(r["intervention_name"]) for r in queries.rows(con, "provision_without_need", school_urn=school_urn)})
+        sorted(
+            {
+                str(r["intervention_name"])
+                for r in queries.rows(con, "provision_without_need", school_urn=school_urn)
+            }
+        )
     )
     parts = []
     if without:
@@ -133,9 +136,17 @@ def provision_against_need(
 
 
 @dataclass(frozen=True)
+class TrainingGap:
+    need: str
+    register_share: float
+    training_share: float
+    why: str  # "the largest need" or "growing term on term"
+
+
+@dataclass(frozen=True)
 class TrainingAgainstNeed:
-    table: DisclosedTable  # pupils by need (this term), staff trained by need
-    gaps: tuple[dict[str, Any], ...]  # need, share of register, share of training, why
+    table: DisclosedTable  # pupils by need (this term), training records by need
+    gaps: tuple[TrainingGap, ...]
     summary: str
 
 
@@ -168,7 +179,7 @@ def training_against_need(
     total = sum(latest.values()) or 1
     total_training = sum(training.values())
     largest = max(sorted(latest), key=lambda n: latest[n])
-    gaps = []
+    gaps: list[TrainingGap] = []
     for need in sorted(latest):
         share = latest[need] / total
         prev_total = sum(previous.values())
@@ -177,14 +188,8 @@ def training_against_need(
             continue
         t_share = training.get(need, 0) / total_training if total_training else 0.0
         if t_share < TRAINING_GAP_RATIO * share:
-            gaps.append(
-                {
-                    "need": need,
-                    "register_share": share,
-                    "training_share": t_share,
-                    "why": "the largest need" if need == largest else "growing term on term",
-                }
-            )
+            why = "the largest need" if need == largest else "growing term on term"
+            gaps.append(TrainingGap(need, share, t_share, why))
     needs = sorted(latest)
     table = suppress(
         [[latest[n], training.get(n, 0)] for n in needs],
@@ -192,11 +197,14 @@ def training_against_need(
         column_labels=("pupils on the register", "training records"),
     )
     if gaps:
-        summary = "; ".join(
-            f"{g['need']} is {g['why']} ({percent(g['register_share'])} of the register) but "
-            f"{percent(g['training_share'])} of training records"
-            for g in gaps
-        ) + "."
+        summary = (
+            "; ".join(
+                f"{g.need} is {g.why} ({percent(g.register_share)} of the register) but "
+                f"{percent(g.training_share)} of training records"
+                for g in gaps
+            )
+            + "."
+        )
     else:
         summary = "Training recorded keeps up with the largest and growing needs."
     return TrainingAgainstNeed(table, tuple(gaps), summary)
@@ -240,6 +248,4 @@ def attendance_without_plan(
         f"{count} on the SEN register have attendance under {percent(LOW_ATTENDANCE)} or "
         f"falling, and no current support plan."
     )
-    return AttendanceWithoutPlan(
-        table, tuple(sorted(str(r["pupil_key"]) for r in pupils)), summary
-    )
+    return AttendanceWithoutPlan(table, tuple(sorted(str(r["pupil_key"]) for r in pupils)), summary)

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import minimize  # type: ignore[import-untyped]
-from scipy.stats import beta as beta_dist  # type: ignore[import-untyped]
+from scipy.optimize import minimize
+from scipy.stats import beta as beta_dist
 from scipy.stats import betabinom, norm
 
 from empowered.analytics.wording import count_phrase, number, percent, percent_range

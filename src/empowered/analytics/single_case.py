@@ -28,8 +28,8 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import brentq  # type: ignore[import-untyped]
-from scipy.stats import norm  # type: ignore[import-untyped]
+from scipy.optimize import brentq
+from scipy.stats import norm
 
 from empowered.analytics.wording import count_phrase, number, percent, percent_range
 

@@ -22,6 +22,8 @@ import numpy as np
 from scipy import stats
 
 from empowered.analytics import queries
+from empowered.analytics.aggregates import multi_pupil
+from empowered.analytics.disclosure import DisclosedTable, suppress
 from empowered.analytics.proportions import Proportion, wilson
 from empowered.analytics.rates import RateRatio, rate_ratio
 from empowered.analytics.wording import count_phrase, number, percent, percent_range
@@ -259,10 +261,8 @@ def scatterplot(
         s, d = i.get("time_slot"), i.get("occurred_on")
         if s in slot_index and d in day_index:
             counts[slot_index[s], day_index[d]] += 1
-    flagged = tuple(
-        int(h.value) for h in harder if h.dimension == "time_slot" and h.stands_out
-    )
-    labels = {s: label for s, label in slots}
+    flagged = tuple(int(h.value) for h in harder if h.dimension == "time_slot" and h.stands_out)
+    labels = dict(slots)
     if flagged:
         names = ", ".join(labels.get(s, str(s)) for s in flagged)
         summary = (
@@ -276,6 +276,42 @@ def scatterplot(
             f"{count_phrase(len(days), 'school day')}; no time of day stands out."
         )
     return Scatterplot(
-        tuple(s for s, _ in slots), tuple(lbl for _, lbl in slots), tuple(days), counts,
-        flagged, summary,
+        tuple(s for s, _ in slots),
+        tuple(lbl for _, lbl in slots),
+        tuple(days),
+        counts,
+        flagged,
+        summary,
     )
+
+
+@dataclass(frozen=True)
+class HarderAcrossSchool:
+    table: DisclosedTable  # dimension of context x children for whom a context stood out
+    summary: str
+
+
+@multi_pupil
+def harder_across_school(
+    con: duckdb.DuckDBPyConnection, *, school_urn: str | None = None
+) -> HarderAcrossSchool:
+    """How many children have a harder time of day, period, day, activity or place."""
+    found = [h for h in load_harder_situations(con, school_urn=school_urn) if h.stands_out]
+    children: dict[str, set[str]] = defaultdict(set)
+    for h in found:
+        children[h.dimension].add(h.pupil_key)
+    dims = list(DIMENSION_WORDS)
+    table = suppress(
+        [len(children[d]) for d in dims],
+        row_labels=tuple(DIMENSION_WORDS[d] for d in dims),
+        column_labels=("children with a harder situation",),
+        unit="children",
+    )
+    total = len({h.pupil_key for h in found})
+    summary = (
+        "Fewer than 5 children have a situation that stands out."
+        if 0 < total < 5
+        else f"{count_phrase(total, 'child', 'children')} have at least one situation that "
+        "stands out as harder than the rest of their day."
+    )
+    return HarderAcrossSchool(table, summary)

@@ -27,6 +27,8 @@ import numpy as np
 from scipy import stats
 
 from empowered.analytics import queries
+from empowered.analytics.aggregates import multi_pupil
+from empowered.analytics.disclosure import DisclosedTable, suppress
 from empowered.analytics.shrinkage import BetaPrior, ShrunkRate, fit_beta_prior, shrink_rate
 from empowered.analytics.single_case import NonOverlap, nap
 from empowered.analytics.wording import count_phrase, percent, percent_range
@@ -250,10 +252,49 @@ def load_strategy_effects(
     con: duckdb.DuckDBPyConnection, *, school_urn: str | None = None
 ) -> list[StrategyEffect]:
     """Every child-strategy result in a school (or the trust when ``school_urn`` is None)."""
-    return strategy_effects(pairs_from_rows(queries.rows(con, "strategy_uses", school_urn=school_urn)))
+    return strategy_effects(
+        pairs_from_rows(queries.rows(con, "strategy_uses", school_urn=school_urn))
+    )
 
 
 def for_pupil(effects: Sequence[StrategyEffect], pupil_key: str) -> list[StrategyEffect]:
     """One child's results, the judged ones first, best supported first."""
     mine = [e for e in effects if e.pupil_key == pupil_key]
     return sorted(mine, key=lambda e: (e.not_enough is not None, -e.calmer_rate.estimate))
+
+
+@dataclass(frozen=True)
+class WhatHelpsWhom:
+    table: DisclosedTable  # strategies x (children judged, children for whom it stood out)
+    summary: str
+
+
+@multi_pupil
+def what_helps_whom(
+    con: duckdb.DuckDBPyConnection, *, school_urn: str | None = None
+) -> WhatHelpsWhom:
+    """Across children: for how many was each strategy judged, and for how many did it
+    stand out? A pseudonymised overview, so its counts pass through suppression."""
+    effects = [e for e in load_strategy_effects(con, school_urn=school_urn) if e.not_enough is None]
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for e in effects:
+        counts[e.strategy_name][0] += 1
+        counts[e.strategy_name][1] += int(e.stands_out)
+    names = sorted(counts)
+    table = suppress(
+        [counts[n] for n in names] or [[0, 0]],
+        row_labels=tuple(names) or ("no strategies judged yet",),
+        column_labels=("children with enough uses to judge", "children for whom it stood out"),
+        unit="children",
+    )
+    standing = [n for n in names if counts[n][1] > 0]
+    summary = (
+        f"{count_phrase(len(names), 'strategy', 'strategies')} had enough uses to judge for "
+        f"at least one child; "
+        + (
+            f"some stood out for some children: {', '.join(standing)}."
+            if standing
+            else "none stood out for any child beyond chance."
+        )
+    )
+    return WhatHelpsWhom(table, summary)

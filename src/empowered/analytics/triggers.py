@@ -19,6 +19,8 @@ from typing import Any
 import duckdb
 
 from empowered.analytics import queries
+from empowered.analytics.aggregates import multi_pupil
+from empowered.analytics.disclosure import DisclosedTable, suppress
 from empowered.analytics.early_signs import Alert, load_alerts
 from empowered.analytics.wording import day_text
 
@@ -63,9 +65,7 @@ def fired_rule_items(rows: Sequence[dict[str, Any]]) -> list[QueueItem]:
         if r.get("window_start") and r.get("window_end"):
             window = f" between {day_text(r['window_start'])} and {day_text(r['window_end'])}"
         threshold = r["threshold"]
-        limit = (
-            f"{100 * float(threshold):.0f}%" if kind == "absence_rate" else f"{threshold:g}"
-        )
+        limit = f"{100 * float(threshold):.0f}%" if kind == "absence_rate" else f"{threshold:g}"
         evidence = (
             f"{first}{window} (the rule's threshold is {limit}).",
             f"Highest: {_value_text(kind, r['peak_value'])}; latest: "
@@ -176,3 +176,34 @@ def review_queue(
     rules = queries.rows(con, "trigger_rules")
     combined = combined_items(rules, fired, alerts)
     return sorted(fired + combined, key=lambda i: (i.fired_on, i.pupil_key), reverse=True)
+
+
+@dataclass(frozen=True)
+class QueueOverview:
+    table: DisclosedTable  # rules x children in the queue
+    summary: str
+
+
+@multi_pupil
+def queue_overview(
+    con: duckdb.DuckDBPyConnection, *, school_urn: str | None = None
+) -> QueueOverview:
+    """How many children each rule has brought to the review queue (for trust leads)."""
+    items = review_queue(con, school_urn=school_urn)
+    children: dict[str, set[str]] = defaultdict(set)
+    for i in items:
+        children[i.label].add(i.pupil_key)
+    labels = sorted(children)
+    table = suppress(
+        [len(children[lbl]) for lbl in labels] or [0],
+        row_labels=tuple(labels) or ("no rule has fired",),
+        column_labels=("children",),
+        unit="children",
+    )
+    total = len({i.pupil_key for i in items})
+    summary = (
+        "Fewer than 5 children are in the review queue."
+        if 0 < total < 5
+        else f"{total} children are in the review queue, across {len(labels)} rules."
+    )
+    return QueueOverview(table, summary)

@@ -7,9 +7,8 @@ ranges read "likely 45–77%", and counts always carry their noun ("9 uses").
 
 from __future__ import annotations
 
-from datetime import date
-
 import math
+from datetime import date
 
 EN_DASH = "\u2013"
 
