@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     # Files bigger than this are refused before they are read (a CTF or a year's register
     # export is a few MB; 200 MB leaves room while stopping a runaway upload).
     max_import_bytes: int = 200 * 1024 * 1024
+    # The school's own attendance and safeguarding trigger rules (a copy of
+    # warehouse/trigger_rules.yml); unset means the shipped defaults.
+    trigger_rules: Path | None = None
     duckdb_threads: int | None = None
     duckdb_memory_limit: str | None = None
 

@@ -1,0 +1,248 @@
+"""marts.safeguarding_trigger on hand-built attendance and suspensions: each rule kind fires
+when its threshold is exactly reached, not one below, and its window is counted in school
+weeks; disabled and combined rules produce no rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from mart_fixtures import (
+    SCHOOL,
+    SCHOOL_WEEKS,
+    YEAR,
+    add_pupil,
+    add_suspension,
+    build_marts,
+    core_connection,
+    week_friday,
+    week_monday,
+)
+
+MARTS = ("marts.attendance_pupil_week", "marts.attendance_pupil_year", "marts.safeguarding_trigger")
+
+RULES = """
+rules:
+  - id: ten_in_ten
+    label: 10 unauthorised sessions in 10 school weeks
+    kind: unauthorised_sessions
+    parameters: {threshold: 10, window_school_weeks: 10}
+    wording: "{value} unauthorised sessions from {window_start} to {window_end}"
+  - id: twenty_in_term
+    label: 20 unauthorised sessions in a term
+    kind: unauthorised_sessions_in_term
+    parameters: {threshold: 20}
+    wording: "{value} this term"
+  - id: persistent_year
+    label: persistent absence this year
+    kind: absence_rate
+    parameters: {threshold: 0.10, period: year_to_date, min_possible_sessions: 20}
+    wording: "{value} of possible sessions missed"
+  - id: persistent_term
+    label: persistent absence this term
+    kind: absence_rate
+    parameters: {threshold: 0.10, period: term, min_possible_sessions: 20}
+    wording: "{value} of possible sessions missed this term"
+  - id: two_suspensions_in_12
+    label: 2 suspensions in 12 school weeks
+    kind: suspensions
+    parameters: {threshold: 2, window_school_weeks: 12}
+    wording: "{value} suspensions"
+  - id: switched_off
+    label: 1 unauthorised session in a week (disabled)
+    kind: unauthorised_sessions
+    enabled: false
+    parameters: {threshold: 1, window_school_weeks: 1}
+    wording: "{value}"
+  - id: both
+    label: combined
+    kind: combined
+    parameters: {all_of: [ten_in_ten, mood_decline]}
+    wording: both
+"""
+
+
+@pytest.fixture(scope="module")
+def triggers(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], dict[str, Any]]:
+    rules = tmp_path_factory.mktemp("rules") / "rules.yml"
+    rules.write_text(RULES, encoding="utf-8")
+    con = core_connection()
+    # Rolling 10 in 10: exactly 10 within weeks 1..10 (the holiday after week 7 does not
+    # count as school weeks), 9 within them, and 10 spread over 11 school weeks.
+    add_pupil(con, "exact", unauthorised={1: 5, 10: 5})
+    add_pupil(con, "one_below", unauthorised={1: 5, 10: 4})
+    add_pupil(con, "outside_window", unauthorised={1: 5, 11: 5})
+    # Fires in the final week, which is the school's current week.
+    add_pupil(con, "active", unauthorised={16: 10})
+    # 20 in one term against 10 at the end of autumn and 10 at the start of spring.
+    add_pupil(con, "term_twenty", unauthorised={3: 8, 5: 8, 13: 4})
+    add_pupil(con, "across_terms", unauthorised={12: 5, 13: 5, 14: 5, 15: 5})
+    # Absence rate: 2 of 10 in week one (too few sessions to judge), then 2 of 20 = 10%.
+    add_pupil(con, "rate_exact", authorised={1: 2})
+    add_pupil(con, "rate_below", authorised={1: 1})
+    # Suspensions: weeks 1 and 12 are within 12 school weeks; weeks 1 and 13 are not.
+    add_pupil(con, "suspended_within")
+    add_suspension(con, "suspended_within", 1)
+    add_suspension(con, "suspended_within", 12)
+    add_pupil(con, "suspended_apart")
+    add_suspension(con, "suspended_apart", 1)
+    add_suspension(con, "suspended_apart", 13)
+    build_marts(con, MARTS, rules)
+    cursor = con.execute("SELECT * FROM marts.safeguarding_trigger")
+    names = [d[0] for d in cursor.description or []]
+    rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+    con.close()
+    return {(r["pupil_key"], r["rule_id"]): r for r in rows}
+
+
+def fired(triggers: dict[tuple[str, str], dict[str, Any]], pupil: str) -> set[str]:
+    return {rule for (p, rule) in triggers if p == pupil}
+
+
+def test_rolling_unauthorised_fires_when_the_threshold_is_exactly_reached(
+    triggers: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    row = triggers[("exact", "ten_in_ten")]
+    assert row["value_at_first"] == 10
+    assert row["threshold"] == 10
+    assert row["kind"] == "unauthorised_sessions"
+    assert row["academic_year"] == YEAR and row["school_urn"] == SCHOOL
+    # The first firing window is school weeks 1 to 10, across the half-term holiday.
+    assert row["window_start"] == week_monday(1)
+    assert row["window_end"] == week_friday(10)
+    assert row["first_fired_on"] == week_friday(10)
+    # Week 11's window (weeks 2..11) has lost week 1's five sessions.
+    assert row["last_fired_on"] == week_friday(10)
+    assert row["weeks_fired"] == 1
+    assert row["peak_value"] == 10
+    # The latest week (16) sees weeks 7..16: week 10's five.
+    assert row["latest_value"] == 5
+    assert row["is_active"] is False
+    assert row["wording"].startswith("{value} unauthorised sessions")
+
+
+def test_rolling_unauthorised_one_below_or_outside_the_window_does_not_fire(
+    triggers: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    assert "ten_in_ten" not in fired(triggers, "one_below")
+    assert "ten_in_ten" not in fired(triggers, "outside_window")
+
+
+def test_a_rule_firing_in_the_current_week_is_active(
+    triggers: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    row = triggers[("active", "ten_in_ten")]
+    assert row["first_fired_on"] == week_friday(SCHOOL_WEEKS)
+    assert row["window_start"] == week_monday(SCHOOL_WEEKS - 9)
+    assert row["is_active"] is True
+    assert row["latest_value"] == 10
+
+
+def test_unauthorised_sessions_in_a_term_count_within_the_term_only(
+    triggers: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    row = triggers[("term_twenty", "twenty_in_term")]
+    assert row["value_at_first"] == 20
+    assert row["first_fired_on"] == week_friday(13)
+    assert row["window_start"] == week_monday(1)  # the term's first school day
+    # 10 at the end of autumn and 10 in spring: 20 in 10 weeks, never 20 in a term.
+    assert "twenty_in_term" not in fired(triggers, "across_terms")
+    assert triggers[("across_terms", "ten_in_ten")]["value_at_first"] == 10
+
+
+def test_absence_rate_waits_for_enough_possible_sessions_then_fires_at_the_threshold(
+    triggers: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    row = triggers[("rate_exact", "persistent_year")]
+    # Week one (20%) has only 10 possible sessions: the first firing is week two at 2/20.
+    assert row["first_fired_on"] == week_friday(2)
+    assert row["value_at_first"] == pytest.approx(0.10)
+    assert row["peak_value"] == pytest.approx(0.10)
+    assert row["window_start"] == week_monday(1)
+    assert row["weeks_fired"] == 1
+    assert row["latest_value"] == pytest.approx(2 / (10 * SCHOOL_WEEKS))
+    assert triggers[("rate_exact", "persistent_term")]["first_fired_on"] == week_friday(2)
+    assert fired(triggers, "rate_below") == set()
+
+
+def test_suspensions_within_the_window_fire_and_further_apart_do_not(
+    triggers: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    row = triggers[("suspended_within", "two_suspensions_in_12")]
+    assert row["value_at_first"] == 2
+    assert row["first_fired_on"] == week_friday(12)
+    assert row["window_start"] == week_monday(1)
+    assert row["latest_value"] == 1  # weeks 5..16 hold only the second suspension
+    assert "two_suspensions_in_12" not in fired(triggers, "suspended_apart")
+
+
+def test_disabled_and_combined_rules_produce_no_rows(
+    triggers: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    rules = {rule for (_, rule) in triggers}
+    assert "switched_off" not in rules
+    assert "both" not in rules
+    # The disabled rule would have fired for every pupil with an unauthorised session.
+    assert "ten_in_ten" in rules
+
+
+def test_a_threshold_edit_changes_what_fires(tmp_path: Path) -> None:
+    con = core_connection()
+    add_pupil(con, "nine", unauthorised={2: 9})
+    rules = tmp_path / "rules.yml"
+    rules.write_text(RULES, encoding="utf-8")
+    build_marts(con, MARTS, rules)
+    assert "ten_in_ten" not in _rules_fired(con, "nine")
+    rules.write_text(RULES.replace("threshold: 10,", "threshold: 9,"), encoding="utf-8")
+    build_marts(con, MARTS[2:], rules)
+    assert "ten_in_ten" in _rules_fired(con, "nine")
+
+
+def _rules_fired(con: duckdb.DuckDBPyConnection, pupil: str) -> set[str]:
+    rows = con.execute(
+        "SELECT rule_id FROM marts.safeguarding_trigger WHERE pupil_key = ?", [pupil]
+    ).fetchall()
+    return {r for (r,) in rows}
+
+
+def test_the_small_trust_matches_an_independent_10_in_10_count(
+    built: duckdb.DuckDBPyConnection,
+) -> None:
+    """The shipped national rule against a Python count over the core attendance marks."""
+    weekly: dict[tuple[str, str, str], dict[int, int]] = {}
+    for pupil, school, year, week, unauthorised in built.execute(
+        "SELECT pupil_key, school_urn, academic_year, school_week, "
+        "sum(CASE WHEN is_unauthorised_absence AND is_possible THEN 1 ELSE 0 END) "
+        "FROM core.fct_attendance_session WHERE school_week IS NOT NULL "
+        "GROUP BY ALL HAVING sum(CASE WHEN is_possible THEN 1 ELSE 0 END) > 0"
+    ).fetchall():
+        weekly.setdefault((pupil, school, year), {})[week] = int(unauthorised)
+    expected: dict[tuple[str, str, str], tuple[int, int, int]] = {}
+    for key, weeks in weekly.items():
+        firing = [
+            (w, sum(n for v, n in weeks.items() if w - 10 < v <= w))
+            for w in sorted(weeks)
+            if sum(n for v, n in weeks.items() if w - 10 < v <= w) >= 10
+        ]
+        if firing:
+            expected[key] = (firing[0][0], firing[0][1], len(firing))
+    calendar_weeks = dict(
+        built.execute(
+            "SELECT school_urn || academic_year || cast(school_week AS VARCHAR), max(date_day) "
+            "FROM core.dim_school_calendar WHERE is_school_day GROUP BY ALL"
+        ).fetchall()
+    )
+    got = {
+        (p, s, y): (first, value, weeks)
+        for p, s, y, first, value, weeks in built.execute(
+            "SELECT pupil_key, school_urn, academic_year, first_fired_on, value_at_first, "
+            "weeks_fired FROM marts.safeguarding_trigger WHERE rule_id = 'national_10_in_10'"
+        ).fetchall()
+    }
+    assert len(expected) > 5, "the small trust should have pupils over the national threshold"
+    assert got.keys() == expected.keys()
+    for key, (week, value, weeks) in expected.items():
+        end = calendar_weeks[key[1] + key[2] + str(week)]
+        assert got[key] == (end, value, weeks), key
