@@ -50,6 +50,7 @@ def test_fired_rules_carry_their_evidence() -> None:
         "rule_label": "10 unauthorised sessions in 10 school weeks",
         "kind": "unauthorised_sessions",
         "first_fired_on": date(2026, 3, 13),
+        "last_fired_on": date(2026, 4, 3),
         "value_at_first": 12,
         "peak_value": 14,
         "latest_value": 3,
@@ -68,3 +69,31 @@ def test_fired_rules_carry_their_evidence() -> None:
     disabled = [dict(RULES[0], enabled=False)]
     assert combined_items(disabled, [item], []) == []
     assert isinstance(item, QueueItem)
+
+
+def test_the_schools_own_wording_is_used_for_the_evidence() -> None:
+    row = {
+        "pupil_key": "A",
+        "school_urn": "1",
+        "rule_id": "persistent_absence_term",
+        "rule_label": "Missed 10% or more this term",
+        "kind": "absence_rate",
+        "first_fired_on": date(2025, 10, 10),
+        "last_fired_on": date(2025, 12, 19),
+        "value_at_first": 0.125,
+        "peak_value": 0.2,
+        "latest_value": 0.18,
+        "threshold": 0.1,
+        "window_start": date(2025, 9, 3),
+        "window_end": date(2025, 10, 10),
+        "weeks_fired": 10,
+        "is_active": True,
+        "wording": "missed {value} of possible sessions this term, from {window_start} to "
+        "{window_end} (persistent absence is {threshold} or more)",
+    }
+    (item,) = fired_rule_items([row])
+    assert item.evidence[0] == (
+        "Missed 12% of possible sessions this term, from 3 September 2025 to 10 October 2025 "
+        "(persistent absence is 10% or more)."
+    )
+    assert "still active" in item.summary

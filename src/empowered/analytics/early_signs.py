@@ -137,59 +137,102 @@ class AttendanceDays:
     days: list[date]
     possible: np.ndarray
     absent: np.ndarray
+    unauthorised: np.ndarray | None = None
+
+
+def _bernoulli_cusum(
+    events: np.ndarray,
+    possible: np.ndarray,
+    *,
+    prior_rate: float,
+    prior_sessions: float,
+    lag: int,
+    start: int,
+    h: float,
+    min_shift: float,
+) -> dict[int, float]:
+    """Days on which a Bernoulli CUSUM signalled, with the baseline rate in force then.
+
+    The baseline is the child's own rate up to ``lag`` days before, steadied by
+    ``prior_sessions`` sessions at ``prior_rate``; the alternative is three times that rate
+    (at least ``min_shift`` more). The sum restarts after each signal.
+    """
+    cev = np.concatenate([[0.0], np.cumsum(events)])
+    cpo = np.concatenate([[0.0], np.cumsum(possible)])
+    signals: dict[int, float] = {}
+    c = 0.0
+    for i in range(start, len(possible)):
+        j = max(i - lag, 0)
+        p0 = (cev[j] + prior_rate * prior_sessions) / (cpo[j] + prior_sessions)
+        p0 = min(max(p0, 0.01), 0.6)
+        p1 = min(max(3 * p0, p0 + min_shift), 0.95)
+        step = events[i] * np.log(p1 / p0) + (possible[i] - events[i]) * np.log((1 - p1) / (1 - p0))
+        c = max(0.0, c + step)
+        if c > h:
+            signals[i] = p0
+            c = 0.0
+    return signals
 
 
 def attendance_alerts(
     att: AttendanceDays,
     *,
     prior_rate: float,
+    prior_unauthorised_rate: float | None = None,
     h: float = ATTENDANCE_H,
     prior_sessions: float = ATTENDANCE_PRIOR_SESSIONS,
     lag: int = BASELINE_LAG,
     min_days: int = MIN_BASELINE_DAYS,
 ) -> list[Alert]:
-    """Absence rising well above the child's own usual (Bernoulli CUSUM over sessions)."""
+    """Absence rising well above the child's own usual (Bernoulli CUSUM over sessions).
+
+    Two charts run side by side: all absence, and unauthorised absence. Most absence is
+    illness, so a week off sick moves the first chart; unauthorised absence is rarer, so a
+    run of it stands out sooner on the second, and it is the kind that most often comes
+    before a child drifting away from school.
+    """
     possible = np.asarray(att.possible, dtype=float)
     absent = np.asarray(att.absent, dtype=float)
     n = len(possible)
     if n <= min_days:
         return []
-    cab = np.concatenate([[0.0], np.cumsum(absent)])
+    common = {"prior_sessions": prior_sessions, "lag": lag, "start": min_days, "h": h}
+    overall = _bernoulli_cusum(absent, possible, prior_rate=prior_rate, min_shift=0.2, **common)
+    unauthorised: dict[int, float] = {}
+    if att.unauthorised is not None and prior_unauthorised_rate is not None:
+        unauthorised = chart(
+            np.asarray(att.unauthorised, dtype=float), prior_unauthorised_rate, 0.15
+        )
     cpo = np.concatenate([[0.0], np.cumsum(possible)])
-    signals: list[int] = []
-    baselines: dict[int, float] = {}
-    c = 0.0
-    for i in range(min_days, n):
-        j = max(i - lag, 0)
-        p0 = (cab[j] + prior_rate * prior_sessions) / (cpo[j] + prior_sessions)
-        p0 = min(max(p0, 0.01), 0.6)
-        p1 = min(max(3 * p0, p0 + 0.2), 0.95)
-        step = absent[i] * np.log(p1 / p0) + (possible[i] - absent[i]) * np.log((1 - p1) / (1 - p0))
-        c = max(0.0, c + step)
-        if c > h:
-            signals.append(i)
-            baselines[i] = p0
-            c = 0.0
+    cab = np.concatenate([[0.0], np.cumsum(absent)])
     alerts = []
-    for first, last in _episodes(signals, QUIET_DAYS):
+    for first, last in _episodes(sorted(set(overall) | set(unauthorised)), QUIET_DAYS):
         lo = max(first - 9, 0)
-        recent = float(absent[lo : first + 1].sum() / max(possible[lo : first + 1].sum(), 1))
         missed = int(absent[lo : first + 1].sum())
         offered = int(possible[lo : first + 1].sum())
+        j = max(first - lag, 0)
+        usual = (cab[j] + prior_rate * prior_sessions) / (cpo[j] + prior_sessions)
+        which = "unauthorised absence" if first not in overall else "absence"
+        text = (
+            f"Missed {missed} of {offered} sessions in the 10 school days to "
+            f"{day_text(att.days[first])}, against a usual "
+            f"{number(100 * usual, 0)}% of sessions missed"
+        )
+        if att.unauthorised is not None:
+            unauth = int(np.asarray(att.unauthorised)[lo : first + 1].sum())
+            text += f"; {unauth} of the missed sessions were unauthorised"
         alerts.append(
             Alert(
                 att.pupil_key,
                 att.school_urn,
                 "attendance",
-                "absence well above the child's usual rate (cumulative sum over sessions)",
+                f"{which} well above the child's usual rate (cumulative sum over sessions)",
                 att.days[first],
                 att.days[last],
-                baselines[first],
-                recent,
-                int(cpo[max(first - lag, 0)]),
-                f"Missed {missed} of {offered} sessions in the 10 school days to "
-                f"{day_text(att.days[first])}, against a usual "
-                f"{number(100 * baselines[first], 0)}% of sessions missed. {WORTH}",
+                float(usual),
+                missed / max(offered, 1),
+                int(cpo[j]),
+                f"{text}. {WORTH}",
             )
         )
     return alerts
@@ -212,27 +255,32 @@ def mood_series(rows: Iterable[dict[str, Any]], column: str) -> list[Series]:
 
 
 def attendance_series(rows: Iterable[dict[str, Any]]) -> list[AttendanceDays]:
-    by: dict[tuple[str, str], list[tuple[date, int, int]]] = defaultdict(list)
+    by: dict[tuple[str, str], list[tuple[date, int, int, int]]] = defaultdict(list)
     for r in rows:
         by[(str(r["pupil_key"]), str(r["school_urn"]))].append(
-            (r["session_date"], int(r["possible"]), int(r["absent"]))
+            (r["session_date"], int(r["possible"]), int(r["absent"]), int(r["unauthorised"]))
         )
     return [
         AttendanceDays(
             p,
             s,
-            [d for d, _, _ in v],
-            np.array([x for _, x, _ in v]),
-            np.array([a for _, _, a in v]),
+            [row[0] for row in v],
+            np.array([row[1] for row in v]),
+            np.array([row[2] for row in v]),
+            np.array([row[3] for row in v]),
         )
         for (p, s), v in sorted(by.items())
     ]
 
 
-def school_absence_rate(series: Sequence[AttendanceDays]) -> float:
+def school_absence_rates(series: Sequence[AttendanceDays]) -> tuple[float, float]:
+    """The school's overall and unauthorised absence rates: the priors for its children."""
     possible = sum(float(a.possible.sum()) for a in series)
     absent = sum(float(a.absent.sum()) for a in series)
-    return absent / possible if possible else 0.05
+    unauthorised = sum(float(a.unauthorised.sum()) for a in series if a.unauthorised is not None)
+    if not possible:
+        return 0.05, 0.01
+    return absent / possible, unauthorised / possible
 
 
 def load_alerts(
@@ -255,9 +303,11 @@ def load_alerts(
         by_school[a.school_urn].append(a)
     for school_series in by_school.values():
         # The prior is the school's rate, so it needs the whole school even for one child.
-        prior = school_absence_rate(school_series)
+        prior, prior_unauthorised = school_absence_rates(school_series)
         for a in school_series:
-            alerts.extend(attendance_alerts(a, prior_rate=prior))
+            alerts.extend(
+                attendance_alerts(a, prior_rate=prior, prior_unauthorised_rate=prior_unauthorised)
+            )
     return sorted(alerts, key=lambda a: (a.started_on, a.pupil_key, a.indicator))
 
 

@@ -32,6 +32,8 @@ FALSE_DISCOVERY_RATE = 0.05
 MIN_INCIDENTS_IN_CONTEXT = 3
 MIN_INCIDENTS_FOR_CHILD = 5
 MIN_RATE_RATIO = 1.5  # smaller differences are not worth a conversation on their own
+MIN_MOOD_DROP = 0.5  # points on the 1-5 mood scale
+MIN_DAYS_COMPARED = 8  # days with check-ins both in the context and elsewhere
 DIMENSION_WORDS = {
     "time_slot": "time of day",
     "period": "lesson period",
@@ -58,6 +60,49 @@ class ContextRate:
 
 
 @dataclass(frozen=True)
+class ContextMood:
+    """One row of ``marts.wellbeing_context``: mood there and over the child's whole year."""
+
+    pupil_key: str
+    school_urn: str
+    academic_year: str
+    dimension: str
+    value: str
+    n: int
+    mean: float
+    sd: float
+    total_n: int
+    total_mean: float
+    total_sd: float
+    days_compared: int = 0
+    day_difference: float = float("nan")  # mean over days of (here - the day's other check-ins)
+    day_difference_sd: float = float("nan")
+
+    def elsewhere(self) -> tuple[int, float, float]:
+        """Count, mean and standard deviation of the child's check-ins outside the context,
+        recovered from the context's and the year's (sums of squares are additive)."""
+        n_out = self.total_n - self.n
+        if n_out < 2:
+            return n_out, float("nan"), float("nan")
+        total_ss = (self.total_n - 1) * self.total_sd**2 + self.total_n * self.total_mean**2
+        here_ss = (self.n - 1) * (self.sd**2 if self.n > 1 else 0.0) + self.n * self.mean**2
+        mean_out = (self.total_n * self.total_mean - self.n * self.mean) / n_out
+        var_out = max((total_ss - here_ss - n_out * mean_out**2) / (n_out - 1), 0.0)
+        return n_out, mean_out, float(np.sqrt(var_out))
+
+
+@dataclass(frozen=True)
+class MoodComparison:
+    here: float
+    elsewhere: float
+    check_ins: int
+    other_check_ins: int
+    days_compared: int
+    day_difference: float  # average, over days, of mood here minus the day's other check-ins
+    p_value: float  # one-sided paired test over days: lower here than elsewhere
+
+
+@dataclass(frozen=True)
 class HarderSituation:
     pupil_key: str
     school_urn: str
@@ -69,7 +114,8 @@ class HarderSituation:
     exposure_hours: float
     other_incidents: int
     other_exposure_hours: float
-    comparison: RateRatio
+    comparison: RateRatio | None  # incidents per hour here against elsewhere
+    mood: MoodComparison | None  # mood at check-ins here against elsewhere
     stands_out: bool
     summary: str
 
@@ -92,78 +138,184 @@ def rates_from_rows(rows: Iterable[dict[str, Any]]) -> list[ContextRate]:
     ]
 
 
+def _float(x: Any) -> float:
+    return float(x) if x is not None else float("nan")
+
+
+def moods_from_rows(rows: Iterable[dict[str, Any]]) -> list[ContextMood]:
+    return [
+        ContextMood(
+            str(r["pupil_key"]),
+            str(r["school_urn"]),
+            str(r["academic_year"]),
+            str(r["context_dimension"]),
+            str(r["context_value"]),
+            int(r["mood_observations"] or 0),
+            float(r["mood_mean"]) if r["mood_mean"] is not None else float("nan"),
+            float(r["mood_sd"]) if r["mood_sd"] is not None else 0.0,
+            int(r["total_mood_observations"] or 0),
+            float(r["total_mood_mean"]) if r["total_mood_mean"] is not None else float("nan"),
+            float(r["total_mood_sd"]) if r["total_mood_sd"] is not None else 0.0,
+            int(r["days_compared"] or 0),
+            _float(r["mood_day_difference_mean"]),
+            _float(r["mood_day_difference_sd"]),
+        )
+        for r in rows
+    ]
+
+
+def _mood_comparison(m: ContextMood) -> MoodComparison | None:
+    """Mood here against the same day's other check-ins, tested over days.
+
+    Check-ins on one day share that day's mood, so they are not independent: the test is a
+    one-sample t test of the daily differences (a paired design), which also leaves out
+    slow changes such as a decline over weeks.
+    """
+    n_out, mean_out, _ = m.elsewhere()
+    k = m.days_compared
+    if k < MIN_DAYS_COMPARED or not np.isfinite(m.day_difference):
+        return None
+    sd = m.day_difference_sd if np.isfinite(m.day_difference_sd) else 0.0
+    if sd == 0:
+        p = 0.0 if m.day_difference < 0 else 1.0
+    else:
+        p = float(stats.t.cdf(m.day_difference / (sd / np.sqrt(k)), k - 1))
+    return MoodComparison(m.mean, mean_out, m.n, n_out, k, m.day_difference, p)
+
+
+Key = tuple[str, str, str, str, str]
+
+
 def harder_situations(
     rates: Sequence[ContextRate],
+    moods: Sequence[ContextMood] = (),
     *,
     false_discovery_rate: float = FALSE_DISCOVERY_RATE,
     min_incidents: int = MIN_INCIDENTS_IN_CONTEXT,
     min_rate_ratio: float = MIN_RATE_RATIO,
+    min_mood_drop: float = MIN_MOOD_DROP,
 ) -> list[HarderSituation]:
-    """Every context with enough incidents to compare, each against the child's other time.
+    """Every context with enough data to compare, each against the child's other time.
 
-    Pass a whole school's rows together: the false-discovery control is over all of them.
+    Two kinds of evidence, each tested for every context of every child: incidents per
+    hour (a Poisson rate ratio with exposure) and mood at check-ins (lower there than
+    elsewhere). All the tests of a school are read together under one false-discovery
+    control, so pass a whole school's rows. A context stands out when either test survives
+    it *and* the difference is big enough to matter (1.5 times the incidents, or half a
+    point of mood).
     """
-    candidates = [
-        r
-        for r in rates
-        if r.total_incidents >= MIN_INCIDENTS_FOR_CHILD
-        and r.incidents >= min_incidents
-        and r.exposure_hours > 0
-        and r.total_exposure_hours - r.exposure_hours > 0
+    by_key: dict[Key, dict[str, Any]] = {}
+    for r in rates:
+        if (
+            r.total_incidents >= MIN_INCIDENTS_FOR_CHILD
+            and r.incidents >= min_incidents
+            and r.exposure_hours > 0
+            and r.total_exposure_hours - r.exposure_hours > 0
+        ):
+            k = (r.pupil_key, r.school_urn, r.academic_year, r.dimension, r.value)
+            by_key.setdefault(k, {})["rate"] = r
+            by_key[k]["comparison"] = rate_ratio(
+                r.incidents,
+                r.exposure_hours,
+                r.total_incidents - r.incidents,
+                r.total_exposure_hours - r.exposure_hours,
+                alternative="larger",
+            )
+    rate_rows = {
+        (r.pupil_key, r.school_urn, r.academic_year, r.dimension, r.value): r for r in rates
+    }
+    for m in moods:
+        lower = _mood_comparison(m)
+        if lower is not None:
+            k = (m.pupil_key, m.school_urn, m.academic_year, m.dimension, m.value)
+            by_key.setdefault(k, {})["mood"] = lower
+            if k in rate_rows:
+                by_key[k].setdefault("rate", rate_rows[k])
+    tests = [
+        (k, kind, entry[kind].p_value)
+        for k, entry in by_key.items()
+        for kind in ("comparison", "mood")
+        if kind in entry
     ]
-    comparisons = [
-        rate_ratio(
-            r.incidents,
-            r.exposure_hours,
-            r.total_incidents - r.incidents,
-            r.total_exposure_hours - r.exposure_hours,
-            alternative="larger",
-        )
-        for r in candidates
-    ]
-    if not candidates:
+    if not tests:
         return []
-    adjusted = stats.false_discovery_control([c.p_value for c in comparisons], method="bh")
+    adjusted = stats.false_discovery_control([p for _, _, p in tests], method="bh")
+    passed: dict[Key, set[str]] = defaultdict(set)
+    for (k, kind, _), q in zip(tests, adjusted, strict=True):
+        if q <= false_discovery_rate:
+            passed[k].add(kind)
     out = []
-    for r, c, q in zip(candidates, comparisons, adjusted, strict=True):
-        stands_out = bool(q <= false_discovery_rate and c.ratio >= min_rate_ratio)
+    for k, entry in sorted(by_key.items()):
+        rate: ContextRate | None = entry.get("rate")
+        comparison: RateRatio | None = entry.get("comparison")
+        mood: MoodComparison | None = entry.get("mood")
+        stands_out = bool(
+            (
+                "comparison" in passed[k]
+                and comparison is not None
+                and comparison.ratio >= min_rate_ratio
+            )
+            or ("mood" in passed[k] and mood is not None and -mood.day_difference >= min_mood_drop)
+        )
+        label = rate.label if rate is not None else k[4]
+        incidents = rate.incidents if rate else 0
+        hours = rate.exposure_hours if rate else 0.0
         out.append(
             HarderSituation(
-                pupil_key=r.pupil_key,
-                school_urn=r.school_urn,
-                academic_year=r.academic_year,
-                dimension=r.dimension,
-                value=r.value,
-                label=r.label,
-                incidents=r.incidents,
-                exposure_hours=r.exposure_hours,
-                other_incidents=r.total_incidents - r.incidents,
-                other_exposure_hours=r.total_exposure_hours - r.exposure_hours,
-                comparison=c,
+                pupil_key=k[0],
+                school_urn=k[1],
+                academic_year=k[2],
+                dimension=k[3],
+                value=k[4],
+                label=label,
+                incidents=incidents,
+                exposure_hours=hours,
+                other_incidents=(rate.total_incidents - incidents) if rate else 0,
+                other_exposure_hours=(rate.total_exposure_hours - hours) if rate else 0.0,
+                comparison=comparison,
+                mood=mood,
                 stands_out=stands_out,
-                summary=_summary(r, c, stands_out),
+                summary=_summary(k[3], label, rate, comparison, mood, stands_out),
             )
         )
     return out
 
 
-def _summary(r: ContextRate, c: RateRatio, stands_out: bool) -> str:
-    where = f"{DIMENSION_WORDS.get(r.dimension, r.dimension)} {r.label}"
-    here = r.incidents / r.exposure_hours
-    other_hours = r.total_exposure_hours - r.exposure_hours
-    there = (r.total_incidents - r.incidents) / other_hours
-    text = (
-        f"In {where}: {count_phrase(r.incidents, 'incident')} in about "
-        f"{number(r.exposure_hours, 0)} hours ({number(here, 2)} an hour), against "
-        f"{number(there, 2)} an hour at other times"
-    )
-    if np.isfinite(c.ratio):
-        text += (
-            f", about {number(c.ratio)} times as often (likely {number(c.low)} to "
-            f"{number(c.high)} times)."
+def _summary(
+    dimension: str,
+    label: str,
+    rate: ContextRate | None,
+    c: RateRatio | None,
+    mood: MoodComparison | None,
+    stands_out: bool,
+) -> str:
+    where = f"{DIMENSION_WORDS.get(dimension, dimension)} {label}"
+    parts = []
+    if rate is not None and c is not None and rate.exposure_hours > 0:
+        here = rate.incidents / rate.exposure_hours
+        there = (rate.total_incidents - rate.incidents) / (
+            rate.total_exposure_hours - rate.exposure_hours
         )
-    else:
-        text += "."
+        text = (
+            f"{count_phrase(rate.incidents, 'incident')} in about "
+            f"{number(rate.exposure_hours, 0)} hours ({number(here, 2)} an hour), against "
+            f"{number(there, 2)} an hour at other times"
+        )
+        if np.isfinite(c.ratio):
+            text += (
+                f", about {number(c.ratio)} times as often (likely {number(c.low)} to "
+                f"{number(c.high)} times)"
+            )
+        parts.append(text)
+    if mood is not None:
+        parts.append(
+            f"mood at check-ins averaged {number(mood.here)} here against "
+            f"{number(mood.elsewhere)} elsewhere (1 to 5 scale); on the same day it was "
+            f"{number(abs(mood.day_difference))} "
+            f"{'lower' if mood.day_difference < 0 else 'higher'} here on average, over "
+            f"{count_phrase(mood.days_compared, 'day')}"
+        )
+    text = f"In {where}: " + "; ".join(parts) + "."
     if stands_out:
         text += " More than chance would explain: a situation worth looking at together."
     return text
@@ -173,7 +325,8 @@ def load_harder_situations(
     con: duckdb.DuckDBPyConnection, *, school_urn: str | None = None
 ) -> list[HarderSituation]:
     rows = queries.rows(con, "context_rates", school_urn=school_urn, pupil_key=None)
-    return harder_situations(rates_from_rows(rows))
+    moods = queries.rows(con, "context_moods", school_urn=school_urn, pupil_key=None)
+    return harder_situations(rates_from_rows(rows), moods_from_rows(moods))
 
 
 # -- ABC: what tends to come before a behaviour ---------------------------------------

@@ -8,9 +8,10 @@ questions, both against the same child's other strategies, never against other c
   child's own overall rate with an empirical-Bayes beta-binomial prior, so a lucky streak
   never tops a list;
 * did mood improve more after this strategy than after the child's others? Non-overlap of
-  all pairs (NAP) of the mood changes, with its interval, and a one-sided rank test. The
-  tests of every child's strategies in a school are read together with the
-  Benjamini-Hochberg false-discovery control, so "stands out" stays rare by chance.
+  all pairs (NAP) of the mood changes, with its interval, describes it; a one-sided test of
+  the mood at the next check-in, allowing for the mood at the use, judges it. The tests of
+  every child's strategies in a school are read together under the Benjamini-Hochberg
+  false-discovery control, so "stands out" stays rare by chance.
 
 Nothing here decides: a strategy that "stands out" is worth talking about, not a verdict.
 """
@@ -118,7 +119,7 @@ def strategy_effects(
             others = [u for c, us in strategies.items() if c != code for u in us]
             draft = _assess(school, pupil, code, uses, others, child_rate, prior)
             if len(uses) >= min_uses and len(others) >= min_other_uses:
-                draft["p_value"] = _rank_test(uses, others)
+                draft["p_value"] = _adjusted_test(uses, others)
             drafts.append(draft)
 
     tested = [d for d in drafts if d["p_value"] is not None]
@@ -193,8 +194,33 @@ def _assess(
     return d
 
 
-def _rank_test(uses: Sequence[UsePair], others: Sequence[UsePair]) -> float:
-    """One-sided Mann-Whitney: did mood change more after this strategy than after others?"""
+def _adjusted_test(uses: Sequence[UsePair], others: Sequence[UsePair]) -> float:
+    """One-sided test: was mood at the next check-in higher after this strategy than after
+    the child's others, comparing uses that began at the same mood?
+
+    Mood at the use is a covariate (ordinary least squares: next ~ strategy + mood at use),
+    because a use that starts very low has more room to recover; comparing like with like
+    is both fairer and more sensitive than comparing raw changes. When the moods at the
+    uses do not vary (the model cannot be fitted), a Mann-Whitney test of the changes is
+    used instead.
+    """
+    both = [*uses, *others]
+    after = np.array([u.mood_next for u in both])
+    design = np.column_stack(
+        [
+            np.ones(len(both)),
+            np.r_[np.ones(len(uses)), np.zeros(len(others))],
+            np.array([u.mood_at_use for u in both]),
+        ]
+    )
+    dof = len(both) - design.shape[1]
+    if np.linalg.matrix_rank(design) == design.shape[1] and dof > 0:
+        coef, *_ = np.linalg.lstsq(design, after, rcond=None)
+        resid = after - design @ coef
+        scale = float(resid @ resid) / dof
+        if scale > 0:
+            se = float(np.sqrt(scale * np.linalg.inv(design.T @ design)[1, 1]))
+            return float(stats.t.sf(coef[1] / se, dof))
     a = [u.change for u in uses]
     b = [u.change for u in others]
     return float(stats.mannwhitneyu(a, b, alternative="greater").pvalue)

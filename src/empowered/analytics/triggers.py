@@ -40,6 +40,7 @@ class QueueItem:
     rule_id: str
     label: str
     fired_on: date
+    last_fired_on: date
     is_active: bool
     evidence: tuple[str, ...]
     summary: str
@@ -55,19 +56,42 @@ def _value_text(kind: str, value: Any) -> str:
     return f"{int(value)} unauthorised sessions"
 
 
+class _Blank(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return f"{{{key}}}"
+
+
+def _first_window_sentence(r: dict[str, Any]) -> str:
+    """The school's own wording for the rule (from the rules file), filled with the figures
+    of the first window in which it fired; a plain default when it has none."""
+    kind = str(r["kind"])
+    share = kind == "absence_rate"
+    value, threshold = r["value_at_first"], float(r["threshold"])
+    figures = {
+        "value": f"{100 * float(value):.0f}%" if share else f"{float(value):g}",
+        "threshold": f"{100 * threshold:.0f}%" if share else f"{threshold:g}",
+        "window_start": day_text(r["window_start"]) if r.get("window_start") else "",
+        "window_end": day_text(r["window_end"]) if r.get("window_end") else "",
+    }
+    if r.get("window_school_weeks") is not None:
+        figures["window_school_weeks"] = str(int(r["window_school_weeks"]))
+    wording = r.get("wording")
+    if wording:
+        text = str(wording).format_map(_Blank(figures))
+        return text[0].upper() + text[1:] + "."
+    window = ""
+    if figures["window_start"] and figures["window_end"]:
+        window = f" between {figures['window_start']} and {figures['window_end']}"
+    return f"{_value_text(kind, value)}{window} (the rule's threshold is {figures['threshold']})."
+
+
 def fired_rule_items(rows: Sequence[dict[str, Any]]) -> list[QueueItem]:
     """Queue items for the rules ``marts.safeguarding_trigger`` found fired."""
     items = []
     for r in rows:
         kind = str(r["kind"])
-        first = _value_text(kind, r["value_at_first"])
-        window = ""
-        if r.get("window_start") and r.get("window_end"):
-            window = f" between {day_text(r['window_start'])} and {day_text(r['window_end'])}"
-        threshold = r["threshold"]
-        limit = f"{100 * float(threshold):.0f}%" if kind == "absence_rate" else f"{threshold:g}"
         evidence = (
-            f"{first}{window} (the rule's threshold is {limit}).",
+            _first_window_sentence(r),
             f"Highest: {_value_text(kind, r['peak_value'])}; latest: "
             f"{_value_text(kind, r['latest_value'])}; fired in "
             f"{int(r['weeks_fired'])} school week(s).",
@@ -80,6 +104,7 @@ def fired_rule_items(rows: Sequence[dict[str, Any]]) -> list[QueueItem]:
                 str(r["rule_id"]),
                 str(r["rule_label"]),
                 r["first_fired_on"],
+                r["last_fired_on"],
                 bool(r["is_active"]),
                 evidence,
                 f"{r['rule_label']}: first reached on {day_text(r['first_fired_on'])} "
@@ -104,7 +129,7 @@ def combined_items(
     """
     spans: dict[tuple[str, str], list[tuple[date, date, str]]] = defaultdict(list)
     for item in fired:
-        end = date.max if item.is_active else item.fired_on + timedelta(days=window_days)
+        end = date.max if item.is_active else item.last_fired_on
         spans[(item.pupil_key, item.rule_id)].append((item.fired_on, end, item.summary))
     for a in alerts:
         spans[(a.pupil_key, a.indicator)].append((a.started_on, a.last_signal_on, a.summary))
@@ -133,6 +158,7 @@ def combined_items(
                     str(rule["rule_id"]),
                     str(rule["label"]),
                     fired_on,
+                    fired_on,
                     True,
                     tuple(evidence),
                     f"{rule['label']}: all {len(names)} signs seen together by "
@@ -152,7 +178,7 @@ def _all_within(
     for day in candidates:
         chosen = []
         for spans in component_spans:
-            live = [s for s in spans if s[0] <= day and s[1] + window >= day]
+            live = [s for s in spans if s[0] <= day and day - window <= s[1]]
             if not live:
                 break
             chosen.append(live[-1][2])

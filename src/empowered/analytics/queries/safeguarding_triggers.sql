@@ -15,8 +15,11 @@ select
     t.window_start,
     t.window_end,
     t.latest_value,
-    t.is_active
+    t.is_active,
+    t.wording,
+    r.window_school_weeks
 from marts.safeguarding_trigger as t
+left join meta.trigger_rules as r on r.rule_id = t.rule_id
 where ($school_urn is null or t.school_urn = $school_urn)
     and ($pupil_key is null or t.pupil_key = $pupil_key)
 order by t.school_urn, t.pupil_key, t.first_fired_on, t.rule_id

@@ -1,0 +1,170 @@
+-- grain: one row per pupil per school per academic year per context (time slot, lesson period, weekday, activity or setting) with check-ins
+-- unique_key: [pupil_key, school_urn, academic_year, context_dimension, context_value]
+-- not_null: [pupil_key, school_urn, academic_year, context_dimension, context_value, observations, total_observations]
+-- relationships:
+--   pupil_key: core.dim_pupil.pupil_key
+--   school_urn: core.dim_school.school_urn
+-- accepted_values:
+--   context_dimension: [time_slot, period, weekday, activity, setting]
+-- checks:
+--   - name: context_within_the_year
+--     sql: >-
+--       select w.* from marts.wellbeing_context as w
+--       where w.observations > w.total_observations
+--       or w.mood_observations > w.total_mood_observations
+-- Mood and regulation in each context beside the same child's whole year, so "harder
+-- situations" can rest on how the child seemed there, not only on incidents: a quiet child
+-- who is low every lunchtime has few incidents but a harder lunchtime. Context values are
+-- written as in marts.behaviour_context_rate, so the two marts join on them.
+-- Check-ins on the same day are alike (a good day is good all day), so comparing all
+-- check-ins in a context with all the others overstates the evidence. The paired columns
+-- compare within days instead: on each day with check-ins both in and out of the context,
+-- the mood there minus the mood at the day's other check-ins; days_compared, the mean and
+-- the spread of those daily differences are what the analytics test.
+with obs as (
+    select
+        pupil_key,
+        school_urn,
+        academic_year,
+        observed_on,
+        cast(time_slot as varchar) as time_slot,
+        period_code,
+        cast(iso_weekday as varchar) as weekday,
+        activity,
+        setting,
+        cast(mood as double) as mood,
+        cast(regulation as double) as regulation
+    from core.fct_observation
+    where academic_year is not null
+),
+
+contexts as (
+    select pupil_key, school_urn, academic_year, observed_on, 'time_slot' as context_dimension,
+        time_slot as context_value, mood, regulation
+    from obs where time_slot is not null
+    union all
+    select pupil_key, school_urn, academic_year, observed_on, 'period', period_code, mood, regulation
+    from obs where period_code is not null
+    union all
+    select pupil_key, school_urn, academic_year, observed_on, 'weekday', weekday, mood, regulation
+    from obs where weekday is not null
+    union all
+    select pupil_key, school_urn, academic_year, observed_on, 'activity', activity, mood, regulation
+    from obs where activity is not null
+    union all
+    select pupil_key, school_urn, academic_year, observed_on, 'setting', setting, mood, regulation
+    from obs where setting is not null
+),
+
+per_context as (
+    select
+        pupil_key,
+        school_urn,
+        academic_year,
+        context_dimension,
+        context_value,
+        count(*) as observations,
+        count(mood) as mood_observations,
+        avg(mood) as mood_mean,
+        stddev_samp(mood) as mood_sd,
+        count(regulation) as regulation_observations,
+        avg(regulation) as regulation_mean,
+        stddev_samp(regulation) as regulation_sd
+    from contexts
+    group by pupil_key, school_urn, academic_year, context_dimension, context_value
+),
+
+day_context as (
+    select
+        pupil_key, school_urn, academic_year, context_dimension, context_value, observed_on,
+        count(mood) as n_in,
+        sum(mood) as sum_in
+    from contexts
+    group by pupil_key, school_urn, academic_year, context_dimension, context_value, observed_on
+),
+
+day_all as (
+    select
+        pupil_key, school_urn, academic_year, observed_on,
+        count(mood) as n_all,
+        sum(mood) as sum_all
+    from obs
+    group by pupil_key, school_urn, academic_year, observed_on
+),
+
+paired as (
+    select
+        c.pupil_key,
+        c.school_urn,
+        c.academic_year,
+        c.context_dimension,
+        c.context_value,
+        count(*) as days_compared,
+        avg(
+            c.sum_in / cast(c.n_in as double)
+            - (d.sum_all - c.sum_in) / cast(d.n_all - c.n_in as double)
+        ) as mood_day_difference_mean,
+        stddev_samp(
+            c.sum_in / cast(c.n_in as double)
+            - (d.sum_all - c.sum_in) / cast(d.n_all - c.n_in as double)
+        ) as mood_day_difference_sd
+    from day_context as c
+    inner join day_all as d
+        on c.pupil_key = d.pupil_key
+        and c.school_urn = d.school_urn
+        and c.academic_year = d.academic_year
+        and c.observed_on = d.observed_on
+    where c.n_in > 0 and d.n_all > c.n_in
+    group by c.pupil_key, c.school_urn, c.academic_year, c.context_dimension, c.context_value
+),
+
+per_year as (
+    select
+        pupil_key,
+        school_urn,
+        academic_year,
+        count(*) as total_observations,
+        count(mood) as total_mood_observations,
+        avg(mood) as total_mood_mean,
+        stddev_samp(mood) as total_mood_sd,
+        count(regulation) as total_regulation_observations,
+        avg(regulation) as total_regulation_mean,
+        stddev_samp(regulation) as total_regulation_sd
+    from obs
+    group by pupil_key, school_urn, academic_year
+)
+
+select
+    c.pupil_key,
+    c.school_urn,
+    c.academic_year,
+    c.context_dimension,
+    c.context_value,
+    c.observations,
+    c.mood_observations,
+    c.mood_mean,
+    c.mood_sd,
+    c.regulation_observations,
+    c.regulation_mean,
+    c.regulation_sd,
+    y.total_observations,
+    y.total_mood_observations,
+    y.total_mood_mean,
+    y.total_mood_sd,
+    y.total_regulation_observations,
+    y.total_regulation_mean,
+    y.total_regulation_sd,
+    coalesce(p.days_compared, 0) as days_compared,
+    p.mood_day_difference_mean,
+    p.mood_day_difference_sd
+from per_context as c
+inner join per_year as y
+    on c.pupil_key = y.pupil_key
+    and c.school_urn = y.school_urn
+    and c.academic_year = y.academic_year
+left join paired as p
+    on c.pupil_key = p.pupil_key
+    and c.school_urn = p.school_urn
+    and c.academic_year = p.academic_year
+    and c.context_dimension = p.context_dimension
+    and c.context_value = p.context_value
