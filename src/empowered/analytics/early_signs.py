@@ -196,8 +196,20 @@ def attendance_alerts(
     n = len(possible)
     if n <= min_days:
         return []
-    common = {"prior_sessions": prior_sessions, "lag": lag, "start": min_days, "h": h}
-    overall = _bernoulli_cusum(absent, possible, prior_rate=prior_rate, min_shift=0.2, **common)
+
+    def chart(events: np.ndarray, rate: float, min_shift: float) -> dict[int, float]:
+        return _bernoulli_cusum(
+            events,
+            possible,
+            prior_rate=rate,
+            prior_sessions=prior_sessions,
+            lag=lag,
+            start=min_days,
+            h=h,
+            min_shift=min_shift,
+        )
+
+    overall = chart(absent, prior_rate, 0.2)
     unauthorised: dict[int, float] = {}
     if att.unauthorised is not None and prior_unauthorised_rate is not None:
         unauthorised = chart(
