@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import date
 
 from empowered.analytics.situations import (
+    ContextMood,
     ContextRate,
     behaviour_after_antecedent,
     harder_situations,
@@ -64,3 +65,44 @@ def test_scatterplot_counts_by_slot_and_day() -> None:
     grid = scatterplot(incidents, days=days, slots=slots)
     assert grid.counts.tolist() == [[2, 0], [0, 1]]
     assert "no time of day stands out" in grid.summary
+
+
+def mood(pupil: str, value: str, days: int, difference: float, sd: float = 0.6) -> ContextMood:
+    return ContextMood(
+        pupil,
+        "100001",
+        "2025/26",
+        "activity",
+        value,
+        days * 2,
+        3.0 + difference,
+        0.8,
+        days * 6,
+        3.0,
+        0.8,
+        days,
+        difference,
+        sd,
+    )
+
+
+def test_a_context_where_mood_is_lower_on_the_same_days_stands_out_without_incidents() -> None:
+    moods = [mood("A", "lunch", 30, -0.9)] + [mood(f"B{i}", "lunch", 30, 0.05) for i in range(30)]
+    found = {h.pupil_key: h for h in harder_situations([], moods)}
+    assert found["A"].stands_out and found["A"].comparison is None
+    assert found["A"].mood is not None and found["A"].mood.days_compared == 30
+    assert "0.9 lower here on average, over 30 days" in found["A"].summary
+    assert not any(h.stands_out for p, h in found.items() if p != "A")
+
+
+def test_a_small_mood_difference_is_not_worth_flagging_even_when_certain() -> None:
+    found = harder_situations([], [mood("A", "lunch", 150, -0.3, sd=0.2)])
+    assert found[0].mood is not None and found[0].mood.p_value < 1e-6
+    assert not found[0].stands_out
+
+
+def test_mood_elsewhere_is_recovered_from_the_year_totals() -> None:
+    m = ContextMood("A", "1", "2025/26", "activity", "lunch", 2, 2.0, 0.0, 4, 3.0, 1.1547, 0, 0, 0)
+    n, mean, sd = m.elsewhere()
+    assert (n, mean) == (2, 4.0)
+    assert abs(sd) < 1e-3  # the other two check-ins were both 4
