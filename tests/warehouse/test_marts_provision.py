@@ -19,7 +19,7 @@ from empowered.warehouse.engines import DuckDBEngine
 from empowered.warehouse.models import Model, discover_models
 
 PROVISION_MARTS = (
-    "marts.provision_as_of",
+    "marts.school_as_of",
     "marts.provision_enrolment",
     "marts.provision_intervention_summary",
     "marts.provision_need_coverage",
@@ -222,7 +222,7 @@ def test_no_pupil_identity_in_provision_marts(
 
 def test_as_of_date_is_the_latest_register_mark(built: duckdb.DuckDBPyConnection) -> None:
     expected = as_of_dates(built)
-    got = dict(built.execute("select school_urn, as_of_date from marts.provision_as_of").fetchall())
+    got = dict(built.execute("select school_urn, as_of_date from marts.school_as_of").fetchall())
     assert got == expected
     assert all(d is not None for d in got.values())
 
@@ -563,7 +563,7 @@ def test_need_matches_on_hand_built_rows(
             enrolment("e9", "p7", "x", start),  # on the register as N, no need
         ],
     )
-    rebuild(con, models, "marts.provision_as_of", "marts.provision_enrolment")
+    rebuild(con, models, "marts.school_as_of", "marts.provision_enrolment")
     got = {
         r[0]: r[1:]
         for r in con.execute(
@@ -611,7 +611,7 @@ def test_current_delivery_and_ratio_gain_on_hand_built_rows(
                       pre_score=100.0),
         ],
     )  # fmt: skip
-    rebuild(con, models, "marts.provision_as_of", "marts.provision_enrolment")
+    rebuild(con, models, "marts.school_as_of", "marts.provision_enrolment")
     got = {r["enrolment_id"]: r for r in rows(con, "select * from marts.provision_enrolment")}
     current = {k for k, r in got.items() if r["is_current"]}
     assert current == {"ends-on-as-of", "open-ended"}
@@ -640,13 +640,13 @@ def test_as_of_falls_back_to_observations(
         [{"observation_key": f"{SCHOOL}:{i}", "pupil_key": "p1", "school_urn": SCHOOL,
           "observed_on": day} for i, day in enumerate((date(2026, 3, 2), date(2026, 5, 6)))],
     )  # fmt: skip
-    rebuild(con, models, "marts.provision_as_of")
+    rebuild(con, models, "marts.school_as_of")
     assert con.execute(
-        "select as_of_date, as_of_source, as_of_academic_year from marts.provision_as_of"
+        "select as_of_date, as_of_source, as_of_academic_year from marts.school_as_of"
     ).fetchall() == [(date(2026, 5, 6), "observations", "2025/26")]
     con.execute("delete from core.fct_observation")
-    rebuild(con, models, "marts.provision_as_of")
-    assert con.execute("select as_of_date from marts.provision_as_of").fetchall() == [(None,)]
+    rebuild(con, models, "marts.school_as_of")
+    assert con.execute("select as_of_date from marts.school_as_of").fetchall() == [(None,)]
 
 
 def test_seed_cost_bands_tile_the_line_without_gaps() -> None:

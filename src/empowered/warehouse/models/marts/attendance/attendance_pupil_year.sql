@@ -22,21 +22,10 @@
 -- attendance_rate_before_last_6_weeks everything before them, so a recent fall shows as
 -- the last six weeks against the rest of the year. Rates are null without possible
 -- sessions in the span.
+-- The one definition of "now" per school (marts.school_as_of).
 with as_of as (
-    select
-        s.school_urn,
-        coalesce(a.last_session, o.last_observation) as as_of_date
-    from core.dim_school as s
-    left join (
-        select school_urn, max(session_date) as last_session
-        from core.fct_attendance_session
-        group by school_urn
-    ) as a on a.school_urn = s.school_urn
-    left join (
-        select school_urn, max(observed_on) as last_observation
-        from core.fct_observation
-        group by school_urn
-    ) as o on o.school_urn = s.school_urn
+    select school_urn, as_of_date
+    from marts.school_as_of
 ),
 
 school_years as (

@@ -19,7 +19,7 @@
 --     sql: >-
 --       select * from marts.provision_enrolment
 --       where abs(staff_cost + materials_and_training_cost - cost_per_pupil) > 0.000001
--- "Current" is as of the school's as_of_date (marts.provision_as_of: its latest
+-- "Current" is as of the school's as_of_date (marts.school_as_of: its latest
 -- attendance session, else its latest observation), never today's date; end_date is the
 -- last day of the enrolment, inclusive.
 -- The pupil's need is the primary need in force on start_date: that is what the
@@ -102,7 +102,7 @@ enrolments as (
     from core.fct_provision_enrolment as e
     inner join core.dim_intervention as i on i.intervention_code = e.intervention_code
     left join need_at_start as n on n.enrolment_id = e.enrolment_id
-    left join marts.provision_as_of as a on a.school_urn = e.school_urn
+    left join marts.school_as_of as a on a.school_urn = e.school_urn
     left join core.dim_school_calendar as c
         on c.school_urn = e.school_urn and c.date_day = e.start_date
     left join core.dim_date as d on d.date_day = e.start_date

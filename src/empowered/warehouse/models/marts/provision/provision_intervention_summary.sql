@@ -19,7 +19,7 @@
 --         or t.with_pre_and_post <> s.with_pre_and_post
 --         or abs(t.total_cost - s.total_cost) > 0.0001)
 -- Over every enrolment ever recorded (all academic years); "current" is as of each
--- school's as_of_date (see marts.provision_as_of) and the TRUST row's as_of_date is the
+-- school's as_of_date (see marts.school_as_of) and the TRUST row's as_of_date is the
 -- latest of its schools'. Each enrolment is counted once for its school and once for
 -- the trust, so the trust's counts and costs are the sums of its schools' while its
 -- pupils are distinct pupils (a pupil who moved school counts once).

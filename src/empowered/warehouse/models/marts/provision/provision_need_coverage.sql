@@ -13,7 +13,7 @@
 -- On the SEN register = on roll (core.fct_enrolment.is_on_roll) with a current
 -- dim_sen_status_history row at the school whose sen_provision is K (SEN support) or E
 -- (EHC plan); the need is that row's primary need ('NOT_RECORDED' when blank, so the
--- gap is visible rather than dropped). as_of_date: see marts.provision_as_of.
+-- gap is visible rather than dropped). as_of_date: see marts.school_as_of.
 -- Provision counts enrolments at this school in the academic year holding as_of_date (an
 -- enrolment overlapping it, up to as_of_date): real data stops mid-year and synthetic
 -- data after the last full year, so "running today" alone would often be nothing.
@@ -98,7 +98,7 @@ training as (
         count(*) as records,
         count(distinct t.staff_id) as staff
     from core.fct_staff_training as t
-    inner join marts.provision_as_of as a on a.school_urn = t.school_urn
+    inner join marts.school_as_of as a on a.school_urn = t.school_urn
     where t.completed_on <= a.as_of_date
         and t.completed_on > cast(a.as_of_date - interval 3 year as date)
     group by t.school_urn, t.area_of_need
@@ -120,6 +120,6 @@ select
     coalesce(t.records, 0) as training_records_for_need,
     coalesce(t.staff, 0) as staff_trained_for_need
 from needs as n
-left join marts.provision_as_of as a on a.school_urn = n.school_urn
+left join marts.school_as_of as a on a.school_urn = n.school_urn
 left join offered as o on o.school_urn = n.school_urn and o.target_need = n.primary_need
 left join training as t on t.school_urn = n.school_urn and t.area_of_need = n.primary_need

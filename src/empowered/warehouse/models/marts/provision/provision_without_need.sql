@@ -5,7 +5,7 @@
 --   school_urn: core.dim_school.school_urn
 --   intervention_code: core.dim_intervention.intervention_code
 -- "This academic year" and "the register" are as in marts.provision_need_coverage, as of
--- the school's as_of_date (marts.provision_as_of). An intervention with no target_need
+-- the school's as_of_date (marts.school_as_of). An intervention with no target_need
 -- cannot be judged here and is left out. A target need absent from the register is a
 -- question, not a fault: the pupils may be awaiting assessment, hold it as a secondary
 -- need, or share its broad area, so those counts are given beside it.

@@ -24,21 +24,10 @@
 -- suspensions of the academic year holding it.
 -- on_register_since is the start of the unbroken run of K/E statuses that includes the
 -- as-of status (a move from K to E does not break it; a spell of N does).
+-- The one definition of "now" per school (marts.school_as_of).
 with as_of as (
-    select
-        s.school_urn,
-        coalesce(a.last_session, o.last_observation) as as_of_date
-    from core.dim_school as s
-    left join (
-        select school_urn, max(session_date) as last_session
-        from core.fct_attendance_session
-        group by school_urn
-    ) as a on a.school_urn = s.school_urn
-    left join (
-        select school_urn, max(observed_on) as last_observation
-        from core.fct_observation
-        group by school_urn
-    ) as o on o.school_urn = s.school_urn
+    select school_urn, as_of_date
+    from marts.school_as_of
 ),
 
 roll as (

@@ -1,4 +1,4 @@
--- grain: one row per school: the date the provision marts treat as "now" for that school
+-- grain: one row per school: the date every mart treats as "now" for that school
 -- unique_key: [school_urn]
 -- not_null: [school_urn]
 -- relationships:
