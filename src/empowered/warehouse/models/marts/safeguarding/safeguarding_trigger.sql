@@ -22,9 +22,8 @@
 -- Every rule is evaluated at the end of each school week in which the pupil had a possible
 -- session (marts.attendance_pupil_week), within one academic year:
 --   unauthorised_sessions          unauthorised sessions in this week and the previous
---                                  window_school_weeks - 1 school weeks (a self-join on
---                                  school_week, so the window is a number of school weeks
---                                  whatever the pupil's own marks)
+--                                  window_school_weeks - 1 school weeks of the school's
+--                                  calendar (whatever the pupil's own marks)
 --   unauthorised_sessions_in_term  unauthorised sessions in the term to date
 --   absence_rate                   sessions missed / possible in the term or the year to
 --                                  date, once min_possible_sessions have been possible
@@ -90,7 +89,10 @@ weeks as (
         week_end,
         possible,
         unauthorised,
-        authorised + unauthorised as absent
+        authorised + unauthorised as absent,
+        school_week = max(school_week) over (
+            partition by pupil_key, school_urn, academic_year
+        ) as is_last_week
     from marts.attendance_pupil_week
 ),
 
@@ -122,41 +124,16 @@ running as (
     from weeks as w
 ),
 
--- Only pupil-years with enough unauthorised sessions in the whole year could reach a
--- rolling threshold: the self-join below is limited to them.
-year_unauthorised as (
-    select pupil_key, school_urn, academic_year, sum(unauthorised) as unauthorised
-    from weeks
-    group by pupil_key, school_urn, academic_year
-),
-
-rolling_unauthorised as (
-    select
-        w.pupil_key,
-        w.school_urn,
-        w.academic_year,
-        w.school_week,
-        w.week_end,
-        r.rule_id,
-        cast(sum(p.unauthorised) as double) as value,
-        cast(null as bigint) as possible_in_period,
-        greatest(w.school_week - r.window_school_weeks + 1, 1) as window_first_week
-    from weeks as w
-    inner join rules as r on r.kind = 'unauthorised_sessions'
-    inner join year_unauthorised as y
-        on y.pupil_key = w.pupil_key and y.school_urn = w.school_urn
-        and y.academic_year = w.academic_year and y.unauthorised >= r.threshold
-    inner join weeks as p
-        on p.pupil_key = w.pupil_key and p.school_urn = w.school_urn
-        and p.academic_year = w.academic_year
-        and p.school_week between w.school_week - r.window_school_weeks + 1 and w.school_week
-    group by
-        w.pupil_key, w.school_urn, w.academic_year, w.school_week, w.week_end, r.rule_id,
-        r.window_school_weeks
-),
-
+-- Rolling windows whose length is data: each week's unauthorised sessions (or
+-- suspensions) are spread forward onto the school weeks whose window holds them, then
+-- summed, so the big pupil-week table is only ever joined on equality.
 suspension_weeks as (
-    select e.pupil_key, e.school_urn, c.academic_year, c.school_week, count(*) as suspensions
+    select
+        e.pupil_key,
+        e.school_urn,
+        c.academic_year,
+        c.school_week,
+        count(*) as events
     from core.fct_exclusion as e
     inner join core.dim_school_calendar as c
         on c.school_urn = e.school_urn and c.date_day = e.start_date
@@ -164,49 +141,65 @@ suspension_weeks as (
     group by e.pupil_key, e.school_urn, c.academic_year, c.school_week
 ),
 
-rolling_suspensions as (
+events as (
+    select
+        pupil_key,
+        school_urn,
+        academic_year,
+        school_week,
+        'unauthorised_sessions' as kind,
+        unauthorised as events
+    from weeks
+    where unauthorised > 0
+    union all
+    select
+        pupil_key,
+        school_urn,
+        academic_year,
+        school_week,
+        'suspensions' as kind,
+        events
+    from suspension_weeks
+),
+
+rolling_sums as (
+    select
+        e.pupil_key,
+        e.school_urn,
+        e.academic_year,
+        r.rule_id,
+        sw.school_week,
+        sum(e.events) as events
+    from events as e
+    inner join rules as r on r.kind = e.kind
+    inner join school_weeks as sw
+        on sw.school_urn = e.school_urn and sw.academic_year = e.academic_year
+        and sw.school_week >= e.school_week
+        and sw.school_week < e.school_week + r.window_school_weeks
+    group by e.pupil_key, e.school_urn, e.academic_year, r.rule_id, sw.school_week
+),
+
+rolling_evaluated as (
     select
         w.pupil_key,
         w.school_urn,
         w.academic_year,
         w.school_week,
-        w.week_end,
+        w.is_last_week,
         r.rule_id,
-        cast(sum(s.suspensions) as double) as value,
+        cast(coalesce(s.events, 0) as double) as value,
         cast(null as bigint) as possible_in_period,
-        greatest(w.school_week - r.window_school_weeks + 1, 1) as window_first_week
+        ws.week_start as window_start,
+        w.week_end as window_end
     from weeks as w
-    inner join rules as r on r.kind = 'suspensions'
-    inner join suspension_weeks as s
+    inner join rules as r on r.kind in ('unauthorised_sessions', 'suspensions')
+    left join rolling_sums as s
         on s.pupil_key = w.pupil_key and s.school_urn = w.school_urn
-        and s.academic_year = w.academic_year
-        and s.school_week between w.school_week - r.window_school_weeks + 1 and w.school_week
-    group by
-        w.pupil_key, w.school_urn, w.academic_year, w.school_week, w.week_end, r.rule_id,
-        r.window_school_weeks
-),
-
-rolling as (
-    select * from rolling_unauthorised
-    union all
-    select * from rolling_suspensions
-),
-
-rolling_evaluated as (
-    select
-        g.pupil_key,
-        g.school_urn,
-        g.academic_year,
-        g.school_week,
-        g.rule_id,
-        g.value,
-        g.possible_in_period,
-        sw.week_start as window_start,
-        g.week_end as window_end
-    from rolling as g
-    inner join school_weeks as sw
-        on sw.school_urn = g.school_urn and sw.academic_year = g.academic_year
-        and sw.school_week = g.window_first_week
+        and s.academic_year = w.academic_year and s.rule_id = r.rule_id
+        and s.school_week = w.school_week
+    inner join school_weeks as ws
+        on ws.school_urn = w.school_urn and ws.academic_year = w.academic_year
+        and ws.school_week = greatest(w.school_week - r.window_school_weeks + 1, 1)
 ),
 
 to_date_evaluated as (
@@ -215,6 +208,7 @@ to_date_evaluated as (
         u.school_urn,
         u.academic_year,
         u.school_week,
+        u.is_last_week,
         r.rule_id,
         case
             when r.kind = 'unauthorised_sessions_in_term' then cast(u.unauthorised_term as double)
@@ -256,32 +250,29 @@ evaluated as (
     inner join rules as r on r.rule_id = e.rule_id
 ),
 
-fired as (
+-- The year's summary per pupil, rule and year (only where the rule fired), then the
+-- first firing week's row for its evidence: aggregates and equality joins, no sorting.
+summary as (
     select
         pupil_key,
         school_urn,
         rule_id,
         academic_year,
-        min(school_week) as first_week,
-        max(school_week) as last_week,
-        count(*) as weeks_fired,
-        max(value) as peak_value
+        min(case when fired then school_week end) as first_week,
+        max(case when fired then school_week end) as last_week,
+        sum(case when fired then 1 else 0 end) as weeks_fired,
+        max(case when fired then value end) as peak_value,
+        max(case when is_last_week then value end) as latest_value,
+        max(case when is_last_week and fired then school_week end) as latest_fired_week
     from evaluated
-    where fired
     group by pupil_key, school_urn, rule_id, academic_year
-),
-
-pupil_last_week as (
-    select pupil_key, school_urn, academic_year, max(school_week) as last_week
-    from weeks
-    group by pupil_key, school_urn, academic_year
+    having sum(case when fired then 1 else 0 end) > 0
 ),
 
 school_now as (
     select
         y.school_urn,
         y.academic_year,
-        y.as_of_date,
         max(c.school_week) as current_week
     from (
         select school_urn, academic_year, max(as_of_date) as as_of_date
@@ -292,47 +283,36 @@ school_now as (
     inner join core.dim_school_calendar as c
         on c.school_urn = y.school_urn and c.academic_year = y.academic_year
         and c.date_day <= y.as_of_date and c.is_school_day
-    group by y.school_urn, y.academic_year, y.as_of_date
+    group by y.school_urn, y.academic_year
 )
 
 select
-    f.pupil_key,
-    f.school_urn,
-    f.rule_id,
+    s.pupil_key,
+    s.school_urn,
+    s.rule_id,
     r.label as rule_label,
     r.kind,
-    f.academic_year,
-    fe.window_end as first_fired_on,
-    last_fired.week_end as last_fired_on,
-    f.weeks_fired,
-    fe.value as value_at_first,
-    f.peak_value,
+    s.academic_year,
+    e.window_end as first_fired_on,
+    lw.week_end as last_fired_on,
+    s.weeks_fired,
+    e.value as value_at_first,
+    s.peak_value,
     r.threshold,
     r.window_school_weeks,
     r.period,
     r.min_possible_sessions,
-    fe.window_start,
-    fe.window_end,
-    coalesce(latest.value, 0.0) as latest_value,
-    coalesce(
-        latest.fired and pl.last_week = sn.current_week and f.academic_year = sn.academic_year,
-        false
-    ) as is_active,
+    e.window_start,
+    e.window_end,
+    coalesce(s.latest_value, 0.0) as latest_value,
+    coalesce(s.latest_fired_week = sn.current_week, false) as is_active,
     r.wording
-from fired as f
-inner join rules as r on r.rule_id = f.rule_id
-inner join evaluated as fe
-    on fe.pupil_key = f.pupil_key and fe.school_urn = f.school_urn
-    and fe.rule_id = f.rule_id and fe.academic_year = f.academic_year
-    and fe.school_week = f.first_week
-inner join weeks as last_fired
-    on last_fired.pupil_key = f.pupil_key and last_fired.school_urn = f.school_urn
-    and last_fired.academic_year = f.academic_year and last_fired.school_week = f.last_week
-inner join pupil_last_week as pl
-    on pl.pupil_key = f.pupil_key and pl.school_urn = f.school_urn
-    and pl.academic_year = f.academic_year
-left join evaluated as latest
-    on latest.pupil_key = f.pupil_key and latest.school_urn = f.school_urn
-    and latest.rule_id = f.rule_id and latest.academic_year = f.academic_year
-    and latest.school_week = pl.last_week
-left join school_now as sn on sn.school_urn = f.school_urn
+from summary as s
+inner join evaluated as e
+    on e.pupil_key = s.pupil_key and e.school_urn = s.school_urn and e.rule_id = s.rule_id
+    and e.academic_year = s.academic_year and e.school_week = s.first_week
+inner join rules as r on r.rule_id = s.rule_id
+inner join school_weeks as lw
+    on lw.school_urn = s.school_urn and lw.academic_year = s.academic_year
+    and lw.school_week = s.last_week
+left join school_now as sn on sn.school_urn = s.school_urn and sn.academic_year = s.academic_year
