@@ -134,9 +134,10 @@ def add_suspension(con: duckdb.DuckDBPyConnection, pupil: str, week: int, day: i
 def build_marts(
     con: duckdb.DuckDBPyConnection, names: Iterable[str], rules: Path | None = None
 ) -> None:
-    """Store the trigger rules and materialise the named marts, in the order given."""
+    """Store the trigger rules and materialise the named marts, in the order given, after
+    the school's as-of date that they all read."""
     sync_trigger_rules(con, rules)
     models = discover_models()
     engine = DuckDBEngine(con)
-    for name in names:
+    for name in ("marts.school_as_of", *names):
         engine.materialise(models[name])

@@ -219,6 +219,7 @@ def _rebuild_register(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any
     engine = DuckDBEngine(con)
     models = discover_models()
     for name in (
+        "marts.school_as_of",
         "marts.attendance_pupil_week",
         "marts.attendance_pupil_year",
         "marts.register_pupil",
