@@ -205,6 +205,20 @@ def load_impacts(con: duckdb.DuckDBPyConnection, *, school_urn: str | None = Non
     return [intervention_impact(v, bands=bands) for _, v in sorted(grouped.items())]
 
 
+def _verdict_list(impacts: Sequence[Impact], verdict: str) -> str:
+    """Interventions with this verdict; across a trust, at how many schools (a verdict is
+    per school: the same intervention can work in one and not in another)."""
+    schools: dict[str, int] = defaultdict(int)
+    for i in impacts:
+        if i.verdict == verdict:
+            schools[i.intervention_name] += 1
+    several = len({i.school_urn for i in impacts}) > 1
+    return ", ".join(
+        f"{name} (at {count_phrase(n, 'school')})" if several else name
+        for name, n in sorted(schools.items())
+    )
+
+
 @dataclass(frozen=True)
 class ProvisionOverview:
     table: DisclosedTable  # interventions x (pupils, with scores before and after)
@@ -228,10 +242,8 @@ def provision_overview(
         row_labels=tuple(names) or ("no provision recorded yet",),
         column_labels=("pupils", "with scores before and after"),
     )
-    keep = sorted({i.intervention_name for i in impacts if i.verdict == "keep"})
-    review = sorted({i.intervention_name for i in impacts if i.verdict == "review"})
     summary = (
-        f"Worth keeping on the evidence: {', '.join(keep) or 'none yet'}. "
-        f"Worth reviewing: {', '.join(review) or 'none'}."
+        f"Worth keeping on the evidence: {_verdict_list(impacts, 'keep') or 'none yet'}. "
+        f"Worth reviewing: {_verdict_list(impacts, 'review') or 'none'}."
     )
     return ProvisionOverview(table, tuple(impacts), summary)

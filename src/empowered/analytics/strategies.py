@@ -184,6 +184,7 @@ def _assess(
         "rate": shrink_rate(calmer, len(uses), prior),
         "child_rate": child_rate,
         "other_uses": len(others),
+        "others_rate": _calmer_share(others),
         "mean_change": float(changes.mean()),
         "other": float(other_changes.mean()) if len(others) else None,
         "nonoverlap": None,
@@ -247,7 +248,7 @@ def _finish(d: dict[str, Any], min_uses: int, min_other_uses: int) -> StrategyEf
             f"About {percent(rate.estimate)} of uses of {name} were followed by a calmer "
             f"mood ({percent_range(rate.low, rate.high)}), from "
             f"{count_phrase(d['uses'], 'use')}; after this child's other strategies it was "
-            f"{percent(d['child_rate'])}."
+            f"{percent(d['others_rate'])}."
         )
         if d["stands_out"]:
             summary += (

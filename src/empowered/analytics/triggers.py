@@ -22,7 +22,7 @@ from empowered.analytics import queries
 from empowered.analytics.aggregates import multi_pupil
 from empowered.analytics.disclosure import DisclosedTable, suppress
 from empowered.analytics.early_signs import Alert, load_alerts
-from empowered.analytics.wording import day_text
+from empowered.analytics.wording import count_phrase, day_text
 
 COMBINED_WINDOW_DAYS = 28
 # Early-sign indicators a combined rule may name, by the name used in the YAML.
@@ -94,7 +94,7 @@ def fired_rule_items(rows: Sequence[dict[str, Any]]) -> list[QueueItem]:
             _first_window_sentence(r),
             f"Highest: {_value_text(kind, r['peak_value'])}; latest: "
             f"{_value_text(kind, r['latest_value'])}; fired in "
-            f"{int(r['weeks_fired'])} school week(s).",
+            f"{count_phrase(int(r['weeks_fired']), 'school week')}.",
         )
         state = "still active" if r["is_active"] else "no longer active"
         items.append(
@@ -161,7 +161,8 @@ def combined_items(
                     fired_on,
                     True,
                     tuple(evidence),
-                    f"{rule['label']}: all {len(names)} signs seen together by "
+                    f"{rule['label']}: {'both' if len(names) == 2 else f'all {len(names)}'} "
+                    f"signs seen together by "
                     f"{day_text(fired_on)}. Worth a conversation.",
                 )
             )
