@@ -25,7 +25,11 @@ def normalise(value: Any) -> Any:
     if isinstance(value, Decimal):
         value = float(value)
     if isinstance(value, float):
-        return None if math.isnan(value) else float(f"{value:.9g}")
+        if math.isnan(value):
+            return None
+        # A difference of means that is zero comes out as +-1e-17 or so, depending on the
+        # order each engine adds in; relative digits mean nothing there.
+        return 0.0 if abs(value) < 1e-12 else float(f"{value:.9g}")
     return value
 
 
