@@ -285,16 +285,6 @@ def attendance_series(rows: Iterable[dict[str, Any]]) -> list[AttendanceDays]:
     ]
 
 
-def school_absence_rates(series: Sequence[AttendanceDays]) -> tuple[float, float]:
-    """The school's overall and unauthorised absence rates: the priors for its children."""
-    possible = sum(float(a.possible.sum()) for a in series)
-    absent = sum(float(a.absent.sum()) for a in series)
-    unauthorised = sum(float(a.unauthorised.sum()) for a in series if a.unauthorised is not None)
-    if not possible:
-        return 0.05, 0.01
-    return absent / possible, unauthorised / possible
-
-
 def load_alerts(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -310,16 +300,17 @@ def load_alerts(
     att = attendance_series(
         queries.rows(con, "attendance_days", school_urn=school_urn, pupil_key=pupil_key)
     )
-    by_school: dict[str, list[AttendanceDays]] = defaultdict(list)
+    # The priors are the whole school's rates, read from the mart even when one child is
+    # asked for, so a child's alerts are the same on their page and on the school's list.
+    priors = {
+        str(r["school_urn"]): (float(r["absence_rate"]), float(r["unauthorised_rate"]))
+        for r in queries.rows(con, "school_absence_rates", school_urn=school_urn)
+    }
     for a in att:
-        by_school[a.school_urn].append(a)
-    for school_series in by_school.values():
-        # The prior is the school's rate, so it needs the whole school even for one child.
-        prior, prior_unauthorised = school_absence_rates(school_series)
-        for a in school_series:
-            alerts.extend(
-                attendance_alerts(a, prior_rate=prior, prior_unauthorised_rate=prior_unauthorised)
-            )
+        prior, prior_unauthorised = priors.get(a.school_urn, (0.05, 0.01))
+        alerts.extend(
+            attendance_alerts(a, prior_rate=prior, prior_unauthorised_rate=prior_unauthorised)
+        )
     return sorted(alerts, key=lambda a: (a.started_on, a.pupil_key, a.indicator))
 
 
