@@ -409,3 +409,164 @@ def evaluate(
     console.print(f"{result.summary} ({result.seconds:.0f}s)")
     if not result.targets_met:
         raise typer.Exit(1)
+
+
+user_app = typer.Typer(
+    help="Staff accounts for the web app: add, list, reset a password, switch off.",
+    no_args_is_help=True,
+)
+app.add_typer(user_app, name="user")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        # One line, so scripts can pipe a generated password in without a terminal.
+        return sys.stdin.readline().rstrip("\r\n")
+    password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return password
+
+
+def _open_access(warehouse: Path | None) -> duckdb.DuckDBPyConnection:
+    from empowered.access.store import ensure_access_tables
+
+    con = _open(warehouse)
+    ensure_access_tables(con)
+    return con
+
+
+@user_app.command("add")
+def user_add(
+    username: Annotated[str, typer.Argument(help="Sign-in name (an email address works).")],
+    role: Annotated[
+        str,
+        typer.Option(
+            help="trust_admin, senco, dsl, teacher, teaching_assistant, "
+            "visiting_professional or trust_analyst."
+        ),
+    ],
+    school: Annotated[
+        str | None, typer.Option(help="The school's URN (every role but the trust ones).")
+    ] = None,
+    group: Annotated[
+        list[str] | None, typer.Option(help="A class or group they teach (repeatable).")
+    ] = None,
+    pupil: Annotated[
+        list[str] | None, typer.Option(help="A pupil key they work with (repeatable).")
+    ] = None,
+    area: Annotated[
+        list[str] | None,
+        typer.Option(help="An area a visiting professional may see (repeatable)."),
+    ] = None,
+    expires: Annotated[
+        str | None, typer.Option(help="Last day of access, YYYY-MM-DD (visitors need one).")
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Add a staff account; asks for the password twice."""
+    from datetime import date
+
+    from empowered.access.audit import UserAdded, record
+    from empowered.access.users import AccessError, add_user
+
+    try:
+        expires_on = date.fromisoformat(expires) if expires else None
+    except ValueError as err:
+        console.print(f"[red]--expires must be a date like 2027-03-31, not {expires!r}[/red]")
+        raise typer.Exit(2) from err
+    password = _read_password(password_stdin)
+    con = _open_access(warehouse)
+    try:
+        user = add_user(
+            con,
+            username,
+            password,
+            role,
+            school_urn=school,
+            groups=group or (),
+            pupils=pupil or (),
+            areas=area or (),
+            expires_on=expires_on,
+        )
+    except AccessError as err:
+        console.print("[red]Not added:[/red] ", end="")
+        console.print(str(err), markup=False, highlight=False)
+        raise typer.Exit(1) from err
+    record(con, UserAdded(target_user_id=user.user_id, role=user.role.value), user=None)
+    console.print(f"Added {user.username} ({user.role.label}), user id {user.user_id}.")
+
+
+@user_app.command("list")
+def user_list(warehouse: WarehouseOption = None) -> None:
+    """List staff accounts (never their passwords)."""
+    from empowered.access.users import list_users
+
+    con = _open_access(warehouse)
+    table = Table(title="Staff accounts")
+    for column in ("id", "username", "role", "school", "groups", "pupils", "areas", "expires"):
+        table.add_column(column)
+    table.add_column("second factor")
+    table.add_column("status")
+    for user in list_users(con):
+        table.add_row(
+            str(user.user_id),
+            user.username,
+            user.role.label,
+            user.school_urn or "all",
+            ", ".join(user.groups),
+            str(len(user.pupils)) if user.pupils else "",
+            ", ".join(user.areas),
+            user.expires_on.isoformat() if user.expires_on else "",
+            "yes" if user.totp_enabled else "no",
+            "switched off" if user.disabled else "active",
+        )
+    console.print(table)
+
+
+@user_app.command("reset-password")
+def user_reset_password(
+    username: Annotated[str, typer.Argument()],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Set a new password for an account (this also lifts a lock-out)."""
+    from empowered.access.audit import PasswordReset, record
+    from empowered.access.users import AccessError, find_user, reset_password
+
+    con = _open_access(warehouse)
+    user = find_user(con, username)
+    if user is None:
+        console.print(f"There is no account called {username!r}.", markup=False, style="red")
+        raise typer.Exit(1)
+    password = _read_password(password_stdin)
+    try:
+        reset_password(con, user.user_id, password)
+    except AccessError as err:
+        console.print("[red]Not changed:[/red] ", end="")
+        console.print(str(err), markup=False, highlight=False)
+        raise typer.Exit(1) from err
+    record(con, PasswordReset(target_user_id=user.user_id), user=None)
+    console.print(f"New password set for {user.username}.")
+
+
+@user_app.command("disable")
+def user_disable(
+    username: Annotated[str, typer.Argument()],
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Switch an account off (it is kept so the audit log still names who did what)."""
+    from empowered.access.audit import UserChanged, record
+    from empowered.access.users import disable_user, find_user
+
+    con = _open_access(warehouse)
+    user = find_user(con, username)
+    if user is None:
+        console.print(f"There is no account called {username!r}.", markup=False, style="red")
+        raise typer.Exit(1)
+    disable_user(con, user.user_id)
+    record(con, UserChanged(target_user_id=user.user_id, what="disabled"), user=None)
+    console.print(f"Switched off {user.username}.")

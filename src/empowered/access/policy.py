@@ -1,0 +1,337 @@
+"""THE one place that decides who may see and do what. Nothing else checks roles.
+
+Staff see only what their role needs. Each role's permissions:
+
+| permission        | trust admin | SENCo | DSL | teacher | TA  | visitor  | analyst |
+|-------------------|-------------|-------|-----|---------|-----|----------|---------|
+| VIEW_HOME         | yes         | yes   | yes | yes     | yes | yes      |         |
+| VIEW_PUPIL        | yes         | yes   | yes | yes     | yes | yes      |         |
+| VIEW_IDENTITY     | yes         | yes   | yes | yes     | yes | yes      |         |
+| VIEW_REGISTER     | yes         | yes   |     |         |     | if area  |         |
+| VIEW_PROVISION    | yes         | yes   |     |         |     | if area  |         |
+| VIEW_STRATEGIES   | yes         | yes   |     | yes     | yes | if area  |         |
+| VIEW_TRIGGERS     | yes         | yes   | yes |         |     |          |         |
+| ACT_ON_TRIGGERS   |             |       | yes |         |     |          |         |
+| VIEW_SAFEGUARDING | yes         |       | yes |         |     | if area  |         |
+| CAPTURE           |             | yes   |     | yes     | yes |          |         |
+| IMPORT            | yes         | yes   |     |         |     |          |         |
+| EXPORT            | yes         | yes   |     |         |     |          |         |
+| ADMIN_USERS       | yes         |       |     |         |     |          |         |
+| VIEW_AUDIT        | yes         |       | yes |         |     |          |         |
+| VIEW_AGGREGATES   | yes         | yes   |     |         |     |          | yes     |
+
+Which pupils (``Scope``): a trust admin and a trust analyst cover every school; a SENCo
+and a DSL every pupil at their school; a teacher the members of their classes and groups
+(``core.bridge_group_member``) plus any pupils named on their account; a teaching
+assistant their assigned pupils (and groups, if given); a visiting professional only the
+pupils named on their account, read-only, only in the areas chosen for them, until their
+expiry date. A disabled or expired account has an empty scope: no permission at all.
+
+Decisions worth knowing:
+- The trust admin does not CAPTURE (observations come from staff who were there) and does
+  not ACT_ON_TRIGGERS (closing a safeguarding concern is the DSL's professional duty).
+- The SENCo views triggers but the DSL acts on them; the audit page is for admins and DSLs.
+- Teaching assistants see strategies: they are the ones who use them with the pupil.
+- The trust analyst has VIEW_AGGREGATES only: pseudonymised aggregates with disclosure
+  control, never identity, never one pupil's page. Their row filter covers the trust so
+  aggregates can be computed; ``can_see_pupil`` is still False for every pupil.
+- Pupil pages are split into areas (wellbeing, behaviour, learning, attendance on the
+  pupil page; register, provision, strategies, safeguarding behind their own permission).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+import duckdb
+
+from empowered.access.roles import AREAS, Role
+from empowered.access.users import User
+
+
+class Permission(StrEnum):
+    VIEW_HOME = "view_home"
+    VIEW_PUPIL = "view_pupil"
+    VIEW_IDENTITY = "view_identity"
+    VIEW_REGISTER = "view_register"
+    VIEW_PROVISION = "view_provision"
+    VIEW_STRATEGIES = "view_strategies"
+    VIEW_TRIGGERS = "view_triggers"
+    ACT_ON_TRIGGERS = "act_on_triggers"
+    VIEW_SAFEGUARDING = "view_safeguarding"
+    CAPTURE = "capture"
+    IMPORT = "import"
+    EXPORT = "export"
+    ADMIN_USERS = "admin_users"
+    VIEW_AUDIT = "view_audit"
+    VIEW_AGGREGATES = "view_aggregates"
+
+
+P = Permission
+_PUPIL_PAGE = frozenset({P.VIEW_HOME, P.VIEW_PUPIL, P.VIEW_IDENTITY})
+
+ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
+    Role.TRUST_ADMIN: frozenset(P) - {P.CAPTURE, P.ACT_ON_TRIGGERS},
+    Role.SENCO: _PUPIL_PAGE
+    | {
+        P.VIEW_REGISTER,
+        P.VIEW_PROVISION,
+        P.VIEW_STRATEGIES,
+        P.VIEW_TRIGGERS,
+        P.CAPTURE,
+        P.IMPORT,
+        P.EXPORT,
+        P.VIEW_AGGREGATES,
+    },
+    Role.DSL: _PUPIL_PAGE | {P.VIEW_SAFEGUARDING, P.VIEW_TRIGGERS, P.ACT_ON_TRIGGERS, P.VIEW_AUDIT},
+    Role.TEACHER: _PUPIL_PAGE | {P.VIEW_STRATEGIES, P.CAPTURE},
+    Role.TEACHING_ASSISTANT: _PUPIL_PAGE | {P.VIEW_STRATEGIES, P.CAPTURE},
+    # Area-bound permissions below are further limited to the visitor's chosen areas.
+    Role.VISITING_PROFESSIONAL: _PUPIL_PAGE
+    | {P.VIEW_REGISTER, P.VIEW_PROVISION, P.VIEW_STRATEGIES, P.VIEW_SAFEGUARDING},
+    Role.TRUST_ANALYST: frozenset({P.VIEW_AGGREGATES}),
+}
+
+# Areas with a permission of their own; the rest belong to the pupil page.
+AREA_PERMISSIONS: Mapping[str, Permission] = {
+    "wellbeing": P.VIEW_PUPIL,
+    "behaviour": P.VIEW_PUPIL,
+    "learning": P.VIEW_PUPIL,
+    "attendance": P.VIEW_PUPIL,
+    "register": P.VIEW_REGISTER,
+    "provision": P.VIEW_PROVISION,
+    "strategies": P.VIEW_STRATEGIES,
+    "safeguarding": P.VIEW_SAFEGUARDING,
+}
+_AREA_OF: dict[Permission, str] = {
+    p: a for a, p in AREA_PERMISSIONS.items() if p is not P.VIEW_PUPIL
+}
+
+# Permissions that change something; a read-only scope never has them.
+WRITE_PERMISSIONS = frozenset({P.CAPTURE, P.IMPORT, P.ACT_ON_TRIGGERS, P.ADMIN_USERS})
+
+_READ_ONLY_ROLES = frozenset({Role.VISITING_PROFESSIONAL, Role.TRUST_ANALYST})
+_WHOLE_SCHOOL_ROLES = frozenset({Role.SENCO, Role.DSL})
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one user may see today.
+
+    ``schools``: None means every school; ``pupils``: None means every pupil in
+    ``schools``; ``areas``: None means every area. An empty ``schools`` means no access at
+    all (a disabled or expired account). ``school_pupils`` holds the pupils on roll at
+    ``schools`` (from core.fct_enrolment) for roles that see whole schools, so a question
+    about one pupil can be answered without knowing the pupil's school.
+    """
+
+    user: User
+    schools: frozenset[str] | None
+    pupils: frozenset[str] | None
+    identified: bool
+    areas: frozenset[str] | None
+    read_only: bool
+    school_pupils: frozenset[str] | None = None
+
+    @property
+    def empty(self) -> bool:
+        return self.schools is not None and not self.schools
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+        [schema, table],
+    ).fetchone()
+    return row is not None and row[0] > 0
+
+
+def _keys(con: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> frozenset[str]:
+    return frozenset(str(k) for (k,) in con.execute(sql, params).fetchall())
+
+
+def empty_scope(user: User) -> Scope:
+    return Scope(
+        user=user,
+        schools=frozenset(),
+        pupils=frozenset(),
+        identified=False,
+        areas=frozenset(),
+        read_only=True,
+    )
+
+
+def scope_for(con: duckdb.DuckDBPyConnection, user: User, *, today: date) -> Scope:
+    """Work out the schools, pupils and areas ``user`` may see on ``today``."""
+    if user.disabled or user.is_expired(today):
+        return empty_scope(user)
+    role = user.role
+    identified = P.VIEW_IDENTITY in ROLE_PERMISSIONS[role]
+    read_only = role in _READ_ONLY_ROLES
+    if user.school_urn is None:
+        # Trust-wide roles; a school role saved without a school sees nothing (fail closed).
+        if role in (Role.TRUST_ADMIN, Role.TRUST_ANALYST):
+            return Scope(user, None, None, identified, None, read_only)
+        return empty_scope(user)
+    schools = frozenset({user.school_urn})
+    if role in _WHOLE_SCHOOL_ROLES:
+        on_roll = frozenset[str]()
+        if _table_exists(con, "core", "fct_enrolment"):
+            on_roll = _keys(
+                con,
+                "SELECT DISTINCT pupil_key FROM core.fct_enrolment WHERE school_urn = ?",
+                [user.school_urn],
+            )
+        return Scope(user, schools, None, identified, None, read_only, school_pupils=on_roll)
+    pupils = set(user.pupils)
+    if user.groups and _table_exists(con, "core", "bridge_group_member"):
+        pupils |= _keys(
+            con,
+            "SELECT DISTINCT pupil_key FROM core.bridge_group_member "
+            "WHERE school_urn = ? AND list_contains(?, group_code)",
+            [user.school_urn, list(user.groups)],
+        )
+    areas = frozenset(user.areas) if role is Role.VISITING_PROFESSIONAL else None
+    return Scope(user, schools, frozenset(pupils), identified, areas, read_only)
+
+
+def has(scope: Scope, permission: Permission) -> bool:
+    """May this user do ``permission`` at all (before asking about a pupil)?"""
+    if scope.empty or permission not in ROLE_PERMISSIONS[scope.user.role]:
+        return False
+    if scope.read_only and permission in WRITE_PERMISSIONS:
+        return False
+    area = _AREA_OF.get(permission)
+    return scope.areas is None or area is None or area in scope.areas
+
+
+def can_see_area(scope: Scope, area: str) -> bool:
+    if area not in AREA_PERMISSIONS:
+        return False
+    if scope.areas is not None and area not in scope.areas:
+        return False
+    return has(scope, AREA_PERMISSIONS[area])
+
+
+def can_see_pupil(scope: Scope, pupil_key: str) -> bool:
+    """May this user open this pupil's page? (Never for the trust analyst.)"""
+    if not has(scope, P.VIEW_PUPIL):
+        return False
+    if scope.pupils is not None:
+        return pupil_key in scope.pupils
+    if scope.schools is None:
+        return True
+    return scope.school_pupils is not None and pupil_key in scope.school_pupils
+
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+
+
+def _column(name: str) -> str:
+    # Column names are code, not user input, but check: they go into the SQL text.
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"not a column name: {name!r}")
+    return name
+
+
+def pupil_filter(
+    scope: Scope,
+    *,
+    pupil_column: str = "pupil_key",
+    school_column: str | None = "school_urn",
+) -> tuple[str, list[object]]:
+    """A SQL condition, with ``?`` parameters, that every query about pupils ANDs in.
+
+    Values are never put into the SQL text: schools go in as ``IN (?, ...)`` and pupil sets
+    as ONE list parameter to ``list_contains`` (DuckDB plans that as a hash lookup, so a
+    few thousand keys cost no more than a few). With ``school_column=None`` (a table without
+    one) a whole-school scope filters on the pupils on roll there instead.
+    """
+    if scope.empty:
+        return "FALSE", []
+    pupils = _column(pupil_column)
+    clauses: list[str] = []
+    params: list[object] = []
+    if scope.schools is not None:
+        if school_column is not None:
+            ordered = sorted(scope.schools)
+            clauses.append(f"{_column(school_column)} IN ({', '.join('?' for _ in ordered)})")
+            params.extend(ordered)
+        elif scope.pupils is None:
+            on_roll = sorted(scope.school_pupils or ())
+            if not on_roll:
+                return "FALSE", []
+            clauses.append(f"list_contains(?, {pupils})")
+            params.append(on_roll)
+    if scope.pupils is not None:
+        if not scope.pupils:
+            return "FALSE", []
+        clauses.append(f"list_contains(?, {pupils})")
+        params.append(sorted(scope.pupils))
+    if not clauses:
+        return "TRUE", []
+    return "(" + " AND ".join(clauses) + ")", params
+
+
+class Refused(Exception):
+    """The user may not do this; ``reason`` is plain English and safe to show them."""
+
+    def __init__(
+        self, permission: Permission, reason: str, *, pupil_key: str | None = None
+    ) -> None:
+        super().__init__(reason)
+        self.permission = permission
+        self.pupil_key = pupil_key
+        self.reason = reason
+
+
+def require(
+    scope: Scope,
+    permission: Permission,
+    *,
+    pupil_key: str | None = None,
+    area: str | None = None,
+) -> None:
+    """Raise Refused unless the user may do ``permission`` (for this pupil, in this area)."""
+    if scope.empty:
+        raise Refused(
+            permission,
+            "Your account is switched off or has expired.",
+            pupil_key=pupil_key,
+        )
+    if not has(scope, permission):
+        raise Refused(
+            permission,
+            f"Your role ({scope.user.role.label}) does not include this.",
+            pupil_key=pupil_key,
+        )
+    if area is not None and not can_see_area(scope, area):
+        raise Refused(
+            permission, f"You do not have access to the {area} area.", pupil_key=pupil_key
+        )
+    if pupil_key is not None and not can_see_pupil(scope, pupil_key):
+        raise Refused(
+            permission, "This pupil is not one of the pupils you work with.", pupil_key=pupil_key
+        )
+
+
+__all__ = [
+    "AREAS",
+    "AREA_PERMISSIONS",
+    "ROLE_PERMISSIONS",
+    "WRITE_PERMISSIONS",
+    "Permission",
+    "Refused",
+    "Scope",
+    "can_see_area",
+    "can_see_pupil",
+    "empty_scope",
+    "has",
+    "pupil_filter",
+    "require",
+    "scope_for",
+]

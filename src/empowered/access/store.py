@@ -1,0 +1,66 @@
+"""Where users and the audit log live: the schema ``app`` inside the warehouse file.
+
+Model builds only ``CREATE OR REPLACE`` tables in the layer schemas (raw, staging, core,
+marts...), so ``app`` survives every build; a test holds the build to that.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+SCHEMA = "app"
+
+_DDL = (
+    f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
+    "CREATE SEQUENCE IF NOT EXISTS app.user_seq START 1",
+    "CREATE SEQUENCE IF NOT EXISTS app.audit_seq START 1",
+    """CREATE TABLE IF NOT EXISTS app.users (
+        user_id BIGINT PRIMARY KEY DEFAULT nextval('app.user_seq'),
+        username VARCHAR NOT NULL UNIQUE,
+        role VARCHAR NOT NULL,
+        school_urn VARCHAR,
+        password_hash VARCHAR NOT NULL,
+        totp_secret VARCHAR,
+        failed_attempts INTEGER NOT NULL DEFAULT 0,
+        locked_until TIMESTAMP,
+        expires_on DATE,
+        disabled BOOLEAN NOT NULL DEFAULT FALSE,
+        created_at TIMESTAMP NOT NULL,
+        password_changed_at TIMESTAMP NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS app.user_groups (
+        user_id BIGINT NOT NULL,
+        group_code VARCHAR NOT NULL,
+        PRIMARY KEY (user_id, group_code)
+    )""",
+    """CREATE TABLE IF NOT EXISTS app.user_pupils (
+        user_id BIGINT NOT NULL,
+        pupil_key VARCHAR NOT NULL,
+        PRIMARY KEY (user_id, pupil_key)
+    )""",
+    """CREATE TABLE IF NOT EXISTS app.user_areas (
+        user_id BIGINT NOT NULL,
+        area VARCHAR NOT NULL,
+        PRIMARY KEY (user_id, area)
+    )""",
+    # Append-only: audit.record() is the one writer, and a test checks nothing else in
+    # the package inserts, updates or deletes here.
+    """CREATE TABLE IF NOT EXISTS app.audit_log (
+        event_id BIGINT PRIMARY KEY DEFAULT nextval('app.audit_seq'),
+        "at" TIMESTAMP NOT NULL,  -- quoted: AT is a keyword in DuckDB 2.0
+        user_id BIGINT,
+        username VARCHAR,
+        role VARCHAR,
+        event VARCHAR NOT NULL,
+        pupil_key VARCHAR,
+        page VARCHAR,
+        detail VARCHAR,
+        ip VARCHAR
+    )""",
+)
+
+
+def ensure_access_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the schema ``app`` and its tables if they are missing (safe to call often)."""
+    for ddl in _DDL:
+        con.execute(ddl)

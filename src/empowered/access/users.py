@@ -1,0 +1,431 @@
+"""Staff accounts: adding them, signing in (with lock-out and TOTP), passwords.
+
+Times are stored as naive UTC in DuckDB and handed back timezone-aware (UTC).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import duckdb
+import pyotp
+
+from empowered.access.passwords import (
+    check_password_strength,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+from empowered.access.roles import AREAS, TRUST_ROLES, Role
+from empowered.access.store import ensure_access_tables
+
+MAX_FAILED_ATTEMPTS = 5
+LOCKOUT = timedelta(minutes=15)
+TOTP_ISSUER = "EmpowerED+"
+# A code is accepted in the 30-second window before and after too: phone clocks drift.
+TOTP_VALID_WINDOW = 1
+
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
+_URN = re.compile(r"^\d{6}$")
+
+# Roles that are given groups, named pupils or areas; the others see their whole school
+# (or trust), so such lists would only mislead whoever reads the account later.
+_GROUP_ROLES = frozenset({Role.TEACHER, Role.TEACHING_ASSISTANT})
+_PUPIL_ROLES = frozenset({Role.TEACHER, Role.TEACHING_ASSISTANT, Role.VISITING_PROFESSIONAL})
+_AREA_ROLES = frozenset({Role.VISITING_PROFESSIONAL})
+
+# Verifying against this when the username is unknown costs the same as a real check, so
+# response time does not tell an attacker which usernames exist.
+_DUMMY_HASH = hash_password("not-a-real-password-used-only-for-timing")
+
+OUTCOMES = ("ok", "bad_credentials", "locked", "totp_required", "totp_wrong", "expired", "disabled")
+
+_MESSAGES = {
+    "ok": "Signed in.",
+    # The same words for an unknown username and a wrong password, on purpose.
+    "bad_credentials": "The username or password is not right. Please try again.",
+    "locked": (
+        "Too many unsuccessful attempts: signing in is paused for {minutes} minutes. "
+        "Ask your administrator if you need access sooner."
+    ),
+    "totp_required": "Enter the 6-digit code from your authenticator app.",
+    "totp_wrong": "That code is not right or has expired. Enter the current code.",
+    "expired": "This account has expired. Ask the school if you still need access.",
+    "disabled": "This account has been switched off. Ask your administrator.",
+}
+
+
+class AccessError(ValueError):
+    """A request about accounts that cannot be carried out; the message is for people."""
+
+
+@dataclass(frozen=True)
+class User:
+    user_id: int
+    username: str
+    role: Role
+    school_urn: str | None
+    groups: tuple[str, ...]
+    pupils: tuple[str, ...]
+    areas: tuple[str, ...]
+    expires_on: date | None
+    totp_enabled: bool
+    disabled: bool
+
+    def is_expired(self, today: date) -> bool:
+        # Access lasts to the end of the expiry day.
+        return self.expires_on is not None and today > self.expires_on
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    user: User | None  # set only when outcome is "ok"
+    outcome: str
+    locked_until: datetime | None = None
+    message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "ok"
+
+
+def _utc(now: datetime | None) -> datetime:
+    """A naive UTC datetime, as DuckDB's TIMESTAMP stores it."""
+    if now is None:
+        now = datetime.now(UTC)
+    if now.tzinfo is not None:
+        now = now.astimezone(UTC).replace(tzinfo=None)
+    return now
+
+
+def normalise_username(username: str) -> str:
+    return username.strip().lower()
+
+
+def _clean(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted({v.strip() for v in values if v.strip()}))
+
+
+def _validate(
+    username: str,
+    role: Role,
+    school_urn: str | None,
+    groups: Sequence[str],
+    pupils: Sequence[str],
+    areas: Sequence[str],
+    expires_on: date | None,
+) -> None:
+    if not _USERNAME.match(username):
+        raise AccessError(
+            "A username is 2 to 64 characters: lower-case letters, digits and . _ @ - "
+            "(an email address works)."
+        )
+    if role in TRUST_ROLES:
+        if school_urn is not None:
+            raise AccessError(f"The role {role.label} covers the whole trust: no school.")
+    elif school_urn is None:
+        raise AccessError(f"The role {role.label} needs a school (its 6-digit URN).")
+    elif not _URN.match(school_urn):
+        raise AccessError(f"{school_urn!r} is not a school URN: a URN is 6 digits.")
+    if groups and role not in _GROUP_ROLES:
+        raise AccessError("Only teachers and teaching assistants are given groups.")
+    if pupils and role not in _PUPIL_ROLES:
+        raise AccessError(
+            "Only teachers, teaching assistants and visiting professionals are given named "
+            "pupils; other roles see their whole school."
+        )
+    if areas and role not in _AREA_ROLES:
+        raise AccessError("Only visiting professionals are limited to chosen areas.")
+    unknown = sorted(set(areas) - set(AREAS))
+    if unknown:
+        raise AccessError(f"Unknown area(s) {', '.join(unknown)}; choose from {', '.join(AREAS)}.")
+    if role is Role.VISITING_PROFESSIONAL:
+        if not pupils:
+            raise AccessError("A visiting professional needs the pupils they are working with.")
+        if not areas:
+            raise AccessError("A visiting professional needs the areas they may see.")
+        if expires_on is None:
+            raise AccessError("A visiting professional needs an expiry date for their access.")
+    if expires_on is not None and expires_on < date.today():
+        raise AccessError("The expiry date has already passed.")
+
+
+def _coerce_role(role: Role | str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        raise AccessError(
+            f"Unknown role {role!r}; choose from {', '.join(r.value for r in Role)}."
+        ) from None
+
+
+def add_user(
+    con: duckdb.DuckDBPyConnection,
+    username: str,
+    password: str,
+    role: Role | str,
+    *,
+    school_urn: str | None = None,
+    groups: Iterable[str] = (),
+    pupils: Iterable[str] = (),
+    areas: Iterable[str] = (),
+    expires_on: date | None = None,
+    now: datetime | None = None,
+) -> User:
+    """Create an account; raises AccessError with a plain message when it cannot."""
+    ensure_access_tables(con)
+    name = normalise_username(username)
+    the_role = _coerce_role(role)
+    urn = school_urn.strip() if school_urn else None
+    group_list, pupil_list = _clean(groups), _clean(pupils)
+    area_list = _clean(a.lower() for a in areas)
+    _validate(name, the_role, urn, group_list, pupil_list, area_list, expires_on)
+    weak = check_password_strength(password, username=name)
+    if weak:
+        raise AccessError(weak)
+    if find_user(con, name) is not None:
+        raise AccessError(f"There is already an account called {name!r}.")
+    at = _utc(now)
+    con.begin()
+    try:
+        row = con.execute(
+            """INSERT INTO app.users (username, role, school_urn, password_hash, expires_on,
+                   created_at, password_changed_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING user_id""",
+            [name, the_role.value, urn, hash_password(password), expires_on, at, at],
+        ).fetchone()
+        assert row is not None
+        user_id = int(row[0])
+        _insert_links(con, "app.user_groups", "group_code", user_id, group_list)
+        _insert_links(con, "app.user_pupils", "pupil_key", user_id, pupil_list)
+        _insert_links(con, "app.user_areas", "area", user_id, area_list)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    user = get_user(con, user_id)
+    assert user is not None
+    return user
+
+
+def _insert_links(
+    con: duckdb.DuckDBPyConnection, table: str, column: str, user_id: int, values: Sequence[str]
+) -> None:
+    if values:
+        # table and column are constants from this module, never user input.
+        con.executemany(
+            f"INSERT INTO {table} (user_id, {column}) VALUES (?, ?)",
+            [[user_id, v] for v in values],
+        )
+
+
+_USER_COLUMNS = "user_id, username, role, school_urn, expires_on, totp_secret, disabled"
+
+
+def _links(con: duckdb.DuckDBPyConnection, table: str, column: str) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    for user_id, value in con.execute(
+        f"SELECT user_id, {column} FROM {table} ORDER BY user_id, {column}"
+    ).fetchall():
+        out.setdefault(int(user_id), []).append(str(value))
+    return out
+
+
+def _users(con: duckdb.DuckDBPyConnection, where: str, params: list[Any]) -> list[User]:
+    rows = con.execute(
+        f"SELECT {_USER_COLUMNS} FROM app.users WHERE {where} ORDER BY username", params
+    ).fetchall()
+    if not rows:
+        return []
+    groups = _links(con, "app.user_groups", "group_code")
+    pupils = _links(con, "app.user_pupils", "pupil_key")
+    areas = _links(con, "app.user_areas", "area")
+    return [
+        User(
+            user_id=int(uid),
+            username=str(username),
+            role=Role(role),
+            school_urn=urn,
+            groups=tuple(groups.get(int(uid), ())),
+            pupils=tuple(pupils.get(int(uid), ())),
+            areas=tuple(areas.get(int(uid), ())),
+            expires_on=expires_on,
+            totp_enabled=totp is not None,
+            disabled=bool(disabled),
+        )
+        for uid, username, role, urn, expires_on, totp, disabled in rows
+    ]
+
+
+def get_user(con: duckdb.DuckDBPyConnection, user_id: int) -> User | None:
+    found = _users(con, "user_id = ?", [user_id])
+    return found[0] if found else None
+
+
+def find_user(con: duckdb.DuckDBPyConnection, username: str) -> User | None:
+    found = _users(con, "username = ?", [normalise_username(username)])
+    return found[0] if found else None
+
+
+def list_users(con: duckdb.DuckDBPyConnection) -> list[User]:
+    return _users(con, "TRUE", [])
+
+
+def _result(
+    outcome: str, user: User | None = None, locked_until: datetime | None = None
+) -> SignInResult:
+    message = _MESSAGES[outcome].format(minutes=int(LOCKOUT.total_seconds() // 60))
+    aware = locked_until.replace(tzinfo=UTC) if locked_until else None
+    return SignInResult(user=user, outcome=outcome, locked_until=aware, message=message)
+
+
+def _record_failure(con: duckdb.DuckDBPyConnection, user_id: int, at: datetime) -> SignInResult:
+    """Count a failed attempt; the one that reaches the limit locks the account."""
+    row = con.execute(
+        "UPDATE app.users SET failed_attempts = failed_attempts + 1 WHERE user_id = ? "
+        "RETURNING failed_attempts",
+        [user_id],
+    ).fetchone()
+    if row is not None and int(row[0]) >= MAX_FAILED_ATTEMPTS:
+        until = at + LOCKOUT
+        # The count restarts, so after the pause the account has its full attempts again.
+        con.execute(
+            "UPDATE app.users SET failed_attempts = 0, locked_until = ? WHERE user_id = ?",
+            [until, user_id],
+        )
+        return _result("locked", locked_until=until)
+    return _result("bad_credentials")
+
+
+def sign_in(
+    con: duckdb.DuckDBPyConnection,
+    username: str,
+    password: str,
+    totp_code: str | None = None,
+    *,
+    now: datetime | None = None,
+) -> SignInResult:
+    """Check a username, password and (when the account has one) TOTP code.
+
+    Account states (disabled, expired) are revealed only after the right password, so a
+    guesser learns nothing from them. The caller writes the audit entry
+    (``audit.sign_in_events``), since only it knows the address the attempt came from.
+    """
+    at = _utc(now)
+    row = con.execute(
+        "SELECT user_id, password_hash, totp_secret, locked_until FROM app.users "
+        "WHERE username = ?",
+        [normalise_username(username)],
+    ).fetchone()
+    if row is None:
+        verify_password(_DUMMY_HASH, password)
+        return _result("bad_credentials")
+    user_id, password_hash, totp_secret, locked_until = row
+    if locked_until is not None and at < locked_until:
+        verify_password(_DUMMY_HASH, password)
+        return _result("locked", locked_until=locked_until)
+    if not verify_password(password_hash, password):
+        return _record_failure(con, user_id, at)
+    user = get_user(con, user_id)
+    assert user is not None
+    if user.disabled:
+        return _result("disabled")
+    if user.is_expired(at.date()):
+        return _result("expired")
+    if totp_secret is not None:
+        if not totp_code:
+            return _result("totp_required")
+        code = totp_code.strip().replace(" ", "")
+        if not pyotp.TOTP(totp_secret).verify(code, for_time=at, valid_window=TOTP_VALID_WINDOW):
+            failed = _record_failure(con, user_id, at)
+            return failed if failed.outcome == "locked" else _result("totp_wrong")
+    con.execute(
+        "UPDATE app.users SET failed_attempts = 0, locked_until = NULL WHERE user_id = ?",
+        [user_id],
+    )
+    if needs_rehash(password_hash):
+        con.execute(
+            "UPDATE app.users SET password_hash = ? WHERE user_id = ?",
+            [hash_password(password), user_id],
+        )
+    return _result("ok", user=user)
+
+
+def _require_user(con: duckdb.DuckDBPyConnection, user_id: int) -> User:
+    user = get_user(con, user_id)
+    if user is None:
+        raise AccessError("There is no such account.")
+    return user
+
+
+def _set_password(
+    con: duckdb.DuckDBPyConnection, user: User, new_password: str, now: datetime | None
+) -> None:
+    weak = check_password_strength(new_password, username=user.username)
+    if weak:
+        raise AccessError(weak)
+    con.execute(
+        "UPDATE app.users SET password_hash = ?, password_changed_at = ?, failed_attempts = 0, "
+        "locked_until = NULL WHERE user_id = ?",
+        [hash_password(new_password), _utc(now), user.user_id],
+    )
+
+
+def reset_password(
+    con: duckdb.DuckDBPyConnection,
+    user_id: int,
+    new_password: str,
+    *,
+    now: datetime | None = None,
+) -> None:
+    """An administrator sets a new password; this also lifts any lock-out."""
+    _set_password(con, _require_user(con, user_id), new_password, now)
+
+
+def change_password(
+    con: duckdb.DuckDBPyConnection,
+    user_id: int,
+    old: str,
+    new: str,
+    *,
+    now: datetime | None = None,
+) -> None:
+    """The account holder changes their own password, proving they know the current one."""
+    user = _require_user(con, user_id)
+    row = con.execute("SELECT password_hash FROM app.users WHERE user_id = ?", [user_id]).fetchone()
+    assert row is not None
+    if not verify_password(str(row[0]), old):
+        raise AccessError("The current password is not right.")
+    if old == new:
+        raise AccessError("Choose a new password that differs from the current one.")
+    _set_password(con, user, new, now)
+
+
+def enable_totp(con: duckdb.DuckDBPyConnection, user_id: int) -> str:
+    """Give the account a new TOTP secret (base32) and require codes from now on."""
+    _require_user(con, user_id)
+    secret = pyotp.random_base32()
+    con.execute("UPDATE app.users SET totp_secret = ? WHERE user_id = ?", [secret, user_id])
+    return secret
+
+
+def disable_totp(con: duckdb.DuckDBPyConnection, user_id: int) -> None:
+    """Remove the second factor (an administrator's action when a phone is lost)."""
+    _require_user(con, user_id)
+    con.execute("UPDATE app.users SET totp_secret = NULL WHERE user_id = ?", [user_id])
+
+
+def totp_uri(user: User, secret: str) -> str:
+    """The otpauth:// address an authenticator app reads (usually shown as a QR code)."""
+    return pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=TOTP_ISSUER)
+
+
+def disable_user(con: duckdb.DuckDBPyConnection, user_id: int) -> None:
+    """Switch an account off. Accounts are kept, not deleted, so the audit log still
+    names who did what."""
+    _require_user(con, user_id)
+    con.execute("UPDATE app.users SET disabled = TRUE WHERE user_id = ?", [user_id])
