@@ -10,7 +10,7 @@ import pytest
 from empowered.analytics.early_signs import Alert
 from empowered.views import PupilScope
 from empowered.views.cache import SchoolAnalyticsCache
-from empowered.views.pupil import PupilPicture, pupil_picture
+from empowered.views.pupil import PupilPicture, pupil_charts, pupil_picture
 from empowered.views.timeline import build_timeline
 
 
@@ -136,3 +136,16 @@ def test_timeline_on_hand_data_orders_days_then_kinds() -> None:
         (date(2025, 9, 1), "plan"),
     ]
     assert "after noise" in events[1].text and "-8" in events[2].text
+
+
+def test_pupil_charts_table_the_pages_own_series(picture: PupilPicture) -> None:
+    charts = pupil_charts(picture)
+    assert {"attendance", "wellbeing", "scatterplot"} <= set(charts)
+    weeks = [d.isoformat() for d, _ in picture.wellbeing.mood]
+    assert [r[0] for r in charts["wellbeing"].table_rows] == weeks
+    grid = picture.harder.grid
+    assert [[int(c) for c in r[1:]] for r in charts["scatterplot"].table_rows] == (
+        grid.counts.tolist()
+    )
+    for chart in charts.values():
+        assert chart.svg.startswith("<svg") and 'role="img"' in chart.svg

@@ -34,6 +34,7 @@ from empowered.analytics.situations import (
 )
 from empowered.analytics.strategies import StrategyEffect, for_pupil
 from empowered.analytics.wording import count_phrase, day_text, number, percent
+from empowered.charts import Chart, bar_chart, line_chart, scatterplot_grid
 from empowered.views import OutOfScope, PupilScope, queries
 from empowered.views.cache import DEFAULT_CACHE, SchoolAnalyticsCache
 from empowered.views.timeline import TimelineEvent, build_timeline
@@ -577,3 +578,36 @@ def _assessments(rows: Sequence[Row]) -> Assessments:
         f"{count_phrase(len(rows), 'result')} in {', '.join(subjects)}; the latest on "
         f"{day_text(rows[-1]['assessed_on'])}.",
     )
+
+
+def pupil_charts(picture: PupilPicture) -> dict[str, Chart]:
+    """The pupil page's charts, each with its data table (see :mod:`empowered.charts`)."""
+    charts = {
+        "attendance": line_chart(
+            "Attendance by school week",
+            {
+                "attendance %": [
+                    (d, None if v is None else 100 * v) for d, v in picture.attendance.weekly
+                ]
+            },
+            y_label="% of sessions attended",
+            y_range=(0.0, 100.0),
+        ),
+        "wellbeing": line_chart(
+            "Mood and engagement by school week",
+            {"mood": picture.wellbeing.mood, "engagement": picture.wellbeing.engagement},
+            y_label="weekly average, 1 to 5",
+            y_range=(1.0, 5.0),
+        ),
+        "scatterplot": scatterplot_grid("When incidents happened", picture.harder.grid),
+    }
+    gains = [
+        (e.intervention_name, e.score_gain)
+        for e in picture.provision.enrolments
+        if e.score_gain is not None
+    ]
+    if gains:
+        charts["provision"] = bar_chart(
+            "Score change in each intervention", gains, value_label="points gained"
+        )
+    return charts
