@@ -1,0 +1,207 @@
+"""The home page: what needs attention for this user, most urgent first.
+
+Four sources, each carrying its evidence: the review queue from the school's trigger
+rules, early-sign alerts still active, plan reviews overdue or due soon, and needs on the
+register with no matching provision. Identified staff get one item per pupil (and per
+school for the register question); a trust analyst (``identified`` False) gets one item
+per school whose counts went through suppression, and no pupil keys at all.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import duckdb
+
+from empowered.analytics.disclosure import DisclosedTable, suppress
+from empowered.analytics.register import provision_against_need
+from empowered.analytics.wording import count_phrase, day_text
+from empowered.views import PupilScope, queries
+from empowered.views.cache import DEFAULT_CACHE, SchoolAnalyticsCache
+
+ACTIVE_WINDOW_DAYS = 28  # an alert or trigger seen within this many days still needs a look
+REVIEW_DUE_SOON_DAYS = 28
+# Lower is more urgent.
+URGENCY = {
+    "trigger": 1,
+    "plan_review_overdue": 2,
+    "early_sign": 3,
+    "plan_review_due": 4,
+    "needs_without_provision": 5,
+    "school_summary": 0,  # a trust analyst's per-school counts lead the page
+}
+
+
+@dataclass(frozen=True)
+class AttentionItem:
+    kind: str  # a key of URGENCY
+    pupil_key: str | None  # None for school-level items
+    school_urn: str
+    title: str
+    evidence: tuple[str, ...]
+    link: tuple[str, str]  # ("pupil", pupil_key), ("register", school_urn) ...
+    day: date
+    table: DisclosedTable | None = None  # school-level counts, suppressed
+
+    @property
+    def urgency(self) -> int:
+        return URGENCY[self.kind]
+
+
+def attention(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    scope: PupilScope,
+    as_of: date | None = None,
+    cache: SchoolAnalyticsCache | None = None,
+) -> list[AttentionItem]:
+    """Everything needing attention in the scope, sorted by urgency, then newest first."""
+    cache = DEFAULT_CACHE if cache is None else cache
+    items: list[AttentionItem] = []
+    reviews = queries.rows(
+        con, "attention_reviews", scope=scope, as_of=as_of, within_days=REVIEW_DUE_SOON_DAYS
+    )
+    by_school: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in reviews:
+        by_school[str(r["school_urn"])].append(r)
+    for school in queries.rows(con, "scope_schools", scope=scope):
+        urn = str(school["school_urn"])
+        day = as_of or school["as_of_date"] or date.today()
+        queue = [
+            q
+            for q in cache.review_queue(con, urn)
+            if scope.admits(q.pupil_key, urn)
+            and q.fired_on <= day
+            and (q.is_active or (day - q.last_fired_on).days <= ACTIVE_WINDOW_DAYS)
+        ]
+        alerts = [
+            a
+            for a in cache.alerts(con, urn)
+            if scope.admits(a.pupil_key, urn)
+            and a.started_on <= day
+            and 0 <= (day - a.last_signal_on).days <= ACTIVE_WINDOW_DAYS
+        ]
+        if scope.identified:
+            items += _pupil_items(queue, alerts, by_school[urn], urn)
+        else:
+            items.append(
+                _school_summary(urn, str(school["school_name"]), day, queue, alerts, by_school[urn])
+            )
+        if scope.pupils is None:
+            items += _needs_without_provision(con, urn, day)
+    return sorted(
+        items, key=lambda i: (i.urgency, -i.day.toordinal(), i.school_urn, i.pupil_key or "")
+    )
+
+
+def _pupil_items(
+    queue: Sequence[Any], alerts: Sequence[Any], reviews: Sequence[dict[str, Any]], urn: str
+) -> list[AttentionItem]:
+    items = [
+        AttentionItem(
+            "trigger",
+            q.pupil_key,
+            urn,
+            q.label,
+            (q.summary, *q.evidence),
+            ("pupil", q.pupil_key),
+            q.fired_on,
+        )
+        for q in queue
+    ]
+    items += [
+        AttentionItem(
+            "early_sign",
+            a.pupil_key,
+            urn,
+            f"Early sign: {a.indicator}",
+            (a.summary, f"Rule: {a.rule}."),
+            ("pupil", a.pupil_key),
+            a.started_on,
+        )
+        for a in alerts
+    ]
+    for r in reviews:
+        due: date = r["plan_next_review_due"]
+        kind = "EHC plan" if r["current_plan_type"] == "ehc_plan" else "Support plan"
+        overdue = bool(r["review_overdue"])
+        items.append(
+            AttentionItem(
+                "plan_review_overdue" if overdue else "plan_review_due",
+                str(r["pupil_key"]),
+                urn,
+                f"{kind} review {'overdue' if overdue else 'due soon'}",
+                (
+                    f"The review was due on {day_text(due)}."
+                    if overdue
+                    else f"The review is due on {day_text(due)}.",
+                ),
+                ("pupil", str(r["pupil_key"])),
+                due,
+            )
+        )
+    return items
+
+
+def _school_summary(
+    urn: str,
+    name: str,
+    day: date,
+    queue: Sequence[Any],
+    alerts: Sequence[Any],
+    reviews: Sequence[dict[str, Any]],
+) -> AttentionItem:
+    """Counts of children per kind of attention, suppressed: what a trust analyst sees."""
+    labels = (
+        "children in the review queue",
+        "children with an early sign still active",
+        "children whose plan review is overdue",
+        "children whose plan review is due soon",
+    )
+    counts = [
+        len({q.pupil_key for q in queue}),
+        len({a.pupil_key for a in alerts}),
+        len({r["pupil_key"] for r in reviews if r["review_overdue"]}),
+        len({r["pupil_key"] for r in reviews if not r["review_overdue"]}),
+    ]
+    # Distinct children per row, so the rows overlap: a total would be wrong, not only
+    # disclosive, so none is published.
+    table = suppress(
+        counts, row_labels=labels, column_labels=("children",), show_totals=False, unit="children"
+    )
+    evidence = tuple(f"{label.capitalize()}: {table.display(i)}." for i, label in enumerate(labels))
+    return AttentionItem(
+        "school_summary",
+        None,
+        urn,
+        f"{name}: what needs attention",
+        (*evidence, table.legend),
+        ("school", urn),
+        day,
+        table,
+    )
+
+
+def _needs_without_provision(
+    con: duckdb.DuckDBPyConnection, urn: str, day: date
+) -> list[AttentionItem]:
+    answer = provision_against_need(con, school_urn=urn)
+    if not answer.needs_without_provision:
+        return []
+    return [
+        AttentionItem(
+            "needs_without_provision",
+            None,
+            urn,
+            f"{count_phrase(len(answer.needs_without_provision), 'need')} on the register "
+            "with no matching provision",
+            (answer.summary,),
+            ("register", urn),
+            day,
+            answer.table,
+        )
+    ]

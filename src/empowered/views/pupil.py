@@ -1,0 +1,613 @@
+"""The pupil page: the whole child on one page, from the pupil's own rows.
+
+:func:`pupil_picture` checks the pupil is in the caller's scope first (raising
+:class:`~empowered.views.OutOfScope` otherwise), then reads each section with a named,
+scoped query. Whole-school analytics (what helps, harder situations) come from a
+:class:`~empowered.views.cache.SchoolAnalyticsCache`: they are computed over the pupil's
+whole school, because their false-discovery control needs every child, and the pupil's
+rows are picked out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import duckdb
+
+from empowered.analytics.early_signs import (
+    Alert,
+    IndicatorView,
+    attainment_indicator,
+    behaviour_indicator,
+    indicator_view,
+    load_alerts,
+)
+from empowered.analytics.situations import (
+    AfterAntecedent,
+    HarderSituation,
+    Scatterplot,
+    behaviour_after_antecedent,
+    scatterplot,
+)
+from empowered.analytics.strategies import StrategyEffect, for_pupil
+from empowered.analytics.wording import count_phrase, day_text, number, percent
+from empowered.charts import Chart, bar_chart, line_chart, scatterplot_grid
+from empowered.views import OutOfScope, PupilScope, queries
+from empowered.views.cache import DEFAULT_CACHE, SchoolAnalyticsCache
+from empowered.views.timeline import TimelineEvent, build_timeline
+
+Row = dict[str, Any]
+RECENT_INCIDENTS = 20
+SCATTERPLOT_DAYS = 15  # three school weeks: enough to see a pattern, cells wide enough to read
+REVIEW_DUE_SOON_DAYS = 28
+
+
+@dataclass(frozen=True)
+class Identity:
+    name: str
+    upn: str
+    date_of_birth: date | None
+    summary: str
+
+
+@dataclass(frozen=True)
+class Status:
+    on_roll: bool
+    summary: str
+    sen_provision: str | None = None  # K, E or N
+    sen_provision_name: str | None = None
+    primary_need: str | None = None
+    primary_need_name: str | None = None
+    secondary_need: str | None = None
+    year_group: str | None = None
+    fsm: bool | None = None
+    pupil_premium: bool | None = None
+    eal: bool | None = None
+    looked_after: bool | None = None
+    on_register_since: date | None = None
+    attendance_rate: float | None = None
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    outcome_id: str
+    area_of_need: str | None
+    text: str | None
+    target_date: date | None
+    latest_progress: str | None
+    latest_review_date: date | None
+
+
+@dataclass(frozen=True)
+class PlanReview:
+    review_date: date
+    outcome_id: str | None
+    progress: str | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class Plan:
+    plan_id: str
+    plan_type: str
+    start_date: date
+    end_date: date | None
+    is_current: bool
+    next_review_due: date | None
+    last_review_date: date | None
+    review_overdue: bool
+    review_due_soon: bool
+    outcomes: tuple[PlanOutcome, ...]
+    latest_reviews: tuple[PlanReview, ...]
+
+
+@dataclass(frozen=True)
+class Plans:
+    plans: tuple[Plan, ...]
+    summary: str
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    enrolment_id: str
+    intervention_code: str
+    intervention_name: str
+    area_of_need: str | None
+    need_matches: bool
+    start_date: date
+    end_date: date | None
+    is_current: bool
+    sessions_planned: int | None
+    sessions_delivered: int | None
+    delivery_rate: float | None
+    measure: str | None
+    pre_score: float | None
+    post_score: float | None
+    score_gain: float | None
+    ratio_gain: float | None
+    cost_per_pupil: float | None
+    summary: str
+
+
+@dataclass(frozen=True)
+class Provision:
+    enrolments: tuple[Enrolment, ...]
+    summary: str
+
+
+@dataclass(frozen=True)
+class Attendance:
+    years: tuple[Row, ...]  # academic_year, possible, present, ..., attendance_rate
+    terms: tuple[Row, ...]
+    weekly: tuple[tuple[date, float | None], ...]  # week start, attendance rate
+    summary: str
+
+
+@dataclass(frozen=True)
+class Wellbeing:
+    mood: tuple[tuple[date, float | None], ...]  # week start, weekly mean mood (1-5)
+    engagement: tuple[tuple[date, float | None], ...]
+    weeks: tuple[Row, ...]
+    summary: str
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    recent: tuple[Row, ...]  # newest first, at most RECENT_INCIDENTS
+    incidents_total: int
+    after_antecedent: tuple[AfterAntecedent, ...]
+    summary: str
+
+
+@dataclass(frozen=True)
+class WhatHelps:
+    effects: tuple[StrategyEffect, ...]
+    summary: str
+
+
+@dataclass(frozen=True)
+class Harder:
+    situations: tuple[HarderSituation, ...]  # standing out first
+    grid: Scatterplot
+    summary: str
+
+
+@dataclass(frozen=True)
+class EarlySigns:
+    view: IndicatorView
+    alerts: tuple[Alert, ...]
+    summary: str
+
+
+@dataclass(frozen=True)
+class Assessments:
+    results: tuple[Row, ...]  # newest first
+    summary: str
+
+
+@dataclass(frozen=True)
+class PupilPicture:
+    pupil_key: str
+    school_urn: str
+    as_of: date
+    identity: Identity | None  # only for identified scopes
+    status: Status
+    plans: Plans
+    provision: Provision
+    attendance: Attendance
+    wellbeing: Wellbeing
+    behaviour: Behaviour
+    what_helps: WhatHelps
+    harder: Harder
+    early_signs: EarlySigns
+    assessments: Assessments
+    timeline: tuple[TimelineEvent, ...]
+
+
+def pupil_picture(
+    con: duckdb.DuckDBPyConnection,
+    pupil_key: str,
+    *,
+    scope: PupilScope,
+    as_of: date | None = None,
+    cache: SchoolAnalyticsCache | None = None,
+) -> PupilPicture:
+    """Everything the pupil page shows. Raises :class:`OutOfScope` for a pupil outside
+    ``scope`` (or unknown), before reading anything else."""
+    cache = DEFAULT_CACHE if cache is None else cache
+    found = queries.rows(con, "pupil_in_scope", scope=scope, pupil_key=pupil_key)
+    if not found:
+        raise OutOfScope(pupil_key)
+    school = str(found[0]["school_urn"])
+    as_of = as_of or found[0]["as_of_date"] or date.today()
+
+    def q(name: str, **extra: Any) -> list[Row]:
+        return queries.rows(con, name, scope=scope, pupil_key=pupil_key, **extra)
+
+    incidents = [r for r in q("pupil_incidents") if r["occurred_on"] <= as_of]
+    assessments = [r for r in q("pupil_assessments") if r["assessed_on"] <= as_of]
+    attendance_weeks = [r for r in q("pupil_attendance_weeks") if r["week_start"] <= as_of]
+    plan_rows = q("pupil_plans")
+    review_rows = q("pupil_plan_reviews")
+    enrolment_rows = q("pupil_enrolments")
+    alerts = [
+        a for a in load_alerts(con, school_urn=school, pupil_key=pupil_key) if a.started_on <= as_of
+    ]
+
+    early = _early_signs(pupil_key, as_of, alerts, incidents, assessments, q("pupil_attended_days"))
+    picture = PupilPicture(
+        pupil_key=pupil_key,
+        school_urn=school,
+        as_of=as_of,
+        identity=_identity(q("pupil_identity")) if scope.identified else None,
+        status=_status(q("pupil_status", school_urn=school)),
+        plans=_plans(plan_rows, q("pupil_plan_outcomes"), review_rows, as_of),
+        provision=_provision(enrolment_rows),
+        attendance=_attendance(
+            q("pupil_attendance_years"), q("pupil_attendance_terms"), attendance_weeks
+        ),
+        wellbeing=_wellbeing([r for r in q("pupil_wellbeing_weeks") if r["week_start"] <= as_of]),
+        behaviour=_behaviour(incidents),
+        what_helps=_what_helps(for_pupil(cache.strategy_effects(con, school), pupil_key)),
+        harder=_harder(con, school, pupil_key, as_of, incidents, cache),
+        early_signs=early,
+        assessments=_assessments(assessments),
+        timeline=tuple(
+            build_timeline(
+                as_of=as_of,
+                sen_history=q("pupil_sen_history"),
+                plans=plan_rows,
+                reviews=review_rows,
+                enrolments=enrolment_rows,
+                incidents=incidents,
+                exclusions=q("pupil_exclusions"),
+                actions=q("pupil_actions"),
+                assessments=assessments,
+                attendance_weeks=attendance_weeks,
+                alerts=alerts,
+            )
+        ),
+    )
+    return picture
+
+
+# -- Sections ----------------------------------------------------------------------------
+
+
+def _identity(rows: Sequence[Row]) -> Identity | None:
+    if not rows:
+        return None
+    r = rows[0]
+    name = " ".join(str(p) for p in (r["forename"], r["surname"]) if p)
+    return Identity(name, str(r["upn"]), r["date_of_birth"], f"{name}, UPN {r['upn']}.")
+
+
+def _flag(value: Any) -> bool | None:
+    return None if value is None else bool(value)
+
+
+def _status(rows: Sequence[Row]) -> Status:
+    if not rows:
+        return Status(False, "Not on roll on the school's as-of date.")
+    r = rows[0]
+    parts = []
+    if r.get("year_group"):
+        parts.append(
+            f"Year {r['year_group']}" if str(r["year_group"]).isdigit() else str(r["year_group"])
+        )
+    if r["on_register"]:
+        need = r.get("primary_need_name") or r.get("primary_need")
+        text = str(r.get("sen_provision_name") or r["sen_provision"])
+        if need:
+            text += f", primary need {need}"
+        if r.get("on_register_since"):
+            text += f", on the SEN register since {day_text(r['on_register_since'])}"
+        parts.append(text)
+    else:
+        parts.append("not on the SEN register")
+    marks = [
+        label
+        for label, key in (
+            ("free school meals", "fsm"),
+            ("pupil premium", "pupil_premium"),
+            ("English as an additional language", "is_eal"),
+            ("looked after", "looked_after"),
+        )
+        if r.get(key)
+    ]
+    if marks:
+        parts.append(", ".join(marks))
+    return Status(
+        on_roll=True,
+        sen_provision=r["sen_provision"],
+        sen_provision_name=r.get("sen_provision_name"),
+        primary_need=r.get("primary_need"),
+        primary_need_name=r.get("primary_need_name"),
+        secondary_need=r.get("secondary_need"),
+        year_group=r.get("year_group"),
+        fsm=_flag(r.get("fsm")),
+        pupil_premium=_flag(r.get("pupil_premium")),
+        eal=_flag(r.get("is_eal")),
+        looked_after=_flag(r.get("looked_after")),
+        on_register_since=r.get("on_register_since"),
+        attendance_rate=r.get("attendance_rate"),
+        summary="; ".join(parts) + ".",
+    )
+
+
+def _plans(
+    plans: Sequence[Row], outcomes: Sequence[Row], reviews: Sequence[Row], as_of: date
+) -> Plans:
+    out = []
+    for p in plans:
+        current = p["start_date"] <= as_of and (p["end_date"] is None or p["end_date"] >= as_of)
+        due = p["next_review_due"]
+        out.append(
+            Plan(
+                plan_id=str(p["plan_id"]),
+                plan_type=str(p["plan_type"]),
+                start_date=p["start_date"],
+                end_date=p["end_date"],
+                is_current=current,
+                next_review_due=due,
+                last_review_date=p["last_review_date"],
+                review_overdue=bool(current and due is not None and due < as_of),
+                review_due_soon=bool(
+                    current
+                    and due is not None
+                    and as_of <= due <= as_of + timedelta(days=REVIEW_DUE_SOON_DAYS)
+                ),
+                outcomes=tuple(
+                    PlanOutcome(
+                        str(o["outcome_id"]),
+                        o["area_of_need"],
+                        o["outcome_text"],
+                        o["target_date"],
+                        o["latest_progress"],
+                        o["latest_review_date"],
+                    )
+                    for o in outcomes
+                    if o["plan_id"] == p["plan_id"]
+                ),
+                latest_reviews=tuple(
+                    PlanReview(r["review_date"], r["outcome_id"], r["progress"], r["note"])
+                    for r in reviews
+                    if r["plan_id"] == p["plan_id"] and r["review_date"] <= as_of
+                )[:5],
+            )
+        )
+    current = [p for p in out if p.is_current]
+    if not current:
+        summary = "No current plan." if not out else f"No current plan ({len(out)} earlier)."
+    else:
+        p = current[0]
+        kind = "An EHC plan" if p.plan_type == "ehc_plan" else "A support plan"
+        n_outcomes = count_phrase(len(p.outcomes), "outcome")
+        summary = f"{kind} since {day_text(p.start_date)}, with {n_outcomes}"
+        if p.review_overdue and p.next_review_due:
+            summary += f"; its review was due on {day_text(p.next_review_due)} and is overdue."
+        elif p.next_review_due:
+            summary += f"; next review due {day_text(p.next_review_due)}."
+        else:
+            summary += "."
+    return Plans(tuple(out), summary)
+
+
+def _num(x: Any) -> float | None:
+    return None if x is None else float(x)
+
+
+def _provision(rows: Sequence[Row]) -> Provision:
+    items = []
+    for e in rows:
+        name = str(e["intervention_name"] or e["intervention_code"])
+        bits = [f"{name} from {day_text(e['start_date'])}"]
+        if e["sessions_planned"]:
+            bits.append(
+                f"{e['sessions_delivered'] or 0} of {e['sessions_planned']} sessions delivered"
+            )
+        if e["score_gain"] is not None:
+            bits.append(f"score change {float(e['score_gain']):+g}")
+        if e["ratio_gain"] is not None:
+            bits.append(f"ratio gain {number(float(e['ratio_gain']))}")
+        if e["cost_per_pupil"] is not None:
+            bits.append(f"about £{float(e['cost_per_pupil']):,.0f}")
+        items.append(
+            Enrolment(
+                enrolment_id=str(e["enrolment_id"]),
+                intervention_code=str(e["intervention_code"]),
+                intervention_name=name,
+                area_of_need=e["area_of_need"],
+                need_matches=bool(e["need_matches"]),
+                start_date=e["start_date"],
+                end_date=e["end_date"],
+                is_current=bool(e["is_current"]),
+                sessions_planned=e["sessions_planned"],
+                sessions_delivered=e["sessions_delivered"],
+                delivery_rate=_num(e["delivery_rate"]),
+                measure=e["measure"],
+                pre_score=_num(e["pre_score"]),
+                post_score=_num(e["post_score"]),
+                score_gain=_num(e["score_gain"]),
+                ratio_gain=_num(e["ratio_gain"]),
+                cost_per_pupil=_num(e["cost_per_pupil"]),
+                summary="; ".join(bits) + ".",
+            )
+        )
+    current = sum(e.is_current for e in items)
+    summary = (
+        f"{count_phrase(current, 'intervention')} running now, "
+        f"{count_phrase(len(items), 'enrolment')} in all."
+        if items
+        else "No interventions recorded."
+    )
+    return Provision(tuple(items), summary)
+
+
+def _attendance(years: Sequence[Row], terms: Sequence[Row], weeks: Sequence[Row]) -> Attendance:
+    weekly = tuple((w["week_start"], _num(w["attendance_rate"])) for w in weeks)
+    if years:
+        y = years[0]
+        summary = (
+            f"Attendance {percent(float(y['attendance_rate']))} in {y['academic_year']} "
+            f"({y['present']} of {y['possible']} sessions; {y['unauthorised']} unauthorised)"
+        )
+        if y["severe_absence"]:
+            summary += ": severe absence (50% or more missed)."
+        elif y["persistent_absence"]:
+            summary += ": persistent absence (10% or more missed)."
+        else:
+            summary += "."
+    else:
+        summary = "No attendance recorded."
+    return Attendance(tuple(years), tuple(terms), weekly, summary)
+
+
+def _wellbeing(weeks: Sequence[Row]) -> Wellbeing:
+    mood = tuple((w["week_start"], _num(w["mood_mean"])) for w in weeks)
+    engagement = tuple((w["week_start"], _num(w["engagement_mean"])) for w in weeks)
+    rated = [m for _, m in mood if m is not None]
+    if rated:
+        recent = rated[-4:]
+        summary = (
+            f"Mood averaged {number(sum(rated) / len(rated))} on the 1 to 5 scale over "
+            f"{count_phrase(len(rated), 'week')} with check-ins; "
+            f"{number(sum(recent) / len(recent))} over the latest "
+            f"{count_phrase(len(recent), 'week')}."
+        )
+    else:
+        summary = "No mood check-ins recorded."
+    return Wellbeing(mood, engagement, tuple(weeks), summary)
+
+
+def _behaviour(incidents: Sequence[Row]) -> Behaviour:
+    recent = tuple(reversed(incidents[-RECENT_INCIDENTS:]))
+    after = tuple(behaviour_after_antecedent(incidents))
+    if incidents:
+        summary = (
+            f"{count_phrase(len(incidents), 'incident')} recorded, the latest on "
+            f"{day_text(incidents[-1]['occurred_on'])}."
+        )
+        if after:
+            summary += " " + after[0].summary
+    else:
+        summary = "No behaviour incidents recorded."
+    return Behaviour(recent, len(incidents), after, summary)
+
+
+def _what_helps(effects: Sequence[StrategyEffect]) -> WhatHelps:
+    judged = [e for e in effects if e.not_enough is None]
+    if not effects:
+        summary = "No strategy uses with a check-in before and after yet."
+    elif not judged:
+        summary = "Strategies have been used, but not yet often enough to judge any of them."
+    else:
+        standing = [e.strategy_name for e in judged if e.stands_out]
+        summary = f"{count_phrase(len(judged), 'strategy', 'strategies')} with enough uses to judge"
+        summary += (
+            f"; standing out: {', '.join(standing)}." if standing else "; none stands out yet."
+        )
+    return WhatHelps(tuple(effects), summary)
+
+
+def _harder(
+    con: duckdb.DuckDBPyConnection,
+    school: str,
+    pupil_key: str,
+    as_of: date,
+    incidents: Sequence[Row],
+    cache: SchoolAnalyticsCache,
+) -> Harder:
+    mine = [h for h in cache.harder_situations(con, school) if h.pupil_key == pupil_key]
+    mine.sort(key=lambda h: (not h.stands_out, h.dimension, h.value))
+    slots = [
+        (int(r["time_slot"]), str(r["label"]))
+        for r in queries.rows(con, "school_time_slots", school_urn=school)
+    ]
+    days = sorted(
+        r["date_day"]
+        for r in queries.rows(
+            con, "school_days", school_urn=school, as_of=as_of, days=SCATTERPLOT_DAYS
+        )
+    )
+    year = incidents[-1]["academic_year"] if incidents else None
+    grid = scatterplot(
+        incidents,
+        days=days,
+        slots=slots,
+        harder=[h for h in mine if year is None or h.academic_year == year],
+    )
+    standing = [h for h in mine if h.stands_out]
+    if standing:
+        summary = "Stands out as harder: " + "; ".join(h.summary for h in standing[:3])
+    else:
+        summary = "No time, place or activity stands out as harder than the rest of the day."
+    return Harder(tuple(mine), grid, summary)
+
+
+def _early_signs(
+    pupil_key: str,
+    as_of: date,
+    alerts: Sequence[Alert],
+    incidents: Sequence[Row],
+    assessments: Sequence[Row],
+    attended: Sequence[Row],
+) -> EarlySigns:
+    view = indicator_view(
+        pupil_key,
+        as_of,
+        alerts,
+        behaviour=behaviour_indicator(
+            [i["occurred_on"] for i in incidents], [r["session_date"] for r in attended], as_of
+        ),
+        attainment=attainment_indicator(assessments, as_of),
+    )
+    return EarlySigns(view, tuple(alerts), view.summary)
+
+
+def _assessments(rows: Sequence[Row]) -> Assessments:
+    newest = tuple(reversed(rows))
+    if not rows:
+        return Assessments((), "No assessment results recorded.")
+    subjects = sorted({str(r["subject"]) for r in rows})
+    return Assessments(
+        newest,
+        f"{count_phrase(len(rows), 'result')} in {', '.join(subjects)}; the latest on "
+        f"{day_text(rows[-1]['assessed_on'])}.",
+    )
+
+
+def pupil_charts(picture: PupilPicture) -> dict[str, Chart]:
+    """The pupil page's charts, each with its data table (see :mod:`empowered.charts`)."""
+    charts = {
+        "attendance": line_chart(
+            "Attendance by school week",
+            {
+                "attendance %": [
+                    (d, None if v is None else 100 * v) for d, v in picture.attendance.weekly
+                ]
+            },
+            y_label="% of sessions attended",
+            y_range=(0.0, 100.0),
+        ),
+        "wellbeing": line_chart(
+            "Mood and engagement by school week",
+            {"mood": picture.wellbeing.mood, "engagement": picture.wellbeing.engagement},
+            y_label="weekly average, 1 to 5",
+            y_range=(1.0, 5.0),
+        ),
+        "scatterplot": scatterplot_grid("When incidents happened", picture.harder.grid),
+    }
+    gains = [
+        (e.intervention_name, e.score_gain)
+        for e in picture.provision.enrolments
+        if e.score_gain is not None
+    ]
+    if gains:
+        charts["provision"] = bar_chart(
+            "Score change in each intervention", gains, value_label="points gained"
+        )
+    return charts

@@ -1,0 +1,10 @@
+-- grain: one row per school week with check-ins of one pupil
+select
+    w.school_urn, w.academic_year, w.school_week, w.week_start, w.days_observed,
+    w.observations, w.mood_mean, w.mood_observations, w.engagement_mean,
+    w.engagement_observations
+from marts.wellbeing_pupil_week as w
+where w.pupil_key = $pupil_key
+    and ($scope_schools is null or list_contains($scope_schools, w.school_urn))
+    and ($scope_pupils is null or list_contains($scope_pupils, w.pupil_key))
+order by w.week_start, w.school_urn

@@ -1,0 +1,32 @@
+-- grain: one row per pupil on roll in scope (marts.register_pupil), with a name only for identified scopes
+-- Filters are bound parameters; a NULL filter is not applied.
+select
+    r.pupil_key,
+    r.school_urn,
+    case when $identified then concat_ws(' ', i.forename, i.surname) end as name,
+    r.year_group,
+    r.sen_provision,
+    r.sen_provision_name,
+    r.primary_need,
+    r.primary_need_name,
+    r.on_register,
+    r.pupil_premium,
+    r.is_eal,
+    r.attendance_rate,
+    r.has_current_plan,
+    r.current_plan_type,
+    r.review_overdue,
+    r.provision_count,
+    r.provision_codes
+from marts.register_pupil as r
+left join core.pupil_identity as i on $identified and i.pupil_key = r.pupil_key
+where ($on_register_only is null or not $on_register_only or r.on_register)
+    and ($need is null or r.primary_need = $need)
+    and ($provision_code is null or list_contains(string_split(coalesce(r.provision_codes, ''), ','), $provision_code))
+    and ($year_group is null or r.year_group = $year_group)
+    and ($pupil_premium is null or coalesce(r.pupil_premium, false) = $pupil_premium)
+    and ($eal is null or coalesce(r.is_eal, false) = $eal)
+    and ($attendance_below is null or r.attendance_rate < $attendance_below)
+    and ($scope_schools is null or list_contains($scope_schools, r.school_urn))
+    and ($scope_pupils is null or list_contains($scope_pupils, r.pupil_key))
+order by r.school_urn, r.year_group, r.pupil_key

@@ -1,0 +1,266 @@
+"""The SEND register page: its questions answered with figures, and the filterable list.
+
+The questions (against national figures, provision against need, training against need,
+attendance without a plan) are school-level analytics, already suppressed. They are
+answered per school in scope (the whole trust when the scope is every school), and not at
+all for a scope limited to some pupils, whose user would otherwise learn about pupils
+outside it. The pupil list and its counts come from ``marts.register_pupil`` filtered by
+the scope in SQL; a trust analyst gets counts only, suppressed, and no pupil list.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+import duckdb
+import xlsxwriter
+
+from empowered.analytics.disclosure import DisclosedTable
+from empowered.analytics.register import (
+    AttendanceWithoutPlan,
+    NationalComparison,
+    NeedProvision,
+    TrainingAgainstNeed,
+    attendance_without_plan,
+    compare_with_national,
+    provision_against_need,
+    training_against_need,
+)
+from empowered.analytics.wording import count_phrase
+from empowered.exports import safe_cell
+from empowered.views import PupilScope, count_series, count_table, queries
+
+SEN_PROVISION_LABELS = {"K": "SEN support", "E": "EHC plan", "N": "No SEN"}
+
+
+@dataclass(frozen=True)
+class RegisterFilters:
+    need: str | None = None  # primary need code (e.g. "ASD")
+    provision_code: str | None = None  # intervention code
+    year_group: str | None = None
+    pupil_premium: bool | None = None
+    eal: bool | None = None
+    attendance_below: float | None = None  # a proportion, e.g. 0.9
+    on_register_only: bool = True  # False includes pupils with no SEN
+
+    def describe(self) -> str:
+        defaults = RegisterFilters()
+        parts = [
+            f"{k.replace('_', ' ')} {v}"
+            for k, v in asdict(self).items()
+            if v is not None and v != getattr(defaults, k)
+        ]
+        if not self.on_register_only:
+            parts.append("including pupils with no SEN")
+        return ", ".join(p for p in parts if not p.startswith("on register only"))
+
+
+@dataclass(frozen=True)
+class RegisterQuestions:
+    school_urn: str | None  # None = the whole trust
+    national: NationalComparison
+    need_provision: NeedProvision
+    training: TrainingAgainstNeed
+    attendance_without_plan: AttendanceWithoutPlan
+
+
+@dataclass(frozen=True)
+class RegisterRow:
+    pupil_key: str
+    school_urn: str
+    name: str | None  # only for identified scopes
+    year_group: str | None
+    sen_provision: str
+    primary_need: str | None
+    primary_need_name: str | None
+    pupil_premium: bool
+    eal: bool
+    attendance_rate: float | None
+    has_current_plan: bool
+    review_overdue: bool
+    provision_codes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RegisterPage:
+    filters: RegisterFilters
+    questions: tuple[RegisterQuestions, ...]
+    pupils: tuple[RegisterRow, ...]  # empty for a scope that may not see pupils
+    by_need: DisclosedTable  # primary need x (SEN support, EHC plan), over the filtered list
+    by_provision: DisclosedTable  # intervention code x pupils, over the filtered list
+    identified: bool
+    summary: str
+
+
+def register_page(
+    con: duckdb.DuckDBPyConnection, *, scope: PupilScope, filters: RegisterFilters
+) -> RegisterPage:
+    rows = queries.rows(
+        con,
+        "register_list",
+        scope=scope,
+        identified=scope.identified,
+        on_register_only=filters.on_register_only,
+        need=filters.need,
+        provision_code=filters.provision_code,
+        year_group=filters.year_group,
+        pupil_premium=filters.pupil_premium,
+        eal=filters.eal,
+        attendance_below=filters.attendance_below,
+    )
+    pupils = tuple(_row(r, scope.identified) for r in rows) if scope.identified else ()
+    by_need = _by_need(scope, rows)
+    codes: Counter[str] = Counter(
+        c for r in rows for c in str(r["provision_codes"] or "").split(",") if c
+    )
+    by_provision = count_series(scope, dict(sorted(codes.items())), column_label="pupils")
+    questions = tuple(_questions(con, s, scope) for s in _question_schools(con, scope))
+    shown = "fewer than 5" if by_need.grand_total_hidden else str(by_need.grand_total)
+    summary = f"{shown} pupils match" + (f" ({filters.describe()})" if filters.describe() else "")
+    summary += "." if scope.identified else "; the pupil list is not shown for this role."
+    return RegisterPage(
+        filters, questions, pupils, by_need, by_provision, scope.identified, summary
+    )
+
+
+def _row(r: dict[str, Any], identified: bool) -> RegisterRow:
+    return RegisterRow(
+        pupil_key=str(r["pupil_key"]),
+        school_urn=str(r["school_urn"]),
+        name=r["name"] if identified else None,
+        year_group=r["year_group"],
+        sen_provision=str(r["sen_provision"]),
+        primary_need=r["primary_need"],
+        primary_need_name=r["primary_need_name"],
+        pupil_premium=bool(r["pupil_premium"]),
+        eal=bool(r["is_eal"]),
+        attendance_rate=None if r["attendance_rate"] is None else float(r["attendance_rate"]),
+        has_current_plan=bool(r["has_current_plan"]),
+        review_overdue=bool(r["review_overdue"]),
+        provision_codes=tuple(c for c in str(r["provision_codes"] or "").split(",") if c),
+    )
+
+
+def _by_need(scope: PupilScope, rows: Sequence[dict[str, Any]]) -> DisclosedTable:
+    columns = ("K", "E", "N") if any(r["sen_provision"] == "N" for r in rows) else ("K", "E")
+    counts: dict[str, list[int]] = {}
+    for r in rows:
+        need = str(r["primary_need_name"] or r["primary_need"] or "no need recorded")
+        counts.setdefault(need, [0] * len(columns))
+        if r["sen_provision"] in columns:
+            counts[need][columns.index(r["sen_provision"])] += 1
+    needs = sorted(counts)
+    return count_table(
+        scope,
+        [counts[n] for n in needs] or [[0] * len(columns)],
+        row_labels=tuple(needs) or ("no pupils match",),
+        column_labels=tuple(SEN_PROVISION_LABELS[c] for c in columns),
+    )
+
+
+def _question_schools(con: duckdb.DuckDBPyConnection, scope: PupilScope) -> list[str | None]:
+    if scope.pupils is not None:
+        return []
+    if scope.schools is None:
+        return [None]
+    return [str(r["school_urn"]) for r in queries.rows(con, "scope_schools", scope=scope)]
+
+
+def _questions(
+    con: duckdb.DuckDBPyConnection, school: str | None, scope: PupilScope
+) -> RegisterQuestions:
+    without_plan = attendance_without_plan(con, school_urn=school)
+    # The analytics list the pupils for roles allowed to see them: keep only those in
+    # scope, and none at all for a scope that may not see pupils.
+    keys = tuple(k for k in without_plan.pupil_keys if scope.identified and scope.pupils is None)
+    return RegisterQuestions(
+        school,
+        compare_with_national(con, school_urn=school),
+        provision_against_need(con, school_urn=school),
+        training_against_need(con, school_urn=school),
+        replace(without_plan, pupil_keys=keys),
+    )
+
+
+# -- Export -------------------------------------------------------------------------------
+
+
+def register_xlsx(page: RegisterPage) -> bytes:
+    """The page as a workbook: questions, counts and (for identified staff) the pupil list.
+
+    Every text cell goes through :func:`empowered.exports.safe_cell`, so a value such as
+    ``=HYPERLINK(...)`` is stored as text, never as a formula.
+    """
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False})
+    bold = book.add_format({"bold": True})
+
+    def put(sheet: Any, row: int, values: Sequence[object], fmt: Any = None) -> None:
+        for col, value in enumerate(values):
+            cell = safe_cell(value)
+            if isinstance(cell, str):
+                sheet.write_string(row, col, cell, fmt)
+            elif cell is None:
+                sheet.write_blank(row, col, None, fmt)
+            else:
+                sheet.write(row, col, cell, fmt)
+
+    sheet = book.add_worksheet("Questions")
+    put(sheet, 0, ("scope", "question", "answer"), bold)
+    n = 1
+    for q in page.questions:
+        where = q.school_urn or "whole trust"
+        for label, answer in (
+            ("Against national figures", q.national.summary),
+            ("Provision against need", q.need_provision.summary),
+            ("Training against need", q.training.summary),
+            ("Attendance without a plan", q.attendance_without_plan.summary),
+        ):
+            put(sheet, n, (where, label, answer))
+            n += 1
+
+    for title, table in (("By need", page.by_need), ("By provision", page.by_provision)):
+        sheet = book.add_worksheet(title)
+        rows = table.rows()
+        header = list(rows[0]) if rows else ["label"]
+        put(sheet, 0, header, bold)
+        for i, r in enumerate(rows, start=1):
+            put(sheet, i, [r[h] for h in header])
+        put(sheet, len(rows) + 2, (table.legend,))
+
+    if page.identified:
+        sheet = book.add_worksheet("Pupils")
+        columns = (
+            "pupil key", "school", "name", "year group", "SEN provision", "primary need",
+            "pupil premium", "EAL", "attendance", "current plan", "review overdue", "provision",
+        )  # fmt: skip
+        put(sheet, 0, columns, bold)
+        for i, p in enumerate(page.pupils, start=1):
+            put(
+                sheet,
+                i,
+                (
+                    p.pupil_key,
+                    p.school_urn,
+                    p.name,
+                    p.year_group,
+                    SEN_PROVISION_LABELS.get(p.sen_provision, p.sen_provision),
+                    p.primary_need_name or p.primary_need,
+                    "yes" if p.pupil_premium else "no",
+                    "yes" if p.eal else "no",
+                    p.attendance_rate,
+                    "yes" if p.has_current_plan else "no",
+                    "yes" if p.review_overdue else "no",
+                    ", ".join(p.provision_codes),
+                ),
+            )
+    info = book.add_worksheet("About")
+    put(info, 0, (page.summary,))
+    put(info, 1, (f"Filters: {page.filters.describe() or 'none'}",))
+    put(info, 2, (f"{count_phrase(len(page.questions), 'scope')} of register questions.",))
+    book.close()
+    return buffer.getvalue()
