@@ -324,8 +324,18 @@ def demo(
     console.print(f"Demo finished in {time.perf_counter() - started:.1f}s; warehouse: {path}")
     if not build.ok:
         raise typer.Exit(1)
+    from empowered.demo import create_demo_accounts
+
+    accounts = create_demo_accounts(con)
+    table = Table(title="Demo accounts (synthetic pupils only; new passwords every run)")
+    for column in ("username", "password", "role", "sees"):
+        table.add_column(column)
+    for a in accounts:
+        table.add_row(a.username, a.password, a.role, a.sees)
+    console.print(table)
+    con.close()
     if serve:
-        console.print("The web app is not built yet; the warehouse is ready to query.")
+        _serve(Path(path), host="127.0.0.1", port=8000)
 
 
 def _summarise(con: duckdb.DuckDBPyConnection) -> None:
@@ -570,3 +580,24 @@ def user_disable(
     disable_user(con, user.user_id)
     record(con, UserChanged(target_user_id=user.user_id, what="disabled"), user=None)
     console.print(f"Switched off {user.username}.")
+
+
+def _serve(warehouse: Path, *, host: str, port: int) -> None:
+    import uvicorn
+
+    from empowered.web.app import create_app
+
+    console.print(f"Serving EmpowerED+ on http://{host}:{port} (Ctrl+C to stop)")
+    uvicorn.run(create_app(warehouse), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def serve(
+    warehouse: WarehouseOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the staff web app. The server owns the warehouse file while it runs."""
+    path = Path(warehouse or get_settings().warehouse)
+    _open(path).close()  # a clear message if another process holds the file
+    _serve(path, host=host, port=port)

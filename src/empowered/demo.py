@@ -4,8 +4,11 @@ planted mess, imported through the real readers and built."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -51,3 +54,88 @@ def run_demo(
         progress=progress,
     )
     return DemoResult(trust, formats, imported)
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    password: str
+    role: str
+    sees: str
+
+
+def create_demo_accounts(con: duckdb.DuckDBPyConnection) -> list[DemoAccount]:
+    """One account per role on the demo trust, with fresh random passwords.
+
+    The demo warehouse is synthetic and rebuilt on every run, so its accounts are too; a
+    real trust adds its users with ``empowered user add``.
+    """
+    from empowered.access.roles import Role
+    from empowered.access.store import ensure_access_tables
+    from empowered.access.users import add_user
+
+    ensure_access_tables(con)
+    school, group = con.execute(
+        "SELECT m.school_urn, m.group_code FROM core.bridge_group_member AS m "
+        "GROUP BY m.school_urn, m.group_code ORDER BY count(*) DESC, 1, 2 LIMIT 1"
+    ).fetchone() or (None, None)
+    if school is None:
+        return []
+    pupils = [
+        str(r[0])
+        for r in con.execute(
+            "SELECT pupil_key FROM core.bridge_group_member WHERE school_urn = ? "
+            "AND group_code = ? ORDER BY pupil_key LIMIT 3",
+            [school, group],
+        ).fetchall()
+    ]
+    plans: list[tuple[str, Role, dict[str, Any], str]] = [
+        ("admin", Role.TRUST_ADMIN, {}, "everything, every school; users and the audit log"),
+        (
+            "senco",
+            Role.SENCO,
+            {"school_urn": school},
+            f"school {school}: every pupil, the register and provision",
+        ),
+        (
+            "dsl",
+            Role.DSL,
+            {"school_urn": school},
+            f"school {school}: safeguarding views, triggers, the audit log",
+        ),
+        (
+            "teacher",
+            Role.TEACHER,
+            {"school_urn": school, "groups": (group,)},
+            f"pupils in group {group}",
+        ),
+        (
+            "ta",
+            Role.TEACHING_ASSISTANT,
+            {"school_urn": school, "pupils": tuple(pupils[:2])},
+            "two assigned pupils",
+        ),
+        (
+            "visitor",
+            Role.VISITING_PROFESSIONAL,
+            {
+                "school_urn": school,
+                "pupils": tuple(pupils[:1]),
+                "areas": ("wellbeing", "strategies"),
+                "expires_on": date.today() + timedelta(days=30),
+            },
+            "one named pupil's wellbeing and strategies, read-only, for 30 days",
+        ),
+        (
+            "analyst",
+            Role.TRUST_ANALYST,
+            {},
+            "pseudonymised figures across the trust, small counts hidden",
+        ),
+    ]
+    accounts = []
+    for username, role, extra, sees in plans:
+        password = "-".join(secrets.token_urlsafe(6) for _ in range(3))
+        add_user(con, username, password, role, **extra)
+        accounts.append(DemoAccount(username, password, role.value, sees))
+    return accounts

@@ -15,6 +15,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_PSEUDONYM_KEY = "development-only-pseudonym-key-not-for-real-pupils"
+DEVELOPMENT_SESSION_SECRET = "development-only-session-secret-not-for-real-pupils"
 
 
 class Settings(BaseSettings):
@@ -31,6 +32,8 @@ class Settings(BaseSettings):
     # The school's own attendance and safeguarding trigger rules (a copy of
     # warehouse/trigger_rules.yml); unset means the shipped defaults.
     trigger_rules: Path | None = None
+    # Signs the web app's session cookies; changing it signs everyone out.
+    session_secret: SecretStr = SecretStr(DEVELOPMENT_SESSION_SECRET)
     duckdb_threads: int | None = None
     duckdb_memory_limit: str | None = None
 
@@ -42,6 +45,13 @@ class Settings(BaseSettings):
         ):
             raise ValueError(
                 "EMPOWERED_PSEUDONYM_KEY must be set to a secret of your own in production"
+            )
+        if (
+            self.environment == "production"
+            and self.session_secret.get_secret_value() == DEVELOPMENT_SESSION_SECRET
+        ):
+            raise ValueError(
+                "EMPOWERED_SESSION_SECRET must be set to a secret of your own in production"
             )
         return self
 

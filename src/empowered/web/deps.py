@@ -1,0 +1,90 @@
+"""Route protection as FastAPI dependencies: who is signed in, what they may see.
+
+Every decision is delegated to ``empowered.access.policy``; this module only asks it and
+turns a refusal into an audited 403 page. Pupil pages answer "not found" for a pupil the
+user may not see and for one that does not exist alike, so changing an id in a URL
+reveals nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from empowered.access.audit import AccessRefused, record
+from empowered.access.policy import Permission, Scope, can_see_pupil, has, scope_for
+from empowered.access.users import User, get_user
+from empowered.views import PupilScope
+
+
+class NotSignedIn(Exception):
+    """Raised by the current-user dependency; answered with a redirect to sign in."""
+
+
+def current_user(request: Request) -> User:
+    """The signed-in user, or a redirect to sign in (expired sessions included)."""
+    session = request.app.state.session_of(request)
+    if session is None or not session.user_id:
+        raise NotSignedIn
+    with request.app.state.warehouse.reading() as con:
+        user = get_user(con, session.user_id)
+    if user is None or user.disabled:
+        raise NotSignedIn
+    return user
+
+
+class Forbidden(Exception):
+    """A request outside the user's role or scope: answered with an audited refusal."""
+
+    def __init__(self, user: User, page: str, reason: str, pupil_key: str | None = None) -> None:
+        super().__init__(reason)
+        self.user = user
+        self.page = page
+        self.reason = reason
+        self.pupil_key = pupil_key
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def current_scope(request: Request, user: CurrentUser) -> Scope:
+    with request.app.state.warehouse.reading() as con:
+        return scope_for(con, user, today=date.today())
+
+
+CurrentScope = Annotated[Scope, Depends(current_scope)]
+
+
+def pupil_scope(scope: Scope) -> PupilScope:
+    return PupilScope(schools=scope.schools, pupils=scope.pupils, identified=scope.identified)
+
+
+def needs(*permissions: Permission) -> Callable[..., Scope]:
+    """A dependency that lets the request through only with one of ``permissions``."""
+
+    def check(request: Request, scope: CurrentScope) -> Scope:
+        if not any(has(scope, p) for p in permissions):
+            wanted = " or ".join(p.value for p in permissions)
+            raise Forbidden(scope.user, request.url.path, f"needs {wanted}")
+        return scope
+
+    return check
+
+
+def record_refusal(request: Request, exc: Forbidden) -> None:
+    ip = request.client.host if request.client else None
+    with request.app.state.warehouse.writing() as con:
+        record(
+            con,
+            AccessRefused(page=exc.page, pupil_key=exc.pupil_key, reason=exc.reason),
+            user=exc.user,
+            ip=ip,
+        )
+
+
+def check_pupil(scope: Scope, pupil_key: str, page: str) -> None:
+    if not can_see_pupil(scope, pupil_key):
+        raise Forbidden(scope.user, page, "pupil outside the user's scope", pupil_key)

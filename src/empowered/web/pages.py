@@ -1,0 +1,236 @@
+"""The staff pages. Each route asks the policy (through ``deps``), calls a view service
+with the user's scope, records what was seen in the audit log and renders a template."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from empowered.access.audit import Exported, ViewedPage, ViewedPupil, read_log, record
+from empowered.access.policy import Permission, Scope, can_see_area, has
+from empowered.access.roles import AREAS
+from empowered.access.users import list_users
+from empowered.analytics.wording import GLOSSARY
+from empowered.views import OutOfScope
+from empowered.views.home import attention
+from empowered.views.provision import provision_page
+from empowered.views.pupil import pupil_charts, pupil_picture
+from empowered.views.register import RegisterFilters, register_page, register_xlsx
+from empowered.web.deps import CurrentScope, Forbidden, check_pupil, needs, pupil_scope
+
+router = APIRouter()
+
+P = Permission
+# Pages a trust analyst opens with pseudonymised, suppressed figures (VIEW_AGGREGATES) as
+# well as the staff who see pupils; the view services do the suppressing.
+HOME = (P.VIEW_HOME, P.VIEW_AGGREGATES)
+REGISTER = (P.VIEW_REGISTER, P.VIEW_AGGREGATES)
+PROVISION = (P.VIEW_PROVISION, P.VIEW_AGGREGATES)
+AUDIT = (P.VIEW_AUDIT,)
+# (path, label, any of these permissions): the navigation offers only what may be opened.
+NAV: tuple[tuple[str, str, tuple[Permission, ...]], ...] = (
+    ("/", "What needs attention", HOME),
+    ("/register", "SEND register", REGISTER),
+    ("/provision", "Provision map", PROVISION),
+    ("/audit", "Audit log", AUDIT),
+    ("/glossary", "Glossary", ()),
+)
+
+
+def nav_for(scope: Scope, path: str) -> list[dict[str, Any]]:
+    return [
+        {"href": href, "label": label, "current": href == path}
+        for href, label, permissions in NAV
+        if not permissions or any(has(scope, p) for p in permissions)
+    ]
+
+
+def render(
+    request: Request, scope: Scope, template: str, context: dict[str, Any], status: int = 200
+) -> HTMLResponse:
+    page = request.app.state.page
+    response: HTMLResponse = page(
+        request,
+        template,
+        {"user": scope.user, "nav": nav_for(scope, request.url.path), **context},
+        status,
+    )
+    return response
+
+
+def audit(request: Request, scope: Scope, event: Any) -> None:
+    ip = request.client.host if request.client else None
+    with request.app.state.warehouse.writing() as con:
+        record(con, event, user=scope.user, ip=ip)
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, scope: Annotated[Scope, Depends(needs(*HOME))]) -> HTMLResponse:
+    with request.app.state.warehouse.reading() as con:
+        items = attention(con, scope=pupil_scope(scope), cache=request.app.state.cache)
+    audit(request, scope, ViewedPage(page="/"))
+    return render(request, scope, "home.html", {"title": "What needs attention", "items": items})
+
+
+@router.get("/pupils/{pupil_key}", response_class=HTMLResponse)
+def pupil(
+    request: Request,
+    pupil_key: str,
+    scope: Annotated[Scope, Depends(needs(Permission.VIEW_PUPIL))],
+) -> HTMLResponse:
+    check_pupil(scope, pupil_key, request.url.path)
+    try:
+        with request.app.state.warehouse.reading() as con:
+            picture = pupil_picture(
+                con, pupil_key, scope=pupil_scope(scope), cache=request.app.state.cache
+            )
+    except OutOfScope as err:
+        raise Forbidden(scope.user, request.url.path, "pupil not found", pupil_key) from err
+    audit(request, scope, ViewedPupil(pupil_key=pupil_key, page="pupil"))
+    title = picture.identity.name if picture.identity else f"Pupil {pupil_key}"
+    # A visiting professional sees only the areas chosen for them; staff see every area.
+    show = {area: can_see_area(scope, area) for area in AREAS}
+    kinds = {kind for kind, area in TIMELINE_AREA.items() if show[area]}
+    timeline = [event for event in picture.timeline if event.kind in kinds]
+    return render(
+        request,
+        scope,
+        "pupil.html",
+        {
+            "title": title,
+            "p": picture,
+            "charts": pupil_charts(picture),
+            "show": show,
+            "timeline": timeline,
+        },
+    )
+
+
+# The mart area each kind of timeline event comes from.
+TIMELINE_AREA = {
+    "alert": "wellbeing",
+    "exclusion": "behaviour",
+    "incident": "behaviour",
+    "plan": "register",
+    "review": "register",
+    "action": "register",
+    "provision": "provision",
+    "assessment": "learning",
+    "sen_status": "register",
+    "attendance": "attendance",
+}
+
+
+def _filters(
+    need: str | None,
+    provision: str | None,
+    year: str | None,
+    pp: str | None,
+    eal: str | None,
+    attendance_below: str | None,
+) -> RegisterFilters:
+    def flag(v: str | None) -> bool | None:
+        return None if v in (None, "") else v == "yes"
+
+    below = None
+    if attendance_below:
+        try:
+            below = float(attendance_below) / 100
+        except ValueError:
+            below = None
+    return RegisterFilters(
+        need=need or None,
+        provision_code=provision or None,
+        year_group=year or None,
+        pupil_premium=flag(pp),
+        eal=flag(eal),
+        attendance_below=below,
+    )
+
+
+FilterParam = Annotated[str | None, Query()]
+
+
+@router.get("/register", response_class=HTMLResponse)
+def register(
+    request: Request,
+    scope: Annotated[Scope, Depends(needs(*REGISTER))],
+    need: FilterParam = None,
+    provision: FilterParam = None,
+    year: FilterParam = None,
+    pp: FilterParam = None,
+    eal: FilterParam = None,
+    attendance_below: FilterParam = None,
+) -> HTMLResponse:
+    filters = _filters(need, provision, year, pp, eal, attendance_below)
+    with request.app.state.warehouse.reading() as con:
+        page = register_page(con, scope=pupil_scope(scope), filters=filters)
+    audit(request, scope, ViewedPage(page="/register"))
+    return render(
+        request,
+        scope,
+        "register.html",
+        {
+            "title": "SEND register",
+            "r": page,
+            "query": request.url.query,
+            "can_export": has(scope, Permission.EXPORT),
+        },
+    )
+
+
+@router.get("/register.xlsx")
+def register_export(
+    request: Request,
+    scope: Annotated[Scope, Depends(needs(Permission.EXPORT))],
+    need: FilterParam = None,
+    provision: FilterParam = None,
+    year: FilterParam = None,
+    pp: FilterParam = None,
+    eal: FilterParam = None,
+    attendance_below: FilterParam = None,
+) -> Response:
+    if not has(scope, Permission.VIEW_REGISTER):
+        raise Forbidden(scope.user, request.url.path, "needs view_register")
+    filters = _filters(need, provision, year, pp, eal, attendance_below)
+    with request.app.state.warehouse.reading() as con:
+        page = register_page(con, scope=pupil_scope(scope), filters=filters)
+    body = register_xlsx(page)
+    audit(request, scope, Exported(page="/register", what="register.xlsx", rows=len(page.pupils)))
+    return Response(
+        body,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={
+            "Content-Disposition": f'attachment; filename="send-register-{date.today()}.xlsx"'
+        },
+    )
+
+
+@router.get("/provision", response_class=HTMLResponse)
+def provision(
+    request: Request, scope: Annotated[Scope, Depends(needs(*PROVISION))]
+) -> HTMLResponse:
+    with request.app.state.warehouse.reading() as con:
+        page = provision_page(con, scope=pupil_scope(scope))
+    audit(request, scope, ViewedPage(page="/provision"))
+    return render(request, scope, "provision.html", {"title": "Provision map", "pm": page})
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_log(request: Request, scope: Annotated[Scope, Depends(needs(*AUDIT))]) -> HTMLResponse:
+    with request.app.state.warehouse.reading() as con:
+        entries = read_log(con, limit=500)
+        school_of = {u.user_id: u.school_urn for u in list_users(con)}
+    if scope.schools is not None:
+        # A safeguarding lead sees what their own school's staff did, not the whole trust's.
+        entries = [e for e in entries if school_of.get(e["user_id"]) in scope.schools][:200]
+    return render(request, scope, "audit.html", {"title": "Audit log", "entries": entries})
+
+
+@router.get("/glossary", response_class=HTMLResponse)
+def glossary(request: Request, scope: CurrentScope) -> HTMLResponse:
+    terms = sorted(GLOSSARY.items(), key=lambda kv: kv[0].lower())
+    return render(request, scope, "glossary.html", {"title": "Glossary", "terms": terms})

@@ -1,0 +1,43 @@
+"""The server owns the warehouse file.
+
+DuckDB lets one process write a database file, so the web server opens it once at start
+and every request takes a cursor from that connection; a CLI command run while the server
+holds the file is told so (``cli._open``). Imports arriving while the server runs (the
+upload page, the inbox) go through the same connection, serialised by ``write_lock`` so an
+import's transaction never interleaves with a capture.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from empowered.warehouse.connection import open_warehouse
+
+
+class Warehouse:
+    def __init__(self, path: Path, *, threads: int | None = None, memory_limit: str | None = None):
+        self.path = path
+        self._con = open_warehouse(path, threads=threads, memory_limit=memory_limit)
+        self.write_lock = threading.Lock()
+
+    @contextmanager
+    def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor of its own for one request (DuckDB cursors are safe across threads)."""
+        cursor = self._con.cursor()
+        try:
+            yield cursor
+        finally:
+            cursor.close()
+
+    @contextmanager
+    def writing(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self.write_lock, self.reading() as cursor:
+            yield cursor
+
+    def close(self) -> None:
+        self._con.close()

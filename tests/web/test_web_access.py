@@ -1,0 +1,186 @@
+"""Every route for every role: what each role may open, what it may not, and that a
+changed id in a URL reveals nothing and is audited."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from conftest import ROLES, Trust, csrf_of
+
+pytestmark = pytest.mark.slow
+
+# Which roles may open each page (the policy's table, as users meet it).
+PAGES = {
+    "/": {
+        "trust_admin",
+        "senco",
+        "dsl",
+        "teacher",
+        "teaching_assistant",
+        "visiting_professional",
+        "trust_analyst",
+    },
+    "/register": {"trust_admin", "senco", "trust_analyst"},
+    "/provision": {"trust_admin", "senco", "trust_analyst"},
+    "/audit": {"trust_admin", "dsl"},
+    "/glossary": set(ROLES),
+}
+
+
+def allowed_pages(role: str) -> set[str]:
+    return {page for page, roles in PAGES.items() if role in roles}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("page", ["/", "/register", "/provision", "/audit", "/glossary"])
+def test_each_role_opens_exactly_its_pages(
+    clients: dict[str, TestClient], role: str, page: str
+) -> None:
+    response = clients[role].get(page)
+    if page in allowed_pages(role):
+        assert response.status_code == 200, f"{role} should open {page}"
+        assert "<h1>" in response.text
+    else:
+        assert response.status_code == 403, f"{role} must not open {page}"
+        assert "not part of what your role lets you see" in response.text
+
+
+def test_the_navigation_offers_only_allowed_pages(clients: dict[str, TestClient]) -> None:
+    for role, client in clients.items():
+        html = client.get("/glossary").text
+        for page in ("/register", "/provision", "/audit"):
+            assert (f'href="{page}"' in html) == (page in allowed_pages(role)), (role, page)
+
+
+def pupil_expectations(t: Trust) -> dict[str, dict[str, bool]]:
+    """Which pupils each role may open: in the group, same school, another school."""
+    return {
+        "trust_admin": {"group": True, "school": True, "elsewhere": True},
+        "senco": {"group": True, "school": True, "elsewhere": False},
+        "dsl": {"group": True, "school": True, "elsewhere": False},
+        "teacher": {"group": True, "school": False, "elsewhere": False},
+        "teaching_assistant": {"group": True, "school": False, "elsewhere": False},
+        "visiting_professional": {"group": True, "school": False, "elsewhere": False},
+        "trust_analyst": {"group": False, "school": False, "elsewhere": False},
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_changing_the_pupil_in_the_url_reveals_nothing(
+    clients: dict[str, TestClient], web_trust: Trust, role: str
+) -> None:
+    t = web_trust
+    pupils = {
+        "group": t.in_group[0],
+        "school": t.same_school_other,
+        "elsewhere": t.other_school_pupil,
+    }
+    for where, pupil in pupils.items():
+        response = clients[role].get(f"/pupils/{pupil}")
+        if pupil_expectations(t)[role][where]:
+            assert response.status_code == 200, (role, where)
+            assert "timeline-h" in response.text
+        else:
+            assert response.status_code in (403, 404), (role, where)
+            assert pupil not in response.text
+    # A pupil that does not exist gets the same answer as one outside the scope.
+    missing = clients[role].get("/pupils/P0000000000000000")
+    assert missing.status_code in (403, 404)
+
+
+def test_a_refused_pupil_is_audited_and_a_viewed_one_too(
+    clients: dict[str, TestClient], web_trust: Trust
+) -> None:
+    from empowered.access.audit import read_log
+
+    refused, seen = web_trust.same_school_other, web_trust.in_group[0]
+    assert clients["teacher"].get(f"/pupils/{refused}").status_code == 404
+    assert clients["teacher"].get(f"/pupils/{seen}").status_code == 200
+    app = clients["teacher"].app
+    with app.state.warehouse.reading() as con:  # type: ignore[attr-defined]
+        refusals = read_log(con, event="access_refused", pupil_key=refused)
+        views = read_log(con, event="viewed_pupil", pupil_key=seen)
+    assert any(e["username"] == "teacher" for e in refusals)
+    assert any(e["username"] == "teacher" for e in views)
+
+
+def test_names_are_shown_only_to_roles_that_may_see_them(
+    clients: dict[str, TestClient], web_trust: Trust
+) -> None:
+    app = clients["senco"].app
+    with app.state.warehouse.reading() as con:  # type: ignore[attr-defined]
+        name = con.execute(
+            "SELECT forename, surname FROM core.pupil_identity WHERE pupil_key = ?",
+            [web_trust.in_group[0]],
+        ).fetchone()
+    assert name
+    for role in ("senco", "teacher", "visiting_professional"):
+        assert name[1] in clients[role].get(f"/pupils/{web_trust.in_group[0]}").text, role
+    # The analyst's register has figures but no pupils, and never a name.
+    html = clients["trust_analyst"].get("/register").text
+    assert name[1] not in html and web_trust.in_group[0] not in html
+
+
+def test_sign_in_needs_the_forms_token_and_sets_a_safe_cookie(
+    app_and_users: tuple[object, dict[str, str]],
+) -> None:
+    app, names = app_and_users
+    client = TestClient(app)  # type: ignore[arg-type]
+    form = client.get("/sign-in")
+    refused = client.post(
+        "/sign-in", data={"username": names["senco"], "password": "x", "csrf": "forged"}
+    )
+    assert refused.status_code == 400
+    wrong = client.post(
+        "/sign-in",
+        data={"username": names["senco"], "password": "wrong password", "csrf": csrf_of(form.text)},
+    )
+    assert wrong.status_code == 401
+    assert "role" not in wrong.text.lower() or "sign in" in wrong.text.lower()
+    cookie = form.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie
+
+
+def test_every_response_carries_the_security_headers(clients: dict[str, TestClient]) -> None:
+    response = clients["senco"].get("/")
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(
+    app_and_users: tuple[object, dict[str, str]],
+) -> None:
+    app, _ = app_and_users
+    client = TestClient(app)  # type: ignore[arg-type]
+    for page in ("/", "/register", "/pupils/anything", "/audit"):
+        response = client.get(page, follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"] == "/sign-in"
+
+
+def test_sign_out_needs_the_token_and_ends_the_session(
+    app_and_users: tuple[object, dict[str, str]],
+) -> None:
+    from conftest import signed_in
+
+    app, names = app_and_users
+    client = signed_in(app, names["dsl"])
+    page = client.get("/")
+    assert client.post("/sign-out", data={"csrf": "forged"}).status_code == 400
+    out = client.post("/sign-out", data={"csrf": csrf_of(page.text)}, follow_redirects=False)
+    assert out.status_code == 303
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_a_visitor_sees_only_the_areas_chosen_for_them(
+    clients: dict[str, TestClient], web_trust: Trust
+) -> None:
+    visitor = clients["visiting_professional"].get(f"/pupils/{web_trust.in_group[0]}").text
+    assert 'id="helps"' in visitor and 'id="wellbeing"' in visitor
+    for hidden in ('id="attendance"', 'id="behaviour"', 'id="provision"', 'id="plans"'):
+        assert hidden not in visitor
+    staff = clients["senco"].get(f"/pupils/{web_trust.in_group[0]}").text
+    for shown in ('id="attendance"', 'id="behaviour"', 'id="provision"', 'id="plans"'):
+        assert shown in staff
