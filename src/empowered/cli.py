@@ -18,6 +18,7 @@ from empowered.warehouse.connection import open_warehouse
 from empowered.warehouse.runner import BuildResult, ModelResult
 
 if TYPE_CHECKING:
+    from empowered.access.users import User
     from empowered.imports import ImportOutcome
 
 app = typer.Typer(
@@ -545,13 +546,10 @@ def user_reset_password(
 ) -> None:
     """Set a new password for an account (this also lifts a lock-out)."""
     from empowered.access.audit import PasswordReset, record
-    from empowered.access.users import AccessError, find_user, reset_password
+    from empowered.access.users import AccessError, reset_password
 
     con = _open_access(warehouse)
-    user = find_user(con, username)
-    if user is None:
-        console.print(f"There is no account called {username!r}.", markup=False, style="red")
-        raise typer.Exit(1)
+    user = _account(con, username)
     password = _read_password(password_stdin)
     try:
         reset_password(con, user.user_id, password)
@@ -570,13 +568,10 @@ def user_disable(
 ) -> None:
     """Switch an account off (it is kept so the audit log still names who did what)."""
     from empowered.access.audit import UserChanged, record
-    from empowered.access.users import disable_user, find_user
+    from empowered.access.users import disable_user
 
     con = _open_access(warehouse)
-    user = find_user(con, username)
-    if user is None:
-        console.print(f"There is no account called {username!r}.", markup=False, style="red")
-        raise typer.Exit(1)
+    user = _account(con, username)
     disable_user(con, user.user_id)
     record(con, UserChanged(target_user_id=user.user_id, what="disabled"), user=None)
     console.print(f"Switched off {user.username}.")
@@ -601,3 +596,14 @@ def serve(
     path = Path(warehouse or get_settings().warehouse)
     _open(path).close()  # a clear message if another process holds the file
     _serve(path, host=host, port=port)
+
+
+def _account(con: duckdb.DuckDBPyConnection, username: str) -> User:
+    """The named account, or a plain message and exit status 1."""
+    from empowered.access.users import find_user
+
+    user = find_user(con, username)
+    if user is None:
+        console.print(f"There is no account called {username!r}.", markup=False, style="red")
+        raise typer.Exit(1)
+    return user

@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 from fastapi.testclient import TestClient
-
-PASSWORD = "correct horse battery staple"
-
-
-@dataclass(frozen=True)
-class Trust:
-    path: Path
-    school: str
-    other_school: str
-    group: str
-    in_group: list[str]  # pupils in the teacher's group
-    same_school_other: str  # a pupil at the school but not in the group
-    other_school_pupil: str
+from web_fixtures import PASSWORD, ROLES, Trust, signed_in
 
 
 @pytest.fixture(scope="module")
@@ -58,17 +44,6 @@ def web_trust(built_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -
     con.close()
     assert other and elsewhere and members
     return Trust(path, school, elsewhere[1], group, members, other[0], elsewhere[0])
-
-
-ROLES = (
-    "trust_admin",
-    "senco",
-    "dsl",
-    "teacher",
-    "teaching_assistant",
-    "visiting_professional",
-    "trust_analyst",
-)
 
 
 @pytest.fixture(scope="module")
@@ -109,24 +84,6 @@ def app_and_users(web_trust: Trust) -> Iterator[tuple[object, dict[str, str]]]:
     yield app, {role: role.replace("_", "-") for role in ROLES}
     app.state.warehouse.close()
     passwords._HASHER, users._DUMMY_HASH = saved  # type: ignore[attr-defined]
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found, "every form carries a CSRF token"
-    return found.group(1)
-
-
-def signed_in(app: object, username: str) -> TestClient:
-    client = TestClient(app)  # type: ignore[arg-type]
-    form = client.get("/sign-in")
-    response = client.post(
-        "/sign-in",
-        data={"username": username, "password": PASSWORD, "csrf": csrf_of(form.text)},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-    return client
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-
-from conftest import ROLES, Trust, csrf_of
+from web_fixtures import ROLES, Trust, csrf_of
 
 pytestmark = pytest.mark.slow
 
@@ -163,7 +162,7 @@ def test_signed_out_visitors_are_sent_to_sign_in(
 def test_sign_out_needs_the_token_and_ends_the_session(
     app_and_users: tuple[object, dict[str, str]],
 ) -> None:
-    from conftest import signed_in
+    from web_fixtures import signed_in
 
     app, names = app_and_users
     client = signed_in(app, names["dsl"])

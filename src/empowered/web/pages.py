@@ -124,14 +124,19 @@ TIMELINE_AREA = {
 }
 
 
-def _filters(
-    need: str | None,
-    provision: str | None,
-    year: str | None,
-    pp: str | None,
-    eal: str | None,
-    attendance_below: str | None,
+FilterParam = Annotated[str | None, Query()]
+
+
+def register_filters(
+    need: FilterParam = None,
+    provision: FilterParam = None,
+    year: FilterParam = None,
+    pp: FilterParam = None,
+    eal: FilterParam = None,
+    attendance_below: FilterParam = None,
 ) -> RegisterFilters:
+    """The register page's filters from its query string; a bad number is ignored."""
+
     def flag(v: str | None) -> bool | None:
         return None if v in (None, "") else v == "yes"
 
@@ -151,21 +156,15 @@ def _filters(
     )
 
 
-FilterParam = Annotated[str | None, Query()]
+Filters = Annotated[RegisterFilters, Depends(register_filters)]
 
 
 @router.get("/register", response_class=HTMLResponse)
 def register(
     request: Request,
     scope: Annotated[Scope, Depends(needs(*REGISTER))],
-    need: FilterParam = None,
-    provision: FilterParam = None,
-    year: FilterParam = None,
-    pp: FilterParam = None,
-    eal: FilterParam = None,
-    attendance_below: FilterParam = None,
+    filters: Filters,
 ) -> HTMLResponse:
-    filters = _filters(need, provision, year, pp, eal, attendance_below)
     with request.app.state.warehouse.reading() as con:
         page = register_page(con, scope=pupil_scope(scope), filters=filters)
     audit(request, scope, ViewedPage(page="/register"))
@@ -186,16 +185,10 @@ def register(
 def register_export(
     request: Request,
     scope: Annotated[Scope, Depends(needs(Permission.EXPORT))],
-    need: FilterParam = None,
-    provision: FilterParam = None,
-    year: FilterParam = None,
-    pp: FilterParam = None,
-    eal: FilterParam = None,
-    attendance_below: FilterParam = None,
+    filters: Filters,
 ) -> Response:
     if not has(scope, Permission.VIEW_REGISTER):
         raise Forbidden(scope.user, request.url.path, "needs view_register")
-    filters = _filters(need, provision, year, pp, eal, attendance_below)
     with request.app.state.warehouse.reading() as con:
         page = register_page(con, scope=pupil_scope(scope), filters=filters)
     body = register_xlsx(page)

@@ -1,0 +1,52 @@
+"""Shared helpers of the web tests (a module of its own: test folders share the name
+``conftest``, so tests cannot import from it)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass(frozen=True)
+class Trust:
+    path: Path
+    school: str
+    other_school: str
+    group: str
+    in_group: list[str]  # pupils in the teacher's group
+    same_school_other: str  # a pupil at the school but not in the group
+    other_school_pupil: str
+
+
+ROLES = (
+    "trust_admin",
+    "senco",
+    "dsl",
+    "teacher",
+    "teaching_assistant",
+    "visiting_professional",
+    "trust_analyst",
+)
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "every form carries a CSRF token"
+    return found.group(1)
+
+
+def signed_in(app: object, username: str) -> TestClient:
+    client = TestClient(app)  # type: ignore[arg-type]
+    form = client.get("/sign-in")
+    response = client.post(
+        "/sign-in",
+        data={"username": username, "password": PASSWORD, "csrf": csrf_of(form.text)},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    return client
