@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,20 +18,23 @@ from empowered.access.store import ensure_access_tables
 from empowered.access.users import get_user, sign_in
 from empowered.settings import Settings, get_settings
 from empowered.views.cache import SchoolAnalyticsCache
-from empowered.web import pages
+from empowered.web import (
+    account,
+    admin,
+    capture,
+    inbox,
+    pages,
+    strategies,
+    triggers,
+    uploads,
+    warming,
+)
 from empowered.web.deps import Forbidden, NotSignedIn, record_refusal
 from empowered.web.headers import add_security_headers
 from empowered.web.sessions import COOKIE, Session, SessionCodec, csrf_matches
 from empowered.web.warehouse import Warehouse
 
 HERE = Path(__file__).resolve().parent
-
-
-@dataclass(frozen=True)
-class NavItem:
-    href: str
-    label: str
-    current: bool = False
 
 
 class BadCsrf(Exception):
@@ -47,8 +51,20 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
     codec = SessionCodec(settings.session_secret.get_secret_value())
     secure = settings.environment == "production"
     templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        warming.start(app)
+        inbox.start(app)
+        yield
+        inbox.stop(app)
+
     app = FastAPI(
-        title="EmpowerED+", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json"
+        title="EmpowerED+",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        lifespan=lifespan,
     )
     app.state.warehouse = store
     app.state.codec = codec
@@ -173,5 +189,6 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
     app.state.page = page
     app.state.session_of = session_of
     app.state.cache = SchoolAnalyticsCache()
-    app.include_router(pages.router)
+    for module in (pages, capture, triggers, strategies, uploads, admin, account):
+        app.include_router(module.router)
     return app

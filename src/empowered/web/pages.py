@@ -4,12 +4,12 @@ with the user's scope, records what was seen in the audit log and renders a temp
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from empowered.access.audit import Exported, ViewedPage, ViewedPupil, read_log, record
+from empowered.access.audit import Exported, ViewedPage, ViewedPupil, read_log
 from empowered.access.policy import Permission, Scope, can_see_area, has
 from empowered.access.roles import AREAS
 from empowered.access.users import list_users
@@ -20,51 +20,9 @@ from empowered.views.provision import provision_page
 from empowered.views.pupil import pupil_charts, pupil_picture
 from empowered.views.register import RegisterFilters, register_page, register_xlsx
 from empowered.web.deps import CurrentScope, Forbidden, check_pupil, needs, pupil_scope
+from empowered.web.render import AUDIT, HOME, PROVISION, REGISTER, audit, render
 
 router = APIRouter()
-
-P = Permission
-# Pages a trust analyst opens with pseudonymised, suppressed figures (VIEW_AGGREGATES) as
-# well as the staff who see pupils; the view services do the suppressing.
-HOME = (P.VIEW_HOME, P.VIEW_AGGREGATES)
-REGISTER = (P.VIEW_REGISTER, P.VIEW_AGGREGATES)
-PROVISION = (P.VIEW_PROVISION, P.VIEW_AGGREGATES)
-AUDIT = (P.VIEW_AUDIT,)
-# (path, label, any of these permissions): the navigation offers only what may be opened.
-NAV: tuple[tuple[str, str, tuple[Permission, ...]], ...] = (
-    ("/", "What needs attention", HOME),
-    ("/register", "SEND register", REGISTER),
-    ("/provision", "Provision map", PROVISION),
-    ("/audit", "Audit log", AUDIT),
-    ("/glossary", "Glossary", ()),
-)
-
-
-def nav_for(scope: Scope, path: str) -> list[dict[str, Any]]:
-    return [
-        {"href": href, "label": label, "current": href == path}
-        for href, label, permissions in NAV
-        if not permissions or any(has(scope, p) for p in permissions)
-    ]
-
-
-def render(
-    request: Request, scope: Scope, template: str, context: dict[str, Any], status: int = 200
-) -> HTMLResponse:
-    page = request.app.state.page
-    response: HTMLResponse = page(
-        request,
-        template,
-        {"user": scope.user, "nav": nav_for(scope, request.url.path), **context},
-        status,
-    )
-    return response
-
-
-def audit(request: Request, scope: Scope, event: Any) -> None:
-    ip = request.client.host if request.client else None
-    with request.app.state.warehouse.writing() as con:
-        record(con, event, user=scope.user, ip=ip)
 
 
 @router.get("/", response_class=HTMLResponse)

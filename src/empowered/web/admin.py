@@ -1,0 +1,7 @@
+"""Admin: users, roles, classes and groups, trigger rules, retention (to be built)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
