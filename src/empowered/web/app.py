@@ -29,16 +29,12 @@ from empowered.web import (
     uploads,
     warming,
 )
-from empowered.web.deps import Forbidden, NotSignedIn, record_refusal
+from empowered.web.deps import BadCsrf, Forbidden, NotSignedIn, record_refusal
 from empowered.web.headers import add_security_headers
 from empowered.web.sessions import COOKIE, Session, SessionCodec, csrf_matches
 from empowered.web.warehouse import Warehouse
 
 HERE = Path(__file__).resolve().parent
-
-
-class BadCsrf(Exception):
-    """A form came back without this session's token: refused, nothing changed."""
 
 
 def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:

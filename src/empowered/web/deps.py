@@ -13,11 +13,13 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.datastructures import FormData
 
 from empowered.access.audit import AccessRefused, record
 from empowered.access.policy import Permission, Scope, can_see_pupil, has, scope_for
 from empowered.access.users import User, get_user
 from empowered.views import PupilScope
+from empowered.web.sessions import csrf_matches
 
 
 class NotSignedIn(Exception):
@@ -34,6 +36,23 @@ def current_user(request: Request) -> User:
     if user is None or user.disabled:
         raise NotSignedIn
     return user
+
+
+class BadCsrf(Exception):
+    """A form came back without this session's token: refused, nothing changed."""
+
+
+async def checked_form(request: Request) -> FormData:
+    """The posted form, once its CSRF token matches the session's (else ``BadCsrf``).
+
+    Every state-changing route takes its form through this dependency."""
+    form = await request.form()
+    if not csrf_matches(request.app.state.session_of(request), str(form.get("csrf") or "")):
+        raise BadCsrf
+    return form
+
+
+CheckedForm = Annotated[FormData, Depends(checked_form)]
 
 
 class Forbidden(Exception):
