@@ -72,6 +72,8 @@ TIMELINE_AREA = {
     "alert": "wellbeing",
     "exclusion": "behaviour",
     "incident": "behaviour",
+    "strategy": "strategies",
+    "check_in": "wellbeing",
     "plan": "register",
     "review": "register",
     "action": "register",
