@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from web_fixtures import Trust, csrf_of
 
-from empowered.web.capture import Rebuilder, rebuilder
+from empowered.web.capture import Rebuilder, rebuilder, unbuilt_captures
 
 CAPTURERS = ("senco", "teacher", "teaching_assistant")
 NOT_CAPTURERS = ("trust_admin", "dsl", "visiting_professional", "trust_analyst")
@@ -296,9 +296,16 @@ def test_captures_land_in_raw_reach_the_marts_and_the_timeline(
     # The recent pupil is offered first next time.
     assert "You logged for recently" in teacher.get("/capture").text
 
+    # Were the server stopped now, the next start would know what is left to rebuild.
+    assert unbuilt_captures(app) == {
+        "raw.canonical_observations",
+        "raw.canonical_strategy_uses",
+        "raw.canonical_incidents",
+    }
     # One rebuild for the three captures (they came in one run), then the marts have them.
     runs = rebuilder(app)
     assert runs.flush()
+    assert unbuilt_captures(app) == set()
     assert runs.builds == 1 and runs.last_error is None and app.state.after_builds == [1.0]
     obs_id, use_id, inc_id = o["observation_id"], u["use_id"], i["incident_id"]
     assert sql(
@@ -370,3 +377,14 @@ def test_the_pages_work_on_a_phone(clients: dict[str, TestClient], web_trust: Tr
     assert 'aria-current="page">ABC incident' in page
     assert 'hx-post="/capture/' in page and 'method="post"' in page
     assert 'name="csrf"' in page
+
+
+def test_captures_in_quick_succession_share_one_rebuild(app: Any) -> None:
+    built: list[float] = []
+    runs = Rebuilder(app, quiet=0.5, after_build=lambda a: built.append(1.0))
+    for _ in range(3):
+        runs.schedule({"raw.canonical_observations"})
+    assert runs.builds == 0  # the save never waits for the rebuild
+    assert runs.wait_idle(timeout=300)
+    assert runs.builds == 1 and built == [1.0] and runs.last_error is None
+    assert runs.last_seconds is not None and runs.last_models >= 1

@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
+import duckdb
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -28,7 +29,7 @@ from empowered.access.audit import Captured, ViewedPage, ViewedPupil, read_log
 from empowered.access.policy import Scope
 from empowered.settings import get_settings
 from empowered.sources import capture as cap
-from empowered.views import OutOfScope
+from empowered.views import OutOfScope, queries
 from empowered.views.capture import (
     CaptureTarget,
     capture_pupils,
@@ -75,6 +76,7 @@ class Rebuilder:
         self._thread: threading.Thread | None = None
         self.last_seconds: float | None = None  # how long the latest rebuild took
         self.last_models: int = 0  # how many models it ran
+        self.slowest: list[tuple[str, float]] = []  # its slowest models, for benchmarks
         self.builds = 0
         self.last_error: str | None = None
 
@@ -115,6 +117,8 @@ class Rebuilder:
             with self.app.state.warehouse.writing() as con:
                 result = build_duckdb(con, touched=touched)
             self.last_models = len(result.results)
+            ran = sorted(result.results, key=lambda r: -r.seconds)
+            self.slowest = [(r.model.name, r.seconds) for r in ran[:5]]
             failed = [r.model.name for r in result.failures()]
             self.last_error = f"models failed: {', '.join(failed)}" if failed else None
         except Exception as err:  # the server carries on; the next capture retries
@@ -149,7 +153,8 @@ class Rebuilder:
 
 
 def rebuilder(app: FastAPI) -> Rebuilder:
-    """The app's one rebuilder, made on first use."""
+    """The app's one rebuilder, made on first use. Made, it also picks up captures whose
+    rebuild never ran (the server stopped during the quiet spell)."""
     found = getattr(app.state, "capture_rebuilder", None)
     if found is None:
         with _MAKING:
@@ -157,11 +162,36 @@ def rebuilder(app: FastAPI) -> Rebuilder:
             if found is None:
                 found = Rebuilder(app)
                 app.state.capture_rebuilder = found
+                unbuilt = unbuilt_captures(app)
+                if unbuilt:
+                    found.schedule(unbuilt)
     assert isinstance(found, Rebuilder)
     return found
 
 
 _MAKING = threading.Lock()
+
+
+def unbuilt_captures(app: FastAPI) -> set[str]:
+    """Raw tables with captures landed after their staging model last ran."""
+    try:
+        with app.state.warehouse.reading() as con:
+            return {str(r["raw_table"]) for r in queries.rows(con, "capture_unbuilt")}
+    except duckdb.CatalogException:  # a warehouse never built or never landed into
+        return set()
+
+
+def start(app: FastAPI) -> None:
+    """At server start: rebuild for captures a stopped server left unbuilt."""
+    rebuilder(app)
+
+
+def stop(app: FastAPI, timeout: float = 60.0) -> None:
+    """At server stop: run a rebuild still waiting for its quiet spell, so no capture is
+    left out of the marts."""
+    found = getattr(app.state, "capture_rebuilder", None)
+    if isinstance(found, Rebuilder):
+        found.flush(timeout)
 
 
 # -- Pages --------------------------------------------------------------------------------
