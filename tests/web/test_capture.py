@@ -294,7 +294,7 @@ def test_captures_land_in_raw_reach_the_marts_and_the_timeline(
     assert "Incident: refusal after demand placed" in before
 
     # The recent pupil is offered first next time.
-    assert "You logged for recently" in teacher.get("/capture").text
+    assert "Pupils you logged for recently" in teacher.get("/capture").text
 
     # Were the server stopped now, the next start would know what is left to rebuild.
     assert unbuilt_captures(app) == {
