@@ -388,3 +388,32 @@ def test_captures_in_quick_succession_share_one_rebuild(app: Any) -> None:
     assert runs.wait_idle(timeout=300)
     assert runs.builds == 1 and built == [1.0] and runs.last_error is None
     assert runs.last_seconds is not None and runs.last_models >= 1
+
+
+def test_the_form_check_gives_canonical_values_or_a_reason_per_field() -> None:
+    from datetime import datetime
+
+    from empowered.sources.capture import KINDS, check_form
+
+    now = datetime(2026, 11, 23, 10, 42, 31)
+    checked = check_form(
+        KINDS["incident"],
+        {"behaviour": "shutdown", "duration_minutes": "12", "note": "after the fire drill"},
+        strategies=(),
+        now=now,
+    )
+    assert checked.ok
+    assert checked.values["occurred_on"] == "2026-11-23"
+    assert checked.values["occurred_time"] == "10:42"
+    assert (checked.values["behaviour"], checked.values["duration_minutes"]) == ("shutdown", "12")
+    assert checked.values["_note"] == "after the fire drill"  # kept beside the row, in _extra
+    wrong = check_form(
+        KINDS["strategy"],
+        {"strategy": "hugs", "outcome": "helped", "duration_minutes": "x", "note": "n" * 501},
+        strategies=(("calm_corner", "Calm corner"),),
+        now=now,
+    )
+    assert wrong.errors == {
+        "strategy": "Choose the strategy used from the choices shown (“hugs” is not one of them).",
+        "note": "The note is 501 characters: keep it to 500.",
+    }

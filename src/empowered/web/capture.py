@@ -308,6 +308,7 @@ def capture_save(
         context = _form_context(request, target, kind, values=posted, errors=checked.errors)
         # htmx swaps only 2xx answers; a plain post is told plainly that nothing was saved.
         if htmx:
+            context["oob"] = True  # and clear an earlier "Saved" above the form
             return render(request, scope, "_capture_form.html", context)
         return render(request, scope, "capture_form.html", context, status=422)
     with request.app.state.warehouse.writing() as con:
