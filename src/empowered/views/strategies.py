@@ -34,6 +34,9 @@ from empowered.views.cache import DEFAULT_CACHE, SchoolAnalyticsCache
 SCATTERPLOT_DAYS = 20  # school days across the scatterplot
 WEEKDAY_WEEKS = 52  # how far back the time-slot by weekday table counts
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
+# Shading of the time-slot by weekday table, by thirds of the largest shown count; the count
+# is always printed too, so the shade never carries meaning alone.
+SHADES = ("none", "low", "mid", "high")
 CHILDREN_JUDGED = "children with enough uses to judge"
 CHILDREN_STOOD_OUT = "children for whom it stood out"
 
@@ -82,10 +85,10 @@ class StrategiesPage:
     by_area: DisclosedTable  # area of need x (children judged, children something stood out)
     standing_by_area: DisclosedTable | None  # strategy x area: children it stood out for
     rows: tuple[EffectRow, ...]  # identified scopes only: judged results, best first
-    not_judged: int  # child-strategy pairs with too few uses to judge yet
+    not_judged: int | None  # identified scopes: results with too few uses to judge yet
     grid: Chart | None  # identified scopes only: slots x latest school days
     by_weekday: DisclosedTable  # time slot x weekday, incidents
-    weekday_shade: tuple[tuple[int, ...], ...]  # 0-3 per cell, 0 where hidden
+    weekday_shade: tuple[tuple[str, ...], ...]  # a shade name per cell, "none" where hidden
     slots_standing: tuple[SlotStandsOut, ...]
     summary: str
     patterns_summary: str
@@ -210,7 +213,7 @@ def strategies_page(
         by_area=by_area,
         standing_by_area=standing_by_area,
         rows=rows,
-        not_judged=len(effects) - len(judged),
+        not_judged=len(effects) - len(judged) if scope.identified else None,
         grid=grid,
         by_weekday=by_weekday,
         weekday_shade=shade,
@@ -295,7 +298,7 @@ def _by_area(
 
 def _by_weekday(
     scope: PupilScope, incidents: Sequence[dict[str, object]], slots: Sequence[tuple[int, str]]
-) -> tuple[DisclosedTable, tuple[tuple[int, ...], ...]]:
+) -> tuple[DisclosedTable, tuple[tuple[str, ...], ...]]:
     index = {s: i for i, (s, _) in enumerate(slots)}
     counts = np.zeros((max(len(slots), 1), len(WEEKDAYS)), dtype=np.int64)
     for i in incidents:
@@ -315,7 +318,7 @@ def _by_weekday(
     )
     shade = tuple(
         tuple(
-            0 if table.hidden[i, j] or not top else min(3, -(-3 * int(counts[i, j]) // top))
+            SHADES[0 if table.hidden[i, j] or not top else min(3, -(-3 * int(counts[i, j]) // top))]
             for j in range(counts.shape[1])
         )
         for i in range(counts.shape[0])
