@@ -77,6 +77,11 @@ def test_only_the_dsl_sees_the_review_forms(clients: dict[str, TestClient]) -> N
     for label in ("What will be done", "Who will do it (optional)", "Due by (optional)"):
         assert f">{label}</label>" in html
     assert "<legend>Decision</legend>" in html
+    first = CARD.findall(html)[0]
+    assert f'hx-post="/triggers/{first}/acknowledge" hx-target="#{first}" hx-swap="outerHTML"' in (
+        html
+    )
+    assert f'<form method="post" action="/triggers/{first}/acknowledge"' in html
     assert "Refer to children&#39;s social care" in html
 
 
@@ -122,7 +127,7 @@ def test_htmx_adds_an_action_then_records_a_decision_swapping_only_the_card(
     assert added.status_code == 200
     assert added.text.lstrip().startswith(f'<li class="card trigger-card" id="{trigger}"')
     assert "<html" not in added.text and "<h1>" not in added.text
-    assert 'id="trigger-status" role="status" hx-swap-oob="true">Action added.' in added.text
+    assert 'id="trigger-status" hx-swap-oob="innerHTML">Action added.' in added.text
     assert "Call home today (owner: Ms Patel, due 1 December 2026)" in added.text
     assert "Action open" in added.text
 
