@@ -137,7 +137,7 @@ class TriggerCard:
     def status_text(self) -> str:
         """The status with when it was reached, e.g. "Acknowledged on 3 March 2026"."""
         if not self.events:
-            return "New: not yet acknowledged."
+            return "New (not yet acknowledged)."
         last = self.events[-1]
         text = f"{self.status_label} (last change {day_text(last.at.date())}"
         text += f" by {last.username})" if last.username else ")"
