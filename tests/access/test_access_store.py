@@ -20,7 +20,6 @@ TABLES = {
     m.group(1) for ddl in _DDL if (m := re.search(r"CREATE TABLE IF NOT EXISTS app\.(\w+)", ddl))
 }
 
-assert {"users", "user_groups", "user_pupils", "user_areas", "audit_log"} <= TABLES
 
 def _app_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     rows = con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'app'")
@@ -31,6 +30,7 @@ def test_ensure_access_tables_is_idempotent(con: duckdb.DuckDBPyConnection) -> N
     add_user(con, "admin", PASSWORD, "trust_admin")
     ensure_access_tables(con)
     ensure_access_tables(con)
+    assert {"users", "user_groups", "user_pupils", "user_areas", "audit_log"} <= TABLES
     assert _app_tables(con) == TABLES
     assert [u.username for u in list_users(con)] == ["admin"]
 
