@@ -25,6 +25,8 @@ PAGES = {
     "/register": {"trust_admin", "senco", "trust_analyst"},
     "/provision": {"trust_admin", "senco", "trust_analyst"},
     "/audit": {"trust_admin", "dsl"},
+    "/triggers": {"trust_admin", "senco", "dsl"},
+    "/strategies": set(ROLES) - {"dsl"},
     "/glossary": set(ROLES),
 }
 
