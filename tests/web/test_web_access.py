@@ -26,6 +26,7 @@ PAGES = {
     "/provision": {"trust_admin", "senco", "trust_analyst"},
     "/audit": {"trust_admin", "dsl"},
     "/triggers": {"trust_admin", "senco", "dsl"},
+    "/capture": {"senco", "teacher", "teaching_assistant"},
     "/strategies": set(ROLES) - {"dsl"},
     "/glossary": set(ROLES),
 }

@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 CaptureScope = Annotated[Scope, Depends(needs(*CAPTURE))]
 RECENT_PUPILS = 5
 QUIET_SECONDS = 2.0  # a rebuild waits this long after the latest capture
+RETRY_SECONDS = 30.0  # and this long after a rebuild failed
 
 
 class Rebuilder:
@@ -121,11 +122,16 @@ class Rebuilder:
             self.slowest = [(r.model.name, r.seconds) for r in ran[:5]]
             failed = [r.model.name for r in result.failures()]
             self.last_error = f"models failed: {', '.join(failed)}" if failed else None
-        except Exception as err:  # the server carries on; the next capture retries
+        except Exception as err:  # the server carries on and tries again a little later
             self.last_error = f"{type(err).__name__}: {err}"
-            log.exception("rebuild after capture failed")
+            if self.app.state.warehouse.closed:
+                # Shutting down: the next start rebuilds for captures left unbuilt.
+                return
+            log.exception("rebuild after capture failed; trying again in %.0f s", RETRY_SECONDS)
             with self._lock:
                 self._touched |= touched
+                # Not at once: a failing build retried in a tight loop would hog the server.
+                self._last_capture = time.monotonic() + RETRY_SECONDS - self.quiet
             return
         finally:
             self.last_seconds = time.perf_counter() - started
@@ -311,7 +317,7 @@ def capture_save(
             context["oob"] = True  # and clear an earlier "Saved" above the form
             return render(request, scope, "_capture_form.html", context)
         return render(request, scope, "capture_form.html", context, status=422)
-    with request.app.state.warehouse.writing() as con:
+    with request.app.state.warehouse.recording() as con:
         saved = cap.save_capture(
             con,
             kind,

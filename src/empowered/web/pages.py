@@ -60,7 +60,7 @@ def pupil_note(
     check_pupil(scope, pupil_key, request.url.path)
     text = str(form.get("note") or "")
     try:
-        with request.app.state.warehouse.writing() as con:
+        with request.app.state.warehouse.recording() as con:
             note = save_note(con, pupil_key, text, user_id=scope.user.user_id)
     except NoteRefused as err:
         return pupil_page(request, scope, pupil_key, note_error=str(err), draft=text, status=400)

@@ -201,7 +201,7 @@ def review(
         return _one_page(
             request, scope, card, errors=err.errors, error_kind=kind, values=values, status=400
         )
-    with request.app.state.warehouse.writing() as con:
+    with request.app.state.warehouse.recording() as con:
         written = add_review(
             con, card, entry, user_id=scope.user.user_id, username=scope.user.username
         )
