@@ -296,6 +296,8 @@ def demo(
 
     path = warehouse or get_settings().warehouse
     if Path(path).exists():
+        # Never delete a file the running server holds: say so, as every command does.
+        _open(path).close()
         Path(path).unlink()  # the demo always starts from an empty warehouse
     con = _open(path)
     started = time.perf_counter()
