@@ -14,7 +14,15 @@ from empowered.access.users import add_user, find_user, list_users, sign_in
 
 pytestmark = pytest.mark.usefixtures("fast_hashing")
 
-TABLES = {"users", "user_groups", "user_pupils", "user_areas", "audit_log"}
+TABLES = {
+    "users",
+    "user_groups",
+    "user_pupils",
+    "user_areas",
+    "audit_log",
+    "imports",
+    "import_batches",
+}
 
 
 def _app_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
