@@ -238,6 +238,13 @@ def test_unknown_kinds_of_file_and_oversize_files_are_refused(
         app.state.settings = saved
     assert big.status_code == 400
     assert "over the" in big.text and "limit for one upload" in big.text
+    # A body bigger than the most files of the largest size is refused before it is read.
+    app.state.settings = Settings(pseudonym_key=SECRET, max_upload_bytes=1024)
+    try:
+        huge = _upload(client, [("pupils.csv", b"x" * (31 * 1024 + (1 << 20)))])
+    finally:
+        app.state.settings = saved
+    assert huge.status_code == 413
     wrong_school = _upload(
         client, [("pupils.csv", b"school_urn,upn\n")], school=web_trust.other_school
     )

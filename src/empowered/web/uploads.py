@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
@@ -46,6 +46,17 @@ SOURCE_LABELS = {
 assert set(SOURCE_LABELS) == set(SOURCES)
 
 Importer = Annotated[Scope, Depends(needs(*IMPORT))]
+
+
+def body_limit(request: Request) -> None:
+    """Refuse a request body bigger than the most files of the largest size before it is
+    read (each file is then checked on its own, with a message beside the field)."""
+    limit = MAX_FILES * settings_of(request.app).max_upload_bytes + (1 << 20)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise HTTPException(
+            413, "These files are too big to upload together; nothing was imported."
+        )
 
 
 @dataclass(frozen=True)
@@ -111,7 +122,7 @@ def _form_page(
             "schools": schools,
             "trust_wide": scope.schools is None,
             "chosen_source": chosen.get("source", "auto"),
-            "chosen_school": chosen.get("school", default_school),
+            "chosen_school": chosen.get("school") or default_school,
             "problems": problems,
             "errors": {
                 f: " ".join(p.message for p in problems if p.field == f)
@@ -176,7 +187,12 @@ def _check(
 
 
 @router.post("/imports", response_class=HTMLResponse)
-def upload(request: Request, scope: Importer, form: CheckedForm) -> Response:
+def upload(
+    request: Request,
+    scope: Importer,
+    _limit: Annotated[None, Depends(body_limit)],
+    form: CheckedForm,
+) -> Response:
     source = str(form.get("source") or "auto")
     school = str(form.get("school") or "")
     with request.app.state.warehouse.reading() as con:
@@ -242,6 +258,8 @@ def import_status(request: Request, import_id: int, scope: Importer) -> HTMLResp
     context: dict[str, Any] = {"title": "Import", "run": found[0], "batches": batches}
     if request.headers.get("HX-Request"):
         return render(request, scope, "_import_status.html", context)
+    # A refused file's reason can quote a cell of it: the full page is recorded.
+    audit(request, scope, ViewedPage(page=request.url.path))
     return render(request, scope, "imports_status.html", context)
 
 
