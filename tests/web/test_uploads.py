@@ -259,3 +259,38 @@ def test_an_upload_needs_the_forms_token(clients: dict[str, TestClient]) -> None
     assert response.status_code == 400
     assert "That form had expired" in response.text
     assert _one(client.app, "SELECT count(*) FROM app.imports") == runs
+
+
+def test_an_mis_export_takes_the_school_chosen_for_it(
+    clients: dict[str, TestClient], small_trust: Path, tmp_path: Path
+) -> None:
+    """A SEN register report as SIMS or Arbor exports it (no URN in the file): the school
+    chosen on the form is its school, and its planted unknown need is quarantined."""
+    from empowered.synth.school_formats import write_school_formats
+
+    formats = write_school_formats(small_trust, tmp_path / "formats", seed=11)
+    urn, mis = next(
+        (u, m) for u, m in sorted(formats.sources.items()) if m in ("sims", "arbor", "bromcom")
+    )
+    export = formats.folder / urn / f"{mis}-{urn}-sen.csv"
+    planted = next(m for m in formats.mess if m.file == export.name and m.column == "primary_need")
+    client = clients["trust_admin"]
+    app = client.app
+    response = _upload(client, [(export.name, export.read_bytes())], school=urn)
+    assert response.status_code == 303
+    text = _finished(client, response.headers["location"])
+    assert "rows accepted" in text and "Not imported" not in text
+    batch = _one(app, "SELECT max(batch_id) FROM meta.batches WHERE file_name = ?", [export.name])
+    assert _one(app, "SELECT source FROM meta.batches WHERE batch_id = ?", [batch]) == f"{mis}-sen"
+    assert (
+        _one(
+            app,
+            "SELECT count(*) FROM raw.canonical_sen_status WHERE _batch_id = ? AND school_urn <> ?",
+            [batch, urn],
+        )
+        == 0
+    )
+    report = client.get(f"/imports/{batch}").text
+    assert "is not a DfE SEN type of need code" in report
+    assert f"<td>{planted.value}</td>" in report and "<td>primary_need</td>" in report
+    assert f'<td class="num">{planted.row}</td>' in report
