@@ -116,6 +116,15 @@ GLOSSARY: dict[str, str] = {
         "How many times more often something happens in one context than in all others, "
         "allowing for how long each was observed."
     ),
+    "DSL": (
+        "Designated safeguarding lead: the senior member of staff who leads on keeping "
+        "children safe and decides what happens when there is a concern."
+    ),
+    "SEND": "Special educational needs and disabilities.",
+    "Early help": (
+        "Support offered early, with the family's agreement, when a child or family needs "
+        "more than a school alone can give, before problems grow."
+    ),
     "MIS": (
         "Management information system: the school's main records system (for example SIMS, "
         "Arbor or Bromcom), whose reports EmpowerED+ imports."
