@@ -87,6 +87,29 @@ _DDL = (
         username VARCHAR,
         "at" TIMESTAMP NOT NULL
     )""",
+    # Imports made through the running server (the upload page, the inbox): who, when,
+    # how it went, and the batches each landed (meta.batches has the files and rows).
+    "CREATE SEQUENCE IF NOT EXISTS app.import_seq START 1",
+    """CREATE TABLE IF NOT EXISTS app.imports (
+        import_id BIGINT PRIMARY KEY,
+        via VARCHAR NOT NULL,  -- upload | inbox
+        user_id BIGINT,
+        username VARCHAR,
+        school_urn VARCHAR,
+        source VARCHAR NOT NULL,
+        files INTEGER NOT NULL,
+        status VARCHAR NOT NULL,  -- running | done | failed
+        message VARCHAR,
+        rows_accepted BIGINT,
+        rows_quarantined BIGINT,
+        started_at TIMESTAMP NOT NULL,
+        finished_at TIMESTAMP
+    )""",
+    """CREATE TABLE IF NOT EXISTS app.import_batches (
+        import_id BIGINT NOT NULL,
+        batch_id BIGINT NOT NULL,
+        PRIMARY KEY (import_id, batch_id)
+    )""",
 )
 
 

@@ -125,6 +125,19 @@ GLOSSARY: dict[str, str] = {
         "Support offered early, with the family's agreement, when a child or family needs "
         "more than a school alone can give, before problems grow."
     ),
+    "MIS": (
+        "Management information system: the school's main records system (for example SIMS, "
+        "Arbor or Bromcom), whose reports EmpowerED+ imports."
+    ),
+    "CSV": (
+        "Comma-separated values: a plain table saved as text, which spreadsheets and school "
+        "systems can export."
+    ),
+    "Quarantined rows": (
+        "Rows of an imported file kept aside because something in them could not be used "
+        "(an unknown code, a missing date); each is shown with its file, row, column, value and "
+        "reason so it can be put right at the source."
+    ),
 }
 
 
