@@ -27,6 +27,7 @@ PAGES = {
     "/audit": {"trust_admin", "dsl"},
     "/triggers": {"trust_admin", "senco", "dsl"},
     "/capture": {"senco", "teacher", "teaching_assistant"},
+    "/imports": {"trust_admin", "senco"},
     "/strategies": set(ROLES) - {"dsl"},
     "/glossary": set(ROLES),
 }

@@ -181,7 +181,7 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
                 "The request has been recorded.",
                 "user": exc.user,
             },
-            status=404 if exc.pupil_key else 403,
+            status=404 if exc.not_found else 403,
         )
 
     app.state.page = page

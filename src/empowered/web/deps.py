@@ -58,12 +58,23 @@ CheckedForm = Annotated[FormData, Depends(checked_form)]
 class Forbidden(Exception):
     """A request outside the user's role or scope: answered with an audited refusal."""
 
-    def __init__(self, user: User, page: str, reason: str, pupil_key: str | None = None) -> None:
+    def __init__(
+        self,
+        user: User,
+        page: str,
+        reason: str,
+        pupil_key: str | None = None,
+        *,
+        not_found: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.user = user
         self.page = page
         self.reason = reason
         self.pupil_key = pupil_key
+        # Answer "not found" (as for a pupil) when saying "forbidden" would confirm that a
+        # record the user may not see exists: another school's import, trigger...
+        self.not_found = not_found or pupil_key is not None
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

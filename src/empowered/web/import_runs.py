@@ -213,7 +213,7 @@ def run_upload(
     except Exception as err:  # noqa: BLE001 - the status page must not wait for ever
         # The type only: a message could quote a cell of the file.
         log.error("upload import %s failed: %s", import_id, type(err).__name__)
-        with app.state.warehouse.writing() as con:
+        with app.state.warehouse.recording() as con:
             fail_run(con, import_id, UNEXPECTED)
         return
     if built:

@@ -44,7 +44,7 @@ def _waiting(folder: Path) -> dict[str, int]:
 
 
 def _record(app: FastAPI, done: list[InboxOutcome]) -> None:
-    with app.state.warehouse.writing() as con:
+    with app.state.warehouse.recording() as con:
         for item in done:
             import_id = start_run(con, via="inbox", user=None, school=None, source="auto", files=1)
             if item.outcome is None:

@@ -31,7 +31,7 @@ from empowered.views.triggers import (
     parse_review,
     triggers_page,
 )
-from empowered.web.deps import CheckedForm, Forbidden, needs, pupil_scope, record_refusal
+from empowered.web.deps import CheckedForm, Forbidden, needs, pupil_scope
 from empowered.web.render import TRIGGERS, audit, render
 
 router = APIRouter()
@@ -70,21 +70,10 @@ def _context(scope: Scope) -> dict[str, object]:
     }
 
 
-def _not_found(request: Request, scope: Scope) -> HTMLResponse:
+def _not_found(request: Request, scope: Scope) -> Forbidden:
     """A trigger outside the scope and a made-up id get the same audited answer."""
-    record_refusal(
-        request, Forbidden(scope.user, request.url.path, "trigger not in the user's scope")
-    )
-    return render(
-        request,
-        scope,
-        "message.html",
-        {
-            "title": "Not available to you",
-            "message": "This page is not part of what your role lets you see. "
-            "The request has been recorded.",
-        },
-        status=404,
+    return Forbidden(
+        scope.user, request.url.path, "trigger not in the user's scope", not_found=True
     )
 
 
@@ -143,7 +132,7 @@ def one(request: Request, trigger_id: str, scope: ViewScope) -> HTMLResponse:
     with request.app.state.warehouse.reading() as con:
         card = find_card(con, trigger_id, scope=pupil_scope(scope), cache=request.app.state.cache)
     if card is None:
-        return _not_found(request, scope)
+        raise _not_found(request, scope)
     audit(request, scope, ViewedPupil(pupil_key=card.item.pupil_key, page="trigger"))
     return _one_page(request, scope, card)
 
@@ -190,7 +179,7 @@ def review(
             else None
         )
     if card is None or kind is None:
-        return _not_found(request, scope)
+        raise _not_found(request, scope)
     values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
     htmx = request.headers.get("HX-Request") == "true"
     try:

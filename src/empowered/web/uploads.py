@@ -24,7 +24,7 @@ from empowered.access.audit import ViewedPage
 from empowered.access.policy import Scope
 from empowered.sources.registry import SOURCES
 from empowered.views.imports import batch_report, import_runs, recent_batches, schools_to_choose
-from empowered.web.deps import CheckedForm, Forbidden, needs, pupil_scope, record_refusal
+from empowered.web.deps import CheckedForm, Forbidden, needs, pupil_scope
 from empowered.web.import_runs import run_upload, settings_of, start_run, uploads_root
 from empowered.web.render import IMPORT, audit, render
 
@@ -78,22 +78,6 @@ def _size(upload: UploadFile) -> int:
     size = upload.file.tell()
     upload.file.seek(0)
     return size
-
-
-def _not_found(request: Request, scope: Scope, reason: str) -> HTMLResponse:
-    """An audited refusal that answers "not found" whether the import exists or not."""
-    record_refusal(request, Forbidden(scope.user, request.url.path, reason))
-    return render(
-        request,
-        scope,
-        "message.html",
-        {
-            "title": "Not available to you",
-            "message": "This page is not part of what your role lets you see. "
-            "The request has been recorded.",
-        },
-        status=404,
-    )
 
 
 def _form_page(
@@ -210,7 +194,7 @@ def upload(
     # A school-bound user imports for their school: files that do not name one take it.
     if not school and scope.schools is not None and len(scope.schools) == 1:
         school = next(iter(scope.schools))
-    with request.app.state.warehouse.writing() as con:
+    with request.app.state.warehouse.recording() as con:
         import_id = start_run(
             con,
             via="upload",
@@ -254,7 +238,9 @@ def import_status(request: Request, import_id: int, scope: Importer) -> HTMLResp
             else []
         )
     if not found:
-        return _not_found(request, scope, "import outside the user's schools")
+        raise Forbidden(
+            scope.user, request.url.path, "import outside the user's schools", not_found=True
+        )
     context: dict[str, Any] = {"title": "Import", "run": found[0], "batches": batches}
     if request.headers.get("HX-Request"):
         return render(request, scope, "_import_status.html", context)
@@ -273,7 +259,9 @@ def batch_page(
     with request.app.state.warehouse.reading() as con:
         report = batch_report(con, batch_id, scope=pupil_scope(scope), page=page)
     if report is None:
-        return _not_found(request, scope, "batch outside the user's schools")
+        raise Forbidden(
+            scope.user, request.url.path, "batch outside the user's schools", not_found=True
+        )
     # Quarantined values are as the file held them and may be personal data.
     audit(request, scope, ViewedPage(page=f"/imports/{batch_id}"))
     return render(
