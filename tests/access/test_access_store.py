@@ -14,7 +14,17 @@ from empowered.access.users import add_user, find_user, list_users, sign_in
 
 pytestmark = pytest.mark.usefixtures("fast_hashing")
 
-TABLES = {"users", "user_groups", "user_pupils", "user_areas", "audit_log"}
+TABLES = {
+    "users",
+    "user_groups",
+    "user_pupils",
+    "user_areas",
+    "audit_log",
+    # The admin pages' settings and the record of what retention removed.
+    "trigger_rule_overrides",
+    "retention_settings",
+    "retention_log",
+}
 
 
 def _app_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
