@@ -116,6 +116,20 @@ GLOSSARY: dict[str, str] = {
         "How many times more often something happens in one context than in all others, "
         "allowing for how long each was observed."
     ),
+    "TOTP": (
+        "Time-based one-time password: the 6-digit code an authenticator app shows, which "
+        "changes every 30 seconds and is asked for at sign-in as a second factor."
+    ),
+    "UK GDPR": (
+        "The UK General Data Protection Regulation: the law on handling personal data, "
+        "including keeping it no longer than needed."
+    ),
+    "DPA 2018": "The Data Protection Act 2018: the UK law that sits beside the UK GDPR.",
+    "IRMS": (
+        "The Information and Records Management Society, whose toolkit for schools suggests "
+        "how long each kind of school record is kept."
+    ),
+    "DSL": "The designated safeguarding lead: the member of staff who leads child protection.",
 }
 
 
