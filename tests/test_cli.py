@@ -30,6 +30,24 @@ def test_demo_imports_builds_and_reports(tmp_path: Path) -> None:
     assert not any(upn in result.output for upn in upns)
 
 
+def test_demo_never_replaces_a_warehouse_it_did_not_make(tmp_path: Path) -> None:
+    from empowered.demo import is_demo_warehouse, mark_as_demo
+
+    real = tmp_path / "school.duckdb"
+    con = duckdb.connect(str(real))
+    con.execute("CREATE TABLE kept AS SELECT 42 AS answer")
+    con.close()
+    result = runner.invoke(app, ["demo", "--no-serve", "--warehouse", str(real)])
+    assert result.exit_code == 2
+    assert "not a demo warehouse" in result.output
+    assert not is_demo_warehouse(real)
+    con = duckdb.connect(str(real))
+    assert con.execute("SELECT answer FROM kept").fetchone() == (42,)
+    mark_as_demo(con)  # what the demo does to its own warehouse: the next demo may replace it
+    con.close()
+    assert is_demo_warehouse(real)
+
+
 def test_synth_then_import_then_build(tmp_path: Path) -> None:
     data = tmp_path / "trust"
     warehouse = tmp_path / "w.duckdb"

@@ -292,11 +292,27 @@ def demo(
     ] = True,
 ) -> None:
     """Generate a small synthetic trust, import it, build the warehouse and show what loaded."""
-    from empowered.demo import DEMO_PUPILS, DEMO_SCHOOLS, run_demo
+    from empowered.demo import DEMO_PUPILS, DEMO_SCHOOLS, is_demo_warehouse, run_demo
 
-    path = warehouse or get_settings().warehouse
-    if Path(path).exists():
-        Path(path).unlink()  # the demo always starts from an empty warehouse
+    path = Path(warehouse or get_settings().warehouse)
+    if path.exists():
+        # The demo starts from an empty warehouse, but it must never delete a school's real
+        # one, nor a file the server is serving.
+        try:
+            replaceable = is_demo_warehouse(path)
+        except duckdb.Error as err:
+            console.print(
+                f"[red]Cannot open {path}: {err}[/red]\n"
+                "If the EmpowerED+ server is running it holds the file: stop it first."
+            )
+            raise typer.Exit(2) from err
+        if not replaceable:
+            console.print(
+                f"[red]{path} is not a demo warehouse, so the demo will not replace it.[/red]\n"
+                "Give the demo a file of its own: empowered demo --warehouse demo.duckdb"
+            )
+            raise typer.Exit(2)
+        path.unlink()
     con = _open(path)
     started = time.perf_counter()
     console.print(

@@ -30,6 +30,26 @@ class DemoResult:
     imported: ImportOutcome
 
 
+def mark_as_demo(con: duckdb.DuckDBPyConnection) -> None:
+    """Label the warehouse as the demo's, so the next ``empowered demo`` may replace it."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS meta")
+    con.execute("CREATE OR REPLACE TABLE meta.demo AS SELECT now() AS created_at")
+
+
+def is_demo_warehouse(path: Path) -> bool:
+    """Whether ``path`` holds a warehouse the demo made (raises if another process holds it)."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return bool(
+            con.execute(
+                "SELECT count(*) FROM information_schema.tables "
+                "WHERE table_schema = 'meta' AND table_name = 'demo'"
+            ).fetchone()[0]  # type: ignore[index]
+        )
+    finally:
+        con.close()
+
+
 def run_demo(
     con: duckdb.DuckDBPyConnection,
     data_dir: Path,
@@ -46,6 +66,7 @@ def run_demo(
         seed=DEMO_SEED,
     )
     formats = write_school_formats(data_dir / "canonical", data_dir / "schools", seed=DEMO_SEED)
+    mark_as_demo(con)
     imported = run_import(
         con,
         [formats.folder],

@@ -36,6 +36,12 @@ class Settings(BaseSettings):
     session_secret: SecretStr = SecretStr(DEVELOPMENT_SESSION_SECRET)
     duckdb_threads: int | None = None
     duckdb_memory_limit: str | None = None
+    # A folder the running server watches for scheduled MIS reports (as ``empowered
+    # watch`` does); unset means no inbox. Files land in ``imported/`` or ``failed/``.
+    inbox: Path | None = None
+    # The largest file the upload page accepts (smaller than max_import_bytes: a browser
+    # upload is held in full before it is checked).
+    max_upload_bytes: int = 50 * 1024 * 1024
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

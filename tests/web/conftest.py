@@ -82,6 +82,9 @@ def app_and_users(web_trust: Trust) -> Iterator[tuple[object, dict[str, str]]]:
     con.close()
     app = create_app(t.path)
     yield app, {role: role.replace("_", "-") for role in ROLES}
+    from empowered.web import capture
+
+    capture.stop(app)  # as the server's shutdown does: finish a rebuild still waiting
     app.state.warehouse.close()
     passwords._HASHER, users._DUMMY_HASH = saved  # type: ignore[attr-defined]
 

@@ -3,6 +3,8 @@ changed id in a URL reveals nothing and is audited."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 from web_fixtures import ROLES, Trust, csrf_of
@@ -23,8 +25,14 @@ PAGES = {
     "/register": {"trust_admin", "senco", "trust_analyst"},
     "/provision": {"trust_admin", "senco", "trust_analyst"},
     "/audit": {"trust_admin", "dsl"},
+    "/triggers": {"trust_admin", "senco", "dsl"},
+    "/capture": {"senco", "teacher", "teaching_assistant"},
+    "/strategies": set(ROLES) - {"dsl"},
     "/glossary": set(ROLES),
 }
+
+
+PAGE_PATHS = sorted(PAGES)
 
 
 def allowed_pages(role: str) -> set[str]:
@@ -32,7 +40,7 @@ def allowed_pages(role: str) -> set[str]:
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("page", ["/", "/register", "/provision", "/audit", "/glossary"])
+@pytest.mark.parametrize("page", PAGE_PATHS)
 def test_each_role_opens_exactly_its_pages(
     clients: dict[str, TestClient], role: str, page: str
 ) -> None:
@@ -48,7 +56,9 @@ def test_each_role_opens_exactly_its_pages(
 def test_the_navigation_offers_only_allowed_pages(clients: dict[str, TestClient]) -> None:
     for role, client in clients.items():
         html = client.get("/glossary").text
-        for page in ("/register", "/provision", "/audit"):
+        for page in PAGE_PATHS:
+            if page == "/":
+                continue
             assert (f'href="{page}"' in html) == (page in allowed_pages(role)), (role, page)
 
 
@@ -183,3 +193,42 @@ def test_a_visitor_sees_only_the_areas_chosen_for_them(
     staff = clients["senco"].get(f"/pupils/{web_trust.in_group[0]}").text
     for shown in ('id="attendance"', 'id="behaviour"', 'id="provision"', 'id="plans"'):
         assert shown in staff
+
+
+def test_each_demo_account_opens_its_roles_pages_and_no_more(
+    built_warehouse: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The README's demo prints one account per role: each signs in with the password it
+    printed and opens exactly its role's pages."""
+    import shutil
+
+    import duckdb
+
+    from empowered.demo import create_demo_accounts
+    from empowered.web.app import create_app
+
+    path = tmp_path_factory.mktemp("demo-accounts") / "demo.duckdb"
+    shutil.copy(built_warehouse, path)
+    con = duckdb.connect(str(path))
+    accounts = create_demo_accounts(con)
+    con.close()
+    assert sorted(a.role for a in accounts) == sorted(ROLES)
+    app = create_app(path)
+    try:
+        for account in accounts:
+            client = TestClient(app)
+            form = client.get("/sign-in")
+            signed = client.post(
+                "/sign-in",
+                data={
+                    "username": account.username,
+                    "password": account.password,
+                    "csrf": csrf_of(form.text),
+                },
+                follow_redirects=False,
+            )
+            assert signed.status_code == 303, account.username
+            opened = {page for page in PAGE_PATHS if client.get(page).status_code == 200}
+            assert opened == allowed_pages(account.role), account.username
+    finally:
+        app.state.warehouse.close()

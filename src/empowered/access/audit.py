@@ -149,6 +149,21 @@ EVENT_TYPES: dict[str, type[AuditEvent]] = {
 }
 
 
+@dataclass(frozen=True)
+class Imported(AuditEvent):
+    """Files imported through the server (upload page or inbox). Counts only: never file
+    names (a name can be a pupil's) or contents."""
+
+    event: ClassVar[str] = "imported"
+    files: int
+    rows_accepted: int
+    rows_quarantined: int
+    via: str = "upload"
+
+
+EVENT_TYPES[Imported.event] = Imported
+
+
 def _withhold(value: Any) -> Any:
     """Identity columns and UPN-shaped strings become "(withheld)", at any depth."""
     if isinstance(value, dict):

@@ -14,6 +14,7 @@ Staff see only what their role needs. Each role's permissions:
 | ACT_ON_TRIGGERS   |             |       | yes |         |     |          |         |
 | VIEW_SAFEGUARDING | yes         |       | yes |         |     | if area  |         |
 | CAPTURE           |             | yes   |     | yes     | yes |          |         |
+| WRITE_PUPIL_NOTE  |             | yes   |     |         |     |          |         |
 | IMPORT            | yes         | yes   |     |         |     |          |         |
 | EXPORT            | yes         | yes   |     |         |     |          |         |
 | ADMIN_USERS       | yes         |       |     |         |     |          |         |
@@ -31,6 +32,8 @@ Decisions worth knowing:
 - The trust admin does not CAPTURE (observations come from staff who were there) and does
   not ACT_ON_TRIGGERS (closing a safeguarding concern is the DSL's professional duty).
 - The SENCo views triggers but the DSL acts on them; the audit page is for admins and DSLs.
+- The one-sentence note on a complex child's page is the SENCo's to write (they hold the
+  whole SEN picture); everyone who opens the page reads it.
 - Teaching assistants see strategies: they are the ones who use them with the pupil.
 - The trust analyst has VIEW_AGGREGATES only: pseudonymised aggregates with disclosure
   control, never identity, never one pupil's page. Their row filter covers the trust so
@@ -64,6 +67,7 @@ class Permission(StrEnum):
     ACT_ON_TRIGGERS = "act_on_triggers"
     VIEW_SAFEGUARDING = "view_safeguarding"
     CAPTURE = "capture"
+    WRITE_PUPIL_NOTE = "write_pupil_note"
     IMPORT = "import"
     EXPORT = "export"
     ADMIN_USERS = "admin_users"
@@ -75,7 +79,7 @@ P = Permission
 _PUPIL_PAGE = frozenset({P.VIEW_HOME, P.VIEW_PUPIL, P.VIEW_IDENTITY})
 
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
-    Role.TRUST_ADMIN: frozenset(P) - {P.CAPTURE, P.ACT_ON_TRIGGERS},
+    Role.TRUST_ADMIN: frozenset(P) - {P.CAPTURE, P.ACT_ON_TRIGGERS, P.WRITE_PUPIL_NOTE},
     Role.SENCO: _PUPIL_PAGE
     | {
         P.VIEW_REGISTER,
@@ -83,6 +87,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         P.VIEW_STRATEGIES,
         P.VIEW_TRIGGERS,
         P.CAPTURE,
+        P.WRITE_PUPIL_NOTE,
         P.IMPORT,
         P.EXPORT,
         P.VIEW_AGGREGATES,
@@ -112,7 +117,9 @@ _AREA_OF: dict[Permission, str] = {
 }
 
 # Permissions that change something; a read-only scope never has them.
-WRITE_PERMISSIONS = frozenset({P.CAPTURE, P.IMPORT, P.ACT_ON_TRIGGERS, P.ADMIN_USERS})
+WRITE_PERMISSIONS = frozenset(
+    {P.CAPTURE, P.WRITE_PUPIL_NOTE, P.IMPORT, P.ACT_ON_TRIGGERS, P.ADMIN_USERS}
+)
 
 _READ_ONLY_ROLES = frozenset({Role.VISITING_PROFESSIONAL, Role.TRUST_ANALYST})
 _WHOLE_SCHOOL_ROLES = frozenset({Role.SENCO, Role.DSL})

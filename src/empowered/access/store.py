@@ -57,6 +57,59 @@ _DDL = (
         detail VARCHAR,
         ip VARCHAR
     )""",
+    # The one-sentence note on a pupil's page: every version kept, the newest shown.
+    "CREATE SEQUENCE IF NOT EXISTS app.pupil_note_seq START 1",
+    """CREATE TABLE IF NOT EXISTS app.pupil_notes (
+        note_id BIGINT PRIMARY KEY DEFAULT nextval('app.pupil_note_seq'),
+        pupil_key VARCHAR NOT NULL,
+        note VARCHAR NOT NULL,
+        written_by BIGINT NOT NULL,
+        written_at TIMESTAMP NOT NULL
+    )""",
+    # The safeguarding lead's review of each trigger, as an append-only event log: the
+    # current status is derived from it (web/triggers.py, views/triggers.py). trigger_id is
+    # stable across builds for the same firing (school, pupil, rule, first day fired).
+    "CREATE SEQUENCE IF NOT EXISTS app.trigger_review_seq START 1",
+    """CREATE TABLE IF NOT EXISTS app.trigger_reviews (
+        review_id BIGINT PRIMARY KEY DEFAULT nextval('app.trigger_review_seq'),
+        trigger_id VARCHAR NOT NULL,
+        school_urn VARCHAR NOT NULL,
+        pupil_key VARCHAR NOT NULL,
+        rule_id VARCHAR NOT NULL,
+        fired_on DATE NOT NULL,
+        kind VARCHAR NOT NULL,  -- acknowledged | action_added | decision_recorded
+        action_text VARCHAR,
+        action_owner VARCHAR,
+        action_due DATE,
+        decision VARCHAR,
+        note VARCHAR,
+        user_id BIGINT,
+        username VARCHAR,
+        "at" TIMESTAMP NOT NULL
+    )""",
+    # Imports made through the running server (the upload page, the inbox): who, when,
+    # how it went, and the batches each landed (meta.batches has the files and rows).
+    "CREATE SEQUENCE IF NOT EXISTS app.import_seq START 1",
+    """CREATE TABLE IF NOT EXISTS app.imports (
+        import_id BIGINT PRIMARY KEY,
+        via VARCHAR NOT NULL,  -- upload | inbox
+        user_id BIGINT,
+        username VARCHAR,
+        school_urn VARCHAR,
+        source VARCHAR NOT NULL,
+        files INTEGER NOT NULL,
+        status VARCHAR NOT NULL,  -- running | done | failed
+        message VARCHAR,
+        rows_accepted BIGINT,
+        rows_quarantined BIGINT,
+        started_at TIMESTAMP NOT NULL,
+        finished_at TIMESTAMP
+    )""",
+    """CREATE TABLE IF NOT EXISTS app.import_batches (
+        import_id BIGINT NOT NULL,
+        batch_id BIGINT NOT NULL,
+        PRIMARY KEY (import_id, batch_id)
+    )""",
     # Admin pages: a password an administrator reset must be changed by its holder; a
     # second factor being set up waits here until the holder confirms a code from it.
     "ALTER TABLE app.users ADD COLUMN IF NOT EXISTS must_change_password BOOLEAN DEFAULT FALSE",

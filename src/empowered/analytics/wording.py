@@ -116,6 +116,28 @@ GLOSSARY: dict[str, str] = {
         "How many times more often something happens in one context than in all others, "
         "allowing for how long each was observed."
     ),
+    "DSL": (
+        "Designated safeguarding lead: the senior member of staff who leads on keeping "
+        "children safe and decides what happens when there is a concern."
+    ),
+    "SEND": "Special educational needs and disabilities.",
+    "Early help": (
+        "Support offered early, with the family's agreement, when a child or family needs "
+        "more than a school alone can give, before problems grow."
+    ),
+    "MIS": (
+        "Management information system: the school's main records system (for example SIMS, "
+        "Arbor or Bromcom), whose reports EmpowerED+ imports."
+    ),
+    "CSV": (
+        "Comma-separated values: a plain table saved as text, which spreadsheets and school "
+        "systems can export."
+    ),
+    "Quarantined rows": (
+        "Rows of an imported file kept aside because something in them could not be used "
+        "(an unknown code, a missing date); each is shown with its file, row, column, value and "
+        "reason so it can be put right at the source."
+    ),
     "TOTP": (
         "Time-based one-time password: the 6-digit code an authenticator app shows, which "
         "changes every 30 seconds and is asked for at sign-in as a second factor."
@@ -129,7 +151,6 @@ GLOSSARY: dict[str, str] = {
         "The Information and Records Management Society, whose toolkit for schools suggests "
         "how long each kind of school record is kept."
     ),
-    "DSL": "The designated safeguarding lead: the member of staff who leads child protection.",
 }
 
 

@@ -22,6 +22,7 @@ from empowered.analytics.register import provision_against_need
 from empowered.analytics.wording import count_phrase, day_text
 from empowered.views import PupilScope, queries
 from empowered.views.cache import DEFAULT_CACHE, SchoolAnalyticsCache
+from empowered.views.triggers import ReviewEvent, TriggerCard, id_of, review_events, status_of
 
 ACTIVE_WINDOW_DAYS = 28  # an alert or trigger seen within this many days still needs a look
 REVIEW_DUE_SOON_DAYS = 28
@@ -71,12 +72,16 @@ def attention(
     for school in queries.rows(con, "scope_schools", scope=scope):
         urn = str(school["school_urn"])
         day = as_of or school["as_of_date"] or date.today()
+        # A trigger the safeguarding lead has decided on has left the open queue (the
+        # triggers page keeps it under "decided"); the others show how far their review got.
+        reviewed = review_events(con, urn, scope=scope)
         queue = [
             q
             for q in cache.review_queue(con, urn)
             if scope.admits(q.pupil_key, urn)
             and q.fired_on <= day
             and (q.is_active or (day - q.last_fired_on).days <= ACTIVE_WINDOW_DAYS)
+            and status_of(reviewed.get(id_of(q), ())) != "decided"
         ]
         alerts = [
             a
@@ -86,7 +91,7 @@ def attention(
             and 0 <= (day - a.last_signal_on).days <= ACTIVE_WINDOW_DAYS
         ]
         if scope.identified:
-            items += _pupil_items(queue, alerts, by_school[urn], urn)
+            items += _pupil_items(queue, alerts, by_school[urn], urn, reviewed)
         else:
             items.append(
                 _school_summary(urn, str(school["school_name"]), day, queue, alerts, by_school[urn])
@@ -99,7 +104,11 @@ def attention(
 
 
 def _pupil_items(
-    queue: Sequence[Any], alerts: Sequence[Any], reviews: Sequence[dict[str, Any]], urn: str
+    queue: Sequence[Any],
+    alerts: Sequence[Any],
+    reviews: Sequence[dict[str, Any]],
+    urn: str,
+    reviewed: dict[str, tuple[ReviewEvent, ...]],
 ) -> list[AttentionItem]:
     items = [
         AttentionItem(
@@ -107,7 +116,11 @@ def _pupil_items(
             q.pupil_key,
             urn,
             q.label,
-            (q.summary, *q.evidence),
+            (
+                q.summary,
+                *q.evidence,
+                "Review: " + TriggerCard(id_of(q), q, None, reviewed.get(id_of(q), ())).status_text,
+            ),
             ("pupil", q.pupil_key),
             q.fired_on,
         )

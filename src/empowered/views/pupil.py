@@ -35,14 +35,16 @@ from empowered.analytics.situations import (
 from empowered.analytics.strategies import StrategyEffect, for_pupil
 from empowered.analytics.wording import count_phrase, day_text, number, percent
 from empowered.charts import Chart, bar_chart, line_chart, scatterplot_grid
+from empowered.sources.capture import ENGAGEMENT, MOODS, OUTCOMES
 from empowered.views import OutOfScope, PupilScope, queries
 from empowered.views.cache import DEFAULT_CACHE, SchoolAnalyticsCache
-from empowered.views.timeline import TimelineEvent, build_timeline
+from empowered.views.timeline import RECENT_RECORDS, TimelineEvent, build_timeline
 
 Row = dict[str, Any]
 RECENT_INCIDENTS = 20
 SCATTERPLOT_DAYS = 15  # three school weeks: enough to see a pattern, cells wide enough to read
 REVIEW_DUE_SOON_DAYS = 28
+TIMELINE_LABELS = {"mood": dict(MOODS), "engagement": dict(ENGAGEMENT), "outcome": dict(OUTCOMES)}
 
 
 @dataclass(frozen=True)
@@ -227,7 +229,11 @@ def pupil_picture(
     def q(name: str, **extra: Any) -> list[Row]:
         return queries.rows(con, name, scope=scope, pupil_key=pupil_key, **extra)
 
-    incidents = [r for r in q("pupil_incidents") if r["occurred_on"] <= as_of]
+    all_incidents = q("pupil_incidents")
+    incidents = [r for r in all_incidents if r["occurred_on"] <= as_of]
+    # What staff recorded (check-ins, strategies, incidents) is listed up to today even when
+    # the school's as-of date (its latest attendance) is earlier: a capture shows at once.
+    recorded_until = max(as_of, date.today())
     assessments = [r for r in q("pupil_assessments") if r["assessed_on"] <= as_of]
     attendance_weeks = [r for r in q("pupil_attendance_weeks") if r["week_start"] <= as_of]
     plan_rows = q("pupil_plans")
@@ -262,16 +268,32 @@ def pupil_picture(
                 plans=plan_rows,
                 reviews=review_rows,
                 enrolments=enrolment_rows,
-                incidents=incidents,
+                incidents=[r for r in all_incidents if r["occurred_on"] <= recorded_until],
                 exclusions=q("pupil_exclusions"),
                 actions=q("pupil_actions"),
                 assessments=assessments,
                 attendance_weeks=attendance_weeks,
                 alerts=alerts,
+                check_ins=q("pupil_check_ins", until=recorded_until, limit=RECENT_RECORDS),
+                strategy_uses=q("pupil_strategy_uses", until=recorded_until, limit=RECENT_RECORDS),
+                pending=_pending_captures(con, pupil_key, scope),
+                recorded_until=recorded_until,
+                labels=TIMELINE_LABELS,
             )
         ),
     )
     return picture
+
+
+def _pending_captures(
+    con: duckdb.DuckDBPyConnection, pupil_key: str, scope: PupilScope
+) -> list[Row]:
+    """Captures landed in raw that the rebuild has not reached yet (none on a warehouse
+    that has never had a capture)."""
+    try:
+        return queries.rows(con, "pupil_pending_captures", scope=scope, pupil_key=pupil_key)
+    except duckdb.CatalogException:  # no quarantine or meta tables: never built
+        return []
 
 
 # -- Sections ----------------------------------------------------------------------------

@@ -17,6 +17,8 @@ KINDS = (
     "alert",
     "exclusion",
     "incident",
+    "strategy",
+    "check_in",
     "plan",
     "review",
     "action",
@@ -27,6 +29,14 @@ KINDS = (
 )
 _ORDER = {k: i for i, k in enumerate(KINDS)}
 LOW_WEEK_ATTENDANCE = 0.8  # a week under this is worth a line on the timeline
+# Check-ins and strategy uses happen several times a day: only the latest few are listed.
+RECENT_RECORDS = 10
+# Said of a capture that landed in raw but is not yet through staging into the marts.
+PENDING = "just captured, not yet in the charts"
+# Kinds staff record as they happen (check-ins, strategies, incidents): listed up to the
+# day they were recorded, even after the school's as-of date (which follows the latest
+# attendance import), so what was logged today is seen today.
+RECORDED_KINDS = frozenset({"incident", "strategy", "check_in"})
 
 
 @dataclass(frozen=True)
@@ -34,10 +44,47 @@ class TimelineEvent:
     day: date
     kind: str  # one of KINDS
     text: str
+    pending: bool = False  # captured moments ago, not yet rebuilt into the marts
 
 
 def _words(code: Any) -> str:
     return str(code).replace("_", " ") if code else ""
+
+
+def _at(minute: Any) -> str:
+    return f" at {int(minute) // 60:02d}:{int(minute) % 60:02d}" if minute is not None else ""
+
+
+def _context(r: dict[str, Any]) -> str:
+    where = [_words(r.get(k)) for k in ("activity", "setting") if r.get(k)]
+    return f" ({', '.join(where)})" if where else ""
+
+
+def _check_in_text(r: dict[str, Any], labels: dict[str, dict[str, str]]) -> str:
+    parts = []
+    for what, key in (("mood", "mood"), ("engagement", "engagement")):
+        value = r.get(key)
+        if value is not None:
+            label = labels.get(key, {}).get(str(value))
+            parts.append(f"{what} {value}" + (f" ({label.lower()})" if label else ""))
+    return "Check-in: " + (", ".join(parts) or "no scores") + _context(r)
+
+
+def _strategy_text(r: dict[str, Any], labels: dict[str, dict[str, str]]) -> str:
+    code = r.get("strategy_code")
+    name = r.get("strategy_name") or labels.get("strategy", {}).get(str(code)) or _words(code)
+    outcome = labels.get("outcome", {}).get(str(r.get("outcome")))
+    went = {"helped": "it helped", "partly": "it partly helped", "not_helped": "it did not help"}
+    how = went.get(str(r.get("outcome")), outcome or "how it went not recorded")
+    return f"Strategy used: {name}, {how}" + _context(r)
+
+
+def _incident_text(i: dict[str, Any]) -> str:
+    what = _words(i["behaviour"])
+    before = f" after {_words(i['antecedent'])}" if i.get("antecedent") else ""
+    label = i.get("activity_label") or _words(i.get("activity"))
+    where = f" ({label})" if i.get("activity") else ""
+    return f"Incident: {what}{before}{where}"
 
 
 def _pct(x: Any) -> str:
@@ -57,13 +104,26 @@ def build_timeline(
     assessments: Sequence[dict[str, Any]] = (),
     attendance_weeks: Sequence[dict[str, Any]] = (),
     alerts: Sequence[Alert] = (),
+    check_ins: Sequence[dict[str, Any]] = (),
+    strategy_uses: Sequence[dict[str, Any]] = (),
+    pending: Sequence[dict[str, Any]] = (),
+    recorded_until: date | None = None,
+    labels: dict[str, dict[str, str]] | None = None,
 ) -> list[TimelineEvent]:
-    """Every dated event up to ``as_of``, newest first."""
-    events: list[TimelineEvent] = []
+    """Every dated event up to ``as_of``, newest first.
 
-    def add(day: Any, kind: str, text: str) -> None:
-        if isinstance(day, date) and day <= as_of:
-            events.append(TimelineEvent(day, kind, text))
+    Recorded kinds (check-ins, strategy uses, incidents) go up to ``recorded_until``
+    (default ``as_of``); ``pending`` are captures not yet rebuilt into the marts, listed
+    with :data:`PENDING`. ``labels`` gives the words for codes (``mood``, ``engagement``,
+    ``strategy``, ``outcome``: code -> label)."""
+    events: list[TimelineEvent] = []
+    until = max(as_of, recorded_until or as_of)
+    words = labels or {}
+
+    def add(day: Any, kind: str, text: str, pending: bool = False) -> None:
+        bound = until if kind in RECORDED_KINDS else as_of
+        if isinstance(day, date) and day <= bound:
+            events.append(TimelineEvent(day, kind, text, pending))
 
     for s in sen_history:
         need = s.get("primary_need_name") or s.get("primary_need")
@@ -87,10 +147,21 @@ def build_timeline(
                 text += f" (score change {float(e['score_gain']):+g})"
             add(e["end_date"], "provision", text)
     for i in incidents:
-        what = _words(i["behaviour"])
-        before = f" after {_words(i['antecedent'])}" if i.get("antecedent") else ""
-        where = f" ({i['activity_label'] or _words(i['activity'])})" if i.get("activity") else ""
-        add(i["occurred_on"], "incident", f"Incident: {what}{before}{where}")
+        add(i["occurred_on"], "incident", _incident_text(i))
+    for c in check_ins[:RECENT_RECORDS]:
+        add(c["observed_on"], "check_in", _check_in_text(c, words) + _at(c.get("observed_minute")))
+    for u in strategy_uses[:RECENT_RECORDS]:
+        add(u["used_on"], "strategy", _strategy_text(u, words) + _at(u.get("used_minute")))
+    for c in pending:
+        kind = str(c["kind"])
+        if kind == "check_in":
+            text = _check_in_text(c, words)
+        elif kind == "strategy":
+            text = _strategy_text(c, words)
+        else:
+            text = _incident_text(c)
+        at = f" at {c['time_text']}" if c.get("time_text") else ""
+        add(c["day"], kind, f"{text}{at}: {PENDING}", pending=True)
     for x in exclusions:
         add(x["start_date"], "exclusion", _words(x["category"]).capitalize())
     for a in actions:
@@ -116,5 +187,9 @@ def build_timeline(
 
 
 def sort_events(events: Iterable[TimelineEvent]) -> list[TimelineEvent]:
-    """Newest first; on one day, in the fixed order of :data:`KINDS`."""
-    return sorted(events, key=lambda e: (-e.day.toordinal(), _ORDER.get(e.kind, 99), e.text))
+    """Newest first; on one day, what was just captured first, then in the fixed order of
+    :data:`KINDS`."""
+    return sorted(
+        events,
+        key=lambda e: (-e.day.toordinal(), not e.pending, _ORDER.get(e.kind, 99), e.text),
+    )

@@ -101,7 +101,7 @@ def password(request: Request, scope: CurrentScope, form: CheckedForm) -> Respon
     repeated = str(form.get("repeat") or "")
     errors: dict[str, str] = {}
     user = scope.user
-    with request.app.state.warehouse.writing() as con:
+    with request.app.state.warehouse.recording() as con:
         if not check_password(con, user.user_id, current):
             errors["current"] = "The current password is not right."
         elif current == new:
@@ -125,7 +125,7 @@ def password(request: Request, scope: CurrentScope, form: CheckedForm) -> Respon
 
 @router.post("/account/totp/start", response_class=HTMLResponse)
 def totp_start(request: Request, scope: CurrentScope, form: CheckedForm) -> Response:
-    with request.app.state.warehouse.writing() as con:
+    with request.app.state.warehouse.recording() as con:
         start_totp(con, scope.user.user_id)
     return RedirectResponse("/account#second-factor", status_code=303)
 
@@ -133,7 +133,7 @@ def totp_start(request: Request, scope: CurrentScope, form: CheckedForm) -> Resp
 @router.post("/account/totp/confirm", response_class=HTMLResponse)
 def totp_confirm(request: Request, scope: CurrentScope, form: CheckedForm) -> Response:
     code = str(form.get("code") or "")
-    with request.app.state.warehouse.writing() as con:
+    with request.app.state.warehouse.recording() as con:
         ok = confirm_totp(con, scope.user.user_id, code)
     if not ok:
         error = "That code is not right or has expired: enter the 6 digits the app shows now."
@@ -145,7 +145,7 @@ def totp_confirm(request: Request, scope: CurrentScope, form: CheckedForm) -> Re
 @router.post("/account/totp/off", response_class=HTMLResponse)
 def totp_off(request: Request, scope: CurrentScope, form: CheckedForm) -> Response:
     current = str(form.get("current") or "")
-    with request.app.state.warehouse.writing() as con:
+    with request.app.state.warehouse.recording() as con:
         ok = check_password(con, scope.user.user_id, current)
         if ok:
             reset_totp(con, scope.user.user_id)

@@ -186,7 +186,7 @@ def add(request: Request, scope: AdminScope, form: CheckedForm) -> Response:
     values = _account_form(form)
     password = one_time_password()
     try:
-        with request.app.state.warehouse.writing() as con:
+        with request.app.state.warehouse.recording() as con:
             user = add_user(
                 con,
                 values["username"],
@@ -226,7 +226,7 @@ def save_user(request: Request, scope: AdminScope, user_id: int, form: CheckedFo
     user = _target(request, scope, user_id)
     values = {**_account_form(form), "username": user.username}
     try:
-        with request.app.state.warehouse.writing() as con:
+        with request.app.state.warehouse.recording() as con:
             changed = update_user(
                 con,
                 user_id,
@@ -266,7 +266,7 @@ def disable(request: Request, scope: AdminScope, user_id: int, form: CheckedForm
         return _message(
             request, scope, "Not switched off", "You cannot switch off your own account.", 400
         )
-    with request.app.state.warehouse.writing() as con:
+    with request.app.state.warehouse.recording() as con:
         disable_user(con, user_id)
     audit(request, scope, UserChanged(target_user_id=user_id, what="disabled"))
     return RedirectResponse(f"/admin/users/{user_id}?saved=1", status_code=303)
@@ -275,7 +275,7 @@ def disable(request: Request, scope: AdminScope, user_id: int, form: CheckedForm
 @router.post("/admin/users/{user_id}/enable")
 def enable(request: Request, scope: AdminScope, user_id: int, form: CheckedForm) -> Response:
     _target(request, scope, user_id)
-    with request.app.state.warehouse.writing() as con:
+    with request.app.state.warehouse.recording() as con:
         enable_user(con, user_id)
     audit(request, scope, UserChanged(target_user_id=user_id, what="enabled"))
     return RedirectResponse(f"/admin/users/{user_id}?saved=1", status_code=303)
@@ -286,7 +286,7 @@ def reset_password(
     request: Request, scope: AdminScope, user_id: int, form: CheckedForm
 ) -> Response:
     user = _target(request, scope, user_id)
-    with request.app.state.warehouse.writing() as con:
+    with request.app.state.warehouse.recording() as con:
         password = issue_one_time_password(con, user_id)
     audit(request, scope, PasswordReset(target_user_id=user_id))
     return _one_time(request, scope, user, password, added=False)
@@ -295,7 +295,7 @@ def reset_password(
 @router.post("/admin/users/{user_id}/reset-2fa")
 def reset_2fa(request: Request, scope: AdminScope, user_id: int, form: CheckedForm) -> Response:
     _target(request, scope, user_id)
-    with request.app.state.warehouse.writing() as con:
+    with request.app.state.warehouse.recording() as con:
         reset_totp(con, user_id)
     audit(request, scope, UserChanged(target_user_id=user_id, what="second factor reset"))
     return RedirectResponse(f"/admin/users/{user_id}?saved=1", status_code=303)
@@ -371,7 +371,7 @@ def _group_change(request: Request, scope: Scope, form: FormData, *, assign: boo
             request, scope, "Nothing changed", "That account is at another school.", 400
         )
     try:
-        with request.app.state.warehouse.writing() as con:
+        with request.app.state.warehouse.recording() as con:
             (assign_group if assign else unassign_group)(con, user_id, group)
     except AccessError as err:
         return _message(request, scope, "Nothing changed", str(err), 400)
@@ -447,7 +447,7 @@ def save_rule(request: Request, scope: AdminScope, form: CheckedForm) -> Respons
         message = str(err).split(": ", 2)[-1]
         return _rules_page(request, scope, errors={rule_id: message}, status=400)
     body = json.dumps(rule_document(rule), sort_keys=True)
-    with request.app.state.warehouse.writing() as con:
+    with request.app.state.warehouse.recording() as con:
         con.execute(
             f"INSERT OR REPLACE INTO {OVERRIDES_TABLE} VALUES (?, ?, ?, ?)",
             [rule.id, body, datetime.now(UTC).replace(tzinfo=None), scope.user.user_id],
@@ -526,7 +526,7 @@ def retention_save(request: Request, scope: AdminScope, form: CheckedForm) -> Re
     years, errors = retention.check_years(values)
     if errors:
         return _retention_page(request, scope, errors=errors, values=values, status=400)
-    with request.app.state.warehouse.writing() as con:
+    with request.app.state.warehouse.recording() as con:
         retention.save_settings(con, years, user_id=scope.user.user_id)
     audit(request, scope, Changed(what="retention settings", detail={"years": years}))
     return RedirectResponse("/admin/retention?saved=1", status_code=303)

@@ -51,9 +51,11 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         warming.start(app)
+        capture.start(app)
         inbox.start(app)
         yield
         inbox.stop(app)
+        capture.stop(app)
 
     app = FastAPI(
         title="EmpowerED+",
@@ -126,7 +128,7 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
             raise BadCsrf
         username = str(form.get("username") or "")
         ip = request.client.host if request.client else None
-        with store.writing() as con:
+        with store.recording() as con:
             result = sign_in(
                 con, username, str(form.get("password") or ""), str(form.get("totp") or "") or None
             )
@@ -159,7 +161,7 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
         if not csrf_matches(session, str(form.get("csrf") or "")):
             raise BadCsrf
         if session and session.user_id:
-            with store.writing() as con:
+            with store.recording() as con:
                 user = get_user(con, session.user_id)
                 record(con, SignedOut(), user=user)
         response = RedirectResponse("/sign-in", status_code=303)

@@ -1,7 +1,339 @@
-"""Quick capture on a phone: check-ins, strategies used, ABC incidents (to be built)."""
+"""Quick capture on a phone: check-ins, strategies used, ABC incidents.
+
+Pick a pupil (``GET /capture``), pick what to log (``GET /capture/{pupil_key}?kind=``),
+tap the answers and save (``POST /capture/{pupil_key}``). The save lands ONE row in raw
+(:mod:`empowered.sources.capture`) and answers at once; the marts catch up in the
+background: :class:`Rebuilder` waits for a quiet moment (captures come in runs), rebuilds
+only the models the captured rows touch, then tells the analytics cache. Until then the
+pupil's timeline reads the capture from raw ("just captured, not yet in the charts").
+
+With JavaScript the save is an htmx request answered with the confirmation and a fresh
+form; without it, the same form posts and is redirected back (post-redirect-get).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+import duckdb
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from empowered.access.audit import Captured, ViewedPage, ViewedPupil, read_log
+from empowered.access.policy import Scope
+from empowered.settings import get_settings
+from empowered.sources import capture as cap
+from empowered.views import OutOfScope, queries
+from empowered.views.capture import (
+    CaptureTarget,
+    capture_pupils,
+    capture_target,
+    strategy_choices,
+)
+from empowered.warehouse.build import build_duckdb
+from empowered.web import warming
+from empowered.web.deps import CheckedForm, Forbidden, check_pupil, needs, pupil_scope
+from empowered.web.render import CAPTURE, audit, render
 
 router = APIRouter()
+log = logging.getLogger(__name__)
+
+CaptureScope = Annotated[Scope, Depends(needs(*CAPTURE))]
+RECENT_PUPILS = 5
+QUIET_SECONDS = 2.0  # a rebuild waits this long after the latest capture
+RETRY_SECONDS = 30.0  # and this long after a rebuild failed
+
+
+class Rebuilder:
+    """Rebuilds the models captures touch, once per run of captures.
+
+    ``schedule`` returns at once; a background thread waits until no capture has arrived
+    for ``quiet`` seconds, then runs one incremental build (``build_duckdb(touched=...)``,
+    as an import does) under the warehouse's write lock, then ``after_build``. Captures
+    arriving during a build are picked up by the next one.
+    """
+
+    def __init__(
+        self,
+        app: FastAPI,
+        *,
+        quiet: float = QUIET_SECONDS,
+        after_build: Callable[[FastAPI], None] = warming.after_build,
+    ) -> None:
+        self.app = app
+        self.quiet = quiet
+        self.after_build = after_build
+        self._touched: set[str] = set()
+        self._last_capture = 0.0
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._busy = False
+        self._thread: threading.Thread | None = None
+        self.last_seconds: float | None = None  # how long the latest rebuild took
+        self.last_models: int = 0  # how many models it ran
+        self.slowest: list[tuple[str, float]] = []  # its slowest models, for benchmarks
+        self.builds = 0
+        self.last_error: str | None = None
+
+    def schedule(self, touched: Iterable[str]) -> None:
+        with self._lock:
+            self._touched |= set(touched)
+            self._last_capture = time.monotonic()
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="capture-rebuild", daemon=True
+                )
+                self._thread.start()
+            self._wake.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                if not self._touched:
+                    self._thread = None
+                    self._wake.notify_all()
+                    return
+                wait = self._last_capture + self.quiet - time.monotonic()
+                if wait > 0:
+                    self._wake.wait(wait)
+                    continue
+                touched, self._touched = self._touched, set()
+                self._busy = True
+            try:
+                self._build(touched)
+            finally:
+                with self._lock:
+                    self._busy = False
+                    self._wake.notify_all()
+
+    def _build(self, touched: set[str]) -> None:
+        started = time.perf_counter()
+        try:
+            with self.app.state.warehouse.writing() as con:
+                result = build_duckdb(con, touched=touched)
+            self.last_models = len(result.results)
+            ran = sorted(result.results, key=lambda r: -r.seconds)
+            self.slowest = [(r.model.name, r.seconds) for r in ran[:5]]
+            failed = [r.model.name for r in result.failures()]
+            self.last_error = f"models failed: {', '.join(failed)}" if failed else None
+        except Exception as err:  # the server carries on and tries again a little later
+            self.last_error = f"{type(err).__name__}: {err}"
+            if self.app.state.warehouse.closed:
+                # Shutting down: the next start rebuilds for captures left unbuilt.
+                return
+            log.exception("rebuild after capture failed; trying again in %.0f s", RETRY_SECONDS)
+            with self._lock:
+                self._touched |= touched
+                # Not at once: a failing build retried in a tight loop would hog the server.
+                self._last_capture = time.monotonic() + RETRY_SECONDS - self.quiet
+            return
+        finally:
+            self.last_seconds = time.perf_counter() - started
+        self.builds += 1
+        log.info("rebuilt after capture in %.1f s", self.last_seconds)
+        self.after_build(self.app)
+
+    def flush(self, timeout: float = 300.0) -> bool:
+        """Run any scheduled rebuild now rather than after the quiet spell, and wait."""
+        with self._lock:
+            self._last_capture = float("-inf")
+            self._wake.notify_all()
+        return self.wait_idle(timeout)
+
+    def wait_idle(self, timeout: float = 300.0) -> bool:
+        """Block until every scheduled rebuild has run (for tests and benchmarks)."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while self._touched or self._busy:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._wake.wait(left)
+        return True
+
+
+def rebuilder(app: FastAPI) -> Rebuilder:
+    """The app's one rebuilder, made on first use. Made, it also picks up captures whose
+    rebuild never ran (the server stopped during the quiet spell)."""
+    found = getattr(app.state, "capture_rebuilder", None)
+    if found is None:
+        with _MAKING:
+            found = getattr(app.state, "capture_rebuilder", None)
+            if found is None:
+                found = Rebuilder(app)
+                app.state.capture_rebuilder = found
+                unbuilt = unbuilt_captures(app)
+                if unbuilt:
+                    found.schedule(unbuilt)
+    assert isinstance(found, Rebuilder)
+    return found
+
+
+_MAKING = threading.Lock()
+
+
+def unbuilt_captures(app: FastAPI) -> set[str]:
+    """Raw tables with captures landed after their staging model last ran."""
+    try:
+        with app.state.warehouse.reading() as con:
+            return {str(r["raw_table"]) for r in queries.rows(con, "capture_unbuilt")}
+    except duckdb.CatalogException:  # a warehouse never built or never landed into
+        return set()
+
+
+def start(app: FastAPI) -> None:
+    """At server start: rebuild for captures a stopped server left unbuilt."""
+    rebuilder(app)
+
+
+def stop(app: FastAPI, timeout: float = 60.0) -> None:
+    """At server stop: run a rebuild still waiting for its quiet spell, so no capture is
+    left out of the marts."""
+    found = getattr(app.state, "capture_rebuilder", None)
+    if isinstance(found, Rebuilder):
+        found.flush(timeout)
+
+
+# -- Pages --------------------------------------------------------------------------------
+
+
+def _recent_keys(request: Request, scope: Scope) -> list[str]:
+    with request.app.state.warehouse.reading() as con:
+        entries = read_log(con, user_id=scope.user.user_id, event="captured", limit=100)
+    keys: list[str] = []
+    for e in entries:
+        key = e["pupil_key"]
+        if key and key not in keys:
+            keys.append(str(key))
+    return keys[:RECENT_PUPILS]
+
+
+@router.get("/capture", response_class=HTMLResponse)
+def choose_pupil(
+    request: Request, scope: CaptureScope, q: Annotated[str, Query(max_length=100)] = ""
+) -> HTMLResponse:
+    with request.app.state.warehouse.reading() as con:
+        pupils = capture_pupils(con, scope=pupil_scope(scope), groups=scope.user.groups, search=q)
+    by_key = {p.pupil_key: p for p in pupils}
+    recent = [] if q else [by_key[k] for k in _recent_keys(request, scope) if k in by_key]
+    groups: dict[str, list[Any]] = {}
+    for p in pupils:
+        groups.setdefault(p.group, []).append(p)
+    audit(request, scope, ViewedPage(page="/capture"))
+    return render(
+        request,
+        scope,
+        "capture.html",
+        {"title": "Capture", "q": q, "groups": groups, "recent": recent, "count": len(pupils)},
+    )
+
+
+def _target(request: Request, scope: Scope, pupil_key: str) -> CaptureTarget:
+    check_pupil(scope, pupil_key, request.url.path)
+    try:
+        with request.app.state.warehouse.reading() as con:
+            return capture_target(con, pupil_key, scope=pupil_scope(scope))
+    except OutOfScope as err:
+        raise Forbidden(scope.user, request.url.path, "pupil not found", pupil_key) from err
+
+
+def _kind(name: str | None) -> cap.Kind:
+    return cap.KINDS.get(name or "", cap.KINDS["check_in"])
+
+
+def _form_context(
+    request: Request,
+    target: CaptureTarget,
+    kind: cap.Kind,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    saved: str | None = None,
+) -> dict[str, Any]:
+    with request.app.state.warehouse.reading() as con:
+        strategies = strategy_choices(con)
+    now = datetime.now()
+    return {
+        "title": f"Capture for {target.name}",
+        "pupil": target,
+        "kind": kind,
+        "kinds": list(cap.KINDS.values()),
+        "values": values or {},
+        "errors": errors or {},
+        "saved": saved,
+        "today": now.date().isoformat(),
+        "now": now.strftime("%H:%M"),
+        "choices": {
+            "mood": cap.MOODS,
+            "engagement": cap.ENGAGEMENT,
+            "activity": cap.ACTIVITIES,
+            "setting": cap.SETTINGS,
+            "strategy": strategies,
+            "outcome": cap.OUTCOMES,
+            "antecedent": cap.ANTECEDENTS,
+            "behaviour": cap.BEHAVIOURS,
+            "consequence": cap.CONSEQUENCES,
+            "intensity": cap.INTENSITIES,
+        },
+    }
+
+
+@router.get("/capture/{pupil_key}", response_class=HTMLResponse)
+def capture_form(
+    request: Request,
+    pupil_key: str,
+    scope: CaptureScope,
+    kind: Annotated[str | None, Query(max_length=20)] = None,
+    saved: Annotated[str | None, Query(max_length=5, pattern=r"^\d{2}:\d{2}$")] = None,
+) -> HTMLResponse:
+    target = _target(request, scope, pupil_key)
+    audit(request, scope, ViewedPupil(pupil_key=pupil_key, page="capture"))
+    context = _form_context(request, target, _kind(kind), saved=saved)
+    return render(request, scope, "capture_form.html", context)
+
+
+@router.post("/capture/{pupil_key}", response_class=HTMLResponse)
+def capture_save(
+    request: Request, pupil_key: str, scope: CaptureScope, form: CheckedForm
+) -> Response:
+    target = _target(request, scope, pupil_key)
+    posted = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+    kind = _kind(posted.get("kind"))
+    htmx = request.headers.get("HX-Request") == "true"
+    with request.app.state.warehouse.reading() as con:
+        strategies = strategy_choices(con)
+    now = datetime.now()
+    checked = cap.check_form(kind, posted, strategies=strategies, now=now)
+    if not checked.ok:
+        context = _form_context(request, target, kind, values=posted, errors=checked.errors)
+        # htmx swaps only 2xx answers; a plain post is told plainly that nothing was saved.
+        if htmx:
+            context["oob"] = True  # and clear an earlier "Saved" above the form
+            return render(request, scope, "_capture_form.html", context)
+        return render(request, scope, "capture_form.html", context, status=422)
+    with request.app.state.warehouse.recording() as con:
+        saved = cap.save_capture(
+            con,
+            kind,
+            checked,
+            school_urn=target.school_urn,
+            upn=target.upn,
+            staff=cap.staff_ref(scope.user.user_id),
+            pseudonym_secret=get_settings().pseudonym_key.get_secret_value(),
+            now=now,
+        )
+    audit(request, scope, Captured(pupil_key=pupil_key, entity=kind.entity))
+    rebuilder(request.app).schedule(saved.touched)
+    at = now.strftime("%H:%M")
+    if htmx:
+        context = _form_context(request, target, kind, saved=at)
+        context["oob"] = True
+        return render(request, scope, "_capture_form.html", context)
+    query = urlencode({"kind": kind.name, "saved": at})
+    return RedirectResponse(f"/capture/{pupil_key}?{query}", status_code=303)

@@ -111,7 +111,7 @@ def needs(*permissions: Permission) -> Callable[..., Scope]:
 
 def record_refusal(request: Request, exc: Forbidden) -> None:
     ip = request.client.host if request.client else None
-    with request.app.state.warehouse.writing() as con:
+    with request.app.state.warehouse.recording() as con:
         record(
             con,
             AccessRefused(page=exc.page, pupil_key=exc.pupil_key, reason=exc.reason),

@@ -7,9 +7,9 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from empowered.access.audit import Exported, ViewedPage, ViewedPupil, read_log
+from empowered.access.audit import Changed, Exported, ViewedPage, ViewedPupil, read_log
 from empowered.access.policy import Permission, Scope, can_see_area, has
 from empowered.access.roles import AREAS
 from empowered.access.users import list_users
@@ -18,8 +18,16 @@ from empowered.views import OutOfScope
 from empowered.views.home import attention
 from empowered.views.provision import provision_page
 from empowered.views.pupil import pupil_charts, pupil_picture
+from empowered.views.pupil_note import MAX_LENGTH, NoteRefused, complexity, latest_note, save_note
 from empowered.views.register import RegisterFilters, register_page, register_xlsx
-from empowered.web.deps import CurrentScope, Forbidden, check_pupil, needs, pupil_scope
+from empowered.web.deps import (
+    CheckedForm,
+    CurrentScope,
+    Forbidden,
+    check_pupil,
+    needs,
+    pupil_scope,
+)
 from empowered.web.render import AUDIT, HOME, PROVISION, REGISTER, audit, render
 
 router = APIRouter()
@@ -39,12 +47,45 @@ def pupil(
     pupil_key: str,
     scope: Annotated[Scope, Depends(needs(Permission.VIEW_PUPIL))],
 ) -> HTMLResponse:
+    return pupil_page(request, scope, pupil_key)
+
+
+@router.post("/pupils/{pupil_key}/note", response_class=HTMLResponse)
+def pupil_note(
+    request: Request,
+    pupil_key: str,
+    scope: Annotated[Scope, Depends(needs(Permission.WRITE_PUPIL_NOTE))],
+    form: CheckedForm,
+) -> Response:
+    check_pupil(scope, pupil_key, request.url.path)
+    text = str(form.get("note") or "")
+    try:
+        with request.app.state.warehouse.recording() as con:
+            note = save_note(con, pupil_key, text, user_id=scope.user.user_id)
+    except NoteRefused as err:
+        return pupil_page(request, scope, pupil_key, note_error=str(err), draft=text, status=400)
+    audit(
+        request, scope, Changed(what="pupil_note", pupil_key=pupil_key, detail={"chars": len(note)})
+    )
+    return RedirectResponse(f"/pupils/{pupil_key}#note", status_code=303)
+
+
+def pupil_page(
+    request: Request,
+    scope: Scope,
+    pupil_key: str,
+    *,
+    note_error: str | None = None,
+    draft: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
     check_pupil(scope, pupil_key, request.url.path)
     try:
         with request.app.state.warehouse.reading() as con:
             picture = pupil_picture(
                 con, pupil_key, scope=pupil_scope(scope), cache=request.app.state.cache
             )
+            note = latest_note(con, pupil_key)
     except OutOfScope as err:
         raise Forbidden(scope.user, request.url.path, "pupil not found", pupil_key) from err
     audit(request, scope, ViewedPupil(pupil_key=pupil_key, page="pupil"))
@@ -63,7 +104,14 @@ def pupil(
             "charts": pupil_charts(picture),
             "show": show,
             "timeline": timeline,
+            "note": note,
+            "complexity": complexity(picture),
+            "can_write_note": has(scope, Permission.WRITE_PUPIL_NOTE),
+            "note_error": note_error,
+            "draft": draft,
+            "note_max": MAX_LENGTH,
         },
+        status,
     )
 
 
@@ -72,6 +120,8 @@ TIMELINE_AREA = {
     "alert": "wellbeing",
     "exclusion": "behaviour",
     "incident": "behaviour",
+    "strategy": "strategies",
+    "check_in": "wellbeing",
     "plan": "register",
     "review": "register",
     "action": "register",

@@ -63,5 +63,5 @@ def render(
 
 def audit(request: Request, scope: Scope, event: AuditEvent) -> None:
     ip = request.client.host if request.client else None
-    with request.app.state.warehouse.writing() as con:
+    with request.app.state.warehouse.recording() as con:
         record(con, event, user=scope.user, ip=ip)

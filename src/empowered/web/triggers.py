@@ -1,7 +1,254 @@
-"""Triggers and early signs: the review queue, acknowledge, act, decide (to be built)."""
+"""Triggers and early signs: the review queue; acknowledge, add an action, record a decision.
+
+Viewing needs VIEW_TRIGGERS (trust admin, SENCo, DSL); acting needs ACT_ON_TRIGGERS (the
+DSL): anyone else posting is refused with an audited 403 by ``needs``. A trigger id that is
+not in the user's scope (another school's, or none at all) is answered "not found" and
+audited, the same either way. With HTMX a review swaps only its card; without JavaScript
+the form posts, then redirects back to the queue.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+from urllib.parse import parse_qsl, urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from empowered.access.audit import Changed, ViewedPage, ViewedPupil
+from empowered.access.policy import Permission, Scope, can_see_pupil, has
+from empowered.views.triggers import (
+    ACKNOWLEDGED,
+    ACTION_ADDED,
+    DECISION_RECORDED,
+    DECISIONS,
+    STATUS_LABELS,
+    ReviewError,
+    TriggerCard,
+    TriggerFilters,
+    add_review,
+    find_card,
+    parse_review,
+    triggers_page,
+)
+from empowered.web.deps import CheckedForm, Forbidden, needs, pupil_scope, record_refusal
+from empowered.web.render import TRIGGERS, audit, render
 
 router = APIRouter()
+
+ViewScope = Annotated[Scope, Depends(needs(*TRIGGERS))]
+ActScope = Annotated[Scope, Depends(needs(Permission.ACT_ON_TRIGGERS))]
+Param = Annotated[str | None, Query()]
+
+# The URL word for each kind of review, and what the page says once it is done.
+KINDS = {"acknowledge": ACKNOWLEDGED, "action": ACTION_ADDED, "decision": DECISION_RECORDED}
+DONE = {
+    ACKNOWLEDGED: "Trigger acknowledged.",
+    ACTION_ADDED: "Action added.",
+    DECISION_RECORDED: "Decision recorded. The trigger has left the open queue.",
+}
+BACK_KEYS = ("school", "status", "rule", "pupil", "page")
+
+
+def _page_number(value: str | None) -> int:
+    try:
+        return max(1, int(value or 1))
+    except ValueError:
+        return 1
+
+
+def _back(values: dict[str, str]) -> str:
+    """The queue's query string (only its own filters), to return to after a review."""
+    return urlencode({k: values[k] for k in BACK_KEYS if values.get(k)})
+
+
+def _context(scope: Scope) -> dict[str, object]:
+    return {
+        "can_act": has(scope, Permission.ACT_ON_TRIGGERS),
+        "decisions": DECISIONS,
+        "status_labels": STATUS_LABELS,
+    }
+
+
+def _not_found(request: Request, scope: Scope) -> HTMLResponse:
+    """A trigger outside the scope and a made-up id get the same audited answer."""
+    record_refusal(
+        request, Forbidden(scope.user, request.url.path, "trigger not in the user's scope")
+    )
+    return render(
+        request,
+        scope,
+        "message.html",
+        {
+            "title": "Not available to you",
+            "message": "This page is not part of what your role lets you see. "
+            "The request has been recorded.",
+        },
+        status=404,
+    )
+
+
+@router.get("/triggers", response_class=HTMLResponse)
+def queue(
+    request: Request,
+    scope: ViewScope,
+    school: Param = None,
+    status: Param = None,
+    rule: Param = None,
+    pupil: Param = None,
+    page: Param = None,
+    done: Param = None,
+) -> HTMLResponse:
+    if pupil and not can_see_pupil(scope, pupil):
+        raise Forbidden(scope.user, request.url.path, "pupil outside the user's scope", pupil)
+    filters = TriggerFilters.of(status, rule, pupil)
+    with request.app.state.warehouse.reading() as con:
+        tp = triggers_page(
+            con,
+            scope=pupil_scope(scope),
+            cache=request.app.state.cache,
+            school_urn=school,
+            filters=filters,
+            page=_page_number(page),
+        )
+    audit(request, scope, ViewedPage(page="/triggers"))
+    if pupil:
+        audit(request, scope, ViewedPupil(pupil_key=pupil, page="triggers"))
+    back = _back(
+        {
+            "school": tp.school_urn or "",
+            "status": filters.status,
+            "rule": filters.rule or "",
+            "pupil": filters.pupil or "",
+            "page": str(tp.page),
+        }
+    )
+    return render(
+        request,
+        scope,
+        "triggers.html",
+        {
+            "title": "Triggers and early signs",
+            "tp": tp,
+            "back": back,
+            "back_fields": parse_qsl(back),
+            "message": DONE.get(done or "", ""),
+            **_context(scope),
+        },
+    )
+
+
+@router.get("/triggers/{trigger_id}", response_class=HTMLResponse)
+def one(request: Request, trigger_id: str, scope: ViewScope) -> HTMLResponse:
+    with request.app.state.warehouse.reading() as con:
+        card = find_card(con, trigger_id, scope=pupil_scope(scope), cache=request.app.state.cache)
+    if card is None:
+        return _not_found(request, scope)
+    audit(request, scope, ViewedPupil(pupil_key=card.item.pupil_key, page="trigger"))
+    return _one_page(request, scope, card)
+
+
+def _one_page(
+    request: Request,
+    scope: Scope,
+    card: TriggerCard,
+    *,
+    errors: dict[str, str] | None = None,
+    error_kind: str | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        scope,
+        "trigger.html",
+        {
+            "title": f"Trigger: {card.item.label}",
+            "card": card,
+            "back": _back({"school": card.item.school_urn}),
+            "back_fields": parse_qsl(_back({"school": card.item.school_urn})),
+            "errors": errors or {},
+            "error_kind": error_kind,
+            "values": values or {},
+            "message": "",
+            **_context(scope),
+        },
+        status=status,
+    )
+
+
+@router.post("/triggers/{trigger_id}/{action}", response_model=None)
+def review(
+    request: Request, trigger_id: str, action: str, scope: ActScope, form: CheckedForm
+) -> Response:
+    kind = KINDS.get(action)
+    pscope = pupil_scope(scope)
+    with request.app.state.warehouse.reading() as con:
+        card = (
+            find_card(con, trigger_id, scope=pscope, cache=request.app.state.cache)
+            if kind
+            else None
+        )
+    if card is None or kind is None:
+        return _not_found(request, scope)
+    values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+    htmx = request.headers.get("HX-Request") == "true"
+    try:
+        entry = parse_review(kind, values)
+    except ReviewError as err:
+        if htmx:
+            return _card(request, scope, card, values, errors=err.errors, error_kind=kind)
+        return _one_page(
+            request, scope, card, errors=err.errors, error_kind=kind, values=values, status=400
+        )
+    with request.app.state.warehouse.recording() as con:
+        written = add_review(
+            con, card, entry, user_id=scope.user.user_id, username=scope.user.username
+        )
+    if written:
+        # Codes and ids only: the action's and the note's free text stay in the review log,
+        # never in the audit log, which must not hold anything that could name a child.
+        detail: dict[str, object] = {"trigger_id": trigger_id, "rule_id": card.item.rule_id}
+        if entry.decision:
+            detail["decision"] = entry.decision
+        audit(
+            request,
+            scope,
+            Changed(what=f"trigger {kind}", pupil_key=card.item.pupil_key, detail=detail),
+        )
+    message = DONE[kind] if written else "This trigger was already acknowledged."
+    if htmx:
+        with request.app.state.warehouse.reading() as con:
+            card = find_card(con, trigger_id, scope=pscope, cache=request.app.state.cache) or card
+        return _card(request, scope, card, values, message=message)
+    back = _back(values)
+    target = f"/triggers?{back}&done={kind}" if back else f"/triggers?done={kind}"
+    return RedirectResponse(f"{target}#{trigger_id}", status_code=303)
+
+
+def _card(
+    request: Request,
+    scope: Scope,
+    card: TriggerCard,
+    values: dict[str, str],
+    *,
+    message: str = "",
+    errors: dict[str, str] | None = None,
+    error_kind: str | None = None,
+) -> HTMLResponse:
+    """Just the card (and the page's status line, out of band) for an HTMX swap."""
+    return render(
+        request,
+        scope,
+        "_trigger_swap.html",
+        {
+            "card": card,
+            "back": _back(values),
+            "back_fields": parse_qsl(_back(values)),
+            "message": message,
+            "errors": errors or {},
+            "error_kind": error_kind,
+            "values": values if errors else {},
+            **_context(scope),
+        },
+    )

@@ -1,7 +1,284 @@
-"""Import through the server: upload files, the import report, quarantined rows (to be built)."""
+"""Import through the server: upload files, follow the import, read its report and the
+quarantined rows.
+
+The server owns the warehouse file, so files a SENCo or the trust's data lead brings are
+uploaded here rather than imported at the command line. They are kept in a folder beside
+the warehouse and imported by the same service ``empowered import`` uses, in a thread of
+their own (an import and its rebuild take seconds); the status page polls until it is done.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import re
+import shutil
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile
+
+from empowered.access.audit import ViewedPage
+from empowered.access.policy import Scope
+from empowered.sources.registry import SOURCES
+from empowered.views.imports import batch_report, import_runs, recent_batches, schools_to_choose
+from empowered.web.deps import CheckedForm, Forbidden, needs, pupil_scope, record_refusal
+from empowered.web.import_runs import run_upload, settings_of, start_run, uploads_root
+from empowered.web.render import IMPORT, audit, render
 
 router = APIRouter()
+
+# What schools' systems export: CSV and text reports, spreadsheets, the CTF (XML).
+ALLOWED_SUFFIXES = (".csv", ".txt", ".xlsx", ".xml")
+MAX_FILES = 30
+SOURCE_LABELS = {
+    "auto": "Recognise it from the file (usual)",
+    "canonical": "EmpowerED+ canonical CSV",
+    "ctf": "Common Transfer File (CTF)",
+    "sims": "SIMS report",
+    "arbor": "Arbor report",
+    "bromcom": "Bromcom report",
+    "observations": "Forms export of check-ins or incidents",
+    "provision": "Provision tracker",
+}
+assert set(SOURCE_LABELS) == set(SOURCES)
+
+Importer = Annotated[Scope, Depends(needs(*IMPORT))]
+
+
+def body_limit(request: Request) -> None:
+    """Refuse a request body bigger than the most files of the largest size before it is
+    read (each file is then checked on its own, with a message beside the field)."""
+    limit = MAX_FILES * settings_of(request.app).max_upload_bytes + (1 << 20)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise HTTPException(
+            413, "These files are too big to upload together; nothing was imported."
+        )
+
+
+@dataclass(frozen=True)
+class Problem:
+    field: str  # the form field the message sits next to
+    message: str
+
+
+def _safe_name(name: str) -> str:
+    """The file's own name (readers recognise some formats by it), without any folders and
+    with only plain characters."""
+    base = Path(name.replace("\\", "/")).name
+    base = re.sub(r"[^A-Za-z0-9._ -]", "_", base).strip(" .")
+    return base[:120]
+
+
+def _size(upload: UploadFile) -> int:
+    upload.file.seek(0, 2)
+    size = upload.file.tell()
+    upload.file.seek(0)
+    return size
+
+
+def _not_found(request: Request, scope: Scope, reason: str) -> HTMLResponse:
+    """An audited refusal that answers "not found" whether the import exists or not."""
+    record_refusal(request, Forbidden(scope.user, request.url.path, reason))
+    return render(
+        request,
+        scope,
+        "message.html",
+        {
+            "title": "Not available to you",
+            "message": "This page is not part of what your role lets you see. "
+            "The request has been recorded.",
+        },
+        status=404,
+    )
+
+
+def _form_page(
+    request: Request,
+    scope: Scope,
+    *,
+    problems: tuple[Problem, ...] = (),
+    chosen: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    ps = pupil_scope(scope)
+    with request.app.state.warehouse.reading() as con:
+        schools = schools_to_choose(con, scope=ps)
+        batches = recent_batches(con, scope=ps)
+        runs = import_runs(con, scope=ps, user_id=scope.user.user_id, limit=10)
+    chosen = chosen or {}
+    default_school = schools[0] if scope.schools is not None and len(schools) == 1 else ""
+    settings = settings_of(request.app)
+    return render(
+        request,
+        scope,
+        "imports.html",
+        {
+            "title": "Import",
+            "sources": SOURCE_LABELS,
+            "schools": schools,
+            "trust_wide": scope.schools is None,
+            "chosen_source": chosen.get("source", "auto"),
+            "chosen_school": chosen.get("school") or default_school,
+            "problems": problems,
+            "errors": {
+                f: " ".join(p.message for p in problems if p.field == f)
+                for f in {p.field for p in problems}
+            },
+            "batches": batches,
+            "runs": runs,
+            "max_mb": settings.max_upload_bytes // (1024 * 1024),
+            "suffixes": ", ".join(ALLOWED_SUFFIXES),
+        },
+        status=status,
+    )
+
+
+@router.get("/imports", response_class=HTMLResponse)
+def imports_page(request: Request, scope: Importer) -> HTMLResponse:
+    audit(request, scope, ViewedPage(page="/imports"))
+    return _form_page(request, scope)
+
+
+def _check(
+    form_files: list[Any], source: str, school: str, schools: list[str], limit: int
+) -> tuple[list[tuple[str, UploadFile]], list[Problem]]:
+    problems: list[Problem] = []
+    files = [f for f in form_files if isinstance(f, UploadFile) and f.filename]
+    if not files:
+        problems.append(Problem("files", "Choose at least one file to import."))
+    if len(files) > MAX_FILES:
+        problems.append(Problem("files", f"Import at most {MAX_FILES} files at a time."))
+    named: list[tuple[str, UploadFile]] = []
+    for upload in files[:MAX_FILES]:
+        name = _safe_name(upload.filename or "")
+        if not name or Path(name).suffix.lower() not in ALLOWED_SUFFIXES:
+            problems.append(
+                Problem(
+                    "files",
+                    f"{name or 'A file'} is not a kind of file EmpowerED+ imports "
+                    f"(it takes {', '.join(ALLOWED_SUFFIXES)}).",
+                )
+            )
+            continue
+        size = _size(upload)
+        if size > limit:
+            problems.append(
+                Problem(
+                    "files",
+                    f"{name} is {size / 1024 / 1024:.1f} MB, over the "
+                    f"{limit / 1024 / 1024:.0f} MB limit for one upload. Split it, or ask "
+                    "your data lead to use the inbox folder.",
+                )
+            )
+            continue
+        if any(n.lower() == name.lower() for n, _ in named):
+            problems.append(Problem("files", f"{name} was chosen twice."))
+            continue
+        named.append((name, upload))
+    if source not in SOURCE_LABELS:
+        problems.append(Problem("source", "Choose what kind of file this is from the list."))
+    if school and school not in schools:
+        problems.append(Problem("school", "Choose one of your schools from the list."))
+    return named, problems
+
+
+@router.post("/imports", response_class=HTMLResponse)
+def upload(
+    request: Request,
+    scope: Importer,
+    _limit: Annotated[None, Depends(body_limit)],
+    form: CheckedForm,
+) -> Response:
+    source = str(form.get("source") or "auto")
+    school = str(form.get("school") or "")
+    with request.app.state.warehouse.reading() as con:
+        schools = schools_to_choose(con, scope=pupil_scope(scope))
+    limit = settings_of(request.app).max_upload_bytes
+    named, problems = _check(form.getlist("files"), source, school, schools, limit)
+    if problems:
+        return _form_page(
+            request,
+            scope,
+            problems=tuple(problems),
+            chosen={"source": source, "school": school},
+            status=400,
+        )
+    # A school-bound user imports for their school: files that do not name one take it.
+    if not school and scope.schools is not None and len(scope.schools) == 1:
+        school = next(iter(scope.schools))
+    with request.app.state.warehouse.writing() as con:
+        import_id = start_run(
+            con,
+            via="upload",
+            user=scope.user,
+            school=school or None,
+            source=source,
+            files=len(named),
+        )
+    folder = uploads_root(request.app) / f"{import_id:06d}"
+    folder.mkdir(parents=True, exist_ok=True)
+    paths: list[Path] = []
+    for name, upload_file in named:
+        target = folder / name
+        with target.open("wb") as out:
+            shutil.copyfileobj(upload_file.file, out, 1 << 20)
+        paths.append(target)
+    threading.Thread(
+        target=run_upload,
+        args=(request.app, import_id, paths),
+        kwargs={
+            "user": scope.user,
+            "ip": request.client.host if request.client else None,
+            "source": source,
+            "school": school or None,
+            "allowed_schools": scope.schools,
+        },
+        name=f"empowered-import-{import_id}",
+        daemon=True,
+    ).start()
+    return RedirectResponse(f"/imports/runs/{import_id}", status_code=303)
+
+
+@router.get("/imports/runs/{import_id}", response_class=HTMLResponse)
+def import_status(request: Request, import_id: int, scope: Importer) -> HTMLResponse:
+    ps = pupil_scope(scope)
+    with request.app.state.warehouse.reading() as con:
+        found = import_runs(con, scope=ps, user_id=scope.user.user_id, import_id=import_id)
+        batches = (
+            recent_batches(con, scope=ps, import_id=import_id)
+            if found and found[0].finished
+            else []
+        )
+    if not found:
+        return _not_found(request, scope, "import outside the user's schools")
+    context: dict[str, Any] = {"title": "Import", "run": found[0], "batches": batches}
+    if request.headers.get("HX-Request"):
+        return render(request, scope, "_import_status.html", context)
+    # A refused file's reason can quote a cell of it: the full page is recorded.
+    audit(request, scope, ViewedPage(page=request.url.path))
+    return render(request, scope, "imports_status.html", context)
+
+
+@router.get("/imports/{batch_id}", response_class=HTMLResponse)
+def batch_page(
+    request: Request,
+    batch_id: int,
+    scope: Importer,
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> HTMLResponse:
+    with request.app.state.warehouse.reading() as con:
+        report = batch_report(con, batch_id, scope=pupil_scope(scope), page=page)
+    if report is None:
+        return _not_found(request, scope, "batch outside the user's schools")
+    # Quarantined values are as the file held them and may be personal data.
+    audit(request, scope, ViewedPage(page=f"/imports/{batch_id}"))
+    return render(
+        request,
+        scope,
+        "imports_batch.html",
+        {"title": f"Import report: {report.batch.file_name}", "r": report},
+    )

@@ -3,8 +3,16 @@
 DuckDB lets one process write a database file, so the web server opens it once at start
 and every request takes a cursor from that connection; a CLI command run while the server
 holds the file is told so (``cli._open``). Imports arriving while the server runs (the
-upload page, the inbox) go through the same connection, serialised by ``write_lock`` so an
-import's transaction never interleaves with a capture.
+upload page, the inbox) go through the same connection.
+
+Two kinds of write, two locks:
+- ``writing()``: imports and model builds, which replace whole tables and take seconds;
+  one at a time.
+- ``recording()``: the short writes a person waits for (an audit entry on every page view,
+  a sign-in, a capture, a trigger review, a note). They append to or update tables no build
+  replaces (``app.*``, and raw, which only ever gains rows), so DuckDB lets them commit while
+  a build runs; their own lock keeps them in order with each other. Were they to wait for
+  the build lock, every page would stall for the length of a rebuild.
 """
 
 from __future__ import annotations
@@ -24,6 +32,8 @@ class Warehouse:
         self.path = path
         self._con = open_warehouse(path, threads=threads, memory_limit=memory_limit)
         self.write_lock = threading.Lock()
+        self.record_lock = threading.Lock()
+        self.closed = False
 
     @contextmanager
     def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -39,5 +49,11 @@ class Warehouse:
         with self.write_lock, self.reading() as cursor:
             yield cursor
 
+    @contextmanager
+    def recording(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self.record_lock, self.reading() as cursor:
+            yield cursor
+
     def close(self) -> None:
+        self.closed = True
         self._con.close()

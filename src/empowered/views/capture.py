@@ -1,0 +1,81 @@
+"""What the capture page shows: the pupils a member of staff may log for, and the strategy
+catalogue. Landing a capture is :mod:`empowered.sources.capture`'s job; nothing here
+decides access (the scope comes from the access layer) and nothing here writes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import duckdb
+
+from empowered.sources.capture import DEFAULT_STRATEGIES, Choices
+from empowered.views import OutOfScope, PupilScope, queries
+
+
+@dataclass(frozen=True)
+class CapturePupil:
+    pupil_key: str
+    school_urn: str
+    name: str
+    group: str  # the group the page lists the pupil under
+
+
+@dataclass(frozen=True)
+class CaptureTarget:
+    """The pupil a capture is for. ``upn`` goes only into the landed row."""
+
+    pupil_key: str
+    school_urn: str
+    name: str
+    upn: str
+
+
+def _name(row: dict[str, object]) -> str:
+    return " ".join(str(p) for p in (row.get("forename"), row.get("surname")) if p)
+
+
+def capture_pupils(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    scope: PupilScope,
+    groups: Sequence[str] = (),
+    search: str = "",
+) -> list[CapturePupil]:
+    """The pupils in ``scope``, ordered by group then name. A pupil in one of ``groups``
+    (a teacher's own classes) is listed under that group, anyone else under their
+    registration group. ``search`` keeps pupils whose name or group contains it."""
+    if not scope.identified:
+        return []
+    mine = set(groups)
+    found = []
+    for r in queries.rows(con, "capture_pupils", scope=scope):
+        own = [g for g in r["group_codes"] if g in mine]
+        group = own[0] if own else str(r["reg_group"] or r["year_group"] or "No group")
+        found.append(CapturePupil(str(r["pupil_key"]), str(r["school_urn"]), _name(r), group))
+    words = search.casefold().split()
+    if words:
+        found = [p for p in found if all(w in f"{p.name} {p.group}".casefold() for w in words)]
+    return sorted(found, key=lambda p: (p.group, p.name.casefold(), p.pupil_key))
+
+
+def capture_target(
+    con: duckdb.DuckDBPyConnection, pupil_key: str, *, scope: PupilScope
+) -> CaptureTarget:
+    """The pupil, or :class:`OutOfScope` for one outside ``scope`` or unknown alike."""
+    rows = queries.rows(con, "capture_pupil", scope=scope, pupil_key=pupil_key)
+    if not rows or not scope.identified:
+        raise OutOfScope(pupil_key)
+    r = rows[0]
+    return CaptureTarget(str(r["pupil_key"]), str(r["school_urn"]), _name(r), str(r["upn"]))
+
+
+def strategy_choices(con: duckdb.DuckDBPyConnection) -> Choices:
+    """The trust's strategy catalogue (code, name), or the quick form's if it has none."""
+    try:
+        rows = queries.rows(con, "capture_strategies")
+    except duckdb.CatalogException:
+        rows = []
+    return tuple((str(r["strategy_code"]), str(r["strategy_name"])) for r in rows) or (
+        DEFAULT_STRATEGIES
+    )

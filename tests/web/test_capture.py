@@ -1,0 +1,419 @@
+"""Quick capture through the app: who may capture, for whom, what lands in raw, and how it
+reaches the marts and the pupil's timeline.
+
+The module works on its own copy of the small trust (the ``web_trust`` fixture copies it
+per module), with a rebuilder that waits for ``flush`` so the tests can look at a capture
+before and after the rebuild without racing it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from web_fixtures import Trust, csrf_of
+
+from empowered.web.capture import Rebuilder, rebuilder, unbuilt_captures
+
+CAPTURERS = ("senco", "teacher", "teaching_assistant")
+NOT_CAPTURERS = ("trust_admin", "dsl", "visiting_professional", "trust_analyst")
+
+
+@pytest.fixture(scope="module")
+def app(app_and_users: tuple[Any, dict[str, str]]) -> Any:
+    app, _ = app_and_users
+    after: list[float] = []
+    made = Rebuilder(app, quiet=3600, after_build=lambda a: after.append(1.0))
+    app.state.capture_rebuilder = made
+    app.state.after_builds = after
+    return app
+
+
+def sql(app: Any, query: str, params: list[object] | None = None) -> list[tuple[Any, ...]]:
+    with app.state.warehouse.reading() as con:
+        return list(con.execute(query, params or []).fetchall())
+
+
+def captured_rows(app: Any, table: str) -> list[dict[str, Any]]:
+    with app.state.warehouse.reading() as con:
+        cursor = con.execute(
+            f"SELECT * FROM raw.canonical_{table} WHERE _batch_id IN "
+            "(SELECT batch_id FROM meta.batches WHERE source = 'capture') ORDER BY _batch_id"
+        )
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+
+
+def landed_counts(app: Any) -> tuple[int, ...]:
+    return tuple(
+        sql(app, f"SELECT count(*) FROM {t}")[0][0]
+        for t in (
+            "meta.batches",
+            "raw.canonical_observations",
+            "raw.canonical_strategy_uses",
+            "raw.canonical_incidents",
+        )
+    )
+
+
+def post(client: TestClient, pupil: str, data: dict[str, str], *, htmx: bool = False) -> Any:
+    page = client.get(f"/capture/{pupil}?kind={data.get('kind', 'check_in')}")
+    assert page.status_code == 200, page.text
+    headers = {"HX-Request": "true"} if htmx else {}
+    return client.post(
+        f"/capture/{pupil}",
+        data={"csrf": csrf_of(page.text), **data},
+        headers=headers,
+        follow_redirects=False,
+    )
+
+
+def user_id(app: Any, username: str) -> int:
+    return int(sql(app, "SELECT user_id FROM app.users WHERE username = ?", [username])[0][0])
+
+
+def name_of(app: Any, pupil: str) -> str:
+    forename, surname = sql(
+        app, "SELECT forename, surname FROM core.pupil_identity WHERE pupil_key = ?", [pupil]
+    )[0]
+    return f"{forename} {surname}"
+
+
+def timeline(client: TestClient, pupil: str) -> str:
+    page = client.get(f"/pupils/{pupil}")
+    assert page.status_code == 200
+    found = re.search(r'<ol class="timeline">(.*?)</ol>', page.text, re.S)
+    assert found
+    return found.group(1)
+
+
+def test_only_staff_who_record_observations_may_capture(
+    clients: dict[str, TestClient], app: Any, web_trust: Trust
+) -> None:
+    for role in CAPTURERS:
+        page = clients[role].get("/capture")
+        assert page.status_code == 200, role
+        assert 'role="search"' in page.text and 'name="q"' in page.text
+    for role in NOT_CAPTURERS:
+        assert clients[role].get("/capture").status_code == 403, role
+        assert clients[role].get(f"/capture/{web_trust.in_group[0]}").status_code == 403, role
+    # The visiting professional can see this pupil, but a read-only account never captures.
+    visitor = clients["visiting_professional"]
+    page = clients["teacher"].get(f"/capture/{web_trust.in_group[0]}")
+    refused = visitor.post(
+        f"/capture/{web_trust.in_group[0]}",
+        data={"csrf": csrf_of(visitor.get("/glossary").text), "mood": "3", "engagement": "3"},
+    )
+    assert page.status_code == 200 and refused.status_code == 403
+    assert not captured_rows(app, "observations")
+
+
+def test_the_teacher_picks_from_their_own_groups_by_name(
+    clients: dict[str, TestClient], app: Any, web_trust: Trust
+) -> None:
+    page = clients["teacher"].get("/capture").text
+    assert f'<h2 id="capture-g1">{web_trust.group}</h2>' in page
+    for pupil in web_trust.in_group[:3]:
+        assert f'href="/capture/{pupil}"' in page
+        assert name_of(app, pupil) in page
+    assert web_trust.same_school_other not in page
+    # The filter works without JavaScript: a plain GET with the words typed.
+    surname = name_of(app, web_trust.in_group[0]).split()[-1]
+    found = clients["teacher"].get("/capture", params={"q": surname.lower()}).text
+    assert f'href="/capture/{web_trust.in_group[0]}"' in found
+    assert "match" in found
+    nobody = clients["teacher"].get("/capture", params={"q": "zzzz-nobody"}).text
+    assert "No pupil you work with matches that" in nobody
+
+
+def test_a_pupil_outside_the_teachers_groups_is_not_found_and_audited(
+    clients: dict[str, TestClient], app: Any, web_trust: Trust
+) -> None:
+    before = landed_counts(app)
+    other = web_trust.same_school_other
+    teacher = clients["teacher"]
+    assert teacher.get(f"/capture/{other}").status_code == 404
+    token = csrf_of(teacher.get("/capture").text)
+    response = teacher.post(
+        f"/capture/{other}",
+        data={"csrf": token, "kind": "check_in", "mood": "4", "engagement": "4"},
+    )
+    assert response.status_code == 404
+    assert landed_counts(app) == before
+    refusals = sql(
+        app,
+        "SELECT count(*) FROM app.audit_log WHERE event = 'access_refused' AND pupil_key = ? "
+        "AND username = 'teacher'",
+        [other],
+    )[0][0]
+    assert refusals == 2
+
+
+def test_a_capture_needs_the_forms_csrf_token(
+    clients: dict[str, TestClient], app: Any, web_trust: Trust
+) -> None:
+    before = landed_counts(app)
+    response = clients["teacher"].post(
+        f"/capture/{web_trust.in_group[0]}",
+        data={"kind": "check_in", "mood": "4", "engagement": "4"},
+    )
+    assert response.status_code == 400
+    assert "Nothing was changed" in response.text
+    assert landed_counts(app) == before
+
+
+def test_bad_values_are_refused_next_to_the_field_and_nothing_is_written(
+    clients: dict[str, TestClient], app: Any, web_trust: Trust
+) -> None:
+    before = landed_counts(app)
+    pupil = web_trust.in_group[0]
+    bad = post(clients["teacher"], pupil, {"kind": "check_in", "mood": "9", "engagement": "3"})
+    assert bad.status_code == 422
+    assert "Choose a mood from the choices shown (“9” is not one of them)." in bad.text
+    assert 'id="e-mood"' in bad.text and 'aria-describedby="e-mood"' in bad.text
+    assert 'class="capture-errors" role="alert"' in bad.text  # the summary above the form
+    missing = post(
+        clients["teacher"], pupil, {"kind": "strategy", "strategy": "calm_corner"}, htmx=True
+    )
+    assert missing.status_code == 200  # htmx swaps only 2xx answers
+    assert "Choose how it went." in missing.text and "<html" not in missing.text
+    future = post(
+        clients["teacher"],
+        pupil,
+        {"kind": "incident", "behaviour": "refusal", "day": "2999-01-01", "time": "25:99"},
+    )
+    assert future.status_code == 422
+    assert "The date is in the future" in future.text
+    assert "Enter the time as hours and minutes" in future.text
+    unknown = clients["teacher"].post(
+        "/capture/P0000000000000000",
+        data={"csrf": csrf_of(clients["teacher"].get("/capture").text), "mood": "3"},
+    )
+    assert unknown.status_code == 404
+    assert landed_counts(app) == before
+
+
+def test_captures_land_in_raw_reach_the_marts_and_the_timeline(
+    clients: dict[str, TestClient], app: Any, web_trust: Trust, app_and_users: Any
+) -> None:
+    teacher = clients["teacher"]
+    pupil = web_trust.in_group[0]
+    name = name_of(app, pupil)
+    upn, school = sql(
+        app, "SELECT upn, school_urn FROM core.pupil_identity WHERE pupil_key = ?", [pupil]
+    )[0]
+    staff = f"app-user-{user_id(app, 'teacher')}"
+
+    # A check-in with JavaScript: the confirmation and a fresh form come back as a partial.
+    saved = post(teacher, pupil, {"kind": "check_in", "mood": "4", "engagement": "2"}, htmx=True)
+    assert saved.status_code == 200
+    assert "<html" not in saved.text and 'hx-swap-oob="innerHTML"' in saved.text
+    said = re.sub(r"<[^>]+>", "", saved.text)
+    assert re.search(rf"Saved \d\d:\d\d for {re.escape(name)}\. Log another\?", said)
+    assert "checked" not in saved.text  # the form is reset
+    # A strategy without JavaScript: post, redirect, get.
+    done = post(
+        teacher,
+        pupil,
+        {"kind": "strategy", "strategy": "calm_corner", "outcome": "partly", "note": "ok"},
+    )
+    assert done.status_code == 303 and done.headers["location"].startswith(f"/capture/{pupil}")
+    shown = teacher.get(done.headers["location"])
+    assert 'role="status"' in shown.text
+    assert f"for {name}. Log another?" in re.sub(r"<[^>]+>", "", shown.text)
+    # An ABC incident with its context, at a time of the teacher's choosing.
+    incident = post(
+        teacher,
+        pupil,
+        {
+            "kind": "incident",
+            "antecedent": "demand_placed",
+            "behaviour": "refusal",
+            "consequence": "adult_support",
+            "intensity": "2",
+            "duration_minutes": "5",
+            "activity": "maths",
+            "setting": "classroom",
+            "time": "09:40",
+        },
+    )
+    assert incident.status_code == 303
+
+    observations = captured_rows(app, "observations")
+    uses = captured_rows(app, "strategy_uses")
+    incidents = captured_rows(app, "incidents")
+    assert len(observations) == len(uses) == len(incidents) == 1
+    o, u, i = observations[0], uses[0], incidents[0]
+    for row in (o, u, i):
+        assert (row["upn"], row["school_urn"], row["staff_id"]) == (upn, school, staff)
+        assert row["_source_row"] == 1
+    assert (o["mood"], o["engagement"], o["activity"], o["setting"]) == ("4", "2", None, None)
+    assert re.fullmatch(r"\d\d:\d\d", o["observed_time"])
+    assert (u["strategy_code"], u["outcome"], u["note"]) == ("calm_corner", "partly", "ok")
+    assert (i["antecedent"], i["behaviour"], i["consequence"]) == (
+        "demand_placed",
+        "refusal",
+        "adult_support",
+    )
+    assert (i["intensity"], i["duration_minutes"], i["occurred_time"]) == ("2", "5", "09:40")
+    batches = sql(
+        app,
+        "SELECT entity, file_name, rows_read FROM meta.batches WHERE source = 'capture' "
+        "ORDER BY batch_id",
+    )
+    assert [(e, n) for e, _, n in batches] == [
+        ("observations", 1),
+        ("strategy_uses", 1),
+        ("incidents", 1),
+    ]
+    # Audited as captures, by pseudonymous key; never a name or UPN in the log.
+    log = sql(
+        app,
+        "SELECT detail FROM app.audit_log WHERE event = 'captured' AND pupil_key = ? "
+        "ORDER BY event_id",
+        [pupil],
+    )
+    assert [d for (d,) in log] == [
+        '{"entity": "observations"}',
+        '{"entity": "strategy_uses"}',
+        '{"entity": "incidents"}',
+    ]
+    assert not sql(
+        app,
+        "SELECT 1 FROM app.audit_log WHERE detail LIKE ? OR detail LIKE ?",
+        [f"%{upn}%", f"%{name}%"],
+    )
+
+    # Before the rebuild: on the timeline straight from raw, said to be not yet charted.
+    before = timeline(teacher, pupil)
+    assert before.count("just captured, not yet in the charts") == 3
+    assert "Check-in: mood 4 (good), engagement 2 (a little)" in before
+    assert "Strategy used: calm corner, it partly helped" in before
+    assert "Incident: refusal after demand placed" in before
+
+    # The recent pupil is offered first next time.
+    assert "Pupils you logged for recently" in teacher.get("/capture").text
+
+    # Were the server stopped now, the next start would know what is left to rebuild.
+    assert unbuilt_captures(app) == {
+        "raw.canonical_observations",
+        "raw.canonical_strategy_uses",
+        "raw.canonical_incidents",
+    }
+    # One rebuild for the three captures (they came in one run), then the marts have them.
+    runs = rebuilder(app)
+    assert runs.flush()
+    assert unbuilt_captures(app) == set()
+    assert runs.builds == 1 and runs.last_error is None and app.state.after_builds == [1.0]
+    obs_id, use_id, inc_id = o["observation_id"], u["use_id"], i["incident_id"]
+    assert sql(
+        app,
+        "SELECT pupil_key, mood, engagement, staff_id FROM core.fct_observation "
+        "WHERE observation_id = ?",
+        [obs_id],
+    ) == [(pupil, 4, 2, staff)]
+    assert sql(
+        app,
+        "SELECT pupil_key, outcome FROM marts.strategy_use_outcome WHERE use_key = ?",
+        [f"{school}:{use_id}"],
+    ) == [(pupil, "partly")]
+    assert sql(
+        app,
+        "SELECT pupil_key, behaviour, occurred_minute FROM marts.behaviour_incident "
+        "WHERE incident_key = ?",
+        [f"{school}:{inc_id}"],
+    ) == [(pupil, "refusal", 9 * 60 + 40)]
+    assert sql(
+        app,
+        "SELECT count(*) FROM marts.wellbeing_pupil_day WHERE pupil_key = ? AND observed_on = "
+        "current_date",
+        [pupil],
+    ) == [(1,)]
+
+    after = timeline(teacher, pupil)
+    assert "just captured" not in after
+    assert "check in: Check-in: mood 4 (good), engagement 2 (a little)" in after
+    assert "strategy: Strategy used: Calm corner, it partly helped" in after
+    assert "incident: Incident: refusal after demand placed (Maths)" in after
+
+    # A visiting professional sees only their areas (wellbeing, strategies): no incidents.
+    visitor = timeline(clients["visiting_professional"], pupil)
+    assert "Check-in: mood 4" in visitor and "Calm corner" in visitor
+    assert "Incident:" not in visitor
+
+
+def test_a_value_staging_refuses_still_lands_and_is_quarantined(
+    clients: dict[str, TestClient], app: Any, web_trust: Trust
+) -> None:
+    pupil = web_trust.in_group[1]
+    # The form accepts any past date; staging knows the pupil was not on roll in 2001.
+    saved = post(
+        clients["teaching_assistant"],
+        pupil,
+        {"kind": "check_in", "mood": "3", "engagement": "3", "day": "2001-01-02"},
+    )
+    assert saved.status_code == 303
+    (row,) = [r for r in captured_rows(app, "observations") if r["observed_on"] == "2001-01-02"]
+    assert rebuilder(app).flush()
+    assert sql(
+        app,
+        "SELECT column_name, reason FROM quarantine.rejected_rows WHERE batch_id = ?",
+        [row["_batch_id"]],
+    ) == [("observed_on", "is outside the pupil's time on roll at this school")]
+    assert not sql(
+        app, "SELECT 1 FROM core.fct_observation WHERE observation_id = ?", [row["observation_id"]]
+    )
+    assert "just captured" not in timeline(clients["teaching_assistant"], pupil)
+
+
+def test_the_pages_work_on_a_phone(clients: dict[str, TestClient], web_trust: Trust) -> None:
+    page = clients["senco"].get(f"/capture/{web_trust.in_group[0]}?kind=incident").text
+    # Radio groups in fieldsets with legends; every text input has a visible label.
+    assert page.count("<fieldset") == page.count("<legend>") >= 6
+    for field in ("duration_minutes", "day", "time", "note"):
+        assert f'<label for="f-{field}">' in page and f'id="f-{field}"' in page
+    assert 'aria-current="page">ABC incident' in page
+    assert 'hx-post="/capture/' in page and 'method="post"' in page
+    assert 'name="csrf"' in page
+
+
+def test_captures_in_quick_succession_share_one_rebuild(app: Any) -> None:
+    built: list[float] = []
+    runs = Rebuilder(app, quiet=0.5, after_build=lambda a: built.append(1.0))
+    for _ in range(3):
+        runs.schedule({"raw.canonical_observations"})
+    assert runs.builds == 0  # the save never waits for the rebuild
+    assert runs.wait_idle(timeout=300)
+    assert runs.builds == 1 and built == [1.0] and runs.last_error is None
+    assert runs.last_seconds is not None and runs.last_models >= 1
+
+
+def test_the_form_check_gives_canonical_values_or_a_reason_per_field() -> None:
+    from datetime import datetime
+
+    from empowered.sources.capture import KINDS, check_form
+
+    now = datetime(2026, 11, 23, 10, 42, 31)
+    checked = check_form(
+        KINDS["incident"],
+        {"behaviour": "shutdown", "duration_minutes": "12", "note": "after the fire drill"},
+        strategies=(),
+        now=now,
+    )
+    assert checked.ok
+    assert checked.values["occurred_on"] == "2026-11-23"
+    assert checked.values["occurred_time"] == "10:42"
+    assert (checked.values["behaviour"], checked.values["duration_minutes"]) == ("shutdown", "12")
+    assert checked.values["_note"] == "after the fire drill"  # kept beside the row, in _extra
+    wrong = check_form(
+        KINDS["strategy"],
+        {"strategy": "hugs", "outcome": "helped", "duration_minutes": "x", "note": "n" * 501},
+        strategies=(("calm_corner", "Calm corner"),),
+        now=now,
+    )
+    assert wrong.errors == {
+        "strategy": "Choose the strategy used from the choices shown (“hugs” is not one of them).",
+        "note": "The note is 501 characters: keep it to 500.",
+    }

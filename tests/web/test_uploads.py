@@ -1,0 +1,296 @@
+"""The upload page: files imported through the running server, the import report and the
+quarantined rows, each kept to the user's schools."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from web_fixtures import ROLES, Trust, csrf_of
+
+from empowered.settings import Settings
+
+# The secret the small trust was built with (tests/conftest.py), so uploaded rows key to
+# the same pupils.
+SECRET = "test-pseudonym-key"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _settings(app_and_users: tuple[Any, dict[str, str]]) -> Iterator[None]:
+    app = app_and_users[0]
+    app.state.settings = Settings(pseudonym_key=SECRET)  # type: ignore[arg-type]
+    yield
+    app.state.settings = None
+
+
+def _observations(small_trust: Path, school: str, prefix: str, rows: int, bad: int = 0) -> bytes:
+    """Check-ins from the synthetic trust's own file, for one school, with new ids (so they
+    are new rows) and the first ``bad`` of them given a mood no scale has."""
+    with (small_trust / "observations.csv").open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        fields = list(reader.fieldnames or ())
+        picked = [r for r in reader if r["school_urn"] == school and r["mood"]][:rows]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fields, lineterminator="\n")
+    writer.writeheader()
+    for i, row in enumerate(picked):
+        row["observation_id"] = f"{prefix}{i:05d}"
+        if i < bad:
+            row["mood"] = "banana"
+        writer.writerow(row)
+    return out.getvalue().encode()
+
+
+def _upload(
+    client: TestClient,
+    files: list[tuple[str, bytes]],
+    *,
+    source: str = "auto",
+    school: str = "",
+    csrf: str | None = None,
+) -> Any:
+    token = csrf if csrf is not None else csrf_of(client.get("/imports").text)
+    return client.post(
+        "/imports",
+        data={"csrf": token, "source": source, "school": school},
+        files=[("files", (name, body, "text/csv")) for name, body in files],
+        follow_redirects=False,
+    )
+
+
+def _finished(client: TestClient, location: str) -> str:
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        page = client.get(location)
+        assert page.status_code == 200
+        if "Still importing" not in page.text:
+            return page.text
+        time.sleep(0.5)
+    raise AssertionError("the import did not finish")
+
+
+def _one(app: Any, sql: str, params: list[object] | None = None) -> Any:
+    with app.state.warehouse.reading() as con:
+        row = con.execute(sql, params or []).fetchone()
+    return row[0] if row else None
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_importers_open_the_import_pages(clients: dict[str, TestClient], role: str) -> None:
+    allowed = role in ("trust_admin", "senco")
+    page = clients[role].get("/imports")
+    assert page.status_code == (200 if allowed else 403)
+    if allowed:
+        assert 'enctype="multipart/form-data"' in page.text
+        assert '<label for="files">' in page.text and '<option value="ctf"' in page.text
+    else:
+        assert clients[role].get("/imports/1").status_code == 403
+        assert clients[role].get("/imports/runs/1").status_code == 403
+
+
+def test_a_senco_chooses_only_their_school(
+    clients: dict[str, TestClient], web_trust: Trust
+) -> None:
+    senco = clients["senco"].get("/imports").text
+    assert f'<option value="{web_trust.school}" selected>' in senco
+    assert f'<option value="{web_trust.other_school}"' not in senco
+    admin = clients["trust_admin"].get("/imports").text
+    assert f'<option value="{web_trust.other_school}"' in admin
+
+
+def test_an_upload_lands_rows_and_reports_its_quarantined_ones(
+    clients: dict[str, TestClient], web_trust: Trust, small_trust: Path
+) -> None:
+    client = clients["senco"]
+    app = client.app
+    body = _observations(small_trust, web_trust.school, "UPA", rows=12, bad=2)
+    before = _one(app, "SELECT count(*) FROM core.fct_observation")
+    response = _upload(client, [("observations.csv", body)], school=web_trust.school)
+    assert response.status_code == 303, response.text
+    location = response.headers["location"]
+    assert location.startswith("/imports/runs/")
+    # While it runs (or once done) htmx polls a partial of the status, not a whole page.
+    partial = client.get(location, headers={"HX-Request": "true"})
+    assert partial.status_code == 200 and "<html" not in partial.text
+    assert 'id="import-status"' in partial.text
+    done = _finished(client, location)
+    assert "10 rows accepted, 2 quarantined" in done, done
+    assert 'hx-trigger="every 2s"' not in done  # finished: polling stops
+    # The accepted rows are in the warehouse, built.
+    after = _one(app, "SELECT count(*) FROM core.fct_observation")
+    assert after == before + 10
+    assert (
+        _one(app, "SELECT count(*) FROM core.fct_observation WHERE observation_id LIKE 'UPA%'")
+        == 10
+    )
+    # The batch report shows each quarantined row with its file, row, column, value, reason.
+    batch = _one(
+        app,
+        "SELECT max(batch_id) FROM meta.batches WHERE file_name = 'observations.csv'",
+    )
+    report = client.get(f"/imports/{batch}")
+    assert report.status_code == 200
+    text = report.text
+    assert "is not a whole number from 1 to 5" in text
+    assert "<td>observations.csv</td>" in text and "<td>mood</td>" in text
+    assert "<td>banana</td>" in text
+    assert '<td class="num">2</td>' in text  # the first bad row: row 2 (the header is row 1)
+    # Listed on the import page for this school, with who imported it.
+    listing = client.get("/imports").text
+    assert f'href="/imports/{batch}"' in listing and "<td>senco</td>" in listing
+    # Audited as counts, never the file's name or contents.
+    with app.state.warehouse.reading() as con:  # type: ignore[attr-defined]
+        detail = con.execute(
+            "SELECT detail FROM app.audit_log WHERE event = 'imported' ORDER BY event_id DESC"
+        ).fetchone()
+        viewed = con.execute(
+            "SELECT count(*) FROM app.audit_log WHERE event = 'viewed_page' AND page = ?",
+            [f"/imports/{batch}"],
+        ).fetchone()
+    assert detail is not None
+    assert json.loads(detail[0]) == {
+        "files": 1,
+        "rows_accepted": 10,
+        "rows_quarantined": 2,
+        "via": "upload",
+    }
+    assert viewed == (1,)
+
+    # The same file again changes nothing.
+    raw = _one(app, "SELECT count(*) FROM raw.canonical_observations")
+    again = _upload(client, [("observations.csv", body)], school=web_trust.school)
+    assert again.status_code == 303
+    text = _finished(client, again.headers["location"])
+    assert "Already imported, so nothing changed: observations.csv." in text
+    assert _one(app, "SELECT count(*) FROM raw.canonical_observations") == raw
+    assert _one(app, "SELECT count(*) FROM core.fct_observation") == after
+
+
+def test_another_schools_batch_is_not_found(
+    clients: dict[str, TestClient], web_trust: Trust, small_trust: Path
+) -> None:
+    admin, senco = clients["trust_admin"], clients["senco"]
+    app = admin.app
+    body = _observations(small_trust, web_trust.other_school, "UPB", rows=5)
+    response = _upload(admin, [("observations.csv", body)], school=web_trust.other_school)
+    assert response.status_code == 303
+    assert "5 rows accepted" in _finished(admin, response.headers["location"])
+    batch = _one(app, "SELECT max(batch_id) FROM meta.batches")
+    assert admin.get(f"/imports/{batch}").status_code == 200
+    refused = senco.get(f"/imports/{batch}")
+    assert refused.status_code == 404
+    assert "The request has been recorded" in refused.text
+    # The same answer for a batch that does not exist, and for the trust's first import
+    # (its files hold every school's rows, so no one school sees them whole).
+    assert senco.get("/imports/999999").status_code == 404
+    assert senco.get("/imports/1").status_code == 404
+    assert admin.get("/imports/1").status_code == 200
+    # Nor is the other school's batch listed, or its upload's status page open.
+    assert f'href="/imports/{batch}"' not in senco.get("/imports").text
+    assert senco.get(response.headers["location"]).status_code == 404
+    refusals = _one(
+        app,
+        "SELECT count(*) FROM app.audit_log WHERE event = 'access_refused' AND page = ?",
+        [f"/imports/{batch}"],
+    )
+    assert refusals == 1
+
+
+def test_a_senco_cannot_import_another_schools_rows(
+    clients: dict[str, TestClient], web_trust: Trust, small_trust: Path
+) -> None:
+    client = clients["senco"]
+    app = client.app
+    raw = _one(app, "SELECT count(*) FROM raw.canonical_observations")
+    body = _observations(small_trust, web_trust.other_school, "UPC", rows=5)
+    response = _upload(client, [("observations.csv", body)])
+    assert response.status_code == 303
+    text = _finished(client, response.headers["location"])
+    assert "Not imported." in text and "not one of yours" in text
+    assert web_trust.other_school in text
+    assert _one(app, "SELECT count(*) FROM raw.canonical_observations") == raw
+
+
+def test_unknown_kinds_of_file_and_oversize_files_are_refused(
+    clients: dict[str, TestClient], web_trust: Trust
+) -> None:
+    client = clients["senco"]
+    app = client.app
+    runs = _one(app, "SELECT count(*) FROM app.imports")
+    refused = _upload(client, [("setup.exe", b"MZ\x90\x00")])
+    assert refused.status_code == 400
+    assert "setup.exe is not a kind of file EmpowerED+ imports" in refused.text
+    assert 'class="error-summary"' in refused.text and 'id="files-error"' in refused.text
+    nothing = _upload(client, [])
+    assert nothing.status_code == 400 and "Choose at least one file" in nothing.text
+    saved = app.state.settings
+    app.state.settings = Settings(pseudonym_key=SECRET, max_upload_bytes=1024)
+    try:
+        big = _upload(client, [("pupils.csv", b"school_urn,upn\n" + b"x" * 2048)])
+    finally:
+        app.state.settings = saved
+    assert big.status_code == 400
+    assert "over the" in big.text and "limit for one upload" in big.text
+    # A body bigger than the most files of the largest size is refused before it is read.
+    app.state.settings = Settings(pseudonym_key=SECRET, max_upload_bytes=1024)
+    try:
+        huge = _upload(client, [("pupils.csv", b"x" * (31 * 1024 + (1 << 20)))])
+    finally:
+        app.state.settings = saved
+    assert huge.status_code == 413
+    wrong_school = _upload(
+        client, [("pupils.csv", b"school_urn,upn\n")], school=web_trust.other_school
+    )
+    assert wrong_school.status_code == 400 and "Choose one of your schools" in wrong_school.text
+    assert _one(app, "SELECT count(*) FROM app.imports") == runs
+
+
+def test_an_upload_needs_the_forms_token(clients: dict[str, TestClient]) -> None:
+    client = clients["trust_admin"]
+    runs = _one(client.app, "SELECT count(*) FROM app.imports")
+    response = _upload(client, [("pupils.csv", b"school_urn,upn\n")], csrf="forged")
+    assert response.status_code == 400
+    assert "That form had expired" in response.text
+    assert _one(client.app, "SELECT count(*) FROM app.imports") == runs
+
+
+def test_an_mis_export_takes_the_school_chosen_for_it(
+    clients: dict[str, TestClient], small_trust: Path, tmp_path: Path
+) -> None:
+    """A SEN register report as SIMS or Arbor exports it (no URN in the file): the school
+    chosen on the form is its school, and its planted unknown need is quarantined."""
+    from empowered.synth.school_formats import write_school_formats
+
+    formats = write_school_formats(small_trust, tmp_path / "formats", seed=11)
+    urn, mis = next(
+        (u, m) for u, m in sorted(formats.sources.items()) if m in ("sims", "arbor", "bromcom")
+    )
+    export = formats.folder / urn / f"{mis}-{urn}-sen.csv"
+    planted = next(m for m in formats.mess if m.file == export.name and m.column == "primary_need")
+    client = clients["trust_admin"]
+    app = client.app
+    response = _upload(client, [(export.name, export.read_bytes())], school=urn)
+    assert response.status_code == 303
+    text = _finished(client, response.headers["location"])
+    assert "rows accepted" in text and "Not imported" not in text
+    batch = _one(app, "SELECT max(batch_id) FROM meta.batches WHERE file_name = ?", [export.name])
+    assert _one(app, "SELECT source FROM meta.batches WHERE batch_id = ?", [batch]) == f"{mis}-sen"
+    assert (
+        _one(
+            app,
+            "SELECT count(*) FROM raw.canonical_sen_status WHERE _batch_id = ? AND school_urn <> ?",
+            [batch, urn],
+        )
+        == 0
+    )
+    report = client.get(f"/imports/{batch}").text
+    assert "is not a DfE SEN type of need code" in report
+    assert f"<td>{planted.value}</td>" in report and "<td>primary_need</td>" in report
+    assert f'<td class="num">{planted.row}</td>' in report
