@@ -623,3 +623,57 @@ def _account(con: duckdb.DuckDBPyConnection, username: str) -> User:
         console.print(f"There is no account called {username!r}.", markup=False, style="red")
         raise typer.Exit(1)
     return user
+
+
+retention_app = typer.Typer(
+    help="How long records are kept: show what is past retention, delete it.",
+    no_args_is_help=True,
+)
+app.add_typer(retention_app, name="retention")
+
+
+@retention_app.command("show")
+def retention_show(warehouse: WarehouseOption = None) -> None:
+    """The retention period per category and how many records are past it (counts only)."""
+    from empowered.access.retention import SOURCE, preview
+
+    con = _open_access(warehouse)
+    table = Table(title="Retention")
+    for column in ("category", "kept for", "counted from", "past retention"):
+        table.add_column(column)
+    for expired in preview(con):
+        c = expired.category
+        table.add_row(
+            c.label,
+            f"{expired.years} years",
+            "leaving the school" if c.basis == "left" else "the record's date",
+            str(expired.total),
+        )
+    console.print(table)
+    console.print(SOURCE, markup=False, highlight=False)
+
+
+@retention_app.command("apply")
+def retention_apply(
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask before deleting.")] = False,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Delete every record past its retention period, then rebuild what is built from it."""
+    from empowered.access.audit import RetentionApplied, record
+    from empowered.access.retention import apply, preview
+
+    con = _open_access(warehouse)
+    total = sum(e.total for e in preview(con))
+    if total == 0:
+        console.print("Nothing is past its retention period.")
+        return
+    if not yes and not typer.confirm(f"Delete {total} records past retention?", default=False):
+        console.print("Nothing deleted.")
+        raise typer.Exit(1)
+    applied = apply(con)
+    record(con, RetentionApplied(deleted=applied.deleted, years=applied.years), user=None)
+    for key, n in applied.deleted.items():
+        console.print(f"{key}: {n} deleted")
+    if applied.rebuilt and not applied.build_ok:
+        console.print("[red]The rebuild afterwards failed: run empowered build.[/red]")
+        raise typer.Exit(1)

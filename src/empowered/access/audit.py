@@ -12,7 +12,7 @@ import dataclasses
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import duckdb
@@ -118,6 +118,16 @@ class UserChanged(AuditEvent):
     what: str
 
 
+@dataclass(frozen=True)
+class RetentionApplied(AuditEvent):
+    """Records past their retention period were deleted: how many, per category (counts
+    only; which pupils is not kept, since the point was to forget them)."""
+
+    event: ClassVar[str] = "retention_applied"
+    deleted: dict[str, int]
+    years: dict[str, int]
+
+
 EVENT_TYPES: dict[str, type[AuditEvent]] = {
     cls.event: cls
     for cls in (
@@ -134,6 +144,7 @@ EVENT_TYPES: dict[str, type[AuditEvent]] = {
         PasswordReset,
         UserAdded,
         UserChanged,
+        RetentionApplied,
     )
 }
 
@@ -244,3 +255,23 @@ def read_log(
         row["detail"] = json.loads(row["detail"]) if row["detail"] else None
         row["at"] = row["at"].replace(tzinfo=UTC)
     return rows
+
+
+# However short a retention period someone sets, the log of who saw what is kept at least
+# this long: a year covers a complaint or a subject access request about this school year.
+AUDIT_FLOOR = timedelta(days=366)
+
+
+def delete_entries_before(
+    con: duckdb.DuckDBPyConnection, before: datetime, *, now: datetime | None = None
+) -> int:
+    """THE one place that removes audit entries: those older than ``before``, for the
+    retention policy (``access.retention``). Refuses a cutoff newer than ``AUDIT_FLOOR``
+    ago, so no entry younger than a year can be deleted whatever the settings say."""
+    cutoff = _naive_utc(before)
+    if cutoff > _naive_utc(now) - AUDIT_FLOOR:
+        raise ValueError("audit entries younger than a year are never deleted")
+    row = con.execute(
+        'DELETE FROM app.audit_log WHERE "at" < ? RETURNING event_id', [cutoff]
+    ).fetchall()
+    return len(row)

@@ -110,6 +110,35 @@ _DDL = (
         batch_id BIGINT NOT NULL,
         PRIMARY KEY (import_id, batch_id)
     )""",
+    # Admin pages: a password an administrator reset must be changed by its holder; a
+    # second factor being set up waits here until the holder confirms a code from it.
+    "ALTER TABLE app.users ADD COLUMN IF NOT EXISTS must_change_password BOOLEAN DEFAULT FALSE",
+    "ALTER TABLE app.users ADD COLUMN IF NOT EXISTS totp_pending VARCHAR",
+    # Trigger rules an administrator saved: one validated rule (JSON, the YAML's shape) per
+    # id; the build prefers these over warehouse/trigger_rules.yml.
+    """CREATE TABLE IF NOT EXISTS app.trigger_rule_overrides (
+        rule_id VARCHAR PRIMARY KEY,
+        body VARCHAR NOT NULL,
+        saved_at TIMESTAMP NOT NULL,
+        saved_by BIGINT
+    )""",
+    # Retention periods in whole years per category (access/retention.py has the defaults).
+    """CREATE TABLE IF NOT EXISTS app.retention_settings (
+        category VARCHAR PRIMARY KEY,
+        years INTEGER NOT NULL,
+        saved_at TIMESTAMP NOT NULL,
+        saved_by BIGINT
+    )""",
+    # Raw rows removed by the retention policy, per batch: meta.batches.rows_read is
+    # lowered by as many, so a batch still balances (landed = accepted + quarantined) and
+    # the file's original count is rows_read plus what this table says was removed.
+    """CREATE TABLE IF NOT EXISTS app.retention_log (
+        "at" TIMESTAMP NOT NULL,
+        category VARCHAR NOT NULL,
+        entity VARCHAR NOT NULL,
+        batch_id BIGINT NOT NULL,
+        rows_deleted BIGINT NOT NULL
+    )""",
 )
 
 

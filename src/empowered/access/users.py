@@ -6,6 +6,7 @@ Times are stored as naive UTC in DuckDB and handed back timezone-aware (UTC).
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -75,6 +76,10 @@ class User:
     expires_on: date | None
     totp_enabled: bool
     disabled: bool
+    # Set when an administrator reset the password: the holder must choose their own.
+    must_change_password: bool = False
+    # When the password last changed (UTC); sessions issued before it are refused.
+    password_changed_at: datetime | None = None
 
     def is_expired(self, today: date) -> bool:
         # Access lasts to the end of the expiry day.
@@ -223,7 +228,10 @@ def _insert_links(
         )
 
 
-_USER_COLUMNS = "user_id, username, role, school_urn, expires_on, totp_secret, disabled"
+_USER_COLUMNS = (
+    "user_id, username, role, school_urn, expires_on, totp_secret, disabled, "
+    "coalesce(must_change_password, FALSE), password_changed_at"
+)
 
 
 def _links(con: duckdb.DuckDBPyConnection, table: str, column: str) -> dict[int, list[str]]:
@@ -256,8 +264,10 @@ def _users(con: duckdb.DuckDBPyConnection, where: str, params: list[Any]) -> lis
             expires_on=expires_on,
             totp_enabled=totp is not None,
             disabled=bool(disabled),
+            must_change_password=bool(must_change),
+            password_changed_at=changed_at.replace(tzinfo=UTC) if changed_at else None,
         )
-        for uid, username, role, urn, expires_on, totp, disabled in rows
+        for uid, username, role, urn, expires_on, totp, disabled, must_change, changed_at in rows
     ]
 
 
@@ -363,15 +373,20 @@ def _require_user(con: duckdb.DuckDBPyConnection, user_id: int) -> User:
 
 
 def _set_password(
-    con: duckdb.DuckDBPyConnection, user: User, new_password: str, now: datetime | None
+    con: duckdb.DuckDBPyConnection,
+    user: User,
+    new_password: str,
+    now: datetime | None,
+    *,
+    must_change: bool = False,
 ) -> None:
     weak = check_password_strength(new_password, username=user.username)
     if weak:
         raise AccessError(weak)
     con.execute(
         "UPDATE app.users SET password_hash = ?, password_changed_at = ?, failed_attempts = 0, "
-        "locked_until = NULL WHERE user_id = ?",
-        [hash_password(new_password), _utc(now), user.user_id],
+        "locked_until = NULL, must_change_password = ? WHERE user_id = ?",
+        [hash_password(new_password), _utc(now), must_change, user.user_id],
     )
 
 
@@ -429,3 +444,168 @@ def disable_user(con: duckdb.DuckDBPyConnection, user_id: int) -> None:
     names who did what."""
     _require_user(con, user_id)
     con.execute("UPDATE app.users SET disabled = TRUE WHERE user_id = ?", [user_id])
+
+
+# --- The administration pages and "your account" -------------------------------------
+
+# Four groups of five characters from an alphabet without look-alikes (no 0/O, 1/l/I):
+# about 100 bits, read out or typed from a screen without mistakes.
+_ONE_TIME_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def one_time_password() -> str:
+    """A strong password to hand over once; the holder must change it at first use."""
+    return "-".join("".join(secrets.choice(_ONE_TIME_ALPHABET) for _ in range(5)) for _ in range(4))
+
+
+def issue_one_time_password(
+    con: duckdb.DuckDBPyConnection, user_id: int, *, now: datetime | None = None
+) -> str:
+    """An administrator's reset: a new one-time password (returned, never stored in
+    clear or logged), the lock-out lifted, and the holder made to choose their own."""
+    user = _require_user(con, user_id)
+    password = one_time_password()
+    _set_password(con, user, password, now, must_change=True)
+    return password
+
+
+def require_password_change(con: duckdb.DuckDBPyConnection, user_id: int) -> None:
+    """The holder must choose their own password before anything else (a new account)."""
+    _require_user(con, user_id)
+    con.execute("UPDATE app.users SET must_change_password = TRUE WHERE user_id = ?", [user_id])
+
+
+def check_new_password(user: User, new: str, repeated: str) -> str | None:
+    """Why a new password the holder typed twice will not do, or None."""
+    if new != repeated:
+        return "The two new passwords are not the same."
+    return check_password_strength(new, username=user.username)
+
+
+def update_user(
+    con: duckdb.DuckDBPyConnection,
+    user_id: int,
+    *,
+    role: Role | str,
+    school_urn: str | None,
+    groups: Iterable[str] = (),
+    pupils: Iterable[str] = (),
+    areas: Iterable[str] = (),
+    expires_on: date | None = None,
+) -> User:
+    """Change an account's role and scope, with the same rules as ``add_user``."""
+    current = _require_user(con, user_id)
+    the_role = _coerce_role(role)
+    urn = school_urn.strip() if school_urn else None
+    group_list, pupil_list = _clean(groups), _clean(pupils)
+    area_list = _clean(a.lower() for a in areas)
+    # An expiry already set and unchanged may have passed (the account is then expired).
+    keep = expires_on is not None and expires_on == current.expires_on
+    checked = max(expires_on, date.today()) if keep and expires_on else expires_on
+    _validate(current.username, the_role, urn, group_list, pupil_list, area_list, checked)
+    con.begin()
+    try:
+        con.execute(
+            "UPDATE app.users SET role = ?, school_urn = ?, expires_on = ? WHERE user_id = ?",
+            [the_role.value, urn, expires_on, user_id],
+        )
+        for table, column, values in (
+            ("app.user_groups", "group_code", group_list),
+            ("app.user_pupils", "pupil_key", pupil_list),
+            ("app.user_areas", "area", area_list),
+        ):
+            con.execute(f"DELETE FROM {table} WHERE user_id = ?", [user_id])
+            _insert_links(con, table, column, user_id, values)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return _require_user(con, user_id)
+
+
+def enable_user(con: duckdb.DuckDBPyConnection, user_id: int) -> None:
+    """Switch an account back on (its scope and password are as they were)."""
+    _require_user(con, user_id)
+    con.execute("UPDATE app.users SET disabled = FALSE WHERE user_id = ?", [user_id])
+
+
+def assign_group(con: duckdb.DuckDBPyConnection, user_id: int, group_code: str) -> None:
+    """Give a teacher or teaching assistant a class or group (nothing if already given)."""
+    user = _require_user(con, user_id)
+    code = group_code.strip()
+    if not code:
+        raise AccessError("Choose a group.")
+    if user.role not in _GROUP_ROLES:
+        raise AccessError("Only teachers and teaching assistants are given groups.")
+    if code not in user.groups:
+        _insert_links(con, "app.user_groups", "group_code", user_id, [code])
+
+
+def unassign_group(con: duckdb.DuckDBPyConnection, user_id: int, group_code: str) -> None:
+    _require_user(con, user_id)
+    con.execute(
+        "DELETE FROM app.user_groups WHERE user_id = ? AND group_code = ?",
+        [user_id, group_code.strip()],
+    )
+
+
+def start_totp(con: duckdb.DuckDBPyConnection, user_id: int) -> str:
+    """A new TOTP secret waiting to be confirmed; sign-in does not ask for it yet."""
+    _require_user(con, user_id)
+    secret = pyotp.random_base32()
+    con.execute("UPDATE app.users SET totp_pending = ? WHERE user_id = ?", [secret, user_id])
+    return secret
+
+
+def pending_totp(con: duckdb.DuckDBPyConnection, user_id: int) -> str | None:
+    row = con.execute("SELECT totp_pending FROM app.users WHERE user_id = ?", [user_id]).fetchone()
+    return str(row[0]) if row and row[0] else None
+
+
+def confirm_totp(
+    con: duckdb.DuckDBPyConnection, user_id: int, code: str, *, now: datetime | None = None
+) -> bool:
+    """Turn the second factor on once a code from the waiting secret checks out."""
+    secret = pending_totp(con, user_id)
+    if secret is None:
+        return False
+    cleaned = code.strip().replace(" ", "")
+    if not pyotp.TOTP(secret).verify(cleaned, for_time=_utc(now), valid_window=TOTP_VALID_WINDOW):
+        return False
+    con.execute(
+        "UPDATE app.users SET totp_secret = ?, totp_pending = NULL WHERE user_id = ?",
+        [secret, user_id],
+    )
+    return True
+
+
+def check_password(con: duckdb.DuckDBPyConnection, user_id: int, password: str) -> bool:
+    row = con.execute("SELECT password_hash FROM app.users WHERE user_id = ?", [user_id]).fetchone()
+    return row is not None and verify_password(str(row[0]), password)
+
+
+def reset_totp(con: duckdb.DuckDBPyConnection, user_id: int) -> None:
+    """Remove the second factor and any waiting one (a lost phone)."""
+    _require_user(con, user_id)
+    con.execute(
+        "UPDATE app.users SET totp_secret = NULL, totp_pending = NULL WHERE user_id = ?",
+        [user_id],
+    )
+
+
+def account_states(
+    con: duckdb.DuckDBPyConnection, *, now: datetime | None = None
+) -> dict[int, dict[str, Any]]:
+    """Per account: locked now or not, and its last sign-in (from the audit log)."""
+    at = _utc(now)
+    states: dict[int, dict[str, Any]] = {
+        int(uid): {"locked": locked is not None and at < locked, "last_sign_in": None}
+        for uid, locked in con.execute("SELECT user_id, locked_until FROM app.users").fetchall()
+    }
+    for uid, last in con.execute(
+        "SELECT user_id, max(\"at\") FROM app.audit_log WHERE event = 'signed_in' "
+        "AND user_id IS NOT NULL GROUP BY user_id"
+    ).fetchall():
+        if int(uid) in states:
+            states[int(uid)]["last_sign_in"] = last.replace(tzinfo=UTC)
+    return states

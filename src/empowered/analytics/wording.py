@@ -138,6 +138,19 @@ GLOSSARY: dict[str, str] = {
         "(an unknown code, a missing date); each is shown with its file, row, column, value and "
         "reason so it can be put right at the source."
     ),
+    "TOTP": (
+        "Time-based one-time password: the 6-digit code an authenticator app shows, which "
+        "changes every 30 seconds and is asked for at sign-in as a second factor."
+    ),
+    "UK GDPR": (
+        "The UK General Data Protection Regulation: the law on handling personal data, "
+        "including keeping it no longer than needed."
+    ),
+    "DPA 2018": "The Data Protection Act 2018: the UK law that sits beside the UK GDPR.",
+    "IRMS": (
+        "The Information and Records Management Society, whose toolkit for schools suggests "
+        "how long each kind of school record is kept."
+    ),
 }
 
 

@@ -10,6 +10,7 @@ a decline in mood, which are not SQL).
 
 from __future__ import annotations
 
+import json
 import string
 from collections.abc import Sequence
 from importlib import resources
@@ -320,6 +321,50 @@ def write_trigger_rules(con: duckdb.DuckDBPyConnection, rules: Sequence[TriggerR
     return True
 
 
+# Rules an administrator saved on the admin page (``app.trigger_rule_overrides``, one JSON
+# document per rule id, the YAML's shape): they win over the file's rule of the same id.
+OVERRIDES_TABLE = "app.trigger_rule_overrides"
+
+
+def parse_rule(item: Any, where: Path | str = OVERRIDES_TABLE) -> TriggerRule:
+    """Check one rule (a dict shaped as in the YAML) with the same model as the file."""
+    return _validate_rule(Path(str(where)), 0, item)
+
+
+def rule_document(rule: TriggerRule) -> dict[str, Any]:
+    """A rule as the dict the YAML (and the overrides table) holds."""
+    return rule.model_dump(mode="json", exclude_none=True)
+
+
+def saved_overrides(con: duckdb.DuckDBPyConnection) -> dict[str, TriggerRule]:
+    """The administrator's saved rules by id; none when the table is not there."""
+    schema, table = OVERRIDES_TABLE.split(".")
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+        [schema, table],
+    ).fetchone()
+    if not exists or not exists[0]:
+        return {}
+    out: dict[str, TriggerRule] = {}
+    for rule_id, body in con.execute(
+        f"SELECT rule_id, body FROM {OVERRIDES_TABLE} ORDER BY rule_id"
+    ).fetchall():
+        try:
+            out[str(rule_id)] = parse_rule(json.loads(body))
+        except (ValueError, TypeError) as err:
+            raise TriggerRulesError(OVERRIDES_TABLE, f"saved rule is invalid: {err}") from err
+    return out
+
+
+def with_overrides(
+    rules: Sequence[TriggerRule], overrides: dict[str, TriggerRule]
+) -> list[TriggerRule]:
+    """The file's rules with each saved rule in place of the file's rule of its id (a saved
+    rule whose id the file no longer has is left out: the file decides which rules exist)."""
+    return [overrides.get(rule.id, rule) for rule in rules]
+
+
 def sync_trigger_rules(con: duckdb.DuckDBPyConnection, path: Path | None = None) -> bool:
-    """Load, check and store the rules (default: the shipped file); True when they changed."""
-    return write_trigger_rules(con, load_trigger_rules(path))
+    """Load, check and store the rules (default: the shipped file, with any rules an
+    administrator saved in their place); True when they changed."""
+    return write_trigger_rules(con, with_overrides(load_trigger_rules(path), saved_overrides(con)))

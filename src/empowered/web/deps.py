@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from starlette.datastructures import FormData
 
 from empowered.access.audit import AccessRefused, record
@@ -26,8 +26,19 @@ class NotSignedIn(Exception):
     """Raised by the current-user dependency; answered with a redirect to sign in."""
 
 
+# Pages a user whose password an administrator reset may still open: where they choose
+# their own (the sign-out form posts to the app itself, not through here).
+_WHILE_MUST_CHANGE = frozenset({"/account", "/account/password"})
+
+
 def current_user(request: Request) -> User:
-    """The signed-in user, or a redirect to sign in (expired sessions included)."""
+    """The signed-in user, or a redirect to sign in (expired sessions included).
+
+    A session issued before the account's password last changed is refused: changing a
+    password (or an administrator's reset) signs out every other session. Both times are
+    compared in UTC (``password_changed_at`` comes back timezone-aware; ``issued`` is a
+    Unix time). An account whose password was reset is sent to ``/account`` until its
+    holder chooses their own."""
     session = request.app.state.session_of(request)
     if session is None or not session.user_id:
         raise NotSignedIn
@@ -35,6 +46,11 @@ def current_user(request: Request) -> User:
         user = get_user(con, session.user_id)
     if user is None or user.disabled:
         raise NotSignedIn
+    changed = user.password_changed_at
+    if changed is not None and session.issued < changed.timestamp():
+        raise NotSignedIn
+    if user.must_change_password and request.url.path not in _WHILE_MUST_CHANGE:
+        raise HTTPException(status_code=303, headers={"Location": "/account"})
     return user
 
 
