@@ -3,41 +3,111 @@ changed id in a URL reveals nothing and is audited."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from web_fixtures import ROLES, Trust, csrf_of
 
 pytestmark = pytest.mark.slow
 
+EVERYONE = set(ROLES)
+ADMIN = {"trust_admin"}
+CAPTURERS = {"senco", "teacher", "teaching_assistant"}
+
 # Which roles may open each page (the policy's table, as users meet it).
 PAGES = {
-    "/": {
-        "trust_admin",
-        "senco",
-        "dsl",
-        "teacher",
-        "teaching_assistant",
-        "visiting_professional",
-        "trust_analyst",
-    },
+    "/": EVERYONE,
     "/register": {"trust_admin", "senco", "trust_analyst"},
+    "/register.xlsx": {"trust_admin", "senco"},
     "/provision": {"trust_admin", "senco", "trust_analyst"},
     "/audit": {"trust_admin", "dsl"},
     "/triggers": {"trust_admin", "senco", "dsl"},
-    "/capture": {"senco", "teacher", "teaching_assistant"},
+    "/capture": CAPTURERS,
     "/imports": {"trust_admin", "senco"},
-    "/strategies": set(ROLES) - {"dsl"},
-    "/glossary": set(ROLES),
+    "/strategies": EVERYONE - {"dsl"},
+    "/admin": ADMIN,
+    "/admin/users/new": ADMIN,
+    "/admin/groups": ADMIN,
+    "/admin/rules": ADMIN,
+    "/admin/retention": ADMIN,
+    "/account": EVERYONE,
+    "/glossary": EVERYONE,
 }
-
+# Pages about one pupil: tried with a pupil in the teacher's group, one elsewhere in the
+# school and one at another school (``test_changing_the_pupil_in_the_url_reveals_nothing``).
+PUPIL_PAGES = {
+    "/pupils/{pupil_key}": EVERYONE - {"trust_analyst"},
+    "/capture/{pupil_key}": CAPTURERS,
+}
+# Pages about one record, each tried for every role and with another school's record in
+# its own test file.
+RECORD_PAGES = {
+    "/triggers/{trigger_id}": "test_triggers.py",
+    "/imports/runs/{import_id}": "test_uploads.py",
+    "/imports/{batch_id}": "test_uploads.py",
+    "/admin/users/{user_id}": "test_admin.py",
+}
+# Who may post to each form; everyone else is refused (``test_forms_refuse_other_roles``).
+FORMS = {
+    "/pupils/{pupil_key}/note": {"senco"},
+    "/capture/{pupil_key}": CAPTURERS,
+    "/triggers/{trigger_id}/{action}": {"dsl"},
+    "/imports": {"trust_admin", "senco"},
+    "/admin/users": ADMIN,
+    "/admin/users/{user_id}": ADMIN,
+    "/admin/users/{user_id}/disable": ADMIN,
+    "/admin/users/{user_id}/enable": ADMIN,
+    "/admin/users/{user_id}/reset-password": ADMIN,
+    "/admin/users/{user_id}/reset-2fa": ADMIN,
+    "/admin/groups/assign": ADMIN,
+    "/admin/groups/unassign": ADMIN,
+    "/admin/rules": ADMIN,
+    "/admin/rules/rebuild": ADMIN,
+    "/admin/retention": ADMIN,
+    "/admin/retention/apply": ADMIN,
+    "/account/password": EVERYONE,
+    "/account/totp/start": EVERYONE,
+    "/account/totp/confirm": EVERYONE,
+    "/account/totp/off": EVERYONE,
+}
+# Open to anyone, signed in or not.
+PUBLIC = {("GET", "/sign-in"), ("POST", "/sign-in"), ("POST", "/sign-out")}
 
 PAGE_PATHS = sorted(PAGES)
 
 
 def allowed_pages(role: str) -> set[str]:
     return {page for page, roles in PAGES.items() if role in roles}
+
+
+def app_routes(app: Any) -> set[tuple[str, str]]:
+    """Every (method, path) the app answers, through the routers it includes."""
+
+    def walk(routes: list[Any]) -> Iterator[tuple[str, str]]:
+        for route in routes:
+            if isinstance(route, APIRoute):
+                for method in route.methods:
+                    yield method, route.path
+            elif hasattr(route, "original_router"):  # FastAPI's included router
+                yield from walk(route.original_router.routes)
+
+    return set(walk(app.routes))
+
+
+def test_every_route_is_in_a_table_here(clients: dict[str, TestClient]) -> None:
+    """A new route must say who may use it before it can land."""
+    known = (
+        {("GET", p) for p in [*PAGES, *PUPIL_PAGES, *RECORD_PAGES]}
+        | {("POST", p) for p in FORMS}
+        | PUBLIC
+    )
+    routes = app_routes(clients["senco"].app)
+    assert routes - known == set(), "routes missing from the role tables"
+    assert known - routes == set(), "the role tables name routes the app no longer has"
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -48,16 +118,49 @@ def test_each_role_opens_exactly_its_pages(
     response = clients[role].get(page)
     if page in allowed_pages(role):
         assert response.status_code == 200, f"{role} should open {page}"
-        assert "<h1>" in response.text
+        if page.endswith(".xlsx"):
+            assert response.headers["content-type"].startswith("application/vnd.openxml")
+        else:
+            assert "<h1>" in response.text
     else:
         assert response.status_code == 403, f"{role} must not open {page}"
         assert "not part of what your role lets you see" in response.text
 
 
+@pytest.mark.parametrize("role", ROLES)
+def test_forms_refuse_other_roles(
+    clients: dict[str, TestClient], web_trust: Trust, role: str
+) -> None:
+    """Each form posted by a role that may not use it (with a valid token) is refused,
+    whatever the ids in its URL, and the refusal is audited."""
+    from empowered.access.audit import read_log
+
+    client = clients[role]
+    csrf = csrf_of(client.get("/glossary").text)
+    ids = {
+        "pupil_key": web_trust.in_group[0],
+        "trigger_id": "0" * 16,
+        "action": "acknowledge",
+        "user_id": "1",
+    }
+    app = client.app
+    with app.state.warehouse.reading() as con:  # type: ignore[attr-defined]
+        before = len(read_log(con, event="access_refused", limit=100_000))
+    refused = [path for path, roles in FORMS.items() if role not in roles]
+    for path in refused:
+        response = client.post(path.format(**ids), data={"csrf": csrf}, follow_redirects=False)
+        assert response.status_code in (403, 404), (role, path, response.status_code)
+    with app.state.warehouse.reading() as con:  # type: ignore[attr-defined]
+        after = len(read_log(con, event="access_refused", limit=100_000))
+    assert after - before == len(refused)
+
+
 def test_the_navigation_offers_only_allowed_pages(clients: dict[str, TestClient]) -> None:
+    from empowered.web.render import NAV
+
     for role, client in clients.items():
         html = client.get("/glossary").text
-        for page in PAGE_PATHS:
+        for page, _, _ in NAV:
             if page == "/":
                 continue
             assert (f'href="{page}"' in html) == (page in allowed_pages(role)), (role, page)
@@ -86,17 +189,18 @@ def test_changing_the_pupil_in_the_url_reveals_nothing(
         "school": t.same_school_other,
         "elsewhere": t.other_school_pupil,
     }
-    for where, pupil in pupils.items():
-        response = clients[role].get(f"/pupils/{pupil}")
-        if pupil_expectations(t)[role][where]:
-            assert response.status_code == 200, (role, where)
-            assert "timeline-h" in response.text
-        else:
-            assert response.status_code in (403, 404), (role, where)
-            assert pupil not in response.text
-    # A pupil that does not exist gets the same answer as one outside the scope.
-    missing = clients[role].get("/pupils/P0000000000000000")
-    assert missing.status_code in (403, 404)
+    for route, roles in PUPIL_PAGES.items():
+        for where, pupil in pupils.items():
+            response = clients[role].get(route.format(pupil_key=pupil))
+            if role in roles and pupil_expectations(t)[role][where]:
+                assert response.status_code == 200, (role, route, where)
+                assert "<h1>" in response.text
+            else:
+                assert response.status_code in (403, 404), (role, route, where)
+                assert pupil not in response.text
+        # A pupil that does not exist gets the same answer as one outside the scope.
+        missing = clients[role].get(route.format(pupil_key="P0000000000000000"))
+        assert missing.status_code in (403, 404)
 
 
 def test_a_refused_pupil_is_audited_and_a_viewed_one_too(
