@@ -13,6 +13,7 @@ from browser_helpers import (
     ROLES,
     PageCase,
     Site,
+    axe_version,
     axe_violations,
     describe_violations,
     expected_nav,
@@ -76,3 +77,18 @@ def test_sign_in_error_is_accessible(open_as, site: Site) -> None:
     assert alert.inner_text().strip()
     violations = axe_violations(page)
     assert not violations, describe_violations(violations)
+
+
+def test_axe_runs_and_finds_a_planted_violation(open_as) -> None:
+    """The checks above are not vacuous: axe-core runs under the app's content security
+    policy and reports an image without a text alternative added to a page."""
+    page = open_as(None)
+    page.goto("/sign-in")
+    page.evaluate(
+        "() => { const i = document.createElement('img'); i.src = '/static/none.png';"
+        " document.querySelector('main').append(i); }"
+    )
+    found = {v["id"]: v for v in axe_violations(page)}
+    assert "image-alt" in found, describe_violations(list(found.values()))
+    assert found["image-alt"]["impact"] == "critical"
+    assert axe_version().startswith("4.")
