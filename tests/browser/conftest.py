@@ -1,5 +1,5 @@
 """The web app served on loopback over a copy of the built small trust, one account per
-role (the demo's), and one headless Chromium for the session with a fresh context per test.
+role (the demo's), and one headless Chromium per module with a fresh context per test.
 
 Chromium is Debian's (``apt-get install chromium``; ``scripts/test.sh`` installs it as
 root): Playwright cannot download its own browser here. Without it the browser tests
@@ -55,8 +55,11 @@ def chromium() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium: str) -> Iterator[Browser]:
+    """One Chromium per test module (about a second to start). Not per session: while
+    Playwright's sync API runs, the main thread counts as inside an event loop, so any
+    later test elsewhere calling ``asyncio.run`` would fail."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
