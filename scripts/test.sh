@@ -4,13 +4,24 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# PySpark needs a Java runtime (17 or newer).
-if ! command -v java >/dev/null 2>&1; then
+# System packages the tests need, installed from Debian when missing (as root only): a Java
+# runtime (17 or newer) for PySpark, and Chromium for the browser tests in tests/browser
+# (Playwright drives Debian's Chromium; it cannot download a browser of its own here).
+CHROMIUM="${EMPOWERED_CHROMIUM:-/usr/bin/chromium}"
+missing=()
+command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
+[ -x "$CHROMIUM" ] || missing+=(chromium fonts-dejavu-core)
+if [ "${#missing[@]}" -gt 0 ]; then
     if [ "$(id -u)" = "0" ]; then
-        apt-get update -qq && apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless
+        apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"
     else
-        echo "Java 17+ is needed for the Spark tests: install openjdk-17-jre-headless" >&2
-        exit 2
+        if ! command -v java >/dev/null 2>&1; then
+            echo "Java 17+ is needed for the Spark tests: install openjdk-17-jre-headless" >&2
+            exit 2
+        fi
+        echo "Chromium is needed for the browser tests: install chromium (Debian:" \
+            "apt-get install chromium) or set EMPOWERED_CHROMIUM; until then they skip" \
+            "(and fail where EMPOWERED_REQUIRE_BROWSER=1)" >&2
     fi
 fi
 
