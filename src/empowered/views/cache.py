@@ -99,11 +99,12 @@ class SchoolAnalyticsCache:
         )
 
     def warm(self, con: duckdb.DuckDBPyConnection, school_urns: list[str]) -> None:
-        """Compute the pupil page's whole-school results ahead of the first request (for
-        example after a build, or at start-up)."""
+        """Compute the pupil page's and the home page's whole-school results ahead of the
+        first request (for example after a build, or at start-up)."""
         for school in school_urns:
             self.strategy_effects(con, school)
             self.harder_situations(con, school)
+            self.review_queue(con, school)  # computes the school's alerts on the way
 
 
 DEFAULT_CACHE = SchoolAnalyticsCache()
