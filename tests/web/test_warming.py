@@ -21,7 +21,22 @@ from empowered.web.app import create_app
 
 pytestmark = pytest.mark.slow
 
-KINDS = ("strategy_effects", "harder_situations", "alerts", "review_queue")
+# What the pupil and home pages need per school, and the register's and provision map's
+# questions, per school and for the whole trust (None).
+PUPIL_KINDS = ("strategy_effects", "harder_situations", "alerts", "review_queue")
+QUESTION_KINDS = (
+    "compare_with_national",
+    "provision_against_need",
+    "training_against_need",
+    "attendance_without_plan",
+    "provision_overview",
+)
+
+
+def every_result(schools: list[str]) -> set[tuple[str, str | None]]:
+    return {(kind, school) for kind in PUPIL_KINDS + QUESTION_KINDS for school in schools} | {
+        (kind, None) for kind in QUESTION_KINDS
+    }
 
 
 @pytest.fixture
@@ -46,7 +61,7 @@ def schools_of(app: FastAPI) -> list[str]:
         return [r[0] for r in con.execute("SELECT school_urn FROM core.dim_school").fetchall()]
 
 
-def cached(app: FastAPI) -> set[tuple[str, str]]:
+def cached(app: FastAPI) -> set[tuple[str, str | None]]:
     """(kind, school) pairs the cache holds for the current build."""
     return set(app.state.cache._values)
 
@@ -62,8 +77,8 @@ def test_starting_the_server_warms_every_school_without_a_page_being_asked_for(
         assert run.wait(timeout=300), "warming did not finish"
     assert run.error is None
     assert (run.schools, run.warmed) == (len(schools), len(schools))
-    assert cached(app) == {(kind, school) for kind in KINDS for school in schools}
-    assert app.state.cache.computed == len(KINDS) * len(schools)
+    assert cached(app) == every_result(schools)
+    assert app.state.cache.computed == len(every_result(schools))
     with app.state.warehouse.reading() as con:
         assert run.build == build_id(con)
     # Progress is logged by school and count, never by pupil.
@@ -93,16 +108,16 @@ def test_pages_asked_for_while_warming_still_work_and_nothing_is_computed_twice(
         )
         # Straight away: the last school is the last to be warmed, so this page most
         # likely computes its own results while the thread warms the others.
-        assert client.get(f"/pupils/{pupil}").status_code == 200
-        assert client.get("/").status_code == 200
+        for page in (f"/pupils/{pupil}", "/", "/register", "/provision"):
+            assert client.get(page).status_code == 200, page
         run = warming.current(app)
         assert run is not None and run.wait(timeout=300)
         assert run.error is None
         computed = app.state.cache.computed
-        assert computed == len(KINDS) * len(schools)
+        assert computed == len(every_result(schools))
         # Once warm, pages are served from the cache.
-        assert client.get(f"/pupils/{pupil}").status_code == 200
-        assert client.get("/").status_code == 200
+        for page in (f"/pupils/{pupil}", "/", "/register", "/provision"):
+            assert client.get(page).status_code == 200, page
         assert app.state.cache.computed == computed
 
 
@@ -126,8 +141,8 @@ def test_after_a_rebuild_the_cache_warms_for_the_new_build(app: FastAPI, warehou
     assert second.build == new_build and second.warmed == len(schools)
     # Every school's results were computed again, for the new build only.
     assert app.state.cache._build == new_build
-    assert cached(app) == {(kind, school) for kind in KINDS for school in schools}
-    assert app.state.cache.computed == before + len(KINDS) * len(schools)
+    assert cached(app) == every_result(schools)
+    assert app.state.cache.computed == before + len(every_result(schools))
 
 
 def test_an_unbuilt_warehouse_has_nothing_to_warm_and_the_server_still_starts(

@@ -1,12 +1,13 @@
 """Warming the analytics cache at start and after each build.
 
 A school's whole-school analytics (what helps, harder situations, early-sign alerts, the
-review queue) take seconds to compute on a large school, so the first page of a "cold"
-school would keep its visitor waiting. The server computes them for every school in a
-background thread instead: at start-up (:func:`start`) and after a rebuild
-(:func:`after_build`). Pages asked for while warming runs still work: they compute what
-they need on demand, and the cache computes each (build, kind, school) once, so a page
-and the warming thread never repeat each other's work.
+review queue, the register's and the provision map's questions) take seconds to compute
+on a large school, so the first page of a "cold" school would keep its visitor waiting.
+The server computes them in a background thread instead, school by school and then the
+whole trust: at start-up (:func:`start`) and after a rebuild (:func:`after_build`).
+Pages asked for while warming runs still work: they compute what they need on demand,
+and the cache computes each (build, kind, school) once, so a page and the warming thread
+never repeat each other's work.
 
 The thread reads through its own cursor (``Warehouse.reading``) and never takes the write
 lock, so sign-ins, audit rows and imports carry on. Its log lines name schools (by URN),
@@ -118,6 +119,14 @@ def _warm(app: FastAPI, run: Warming) -> None:
                     school,
                     number,
                     len(schools),
+                    time.perf_counter() - began,
+                )
+            if current(app) is run:
+                # The whole trust's register and provision questions (trust-wide users).
+                began = time.perf_counter()
+                cache.warm(con, [None])
+                log.info(
+                    "analytics cache: the whole trust's questions warmed in %.1f s",
                     time.perf_counter() - began,
                 )
         log.info(
