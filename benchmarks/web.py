@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import logging
 import os
 import random
 import re
@@ -311,8 +312,13 @@ def simulate(
                 pages = pages_for(client, account)
             finally:
                 clock.ready.wait()
+            tour: list[tuple[str, str]] = []
             while time.monotonic() < clock.until:
-                label, path = rng.choice(pages)
+                # Every page once, in a random order, then again: each page is measured
+                # about as often as the others.
+                if not tour:
+                    tour = rng.sample(pages, len(pages))
+                label, path = tour.pop()
                 if path == "/pupils/":
                     path += rng.choice(account.pupils)
                 started = time.perf_counter()
@@ -354,6 +360,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-fail", action="store_true", help="report only; always exit 0")
     args = parser.parse_args(argv)
 
+    # The warming thread's progress (schools and seconds, never pupils) on the console.
+    logging.basicConfig(format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger("empowered.web.warming").setLevel(logging.INFO)
     OUTPUT.mkdir(parents=True, exist_ok=True)
     source = args.warehouse or built_warehouse(args.schools, args.pupils, args.years, args.seed)
     path = args.output.with_name(args.output.stem + "-run.duckdb")
