@@ -150,14 +150,18 @@ class Scope:
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    row = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
-        [schema, table],
-    ).fetchone()
-    return row is not None and row[0] > 0
+    # Looking the one name up in the catalog takes a fraction of a millisecond, where
+    # scanning duckdb_tables() took 5-30 ms on every request. A missing name raises
+    # without aborting a transaction the caller may have open (a failed query would).
+    try:
+        con.table(f"{_column(schema)}.{_column(table)}")
+    except duckdb.CatalogException:
+        return False
+    return True
 
 
 def _keys(con: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> frozenset[str]:
+    # The set removes repeats: the SQL needs no DISTINCT (a hash aggregate per request).
     return frozenset(str(k) for (k,) in con.execute(sql, params).fetchall())
 
 
@@ -190,7 +194,7 @@ def scope_for(con: duckdb.DuckDBPyConnection, user: User, *, today: date) -> Sco
         if _table_exists(con, "core", "fct_enrolment"):
             on_roll = _keys(
                 con,
-                "SELECT DISTINCT pupil_key FROM core.fct_enrolment WHERE school_urn = ?",
+                "SELECT pupil_key FROM core.fct_enrolment WHERE school_urn = ?",
                 [user.school_urn],
             )
         return Scope(user, schools, None, identified, None, read_only, school_pupils=on_roll)
@@ -198,7 +202,7 @@ def scope_for(con: duckdb.DuckDBPyConnection, user: User, *, today: date) -> Sco
     if user.groups and _table_exists(con, "core", "bridge_group_member"):
         pupils |= _keys(
             con,
-            "SELECT DISTINCT pupil_key FROM core.bridge_group_member "
+            "SELECT pupil_key FROM core.bridge_group_member "
             "WHERE school_urn = ? AND list_contains(?, group_code)",
             [user.school_urn, list(user.groups)],
         )

@@ -18,7 +18,6 @@ from typing import Any
 import duckdb
 
 from empowered.analytics.disclosure import DisclosedTable, suppress
-from empowered.analytics.register import provision_against_need
 from empowered.analytics.wording import count_phrase, day_text
 from empowered.views import PupilScope, queries
 from empowered.views.cache import DEFAULT_CACHE, SchoolAnalyticsCache
@@ -97,7 +96,7 @@ def attention(
                 _school_summary(urn, str(school["school_name"]), day, queue, alerts, by_school[urn])
             )
         if scope.pupils is None:
-            items += _needs_without_provision(con, urn, day)
+            items += _needs_without_provision(con, urn, day, cache)
     return sorted(
         items, key=lambda i: (i.urgency, -i.day.toordinal(), i.school_urn, i.pupil_key or "")
     )
@@ -200,9 +199,9 @@ def _school_summary(
 
 
 def _needs_without_provision(
-    con: duckdb.DuckDBPyConnection, urn: str, day: date
+    con: duckdb.DuckDBPyConnection, urn: str, day: date, cache: SchoolAnalyticsCache
 ) -> list[AttentionItem]:
-    answer = provision_against_need(con, school_urn=urn)
+    answer = cache.provision_against_need(con, urn)  # the same for every user: cached
     if not answer.needs_without_provision:
         return []
     return [

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 import duckdb
 
 from empowered.analytics.disclosure import THRESHOLD, DisclosedTable
-from empowered.analytics.impact import Impact, provision_overview
+from empowered.analytics.impact import Impact
 from empowered.analytics.wording import number
 from empowered.views import PupilScope, count_table, needs_suppression, queries
+from empowered.views.cache import DEFAULT_CACHE, SchoolAnalyticsCache
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,13 @@ class ProvisionPage:
     summary: str
 
 
-def provision_page(con: duckdb.DuckDBPyConnection, *, scope: PupilScope) -> ProvisionPage:
+def provision_page(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    scope: PupilScope,
+    cache: SchoolAnalyticsCache | None = None,
+) -> ProvisionPage:
+    cache = DEFAULT_CACHE if cache is None else cache
     areas = queries.rows(con, "provision_by_area", scope=scope)
     by_area = count_table(
         scope,
@@ -88,7 +95,7 @@ def provision_page(con: duckdb.DuckDBPyConnection, *, scope: PupilScope) -> Prov
     schools: list[SchoolProvision] = []
     impacts: list[ImpactRow] = []
     for school in _impact_schools(con, scope):
-        overview = provision_overview(con, school_urn=school)
+        overview = cache.provision_overview(con, school)  # the same for every user: cached
         schools.append(SchoolProvision(school, overview.table, overview.summary))
         impacts += [_impact_row(i, suppressed=needs_suppression(scope)) for i in overview.impacts]
     keep = tuple(i for i in impacts if i.verdict == "keep")

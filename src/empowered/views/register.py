@@ -25,14 +25,11 @@ from empowered.analytics.register import (
     NationalComparison,
     NeedProvision,
     TrainingAgainstNeed,
-    attendance_without_plan,
-    compare_with_national,
-    provision_against_need,
-    training_against_need,
 )
 from empowered.analytics.wording import count_phrase
 from empowered.exports import safe_cell
 from empowered.views import PupilScope, count_series, count_table, queries
+from empowered.views.cache import DEFAULT_CACHE, SchoolAnalyticsCache
 
 SEN_PROVISION_LABELS = {"K": "SEN support", "E": "EHC plan", "N": "No SEN"}
 
@@ -97,8 +94,13 @@ class RegisterPage:
 
 
 def register_page(
-    con: duckdb.DuckDBPyConnection, *, scope: PupilScope, filters: RegisterFilters
+    con: duckdb.DuckDBPyConnection,
+    *,
+    scope: PupilScope,
+    filters: RegisterFilters,
+    cache: SchoolAnalyticsCache | None = None,
 ) -> RegisterPage:
+    cache = DEFAULT_CACHE if cache is None else cache
     rows = queries.rows(
         con,
         "register_list",
@@ -118,7 +120,7 @@ def register_page(
         c for r in rows for c in str(r["provision_codes"] or "").split(",") if c
     )
     by_provision = count_series(scope, dict(sorted(codes.items())), column_label="pupils")
-    questions = tuple(_questions(con, s, scope) for s in _question_schools(con, scope))
+    questions = tuple(_questions(con, s, scope, cache) for s in _question_schools(con, scope))
     shown = "fewer than 5" if by_need.grand_total_hidden else str(by_need.grand_total)
     summary = f"{shown} pupils match" + (f" ({filters.describe()})" if filters.describe() else "")
     summary += "." if scope.identified else "; the pupil list is not shown for this role."
@@ -171,17 +173,21 @@ def _question_schools(con: duckdb.DuckDBPyConnection, scope: PupilScope) -> list
 
 
 def _questions(
-    con: duckdb.DuckDBPyConnection, school: str | None, scope: PupilScope
+    con: duckdb.DuckDBPyConnection,
+    school: str | None,
+    scope: PupilScope,
+    cache: SchoolAnalyticsCache,
 ) -> RegisterQuestions:
-    without_plan = attendance_without_plan(con, school_urn=school)
+    # School-level analytics, the same for every user: computed once per build (cached).
+    without_plan = cache.attendance_without_plan(con, school)
     # The analytics list the pupils for roles allowed to see them: keep only those in
     # scope, and none at all for a scope that may not see pupils.
     keys = tuple(k for k in without_plan.pupil_keys if scope.identified and scope.pupils is None)
     return RegisterQuestions(
         school,
-        compare_with_national(con, school_urn=school),
-        provision_against_need(con, school_urn=school),
-        training_against_need(con, school_urn=school),
+        cache.compare_with_national(con, school),
+        cache.provision_against_need(con, school),
+        cache.training_against_need(con, school),
         replace(without_plan, pupil_keys=keys),
     )
 

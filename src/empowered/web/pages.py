@@ -174,7 +174,9 @@ def register(
     filters: Filters,
 ) -> HTMLResponse:
     with request.app.state.warehouse.reading() as con:
-        page = register_page(con, scope=pupil_scope(scope), filters=filters)
+        page = register_page(
+            con, scope=pupil_scope(scope), filters=filters, cache=request.app.state.cache
+        )
     audit(request, scope, ViewedPage(page="/register"))
     return render(
         request,
@@ -198,7 +200,9 @@ def register_export(
     if not has(scope, Permission.VIEW_REGISTER):
         raise Forbidden(scope.user, request.url.path, "needs view_register")
     with request.app.state.warehouse.reading() as con:
-        page = register_page(con, scope=pupil_scope(scope), filters=filters)
+        page = register_page(
+            con, scope=pupil_scope(scope), filters=filters, cache=request.app.state.cache
+        )
     body = register_xlsx(page)
     audit(request, scope, Exported(page="/register", what="register.xlsx", rows=len(page.pupils)))
     return Response(
@@ -215,7 +219,7 @@ def provision(
     request: Request, scope: Annotated[Scope, Depends(needs(*PROVISION))]
 ) -> HTMLResponse:
     with request.app.state.warehouse.reading() as con:
-        page = provision_page(con, scope=pupil_scope(scope))
+        page = provision_page(con, scope=pupil_scope(scope), cache=request.app.state.cache)
     audit(request, scope, ViewedPage(page="/provision"))
     return render(request, scope, "provision.html", {"title": "Provision map", "pm": page})
 

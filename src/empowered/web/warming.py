@@ -1,16 +1,143 @@
-"""Warming the analytics cache at start and after each build (to be built)."""
+"""Warming the analytics cache at start and after each build.
+
+A school's whole-school analytics (what helps, harder situations, early-sign alerts, the
+review queue, the register's and the provision map's questions) take seconds to compute
+on a large school, so the first page of a "cold" school would keep its visitor waiting.
+The server computes them in a background thread instead, school by school and then the
+whole trust: at start-up (:func:`start`) and after a rebuild (:func:`after_build`).
+Pages asked for while warming runs still work: they compute what they need on demand,
+and the cache computes each (build, kind, school) once, so a page and the warming thread
+never repeat each other's work.
+
+The thread reads through its own cursor (``Warehouse.reading``) and never takes the write
+lock, so sign-ins, audit rows and imports carry on. Its log lines name schools (by URN),
+counts and seconds, never a pupil.
+"""
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+import duckdb
 from fastapi import FastAPI
+
+from empowered.views import PupilScope, queries
+from empowered.views.cache import SchoolAnalyticsCache, build_id
+
+log = logging.getLogger(__name__)
+
+_EVERY_SCHOOL = PupilScope(schools=None, pupils=None, identified=False)
+_starting = threading.Lock()
+
+
+@dataclass
+class Warming:
+    """One warming run, kept on ``app.state.warming`` (the latest run)."""
+
+    reason: str
+    build: str | None = None
+    schools: int = 0
+    warmed: int = 0
+    started: float = field(default_factory=time.perf_counter)
+    finished: float | None = None
+    error: str | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
+
+    @property
+    def seconds(self) -> float | None:
+        return None if self.finished is None else self.finished - self.started
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until this run has finished (or ``timeout`` passed); True if it finished."""
+        return self.done.wait(timeout)
 
 
 def start(app: FastAPI) -> None:
     """Warm the cache in the background when the server starts."""
+    _launch(app, "start-up")
 
 
 def after_build(app: FastAPI) -> None:
     """The warehouse was rebuilt (an import, a capture): warm the cache for the new build.
 
     The cache drops results of an older build by itself (it is keyed on the build id), so
-    this only saves the next visitor the wait."""
+    this only saves the next visitor the wait. A run still warming an older build stops
+    at its next school."""
+    _launch(app, "rebuild")
+
+
+def current(app: FastAPI) -> Warming | None:
+    """The latest warming run, if any."""
+    run: Warming | None = getattr(app.state, "warming", None)
+    return run
+
+
+def _launch(app: FastAPI, reason: str) -> Warming:
+    with _starting:
+        run = Warming(reason)
+        app.state.warming = run
+        run.thread = threading.Thread(
+            target=_warm, args=(app, run), name=f"empowered-warming-{reason}", daemon=True
+        )
+        run.thread.start()
+    return run
+
+
+def _warm(app: FastAPI, run: Warming) -> None:
+    cache: SchoolAnalyticsCache = app.state.cache
+    try:
+        with app.state.warehouse.reading() as con:
+            try:
+                schools = [
+                    str(r["school_urn"])
+                    for r in queries.rows(con, "scope_schools", scope=_EVERY_SCHOOL)
+                ]
+                run.build = build_id(con)
+            except duckdb.CatalogException:
+                log.info("analytics cache: nothing to warm, the warehouse has not been built")
+                return
+            run.schools = len(schools)
+            log.info(
+                "analytics cache: warming %d schools after %s (build %s)",
+                len(schools),
+                run.reason,
+                run.build,
+            )
+            for number, school in enumerate(schools, start=1):
+                if current(app) is not run:
+                    log.info("analytics cache: a newer build is warming; this run stops")
+                    return
+                began = time.perf_counter()
+                cache.warm(con, [school])
+                run.warmed += 1
+                log.info(
+                    "analytics cache: school %s warmed (%d of %d) in %.1f s",
+                    school,
+                    number,
+                    len(schools),
+                    time.perf_counter() - began,
+                )
+            if current(app) is run:
+                # The whole trust's register and provision questions (trust-wide users).
+                began = time.perf_counter()
+                cache.warm(con, [None])
+                log.info(
+                    "analytics cache: the whole trust's questions warmed in %.1f s",
+                    time.perf_counter() - began,
+                )
+        log.info(
+            "analytics cache: %d schools warm in %.1f s",
+            run.warmed,
+            time.perf_counter() - run.started,
+        )
+    except Exception as err:  # a background thread has no caller to raise to
+        run.error = f"{type(err).__name__}: {err}"
+        # Only the exception's type in the log: a database error message may quote a value.
+        log.warning("analytics cache: warming stopped (%s)", type(err).__name__)
+    finally:
+        run.finished = time.perf_counter()
+        run.done.set()

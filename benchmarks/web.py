@@ -1,0 +1,479 @@
+"""Benchmark: the staff web app under 10 concurrent users on a trust-sized warehouse.
+
+Generates the synthetic trust (20 schools, 12,000 pupils, one year, as benchmarks/build.py)
+into benchmarks/output/ once, imports and builds it into a warehouse kept there between
+runs (rebuilt when the models, readers or generator change), and copies that for each run.
+It adds accounts for the roles (SENCos and DSLs of several schools, teachers with their
+groups, a teaching assistant, a visiting professional, the trust administrator and a trust
+analyst), serves the real app with uvicorn on a local port (real HTTP), waits for the
+analytics cache to warm, then runs simulated users: threads, each with its own
+``httpx.Client`` signed in through the form with its CSRF token, opening the pages their
+role can open (discovered from the navigation, so new pages are included when they land)
+for ``--seconds``. It prints requests, p50, p95 and max per page and whether p95 is under
+the target, writes benchmarks/output/web.json, and exits 1 when a target is missed.
+
+    python benchmarks/web.py [--schools 20] [--pupils 12000] [--seed 1] [--users 10]
+        [--seconds 60] [--think 1.0] [--target-ms 300] [--no-fail] [--warehouse BUILT.duckdb]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import os
+import random
+import re
+import shutil
+import socket
+import statistics
+import sys
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import httpx
+import uvicorn
+
+OUTPUT = Path(__file__).resolve().parent / "output"
+PACKAGE = Path(__file__).resolve().parent.parent / "src" / "empowered"
+PASSWORD = "benchmark horse battery staple"
+SECRET = "benchmark"
+# Pages the navigation may offer beyond the ones timed by name (others are being built).
+EXTRA_PAGES = ("/strategies", "/triggers", "/capture", "/imports", "/admin", "/audit")
+REGISTER_FILTERS = ("?need=ASD", "?pp=yes&attendance_below=90", "?year=7&eal=no")
+
+
+# -- The warehouse ------------------------------------------------------------------------
+
+
+def _stamp() -> str:
+    """A hash of everything a built warehouse depends on: a change rebuilds the cache."""
+    digest = hashlib.sha256()
+    for folder in ("warehouse", "sources", "synth", "reference"):
+        for path in sorted((PACKAGE / folder).rglob("*")):
+            if path.is_file() and path.suffix in (".py", ".sql", ".yml", ".csv"):
+                digest.update(str(path.relative_to(PACKAGE)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def built_warehouse(schools: int, pupils: int, years: int, seed: int) -> Path:
+    """The trust built into a warehouse, from benchmarks/output/ when it is up to date."""
+    from empowered.sources.importer import import_canonical_folder
+    from empowered.synth import generate_trust
+    from empowered.warehouse.build import build_duckdb
+    from empowered.warehouse.connection import open_warehouse
+
+    data = OUTPUT / f"trust-{schools}x{pupils}x{years}-seed{seed}"
+    if not (data / "manifest.json").exists():
+        started = time.perf_counter()
+        generate_trust(data, schools=schools, pupils=pupils, years=years, seed=seed)
+        print(f"generated the trust in {time.perf_counter() - started:.1f} s -> {data}")
+    base = OUTPUT / f"web-{schools}x{pupils}x{years}-seed{seed}.duckdb"
+    stamp_file = base.with_suffix(".stamp")
+    stamp = _stamp()
+    if base.exists() and stamp_file.exists() and stamp_file.read_text() == stamp:
+        return base
+    base.unlink(missing_ok=True)
+    stamp_file.unlink(missing_ok=True)
+    started = time.perf_counter()
+    con = open_warehouse(base)
+    import_canonical_folder(con, data, pseudonym_secret=SECRET)
+    result = build_duckdb(con)
+    con.close()
+    if not result.ok:
+        for failure in result.failures():
+            print(failure.message)
+        raise SystemExit("build failed")
+    stamp_file.write_text(stamp)
+    print(f"imported and built the warehouse in {time.perf_counter() - started:.1f} s -> {base}")
+    return base
+
+
+# -- Accounts -----------------------------------------------------------------------------
+
+
+@dataclass
+class Account:
+    username: str
+    role: str
+    pupils: list[str] = field(default_factory=list)  # pupils whose pages this account opens
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> list[Any]:
+    return [r[0] for r in con.execute(sql, params).fetchall()]
+
+
+def add_accounts(path: Path, *, schools_with_staff: int) -> list[Account]:
+    """Accounts for every role; which pupils each may open comes from the policy itself."""
+    from empowered.access.policy import scope_for
+    from empowered.access.store import ensure_access_tables
+    from empowered.access.users import add_user
+
+    con = duckdb.connect(str(path))
+    ensure_access_tables(con)
+    # The biggest schools first: their pages are the slowest.
+    schools = _one(
+        con,
+        "SELECT school_urn FROM core.fct_enrolment GROUP BY 1 ORDER BY count(DISTINCT pupil_key) "
+        "DESC, 1 LIMIT ?",
+        [schools_with_staff],
+    )
+    specs: list[tuple[str, str, dict[str, Any]]] = [
+        ("bench-admin", "trust_admin", {}),
+        ("bench-analyst", "trust_analyst", {}),
+    ]
+    for n, school in enumerate(schools):
+        specs += [
+            (f"bench-senco-{n}", "senco", {"school_urn": school}),
+            (f"bench-dsl-{n}", "dsl", {"school_urn": school}),
+        ]
+        groups = _one(
+            con,
+            "SELECT group_code FROM core.bridge_group_member WHERE school_urn = ? GROUP BY 1 "
+            "ORDER BY count(*) DESC, 1 LIMIT 2",
+            [school],
+        )
+        if groups:
+            specs.append(
+                (f"bench-teacher-{n}", "teacher", {"school_urn": school, "groups": groups})
+            )
+    school = schools[0]
+    on_roll = _one(
+        con,
+        "SELECT DISTINCT pupil_key FROM core.fct_enrolment WHERE school_urn = ? ORDER BY 1",
+        [school],
+    )
+    specs += [
+        (
+            "bench-ta",
+            "teaching_assistant",
+            {"school_urn": school, "pupils": on_roll[:6]},
+        ),
+        (
+            "bench-visitor",
+            "visiting_professional",
+            {
+                "school_urn": school,
+                "pupils": on_roll[6:9],
+                "areas": ("wellbeing", "learning", "strategies", "register"),
+                "expires_on": date.today() + timedelta(days=30),
+            },
+        ),
+    ]
+    # Every role among the first accounts, so even a few users cover every role.
+    firsts = {role: n for n, (_, role, _) in reversed(list(enumerate(specs)))}
+    specs = [specs[n] for n in sorted(firsts.values())] + [
+        spec for n, spec in enumerate(specs) if n not in firsts.values()
+    ]
+    everyone = _one(con, "SELECT pupil_key FROM core.dim_pupil ORDER BY 1", [])
+    accounts = []
+    for username, role, extra in specs:
+        user = add_user(con, username, PASSWORD, role, **extra)
+        scope = scope_for(con, user, today=date.today())
+        if role == "trust_analyst":
+            pupils: list[str] = []
+        elif scope.pupils is not None:
+            pupils = sorted(scope.pupils)
+        elif scope.school_pupils is not None:
+            pupils = sorted(scope.school_pupils)
+        else:
+            pupils = everyone
+        accounts.append(Account(username, role, pupils))
+    con.close()
+    return accounts
+
+
+# -- The server ---------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def serve(path: Path, port: int) -> tuple[uvicorn.Server, threading.Thread, Any]:
+    from empowered.settings import Settings
+    from empowered.web.app import create_app
+
+    app = create_app(path, settings=Settings(environment="development"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise SystemExit("the server did not start")
+        time.sleep(0.05)
+    return server, thread, app
+
+
+# -- Simulated users ----------------------------------------------------------------------
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    if not found:
+        raise RuntimeError("no CSRF token on the page")
+    return found.group(1)
+
+
+def nav_links(html: str) -> list[str]:
+    nav = re.search(r'<nav aria-label="Main">(.*?)</nav>', html, re.S)
+    return re.findall(r'<a href="(/[^"]*)"', nav.group(1)) if nav else []
+
+
+def sign_in(client: httpx.Client, username: str) -> None:
+    form = client.get("/sign-in")
+    answer = client.post(
+        "/sign-in", data={"username": username, "password": PASSWORD, "csrf": csrf_of(form.text)}
+    )
+    if answer.status_code != 303:
+        raise RuntimeError(f"{username} could not sign in ({answer.status_code})")
+
+
+def pages_for(client: httpx.Client, account: Account) -> list[tuple[str, str]]:
+    """(label, path) for every page this account's role can open, from its navigation."""
+    home = client.get("/")
+    links = nav_links(home.text)
+    pages: list[tuple[str, str]] = []
+    if home.status_code == 200:
+        pages.append(("/", "/"))
+    for link in links:
+        if link == "/register":
+            pages.append(("/register", "/register"))
+            pages += [("/register?filters", "/register" + f) for f in REGISTER_FILTERS]
+            if client.get("/register.xlsx").status_code == 200:
+                pages.append(("/register.xlsx", "/register.xlsx"))
+        elif link == "/provision":
+            pages.append(("/provision", "/provision"))
+        elif link not in ("/", "/account") and client.get(link).status_code == 200:
+            pages.append((link, link))
+    for extra in EXTRA_PAGES:  # not (yet) in the navigation but answering
+        if extra not in links and client.get(extra).status_code == 200:
+            pages.append((extra, extra))
+    if account.pupils:
+        pages.append(("/pupils/{key}", "/pupils/"))
+    return pages
+
+
+@dataclass
+class Timings:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    ms: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    roles: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+
+    def add(self, label: str, role: str, ms: float, ok: bool) -> None:
+        with self.lock:
+            self.ms[label].append(ms)
+            self.roles[label].add(role)
+            if not ok:
+                self.errors[label] += 1
+
+
+@dataclass
+class Clock:
+    """Every user signs in and finds its pages first; the timed minute starts after."""
+
+    ready: threading.Barrier
+    seconds: float
+    until: float = 0.0
+
+    def start(self) -> None:
+        self.until = time.monotonic() + self.seconds
+
+
+def simulate(
+    base_url: str,
+    account: Account,
+    clock: Clock,
+    think: float,
+    seed: int,
+    timings: Timings,
+    problems: list[str],
+) -> None:
+    rng = random.Random(seed)
+    try:
+        with httpx.Client(base_url=base_url, timeout=120, follow_redirects=False) as client:
+            try:
+                sign_in(client, account.username)
+                pages = pages_for(client, account)
+            finally:
+                clock.ready.wait()
+            tour: list[tuple[str, str]] = []
+            while time.monotonic() < clock.until:
+                # Every page once, in a random order, then again: each page is measured
+                # about as often as the others.
+                if not tour:
+                    tour = rng.sample(pages, len(pages))
+                label, path = tour.pop()
+                if path == "/pupils/":
+                    path += rng.choice(account.pupils)
+                started = time.perf_counter()
+                answer = client.get(path)
+                ms = (time.perf_counter() - started) * 1000
+                timings.add(label, account.role, ms, answer.status_code == 200)
+                if think:
+                    time.sleep(rng.uniform(0, 2 * think))
+    except Exception as err:  # report it with the results rather than lose the thread
+        problems.append(f"{account.username}: {type(err).__name__}: {err}")
+
+
+def percentile(values: list[float], q: float) -> float:
+    if len(values) == 1:
+        return values[0]
+    return (
+        statistics.quantiles(values, n=100, method="inclusive")[q - 1] if q < 100 else max(values)
+    )
+
+
+# -- Main ---------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--schools", type=int, default=20)
+    parser.add_argument("--pupils", type=int, default=12_000)
+    parser.add_argument("--years", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--warehouse", type=Path, help="a built warehouse to copy instead")
+    parser.add_argument("--users", type=int, default=10, help="concurrent simulated users")
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument(
+        "--think", type=float, default=1.0, help="mean seconds a user reads a page (0: none)"
+    )
+    parser.add_argument("--staffed-schools", type=int, default=3, help="schools given staff")
+    parser.add_argument("--target-ms", type=float, default=300)
+    parser.add_argument("--output", type=Path, default=OUTPUT / "web.json")
+    parser.add_argument("--no-fail", action="store_true", help="report only; always exit 0")
+    args = parser.parse_args(argv)
+
+    # The warming thread's progress (schools and seconds, never pupils) on the console.
+    logging.basicConfig(format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger("empowered.web.warming").setLevel(logging.INFO)
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    source = args.warehouse or built_warehouse(args.schools, args.pupils, args.years, args.seed)
+    path = args.output.with_name(args.output.stem + "-run.duckdb")
+    path.unlink(missing_ok=True)
+    shutil.copy(source, path)
+    accounts = add_accounts(path, schools_with_staff=args.staffed_schools)
+    con = duckdb.connect(str(path), read_only=True)
+    counts = con.execute(
+        "SELECT (SELECT count(*) FROM core.dim_school), (SELECT count(*) FROM core.dim_pupil)"
+    ).fetchone() or (0, 0)
+    con.close()
+    print(f"warehouse {source}: {counts[0]} schools, {counts[1]:,} pupils")
+    print(f"accounts: {', '.join(f'{a.username} ({a.role})' for a in accounts)}")
+
+    port = free_port()
+    started = time.perf_counter()
+    server, thread, app = serve(path, port)
+    print(f"server up on port {port} in {time.perf_counter() - started:.1f} s")
+    from empowered.web import warming
+
+    run = warming.current(app)
+    if run is not None:
+        run.wait()
+        print(
+            f"analytics cache warm: {run.warmed} of {run.schools} schools in "
+            f"{run.seconds or 0:.1f} s" + (f" (stopped: {run.error})" if run.error else "")
+        )
+    load_before = os.getloadavg()
+
+    timings = Timings()
+    problems: list[str] = []
+    clock = Clock(threading.Barrier(args.users, action=lambda: clock.start()), args.seconds)
+    users = [
+        threading.Thread(
+            target=simulate,
+            args=(
+                f"http://127.0.0.1:{port}",
+                accounts[i % len(accounts)],
+                clock,
+                args.think,
+                args.seed * 1000 + i,
+                timings,
+                problems,
+            ),
+            daemon=True,
+        )
+        for i in range(args.users)
+    ]
+    for user in users:
+        user.start()
+    for user in users:
+        user.join()
+    elapsed = args.seconds + max(0.0, time.monotonic() - clock.until)
+    load_after = os.getloadavg()
+    server.should_exit = True
+    thread.join(timeout=30)
+    app.state.warehouse.close()
+
+    rows = []
+    for label in sorted(timings.ms, key=lambda k: (k != "/", k)):
+        ms = timings.ms[label]
+        p95 = percentile(ms, 95)
+        rows.append(
+            {
+                "page": label,
+                "roles": sorted(timings.roles[label]),
+                "requests": len(ms),
+                "errors": timings.errors[label],
+                "p50_ms": round(percentile(ms, 50), 1),
+                "p95_ms": round(p95, 1),
+                "max_ms": round(max(ms), 1),
+                "meets_target": p95 < args.target_ms and not timings.errors[label],
+            }
+        )
+    total = sum(r["requests"] for r in rows)
+    print(
+        f"\n{args.users} users for {elapsed:.0f} s (think time {args.think:.1f} s mean): "
+        f"{total:,} requests, {total / elapsed:.1f}/s; load average {load_before[0]:.2f} before, "
+        f"{load_after[0]:.2f} after; {os.cpu_count()} CPUs"
+    )
+    print(f"\n{'page':<20} {'requests':>8} {'errors':>6} {'p50':>7} {'p95':>7} {'max':>7}  target")
+    for r in rows:
+        mark = "ok" if r["meets_target"] else "MISSED"
+        print(
+            f"{r['page']:<20} {r['requests']:>8} {r['errors']:>6} {r['p50_ms']:>7.0f} "
+            f"{r['p95_ms']:>7.0f} {r['max_ms']:>7.0f}  {mark} (p95 < {args.target_ms:.0f} ms)"
+        )
+    for problem in problems:
+        print(f"problem: {problem}")
+    args.output.write_text(
+        json.dumps(
+            {
+                "warehouse": {"schools": counts[0], "pupils": counts[1], "source": str(source)},
+                "users": args.users,
+                "seconds": round(elapsed, 1),
+                "think_seconds": args.think,
+                "target_ms": args.target_ms,
+                "warming_seconds": None if run is None else run.seconds,
+                "load_average": {"before": load_before, "after": load_after},
+                "cpus": os.cpu_count(),
+                "pages": rows,
+                "problems": problems,
+            },
+            indent=2,
+        )
+    )
+    print(f"\nwrote {args.output}")
+    path.unlink(missing_ok=True)
+    missed = problems or not rows or not all(r["meets_target"] for r in rows)
+    return 1 if missed and not args.no_fail else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

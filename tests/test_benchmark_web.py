@@ -1,0 +1,54 @@
+"""The web benchmark still runs: two users for three seconds on the small trust."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "web.py"
+
+
+def test_the_web_benchmark_runs_and_reports_every_page(
+    built_warehouse: Path, tmp_path: Path
+) -> None:
+    spec = importlib.util.spec_from_file_location("benchmark_web", SCRIPT)
+    assert spec and spec.loader
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = bench  # its dataclasses look their module up
+    try:
+        spec.loader.exec_module(bench)
+    finally:
+        del sys.modules[spec.name]
+    output = tmp_path / "web.json"
+    code = bench.main(
+        [
+            "--warehouse", str(built_warehouse),
+            "--users", "2",
+            "--seconds", "3",
+            "--think", "0",
+            "--staffed-schools", "1",
+            "--output", str(output),
+            "--no-fail",
+        ]
+    )  # fmt: skip
+    assert code == 0
+    report = json.loads(output.read_text())
+    assert report["problems"] == []
+    assert report["warming_seconds"] is not None
+    pages = {p["page"]: p for p in report["pages"]}
+    # The first two accounts (the trust administrator and the trust analyst) tour their
+    # pages in a random order; in two seconds each opens some of them.
+    assert pages and set(pages) <= {
+        "/", "/register", "/register?filters", "/register.xlsx", "/provision",
+        "/pupils/{key}", "/strategies", "/triggers", "/capture", "/imports", "/admin",
+        "/audit", "/glossary",
+    }  # fmt: skip
+    assert all(p["requests"] > 0 and p["errors"] == 0 for p in pages.values())
+    assert {"trust_admin", "trust_analyst"} == {r for p in pages.values() for r in p["roles"]}
+    assert not (tmp_path / "web-run.duckdb").exists(), "the run's copy is removed"

@@ -1,0 +1,159 @@
+"""The analytics cache warms itself: at start-up for every school, without any page being
+asked for, and again after a rebuild; pages asked for meanwhile still work, and the two
+never compute the same result twice."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from web_fixtures import PASSWORD, csrf_of
+
+from empowered.access.users import add_user
+from empowered.views.cache import build_id
+from empowered.web import warming
+from empowered.web.app import create_app
+
+pytestmark = pytest.mark.slow
+
+# What the pupil and home pages need per school, and the register's and provision map's
+# questions, per school and for the whole trust (None).
+PUPIL_KINDS = ("strategy_effects", "harder_situations", "alerts", "review_queue")
+QUESTION_KINDS = (
+    "compare_with_national",
+    "provision_against_need",
+    "training_against_need",
+    "attendance_without_plan",
+    "provision_overview",
+)
+
+
+def every_result(schools: list[str]) -> set[tuple[str, str | None]]:
+    return {(kind, school) for kind in PUPIL_KINDS + QUESTION_KINDS for school in schools} | {
+        (kind, None) for kind in QUESTION_KINDS
+    }
+
+
+@pytest.fixture
+def warehouse(built_warehouse: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "warm.duckdb"
+    shutil.copy(built_warehouse, path)
+    return path
+
+
+@pytest.fixture
+def app(warehouse: Path) -> Iterator[FastAPI]:
+    application = create_app(warehouse)
+    yield application
+    run = warming.current(application)
+    if run is not None:
+        run.wait(timeout=300)
+    application.state.warehouse.close()
+
+
+def schools_of(app: FastAPI) -> list[str]:
+    with app.state.warehouse.reading() as con:
+        return [r[0] for r in con.execute("SELECT school_urn FROM core.dim_school").fetchall()]
+
+
+def cached(app: FastAPI) -> set[tuple[str, str | None]]:
+    """(kind, school) pairs the cache holds for the current build."""
+    return set(app.state.cache._values)
+
+
+def test_starting_the_server_warms_every_school_without_a_page_being_asked_for(
+    app: FastAPI, warehouse: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    schools = schools_of(app)
+    caplog.set_level(logging.INFO, logger="empowered.web.warming")
+    with TestClient(app):  # runs the lifespan, as the server does
+        run = warming.current(app)
+        assert run is not None and run.reason == "start-up"
+        assert run.wait(timeout=300), "warming did not finish"
+    assert run.error is None
+    assert (run.schools, run.warmed) == (len(schools), len(schools))
+    assert cached(app) == every_result(schools)
+    assert app.state.cache.computed == len(every_result(schools))
+    with app.state.warehouse.reading() as con:
+        assert run.build == build_id(con)
+    # Progress is logged by school and count, never by pupil.
+    messages = " ".join(r.getMessage() for r in caplog.records)
+    assert f"{len(schools)} schools warm" in messages
+    con = app.state.warehouse
+    with con.reading() as cursor:
+        keys = {k for (k,) in cursor.execute("SELECT pupil_key FROM core.dim_pupil").fetchall()}
+    assert not any(key in messages for key in keys)
+
+
+def test_pages_asked_for_while_warming_still_work_and_nothing_is_computed_twice(
+    app: FastAPI, warehouse: Path
+) -> None:
+    with app.state.warehouse.writing() as con:
+        school, pupil = con.execute(
+            "SELECT school_urn, min(pupil_key) FROM core.fct_enrolment GROUP BY 1 ORDER BY 1 "
+            "DESC LIMIT 1"
+        ).fetchone() or ("", "")
+        add_user(con, "warm-senco", PASSWORD, "senco", school_urn=school)
+    schools = schools_of(app)
+    with TestClient(app) as client:
+        form = client.get("/sign-in")
+        client.post(
+            "/sign-in",
+            data={"username": "warm-senco", "password": PASSWORD, "csrf": csrf_of(form.text)},
+        )
+        # Straight away: the last school is the last to be warmed, so this page most
+        # likely computes its own results while the thread warms the others.
+        for page in (f"/pupils/{pupil}", "/", "/register", "/provision"):
+            assert client.get(page).status_code == 200, page
+        run = warming.current(app)
+        assert run is not None and run.wait(timeout=300)
+        assert run.error is None
+        computed = app.state.cache.computed
+        assert computed == len(every_result(schools))
+        # Once warm, pages are served from the cache.
+        for page in (f"/pupils/{pupil}", "/", "/register", "/provision"):
+            assert client.get(page).status_code == 200, page
+        assert app.state.cache.computed == computed
+
+
+def test_after_a_rebuild_the_cache_warms_for_the_new_build(app: FastAPI, warehouse: Path) -> None:
+    from empowered.warehouse.build import build_duckdb
+
+    schools = schools_of(app)
+    with TestClient(app):
+        first = warming.current(app)
+        assert first is not None and first.wait(timeout=300)
+        with app.state.warehouse.writing() as con:
+            result = build_duckdb(con, touched=["raw.canonical_staff_training"])
+            assert result.ok and result.results, "the rebuild ran models"
+            new_build = build_id(con)
+        assert new_build != first.build
+        before = app.state.cache.computed
+        warming.after_build(app)
+        second = warming.current(app)
+        assert second is not None and second is not first and second.reason == "rebuild"
+        assert second.wait(timeout=300) and second.error is None
+    assert second.build == new_build and second.warmed == len(schools)
+    # Every school's results were computed again, for the new build only.
+    assert app.state.cache._build == new_build
+    assert cached(app) == every_result(schools)
+    assert app.state.cache.computed == before + len(every_result(schools))
+
+
+def test_an_unbuilt_warehouse_has_nothing_to_warm_and_the_server_still_starts(
+    tmp_path: Path,
+) -> None:
+    app = create_app(tmp_path / "empty.duckdb")
+    try:
+        with TestClient(app) as client:
+            run = warming.current(app)
+            assert run is not None and run.wait(timeout=60)
+            assert client.get("/sign-in").status_code == 200
+        assert run.error is None and run.schools == 0 and run.warmed == 0
+    finally:
+        app.state.warehouse.close()
