@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page, Response
+    from playwright.sync_api import Page
 
 # Debian's Chromium (apt-get install chromium); EMPOWERED_CHROMIUM points elsewhere.
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
@@ -50,13 +50,6 @@ ROLES = (
     "trust_analyst",
 )
 VISITOR_AREAS = ("wellbeing", "strategies")
-
-# Pages in the navigation that are still 404 stubs on main: skipped (not failed) while
-# they answer FastAPI's "Not Found", tested as soon as they answer anything else. Remove
-# a path once its page has landed; a 404 from any page not listed here fails.
-NOT_BUILT_YET = frozenset(
-    {"/capture", "/strategies", "/triggers", "/imports", "/admin", "/account"}
-)
 
 # Placeholders in page paths, filled in from the Site at run time.
 PUPIL = "{pupil}"
@@ -167,31 +160,20 @@ def page_cases() -> list[PageCase]:
         if sees_pupils(role):
             cases.append(PageCase(role, f"/pupils/{PUPIL}"))
     cases.append(PageCase("teacher", f"/pupils/{OUTSIDE_PUPIL}", status=404))
+    # Pages reached from those rather than from the navigation.
+    for kind in ("check_in", "strategy", "incident"):
+        cases.append(PageCase("teacher", f"/capture/{PUPIL}?kind={kind}"))
+    for path in ("/admin/users/new", "/admin/groups", "/admin/rules", "/admin/retention"):
+        cases.append(PageCase("trust_admin", path))
+    cases.append(PageCase("dsl", "/triggers?status=all"))
     return cases
 
 
-def not_built(response: Response | None) -> bool:
-    """FastAPI's own JSON "Not Found": no route at this path yet (a stub page)."""
-    if response is None or response.status != 404:
-        return False
-    if "application/json" not in (response.headers.get("content-type") or ""):
-        return False
-    try:
-        return bool(response.json() == {"detail": "Not Found"})
-    except ValueError:
-        return False
-
-
 def open_page(page: Page, site: Site, case: PageCase) -> None:
-    """Go to the case's page, skipping a page still to be built; fail on anything else
-    unexpected (a server error, a redirect to sign in)."""
-    import pytest
-
+    """Go to the case's page; fail on anything unexpected (a server error, a redirect to
+    sign in)."""
     path = site.fill(case.path)
     response = page.goto(path)
-    bare = path.split("?")[0]
-    if not_built(response) and bare in NOT_BUILT_YET:
-        pytest.skip(f"{bare} is not built yet (404 Not Found); tested once it lands")
     assert response is not None
     assert response.status == case.status, f"{path} answered {response.status}"
     if case.role is not None:
