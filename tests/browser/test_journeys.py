@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 from browser_helpers import Site, sign_in_through_form
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
 
@@ -142,8 +142,11 @@ def test_safeguarding_lead_acknowledges_a_trigger(open_as, site: Site) -> None:
     assert trigger_id and card.locator("h4", has_text="The evidence").count() == 1
     card.get_by_role("button", name=ACKNOWLEDGE).click()
     updated = page.locator(f"li#{trigger_id}")
-    updated.locator(".trigger-status", has_text="Acknowledged").wait_for()
-    assert updated.get_by_role("button", name=ACKNOWLEDGE).count() == 0
+    # Said in words, with who and when, once htmx has swapped the card.
+    expect(updated.locator(".trigger-status")).to_contain_text(
+        re.compile(rf"Status:\s*Acknowledged \(last change .* by {dsl.username}\)")
+    )
+    expect(updated.get_by_role("button", name=ACKNOWLEDGE)).to_have_count(0)
     stored = site.query(
         "SELECT username FROM app.trigger_reviews WHERE trigger_id = ? AND kind = 'acknowledged'",
         [trigger_id],

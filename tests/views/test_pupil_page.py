@@ -107,7 +107,7 @@ def test_school_analytics_are_computed_once_per_build(
     cache = SchoolAnalyticsCache()
     first = pupil_picture(built, pupil, scope=PupilScope.school(school), cache=cache)
     computed = cache.computed
-    assert computed == 2  # what helps, harder situations
+    assert computed == 3  # what helps, harder situations, the school's early signs
     second = pupil_picture(built, pupil, scope=PupilScope.school(school), cache=cache)
     assert cache.computed == computed
     assert first.what_helps == second.what_helps

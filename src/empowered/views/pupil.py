@@ -23,7 +23,6 @@ from empowered.analytics.early_signs import (
     attainment_indicator,
     behaviour_indicator,
     indicator_view,
-    load_alerts,
 )
 from empowered.analytics.situations import (
     AfterAntecedent,
@@ -239,8 +238,10 @@ def pupil_picture(
     plan_rows = q("pupil_plans")
     review_rows = q("pupil_plan_reviews")
     enrolment_rows = q("pupil_enrolments")
+    # The school's alerts are computed once per build (and warmed at start); this pupil's
+    # are a slice of them, the same as computing the pupil alone.
     alerts = [
-        a for a in load_alerts(con, school_urn=school, pupil_key=pupil_key) if a.started_on <= as_of
+        a for a in cache.alerts(con, school) if a.pupil_key == pupil_key and a.started_on <= as_of
     ]
 
     early = _early_signs(pupil_key, as_of, alerts, incidents, assessments, q("pupil_attended_days"))

@@ -45,15 +45,25 @@ class RegisterFilters:
     on_register_only: bool = True  # False includes pupils with no SEN
 
     def describe(self) -> str:
+        """The filters in words staff read: "year group 7, pupil premium yes, attendance
+        below 90%"."""
         defaults = RegisterFilters()
         parts = [
-            f"{k.replace('_', ' ')} {v}"
+            f"{k.replace('_', ' ')} {_in_words(k, v)}"
             for k, v in asdict(self).items()
             if v is not None and v != getattr(defaults, k)
         ]
         if not self.on_register_only:
             parts.append("including pupils with no SEN")
         return ", ".join(p for p in parts if not p.startswith("on register only"))
+
+
+def _in_words(name: str, value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if name == "attendance_below" and isinstance(value, float):
+        return f"{100 * value:g}%"
+    return str(value)
 
 
 @dataclass(frozen=True)

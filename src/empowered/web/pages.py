@@ -28,9 +28,19 @@ from empowered.web.deps import (
     needs,
     pupil_scope,
 )
-from empowered.web.render import AUDIT, HOME, PROVISION, REGISTER, audit, render
+from empowered.web.render import (
+    AUDIT,
+    HOME,
+    PROVISION,
+    REGISTER,
+    audit,
+    paginate,
+    render,
+)
 
 router = APIRouter()
+HOME_PAGE_SIZE = 50
+REGISTER_PAGE_SIZE = 200
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -38,7 +48,14 @@ def home(request: Request, scope: Annotated[Scope, Depends(needs(*HOME))]) -> HT
     with request.app.state.warehouse.reading() as con:
         items = attention(con, scope=pupil_scope(scope), cache=request.app.state.cache)
     audit(request, scope, ViewedPage(page="/"))
-    return render(request, scope, "home.html", {"title": "What needs attention", "items": items})
+    # Most urgent first; a trust-wide list runs to thousands, so it comes a page at a time.
+    shown, pager = paginate(request, items, HOME_PAGE_SIZE)
+    return render(
+        request,
+        scope,
+        "home.html",
+        {"title": "What needs attention", "items": shown, "pager": pager},
+    )
 
 
 @router.get("/pupils/{pupil_key}", response_class=HTMLResponse)
@@ -178,6 +195,7 @@ def register(
             con, scope=pupil_scope(scope), filters=filters, cache=request.app.state.cache
         )
     audit(request, scope, ViewedPage(page="/register"))
+    rows, pager = paginate(request, page.pupils, REGISTER_PAGE_SIZE)
     return render(
         request,
         scope,
@@ -185,7 +203,9 @@ def register(
         {
             "title": "SEND register",
             "r": page,
-            "query": request.url.query,
+            "rows": rows,
+            "pager": pager,
+            "query": pager.query,
             "can_export": has(scope, Permission.EXPORT),
         },
     )

@@ -3,7 +3,10 @@ user and their navigation, and writing what was seen to the audit log."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -11,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from empowered.access.audit import AuditEvent, record
 from empowered.access.policy import Permission, Scope, has
 
+T = TypeVar("T")
 P = Permission
 # Pages a trust analyst opens with pseudonymised, suppressed figures (VIEW_AGGREGATES) as
 # well as the staff who see pupils; the view services do the suppressing.
@@ -65,3 +69,37 @@ def audit(request: Request, scope: Scope, event: AuditEvent) -> None:
     ip = request.client.host if request.client else None
     with request.app.state.warehouse.recording() as con:
         record(con, event, user=scope.user, ip=ip)
+
+
+@dataclass(frozen=True)
+class Pager:
+    """One page of a long list, and the links to its neighbours (query kept)."""
+
+    page: int
+    pages: int
+    total: int
+    size: int
+    query: str  # the request's query string without ``page``
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * self.size + 1 if self.total else 0
+
+    @property
+    def last(self) -> int:
+        return min(self.page * self.size, self.total)
+
+    def href(self, page: int) -> str:
+        return "?" + "&".join(p for p in (self.query, f"page={page}") if p)
+
+
+def paginate(request: Request, rows: Sequence[T], size: int) -> tuple[Sequence[T], Pager]:
+    """The rows of the page asked for (``?page=N``, default 1; a bad value means 1)."""
+    pages = max(1, -(-len(rows) // size))
+    try:
+        page = min(max(1, int(request.query_params.get("page") or 1)), pages)
+    except ValueError:
+        page = 1
+    query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "page"])
+    start = (page - 1) * size
+    return rows[start : start + size], Pager(page, pages, len(rows), size, query)
