@@ -46,7 +46,7 @@ PUPIL_PAGES = {
 # Pages about one record, each tried for every role and with another school's record in
 # its own test file.
 RECORD_PAGES = {
-    "/triggers/{trigger_id}": "test_triggers.py",
+    "/triggers/{trigger_id}": "test_triggers_page.py",
     "/imports/runs/{import_id}": "test_uploads.py",
     "/imports/{batch_id}": "test_uploads.py",
     "/admin/users/{user_id}": "test_admin.py",

@@ -292,7 +292,12 @@ def _pending_captures(
     """Captures landed in raw that the rebuild has not reached yet (none on a warehouse
     that has never had a capture)."""
     try:
-        return queries.rows(con, "pupil_pending_captures", scope=scope, pupil_key=pupil_key)
+        since = queries.rows(con, "recent_capture_batch")[0]["since_batch"]
+        if since is None:
+            return []
+        return queries.rows(
+            con, "pupil_pending_captures", scope=scope, pupil_key=pupil_key, since_batch=since
+        )
     except duckdb.CatalogException:  # no quarantine or meta tables: never built
         return []
 

@@ -1,6 +1,7 @@
 -- grain: one row per row captured for one pupil that landed in raw but is not yet in core
 -- (the rebuild after a capture has not run yet), newest batch first
 -- A captured row the rebuild quarantined is no longer pending: it is in quarantine.rejected_rows.
+-- Only batches from $since_batch on (recent_capture_batch.sql): a range raw's zone maps can skip.
 with pupil as (
     select i.pupil_key, i.school_urn, i.upn
     from core.pupil_identity as i
@@ -10,7 +11,7 @@ with pupil as (
 ),
 
 captured as (
-    select batch_id from meta.batches where source = 'capture'
+    select batch_id from meta.batches where source = 'capture' and batch_id >= $since_batch
 ),
 
 rejected as (
@@ -27,7 +28,7 @@ pending as (
         cast(null as varchar) as consequence
     from raw.canonical_observations as r
     inner join pupil as p on p.upn = upper(trim(r.upn)) and p.school_urn = trim(r.school_urn)
-    where r._batch_id in (select batch_id from captured)
+    where r._batch_id >= $since_batch and r._batch_id in (select batch_id from captured)
         and not exists (
             select 1 from core.fct_observation as f
             where f.school_urn = p.school_urn and f.observation_id = trim(r.observation_id)
@@ -46,7 +47,7 @@ pending as (
         cast(null as varchar) as consequence
     from raw.canonical_strategy_uses as r
     inner join pupil as p on p.upn = upper(trim(r.upn)) and p.school_urn = trim(r.school_urn)
-    where r._batch_id in (select batch_id from captured)
+    where r._batch_id >= $since_batch and r._batch_id in (select batch_id from captured)
         and not exists (
             select 1 from core.fct_strategy_use as f
             where f.school_urn = p.school_urn and f.use_id = trim(r.use_id)
@@ -64,7 +65,7 @@ pending as (
         cast(null as varchar) as outcome, r.antecedent, r.behaviour, r.consequence
     from raw.canonical_incidents as r
     inner join pupil as p on p.upn = upper(trim(r.upn)) and p.school_urn = trim(r.school_urn)
-    where r._batch_id in (select batch_id from captured)
+    where r._batch_id >= $since_batch and r._batch_id in (select batch_id from captured)
         and not exists (
             select 1 from core.fct_behaviour_incident as f
             where f.school_urn = p.school_urn and f.incident_id = trim(r.incident_id)
