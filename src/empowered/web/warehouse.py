@@ -18,6 +18,7 @@ Two kinds of write, two locks:
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,6 +55,22 @@ class Warehouse:
         with self.record_lock, self.reading() as cursor:
             yield cursor
 
-    def close(self) -> None:
+    def close(self, timeout: float = 300.0) -> None:
+        """Close the file once what is running has finished: a build or import in progress
+        (a capture's rebuild, an upload) holds the write lock, and a background read (cache
+        warming) keeps the connection busy until its query ends."""
         self.closed = True
-        self._con.close()
+        deadline = time.monotonic() + timeout
+        held = self.write_lock.acquire(timeout=timeout)
+        try:
+            while True:
+                try:
+                    self._con.close()
+                    return
+                except duckdb.Error:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.2)
+        finally:
+            if held:
+                self.write_lock.release()
