@@ -1,5 +1,8 @@
 """The audit log: typed events, written by ONE function into an append-only table.
 
+Entries are never changed; the only removal is ``delete_entries_before``, for the
+retention policy, which never touches an entry younger than a year.
+
 Pupils appear only as their pseudonymous ``pupil_key``; a name, UPN or date of birth is
 never written. ``record`` withholds identity columns in ``detail`` and anything shaped like
 a UPN, in case a caller passes one by mistake. Entries with no user were made at the
