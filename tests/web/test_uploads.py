@@ -3,8 +3,6 @@ quarantined rows, each kept to the user's schools."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import time
 from collections.abc import Iterator
@@ -13,7 +11,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from web_fixtures import ROLES, Trust, csrf_of
+from web_fixtures import ROLES, Trust, csrf_of, observations_csv
 
 from empowered.settings import Settings
 
@@ -28,24 +26,6 @@ def _settings(app_and_users: tuple[Any, dict[str, str]]) -> Iterator[None]:
     app.state.settings = Settings(pseudonym_key=SECRET)  # type: ignore[arg-type]
     yield
     app.state.settings = None
-
-
-def _observations(small_trust: Path, school: str, prefix: str, rows: int, bad: int = 0) -> bytes:
-    """Check-ins from the synthetic trust's own file, for one school, with new ids (so they
-    are new rows) and the first ``bad`` of them given a mood no scale has."""
-    with (small_trust / "observations.csv").open(newline="") as handle:
-        reader = csv.DictReader(handle)
-        fields = list(reader.fieldnames or ())
-        picked = [r for r in reader if r["school_urn"] == school and r["mood"]][:rows]
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fields, lineterminator="\n")
-    writer.writeheader()
-    for i, row in enumerate(picked):
-        row["observation_id"] = f"{prefix}{i:05d}"
-        if i < bad:
-            row["mood"] = "banana"
-        writer.writerow(row)
-    return out.getvalue().encode()
 
 
 def _upload(
@@ -110,7 +90,7 @@ def test_an_upload_lands_rows_and_reports_its_quarantined_ones(
 ) -> None:
     client = clients["senco"]
     app = client.app
-    body = _observations(small_trust, web_trust.school, "UPA", rows=12, bad=2)
+    body = observations_csv(small_trust, web_trust.school, "UPA", rows=12, bad=2)
     before = _one(app, "SELECT count(*) FROM core.fct_observation")
     response = _upload(client, [("observations.csv", body)], school=web_trust.school)
     assert response.status_code == 303, response.text
@@ -178,7 +158,7 @@ def test_another_schools_batch_is_not_found(
 ) -> None:
     admin, senco = clients["trust_admin"], clients["senco"]
     app = admin.app
-    body = _observations(small_trust, web_trust.other_school, "UPB", rows=5)
+    body = observations_csv(small_trust, web_trust.other_school, "UPB", rows=5)
     response = _upload(admin, [("observations.csv", body)], school=web_trust.other_school)
     assert response.status_code == 303
     assert "5 rows accepted" in _finished(admin, response.headers["location"])
@@ -209,7 +189,7 @@ def test_a_senco_cannot_import_another_schools_rows(
     client = clients["senco"]
     app = client.app
     raw = _one(app, "SELECT count(*) FROM raw.canonical_observations")
-    body = _observations(small_trust, web_trust.other_school, "UPC", rows=5)
+    body = observations_csv(small_trust, web_trust.other_school, "UPC", rows=5)
     response = _upload(client, [("observations.csv", body)])
     assert response.status_code == 303
     text = _finished(client, response.headers["location"])

@@ -3,8 +3,6 @@ its connection, and a command that needs the file says plainly that the server h
 
 from __future__ import annotations
 
-import csv
-import io
 import subprocess
 import sys
 import time
@@ -14,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
-from web_fixtures import Trust
+from web_fixtures import Trust, observations_csv
 
 from empowered.cli import app as cli
 from empowered.settings import Settings
@@ -22,20 +20,6 @@ from empowered.web import inbox
 
 # The secret the small trust was built with (tests/conftest.py).
 SECRET = "test-pseudonym-key"
-
-
-def _observations(small_trust: Path, school: str, prefix: str, rows: int) -> bytes:
-    with (small_trust / "observations.csv").open(newline="") as handle:
-        reader = csv.DictReader(handle)
-        fields = list(reader.fieldnames or ())
-        picked = [r for r in reader if r["school_urn"] == school and r["mood"]][:rows]
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fields, lineterminator="\n")
-    writer.writeheader()
-    for i, row in enumerate(picked):
-        row["observation_id"] = f"{prefix}{i:05d}"
-        writer.writerow(row)
-    return out.getvalue().encode()
 
 
 def _one(app: Any, sql: str, params: list[object] | None = None) -> Any:
@@ -71,7 +55,7 @@ def test_the_server_imports_a_file_dropped_in_its_inbox(
             watching = app.state.inbox
             assert watching.thread.is_alive()
             (folder / "observations.csv").write_bytes(
-                _observations(small_trust, web_trust.school, "INB", rows=8)
+                observations_csv(small_trust, web_trust.school, "INB", rows=8)
             )
             (folder / "pupils.csv").write_bytes(b"school_urn,forename\n123456,Ann\n")
             _until(lambda: (folder / "imported").is_dir() and (folder / "failed").is_dir())
@@ -117,7 +101,7 @@ def test_a_file_still_arriving_waits_for_the_next_look(
     folder.mkdir()
     app.state.settings = Settings(pseudonym_key=SECRET, inbox=folder)
     watching = inbox.Watching(folder, thread=None, stopping=None)  # type: ignore[arg-type]
-    body = _observations(small_trust, web_trust.school, "ARR", rows=6)
+    body = observations_csv(small_trust, web_trust.school, "ARR", rows=6)
     try:
         arriving = folder / "observations.csv"
         arriving.write_bytes(body[:40])

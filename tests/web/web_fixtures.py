@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,3 +52,21 @@ def signed_in(app: object, username: str) -> TestClient:
     )
     assert response.status_code == 303, response.text
     return client
+
+
+def observations_csv(small_trust: Path, school: str, prefix: str, rows: int, bad: int = 0) -> bytes:
+    """Check-ins from the synthetic trust's own file, for one school, with new ids (so they
+    are new rows) and the first ``bad`` of them given a mood no scale has."""
+    with (small_trust / "observations.csv").open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        fields = list(reader.fieldnames or ())
+        picked = [r for r in reader if r["school_urn"] == school and r["mood"]][:rows]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fields, lineterminator="\n")
+    writer.writeheader()
+    for i, row in enumerate(picked):
+        row["observation_id"] = f"{prefix}{i:05d}"
+        if i < bad:
+            row["mood"] = "banana"
+        writer.writerow(row)
+    return out.getvalue().encode()
