@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +14,12 @@ import pytest
 # every source file has rows.
 SMALL_TRUST = {"schools": 3, "pupils": 600, "years": 1, "seed": 7}
 TEST_SECRET = "test-pseudonym-key"
+
+# Secrets not given to a test come from a key file of the run's own, never one left in the
+# working tree (see empowered.keys).
+os.environ["EMPOWERED_KEY_FILE"] = str(
+    Path(tempfile.mkdtemp(prefix="empowered-test-keys-")) / "test.keys"
+)
 
 
 @pytest.fixture(scope="session")

@@ -186,7 +186,7 @@ def import_(
         outcome = run_import(
             con,
             paths,
-            pseudonym_secret=get_settings().pseudonym_key.get_secret_value(),
+            pseudonym_secret=get_settings().pseudonym_secret(),
             source=source,
             school=school,
             report_dir=_report_dir(warehouse),
@@ -219,7 +219,7 @@ def watch(
 
     inbox.mkdir(parents=True, exist_ok=True)
     con = _open(warehouse)
-    secret = get_settings().pseudonym_key.get_secret_value()
+    secret = get_settings().pseudonym_secret()
     console.print(f"Watching {inbox} (Ctrl+C to stop)" if not once else f"Importing from {inbox}")
     try:
         while True:
@@ -324,7 +324,7 @@ def demo(
         result = run_demo(
             con,
             folder,
-            pseudonym_secret=get_settings().pseudonym_key.get_secret_value(),
+            pseudonym_secret=get_settings().pseudonym_secret(),
             report_dir=_report_dir(path),
             progress=_progress,
         )

@@ -1,8 +1,8 @@
 """One typed settings object for the whole application.
 
 Values come from the environment (prefix ``EMPOWERED_``) or a ``.env`` file. Secrets have
-development defaults so that ``empowered demo`` works out of the box, but those defaults are
-refused in any other environment: a real school must set its own.
+no defaults in the code: each comes from its setting or from the key file kept beside the
+warehouse (``empowered.keys``), made with random secrets on first use (see ``keys.py``).
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEVELOPMENT_PSEUDONYM_KEY = "development-only-pseudonym-key-not-for-real-pupils"
-DEVELOPMENT_SESSION_SECRET = "development-only-session-secret-not-for-real-pupils"
+from empowered.keys import Keys, load_keys, refuse_published
 
 
 class Settings(BaseSettings):
@@ -24,16 +23,23 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     warehouse: Path = Field(default=Path("empowered.duckdb"))
     # Keyed hash secret that turns a UPN into the pseudonymous pupil key. Changing it
-    # re-keys every pupil, so a school sets it once and keeps it with its backups.
-    pseudonym_key: SecretStr = SecretStr(DEVELOPMENT_PSEUDONYM_KEY)
+    # re-keys every pupil, so a school sets it once and keeps it with its backups. Unset:
+    # the key file's.
+    pseudonym_key: SecretStr | None = None
+    # The AES-256 key (32 bytes, base64) that encrypts pupil identity. Unset: the key file's.
+    identity_key: SecretStr | None = None
+    # Where the secrets not given above are kept (0600, made on first use); by default
+    # beside the warehouse file, as <warehouse>.keys. Back it up apart from the warehouse.
+    key_file: Path | None = None
     # Files bigger than this are refused before they are read (a CTF or a year's register
     # export is a few MB; 200 MB leaves room while stopping a runaway upload).
     max_import_bytes: int = 200 * 1024 * 1024
     # The school's own attendance and safeguarding trigger rules (a copy of
     # warehouse/trigger_rules.yml); unset means the shipped defaults.
     trigger_rules: Path | None = None
-    # Signs the web app's session cookies; changing it signs everyone out.
-    session_secret: SecretStr = SecretStr(DEVELOPMENT_SESSION_SECRET)
+    # Signs the web app's session cookies; changing it signs everyone out. Unset: the key
+    # file's.
+    session_secret: SecretStr | None = None
     duckdb_threads: int | None = None
     duckdb_memory_limit: str | None = None
     # A folder the running server watches for scheduled MIS reports (as ``empowered
@@ -44,22 +50,30 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 50 * 1024 * 1024
 
     @model_validator(mode="after")
-    def _refuse_default_secrets(self) -> Settings:
-        if (
-            self.environment == "production"
-            and self.pseudonym_key.get_secret_value() == DEVELOPMENT_PSEUDONYM_KEY
-        ):
-            raise ValueError(
-                "EMPOWERED_PSEUDONYM_KEY must be set to a secret of your own in production"
-            )
-        if (
-            self.environment == "production"
-            and self.session_secret.get_secret_value() == DEVELOPMENT_SESSION_SECRET
-        ):
-            raise ValueError(
-                "EMPOWERED_SESSION_SECRET must be set to a secret of your own in production"
-            )
+    def _refuse_published_secrets(self) -> Settings:
+        refuse_published("EMPOWERED_PSEUDONYM_KEY", _value(self.pseudonym_key))
+        refuse_published("EMPOWERED_SESSION_SECRET", _value(self.session_secret))
         return self
+
+    @property
+    def key_path(self) -> Path:
+        return self.key_file or self.warehouse.with_name(self.warehouse.name + ".keys")
+
+    def keys(self) -> Keys:
+        """The secrets in force (the settings given, the key file for the rest)."""
+        return load_keys(
+            self.key_path,
+            pseudonym_key=_value(self.pseudonym_key),
+            session_secret=_value(self.session_secret),
+            identity_key=_value(self.identity_key),
+        )
+
+    def pseudonym_secret(self) -> str:
+        return self.keys().pseudonym_key
+
+
+def _value(secret: SecretStr | None) -> str | None:
+    return None if secret is None else secret.get_secret_value()
 
 
 @lru_cache(maxsize=1)

@@ -44,7 +44,7 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
     )
     with store.writing() as con:
         ensure_access_tables(con)
-    codec = SessionCodec(settings.session_secret.get_secret_value())
+    codec = SessionCodec(settings.keys().session_secret)
     secure = settings.environment == "production"
     templates = Jinja2Templates(directory=str(HERE / "templates"))
 
