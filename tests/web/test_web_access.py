@@ -63,6 +63,7 @@ FORMS = {
     "/admin/users/{user_id}/enable": ADMIN,
     "/admin/users/{user_id}/reset-password": ADMIN,
     "/admin/users/{user_id}/reset-2fa": ADMIN,
+    "/admin/users/{user_id}/sign-out-everywhere": ADMIN,
     "/admin/groups/assign": ADMIN,
     "/admin/groups/unassign": ADMIN,
     "/admin/rules": ADMIN,

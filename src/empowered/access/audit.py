@@ -278,3 +278,18 @@ def delete_entries_before(
         'DELETE FROM app.audit_log WHERE "at" < ? RETURNING event_id', [cutoff]
     ).fetchall()
     return len(row)
+
+
+@dataclass(frozen=True)
+class SessionRejected(AuditEvent):
+    """A session cookie the server refused: a bad signature (forged, or signed with an old
+    secret), or an id that is unknown, revoked or past its limits. ``repeats`` counts the
+    like ones from the same address left out since the last entry (the web app writes at
+    most one a minute per address and reason, so a flood cannot bloat the log)."""
+
+    event: ClassVar[str] = "session_rejected"
+    reason: str
+    repeats: int = 0
+
+
+EVENT_TYPES[SessionRejected.event] = SessionRejected

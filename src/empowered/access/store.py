@@ -129,6 +129,33 @@ _DDL = (
         saved_at TIMESTAMP NOT NULL,
         saved_by BIGINT
     )""",
+    # Signed-in sessions, so that one can be ended on the server (sign-out, a password
+    # change, an account switched off, an administrator's "sign out everywhere"): the
+    # cookie carries a random session id, this table only its SHA-256 (a copy of the file
+    # gives no one a session). access/sessions.py is the one writer.
+    """CREATE TABLE IF NOT EXISTS app.sessions (
+        session_hash VARCHAR PRIMARY KEY,
+        user_id BIGINT NOT NULL,
+        issued_at TIMESTAMP NOT NULL,
+        seen_at TIMESTAMP NOT NULL,
+        revoked_at TIMESTAMP,
+        revoked_why VARCHAR
+    )""",
+    # Failed sign-ins counted per address, per (username, address) and per username, so
+    # that guessing is slowed without letting anyone lock a colleague out from elsewhere
+    # (access/throttle.py). Usernames are kept only as a digest: a password typed
+    # into the username box must not be kept whole.
+    """CREATE TABLE IF NOT EXISTS app.sign_in_throttle (
+        scope VARCHAR NOT NULL,  -- address | pair | account
+        account VARCHAR NOT NULL,  -- digest of the typed username ('' for address)
+        address VARCHAR NOT NULL,  -- '' for account
+        failures INTEGER NOT NULL,
+        first_at TIMESTAMP NOT NULL,
+        paused_until TIMESTAMP,
+        PRIMARY KEY (scope, account, address)
+    )""",
+    # The last TOTP time step accepted per account: a code is accepted once only.
+    "ALTER TABLE app.users ADD COLUMN IF NOT EXISTS totp_last_step BIGINT",
     # Raw rows removed by the retention policy, per batch: meta.batches.rows_read is
     # lowered by as many, so a batch still balances (landed = accepted + quarantined) and
     # the file's original count is rows_read plus what this table says was removed.

@@ -1,20 +1,28 @@
-"""Staff accounts: adding them, signing in (with lock-out and TOTP), passwords.
+"""Staff accounts: adding them, signing in (with throttling and TOTP), passwords.
 
 Times are stored as naive UTC in DuckDB and handed back timezone-aware (UTC).
+
+Second-factor secrets are stored encrypted with the identity key (``crypto.IdentityCipher``,
+the key from ``Settings.keys()``); each code is accepted once only (the last time step used
+is kept per account). Changing or resetting a password and switching an account off end
+every session of the account on the server (``access.sessions``), wherever it is called
+from: the web app or the command line.
 """
 
 from __future__ import annotations
 
+import hmac
 import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 import duckdb
 import pyotp
 
+from empowered.access import sessions, throttle
 from empowered.access.passwords import (
     check_password_strength,
     hash_password,
@@ -23,9 +31,11 @@ from empowered.access.passwords import (
 )
 from empowered.access.roles import AREAS, TRUST_ROLES, Role
 from empowered.access.store import ensure_access_tables
+from empowered.crypto import IdentityCipher, is_ciphertext
 
-MAX_FAILED_ATTEMPTS = 5
-LOCKOUT = timedelta(minutes=15)
+# Failures of one username from one address before that pair is paused (access.throttle).
+MAX_FAILED_ATTEMPTS = throttle.PAIR_LIMIT
+LOCKOUT = throttle.PAUSE
 TOTP_ISSUER = "EmpowerED+"
 # A code is accepted in the 30-second window before and after too: phone clocks drift.
 TOTP_VALID_WINDOW = 1
@@ -43,18 +53,30 @@ _AREA_ROLES = frozenset({Role.VISITING_PROFESSIONAL})
 # response time does not tell an attacker which usernames exist.
 _DUMMY_HASH = hash_password("not-a-real-password-used-only-for-timing")
 
-OUTCOMES = ("ok", "bad_credentials", "locked", "totp_required", "totp_wrong", "expired", "disabled")
+OUTCOMES = (
+    "ok",
+    "bad_credentials",
+    "locked",
+    "totp_required",
+    "totp_wrong",
+    "totp_used",
+    "expired",
+    "disabled",
+)
 
 _MESSAGES = {
     "ok": "Signed in.",
     # The same words for an unknown username and a wrong password, on purpose.
     "bad_credentials": "The username or password is not right. Please try again.",
+    # The same words whether or not the username exists (unknown names are paused
+    # exactly like real ones), so a pause reveals nothing either.
     "locked": (
-        "Too many unsuccessful attempts: signing in is paused for {minutes} minutes. "
-        "Ask your administrator if you need access sooner."
+        "Too many unsuccessful attempts from this computer: signing in here is paused for "
+        "{minutes} minutes. Ask your administrator if you need access sooner."
     ),
     "totp_required": "Enter the 6-digit code from your authenticator app.",
     "totp_wrong": "That code is not right or has expired. Enter the current code.",
+    "totp_used": "That code has already been used. Wait for your app to show a new one.",
     "expired": "This account has expired. Ask the school if you still need access.",
     "disabled": "This account has been switched off. Ask your administrator.",
 }
@@ -92,6 +114,9 @@ class SignInResult:
     outcome: str
     locked_until: datetime | None = None
     message: str = ""
+    # Seconds the caller should wait before answering: past the per-username ceiling of
+    # failures (access.throttle), every attempt on that username is slowed, never refused.
+    delay: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -286,29 +311,57 @@ def list_users(con: duckdb.DuckDBPyConnection) -> list[User]:
 
 
 def _result(
-    outcome: str, user: User | None = None, locked_until: datetime | None = None
+    outcome: str,
+    user: User | None = None,
+    locked_until: datetime | None = None,
+    delay: float = 0.0,
 ) -> SignInResult:
     message = _MESSAGES[outcome].format(minutes=int(LOCKOUT.total_seconds() // 60))
     aware = locked_until.replace(tzinfo=UTC) if locked_until else None
-    return SignInResult(user=user, outcome=outcome, locked_until=aware, message=message)
+    return SignInResult(
+        user=user, outcome=outcome, locked_until=aware, message=message, delay=delay
+    )
 
 
-def _record_failure(con: duckdb.DuckDBPyConnection, user_id: int, at: datetime) -> SignInResult:
-    """Count a failed attempt; the one that reaches the limit locks the account."""
-    row = con.execute(
-        "UPDATE app.users SET failed_attempts = failed_attempts + 1 WHERE user_id = ? "
-        "RETURNING failed_attempts",
-        [user_id],
-    ).fetchone()
-    if row is not None and int(row[0]) >= MAX_FAILED_ATTEMPTS:
-        until = at + LOCKOUT
-        # The count restarts, so after the pause the account has its full attempts again.
-        con.execute(
-            "UPDATE app.users SET failed_attempts = 0, locked_until = ? WHERE user_id = ?",
-            [until, user_id],
-        )
-        return _result("locked", locked_until=until)
-    return _result("bad_credentials")
+def _record_failure(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    address: str | None,
+    at: datetime,
+    outcome: str = "bad_credentials",
+    delay: float = 0.0,
+) -> SignInResult:
+    """Count a failed attempt (access.throttle); the one that reaches a limit pauses."""
+    until = throttle.failed(con, name, address, at)
+    if until is not None:
+        return _result("locked", locked_until=until, delay=delay)
+    return _result(outcome, delay=delay)
+
+
+def identity_cipher() -> IdentityCipher:
+    """The cipher of the identity key in force (settings or the key file)."""
+    from empowered.settings import get_settings
+
+    return IdentityCipher(get_settings().keys().identity_keys)
+
+
+def _secret(value: str | None, cipher: IdentityCipher | None = None) -> str | None:
+    """A stored second-factor secret in clear (one written by an older version in clear
+    is read as it is until ``seal_totp_secrets`` encrypts it)."""
+    if value is None or not is_ciphertext(value):
+        return value
+    return (cipher or identity_cipher()).decrypt(value)
+
+
+def _accepted_step(secret: str, code: str, at: datetime) -> int | None:
+    """The time step whose code ``code`` is, within the allowed drift, or None."""
+    totp = pyotp.TOTP(secret)
+    now_step = int(at.replace(tzinfo=UTC).timestamp()) // totp.interval
+    cleaned = code.strip().replace(" ", "")
+    for step in range(now_step - TOTP_VALID_WINDOW, now_step + TOTP_VALID_WINDOW + 1):
+        if hmac.compare_digest(totp.generate_otp(step), cleaned):
+            return step
+    return None
 
 
 def sign_in(
@@ -318,51 +371,66 @@ def sign_in(
     totp_code: str | None = None,
     *,
     now: datetime | None = None,
+    address: str | None = None,
 ) -> SignInResult:
-    """Check a username, password and (when the account has one) TOTP code.
+    """Check a username, password and (when the account has one) TOTP code, from the
+    client ``address`` (failures are counted per address too: ``access.throttle``).
 
     Account states (disabled, expired) are revealed only after the right password, so a
     guesser learns nothing from them. The caller writes the audit entry
     (``audit.sign_in_events``), since only it knows the address the attempt came from.
     """
     at = _utc(now)
+    name = normalise_username(username)
+    # Paused and unknown are checked before the account is even looked up, and cost a
+    # hash like a real check: the answer and its timing are the same for every username.
+    paused = throttle.paused_until(con, name, address, at)
+    if paused is not None:
+        verify_password(_DUMMY_HASH, password)
+        return _result("locked", locked_until=paused)
+    delay = throttle.slow_down(con, name, at)
     row = con.execute(
-        "SELECT user_id, password_hash, totp_secret, locked_until FROM app.users "
+        "SELECT user_id, password_hash, totp_secret, totp_last_step FROM app.users "
         "WHERE username = ?",
-        [normalise_username(username)],
+        [name],
     ).fetchone()
     if row is None:
         verify_password(_DUMMY_HASH, password)
-        return _result("bad_credentials")
-    user_id, password_hash, totp_secret, locked_until = row
-    if locked_until is not None and at < locked_until:
-        verify_password(_DUMMY_HASH, password)
-        return _result("locked", locked_until=locked_until)
+        return _record_failure(con, name, address, at, delay=delay)
+    user_id, password_hash, stored_secret, last_step = row
     if not verify_password(password_hash, password):
-        return _record_failure(con, user_id, at)
+        return _record_failure(con, name, address, at, delay=delay)
     user = get_user(con, user_id)
     assert user is not None
     if user.disabled:
-        return _result("disabled")
+        return _result("disabled", delay=delay)
     if user.is_expired(at.date()):
-        return _result("expired")
+        return _result("expired", delay=delay)
+    totp_secret = _secret(stored_secret)
     if totp_secret is not None:
         if not totp_code:
-            return _result("totp_required")
-        code = totp_code.strip().replace(" ", "")
-        if not pyotp.TOTP(totp_secret).verify(code, for_time=at, valid_window=TOTP_VALID_WINDOW):
-            failed = _record_failure(con, user_id, at)
-            return failed if failed.outcome == "locked" else _result("totp_wrong")
-    con.execute(
-        "UPDATE app.users SET failed_attempts = 0, locked_until = NULL WHERE user_id = ?",
-        [user_id],
-    )
+            return _result("totp_required", delay=delay)
+        step = _accepted_step(totp_secret, totp_code, at)
+        if step is None:
+            return _record_failure(con, name, address, at, "totp_wrong", delay)
+        if last_step is not None and step <= int(last_step):
+            # Seen once already (over a shoulder, or by a phishing page that relays it).
+            return _record_failure(con, name, address, at, "totp_used", delay)
+        # Only if no other sign-in took this step meanwhile: a code is good once.
+        taken = con.execute(
+            "UPDATE app.users SET totp_last_step = ? WHERE user_id = ? AND "
+            "(totp_last_step IS NULL OR totp_last_step < ?) RETURNING user_id",
+            [step, user_id, step],
+        ).fetchall()
+        if not taken:
+            return _record_failure(con, name, address, at, "totp_used", delay)
+    throttle.succeeded(con, name, address)
     if needs_rehash(password_hash):
         con.execute(
             "UPDATE app.users SET password_hash = ? WHERE user_id = ?",
             [hash_password(password), user_id],
         )
-    return _result("ok", user=user)
+    return _result("ok", user=user, delay=delay)
 
 
 def _require_user(con: duckdb.DuckDBPyConnection, user_id: int) -> User:
@@ -379,6 +447,7 @@ def _set_password(
     now: datetime | None,
     *,
     must_change: bool = False,
+    why: str = sessions.PASSWORD_RESET,
 ) -> None:
     weak = check_password_strength(new_password, username=user.username)
     if weak:
@@ -388,6 +457,9 @@ def _set_password(
         "locked_until = NULL, must_change_password = ? WHERE user_id = ?",
         [hash_password(new_password), _utc(now), must_change, user.user_id],
     )
+    # Whoever held the old password (or a session made with it) is out, everywhere.
+    sessions.revoke_all(con, user.user_id, why, now=now)
+    throttle.clear_account(con, user.username)
 
 
 def reset_password(
@@ -417,14 +489,17 @@ def change_password(
         raise AccessError("The current password is not right.")
     if old == new:
         raise AccessError("Choose a new password that differs from the current one.")
-    _set_password(con, user, new, now)
+    _set_password(con, user, new, now, why=sessions.PASSWORD_CHANGED)
 
 
 def enable_totp(con: duckdb.DuckDBPyConnection, user_id: int) -> str:
     """Give the account a new TOTP secret (base32) and require codes from now on."""
     _require_user(con, user_id)
     secret = pyotp.random_base32()
-    con.execute("UPDATE app.users SET totp_secret = ? WHERE user_id = ?", [secret, user_id])
+    con.execute(
+        "UPDATE app.users SET totp_secret = ? WHERE user_id = ?",
+        [identity_cipher().encrypt(secret), user_id],
+    )
     return secret
 
 
@@ -444,6 +519,14 @@ def disable_user(con: duckdb.DuckDBPyConnection, user_id: int) -> None:
     names who did what."""
     _require_user(con, user_id)
     con.execute("UPDATE app.users SET disabled = TRUE WHERE user_id = ?", [user_id])
+    sessions.revoke_all(con, user_id, sessions.DISABLED)
+
+
+def sign_out_everywhere(con: duckdb.DuckDBPyConnection, user_id: int) -> int:
+    """An administrator ends every session of an account (a lost laptop, a shared
+    computer left signed in); returns how many were open."""
+    _require_user(con, user_id)
+    return sessions.revoke_all(con, user_id, sessions.EVERYWHERE)
 
 
 # --- The administration pages and "your account" -------------------------------------
@@ -553,13 +636,16 @@ def start_totp(con: duckdb.DuckDBPyConnection, user_id: int) -> str:
     """A new TOTP secret waiting to be confirmed; sign-in does not ask for it yet."""
     _require_user(con, user_id)
     secret = pyotp.random_base32()
-    con.execute("UPDATE app.users SET totp_pending = ? WHERE user_id = ?", [secret, user_id])
+    con.execute(
+        "UPDATE app.users SET totp_pending = ? WHERE user_id = ?",
+        [identity_cipher().encrypt(secret), user_id],
+    )
     return secret
 
 
 def pending_totp(con: duckdb.DuckDBPyConnection, user_id: int) -> str | None:
     row = con.execute("SELECT totp_pending FROM app.users WHERE user_id = ?", [user_id]).fetchone()
-    return str(row[0]) if row and row[0] else None
+    return _secret(str(row[0])) if row and row[0] else None
 
 
 def confirm_totp(
@@ -569,14 +655,43 @@ def confirm_totp(
     secret = pending_totp(con, user_id)
     if secret is None:
         return False
-    cleaned = code.strip().replace(" ", "")
-    if not pyotp.TOTP(secret).verify(cleaned, for_time=_utc(now), valid_window=TOTP_VALID_WINDOW):
+    step = _accepted_step(secret, code, _utc(now))
+    if step is None:
         return False
+    # The confirming code is spent too: it cannot then be used to sign in.
     con.execute(
-        "UPDATE app.users SET totp_secret = ?, totp_pending = NULL WHERE user_id = ?",
-        [secret, user_id],
+        "UPDATE app.users SET totp_secret = ?, totp_pending = NULL, "
+        "totp_last_step = greatest(coalesce(totp_last_step, 0), ?) WHERE user_id = ?",
+        [identity_cipher().encrypt(secret), step, user_id],
     )
     return True
+
+
+def seal_totp_secrets(
+    con: duckdb.DuckDBPyConnection, identity_keys: Sequence[bytes] | None = None
+) -> int:
+    """Encrypt second-factor secrets an older version stored in clear, and re-encrypt any
+    not written with the current identity key (after ``empowered keys rotate``); returns
+    how many values were rewritten. Called when the server opens the warehouse."""
+    cipher = IdentityCipher(identity_keys) if identity_keys else identity_cipher()
+    rewritten = 0
+    for user_id, secret, pending in con.execute(
+        "SELECT user_id, totp_secret, totp_pending FROM app.users "
+        "WHERE totp_secret IS NOT NULL OR totp_pending IS NOT NULL"
+    ).fetchall():
+        values = []
+        for value in (secret, pending):
+            if value is None or cipher.written_with_current_key(value) and is_ciphertext(value):
+                values.append(value)
+            else:
+                values.append(cipher.encrypt(_secret(value, cipher)))
+                rewritten += 1
+        if values != [secret, pending]:
+            con.execute(
+                "UPDATE app.users SET totp_secret = ?, totp_pending = ? WHERE user_id = ?",
+                [*values, user_id],
+            )
+    return rewritten
 
 
 def check_password(con: duckdb.DuckDBPyConnection, user_id: int, password: str) -> bool:
@@ -596,11 +711,13 @@ def reset_totp(con: duckdb.DuckDBPyConnection, user_id: int) -> None:
 def account_states(
     con: duckdb.DuckDBPyConnection, *, now: datetime | None = None
 ) -> dict[int, dict[str, Any]]:
-    """Per account: locked now or not, and its last sign-in (from the audit log)."""
+    """Per account: paused now (from at least one address) or not, and its last sign-in
+    (from the audit log)."""
     at = _utc(now)
+    paused = throttle.paused_usernames(con, at)
     states: dict[int, dict[str, Any]] = {
-        int(uid): {"locked": locked is not None and at < locked, "last_sign_in": None}
-        for uid, locked in con.execute("SELECT user_id, locked_until FROM app.users").fetchall()
+        int(uid): {"locked": throttle.account_digest(name) in paused, "last_sign_in": None}
+        for uid, name in con.execute("SELECT user_id, username FROM app.users").fetchall()
     }
     for uid, last in con.execute(
         "SELECT user_id, max(\"at\") FROM app.audit_log WHERE event = 'signed_in' "

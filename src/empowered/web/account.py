@@ -1,13 +1,13 @@
 """Your account: change your password, set up or turn off a second factor (TOTP).
 
 Every signed-in user may open it (no permission beyond being signed in). Changing the
-password signs out every other session of the account (``deps.current_user`` refuses a
-session issued before the change) and re-issues this one, so its holder stays signed in.
+password ends every session of the account on the server (``users.change_password`` revokes
+them in ``app.sessions``) and issues this browser a new one, so its holder stays signed in
+here and nowhere else.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import segno
@@ -29,10 +29,8 @@ from empowered.access.users import (
     start_totp,
     totp_uri,
 )
-from empowered.settings import get_settings
 from empowered.web.deps import CheckedForm, CurrentScope
 from empowered.web.render import audit, render
-from empowered.web.sessions import COOKIE
 
 router = APIRouter()
 
@@ -81,17 +79,9 @@ def account(request: Request, scope: CurrentScope) -> HTMLResponse:
 
 
 def _reissue(request: Request, response: Response, user_id: int) -> None:
-    """A new session for this browser, issued after the change, so it stays signed in."""
-    codec = request.app.state.codec
-    session = codec.new(user_id, time.time())
-    response.set_cookie(
-        COOKIE,
-        codec.dumps(session),
-        httponly=True,
-        samesite="strict",
-        secure=get_settings().environment == "production",
-        path="/",
-    )
+    """A new session for this browser, issued after the change (which ended every session
+    of the account, this one too), so its holder stays signed in here only."""
+    request.app.state.issue_session(response, user_id)
 
 
 @router.post("/account/password", response_class=HTMLResponse)

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from empowered.access import retention
+from empowered.access import retention, sessions
 from empowered.access.audit import (
     Changed,
     PasswordReset,
@@ -41,6 +41,7 @@ from empowered.access.users import (
     one_time_password,
     require_password_change,
     reset_totp,
+    sign_out_everywhere,
     unassign_group,
     update_user,
 )
@@ -131,6 +132,7 @@ def _user_form(
     values: dict[str, Any],
     error: str | None = None,
     status: int = 200,
+    open_sessions: int | None = None,
 ) -> HTMLResponse:
     return render(
         request,
@@ -144,6 +146,7 @@ def _user_form(
             "roles": list(Role),
             "areas": AREAS,
             "schools": _schools(request),
+            "open_sessions": open_sessions,
         },
         status,
     )
@@ -218,7 +221,11 @@ def _target(request: Request, scope: Scope, user_id: int) -> User:
 @router.get("/admin/users/{user_id}", response_class=HTMLResponse)
 def edit_user(request: Request, scope: AdminScope, user_id: int) -> HTMLResponse:
     user = _target(request, scope, user_id)
-    return _user_form(request, scope, target=user, values=_values_of(user))
+    with request.app.state.warehouse.reading() as con:
+        open_sessions = sessions.live_count(con, user_id)
+    return _user_form(
+        request, scope, target=user, values=_values_of(user), open_sessions=open_sessions
+    )
 
 
 @router.post("/admin/users/{user_id}", response_class=HTMLResponse)
@@ -290,6 +297,21 @@ def reset_password(
         password = issue_one_time_password(con, user_id)
     audit(request, scope, PasswordReset(target_user_id=user_id))
     return _one_time(request, scope, user, password, added=False)
+
+
+@router.post("/admin/users/{user_id}/sign-out-everywhere")
+def sign_out_all(request: Request, scope: AdminScope, user_id: int, form: CheckedForm) -> Response:
+    """End every session of the account at once (a lost laptop, a shared computer left
+    signed in, a suspicion); the holder signs in again as usual."""
+    _target(request, scope, user_id)
+    with request.app.state.warehouse.recording() as con:
+        ended = sign_out_everywhere(con, user_id)
+    audit(
+        request,
+        scope,
+        UserChanged(target_user_id=user_id, what=f"signed out everywhere ({ended} sessions)"),
+    )
+    return RedirectResponse(f"/admin/users/{user_id}?signed_out=1", status_code=303)
 
 
 @router.post("/admin/users/{user_id}/reset-2fa")

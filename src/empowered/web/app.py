@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,9 +13,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from empowered.access.audit import SignedIn, SignedOut, SignInFailed, record
+from empowered.access import sessions as server_sessions
+from empowered.access.audit import SessionRejected, SignedIn, SignedOut, SignInFailed, record
 from empowered.access.store import ensure_access_tables
-from empowered.access.users import get_user, sign_in
+from empowered.access.users import get_user, seal_totp_secrets, sign_in
 from empowered.settings import Settings, get_settings
 from empowered.views.cache import SchoolAnalyticsCache
 from empowered.web import (
@@ -31,7 +32,13 @@ from empowered.web import (
 )
 from empowered.web.deps import BadCsrf, Forbidden, NotSignedIn, record_refusal
 from empowered.web.headers import add_security_headers
-from empowered.web.sessions import COOKIE, Session, SessionCodec, csrf_matches
+from empowered.web.sessions import (
+    COOKIE,
+    RejectionThrottle,
+    Session,
+    SessionCodec,
+    csrf_matches,
+)
 from empowered.web.warehouse import Warehouse
 
 HERE = Path(__file__).resolve().parent
@@ -42,9 +49,14 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
     store = Warehouse(
         warehouse, threads=settings.duckdb_threads, memory_limit=settings.duckdb_memory_limit
     )
+    keys = settings.keys()
     with store.writing() as con:
         ensure_access_tables(con)
-    codec = SessionCodec(settings.keys().session_secret)
+        # Second-factor secrets written in clear by an older version are encrypted now.
+        seal_totp_secrets(con, keys.identity_keys)
+    # The secret from the settings or the private key file, never a published one.
+    codec = SessionCodec(keys.session_secret)
+    rejections = RejectionThrottle()
     secure = settings.environment == "production"
     templates = Jinja2Templates(directory=str(HERE / "templates"))
 
@@ -70,8 +82,43 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
     app.middleware("http")(add_security_headers)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
+    def reject(request: Request, reason: str, user_id: int | None) -> None:
+        """Write a refused cookie to the audit log (throttled: ``RejectionThrottle``)."""
+        ip = request.client.host if request.client else None
+        repeats = rejections.due(ip or "", reason)
+        if repeats is None:
+            return
+        with store.recording() as con:
+            user = get_user(con, user_id) if user_id else None
+            record(con, SessionRejected(reason=reason, repeats=repeats), user=user, ip=ip)
+
     def session_of(request: Request) -> Session | None:
-        return codec.loads(request.cookies.get(COOKIE))
+        """The request's session, checked with the server (once per request): None when
+        there is no cookie or it was refused; ``user_id`` 0 before sign-in."""
+        if hasattr(request.state, "session"):
+            cached: Session | None = request.state.session
+            return cached
+        session, problem = codec.decode(request.cookies.get(COOKIE))
+        if problem:
+            reject(request, problem, None)
+        elif session is not None and session.session_id:
+            with store.reading() as con:
+                checked, due = server_sessions.check(con, session.session_id)
+            if not checked.ok or checked.user_id is None or checked.issued is None:
+                reject(request, checked.refused or "refused", checked.user_id)
+                session = None
+            else:
+                if due:
+                    with store.recording() as con:
+                        server_sessions.touch(con, session.session_id)
+                session = Session(
+                    session.csrf,
+                    session.session_id,
+                    checked.user_id,
+                    checked.issued.timestamp(),
+                )
+        request.state.session = session
+        return session
 
     def set_session(response: Response, session: Session) -> None:
         response.set_cookie(
@@ -83,6 +130,12 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
             path="/",
         )
 
+    def issue_session(response: Response, user_id: int) -> None:
+        """A new server session (and CSRF token) for ``user_id``, set on ``response``."""
+        with store.recording() as con:
+            session_id = server_sessions.start(con, user_id)
+        set_session(response, codec.new(session_id))
+
     def page(
         request: Request,
         name: str,
@@ -90,19 +143,22 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
         status: int = 200,
         session: Session | None = None,
     ) -> HTMLResponse:
-        session = session or session_of(request) or codec.new(0)
+        session = session or session_of(request) or codec.new()
         response = templates.TemplateResponse(
             request,
             name,
             {"csrf": session.csrf, "user": None, "nav": [], **context},
             status_code=status,
         )
-        set_session(response, codec.touch(session))
+        set_session(response, session)
         return response
 
     @app.exception_handler(NotSignedIn)
     async def _to_sign_in(request: Request, exc: NotSignedIn) -> Response:
-        return RedirectResponse("/sign-in", status_code=303)
+        response = RedirectResponse("/sign-in", status_code=303)
+        # A refused cookie is dropped, so the sign-in page does not present it again.
+        response.delete_cookie(COOKIE, path="/")
+        return response
 
     @app.exception_handler(BadCsrf)
     async def _bad_csrf(request: Request, exc: BadCsrf) -> Response:
@@ -130,7 +186,11 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
         ip = request.client.host if request.client else None
         with store.recording() as con:
             result = sign_in(
-                con, username, str(form.get("password") or ""), str(form.get("totp") or "") or None
+                con,
+                username,
+                str(form.get("password") or ""),
+                str(form.get("totp") or "") or None,
+                address=ip,
             )
             if result.user is None:
                 record(
@@ -138,6 +198,10 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
                 )
             else:
                 record(con, SignedIn(), user=result.user, ip=ip)
+        if result.delay:
+            # Past the per-username ceiling of failures: slowed, never refused (the
+            # event loop waits, no worker thread is held).
+            await asyncio.sleep(result.delay)
         if result.user is None:
             return page(
                 request,
@@ -151,7 +215,7 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
             )
         response = RedirectResponse("/", status_code=303)
         # A new session (and CSRF token) at sign-in, so a token seen before cannot be reused.
-        set_session(response, codec.new(result.user.user_id, time.time()))
+        issue_session(response, result.user.user_id)
         return response
 
     @app.post("/sign-out")
@@ -162,6 +226,8 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
             raise BadCsrf
         if session and session.user_id:
             with store.recording() as con:
+                # Ended on the server: the cookie, replayed, opens nothing from now on.
+                server_sessions.revoke(con, session.session_id, server_sessions.SIGNED_OUT)
                 user = get_user(con, session.user_id)
                 record(con, SignedOut(), user=user)
         response = RedirectResponse("/sign-in", status_code=303)
@@ -186,6 +252,7 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
 
     app.state.page = page
     app.state.session_of = session_of
+    app.state.issue_session = issue_session
     app.state.cache = SchoolAnalyticsCache()
     for module in (pages, capture, triggers, strategies, uploads, admin, account):
         app.include_router(module.router)
