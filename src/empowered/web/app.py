@@ -85,7 +85,7 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
     def reject(request: Request, reason: str, user_id: int | None) -> None:
         """Write a refused cookie to the audit log (throttled: ``RejectionThrottle``)."""
         ip = request.client.host if request.client else None
-        repeats = rejections.due(ip or "", reason)
+        repeats = rejections.due(ip or "", f"{reason} {user_id or ''}")
         if repeats is None:
             return
         with store.recording() as con:
