@@ -214,6 +214,10 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
                 status=401,
             )
         response = RedirectResponse("/", status_code=303)
+        if session and session.session_id:
+            # Signing in again over a live session: the old one ends, not left to idle.
+            with store.recording() as con:
+                server_sessions.revoke(con, session.session_id, "signed in again")
         # A new session (and CSRF token) at sign-in, so a token seen before cannot be reused.
         issue_session(response, result.user.user_id)
         return response

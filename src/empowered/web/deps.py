@@ -34,11 +34,12 @@ _WHILE_MUST_CHANGE = frozenset({"/account", "/account/password"})
 def current_user(request: Request) -> User:
     """The signed-in user, or a redirect to sign in (expired sessions included).
 
-    A session issued before the account's password last changed is refused: changing a
-    password (or an administrator's reset) signs out every other session. Both times are
-    compared in UTC (``password_changed_at`` comes back timezone-aware; ``issued`` is a
-    Unix time). An account whose password was reset is sent to ``/account`` until its
-    holder chooses their own."""
+    ``session_of`` has checked the session with the server (``access.sessions``: unknown,
+    revoked, idle or too old are refused there). A session issued before the account's
+    password last changed is refused here as well, a second line behind the revocation
+    that a password change does. Both times are compared in UTC (``password_changed_at``
+    comes back timezone-aware; ``issued`` is the server's, as a Unix time). An account
+    whose password was reset is sent to ``/account`` until its holder chooses their own."""
     session = request.app.state.session_of(request)
     if session is None or not session.user_id:
         raise NotSignedIn
