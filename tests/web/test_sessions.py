@@ -168,6 +168,29 @@ def _session_id(cookie: str, app: Any) -> str:
     return str(session.session_id)
 
 
+def test_a_replayed_cookie_in_an_htmx_request_is_told_to_sign_in(
+    clients: dict[str, TestClient], web_trust: Trust
+) -> None:
+    """The capture form posts with htmx: a refused session answers 401 and sends the whole
+    page to sign in, rather than a redirect htmx would swap into the form."""
+    app = _app(clients)
+    _account(app, web_trust, "htmx.replay")
+    victim = signed_in(app, "htmx.replay")
+    stolen = Stolen(victim, web_trust.in_group[0])
+    _sign_out(app, victim)
+    before = _captures(app)
+    thief = TestClient(app)
+    thief.cookies.set(COOKIE, stolen.cookie)
+    answer = thief.post(
+        f"/capture/{stolen.pupil}",
+        data={"csrf": stolen.csrf, "kind": "check_in", "mood": "4", "engagement": "4"},
+        headers={"HX-Request": "true"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 401 and answer.headers["HX-Redirect"] == "/sign-in"
+    assert _captures(app) == before
+
+
 def test_sign_out_everywhere_needs_the_form_token_and_is_audited(
     clients: dict[str, TestClient], web_trust: Trust
 ) -> None:

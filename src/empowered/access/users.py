@@ -681,7 +681,7 @@ def seal_totp_secrets(
     ).fetchall():
         values = []
         for value in (secret, pending):
-            if value is None or cipher.written_with_current_key(value) and is_ciphertext(value):
+            if value is None or (is_ciphertext(value) and cipher.written_with_current_key(value)):
                 values.append(value)
             else:
                 values.append(cipher.encrypt(_secret(value, cipher)))

@@ -155,7 +155,11 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(NotSignedIn)
     async def _to_sign_in(request: Request, exc: NotSignedIn) -> Response:
-        response = RedirectResponse("/sign-in", status_code=303)
+        response: Response = RedirectResponse("/sign-in", status_code=303)
+        if request.headers.get("HX-Request") == "true":
+            # htmx would follow a redirect and swap the sign-in page into a fragment: a 401
+            # with HX-Redirect sends the whole page to sign in instead.
+            response = Response(status_code=401, headers={"HX-Redirect": "/sign-in"})
         # A refused cookie is dropped, so the sign-in page does not present it again.
         response.delete_cookie(COOKIE, path="/")
         return response
