@@ -21,8 +21,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from empowered.access.audit import ViewedPage
-from empowered.access.policy import Scope
+from empowered.access.policy import Scope, import_schools, may_import_catalogues
 from empowered.sources.registry import SOURCES
+from empowered.sources.scope import ImportLimits
 from empowered.views.imports import batch_report, import_runs, recent_batches, schools_to_choose
 from empowered.web.deps import CheckedForm, Forbidden, needs, pupil_scope
 from empowered.web.import_runs import run_upload, settings_of, start_run, uploads_root
@@ -219,7 +220,9 @@ def upload(
             "ip": request.client.host if request.client else None,
             "source": source,
             "school": school or None,
-            "allowed_schools": scope.schools,
+            # Whose rows the import may write, checked on every landed row whatever the
+            # file's format or header spelling (empowered.sources.scope).
+            "limits": ImportLimits(import_schools(scope), may_import_catalogues(scope)),
         },
         name=f"empowered-import-{import_id}",
         daemon=True,
