@@ -14,14 +14,42 @@ from pathlib import Path
 
 import duckdb
 
+from empowered.access.audit import FailedImport, RefusedImport, record
+from empowered.access.store import ensure_access_tables
 from empowered.sources.errors import SourceError
 from empowered.sources.importer import DEFAULT_MAX_BYTES, ImportResult, expand, import_files
 from empowered.sources.registry import choose_reader
 from empowered.sources.report import ReportLine, import_report, save_report
-from empowered.sources.scope import UNRESTRICTED, ImportLimits
+from empowered.sources.scope import UNRESTRICTED, ImportLimits, ImportRefused
 from empowered.sources.tracker import catalogue_from_csv
 from empowered.warehouse.build import build_duckdb
 from empowered.warehouse.runner import BuildResult, ProgressCallback
+
+
+def problem_event(
+    err: SourceError, *, via: str, import_id: int | None = None
+) -> RefusedImport | FailedImport:
+    """The audit entry for an import that did not happen: refused (rows outside the
+    importer's reach) or failed (the file could not be used)."""
+    file = Path(err.file).name
+    if isinstance(err, ImportRefused):
+        return RefusedImport(
+            via=via,
+            file=file,
+            reason=err.reason,
+            row=err.row,
+            column=err.column,
+            import_id=import_id,
+        )
+    # The kind of problem only ("could not be read as CSV", "required column missing"):
+    # what follows the colon can quote the file's cells.
+    return FailedImport(via=via, file=file, reason=err.reason.split(":")[0], import_id=import_id)
+
+
+def audit_problem(con: duckdb.DuckDBPyConnection, err: SourceError, *, via: str) -> None:
+    """Record a refused or failed import made at the command line (no user: the operator)."""
+    ensure_access_tables(con)
+    record(con, problem_event(err, via=via), user=None)
 
 
 def intervention_catalogue(con: duckdb.DuckDBPyConnection) -> dict[str, str]:

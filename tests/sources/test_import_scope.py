@@ -323,3 +323,24 @@ def test_the_command_line_is_the_operators_and_unrestricted(
     )
     outcome = run_import(con, [path], pseudonym_secret=SECRET)
     assert outcome.result.rows_landed == 1
+
+
+def test_a_failed_import_at_the_command_line_is_audited(tmp_path: Path) -> None:
+    """Issue 10, finding 7: refused and failed imports are recorded wherever they happen."""
+    from typer.testing import CliRunner
+
+    from empowered.cli import app
+
+    data = tmp_path / "pupils.csv"
+    data.write_text("school_urn,forename\n100001,Someone\n", "utf-8")
+    warehouse = tmp_path / "w.duckdb"
+    result = CliRunner().invoke(app, ["import", str(data), "--warehouse", str(warehouse)])
+    assert result.exit_code == 1 and "required column missing" in result.output
+    con = duckdb.connect(str(warehouse))
+    rows = con.execute(
+        "SELECT user_id, detail FROM app.audit_log WHERE event = 'import_failed'"
+    ).fetchall()
+    con.close()
+    assert len(rows) == 1 and rows[0][0] is None
+    assert '"file": "pupils.csv"' in rows[0][1] and "required column missing" in rows[0][1]
+    assert "Someone" not in rows[0][1] and str(tmp_path) not in rows[0][1]

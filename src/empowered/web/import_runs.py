@@ -16,12 +16,12 @@ from pathlib import Path
 import duckdb
 from fastapi import FastAPI
 
-from empowered.access.audit import FailedImport, Imported, RefusedImport, record
+from empowered.access.audit import FailedImport, Imported, record
 from empowered.access.users import User
-from empowered.imports import ImportOutcome, run_import
+from empowered.imports import ImportOutcome, problem_event, run_import
 from empowered.settings import Settings, get_settings
 from empowered.sources.errors import SourceError
-from empowered.sources.scope import ImportLimits, ImportRefused
+from empowered.sources.scope import ImportLimits
 from empowered.web import warming
 
 log = logging.getLogger(__name__)
@@ -131,26 +131,6 @@ def fail_run(con: duckdb.DuckDBPyConnection, import_id: int, message: str) -> No
         "WHERE import_id = ?",
         [message, datetime.now(), import_id],
     )
-
-
-def problem_event(
-    err: SourceError, *, via: str, import_id: int | None
-) -> RefusedImport | FailedImport:
-    """The audit entry for an import that did not happen: refused (rows outside the
-    importer's reach) or failed (the file could not be used)."""
-    file = Path(err.file).name
-    if isinstance(err, ImportRefused):
-        return RefusedImport(
-            via=via,
-            file=file,
-            reason=err.reason,
-            row=err.row,
-            column=err.column,
-            import_id=import_id,
-        )
-    # The kind of problem only ("could not be read as CSV", "required column missing"):
-    # what follows the colon can quote the file's cells.
-    return FailedImport(via=via, file=file, reason=err.reason.split(":")[0], import_id=import_id)
 
 
 def without_paths(message: str, *folders: Path) -> str:

@@ -17,13 +17,12 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from empowered.access.audit import Imported, record
-from empowered.imports import InboxOutcome, inbox_files, process_inbox
+from empowered.imports import InboxOutcome, inbox_files, problem_event, process_inbox
 from empowered.web import warming
 from empowered.web.import_runs import (
     counts,
     fail_run,
     finish_run,
-    problem_event,
     settings_of,
     start_run,
 )
