@@ -199,7 +199,11 @@ def process_inbox(
         except SourceError as err:
             reason = inbox / "failed" / f"{stamp}-{path.name}.txt"
             reason.parent.mkdir(parents=True, exist_ok=True)
-            message = str(err).replace(str(path.parent) + "/", "")
+            # A reader's error can quote the file's full path: keep its name only.
+            message = str(err)
+            folders = {str(f) for f in (path.parent, inbox, path.parent.resolve())}
+            for folder in sorted(folders, key=len, reverse=True):
+                message = message.replace(folder + "/", "")
             reason.write_text(message + "\n", "utf-8")
             path.unlink()
             done.append(InboxOutcome(path.name, reason, message, None, err))

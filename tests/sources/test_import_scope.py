@@ -344,3 +344,18 @@ def test_a_failed_import_at_the_command_line_is_audited(tmp_path: Path) -> None:
     assert len(rows) == 1 and rows[0][0] is None
     assert '"file": "pupils.csv"' in rows[0][1] and "required column missing" in rows[0][1]
     assert "Someone" not in rows[0][1] and str(tmp_path) not in rows[0][1]
+
+
+def test_an_inbox_files_error_names_no_server_folder(
+    con: duckdb.DuckDBPyConnection, schools: tuple[str, str], tmp_path: Path
+) -> None:
+    """DuckDB's and the readers' errors quote the file's full path; the reason kept and
+    shown names the file only (issue 10, finding 10)."""
+    inbox = tmp_path / "inbox"
+    (inbox / schools[0]).mkdir(parents=True)
+    bad = b"school_urn,upn\n" + b'"' + b"x" * 50 + b"\n" + b"\xff\xfe,\x00\n" * 3
+    (inbox / schools[0] / "pupils.csv").write_bytes(bad)
+    [done] = process_inbox(con, inbox, pseudonym_secret=SECRET, quiet_seconds=0)
+    assert done.error and "could not be read as CSV" in done.error
+    assert str(tmp_path) not in done.error and str(tmp_path) not in done.moved_to.read_text()
+    assert not any(p.is_file() for p in inbox.rglob("*") if p.parent.name != "failed")
