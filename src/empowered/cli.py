@@ -178,7 +178,7 @@ def import_(
     ] = None,
 ) -> None:
     """Import files into the warehouse (one transaction), rebuild what they touch, report."""
-    from empowered.imports import run_import
+    from empowered.imports import audit_problem, run_import
     from empowered.sources.errors import SourceError
 
     con = _open(warehouse)
@@ -196,6 +196,7 @@ def import_(
     except SourceError as err:
         console.print("[red]Import refused, nothing was changed:[/red] ", end="")
         console.print(str(err), markup=False)
+        audit_problem(con, err, via="command line")
         raise typer.Exit(1) from err
     _print_report(outcome)
     if outcome.build is not None:
@@ -215,7 +216,7 @@ def watch(
     once: Annotated[bool, typer.Option(help="Look once, import what is there, stop.")] = False,
 ) -> None:
     """Import every file dropped into INBOX, then move it to imported/ or failed/."""
-    from empowered.imports import process_inbox
+    from empowered.imports import audit_problem, process_inbox
 
     inbox.mkdir(parents=True, exist_ok=True)
     con = _open(warehouse)
@@ -234,6 +235,8 @@ def watch(
                 if item.error:
                     console.print(f"[red]{item.file}: refused[/red] ", end="")
                     console.print(item.error, markup=False)
+                    if item.problem is not None:
+                        audit_problem(con, item.problem, via="inbox")
                 else:
                     assert item.outcome is not None
                     rows = item.outcome.result.rows_landed

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,13 +14,42 @@ from pathlib import Path
 
 import duckdb
 
+from empowered.access.audit import FailedImport, RefusedImport, record
+from empowered.access.store import ensure_access_tables
 from empowered.sources.errors import SourceError
 from empowered.sources.importer import DEFAULT_MAX_BYTES, ImportResult, expand, import_files
 from empowered.sources.registry import choose_reader
 from empowered.sources.report import ReportLine, import_report, save_report
+from empowered.sources.scope import UNRESTRICTED, ImportLimits, ImportRefused
 from empowered.sources.tracker import catalogue_from_csv
 from empowered.warehouse.build import build_duckdb
 from empowered.warehouse.runner import BuildResult, ProgressCallback
+
+
+def problem_event(
+    err: SourceError, *, via: str, import_id: int | None = None
+) -> RefusedImport | FailedImport:
+    """The audit entry for an import that did not happen: refused (rows outside the
+    importer's reach) or failed (the file could not be used)."""
+    file = Path(err.file).name
+    if isinstance(err, ImportRefused):
+        return RefusedImport(
+            via=via,
+            file=file,
+            reason=err.reason,
+            row=err.row,
+            column=err.column,
+            import_id=import_id,
+        )
+    # The kind of problem only ("could not be read as CSV", "required column missing"):
+    # what follows the colon can quote the file's cells.
+    return FailedImport(via=via, file=file, reason=err.reason.split(":")[0], import_id=import_id)
+
+
+def audit_problem(con: duckdb.DuckDBPyConnection, err: SourceError, *, via: str) -> None:
+    """Record a refused or failed import made at the command line (no user: the operator)."""
+    ensure_access_tables(con)
+    record(con, problem_event(err, via=via), user=None)
 
 
 def intervention_catalogue(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
@@ -64,7 +92,15 @@ def run_import(
     report_dir: Path | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     progress: ProgressCallback | None = None,
+    limits: ImportLimits = UNRESTRICTED,
 ) -> ImportOutcome:
+    """Land ``paths`` in one transaction, rebuild what they touch and write the report.
+
+    ``limits`` says whose rows the import may write: the web upload passes the uploader's
+    (from the access policy), the inbox a URN folder's school. The command line passes
+    none: it is run by the operator who holds the warehouse file, who could change that
+    file directly anyway.
+    """
     started = time.perf_counter()
     # A tracker names interventions in words: match them to the trust's catalogue, whether
     # it is already in the warehouse or arrives in this same import.
@@ -81,6 +117,7 @@ def run_import(
         ),
         source=source,
         max_bytes=max_bytes,
+        limits=limits,
     )
     touched = result.touched_raw_tables()
     build = build_duckdb(con, touched=touched, progress=progress) if touched else None
@@ -95,14 +132,37 @@ def run_import(
 @dataclass(frozen=True)
 class InboxOutcome:
     file: str
-    moved_to: Path
+    moved_to: Path  # where the file's record now is: its report, or the reason it failed
     error: str | None
     outcome: ImportOutcome | None
+    problem: SourceError | None = None  # why it failed, for the audit log
 
 
 def _settled(path: Path, quiet_seconds: float) -> bool:
     """A file still being copied in is left for the next pass."""
     return time.time() - path.stat().st_mtime >= quiet_seconds
+
+
+def inbox_files(inbox: Path) -> list[Path]:
+    """The files waiting: at the top of the inbox, and in folders named by a school's URN
+    (``inbox/123456/students.csv``), one per school's scheduled export."""
+    found: list[Path] = []
+    for path in sorted(inbox.iterdir()):
+        if path.name.startswith("."):
+            continue
+        if path.is_file():
+            found.append(path)
+        elif path.is_dir() and school_from_folder(path / "x") is not None:
+            found.extend(p for p in sorted(path.iterdir()) if p.is_file() and p.name[0] != ".")
+    return found
+
+
+def inbox_limits(path: Path) -> ImportLimits:
+    """A file in a folder named by a URN may carry only that school's rows (and no
+    trust-wide catalogue): whoever can write to one school's folder writes for that school
+    only. Files at the top of the inbox are the operator's, unrestricted like the CLI."""
+    urn = school_from_folder(path)
+    return UNRESTRICTED if urn is None else ImportLimits(frozenset({urn}), catalogues=False)
 
 
 def process_inbox(
@@ -114,10 +174,15 @@ def process_inbox(
     quiet_seconds: float = 2.0,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> list[InboxOutcome]:
-    """Import each settled file in ``inbox`` on its own, then move it to ``imported/`` (with
-    its report beside it) or ``failed/`` (with the reason in a .txt beside it)."""
+    """Import each settled file in ``inbox`` on its own, then delete it: an imported file
+    leaves its report in ``imported/``, a failed one the reason in ``failed/`` (a .txt).
+
+    No copy of a file stays: its rows are in the warehouse (or were refused), and a
+    spreadsheet of pupils left on disk is one more place to lose them from. The school
+    still holds the export it came from, to fix and drop in again.
+    """
     done: list[InboxOutcome] = []
-    for path in sorted(p for p in inbox.iterdir() if p.is_file() and not p.name.startswith(".")):
+    for path in inbox_files(inbox):
         if not _settled(path, quiet_seconds):
             continue
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -129,16 +194,23 @@ def process_inbox(
                 school=school,
                 report_dir=inbox / "imported",
                 max_bytes=max_bytes,
+                limits=inbox_limits(path),
             )
         except SourceError as err:
-            target = inbox / "failed" / f"{stamp}-{path.name}"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(path, target)
-            target.with_name(target.name + ".txt").write_text(str(err) + "\n", "utf-8")
-            done.append(InboxOutcome(path.name, target, str(err), None))
+            reason = inbox / "failed" / f"{stamp}-{path.name}.txt"
+            reason.parent.mkdir(parents=True, exist_ok=True)
+            # A reader's error can quote the file's full path: keep its name only.
+            message = str(err)
+            folders = {str(f) for f in (path.parent, inbox, path.parent.resolve())}
+            for folder in sorted(folders, key=len, reverse=True):
+                message = message.replace(folder + "/", "")
+            reason.write_text(message + "\n", "utf-8")
+            path.unlink()
+            done.append(InboxOutcome(path.name, reason, message, None, err))
             continue
-        target = inbox / "imported" / f"{stamp}-{path.name}"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(path, target)
-        done.append(InboxOutcome(path.name, target, None, outcome))
+        # Any other error leaves the file where it is, for the next look.
+        path.unlink()
+        done.append(
+            InboxOutcome(path.name, outcome.report_path or inbox / "imported", None, outcome)
+        )
     return done

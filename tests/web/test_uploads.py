@@ -3,7 +3,11 @@ quarantined rows, each kept to the user's schools."""
 
 from __future__ import annotations
 
+import asyncio
+import csv
+import io
 import json
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +18,7 @@ from fastapi.testclient import TestClient
 from web_fixtures import ROLES, Trust, csrf_of, observations_csv
 
 from empowered.settings import Settings
+from empowered.web.import_runs import uploads_root
 
 # The secret the small trust was built with (tests/conftest.py), so uploaded rows key to
 # the same pupils.
@@ -274,3 +279,201 @@ def test_an_mis_export_takes_the_school_chosen_for_it(
     assert "is not a DfE SEN type of need code" in report
     assert f"<td>{planted.value}</td>" in report and "<td>primary_need</td>" in report
     assert f'<td class="num">{planted.row}</td>' in report
+
+
+def _csv_rows(folder: Path, name: str) -> list[dict[str, str]]:
+    with (folder / name).open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _csv_text(header: list[str], rows: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([header, *rows])
+    return out.getvalue().encode()
+
+
+def _attack(name: str, small_trust: Path, ours: str, theirs: str) -> tuple[bytes, str, str]:
+    """A file a SENCo at ``ours`` could craft to write ``theirs``'s data: its body, the
+    column the refusal must name and the value."""
+    if name == "pupils.csv":  # rename a pupil there, the school column spelled otherwise
+        victim = next(r for r in _csv_rows(small_trust, name) if r["school_urn"] == theirs)
+        header = ["School URN" if c == "school_urn" else c for c in victim]
+        row = [victim[c] if c != "forename" else "Renamed" for c in victim]
+        return _csv_text(header, [row]), "school_urn", theirs
+    if name == "observations.csv":
+        seen = next(r for r in _csv_rows(small_trust, name) if r["school_urn"] == theirs)
+        header = ["school-urn" if c == "school_urn" else c for c in seen]
+        row = [seen[c] if c != "observation_id" else "XSCHOOL1" for c in seen]
+        return _csv_text(header, [row]), "school_urn", theirs
+    if name == "plan_reviews.csv":  # no school column: the plan is theirs
+        plan = next(
+            r["plan_id"] for r in _csv_rows(small_trust, "plans.csv") if r["school_urn"] == theirs
+        )
+        header = ["review_id", "plan_id", "outcome_id", "review_date", "progress", "note"]
+        return _csv_text(header, [["XREV1", plan, "", "2026-01-10", "good", ""]]), "plan_id", plan
+    assert name == "strategies.csv"  # the trust's catalogue
+    strategy = _csv_rows(small_trust, name)[0]
+    row = [strategy[c] if c != "strategy_name" else "Renamed" for c in strategy]
+    return _csv_text(list(strategy), [row]), "strategy_code", strategy["strategy_code"]
+
+
+@pytest.mark.parametrize(
+    "name", ["pupils.csv", "observations.csv", "plan_reviews.csv", "strategies.csv"]
+)
+def test_a_senco_cannot_write_another_schools_data_whatever_the_file(
+    clients: dict[str, TestClient], web_trust: Trust, small_trust: Path, name: str
+) -> None:
+    """Issue 10, finding 1: each file is refused whole, the reason names the file, row,
+    column and value, nothing lands, the refusal is audited and the upload is deleted."""
+    client = clients["senco"]
+    app = client.app
+    body, column, value = _attack(name, small_trust, web_trust.school, web_trust.other_school)
+    batches = _one(app, "SELECT count(*) FROM meta.batches")
+    response = _upload(client, [(name, body)], school=web_trust.school)
+    assert response.status_code == 303
+    text = _finished(client, response.headers["location"])
+    assert "Not imported." in text
+    assert f"{name}, row 2, column &#39;{column}&#39;, value &#39;{value}&#39;" in text, text
+    assert _one(app, "SELECT count(*) FROM meta.batches") == batches
+    with app.state.warehouse.reading() as con:  # type: ignore[attr-defined]
+        entry = con.execute(
+            "SELECT username, detail FROM app.audit_log WHERE event = 'import_refused' "
+            "ORDER BY event_id DESC LIMIT 1"
+        ).fetchone()
+    assert entry is not None and entry[0] == "senco"
+    detail = json.loads(entry[1])
+    assert detail["file"] == name and detail["column"] == column and detail["via"] == "upload"
+    assert "nothing was imported" in detail["reason"]
+    assert "Renamed" not in entry[1]
+    # No copy of the upload stays on disk (the report of a refused import is its message).
+    import_id = int(response.headers["location"].rsplit("/", 1)[1])
+    folder = uploads_root(app) / f"{import_id:06d}"  # type: ignore[arg-type]
+    assert not (folder / name).exists()
+
+
+def test_the_trust_admin_changes_the_catalogue_and_the_upload_is_then_deleted(
+    clients: dict[str, TestClient], small_trust: Path
+) -> None:
+    client = clients["trust_admin"]
+    app = client.app
+    strategy = _csv_rows(small_trust, "strategies.csv")[0]
+    row = [strategy[c] if c != "category" else "movement" for c in strategy]
+    body = _csv_text(list(strategy), [row])
+    response = _upload(client, [("strategies.csv", body)])
+    assert response.status_code == 303
+    text = _finished(client, response.headers["location"])
+    assert "1 rows accepted" in text or "1 row accepted" in text, text
+    import_id = int(response.headers["location"].rsplit("/", 1)[1])
+    folder = uploads_root(app) / f"{import_id:06d}"  # type: ignore[arg-type]
+    # Only the import report (counts per file and reason, no cell) is kept.
+    kept = [p.name for p in folder.iterdir()]
+    assert kept and all(n.startswith("import-") for n in kept), kept
+    for path in folder.iterdir():
+        assert b"movement" not in path.read_bytes()
+
+
+def test_error_messages_name_no_server_folder(
+    clients: dict[str, TestClient], web_trust: Trust
+) -> None:
+    """A file DuckDB cannot read: its error names the file by its full path on the server
+    (the uploads folder, beside the warehouse file); the page shows the file's name only."""
+    client = clients["senco"]
+    app = client.app
+    body = b"school_urn,upn\n" + b'"' + b"x" * 50 + b"\n" + b"\xff\xfe,\x00\n" * 3
+    response = _upload(client, [("pupils.csv", body)], school=web_trust.school)
+    assert response.status_code == 303
+    text = _finished(client, response.headers["location"])
+    assert "Not imported." in text and "pupils.csv" in text
+    root = uploads_root(app)  # type: ignore[arg-type]
+    for folder in (root, root.parent, Path(tempfile.gettempdir())):
+        assert str(folder) not in text
+    with app.state.warehouse.reading() as con:  # type: ignore[attr-defined]
+        message = con.execute(
+            "SELECT message FROM app.imports ORDER BY import_id DESC LIMIT 1"
+        ).fetchone()
+        failed = con.execute(
+            "SELECT detail FROM app.audit_log WHERE event = 'import_failed' "
+            "ORDER BY event_id DESC LIMIT 1"
+        ).fetchone()
+    assert message is not None and str(root.parent) not in message[0]
+    assert failed is not None
+    assert json.loads(failed[0])["reason"] == "could not be read as CSV"
+
+
+def test_a_chunked_upload_is_stopped_at_the_limit_not_read_whole(
+    clients: dict[str, TestClient],
+) -> None:
+    """A body sent in chunks declares no length: it is counted as it arrives and reading
+    stops at the limit (before the fix the whole body was spooled, then refused)."""
+    client = clients["senco"]
+    app = client.app
+    token = csrf_of(client.get("/imports").text)
+    saved = app.state.settings  # type: ignore[attr-defined]
+    app.state.settings = Settings(pseudonym_key=SECRET, max_upload_bytes=1024)  # type: ignore[attr-defined]
+    limit = 30 * 1024 + (1 << 20)
+    chunk = b"x" * (64 * 1024)
+    boundary = "empoweredboundary"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n{token}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="pupils.csv"'
+        "\r\nContent-Type: text/csv\r\n\r\n"
+    ).encode()
+    chunks = 200  # 12.5 MB in all, ten times the limit
+    sent = 0
+    messages: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        body = head if sent == 0 else chunk
+        sent += 1
+        return {"type": "http.request", "body": body, "more_body": sent <= chunks}
+
+    async def send(message: dict[str, Any]) -> None:
+        messages.append(message)
+
+    cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/imports",
+        "raw_path": b"/imports",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"cookie", cookie.encode()),
+            (b"transfer-encoding", b"chunked"),
+            (b"content-type", f"multipart/form-data; boundary={boundary}".encode()),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+        "state": {},
+    }
+    runs = _one(app, "SELECT count(*) FROM app.imports")
+    try:
+        asyncio.run(app(scope, receive, send))  # type: ignore[operator]
+    finally:
+        app.state.settings = saved  # type: ignore[attr-defined]
+    start = next(m for m in messages if m["type"] == "http.response.start")
+    assert start["status"] == 413
+    read = len(head) + (sent - 1) * len(chunk)
+    assert read <= limit + len(chunk), f"read {read:,} bytes of a {limit:,}-byte limit"
+    assert sent < chunks / 5
+    assert _one(app, "SELECT count(*) FROM app.imports") == runs
+
+
+def test_the_api_description_needs_sign_in(
+    app_and_users: tuple[Any, dict[str, str]], clients: dict[str, TestClient]
+) -> None:
+    app = app_and_users[0]
+    stranger = TestClient(app)
+    response = stranger.get("/api/openapi.json", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/sign-in"
+    for page in ("/docs", "/redoc", "/docs/oauth2-redirect"):
+        assert stranger.get(page, follow_redirects=False).status_code in (303, 404)
+        assert clients["senco"].get(page).status_code == 404
+    signed_in = clients["teacher"].get("/api/openapi.json")
+    assert signed_in.status_code == 200 and "/imports" in signed_in.json()["paths"]

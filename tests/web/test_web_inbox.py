@@ -3,6 +3,7 @@ its connection, and a command that needs the file says plainly that the server h
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -63,14 +64,17 @@ def test_the_server_imports_a_file_dropped_in_its_inbox(
         assert not watching.thread.is_alive() and app.state.inbox is None
     finally:
         app.state.settings = None
-    assert [p.name[16:] for p in (folder / "imported").glob("*-observations.csv")] == [
-        "observations.csv"
-    ]
+    # Once its report is written no copy of a file stays: the imported one leaves its
+    # report, the refused one the reason (issue 10, finding 6).
+    assert [
+        p.name for p in (folder / "imported").iterdir() if not p.name.startswith("import-")
+    ] == []
     assert any(p.name.startswith("import-") for p in (folder / "imported").iterdir())
     refused = [p.name for p in (folder / "failed").iterdir()]
-    assert any(n.endswith("-pupils.csv") for n in refused)
-    assert any(n.endswith("-pupils.csv.txt") for n in refused)
-    assert not (folder / "observations.csv").exists()
+    assert len(refused) == 1 and refused[0].endswith("-pupils.csv.txt")
+    assert not (folder / "observations.csv").exists() and not (folder / "pupils.csv").exists()
+    for path in folder.rglob("*"):
+        assert not path.is_file() or b"INB00000" not in path.read_bytes()
     assert _one(app, "SELECT count(*) FROM core.fct_observation") == before + 8
     with app.state.warehouse.reading() as con:
         runs = dict(
@@ -81,6 +85,13 @@ def test_the_server_imports_a_file_dropped_in_its_inbox(
         _one(app, "SELECT count(*) FROM app.audit_log WHERE event = 'imported' AND user_id IS NULL")
         == 1
     )
+    # The refused file is audited too: its name and the kind of problem, no cell.
+    with app.state.warehouse.reading() as con:
+        failed = con.execute(
+            "SELECT detail FROM app.audit_log WHERE event = 'import_failed' AND user_id IS NULL"
+        ).fetchall()
+    assert [json.loads(d) for (d,) in failed][-1]["file"] == "pupils.csv"
+    assert "Ann" not in str(failed)
     # The trust's data lead sees the inbox's batch listed, and its report.
     listing = clients["trust_admin"].get("/imports").text
     assert "the inbox" in listing

@@ -293,3 +293,34 @@ class SessionRejected(AuditEvent):
 
 
 EVENT_TYPES[SessionRejected.event] = SessionRejected
+
+
+@dataclass(frozen=True)
+class RefusedImport(AuditEvent):
+    """An import refused whole because a row was outside the importer's reach (another
+    school's, a trust-wide catalogue). ``reason`` names the row's school or record id,
+    never a pupil's identity."""
+
+    event: ClassVar[str] = "import_refused"
+    via: str
+    file: str
+    reason: str
+    row: int | None = None
+    column: str | None = None
+    import_id: int | None = None
+
+
+@dataclass(frozen=True)
+class FailedImport(AuditEvent):
+    """An import that could not be done (an unreadable file, a missing column, an error).
+    ``reason`` is the kind of problem only: the full message can quote a cell."""
+
+    event: ClassVar[str] = "import_failed"
+    via: str
+    file: str
+    reason: str
+    import_id: int | None = None
+
+
+EVENT_TYPES[RefusedImport.event] = RefusedImport
+EVENT_TYPES[FailedImport.event] = FailedImport

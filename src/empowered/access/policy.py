@@ -16,6 +16,7 @@ Staff see only what their role needs. Each role's permissions:
 | CAPTURE           |             | yes   |     | yes     | yes |          |         |
 | WRITE_PUPIL_NOTE  |             | yes   |     |         |     |          |         |
 | IMPORT            | yes         | yes   |     |         |     |          |         |
+| IMPORT_CATALOGUES | yes         |       |     |         |     |          |         |
 | EXPORT            | yes         | yes   |     |         |     |          |         |
 | ADMIN_USERS       | yes         |       |     |         |     |          |         |
 | VIEW_AUDIT        | yes         |       | yes |         |     |          |         |
@@ -73,6 +74,8 @@ class Permission(StrEnum):
     ADMIN_USERS = "admin_users"
     VIEW_AUDIT = "view_audit"
     VIEW_AGGREGATES = "view_aggregates"
+    # Change the trust-wide catalogues (strategies, interventions) through an import.
+    IMPORT_CATALOGUES = "import_catalogues"
 
 
 P = Permission
@@ -118,7 +121,14 @@ _AREA_OF: dict[Permission, str] = {
 
 # Permissions that change something; a read-only scope never has them.
 WRITE_PERMISSIONS = frozenset(
-    {P.CAPTURE, P.WRITE_PUPIL_NOTE, P.IMPORT, P.ACT_ON_TRIGGERS, P.ADMIN_USERS}
+    {
+        P.CAPTURE,
+        P.WRITE_PUPIL_NOTE,
+        P.IMPORT,
+        P.ACT_ON_TRIGGERS,
+        P.ADMIN_USERS,
+        P.IMPORT_CATALOGUES,
+    }
 )
 
 _READ_ONLY_ROLES = frozenset({Role.VISITING_PROFESSIONAL, Role.TRUST_ANALYST})
@@ -330,6 +340,20 @@ def require(
         )
 
 
+def import_schools(scope: Scope) -> frozenset[str] | None:
+    """The schools whose rows this user's imports may write (None: every school; empty:
+    none). The import service checks every landed row against it, whatever the format."""
+    if not has(scope, P.IMPORT):
+        return frozenset()
+    return scope.schools
+
+
+def may_import_catalogues(scope: Scope) -> bool:
+    """May this user's imports change the trust-wide catalogues (strategies,
+    interventions)? They are every school's, so only the trust's own administrator."""
+    return has(scope, P.IMPORT_CATALOGUES) and scope.schools is None
+
+
 __all__ = [
     "AREAS",
     "AREA_PERMISSIONS",
@@ -342,6 +366,8 @@ __all__ = [
     "can_see_pupil",
     "empty_scope",
     "has",
+    "import_schools",
+    "may_import_catalogues",
     "pupil_filter",
     "require",
     "scope_for",

@@ -24,6 +24,7 @@ from empowered.sources.landing import (
     land_records,
 )
 from empowered.sources.records import Reader, SkippedRow, records_by_entity
+from empowered.sources.scope import UNRESTRICTED, ImportLimits, check_landed
 
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 
@@ -135,8 +136,11 @@ def import_files(
     choose_reader: ReaderChooser,
     source: str = "auto",
     max_bytes: int = DEFAULT_MAX_BYTES,
+    limits: ImportLimits = UNRESTRICTED,
 ) -> ImportResult:
-    """Land every file (folders are expanded) in one transaction."""
+    """Land every file (folders are expanded) in one transaction. A row outside
+    ``limits`` (checked once everything has landed, on the canonical rows) rolls it all
+    back and raises ``ImportRefused``."""
     result = ImportResult()
     ensure_raw_tables(con)
     files = expand(paths)
@@ -157,6 +161,7 @@ def import_files(
                     con, path, reader, pseudonym_secret=pseudonym_secret, max_bytes=max_bytes
                 )
             )
+        check_landed(con, result.batches, limits)
     except BaseException:
         con.execute("ROLLBACK")
         raise

@@ -202,7 +202,9 @@ def land_csv(
     try:
         described = con.execute(f"SELECT * FROM {reader} LIMIT 0", [str(path)]).description
     except duckdb.Error as err:
-        raise SourceError(path.name, f"could not be read as CSV: {err}") from err
+        # DuckDB's message names the file by its full path: show its name only.
+        message = str(err).replace(str(path), path.name)
+        raise SourceError(path.name, f"could not be read as CSV: {message}") from err
     actual = {_normalise_header(d[0]): d[0] for d in described or []}
     missing = [c for c in entity.required if c not in actual]
     if missing:

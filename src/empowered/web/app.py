@@ -22,6 +22,7 @@ from empowered.views.cache import SchoolAnalyticsCache
 from empowered.web import (
     account,
     admin,
+    api_docs,
     capture,
     inbox,
     pages,
@@ -73,7 +74,8 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
         title="EmpowerED+",
         docs_url=None,
         redoc_url=None,
-        openapi_url="/api/openapi.json",
+        # Served by web/api_docs.py, to signed-in users only.
+        openapi_url=None,
         lifespan=lifespan,
     )
     app.state.warehouse = store
@@ -264,4 +266,5 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
     app.state.cache = SchoolAnalyticsCache()
     for module in (pages, capture, triggers, strategies, uploads, admin, account):
         app.include_router(module.router)
+    app.include_router(api_docs.router)
     return app

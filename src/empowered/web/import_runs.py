@@ -16,13 +16,12 @@ from pathlib import Path
 import duckdb
 from fastapi import FastAPI
 
-from empowered.access.audit import Imported, record
+from empowered.access.audit import FailedImport, Imported, record
 from empowered.access.users import User
-from empowered.imports import ImportOutcome, run_import, school_from_folder
+from empowered.imports import ImportOutcome, problem_event, run_import
 from empowered.settings import Settings, get_settings
-from empowered.sources.canonical import ENTITIES
 from empowered.sources.errors import SourceError
-from empowered.sources.registry import choose_reader
+from empowered.sources.scope import ImportLimits
 from empowered.web import warming
 
 log = logging.getLogger(__name__)
@@ -43,6 +42,14 @@ def uploads_root(app: FastAPI) -> Path:
     """Where uploads are kept: a folder beside the warehouse file, never the code's."""
     path = Path(app.state.warehouse.path).resolve()
     return path.with_name(path.stem + "-uploads")
+
+
+def discard_uploads(paths: Sequence[Path]) -> None:
+    """Delete uploaded files once their import is over: the rows are in the warehouse (or
+    were refused) and the report is written, so a copy on disk would only be one more
+    place holding pupils' data in clear. The report beside them stays."""
+    for path in paths:
+        path.unlink(missing_ok=True)
 
 
 def start_run(
@@ -126,35 +133,14 @@ def fail_run(con: duckdb.DuckDBPyConnection, import_id: int, message: str) -> No
     )
 
 
-def schools_named(
-    con: duckdb.DuckDBPyConnection, paths: Sequence[Path], *, source: str, school: str | None
-) -> set[str]:
-    """Every school URN the files' rows name, read before anything is landed, so an upload
-    for another school can be refused whole. Files no reader recognises name none."""
-    named: set[str] = set()
-    for path in paths:
-        entity = ENTITIES.get(path.stem.lower())
-        if source in ("auto", "canonical") and path.suffix.lower() == ".csv" and entity:
-            if "school_urn" not in entity.columns:
-                continue
-            try:
-                found = con.execute(
-                    "SELECT DISTINCT trim(school_urn) FROM read_csv(?, all_varchar = true, "
-                    "header = true, delim = ',', quote = '\"') WHERE trim(school_urn) <> ''",
-                    [str(path)],
-                ).fetchall()
-            except duckdb.Error:
-                continue  # the import itself refuses the file, with its reason
-            named.update(str(urn) for (urn,) in found)
-            continue
-        reader = choose_reader(path, source, school=school or school_from_folder(path))
-        if reader is None:
-            continue
-        for r in reader.read(path).records:
-            urn = (r.values.get("school_urn") or "").strip()
-            if urn:
-                named.add(urn)
-    return named
+def without_paths(message: str, *folders: Path) -> str:
+    """A message fit to show: no server folder (the upload folder, the warehouse's) in it,
+    only file names."""
+    for folder in folders:
+        spellings = {str(folder), str(folder.resolve())}
+        for spelling in sorted((s for s in spellings if Path(s).is_absolute()), key=len)[::-1]:
+            message = message.replace(spelling + "/", "").replace(spelling, "the folder")
+    return message
 
 
 def run_upload(
@@ -166,35 +152,30 @@ def run_upload(
     ip: str | None,
     source: str,
     school: str | None,
-    allowed_schools: frozenset[str] | None,
+    limits: ImportLimits,
 ) -> None:
     """Import uploaded files (run in a thread of its own; the status page polls the
     outcome from ``app.imports``)."""
     settings = settings_of(app)
+    folder = paths[0].parent if paths else uploads_root(app)
     built = False
     try:
         with app.state.warehouse.writing() as con:
             try:
-                if allowed_schools is not None:
-                    others = schools_named(con, paths, source=source, school=school)
-                    others -= allowed_schools
-                    if others:
-                        raise SourceError(
-                            "the upload",
-                            f"has rows for school {', '.join(sorted(others))}, which is not "
-                            "one of yours; nothing was imported",
-                        )
                 outcome = run_import(
                     con,
                     paths,
                     pseudonym_secret=settings.pseudonym_secret(),
                     source=source,
                     school=school,
-                    report_dir=paths[0].parent if paths else None,
+                    report_dir=folder,
                     max_bytes=min(settings.max_import_bytes, settings.max_upload_bytes),
+                    limits=limits,
                 )
             except SourceError as err:
-                fail_run(con, import_id, f"Import refused, nothing was changed: {err}")
+                message = without_paths(str(err), folder, Path(app.state.warehouse.path).parent)
+                fail_run(con, import_id, f"Import refused, nothing was changed: {message}")
+                record(con, problem_event(err, via="upload", import_id=import_id), user=user, ip=ip)
                 return
             finish_run(con, import_id, outcome)
             accepted, quarantined = counts(outcome)
@@ -215,6 +196,14 @@ def run_upload(
         log.error("upload import %s failed: %s", import_id, type(err).__name__)
         with app.state.warehouse.recording() as con:
             fail_run(con, import_id, UNEXPECTED)
+            record(
+                con,
+                FailedImport(via="upload", file="", reason=type(err).__name__, import_id=import_id),
+                user=user,
+                ip=ip,
+            )
         return
+    finally:
+        discard_uploads(paths)
     if built:
         warming.after_build(app)

@@ -1,8 +1,8 @@
 """The inbox folder the server watches while it runs (``EMPOWERED_INBOX``).
 
 Scheduled MIS reports dropped into the folder are imported one file at a time, as
-``empowered watch`` does (the same ``process_inbox``: each file ends in ``imported/`` with
-its report, or ``failed/`` with the reason), but through the server's connection and
+``empowered watch`` does (the same ``process_inbox``: each file leaves its report in
+``imported/`` or the reason in ``failed/``, and is deleted), through the server's connection and
 under its write lock, since the server holds the warehouse file. A file whose size is
 still changing between two looks is being copied in and waits for the next look.
 """
@@ -17,9 +17,15 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from empowered.access.audit import Imported, record
-from empowered.imports import InboxOutcome, process_inbox
+from empowered.imports import InboxOutcome, inbox_files, problem_event, process_inbox
 from empowered.web import warming
-from empowered.web.import_runs import counts, fail_run, finish_run, settings_of, start_run
+from empowered.web.import_runs import (
+    counts,
+    fail_run,
+    finish_run,
+    settings_of,
+    start_run,
+)
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +41,9 @@ class Watching:
 
 
 def _waiting(folder: Path) -> dict[str, int]:
-    """The files waiting in the folder and their sizes (hidden files are not ours)."""
-    return {
-        p.name: p.stat().st_size
-        for p in folder.iterdir()
-        if p.is_file() and not p.name.startswith(".")
-    }
+    """The files waiting in the folder (and its schools' folders) and their sizes (hidden
+    files are not ours)."""
+    return {str(p.relative_to(folder)): p.stat().st_size for p in inbox_files(folder)}
 
 
 def _record(app: FastAPI, done: list[InboxOutcome]) -> None:
@@ -49,6 +52,12 @@ def _record(app: FastAPI, done: list[InboxOutcome]) -> None:
             import_id = start_run(con, via="inbox", user=None, school=None, source="auto", files=1)
             if item.outcome is None:
                 fail_run(con, import_id, f"Import refused, nothing was changed: {item.error}")
+                if item.problem is not None:
+                    record(
+                        con,
+                        problem_event(item.problem, via="inbox", import_id=import_id),
+                        user=None,
+                    )
                 continue
             finish_run(con, import_id, item.outcome)
             accepted, quarantined = counts(item.outcome)

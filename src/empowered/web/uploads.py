@@ -19,10 +19,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
+from starlette.types import Message
 
 from empowered.access.audit import ViewedPage
-from empowered.access.policy import Scope
+from empowered.access.policy import Scope, import_schools, may_import_catalogues
 from empowered.sources.registry import SOURCES
+from empowered.sources.scope import ImportLimits
 from empowered.views.imports import batch_report, import_runs, recent_batches, schools_to_choose
 from empowered.web.deps import CheckedForm, Forbidden, needs, pupil_scope
 from empowered.web.import_runs import run_upload, settings_of, start_run, uploads_root
@@ -45,18 +47,35 @@ SOURCE_LABELS = {
 }
 assert set(SOURCE_LABELS) == set(SOURCES)
 
+TOO_BIG = "These files are too big to upload together; nothing was imported."
+
 Importer = Annotated[Scope, Depends(needs(*IMPORT))]
 
 
-def body_limit(request: Request) -> None:
+async def body_limit(request: Request) -> None:
     """Refuse a request body bigger than the most files of the largest size before it is
-    read (each file is then checked on its own, with a message beside the field)."""
+    read (each file is then checked on its own, with a message beside the field).
+
+    A declared length is refused at once; a body sent in chunks declares none, so its bytes
+    are counted as they arrive and reading stops at the limit: the form parser would
+    otherwise spool the whole body to disk before any file's size was looked at."""
     limit = MAX_FILES * settings_of(request.app).max_upload_bytes + (1 << 20)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise HTTPException(
-            413, "These files are too big to upload together; nothing was imported."
-        )
+        raise HTTPException(413, TOO_BIG)
+    receive = request._receive  # the form is read through this Request's receive
+    seen = 0
+
+    async def counted() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise HTTPException(413, TOO_BIG)
+        return message
+
+    request._receive = counted
 
 
 @dataclass(frozen=True)
@@ -219,7 +238,9 @@ def upload(
             "ip": request.client.host if request.client else None,
             "source": source,
             "school": school or None,
-            "allowed_schools": scope.schools,
+            # Whose rows the import may write, checked on every landed row whatever the
+            # file's format or header spelling (empowered.sources.scope).
+            "limits": ImportLimits(import_schools(scope), may_import_catalogues(scope)),
         },
         name=f"empowered-import-{import_id}",
         daemon=True,
