@@ -322,6 +322,15 @@ def preview(con: duckdb.DuckDBPyConnection, *, today: date | None = None) -> lis
     return out
 
 
+WHOLE_RECORD = (
+    "Everything else about a pupil who has left: identity, characteristics, groups, notes, "
+    "safeguarding reviews, stored import files"
+)
+WHOLE_RECORD_WHY = (
+    "Kept while any of the records above is kept (the longest period), then removed whole; "
+    "a record of the removal with counts only stays in the audit log."
+)
+
 # Tables a purge leaves alone: the audit log keeps its entries about a purged pupil (their
 # pseudonymous key only) until its own period ends; see the module's header.
 PURGE_KEEPS = frozenset({"app.audit_log"})
@@ -534,6 +543,8 @@ __all__ = [
     "BY_KEY",
     "CATEGORIES",
     "SOURCE",
+    "WHOLE_RECORD",
+    "WHOLE_RECORD_WHY",
     "Applied",
     "Category",
     "Expired",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -44,6 +45,7 @@ from empowered.access.users import (
     unassign_group,
     update_user,
 )
+from empowered.imports import stored_file_folders
 from empowered.settings import get_settings
 from empowered.warehouse.trigger_rules import (
     OVERRIDES_TABLE,
@@ -57,6 +59,7 @@ from empowered.warehouse.trigger_rules import (
 )
 from empowered.web import warming
 from empowered.web.deps import CheckedForm, needs
+from empowered.web.import_runs import settings_of
 from empowered.web.render import ADMIN, audit, render
 
 router = APIRouter()
@@ -497,6 +500,7 @@ def _retention_page(
 ) -> HTMLResponse:
     with request.app.state.warehouse.reading() as con:
         expired = retention.preview(con)
+        whole = retention.pupils_past(con)
     return render(
         request,
         scope,
@@ -509,6 +513,9 @@ def _retention_page(
             "notice": notice,
             "source": retention.SOURCE,
             "total": sum(e.total for e in expired),
+            "whole": whole,
+            "whole_label": retention.WHOLE_RECORD,
+            "whole_why": retention.WHOLE_RECORD_WHY,
         },
         status,
     )
@@ -537,13 +544,30 @@ def retention_apply(request: Request, scope: AdminScope, form: CheckedForm) -> R
     if form.get("confirm") != "yes":
         errors = {"confirm": "Tick the box to confirm that these records will be deleted."}
         return _retention_page(request, scope, errors=errors, status=400)
+    files = stored_file_folders(
+        Path(request.app.state.warehouse.path), settings_of(request.app).inbox
+    )
     with request.app.state.warehouse.writing() as con:
-        applied = retention.apply(con)
+        applied = retention.apply(con, user=scope.user, files=files)
     if applied.rebuilt:
         warming.after_build(request.app)
-    audit(request, scope, RetentionApplied(deleted=applied.deleted, years=applied.years))
+    audit(
+        request,
+        scope,
+        RetentionApplied(
+            deleted=applied.deleted,
+            years=applied.years,
+            pupils_purged=applied.pupils_purged,
+            files_deleted=applied.files_deleted,
+        ),
+    )
     total = sum(applied.deleted.values())
     notice = f"Deleted {total} records past their retention period."
+    if applied.pupils_purged:
+        notice += (
+            f" Removed everything about {applied.pupils_purged} pupils who left long ago"
+            f" ({applied.files_deleted} stored import files)."
+        )
     if applied.rebuilt and not applied.build_ok:
         notice += " The rebuild afterwards found problems: run empowered build to see them."
     return _retention_page(request, scope, notice=notice)
