@@ -638,7 +638,7 @@ app.add_typer(retention_app, name="retention")
 @retention_app.command("show")
 def retention_show(warehouse: WarehouseOption = None) -> None:
     """The retention period per category and how many records are past it (counts only)."""
-    from empowered.access.retention import SOURCE, preview
+    from empowered.access.retention import SOURCE, WHOLE_RECORD, preview, pupils_past
 
     con = _open_access(warehouse)
     table = Table(title="Retention")
@@ -652,6 +652,10 @@ def retention_show(warehouse: WarehouseOption = None) -> None:
             "leaving the school" if c.basis == "left" else "the record's date",
             str(expired.total),
         )
+    whole = pupils_past(con)
+    table.add_row(
+        WHOLE_RECORD, f"{whole.years} years", "leaving their last school", f"{whole.pupils} pupils"
+    )
     console.print(table)
     console.print(SOURCE, markup=False, highlight=False)
 
@@ -663,20 +667,58 @@ def retention_apply(
 ) -> None:
     """Delete every record past its retention period, then rebuild what is built from it."""
     from empowered.access.audit import RetentionApplied, record
-    from empowered.access.retention import apply, preview
+    from empowered.access.retention import apply, preview, pupils_past
+    from empowered.imports import stored_file_folders
 
+    settings = get_settings()
     con = _open_access(warehouse)
     total = sum(e.total for e in preview(con))
-    if total == 0:
+    pupils = pupils_past(con).pupils
+    if total == 0 and pupils == 0:
         console.print("Nothing is past its retention period.")
         return
-    if not yes and not typer.confirm(f"Delete {total} records past retention?", default=False):
+    question = f"Delete {total} records past retention and everything about {pupils} pupils?"
+    if not yes and not typer.confirm(question, default=False):
         console.print("Nothing deleted.")
         raise typer.Exit(1)
-    applied = apply(con)
-    record(con, RetentionApplied(deleted=applied.deleted, years=applied.years), user=None)
+    files = stored_file_folders(warehouse or settings.warehouse, settings.inbox)
+    applied = apply(con, files=files)
+    event = RetentionApplied(
+        deleted=applied.deleted,
+        years=applied.years,
+        pupils_purged=applied.pupils_purged,
+        files_deleted=applied.files_deleted,
+    )
+    record(con, event, user=None)
     for key, n in applied.deleted.items():
         console.print(f"{key}: {n} deleted")
+    console.print(f"pupils removed whole: {applied.pupils_purged}")
+    console.print(f"stored import files deleted: {applied.files_deleted}")
     if applied.rebuilt and not applied.build_ok:
         console.print("[red]The rebuild afterwards failed: run empowered build.[/red]")
         raise typer.Exit(1)
+
+
+@app.command("subject-access")
+def subject_access(
+    pupil_key: Annotated[str, typer.Argument(help="The pupil's key (as in /pupils/<key>).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the zip into.")],
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Everything held about one pupil, for a subject access request: one CSV per table
+    in every layer, where it came from and how long it is kept (summary.html), zipped."""
+    from empowered.access.audit import SubjectAccessExported, record
+    from empowered.access.subject_access import NothingHeld, export
+    from empowered.crypto import IdentityCipher
+
+    con = _open_access(warehouse)
+    cipher = IdentityCipher(get_settings().keys().identity_keys)
+    try:
+        done = export(con, pupil_key.strip(), out, cipher=cipher)
+    except NothingHeld:
+        console.print("Nothing is held about that pupil key.", style="red")
+        raise typer.Exit(1) from None
+    event = SubjectAccessExported(pupil_key=done.pupil_key, tables=len(done.tables), rows=done.rows)
+    record(con, event, user=None)
+    console.print(f"{done.rows} rows from {len(done.tables)} tables written to", markup=False)
+    console.print(str(done.path), markup=False, highlight=False, soft_wrap=True)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from empowered.crypto import IdentityCipher, is_ciphertext
+
 IDENTITY_COLUMNS = frozenset(
     {
         "upn",
@@ -29,3 +31,12 @@ WITHHELD = "(withheld)"
 
 def withhold_identity(row: Mapping[str, Any]) -> dict[str, Any]:
     return {k: WITHHELD if k.lower() in IDENTITY_COLUMNS else v for k, v in row.items()}
+
+
+def reveal(cipher: IdentityCipher, value: object) -> object:
+    """A stored value as a person reads it: ciphertext (``enc1:...``) decrypted with
+    ``cipher``, anything else unchanged. The one decrypting call of the subject access
+    export; callers must already have decided that this person may see identity."""
+    if isinstance(value, str) and is_ciphertext(value):
+        return cipher.decrypt(value)
+    return value

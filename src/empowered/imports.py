@@ -214,3 +214,19 @@ def process_inbox(
             InboxOutcome(path.name, outcome.report_path or inbox / "imported", None, outcome)
         )
     return done
+
+
+def uploads_folder(warehouse: Path) -> Path:
+    """Where the upload page keeps the files it receives: beside the warehouse file."""
+    path = Path(warehouse).resolve()
+    return path.with_name(path.stem + "-uploads")
+
+
+def stored_file_folders(warehouse: Path, inbox: Path | None) -> list[Path]:
+    """Every folder that may keep a copy of an imported file (retention deletes a copy that
+    held a purged pupil's rows). The inbox itself is left alone: what waits there has not
+    been imported yet."""
+    folders = [uploads_folder(warehouse)]
+    if inbox is not None:
+        folders += [inbox / "imported", inbox / "failed"]
+    return folders

@@ -14,8 +14,8 @@ from access_fixtures import PASSWORD, SCHOOL_A
 from empowered.access import audit
 from empowered.access.audit import (
     EVENT_TYPES,
-    AuditEvent,
     AccessRefused,
+    AuditEvent,
     Captured,
     Changed,
     Exported,

@@ -13,7 +13,14 @@ from empowered.access.audit import read_log
 
 pytestmark = pytest.mark.slow
 
-PAGES = ("/admin", "/admin/users/new", "/admin/groups", "/admin/rules", "/admin/retention")
+PAGES = (
+    "/admin",
+    "/admin/users/new",
+    "/admin/groups",
+    "/admin/rules",
+    "/admin/retention",
+    "/admin/subject-access",
+)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -314,3 +321,48 @@ def test_retention_page_saves_and_asks_before_deleting(clients: dict[str, TestCl
     }  # fmt: skip
     assert entry["detail"]["years"]["audit"] == 8
     assert PASSWORD not in str(entry)
+
+
+def test_subject_access_downloads_everything_about_one_pupil_for_the_trust_admin(
+    clients: dict[str, TestClient], web_trust: Trust
+) -> None:
+    import io
+    import zipfile
+
+    admin = clients["trust_admin"]
+    pupil = web_trust.in_group[0]
+    page = admin.get("/admin/subject-access").text
+    assert "subject access request" in page
+    # Without the form's token nothing is made.
+    forged = admin.post("/admin/subject-access", data={"csrf": "forged", "pupil_key": pupil})
+    assert forged.status_code == 400
+    unknown = _post(admin, "/admin/subject-access", "/admin/subject-access",
+                    {"pupil_key": "P0000000000000000"})  # fmt: skip
+    assert unknown.status_code == 404  # type: ignore[attr-defined]
+    got = _post(admin, "/admin/subject-access", "/admin/subject-access", {"pupil_key": pupil})
+    assert got.status_code == 200  # type: ignore[attr-defined]
+    assert got.headers["content-type"] == "application/zip"  # type: ignore[attr-defined]
+    assert "attachment" in got.headers["content-disposition"]  # type: ignore[attr-defined]
+    names = zipfile.ZipFile(io.BytesIO(got.content)).namelist()  # type: ignore[attr-defined]
+    for name in ("summary.html", "sources.csv", "core/pupil_identity.csv",
+                 "raw/canonical_pupils.csv", "staging/stg_canonical_pupils.csv",
+                 "marts/register_pupil.csv"):  # fmt: skip
+        assert name in names, name
+    app = _app(clients)
+    with app.state.warehouse.reading() as con:  # type: ignore[attr-defined]
+        [entry] = read_log(con, limit=5, event="subject_access_export")
+        surname = con.execute(
+            "SELECT surname FROM core.pupil_identity WHERE pupil_key = ?", [pupil]
+        ).fetchall()[0][0]
+    assert entry["pupil_key"] == pupil and entry["role"] == "trust_admin"
+    assert entry["detail"]["rows"] > 0 and surname not in str(entry)
+    # Every other role is refused, the form and the page alike.
+    for role in ROLES:
+        if role == "trust_admin":
+            continue
+        token = csrf_of(clients[role].get("/glossary").text)
+        refused = clients[role].post(
+            "/admin/subject-access", data={"csrf": token, "pupil_key": pupil}
+        )
+        assert refused.status_code == 403, role
+        assert refused.headers["content-type"].startswith("text/html"), role

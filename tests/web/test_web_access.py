@@ -34,6 +34,7 @@ PAGES = {
     "/admin/groups": ADMIN,
     "/admin/rules": ADMIN,
     "/admin/retention": ADMIN,
+    "/admin/subject-access": ADMIN,
     "/account": EVERYONE,
     "/glossary": EVERYONE,
 }
@@ -70,6 +71,7 @@ FORMS = {
     "/admin/rules/rebuild": ADMIN,
     "/admin/retention": ADMIN,
     "/admin/retention/apply": ADMIN,
+    "/admin/subject-access": ADMIN,
     "/account/password": EVERYONE,
     "/account/totp/start": EVERYONE,
     "/account/totp/confirm": EVERYONE,

@@ -129,6 +129,10 @@ class RetentionApplied(AuditEvent):
     event: ClassVar[str] = "retention_applied"
     deleted: dict[str, int]
     years: dict[str, int]
+    # Pupils removed whole (each has its own ``pupil_purged`` entry) and stored import
+    # files deleted because they held a row of one of them.
+    pupils_purged: int = 0
+    files_deleted: int = 0
 
 
 EVENT_TYPES: dict[str, type[AuditEvent]] = {
@@ -324,3 +328,28 @@ class FailedImport(AuditEvent):
 
 EVENT_TYPES[RefusedImport.event] = RefusedImport
 EVENT_TYPES[FailedImport.event] = FailedImport
+
+
+@dataclass(frozen=True)
+class PupilPurged(AuditEvent):
+    """A pupil past every retention period was removed from every layer. What stays is this
+    pseudonymous record: their key and how many rows each table held, nothing else."""
+
+    event: ClassVar[str] = "pupil_purged"
+    pupil_key: str
+    rows: dict[str, int]
+
+
+@dataclass(frozen=True)
+class SubjectAccessExported(AuditEvent):
+    """Everything held about one pupil was exported for a subject access request: how many
+    tables and rows, never what they held."""
+
+    event: ClassVar[str] = "subject_access_export"
+    pupil_key: str
+    tables: int
+    rows: int
+
+
+EVENT_TYPES[PupilPurged.event] = PupilPurged
+EVENT_TYPES[SubjectAccessExported.event] = SubjectAccessExported

@@ -21,6 +21,7 @@ Staff see only what their role needs. Each role's permissions:
 | ADMIN_USERS       | yes         |       |     |         |     |          |         |
 | VIEW_AUDIT        | yes         |       | yes |         |     |          |         |
 | VIEW_AGGREGATES   | yes         | yes   |     |         |     |          | yes     |
+| SUBJECT_ACCESS    | yes         |       |     |         |     |          |         |
 
 Which pupils (``Scope``): a trust admin and a trust analyst cover every school; a SENCo
 and a DSL every pupil at their school; a teacher the members of their classes and groups
@@ -76,6 +77,9 @@ class Permission(StrEnum):
     VIEW_AGGREGATES = "view_aggregates"
     # Change the trust-wide catalogues (strategies, interventions) through an import.
     IMPORT_CATALOGUES = "import_catalogues"
+    # Export everything held about one pupil (a subject access request): identity from
+    # every school, so only the trust administrator, who answers for the trust as controller.
+    SUBJECT_ACCESS = "subject_access"
 
 
 P = Permission

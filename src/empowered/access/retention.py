@@ -11,21 +11,37 @@ the record** for quarantined import rows and audit entries. Applying the policy 
 the raw rows of those pupils at that school in those categories and rebuilds what is built
 from them, so no copy is left in staging, core or the marts. Only counts are shown and
 audited, never which pupils.
+
+A pupil who is on roll nowhere and left their last school longer ago than the longest
+"after leaving" period is **purged whole**: every row ``access.pupil_data`` finds about them
+in every layer (raw rows of every source and the captures, the pseudonym map, staging, core,
+marts, quarantine, notes, trigger reviews, visitors' assignments, check samples) and the
+stored import files that held one of their rows. The layers built from raw are emptied of
+them directly *and* rebuilt: the direct delete makes sure nothing of theirs survives a
+build that fails, the rebuild makes the figures that counted them (school summaries) right.
+One pseudonymous ``pupil_purged`` audit entry per pupil stays: their key and row counts per
+table. The audit log's own entries about them are kept until the audit period ends: they
+are the record of who saw the child's file, hold no identity, and a hash-chained log cannot
+lose entries from its middle.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
 
-from empowered.access.audit import AUDIT_FLOOR, delete_entries_before
+from empowered.access import pupil_data
+from empowered.access.audit import AUDIT_FLOOR, PupilPurged, delete_entries_before, record
 from empowered.access.store import ensure_access_tables
+from empowered.access.users import User
 
 SOURCE = (
     "IRMS Information Management Toolkit for Schools (retention guidelines), as commonly "
@@ -306,12 +322,127 @@ def preview(con: duckdb.DuckDBPyConnection, *, today: date | None = None) -> lis
     return out
 
 
+WHOLE_RECORD = (
+    "Everything else about a pupil who has left: identity, characteristics, groups, notes, "
+    "safeguarding reviews, stored import files"
+)
+WHOLE_RECORD_WHY = (
+    "Kept while any of the records above is kept (the longest period), then removed whole; "
+    "a record of the removal with counts only stays in the audit log."
+)
+
+# Tables a purge leaves alone: the audit log keeps its entries about a purged pupil (their
+# pseudonymous key only) until its own period ends; see the module's header.
+PURGE_KEEPS = frozenset({"app.audit_log"})
+
+
+def whole_record_years(years: dict[str, int]) -> int:
+    """A pupil's whole record goes once every "after leaving" period has passed."""
+    return max(years[c.key] for c in CATEGORIES if c.basis == "left")
+
+
+@dataclass(frozen=True)
+class PupilsPast:
+    """Pupils whose whole record is past retention (a count only)."""
+
+    years: int
+    cutoff: date
+    pupils: int
+
+
+def pupils_past(con: duckdb.DuckDBPyConnection, *, today: date | None = None) -> PupilsPast:
+    years = whole_record_years(load_settings(con))
+    cutoff = _cutoff(today or date.today(), years)
+    return PupilsPast(years, cutoff, len(_pupils_past(con, cutoff)))
+
+
+def _pupils_past(con: duckdb.DuckDBPyConnection, cutoff: date) -> list[str]:
+    if not _exists(con, "core.fct_enrolment"):
+        return []
+    return [
+        str(k) for (k,) in con.execute(sql("retention_pupils_past"), {"cutoff": cutoff}).fetchall()
+    ]
+
+
+def delete_import_files(folders: Iterable[Path], file_hashes: set[str]) -> int:
+    """Delete every stored file (uploads, the inbox's imported and failed folders) whose
+    content is one of ``file_hashes``: a copy of rows that were purged. Matched by content,
+    so a file is found however it was renamed on the way in."""
+    from empowered.sources.landing import file_sha256
+
+    gone = 0
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()):
+            if file_sha256(path) in file_hashes:
+                path.unlink()
+                gone += 1
+    return gone
+
+
 @dataclass(frozen=True)
 class Applied:
     deleted: dict[str, int]  # per category
     years: dict[str, int]
     rebuilt: bool
     build_ok: bool
+    pupils_purged: int = 0
+    files_deleted: int = 0
+
+
+def _adjust_batches(
+    con: duckdb.DuckDBPyConnection, at: datetime, category: str, entity: str, batch_ids: list[int]
+) -> None:
+    per_batch: dict[int, int] = {}
+    for batch_id in batch_ids:
+        per_batch[batch_id] = per_batch.get(batch_id, 0) + 1
+    for batch_id, n in sorted(per_batch.items()):
+        # The batch still balances; the log keeps what was removed, and why.
+        con.execute(
+            "UPDATE meta.batches SET rows_read = rows_read - ? WHERE batch_id = ?", [n, batch_id]
+        )
+        con.execute(
+            "INSERT INTO app.retention_log VALUES (?, ?, ?, ?, ?)",
+            [at, category, entity, batch_id, n],
+        )
+
+
+def _purge(
+    con: duckdb.DuckDBPyConnection,
+    tables: Sequence[pupil_data.PupilTable],
+    counts: dict[str, dict[str, int]],
+    *,
+    at: datetime,
+    user: User | None,
+) -> set[str]:
+    """Inside the caller's transaction: remove the prepared pupils from every table, write
+    one purge record each. Returns the tables that lost rows (for the rebuild)."""
+    changed: set[str] = set()
+    for table in tables:
+        if table.name in PURGE_KEEPS:
+            continue
+        if table.kind == "mention":
+            column = pupil_data.MENTIONS[table.name]
+            # A check's sample rows are bookkeeping: the sample goes, the result stays.
+            con.execute(f"UPDATE {table.name} AS t SET {column} = NULL WHERE {table.where}")
+            continue
+        if table.kind == "landed" and table.schema == "raw":
+            gone = con.execute(
+                f"DELETE FROM {table.name} AS t WHERE {table.where} RETURNING t._batch_id"
+            ).fetchall()
+            entity = table.name.removeprefix("raw.canonical_")
+            _adjust_batches(con, at, "pupils", entity, [int(b) for (b,) in gone])
+            n = gone
+        else:
+            n = con.execute(
+                f"DELETE FROM {table.name} AS t WHERE {table.where} RETURNING 1"
+            ).fetchall()
+        if n:
+            changed.add(table.name)
+    for pupil_key, rows in sorted(counts.items()):
+        record(con, PupilPurged(pupil_key=pupil_key, rows=rows), user=user, at=at)
+    return changed
 
 
 def apply(
@@ -319,13 +450,36 @@ def apply(
     *,
     today: date | None = None,
     rebuild: bool = True,
+    user: User | None = None,
+    files: Sequence[Path] = (),
 ) -> Applied:
-    """Delete every record past its retention period (one transaction), then rebuild the
-    models built from the raw tables touched. The caller records ``RetentionApplied``."""
+    """Delete every record past its retention period and purge every pupil whose whole
+    record is past it (one transaction), then rebuild the models built from what changed
+    and delete the stored import files (in ``files``, the folders they are kept in) that
+    held a purged pupil's rows. Writes each ``pupil_purged`` entry (as ``user``); the caller
+    records ``RetentionApplied``."""
     today = today or date.today()
     years = load_settings(con)
     deleted = {c.key: 0 for c in CATEGORIES}
     touched: set[str] = set()
+    # The pupils to purge and every row of theirs are found before anything is deleted:
+    # their raw rows are found through staging, which a delete would empty.
+    purge = _pupils_past(con, _cutoff(today, whole_record_years(years)))
+    tables: list[pupil_data.PupilTable] = []
+    counts: dict[str, dict[str, int]] = {}
+    hashes: set[str] = set()
+    if purge:
+        pupil_data.prepare(con, purge)
+        tables = pupil_data.pupil_tables(con)
+        counts = pupil_data.count_rows(con, [t for t in tables if t.name not in PURGE_KEEPS])
+        batch_ids = sorted({b for _, b in pupil_data.batches_of(con)})
+        hashes = {
+            str(h)
+            for (h,) in con.execute(
+                "SELECT DISTINCT file_hash FROM meta.batches WHERE list_contains(?, batch_id)",
+                [batch_ids],
+            ).fetchall()
+        }
     # Work out every row first: deleting a parent (a plan) would hide its children. A row
     # in two categories (a rejected observation of a pupil who left) is counted once, under
     # the first category whose delete reaches it.
@@ -362,43 +516,45 @@ def apply(
             deleted[str(category_key)] += len(gone)
             if gone:
                 touched.add(_raw(str(entity)))
-            per_batch: dict[int, int] = {}
-            for (batch_id,) in gone:
-                per_batch[int(batch_id)] = per_batch.get(int(batch_id), 0) + 1
-            for batch_id, n in sorted(per_batch.items()):
-                # The batch still balances; the log keeps what was removed, and why.
-                con.execute(
-                    "UPDATE meta.batches SET rows_read = rows_read - ? WHERE batch_id = ?",
-                    [n, batch_id],
-                )
-                con.execute(
-                    "INSERT INTO app.retention_log VALUES (?, ?, ?, ?, ?)",
-                    [at, category_key, entity, batch_id, n],
-                )
+            _adjust_batches(con, at, str(category_key), str(entity), [int(b) for (b,) in gone])
         deleted["audit"] = delete_entries_before(con, _audit_cutoff(today, years["audit"]))
         con.execute("DROP TABLE retention_doomed")
+        if purge:
+            touched |= _purge(con, tables, counts, at=at, user=user)
         con.commit()
     except BaseException:
         con.rollback()
         raise
+    finally:
+        if purge:
+            pupil_data.drop(con)
     build_ok = True
     if rebuild and touched:
         from empowered.warehouse.build import build_duckdb
 
+        # Built tables emptied directly count as changed too, so what reads them (school
+        # summaries, say) is rebuilt even where the rebuilt table itself comes out the same.
         build_ok = build_duckdb(con, touched=touched).ok
-    return Applied(deleted, years, bool(rebuild and touched), build_ok)
+    files_deleted = delete_import_files(files, hashes) if hashes else 0
+    return Applied(deleted, years, bool(rebuild and touched), build_ok, len(purge), files_deleted)
 
 
 __all__ = [
     "BY_KEY",
     "CATEGORIES",
     "SOURCE",
+    "WHOLE_RECORD",
+    "WHOLE_RECORD_WHY",
     "Applied",
     "Category",
     "Expired",
+    "PupilsPast",
     "RetentionError",
     "apply",
     "check_years",
+    "delete_import_files",
+    "pupils_past",
+    "whole_record_years",
     "load_settings",
     "preview",
     "save_settings",

@@ -1,4 +1,5 @@
-"""Admin: staff accounts, classes and groups, trigger rules, retention (trust admin only).
+"""Admin: staff accounts, classes and groups, trigger rules, retention, subject access
+(trust admin only).
 
 Every route needs ADMIN_USERS (the policy gives it to the trust administrator alone);
 every change is a CSRF-checked POST and is written to the audit log, never with a secret
@@ -9,11 +10,15 @@ logged; its holder must change it at their next sign-in.
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.background import BackgroundTask
 from starlette.datastructures import FormData
 
 from empowered.access import retention, sessions
@@ -21,11 +26,12 @@ from empowered.access.audit import (
     Changed,
     PasswordReset,
     RetentionApplied,
+    SubjectAccessExported,
     UserAdded,
     UserChanged,
     ViewedPage,
 )
-from empowered.access.policy import Scope
+from empowered.access.policy import Permission, Scope
 from empowered.access.roles import AREAS, Role
 from empowered.access.users import (
     AccessError,
@@ -45,6 +51,7 @@ from empowered.access.users import (
     unassign_group,
     update_user,
 )
+from empowered.imports import stored_file_folders
 from empowered.settings import get_settings
 from empowered.warehouse.trigger_rules import (
     OVERRIDES_TABLE,
@@ -58,6 +65,7 @@ from empowered.warehouse.trigger_rules import (
 )
 from empowered.web import warming
 from empowered.web.deps import CheckedForm, needs
+from empowered.web.import_runs import settings_of
 from empowered.web.render import ADMIN, audit, render
 
 router = APIRouter()
@@ -519,6 +527,7 @@ def _retention_page(
 ) -> HTMLResponse:
     with request.app.state.warehouse.reading() as con:
         expired = retention.preview(con)
+        whole = retention.pupils_past(con)
     return render(
         request,
         scope,
@@ -531,6 +540,9 @@ def _retention_page(
             "notice": notice,
             "source": retention.SOURCE,
             "total": sum(e.total for e in expired),
+            "whole": whole,
+            "whole_label": retention.WHOLE_RECORD,
+            "whole_why": retention.WHOLE_RECORD_WHY,
         },
         status,
     )
@@ -559,13 +571,106 @@ def retention_apply(request: Request, scope: AdminScope, form: CheckedForm) -> R
     if form.get("confirm") != "yes":
         errors = {"confirm": "Tick the box to confirm that these records will be deleted."}
         return _retention_page(request, scope, errors=errors, status=400)
+    files = stored_file_folders(
+        Path(request.app.state.warehouse.path), settings_of(request.app).inbox
+    )
     with request.app.state.warehouse.writing() as con:
-        applied = retention.apply(con)
+        applied = retention.apply(con, user=scope.user, files=files)
     if applied.rebuilt:
         warming.after_build(request.app)
-    audit(request, scope, RetentionApplied(deleted=applied.deleted, years=applied.years))
+    audit(
+        request,
+        scope,
+        RetentionApplied(
+            deleted=applied.deleted,
+            years=applied.years,
+            pupils_purged=applied.pupils_purged,
+            files_deleted=applied.files_deleted,
+        ),
+    )
     total = sum(applied.deleted.values())
     notice = f"Deleted {total} records past their retention period."
+    if applied.pupils_purged:
+        notice += (
+            f" Removed everything about {applied.pupils_purged} pupils who left long ago"
+            f" ({applied.files_deleted} stored import files)."
+        )
     if applied.rebuilt and not applied.build_ok:
         notice += " The rebuild afterwards found problems: run empowered build to see them."
     return _retention_page(request, scope, notice=notice)
+
+
+# --- Subject access ---------------------------------------------------------------------
+
+SubjectAccessScope = Annotated[Scope, Depends(needs(Permission.SUBJECT_ACCESS))]
+
+
+def _subject_access_page(
+    request: Request,
+    scope: Scope,
+    *,
+    pupil_key: str = "",
+    error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        scope,
+        "admin_subject_access.html",
+        {
+            "title": "Admin: everything held about a pupil",
+            "pupil_key": pupil_key,
+            "error": error,
+        },
+        status,
+    )
+
+
+@router.get("/admin/subject-access", response_class=HTMLResponse)
+def subject_access_page(request: Request, scope: SubjectAccessScope) -> HTMLResponse:
+    audit(request, scope, ViewedPage(page="/admin/subject-access"))
+    return _subject_access_page(request, scope)
+
+
+@router.post("/admin/subject-access", response_model=None)
+def subject_access_download(
+    request: Request, scope: SubjectAccessScope, form: CheckedForm
+) -> Response:
+    """The zip, streamed from a temporary folder that is removed once it has been sent."""
+    from empowered.access.subject_access import NothingHeld, export
+    from empowered.crypto import IdentityCipher
+
+    pupil_key = str(form.get("pupil_key") or "").strip()
+    if not pupil_key:
+        return _subject_access_page(
+            request, scope, error="Enter the pupil's key, such as P0123456789abcdef.", status=400
+        )
+    cipher = IdentityCipher(settings_of(request.app).keys().identity_keys)
+    folder = Path(tempfile.mkdtemp(prefix="empowered-sar-"))
+    try:
+        with request.app.state.warehouse.reading() as con:
+            done = export(con, pupil_key, folder, cipher=cipher)
+    except NothingHeld:
+        shutil.rmtree(folder, ignore_errors=True)
+        return _subject_access_page(
+            request,
+            scope,
+            pupil_key=pupil_key,
+            error="Nothing is held about a pupil with that key. Check it against the address "
+            "of the pupil's page (/pupils/<key>).",
+            status=404,
+        )
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    audit(
+        request,
+        scope,
+        SubjectAccessExported(pupil_key=done.pupil_key, tables=len(done.tables), rows=done.rows),
+    )
+    return FileResponse(
+        done.path,
+        media_type="application/zip",
+        filename=done.path.name,
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+    )

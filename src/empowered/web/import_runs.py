@@ -40,8 +40,9 @@ def settings_of(app: FastAPI) -> Settings:
 
 def uploads_root(app: FastAPI) -> Path:
     """Where uploads are kept: a folder beside the warehouse file, never the code's."""
-    path = Path(app.state.warehouse.path).resolve()
-    return path.with_name(path.stem + "-uploads")
+    from empowered.imports import uploads_folder
+
+    return uploads_folder(Path(app.state.warehouse.path))
 
 
 def discard_uploads(paths: Sequence[Path]) -> None:
