@@ -21,6 +21,7 @@ from empowered.views.cache import SchoolAnalyticsCache
 from empowered.web import (
     account,
     admin,
+    audit_page,
     capture,
     inbox,
     pages,
@@ -187,6 +188,6 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
     app.state.page = page
     app.state.session_of = session_of
     app.state.cache = SchoolAnalyticsCache()
-    for module in (pages, capture, triggers, strategies, uploads, admin, account):
+    for module in (pages, capture, triggers, strategies, uploads, admin, account, audit_page):
         app.include_router(module.router)
     return app
