@@ -283,6 +283,26 @@ def test_an_entry_in_a_transaction_goes_with_it(con: duckdb.DuckDBPyConnection) 
     assert result.ok and result.entries == before + 1
 
 
+def test_an_entry_inside_another_transaction_commits_on_its_own(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """An import's transaction records a refusal, then rolls back: the entry stays. An entry
+    committed by another request after that transaction began is not forked from."""
+    before = verify(con).entries
+    other = con.cursor()
+    con.execute("BEGIN TRANSACTION")
+    record(other, ViewedPage(page="/meanwhile"), user=None)  # after BEGIN, before the record
+    record(con, ViewedPage(page="/refused"), user=None)
+    con.execute("ROLLBACK")
+    other.close()
+    result = verify(con)
+    assert result.ok and result.entries == before + 2
+    pages = [
+        r[0] for r in con.execute("SELECT page FROM app.audit_log ORDER BY event_id").fetchall()
+    ]
+    assert pages[-2:] == ["/meanwhile", "/refused"]
+
+
 def test_retention_removals_keep_the_chain_verifiable(tmp_path: Path) -> None:
     con = duckdb.connect(str(tmp_path / "r.duckdb"))
     ensure_access_tables(con)

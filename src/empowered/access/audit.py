@@ -246,32 +246,55 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     view of the chain's head is the newest one."""
     with _CHAIN_LOCK:
         con.execute("BEGIN TRANSACTION")
+        _joined.add(id(con))
         try:
             yield con
         except BaseException:
             con.execute("ROLLBACK")
             raise
+        finally:
+            _joined.discard(id(con))
         con.execute("COMMIT")
 
 
-def _head(con: duckdb.DuckDBPyConnection) -> tuple[int | None, str]:
+class _Joined(threading.local):
+    """The connections (by id) in this thread whose ``transaction`` is open."""
+
+    def __init__(self) -> None:
+        self.ids: set[int] = set()
+
+    def add(self, key: int) -> None:
+        self.ids.add(key)
+
+    def discard(self, key: int) -> None:
+        self.ids.discard(key)
+
+
+_joined = _Joined()
+
+
+def _head(con: duckdb.DuckDBPyConnection) -> tuple[int | None, str, bool]:
+    """The newest entry's id and hash, and whether ``app.audit_head`` has its row."""
     row = con.execute("SELECT event_id, entry_hash FROM app.audit_head WHERE one = 1").fetchone()
     if row:
-        return int(row[0]), str(row[1])
+        return int(row[0]), str(row[1]), True
     # No head yet: a new log, or one from before the chain (then it starts at its end).
     last = con.execute(
         "SELECT event_id, entry_hash FROM app.audit_log WHERE entry_hash IS NOT NULL "
         "ORDER BY event_id DESC LIMIT 1"
     ).fetchone()
-    return (int(last[0]), str(last[1])) if last else (None, GENESIS)
+    return (int(last[0]), str(last[1]), False) if last else (None, GENESIS, False)
 
 
-def _set_head(con: duckdb.DuckDBPyConnection, event_id: int, hashed: str) -> None:
-    con.execute(
-        "INSERT INTO app.audit_head VALUES (1, ?, ?) ON CONFLICT (one) DO UPDATE SET "
-        "event_id = excluded.event_id, entry_hash = excluded.entry_hash",
-        [event_id, hashed],
-    )
+def _set_head(con: duckdb.DuckDBPyConnection, event_id: int, hashed: str, *, exists: bool) -> None:
+    # A plain UPDATE once the row exists: cheaper than an upsert on every page view.
+    if exists:
+        con.execute(
+            "UPDATE app.audit_head SET event_id = ?, entry_hash = ? WHERE one = 1",
+            [event_id, hashed],
+        )
+    else:
+        con.execute("INSERT INTO app.audit_head VALUES (1, ?, ?)", [event_id, hashed])
 
 
 def record(
@@ -284,8 +307,10 @@ def record(
 ) -> None:
     """Append one event to app.audit_log. THE only writer of that table.
 
-    Inside a caller's transaction the entry commits or rolls back with it (use
-    ``transaction`` for that); otherwise the entry and the new head commit together."""
+    Inside ``transaction(con)`` the entry commits or rolls back with the caller's rows.
+    Inside any other open transaction (an import's, say) the entry is written on a cursor
+    of its own and commits at once: a refusal recorded just before a rollback stays, and
+    the chain is never extended from a transaction's stale view of it."""
     fields = {f.name: getattr(event, f.name) for f in dataclasses.fields(event)}
     pupil_key = fields.pop("pupil_key", None)
     page = fields.pop("page", None)
@@ -306,28 +331,37 @@ def record(
         "detail": detail,
         "ip": ip,
     }
+
+    def append(cursor: duckdb.DuckDBPyConnection) -> None:
+        # The entry, chained to the head, and the new head (under the chain lock).
+        _, prev, exists = _head(cursor)
+        [(event_id,)] = cursor.execute("SELECT nextval('app.audit_seq')").fetchall()
+        entry["event_id"] = int(event_id)
+        hashed = entry_hash(entry, prev)
+        cursor.execute(
+            'INSERT INTO app.audit_log (event_id, "at", user_id, username, role, event, '
+            "pupil_key, page, detail, ip, prev_hash, entry_hash) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [*(entry[c] for c in _ENTRY_COLUMNS), prev, hashed],
+        )
+        _set_head(cursor, int(event_id), hashed, exists=exists)
+
     with _CHAIN_LOCK:
-        own = not _in_transaction(con)
-        if own:
-            con.execute("BEGIN TRANSACTION")
+        if id(con) in _joined.ids:
+            append(con)
+            return
+        target = con.cursor() if _in_transaction(con) else con
         try:
-            _, prev = _head(con)
-            [(event_id,)] = con.execute("SELECT nextval('app.audit_seq')").fetchall()
-            entry["event_id"] = int(event_id)
-            hashed = entry_hash(entry, prev)
-            con.execute(
-                'INSERT INTO app.audit_log (event_id, "at", user_id, username, role, event, '
-                "pupil_key, page, detail, ip, prev_hash, entry_hash) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [*(entry[c] for c in _ENTRY_COLUMNS), prev, hashed],
-            )
-            _set_head(con, int(event_id), hashed)
-        except BaseException:
-            if own:
-                con.execute("ROLLBACK")
-            raise
-        if own:
-            con.execute("COMMIT")
+            target.execute("BEGIN TRANSACTION")
+            try:
+                append(target)
+            except BaseException:
+                target.execute("ROLLBACK")
+                raise
+            target.execute("COMMIT")
+        finally:
+            if target is not con:
+                target.close()
 
 
 def sign_in_events(username: str, result: SignInResult) -> list[AuditEvent]:
