@@ -95,7 +95,7 @@ def test_the_csv_holds_the_search_with_defused_cells_and_is_audited(
     assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv")
     assert "attachment" in got.headers["content-disposition"]
     rows = list(csv.reader(io.StringIO(got.text.lstrip("\ufeff"))))
-    assert rows[0][:4] == ["when (UTC)", "user", "role", "event"]
+    assert rows[0][:4] == ["when (universal time)", "user", "role", "event"]
     cells = [c for r in rows[1:] for c in r]
     assert '\'=HYPERLINK("x")' in cells and '=HYPERLINK("x")' not in cells
     assert all(not c.startswith(("=", "+", "-", "@")) for c in cells)

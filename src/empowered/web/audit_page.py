@@ -31,7 +31,16 @@ PAGE_SIZE = 50
 CSV_LIMIT = 100_000
 AuditScope = Annotated[Scope, Depends(needs(*AUDIT))]
 FIELDS = ("user", "pupil", "event", "since", "until")
-CSV_HEADER = ("when (UTC)", "user", "role", "event", "pupil", "page", "detail", "address")
+CSV_HEADER = (
+    "when (universal time)",
+    "user",
+    "role",
+    "event",
+    "pupil",
+    "page",
+    "detail",
+    "address",
+)
 
 
 def _params(request: Request) -> dict[str, str]:
