@@ -353,3 +353,24 @@ def test_entries_from_before_the_chain_are_counted_not_checked(tmp_path: Path) -
     broken = verify(con).broken
     assert broken is not None and "does not follow" in broken.problem
     con.close()
+
+
+def test_verify_passes_on_a_freshly_built_warehouse_and_names_an_edit(
+    warehouse_copy: duckdb.DuckDBPyConnection,
+) -> None:
+    con = warehouse_copy
+    ensure_access_tables(con)
+    [(path,)] = con.execute("SELECT path FROM duckdb_databases() WHERE NOT internal").fetchall()
+    for i in range(3):
+        record(con, ViewedPupil(pupil_key=f"pk{i}", page="home"), user=None)
+    con.close()
+    code, out = _cli(Path(path))
+    assert code == 0, out
+    edit = duckdb.connect(path)
+    [(second,)] = edit.execute(
+        "SELECT event_id FROM app.audit_log ORDER BY event_id LIMIT 1 OFFSET 1"
+    ).fetchall()
+    edit.execute("UPDATE app.audit_log SET username = 'someone else' WHERE event_id = ?", [second])
+    edit.close()
+    code, out = _cli(Path(path))
+    assert code == 1 and f"entry {second} (" in out
