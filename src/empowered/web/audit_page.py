@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -95,7 +96,7 @@ def _csv(entries: list[dict[str, Any]]) -> str:
             e["event"],
             e["pupil_key"] or "",
             e["page"] or "",
-            "" if e["detail"] is None else str(e["detail"]),
+            "" if e["detail"] is None else json.dumps(e["detail"], sort_keys=True),
             e["ip"] or "",
         )
         writer.writerow([safe_cell(v) for v in row])
