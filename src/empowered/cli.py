@@ -722,3 +722,46 @@ def subject_access(
     record(con, event, user=None)
     console.print(f"{done.rows} rows from {len(done.tables)} tables written to", markup=False)
     console.print(str(done.path), markup=False, highlight=False, soft_wrap=True)
+
+
+audit_app = typer.Typer(
+    help="The audit log of who saw and changed what: check it has not been tampered with.",
+    no_args_is_help=True,
+)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    expect: Annotated[
+        str | None,
+        typer.Option(
+            "--expect",
+            help="A head hash noted earlier (printed by this command): it must still be in "
+            "the chain, which catches a log rewritten from start to end.",
+        ),
+    ] = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Recompute the audit log's hash chain; exit 1 naming the first entry that does not
+    fit (changed, deleted, inserted, or the end cut off)."""
+    from empowered.access.audit import verify
+
+    con = _open_access(warehouse)
+    result = verify(con, expect_hash=expect)
+    console.print(
+        f"{result.entries} entries checked, {result.gaps} retention gaps stepped over"
+        + (f", {result.unchained} older entries from before the chain" if result.unchained else "")
+    )
+    if result.head_hash:
+        console.print(f"head: entry {result.head_id} {result.head_hash}")
+    if result.broken is not None:
+        b = result.broken
+        where = "the end of the log" if b.event_id is None else f"entry {b.event_id} ({b.at})"
+        console.print(f"[red]BROKEN at {where}[/red]: ", end="")
+        console.print(b.problem, markup=False)
+        raise typer.Exit(1)
+    if result.expected_head_found is False:
+        console.print("[red]BROKEN[/red]: the hash given with --expect is not in the chain")
+        raise typer.Exit(1)
+    console.print("[green]audit log intact[/green]")

@@ -344,28 +344,174 @@ def test_captures_land_in_raw_reach_the_marts_and_the_timeline(
     assert "Incident:" not in visitor
 
 
-def test_a_value_staging_refuses_still_lands_and_is_quarantined(
+def key_of(html: str) -> str:
+    found = re.search(r'name="capture_key" value="([^"]+)"', html)
+    assert found, "every capture form carries an idempotency key"
+    return found.group(1)
+
+
+def test_a_value_staging_would_quarantine_is_refused_beside_the_field(
     clients: dict[str, TestClient], app: Any, web_trust: Trust
 ) -> None:
     pupil = web_trust.in_group[1]
-    # The form accepts any past date; staging knows the pupil was not on roll in 2001.
-    saved = post(
+    before = landed_counts(app)
+    # Staging rule 19 quarantines a day outside the pupil's time on roll: 2001 is before
+    # any pupil of the small trust joined. The form says so next to the date.
+    refused = post(
         clients["teaching_assistant"],
         pupil,
         {"kind": "check_in", "mood": "3", "engagement": "3", "day": "2001-01-02"},
     )
-    assert saved.status_code == 303
-    (row,) = [r for r in captured_rows(app, "observations") if r["observed_on"] == "2001-01-02"]
-    assert rebuilder(app).flush()
-    assert sql(
-        app,
-        "SELECT column_name, reason FROM quarantine.rejected_rows WHERE batch_id = ?",
-        [row["_batch_id"]],
-    ) == [("observed_on", "is outside the pupil's time on roll at this school")]
-    assert not sql(
-        app, "SELECT 1 FROM core.fct_observation WHERE observation_id = ?", [row["observation_id"]]
+    assert refused.status_code == 422
+    assert re.search(
+        r'id="e-day">Error: This pupil joined the school on \d+ \w+ \d{4}: choose that day',
+        refused.text,
     )
-    assert "just captured" not in timeline(clients["teaching_assistant"], pupil)
+    assert landed_counts(app) == before
+    # The other rules staging applies: a future day, a time that is no time, a code that
+    # is not one of the choices.
+    for data, field in (
+        ({"kind": "check_in", "mood": "3", "engagement": "3", "day": "2999-01-01"}, "day"),
+        ({"kind": "check_in", "mood": "3", "engagement": "3", "time": "25:61"}, "time"),
+        ({"kind": "check_in", "mood": "9", "engagement": "3"}, "mood"),
+        ({"kind": "strategy", "strategy": "not-a-strategy", "outcome": "helped"}, "strategy"),
+        ({"kind": "strategy", "strategy": "", "outcome": "maybe"}, "outcome"),
+        ({"kind": "incident", "behaviour": "shutdown", "intensity": "7"}, "intensity"),
+        (
+            {"kind": "incident", "behaviour": "shutdown", "duration_minutes": "-3"},
+            "duration_minutes",
+        ),
+        ({"kind": "incident", "antecedent": "transition"}, "behaviour"),
+    ):
+        answer = post(clients["teaching_assistant"], pupil, data)
+        assert answer.status_code == 422, data
+        assert f'id="e-{field}">Error: ' in answer.text, data
+    assert landed_counts(app) == before
+
+
+def test_a_pupil_who_has_left_is_not_offered_and_a_capture_for_them_is_refused(
+    clients: dict[str, TestClient], app: Any, web_trust: Trust
+) -> None:
+    leavers = [
+        str(r[0])
+        for r in sql(
+            app,
+            "SELECT pupil_key FROM core.fct_enrolment WHERE school_urn = ? "
+            "AND leaving_date < current_date ORDER BY 1",
+            [web_trust.school],
+        )
+    ]
+    assert leavers, "the small trust has pupils who have left"
+    leaver = leavers[0]
+    senco = clients["senco"]
+    picker = senco.get("/capture").text
+    assert f'href="/capture/{leaver}"' not in picker
+    assert f'href="/capture/{web_trust.in_group[0]}"' in picker  # pupils on roll are
+    page = senco.get(f"/capture/{leaver}")
+    assert page.status_code == 200 and "left the school on" in page.text
+    before = landed_counts(app)
+    refused = post(senco, leaver, {"kind": "check_in", "mood": "3", "engagement": "3"})
+    assert refused.status_code == 422
+    assert 'id="e-day">Error: This pupil left the school on ' in refused.text
+    assert "Not saved" in refused.text
+    assert landed_counts(app) == before
+
+
+def test_the_same_post_twice_lands_one_row(
+    clients: dict[str, TestClient], app: Any, web_trust: Trust
+) -> None:
+    teacher = clients["teacher"]
+    pupil = web_trust.in_group[0]
+    page = teacher.get(f"/capture/{pupil}?kind=strategy")
+    data = {
+        "csrf": csrf_of(page.text),
+        "capture_key": key_of(page.text),
+        "kind": "check_in",
+        "mood": "2",
+        "engagement": "4",
+        "note": "retried post",
+    }
+    entries = len(sql(app, "SELECT 1 FROM app.audit_log WHERE event = 'captured'"))
+    first = teacher.post(f"/capture/{pupil}", data=data, follow_redirects=False)
+    again = teacher.post(f"/capture/{pupil}", data=data, follow_redirects=False)
+    htmx = teacher.post(
+        f"/capture/{pupil}", data=data, headers={"HX-Request": "true"}, follow_redirects=False
+    )
+    assert first.status_code == again.status_code == 303 and htmx.status_code == 200
+    assert "Saved" in htmx.text  # the retry is told it is saved, as it is
+    assert len([r for r in captured_rows(app, "observations") if r["note"] == "retried post"]) == 1
+    assert len(sql(app, "SELECT 1 FROM app.audit_log WHERE event = 'captured'")) == entries + 1
+    # A fresh form has a fresh key: a second capture of the same answers is a second row.
+    page = teacher.get(f"/capture/{pupil}")
+    assert key_of(page.text) != data["capture_key"]
+    data.update(csrf=csrf_of(page.text), capture_key=key_of(page.text))
+    assert teacher.post(f"/capture/{pupil}", data=data, follow_redirects=False).status_code == 303
+    assert len([r for r in captured_rows(app, "observations") if r["note"] == "retried post"]) == 2
+    # A key that is not one the form made is refused, not landed.
+    data.update(capture_key="x'><script>")
+    bad = teacher.post(f"/capture/{pupil}", data=data, follow_redirects=False)
+    assert bad.status_code == 422 and "reload the page" in bad.text
+
+
+def test_saved_captures_end_accepted_after_a_build(
+    clients: dict[str, TestClient], app: Any, web_trust: Trust
+) -> None:
+    pupil = web_trust.in_group[1]
+    ta = clients["teaching_assistant"]
+    strategy = sql(
+        app,
+        "SELECT strategy_code FROM staging.stg_canonical_strategies "
+        "WHERE _reject_reason IS NULL ORDER BY 1 LIMIT 1",
+    )[0][0]
+    for data in (
+        {"kind": "check_in", "mood": "5", "engagement": "1", "note": "accepted-1"},
+        {"kind": "strategy", "strategy": strategy, "outcome": "partly", "note": "accepted-2"},
+        {"kind": "incident", "behaviour": "shutdown", "intensity": "5", "duration_minutes": "0"},
+    ):
+        assert post(ta, pupil, data).status_code == 303, data
+    assert rebuilder(app).flush()
+    batches = [
+        r[0]
+        for r in sql(
+            app,
+            "SELECT batch_id FROM meta.batches WHERE source = 'capture' ORDER BY batch_id DESC "
+            "LIMIT 3",
+        )
+    ]
+    for entity in ("observations", "strategy_uses", "incidents"):
+        rows = sql(
+            app,
+            f"SELECT _reject_reason FROM staging.stg_canonical_{entity} WHERE _batch_id IN "
+            f"({', '.join('?' * len(batches))})",
+            batches,
+        )
+        assert rows == [(None,)], entity
+    assert not sql(
+        app,
+        f"SELECT 1 FROM quarantine.rejected_rows WHERE batch_id IN "
+        f"({', '.join('?' * len(batches))})",
+        batches,
+    )
+
+
+def test_a_capture_and_its_audit_entry_land_together(
+    clients: dict[str, TestClient], app: Any, web_trust: Trust, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from empowered.access import audit
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the audit log could not be written")
+
+    before = landed_counts(app)
+    monkeypatch.setattr(audit, "record", broken)
+    with pytest.raises(RuntimeError, match="audit log"):
+        post(clients["teacher"], web_trust.in_group[0], {"mood": "3", "engagement": "3"})
+    monkeypatch.undo()
+    # No capture without its entry: the landed row went back with the failed entry.
+    assert landed_counts(app) == before
+    assert post(clients["teacher"], web_trust.in_group[0], {"mood": "3", "engagement": "3"})
+    with app.state.warehouse.reading() as con:
+        assert audit.verify(con).ok
 
 
 def test_the_pages_work_on_a_phone(clients: dict[str, TestClient], web_trust: Trust) -> None:

@@ -25,6 +25,7 @@ PAGES = {
     "/register.xlsx": {"trust_admin", "senco"},
     "/provision": {"trust_admin", "senco", "trust_analyst"},
     "/audit": {"trust_admin", "dsl"},
+    "/audit.csv": {"trust_admin", "dsl"},
     "/triggers": {"trust_admin", "senco", "dsl"},
     "/capture": CAPTURERS,
     "/imports": {"trust_admin", "senco"},
@@ -126,6 +127,8 @@ def test_each_role_opens_exactly_its_pages(
         assert response.status_code == 200, f"{role} should open {page}"
         if page.endswith(".xlsx"):
             assert response.headers["content-type"].startswith("application/vnd.openxml")
+        elif page.endswith(".csv"):
+            assert response.headers["content-type"].startswith("text/csv")
         else:
             assert "<h1>" in response.text
     else:

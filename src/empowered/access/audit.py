@@ -3,6 +3,12 @@
 Entries are never changed; the only removal is ``delete_entries_before``, for the
 retention policy, which never touches an entry younger than a year.
 
+The log is a hash chain: each entry carries ``prev_hash`` (the previous entry's hash) and
+``entry_hash``, SHA-256 over a canonical serialisation of its own fields and ``prev_hash``;
+``app.audit_head`` holds the newest entry's id and hash, and ``app.audit_gaps`` the runs the
+retention policy removed. ``verify`` walks the chain and names the first entry that does
+not fit (docs/audit.md says what this catches and what it cannot).
+
 Pupils appear only as their pseudonymous ``pupil_key``; a name, UPN or date of birth is
 never written. ``record`` withholds identity columns in ``detail`` and anything shaped like
 a UPN, in case a caller passes one by mistake. Entries with no user were made at the
@@ -12,10 +18,15 @@ command line.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from importlib import resources
 from typing import Any, ClassVar
 
 import duckdb
@@ -190,6 +201,106 @@ def _naive_utc(at: datetime | None) -> datetime:
     return at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo else at
 
 
+# The hash before the first chained entry.
+GENESIS = "0" * 64
+# One writer at a time extends the chain, whichever warehouse lock its caller holds (page
+# views record under ``recording()``, imports under ``writing()``). Re-entrant, so that a
+# caller's ``transaction`` can record inside it.
+_CHAIN_LOCK = threading.RLock()
+_ENTRY_COLUMNS = (
+    "event_id",
+    "at",
+    "user_id",
+    "username",
+    "role",
+    "event",
+    "pupil_key",
+    "page",
+    "detail",
+    "ip",
+)
+
+
+def entry_hash(entry: dict[str, Any], prev_hash: str) -> str:
+    """SHA-256 over the entry's fields (fixed order, JSON, microsecond times) and the
+    previous entry's hash: any change to a field or to the order changes it."""
+    values: list[Any] = []
+    for column in _ENTRY_COLUMNS:
+        value = entry[column]
+        if isinstance(value, datetime):
+            value = _naive_utc(value).isoformat(timespec="microseconds")
+        values.append(value)
+    values.append(prev_hash)
+    canonical = json.dumps(values, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _in_transaction(con: duckdb.DuckDBPyConnection) -> bool:
+    # DuckDB has no "in a transaction?" call and a failed BEGIN aborts the caller's
+    # transaction: in auto-commit mode every statement gets a new transaction id.
+    first = con.execute("SELECT txid_current()").fetchone()
+    second = con.execute("SELECT txid_current()").fetchone()
+    return first == second
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One transaction that writes audit entries along with other rows (a capture and its
+    entry): both land or neither. Holds the chain lock from BEGIN, so the transaction's
+    view of the chain's head is the newest one."""
+    with _CHAIN_LOCK:
+        con.execute("BEGIN TRANSACTION")
+        _joined.add(id(con))
+        try:
+            yield con
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            _joined.discard(id(con))
+        con.execute("COMMIT")
+
+
+class _Joined(threading.local):
+    """The connections (by id) in this thread whose ``transaction`` is open."""
+
+    def __init__(self) -> None:
+        self.ids: set[int] = set()
+
+    def add(self, key: int) -> None:
+        self.ids.add(key)
+
+    def discard(self, key: int) -> None:
+        self.ids.discard(key)
+
+
+_joined = _Joined()
+
+
+def _head(con: duckdb.DuckDBPyConnection) -> tuple[int | None, str, bool]:
+    """The newest entry's id and hash, and whether ``app.audit_head`` has its row."""
+    row = con.execute("SELECT event_id, entry_hash FROM app.audit_head WHERE one = 1").fetchone()
+    if row:
+        return int(row[0]), str(row[1]), True
+    # No head yet: a new log, or one from before the chain (then it starts at its end).
+    last = con.execute(
+        "SELECT event_id, entry_hash FROM app.audit_log WHERE entry_hash IS NOT NULL "
+        "ORDER BY event_id DESC LIMIT 1"
+    ).fetchone()
+    return (int(last[0]), str(last[1]), False) if last else (None, GENESIS, False)
+
+
+def _set_head(con: duckdb.DuckDBPyConnection, event_id: int, hashed: str, *, exists: bool) -> None:
+    # A plain UPDATE once the row exists: cheaper than an upsert on every page view.
+    if exists:
+        con.execute(
+            "UPDATE app.audit_head SET event_id = ?, entry_hash = ? WHERE one = 1",
+            [event_id, hashed],
+        )
+    else:
+        con.execute("INSERT INTO app.audit_head VALUES (1, ?, ?)", [event_id, hashed])
+
+
 def record(
     con: duckdb.DuckDBPyConnection,
     event: AuditEvent,
@@ -198,7 +309,12 @@ def record(
     ip: str | None = None,
     at: datetime | None = None,
 ) -> None:
-    """Append one event to app.audit_log. THE only writer of that table."""
+    """Append one event to app.audit_log. THE only writer of that table.
+
+    Inside ``transaction(con)`` the entry commits or rolls back with the caller's rows.
+    Inside any other open transaction (an import's, say) the entry is written on a cursor
+    of its own and commits at once: a refusal recorded just before a rollback stays, and
+    the chain is never extended from a transaction's stale view of it."""
     fields = {f.name: getattr(event, f.name) for f in dataclasses.fields(event)}
     pupil_key = fields.pop("pupil_key", None)
     page = fields.pop("page", None)
@@ -208,21 +324,48 @@ def record(
         if "username" in fields:
             fields["username"] = username
     detail = json.dumps(_withhold(fields), sort_keys=True, default=str) if fields else None
-    con.execute(
-        'INSERT INTO app.audit_log ("at", user_id, username, role, event, pupil_key, page, '
-        "detail, ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            _naive_utc(at),
-            user.user_id if user else None,
-            username,
-            user.role.value if user else None,
-            event.event,
-            pupil_key,
-            page,
-            detail,
-            ip,
-        ],
-    )
+    entry: dict[str, Any] = {
+        "at": _naive_utc(at),
+        "user_id": user.user_id if user else None,
+        "username": username,
+        "role": user.role.value if user else None,
+        "event": event.event,
+        "pupil_key": pupil_key,
+        "page": page,
+        "detail": detail,
+        "ip": ip,
+    }
+
+    def append(cursor: duckdb.DuckDBPyConnection) -> None:
+        # The entry, chained to the head, and the new head (under the chain lock).
+        _, prev, exists = _head(cursor)
+        [(event_id,)] = cursor.execute("SELECT nextval('app.audit_seq')").fetchall()
+        entry["event_id"] = int(event_id)
+        hashed = entry_hash(entry, prev)
+        cursor.execute(
+            'INSERT INTO app.audit_log (event_id, "at", user_id, username, role, event, '
+            "pupil_key, page, detail, ip, prev_hash, entry_hash) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [*(entry[c] for c in _ENTRY_COLUMNS), prev, hashed],
+        )
+        _set_head(cursor, int(event_id), hashed, exists=exists)
+
+    with _CHAIN_LOCK:
+        if id(con) in _joined.ids:
+            append(con)
+            return
+        target = con.cursor() if _in_transaction(con) else con
+        try:
+            target.execute("BEGIN TRANSACTION")
+            try:
+                append(target)
+            except BaseException:
+                target.execute("ROLLBACK")
+                raise
+            target.execute("COMMIT")
+        finally:
+            if target is not con:
+                target.close()
 
 
 def sign_in_events(username: str, result: SignInResult) -> list[AuditEvent]:
@@ -274,13 +417,28 @@ def delete_entries_before(
 ) -> int:
     """THE one place that removes audit entries: those older than ``before``, for the
     retention policy (``access.retention``). Refuses a cutoff newer than ``AUDIT_FLOOR``
-    ago, so no entry younger than a year can be deleted whatever the settings say."""
+    ago, so no entry younger than a year can be deleted whatever the settings say.
+
+    Each run of removed entries leaves a row in ``app.audit_gaps`` (ids, count, the hash
+    before the run and the hash of its last entry), so the chain still verifies across it.
+    Run it inside the caller's transaction: the gaps and the removal land together."""
     cutoff = _naive_utc(before)
     if cutoff > _naive_utc(now) - AUDIT_FLOOR:
         raise ValueError("audit entries younger than a year are never deleted")
-    row = con.execute(
-        'DELETE FROM app.audit_log WHERE "at" < ? RETURNING event_id', [cutoff]
-    ).fetchall()
+    with _CHAIN_LOCK:
+        removed_at = _naive_utc(None)
+        for first_id, last_id, entries, prev, last in con.execute(
+            _sql("audit_gaps_before"), {"cutoff": cutoff}
+        ).fetchall():
+            if prev is None or last is None:
+                continue  # a run of entries from before the chain: nothing to step over
+            con.execute(
+                "INSERT INTO app.audit_gaps VALUES (?, ?, ?, ?, ?, ?)",
+                [first_id, last_id, entries, prev, last, removed_at],
+            )
+        row = con.execute(
+            'DELETE FROM app.audit_log WHERE "at" < ? RETURNING event_id', [cutoff]
+        ).fetchall()
     return len(row)
 
 
@@ -353,3 +511,113 @@ class SubjectAccessExported(AuditEvent):
 
 EVENT_TYPES[PupilPurged.event] = PupilPurged
 EVENT_TYPES[SubjectAccessExported.event] = SubjectAccessExported
+
+
+def _sql(name: str) -> str:
+    return resources.files("empowered.access").joinpath(f"queries/{name}.sql").read_text()
+
+
+@dataclass(frozen=True)
+class Broken:
+    """The first entry that does not fit the chain (``event_id`` None: the log's end)."""
+
+    event_id: int | None
+    at: datetime | None
+    problem: str
+
+
+@dataclass(frozen=True)
+class Verified:
+    entries: int  # chained entries checked
+    unchained: int  # entries from before the chain existed (not covered)
+    gaps: int  # runs removed by the retention policy, stepped over
+    head_id: int | None
+    head_hash: str | None
+    broken: Broken | None
+    expected_head_found: bool | None = None  # None: no hash to look for was given
+
+    @property
+    def ok(self) -> bool:
+        return self.broken is None and self.expected_head_found is not False
+
+
+def verify(
+    con: duckdb.DuckDBPyConnection, *, expect_hash: str | None = None, batch: int = 10_000
+) -> Verified:
+    """Walk the log oldest first and recompute the chain. Names the first entry whose
+    content no longer matches its hash, or whose previous-hash does not lead back to the
+    entry before it (or across a retention gap); then checks that the newest entry is
+    the recorded head (a deleted tail). ``expect_hash``, a head hash noted earlier
+    outside the warehouse, must still be in the chain: that catches a log rewritten whole."""
+    gaps: dict[str, list[tuple[int, int, str]]] = {}
+    for first_id, last_id, prev, last in con.execute(
+        "SELECT first_id, last_id, prev_hash, last_hash FROM app.audit_gaps ORDER BY first_id"
+    ).fetchall():
+        gaps.setdefault(str(prev), []).append((int(first_id), int(last_id), str(last)))
+    head = con.execute("SELECT event_id, entry_hash FROM app.audit_head WHERE one = 1").fetchone()
+    head_id, head_hash = (int(head[0]), str(head[1])) if head else (None, None)
+    seen = {GENESIS}
+    stepped = 0
+
+    def step(expected: str, after: int | None, before: int | None) -> tuple[str, int | None]:
+        """Follow retention gaps from ``expected`` while they lie between the two ids."""
+        nonlocal stepped
+        while True:
+            nxt = [
+                g
+                for g in gaps.get(expected, [])
+                if (after is None or g[0] > after) and (before is None or g[1] < before)
+            ]
+            if not nxt:
+                return expected, after
+            first, last_id, last_hash = nxt[0]
+            stepped += 1
+            expected, after = last_hash, last_id
+            seen.add(last_hash)
+
+    prev, prev_id = GENESIS, None
+    checked = unchained = 0
+    cursor = con.execute(
+        'SELECT event_id, "at", user_id, username, role, event, pupil_key, page, detail, ip, '
+        "prev_hash, entry_hash FROM app.audit_log ORDER BY event_id"
+    )
+    names = [d[0] for d in cursor.description]
+    broken: Broken | None = None
+    while broken is None and (rows := cursor.fetchmany(batch)):
+        for row in rows:
+            entry = dict(zip(names, row, strict=True))
+            where = (int(entry["event_id"]), entry["at"])
+            if entry["entry_hash"] is None:
+                if checked == 0 and prev_id is None:
+                    unchained += 1
+                    continue
+                broken = Broken(*where, "it has no hash: it was added or changed outside the log")
+                break
+            if entry["prev_hash"] != prev:
+                prev, prev_id = step(prev, prev_id, where[0])
+            if entry["prev_hash"] != prev:
+                broken = Broken(
+                    *where,
+                    "it does not follow the entry before it: an entry before it was "
+                    "deleted, changed or inserted",
+                )
+                break
+            if entry_hash(entry, prev) != entry["entry_hash"]:
+                broken = Broken(*where, "its content no longer matches its hash: it was changed")
+                break
+            prev, prev_id = str(entry["entry_hash"]), where[0]
+            seen.add(prev)
+            checked += 1
+    if broken is None and (checked or head_id is not None):
+        end, end_id = step(prev, prev_id, None)
+        if head_id is None:
+            broken = Broken(None, None, "the record of the newest entry is missing")
+        elif end != head_hash or end_id != head_id:
+            broken = Broken(
+                None,
+                None,
+                f"the log ends before its newest entry (number {head_id}): entries at the "
+                "end were deleted, or the record of the newest entry was changed",
+            )
+    found = None if expect_hash is None else expect_hash.strip().lower() in seen
+    return Verified(checked, unchained, stepped, head_id, head_hash, broken, found)

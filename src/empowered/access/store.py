@@ -55,7 +55,31 @@ _DDL = (
         pupil_key VARCHAR,
         page VARCHAR,
         detail VARCHAR,
-        ip VARCHAR
+        ip VARCHAR,
+        prev_hash VARCHAR,
+        entry_hash VARCHAR
+    )""",
+    # The hash chain (access/audit.py): warehouses made before it gain the two columns;
+    # their older entries stay unchained, and ``audit verify`` says how many.
+    "ALTER TABLE app.audit_log ADD COLUMN IF NOT EXISTS prev_hash VARCHAR",
+    "ALTER TABLE app.audit_log ADD COLUMN IF NOT EXISTS entry_hash VARCHAR",
+    # The newest entry's id and hash, updated with every entry: a deleted tail shows as a
+    # head the log no longer reaches, and two writers racing on a stale view of the log
+    # collide here (a write conflict) instead of forking the chain.
+    """CREATE TABLE IF NOT EXISTS app.audit_head (
+        one INTEGER PRIMARY KEY CHECK (one = 1),
+        event_id BIGINT NOT NULL,
+        entry_hash VARCHAR NOT NULL
+    )""",
+    # Runs of entries the retention policy removed: the chain steps over each run from the
+    # hash before it to the hash of its last entry. Ids, counts and hashes only.
+    """CREATE TABLE IF NOT EXISTS app.audit_gaps (
+        first_id BIGINT NOT NULL,
+        last_id BIGINT NOT NULL,
+        entries BIGINT NOT NULL,
+        prev_hash VARCHAR NOT NULL,
+        last_hash VARCHAR NOT NULL,
+        removed_at TIMESTAMP NOT NULL
     )""",
     # The one-sentence note on a pupil's page: every version kept, the newest shown.
     "CREATE SEQUENCE IF NOT EXISTS app.pupil_note_seq START 1",

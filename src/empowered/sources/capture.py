@@ -3,9 +3,12 @@
 A capture is a source like any other: it becomes ONE canonical record (``observations``,
 ``strategy_uses`` or ``incidents``) landed by :func:`~empowered.sources.landing.land_records`
 as a batch of its own with source ``capture``, so staging types, checks and quarantines it
-exactly as it would a row of an imported file. The form is checked here first only so that
-staff see a mistake next to the field at once; a value that passes here and fails staging
-still lands and ends in quarantine with its reason.
+exactly as it would a row of an imported file. The form applies the same rules as the
+staging model of its entity first (their rule numbers are in the comments below), so that
+staff see a mistake next to the field at once and "Saved" means the row will be accepted.
+
+Every form carries an idempotency key (:func:`new_key`): a post retried with the same key
+(a double tap, a phone resending after a lost answer) lands nothing the second time.
 
 The codes and labels are the ones the warehouse already uses: the quick observation form's
 (``sources.forms.DEFAULT_FORM``, whose labels cover every code of the canonical format)
@@ -18,6 +21,7 @@ The member of staff is recorded by a pseudonymous reference to their account
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -120,14 +124,22 @@ def _pick(
     checked.values[column] = value
 
 
+def long_date(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
 def check_form(
     kind: Kind,
     form: Mapping[str, str],
     *,
     strategies: Choices,
     now: datetime,
+    entry_date: date | None = None,
+    leaving_date: date | None = None,
 ) -> Checked:
-    """Check a posted capture form. ``form`` maps field names to the text posted."""
+    """Check a posted capture form. ``form`` maps field names to the text posted;
+    ``entry_date`` and ``leaving_date`` are the pupil's time on roll at the school (staging
+    rule 19 quarantines a row outside it)."""
     checked = Checked()
     day_text = (form.get("day") or "").strip()
     time_text = (form.get("time") or "").strip()
@@ -138,8 +150,19 @@ def check_form(
         except ValueError:
             checked.errors["day"] = "Enter the date as a date, for example 2026-11-23."
         else:
-            if day > now.date():
+            if day > now.date():  # staging rule 11
                 checked.errors["day"] = "The date is in the future: enter today or an earlier day."
+    if "day" not in checked.errors:  # staging rule 19
+        if leaving_date is not None and day > leaving_date:
+            checked.errors["day"] = (
+                f"This pupil left the school on {long_date(leaving_date)}: a capture can only "
+                "be for a day they were on roll."
+            )
+        elif entry_date is not None and day < entry_date:
+            checked.errors["day"] = (
+                f"This pupil joined the school on {long_date(entry_date)}: choose that day "
+                "or a later one."
+            )
     at = now.time().replace(second=0, microsecond=0)
     if time_text:
         try:
@@ -239,6 +262,32 @@ class Saved:
     touched: frozenset[str]
 
 
+# What a form's idempotency key may look like (``new_key`` makes 32 of these characters).
+KEY_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def new_key() -> str:
+    """A fresh idempotency key for one capture form (a hidden field)."""
+    return secrets.token_urlsafe(24)
+
+
+def _batch_hash(staff: str, key: str | None, record_id: str) -> str:
+    # The batch's "file hash" is unique to the capture: to its form's key when there is one
+    # (the same key from the same person is the same capture), else to its id.
+    seed = f"{SOURCE}:{staff}:key:{key}" if key else f"{SOURCE}:{record_id}"
+    return hashlib.sha256(seed.encode()).hexdigest()
+
+
+def already_saved(con: duckdb.DuckDBPyConnection, *, staff: str, key: str) -> bool:
+    """Whether this person's capture with this form key has landed already."""
+    ensure_raw_tables(con)
+    row = con.execute(
+        "SELECT count(*) FROM meta.batches WHERE source = ? AND file_hash = ?",
+        [SOURCE, _batch_hash(staff, key, "")],
+    ).fetchone()
+    return bool(row and row[0])
+
+
 def save_capture(
     con: duckdb.DuckDBPyConnection,
     kind: Kind,
@@ -249,13 +298,51 @@ def save_capture(
     staff: str,
     pseudonym_secret: str,
     now: datetime,
+    key: str | None = None,
 ) -> Saved:
     """Land one checked capture in raw as a batch of its own, in one transaction.
 
     ``upn`` names the pupil exactly as an MIS export would, so staging matches the row to
     the pupil the same way; it is never logged or shown."""
+    ensure_raw_tables(con)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        saved = land_capture(
+            con,
+            kind,
+            checked,
+            school_urn=school_urn,
+            upn=upn,
+            staff=staff,
+            pseudonym_secret=pseudonym_secret,
+            now=now,
+            key=key,
+        )
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+    return saved
+
+
+def land_capture(
+    con: duckdb.DuckDBPyConnection,
+    kind: Kind,
+    checked: Checked,
+    *,
+    school_urn: str,
+    upn: str,
+    staff: str,
+    pseudonym_secret: str,
+    now: datetime,
+    key: str | None = None,
+) -> Saved:
+    """``save_capture`` inside the caller's transaction (the web app writes the capture and
+    its audit entry together). Call ``ensure_raw_tables`` before the transaction."""
     if not checked.ok:
         raise ValueError("a capture with errors is never landed")
+    if key is not None and not KEY_SHAPE.match(key):
+        raise ValueError("not a capture form key")
     entity = ENTITIES[kind.entity]
     record_id = f"{kind.id_prefix}-{now:%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
     values = {k: v for k, v in checked.values.items() if not k.startswith("_")}
@@ -264,24 +351,15 @@ def save_capture(
     )
     extra = {"note": checked.values["_note"]} if checked.values.get("_note") else {}
     record = SourceRecord(kind.entity, dict(values), 1, {k: str(v) for k, v in extra.items()})
-    # The batch's "file hash" only has to be unique to this capture: a hash of its id.
-    file_hash = hashlib.sha256(f"{SOURCE}:{record_id}".encode()).hexdigest()
-    ensure_raw_tables(con)
-    con.execute("BEGIN TRANSACTION")
-    try:
-        batch = land_records(
-            con,
-            f"capture {record_id}",
-            file_hash,
-            SOURCE,
-            entity,
-            [record],
-            pseudonym_secret=pseudonym_secret,
-        )
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("COMMIT")
+    batch = land_records(
+        con,
+        f"capture {record_id}",
+        _batch_hash(staff, key, record_id),
+        SOURCE,
+        entity,
+        [record],
+        pseudonym_secret=pseudonym_secret,
+    )
     touched = {entity.raw_table} | ({"raw.pupil_pseudonym"} if batch.new_pupils else set())
     return Saved(kind, record_id, batch, frozenset(touched))
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 import duckdb
 
@@ -23,12 +24,18 @@ class CapturePupil:
 
 @dataclass(frozen=True)
 class CaptureTarget:
-    """The pupil a capture is for. ``upn`` goes only into the landed row."""
+    """The pupil a capture is for. ``upn`` goes only into the landed row; the dates are
+    the pupil's time on roll at the school, which a capture's day must fall in."""
 
     pupil_key: str
     school_urn: str
     name: str
     upn: str
+    entry_date: date | None = None
+    leaving_date: date | None = None
+
+    def has_left(self, today: date) -> bool:
+        return self.leaving_date is not None and self.leaving_date < today
 
 
 def _name(row: dict[str, object]) -> str:
@@ -67,7 +74,18 @@ def capture_target(
     if not rows or not scope.identified:
         raise OutOfScope(pupil_key)
     r = rows[0]
-    return CaptureTarget(str(r["pupil_key"]), str(r["school_urn"]), _name(r), str(r["upn"]))
+    return CaptureTarget(
+        str(r["pupil_key"]),
+        str(r["school_urn"]),
+        _name(r),
+        str(r["upn"]),
+        _date(r["entry_date"]),
+        _date(r["leaving_date"]),
+    )
+
+
+def _date(value: object) -> date | None:
+    return value if isinstance(value, date) else None
 
 
 def strategy_choices(con: duckdb.DuckDBPyConnection) -> Choices:

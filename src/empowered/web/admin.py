@@ -229,6 +229,8 @@ def _target(request: Request, scope: Scope, user_id: int) -> User:
 @router.get("/admin/users/{user_id}", response_class=HTMLResponse)
 def edit_user(request: Request, scope: AdminScope, user_id: int) -> HTMLResponse:
     user = _target(request, scope, user_id)
+    # An account's page shows who it is, their school, groups, pupils and areas: recorded.
+    audit(request, scope, ViewedPage(page=f"/admin/users/{user_id}"))
     with request.app.state.warehouse.reading() as con:
         open_sessions = sessions.live_count(con, user_id)
     return _user_form(

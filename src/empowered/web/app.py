@@ -23,6 +23,7 @@ from empowered.web import (
     account,
     admin,
     api_docs,
+    audit_page,
     capture,
     inbox,
     pages,
@@ -264,7 +265,7 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
     app.state.session_of = session_of
     app.state.issue_session = issue_session
     app.state.cache = SchoolAnalyticsCache()
-    for module in (pages, capture, triggers, strategies, uploads, admin, account):
+    for module in (pages, capture, triggers, strategies, uploads, admin, account, audit_page):
         app.include_router(module.router)
     app.include_router(api_docs.router)
     return app

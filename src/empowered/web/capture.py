@@ -9,6 +9,10 @@ pupil's timeline reads the capture from raw ("just captured, not yet in the char
 
 With JavaScript the save is an htmx request answered with the confirmation and a fresh
 form; without it, the same form posts and is redirected back (post-redirect-get).
+
+The form checks what staging checks (so "Saved" means accepted), pupils who have left are
+not offered, each form carries an idempotency key (a retried post lands nothing twice), and
+the capture and its audit entry are written in one transaction.
 """
 
 from __future__ import annotations
@@ -25,10 +29,12 @@ import duckdb
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from empowered.access import audit as audit_log
 from empowered.access.audit import Captured, ViewedPage, ViewedPupil, read_log
 from empowered.access.policy import Scope
 from empowered.settings import get_settings
 from empowered.sources import capture as cap
+from empowered.sources.landing import ensure_raw_tables
 from empowered.views import OutOfScope, queries
 from empowered.views.capture import (
     CaptureTarget,
@@ -259,9 +265,17 @@ def _form_context(
     with request.app.state.warehouse.reading() as con:
         strategies = strategy_choices(con)
     now = datetime.now()
+    # A form shown again after a mistake keeps its key; a fresh form gets a new one.
+    key = (values or {}).get("capture_key") or ""
     return {
         "title": f"Capture for {target.name}",
         "pupil": target,
+        "capture_key": key if cap.KEY_SHAPE.match(key) else cap.new_key(),
+        "left_on": (
+            cap.long_date(target.leaving_date)
+            if target.leaving_date and target.has_left(now.date())
+            else None
+        ),
         "kind": kind,
         "kinds": list(cap.KINDS.values()),
         "values": values or {},
@@ -309,7 +323,19 @@ def capture_save(
     with request.app.state.warehouse.reading() as con:
         strategies = strategy_choices(con)
     now = datetime.now()
-    checked = cap.check_form(kind, posted, strategies=strategies, now=now)
+    checked = cap.check_form(
+        kind,
+        posted,
+        strategies=strategies,
+        now=now,
+        entry_date=target.entry_date,
+        leaving_date=target.leaving_date,
+    )
+    key = posted.get("capture_key") or None
+    if key is not None and not cap.KEY_SHAPE.match(key):
+        checked.errors["capture_key"] = (
+            "This form could not be read: reload the page and try again."
+        )
     if not checked.ok:
         context = _form_context(request, target, kind, values=posted, errors=checked.errors)
         # htmx swaps only 2xx answers; a plain post is told plainly that nothing was saved.
@@ -317,19 +343,32 @@ def capture_save(
             context["oob"] = True  # and clear an earlier "Saved" above the form
             return render(request, scope, "_capture_form.html", context)
         return render(request, scope, "capture_form.html", context, status=422)
+    staff = cap.staff_ref(scope.user.user_id)
+    ip = request.client.host if request.client else None
     with request.app.state.warehouse.recording() as con:
-        saved = cap.save_capture(
-            con,
-            kind,
-            checked,
-            school_urn=target.school_urn,
-            upn=target.upn,
-            staff=cap.staff_ref(scope.user.user_id),
-            pseudonym_secret=get_settings().pseudonym_secret(),
-            now=now,
-        )
-    audit(request, scope, Captured(pupil_key=pupil_key, entity=kind.entity))
-    rebuilder(request.app).schedule(saved.touched)
+        ensure_raw_tables(con)
+        # A retried post (same person, same form key) was saved the first time: say so again.
+        if key is None or not cap.already_saved(con, staff=staff, key=key):
+            # The capture and its audit entry land together or not at all.
+            with audit_log.transaction(con):
+                saved = cap.land_capture(
+                    con,
+                    kind,
+                    checked,
+                    school_urn=target.school_urn,
+                    upn=target.upn,
+                    staff=staff,
+                    pseudonym_secret=get_settings().pseudonym_secret(),
+                    now=now,
+                    key=key,
+                )
+                audit_log.record(
+                    con,
+                    Captured(pupil_key=pupil_key, entity=kind.entity),
+                    user=scope.user,
+                    ip=ip,
+                )
+            rebuilder(request.app).schedule(saved.touched)
     at = now.strftime("%H:%M")
     if htmx:
         context = _form_context(request, target, kind, saved=at)

@@ -9,10 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from empowered.access.audit import Changed, Exported, ViewedPage, ViewedPupil, read_log
+from empowered.access.audit import Changed, Exported, ViewedPage, ViewedPupil
 from empowered.access.policy import Permission, Scope, can_see_area, has
 from empowered.access.roles import AREAS
-from empowered.access.users import list_users
 from empowered.analytics.wording import GLOSSARY
 from empowered.views import OutOfScope
 from empowered.views.home import attention
@@ -29,7 +28,6 @@ from empowered.web.deps import (
     pupil_scope,
 )
 from empowered.web.render import (
-    AUDIT,
     HOME,
     PROVISION,
     REGISTER,
@@ -242,17 +240,6 @@ def provision(
         page = provision_page(con, scope=pupil_scope(scope), cache=request.app.state.cache)
     audit(request, scope, ViewedPage(page="/provision"))
     return render(request, scope, "provision.html", {"title": "Provision map", "pm": page})
-
-
-@router.get("/audit", response_class=HTMLResponse)
-def audit_log(request: Request, scope: Annotated[Scope, Depends(needs(*AUDIT))]) -> HTMLResponse:
-    with request.app.state.warehouse.reading() as con:
-        entries = read_log(con, limit=500)
-        school_of = {u.user_id: u.school_urn for u in list_users(con)}
-    if scope.schools is not None:
-        # A safeguarding lead sees what their own school's staff did, not the whole trust's.
-        entries = [e for e in entries if school_of.get(e["user_id"]) in scope.schools][:200]
-    return render(request, scope, "audit.html", {"title": "Audit log", "entries": entries})
 
 
 @router.get("/glossary", response_class=HTMLResponse)

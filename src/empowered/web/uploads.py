@@ -263,10 +263,14 @@ def import_status(request: Request, import_id: int, scope: Importer) -> HTMLResp
             scope.user, request.url.path, "import outside the user's schools", not_found=True
         )
     context: dict[str, Any] = {"title": "Import", "run": found[0], "batches": batches}
-    if request.headers.get("HX-Request"):
+    htmx = bool(request.headers.get("HX-Request"))
+    # A refused file's reason can quote a cell of it: the full page is recorded, and so is
+    # the fragment the page polls for once it shows the outcome. While the import runs a
+    # fragment says only "still importing", every 2 seconds: those are not recorded.
+    if not htmx or found[0].finished:
+        audit(request, scope, ViewedPage(page=request.url.path))
+    if htmx:
         return render(request, scope, "_import_status.html", context)
-    # A refused file's reason can quote a cell of it: the full page is recorded.
-    audit(request, scope, ViewedPage(page=request.url.path))
     return render(request, scope, "imports_status.html", context)
 
 
