@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta
 import duckdb
 import numpy as np
 
+from empowered.access.sections import Section
 from empowered.analytics.disclosure import DisclosedTable
 from empowered.analytics.situations import HarderSituation, Scatterplot, scatterplot
 from empowered.analytics.strategies import StrategyEffect
@@ -92,6 +93,9 @@ class StrategiesPage:
     slots_standing: tuple[SlotStandsOut, ...]
     summary: str
     patterns_summary: str
+    # The policy's sections (access.sections): a section not shown was not computed.
+    effects_shown: bool = True
+    patterns_shown: bool = True
 
 
 def _judgement(e: StrategyEffect) -> str:
@@ -139,8 +143,16 @@ def strategies_page(
         )  # fmt: skip
     urn, as_of = chosen
     # One school at a time: identified staff of that school see its counts as they are.
-    here = PupilScope(frozenset({urn}), scope.pupils, scope.identified)
-    effects = [e for e in cache.strategy_effects(con, urn) if here.admits(e.pupil_key, urn)]
+    here = replace(scope, schools=frozenset({urn}))
+    # Each half of the page is a section the policy decides on (a visitor given strategies
+    # but not behaviour gets what helps, not when incidents happen): not read otherwise.
+    effects_shown = scope.shows(Section.STRATEGY_EFFECTS)
+    patterns_shown = scope.shows(Section.STRATEGY_PATTERNS)
+    effects = [
+        e
+        for e in (cache.strategy_effects(con, urn) if effects_shown else ())
+        if here.admits(e.pupil_key, urn)
+    ]
     needs = {
         str(r["pupil_key"]): str(r["area_of_need"])
         for r in queries.rows(con, "strategy_pupil_needs", scope=here, school_urn=urn)
@@ -148,12 +160,16 @@ def strategies_page(
     judged = [e for e in effects if e.not_enough is None]
     by_strategy = _by_strategy(here, judged)
     by_area, standing_by_area = _by_area(here, judged, needs)
-    incidents = queries.rows(
-        con,
-        "strategy_incidents",
-        scope=here,
-        school_urn=urn,
-        since=as_of - timedelta(weeks=WEEKDAY_WEEKS),
+    incidents = (
+        queries.rows(
+            con,
+            "strategy_incidents",
+            scope=here,
+            school_urn=urn,
+            since=as_of - timedelta(weeks=WEEKDAY_WEEKS),
+        )
+        if patterns_shown
+        else []
     )
     slots = [
         (int(r["time_slot"]), str(r["label"]))
@@ -166,7 +182,7 @@ def strategies_page(
     if scope.identified:
         harder = [
             h
-            for h in cache.harder_situations(con, urn)
+            for h in (cache.harder_situations(con, urn) if patterns_shown else ())
             if h.dimension == "time_slot" and h.stands_out and here.admits(h.pupil_key, urn)
         ]
         names = _names(con, here, {e.pupil_key for e in judged} | {h.pupil_key for h in harder})
@@ -176,7 +192,7 @@ def strategies_page(
                 key=lambda r: (not r.stands_out, -r.estimate, r.name or r.pupil_key),
             )
         )
-        grid = _grid(con, urn, as_of, incidents, slots)
+        grid = _grid(con, urn, as_of, incidents, slots) if patterns_shown else None
         standing = tuple(_standing(h, names) for h in harder)
     stood = sorted({e.strategy_name for e in judged if e.stands_out})
     children = len({e.pupil_key for e in judged})
@@ -220,6 +236,8 @@ def strategies_page(
         slots_standing=standing,
         summary=summary,
         patterns_summary=patterns,
+        effects_shown=effects_shown,
+        patterns_shown=patterns_shown,
     )
 
 

@@ -10,14 +10,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from empowered.access.audit import Changed, Exported, ViewedPage, ViewedPupil, read_log
-from empowered.access.policy import Permission, Scope, can_see_area, has
-from empowered.access.roles import AREAS
+from empowered.access.policy import Permission, Scope, has
 from empowered.access.users import list_users
 from empowered.analytics.wording import GLOSSARY
 from empowered.views import OutOfScope
 from empowered.views.home import attention
 from empowered.views.provision import provision_page
-from empowered.views.pupil import pupil_charts, pupil_picture
+from empowered.views.pupil import pupil_charts, pupil_picture, shown_sections
 from empowered.views.pupil_note import MAX_LENGTH, NoteRefused, complexity, latest_note, save_note
 from empowered.views.register import RegisterFilters, register_page, register_xlsx
 from empowered.web.deps import (
@@ -97,20 +96,19 @@ def pupil_page(
     status: int = 200,
 ) -> HTMLResponse:
     check_pupil(scope, pupil_key, request.url.path)
+    ps = pupil_scope(scope)
     try:
         with request.app.state.warehouse.reading() as con:
-            picture = pupil_picture(
-                con, pupil_key, scope=pupil_scope(scope), cache=request.app.state.cache
-            )
-            note = latest_note(con, pupil_key)
+            picture = pupil_picture(con, pupil_key, scope=ps, cache=request.app.state.cache)
+            note = latest_note(con, pupil_key, scope=ps)
     except OutOfScope as err:
         raise Forbidden(scope.user, request.url.path, "pupil not found", pupil_key) from err
     audit(request, scope, ViewedPupil(pupil_key=pupil_key, page="pupil"))
     title = picture.identity.name if picture.identity else f"Pupil {pupil_key}"
-    # A visiting professional sees only the areas chosen for them; staff see every area.
-    show = {area: can_see_area(scope, area) for area in AREAS}
-    kinds = {kind for kind, area in TIMELINE_AREA.items() if show[area]}
-    timeline = [event for event in picture.timeline if event.kind in kinds]
+    # Each section is shown only if the policy allows it; the view service has already
+    # left out the data of sections and areas the user may not see.
+    show = shown_sections(ps, picture)
+    timeline = list(picture.timeline)
     return render(
         request,
         scope,
@@ -132,21 +130,6 @@ def pupil_page(
     )
 
 
-# The mart area each kind of timeline event comes from.
-TIMELINE_AREA = {
-    "alert": "wellbeing",
-    "exclusion": "behaviour",
-    "incident": "behaviour",
-    "strategy": "strategies",
-    "check_in": "wellbeing",
-    "plan": "register",
-    "review": "register",
-    "action": "register",
-    "provision": "provision",
-    "assessment": "learning",
-    "sen_status": "register",
-    "attendance": "attendance",
-}
 
 
 FilterParam = Annotated[str | None, Query()]
