@@ -506,7 +506,7 @@ def _suppress(
     secondary_text: str | None,
     unit: str,
     forced: BoolArray | None = None,
-    frozen: BoolArray | None = None,
+    known: BoolArray | None = None,
 ) -> DisclosedTable:
     if threshold < 1:
         raise ValueError("the threshold must be at least 1")
@@ -514,7 +514,7 @@ def _suppress(
     rows_n, cols_n = table.shape
     _check_labels(row_labels, column_labels, (rows_n, cols_n))
 
-    engine = _Suppressor(table, threshold, show_totals, forced, frozen)
+    engine = _Suppressor(table, threshold, show_totals, forced, known)
     engine.run()
     hidden = engine.hidden | engine.unpublished
     primary = engine.primary
@@ -860,7 +860,7 @@ def suppress_page(
                 secondary_text=None,
                 unit=t.unit,
                 forced=forced[t.name],
-                frozen=frozen[t.name],
+                known=frozen[t.name],
             )
         hidden_keys: set[Key] = set()
         for t in tables:

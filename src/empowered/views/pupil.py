@@ -671,9 +671,7 @@ def _early_signs(
     if areas is not None:
         # Only the measures whose area the user may see: "not fired" about attendance is
         # attendance information too.
-        kept = tuple(
-            i for i in view.indicators if areas.shows_area(MEASURE_AREA.get(i.name, ""))
-        )
+        kept = tuple(i for i in view.indicators if areas.shows_area(MEASURE_AREA.get(i.name, "")))
         view = replace(view, indicators=kept)
     return EarlySigns(view, tuple(alerts), view.summary)
 

@@ -130,8 +130,6 @@ def pupil_page(
     )
 
 
-
-
 FilterParam = Annotated[str | None, Query()]
 
 
