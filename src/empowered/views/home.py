@@ -37,6 +37,16 @@ URGENCY = {
 }
 
 
+SECTION_OF_KIND = {
+    "trigger": Section.HOME_TRIGGERS,
+    "plan_review_overdue": Section.HOME_PLAN_REVIEWS,
+    "early_sign": Section.HOME_EARLY_SIGNS,
+    "plan_review_due": Section.HOME_PLAN_REVIEWS,
+    "needs_without_provision": Section.HOME_NEEDS_WITHOUT_PROVISION,
+    "school_summary": Section.HOME_SCHOOL_SUMMARY,
+}
+
+
 @dataclass(frozen=True)
 class AttentionItem:
     kind: str  # a key of URGENCY
@@ -47,10 +57,16 @@ class AttentionItem:
     link: tuple[str, str]  # ("pupil", pupil_key), ("register", school_urn) ...
     day: date
     table: DisclosedTable | None = None  # school-level counts, suppressed
+    area: str | None = None  # an early sign's measure area (access.sections.MEASURE_AREA)
 
     @property
     def urgency(self) -> int:
         return URGENCY[self.kind]
+
+    @property
+    def section(self) -> str:
+        """The page section this item belongs to (marked on the page for the tests)."""
+        return str(SECTION_OF_KIND[self.kind])
 
 
 def attention(
@@ -154,6 +170,7 @@ def _pupil_items(
             (a.summary, f"Rule: {a.rule}."),
             ("pupil", a.pupil_key),
             a.started_on,
+            area=MEASURE_AREA.get(a.indicator),
         )
         for a in alerts
     ]

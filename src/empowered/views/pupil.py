@@ -690,6 +690,8 @@ def _assessments(rows: Sequence[Row]) -> Assessments:
 
 # The pupil page's sections, by the id the template gives each one.
 PAGE_SECTIONS: dict[str, Section] = {
+    "identity": Section.PUPIL_IDENTITY,
+    "status": Section.PUPIL_STATUS,
     "note": Section.PUPIL_NOTE,
     "signs": Section.PUPIL_EARLY_SIGNS,
     "helps": Section.PUPIL_WHAT_HELPS,

@@ -119,7 +119,8 @@ def pupil_scope(scope: Scope, *, leaves_school: bool = False) -> PupilScope:
     return PupilScope(
         schools=scope.schools,
         pupils=scope.pupils,
-        identified=scope.identified,
+        # A document that leaves the school carries counts only, never names.
+        identified=scope.identified and not leaves_school,
         sections=frozenset(str(s) for s in visible_sections(scope)),
         areas=visible_areas(scope),
         suppress=must_suppress(scope, leaves_school=leaves_school),

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from empowered.access.audit import Changed, Exported, ViewedPage, ViewedPupil, read_log
 from empowered.access.policy import Permission, Scope, has
+from empowered.access.sections import MEASURE_AREA
 from empowered.access.users import list_users
 from empowered.analytics.wording import GLOSSARY
 from empowered.views import OutOfScope
@@ -119,6 +120,7 @@ def pupil_page(
             "charts": pupil_charts(picture),
             "show": show,
             "timeline": timeline,
+            "areas_of_measures": MEASURE_AREA,
             "note": note,
             "complexity": complexity(picture),
             "can_write_note": has(scope, Permission.WRITE_PUPIL_NOTE),
@@ -197,12 +199,19 @@ def register_export(
     request: Request,
     scope: Annotated[Scope, Depends(needs(Permission.EXPORT))],
     filters: Filters,
+    share: Annotated[str | None, Query()] = None,
 ) -> Response:
     if not has(scope, Permission.VIEW_REGISTER):
         raise Forbidden(scope.user, request.url.path, "needs view_register")
+    # ``?share=yes``: a copy to send outside the school (to the trust, the local
+    # authority): the policy then suppresses its counts whoever downloads it.
+    leaves_school = share == "yes"
     with request.app.state.warehouse.reading() as con:
         page = register_page(
-            con, scope=pupil_scope(scope), filters=filters, cache=request.app.state.cache
+            con,
+            scope=pupil_scope(scope, leaves_school=leaves_school),
+            filters=filters,
+            cache=request.app.state.cache,
         )
     body = register_xlsx(page)
     audit(request, scope, Exported(page="/register", what="register.xlsx", rows=len(page.pupils)))
