@@ -137,6 +137,8 @@ def _splits(
     """The filtered figures beside the ones the filter left out, totalling the unfiltered
     figures: what a reader can compute from the two pages, protected like a table."""
     rest = key_of({"rest": repr(sorted(wanted))})
+    # With a need filter only that need's rows can match: the split covers those pupils.
+    narrowed = base if need is None else key_of(base, {"need": need})
     columns = (wanted, rest)
     labels = ("matching", "not matching")
     needs = [n for n in everyone.needs() if need is None or n == need]
@@ -159,7 +161,7 @@ def _splits(
             row_keys=tuple(key_of({"need": n}, {"sen": cols[j]}) for n, j in cells)
             or (key_of({"need": "-"}),),
             column_keys=columns,
-            base=base,
+            base=narrowed,
             rendered=False,
         ),
         PageTable(
@@ -172,7 +174,7 @@ def _splits(
             column_labels=labels,
             row_keys=tuple(key_of({"need": n}) for n in needs) or (key_of({"need": "-"}),),
             column_keys=columns,
-            base=base,
+            base=narrowed,
             rendered=False,
         ),
         PageTable(
@@ -188,7 +190,7 @@ def _splits(
             column_labels=labels,
             row_keys=tuple(key_of({"sen": c}) for c in cols),
             column_keys=columns,
-            base=base if need is None else key_of(base, {"need": need}),
+            base=narrowed,
             rendered=False,
         ),
     ]
