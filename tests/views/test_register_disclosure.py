@@ -243,3 +243,25 @@ def test_a_document_that_leaves_the_school_is_suppressed_for_a_senco_too(
     assert page.by_need.hidden.any()
     names = need_names(built, shared)
     assert reader_of(page, names).small_recovered() == {}
+
+
+def test_the_spreadsheet_carries_the_pages_suppressed_tables(
+    built: duckdb.DuckDBPyConnection, analyst: PupilScope
+) -> None:
+    """The export is the page, suppressed with it: so the attacks above cover it too."""
+    import io
+
+    from python_calamine import CalamineWorkbook
+
+    from empowered.views.register import register_xlsx
+
+    page = register_page(built, scope=analyst, filters=RegisterFilters(year_group="7"))
+    book = CalamineWorkbook.from_filelike(io.BytesIO(register_xlsx(page)))
+    expected = {"By need": page.by_need}
+    for q in page.questions:
+        if q.need_provision is not None:
+            expected[f"Need vs provision {q.school_urn or 'trust'}"[:31]] = q.need_provision.table
+    for name, table in expected.items():
+        rows = book.get_sheet_by_name(name).to_python()
+        shown = [[str(c) for c in r] for r in rows[1 : 1 + len(table.rows())]]
+        assert shown == [[str(v) for v in r.values()] for r in table.rows()], name

@@ -26,7 +26,7 @@ from empowered.access.policy import (
     visible_areas,
 )
 from empowered.access.roles import AREAS
-from empowered.access.sections import Section
+from empowered.access.sections import MEASURE_AREA, Section
 from empowered.access.users import find_user
 
 pytestmark = pytest.mark.slow
@@ -229,3 +229,48 @@ def test_a_visitor_reads_the_note_only_with_the_page(
     )
     page = clients["visiting_professional"].get(f"/pupils/{pupil}").text
     assert 'data-section="pupil.note"' in page
+
+
+def test_the_view_services_drop_what_the_policy_refuses(
+    accounts: dict[str, tuple[TestClient, Scope]],
+    app_and_users: tuple[object, dict[str, str]],
+    web_trust: Trust,
+) -> None:
+    """Not just hidden in a template: the page data itself holds nothing of an area the
+    user may not see (a template mistake could not show it)."""
+    from empowered.views.home import attention
+    from empowered.views.pupil import pupil_picture
+    from empowered.web.deps import pupil_scope
+
+    app = app_and_users[0]
+    pupil = web_trust.in_group[0]
+    with app.state.warehouse.reading() as con:  # type: ignore[attr-defined]
+        for account, (_, scope) in accounts.items():
+            if not account.startswith("visitor-"):
+                continue
+            ps = pupil_scope(scope)
+            (area,) = scope.areas or ()
+            picture = pupil_picture(con, pupil, scope=ps)
+            assert {e.area for e in picture.timeline} <= {area}, account
+            assert {a.indicator for a in picture.early_signs.alerts} <= {
+                m for m, a in MEASURE_AREA.items() if a == area
+            }
+            if area != "attendance":
+                assert picture.attendance.years == () and picture.attendance.weekly == ()
+                assert picture.status.attendance_rate is None
+            if area != "behaviour":
+                assert picture.behaviour.incidents_total == 0 and not picture.harder.situations
+            if area != "register":
+                assert picture.plans.plans == () and picture.status.primary_need is None
+            if area != "strategies":
+                assert picture.what_helps.effects == ()
+            if area != "wellbeing":
+                assert picture.wellbeing.weeks == ()
+            items = attention(con, scope=ps)
+            assert not [i for i in items if i.kind == "trigger"], account
+            assert {i.area for i in items if i.kind == "early_sign"} <= {area}
+        for role in ("teacher", "teaching_assistant"):
+            items = attention(con, scope=pupil_scope(accounts[role][1]))
+            assert not [i for i in items if i.kind == "trigger"], role
+        dsl = attention(con, scope=pupil_scope(accounts["dsl"][1]))
+        assert [i for i in dsl if i.kind == "trigger"]

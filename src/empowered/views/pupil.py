@@ -278,6 +278,9 @@ def pupil_picture(
         areas=scope,
     )
     status_rows = q("pupil_status", school_urn=school)
+    status = _status(status_rows) if shows(Section.PUPIL_STATUS) else _basic_status(status_rows)
+    if not attendance_ok:
+        status = replace(status, attendance_rate=None)
     picture = PupilPicture(
         pupil_key=pupil_key,
         school_urn=school,
@@ -285,7 +288,7 @@ def pupil_picture(
         identity=_identity(q("pupil_identity"))
         if scope.identified and shows(Section.PUPIL_IDENTITY)
         else None,
-        status=_status(status_rows) if shows(Section.PUPIL_STATUS) else _basic_status(status_rows),
+        status=status,
         plans=_plans(plan_rows, q_if(register_ok, "pupil_plan_outcomes"), review_rows, as_of),
         provision=_provision(enrolment_rows),
         attendance=_attendance(
