@@ -24,12 +24,12 @@ import duckdb
 import numpy as np
 
 from empowered.access.sections import Section
-from empowered.analytics.disclosure import DisclosedTable
+from empowered.analytics.disclosure import DisclosedTable, Key, PageTable, key_of, suppress_page
 from empowered.analytics.situations import HarderSituation, Scatterplot, scatterplot
 from empowered.analytics.strategies import StrategyEffect
 from empowered.analytics.wording import count_phrase, percent, percent_range
 from empowered.charts import Chart, scatterplot_grid
-from empowered.views import PupilScope, count_table, queries
+from empowered.views import PupilScope, count_table, needs_suppression, queries
 from empowered.views.cache import DEFAULT_CACHE, SchoolAnalyticsCache
 
 SCATTERPLOT_DAYS = 20  # school days across the scatterplot
@@ -160,6 +160,10 @@ def strategies_page(
     judged = [e for e in effects if e.not_enough is None]
     by_strategy = _by_strategy(here, judged)
     by_area, standing_by_area = _by_area(here, judged, needs)
+    if needs_suppression(here):
+        # "Children it stood out for" is in two tables (by strategy, and its row total by
+        # area of need): suppressed together so one cannot be worked out from the other.
+        by_strategy, by_area, standing_by_area = _together(by_strategy, by_area, standing_by_area)
     incidents = (
         queries.rows(
             con,
@@ -239,6 +243,48 @@ def strategies_page(
         effects_shown=effects_shown,
         patterns_shown=patterns_shown,
     )
+
+
+def _together(
+    by_strategy: DisclosedTable, by_area: DisclosedTable, standing: DisclosedTable | None
+) -> tuple[DisclosedTable, DisclosedTable, DisclosedTable | None]:
+    """The page's tables of children through the one page-level suppression step."""
+    judged, stood = key_of({"judged": "yes"}), key_of({"stood": "yes"})
+
+    def unique(name: str, n: int) -> tuple[Key, ...]:
+        # Totals over overlapping groups (a child judged on several strategies): a sum of
+        # places, not a count of children, so a key of their own.
+        return tuple(key_of({"sum": name, "line": str(i)}) for i in range(n))
+
+    s_rows = tuple(key_of({"strategy": s}) for s in by_strategy.row_labels)
+    a_rows = tuple(key_of({"area": a}) for a in by_area.row_labels)
+    tables = [
+        PageTable(
+            "by_strategy", by_strategy.counts, by_strategy.row_labels,
+            by_strategy.column_labels, s_rows, (judged, stood),
+            row_total_keys=unique("by_strategy rows", len(s_rows)),
+            column_total_keys=unique("by_strategy columns", 2),
+            grand_key=key_of({"sum": "by_strategy"}), unit="children",
+        ),
+        PageTable(
+            "by_area", by_area.counts, by_area.row_labels, by_area.column_labels, a_rows,
+            (key_of({"any": "judged"}), key_of({"any": "stood"})),
+            row_total_keys=unique("by_area rows", len(a_rows)),
+            grand_key=key_of({"sum": "by_area"}), unit="children",
+        ),
+    ]  # fmt: skip
+    if standing is not None:
+        tables.append(
+            PageTable(
+                "standing", standing.counts, standing.row_labels, standing.column_labels,
+                tuple(key_of({"strategy": s}) for s in standing.row_labels),
+                tuple(key_of({"area": a}) for a in standing.column_labels), base=stood,
+                column_total_keys=unique("standing columns", len(standing.column_labels)),
+                grand_key=key_of({"sum": "standing"}), unit="children",
+            )
+        )  # fmt: skip
+    out = suppress_page(tables)
+    return out["by_strategy"], out["by_area"], out.get("standing")
 
 
 def _names(con: duckdb.DuckDBPyConnection, scope: PupilScope, keys: set[str]) -> dict[str, str]:
