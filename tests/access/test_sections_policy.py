@@ -50,6 +50,8 @@ def test_a_single_area_visitor_sees_only_that_areas_sections(
     for section, rule in SECTION_RULES.items():
         if rule.area is not None and rule.area != area:
             assert not may_see_section(scope, section), (area, section)
+        if rule.limited_area is not None and rule.limited_area != area:
+            assert not may_see_section(scope, section), (area, section)
     assert not may_see_section(scope, S.HOME_TRIGGERS)
     assert not may_see_section(scope, S.TRIGGERS_QUEUE)
     assert not may_see_section(scope, S.HOME_SCHOOL_SUMMARY)
@@ -100,3 +102,11 @@ def test_only_aggregate_only_roles_and_shared_documents_are_suppressed(
     scope = scope_for(schools, one_of_each(schools)[role], today=TODAY)
     assert must_suppress(scope) == (role is Role.TRUST_ANALYST)
     assert must_suppress(scope, leaves_school=True)
+
+
+@pytest.mark.parametrize("role", [Role.TEACHER, Role.TEACHING_ASSISTANT, Role.DSL, Role.SENCO])
+def test_staff_keep_the_childs_sen_status_line(
+    schools: duckdb.DuckDBPyConnection, role: Role
+) -> None:
+    scope = scope_for(schools, one_of_each(schools)[role], today=TODAY)
+    assert may_see_section(scope, S.PUPIL_STATUS)

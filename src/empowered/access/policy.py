@@ -348,6 +348,9 @@ def may_see_section(scope: Scope, section: Section) -> bool:
         return True
     if rule.permission is not None and not has(scope, Permission(rule.permission)):
         return False
+    if rule.limited_area is not None and scope.areas is not None:
+        if rule.limited_area not in scope.areas:
+            return False
     return rule.area is None or can_see_area(scope, rule.area)
 
 

@@ -59,11 +59,15 @@ class Section(StrEnum):
 class SectionRule:
     """``area``: the mart area the section shows (None: not one area's data);
     ``permission``: a permission needed besides the area's own (a Permission value);
-    ``aggregates``: also shown, as suppressed counts, to a role with VIEW_AGGREGATES."""
+    ``aggregates``: also shown, as suppressed counts, to a role with VIEW_AGGREGATES;
+    ``limited_area``: see below."""
 
     area: str | None = None
     permission: str | None = None
     aggregates: bool = False
+    # Only for users limited to chosen areas (a visiting professional): the area they need.
+    # Staff keep the section under their role's permission alone.
+    limited_area: str | None = None
 
 
 S = Section
@@ -74,7 +78,10 @@ SECTION_RULES: dict[Section, SectionRule] = {
     S.HOME_NEEDS_WITHOUT_PROVISION: SectionRule(area="register", aggregates=True),
     S.HOME_SCHOOL_SUMMARY: SectionRule(permission="view_aggregates"),
     S.PUPIL_IDENTITY: SectionRule(permission="view_identity"),
-    S.PUPIL_STATUS: SectionRule(area="register"),
+    # Teachers and assistants need to know a child's SEN status and need to teach them (the
+    # SEND Code of Practice: every teacher is a teacher of SEN); a visitor only with the
+    # register area.
+    S.PUPIL_STATUS: SectionRule(permission="view_pupil", limited_area="register"),
     # The SENCo's one-sentence note is for everyone who opens the page (policy notes).
     S.PUPIL_NOTE: SectionRule(permission="view_pupil"),
     S.PUPIL_EARLY_SIGNS: SectionRule(permission="view_pupil"),
