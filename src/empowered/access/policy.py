@@ -40,6 +40,12 @@ Decisions worth knowing:
   aggregates can be computed; ``can_see_pupil`` is still False for every pupil.
 - Pupil pages are split into areas (wellbeing, behaviour, learning, attendance on the
   pupil page; register, provision, strategies, safeguarding behind their own permission).
+- Every section of every page (``access.sections``) is shown only if ``may_see_section``
+  says so; timeline entries and early-sign measures carry their own area. Trigger cards
+  need VIEW_TRIGGERS wherever they appear (not teachers, assistants or visitors).
+- Counts over several pupils are suppressed (``must_suppress``) for aggregate-only roles
+  and for any document that leaves the school; staff who may open each pupil see them
+  exact.
 """
 
 from __future__ import annotations
