@@ -78,10 +78,9 @@ class _Counts:
             self.labels[need] = str(
                 r["primary_need_name"] or r["primary_need"] or "no need recorded"
             )
+            row = self.cells[need]  # the row exists even with no column to count in
             if r["sen_provision"] in columns:
-                self.cells[need][columns.index(str(r["sen_provision"]))] += 1
-            else:
-                self.cells[need]  # noqa: B018 - the row exists even with no column to count in
+                row[columns.index(str(r["sen_provision"]))] += 1
             for c in _codes(r):
                 self.codes[c] += 1
 
