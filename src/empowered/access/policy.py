@@ -42,6 +42,12 @@ Decisions worth knowing:
   aggregates can be computed; ``can_see_pupil`` is still False for every pupil.
 - Pupil pages are split into areas (wellbeing, behaviour, learning, attendance on the
   pupil page; register, provision, strategies, safeguarding behind their own permission).
+- Every section of every page (``access.sections``) is shown only if ``may_see_section``
+  says so; timeline entries and early-sign measures carry their own area. Trigger cards
+  need VIEW_TRIGGERS wherever they appear (not teachers, assistants or visitors).
+- Counts over several pupils are suppressed (``must_suppress``) for aggregate-only roles
+  and for any document that leaves the school; staff who may open each pupil see them
+  exact.
 """
 
 from __future__ import annotations
@@ -55,6 +61,7 @@ from enum import StrEnum
 import duckdb
 
 from empowered.access.roles import AREAS, Role
+from empowered.access.sections import SECTION_RULES, Section
 from empowered.access.users import User
 
 
@@ -358,6 +365,49 @@ def may_import_catalogues(scope: Scope) -> bool:
     return has(scope, P.IMPORT_CATALOGUES) and scope.schools is None
 
 
+# -- Sections of pages (issue 10, finding 4) and suppression (finding 5) ---------------
+
+
+def may_see_section(scope: Scope, section: Section) -> bool:
+    """THE decision whether one section of a page may be shown to this user.
+
+    A section about one area (``sections.SECTION_RULES``) needs that area (a visiting
+    professional's chosen areas; for staff, the permission the area needs); a section
+    offered to aggregate-only roles is shown to VIEW_AGGREGATES as suppressed counts.
+    """
+    if scope.empty:
+        return False
+    rule = SECTION_RULES[section]
+    if rule.aggregates and has(scope, P.VIEW_AGGREGATES):
+        return True
+    if rule.permission is not None and not has(scope, Permission(rule.permission)):
+        return False
+    if rule.limited_area is not None and scope.areas is not None:
+        if rule.limited_area not in scope.areas:
+            return False
+    return rule.area is None or can_see_area(scope, rule.area)
+
+
+def visible_sections(scope: Scope) -> frozenset[Section]:
+    """Every section this user may see, for the view services to filter by."""
+    return frozenset(s for s in Section if may_see_section(scope, s))
+
+
+def visible_areas(scope: Scope) -> frozenset[str]:
+    """The areas whose pupil-level entries (timeline kinds, early-sign measures) may show."""
+    return frozenset(a for a in AREAS if can_see_area(scope, a))
+
+
+def must_suppress(scope: Scope, *, leaves_school: bool = False) -> bool:
+    """Whether counts over several pupils are suppressed for this user (ANALYTICS.md 5).
+
+    Staff who may open each pupil's page see exact counts (hiding "HI: c" beside a list
+    naming that pupil only confuses); aggregate-only roles (the trust analyst) always get
+    suppressed figures, and so does any document that leaves the school.
+    """
+    return leaves_school or not has(scope, P.VIEW_PUPIL)
+
+
 __all__ = [
     "AREAS",
     "AREA_PERMISSIONS",
@@ -375,4 +425,8 @@ __all__ = [
     "pupil_filter",
     "require",
     "scope_for",
+    "may_see_section",
+    "must_suppress",
+    "visible_areas",
+    "visible_sections",
 ]

@@ -281,7 +281,14 @@ class _Suppressor:
     reader, so they help hide, but nothing is leaked if they could be worked out).
     """
 
-    def __init__(self, counts: IntArray, threshold: int, show_totals: bool) -> None:
+    def __init__(
+        self,
+        counts: IntArray,
+        threshold: int,
+        show_totals: bool,
+        forced: BoolArray | None = None,
+        frozen: BoolArray | None = None,
+    ) -> None:
         r, c = counts.shape
         self.r, self.c = r, c
         aug = np.zeros((r + 1, c + 1), dtype=np.int64)
@@ -301,6 +308,12 @@ class _Suppressor:
         zero_rows = (aug[:, c] == 0) & ~self.unpublished[:, c]
         zero_cols = (aug[r, :] == 0) & ~self.unpublished[r, :]
         self.known_zero = zero_rows[:, None] | zero_cols[None, :]
+        # Page-level suppression (``suppress_page``): figures hidden because the same figure
+        # is hidden in another table of the page, and figures the reader already knows from
+        # elsewhere (so hiding them would cover nothing, and they are never picked).
+        if forced is not None:
+            self.hidden |= forced & ~self.unpublished
+        self.frozen = np.zeros(aug.shape, dtype=bool) if frozen is None else frozen.copy()
 
     def unknown(self, pos: _Pos) -> bool:
         return bool(self.hidden[pos] or self.unpublished[pos])
@@ -316,7 +329,11 @@ class _Suppressor:
 
     def pick(self, candidates: Iterable[_Pos]) -> _Pos | None:
         """The cover figure: smallest shown non-zero, else smallest shown; ties by position."""
-        usable = [p for p in candidates if not self.unknown(p) and not self.known_zero[p]]
+        usable = [
+            p
+            for p in candidates
+            if not self.unknown(p) and not self.known_zero[p] and not self.frozen[p]
+        ]
         nonzero = [p for p in usable if self.aug[p] > 0]
         pool = nonzero or usable
         return min(pool, key=lambda p: (int(self.aug[p]), p)) if pool else None
@@ -466,13 +483,38 @@ def suppress(
     ``hidden_text`` is what replaces a hidden figure; ``secondary_text`` defaults to the
     same, so a reader cannot tell which hidden figures are small (see the module notes).
     """
+    return _suppress(
+        counts,
+        row_labels=row_labels,
+        column_labels=column_labels,
+        threshold=threshold,
+        show_totals=show_totals,
+        hidden_text=hidden_text,
+        secondary_text=secondary_text,
+        unit=unit,
+    )
+
+
+def _suppress(
+    counts: ArrayLike,
+    *,
+    row_labels: Sequence[str],
+    column_labels: Sequence[str],
+    threshold: int,
+    show_totals: bool,
+    hidden_text: str,
+    secondary_text: str | None,
+    unit: str,
+    forced: BoolArray | None = None,
+    known: BoolArray | None = None,
+) -> DisclosedTable:
     if threshold < 1:
         raise ValueError("the threshold must be at least 1")
     table = _as_counts(counts)
     rows_n, cols_n = table.shape
     _check_labels(row_labels, column_labels, (rows_n, cols_n))
 
-    engine = _Suppressor(table, threshold, show_totals)
+    engine = _Suppressor(table, threshold, show_totals, forced, known)
     engine.run()
     hidden = engine.hidden | engine.unpublished
     primary = engine.primary
@@ -614,3 +656,266 @@ def enforce_k_anonymity(
                 row[column] = None
                 changed.add(n)
     return out, len(changed)
+
+
+# -- Suppressing a page's tables together ---------------------------------------------------
+#
+# Suppressing each table on its own is not enough when one page (or one spreadsheet) shows
+# the same figure twice: "Down syndrome: c, c, total 10" in one table and "Down syndrome,
+# SEN support: 6" in another give the hidden 4 by subtraction; a filtered count ("need HI:
+# 5 pupils match") is a row total the unfiltered table hid. So every figure of a page carries
+# a key saying WHICH pupils it counts (a frozenset of conditions such as ("need", "HI"),
+# ("sen", "K")); figures with the same key are the same number wherever they appear. The
+# page step (ONS "linked tables"):
+#   1. suppress each table, with every figure whose key is hidden anywhere on the page
+#      hidden here too (and figures the reader knows from elsewhere never used as cover);
+#   2. repeat until no table changes;
+#   3. audit the whole page as one linear system (each row and column of each table says
+#      its figures add up to its total; a figure shown anywhere is known): a hidden small
+#      figure is derivable exactly when its unit vector lies in the row space of the
+#      equations over the unknown figures. If one is, hide one more figure beside it and go
+#      back to 1.
+
+Key = frozenset[tuple[str, str]]
+
+
+def key_of(*parts: Mapping[str, str] | Key | None) -> Key:
+    """Merge conditions into one key; a later condition on the same dimension replaces an
+    earlier one (a table of registered pupils, ("sen", "K|E"), has a column ("sen", "K"))."""
+    merged: dict[str, str] = {}
+    for part in parts:
+        if part is None:
+            continue
+        items = part.items() if isinstance(part, Mapping) else part
+        for dim, value in items:
+            merged[str(dim)] = str(value)
+    return frozenset(merged.items())
+
+
+@dataclass(frozen=True)
+class PageTable:
+    """One table of a page for :func:`suppress_page`.
+
+    Cell (i, j) counts the pupils of ``key_of(base, row_keys[i], column_keys[j])``; row
+    total i of ``key_of(base, row_keys[i])``, column total j of ``key_of(base,
+    column_keys[j])``, the grand total of ``base`` (each can be overridden when a total is
+    not the count of a set of pupils, e.g. a sum over overlapping groups). ``fixed``: the
+    table as already published elsewhere (another page the same reader opens): its hidden
+    figures are taken as they are and its shown ones are known. ``rendered`` False: a table
+    never shown but whose figures a reader could work out (the pupils a filter left out), so
+    its small figures are protected and its relations used.
+    """
+
+    name: str
+    counts: Any
+    row_labels: tuple[str, ...]
+    column_labels: tuple[str, ...]
+    row_keys: tuple[Key, ...]
+    column_keys: tuple[Key, ...]
+    base: Key = frozenset()
+    show_totals: bool = True
+    unit: str = "pupils"
+    row_total_keys: tuple[Key, ...] | None = None
+    column_total_keys: tuple[Key, ...] | None = None
+    grand_key: Key | None = None
+    fixed: DisclosedTable | None = None
+    rendered: bool = True
+
+    def keys(self) -> dict[_Pos, Key]:
+        """The key of every figure of the table with its totals attached (augmented grid)."""
+        r, c = len(self.row_keys), len(self.column_keys)
+        out: dict[_Pos, Key] = {}
+        for i in range(r):
+            for j in range(c):
+                out[(i, j)] = key_of(self.base, self.row_keys[i], self.column_keys[j])
+            out[(i, c)] = (
+                self.row_total_keys[i]
+                if self.row_total_keys is not None
+                else key_of(self.base, self.row_keys[i])
+            )
+        for j in range(c):
+            out[(r, j)] = (
+                self.column_total_keys[j]
+                if self.column_total_keys is not None
+                else key_of(self.base, self.column_keys[j])
+            )
+        out[(r, c)] = self.grand_key if self.grand_key is not None else self.base
+        return out
+
+
+def _hidden_grid(t: DisclosedTable) -> BoolArray:
+    r, c = t.counts.shape
+    grid = np.zeros((r + 1, c + 1), dtype=bool)
+    grid[:r, :c] = t.hidden
+    grid[:r, c] = t.row_total_hidden
+    grid[r, :c] = t.column_total_hidden
+    grid[r, c] = t.grand_total_hidden
+    if not t.show_totals:
+        grid[r, :] = True
+        grid[:, c] = True
+    return grid
+
+
+def _value_grid(t: DisclosedTable) -> IntArray:
+    r, c = t.counts.shape
+    grid = np.zeros((r + 1, c + 1), dtype=np.int64)
+    grid[:r, :c] = t.counts
+    grid[:r, c] = t.row_totals
+    grid[r, :c] = t.column_totals
+    grid[r, c] = t.grand_total
+    return grid
+
+
+def _lines(r: int, c: int) -> Iterable[tuple[list[_Pos], _Pos]]:
+    for i in range(r + 1):
+        yield [(i, j) for j in range(c)], (i, c)
+    for j in range(c + 1):
+        yield [(i, j) for i in range(r)], (r, j)
+
+
+def derivable_keys(
+    tables: Sequence[PageTable], results: Mapping[str, DisclosedTable], threshold: int = THRESHOLD
+) -> list[Key]:
+    """The keys of hidden small figures (1 to threshold - 1) that the shown figures of the
+    page pin down exactly through the tables' rows and columns (an auditor's check, also
+    used by the tests that perform the subtraction attack)."""
+    shown: set[Key] = set()
+    hidden: set[Key] = set()
+    small: set[Key] = set()
+    for t in tables:
+        res = results[t.name]
+        grid, values = _hidden_grid(res), _value_grid(res)
+        for pos, key in t.keys().items():
+            (hidden if grid[pos] else shown).add(key)
+            if 0 < int(values[pos]) < threshold:
+                small.add(key)
+    unknown = sorted(hidden - shown, key=sorted)
+    if not unknown:
+        return []
+    index = {k: n for n, k in enumerate(unknown)}
+    equations: list[NDArray[np.float64]] = []
+    for t in tables:
+        keys = t.keys()
+        r, c = len(t.row_keys), len(t.column_keys)
+        for body, total in _lines(r, c):
+            row = np.zeros(len(unknown))
+            for pos in body:
+                if keys[pos] in index:
+                    row[index[keys[pos]]] += 1.0
+            if keys[total] in index:
+                row[index[keys[total]]] -= 1.0
+            if row.any():
+                equations.append(row)
+    targets = [k for k in unknown if k in small]
+    if not equations:
+        return []
+    a = np.vstack(equations)
+    # e_k is in the row space of A exactly when it is orthogonal to A's null space.
+    _, sing, vt = np.linalg.svd(a)
+    rank = int((sing > 1e-9 * max(1.0, float(sing.max(initial=0.0)))).sum())
+    null = vt[rank:]
+    return [k for k in targets if null.shape[0] == 0 or np.abs(null[:, index[k]]).max() < 1e-9]
+
+
+def suppress_page(
+    tables: Sequence[PageTable], *, threshold: int = THRESHOLD, hidden_text: str = SYMBOL
+) -> dict[str, DisclosedTable]:
+    """Suppress every table of one page (or one spreadsheet) together (see the notes above):
+    no hidden small figure can be worked out from any combination of the page's tables,
+    totals and counts. Returns each table, by name, as a :class:`DisclosedTable`."""
+    names = [t.name for t in tables]
+    if len(set(names)) != len(names):
+        raise ValueError("table names on a page must be distinct")
+    shapes = {t.name: (len(t.row_keys), len(t.column_keys)) for t in tables}
+    forced = {
+        t.name: np.zeros((r + 1, c + 1), dtype=bool) for t in tables for r, c in [shapes[t.name]]
+    }
+    # Figures already published elsewhere are known: never hidden as cover here.
+    known: set[Key] = set()
+    for t in tables:
+        if t.fixed is not None:
+            grid = _hidden_grid(t.fixed)
+            known |= {k for pos, k in t.keys().items() if not grid[pos]}
+    frozen = {}
+    for t in tables:
+        r, c = shapes[t.name]
+        mask = np.zeros((r + 1, c + 1), dtype=bool)
+        for pos, k in t.keys().items():
+            mask[pos] = k in known
+        frozen[t.name] = mask
+    limit = 1 + sum((r + 1) * (c + 1) for r, c in shapes.values())
+    for _ in range(limit):
+        results: dict[str, DisclosedTable] = {}
+        for t in tables:
+            if t.fixed is not None:
+                results[t.name] = t.fixed
+                continue
+            results[t.name] = _suppress(
+                np.asarray(t.counts, dtype=np.int64).reshape(shapes[t.name]),
+                row_labels=t.row_labels,
+                column_labels=t.column_labels,
+                threshold=threshold,
+                show_totals=t.show_totals,
+                hidden_text=hidden_text,
+                secondary_text=None,
+                unit=t.unit,
+                forced=forced[t.name],
+                known=frozen[t.name],
+            )
+        hidden_keys: set[Key] = set()
+        for t in tables:
+            grid = _hidden_grid(results[t.name])
+            hidden_keys |= {k for pos, k in t.keys().items() if grid[pos]}
+        changed = False
+        for t in tables:
+            if t.fixed is not None:
+                continue
+            grid = _hidden_grid(results[t.name])
+            for pos, k in t.keys().items():
+                if k in hidden_keys and not grid[pos] and not forced[t.name][pos]:
+                    if not frozen[t.name][pos]:
+                        forced[t.name][pos] = True
+                        changed = True
+        if changed:
+            continue
+        leaks = derivable_keys(tables, results, threshold)
+        if not leaks:
+            return results
+        if not _cover(tables, results, leaks[0], forced, frozen):
+            raise RuntimeError("page suppression could not protect a small figure")
+    raise RuntimeError("page suppression did not settle")
+
+
+def _cover(
+    tables: Sequence[PageTable],
+    results: Mapping[str, DisclosedTable],
+    leak: Key,
+    forced: dict[str, BoolArray],
+    frozen: dict[str, BoolArray],
+) -> bool:
+    """Hide one more figure in a line through the derivable one: the smallest shown non-zero
+    figure that is not known from elsewhere (ties by table order, then position)."""
+    best: tuple[int, int, _Pos, str] | None = None
+    for order, t in enumerate(tables):
+        if t.fixed is not None:
+            continue
+        res = results[t.name]
+        grid, values = _hidden_grid(res), _value_grid(res)
+        keys = t.keys()
+        r, c = len(t.row_keys), len(t.column_keys)
+        for body, total in _lines(r, c):
+            line = [*body, total]
+            if not any(keys[p] == leak for p in line):
+                continue
+            for p in line:
+                if grid[p] or frozen[t.name][p] or forced[t.name][p]:
+                    continue
+                value = int(values[p])
+                rank = (0 if value > 0 else 1, value if value > 0 else 0)
+                candidate = (rank[0] * 10**9 + rank[1], order, p, t.name)
+                if best is None or candidate[:3] < best[:3]:
+                    best = candidate
+    if best is None:
+        return False
+    forced[best[3]][best[2]] = True
+    return True

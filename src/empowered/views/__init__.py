@@ -42,6 +42,22 @@ class PupilScope:
     schools: frozenset[str] | None
     pupils: frozenset[str] | None
     identified: bool
+    # What the policy lets this user see (``access.policy.visible_sections`` and
+    # ``visible_areas``; ``must_suppress``). None means everything / the older rule of
+    # :func:`needs_suppression`: for code that builds a scope by hand (scripts, tests);
+    # the web app always fills them in from the policy.
+    sections: frozenset[str] | None = None
+    areas: frozenset[str] | None = None
+    suppress: bool | None = None
+
+    def shows(self, section: str) -> bool:
+        """Whether the policy lets this section be shown (and so fetched at all)."""
+        return self.sections is None or section in self.sections
+
+    def shows_area(self, area: str | None) -> bool:
+        """Whether pupil-level entries of this area (a timeline kind, an early-sign
+        measure) may be shown."""
+        return self.areas is None or (area is not None and area in self.areas)
 
     @classmethod
     def school(cls, school_urn: str, *, identified: bool = True) -> PupilScope:
@@ -114,8 +130,10 @@ def needs_suppression(scope: PupilScope) -> bool:
 
     Only a single school's identified staff see counts as they are: they can open each
     pupil anyway. Everyone else (a trust lead across schools, an analyst) sees counts of
-    1-4 hidden.
+    1-4 hidden. When the policy has decided (``scope.suppress``), its answer stands.
     """
+    if scope.suppress is not None:
+        return scope.suppress
     return not (scope.identified and scope.single_school is not None)
 
 

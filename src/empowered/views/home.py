@@ -17,6 +17,7 @@ from typing import Any
 
 import duckdb
 
+from empowered.access.sections import MEASURE_AREA, Section
 from empowered.analytics.disclosure import DisclosedTable, suppress
 from empowered.analytics.wording import count_phrase, day_text
 from empowered.views import PupilScope, queries
@@ -36,6 +37,16 @@ URGENCY = {
 }
 
 
+SECTION_OF_KIND = {
+    "trigger": Section.HOME_TRIGGERS,
+    "plan_review_overdue": Section.HOME_PLAN_REVIEWS,
+    "early_sign": Section.HOME_EARLY_SIGNS,
+    "plan_review_due": Section.HOME_PLAN_REVIEWS,
+    "needs_without_provision": Section.HOME_NEEDS_WITHOUT_PROVISION,
+    "school_summary": Section.HOME_SCHOOL_SUMMARY,
+}
+
+
 @dataclass(frozen=True)
 class AttentionItem:
     kind: str  # a key of URGENCY
@@ -46,10 +57,16 @@ class AttentionItem:
     link: tuple[str, str]  # ("pupil", pupil_key), ("register", school_urn) ...
     day: date
     table: DisclosedTable | None = None  # school-level counts, suppressed
+    area: str | None = None  # an early sign's measure area (access.sections.MEASURE_AREA)
 
     @property
     def urgency(self) -> int:
         return URGENCY[self.kind]
+
+    @property
+    def section(self) -> str:
+        """The page section this item belongs to (marked on the page for the tests)."""
+        return str(SECTION_OF_KIND[self.kind])
 
 
 def attention(
@@ -62,8 +79,26 @@ def attention(
     """Everything needing attention in the scope, sorted by urgency, then newest first."""
     cache = DEFAULT_CACHE if cache is None else cache
     items: list[AttentionItem] = []
-    reviews = queries.rows(
-        con, "attention_reviews", scope=scope, as_of=as_of, within_days=REVIEW_DUE_SOON_DAYS
+    # Each kind of item is a section of the page: what the policy does not let this user
+    # see is not read at all (a teacher gets no trigger cards, a visitor limited to
+    # wellbeing no attendance alerts). An analyst's per-school summary counts children,
+    # never says which, so it is its own section.
+    summary = not scope.identified
+    show_triggers = scope.shows(Section.HOME_TRIGGERS) or (
+        summary and scope.shows(Section.HOME_SCHOOL_SUMMARY)
+    )
+    show_signs = scope.shows(Section.HOME_EARLY_SIGNS) or (
+        summary and scope.shows(Section.HOME_SCHOOL_SUMMARY)
+    )
+    show_reviews = scope.shows(Section.HOME_PLAN_REVIEWS) or (
+        summary and scope.shows(Section.HOME_SCHOOL_SUMMARY)
+    )
+    reviews = (
+        queries.rows(
+            con, "attention_reviews", scope=scope, as_of=as_of, within_days=REVIEW_DUE_SOON_DAYS
+        )
+        if show_reviews
+        else []
     )
     by_school: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in reviews:
@@ -73,10 +108,10 @@ def attention(
         day = as_of or school["as_of_date"] or date.today()
         # A trigger the safeguarding lead has decided on has left the open queue (the
         # triggers page keeps it under "decided"); the others show how far their review got.
-        reviewed = review_events(con, urn, scope=scope)
+        reviewed = review_events(con, urn, scope=scope) if show_triggers else {}
         queue = [
             q
-            for q in cache.review_queue(con, urn)
+            for q in (cache.review_queue(con, urn) if show_triggers else ())
             if scope.admits(q.pupil_key, urn)
             and q.fired_on <= day
             and (q.is_active or (day - q.last_fired_on).days <= ACTIVE_WINDOW_DAYS)
@@ -84,18 +119,19 @@ def attention(
         ]
         alerts = [
             a
-            for a in cache.alerts(con, urn)
+            for a in (cache.alerts(con, urn) if show_signs else ())
             if scope.admits(a.pupil_key, urn)
+            and (summary or scope.shows_area(MEASURE_AREA.get(a.indicator)))
             and a.started_on <= day
             and 0 <= (day - a.last_signal_on).days <= ACTIVE_WINDOW_DAYS
         ]
         if scope.identified:
             items += _pupil_items(queue, alerts, by_school[urn], urn, reviewed)
-        else:
+        elif scope.shows(Section.HOME_SCHOOL_SUMMARY):
             items.append(
                 _school_summary(urn, str(school["school_name"]), day, queue, alerts, by_school[urn])
             )
-        if scope.pupils is None:
+        if scope.pupils is None and scope.shows(Section.HOME_NEEDS_WITHOUT_PROVISION):
             items += _needs_without_provision(con, urn, day, cache)
     return sorted(
         items, key=lambda i: (i.urgency, -i.day.toordinal(), i.school_urn, i.pupil_key or "")
@@ -134,6 +170,7 @@ def _pupil_items(
             (a.summary, f"Rule: {a.rule}."),
             ("pupil", a.pupil_key),
             a.started_on,
+            area=MEASURE_AREA.get(a.indicator),
         )
         for a in alerts
     ]

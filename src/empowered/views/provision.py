@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from empowered.access.sections import Section
 from empowered.analytics.disclosure import THRESHOLD, DisclosedTable
 from empowered.analytics.impact import Impact
 from empowered.analytics.wording import number
@@ -71,7 +72,10 @@ def provision_page(
     cache: SchoolAnalyticsCache | None = None,
 ) -> ProvisionPage:
     cache = DEFAULT_CACHE if cache is None else cache
-    areas = queries.rows(con, "provision_by_area", scope=scope)
+    # The whole page is the provision area's (or an analyst's suppressed counts): a scope
+    # the policy does not give it reads nothing.
+    shown = scope.shows(Section.PROVISION_MAP)
+    areas = queries.rows(con, "provision_by_area", scope=scope) if shown else []
     by_area = count_table(
         scope,
         [[int(a["pupils"]), int(a["current_pupils"])] for a in areas] or [[0, 0]],
@@ -94,7 +98,7 @@ def provision_page(
         )
     schools: list[SchoolProvision] = []
     impacts: list[ImpactRow] = []
-    for school in _impact_schools(con, scope):
+    for school in _impact_schools(con, scope) if shown else ():
         overview = cache.provision_overview(con, school)  # the same for every user: cached
         schools.append(SchoolProvision(school, overview.table, overview.summary))
         impacts += [_impact_row(i, suppressed=needs_suppression(scope)) for i in overview.impacts]

@@ -11,12 +11,13 @@ rows are picked out.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
 import duckdb
 
+from empowered.access.sections import MEASURE_AREA, Section
 from empowered.analytics.early_signs import (
     Alert,
     IndicatorView,
@@ -228,59 +229,118 @@ def pupil_picture(
     def q(name: str, **extra: Any) -> list[Row]:
         return queries.rows(con, name, scope=scope, pupil_key=pupil_key, **extra)
 
-    all_incidents = q("pupil_incidents")
+    # Each section asks the policy (through the scope) before anything is read: a section
+    # the user may not see is built from no rows at all, so it cannot leak into the page,
+    # the timeline or the early signs.
+    def shows(section: Section) -> bool:
+        return scope.shows(section)
+
+    def area(name: str) -> bool:
+        return scope.shows_area(name)
+
+    def q_if(allowed: bool, name: str, **extra: Any) -> list[Row]:
+        return q(name, **extra) if allowed else []
+
+    behaviour_ok = area("behaviour")
+    all_incidents = q_if(behaviour_ok, "pupil_incidents")
     incidents = [r for r in all_incidents if r["occurred_on"] <= as_of]
     # What staff recorded (check-ins, strategies, incidents) is listed up to today even when
     # the school's as-of date (its latest attendance) is earlier: a capture shows at once.
     recorded_until = max(as_of, date.today())
-    assessments = [r for r in q("pupil_assessments") if r["assessed_on"] <= as_of]
-    attendance_weeks = [r for r in q("pupil_attendance_weeks") if r["week_start"] <= as_of]
-    plan_rows = q("pupil_plans")
-    review_rows = q("pupil_plan_reviews")
-    enrolment_rows = q("pupil_enrolments")
+    learning_ok = area("learning")
+    assessments = [r for r in q_if(learning_ok, "pupil_assessments") if r["assessed_on"] <= as_of]
+    attendance_ok = area("attendance")
+    attendance_weeks = [
+        r for r in q_if(attendance_ok, "pupil_attendance_weeks") if r["week_start"] <= as_of
+    ]
+    register_ok = area("register")
+    plan_rows = q_if(register_ok, "pupil_plans")
+    review_rows = q_if(register_ok, "pupil_plan_reviews")
+    enrolment_rows = q_if(area("provision"), "pupil_enrolments")
     # The school's alerts are computed once per build (and warmed at start); this pupil's
-    # are a slice of them, the same as computing the pupil alone.
+    # are a slice of them, the same as computing the pupil alone. Each measure belongs to
+    # an area: an attendance alert is attendance data, whatever page it appears on.
     alerts = [
-        a for a in cache.alerts(con, school) if a.pupil_key == pupil_key and a.started_on <= as_of
+        a
+        for a in cache.alerts(con, school)
+        if a.pupil_key == pupil_key
+        and a.started_on <= as_of
+        and area(MEASURE_AREA.get(a.indicator, ""))
     ]
 
-    early = _early_signs(pupil_key, as_of, alerts, incidents, assessments, q("pupil_attended_days"))
+    early = _early_signs(
+        pupil_key,
+        as_of,
+        alerts,
+        incidents,
+        assessments,
+        q_if(behaviour_ok, "pupil_attended_days"),
+        areas=scope,
+    )
+    status_rows = q("pupil_status", school_urn=school)
+    status = _status(status_rows) if shows(Section.PUPIL_STATUS) else _basic_status(status_rows)
+    if not attendance_ok:
+        status = replace(status, attendance_rate=None)
     picture = PupilPicture(
         pupil_key=pupil_key,
         school_urn=school,
         as_of=as_of,
-        identity=_identity(q("pupil_identity")) if scope.identified else None,
-        status=_status(q("pupil_status", school_urn=school)),
-        plans=_plans(plan_rows, q("pupil_plan_outcomes"), review_rows, as_of),
+        identity=_identity(q("pupil_identity"))
+        if scope.identified and shows(Section.PUPIL_IDENTITY)
+        else None,
+        status=status,
+        plans=_plans(plan_rows, q_if(register_ok, "pupil_plan_outcomes"), review_rows, as_of),
         provision=_provision(enrolment_rows),
         attendance=_attendance(
-            q("pupil_attendance_years"), q("pupil_attendance_terms"), attendance_weeks
+            q_if(attendance_ok, "pupil_attendance_years"),
+            q_if(attendance_ok, "pupil_attendance_terms"),
+            attendance_weeks,
         ),
-        wellbeing=_wellbeing([r for r in q("pupil_wellbeing_weeks") if r["week_start"] <= as_of]),
+        wellbeing=_wellbeing(
+            [
+                r
+                for r in q_if(area("wellbeing"), "pupil_wellbeing_weeks")
+                if r["week_start"] <= as_of
+            ]
+        ),
         behaviour=_behaviour(incidents),
-        what_helps=_what_helps(for_pupil(cache.strategy_effects(con, school), pupil_key)),
-        harder=_harder(con, school, pupil_key, as_of, incidents, cache),
+        what_helps=_what_helps(
+            for_pupil(cache.strategy_effects(con, school), pupil_key)
+            if shows(Section.PUPIL_WHAT_HELPS)
+            else []
+        ),
+        harder=_harder(con, school, pupil_key, as_of, incidents, cache, allowed=behaviour_ok),
         early_signs=early,
         assessments=_assessments(assessments),
         timeline=tuple(
-            build_timeline(
+            e
+            for e in build_timeline(
                 as_of=as_of,
-                sen_history=q("pupil_sen_history"),
+                sen_history=q_if(register_ok, "pupil_sen_history"),
                 plans=plan_rows,
                 reviews=review_rows,
                 enrolments=enrolment_rows,
                 incidents=[r for r in all_incidents if r["occurred_on"] <= recorded_until],
-                exclusions=q("pupil_exclusions"),
-                actions=q("pupil_actions"),
+                exclusions=q_if(behaviour_ok, "pupil_exclusions"),
+                actions=q_if(register_ok, "pupil_actions"),
                 assessments=assessments,
                 attendance_weeks=attendance_weeks,
                 alerts=alerts,
-                check_ins=q("pupil_check_ins", until=recorded_until, limit=RECENT_RECORDS),
-                strategy_uses=q("pupil_strategy_uses", until=recorded_until, limit=RECENT_RECORDS),
+                check_ins=q_if(
+                    area("wellbeing"), "pupil_check_ins", until=recorded_until, limit=RECENT_RECORDS
+                ),
+                strategy_uses=q_if(
+                    area("strategies"),
+                    "pupil_strategy_uses",
+                    until=recorded_until,
+                    limit=RECENT_RECORDS,
+                ),
                 pending=_pending_captures(con, pupil_key, scope),
                 recorded_until=recorded_until,
                 labels=TIMELINE_LABELS,
             )
+            # Belt and braces: every entry is checked against its own area as well.
+            if shows(Section.PUPIL_TIMELINE) and area(e.area)
         ),
     )
     return picture
@@ -315,6 +375,16 @@ def _identity(rows: Sequence[Row]) -> Identity | None:
 
 def _flag(value: Any) -> bool | None:
     return None if value is None else bool(value)
+
+
+def _basic_status(rows: Sequence[Row]) -> Status:
+    """What a user without the register area sees: on roll, and the year group only (no
+    SEN status, need, free school meals, pupil premium, EAL, looked after, attendance)."""
+    if not rows:
+        return Status(False, "Not on roll on the school's as-of date.")
+    year = rows[0].get("year_group")
+    text = (f"Year {year}" if str(year).isdigit() else str(year)) if year else "On roll"
+    return Status(on_roll=True, year_group=year, summary=text + ".")
 
 
 def _status(rows: Sequence[Row]) -> Status:
@@ -548,8 +618,14 @@ def _harder(
     as_of: date,
     incidents: Sequence[Row],
     cache: SchoolAnalyticsCache,
+    *,
+    allowed: bool = True,
 ) -> Harder:
-    mine = [h for h in cache.harder_situations(con, school) if h.pupil_key == pupil_key]
+    mine = [
+        h
+        for h in (cache.harder_situations(con, school) if allowed else ())
+        if h.pupil_key == pupil_key
+    ]
     mine.sort(key=lambda h: (not h.stands_out, h.dimension, h.value))
     slots = [
         (int(r["time_slot"]), str(r["label"]))
@@ -583,6 +659,8 @@ def _early_signs(
     incidents: Sequence[Row],
     assessments: Sequence[Row],
     attended: Sequence[Row],
+    *,
+    areas: PupilScope | None = None,
 ) -> EarlySigns:
     view = indicator_view(
         pupil_key,
@@ -593,6 +671,11 @@ def _early_signs(
         ),
         attainment=attainment_indicator(assessments, as_of),
     )
+    if areas is not None:
+        # Only the measures whose area the user may see: "not fired" about attendance is
+        # attendance information too.
+        kept = tuple(i for i in view.indicators if areas.shows_area(MEASURE_AREA.get(i.name, "")))
+        view = replace(view, indicators=kept)
     return EarlySigns(view, tuple(alerts), view.summary)
 
 
@@ -606,6 +689,32 @@ def _assessments(rows: Sequence[Row]) -> Assessments:
         f"{count_phrase(len(rows), 'result')} in {', '.join(subjects)}; the latest on "
         f"{day_text(rows[-1]['assessed_on'])}.",
     )
+
+
+# The pupil page's sections, by the id the template gives each one.
+PAGE_SECTIONS: dict[str, Section] = {
+    "identity": Section.PUPIL_IDENTITY,
+    "status": Section.PUPIL_STATUS,
+    "note": Section.PUPIL_NOTE,
+    "signs": Section.PUPIL_EARLY_SIGNS,
+    "helps": Section.PUPIL_WHAT_HELPS,
+    "harder": Section.PUPIL_HARDER,
+    "wellbeing": Section.PUPIL_WELLBEING,
+    "attendance": Section.PUPIL_ATTENDANCE,
+    "behaviour": Section.PUPIL_BEHAVIOUR,
+    "provision": Section.PUPIL_PROVISION,
+    "plans": Section.PUPIL_PLANS,
+    "assessments": Section.PUPIL_ASSESSMENTS,
+    "timeline": Section.PUPIL_TIMELINE,
+}
+
+
+def shown_sections(scope: PupilScope, picture: PupilPicture) -> dict[str, bool]:
+    """Which sections of the pupil page to render: those the policy allows (early signs
+    only when at least one of its measures is in an allowed area)."""
+    show = {name: scope.shows(section) for name, section in PAGE_SECTIONS.items()}
+    show["signs"] = show["signs"] and bool(picture.early_signs.view.indicators)
+    return show
 
 
 def pupil_charts(picture: PupilPicture) -> dict[str, Chart]:

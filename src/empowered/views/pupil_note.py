@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from empowered.views import queries
+from empowered.access.sections import Section
+from empowered.views import PupilScope, queries
 from empowered.views.pupil import PupilPicture
 
 MAX_LENGTH = 280
@@ -33,7 +34,12 @@ class NoteRefused(ValueError):
     """A note that is empty, too long or more than one sentence; the message says which."""
 
 
-def latest_note(con: duckdb.DuckDBPyConnection, pupil_key: str) -> PupilNote | None:
+def latest_note(
+    con: duckdb.DuckDBPyConnection, pupil_key: str, *, scope: PupilScope | None = None
+) -> PupilNote | None:
+    """The newest note, or None (also when the policy does not show notes to ``scope``)."""
+    if scope is not None and not scope.shows(Section.PUPIL_NOTE):
+        return None
     found = queries.rows(con, "pupil_note", pupil_key=pupil_key)
     return PupilNote(**found[0]) if found else None
 

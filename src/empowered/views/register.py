@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 import xlsxwriter
 
+from empowered.access.sections import Section
 from empowered.analytics.disclosure import DisclosedTable
 from empowered.analytics.register import (
     AttendanceWithoutPlan,
@@ -28,8 +29,9 @@ from empowered.analytics.register import (
 )
 from empowered.analytics.wording import count_phrase
 from empowered.exports import safe_cell
-from empowered.views import PupilScope, count_series, count_table, queries
+from empowered.views import PupilScope, count_series, count_table, needs_suppression, queries
 from empowered.views.cache import DEFAULT_CACHE, SchoolAnalyticsCache
+from empowered.views.register_disclosure import page_tables, sheet_title, suppressed_question
 
 SEN_PROVISION_LABELS = {"K": "SEN support", "E": "EHC plan", "N": "No SEN"}
 
@@ -70,9 +72,9 @@ def _in_words(name: str, value: object) -> str:
 class RegisterQuestions:
     school_urn: str | None  # None = the whole trust
     national: NationalComparison
-    need_provision: NeedProvision
+    need_provision: NeedProvision | None  # None without the provision area
     training: TrainingAgainstNeed
-    attendance_without_plan: AttendanceWithoutPlan
+    attendance_without_plan: AttendanceWithoutPlan | None  # None without the attendance area
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,9 @@ class RegisterPage:
     by_provision: DisclosedTable  # intervention code x pupils, over the filtered list
     identified: bool
     summary: str
+    # The policy's sections (access.sections): what the page may show at all.
+    provision_shown: bool = True
+    attendance_shown: bool = True
 
 
 def register_page(
@@ -111,7 +116,73 @@ def register_page(
     cache: SchoolAnalyticsCache | None = None,
 ) -> RegisterPage:
     cache = DEFAULT_CACHE if cache is None else cache
-    rows = queries.rows(
+    # Each part of the page is a section the policy decides on: the attendance column,
+    # filter and question need the attendance area; the provision ones the provision area.
+    attendance_shown = scope.shows(Section.REGISTER_ATTENDANCE)
+    provision_shown = scope.shows(Section.REGISTER_PROVISION)
+    filters = replace(
+        filters,
+        attendance_below=filters.attendance_below if attendance_shown else None,
+        provision_code=filters.provision_code if provision_shown else None,
+    )
+    rows = _list(con, scope, filters)
+    listed = scope.identified and scope.shows(Section.REGISTER_LIST)
+    pupils = (
+        tuple(_row(r, scope.identified, attendance_shown, provision_shown) for r in rows)
+        if listed
+        else ()
+    )
+    questions = (
+        tuple(
+            _questions(con, s, scope, cache, attendance_shown, provision_shown)
+            for s in _question_schools(con, scope)
+        )
+        if scope.shows(Section.REGISTER_QUESTIONS)
+        else ()
+    )
+    if needs_suppression(scope):
+        # Every table of the page (and of its spreadsheet), the "pupils match" count and
+        # the unfiltered page the same reader can open are suppressed together, so no
+        # hidden figure follows from another table or a filtered count by subtraction.
+        base = RegisterFilters(on_register_only=filters.on_register_only)
+        everyone = rows if filters == base else _list(con, scope, base)
+        published = page_tables(scope, base, everyone, questions)
+        tables = (
+            published
+            if filters == base
+            else page_tables(
+                scope, filters, rows, questions, everyone=everyone, published=published
+            )
+        )
+        by_need, by_provision = tables["by_need"], tables["by_provision"]
+        # The questions do not depend on the filters: as the unfiltered page shows them.
+        questions = tuple(suppressed_question(q, published) for q in questions)
+    else:
+        by_need = _by_need(scope, rows)
+        by_provision = count_series(scope, _code_counts(rows), column_label="pupils")
+    if by_need.grand_total_hidden:
+        summary = "The number of pupils who match is hidden to protect a small group"
+    else:
+        summary = f"{by_need.grand_total} pupils match"
+    summary += f" ({filters.describe()})" if filters.describe() else ""
+    summary += "." if listed else "; the pupil list is not shown for this role."
+    return RegisterPage(
+        filters,
+        questions,
+        pupils,
+        by_need,
+        by_provision,
+        scope.identified,
+        summary,
+        provision_shown=provision_shown,
+        attendance_shown=attendance_shown,
+    )
+
+
+def _list(
+    con: duckdb.DuckDBPyConnection, scope: PupilScope, filters: RegisterFilters
+) -> list[dict[str, Any]]:
+    return queries.rows(
         con,
         "register_list",
         scope=scope,
@@ -124,22 +195,18 @@ def register_page(
         eal=filters.eal,
         attendance_below=filters.attendance_below,
     )
-    pupils = tuple(_row(r, scope.identified) for r in rows) if scope.identified else ()
-    by_need = _by_need(scope, rows)
+
+
+def _code_counts(rows: Sequence[dict[str, Any]]) -> dict[str, int]:
     codes: Counter[str] = Counter(
         c for r in rows for c in str(r["provision_codes"] or "").split(",") if c
     )
-    by_provision = count_series(scope, dict(sorted(codes.items())), column_label="pupils")
-    questions = tuple(_questions(con, s, scope, cache) for s in _question_schools(con, scope))
-    shown = "fewer than 5" if by_need.grand_total_hidden else str(by_need.grand_total)
-    summary = f"{shown} pupils match" + (f" ({filters.describe()})" if filters.describe() else "")
-    summary += "." if scope.identified else "; the pupil list is not shown for this role."
-    return RegisterPage(
-        filters, questions, pupils, by_need, by_provision, scope.identified, summary
-    )
+    return dict(sorted(codes.items()))
 
 
-def _row(r: dict[str, Any], identified: bool) -> RegisterRow:
+def _row(
+    r: dict[str, Any], identified: bool, attendance: bool = True, provision: bool = True
+) -> RegisterRow:
     return RegisterRow(
         pupil_key=str(r["pupil_key"]),
         school_urn=str(r["school_urn"]),
@@ -150,10 +217,14 @@ def _row(r: dict[str, Any], identified: bool) -> RegisterRow:
         primary_need_name=r["primary_need_name"],
         pupil_premium=bool(r["pupil_premium"]),
         eal=bool(r["is_eal"]),
-        attendance_rate=None if r["attendance_rate"] is None else float(r["attendance_rate"]),
+        attendance_rate=None
+        if r["attendance_rate"] is None or not attendance
+        else float(r["attendance_rate"]),
         has_current_plan=bool(r["has_current_plan"]),
         review_overdue=bool(r["review_overdue"]),
-        provision_codes=tuple(c for c in str(r["provision_codes"] or "").split(",") if c),
+        provision_codes=tuple(c for c in str(r["provision_codes"] or "").split(",") if c)
+        if provision
+        else (),
     )
 
 
@@ -187,6 +258,8 @@ def _questions(
     school: str | None,
     scope: PupilScope,
     cache: SchoolAnalyticsCache,
+    attendance: bool = True,
+    provision: bool = True,
 ) -> RegisterQuestions:
     # School-level analytics, the same for every user: computed once per build (cached).
     without_plan = cache.attendance_without_plan(con, school)
@@ -196,9 +269,9 @@ def _questions(
     return RegisterQuestions(
         school,
         cache.compare_with_national(con, school),
-        cache.provision_against_need(con, school),
+        cache.provision_against_need(con, school) if provision else None,
         cache.training_against_need(con, school),
-        replace(without_plan, pupil_keys=keys),
+        replace(without_plan, pupil_keys=keys) if attendance else None,
     )
 
 
@@ -232,14 +305,26 @@ def register_xlsx(page: RegisterPage) -> bytes:
         where = q.school_urn or "whole trust"
         for label, answer in (
             ("Against national figures", q.national.summary),
-            ("Provision against need", q.need_provision.summary),
+            ("Provision against need", q.need_provision.summary if q.need_provision else None),
             ("Training against need", q.training.summary),
-            ("Attendance without a plan", q.attendance_without_plan.summary),
+            (
+                "Attendance without a plan",
+                q.attendance_without_plan.summary if q.attendance_without_plan else None,
+            ),
         ):
+            if answer is None:
+                continue
             put(sheet, n, (where, label, answer))
             n += 1
 
-    for title, table in (("By need", page.by_need), ("By provision", page.by_provision)):
+    sheets = [("By need", page.by_need)]
+    if page.provision_shown:
+        sheets.append(("By provision", page.by_provision))
+    for q in page.questions:
+        # The same tables as the page, suppressed with it (never recomputed here).
+        if q.need_provision is not None:
+            sheets.append((sheet_title("Need vs provision", q.school_urn), q.need_provision.table))
+    for title, table in sheets:
         sheet = book.add_worksheet(title)
         rows = table.rows()
         header = list(rows[0]) if rows else ["label"]

@@ -23,12 +23,13 @@ from datetime import date, datetime, timedelta
 import duckdb
 import numpy as np
 
-from empowered.analytics.disclosure import DisclosedTable
+from empowered.access.sections import Section
+from empowered.analytics.disclosure import DisclosedTable, Key, PageTable, key_of, suppress_page
 from empowered.analytics.situations import HarderSituation, Scatterplot, scatterplot
 from empowered.analytics.strategies import StrategyEffect
 from empowered.analytics.wording import count_phrase, percent, percent_range
 from empowered.charts import Chart, scatterplot_grid
-from empowered.views import PupilScope, count_table, queries
+from empowered.views import PupilScope, count_table, needs_suppression, queries
 from empowered.views.cache import DEFAULT_CACHE, SchoolAnalyticsCache
 
 SCATTERPLOT_DAYS = 20  # school days across the scatterplot
@@ -92,6 +93,9 @@ class StrategiesPage:
     slots_standing: tuple[SlotStandsOut, ...]
     summary: str
     patterns_summary: str
+    # The policy's sections (access.sections): a section not shown was not computed.
+    effects_shown: bool = True
+    patterns_shown: bool = True
 
 
 def _judgement(e: StrategyEffect) -> str:
@@ -139,8 +143,16 @@ def strategies_page(
         )  # fmt: skip
     urn, as_of = chosen
     # One school at a time: identified staff of that school see its counts as they are.
-    here = PupilScope(frozenset({urn}), scope.pupils, scope.identified)
-    effects = [e for e in cache.strategy_effects(con, urn) if here.admits(e.pupil_key, urn)]
+    here = replace(scope, schools=frozenset({urn}))
+    # Each half of the page is a section the policy decides on (a visitor given strategies
+    # but not behaviour gets what helps, not when incidents happen): not read otherwise.
+    effects_shown = scope.shows(Section.STRATEGY_EFFECTS)
+    patterns_shown = scope.shows(Section.STRATEGY_PATTERNS)
+    effects = [
+        e
+        for e in (cache.strategy_effects(con, urn) if effects_shown else ())
+        if here.admits(e.pupil_key, urn)
+    ]
     needs = {
         str(r["pupil_key"]): str(r["area_of_need"])
         for r in queries.rows(con, "strategy_pupil_needs", scope=here, school_urn=urn)
@@ -148,12 +160,20 @@ def strategies_page(
     judged = [e for e in effects if e.not_enough is None]
     by_strategy = _by_strategy(here, judged)
     by_area, standing_by_area = _by_area(here, judged, needs)
-    incidents = queries.rows(
-        con,
-        "strategy_incidents",
-        scope=here,
-        school_urn=urn,
-        since=as_of - timedelta(weeks=WEEKDAY_WEEKS),
+    if needs_suppression(here):
+        # "Children it stood out for" is in two tables (by strategy, and its row total by
+        # area of need): suppressed together so one cannot be worked out from the other.
+        by_strategy, by_area, standing_by_area = _together(by_strategy, by_area, standing_by_area)
+    incidents = (
+        queries.rows(
+            con,
+            "strategy_incidents",
+            scope=here,
+            school_urn=urn,
+            since=as_of - timedelta(weeks=WEEKDAY_WEEKS),
+        )
+        if patterns_shown
+        else []
     )
     slots = [
         (int(r["time_slot"]), str(r["label"]))
@@ -166,7 +186,7 @@ def strategies_page(
     if scope.identified:
         harder = [
             h
-            for h in cache.harder_situations(con, urn)
+            for h in (cache.harder_situations(con, urn) if patterns_shown else ())
             if h.dimension == "time_slot" and h.stands_out and here.admits(h.pupil_key, urn)
         ]
         names = _names(con, here, {e.pupil_key for e in judged} | {h.pupil_key for h in harder})
@@ -176,7 +196,7 @@ def strategies_page(
                 key=lambda r: (not r.stands_out, -r.estimate, r.name or r.pupil_key),
             )
         )
-        grid = _grid(con, urn, as_of, incidents, slots)
+        grid = _grid(con, urn, as_of, incidents, slots) if patterns_shown else None
         standing = tuple(_standing(h, names) for h in harder)
     stood = sorted({e.strategy_name for e in judged if e.stands_out})
     children = len({e.pupil_key for e in judged})
@@ -220,7 +240,51 @@ def strategies_page(
         slots_standing=standing,
         summary=summary,
         patterns_summary=patterns,
+        effects_shown=effects_shown,
+        patterns_shown=patterns_shown,
     )
+
+
+def _together(
+    by_strategy: DisclosedTable, by_area: DisclosedTable, standing: DisclosedTable | None
+) -> tuple[DisclosedTable, DisclosedTable, DisclosedTable | None]:
+    """The page's tables of children through the one page-level suppression step."""
+    judged, stood = key_of({"judged": "yes"}), key_of({"stood": "yes"})
+
+    def unique(name: str, n: int) -> tuple[Key, ...]:
+        # Totals over overlapping groups (a child judged on several strategies): a sum of
+        # places, not a count of children, so a key of their own.
+        return tuple(key_of({"sum": name, "line": str(i)}) for i in range(n))
+
+    s_rows = tuple(key_of({"strategy": s}) for s in by_strategy.row_labels)
+    a_rows = tuple(key_of({"area": a}) for a in by_area.row_labels)
+    tables = [
+        PageTable(
+            "by_strategy", by_strategy.counts, by_strategy.row_labels,
+            by_strategy.column_labels, s_rows, (judged, stood),
+            row_total_keys=unique("by_strategy rows", len(s_rows)),
+            column_total_keys=unique("by_strategy columns", 2),
+            grand_key=key_of({"sum": "by_strategy"}), unit="children",
+        ),
+        PageTable(
+            "by_area", by_area.counts, by_area.row_labels, by_area.column_labels, a_rows,
+            (key_of({"any": "judged"}), key_of({"any": "stood"})),
+            row_total_keys=unique("by_area rows", len(a_rows)),
+            grand_key=key_of({"sum": "by_area"}), unit="children",
+        ),
+    ]  # fmt: skip
+    if standing is not None:
+        tables.append(
+            PageTable(
+                "standing", standing.counts, standing.row_labels, standing.column_labels,
+                tuple(key_of({"strategy": s}) for s in standing.row_labels),
+                tuple(key_of({"area": a}) for a in standing.column_labels), base=stood,
+                column_total_keys=unique("standing columns", len(standing.column_labels)),
+                grand_key=key_of({"sum": "standing"}), unit="children",
+            )
+        )  # fmt: skip
+    out = suppress_page(tables)
+    return out["by_strategy"], out["by_area"], out.get("standing")
 
 
 def _names(con: duckdb.DuckDBPyConnection, scope: PupilScope, keys: set[str]) -> dict[str, str]:

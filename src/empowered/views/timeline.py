@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from empowered.access.sections import MEASURE_AREA, TIMELINE_AREA
 from empowered.analytics.early_signs import Alert
 
 KINDS = (
@@ -45,6 +46,11 @@ class TimelineEvent:
     kind: str  # one of KINDS
     text: str
     pending: bool = False  # captured moments ago, not yet rebuilt into the marts
+    area: str = ""  # the mart area it comes from (access.sections): pages filter on it
+
+    def __post_init__(self) -> None:
+        if not self.area:
+            object.__setattr__(self, "area", TIMELINE_AREA.get(self.kind, ""))
 
 
 def _words(code: Any) -> str:
@@ -120,10 +126,10 @@ def build_timeline(
     until = max(as_of, recorded_until or as_of)
     words = labels or {}
 
-    def add(day: Any, kind: str, text: str, pending: bool = False) -> None:
+    def add(day: Any, kind: str, text: str, pending: bool = False, area: str = "") -> None:
         bound = until if kind in RECORDED_KINDS else as_of
         if isinstance(day, date) and day <= bound:
-            events.append(TimelineEvent(day, kind, text, pending))
+            events.append(TimelineEvent(day, kind, text, pending, area))
 
     for s in sen_history:
         need = s.get("primary_need_name") or s.get("primary_need")
@@ -182,7 +188,9 @@ def build_timeline(
                 f"Attendance {_pct(rate)} in the week ({w['present']} of {w['possible']} sessions)",
             )
     for al in alerts:
-        add(al.started_on, "alert", f"Early sign: {al.indicator} ({al.rule})")
+        # An alert is data of its measure's area (an attendance alert is attendance).
+        area = MEASURE_AREA.get(al.indicator, "wellbeing")
+        add(al.started_on, "alert", f"Early sign: {al.indicator} ({al.rule})", area=area)
     return sort_events(events)
 
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import duckdb
 
+from empowered.access.sections import MEASURE_AREA, Section
 from empowered.analytics.early_signs import Alert
 from empowered.analytics.triggers import QueueItem
 from empowered.analytics.wording import day_text
@@ -234,6 +235,9 @@ def _cards(
     cache: SchoolAnalyticsCache | None,
     events: dict[str, tuple[ReviewEvent, ...]],
 ) -> list[TriggerCard]:
+    # Trigger cards are a section of their own (safeguarding): only for VIEW_TRIGGERS.
+    if not scope.shows(Section.TRIGGERS_QUEUE):
+        return []
     items = [q for q in _queue(con, school_urn, cache) if scope.admits(q.pupil_key, school_urn)]
     return [TriggerCard(id_of(q), q, None, events.get(id_of(q), ())) for q in items]
 
@@ -278,8 +282,13 @@ def triggers_page(
     day = as_of or date.today()
     alerts = [
         a
-        for a in (cache or DEFAULT_CACHE).alerts(con, urn)
+        for a in (
+            (cache or DEFAULT_CACHE).alerts(con, urn)
+            if scope.shows(Section.TRIGGERS_EARLY_SIGNS)
+            else ()
+        )
         if scope.admits(a.pupil_key, urn)
+        and scope.shows_area(MEASURE_AREA.get(a.indicator))
         and (filters.pupil is None or a.pupil_key == filters.pupil)
         and a.started_on <= day
         and 0 <= (day - a.last_signal_on).days <= ACTIVE_WINDOW_DAYS
@@ -327,6 +336,8 @@ def find_card(
 ) -> TriggerCard | None:
     """The trigger with this id among the pupils in scope, or None (a trigger outside the
     scope and one that does not exist are not told apart)."""
+    if not scope.shows(Section.TRIGGERS_QUEUE):
+        return None
     for r in queries.rows(con, "scope_schools", scope=scope):
         urn = str(r["school_urn"])
         for q in _queue(con, urn, cache):

@@ -16,7 +16,16 @@ from fastapi import Depends, HTTPException, Request
 from starlette.datastructures import FormData
 
 from empowered.access.audit import AccessRefused, record
-from empowered.access.policy import Permission, Scope, can_see_pupil, has, scope_for
+from empowered.access.policy import (
+    Permission,
+    Scope,
+    can_see_pupil,
+    has,
+    must_suppress,
+    scope_for,
+    visible_areas,
+    visible_sections,
+)
 from empowered.access.users import User, get_user
 from empowered.views import PupilScope
 from empowered.web.sessions import csrf_matches
@@ -105,8 +114,18 @@ def current_scope(request: Request, user: CurrentUser) -> Scope:
 CurrentScope = Annotated[Scope, Depends(current_scope)]
 
 
-def pupil_scope(scope: Scope) -> PupilScope:
-    return PupilScope(schools=scope.schools, pupils=scope.pupils, identified=scope.identified)
+def pupil_scope(scope: Scope, *, leaves_school: bool = False) -> PupilScope:
+    """The scope the view services filter by: pupils, and the sections, areas and
+    suppression the policy decided (``leaves_school`` for a document that leaves it)."""
+    return PupilScope(
+        schools=scope.schools,
+        pupils=scope.pupils,
+        # A document that leaves the school carries counts only, never names.
+        identified=scope.identified and not leaves_school,
+        sections=frozenset(str(s) for s in visible_sections(scope)),
+        areas=visible_areas(scope),
+        suppress=must_suppress(scope, leaves_school=leaves_school),
+    )
 
 
 def needs(*permissions: Permission) -> Callable[..., Scope]:

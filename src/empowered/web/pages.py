@@ -10,13 +10,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from empowered.access.audit import Changed, Exported, ViewedPage, ViewedPupil
-from empowered.access.policy import Permission, Scope, can_see_area, has
-from empowered.access.roles import AREAS
+from empowered.access.policy import Permission, Scope, has
+from empowered.access.sections import MEASURE_AREA
 from empowered.analytics.wording import GLOSSARY
 from empowered.views import OutOfScope
 from empowered.views.home import attention
 from empowered.views.provision import provision_page
-from empowered.views.pupil import pupil_charts, pupil_picture
+from empowered.views.pupil import pupil_charts, pupil_picture, shown_sections
 from empowered.views.pupil_note import MAX_LENGTH, NoteRefused, complexity, latest_note, save_note
 from empowered.views.register import RegisterFilters, register_page, register_xlsx
 from empowered.web.deps import (
@@ -95,20 +95,19 @@ def pupil_page(
     status: int = 200,
 ) -> HTMLResponse:
     check_pupil(scope, pupil_key, request.url.path)
+    ps = pupil_scope(scope)
     try:
         with request.app.state.warehouse.reading() as con:
-            picture = pupil_picture(
-                con, pupil_key, scope=pupil_scope(scope), cache=request.app.state.cache
-            )
-            note = latest_note(con, pupil_key)
+            picture = pupil_picture(con, pupil_key, scope=ps, cache=request.app.state.cache)
+            note = latest_note(con, pupil_key, scope=ps)
     except OutOfScope as err:
         raise Forbidden(scope.user, request.url.path, "pupil not found", pupil_key) from err
     audit(request, scope, ViewedPupil(pupil_key=pupil_key, page="pupil"))
     title = picture.identity.name if picture.identity else f"Pupil {pupil_key}"
-    # A visiting professional sees only the areas chosen for them; staff see every area.
-    show = {area: can_see_area(scope, area) for area in AREAS}
-    kinds = {kind for kind, area in TIMELINE_AREA.items() if show[area]}
-    timeline = [event for event in picture.timeline if event.kind in kinds]
+    # Each section is shown only if the policy allows it; the view service has already
+    # left out the data of sections and areas the user may not see.
+    show = shown_sections(ps, picture)
+    timeline = list(picture.timeline)
     return render(
         request,
         scope,
@@ -119,6 +118,7 @@ def pupil_page(
             "charts": pupil_charts(picture),
             "show": show,
             "timeline": timeline,
+            "areas_of_measures": MEASURE_AREA,
             "note": note,
             "complexity": complexity(picture),
             "can_write_note": has(scope, Permission.WRITE_PUPIL_NOTE),
@@ -128,23 +128,6 @@ def pupil_page(
         },
         status,
     )
-
-
-# The mart area each kind of timeline event comes from.
-TIMELINE_AREA = {
-    "alert": "wellbeing",
-    "exclusion": "behaviour",
-    "incident": "behaviour",
-    "strategy": "strategies",
-    "check_in": "wellbeing",
-    "plan": "register",
-    "review": "register",
-    "action": "register",
-    "provision": "provision",
-    "assessment": "learning",
-    "sen_status": "register",
-    "attendance": "attendance",
-}
 
 
 FilterParam = Annotated[str | None, Query()]
@@ -214,12 +197,19 @@ def register_export(
     request: Request,
     scope: Annotated[Scope, Depends(needs(Permission.EXPORT))],
     filters: Filters,
+    share: Annotated[str | None, Query()] = None,
 ) -> Response:
     if not has(scope, Permission.VIEW_REGISTER):
         raise Forbidden(scope.user, request.url.path, "needs view_register")
+    # ``?share=yes``: a copy to send outside the school (to the trust, the local
+    # authority): the policy then suppresses its counts whoever downloads it.
+    leaves_school = share == "yes"
     with request.app.state.warehouse.reading() as con:
         page = register_page(
-            con, scope=pupil_scope(scope), filters=filters, cache=request.app.state.cache
+            con,
+            scope=pupil_scope(scope, leaves_school=leaves_school),
+            filters=filters,
+            cache=request.app.state.cache,
         )
     body = register_xlsx(page)
     audit(request, scope, Exported(page="/register", what="register.xlsx", rows=len(page.pupils)))

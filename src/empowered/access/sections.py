@@ -1,0 +1,133 @@
+"""Every section of every page, and the area or permission each one belongs to.
+
+This is data, read by :func:`empowered.access.policy.may_see_section` (the one function
+that decides whether a section may be shown) and by the view services, which leave a
+section out (not fetched, or dropped before rendering) when the policy says no. A new
+section must be listed here before a page can show it: the route x role x area test walks
+this table.
+
+Pupil-level details belong to the mart areas of ``roles.AREAS``; a section about one area
+is shown only to a user who may see that area (a visiting professional only the areas
+chosen for them; staff roles the areas their permissions open). Some sections are also
+offered to aggregate-only roles (the trust analyst) as suppressed counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Section(StrEnum):
+    # Home page ("what needs attention")
+    HOME_TRIGGERS = "home.triggers"  # safeguarding trigger cards and their review status
+    HOME_EARLY_SIGNS = "home.early_signs"  # one item per alert: filtered by measure area too
+    HOME_PLAN_REVIEWS = "home.plan_reviews"
+    HOME_NEEDS_WITHOUT_PROVISION = "home.needs_without_provision"
+    HOME_SCHOOL_SUMMARY = "home.school_summary"  # an analyst's suppressed counts per school
+    # Pupil page
+    PUPIL_IDENTITY = "pupil.identity"
+    PUPIL_STATUS = "pupil.status"  # SEN status, need, FSM, pupil premium, EAL, looked after
+    PUPIL_NOTE = "pupil.note"
+    PUPIL_EARLY_SIGNS = "pupil.early_signs"  # each measure filtered by its own area too
+    PUPIL_WHAT_HELPS = "pupil.what_helps"
+    PUPIL_HARDER = "pupil.harder"
+    PUPIL_WELLBEING = "pupil.wellbeing"
+    PUPIL_ATTENDANCE = "pupil.attendance"
+    PUPIL_BEHAVIOUR = "pupil.behaviour"
+    PUPIL_PROVISION = "pupil.provision"
+    PUPIL_PLANS = "pupil.plans"
+    PUPIL_ASSESSMENTS = "pupil.assessments"
+    PUPIL_TIMELINE = "pupil.timeline"  # each entry filtered by its kind's area too
+    # Strategies and patterns page
+    STRATEGY_EFFECTS = "strategies.effects"
+    STRATEGY_PATTERNS = "strategies.patterns"  # when incidents happen: behaviour
+    # SEND register page (and its spreadsheet)
+    REGISTER_COUNTS = "register.counts"
+    REGISTER_LIST = "register.list"
+    REGISTER_QUESTIONS = "register.questions"
+    REGISTER_ATTENDANCE = "register.attendance"  # column, filter and question
+    REGISTER_PROVISION = "register.provision"  # column, filter, table and question
+    # Provision map
+    PROVISION_MAP = "provision.map"
+    # Triggers page
+    TRIGGERS_QUEUE = "triggers.queue"
+    TRIGGERS_EARLY_SIGNS = "triggers.early_signs"  # each measure filtered by its area too
+
+
+@dataclass(frozen=True)
+class SectionRule:
+    """``area``: the mart area the section shows (None: not one area's data);
+    ``permission``: a permission needed besides the area's own (a Permission value);
+    ``aggregates``: also shown, as suppressed counts, to a role with VIEW_AGGREGATES;
+    ``limited_area``: see below."""
+
+    area: str | None = None
+    permission: str | None = None
+    aggregates: bool = False
+    # Only for users limited to chosen areas (a visiting professional): the area they need.
+    # Staff keep the section under their role's permission alone.
+    limited_area: str | None = None
+
+
+S = Section
+SECTION_RULES: dict[Section, SectionRule] = {
+    S.HOME_TRIGGERS: SectionRule(permission="view_triggers"),
+    S.HOME_EARLY_SIGNS: SectionRule(permission="view_pupil"),
+    S.HOME_PLAN_REVIEWS: SectionRule(area="register"),
+    S.HOME_NEEDS_WITHOUT_PROVISION: SectionRule(area="register", aggregates=True),
+    S.HOME_SCHOOL_SUMMARY: SectionRule(permission="view_aggregates"),
+    S.PUPIL_IDENTITY: SectionRule(permission="view_identity"),
+    # Teachers and assistants need to know a child's SEN status and need to teach them (the
+    # SEND Code of Practice: every teacher is a teacher of SEN); a visitor only with the
+    # register area.
+    S.PUPIL_STATUS: SectionRule(permission="view_pupil", limited_area="register"),
+    # The SENCo's one-sentence note is for everyone who opens the page (policy notes).
+    S.PUPIL_NOTE: SectionRule(permission="view_pupil"),
+    S.PUPIL_EARLY_SIGNS: SectionRule(permission="view_pupil"),
+    S.PUPIL_WHAT_HELPS: SectionRule(area="strategies"),
+    S.PUPIL_HARDER: SectionRule(area="behaviour"),
+    S.PUPIL_WELLBEING: SectionRule(area="wellbeing"),
+    S.PUPIL_ATTENDANCE: SectionRule(area="attendance"),
+    S.PUPIL_BEHAVIOUR: SectionRule(area="behaviour"),
+    S.PUPIL_PROVISION: SectionRule(area="provision"),
+    S.PUPIL_PLANS: SectionRule(area="register"),
+    S.PUPIL_ASSESSMENTS: SectionRule(area="learning"),
+    S.PUPIL_TIMELINE: SectionRule(permission="view_pupil"),
+    S.STRATEGY_EFFECTS: SectionRule(area="strategies", aggregates=True),
+    S.STRATEGY_PATTERNS: SectionRule(area="behaviour", aggregates=True),
+    S.REGISTER_COUNTS: SectionRule(area="register", aggregates=True),
+    S.REGISTER_LIST: SectionRule(area="register", permission="view_identity"),
+    S.REGISTER_QUESTIONS: SectionRule(area="register", aggregates=True),
+    S.REGISTER_ATTENDANCE: SectionRule(area="attendance", aggregates=True),
+    S.REGISTER_PROVISION: SectionRule(area="provision", aggregates=True),
+    S.PROVISION_MAP: SectionRule(area="provision", aggregates=True),
+    S.TRIGGERS_QUEUE: SectionRule(permission="view_triggers"),
+    S.TRIGGERS_EARLY_SIGNS: SectionRule(permission="view_triggers"),
+}
+
+# The area each early-sign measure (``analytics.early_signs.INDICATORS``) reads.
+MEASURE_AREA: dict[str, str] = {
+    "attendance": "attendance",
+    "mood": "wellbeing",
+    "engagement": "wellbeing",
+    "behaviour": "behaviour",
+    "attainment": "learning",
+}
+
+# The area each kind of timeline entry (``views.timeline.KINDS``) comes from; an early-sign
+# alert ("alert") belongs to its measure's area instead (MEASURE_AREA).
+TIMELINE_AREA: dict[str, str] = {
+    "alert": "wellbeing",
+    "exclusion": "behaviour",
+    "incident": "behaviour",
+    "strategy": "strategies",
+    "check_in": "wellbeing",
+    "plan": "register",
+    "review": "register",
+    "action": "register",
+    "provision": "provision",
+    "assessment": "learning",
+    "sen_status": "register",
+    "attendance": "attendance",
+}
