@@ -186,7 +186,7 @@ def import_(
         outcome = run_import(
             con,
             paths,
-            pseudonym_secret=get_settings().pseudonym_secret(),
+            keys=get_settings().keys(),
             source=source,
             school=school,
             report_dir=_report_dir(warehouse),
@@ -219,14 +219,14 @@ def watch(
 
     inbox.mkdir(parents=True, exist_ok=True)
     con = _open(warehouse)
-    secret = get_settings().pseudonym_secret()
+    keys = get_settings().keys()
     console.print(f"Watching {inbox} (Ctrl+C to stop)" if not once else f"Importing from {inbox}")
     try:
         while True:
             for item in process_inbox(
                 con,
                 inbox,
-                pseudonym_secret=secret,
+                keys=keys,
                 school=school,
                 quiet_seconds=0.0 if once else 2.0,
                 max_bytes=get_settings().max_import_bytes,
@@ -324,7 +324,7 @@ def demo(
         result = run_demo(
             con,
             folder,
-            pseudonym_secret=get_settings().pseudonym_secret(),
+            keys=get_settings().keys(),
             report_dir=_report_dir(path),
             progress=_progress,
         )

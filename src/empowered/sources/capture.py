@@ -25,6 +25,7 @@ from datetime import date, datetime, time
 
 import duckdb
 
+from empowered.keys import Keys
 from empowered.sources.canonical import ENTITIES
 from empowered.sources.forms import DEFAULT_FORM
 from empowered.sources.landing import LandedBatch, ensure_raw_tables, land_records
@@ -247,7 +248,7 @@ def save_capture(
     school_urn: str,
     upn: str,
     staff: str,
-    pseudonym_secret: str,
+    keys: Keys,
     now: datetime,
 ) -> Saved:
     """Land one checked capture in raw as a batch of its own, in one transaction.
@@ -276,7 +277,7 @@ def save_capture(
             SOURCE,
             entity,
             [record],
-            pseudonym_secret=pseudonym_secret,
+            keys=keys,
         )
     except BaseException:
         con.execute("ROLLBACK")

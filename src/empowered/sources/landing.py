@@ -3,7 +3,10 @@
 Raw tables are append-only. Each row keeps its values as text exactly as read, plus the
 batch id, the file's SHA-256, the file name and the spreadsheet row number (header = row
 1), so any figure in the warehouse can be traced back to the cell it came from. Columns
-the format does not know are kept as JSON in ``_extra`` and reported.
+the format does not know are kept as JSON in ``_extra`` and reported. The one exception to
+"untouched": identity (names, UPN, MIS id, date of birth) is stored as ciphertext with its
+blind indexes (``empowered.sources.protect``); it is encrypted in Python before the row is
+written, so the clear value never reaches the warehouse file, its WAL or free blocks.
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ import numpy as np
 import numpy.typing as npt
 from sqlglot import exp
 
+from empowered.keys import Keys
 from empowered.sources.canonical import ENTITIES, Entity
 from empowered.sources.errors import SourceError
+from empowered.sources.protect import Protection, protect_rows, pseudonym_rows
 from empowered.sources.pseudonyms import ensure_pseudonym_table, register_upns
 from empowered.sources.records import SourceRecord
 
@@ -44,7 +49,7 @@ class LandedBatch:
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     ensure_pseudonym_table(con)
     for entity in ENTITIES.values():
-        columns = ",\n".join(f"{c} VARCHAR" for c in entity.raw_columns)
+        columns = ",\n".join(f"{c} VARCHAR" for c in entity.stored_columns)
         con.execute(
             f"""CREATE TABLE IF NOT EXISTS {entity.raw_table} (
                 _batch_id BIGINT NOT NULL,
@@ -56,6 +61,9 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
                 _extra VARCHAR
             )"""
         )
+        # A warehouse made before identity was encrypted gains the index columns.
+        for c in entity.index_columns:
+            con.execute(f"ALTER TABLE {entity.raw_table} ADD COLUMN IF NOT EXISTS {c} VARCHAR")
 
 
 def already_landed(con: duckdb.DuckDBPyConnection, file_hash: str) -> bool:
@@ -97,6 +105,25 @@ def _record_batch(
     )
 
 
+def _protection(keys: Keys | Protection) -> Protection:
+    return keys if isinstance(keys, Protection) else Protection(keys)
+
+
+def _register_pupils(
+    con: duckdb.DuckDBPyConnection, protection: Protection, batch_id: int, upns: dict[str, str]
+) -> int:
+    digests, pupil_keys, valid = pseudonym_rows(protection, upns)
+    return register_upns(con, batch_id, digests, pupil_keys, valid)
+
+
+def _insert_columns(entity: Entity) -> str:
+    return ", ".join(
+        ["_batch_id", "_source_row", "_source_item", "_source_file", "_file_hash"]
+        + list(entity.stored_columns)
+        + ["_extra"]
+    )
+
+
 def land_records(
     con: duckdb.DuckDBPyConnection,
     file_name: str,
@@ -105,7 +132,7 @@ def land_records(
     entity: Entity,
     records: Sequence[SourceRecord],
     *,
-    pseudonym_secret: str,
+    keys: Keys | Protection,
 ) -> LandedBatch:
     """Land what a reader read from one file for one entity, as one batch.
 
@@ -140,24 +167,29 @@ def land_records(
             dtype=object,
         ),
     }
+    protection = _protection(keys)
+    identity = entity.identity_columns
+    protected = protect_rows(
+        protection, entity, ([r.values.get(c) for c in identity] for r in records)
+    )
     for c in columns:
-        frame[c] = np.array([r.values.get(c) for r in records], dtype=object)
+        if c not in identity:
+            frame[c] = np.array([r.values.get(c) for r in records], dtype=object)
+    for c, values in protected.columns.items():
+        frame[c] = np.array(values, dtype=object)
+    stored = ", ".join(entity.stored_columns)
     con.register("landing_records", frame)
     try:
         con.execute(
-            f"""INSERT INTO {entity.raw_table}
-                SELECT ?, _source_row, _source_item, ?, ?, {", ".join(columns)}, _extra
+            f"""INSERT INTO {entity.raw_table} ({_insert_columns(entity)})
+                SELECT ?, _source_row, _source_item, ?, ?, {stored}, _extra
                 FROM landing_records""",
             [batch_id, file_name, file_hash],
         ).fetchall()  # DuckDB 2.0: finish the result before unregistering the frame
     finally:
         con.unregister("landing_records")
     _record_batch(con, batch_id, source, entity, file_name, file_hash, len(records), extras)
-    new_pupils = (
-        register_upns(con, entity.raw_table, batch_id, pseudonym_secret)
-        if "upn" in entity.columns
-        else 0
-    )
+    new_pupils = _register_pupils(con, protection, batch_id, protected.upns)
     return LandedBatch(entity.name, file_name, batch_id, len(records), extras, new_pupils)
 
 
@@ -188,9 +220,13 @@ def land_csv(
     entity: Entity,
     *,
     source: str,
-    pseudonym_secret: str,
+    keys: Keys | Protection,
 ) -> LandedBatch:
-    """Land one CSV file of a known entity. The caller owns the transaction."""
+    """Land one CSV file of a known entity. The caller owns the transaction.
+
+    DuckDB reads the file into a temporary table (memory, never the warehouse file); the
+    distinct identity values go through Python to be protected, and the raw rows are
+    written once, with ciphertext in place of identity."""
     file_hash = file_sha256(path)
     seen = con.execute(
         "SELECT 1 FROM meta.batches WHERE file_hash = ? AND entity = ?", [file_hash, entity.name]
@@ -221,22 +257,52 @@ def land_csv(
         if extras
         else "CAST(NULL AS VARCHAR)"
     )
+    protection = _protection(keys)
+    identity = entity.identity_columns
     con.execute(
-        f"""INSERT INTO {entity.raw_table}
-            SELECT ? AS _batch_id, ordinality + 1 AS _source_row, 1 AS _source_item,
-                   ? AS _source_file,
-                   ? AS _file_hash, {", ".join(selected)}, {extra_json} AS _extra
+        f"""CREATE OR REPLACE TEMP TABLE landing_csv AS
+            SELECT ordinality + 1 AS _source_row, {", ".join(selected)}, {extra_json} AS _extra
             FROM {reader} WITH ORDINALITY""",
-        [batch_id, path.name, file_hash, str(path)],
+        [str(path)],
     )
+    try:
+        distinct = (
+            con.execute(f"SELECT DISTINCT {', '.join(identity)} FROM landing_csv").fetchall()
+            if identity
+            else []
+        )
+        protected = protect_rows(protection, entity, distinct)
+        stored = ", ".join(
+            f"p.{c}" if c in protected.columns else f"t.{c}" for c in entity.stored_columns
+        )
+        source_rows = "FROM landing_csv AS t"
+        if identity:
+            # One row per distinct identity tuple: the clear values (held in memory only, to
+            # join on) and what is stored instead.
+            frame: dict[str, npt.NDArray[Any]] = {
+                f"_clear_{c}": np.array([row[i] for row in distinct], dtype=object)
+                for i, c in enumerate(identity)
+            }
+            for c, values in protected.columns.items():
+                frame[c] = np.array(values, dtype=object)
+            con.register("landing_protected", frame)
+            on = " AND ".join(f"p._clear_{c} IS NOT DISTINCT FROM t.{c}" for c in identity)
+            source_rows += f" LEFT JOIN landing_protected AS p ON {on}"
+        try:
+            con.execute(
+                f"""INSERT INTO {entity.raw_table} ({_insert_columns(entity)})
+                    SELECT ?, t._source_row, 1, ?, ?, {stored}, t._extra {source_rows}""",
+                [batch_id, path.name, file_hash],
+            ).fetchall()
+        finally:
+            if identity:
+                con.unregister("landing_protected")
+    finally:
+        con.execute("DROP TABLE IF EXISTS temp.landing_csv")
     counted = con.execute(
         f"SELECT count(*) FROM {entity.raw_table} WHERE _batch_id = ?", [batch_id]
     ).fetchone()
     rows = int(counted[0]) if counted else 0
     _record_batch(con, batch_id, source, entity, path.name, file_hash, rows, extras)
-    new_pupils = (
-        register_upns(con, entity.raw_table, batch_id, pseudonym_secret)
-        if "upn" in entity.columns
-        else 0
-    )
+    new_pupils = _register_pupils(con, protection, batch_id, protected.upns)
     return LandedBatch(entity.name, path.name, batch_id, rows, extras, new_pupils)

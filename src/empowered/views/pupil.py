@@ -34,6 +34,7 @@ from empowered.analytics.situations import (
 from empowered.analytics.strategies import StrategyEffect, for_pupil
 from empowered.analytics.wording import count_phrase, day_text, number, percent
 from empowered.charts import Chart, bar_chart, line_chart, scatterplot_grid
+from empowered.identity import IdentityReader, identity_reader
 from empowered.sources.capture import ENGAGEMENT, MOODS, OUTCOMES
 from empowered.views import OutOfScope, PupilScope, queries
 from empowered.views.cache import DEFAULT_CACHE, SchoolAnalyticsCache
@@ -249,7 +250,9 @@ def pupil_picture(
         pupil_key=pupil_key,
         school_urn=school,
         as_of=as_of,
-        identity=_identity(q("pupil_identity")) if scope.identified else None,
+        identity=_identity(q("pupil_identity"), identity_reader(scope))
+        if scope.identified
+        else None,
         status=_status(q("pupil_status", school_urn=school)),
         plans=_plans(plan_rows, q("pupil_plan_outcomes"), review_rows, as_of),
         provision=_provision(enrolment_rows),
@@ -305,12 +308,13 @@ def _pending_captures(
 # -- Sections ----------------------------------------------------------------------------
 
 
-def _identity(rows: Sequence[Row]) -> Identity | None:
+def _identity(rows: Sequence[Row], reader: IdentityReader) -> Identity | None:
     if not rows:
         return None
     r = rows[0]
-    name = " ".join(str(p) for p in (r["forename"], r["surname"]) if p)
-    return Identity(name, str(r["upn"]), r["date_of_birth"], f"{name}, UPN {r['upn']}.")
+    name = reader.name(r)
+    upn = str(reader.upn(r["upn"]))
+    return Identity(name, upn, reader.date_of_birth(r["date_of_birth"]), f"{name}, UPN {upn}.")
 
 
 def _flag(value: Any) -> bool | None:

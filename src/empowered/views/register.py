@@ -28,6 +28,7 @@ from empowered.analytics.register import (
 )
 from empowered.analytics.wording import count_phrase
 from empowered.exports import safe_cell
+from empowered.identity import identity_reader
 from empowered.views import PupilScope, count_series, count_table, queries
 from empowered.views.cache import DEFAULT_CACHE, SchoolAnalyticsCache
 
@@ -124,7 +125,10 @@ def register_page(
         eal=filters.eal,
         attendance_below=filters.attendance_below,
     )
-    pupils = tuple(_row(r, scope.identified) for r in rows) if scope.identified else ()
+    pupils = ()
+    if scope.identified:
+        reader = identity_reader(scope)
+        pupils = tuple(_row(r | {"name": reader.name(r)}, True) for r in rows)
     by_need = _by_need(scope, rows)
     codes: Counter[str] = Counter(
         c for r in rows for c in str(r["provision_codes"] or "").split(",") if c

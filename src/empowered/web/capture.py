@@ -325,7 +325,7 @@ def capture_save(
             school_urn=target.school_urn,
             upn=target.upn,
             staff=cap.staff_ref(scope.user.user_id),
-            pseudonym_secret=get_settings().pseudonym_secret(),
+            keys=get_settings().keys(),
             now=now,
         )
     audit(request, scope, Captured(pupil_key=pupil_key, entity=kind.entity))

@@ -187,7 +187,7 @@ def run_upload(
                 outcome = run_import(
                     con,
                     paths,
-                    pseudonym_secret=settings.pseudonym_secret(),
+                    keys=settings.keys(),
                     source=source,
                     school=school,
                     report_dir=paths[0].parent if paths else None,

@@ -1,5 +1,6 @@
 -- grain: one row per pupil in the user's scope, with the name and groups the capture page lists them by
--- Only identified scopes are offered capture; the names come from the one restricted table.
+-- Only identified scopes are offered capture; the names come from the one restricted table,
+-- encrypted: empowered.identity decrypts them and the page sorts by name in Python.
 with groups as (
     select pupil_key, school_urn, list(group_code order by group_code) as group_codes
     from core.bridge_group_member
@@ -19,4 +20,4 @@ left join core.dim_characteristics_history as c
 left join groups as g on g.pupil_key = i.pupil_key and g.school_urn = i.school_urn
 where ($scope_schools is null or list_contains($scope_schools, i.school_urn))
     and ($scope_pupils is null or list_contains($scope_pupils, i.pupil_key))
-order by c.reg_group, i.surname, i.forename, i.pupil_key
+order by c.reg_group, i.pupil_key
