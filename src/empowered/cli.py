@@ -677,3 +677,40 @@ def retention_apply(
     if applied.rebuilt and not applied.build_ok:
         console.print("[red]The rebuild afterwards failed: run empowered build.[/red]")
         raise typer.Exit(1)
+
+
+keys_app = typer.Typer(
+    help="The secrets kept outside the warehouse: rotate the identity key.",
+    no_args_is_help=True,
+)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("rotate")
+def keys_rotate(warehouse: WarehouseOption = None) -> None:
+    """Make a new identity key, re-encrypt every name, UPN and date of birth with it, then
+    drop the old key. Stop the server first; back the key file up afterwards."""
+    from empowered.keys import KeyProblem
+    from empowered.rotation import rotate_identity_key
+
+    settings = get_settings()
+    if settings.identity_key is not None:
+        console.print(
+            "[red]The identity key comes from EMPOWERED_IDENTITY_KEY, so it cannot be"
+            " rotated in the key file.[/red] Unset it to keep the key in the key file"
+            f" ({settings.key_path}), or rotate it where it is set."
+        )
+        raise typer.Exit(2)
+    con = _open(warehouse)
+    try:
+        rotated = rotate_identity_key(con, settings.key_path)
+    except KeyProblem as err:
+        console.print(f"[red]{err}[/red]", markup=False)
+        raise typer.Exit(1) from err
+    finally:
+        con.close()
+    console.print(
+        f"Identity key rotated (new key id {rotated.new_key_id}): {rotated.values:,} values"
+        f" re-encrypted in {len(rotated.columns)} columns; the old key is gone."
+        f" Back up {settings.key_path} now: the warehouse cannot be read without it."
+    )

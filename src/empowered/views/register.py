@@ -125,7 +125,7 @@ def register_page(
         eal=filters.eal,
         attendance_below=filters.attendance_below,
     )
-    pupils = ()
+    pupils: tuple[RegisterRow, ...] = ()
     if scope.identified:
         reader = identity_reader(scope)
         pupils = tuple(_row(r | {"name": reader.name(r)}, True) for r in rows)
