@@ -15,7 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 from web_fixtures import Trust, csrf_of
 
+from empowered.identity import IdentityReader
 from empowered.web.capture import Rebuilder, rebuilder, unbuilt_captures
+from identity_keys import TEST_KEYS
 
 CAPTURERS = ("senco", "teacher", "teaching_assistant")
 NOT_CAPTURERS = ("trust_admin", "dsl", "visiting_professional", "trust_analyst")
@@ -78,7 +80,9 @@ def name_of(app: Any, pupil: str) -> str:
     forename, surname = sql(
         app, "SELECT forename, surname FROM core.pupil_identity WHERE pupil_key = ?", [pupil]
     )[0]
-    return f"{forename} {surname}"
+    # Stored encrypted: the page must show what the identity key decrypts.
+    assert forename.startswith("enc1:") and surname.startswith("enc1:")
+    return IdentityReader(TEST_KEYS).name({"forename": forename, "surname": surname})
 
 
 def timeline(client: TestClient, pupil: str) -> str:
