@@ -29,6 +29,8 @@ IDENTITY_COLUMNS = frozenset(
         "date_of_birth",
         "date_of_birth_raw",
         "mis_id",
+        "pupil_name",
+        "pupil_dob",
         # A quarantined value may be a UPN or a date of birth: withhold values wholesale.
         "value",
         "_reject_value",
