@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,6 +16,7 @@ from empowered.crypto import is_ciphertext
 from empowered.sources.canonical import ENTITIES
 from empowered.sources.importer import import_files
 from empowered.sources.protect import Protection, name_key, parse_date, protect_rows
+from empowered.sources.pseudonyms import UnencryptedWarehouse
 from empowered.sources.records import ReadResult, SourceRecord
 from empowered.warehouse.connection import open_warehouse
 from identity_keys import TEST_KEYS
@@ -120,3 +122,15 @@ def test_records_a_reader_lands_hold_no_identifier_in_clear(tmp_path: Path) -> N
     assert b"calmer-after-the-lighthouse-story" in data
     for clear in ("Q801200125001", "MIS-4417", "Quillon", "Zephyrine", "17/08/2016"):
         assert clear.encode() not in data, clear
+
+
+def test_a_warehouse_made_before_encryption_takes_no_new_imports(tmp_path: Path) -> None:
+    con = open_warehouse(tmp_path / "old.duckdb")
+    con.execute(
+        "CREATE TABLE raw.pupil_pseudonym (upn VARCHAR PRIMARY KEY, pupil_key VARCHAR, "
+        "upn_is_valid BOOLEAN, first_batch_id BIGINT)"
+    )
+    form = tmp_path / "form.csv"
+    form.write_text("x")
+    with pytest.raises(UnencryptedWarehouse, match="start a new warehouse"):
+        import_files(con, [form], keys=TEST_KEYS, choose_reader=lambda p, s: ListReader([]))

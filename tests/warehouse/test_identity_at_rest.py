@@ -28,6 +28,11 @@ def _rows(folder: Path, name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+def _uk_spellings(iso: str) -> tuple[str, str]:
+    year, month, day = iso.split("-")
+    return f"{day}/{month}/{year}", f"{int(day)}/{int(month)}/{year}"
+
+
 def identity_spellings(trust: Path) -> set[str]:
     """Every pupil's identifiers as an attacker would search for them, less any string
     that also occurs as a value of another kind in the trust's files (a date of birth that
@@ -37,14 +42,7 @@ def identity_spellings(trust: Path) -> set[str]:
     for p in _rows(trust, "pupils.csv"):
         wanted.add(p["upn"])
         wanted.update(n for n in (p["forename"], p["surname"]) if len(n) >= 4)
-        year, month, day = p["date_of_birth"].split("-")
-        wanted.update(
-            {
-                p["date_of_birth"],
-                f"{day}/{month}/{year}",
-                f"{int(day)}/{int(month)}/{year}",
-            }
-        )
+        wanted.update({p["date_of_birth"], *_uk_spellings(p["date_of_birth"])})
     identity = {"upn", "forename", "surname", "date_of_birth", "mis_id"}
     elsewhere = [
         v
@@ -52,6 +50,13 @@ def identity_spellings(trust: Path) -> set[str]:
         for row in _rows(trust, path.name)
         for k, v in row.items()
         if k not in identity and v
+    ]
+    # Schools' own export formats spell those other dates the UK way.
+    elsewhere += [
+        spelling
+        for v in elsewhere
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", v)
+        for spelling in _uk_spellings(v)
     ]
     # The reference code lists are in the warehouse too ("White and Black Caribbean",
     # "Transition", "Hall").

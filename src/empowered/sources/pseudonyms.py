@@ -27,9 +27,23 @@ def pupil_key(upn: str, secret: str) -> str:
     return "P" + digest[:16]
 
 
+class UnencryptedWarehouse(RuntimeError):
+    """A warehouse made before identity was encrypted: it cannot take new imports."""
+
+
 def ensure_pseudonym_table(con: duckdb.DuckDBPyConnection) -> None:
     # The UPN itself is not kept: only its blind index (empowered.sources.protect), which
     # staging compares with the blind index landed beside each encrypted UPN.
+    old = con.execute(
+        "SELECT 1 FROM information_schema.columns WHERE table_schema = 'raw' "
+        "AND table_name = 'pupil_pseudonym' AND column_name = 'upn'"
+    ).fetchall()
+    if old:
+        # Encrypting it in place would leave the clear values in the file's free blocks.
+        raise UnencryptedWarehouse(
+            "this warehouse was made before pupil identity was encrypted: start a new"
+            " warehouse and import the school's files again (docs/security.md)"
+        )
     con.execute(
         f"""CREATE TABLE IF NOT EXISTS {PSEUDONYM_TABLE} (
             upn_bidx VARCHAR PRIMARY KEY,
