@@ -70,14 +70,14 @@ def test_the_checks_staging_needs_survive_encryption() -> None:
     ]  # fmt: skip
     rows = [[r.get(c) for c in pupils.identity_columns] for r in given]
     got = protect_rows(Protection(TEST_KEYS), pupils, rows, today=date(2026, 1, 1)).columns
-    assert all(is_ciphertext(v) for v in got["forename"] + got["date_of_birth"])
+    assert all(is_ciphertext(v) for v in [*got["forename"], *got["date_of_birth"]])
     # The same UPN and MIS id, however spelled, match; names match ignoring case and
     # punctuation, with the date of birth in either spelling.
     assert got["upn_bidx"][0] == got["upn_bidx"][1] and got["upn_bidx"][2] is None
     assert got["mis_id_bidx"][0] == got["mis_id_bidx"][1]
     assert got["name_dob_bidx"][0] == got["name_dob_bidx"][1] is not None
     assert got["name_bidx"][2] is None  # no surname: no name to match
-    assert got["dob_check"] == [None, None, "missing", "implausible"]
+    assert list(got["dob_check"]) == [None, None, "missing", "implausible"]
 
 
 class ListReader:

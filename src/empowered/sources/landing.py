@@ -170,13 +170,12 @@ def land_records(
     protection = _protection(keys)
     identity = entity.identity_columns
     protected = protect_rows(
-        protection, entity, ([r.values.get(c) for c in identity] for r in records)
+        protection, entity, (tuple([r.values.get(c) for c in identity]) for r in records)
     )
     for c in columns:
         if c not in identity:
             frame[c] = np.array([r.values.get(c) for r in records], dtype=object)
-    for c, values in protected.columns.items():
-        frame[c] = np.array(values, dtype=object)
+    frame.update(protected.columns)
     stored = ", ".join(entity.stored_columns)
     con.register("landing_records", frame)
     try:
@@ -283,8 +282,7 @@ def land_csv(
                 f"_clear_{c}": np.array([row[i] for row in distinct], dtype=object)
                 for i, c in enumerate(identity)
             }
-            for c, values in protected.columns.items():
-                frame[c] = np.array(values, dtype=object)
+            frame.update(protected.columns)
             con.register("landing_protected", frame)
             on = " AND ".join(f"p._clear_{c} IS NOT DISTINCT FROM t.{c}" for c in identity)
             source_rows += f" LEFT JOIN landing_protected AS p ON {on}"

@@ -30,6 +30,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from empowered.crypto import BlindIndex, IdentityCipher
 from empowered.keys import Keys
@@ -98,7 +102,7 @@ class ProtectedColumns:
     """The stored values of one batch's identity and index columns, row by row, and the
     normalised UPNs it named (for ``raw.pupil_pseudonym``)."""
 
-    columns: dict[str, list[str | None]]
+    columns: dict[str, npt.NDArray[Any]]  # object arrays of text or None
     upns: dict[str, str] = field(default_factory=dict)  # blind index -> normalised UPN
 
 
@@ -158,23 +162,27 @@ def protect_rows(
     per input row, in the same order, with each distinct input protected once."""
     inputs = entity.identity_columns
     outputs = inputs + entity.index_columns
+    if not outputs:
+        return ProtectedColumns({})
     day = today or date.today()
-    done: dict[tuple[str | None, ...], dict[str, str | None]] = {}
-    columns: dict[str, list[str | None]] = {c: [] for c in outputs}
+    # Number the distinct inputs, protect each once, then gather (NumPy) per column.
+    numbered: dict[tuple[str | None, ...], int] = {}
+    inverse = [numbered.setdefault(tuple(row), len(numbered)) for row in rows]
+    protected = []
     upns: dict[str, str] = {}
-    for row in rows:
-        key = tuple(row)
-        protected = done.get(key)
-        if protected is None:
-            values = dict(zip(inputs, key, strict=True))
-            protected = _protect_one(protection, entity, values, day)
-            done[key] = protected
-            upn = _present(values.get("upn"))
-            digest = protected.get("upn_bidx")
-            if upn and digest:
-                upns[digest] = upn.upper()
-        for c in outputs:
-            columns[c].append(protected[c])
+    for key in numbered:
+        values = dict(zip(inputs, key, strict=True))
+        done = _protect_one(protection, entity, values, day)
+        protected.append(done)
+        upn = _present(values.get("upn"))
+        digest = done.get("upn_bidx")
+        if upn and digest:
+            upns[digest] = upn.upper()
+    at = np.array(inverse, dtype=np.int64)
+    columns: dict[str, npt.NDArray[Any]] = {}
+    for c in outputs:
+        distinct = np.array([p[c] for p in protected], dtype=object)
+        columns[c] = distinct[at] if len(at) else np.array([], dtype=object)
     return ProtectedColumns(columns, upns)
 
 
