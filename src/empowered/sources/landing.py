@@ -16,6 +16,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +107,13 @@ def _record_batch(
 
 
 def _protection(keys: Keys | Protection) -> Protection:
-    return keys if isinstance(keys, Protection) else Protection(keys)
+    return keys if isinstance(keys, Protection) else _protection_of(keys)
+
+
+@lru_cache(maxsize=4)
+def _protection_of(keys: Keys) -> Protection:
+    # One per set of keys, so that what it remembers serves every file of an import.
+    return Protection(keys)
 
 
 def _register_pupils(
@@ -223,9 +230,8 @@ def land_csv(
 ) -> LandedBatch:
     """Land one CSV file of a known entity. The caller owns the transaction.
 
-    DuckDB reads the file into a temporary table (memory, never the warehouse file); the
-    distinct identity values go through Python to be protected, and the raw rows are
-    written once, with ciphertext in place of identity."""
+    DuckDB reads the file; its distinct identity values go through Python to be protected,
+    and the raw rows are written once, with ciphertext in place of identity."""
     file_hash = file_sha256(path)
     seen = con.execute(
         "SELECT 1 FROM meta.batches WHERE file_hash = ? AND entity = ?", [file_hash, entity.name]
@@ -257,46 +263,60 @@ def land_csv(
         else "CAST(NULL AS VARCHAR)"
     )
     protection = _protection(keys)
-    identity = entity.identity_columns
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE landing_csv AS
-            SELECT ordinality + 1 AS _source_row, {", ".join(selected)}, {extra_json} AS _extra
-            FROM {reader} WITH ORDINALITY""",
-        [str(path)],
+    # Only the identity columns the file has: an absent one is NULL in every row, and NULL
+    # is protected as NULL.
+    identity = tuple(c for c in entity.identity_columns if c in actual)
+    # The file is read twice: once for its distinct identity values (to protect them in
+    # Python), once to write the rows. Both reads stream; no clear value is ever stored.
+    rows_of_file = (
+        f"(SELECT ordinality + 1 AS _source_row, {', '.join(selected)}, {extra_json} AS _extra"
+        f" FROM {reader} WITH ORDINALITY)"
     )
+    distinct = (
+        con.execute(
+            f"SELECT DISTINCT {', '.join(identity)} FROM {rows_of_file}", [str(path)]
+        ).fetchall()
+        if identity
+        else []
+    )
+    position = [identity.index(c) if c in identity else None for c in entity.identity_columns]
+    protected = protect_rows(
+        protection,
+        entity,
+        ([None if i is None else row[i] for i in position] for row in distinct),
+    )
+    # Without any identity column in the file, what would be protected is all NULL.
+    stored = ", ".join(
+        (f"p.{c}" if identity else "CAST(NULL AS VARCHAR)") if c in protected.columns else f"t.{c}"
+        for c in entity.stored_columns
+    )
+    source_rows = f"FROM {rows_of_file} AS t"
+    if identity:
+        # One row per distinct identity tuple: the clear values (held in memory only, to
+        # join on) and what is stored instead.
+        frame: dict[str, npt.NDArray[Any]] = {
+            f"_clear_{c}": np.array([row[i] for row in distinct], dtype=object)
+            for i, c in enumerate(identity)
+        }
+        frame.update(protected.columns)
+        con.register("landing_protected", frame)
+        # One column (a UPN): plain equality, as NULL protects to NULL; several: NULLs
+        # must match too, or a pupil without an MIS id would lose their name.
+        on = (
+            f"p._clear_{identity[0]} = t.{identity[0]}"
+            if len(identity) == 1
+            else " AND ".join(f"p._clear_{c} IS NOT DISTINCT FROM t.{c}" for c in identity)
+        )
+        source_rows += f" LEFT JOIN landing_protected AS p ON {on}"
     try:
-        distinct = (
-            con.execute(f"SELECT DISTINCT {', '.join(identity)} FROM landing_csv").fetchall()
-            if identity
-            else []
-        )
-        protected = protect_rows(protection, entity, distinct)
-        stored = ", ".join(
-            f"p.{c}" if c in protected.columns else f"t.{c}" for c in entity.stored_columns
-        )
-        source_rows = "FROM landing_csv AS t"
-        if identity:
-            # One row per distinct identity tuple: the clear values (held in memory only, to
-            # join on) and what is stored instead.
-            frame: dict[str, npt.NDArray[Any]] = {
-                f"_clear_{c}": np.array([row[i] for row in distinct], dtype=object)
-                for i, c in enumerate(identity)
-            }
-            frame.update(protected.columns)
-            con.register("landing_protected", frame)
-            on = " AND ".join(f"p._clear_{c} IS NOT DISTINCT FROM t.{c}" for c in identity)
-            source_rows += f" LEFT JOIN landing_protected AS p ON {on}"
-        try:
-            con.execute(
-                f"""INSERT INTO {entity.raw_table} ({_insert_columns(entity)})
-                    SELECT ?, t._source_row, 1, ?, ?, {stored}, t._extra {source_rows}""",
-                [batch_id, path.name, file_hash],
-            ).fetchall()
-        finally:
-            if identity:
-                con.unregister("landing_protected")
+        con.execute(
+            f"""INSERT INTO {entity.raw_table} ({_insert_columns(entity)})
+                SELECT ?, t._source_row, 1, ?, ?, {stored}, t._extra {source_rows}""",
+            [batch_id, path.name, file_hash, str(path)],
+        ).fetchall()
     finally:
-        con.execute("DROP TABLE IF EXISTS temp.landing_csv")
+        if identity:
+            con.unregister("landing_protected")
     counted = con.execute(
         f"SELECT count(*) FROM {entity.raw_table} WHERE _batch_id = ?", [batch_id]
     ).fetchone()

@@ -26,7 +26,7 @@ index already does: that two rows of one batch name the same pupil).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -79,11 +79,19 @@ def name_key(name: str | None) -> str | None:
     return None if name is None else _NAME_PUNCTUATION.sub("", name.lower())
 
 
+_CACHE_LIMIT = 200_000
+
+
 @dataclass(frozen=True)
 class Protection:
-    """The cipher and blind index of one set of keys, and the pseudonym key for pupil keys."""
+    """The cipher and blind index of one set of keys, and the pseudonym key for pupil keys.
+
+    It remembers what it computed: an import names the same pupils in every file, so each
+    UPN is encrypted and indexed once per import, not once per file. (A repeated ciphertext
+    reveals only what the blind index already does.)"""
 
     keys: Keys
+    _memo: dict[tuple[str, str], str] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def cipher(self) -> IdentityCipher:
@@ -93,8 +101,29 @@ class Protection:
     def index(self) -> BlindIndex:
         return BlindIndex(self.keys.pseudonym_key)
 
+    def _remember(self, kind: str, value: str, make: Callable[[str], str]) -> str:
+        found = self._memo.get((kind, value))
+        if found is None:
+            if len(self._memo) > _CACHE_LIMIT:
+                self._memo.clear()
+            found = self._memo[(kind, value)] = make(value)
+        return found
+
+    def encrypt(self, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return self._remember("\0encrypt", value, lambda v: str(self.cipher.encrypt(v)))
+
+    def index_of(self, kind: str, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return self._remember(kind, value, lambda v: str(self.index.of(kind, v)))
+
+    def upn_is_valid(self, upn: str) -> bool:
+        return self._remember("\0valid", upn, lambda v: "1" if is_valid_upn(v) else "") == "1"
+
     def pupil_key(self, upn: str) -> str:
-        return pupil_key(upn, self.keys.pseudonym_key)
+        return self._remember("\0pupil_key", upn, lambda v: pupil_key(v, self.keys.pseudonym_key))
 
 
 @dataclass
@@ -107,26 +136,27 @@ class ProtectedColumns:
 
 
 def _protect_one(
-    protection: Protection, entity: Entity, values: Mapping[str, str | None], today: date
+    protection: Protection,
+    identity: tuple[str, ...],
+    derived: tuple[str, ...],
+    values: Mapping[str, str | None],
+    today: date,
 ) -> dict[str, str | None]:
-    index = protection.index
-    out: dict[str, str | None] = {
-        c: protection.cipher.encrypt(values.get(c)) for c in entity.identity_columns
-    }
-    derived = entity.index_columns
+    index = protection
+    out: dict[str, str | None] = {c: protection.encrypt(values.get(c)) for c in identity}
     if "upn_bidx" in derived:
         upn = _present(values.get("upn"))
-        out["upn_bidx"] = index.of("upn", upn.upper() if upn else None)
+        out["upn_bidx"] = index.index_of("upn", upn.upper() if upn else None)
     if "mis_id_bidx" in derived:
-        out["mis_id_bidx"] = index.of("mis_id", _present(values.get("mis_id")))
+        out["mis_id_bidx"] = index.index_of("mis_id", _present(values.get("mis_id")))
     if "name_bidx" in derived:
         forename, surname = _trim(values.get("forename")), _trim(values.get("surname"))
         born = parse_date(values.get("date_of_birth"))
         both = forename is not None and surname is not None
         forwards = name_key(f"{forename}{surname}") if both else None
         backwards = name_key(f"{surname}{forename}") if both else None
-        out["name_bidx"] = index.of("name", forwards)
-        out["name_reversed_bidx"] = index.of("name", backwards)
+        out["name_bidx"] = index.index_of("name", forwards)
+        out["name_reversed_bidx"] = index.index_of("name", backwards)
         out["name_dob_bidx"] = _name_dob(index, forwards, born)
         out["name_dob_reversed_bidx"] = _name_dob(index, backwards, born)
         if born is None:
@@ -139,16 +169,16 @@ def _protect_one(
         name = name_key(_present(values.get("pupil_name")))
         given = _present(values.get("pupil_dob"))
         born = parse_date(given)
-        out["pupil_name_bidx"] = index.of("name", name)
+        out["pupil_name_bidx"] = index.index_of("name", name)
         out["pupil_name_dob_bidx"] = _name_dob(index, name, born)
         out["pupil_dob_state"] = None if given is None else ("ok" if born else "unparseable")
     return out
 
 
-def _name_dob(index: BlindIndex, name: str | None, born: date | None) -> str | None:
+def _name_dob(index: Protection, name: str | None, born: date | None) -> str | None:
     if name is None or born is None:
         return None
-    return index.of("name_dob", f"{name}|{born.isoformat()}")
+    return index.index_of("name_dob", f"{name}|{born.isoformat()}")
 
 
 def protect_rows(
@@ -172,7 +202,7 @@ def protect_rows(
     upns: dict[str, str] = {}
     for key in numbered:
         values = dict(zip(inputs, key, strict=True))
-        done = _protect_one(protection, entity, values, day)
+        done = _protect_one(protection, inputs, entity.index_columns, values, day)
         protected.append(done)
         upn = _present(values.get("upn"))
         digest = done.get("upn_bidx")
@@ -195,5 +225,5 @@ def pseudonym_rows(
     return (
         digests,
         [protection.pupil_key(upns[d]) for d in digests],
-        [is_valid_upn(upns[d]) for d in digests],
+        [protection.upn_is_valid(upns[d]) for d in digests],
     )
