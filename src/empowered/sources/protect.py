@@ -17,10 +17,11 @@ non-identifying verdicts its rules need:
   ``pupil_dob_state`` (``ok`` or ``unparseable``; NULL when no date was given).
 
 Blind indexes are keyed by the pseudonym key (``crypto.BlindIndex``), so they survive an
-identity-key rotation. Values are protected once per distinct input within a batch: an
-attendance file names each pupil hundreds of times, and one encryption per pupil keeps
-landing within its time budget (the repeated ciphertext reveals only what the blind
-index already does: that two rows of one batch name the same pupil).
+identity-key rotation. Each distinct value is protected once per import (``Protection``
+remembers it): an import names each pupil in every file, an attendance file hundreds of
+times, and one encryption per pupil keeps landing within its time budget (the repeated
+ciphertext reveals only what the blind index already does: that two rows name the same
+pupil).
 """
 
 from __future__ import annotations
