@@ -272,9 +272,13 @@ def land_csv(
         f"(SELECT ordinality + 1 AS _source_row, {', '.join(selected)}, {extra_json} AS _extra"
         f" FROM {reader} WITH ORDINALITY)"
     )
+    # Only the identity columns are read for this (no row numbers, no extras).
     distinct = (
         con.execute(
-            f"SELECT DISTINCT {', '.join(identity)} FROM {rows_of_file}", [str(path)]
+            "SELECT DISTINCT "
+            + ", ".join(f"{_identifier(actual[c])} AS {c}" for c in identity)
+            + f" FROM {reader}",
+            [str(path)],
         ).fetchall()
         if identity
         else []
