@@ -13,6 +13,7 @@ the process's peak memory.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import resource
 import statistics
@@ -22,6 +23,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from empowered.access.users import add_user
+from empowered.settings import get_settings
 from empowered.sources.importer import import_canonical_folder
 from empowered.synth import generate_trust
 from empowered.warehouse.build import build_duckdb
@@ -30,6 +32,8 @@ from empowered.web.app import create_app
 from empowered.web.capture import Rebuilder
 
 OUTPUT = Path(__file__).resolve().parent / "output"
+# The benchmark warehouses are encrypted with the keys in this file (made on first run).
+os.environ.setdefault("EMPOWERED_KEY_FILE", str(OUTPUT / "benchmark.keys"))
 PASSWORD = "benchmark capture password"
 
 
@@ -56,7 +60,7 @@ def main() -> None:
     warehouse = OUTPUT / "capture.duckdb"
     warehouse.unlink(missing_ok=True)
     con = open_warehouse(warehouse)
-    import_canonical_folder(con, data, pseudonym_secret="benchmark")
+    import_canonical_folder(con, data, keys=get_settings().keys())
     started = time.perf_counter()
     build_duckdb(con)
     print(f"full build (for comparison)            {time.perf_counter() - started:7.2f} s")

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import shutil
 import time
 from pathlib import Path
 
 from empowered.imports import ImportOutcome, run_import
+from empowered.settings import get_settings
 from empowered.synth import generate_trust
 from empowered.synth.school_formats.base import CanonicalTrust
 from empowered.synth.school_formats.ctf import write_ctf
@@ -23,7 +25,8 @@ from empowered.synth.school_formats.mis import write_mis_exports
 from empowered.warehouse.connection import open_warehouse
 
 OUTPUT = Path(__file__).resolve().parent / "output"
-SECRET = "benchmark"
+# The benchmark warehouses are encrypted with the keys in this file (made on first run).
+os.environ.setdefault("EMPOWERED_KEY_FILE", str(OUTPUT / "benchmark.keys"))
 
 
 def rate(rows: int, seconds: float) -> str:
@@ -72,7 +75,7 @@ def main() -> None:
 
     con = open_warehouse(work / "w.duckdb")
     started = time.perf_counter()
-    outcome = run_import(con, [data], pseudonym_secret=SECRET)
+    outcome = run_import(con, [data], keys=get_settings().keys())
     report("canonical CSV", outcome.result.rows_landed, time.perf_counter() - started, outcome)
 
     canonical = CanonicalTrust(data)
@@ -87,13 +90,13 @@ def main() -> None:
     ):
         fresh = open_warehouse(work / f"{label.split()[0].lower()}.duckdb")
         started = time.perf_counter()
-        outcome = run_import(fresh, paths, pseudonym_secret=SECRET, school=school)
+        outcome = run_import(fresh, paths, keys=get_settings().keys(), school=school)
         report(label, outcome.result.rows_landed, time.perf_counter() - started, outcome)
         fresh.close()
 
     path, rows = one_day_of_observations(data, work / "one-day")
     started = time.perf_counter()
-    outcome = run_import(con, [path], pseudonym_secret=SECRET)
+    outcome = run_import(con, [path], keys=get_settings().keys())
     seconds = time.perf_counter() - started
     rebuilt = len(outcome.build.results) if outcome.build else 0
     print(

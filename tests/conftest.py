@@ -10,16 +10,20 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from empowered.keys import write_key_file
+from identity_keys import TEST_KEYS, TEST_SECRET, key_file_contents
+
 # Small enough to keep the suite fast, big enough that every kind of planted pattern and
 # every source file has rows.
 SMALL_TRUST = {"schools": 3, "pupils": 600, "years": 1, "seed": 7}
-TEST_SECRET = "test-pseudonym-key"
+__all__ = ["TEST_KEYS", "TEST_SECRET"]
 
 # Secrets not given to a test come from a key file of the run's own, never one left in the
-# working tree (see empowered.keys).
-os.environ["EMPOWERED_KEY_FILE"] = str(
-    Path(tempfile.mkdtemp(prefix="empowered-test-keys-")) / "test.keys"
-)
+# working tree (see empowered.keys). It holds the fixed test keys (identity_keys.py), so
+# the web app under test decrypts what the fixtures encrypted.
+_KEY_FILE = Path(tempfile.mkdtemp(prefix="empowered-test-keys-")) / "test.keys"
+write_key_file(_KEY_FILE, key_file_contents())
+os.environ["EMPOWERED_KEY_FILE"] = str(_KEY_FILE)
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +45,7 @@ def built_warehouse(small_trust: Path, tmp_path_factory: pytest.TempPathFactory)
 
     path = tmp_path_factory.mktemp("warehouse") / "built.duckdb"
     con = open_warehouse(path)
-    import_canonical_folder(con, small_trust, pseudonym_secret=TEST_SECRET)
+    import_canonical_folder(con, small_trust, keys=TEST_KEYS)
     result = build_duckdb(con)
     failures = "\n".join(f.message for f in result.failures())
     assert result.ok, f"the small trust did not build:\n{failures}"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from empowered.imports import process_inbox
 from empowered.warehouse.connection import open_warehouse
+from identity_keys import TEST_KEYS
 
 
 def test_dropped_files_are_imported_then_moved_with_their_report(
@@ -19,7 +20,7 @@ def test_dropped_files_are_imported_then_moved_with_their_report(
     (inbox / "pupils.csv").touch()
     (inbox / "holiday-photo.jpg").write_bytes(b"\xff\xd8\xff")
     con = open_warehouse(tmp_path / "w.duckdb")
-    done = process_inbox(con, inbox, pseudonym_secret="k", quiet_seconds=0)
+    done = process_inbox(con, inbox, keys=TEST_KEYS, quiet_seconds=0)
     by_file = {d.file: d for d in done}
     assert by_file["schools.csv"].error is None
     assert by_file["pupils.csv"].outcome is not None
@@ -40,5 +41,5 @@ def test_a_file_being_copied_in_waits_for_the_next_pass(small_trust: Path, tmp_p
     shutil.copy(small_trust / "schools.csv", inbox / "schools.csv")
     (inbox / "schools.csv").touch()
     con = open_warehouse(":memory:")
-    assert process_inbox(con, inbox, pseudonym_secret="k", quiet_seconds=60) == []
+    assert process_inbox(con, inbox, keys=TEST_KEYS, quiet_seconds=60) == []
     assert (inbox / "schools.csv").exists()

@@ -186,7 +186,7 @@ def import_(
         outcome = run_import(
             con,
             paths,
-            pseudonym_secret=get_settings().pseudonym_secret(),
+            keys=get_settings().keys(),
             source=source,
             school=school,
             report_dir=_report_dir(warehouse),
@@ -220,14 +220,14 @@ def watch(
 
     inbox.mkdir(parents=True, exist_ok=True)
     con = _open(warehouse)
-    secret = get_settings().pseudonym_secret()
+    keys = get_settings().keys()
     console.print(f"Watching {inbox} (Ctrl+C to stop)" if not once else f"Importing from {inbox}")
     try:
         while True:
             for item in process_inbox(
                 con,
                 inbox,
-                pseudonym_secret=secret,
+                keys=keys,
                 school=school,
                 quiet_seconds=0.0 if once else 2.0,
                 max_bytes=get_settings().max_import_bytes,
@@ -327,7 +327,7 @@ def demo(
         result = run_demo(
             con,
             folder,
-            pseudonym_secret=get_settings().pseudonym_secret(),
+            keys=get_settings().keys(),
             report_dir=_report_dir(path),
             progress=_progress,
         )
@@ -765,3 +765,40 @@ def audit_verify(
         console.print("[red]BROKEN[/red]: the hash given with --expect is not in the chain")
         raise typer.Exit(1)
     console.print("[green]audit log intact[/green]")
+
+
+keys_app = typer.Typer(
+    help="The secrets kept outside the warehouse: rotate the identity key.",
+    no_args_is_help=True,
+)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("rotate")
+def keys_rotate(warehouse: WarehouseOption = None) -> None:
+    """Make a new identity key, re-encrypt every name, UPN and date of birth with it, then
+    drop the old key. Stop the server first; back the key file up afterwards."""
+    from empowered.keys import KeyProblem
+    from empowered.rotation import rotate_identity_key
+
+    settings = get_settings()
+    if settings.identity_key is not None:
+        console.print(
+            "[red]The identity key comes from EMPOWERED_IDENTITY_KEY, so it cannot be"
+            " rotated in the key file.[/red] Unset it to keep the key in the key file"
+            f" ({settings.key_path}), or rotate it where it is set."
+        )
+        raise typer.Exit(2)
+    con = _open(warehouse)
+    try:
+        rotated = rotate_identity_key(con, settings.key_path)
+    except KeyProblem as err:
+        console.print(f"[red]{err}[/red]", markup=False)
+        raise typer.Exit(1) from err
+    finally:
+        con.close()
+    console.print(
+        f"Identity key rotated (new key id {rotated.new_key_id}): {rotated.values:,} values"
+        f" re-encrypted in {len(rotated.columns)} columns; the old key is gone."
+        f" Back up {settings.key_path} now: the warehouse cannot be read without it."
+    )

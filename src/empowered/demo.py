@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 
 from empowered.imports import ImportOutcome, run_import
+from empowered.keys import Keys
 from empowered.synth import TrustSummary, generate_trust
 from empowered.synth.school_formats import SchoolFormats, write_school_formats
 from empowered.warehouse.runner import ProgressCallback
@@ -54,7 +55,7 @@ def run_demo(
     con: duckdb.DuckDBPyConnection,
     data_dir: Path,
     *,
-    pseudonym_secret: str,
+    keys: Keys,
     report_dir: Path | None = None,
     progress: ProgressCallback | None = None,
 ) -> DemoResult:
@@ -70,7 +71,7 @@ def run_demo(
     imported = run_import(
         con,
         [formats.folder],
-        pseudonym_secret=pseudonym_secret,
+        keys=keys,
         report_dir=report_dir,
         progress=progress,
     )

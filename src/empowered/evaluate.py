@@ -33,9 +33,17 @@ from empowered.analytics.impact import load_impacts
 from empowered.analytics.register import training_against_need
 from empowered.analytics.situations import HarderSituation, load_harder_situations
 from empowered.analytics.strategies import StrategyEffect, load_strategy_effects
+from empowered.keys import Keys, new_identity_key
 from empowered.sources.pseudonyms import pupil_key
 
 EVALUATION_SECRET = "evaluation-pseudonym-key"  # synthetic data only
+
+
+def evaluation_keys() -> Keys:
+    # The evaluation reads no identity back, so its identity key is random and dropped.
+    return Keys(EVALUATION_SECRET, "evaluation-session-secret", (new_identity_key(),))
+
+
 WITHIN_SCHOOL_DAYS = 10
 MIN_PLANTED_USES = 10
 
@@ -377,7 +385,7 @@ def evaluate(
         generate_trust(data, schools=schools, pupils=pupils, years=1, seed=seed)
         con = open_warehouse(root / "evaluate.duckdb")
         try:
-            import_canonical_folder(con, data, pseudonym_secret=EVALUATION_SECRET)
+            import_canonical_folder(con, data, keys=evaluation_keys())
             result = build_duckdb(con)
             if not result.ok:
                 failures = "; ".join(f.message for f in result.failures())

@@ -1,17 +1,25 @@
-"""Which columns identify a pupil, in one place.
+"""Pupil identity, in one place: which columns identify a pupil, and the one reader that
+decrypts them for a person allowed to see them.
 
-Pupil identity (names, UPN, date of birth, MIS id) is kept in staging and in the one
-restricted table ``core.pupil_identity``; it must never reach logs, console output or
-bookkeeping tables. Anything that shows sample rows to a person passes them through
-``withhold_identity`` first.
+Pupil identity (names, UPN, date of birth, MIS id) is stored only as ciphertext, in raw,
+staging and the one restricted table ``core.pupil_identity`` (``empowered.sources.protect``
+encrypts it at landing). It must never reach logs, console output or bookkeeping tables.
+Anything that shows sample rows to a person passes them through ``withhold_identity``
+first. Pages that name pupils decrypt through :class:`IdentityReader`, which is only handed
+out for a scope the policy lets see identity (``scope.identified``); sorting and searching
+by name therefore happen in Python, after decryption.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from datetime import date
+from functools import lru_cache
+from typing import Any, Protocol
 
 from empowered.crypto import IdentityCipher, is_ciphertext
+from empowered.keys import Keys
+from empowered.sources.protect import parse_date
 
 IDENTITY_COLUMNS = frozenset(
     {
@@ -21,6 +29,8 @@ IDENTITY_COLUMNS = frozenset(
         "date_of_birth",
         "date_of_birth_raw",
         "mis_id",
+        "pupil_name",
+        "pupil_dob",
         # A quarantined value may be a UPN or a date of birth: withhold values wholesale.
         "value",
         "_reject_value",
@@ -40,3 +50,60 @@ def reveal(cipher: IdentityCipher, value: object) -> object:
     if isinstance(value, str) and is_ciphertext(value):
         return cipher.decrypt(value)
     return value
+
+
+class IdentityNotAllowed(PermissionError):
+    """Identity was asked for on behalf of a scope that may not see it."""
+
+
+class _Scope(Protocol):
+    @property
+    def identified(self) -> bool: ...
+
+
+def _trim(value: str | None) -> str | None:
+    # Landing kept the value as the file gave it; staging used to trim it (spaces only).
+    return None if value is None else value.strip(" ")
+
+
+class IdentityReader:
+    """Decrypts ``core.pupil_identity``'s columns, normalised as staging used to show them."""
+
+    def __init__(self, keys: Keys) -> None:
+        self._cipher = IdentityCipher(keys.identity_keys)
+
+    def text(self, value: str | None) -> str | None:
+        return _trim(self._cipher.decrypt(value))
+
+    def upn(self, value: str | None) -> str | None:
+        upn = self.text(value)
+        return upn.upper() if upn else None
+
+    def date_of_birth(self, value: str | None) -> date | None:
+        return parse_date(self._cipher.decrypt(value))
+
+    def name(self, row: Mapping[str, Any]) -> str:
+        """ "Forename Surname" from a row's encrypted ``forename`` and ``surname``."""
+        parts = (self.text(row.get("forename")), self.text(row.get("surname")))
+        return " ".join(p for p in parts if p)
+
+    def names(self, rows: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+        """Each row's ``pupil_key`` -> name."""
+        return {str(r["pupil_key"]): self.name(r) for r in rows}
+
+
+@lru_cache(maxsize=4)
+def _reader(keys: Keys) -> IdentityReader:
+    return IdentityReader(keys)
+
+
+def identity_reader(scope: _Scope, keys: Keys | None = None) -> IdentityReader:
+    """The reader for a scope allowed to see identity (the policy's ``identified``);
+    ``keys`` default to the settings' (the key file beside the warehouse)."""
+    if not scope.identified:
+        raise IdentityNotAllowed("this scope may not see pupils' names")
+    if keys is None:
+        from empowered.settings import get_settings
+
+        keys = get_settings().keys()
+    return _reader(keys)

@@ -16,6 +16,7 @@ import duckdb
 
 from empowered.access.audit import FailedImport, RefusedImport, record
 from empowered.access.store import ensure_access_tables
+from empowered.keys import Keys
 from empowered.sources.errors import SourceError
 from empowered.sources.importer import DEFAULT_MAX_BYTES, ImportResult, expand, import_files
 from empowered.sources.registry import choose_reader
@@ -86,7 +87,7 @@ def run_import(
     con: duckdb.DuckDBPyConnection,
     paths: Sequence[Path],
     *,
-    pseudonym_secret: str,
+    keys: Keys,
     source: str = "auto",
     school: str | None = None,
     report_dir: Path | None = None,
@@ -111,7 +112,7 @@ def run_import(
     result = import_files(
         con,
         paths,
-        pseudonym_secret=pseudonym_secret,
+        keys=keys,
         choose_reader=lambda path, chosen: choose_reader(
             path, chosen, school=school or school_from_folder(path), catalogue=catalogue
         ),
@@ -169,7 +170,7 @@ def process_inbox(
     con: duckdb.DuckDBPyConnection,
     inbox: Path,
     *,
-    pseudonym_secret: str,
+    keys: Keys,
     school: str | None = None,
     quiet_seconds: float = 2.0,
     max_bytes: int = DEFAULT_MAX_BYTES,
@@ -190,7 +191,7 @@ def process_inbox(
             outcome = run_import(
                 con,
                 [path],
-                pseudonym_secret=pseudonym_secret,
+                keys=keys,
                 school=school,
                 report_dir=inbox / "imported",
                 max_bytes=max_bytes,

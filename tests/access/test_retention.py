@@ -47,7 +47,7 @@ def _leave(con: duckdb.DuckDBPyConnection, leaving: str) -> tuple[str, list[str]
     ]
     con.execute(
         "UPDATE raw.canonical_pupils SET leaving_date = ? WHERE trim(school_urn) = ? AND "
-        "upper(trim(upn)) IN (SELECT upn FROM raw.pupil_pseudonym WHERE list_contains(?, "
+        "upn_bidx IN (SELECT upn_bidx FROM raw.pupil_pseudonym WHERE list_contains(?, "
         "pupil_key))",
         [leaving, school, keys],
     )
@@ -147,7 +147,7 @@ def test_apply_deletes_exactly_the_leavers_records_and_rebuilds(
     # Nothing of theirs is left in raw, and their SEN history (13 years) is untouched.
     [(raw_left,)] = con.execute(
         "SELECT count(*) FROM raw.canonical_attendance AS a JOIN raw.pupil_pseudonym AS p "
-        "ON p.upn = upper(trim(a.upn)) WHERE list_contains(?, p.pupil_key) AND "
+        "ON p.upn_bidx = a.upn_bidx WHERE list_contains(?, p.pupil_key) AND "
         "trim(a.school_urn) = ?",
         [keys, school],
     ).fetchall()

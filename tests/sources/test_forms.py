@@ -27,6 +27,7 @@ from empowered.sources.records import SourceRecord
 from empowered.synth import codes, generate_trust
 from empowered.synth.school_formats.base import CanonicalTrust
 from empowered.synth.school_formats.forms import write_forms_export
+from identity_keys import TEST_KEYS
 
 FIXTURES = Path(__file__).parent / "fixtures" / "forms"
 URN = "100001"
@@ -554,7 +555,7 @@ def test_staging_quarantines_exactly_the_planted_mess(trust: Path, tmp_path: Pat
         return None
 
     con = open_warehouse(tmp_path / "w.duckdb")
-    import_files(con, [remainder, files], pseudonym_secret="test", choose_reader=choose)
+    import_files(con, [remainder, files], keys=TEST_KEYS, choose_reader=choose)
     assert build_duckdb(con).ok
     rejected = con.execute(
         "SELECT source_file, source_row, column_name, reason FROM quarantine.rejected_rows"

@@ -18,6 +18,7 @@ from empowered.sources.errors import SourceError
 from empowered.sources.landing import LandedBatch
 from empowered.upn import make_upn
 from empowered.warehouse.connection import open_warehouse
+from identity_keys import TEST_KEYS
 
 pytestmark = pytest.mark.slow
 
@@ -62,7 +63,7 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
         encoding="utf-8",
     )
     con = open_warehouse(folder / "base.duckdb")
-    run_import(con, [folder / "schools.csv", folder / "pupils.csv"], pseudonym_secret="k")
+    run_import(con, [folder / "schools.csv", folder / "pupils.csv"], keys=TEST_KEYS)
     con.close()
     return folder / "base.duckdb"
 
@@ -106,7 +107,7 @@ def test_malformed_csv_is_refused_or_fully_accounted_for(
     path = folder / "observations.csv"
     path.write_bytes(text.getvalue().encode("utf-8") + garbage)
     try:
-        outcome = run_import(con, [path], pseudonym_secret="k")
+        outcome = run_import(con, [path], keys=TEST_KEYS)
     except SourceError as err:
         assert "observations.csv" in str(err)
         assert con.execute("SELECT count(*) FROM raw.canonical_observations").fetchone() == (0,)
@@ -130,7 +131,7 @@ def test_damaged_ctf_is_refused_or_fully_accounted_for(
     path = folder / "damaged.xml"
     path.write_bytes(data[:position] + insert + data[position:])
     try:
-        outcome = run_import(con, [path], pseudonym_secret="k", source="ctf")
+        outcome = run_import(con, [path], keys=TEST_KEYS, source="ctf")
     except SourceError as err:
         assert "damaged.xml" in str(err)
         assert con.execute(

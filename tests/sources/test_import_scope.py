@@ -27,8 +27,7 @@ from empowered.sources.importer import import_canonical_folder, import_files
 from empowered.sources.registry import choose_reader
 from empowered.sources.scope import UNRESTRICTED, ImportLimits, ImportRefused, is_catalogue
 from empowered.warehouse.connection import open_warehouse
-
-SECRET = "scope-test-key"
+from identity_keys import TEST_KEYS
 
 
 def _rows(folder: Path, name: str) -> list[dict[str, str]]:
@@ -49,7 +48,7 @@ def landed(small_trust: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The small trust's files landed in raw (no build: scope is checked on raw rows)."""
     path = tmp_path_factory.mktemp("scope") / "landed.duckdb"
     con = open_warehouse(path)
-    import_canonical_folder(con, small_trust, pseudonym_secret=SECRET)
+    import_canonical_folder(con, small_trust, keys=TEST_KEYS)
     con.close()
     return path
 
@@ -81,7 +80,7 @@ def _import(
     import_files(
         con,
         paths,
-        pseudonym_secret=SECRET,
+        keys=TEST_KEYS,
         choose_reader=lambda path, source: choose_reader(path, source),
         limits=limits,
     )
@@ -301,7 +300,7 @@ def test_a_file_in_a_schools_inbox_folder_carries_only_that_schools_rows(
     body = _csv(list(pupil), [[pupil[c] if c != "forename" else "Renamed" for c in pupil]])
     (inbox / ours / "pupils.csv").write_text(body, "utf-8")
     before = _landed_rows(con)
-    [done] = process_inbox(con, inbox, pseudonym_secret=SECRET, quiet_seconds=0)
+    [done] = process_inbox(con, inbox, keys=TEST_KEYS, quiet_seconds=0)
     assert done.outcome is None and isinstance(done.problem, ImportRefused)
     assert done.error and "not one of yours" in done.error and theirs in done.error
     assert _landed_rows(con) == before
@@ -321,7 +320,7 @@ def test_the_command_line_is_the_operators_and_unrestricted(
         _csv(list(strategy), [[strategy[c] if c != "category" else "other" for c in strategy]]),
         "utf-8",
     )
-    outcome = run_import(con, [path], pseudonym_secret=SECRET)
+    outcome = run_import(con, [path], keys=TEST_KEYS)
     assert outcome.result.rows_landed == 1
 
 
@@ -355,7 +354,7 @@ def test_an_inbox_files_error_names_no_server_folder(
     (inbox / schools[0]).mkdir(parents=True)
     bad = b"school_urn,upn\n" + b'"' + b"x" * 50 + b"\n" + b"\xff\xfe,\x00\n" * 3
     (inbox / schools[0] / "pupils.csv").write_bytes(bad)
-    [done] = process_inbox(con, inbox, pseudonym_secret=SECRET, quiet_seconds=0)
+    [done] = process_inbox(con, inbox, keys=TEST_KEYS, quiet_seconds=0)
     assert done.error and "could not be read as CSV" in done.error
     assert str(tmp_path) not in done.error and str(tmp_path) not in done.moved_to.read_text()
     assert not any(p.is_file() for p in inbox.rglob("*") if p.parent.name != "failed")

@@ -12,6 +12,7 @@ import duckdb
 
 from empowered.sources.importer import import_canonical_folder
 from empowered.warehouse.connection import open_warehouse
+from identity_keys import TEST_KEYS
 
 # Runs an import in a child process that kills itself (SIGKILL: no clean-up, no rollback
 # code runs) right after the third file has landed, inside the open transaction.
@@ -22,6 +23,7 @@ KILLER = textwrap.dedent(
     import empowered.sources.landing as landing
     import empowered.sources.importer as importer
     from empowered.warehouse.connection import open_warehouse
+    from empowered.keys import Keys
 
     landed = []
     real = landing.land_csv
@@ -35,7 +37,7 @@ KILLER = textwrap.dedent(
 
     importer.land_csv = land_then_die
     con = open_warehouse(sys.argv[1])
-    importer.import_canonical_folder(con, Path(sys.argv[2]), pseudonym_secret="k")
+    importer.import_canonical_folder(con, Path(sys.argv[2]), keys=Keys("k", "s", (bytes(32),)))
     """
 )
 
@@ -67,7 +69,7 @@ def test_a_killed_import_leaves_nothing_and_a_rerun_completes(
     con = open_warehouse(warehouse)
     try:
         assert con.execute("SELECT count(*) FROM meta.batches").fetchone() == (0,)
-        result = import_canonical_folder(con, small_trust, pseudonym_secret="k")
+        result = import_canonical_folder(con, small_trust, keys=TEST_KEYS)
     finally:
         con.close()
     assert len(result.batches) == 24 and not any(b.already_loaded for b in result.batches)

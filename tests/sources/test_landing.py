@@ -7,6 +7,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from empowered.crypto import BlindIndex
+from empowered.keys import Keys
 from empowered.sources.errors import SourceError
 from empowered.sources.importer import import_canonical_folder
 from empowered.sources.pseudonyms import pupil_key
@@ -15,6 +17,8 @@ from empowered.warehouse.build import build_duckdb
 from empowered.warehouse.connection import open_warehouse
 
 SECRET = "test-secret"
+KEYS = Keys(SECRET, "test-session-secret", (bytes(range(32)),))
+INDEX = BlindIndex(SECRET)
 UPN_1 = make_upn("201", "2001", 25, 1)
 UPN_2 = make_upn("201", "2001", 25, 2)
 BAD_UPN = UPN_1[:-1] + str((int(UPN_1[-1]) + 1) % 10)  # one digit changed: check letter fails
@@ -77,7 +81,7 @@ def folder(tmp_path: Path) -> Path:
 
 
 def test_every_row_lands_with_its_provenance(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
-    result = import_canonical_folder(con, folder, pseudonym_secret=SECRET)
+    result = import_canonical_folder(con, folder, keys=KEYS)
     assert {b.entity: b.rows for b in result.batches} == {"schools": 1, "pupils": 4}
     assert result.unrecognised_files == ["notes.csv"]
     pupils = next(b for b in result.batches if b.entity == "pupils")
@@ -93,8 +97,8 @@ def test_every_row_lands_with_its_provenance(con: duckdb.DuckDBPyConnection, fol
 
 
 def test_the_same_file_twice_changes_nothing(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
-    import_canonical_folder(con, folder, pseudonym_secret=SECRET)
-    again = import_canonical_folder(con, folder, pseudonym_secret=SECRET)
+    import_canonical_folder(con, folder, keys=KEYS)
+    again = import_canonical_folder(con, folder, keys=KEYS)
     assert all(b.already_loaded for b in again.batches)
     assert again.touched_raw_tables() == set()
     assert con.execute("SELECT count(*) FROM raw.canonical_pupils").fetchone() == (4,)
@@ -106,7 +110,7 @@ def test_a_file_missing_a_required_column_is_refused_and_nothing_lands(
 ) -> None:
     write_csv(folder / "sen_status.csv", [{"school_urn": "100001", "upn": UPN_1}])
     with pytest.raises(SourceError) as err:
-        import_canonical_folder(con, folder, pseudonym_secret=SECRET)
+        import_canonical_folder(con, folder, keys=KEYS)
     assert "sen_status.csv" in str(err.value)
     assert "required column missing: start_date" in str(err.value)
     # pupils.csv and schools.csv come first alphabetically but were rolled back with it.
@@ -117,29 +121,30 @@ def test_a_file_missing_a_required_column_is_refused_and_nothing_lands(
 def test_pupil_keys_are_keyed_hashes_stable_across_batches(
     con: duckdb.DuckDBPyConnection, folder: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    import_canonical_folder(con, folder, pseudonym_secret=SECRET)
+    import_canonical_folder(con, folder, keys=KEYS)
     second = tmp_path_factory.mktemp("second")
     write_csv(second / "pupils.csv", [pupil_row(UPN_1.lower(), "1")])
-    import_canonical_folder(con, second, pseudonym_secret=SECRET)
-    keys = dict(con.execute("SELECT upn, pupil_key FROM raw.pupil_pseudonym").fetchall())
-    assert keys[UPN_1] == pupil_key(UPN_1, SECRET)
+    import_canonical_folder(con, second, keys=KEYS)
+    keys = dict(con.execute("SELECT upn_bidx, pupil_key FROM raw.pupil_pseudonym").fetchall())
+    assert keys[INDEX.of("upn", UPN_1)] == pupil_key(UPN_1, SECRET)
     assert len(keys) == 3  # the lower-case UPN is the same pupil
     assert pupil_key(UPN_1, SECRET) != pupil_key(UPN_1, "another-school-secret")
-    assert UPN_1[1:] not in keys[UPN_1]
+    assert UPN_1[1:] not in keys[INDEX.of("upn", UPN_1)]
 
 
 def test_rejected_rows_are_quarantined_with_reasons_and_nothing_is_lost(
     con: duckdb.DuckDBPyConnection, folder: Path
 ) -> None:
-    import_canonical_folder(con, folder, pseudonym_secret=SECRET)
+    import_canonical_folder(con, folder, keys=KEYS)
     assert build_duckdb(con).ok
     quarantined = con.execute(
         "SELECT source_row, column_name, value, reason FROM quarantine.rejected_rows "
         "ORDER BY source_row"
     ).fetchall()
     assert quarantined == [
-        (4, "upn", BAD_UPN, "is not a valid UPN (13 characters with a correct check letter)"),
-        (5, "upn", UPN_1, "repeats row 2 of this file (same school URN, UPN)"),
+        # The value at fault is a UPN: withheld, never shown in clear.
+        (4, "upn", "(withheld)", "is not a valid UPN (13 characters with a correct check letter)"),
+        (5, "upn", "(withheld)", "repeats row 2 of this file (same school URN, UPN)"),
     ]
     assert con.execute("SELECT count(*) FROM core.dim_pupil").fetchone() == (2,)
     # Names, UPN and date of birth reach only the restricted identity table.
@@ -159,16 +164,16 @@ def test_rejected_rows_are_quarantined_with_reasons_and_nothing_is_lost(
 def test_a_later_file_supersedes_the_rows_it_repeats(
     con: duckdb.DuckDBPyConnection, folder: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    import_canonical_folder(con, folder, pseudonym_secret=SECRET)
+    import_canonical_folder(con, folder, keys=KEYS)
     later = tmp_path_factory.mktemp("later")
     corrected = pupil_row(UPN_2, "2") | {"sex": "M"}
     write_csv(later / "pupils.csv", [corrected])
-    import_canonical_folder(con, later, pseudonym_secret=SECRET)
+    import_canonical_folder(con, later, keys=KEYS)
     assert build_duckdb(con).ok
     rows = con.execute(
         "SELECT _batch_id, sex, _is_current FROM staging.stg_canonical_pupils "
-        "WHERE upn = ? ORDER BY _batch_id",
-        [UPN_2],
+        "WHERE upn_bidx = ? ORDER BY _batch_id",
+        [INDEX.of("upn", UPN_2)],
     ).fetchall()
     assert [(sex, current) for _, sex, current in rows] == [("F", False), ("M", True)]
     key = pupil_key(UPN_2, SECRET)
@@ -186,7 +191,7 @@ def test_hostile_header_names_are_kept_as_data_not_run_as_sql(
         "100001,201,2001,Fictional Primary,primary,Test Trust,1,2\n",
         encoding="utf-8",
     )
-    result = import_canonical_folder(con, tmp_path, pseudonym_secret=SECRET)
+    result = import_canonical_folder(con, tmp_path, keys=KEYS)
     assert result.batches[0].rows == 1
     extra = con.execute("SELECT _extra FROM raw.canonical_schools").fetchone()
     assert extra is not None
@@ -199,5 +204,5 @@ def test_a_file_over_the_size_limit_is_refused_before_reading(
     from empowered.imports import run_import
 
     with pytest.raises(SourceError, match="over the 100-byte limit"):
-        run_import(con, [folder / "pupils.csv"], pseudonym_secret=SECRET, max_bytes=100)
+        run_import(con, [folder / "pupils.csv"], keys=KEYS, max_bytes=100)
     assert con.execute("SELECT count(*) FROM meta.batches").fetchone() == (0,)

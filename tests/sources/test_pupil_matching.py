@@ -14,6 +14,7 @@ from empowered.sources.records import ReadResult, SourceRecord
 from empowered.synth import generate_trust
 from empowered.warehouse.build import build_duckdb
 from empowered.warehouse.connection import open_warehouse
+from identity_keys import TEST_KEYS
 
 
 class ListReader:
@@ -47,11 +48,11 @@ def import_records(
     trust: Path, tmp_path: Path, records: list[SourceRecord]
 ) -> tuple[duckdb.DuckDBPyConnection, int]:
     con = open_warehouse(":memory:")
-    import_canonical_folder(con, trust, pseudonym_secret="k")
+    import_canonical_folder(con, trust, keys=TEST_KEYS)
     form = tmp_path / "form.csv"
     form.write_text("stand-in for a form export")
     result = import_files(
-        con, [form], pseudonym_secret="k", choose_reader=lambda p, s: ListReader(records)
+        con, [form], keys=TEST_KEYS, choose_reader=lambda p, s: ListReader(records)
     )
     assert build_duckdb(con).ok
     return con, result.batch_ids[0]
@@ -148,8 +149,8 @@ def test_two_pupils_with_the_same_name_and_class_are_not_guessed(
     renamed = twin | {"forename": a["forename"], "surname": a["surname"]}
     (later / "pupils.csv").write_text(header + ",".join(renamed.values()) + "\n", "utf-8")
     con = open_warehouse(":memory:")
-    import_canonical_folder(con, trust, pseudonym_secret="k")
-    import_canonical_folder(con, later, pseudonym_secret="k")
+    import_canonical_folder(con, trust, keys=TEST_KEYS)
+    import_canonical_folder(con, later, keys=TEST_KEYS)
     form = tmp_path / "form.csv"
     form.write_text("x")
     record = SourceRecord(
@@ -165,7 +166,7 @@ def test_two_pupils_with_the_same_name_and_class_are_not_guessed(
         2,
     )
     result = import_files(
-        con, [form], pseudonym_secret="k", choose_reader=lambda p, s: ListReader([record])
+        con, [form], keys=TEST_KEYS, choose_reader=lambda p, s: ListReader([record])
     )
     assert build_duckdb(con).ok
     reason = con.execute(

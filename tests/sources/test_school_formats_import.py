@@ -12,6 +12,7 @@ import pytest
 from empowered.imports import ImportOutcome, run_import
 from empowered.synth.school_formats import SchoolFormats, write_school_formats
 from empowered.warehouse.connection import open_warehouse
+from identity_keys import TEST_KEYS
 
 # Rows that fail only because another planted problem removed what they point at: the
 # pupil whose own record was quarantined, or the enrolments and plans of that pupil.
@@ -31,7 +32,7 @@ def imported(
     out = tmp_path_factory.mktemp("school-formats")
     formats = write_school_formats(small_trust, out, seed=11)
     con = open_warehouse(":memory:")
-    outcome = run_import(con, [formats.folder], pseudonym_secret="k", report_dir=out / "reports")
+    outcome = run_import(con, [formats.folder], keys=TEST_KEYS, report_dir=out / "reports")
     assert outcome.build is not None and outcome.build.ok
     return formats, con, outcome
 
@@ -114,7 +115,7 @@ def test_importing_the_same_files_again_changes_nothing(
 ) -> None:
     formats, con, _ = imported
     before = con.execute("SELECT count(*) FROM meta.batches").fetchone()
-    again = run_import(con, [formats.folder], pseudonym_secret="k")
+    again = run_import(con, [formats.folder], keys=TEST_KEYS)
     assert again.build is None and again.result.batch_ids == []
     assert all(f.already_imported for f in again.result.files)
     assert con.execute("SELECT count(*) FROM meta.batches").fetchone() == before

@@ -7,8 +7,11 @@ from pathlib import Path
 
 import duckdb
 
+from empowered.crypto import BlindIndex
+from empowered.identity import IdentityReader
 from empowered.sources.importer import import_canonical_folder
 from empowered.warehouse.build import build_duckdb
+from identity_keys import TEST_KEYS
 
 
 def a_pupil(con: duckdb.DuckDBPyConnection) -> tuple[str, str, str, str]:
@@ -17,10 +20,13 @@ def a_pupil(con: duckdb.DuckDBPyConnection) -> tuple[str, str, str, str]:
         "cast(max(a.session_date) AS VARCHAR) "
         "FROM core.pupil_identity i JOIN core.dim_pupil p USING (pupil_key) "
         "JOIN core.fct_attendance_session a USING (pupil_key) "
-        "WHERE p.is_on_roll GROUP BY ALL ORDER BY 2 LIMIT 1"
+        "WHERE p.is_on_roll GROUP BY i.school_urn, i.upn, p.entry_date, i.pupil_key "
+        "ORDER BY i.pupil_key LIMIT 1"
     ).fetchone()
     assert row is not None
-    return row
+    # The UPN is stored encrypted: the test writes it into a file as a school would.
+    school, upn, entry, last = row
+    return school, str(IdentityReader(TEST_KEYS).upn(upn)), entry, last
 
 
 def land_attendance(
@@ -31,7 +37,7 @@ def land_attendance(
         writer = csv.DictWriter(handle, fieldnames=["school_urn", "upn", "date", "session", "code"])
         writer.writeheader()
         writer.writerows(rows)
-    result = import_canonical_folder(con, folder, pseudonym_secret="test-pseudonym-key")
+    result = import_canonical_folder(con, folder, keys=TEST_KEYS)
     assert build_duckdb(con, touched=result.touched_raw_tables()).ok
     return result.batch_ids[0]
 
@@ -77,8 +83,8 @@ def test_codes_dates_and_time_on_roll(
     marks = warehouse_copy.execute(
         "SELECT session, code, is_retired_code FROM core.fct_attendance_session "
         "WHERE session_date = CAST(? AS DATE) AND pupil_key = "
-        "(SELECT pupil_key FROM core.pupil_identity WHERE upn = ?) ORDER BY 1",
-        [last, upn],
+        "(SELECT pupil_key FROM raw.pupil_pseudonym WHERE upn_bidx = ?) ORDER BY 1",
+        [last, BlindIndex(TEST_KEYS.pseudonym_key).of("upn", upn)],
     ).fetchall()
     assert marks == [("AM", "Y", True), ("PM", "H", True)]
     warned = warehouse_copy.execute(

@@ -15,7 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 from web_fixtures import Trust, csrf_of
 
+from empowered.identity import IdentityReader
 from empowered.web.capture import Rebuilder, rebuilder, unbuilt_captures
+from identity_keys import TEST_KEYS
 
 CAPTURERS = ("senco", "teacher", "teaching_assistant")
 NOT_CAPTURERS = ("trust_admin", "dsl", "visiting_professional", "trust_analyst")
@@ -78,7 +80,9 @@ def name_of(app: Any, pupil: str) -> str:
     forename, surname = sql(
         app, "SELECT forename, surname FROM core.pupil_identity WHERE pupil_key = ?", [pupil]
     )[0]
-    return f"{forename} {surname}"
+    # Stored encrypted: the page must show what the identity key decrypts.
+    assert forename.startswith("enc1:") and surname.startswith("enc1:")
+    return IdentityReader(TEST_KEYS).name({"forename": forename, "surname": surname})
 
 
 def timeline(client: TestClient, pupil: str) -> str:
@@ -246,8 +250,11 @@ def test_captures_land_in_raw_reach_the_marts_and_the_timeline(
     incidents = captured_rows(app, "incidents")
     assert len(observations) == len(uses) == len(incidents) == 1
     o, u, i = observations[0], uses[0], incidents[0]
+    reader = IdentityReader(TEST_KEYS)
     for row in (o, u, i):
-        assert (row["upn"], row["school_urn"], row["staff_id"]) == (upn, school, staff)
+        # The captured row names the pupil by UPN as an export would, encrypted.
+        assert row["upn"].startswith("enc1:") and reader.upn(row["upn"]) == reader.upn(upn)
+        assert (row["school_urn"], row["staff_id"]) == (school, staff)
         assert row["_source_row"] == 1
     assert (o["mood"], o["engagement"], o["activity"], o["setting"]) == ("4", "2", None, None)
     assert re.fullmatch(r"\d\d:\d\d", o["observed_time"])

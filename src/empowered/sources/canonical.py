@@ -13,6 +13,30 @@ from dataclasses import dataclass
 # in that order and quarantines no match or more than one; it never guesses.
 MATCH_COLUMNS = ("mis_id", "pupil_name", "pupil_dob", "pupil_group")
 
+# Direct identifiers: raw holds them only as ciphertext (empowered.sources.protect). The
+# MIS id is one too: every member of staff can look a pupil up by it in the school's MIS,
+# and it travels in every export beside the pupil's other data.
+IDENTITY_COLUMNS = (
+    "upn",
+    "mis_id",
+    "forename",
+    "surname",
+    "date_of_birth",
+    "pupil_name",
+    "pupil_dob",
+)
+# What landing adds beside the ciphertext so that staging can match and check identity
+# it cannot read: keyed blind indexes of the normalised values, and the non-identifying
+# verdicts the rules need (whether a date of birth is missing, unparseable, implausible).
+PUPIL_INDEX_COLUMNS = (
+    "name_bidx",
+    "name_reversed_bidx",
+    "name_dob_bidx",
+    "name_dob_reversed_bidx",
+    "dob_check",
+)
+MATCH_INDEX_COLUMNS = ("pupil_name_bidx", "pupil_name_dob_bidx", "pupil_dob_state")
+
 
 @dataclass(frozen=True)
 class Entity:
@@ -41,6 +65,26 @@ class Entity:
             tuple(c for c in MATCH_COLUMNS if c not in self.columns) if self.pupil_linked else ()
         )
         return self.columns + extra
+
+    @property
+    def index_columns(self) -> tuple[str, ...]:
+        """The columns landing derives from identity (never read from a file)."""
+        raw = self.raw_columns
+        derived: tuple[str, ...] = tuple(f"{c}_bidx" for c in ("upn", "mis_id") if c in raw)
+        if self.name == "pupils":
+            derived += PUPIL_INDEX_COLUMNS
+        if "pupil_name" in raw:
+            derived += MATCH_INDEX_COLUMNS
+        return derived
+
+    @property
+    def identity_columns(self) -> tuple[str, ...]:
+        return tuple(c for c in self.raw_columns if c in IDENTITY_COLUMNS)
+
+    @property
+    def stored_columns(self) -> tuple[str, ...]:
+        """A raw table's data columns: the file's (identity as ciphertext) and the indexes."""
+        return self.raw_columns + self.index_columns
 
 
 def _entity(name: str, columns: str, required: str) -> Entity:

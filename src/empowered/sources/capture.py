@@ -29,6 +29,7 @@ from datetime import date, datetime, time
 
 import duckdb
 
+from empowered.keys import Keys
 from empowered.sources.canonical import ENTITIES
 from empowered.sources.forms import DEFAULT_FORM
 from empowered.sources.landing import LandedBatch, ensure_raw_tables, land_records
@@ -296,7 +297,7 @@ def save_capture(
     school_urn: str,
     upn: str,
     staff: str,
-    pseudonym_secret: str,
+    keys: Keys,
     now: datetime,
     key: str | None = None,
 ) -> Saved:
@@ -314,7 +315,7 @@ def save_capture(
             school_urn=school_urn,
             upn=upn,
             staff=staff,
-            pseudonym_secret=pseudonym_secret,
+            keys=keys,
             now=now,
             key=key,
         )
@@ -333,7 +334,7 @@ def land_capture(
     school_urn: str,
     upn: str,
     staff: str,
-    pseudonym_secret: str,
+    keys: Keys,
     now: datetime,
     key: str | None = None,
 ) -> Saved:
@@ -358,7 +359,7 @@ def land_capture(
         SOURCE,
         entity,
         [record],
-        pseudonym_secret=pseudonym_secret,
+        keys=keys,
     )
     touched = {entity.raw_table} | ({"raw.pupil_pseudonym"} if batch.new_pupils else set())
     return Saved(kind, record_id, batch, frozenset(touched))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from empowered.keys import Keys
 from empowered.sources.canonical import ENTITIES
 from empowered.sources.errors import SourceError
 from empowered.sources.landing import (
@@ -89,7 +90,7 @@ def _import_file(
     path: Path,
     reader: Reader | None,
     *,
-    pseudonym_secret: str,
+    keys: Keys,
     max_bytes: int,
 ) -> FileOutcome:
     if path.stat().st_size > max_bytes:
@@ -101,7 +102,7 @@ def _import_file(
     file_hash = file_sha256(path)
     if reader is None:
         entity = ENTITIES[path.stem.lower()]
-        batch = land_csv(con, path, entity, source="canonical", pseudonym_secret=pseudonym_secret)
+        batch = land_csv(con, path, entity, source="canonical", keys=keys)
         return FileOutcome(path, "canonical", [batch], already_imported=batch.already_loaded)
     if already_landed(con, file_hash):
         return FileOutcome(path, reader.name, already_imported=True)
@@ -122,7 +123,7 @@ def _import_file(
                 read.source,
                 ENTITIES[entity_name],
                 records,
-                pseudonym_secret=pseudonym_secret,
+                keys=keys,
             )
         )
     return outcome
@@ -132,7 +133,7 @@ def import_files(
     con: duckdb.DuckDBPyConnection,
     paths: Sequence[Path],
     *,
-    pseudonym_secret: str,
+    keys: Keys,
     choose_reader: ReaderChooser,
     source: str = "auto",
     max_bytes: int = DEFAULT_MAX_BYTES,
@@ -156,11 +157,7 @@ def import_files(
                 if reader is None:
                     result.unrecognised_files.append(path.name)
                     continue
-            result.files.append(
-                _import_file(
-                    con, path, reader, pseudonym_secret=pseudonym_secret, max_bytes=max_bytes
-                )
-            )
+            result.files.append(_import_file(con, path, reader, keys=keys, max_bytes=max_bytes))
         check_landed(con, result.batches, limits)
     except BaseException:
         con.execute("ROLLBACK")
@@ -170,13 +167,13 @@ def import_files(
 
 
 def import_canonical_folder(
-    con: duckdb.DuckDBPyConnection, folder: Path, *, pseudonym_secret: str
+    con: duckdb.DuckDBPyConnection, folder: Path, *, keys: Keys
 ) -> ImportResult:
     """Land a folder of canonical CSV files; files of other kinds are listed, not read."""
     return import_files(
         con,
         [folder],
-        pseudonym_secret=pseudonym_secret,
+        keys=keys,
         choose_reader=lambda path, source: None,
         source="canonical",
     )

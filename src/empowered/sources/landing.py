@@ -3,7 +3,10 @@
 Raw tables are append-only. Each row keeps its values as text exactly as read, plus the
 batch id, the file's SHA-256, the file name and the spreadsheet row number (header = row
 1), so any figure in the warehouse can be traced back to the cell it came from. Columns
-the format does not know are kept as JSON in ``_extra`` and reported.
+the format does not know are kept as JSON in ``_extra`` and reported. The one exception to
+"untouched": identity (names, UPN, MIS id, date of birth) is stored as ciphertext with its
+blind indexes (``empowered.sources.protect``); it is encrypted in Python before the row is
+written, so the clear value never reaches the warehouse file, its WAL or free blocks.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +25,10 @@ import numpy as np
 import numpy.typing as npt
 from sqlglot import exp
 
+from empowered.keys import Keys
 from empowered.sources.canonical import ENTITIES, Entity
 from empowered.sources.errors import SourceError
+from empowered.sources.protect import Protection, protect_rows, pseudonym_rows
 from empowered.sources.pseudonyms import ensure_pseudonym_table, register_upns
 from empowered.sources.records import SourceRecord
 
@@ -44,7 +50,7 @@ class LandedBatch:
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     ensure_pseudonym_table(con)
     for entity in ENTITIES.values():
-        columns = ",\n".join(f"{c} VARCHAR" for c in entity.raw_columns)
+        columns = ",\n".join(f"{c} VARCHAR" for c in entity.stored_columns)
         con.execute(
             f"""CREATE TABLE IF NOT EXISTS {entity.raw_table} (
                 _batch_id BIGINT NOT NULL,
@@ -56,6 +62,9 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
                 _extra VARCHAR
             )"""
         )
+        # A warehouse made before identity was encrypted gains the index columns.
+        for c in entity.index_columns:
+            con.execute(f"ALTER TABLE {entity.raw_table} ADD COLUMN IF NOT EXISTS {c} VARCHAR")
 
 
 def already_landed(con: duckdb.DuckDBPyConnection, file_hash: str) -> bool:
@@ -97,6 +106,31 @@ def _record_batch(
     )
 
 
+def _protection(keys: Keys | Protection) -> Protection:
+    return keys if isinstance(keys, Protection) else _protection_of(keys)
+
+
+@lru_cache(maxsize=4)
+def _protection_of(keys: Keys) -> Protection:
+    # One per set of keys, so that what it remembers serves every file of an import.
+    return Protection(keys)
+
+
+def _register_pupils(
+    con: duckdb.DuckDBPyConnection, protection: Protection, batch_id: int, upns: dict[str, str]
+) -> int:
+    digests, pupil_keys, valid = pseudonym_rows(protection, upns)
+    return register_upns(con, batch_id, digests, pupil_keys, valid)
+
+
+def _insert_columns(entity: Entity) -> str:
+    return ", ".join(
+        ["_batch_id", "_source_row", "_source_item", "_source_file", "_file_hash"]
+        + list(entity.stored_columns)
+        + ["_extra"]
+    )
+
+
 def land_records(
     con: duckdb.DuckDBPyConnection,
     file_name: str,
@@ -105,7 +139,7 @@ def land_records(
     entity: Entity,
     records: Sequence[SourceRecord],
     *,
-    pseudonym_secret: str,
+    keys: Keys | Protection,
 ) -> LandedBatch:
     """Land what a reader read from one file for one entity, as one batch.
 
@@ -140,24 +174,28 @@ def land_records(
             dtype=object,
         ),
     }
+    protection = _protection(keys)
+    identity = entity.identity_columns
+    protected = protect_rows(
+        protection, entity, (tuple([r.values.get(c) for c in identity]) for r in records)
+    )
     for c in columns:
-        frame[c] = np.array([r.values.get(c) for r in records], dtype=object)
+        if c not in identity:
+            frame[c] = np.array([r.values.get(c) for r in records], dtype=object)
+    frame.update(protected.columns)
+    stored = ", ".join(entity.stored_columns)
     con.register("landing_records", frame)
     try:
         con.execute(
-            f"""INSERT INTO {entity.raw_table}
-                SELECT ?, _source_row, _source_item, ?, ?, {", ".join(columns)}, _extra
+            f"""INSERT INTO {entity.raw_table} ({_insert_columns(entity)})
+                SELECT ?, _source_row, _source_item, ?, ?, {stored}, _extra
                 FROM landing_records""",
             [batch_id, file_name, file_hash],
         ).fetchall()  # DuckDB 2.0: finish the result before unregistering the frame
     finally:
         con.unregister("landing_records")
     _record_batch(con, batch_id, source, entity, file_name, file_hash, len(records), extras)
-    new_pupils = (
-        register_upns(con, entity.raw_table, batch_id, pseudonym_secret)
-        if "upn" in entity.columns
-        else 0
-    )
+    new_pupils = _register_pupils(con, protection, batch_id, protected.upns)
     return LandedBatch(entity.name, file_name, batch_id, len(records), extras, new_pupils)
 
 
@@ -188,9 +226,12 @@ def land_csv(
     entity: Entity,
     *,
     source: str,
-    pseudonym_secret: str,
+    keys: Keys | Protection,
 ) -> LandedBatch:
-    """Land one CSV file of a known entity. The caller owns the transaction."""
+    """Land one CSV file of a known entity. The caller owns the transaction.
+
+    DuckDB reads the file; its distinct identity values go through Python to be protected,
+    and the raw rows are written once, with ciphertext in place of identity."""
     file_hash = file_sha256(path)
     seen = con.execute(
         "SELECT 1 FROM meta.batches WHERE file_hash = ? AND entity = ?", [file_hash, entity.name]
@@ -223,22 +264,69 @@ def land_csv(
         if extras
         else "CAST(NULL AS VARCHAR)"
     )
-    con.execute(
-        f"""INSERT INTO {entity.raw_table}
-            SELECT ? AS _batch_id, ordinality + 1 AS _source_row, 1 AS _source_item,
-                   ? AS _source_file,
-                   ? AS _file_hash, {", ".join(selected)}, {extra_json} AS _extra
-            FROM {reader} WITH ORDINALITY""",
-        [batch_id, path.name, file_hash, str(path)],
+    protection = _protection(keys)
+    # Only the identity columns the file has: an absent one is NULL in every row, and NULL
+    # is protected as NULL.
+    identity = tuple(c for c in entity.identity_columns if c in actual)
+    # The file is read twice: once for its distinct identity values (to protect them in
+    # Python), once to write the rows. Both reads stream; no clear value is ever stored.
+    rows_of_file = (
+        f"(SELECT ordinality + 1 AS _source_row, {', '.join(selected)}, {extra_json} AS _extra"
+        f" FROM {reader} WITH ORDINALITY)"
     )
+    # Only the identity columns are read for this (no row numbers, no extras).
+    distinct = (
+        con.execute(
+            "SELECT DISTINCT "
+            + ", ".join(f"{_identifier(actual[c])} AS {c}" for c in identity)
+            + f" FROM {reader}",
+            [str(path)],
+        ).fetchall()
+        if identity
+        else []
+    )
+    position = [identity.index(c) if c in identity else None for c in entity.identity_columns]
+    protected = protect_rows(
+        protection,
+        entity,
+        ([None if i is None else row[i] for i in position] for row in distinct),
+    )
+    # Without any identity column in the file, what would be protected is all NULL.
+    stored = ", ".join(
+        (f"p.{c}" if identity else "CAST(NULL AS VARCHAR)") if c in protected.columns else f"t.{c}"
+        for c in entity.stored_columns
+    )
+    source_rows = f"FROM {rows_of_file} AS t"
+    if identity:
+        # One row per distinct identity tuple: the clear values (held in memory only, to
+        # join on) and what is stored instead.
+        frame: dict[str, npt.NDArray[Any]] = {
+            f"_clear_{c}": np.array([row[i] for row in distinct], dtype=object)
+            for i, c in enumerate(identity)
+        }
+        frame.update(protected.columns)
+        con.register("landing_protected", frame)
+        # One column (a UPN): plain equality, as NULL protects to NULL; several: NULLs
+        # must match too, or a pupil without an MIS id would lose their name.
+        on = (
+            f"p._clear_{identity[0]} = t.{identity[0]}"
+            if len(identity) == 1
+            else " AND ".join(f"p._clear_{c} IS NOT DISTINCT FROM t.{c}" for c in identity)
+        )
+        source_rows += f" LEFT JOIN landing_protected AS p ON {on}"
+    try:
+        con.execute(
+            f"""INSERT INTO {entity.raw_table} ({_insert_columns(entity)})
+                SELECT ?, t._source_row, 1, ?, ?, {stored}, t._extra {source_rows}""",
+            [batch_id, path.name, file_hash, str(path)],
+        ).fetchall()
+    finally:
+        if identity:
+            con.unregister("landing_protected")
     counted = con.execute(
         f"SELECT count(*) FROM {entity.raw_table} WHERE _batch_id = ?", [batch_id]
     ).fetchone()
     rows = int(counted[0]) if counted else 0
     _record_batch(con, batch_id, source, entity, path.name, file_hash, rows, extras)
-    new_pupils = (
-        register_upns(con, entity.raw_table, batch_id, pseudonym_secret)
-        if "upn" in entity.columns
-        else 0
-    )
+    new_pupils = _register_pupils(con, protection, batch_id, protected.upns)
     return LandedBatch(entity.name, path.name, batch_id, rows, extras, new_pupils)

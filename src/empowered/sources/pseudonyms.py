@@ -3,7 +3,8 @@
 A pupil key is a keyed hash (HMAC-SHA256) of the normalised UPN. Without the school's
 secret nobody can get from a key back to a UPN by hashing candidate UPNs, and the same
 pupil gets the same key in every batch and every school of the trust. The UPN-to-key
-map lives only in ``raw.pupil_pseudonym``, which only staging reads.
+map lives only in ``raw.pupil_pseudonym``, which only staging reads, and holds the
+UPN's blind index, never the UPN.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ import hashlib
 import hmac
 
 import duckdb
-
-from empowered.upn import is_valid_upn
 
 PSEUDONYM_TABLE = "raw.pupil_pseudonym"
 
@@ -28,10 +27,26 @@ def pupil_key(upn: str, secret: str) -> str:
     return "P" + digest[:16]
 
 
+class UnencryptedWarehouse(RuntimeError):
+    """A warehouse made before identity was encrypted: it cannot take new imports."""
+
+
 def ensure_pseudonym_table(con: duckdb.DuckDBPyConnection) -> None:
+    # The UPN itself is not kept: only its blind index (empowered.sources.protect), which
+    # staging compares with the blind index landed beside each encrypted UPN.
+    old = con.execute(
+        "SELECT 1 FROM information_schema.columns WHERE table_schema = 'raw' "
+        "AND table_name = 'pupil_pseudonym' AND column_name = 'upn'"
+    ).fetchall()
+    if old:
+        # Encrypting it in place would leave the clear values in the file's free blocks.
+        raise UnencryptedWarehouse(
+            "this warehouse was made before pupil identity was encrypted: start a new"
+            " warehouse and import the school's files again (docs/security.md)"
+        )
     con.execute(
         f"""CREATE TABLE IF NOT EXISTS {PSEUDONYM_TABLE} (
-            upn VARCHAR PRIMARY KEY,
+            upn_bidx VARCHAR PRIMARY KEY,
             pupil_key VARCHAR NOT NULL UNIQUE,
             upn_is_valid BOOLEAN NOT NULL,
             first_batch_id BIGINT NOT NULL
@@ -40,24 +55,37 @@ def ensure_pseudonym_table(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def register_upns(
-    con: duckdb.DuckDBPyConnection, raw_table: str, batch_id: int, secret: str
+    con: duckdb.DuckDBPyConnection,
+    batch_id: int,
+    digests: list[str],
+    keys: list[str],
+    valid: list[bool],
 ) -> int:
-    """Give every UPN first seen in this batch its key and check letter verdict.
+    """Give every UPN first seen in this batch its key and check-letter verdict.
 
-    The check-letter test lives in Python (empowered.upn) so there is one implementation;
+    The caller computed both from the clear UPN before encrypting it (landing); the
+    check-letter test lives in Python (empowered.upn) so there is one implementation, and
     staging reads the verdict from here. Returns how many UPNs were new.
     """
-    rows = con.execute(
-        f"""SELECT DISTINCT upper(trim(upn)) FROM {raw_table}
-            WHERE _batch_id = ? AND upn IS NOT NULL AND trim(upn) <> ''
-              AND upper(trim(upn)) NOT IN (SELECT upn FROM {PSEUDONYM_TABLE})""",
-        [batch_id],
-    ).fetchall()
-    upns = sorted(r[0] for r in rows)
-    if upns:
+    if not digests:
+        return 0
+    known = {
+        r[0]
+        for r in con.execute(
+            f"SELECT upn_bidx FROM {PSEUDONYM_TABLE} WHERE list_contains(?, upn_bidx)",
+            [digests],
+        ).fetchall()
+    }
+    new = [i for i, d in enumerate(digests) if d not in known]
+    if new:
         con.execute(
             f"""INSERT INTO {PSEUDONYM_TABLE}
                 SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::BOOLEAN[]), ?""",
-            [upns, [pupil_key(u, secret) for u in upns], [is_valid_upn(u) for u in upns], batch_id],
+            [
+                [digests[i] for i in new],
+                [keys[i] for i in new],
+                [valid[i] for i in new],
+                batch_id,
+            ],
         )
-    return len(upns)
+    return len(new)

@@ -10,6 +10,7 @@ from datetime import date
 
 import duckdb
 
+from empowered.identity import identity_reader
 from empowered.sources.capture import DEFAULT_STRATEGIES, Choices
 from empowered.views import OutOfScope, PupilScope, queries
 
@@ -38,10 +39,6 @@ class CaptureTarget:
         return self.leaving_date is not None and self.leaving_date < today
 
 
-def _name(row: dict[str, object]) -> str:
-    return " ".join(str(p) for p in (row.get("forename"), row.get("surname")) if p)
-
-
 def capture_pupils(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -56,10 +53,12 @@ def capture_pupils(
         return []
     mine = set(groups)
     found = []
+    reader = identity_reader(scope)
     for r in queries.rows(con, "capture_pupils", scope=scope):
         own = [g for g in r["group_codes"] if g in mine]
         group = own[0] if own else str(r["reg_group"] or r["year_group"] or "No group")
-        found.append(CapturePupil(str(r["pupil_key"]), str(r["school_urn"]), _name(r), group))
+        name = reader.name(r)
+        found.append(CapturePupil(str(r["pupil_key"]), str(r["school_urn"]), name, group))
     words = search.casefold().split()
     if words:
         found = [p for p in found if all(w in f"{p.name} {p.group}".casefold() for w in words)]
@@ -74,11 +73,12 @@ def capture_target(
     if not rows or not scope.identified:
         raise OutOfScope(pupil_key)
     r = rows[0]
+    reader = identity_reader(scope)
     return CaptureTarget(
         str(r["pupil_key"]),
         str(r["school_urn"]),
-        _name(r),
-        str(r["upn"]),
+        reader.name(r),
+        str(reader.upn(r["upn"])),
         _date(r["entry_date"]),
         _date(r["leaving_date"]),
     )

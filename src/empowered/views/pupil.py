@@ -35,6 +35,7 @@ from empowered.analytics.situations import (
 from empowered.analytics.strategies import StrategyEffect, for_pupil
 from empowered.analytics.wording import count_phrase, day_text, number, percent
 from empowered.charts import Chart, bar_chart, line_chart, scatterplot_grid
+from empowered.identity import IdentityReader, identity_reader
 from empowered.sources.capture import ENGAGEMENT, MOODS, OUTCOMES
 from empowered.views import OutOfScope, PupilScope, queries
 from empowered.views.cache import DEFAULT_CACHE, SchoolAnalyticsCache
@@ -285,7 +286,7 @@ def pupil_picture(
         pupil_key=pupil_key,
         school_urn=school,
         as_of=as_of,
-        identity=_identity(q("pupil_identity"))
+        identity=_identity(q("pupil_identity"), identity_reader(scope))
         if scope.identified and shows(Section.PUPIL_IDENTITY)
         else None,
         status=status,
@@ -365,12 +366,13 @@ def _pending_captures(
 # -- Sections ----------------------------------------------------------------------------
 
 
-def _identity(rows: Sequence[Row]) -> Identity | None:
+def _identity(rows: Sequence[Row], reader: IdentityReader) -> Identity | None:
     if not rows:
         return None
     r = rows[0]
-    name = " ".join(str(p) for p in (r["forename"], r["surname"]) if p)
-    return Identity(name, str(r["upn"]), r["date_of_birth"], f"{name}, UPN {r['upn']}.")
+    name = reader.name(r)
+    upn = str(reader.upn(r["upn"]))
+    return Identity(name, upn, reader.date_of_birth(r["date_of_birth"]), f"{name}, UPN {upn}.")
 
 
 def _flag(value: Any) -> bool | None:

@@ -29,6 +29,7 @@ from empowered.analytics.register import (
 )
 from empowered.analytics.wording import count_phrase
 from empowered.exports import safe_cell
+from empowered.identity import identity_reader
 from empowered.views import PupilScope, count_series, count_table, needs_suppression, queries
 from empowered.views.cache import DEFAULT_CACHE, SchoolAnalyticsCache
 from empowered.views.register_disclosure import page_tables, sheet_title, suppressed_question
@@ -127,11 +128,13 @@ def register_page(
     )
     rows = _list(con, scope, filters)
     listed = scope.identified and scope.shows(Section.REGISTER_LIST)
-    pupils = (
-        tuple(_row(r, scope.identified, attendance_shown, provision_shown) for r in rows)
-        if listed
-        else ()
-    )
+    pupils: tuple[RegisterRow, ...] = ()
+    if listed:
+        reader = identity_reader(scope)
+        pupils = tuple(
+            _row(r | {"name": reader.name(r)}, True, attendance_shown, provision_shown)
+            for r in rows
+        )
     questions = (
         tuple(
             _questions(con, s, scope, cache, attendance_shown, provision_shown)

@@ -29,6 +29,7 @@ from empowered.analytics.situations import HarderSituation, Scatterplot, scatter
 from empowered.analytics.strategies import StrategyEffect
 from empowered.analytics.wording import count_phrase, percent, percent_range
 from empowered.charts import Chart, scatterplot_grid
+from empowered.identity import identity_reader
 from empowered.views import PupilScope, count_table, needs_suppression, queries
 from empowered.views.cache import DEFAULT_CACHE, SchoolAnalyticsCache
 
@@ -291,7 +292,7 @@ def _names(con: duckdb.DuckDBPyConnection, scope: PupilScope, keys: set[str]) ->
     if not scope.identified or not keys:
         return {}
     rows = queries.rows(con, "pupil_names", scope=scope, pupil_keys=sorted(keys))
-    return {str(r["pupil_key"]): str(r["name"]) for r in rows}
+    return identity_reader(scope).names(rows)
 
 
 def _row(e: StrategyEffect, names: dict[str, str], needs: dict[str, str]) -> EffectRow:

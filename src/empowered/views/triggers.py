@@ -27,6 +27,7 @@ from empowered.access.sections import MEASURE_AREA, Section
 from empowered.analytics.early_signs import Alert
 from empowered.analytics.triggers import QueueItem
 from empowered.analytics.wording import day_text
+from empowered.identity import identity_reader
 from empowered.views import PupilScope, queries
 from empowered.views.cache import DEFAULT_CACHE, SchoolAnalyticsCache
 
@@ -218,7 +219,7 @@ def _names(
     if not scope.identified or not pupil_keys:
         return {}
     rows = queries.rows(con, "pupil_names", scope=scope, pupil_keys=sorted(set(pupil_keys)))
-    return {str(r["pupil_key"]): str(r["name"]) for r in rows}
+    return identity_reader(scope).names(rows)
 
 
 def _queue(

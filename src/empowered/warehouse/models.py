@@ -126,6 +126,15 @@ def _column_words(column: str) -> str:
     return " ".join(_ACRONYMS.get(word, word) for word in column.split("_"))
 
 
+# A key column holding the blind index of an identifier (``upn_bidx``) is reported as the
+# identifier, and its value is never shown (empowered.sources.protect).
+BLIND_INDEX_SUFFIX = "_bidx"
+
+
+def _identity_column(column: str) -> str:
+    return column.removesuffix(BLIND_INDEX_SUFFIX)
+
+
 def _with_validation(body: str, natural_key: list[str], path: Path) -> str:
     """Append the shared validation ending (templates/validated_rows.sql) to a staging body."""
     if not natural_key or not all(isinstance(k, str) and k.isidentifier() for k in natural_key):
@@ -138,8 +147,13 @@ def _with_validation(body: str, natural_key: list[str], path: Path) -> str:
         + "\n"
         + template.format(
             key=", ".join(natural_key),
-            last_key=natural_key[-1],
-            key_words=", ".join(_column_words(k) for k in natural_key),
+            last_column=_identity_column(natural_key[-1]),
+            last_value=(
+                "'(withheld)'"
+                if natural_key[-1].endswith(BLIND_INDEX_SUFFIX)
+                else f"cast({natural_key[-1]} as varchar)"
+            ),
+            key_words=", ".join(_column_words(_identity_column(k)) for k in natural_key),
         )
     )
 

@@ -358,7 +358,7 @@ def capture_save(
                     school_urn=target.school_urn,
                     upn=target.upn,
                     staff=staff,
-                    pseudonym_secret=get_settings().pseudonym_secret(),
+                    keys=get_settings().keys(),
                     now=now,
                     key=key,
                 )

@@ -166,7 +166,7 @@ def run_upload(
                 outcome = run_import(
                     con,
                     paths,
-                    pseudonym_secret=settings.pseudonym_secret(),
+                    keys=settings.keys(),
                     source=source,
                     school=school,
                     report_dir=folder,

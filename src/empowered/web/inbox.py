@@ -82,7 +82,7 @@ def poll(app: FastAPI, watching: Watching, quiet_seconds: float) -> list[InboxOu
         done = process_inbox(
             con,
             watching.folder,
-            pseudonym_secret=settings.pseudonym_secret(),
+            keys=settings.keys(),
             quiet_seconds=quiet_seconds,
             max_bytes=settings.max_import_bytes,
         )

@@ -1,5 +1,6 @@
 -- grain: one row per pupil in the user's scope, with the name and groups the capture page lists them by
--- Only identified scopes are offered capture; the names come from the one restricted table.
+-- Only identified scopes are offered capture; the names come from the one restricted table,
+-- encrypted: empowered.identity decrypts them and the page sorts by name in Python.
 -- Only pupils on roll: a capture for a pupil who has left would be quarantined by staging
 -- (rule 19, outside the pupil's time on roll), so they are not offered.
 with groups as (
@@ -23,4 +24,4 @@ left join core.fct_enrolment as e on e.pupil_key = i.pupil_key and e.school_urn 
 where (e.leaving_date is null or e.leaving_date >= current_date)
     and ($scope_schools is null or list_contains($scope_schools, i.school_urn))
     and ($scope_pupils is null or list_contains($scope_pupils, i.pupil_key))
-order by c.reg_group, i.surname, i.forename, i.pupil_key
+order by c.reg_group, i.pupil_key

@@ -1,4 +1,5 @@
 -- grain: at most one row: the restricted identity of one pupil (only for identified scopes)
+-- Encrypted: views.pupil decrypts it through empowered.identity.
 select i.forename, i.surname, i.upn, i.date_of_birth
 from core.pupil_identity as i
 where i.pupil_key = $pupil_key

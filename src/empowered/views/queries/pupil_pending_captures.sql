@@ -3,7 +3,7 @@
 -- A captured row the rebuild quarantined is no longer pending: it is in quarantine.rejected_rows.
 -- Only batches from $since_batch on (recent_capture_batch.sql): a range raw's zone maps can skip.
 with pupil as (
-    select i.pupil_key, i.school_urn, i.upn
+    select i.pupil_key, i.school_urn, i.upn_bidx
     from core.pupil_identity as i
     where i.pupil_key = $pupil_key
         and ($scope_schools is null or list_contains($scope_schools, i.school_urn))
@@ -27,7 +27,7 @@ pending as (
         cast(null as varchar) as antecedent, cast(null as varchar) as behaviour,
         cast(null as varchar) as consequence
     from raw.canonical_observations as r
-    inner join pupil as p on p.upn = upper(trim(r.upn)) and p.school_urn = trim(r.school_urn)
+    inner join pupil as p on p.upn_bidx = r.upn_bidx and p.school_urn = trim(r.school_urn)
     where r._batch_id >= $since_batch and r._batch_id in (select batch_id from captured)
         and not exists (
             select 1 from core.fct_observation as f
@@ -46,7 +46,7 @@ pending as (
         cast(null as varchar) as antecedent, cast(null as varchar) as behaviour,
         cast(null as varchar) as consequence
     from raw.canonical_strategy_uses as r
-    inner join pupil as p on p.upn = upper(trim(r.upn)) and p.school_urn = trim(r.school_urn)
+    inner join pupil as p on p.upn_bidx = r.upn_bidx and p.school_urn = trim(r.school_urn)
     where r._batch_id >= $since_batch and r._batch_id in (select batch_id from captured)
         and not exists (
             select 1 from core.fct_strategy_use as f
@@ -64,7 +64,7 @@ pending as (
         cast(null as varchar) as engagement, cast(null as varchar) as strategy_code,
         cast(null as varchar) as outcome, r.antecedent, r.behaviour, r.consequence
     from raw.canonical_incidents as r
-    inner join pupil as p on p.upn = upper(trim(r.upn)) and p.school_urn = trim(r.school_urn)
+    inner join pupil as p on p.upn_bidx = r.upn_bidx and p.school_urn = trim(r.school_urn)
     where r._batch_id >= $since_batch and r._batch_id in (select batch_id from captured)
         and not exists (
             select 1 from core.fct_behaviour_incident as f

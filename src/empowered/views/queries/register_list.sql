@@ -1,9 +1,11 @@
 -- grain: one row per pupil on roll in scope (marts.register_pupil), with a name only for identified scopes
+-- (forename and surname encrypted: the register view decrypts them through empowered.identity)
 -- Filters are bound parameters; a NULL filter is not applied.
 select
     r.pupil_key,
     r.school_urn,
-    case when $identified then concat_ws(' ', i.forename, i.surname) end as name,
+    case when $identified then i.forename end as forename,
+    case when $identified then i.surname end as surname,
     r.year_group,
     r.sen_provision,
     r.sen_provision_name,

@@ -24,7 +24,7 @@ all_issues as (
     select _batch_id, _source_row, _source_item, rule, column_name, value, reason
     from issues
     union all
-    select _batch_id, _source_row, _source_item, 90, '{last_key}', cast({last_key} as varchar),
+    select _batch_id, _source_row, _source_item, 90, '{last_column}', {last_value},
         'repeats row ' || cast(_first_row_with_key as varchar)
         || ' of this file (same {key_words})'
     from keyed

@@ -4,10 +4,13 @@
 -- relationships:
 --   pupil_key: core.dim_pupil.pupil_key
 -- Marts and analytics never read this table; only roles allowed to see identity join it.
+-- Every identifier here is ciphertext (empowered.sources.protect); empowered.identity is
+-- the one module that decrypts it. upn_bidx finds a pupil's rows still in raw.
 -- Identity comes from the same enrolment dim_pupil describes (its school_urn).
 select
     p.pupil_key,
     p.upn,
+    p.upn_bidx,
     p.school_urn,
     p.mis_id,
     p.forename,

@@ -13,10 +13,10 @@ with typed as (
         r._source_item,
         r._source_file,
         trim(r.school_urn) as school_urn,
-        upper(trim(r.upn)) as upn,
-        trim(r.mis_id) as mis_id,
-        trim(r.pupil_name) as pupil_name,
-        trim(r.pupil_dob) as pupil_dob,
+        r.upn as upn,
+        r.mis_id as mis_id,
+        r.pupil_name as pupil_name,
+        r.pupil_dob as pupil_dob,
         upper(trim(r.pupil_group)) as pupil_group,
         ref.pupil_key,
         ref.method as _pupil_match_method,
@@ -53,9 +53,9 @@ with typed as (
         r.completed_on as completed_on_raw
     from raw.canonical_actions as r
     left join staging.stg_canonical_pupil_refs as ref
-        on ref.ref_key = concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(upper(trim(r.upn)), ''),
-            coalesce(trim(r.mis_id), ''), coalesce(lower(trim(r.pupil_name)), ''),
-            coalesce(trim(r.pupil_dob), ''), coalesce(upper(trim(r.pupil_group)), ''))
+        on ref.ref_key = concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(r.upn_bidx, ''),
+            coalesce(r.mis_id_bidx, ''), coalesce(r.pupil_name_bidx, ''),
+            coalesce(r.pupil_name_dob_bidx, r.pupil_dob_state, ''), coalesce(upper(trim(r.pupil_group)), ''))
     left join staging.stg_canonical_school_list as sk on sk.school_urn = trim(r.school_urn)
 ),
 

@@ -6,149 +6,163 @@
 -- Pupil matching, in one place for every source. The first identifier a row gives decides
 -- how it is matched: UPN, else MIS id, else name with date of birth, else name with
 -- registration group. A row that matches no pupil, or more than one, gets a problem and
--- is quarantined by its staging model: a pupil is never guessed.
+-- is quarantined by its staging model: a pupil is never guessed. Identity is compared by
+-- the blind indexes landing stored beside its ciphertext (empowered.sources.protect):
+-- the UPN, the MIS id, the name as a matching key, the name with the date of birth.
 with refs as (
     select
-        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(upper(trim(r.upn)), ''),
-            coalesce(trim(r.mis_id), ''), coalesce(lower(trim(r.pupil_name)), ''),
-            coalesce(trim(r.pupil_dob), ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
+        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(r.upn_bidx, ''),
+            coalesce(r.mis_id_bidx, ''), coalesce(r.pupil_name_bidx, ''),
+            coalesce(r.pupil_name_dob_bidx, r.pupil_dob_state, ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
         trim(r.school_urn) as school_urn,
-        nullif(upper(trim(r.upn)), '') as upn,
-        nullif(trim(r.mis_id), '') as mis_id,
-        nullif(trim(r.pupil_name), '') as pupil_name,
-        nullif(trim(r.pupil_dob), '') as pupil_dob_raw,
+        r.upn_bidx,
+        r.mis_id_bidx,
+        r.pupil_name_bidx,
+        r.pupil_name_dob_bidx,
+        r.pupil_dob_state,
         nullif(upper(trim(r.pupil_group)), '') as pupil_group
     from raw.canonical_characteristics as r
     union
     select
-        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(upper(trim(r.upn)), ''),
-            coalesce(trim(r.mis_id), ''), coalesce(lower(trim(r.pupil_name)), ''),
-            coalesce(trim(r.pupil_dob), ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
+        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(r.upn_bidx, ''),
+            coalesce(r.mis_id_bidx, ''), coalesce(r.pupil_name_bidx, ''),
+            coalesce(r.pupil_name_dob_bidx, r.pupil_dob_state, ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
         trim(r.school_urn) as school_urn,
-        nullif(upper(trim(r.upn)), '') as upn,
-        nullif(trim(r.mis_id), '') as mis_id,
-        nullif(trim(r.pupil_name), '') as pupil_name,
-        nullif(trim(r.pupil_dob), '') as pupil_dob_raw,
+        r.upn_bidx,
+        r.mis_id_bidx,
+        r.pupil_name_bidx,
+        r.pupil_name_dob_bidx,
+        r.pupil_dob_state,
         nullif(upper(trim(r.pupil_group)), '') as pupil_group
     from raw.canonical_sen_status as r
     union
     select
-        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(upper(trim(r.upn)), ''),
-            coalesce(trim(r.mis_id), ''), coalesce(lower(trim(r.pupil_name)), ''),
-            coalesce(trim(r.pupil_dob), ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
+        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(r.upn_bidx, ''),
+            coalesce(r.mis_id_bidx, ''), coalesce(r.pupil_name_bidx, ''),
+            coalesce(r.pupil_name_dob_bidx, r.pupil_dob_state, ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
         trim(r.school_urn) as school_urn,
-        nullif(upper(trim(r.upn)), '') as upn,
-        nullif(trim(r.mis_id), '') as mis_id,
-        nullif(trim(r.pupil_name), '') as pupil_name,
-        nullif(trim(r.pupil_dob), '') as pupil_dob_raw,
+        r.upn_bidx,
+        r.mis_id_bidx,
+        r.pupil_name_bidx,
+        r.pupil_name_dob_bidx,
+        r.pupil_dob_state,
         nullif(upper(trim(r.pupil_group)), '') as pupil_group
     from raw.canonical_observations as r
     union
     select
-        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(upper(trim(r.upn)), ''),
-            coalesce(trim(r.mis_id), ''), coalesce(lower(trim(r.pupil_name)), ''),
-            coalesce(trim(r.pupil_dob), ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
+        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(r.upn_bidx, ''),
+            coalesce(r.mis_id_bidx, ''), coalesce(r.pupil_name_bidx, ''),
+            coalesce(r.pupil_name_dob_bidx, r.pupil_dob_state, ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
         trim(r.school_urn) as school_urn,
-        nullif(upper(trim(r.upn)), '') as upn,
-        nullif(trim(r.mis_id), '') as mis_id,
-        nullif(trim(r.pupil_name), '') as pupil_name,
-        nullif(trim(r.pupil_dob), '') as pupil_dob_raw,
+        r.upn_bidx,
+        r.mis_id_bidx,
+        r.pupil_name_bidx,
+        r.pupil_name_dob_bidx,
+        r.pupil_dob_state,
         nullif(upper(trim(r.pupil_group)), '') as pupil_group
     from raw.canonical_incidents as r
     union
     select
-        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(upper(trim(r.upn)), ''),
-            coalesce(trim(r.mis_id), ''), coalesce(lower(trim(r.pupil_name)), ''),
-            coalesce(trim(r.pupil_dob), ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
+        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(r.upn_bidx, ''),
+            coalesce(r.mis_id_bidx, ''), coalesce(r.pupil_name_bidx, ''),
+            coalesce(r.pupil_name_dob_bidx, r.pupil_dob_state, ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
         trim(r.school_urn) as school_urn,
-        nullif(upper(trim(r.upn)), '') as upn,
-        nullif(trim(r.mis_id), '') as mis_id,
-        nullif(trim(r.pupil_name), '') as pupil_name,
-        nullif(trim(r.pupil_dob), '') as pupil_dob_raw,
+        r.upn_bidx,
+        r.mis_id_bidx,
+        r.pupil_name_bidx,
+        r.pupil_name_dob_bidx,
+        r.pupil_dob_state,
         nullif(upper(trim(r.pupil_group)), '') as pupil_group
     from raw.canonical_strategy_uses as r
     union
     select
-        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(upper(trim(r.upn)), ''),
-            coalesce(trim(r.mis_id), ''), coalesce(lower(trim(r.pupil_name)), ''),
-            coalesce(trim(r.pupil_dob), ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
+        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(r.upn_bidx, ''),
+            coalesce(r.mis_id_bidx, ''), coalesce(r.pupil_name_bidx, ''),
+            coalesce(r.pupil_name_dob_bidx, r.pupil_dob_state, ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
         trim(r.school_urn) as school_urn,
-        nullif(upper(trim(r.upn)), '') as upn,
-        nullif(trim(r.mis_id), '') as mis_id,
-        nullif(trim(r.pupil_name), '') as pupil_name,
-        nullif(trim(r.pupil_dob), '') as pupil_dob_raw,
+        r.upn_bidx,
+        r.mis_id_bidx,
+        r.pupil_name_bidx,
+        r.pupil_name_dob_bidx,
+        r.pupil_dob_state,
         nullif(upper(trim(r.pupil_group)), '') as pupil_group
     from raw.canonical_attendance as r
     union
     select
-        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(upper(trim(r.upn)), ''),
-            coalesce(trim(r.mis_id), ''), coalesce(lower(trim(r.pupil_name)), ''),
-            coalesce(trim(r.pupil_dob), ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
+        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(r.upn_bidx, ''),
+            coalesce(r.mis_id_bidx, ''), coalesce(r.pupil_name_bidx, ''),
+            coalesce(r.pupil_name_dob_bidx, r.pupil_dob_state, ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
         trim(r.school_urn) as school_urn,
-        nullif(upper(trim(r.upn)), '') as upn,
-        nullif(trim(r.mis_id), '') as mis_id,
-        nullif(trim(r.pupil_name), '') as pupil_name,
-        nullif(trim(r.pupil_dob), '') as pupil_dob_raw,
+        r.upn_bidx,
+        r.mis_id_bidx,
+        r.pupil_name_bidx,
+        r.pupil_name_dob_bidx,
+        r.pupil_dob_state,
         nullif(upper(trim(r.pupil_group)), '') as pupil_group
     from raw.canonical_assessments as r
     union
     select
-        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(upper(trim(r.upn)), ''),
-            coalesce(trim(r.mis_id), ''), coalesce(lower(trim(r.pupil_name)), ''),
-            coalesce(trim(r.pupil_dob), ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
+        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(r.upn_bidx, ''),
+            coalesce(r.mis_id_bidx, ''), coalesce(r.pupil_name_bidx, ''),
+            coalesce(r.pupil_name_dob_bidx, r.pupil_dob_state, ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
         trim(r.school_urn) as school_urn,
-        nullif(upper(trim(r.upn)), '') as upn,
-        nullif(trim(r.mis_id), '') as mis_id,
-        nullif(trim(r.pupil_name), '') as pupil_name,
-        nullif(trim(r.pupil_dob), '') as pupil_dob_raw,
+        r.upn_bidx,
+        r.mis_id_bidx,
+        r.pupil_name_bidx,
+        r.pupil_name_dob_bidx,
+        r.pupil_dob_state,
         nullif(upper(trim(r.pupil_group)), '') as pupil_group
     from raw.canonical_exclusions as r
     union
     select
-        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(upper(trim(r.upn)), ''),
-            coalesce(trim(r.mis_id), ''), coalesce(lower(trim(r.pupil_name)), ''),
-            coalesce(trim(r.pupil_dob), ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
+        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(r.upn_bidx, ''),
+            coalesce(r.mis_id_bidx, ''), coalesce(r.pupil_name_bidx, ''),
+            coalesce(r.pupil_name_dob_bidx, r.pupil_dob_state, ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
         trim(r.school_urn) as school_urn,
-        nullif(upper(trim(r.upn)), '') as upn,
-        nullif(trim(r.mis_id), '') as mis_id,
-        nullif(trim(r.pupil_name), '') as pupil_name,
-        nullif(trim(r.pupil_dob), '') as pupil_dob_raw,
+        r.upn_bidx,
+        r.mis_id_bidx,
+        r.pupil_name_bidx,
+        r.pupil_name_dob_bidx,
+        r.pupil_dob_state,
         nullif(upper(trim(r.pupil_group)), '') as pupil_group
     from raw.canonical_provision_enrolments as r
     union
     select
-        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(upper(trim(r.upn)), ''),
-            coalesce(trim(r.mis_id), ''), coalesce(lower(trim(r.pupil_name)), ''),
-            coalesce(trim(r.pupil_dob), ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
+        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(r.upn_bidx, ''),
+            coalesce(r.mis_id_bidx, ''), coalesce(r.pupil_name_bidx, ''),
+            coalesce(r.pupil_name_dob_bidx, r.pupil_dob_state, ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
         trim(r.school_urn) as school_urn,
-        nullif(upper(trim(r.upn)), '') as upn,
-        nullif(trim(r.mis_id), '') as mis_id,
-        nullif(trim(r.pupil_name), '') as pupil_name,
-        nullif(trim(r.pupil_dob), '') as pupil_dob_raw,
+        r.upn_bidx,
+        r.mis_id_bidx,
+        r.pupil_name_bidx,
+        r.pupil_name_dob_bidx,
+        r.pupil_dob_state,
         nullif(upper(trim(r.pupil_group)), '') as pupil_group
     from raw.canonical_plans as r
     union
     select
-        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(upper(trim(r.upn)), ''),
-            coalesce(trim(r.mis_id), ''), coalesce(lower(trim(r.pupil_name)), ''),
-            coalesce(trim(r.pupil_dob), ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
+        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(r.upn_bidx, ''),
+            coalesce(r.mis_id_bidx, ''), coalesce(r.pupil_name_bidx, ''),
+            coalesce(r.pupil_name_dob_bidx, r.pupil_dob_state, ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
         trim(r.school_urn) as school_urn,
-        nullif(upper(trim(r.upn)), '') as upn,
-        nullif(trim(r.mis_id), '') as mis_id,
-        nullif(trim(r.pupil_name), '') as pupil_name,
-        nullif(trim(r.pupil_dob), '') as pupil_dob_raw,
+        r.upn_bidx,
+        r.mis_id_bidx,
+        r.pupil_name_bidx,
+        r.pupil_name_dob_bidx,
+        r.pupil_dob_state,
         nullif(upper(trim(r.pupil_group)), '') as pupil_group
     from raw.canonical_actions as r
     union
     select
-        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(upper(trim(r.upn)), ''),
-            coalesce(trim(r.mis_id), ''), coalesce(lower(trim(r.pupil_name)), ''),
-            coalesce(trim(r.pupil_dob), ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
+        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(r.upn_bidx, ''),
+            coalesce(r.mis_id_bidx, ''), coalesce(r.pupil_name_bidx, ''),
+            coalesce(r.pupil_name_dob_bidx, r.pupil_dob_state, ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
         trim(r.school_urn) as school_urn,
-        nullif(upper(trim(r.upn)), '') as upn,
-        nullif(trim(r.mis_id), '') as mis_id,
-        nullif(trim(r.pupil_name), '') as pupil_name,
-        nullif(trim(r.pupil_dob), '') as pupil_dob_raw,
+        r.upn_bidx,
+        r.mis_id_bidx,
+        r.pupil_name_bidx,
+        r.pupil_name_dob_bidx,
+        r.pupil_dob_state,
         nullif(upper(trim(r.pupil_group)), '') as pupil_group
     from raw.canonical_groups as r
 ),
@@ -157,18 +171,11 @@ named as (
     select
         *,
         case
-            when regexp_matches(pupil_dob_raw, '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') then try_cast(pupil_dob_raw as date)
-            when regexp_matches(pupil_dob_raw, '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$') then try_cast(
-                split_part(pupil_dob_raw, '/', 3) || '-' || lpad(split_part(pupil_dob_raw, '/', 2), 2, '0')
-                || '-' || lpad(split_part(pupil_dob_raw, '/', 1), 2, '0') as date)
-        end as pupil_dob,
-        regexp_replace(lower(pupil_name), '[ ,.''-]', '', 'g') as name_key,
-        case
-            when upn is not null then 'upn'
-            when mis_id is not null then 'mis_id'
-            when pupil_name is not null and pupil_dob_raw is not null then 'name_and_dob'
-            when pupil_name is not null and pupil_group is not null then 'name_and_group'
-            when pupil_name is not null then 'name_only'
+            when upn_bidx is not null then 'upn'
+            when mis_id_bidx is not null then 'mis_id'
+            when pupil_name_bidx is not null and pupil_dob_state is not null then 'name_and_dob'
+            when pupil_name_bidx is not null and pupil_group is not null then 'name_and_group'
+            when pupil_name_bidx is not null then 'name_only'
             else 'none'
         end as method
     from refs
@@ -180,15 +187,21 @@ candidates as (
     inner join staging.stg_canonical_pupil_roll as roll
         on roll.school_urn = n.school_urn
         and (
-            (n.method = 'upn' and roll.upn = n.upn)
-            or (n.method = 'mis_id' and roll.mis_id = n.mis_id)
+            (n.method = 'upn' and roll.upn_bidx = n.upn_bidx)
+            or (n.method = 'mis_id' and roll.mis_id_bidx = n.mis_id_bidx)
             or (
-                n.method = 'name_and_dob' and roll.date_of_birth = n.pupil_dob
-                and (roll.name_key = n.name_key or roll.name_key_reversed = n.name_key)
+                n.method = 'name_and_dob'
+                and (
+                    roll.name_dob_bidx = n.pupil_name_dob_bidx
+                    or roll.name_dob_reversed_bidx = n.pupil_name_dob_bidx
+                )
             )
             or (
                 n.method = 'name_and_group' and roll.reg_group = n.pupil_group
-                and (roll.name_key = n.name_key or roll.name_key_reversed = n.name_key)
+                and (
+                    roll.name_bidx = n.pupil_name_bidx
+                    or roll.name_reversed_bidx = n.pupil_name_bidx
+                )
             )
         )
 ),
@@ -216,22 +229,18 @@ select
         when n.method = 'name_only' then 'pupil_name'
         when n.method = 'upn' then 'upn'
         when n.method = 'mis_id' then 'mis_id'
-        when n.method = 'name_and_dob' and n.pupil_dob is null then 'pupil_dob'
+        when n.method = 'name_and_dob' and n.pupil_dob_state = 'unparseable' then 'pupil_dob'
         else 'pupil_name'
     end as problem_column,
-    case
-        when n.method in ('upn', 'none') then n.upn
-        when n.method = 'mis_id' then n.mis_id
-        when n.method = 'name_and_dob' and n.pupil_dob is null then n.pupil_dob_raw
-        else n.pupil_name
-    end as problem_value,
+    -- The value at fault is a UPN, MIS id, name or date of birth: never shown.
+    case when n.method <> 'none' then '(withheld)' end as problem_value,
     case
         when n.method = 'none' then 'is missing: the row names no pupil (UPN, MIS id or name)'
         when n.method = 'name_only'
             then 'gives a name only: add the date of birth or class so the pupil is certain'
         when n.method = 'upn' and not coalesce(ps.upn_is_valid, false)
             then 'is not a valid UPN (13 characters with a correct check letter)'
-        when n.method = 'name_and_dob' and n.pupil_dob is null
+        when n.method = 'name_and_dob' and n.pupil_dob_state = 'unparseable'
             then 'is not a date (expected DD/MM/YYYY or YYYY-MM-DD)'
         when m.matches is null and n.method = 'upn'
             then 'is not a pupil on roll at this school (pupils.csv)'
@@ -242,4 +251,4 @@ select
     end as problem_reason
 from named as n
 left join matched as m on m.ref_key = n.ref_key
-left join raw.pupil_pseudonym as ps on ps.upn = n.upn
+left join raw.pupil_pseudonym as ps on ps.upn_bidx = n.upn_bidx

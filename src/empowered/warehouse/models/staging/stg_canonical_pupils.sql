@@ -1,7 +1,9 @@
 -- grain: one row per landed row of pupils.csv, accepted or rejected
 -- unique_key: [_batch_id, _source_row, _source_item]
 -- not_null: [_batch_id, _source_row, _source_file, _is_current]
--- natural_key: [school_urn, upn]
+-- natural_key: [school_urn, upn_bidx]
+-- Identity (UPN, MIS id, names, date of birth) is ciphertext from landing and passes
+-- through untouched; rules and keys use the blind indexes and verdicts landed beside it.
 -- Rules are numbered: a rejected row reports its lowest-numbered problem; rules from
 -- 100 up are warnings (the row is accepted and the warning reported). The shared
 -- ending (warehouse/templates/validated_rows.sql) adds duplicates, quarantine and
@@ -14,19 +16,20 @@ with typed as (
         r._source_file,
         trim(r.school_urn) as school_urn,
         sk.school_urn is not null as _school_known,
-        upper(trim(r.upn)) as upn,
+        r.upn,
+        r.upn_bidx,
         pk.pupil_key,
         coalesce(pk.upn_is_valid, false) as _upn_is_valid,
-        trim(r.mis_id) as mis_id,
-        trim(r.forename) as forename,
-        trim(r.surname) as surname,
-        case
-            when regexp_matches(trim(r.date_of_birth), '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') then try_cast(trim(r.date_of_birth) as date)
-            when regexp_matches(trim(r.date_of_birth), '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$') then try_cast(
-                split_part(trim(r.date_of_birth), '/', 3) || '-' || lpad(split_part(trim(r.date_of_birth), '/', 2), 2, '0')
-                || '-' || lpad(split_part(trim(r.date_of_birth), '/', 1), 2, '0') as date)
-        end as date_of_birth,
-        r.date_of_birth as date_of_birth_raw,
+        r.mis_id,
+        r.mis_id_bidx,
+        r.forename,
+        r.surname,
+        r.date_of_birth,
+        r.dob_check as _dob_check,
+        r.name_bidx,
+        r.name_reversed_bidx,
+        r.name_dob_bidx,
+        r.name_dob_reversed_bidx,
         upper(trim(r.sex)) as sex,
         upper(trim(r.ethnicity)) as ethnicity,
         upper(trim(r.first_language)) as first_language,
@@ -46,7 +49,7 @@ with typed as (
         r.leaving_date as leaving_date_raw
     from raw.canonical_pupils as r
     left join staging.stg_canonical_school_list as sk on sk.school_urn = trim(r.school_urn)
-    left join raw.pupil_pseudonym as pk on pk.upn = upper(trim(r.upn))
+    left join raw.pupil_pseudonym as pk on pk.upn_bidx = r.upn_bidx
 ),
 
 issues as (
@@ -56,24 +59,24 @@ issues as (
     from typed where not _school_known
     union all
     select _batch_id, _source_row, _source_item, 6 as rule, 'upn' as column_name,
-        cast(upn as varchar) as value,
+        cast(null as varchar) as value,
         'is missing: every pupil needs a UPN' as reason
-    from typed where upn is null or upn = ''
+    from typed where upn_bidx is null
     union all
     select _batch_id, _source_row, _source_item, 7 as rule, 'upn' as column_name,
-        cast(upn as varchar) as value,
+        '(withheld)' as value,
         'is not a valid UPN (13 characters with a correct check letter)' as reason
-    from typed where upn is not null and upn <> '' and not _upn_is_valid
+    from typed where upn_bidx is not null and not _upn_is_valid
     union all
     select _batch_id, _source_row, _source_item, 10 as rule, 'date_of_birth' as column_name,
-        cast(date_of_birth_raw as varchar) as value,
+        case when date_of_birth is not null then '(withheld)' end as value,
         'is missing or is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
-    from typed where date_of_birth is null
+    from typed where _dob_check = 'missing'
     union all
     select _batch_id, _source_row, _source_item, 11 as rule, 'date_of_birth' as column_name,
-        cast(date_of_birth_raw as varchar) as value,
+        '(withheld)' as value,
         'is not a plausible date of birth for a pupil' as reason
-    from typed where date_of_birth > current_date or date_of_birth < date '1990-01-01'
+    from typed where _dob_check = 'implausible'
     union all
     select _batch_id, _source_row, _source_item, 12 as rule, 'sex' as column_name,
         cast(sex as varchar) as value,
