@@ -106,3 +106,25 @@ def test_blind_indexes_are_keyed_and_typed() -> None:
     assert one.of("upn", "A123") != two.of("upn", "A123")
     assert one.of("upn", "A123") != one.of("mis_id", "A123")
     assert one.of("upn", None) is None
+
+
+def test_the_command_lines_warehouse_brings_its_own_key_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two warehouses must never share a key file: rotating one would strand the other."""
+    from typer.testing import CliRunner
+
+    from empowered.cli import app
+    from empowered.settings import get_settings, use_warehouse
+
+    monkeypatch.delenv("EMPOWERED_KEY_FILE", raising=False)
+    monkeypatch.chdir(tmp_path)
+    try:
+        for name in ("one.duckdb", "two.duckdb"):
+            result = CliRunner().invoke(app, ["keys", "rotate", "--warehouse", name])
+            assert result.exit_code == 0, result.output
+        assert (tmp_path / "one.duckdb.keys").exists() and (tmp_path / "two.duckdb.keys").exists()
+        assert not (tmp_path / "empowered.duckdb.keys").exists()
+        assert get_settings().key_path == Path("two.duckdb.keys")
+    finally:
+        use_warehouse(None)

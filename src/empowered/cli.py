@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from empowered.settings import get_settings
+from empowered.settings import get_settings, use_warehouse
 from empowered.warehouse.connection import open_warehouse
 from empowered.warehouse.runner import BuildResult, ModelResult
 
@@ -30,11 +30,22 @@ app = typer.Typer(
 # Logs and CI are not terminals: give them room for file names and reasons.
 console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 150)
 
+
+def _choose_warehouse(path: Path | None) -> Path | None:
+    # Every setting read later in the command (the key file beside the warehouse above all)
+    # follows the file chosen here.
+    if path is not None:
+        use_warehouse(path)
+    return path
+
+
 WarehouseOption = Annotated[
     Path | None,
     typer.Option(
         "--warehouse",
-        help="The DuckDB warehouse file (default: EMPOWERED_WAREHOUSE or ./empowered.duckdb).",
+        help="The DuckDB warehouse file (default: EMPOWERED_WAREHOUSE or ./empowered.duckdb);"
+        " its key file is the one beside it (<warehouse>.keys) unless EMPOWERED_KEY_FILE is set.",
+        callback=_choose_warehouse,
     ),
 ]
 

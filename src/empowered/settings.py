@@ -76,6 +76,22 @@ def _value(secret: SecretStr | None) -> str | None:
     return None if secret is None else secret.get_secret_value()
 
 
+# The warehouse file a command line chose with --warehouse, for the rest of the process.
+_chosen_warehouse: Path | None = None
+
+
+def use_warehouse(path: Path | None) -> None:
+    """Make ``path`` the warehouse of this process's settings (the CLI's ``--warehouse``), so
+    that the key file beside it is the one used, not the default warehouse's: two warehouses
+    must never share a key file (rotating one would strand the other's identity)."""
+    global _chosen_warehouse
+    _chosen_warehouse = path
+    get_settings.cache_clear()
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    settings = Settings()
+    if _chosen_warehouse is not None:
+        return settings.model_copy(update={"warehouse": _chosen_warehouse})
+    return settings

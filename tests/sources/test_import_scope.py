@@ -358,3 +358,33 @@ def test_an_inbox_files_error_names_no_server_folder(
     assert done.error and "could not be read as CSV" in done.error
     assert str(tmp_path) not in done.error and str(tmp_path) not in done.moved_to.read_text()
     assert not any(p.is_file() for p in inbox.rglob("*") if p.parent.name != "failed")
+
+
+def test_a_pupil_on_roll_at_another_school_cannot_be_claimed_by_their_upn(
+    con: duckdb.DuckDBPyConnection, small_trust: Path, schools: tuple[str, str], tmp_path: Path
+) -> None:
+    """Our own school in the school column, another school's pupil's UPN: without the check
+    the pupil would be enrolled here, renamed, and their records opened to us."""
+    ours, theirs = schools
+    pupils = _rows(small_trust, "pupils.csv")
+    victim = next(r for r in pupils if r["school_urn"] == theirs and not r["leaving_date"])
+    mine = next(r for r in pupils if r["school_urn"] == ours)
+    columns = list(victim)
+    claim = [
+        {"school_urn": ours, "forename": "Renamed", "mis_id": "X1"}.get(c, victim[c])
+        for c in columns
+    ]
+    text = _csv(columns, [list(mine.values()), claim])
+    before = _landed_rows(con)
+    with pytest.raises(ImportRefused) as refused:
+        _import(con, {"pupils.csv": text}, tmp_path / "in", _senco(ours))
+    err = refused.value
+    assert (err.file, err.row, err.column, err.value) == ("pupils.csv", 3, "upn", "(withheld)")
+    assert "on roll at another school" in str(err)
+    assert victim["upn"] not in str(err)
+    assert _landed_rows(con) == before
+    # Once their school records the leaving date, the move lands from the new school.
+    left = [victim[c] if c != "leaving_date" else "2024-07-19" for c in columns]
+    _import(con, {"pupils.csv": _csv(columns, [left])}, tmp_path / "theirs", UNRESTRICTED)
+    _import(con, {"pupils.csv": text}, tmp_path / "again", _senco(ours))
+    assert _landed_rows(con)[1] == before[1] + 3

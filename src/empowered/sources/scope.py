@@ -14,7 +14,10 @@ Every canonical entity falls into one of three kinds:
 - trust-wide catalogues (strategies, interventions): only for importers allowed to change
   them.
 Ids the whole trust shares (plans, enrolments, outcomes, reviews) must also not already be
-held by another school, or the row would move that school's record to this one.
+held by another school, or the row would move that school's record to this one; and a
+pupil still on roll at another school cannot be enrolled here by a school's own import
+(the UPN is compared by its blind index): the trust administrator imports a move between
+schools, or it lands once the first school has recorded the leaving date.
 """
 
 from __future__ import annotations
@@ -154,6 +157,23 @@ def _check_batch(con: duckdb.DuckDBPyConnection, batch: LandedBatch, limits: Imp
                 row=found[0],
                 column="school_urn",
                 value=found[1],
+                batch_id=batch.batch_id,
+            )
+    if entity.name == "pupils":
+        found = _first(
+            con,
+            _query("scope_pupils_elsewhere", table=entity.raw_table),
+            [batch.batch_id, schools, batch.batch_id],
+        )
+        if found:
+            raise ImportRefused(
+                batch.file_name,
+                "this pupil is on roll at another school of the trust; a pupil joining "
+                "from another school is imported by the trust administrator, or once that "
+                "school has recorded their leaving date; nothing was imported",
+                row=found[0],
+                column="upn",
+                value="(withheld)",
                 batch_id=batch.batch_id,
             )
     parent = PARENTS.get(entity.name)
