@@ -289,43 +289,6 @@ def already_saved(con: duckdb.DuckDBPyConnection, *, staff: str, key: str) -> bo
     return bool(row and row[0])
 
 
-def save_capture(
-    con: duckdb.DuckDBPyConnection,
-    kind: Kind,
-    checked: Checked,
-    *,
-    school_urn: str,
-    upn: str,
-    staff: str,
-    keys: Keys,
-    now: datetime,
-    key: str | None = None,
-) -> Saved:
-    """Land one checked capture in raw as a batch of its own, in one transaction.
-
-    ``upn`` names the pupil exactly as an MIS export would, so staging matches the row to
-    the pupil the same way; it is never logged or shown."""
-    ensure_raw_tables(con)
-    con.execute("BEGIN TRANSACTION")
-    try:
-        saved = land_capture(
-            con,
-            kind,
-            checked,
-            school_urn=school_urn,
-            upn=upn,
-            staff=staff,
-            keys=keys,
-            now=now,
-            key=key,
-        )
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("COMMIT")
-    return saved
-
-
 def land_capture(
     con: duckdb.DuckDBPyConnection,
     kind: Kind,
@@ -338,8 +301,12 @@ def land_capture(
     now: datetime,
     key: str | None = None,
 ) -> Saved:
-    """``save_capture`` inside the caller's transaction (the web app writes the capture and
-    its audit entry together). Call ``ensure_raw_tables`` before the transaction."""
+    """Land one checked capture in raw as a batch of its own, inside the caller's
+    transaction (the web app writes the capture and its audit entry together). Call
+    ``ensure_raw_tables`` before the transaction.
+
+    ``upn`` names the pupil exactly as an MIS export would, so staging matches the row to
+    the pupil the same way; it is never logged or shown."""
     if not checked.ok:
         raise ValueError("a capture with errors is never landed")
     if key is not None and not KEY_SHAPE.match(key):
