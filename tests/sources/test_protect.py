@@ -11,13 +11,14 @@ import duckdb
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from list_reader import ListReader
 
 from empowered.crypto import is_ciphertext
 from empowered.sources.canonical import ENTITIES
 from empowered.sources.importer import import_files
 from empowered.sources.protect import Protection, name_key, parse_date, protect_rows
 from empowered.sources.pseudonyms import UnencryptedWarehouse
-from empowered.sources.records import ReadResult, SourceRecord
+from empowered.sources.records import SourceRecord
 from empowered.warehouse.connection import open_warehouse
 from identity_keys import TEST_KEYS
 
@@ -78,19 +79,6 @@ def test_the_checks_staging_needs_survive_encryption() -> None:
     assert got["name_dob_bidx"][0] == got["name_dob_bidx"][1] is not None
     assert got["name_bidx"][2] is None  # no surname: no name to match
     assert list(got["dob_check"]) == [None, None, "missing", "implausible"]
-
-
-class ListReader:
-    name = "test-list"
-
-    def __init__(self, records: list[SourceRecord]) -> None:
-        self.records = records
-
-    def recognises(self, path: Path, head: bytes) -> bool:
-        return True
-
-    def read(self, path: Path) -> ReadResult:
-        return ReadResult(path.name, self.name, self.records)
 
 
 def test_records_a_reader_lands_hold_no_identifier_in_clear(tmp_path: Path) -> None:

@@ -8,28 +8,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from list_reader import ListReader
 
 from empowered.sources.importer import import_canonical_folder, import_files
-from empowered.sources.records import ReadResult, SourceRecord
+from empowered.sources.records import SourceRecord
 from empowered.synth import generate_trust
 from empowered.warehouse.build import build_duckdb
 from empowered.warehouse.connection import open_warehouse
 from identity_keys import TEST_KEYS
-
-
-class ListReader:
-    """A reader that returns the records it was given: the importer's view of any format."""
-
-    name = "test-list"
-
-    def __init__(self, records: list[SourceRecord]) -> None:
-        self.records = records
-
-    def recognises(self, path: Path, head: bytes) -> bool:
-        return True
-
-    def read(self, path: Path) -> ReadResult:
-        return ReadResult(path.name, self.name, self.records)
 
 
 @pytest.fixture(scope="module")
