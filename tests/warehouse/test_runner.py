@@ -5,6 +5,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from empowered.warehouse.changes import WHOLE
 from empowered.warehouse.connection import open_warehouse
 from empowered.warehouse.engines import DuckDBEngine
 from empowered.warehouse.models import discover_models
@@ -170,15 +171,15 @@ def test_only_what_changed_is_rebuilt_and_unchanged_results_stop_there(
     run_models(DuckDBEngine(con), models, con)
 
     con.execute("INSERT INTO raw.notes VALUES ('P1', 'settled well')")
-    result = run_models(DuckDBEngine(con), models, con, changed={"raw.notes"})
+    result = run_models(DuckDBEngine(con), models, con, changes={"raw.notes": WHOLE})
     assert [r.model.name for r in result.results] == ["core.pupil_notes"]
 
     # Rebuilding dim_pupil from unchanged rows gives the same table: nothing below reruns.
-    result = run_models(DuckDBEngine(con), models, con, changed={"raw.pupils"})
+    result = run_models(DuckDBEngine(con), models, con, changes={"raw.pupils": WHOLE})
     assert [r.model.name for r in result.results] == ["core.dim_pupil"]
 
     con.execute("INSERT INTO raw.pupils VALUES ('P5', 'S1')")
-    result = run_models(DuckDBEngine(con), models, con, changed={"raw.pupils"})
+    result = run_models(DuckDBEngine(con), models, con, changes={"raw.pupils": WHOLE})
     assert [r.model.name for r in result.results] == [
         "core.dim_pupil",
         "core.pupil_notes",

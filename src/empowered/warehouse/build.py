@@ -10,6 +10,15 @@ import duckdb
 from empowered.reference import load_reference
 from empowered.settings import get_settings
 from empowered.sources.landing import ensure_raw_tables
+from empowered.warehouse.changes import (
+    WHOLE,
+    Change,
+    current_snapshot,
+    forget_snapshot,
+    raw_changes,
+    save_snapshot,
+    saved_snapshot,
+)
 from empowered.warehouse.engines import DuckDBEngine
 from empowered.warehouse.models import Model, discover_models
 from empowered.warehouse.runner import BuildResult, ProgressCallback, run_models
@@ -42,18 +51,33 @@ def build_duckdb(
 ) -> BuildResult:
     """Build the warehouse in DuckDB.
 
-    With ``touched`` (raw tables that received new rows), only the models downstream of
-    them are rebuilt; everything else is left as it was. Edited trigger rules count as
-    touched, so the safeguarding mart follows them.
+    Without ``touched`` every model is rebuilt in full: the reference build. With it (the
+    tables an import, a capture or a purge wrote), the build is incremental: raw tables are
+    compared with the batches the last good build saw, and each model rebuilds only what
+    those changes reach (empowered.warehouse.rebuild). A build that fails leaves no
+    snapshot behind, so the next one is full.
     """
     prepared = prepare(con, trigger_rules=trigger_rules)
     models = models or discover_models(models_root)
-    changed = None
+    snapshot = current_snapshot(con)
+    changes: dict[str, Change] | None = None
     if touched is not None:
-        # A model never built (a new warehouse, or a model added since) counts as changed,
-        # so it is built along with what reads it.
-        changed = set(touched) | prepared | (set(models) - existing_tables(con))
-    return run_models(DuckDBEngine(con), models, con, changed=changed, progress=progress)
+        saved = saved_snapshot(con)
+        if saved is not None:
+            changes = raw_changes(saved, snapshot)
+            # Tables the caller wrote that the snapshot cannot see (reference data, rules).
+            for table in set(touched) | prepared:
+                if table not in snapshot:
+                    changes[table] = WHOLE
+            # A model never built (a new warehouse, or a model added since) is built in full.
+            for name in set(models) - existing_tables(con):
+                changes[name] = WHOLE
+    result = run_models(DuckDBEngine(con), models, con, changes=changes, progress=progress)
+    if result.ok:
+        save_snapshot(con, snapshot)
+    else:
+        forget_snapshot(con)
+    return result
 
 
 def existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:

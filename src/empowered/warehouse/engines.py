@@ -7,12 +7,13 @@ by exactly the same code path.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 import duckdb
 import sqlglot
 
+from empowered.warehouse.incremental import IncrementalWriter
 from empowered.warehouse.models import Model
 
 
@@ -34,6 +35,12 @@ class Engine(Protocol):
     def fingerprint(self, table: str) -> tuple[Any, ...] | None:
         """A summary of a table's contents that changes when they change (None: unknown,
         so always treat the table as changed)."""
+        ...
+
+    def row_count(self, table: str) -> int: ...
+
+    def incremental(self, models: Mapping[str, Model]) -> IncrementalWriter | None:
+        """What rebuilds part of a model here (None: this engine only builds in full)."""
         ...
 
 
@@ -60,8 +67,19 @@ class DuckDBEngine:
 
     def materialise(self, model: Model) -> int:
         self.con.execute(f"CREATE OR REPLACE TABLE {model.name} AS\n{model.sql}")
-        row = self.con.execute(f"SELECT count(*) FROM {model.name}").fetchone()
+        return self.row_count(model.name)
+
+    def row_count(self, table: str) -> int:
+        row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()
         return int(row[0]) if row else 0
+
+    def incremental(self, models: Mapping[str, Model]) -> IncrementalWriter | None:
+        partitions = {
+            m.incremental.removeprefix("by:")
+            for m in models.values()
+            if m.incremental and m.incremental.startswith("by:")
+        }
+        return IncrementalWriter(self.con, partitions)
 
     def count_offending(self, sqls: Sequence[str]) -> list[int]:
         if not sqls:
@@ -126,3 +144,9 @@ class SparkEngine:
 
     def fingerprint(self, table: str) -> tuple[Any, ...] | None:
         return None  # Spark builds are always full builds
+
+    def row_count(self, table: str) -> int:
+        return int(self.spark.table(table).count())
+
+    def incremental(self, models: Mapping[str, Model]) -> IncrementalWriter | None:
+        return None

@@ -61,6 +61,12 @@ class Model:
     checks: tuple[Check, ...]
     depends_on: frozenset[str]
     sources: frozenset[str] = field(default_factory=frozenset)
+    # The key staging keeps one current row per (empty outside staging).
+    natural_key: tuple[str, ...] = ()
+    # How an incremental build may rebuild it (empowered.warehouse.incremental):
+    # "by:<column>" rebuilds only the rows whose column holds a changed value;
+    # "new_keys" adds rows for keys it has never held; None rebuilds in full.
+    incremental: str | None = None
 
     @property
     def table(self) -> str:
@@ -182,6 +188,10 @@ def load_model(path: Path, layer: str) -> Model:
     for check in checks:
         refs |= {r for r in check.references if r != name}
     sources = {r for r in refs if r.split(".")[0] in SOURCE_SCHEMAS}
+    try:
+        incremental = _incremental(header.get("incremental"))
+    except ValueError as err:
+        raise ModelError(path, str(err)) from err
     return Model(
         name=name,
         layer=layer,
@@ -192,7 +202,27 @@ def load_model(path: Path, layer: str) -> Model:
         checks=checks,
         depends_on=frozenset(refs - sources - {name}),
         sources=frozenset(sources),
+        natural_key=tuple(header.get("natural_key") or ()),
+        incremental=incremental,
     )
+
+
+def _incremental(declared: Any) -> str | None:
+    """``incremental: {by: pupil_key}`` or ``incremental: new_keys`` from a model's header.
+
+    Declaring ``by: c`` is a promise the property test holds the model to: its rows with a
+    given value of ``c`` are computed only from input rows with that value (and from inputs
+    without the column), so rebuilding those rows alone gives what a full build gives.
+    """
+    if declared is None:
+        return None
+    if declared == "new_keys":
+        return "new_keys"
+    if isinstance(declared, dict) and set(declared) == {"by"}:
+        column = str(declared["by"])
+        if column.isidentifier():
+            return f"by:{column}"
+    raise ValueError("incremental must be 'new_keys' or {by: <column>}")
 
 
 def discover_models(root: Path | None = None) -> dict[str, Model]:

@@ -16,9 +16,12 @@ from typing import Any
 import duckdb
 
 from empowered.identity import withhold_identity
+from empowered.warehouse.changes import WHOLE, Change
 from empowered.warehouse.checks import Check
 from empowered.warehouse.engines import Engine
+from empowered.warehouse.incremental import restrict_check
 from empowered.warehouse.models import Model, build_order
+from empowered.warehouse.rebuild import rebuild
 
 SAMPLE_ROWS = 5
 
@@ -75,19 +78,22 @@ class BuildResult:
 ProgressCallback = Callable[[ModelResult, int, int], None]
 
 
-def _run_checks(engine: Engine, model: Model) -> list[CheckResult]:
-    counts = engine.count_offending([c.sql for c in model.checks])
+def _run_checks(engine: Engine, model: Model, written: str | None = None) -> list[CheckResult]:
+    """Run a model's checks; after a partial rebuild (``written``: the table of rows it
+    wrote), the checks that look at rows one at a time look only at those."""
+    sqls = [c.sql if written is None else restrict_check(c, model, written) for c in model.checks]
+    counts = engine.count_offending(sqls)
     return [
-        CheckResult(model.name, check, count, _sample(engine, check, count))
-        for check, count in zip(model.checks, counts, strict=True)
+        CheckResult(model.name, check, count, _sample(engine, sql, count))
+        for check, sql, count in zip(model.checks, sqls, counts, strict=True)
     ]
 
 
-def _sample(engine: Engine, check: Check, count: int) -> list[dict[str, Any]]:
+def _sample(engine: Engine, sql: str, count: int) -> list[dict[str, Any]]:
     """A few offending rows to show a person, with pupil identity withheld."""
     if not count:
         return []
-    return [withhold_identity(row) for row in engine.sample_offending(check.sql, SAMPLE_ROWS)]
+    return [withhold_identity(row) for row in engine.sample_offending(sql, SAMPLE_ROWS)]
 
 
 def _record(meta: duckdb.DuckDBPyConnection, run_id: int, engine: str, r: ModelResult) -> None:
@@ -124,51 +130,63 @@ def run_models(
     meta: duckdb.DuckDBPyConnection,
     *,
     select: Iterable[str] | None = None,
-    changed: Iterable[str] | None = None,
+    changes: Mapping[str, Change] | None = None,
     progress: ProgressCallback | None = None,
 ) -> BuildResult:
     """Run the selected models (default: all) in dependency order, with their checks.
 
-    With ``changed`` (tables whose contents changed: new raw rows, a model never built),
-    a model runs only when it reads something that changed, and counts as changed itself
-    only if its rebuilt contents differ; so new observations that match existing pupils
-    do not rebuild every model downstream of pupil matching.
+    With ``changes`` (how source tables changed since the last build: new batches, purged
+    rows, a model never built), a model runs only when something it reads changed, and as
+    little of it as its header allows (empowered.warehouse.incremental); it passes on the
+    change it made, so rows that came out the same stop the cascade.
     """
     selected = set(select) if select is not None else set(models)
     order = [m for m in build_order(models) if m.name in selected]
-    dirty = set(changed) if changed is not None else None
+    changed: dict[str, Change] | None = dict(changes) if changes is not None else None
+    writer = engine.incremental(models) if changed is not None else None
     run_id = next_run_id(meta)
     broken: set[str] = set()
     results: list[ModelResult] = []
     for index, model in enumerate(order, start=1):
-        if dirty is not None and not (
-            model.name in dirty or (model.sources | model.depends_on) & dirty
-        ):
-            continue
+        inputs: dict[str, Change] = {}
+        if changed is not None:
+            reads = sorted(model.sources | model.depends_on)
+            inputs = {t: changed[t] for t in reads if t in changed}
+            if model.name not in changed and not inputs:
+                continue
         upstream_broken = sorted(model.depends_on & broken)
         if upstream_broken:
             result = ModelResult(model, "skipped", message=f"upstream failed: {upstream_broken[0]}")
             broken.add(model.name)
         else:
             started = time.perf_counter()
-            before = engine.fingerprint(model.name) if dirty is not None else None
             try:
-                rows = engine.materialise(model)
-                checks = _run_checks(engine, model)
+                written = None
+                if writer is None or changed is None:
+                    rows = engine.materialise(model)
+                    how = ""
+                else:
+                    made, how, written = rebuild(
+                        writer, engine, model, inputs, changed.get(model.name)
+                    )
+                    if made is not None:
+                        changed[model.name] = made
+                    else:
+                        changed.pop(model.name, None)
+                    rows = engine.row_count(model.name)
+                checks = _run_checks(engine, model, written)
             except Exception as err:  # any engine error is reported against its model
                 result = ModelResult(model, "error", message=f"{type(err).__name__}: {err}")
                 broken.add(model.name)
+                if changed is not None:
+                    changed[model.name] = WHOLE
             else:
                 failed = [c for c in checks if not c.passed and c.check.severity == "error"]
                 status = "failed" if failed else "ok"
-                message = "\n".join(c.describe() for c in failed)
+                message = "\n".join(c.describe() for c in failed) or how
                 result = ModelResult(model, status, rows, 0.0, message, checks)
                 if failed:
                     broken.add(model.name)
-                if dirty is not None and (
-                    before is None or engine.fingerprint(model.name) != before
-                ):
-                    dirty.add(model.name)
             result.seconds = time.perf_counter() - started
         _record(meta, run_id, engine.name, result)
         results.append(result)

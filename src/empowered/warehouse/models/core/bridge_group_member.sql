@@ -1,5 +1,7 @@
 -- grain: one row per pupil per teaching group (class, set, intervention or TA group)
 -- unique_key: [school_urn, group_code, pupil_key]
+-- incremental:
+--   by: pupil_key
 -- not_null: [school_urn, group_code, pupil_key]
 -- relationships:
 --   pupil_key: core.dim_pupil.pupil_key

@@ -1,5 +1,7 @@
 -- grain: one row per pupil (pseudonymous key only: no name, UPN or date of birth here)
 -- unique_key: [pupil_key]
+-- incremental:
+--   by: pupil_key
 -- not_null: [pupil_key, school_urn, is_eal]
 -- relationships:
 --   school_urn: core.dim_school.school_urn

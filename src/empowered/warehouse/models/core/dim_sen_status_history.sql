@@ -1,5 +1,7 @@
 -- grain: one row per pupil per school per period of unchanged SEN status
 -- unique_key: [pupil_key, school_urn, valid_from]
+-- incremental:
+--   by: pupil_key
 -- not_null: [pupil_key, school_urn, valid_from, sen_provision, is_current]
 -- relationships:
 --   pupil_key: core.dim_pupil.pupil_key

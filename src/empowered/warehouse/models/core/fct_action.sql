@@ -1,5 +1,7 @@
 -- grain: one row per action agreed for a pupil (from a review, a trigger or a meeting)
 -- unique_key: [action_key]
+-- incremental:
+--   by: pupil_key
 -- not_null: [action_key, pupil_key, school_urn, raised_on]
 -- relationships:
 --   pupil_key: core.dim_pupil.pupil_key

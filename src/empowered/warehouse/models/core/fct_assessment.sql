@@ -1,5 +1,7 @@
 -- grain: one row per pupil per assessment result (subject, test, measure, date)
 -- unique_key: [pupil_key, school_urn, assessed_on, subject, assessment, measure]
+-- incremental:
+--   by: pupil_key
 -- not_null: [pupil_key, school_urn, assessed_on, measure, value]
 -- relationships:
 --   pupil_key: core.dim_pupil.pupil_key

@@ -1,5 +1,7 @@
 -- grain: one row per pupil per school per session (AM or PM) recorded in the register
 -- unique_key: [pupil_key, school_urn, session_date, session]
+-- incremental:
+--   by: session_date
 -- not_null: [pupil_key, school_urn, session_date, session, code, code_category]
 -- relationships:
 --   pupil_key: core.dim_pupil.pupil_key

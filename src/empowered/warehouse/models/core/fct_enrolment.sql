@@ -1,5 +1,7 @@
 -- grain: one row per pupil per school they have been on roll at
 -- unique_key: [pupil_key, school_urn]
+-- incremental:
+--   by: pupil_key
 -- not_null: [pupil_key, school_urn]
 -- relationships:
 --   school_urn: core.dim_school.school_urn

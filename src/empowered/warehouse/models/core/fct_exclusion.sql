@@ -1,5 +1,7 @@
 -- grain: one row per suspension or permanent exclusion
 -- unique_key: [exclusion_key]
+-- incremental:
+--   by: pupil_key
 -- not_null: [exclusion_key, pupil_key, school_urn, start_date, category]
 -- relationships:
 --   pupil_key: core.dim_pupil.pupil_key

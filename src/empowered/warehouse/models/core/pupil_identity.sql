@@ -1,5 +1,7 @@
 -- grain: one row per pupil: the ONE restricted table holding names, UPN and date of birth
 -- unique_key: [pupil_key]
+-- incremental:
+--   by: pupil_key
 -- not_null: [pupil_key, upn]
 -- relationships:
 --   pupil_key: core.dim_pupil.pupil_key

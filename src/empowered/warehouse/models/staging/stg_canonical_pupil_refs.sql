@@ -1,5 +1,6 @@
 -- grain: one row per distinct way a landed row names a pupil (school and identifiers)
 -- unique_key: [ref_key]
+-- incremental: new_keys
 -- not_null: [ref_key, method]
 -- accepted_values:
 --   method: [upn, mis_id, name_and_dob, name_and_group, name_only, none]

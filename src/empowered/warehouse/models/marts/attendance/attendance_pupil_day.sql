@@ -1,5 +1,7 @@
 -- grain: one row per pupil per school per school day with at least one possible session
 -- unique_key: [pupil_key, school_urn, session_date]
+-- incremental:
+--   by: session_date
 -- not_null: [pupil_key, school_urn, session_date, academic_year, possible, present, absent, unauthorised]
 -- relationships:
 --   pupil_key: core.dim_pupil.pupil_key

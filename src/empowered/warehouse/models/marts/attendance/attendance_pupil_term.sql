@@ -1,5 +1,7 @@
 -- grain: one row per pupil per school per academic year per term with at least one possible session
 -- unique_key: [pupil_key, school_urn, academic_year, term]
+-- incremental:
+--   by: pupil_key
 -- not_null: [pupil_key, school_urn, academic_year, term, term_start, term_end, possible, present, authorised, unauthorised, absence_rate, attendance_rate, persistent_absence, severe_absence]
 -- relationships:
 --   pupil_key: core.dim_pupil.pupil_key

@@ -1,5 +1,7 @@
 -- grain: one row per pupil per school per academic year per school week with at least one possible session
 -- unique_key: [pupil_key, school_urn, academic_year, school_week]
+-- incremental:
+--   by: pupil_key
 -- not_null: [pupil_key, school_urn, academic_year, school_week, week_start, week_end, possible, present, authorised, unauthorised, attendance_rate, unauthorised_rolling_10_weeks, possible_rolling_10_weeks]
 -- relationships:
 --   pupil_key: core.dim_pupil.pupil_key

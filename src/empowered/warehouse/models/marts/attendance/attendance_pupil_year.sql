@@ -1,5 +1,7 @@
 -- grain: one row per pupil per school per academic year with at least one possible session
 -- unique_key: [pupil_key, school_urn, academic_year]
+-- incremental:
+--   by: pupil_key
 -- not_null: [pupil_key, school_urn, academic_year, as_of_date, year_start, year_end, possible, present, authorised, unauthorised, absence_rate, attendance_rate, persistent_absence, severe_absence, is_latest_year]
 -- relationships:
 --   pupil_key: core.dim_pupil.pupil_key

@@ -1,5 +1,7 @@
 -- grain: one row per pupil per school per academic year per context (time slot, period, weekday, activity or setting) they were in
 -- unique_key: [pupil_key, school_urn, academic_year, context_dimension, context_value]
+-- incremental:
+--   by: pupil_key
 -- not_null: [pupil_key, school_urn, academic_year, context_dimension, context_value,
 --   incidents, observations, exposure_method, total_incidents, total_observations,
 --   total_exposure_hours]

@@ -1,5 +1,7 @@
 -- grain: one row per behaviour incident recorded as antecedent, behaviour, consequence (ABC)
 -- unique_key: [incident_key]
+-- incremental:
+--   by: pupil_key
 -- not_null: [incident_key, pupil_key, school_urn, occurred_on, behaviour]
 -- relationships:
 --   incident_key: core.fct_behaviour_incident.incident_key

@@ -1,5 +1,7 @@
 -- grain: one row per pupil per school per academic year per term per activity with observations
 -- unique_key: [pupil_key, school_urn, academic_year, term, activity]
+-- incremental:
+--   by: pupil_key
 -- not_null: [pupil_key, school_urn, activity, activity_label, activity_category, observations,
 --   engagement_observations]
 -- relationships:

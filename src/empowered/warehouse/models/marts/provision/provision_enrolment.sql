@@ -1,5 +1,7 @@
 -- grain: one row per pupil per intervention enrolment, with need match, delivery, gain and cost as of the school's as_of_date
 -- unique_key: [enrolment_id]
+-- incremental:
+--   by: pupil_key
 -- not_null: [enrolment_id, pupil_key, school_urn, intervention_code, start_date, need_matches, is_current, in_as_of_year, has_session_records, has_pre_and_post]
 -- relationships:
 --   pupil_key: core.dim_pupil.pupil_key

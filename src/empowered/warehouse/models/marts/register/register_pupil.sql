@@ -1,5 +1,7 @@
 -- grain: one row per pupil on roll at a school on that school's as_of_date, with or without SEN
 -- unique_key: [pupil_key, school_urn]
+-- incremental:
+--   by: pupil_key
 -- not_null: [pupil_key, school_urn, as_of_date, academic_year, sen_provision, on_register, has_current_plan, review_overdue, provision_count, suspensions_this_year]
 -- relationships:
 --   pupil_key: core.dim_pupil.pupil_key

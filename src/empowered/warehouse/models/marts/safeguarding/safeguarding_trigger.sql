@@ -1,5 +1,7 @@
 -- grain: one row per pupil per school per trigger rule per academic year in which the rule fired
 -- unique_key: [pupil_key, school_urn, rule_id, academic_year]
+-- incremental:
+--   by: pupil_key
 -- not_null: [pupil_key, school_urn, rule_id, rule_label, kind, academic_year, first_fired_on, last_fired_on, weeks_fired, value_at_first, peak_value, threshold, window_start, window_end, latest_value, is_active, wording]
 -- relationships:
 --   pupil_key: core.dim_pupil.pupil_key

@@ -1,5 +1,7 @@
 -- grain: one row per pupil per school per strategy used with them
 -- unique_key: [pupil_key, school_urn, strategy_code]
+-- incremental:
+--   by: pupil_key
 -- not_null: [pupil_key, school_urn, strategy_code, uses, uses_with_follow_up,
 --   uses_with_mood_change, calmer_count, recorded_helped, recorded_partly,
 --   recorded_not_helped, first_used_on, last_used_on]

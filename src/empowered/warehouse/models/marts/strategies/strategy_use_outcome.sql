@@ -1,5 +1,7 @@
 -- grain: one row per use of a support or calming strategy with one pupil
 -- unique_key: [use_key]
+-- incremental:
+--   by: pupil_key
 -- not_null: [use_key, pupil_key, school_urn, used_on, strategy_code, has_follow_up]
 -- relationships:
 --   use_key: core.fct_strategy_use.use_key

@@ -1,5 +1,7 @@
 -- grain: one row per pupil per school per academic year per context (time slot, lesson period, weekday, activity or setting) with check-ins
 -- unique_key: [pupil_key, school_urn, academic_year, context_dimension, context_value]
+-- incremental:
+--   by: pupil_key
 -- not_null: [pupil_key, school_urn, academic_year, context_dimension, context_value, observations, total_observations]
 -- relationships:
 --   pupil_key: core.dim_pupil.pupil_key

@@ -1,5 +1,7 @@
 -- grain: one row per pupil per school per academic year per school week with observations
 -- unique_key: [pupil_key, school_urn, academic_year, school_week]
+-- incremental:
+--   by: pupil_key
 -- not_null: [pupil_key, school_urn, academic_year, school_week, week_start, days_observed,
 --   observations, mood_observations, engagement_observations]
 -- relationships:

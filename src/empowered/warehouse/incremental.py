@@ -1,0 +1,295 @@
+"""Rebuilding part of a model in DuckDB: deletes and inserts instead of a full rebuild.
+
+Three ways, chosen by the runner from the model's header and its inputs' changes
+(empowered.warehouse.changes):
+
+- **by batch** (staging models with a natural key): only the rows of new or altered
+  batches are typed and validated, then appended; "current row per natural key" is
+  recomputed only for the keys those batches touched.
+- **by partition** (``incremental: {by: pupil_key}``): the rows whose partition column
+  holds a changed value are deleted and computed again, reading only the matching rows of
+  every input that has the column.
+- **new keys** (``incremental: new_keys``, the pupil references): rows for keys the table
+  has never held are computed from the new batches alone and added.
+
+Each returns the change it made, found by comparing the affected rows before and after
+(``EXCEPT ALL`` both ways), so a model whose rows came out the same stops the cascade.
+The SQL a model runs is rewritten on its sqlglot tree: an input table becomes a filtered
+subquery with the same alias, and the model's own SQL is otherwise untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any
+
+import duckdb
+import sqlglot
+from sqlglot import exp
+
+from empowered.warehouse.changes import BATCH_COLUMN, Change
+from empowered.warehouse.checks import Check
+from empowered.warehouse.models import Model
+
+# The temp table holding the rows a partial rebuild wrote (its checks look at these).
+WRITTEN = "_new_rows"
+
+# Tables smaller than this are compared row for row after a full rebuild, so the change
+# is described by keys rather than as whole; larger ones only by their digest.
+EXACT_DIFF_ROWS = 250_000
+
+
+def _values_table(column: str) -> str:
+    return f"_changed_{column}"
+
+
+def _col(name: str, table: str | None = None) -> exp.Column:
+    return exp.column(name, table=table, quoted=True)
+
+
+def _in_changed(column: str, table: str | None = None) -> exp.Expression:
+    """``column IN (SELECT v FROM _changed_<column>)``."""
+    values = exp.select(_col("v")).from_(exp.to_table(_values_table(column)))
+    return exp.In(this=_col(column, table), query=exp.Subquery(this=values))
+
+
+def restrict_inputs(sql: str, filters: Mapping[str, str]) -> str:
+    """Rewrite a model's SQL so each input in ``filters`` is read only where its column
+    holds one of the changed values (``table -> column``)."""
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    for table in list(tree.find_all(exp.Table)):
+        column = filters.get(f"{table.db}.{table.name}") if table.db else None
+        if column is None:
+            continue
+        alias = table.alias or table.name
+        subquery = (
+            exp.select(exp.Star())
+            .from_(exp.table_(table.name, db=table.db))
+            .where(_in_changed(column))
+            .subquery(alias)
+        )
+        table.replace(subquery)
+    return tree.sql("duckdb")
+
+
+def current_row_sql(table: str, natural_key: Collection[str]) -> str:
+    """Recompute ``_is_current`` for the rows whose natural key is in ``_changed_keys``.
+
+    The same rule as the shared staging ending (templates/validated_rows.sql): among a
+    key's accepted rows, the latest batch's (and within it the last row) is current.
+    """
+    key = ", ".join(f'"{k}"' for k in natural_key)
+    return f"""UPDATE {table} AS t SET _is_current = c.is_current
+FROM (
+    SELECT _batch_id, _source_row, _source_item,
+        coalesce(_reject_reason IS NULL AND row_number() OVER (
+            PARTITION BY {key}, _reject_reason IS NULL
+            ORDER BY _batch_id DESC, _source_row DESC
+        ) = 1, false) AS is_current
+    FROM {table} AS s WHERE {_has_changed_key("s", natural_key)}
+) AS c
+WHERE t._batch_id = c._batch_id AND t._source_row = c._source_row
+    AND t._source_item IS NOT DISTINCT FROM c._source_item
+    AND t._is_current IS DISTINCT FROM c.is_current"""
+
+
+def _has_changed_key(alias: str, natural_key: Collection[str]) -> str:
+    match = " AND ".join(f'k."{c}" IS NOT DISTINCT FROM {alias}."{c}"' for c in natural_key)
+    return f"EXISTS (SELECT 1 FROM _changed_keys AS k WHERE {match})"
+
+
+def _query(sql: str) -> exp.Query:
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    assert isinstance(tree, exp.Query), "a model is one query"
+    return tree
+
+
+# Checks that look at rows one by one (or one key at a time) can look at only the rows a
+# partial rebuild wrote: the rows it did not touch passed them in the build that made them.
+ROW_CHECKS = ("not_null", "accepted_values", "relationship")
+KEY_CHECKS = ("unique", "current_row")
+
+
+def restrict_check(check: Check, model: Model, rows: str) -> str:
+    """A check's SQL looking only at the rows a partial rebuild wrote (the table ``rows``)
+    or, for uniqueness, at every row sharing a key with them; other checks unchanged."""
+    if check.kind not in ROW_CHECKS + KEY_CHECKS:
+        return check.sql
+    tree = sqlglot.parse_one(check.sql, read="duckdb")
+    schema, name = model.name.split(".", 1)
+    for table in list(tree.find_all(exp.Table)):
+        if (table.db, table.name) != (schema, name):
+            continue
+        alias = table.alias or table.name
+        if check.kind in ROW_CHECKS:
+            table.replace(exp.alias_(exp.to_table(rows), alias, table=True))
+            continue
+        key = model.unique_key if check.kind == "unique" else model.natural_key
+        match = " AND ".join(f'w."{k}" IS NOT DISTINCT FROM t."{k}"' for k in key)
+        keyed = sqlglot.parse_one(
+            f"SELECT * FROM {model.name} AS t "
+            f"WHERE EXISTS (SELECT 1 FROM {rows} AS w WHERE {match})",
+            read="duckdb",
+        )
+        assert isinstance(keyed, exp.Query)
+        table.replace(keyed.subquery(alias))
+    return tree.sql("duckdb")
+
+
+class IncrementalWriter:
+    """Partial rebuilds of models on one DuckDB connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, tracked: Collection[str]) -> None:
+        self.con = con
+        # Columns whose changed values are reported downstream: every partition column.
+        self.tracked = tuple(sorted(set(tracked)))
+        self._columns: dict[str, list[str]] = {}
+
+    def columns(self, table: str) -> list[str]:
+        if table not in self._columns:
+            schema, name = table.split(".", 1)
+            rows = self.con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? "
+                "AND table_name = ? AND database_name = current_database() "
+                "ORDER BY column_index",
+                [schema, name],
+            ).fetchall()
+            self._columns[table] = [c for (c,) in rows]
+        return self._columns[table]
+
+    def forget(self, table: str) -> None:
+        self._columns.pop(table, None)
+
+    def _set_values(self, column: str, values: Collection[Any]) -> None:
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {_values_table(column)} AS SELECT unnest(?) AS v",
+            [sorted(values)],
+        )
+
+    def _changes_between(self, before: str, after: str, table: str) -> Change | None:
+        """The change from one set of rows to another: None when they are the same."""
+        self.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _changed_rows AS
+            (SELECT * FROM {before} EXCEPT ALL SELECT * FROM {after})
+            UNION ALL
+            (SELECT * FROM {after} EXCEPT ALL SELECT * FROM {before})"""
+        )
+        [(count,)] = self.con.execute("SELECT count(*) FROM _changed_rows").fetchall()
+        if not count:
+            return None
+        present = set(self.columns(table))
+        keys = {
+            column: frozenset(
+                v
+                for (v,) in self.con.execute(
+                    f'SELECT DISTINCT "{column}" FROM _changed_rows'
+                ).fetchall()
+            )
+            for column in self.tracked
+            if column in present
+        }
+        return Change(keys=keys)
+
+    def by_batch(self, model: Model, source: str, batches: Collection[int]) -> Change | None:
+        """Retype and revalidate the rows of ``batches`` (new, altered or gone) of ``source``."""
+        table = model.name
+        self._set_values(BATCH_COLUMN, batches)
+        new_rows = restrict_inputs(model.sql, {source: BATCH_COLUMN})
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {WRITTEN} AS {new_rows}")
+        key = ", ".join(f'"{k}"' for k in model.natural_key)
+        self.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _changed_keys AS
+            SELECT DISTINCT {key} FROM {WRITTEN}
+            UNION SELECT DISTINCT {key} FROM {table} WHERE {_in_changed(BATCH_COLUMN).sql()}"""
+        )
+        affected = (
+            f"SELECT * FROM {table} AS a WHERE {_in_changed(BATCH_COLUMN, 'a').sql()} "
+            f"OR {_has_changed_key('a', model.natural_key)}"
+        )
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE _before AS {affected}")
+        self.con.execute(f"DELETE FROM {table} WHERE {_in_changed(BATCH_COLUMN).sql()}")
+        self.con.execute(f"INSERT INTO {table} SELECT * FROM {WRITTEN}")
+        self.con.execute(current_row_sql(table, model.natural_key))
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE _after AS {affected}")
+        return self._changes_between("_before", "_after", table)
+
+    def by_partition(self, model: Model, column: str, values: Collection[Any]) -> Change | None:
+        """Recompute the rows whose ``column`` holds one of ``values``."""
+        table = model.name
+        self._set_values(column, values)
+        inputs = {
+            t: column
+            for t in model.sources | model.depends_on
+            if t != table and column in self.columns(t)
+        }
+        query = _query(restrict_inputs(model.sql, inputs))
+        wrapped = exp.select(exp.Star()).from_(query.subquery("m")).where(_in_changed(column, "m"))
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {WRITTEN} AS {wrapped.sql('duckdb')}")
+        where = _in_changed(column).sql("duckdb")
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _before AS SELECT * FROM {table} WHERE {where}"
+        )
+        self.con.execute(f"DELETE FROM {table} WHERE {where}")
+        self.con.execute(f"INSERT INTO {table} SELECT * FROM {WRITTEN}")
+        return self._changes_between("_before", WRITTEN, table)
+
+    def new_keys(self, model: Model, batches: Collection[int]) -> Change | None:
+        """Add the rows for keys first seen in ``batches``; the rows already held stay."""
+        table = model.name
+        self._set_values(BATCH_COLUMN, batches)
+        inputs = {
+            t: BATCH_COLUMN
+            for t in model.sources
+            if t.startswith("raw.") and BATCH_COLUMN in self.columns(t)
+        }
+        query = _query(restrict_inputs(model.sql, inputs))
+        match = exp.and_(
+            *[exp.EQ(this=_col(k, "held"), expression=_col(k, "m")) for k in model.unique_key]
+        )
+        held = (
+            exp.select(exp.Literal.number(1))
+            .from_(exp.alias_(exp.to_table(table), "held", table=True))
+            .where(match)
+        )
+        wrapped = (
+            exp.select(exp.Star()).from_(query.subquery("m")).where(exp.not_(exp.Exists(this=held)))
+        )
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {WRITTEN} AS {wrapped.sql('duckdb')}")
+        [(count,)] = self.con.execute(f"SELECT count(*) FROM {WRITTEN}").fetchall()
+        if not count:
+            return None
+        self.con.execute(f"INSERT INTO {table} SELECT * FROM {WRITTEN}")
+        present = set(self.columns(table))
+        keys = {
+            column: frozenset(
+                v
+                for (v,) in self.con.execute(
+                    f'SELECT DISTINCT "{column}" FROM {WRITTEN}'
+                ).fetchall()
+            )
+            for column in self.tracked
+            if column in present
+        }
+        return Change(keys=keys, appended_only=True)
+
+    def keep_before(self, table: str) -> bool:
+        """Before a full rebuild: keep a copy of a small table to compare with afterwards."""
+        self.forget(table)
+        if not self.columns(table):
+            return False
+        [(count,)] = self.con.execute(f"SELECT count(*) FROM {table}").fetchall()
+        if count > EXACT_DIFF_ROWS:
+            return False
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE _before AS SELECT * FROM {table}")
+        return True
+
+    def compare_with_before(self, table: str) -> Change | None:
+        self.forget(table)
+        [(count,)] = self.con.execute(f"SELECT count(*) FROM {table}").fetchall()
+        if count > EXACT_DIFF_ROWS:
+            return Change(whole=True)
+        try:
+            return self._changes_between("_before", table, table)
+        except duckdb.Error:
+            # The rebuilt table's columns differ from the copy (a changed model): whole.
+            return Change(whole=True)

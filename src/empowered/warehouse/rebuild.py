@@ -1,0 +1,96 @@
+"""Choosing how much of a model an incremental build rebuilds, from its inputs' changes.
+
+The choice is made here, once, for every model; the writing is the engine's
+(empowered.warehouse.incremental). Whenever a change cannot be followed by keys the model
+is rebuilt in full, which is always correct: the full build is the reference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from empowered.warehouse.changes import BATCH_COLUMN, WHOLE, Change
+from empowered.warehouse.engines import Engine
+from empowered.warehouse.incremental import WRITTEN, IncrementalWriter
+from empowered.warehouse.models import Model
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 'es' if word.endswith('ch') else 's'}"
+
+
+def _batched_sources(writer: IncrementalWriter, model: Model) -> list[str]:
+    return sorted(
+        t for t in model.sources if t.startswith("raw.") and BATCH_COLUMN in writer.columns(t)
+    )
+
+
+def rebuild(
+    writer: IncrementalWriter,
+    engine: Engine,
+    model: Model,
+    inputs: Mapping[str, Change],
+    own: Change | None,
+) -> tuple[Change | None, str, str | None]:
+    """Rebuild what the changes reach. Returns the change made, how it was made, and the
+    table of rows written when only some were (None after a full rebuild, or none)."""
+    if own is None and writer.columns(model.name):
+        partial = _partial(writer, model, inputs)
+        if partial is not None:
+            made, how = partial
+            return made, how, WRITTEN if how.startswith("incremental") else None
+    made, how = _full(writer, engine, model)
+    return made, how, None
+
+
+def _partial(
+    writer: IncrementalWriter, model: Model, inputs: Mapping[str, Change]
+) -> tuple[Change | None, str] | None:
+    if any(c.whole for c in inputs.values()):
+        return None
+    batched = _batched_sources(writer, model)
+    if model.natural_key and len(batched) == 1:
+        [source] = batched
+        # A lookup that only gained rows for never-seen keys (the pupil references of new
+        # batches, new pseudonyms) cannot change what the rows already held found in it.
+        if all(c.appended_only for t, c in inputs.items() if t != source):
+            batches = inputs[source].values(BATCH_COLUMN) if source in inputs else frozenset()
+            if batches is not None:
+                if not batches:
+                    return None, "unchanged: only new keys in its lookups"
+                made = writer.by_batch(model, source, batches)
+                return made, f"incremental: {_plural(len(batches), 'batch')}"
+    if model.incremental == "new_keys" and all(c.appended_only for c in inputs.values()):
+        new_batches: set[int] = set()
+        for table in batched:
+            if table in inputs:
+                new_batches |= inputs[table].values(BATCH_COLUMN) or set()
+        if not new_batches:
+            return None, "unchanged: no new batches"
+        made = writer.new_keys(model, new_batches)
+        return made, f"incremental: new keys from {_plural(len(new_batches), 'batch')}"
+    if model.incremental and model.incremental.startswith("by:"):
+        column = model.incremental.removeprefix("by:")
+        values: set[object] = set()
+        for change in inputs.values():
+            found = change.values(column)
+            if found is None:
+                return None
+            values |= found
+        if None in values:
+            return None  # rows without a partition value can only be rebuilt in full
+        if not values:
+            return None, f"unchanged: no {column} changed"
+        made = writer.by_partition(model, column, values)
+        return made, f"incremental: {_plural(len(values), column)}"
+    return None
+
+
+def _full(writer: IncrementalWriter, engine: Engine, model: Model) -> tuple[Change | None, str]:
+    kept = writer.keep_before(model.name)
+    before = None if kept else engine.fingerprint(model.name)
+    engine.materialise(model)
+    if kept:
+        return writer.compare_with_before(model.name), "full"
+    after = engine.fingerprint(model.name)
+    return (WHOLE if before is None or before != after else None), "full"
