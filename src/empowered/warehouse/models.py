@@ -158,6 +158,32 @@ def _with_validation(body: str, natural_key: list[str], path: Path) -> str:
     )
 
 
+def read_header(path: Path) -> dict[str, Any]:
+    header_text, _ = _split_header(path.read_text(encoding="utf-8"))
+    header = yaml.safe_load(header_text) or {}
+    return header if isinstance(header, dict) else {}
+
+
+def _declared_sql(header: dict[str, Any], body: str, path: Path) -> str:
+    """Staging and quarantine SQL from their declarations (empowered.warehouse.staging_spec):
+    a staging header with a ``source`` is written out in full, and project functions and
+    the per-model placeholders quarantine reads are expanded on the sqlglot tree."""
+    from empowered.warehouse import staging_spec
+
+    try:
+        if "source" in header:
+            body = staging_spec.render(staging_spec.parse_spec(header, body))
+        elif "natural_key" in header:
+            body = _with_validation(body, header["natural_key"], path)
+        if "each_" in body:
+            declared = staging_spec.declared_models(path.parent.parent / "staging", read_header)
+            tree = staging_spec.expand_each(body, declared)
+            body = tree.sql(dialect="duckdb", pretty=True)
+        return staging_spec.expand(body).sql(dialect="duckdb", pretty=True)
+    except (staging_spec.SpecError, sqlglot.errors.ParseError) as err:
+        raise ModelError(path, str(err)) from err
+
+
 def load_model(path: Path, layer: str) -> Model:
     header_text, body = _split_header(path.read_text(encoding="utf-8"))
     try:
@@ -168,9 +194,11 @@ def load_model(path: Path, layer: str) -> Model:
         raise ModelError(path, "header must be a YAML mapping")
     if not header.get("grain"):
         raise ModelError(path, "header must state the model's grain")
-    if not body:
+    if not body and "source" not in header:
         raise ModelError(path, "no SQL after the header")
-    if "natural_key" in header:
+    if layer in ("staging", "quarantine"):
+        body = _declared_sql(header, body, path)
+    elif "natural_key" in header:
         body = _with_validation(body, header["natural_key"], path)
     name = f"{layer}.{path.stem}"
     refs = _referenced_tables(body, path)
