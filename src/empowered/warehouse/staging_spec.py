@@ -550,15 +550,18 @@ def unknown_functions(tree: exp.Expression) -> set[str]:
 
 
 def _each(
-    tree: exp.Expression, placeholder: str, arms: Iterable[tuple[str, str]]
+    tree: exp.Expression,
+    placeholder: str,
+    arms: Iterable[tuple[str, str]],
+    *,
+    distinct: bool = False,
 ) -> exp.Expression:
-    """Replace every SELECT reading ``placeholder`` by a UNION ALL of copies, one per
-    (table, name) in ``arms``: the table read, and ``model_entity()`` given the name."""
+    """Replace every SELECT reading ``placeholder`` by a UNION ALL (UNION if ``distinct``)
+    of copies, one per (table, name) in ``arms``: the table read, and ``model_entity()``
+    given the name."""
     arms = list(arms)
 
     def one(select: exp.Select, table: str, name: str) -> exp.Expression:
-        schema, tbl = table.split(".")
-
         def put(n: exp.Expression) -> exp.Expression:
             if isinstance(n, exp.Table) and f"{n.db}.{n.name}" == placeholder:
                 return exp.to_table(table).as_(n.alias) if n.alias else exp.to_table(table)
@@ -566,7 +569,6 @@ def _each(
                 return exp.Literal.string(name)
             return n
 
-        del schema, tbl
         return select.copy().transform(put)
 
     def rewrite(node: exp.Expression) -> exp.Expression:
@@ -578,7 +580,9 @@ def _each(
                     raise SpecError(f"nothing to put in place of {placeholder}")
                 union: exp.Expression = one(node, *arms[0])
                 for arm in arms[1:]:
-                    union = exp.union(union, one(node, *arm), distinct=False)
+                    copy = one(node, *arm)
+                    copy.comments = None  # the comment is said once, on the first arm
+                    union = exp.union(union, copy, distinct=distinct)
                 return union
         return node
 
@@ -620,4 +624,5 @@ def expand_each(sql: str, declared: list[Declared]) -> exp.Expression:
         tree,
         "raw.each_pupil_linked_source",
         [(d.source, d.entity) for d in declared if d.pupil_linked],
+        distinct=True,
     )
