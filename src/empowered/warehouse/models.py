@@ -112,52 +112,6 @@ def _referenced_tables(sql: str, path: Path) -> set[str]:
     return found
 
 
-def validated_rows_template() -> str:
-    return (resources.files("empowered.warehouse") / "templates" / "validated_rows.sql").read_text(
-        encoding="utf-8"
-    )
-
-
-_ACRONYMS = {"urn": "URN", "upn": "UPN", "id": "ID"}
-
-
-def _column_words(column: str) -> str:
-    """``school_urn`` -> ``school URN``: how a column is named in a message to a SENCo."""
-    return " ".join(_ACRONYMS.get(word, word) for word in column.split("_"))
-
-
-# A key column holding the blind index of an identifier (``upn_bidx``) is reported as the
-# identifier, and its value is never shown (empowered.sources.protect).
-BLIND_INDEX_SUFFIX = "_bidx"
-
-
-def _identity_column(column: str) -> str:
-    return column.removesuffix(BLIND_INDEX_SUFFIX)
-
-
-def _with_validation(body: str, natural_key: list[str], path: Path) -> str:
-    """Append the shared validation ending (templates/validated_rows.sql) to a staging body."""
-    if not natural_key or not all(isinstance(k, str) and k.isidentifier() for k in natural_key):
-        raise ModelError(path, "natural_key must be a list of column names")
-    template = "\n".join(
-        line for line in validated_rows_template().splitlines() if not line.startswith("--")
-    )
-    return (
-        body
-        + "\n"
-        + template.format(
-            key=", ".join(natural_key),
-            last_column=_identity_column(natural_key[-1]),
-            last_value=(
-                "'(withheld)'"
-                if natural_key[-1].endswith(BLIND_INDEX_SUFFIX)
-                else f"cast({natural_key[-1]} as varchar)"
-            ),
-            key_words=", ".join(_column_words(_identity_column(k)) for k in natural_key),
-        )
-    )
-
-
 def read_header(path: Path) -> dict[str, Any]:
     header_text, _ = _split_header(path.read_text(encoding="utf-8"))
     header = yaml.safe_load(header_text) or {}
@@ -174,7 +128,7 @@ def _declared_sql(header: dict[str, Any], body: str, path: Path) -> str:
         if "source" in header:
             body = staging_spec.render(staging_spec.parse_spec(header, body))
         elif "natural_key" in header:
-            body = _with_validation(body, header["natural_key"], path)
+            raise ModelError(path, "a natural_key is validated from a declaration: state source")
         if "each_" in body:
             declared = staging_spec.declared_models(path.parent.parent / "staging", read_header)
             tree = staging_spec.expand_each(body, declared)
@@ -198,8 +152,6 @@ def load_model(path: Path, layer: str) -> Model:
         raise ModelError(path, "no SQL after the header")
     if layer in ("staging", "quarantine"):
         body = _declared_sql(header, body, path)
-    elif "natural_key" in header:
-        body = _with_validation(body, header["natural_key"], path)
     name = f"{layer}.{path.stem}"
     refs = _referenced_tables(body, path)
     unique_key = tuple(header.get("unique_key") or ())
