@@ -129,11 +129,11 @@ def _declared_sql(header: dict[str, Any], body: str, path: Path) -> str:
             body = staging_spec.render(staging_spec.parse_spec(header, body))
         elif "natural_key" in header:
             raise ModelError(path, "a natural_key is validated from a declaration: state source")
+        tree = sqlglot.parse_one(body, read="duckdb")
         if "each_" in body:
             declared = staging_spec.declared_models(path.parent.parent / "staging", read_header)
-            tree = staging_spec.expand_each(body, declared)
-            body = tree.sql(dialect="duckdb", pretty=True)
-        return staging_spec.expand(body).sql(dialect="duckdb", pretty=True)
+            tree = staging_spec.expand_each(tree, declared)
+        return staging_spec.expand(tree).sql(dialect="duckdb", pretty=True)
     except (staging_spec.SpecError, sqlglot.errors.ParseError) as err:
         raise ModelError(path, str(err)) from err
 

@@ -36,6 +36,7 @@ into portable SQL on the sqlglot tree, never as DuckDB macros, which Spark canno
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -235,7 +236,7 @@ def _rule(number: int, decl: Mapping[str, Any], columns: Mapping[str, Column]) -
         message = message or "is missing"
     elif kind == "parse":
         parser = col.parser if col else None
-        if parser is None:
+        if parser not in CAN_FAIL:
             raise SpecError(f"rule {number}: {c} has no parser to fail")
         low, high = d.get("min"), d.get("max")
         fails = [f"{c} is null"]
@@ -455,6 +456,16 @@ def render(spec: StagingSpec) -> str:
         return f"case\n{arms}\n        end as {name}"
 
     newline = ",\n        "
+    t_key = ", ".join(f"t.{k}" for k in spec.natural_key)
+
+    def same_key(alias: str, other: str) -> str:
+        # NULL keys group together (as a window's partition does), so compare null-safely.
+        return " and ".join(
+            f"{alias}.{k} is not distinct from {other}.{k}" for k in spec.natural_key
+        )
+
+    same_key_k = same_key("k", "t")
+    same_key_l = same_key("l", "c")
     return f"""with parsed as (
     -- Each raw value read and parsed once.
     select
@@ -469,14 +480,38 @@ typed as (
     {(chr(10) + '    ').join(joins + ([spec.joins] if spec.joins else []))}
 ),
 
+repeated as (
+    -- Natural keys that repeat within a batch (rule 90). Aggregates, not windows over
+    -- every row: a window sorts millions of rows where a hash table needs one pass.
+    select _batch_id, {key}, min(_source_row) as _first_row_with_key
+    from typed
+    group by _batch_id, {key}
+    having count(*) > 1
+),
+
+repeats as (
+    -- Only the rows of repeated keys, a handful: numbered in file order.
+    select
+        t._batch_id,
+        t._source_row,
+        t._source_item,
+        k._first_row_with_key,
+        row_number() over (
+            partition by t._batch_id, {t_key} order by t._source_row, t._source_item
+        ) as _key_occurrence
+    from typed as t
+    inner join repeated as k on k._batch_id = t._batch_id and {same_key_k}
+),
+
 keyed as (
     select
-        *,
-        min(_source_row) over (partition by _batch_id, {key}) as _first_row_with_key,
-        row_number() over (
-            partition by _batch_id, {key} order by _source_row, _source_item
-        ) as _key_occurrence
-    from typed
+        t.*,
+        coalesce(d._first_row_with_key, t._source_row) as _first_row_with_key,
+        coalesce(d._key_occurrence, 1) as _key_occurrence
+    from typed as t
+    left join repeats as d
+        on d._batch_id = t._batch_id and d._source_row = t._source_row
+        and d._source_item = t._source_item
 ),
 
 ruled as (
@@ -498,15 +533,24 @@ checked as (
         {first(warnings, value, "_warning_value")},
         {first(warnings, lambda r: r.reason, "_warning_reason")}
     from ruled
+),
+
+resent as (
+    -- Keys accepted from more than one batch: the latest batch's row is current. At
+    -- most one row per batch and key is accepted (rule 90 rejects the repeats).
+    select {key}, max(_batch_id) as _latest_batch
+    from checked
+    where _reject_reason is null
+    group by {key}
+    having count(*) > 1
 )
 
 select
-    {newline.join(kept + list(ENDING))},
-    coalesce(_reject_reason is null and row_number() over (
-        partition by {key}, _reject_reason is null
-        order by _batch_id desc, _source_row desc
-    ) = 1, false) as _is_current
-from checked"""
+    {newline.join("c." + c for c in kept + list(ENDING))},
+    c._reject_reason is null
+        and (l._latest_batch is null or c._batch_id = l._latest_batch) as _is_current
+from checked as c
+left join resent as l on {same_key_l}"""
 
 
 _ACRONYMS = {"urn": "URN", "upn": "UPN", "id": "ID"}
@@ -516,19 +560,20 @@ def _message_words(column: str) -> str:
     return " ".join(_ACRONYMS.get(word, word) for word in column.split("_"))
 
 
+@functools.cache
 def _function_template(name: str) -> tuple[int, exp.Expression]:
     arity, sql = PROJECT_FUNCTIONS[name]
     args = [f"__arg{i}" for i in range(arity)]
     return arity, sqlglot.parse_one(sql.format(*args), read="duckdb")
 
 
-def expand(sql: str) -> exp.Expression:
+def expand(sql: str | exp.Expression) -> exp.Expression:
     """Parse a model's SQL and expand every project function into portable SQL."""
-    templates = {name: _function_template(name) for name in PROJECT_FUNCTIONS}
+    tree = sqlglot.parse_one(sql, read="duckdb") if isinstance(sql, str) else sql
 
     def rewrite(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Anonymous) and str(node.name).lower() in templates:
-            arity, template = templates[str(node.name).lower()]
+        if isinstance(node, exp.Anonymous) and str(node.name).lower() in PROJECT_FUNCTIONS:
+            arity, template = _function_template(str(node.name).lower())
             args = list(node.expressions)
             if len(args) != arity:
                 raise SpecError(f"{node.name} takes {arity} argument(s), given {len(args)}")
@@ -538,10 +583,10 @@ def expand(sql: str) -> exp.Expression:
                     return args[int(n.name[5:])].copy()
                 return n
 
-            return template.copy().transform(put)
+            return template.copy().transform(put, copy=False)
         return node
 
-    return sqlglot.parse_one(sql, read="duckdb").transform(rewrite)
+    return tree.transform(rewrite, copy=False)
 
 
 def unknown_functions(tree: exp.Expression) -> set[str]:
@@ -569,7 +614,7 @@ def _each(
                 return exp.Literal.string(name)
             return n
 
-        return select.copy().transform(put)
+        return select.copy().transform(put, copy=False)
 
     def rewrite(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Select):
@@ -586,7 +631,7 @@ def _each(
                 return union
         return node
 
-    return tree.transform(rewrite)
+    return tree.transform(rewrite, copy=False)
 
 
 @dataclass(frozen=True)
@@ -615,10 +660,9 @@ def declared_models(staging_folder: Path, read_header: Callable[[Path], Mapping[
     return found
 
 
-def expand_each(sql: str, declared: list[Declared]) -> exp.Expression:
+def expand_each(tree: exp.Expression, declared: list[Declared]) -> exp.Expression:
     """``staging.each_validated_model`` and ``raw.each_pupil_linked_source``: placeholders a
     model reads once and that become one arm per declared staging model."""
-    tree = sqlglot.parse_one(sql, read="duckdb")
     tree = _each(tree, "staging.each_validated_model", [(d.name, d.entity) for d in declared])
     return _each(
         tree,

@@ -15,7 +15,8 @@ with refs as (
     select
         pupil_ref_key(trim(r.school_urn), r.upn_bidx, r.mis_id_bidx, r.pupil_name_bidx,
             coalesce(r.pupil_name_dob_bidx, r.pupil_dob_state), upper(trim(r.pupil_group))) as ref_key,
-        trim(r.school_urn) as school_urn,
+        -- Blank and missing school URNs are one and the same key ('' in ref_key).
+        nullif(trim(r.school_urn), '') as school_urn,
         r.upn_bidx,
         r.mis_id_bidx,
         r.pupil_name_bidx,
