@@ -294,6 +294,27 @@ def build(
         raise typer.Exit(1)
 
 
+@app.command("show-sql")
+def show_sql(
+    model: Annotated[str, typer.Argument(help="A model, e.g. stg_canonical_attendance.")],
+    spark: Annotated[bool, typer.Option(help="Show it as Spark SQL instead.")] = False,
+) -> None:
+    """Print the SQL a model runs, with its declaration and project functions expanded."""
+    import sqlglot
+
+    from empowered.warehouse.models import discover_models
+
+    models = discover_models()
+    found = [m for m in models.values() if model in (m.name, m.table)]
+    if not found:
+        console.print(f"[red]No model named {model}.[/red]")
+        raise typer.Exit(2)
+    sql = found[0].sql
+    if spark:
+        sql = sqlglot.transpile(sql, read="duckdb", write="spark", pretty=True)[0]
+    typer.echo(sql)
+
+
 @app.command()
 def demo(
     warehouse: WarehouseOption = None,

@@ -89,7 +89,7 @@ def test_every_shipped_model_states_grain_and_key() -> None:
             assert not any(s.startswith("raw.") for s in model.sources), model.name
 
 
-def test_natural_key_adds_the_shared_validation_ending(tmp_path: Path) -> None:
+def test_a_declared_staging_model_gets_the_shared_validation_ending(tmp_path: Path) -> None:
     write(
         tmp_path,
         "staging",
@@ -97,17 +97,31 @@ def test_natural_key_adds_the_shared_validation_ending(tmp_path: Path) -> None:
         "-- grain: one row per landed thing\n"
         "-- unique_key: [_batch_id, _source_row]\n"
         "-- natural_key: [school_urn, thing_id]\n"
-        "with typed as (select * from raw.things),\n"
-        "issues as (select _batch_id, _source_row, 1 as rule, 'x' as column_name,\n"
-        "    'v' as value, 'r' as reason from typed where false)",
+        "-- source: raw.things\n"
+        "-- school_checked: false\n"
+        "-- columns:\n"
+        "--   school_urn: trim\n"
+        "--   thing_id: trim\n",
     )
     model = discover_models(tmp_path)["staging.stg_things"]
-    assert "partition by _batch_id, school_urn, thing_id" in model.sql
+    assert "PARTITION BY _batch_id, school_urn, thing_id" in model.sql
     assert "(same school URN, thing ID)" in model.sql
     assert "one_current_row(school_urn, thing_id)" in [c.name for c in model.checks]
+    assert model.sources == {"raw.things"}
 
 
 def test_a_natural_key_must_name_columns(tmp_path: Path) -> None:
-    write(tmp_path, "staging", "stg_bad", '-- grain: x\n-- natural_key: ["a; drop"]\nselect 1')
+    write(
+        tmp_path,
+        "staging",
+        "stg_bad",
+        '-- grain: x\n-- natural_key: ["a; drop"]\n-- source: raw.things\nselect 1',
+    )
     with pytest.raises(ModelError, match="natural_key must be a list of column names"):
+        discover_models(tmp_path)
+
+
+def test_a_natural_key_without_a_declaration_is_refused(tmp_path: Path) -> None:
+    write(tmp_path, "staging", "stg_bad", "-- grain: x\n-- natural_key: [a]\nselect 1")
+    with pytest.raises(ModelError, match="state source"):
         discover_models(tmp_path)

@@ -118,50 +118,30 @@ def _referenced_tables(sql: str, path: Path) -> set[str]:
     return found
 
 
-def validated_rows_template() -> str:
-    return (resources.files("empowered.warehouse") / "templates" / "validated_rows.sql").read_text(
-        encoding="utf-8"
-    )
+def read_header(path: Path) -> dict[str, Any]:
+    header_text, _ = _split_header(path.read_text(encoding="utf-8"))
+    header = yaml.safe_load(header_text) or {}
+    return header if isinstance(header, dict) else {}
 
 
-_ACRONYMS = {"urn": "URN", "upn": "UPN", "id": "ID"}
+def _declared_sql(header: dict[str, Any], body: str, path: Path) -> str:
+    """Staging and quarantine SQL from their declarations (empowered.warehouse.staging_spec):
+    a staging header with a ``source`` is written out in full, and project functions and
+    the per-model placeholders quarantine reads are expanded on the sqlglot tree."""
+    from empowered.warehouse import staging_spec
 
-
-def _column_words(column: str) -> str:
-    """``school_urn`` -> ``school URN``: how a column is named in a message to a SENCo."""
-    return " ".join(_ACRONYMS.get(word, word) for word in column.split("_"))
-
-
-# A key column holding the blind index of an identifier (``upn_bidx``) is reported as the
-# identifier, and its value is never shown (empowered.sources.protect).
-BLIND_INDEX_SUFFIX = "_bidx"
-
-
-def _identity_column(column: str) -> str:
-    return column.removesuffix(BLIND_INDEX_SUFFIX)
-
-
-def _with_validation(body: str, natural_key: list[str], path: Path) -> str:
-    """Append the shared validation ending (templates/validated_rows.sql) to a staging body."""
-    if not natural_key or not all(isinstance(k, str) and k.isidentifier() for k in natural_key):
-        raise ModelError(path, "natural_key must be a list of column names")
-    template = "\n".join(
-        line for line in validated_rows_template().splitlines() if not line.startswith("--")
-    )
-    return (
-        body
-        + "\n"
-        + template.format(
-            key=", ".join(natural_key),
-            last_column=_identity_column(natural_key[-1]),
-            last_value=(
-                "'(withheld)'"
-                if natural_key[-1].endswith(BLIND_INDEX_SUFFIX)
-                else f"cast({natural_key[-1]} as varchar)"
-            ),
-            key_words=", ".join(_column_words(_identity_column(k)) for k in natural_key),
-        )
-    )
+    try:
+        if "source" in header:
+            body = staging_spec.render(staging_spec.parse_spec(header, body))
+        elif "natural_key" in header:
+            raise ModelError(path, "a natural_key is validated from a declaration: state source")
+        tree = sqlglot.parse_one(body, read="duckdb")
+        if "each_" in body:
+            declared = staging_spec.declared_models(path.parent.parent / "staging", read_header)
+            tree = staging_spec.expand_each(tree, declared)
+        return staging_spec.expand(tree).sql(dialect="duckdb", pretty=True)
+    except (staging_spec.SpecError, sqlglot.errors.ParseError) as err:
+        raise ModelError(path, str(err)) from err
 
 
 def load_model(path: Path, layer: str) -> Model:
@@ -174,10 +154,10 @@ def load_model(path: Path, layer: str) -> Model:
         raise ModelError(path, "header must be a YAML mapping")
     if not header.get("grain"):
         raise ModelError(path, "header must state the model's grain")
-    if not body:
+    if not body and "source" not in header:
         raise ModelError(path, "no SQL after the header")
-    if "natural_key" in header:
-        body = _with_validation(body, header["natural_key"], path)
+    if layer in ("staging", "quarantine"):
+        body = _declared_sql(header, body, path)
     name = f"{layer}.{path.stem}"
     refs = _referenced_tables(body, path)
     unique_key = tuple(header.get("unique_key") or ())

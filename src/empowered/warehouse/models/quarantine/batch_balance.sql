@@ -14,77 +14,9 @@ with landed as (
 ),
 
 accepted as (
+    -- One arm per validated staging model (staging_spec.expand_each).
     select _batch_id as batch_id, count(*) as accepted
-    from staging.stg_canonical_schools where _reject_reason is null group by _batch_id
-    union all
-    select _batch_id as batch_id, count(*) as accepted
-    from staging.stg_canonical_pupils where _reject_reason is null group by _batch_id
-    union all
-    select _batch_id as batch_id, count(*) as accepted
-    from staging.stg_canonical_characteristics where _reject_reason is null group by _batch_id
-    union all
-    select _batch_id as batch_id, count(*) as accepted
-    from staging.stg_canonical_sen_status where _reject_reason is null group by _batch_id
-    union all
-    select _batch_id as batch_id, count(*) as accepted
-    from staging.stg_canonical_terms where _reject_reason is null group by _batch_id
-    union all
-    select _batch_id as batch_id, count(*) as accepted
-    from staging.stg_canonical_closures where _reject_reason is null group by _batch_id
-    union all
-    select _batch_id as batch_id, count(*) as accepted
-    from staging.stg_canonical_periods where _reject_reason is null group by _batch_id
-    union all
-    select _batch_id as batch_id, count(*) as accepted
-    from staging.stg_canonical_staff where _reject_reason is null group by _batch_id
-    union all
-    select _batch_id as batch_id, count(*) as accepted
-    from staging.stg_canonical_staff_training where _reject_reason is null group by _batch_id
-    union all
-    select _batch_id as batch_id, count(*) as accepted
-    from staging.stg_canonical_strategies where _reject_reason is null group by _batch_id
-    union all
-    select _batch_id as batch_id, count(*) as accepted
-    from staging.stg_canonical_interventions where _reject_reason is null group by _batch_id
-    union all
-    select _batch_id as batch_id, count(*) as accepted
-    from staging.stg_canonical_observations where _reject_reason is null group by _batch_id
-    union all
-    select _batch_id as batch_id, count(*) as accepted
-    from staging.stg_canonical_incidents where _reject_reason is null group by _batch_id
-    union all
-    select _batch_id as batch_id, count(*) as accepted
-    from staging.stg_canonical_strategy_uses where _reject_reason is null group by _batch_id
-    union all
-    select _batch_id as batch_id, count(*) as accepted
-    from staging.stg_canonical_attendance where _reject_reason is null group by _batch_id
-    union all
-    select _batch_id as batch_id, count(*) as accepted
-    from staging.stg_canonical_assessments where _reject_reason is null group by _batch_id
-    union all
-    select _batch_id as batch_id, count(*) as accepted
-    from staging.stg_canonical_exclusions where _reject_reason is null group by _batch_id
-    union all
-    select _batch_id as batch_id, count(*) as accepted
-    from staging.stg_canonical_provision_enrolments where _reject_reason is null group by _batch_id
-    union all
-    select _batch_id as batch_id, count(*) as accepted
-    from staging.stg_canonical_provision_sessions where _reject_reason is null group by _batch_id
-    union all
-    select _batch_id as batch_id, count(*) as accepted
-    from staging.stg_canonical_plans where _reject_reason is null group by _batch_id
-    union all
-    select _batch_id as batch_id, count(*) as accepted
-    from staging.stg_canonical_plan_outcomes where _reject_reason is null group by _batch_id
-    union all
-    select _batch_id as batch_id, count(*) as accepted
-    from staging.stg_canonical_plan_reviews where _reject_reason is null group by _batch_id
-    union all
-    select _batch_id as batch_id, count(*) as accepted
-    from staging.stg_canonical_actions where _reject_reason is null group by _batch_id
-    union all
-    select _batch_id as batch_id, count(*) as accepted
-    from staging.stg_canonical_groups where _reject_reason is null group by _batch_id
+    from staging.each_validated_model where _reject_reason is null group by _batch_id
 ),
 
 quarantined as (

@@ -2,91 +2,18 @@
 -- unique_key: [_batch_id, _source_row, _source_item]
 -- not_null: [_batch_id, _source_row, _source_file, _is_current]
 -- natural_key: [school_urn, action_id]
--- Rules are numbered: a rejected row reports its lowest-numbered problem; rules from
--- 100 up are warnings (the row is accepted and the warning reported). The shared
--- ending (warehouse/templates/validated_rows.sql) adds duplicates, quarantine and
--- which row is current.
-with typed as (
-    select
-        r._batch_id,
-        r._source_row,
-        r._source_item,
-        r._source_file,
-        trim(r.school_urn) as school_urn,
-        r.upn as upn,
-        r.mis_id as mis_id,
-        r.pupil_name as pupil_name,
-        r.pupil_dob as pupil_dob,
-        upper(trim(r.pupil_group)) as pupil_group,
-        ref.pupil_key,
-        ref.method as _pupil_match_method,
-        ref.problem_column as _pupil_problem_column,
-        ref.problem_value as _pupil_problem_value,
-        ref.problem_reason as _pupil_problem_reason,
-        ref.entry_date as _pupil_entry_date,
-        ref.leaving_date as _pupil_leaving_date,
-        sk.school_urn is not null as _school_known,
-        trim(r.action_id) as action_id,
-        case
-            when regexp_matches(trim(r.raised_on), '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') then try_cast(trim(r.raised_on) as date)
-            when regexp_matches(trim(r.raised_on), '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$') then try_cast(
-                split_part(trim(r.raised_on), '/', 3) || '-' || lpad(split_part(trim(r.raised_on), '/', 2), 2, '0')
-                || '-' || lpad(split_part(trim(r.raised_on), '/', 1), 2, '0') as date)
-        end as raised_on,
-        r.raised_on as raised_on_raw,
-        lower(trim(r.source)) as source,
-        trim(r.description) as description,
-        lower(trim(r.owner_role)) as owner_role,
-        case
-            when regexp_matches(trim(r.due_date), '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') then try_cast(trim(r.due_date) as date)
-            when regexp_matches(trim(r.due_date), '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$') then try_cast(
-                split_part(trim(r.due_date), '/', 3) || '-' || lpad(split_part(trim(r.due_date), '/', 2), 2, '0')
-                || '-' || lpad(split_part(trim(r.due_date), '/', 1), 2, '0') as date)
-        end as due_date,
-        r.due_date as due_date_raw,
-        case
-            when regexp_matches(trim(r.completed_on), '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') then try_cast(trim(r.completed_on) as date)
-            when regexp_matches(trim(r.completed_on), '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$') then try_cast(
-                split_part(trim(r.completed_on), '/', 3) || '-' || lpad(split_part(trim(r.completed_on), '/', 2), 2, '0')
-                || '-' || lpad(split_part(trim(r.completed_on), '/', 1), 2, '0') as date)
-        end as completed_on,
-        r.completed_on as completed_on_raw
-    from raw.canonical_actions as r
-    left join staging.stg_canonical_pupil_refs as ref
-        on ref.ref_key = concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(r.upn_bidx, ''),
-            coalesce(r.mis_id_bidx, ''), coalesce(r.pupil_name_bidx, ''),
-            coalesce(r.pupil_name_dob_bidx, r.pupil_dob_state, ''), coalesce(upper(trim(r.pupil_group)), ''))
-    left join staging.stg_canonical_school_list as sk on sk.school_urn = trim(r.school_urn)
-),
-
-issues as (
-    select _batch_id, _source_row, _source_item, 5 as rule, 'school_urn' as column_name,
-        cast(school_urn as varchar) as value,
-        'is not a school in this export (schools.csv)' as reason
-    from typed where not _school_known
-    union all
-    select _batch_id, _source_row, _source_item, 6 as rule, _pupil_problem_column as column_name,
-        cast(_pupil_problem_value as varchar) as value,
-        _pupil_problem_reason as reason
-    from typed where _pupil_problem_reason is not null
-    union all
-    select _batch_id, _source_row, _source_item, 10 as rule, 'raised_on' as column_name,
-        cast(raised_on_raw as varchar) as value,
-        'is missing or is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
-    from typed where raised_on is null
-    union all
-    select _batch_id, _source_row, _source_item, 11 as rule, 'due_date' as column_name,
-        cast(due_date_raw as varchar) as value,
-        'is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
-    from typed where due_date_raw is not null and due_date is null
-    union all
-    select _batch_id, _source_row, _source_item, 12 as rule, 'completed_on' as column_name,
-        cast(completed_on_raw as varchar) as value,
-        'is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
-    from typed where completed_on_raw is not null and completed_on is null
-    union all
-    select _batch_id, _source_row, _source_item, 13 as rule, 'source' as column_name,
-        cast(source as varchar) as value,
-        'is not one of: review, trigger, meeting' as reason
-    from typed where source is not null and source not in ('review', 'trigger', 'meeting')
-)
+-- source: raw.canonical_actions
+-- pupil_linked: true
+-- columns:
+--   action_id: trim
+--   raised_on: uk_date
+--   source: lower
+--   description: trim
+--   owner_role: lower
+--   due_date: uk_date
+--   completed_on: uk_date
+-- rules:
+--   10: {required: raised_on}
+--   11: {parse: due_date}
+--   12: {parse: completed_on}
+--   13: {allowed: source, values: [review, trigger, meeting]}

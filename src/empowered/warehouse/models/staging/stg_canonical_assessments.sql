@@ -2,83 +2,20 @@
 -- unique_key: [_batch_id, _source_row, _source_item]
 -- not_null: [_batch_id, _source_row, _source_file, _is_current]
 -- natural_key: [school_urn, pupil_key, assessed_on, subject, assessment, measure]
--- Rules are numbered: a rejected row reports its lowest-numbered problem; rules from
--- 100 up are warnings (the row is accepted and the warning reported). The shared
--- ending (warehouse/templates/validated_rows.sql) adds duplicates, quarantine and
--- which row is current.
-with typed as (
-    select
-        r._batch_id,
-        r._source_row,
-        r._source_item,
-        r._source_file,
-        trim(r.school_urn) as school_urn,
-        r.upn as upn,
-        r.mis_id as mis_id,
-        r.pupil_name as pupil_name,
-        r.pupil_dob as pupil_dob,
-        upper(trim(r.pupil_group)) as pupil_group,
-        ref.pupil_key,
-        ref.method as _pupil_match_method,
-        ref.problem_column as _pupil_problem_column,
-        ref.problem_value as _pupil_problem_value,
-        ref.problem_reason as _pupil_problem_reason,
-        ref.entry_date as _pupil_entry_date,
-        ref.leaving_date as _pupil_leaving_date,
-        sk.school_urn is not null as _school_known,
-        case
-            when regexp_matches(trim(r.assessed_on), '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') then try_cast(trim(r.assessed_on) as date)
-            when regexp_matches(trim(r.assessed_on), '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$') then try_cast(
-                split_part(trim(r.assessed_on), '/', 3) || '-' || lpad(split_part(trim(r.assessed_on), '/', 2), 2, '0')
-                || '-' || lpad(split_part(trim(r.assessed_on), '/', 1), 2, '0') as date)
-        end as assessed_on,
-        r.assessed_on as assessed_on_raw,
-        lower(trim(r.subject)) as subject,
-        lower(trim(r.assessment)) as assessment,
-        lower(trim(r.measure)) as measure,
-        try_cast(trim(r.value) as double) as value,
-        r.value as value_raw
-    from raw.canonical_assessments as r
-    left join staging.stg_canonical_pupil_refs as ref
-        on ref.ref_key = concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(r.upn_bidx, ''),
-            coalesce(r.mis_id_bidx, ''), coalesce(r.pupil_name_bidx, ''),
-            coalesce(r.pupil_name_dob_bidx, r.pupil_dob_state, ''), coalesce(upper(trim(r.pupil_group)), ''))
-    left join staging.stg_canonical_school_list as sk on sk.school_urn = trim(r.school_urn)
-),
-
-issues as (
-    select _batch_id, _source_row, _source_item, 5 as rule, 'school_urn' as column_name,
-        cast(school_urn as varchar) as value,
-        'is not a school in this export (schools.csv)' as reason
-    from typed where not _school_known
-    union all
-    select _batch_id, _source_row, _source_item, 6 as rule, _pupil_problem_column as column_name,
-        cast(_pupil_problem_value as varchar) as value,
-        _pupil_problem_reason as reason
-    from typed where _pupil_problem_reason is not null
-    union all
-    select _batch_id, _source_row, _source_item, 10 as rule, 'assessed_on' as column_name,
-        cast(assessed_on_raw as varchar) as value,
-        'is missing or is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
-    from typed where assessed_on is null
-    union all
-    select _batch_id, _source_row, _source_item, 11 as rule, 'measure' as column_name,
-        cast(measure as varchar) as value,
-        'is not one of: standardised_score, scaled_score, reading_age_months, spelling_age_months' as reason
-    from typed where measure is null or measure not in ('standardised_score', 'scaled_score', 'reading_age_months', 'spelling_age_months')
-    union all
-    select _batch_id, _source_row, _source_item, 12 as rule, 'value' as column_name,
-        cast(value_raw as varchar) as value,
-        'is missing or not a number' as reason
-    from typed where value is null
-    union all
-    select _batch_id, _source_row, _source_item, 13 as rule, 'value' as column_name,
-        cast(value_raw as varchar) as value,
-        'is outside the range of a standardised score (40 to 160)' as reason
-    from typed where measure = 'standardised_score' and (value < 40 or value > 160)
-    union all
-    select _batch_id, _source_row, _source_item, 14 as rule, 'value' as column_name,
-        cast(value_raw as varchar) as value,
-        'is outside the range of a key stage 2 scaled score (80 to 120)' as reason
-    from typed where measure = 'scaled_score' and (value < 80 or value > 120)
-)
+-- source: raw.canonical_assessments
+-- pupil_linked: true
+-- columns:
+--   assessed_on: uk_date
+--   subject: lower
+--   assessment: lower
+--   measure: lower
+--   value: decimal
+-- rules:
+--   10: {required: assessed_on}
+--   11: {allowed: measure, required: true,
+--        values: [standardised_score, scaled_score, reading_age_months, spelling_age_months]}
+--   12: {parse: value, required: true, message: is missing or not a number}
+--   13: {check: "measure = 'standardised_score' and (value < 40 or value > 160)", column: value,
+--        message: is outside the range of a standardised score (40 to 160)}
+--   14: {check: "measure = 'scaled_score' and (value < 80 or value > 120)", column: value,
+--        message: is outside the range of a key stage 2 scaled score (80 to 120)}

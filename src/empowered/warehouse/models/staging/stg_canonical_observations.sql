@@ -2,109 +2,27 @@
 -- unique_key: [_batch_id, _source_row, _source_item]
 -- not_null: [_batch_id, _source_row, _source_file, _is_current]
 -- natural_key: [school_urn, observation_id]
--- Rules are numbered: a rejected row reports its lowest-numbered problem; rules from
--- 100 up are warnings (the row is accepted and the warning reported). The shared
--- ending (warehouse/templates/validated_rows.sql) adds duplicates, quarantine and
--- which row is current.
-with typed as (
-    select
-        r._batch_id,
-        r._source_row,
-        r._source_item,
-        r._source_file,
-        trim(r.school_urn) as school_urn,
-        r.upn as upn,
-        r.mis_id as mis_id,
-        r.pupil_name as pupil_name,
-        r.pupil_dob as pupil_dob,
-        upper(trim(r.pupil_group)) as pupil_group,
-        ref.pupil_key,
-        ref.method as _pupil_match_method,
-        ref.problem_column as _pupil_problem_column,
-        ref.problem_value as _pupil_problem_value,
-        ref.problem_reason as _pupil_problem_reason,
-        ref.entry_date as _pupil_entry_date,
-        ref.leaving_date as _pupil_leaving_date,
-        sk.school_urn is not null as _school_known,
-        trim(r.observation_id) as observation_id,
-        case
-            when regexp_matches(trim(r.observed_on), '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') then try_cast(trim(r.observed_on) as date)
-            when regexp_matches(trim(r.observed_on), '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$') then try_cast(
-                split_part(trim(r.observed_on), '/', 3) || '-' || lpad(split_part(trim(r.observed_on), '/', 2), 2, '0')
-                || '-' || lpad(split_part(trim(r.observed_on), '/', 1), 2, '0') as date)
-        end as observed_on,
-        r.observed_on as observed_on_raw,
-        case when regexp_matches(trim(r.observed_time), '^[0-9]{1,2}:[0-9]{2}(:[0-9]{2})?$')
-            then try_cast(split_part(trim(r.observed_time), ':', 1) as integer) * 60
-                + try_cast(split_part(trim(r.observed_time), ':', 2) as integer)
-        end as observed_minute,
-        r.observed_time as observed_time_raw,
-        trim(r.staff_id) as staff_id,
-        lower(trim(r.activity)) as activity,
-        lower(trim(r.setting)) as setting,
-        try_cast(trim(r.mood) as integer) as mood,
-        r.mood as mood_raw,
-        try_cast(trim(r.engagement) as integer) as engagement,
-        r.engagement as engagement_raw,
-        try_cast(trim(r.regulation) as integer) as regulation,
-        r.regulation as regulation_raw,
-        trim(r.note) as note
-    from raw.canonical_observations as r
-    left join staging.stg_canonical_pupil_refs as ref
-        on ref.ref_key = concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(r.upn_bidx, ''),
-            coalesce(r.mis_id_bidx, ''), coalesce(r.pupil_name_bidx, ''),
-            coalesce(r.pupil_name_dob_bidx, r.pupil_dob_state, ''), coalesce(upper(trim(r.pupil_group)), ''))
-    left join staging.stg_canonical_school_list as sk on sk.school_urn = trim(r.school_urn)
-),
-
-issues as (
-    select _batch_id, _source_row, _source_item, 5 as rule, 'school_urn' as column_name,
-        cast(school_urn as varchar) as value,
-        'is not a school in this export (schools.csv)' as reason
-    from typed where not _school_known
-    union all
-    select _batch_id, _source_row, _source_item, 6 as rule, _pupil_problem_column as column_name,
-        cast(_pupil_problem_value as varchar) as value,
-        _pupil_problem_reason as reason
-    from typed where _pupil_problem_reason is not null
-    union all
-    select _batch_id, _source_row, _source_item, 10 as rule, 'observed_on' as column_name,
-        cast(observed_on_raw as varchar) as value,
-        'is missing or is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
-    from typed where observed_on is null
-    union all
-    select _batch_id, _source_row, _source_item, 11 as rule, 'observed_on' as column_name,
-        cast(observed_on_raw as varchar) as value,
-        'is in the future' as reason
-    from typed where observed_on > current_date
-    union all
-    select _batch_id, _source_row, _source_item, 12 as rule, 'observed_time' as column_name,
-        cast(observed_time_raw as varchar) as value,
-        'is not a time of day (expected HH:MM, 24-hour)' as reason
-    from typed where observed_time_raw is not null and (observed_minute is null or observed_minute < 0 or observed_minute >= 1440)
-    union all
-    select _batch_id, _source_row, _source_item, 13 as rule, 'mood' as column_name,
-        cast(mood_raw as varchar) as value,
-        'is not a whole number from 1 to 5' as reason
-    from typed where mood_raw is not null and (mood is null or mood < 1 or mood > 5)
-    union all
-    select _batch_id, _source_row, _source_item, 14 as rule, 'engagement' as column_name,
-        cast(engagement_raw as varchar) as value,
-        'is not a whole number from 1 to 5' as reason
-    from typed where engagement_raw is not null and (engagement is null or engagement < 1 or engagement > 5)
-    union all
-    select _batch_id, _source_row, _source_item, 15 as rule, 'regulation' as column_name,
-        cast(regulation_raw as varchar) as value,
-        'is not a whole number from 1 to 5' as reason
-    from typed where regulation_raw is not null and (regulation is null or regulation < 1 or regulation > 5)
-    union all
-    select _batch_id, _source_row, _source_item, 16 as rule, 'mood' as column_name,
-        cast(mood_raw as varchar) as value,
-        'is missing, and so are engagement and regulation: nothing was observed' as reason
-    from typed where mood_raw is null and engagement_raw is null and regulation_raw is null
-    union all
-    select _batch_id, _source_row, _source_item, 19 as rule, 'observed_on' as column_name,
-        cast(observed_on_raw as varchar) as value,
-        'is outside the pupil''s time on roll at this school' as reason
-    from typed where observed_on < _pupil_entry_date or observed_on > _pupil_leaving_date
-)
+-- source: raw.canonical_observations
+-- pupil_linked: true
+-- columns:
+--   observation_id: trim
+--   observed_on: uk_date
+--   observed_minute: {minutes: observed_time, raw: observed_time_raw}
+--   staff_id: trim
+--   activity: lower
+--   setting: lower
+--   mood: integer
+--   engagement: integer
+--   regulation: integer
+--   note: trim
+-- rules:
+--   10: {required: observed_on}
+--   11: {not_future: observed_on}
+--   12: {parse: observed_minute}
+--   13: {parse: mood, min: 1, max: 5}
+--   14: {parse: engagement, min: 1, max: 5}
+--   15: {parse: regulation, min: 1, max: 5}
+--   16: {check: mood_raw is null and engagement_raw is null and regulation_raw is null,
+--        column: mood, value: mood_raw,
+--        message: "is missing, and so are engagement and regulation: nothing was observed"}
+--   19: {on_roll: observed_on}

@@ -2,137 +2,32 @@
 -- unique_key: [_batch_id, _source_row, _source_item]
 -- not_null: [_batch_id, _source_row, _source_file, _is_current]
 -- natural_key: [enrolment_id]
--- Rules are numbered: a rejected row reports its lowest-numbered problem; rules from
--- 100 up are warnings (the row is accepted and the warning reported). The shared
--- ending (warehouse/templates/validated_rows.sql) adds duplicates, quarantine and
--- which row is current.
-with typed as (
-    select
-        r._batch_id,
-        r._source_row,
-        r._source_item,
-        r._source_file,
-        trim(r.school_urn) as school_urn,
-        r.upn as upn,
-        r.mis_id as mis_id,
-        r.pupil_name as pupil_name,
-        r.pupil_dob as pupil_dob,
-        upper(trim(r.pupil_group)) as pupil_group,
-        ref.pupil_key,
-        ref.method as _pupil_match_method,
-        ref.problem_column as _pupil_problem_column,
-        ref.problem_value as _pupil_problem_value,
-        ref.problem_reason as _pupil_problem_reason,
-        ref.entry_date as _pupil_entry_date,
-        ref.leaving_date as _pupil_leaving_date,
-        sk.school_urn is not null as _school_known,
-        trim(r.enrolment_id) as enrolment_id,
-        lower(trim(r.intervention_code)) as intervention_code,
-        trim(r.staff_id) as staff_id,
-        case
-            when regexp_matches(trim(r.start_date), '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') then try_cast(trim(r.start_date) as date)
-            when regexp_matches(trim(r.start_date), '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$') then try_cast(
-                split_part(trim(r.start_date), '/', 3) || '-' || lpad(split_part(trim(r.start_date), '/', 2), 2, '0')
-                || '-' || lpad(split_part(trim(r.start_date), '/', 1), 2, '0') as date)
-        end as start_date,
-        r.start_date as start_date_raw,
-        case
-            when regexp_matches(trim(r.end_date), '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') then try_cast(trim(r.end_date) as date)
-            when regexp_matches(trim(r.end_date), '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$') then try_cast(
-                split_part(trim(r.end_date), '/', 3) || '-' || lpad(split_part(trim(r.end_date), '/', 2), 2, '0')
-                || '-' || lpad(split_part(trim(r.end_date), '/', 1), 2, '0') as date)
-        end as end_date,
-        r.end_date as end_date_raw,
-        try_cast(trim(r.sessions_planned) as integer) as sessions_planned,
-        r.sessions_planned as sessions_planned_raw,
-        case
-            when regexp_matches(trim(r.pre_date), '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') then try_cast(trim(r.pre_date) as date)
-            when regexp_matches(trim(r.pre_date), '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$') then try_cast(
-                split_part(trim(r.pre_date), '/', 3) || '-' || lpad(split_part(trim(r.pre_date), '/', 2), 2, '0')
-                || '-' || lpad(split_part(trim(r.pre_date), '/', 1), 2, '0') as date)
-        end as pre_date,
-        r.pre_date as pre_date_raw,
-        try_cast(trim(r.pre_score) as double) as pre_score,
-        r.pre_score as pre_score_raw,
-        case
-            when regexp_matches(trim(r.post_date), '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') then try_cast(trim(r.post_date) as date)
-            when regexp_matches(trim(r.post_date), '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$') then try_cast(
-                split_part(trim(r.post_date), '/', 3) || '-' || lpad(split_part(trim(r.post_date), '/', 2), 2, '0')
-                || '-' || lpad(split_part(trim(r.post_date), '/', 1), 2, '0') as date)
-        end as post_date,
-        r.post_date as post_date_raw,
-        try_cast(trim(r.post_score) as double) as post_score,
-        r.post_score as post_score_raw,
-        coalesce(ic.intervention_code is not null, false) as _intervention_known
-    from raw.canonical_provision_enrolments as r
-    left join staging.stg_canonical_pupil_refs as ref
-        on ref.ref_key = concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(r.upn_bidx, ''),
-            coalesce(r.mis_id_bidx, ''), coalesce(r.pupil_name_bidx, ''),
-            coalesce(r.pupil_name_dob_bidx, r.pupil_dob_state, ''), coalesce(upper(trim(r.pupil_group)), ''))
-    left join staging.stg_canonical_school_list as sk on sk.school_urn = trim(r.school_urn)
-    left join (
-        select distinct intervention_code from staging.stg_canonical_interventions where _reject_reason is null
-    ) as ic on ic.intervention_code = lower(trim(r.intervention_code))
-),
-
-issues as (
-    select _batch_id, _source_row, _source_item, 5 as rule, 'school_urn' as column_name,
-        cast(school_urn as varchar) as value,
-        'is not a school in this export (schools.csv)' as reason
-    from typed where not _school_known
-    union all
-    select _batch_id, _source_row, _source_item, 6 as rule, _pupil_problem_column as column_name,
-        cast(_pupil_problem_value as varchar) as value,
-        _pupil_problem_reason as reason
-    from typed where _pupil_problem_reason is not null
-    union all
-    select _batch_id, _source_row, _source_item, 8 as rule, 'intervention_code' as column_name,
-        cast(intervention_code as varchar) as value,
-        'is not an intervention in the catalogue (interventions.csv)' as reason
-    from typed where not _intervention_known
-    union all
-    select _batch_id, _source_row, _source_item, 10 as rule, 'start_date' as column_name,
-        cast(start_date_raw as varchar) as value,
-        'is missing or is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
-    from typed where start_date is null
-    union all
-    select _batch_id, _source_row, _source_item, 11 as rule, 'end_date' as column_name,
-        cast(end_date_raw as varchar) as value,
-        'is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
-    from typed where end_date_raw is not null and end_date is null
-    union all
-    select _batch_id, _source_row, _source_item, 12 as rule, 'end_date' as column_name,
-        cast(end_date_raw as varchar) as value,
-        'is before the start date' as reason
-    from typed where end_date < start_date
-    union all
-    select _batch_id, _source_row, _source_item, 13 as rule, 'sessions_planned' as column_name,
-        cast(sessions_planned_raw as varchar) as value,
-        'is not a number of zero or more' as reason
-    from typed where sessions_planned_raw is not null and (sessions_planned is null or sessions_planned < 0)
-    union all
-    select _batch_id, _source_row, _source_item, 14 as rule, 'pre_date' as column_name,
-        cast(pre_date_raw as varchar) as value,
-        'is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
-    from typed where pre_date_raw is not null and pre_date is null
-    union all
-    select _batch_id, _source_row, _source_item, 15 as rule, 'post_date' as column_name,
-        cast(post_date_raw as varchar) as value,
-        'is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
-    from typed where post_date_raw is not null and post_date is null
-    union all
-    select _batch_id, _source_row, _source_item, 16 as rule, 'pre_score' as column_name,
-        cast(pre_score_raw as varchar) as value,
-        'is not a number' as reason
-    from typed where pre_score_raw is not null and pre_score is null
-    union all
-    select _batch_id, _source_row, _source_item, 17 as rule, 'post_score' as column_name,
-        cast(post_score_raw as varchar) as value,
-        'is not a number' as reason
-    from typed where post_score_raw is not null and post_score is null
-    union all
-    select _batch_id, _source_row, _source_item, 18 as rule, 'post_date' as column_name,
-        cast(post_date_raw as varchar) as value,
-        'is before the pre-assessment date' as reason
-    from typed where post_date < pre_date
-)
+-- source: raw.canonical_provision_enrolments
+-- pupil_linked: true
+-- columns:
+--   enrolment_id: trim
+--   intervention_code: lower
+--   staff_id: trim
+--   start_date: uk_date
+--   end_date: uk_date
+--   sessions_planned: integer
+--   pre_date: uk_date
+--   pre_score: decimal
+--   post_date: uk_date
+--   post_score: decimal
+--   _intervention_known: {sql: "coalesce(ic.intervention_code is not null, false)"}
+-- rules:
+--   8: {lookup: intervention_code, known: _intervention_known, required: true,
+--       message: is not an intervention in the catalogue (interventions.csv)}
+--   10: {required: start_date}
+--   11: {parse: end_date}
+--   12: {after: end_date, than: start_date}
+--   13: {parse: sessions_planned, min: 0}
+--   14: {parse: pre_date}
+--   15: {parse: post_date}
+--   16: {parse: pre_score}
+--   17: {parse: post_score}
+--   18: {after: post_date, than: pre_date, message: is before the pre-assessment date}
+left join (
+    select distinct intervention_code from staging.stg_canonical_interventions where _reject_reason is null
+) as ic on ic.intervention_code = p.intervention_code

@@ -11,161 +11,20 @@
 -- the blind indexes landing stored beside its ciphertext (empowered.sources.protect):
 -- the UPN, the MIS id, the name as a matching key, the name with the date of birth.
 with refs as (
+    -- One arm per pupil-linked staging model (those declaring pupil_linked: true),
+    -- written by empowered.warehouse.staging_spec; each model computes the same key.
     select
-        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(r.upn_bidx, ''),
-            coalesce(r.mis_id_bidx, ''), coalesce(r.pupil_name_bidx, ''),
-            coalesce(r.pupil_name_dob_bidx, r.pupil_dob_state, ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
-        trim(r.school_urn) as school_urn,
+        pupil_ref_key(trim(r.school_urn), r.upn_bidx, r.mis_id_bidx, r.pupil_name_bidx,
+            coalesce(r.pupil_name_dob_bidx, r.pupil_dob_state), upper(trim(r.pupil_group))) as ref_key,
+        -- Blank and missing school URNs are one and the same key ('' in ref_key).
+        nullif(trim(r.school_urn), '') as school_urn,
         r.upn_bidx,
         r.mis_id_bidx,
         r.pupil_name_bidx,
         r.pupil_name_dob_bidx,
         r.pupil_dob_state,
         nullif(upper(trim(r.pupil_group)), '') as pupil_group
-    from raw.canonical_characteristics as r
-    union
-    select
-        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(r.upn_bidx, ''),
-            coalesce(r.mis_id_bidx, ''), coalesce(r.pupil_name_bidx, ''),
-            coalesce(r.pupil_name_dob_bidx, r.pupil_dob_state, ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
-        trim(r.school_urn) as school_urn,
-        r.upn_bidx,
-        r.mis_id_bidx,
-        r.pupil_name_bidx,
-        r.pupil_name_dob_bidx,
-        r.pupil_dob_state,
-        nullif(upper(trim(r.pupil_group)), '') as pupil_group
-    from raw.canonical_sen_status as r
-    union
-    select
-        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(r.upn_bidx, ''),
-            coalesce(r.mis_id_bidx, ''), coalesce(r.pupil_name_bidx, ''),
-            coalesce(r.pupil_name_dob_bidx, r.pupil_dob_state, ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
-        trim(r.school_urn) as school_urn,
-        r.upn_bidx,
-        r.mis_id_bidx,
-        r.pupil_name_bidx,
-        r.pupil_name_dob_bidx,
-        r.pupil_dob_state,
-        nullif(upper(trim(r.pupil_group)), '') as pupil_group
-    from raw.canonical_observations as r
-    union
-    select
-        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(r.upn_bidx, ''),
-            coalesce(r.mis_id_bidx, ''), coalesce(r.pupil_name_bidx, ''),
-            coalesce(r.pupil_name_dob_bidx, r.pupil_dob_state, ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
-        trim(r.school_urn) as school_urn,
-        r.upn_bidx,
-        r.mis_id_bidx,
-        r.pupil_name_bidx,
-        r.pupil_name_dob_bidx,
-        r.pupil_dob_state,
-        nullif(upper(trim(r.pupil_group)), '') as pupil_group
-    from raw.canonical_incidents as r
-    union
-    select
-        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(r.upn_bidx, ''),
-            coalesce(r.mis_id_bidx, ''), coalesce(r.pupil_name_bidx, ''),
-            coalesce(r.pupil_name_dob_bidx, r.pupil_dob_state, ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
-        trim(r.school_urn) as school_urn,
-        r.upn_bidx,
-        r.mis_id_bidx,
-        r.pupil_name_bidx,
-        r.pupil_name_dob_bidx,
-        r.pupil_dob_state,
-        nullif(upper(trim(r.pupil_group)), '') as pupil_group
-    from raw.canonical_strategy_uses as r
-    union
-    select
-        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(r.upn_bidx, ''),
-            coalesce(r.mis_id_bidx, ''), coalesce(r.pupil_name_bidx, ''),
-            coalesce(r.pupil_name_dob_bidx, r.pupil_dob_state, ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
-        trim(r.school_urn) as school_urn,
-        r.upn_bidx,
-        r.mis_id_bidx,
-        r.pupil_name_bidx,
-        r.pupil_name_dob_bidx,
-        r.pupil_dob_state,
-        nullif(upper(trim(r.pupil_group)), '') as pupil_group
-    from raw.canonical_attendance as r
-    union
-    select
-        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(r.upn_bidx, ''),
-            coalesce(r.mis_id_bidx, ''), coalesce(r.pupil_name_bidx, ''),
-            coalesce(r.pupil_name_dob_bidx, r.pupil_dob_state, ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
-        trim(r.school_urn) as school_urn,
-        r.upn_bidx,
-        r.mis_id_bidx,
-        r.pupil_name_bidx,
-        r.pupil_name_dob_bidx,
-        r.pupil_dob_state,
-        nullif(upper(trim(r.pupil_group)), '') as pupil_group
-    from raw.canonical_assessments as r
-    union
-    select
-        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(r.upn_bidx, ''),
-            coalesce(r.mis_id_bidx, ''), coalesce(r.pupil_name_bidx, ''),
-            coalesce(r.pupil_name_dob_bidx, r.pupil_dob_state, ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
-        trim(r.school_urn) as school_urn,
-        r.upn_bidx,
-        r.mis_id_bidx,
-        r.pupil_name_bidx,
-        r.pupil_name_dob_bidx,
-        r.pupil_dob_state,
-        nullif(upper(trim(r.pupil_group)), '') as pupil_group
-    from raw.canonical_exclusions as r
-    union
-    select
-        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(r.upn_bidx, ''),
-            coalesce(r.mis_id_bidx, ''), coalesce(r.pupil_name_bidx, ''),
-            coalesce(r.pupil_name_dob_bidx, r.pupil_dob_state, ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
-        trim(r.school_urn) as school_urn,
-        r.upn_bidx,
-        r.mis_id_bidx,
-        r.pupil_name_bidx,
-        r.pupil_name_dob_bidx,
-        r.pupil_dob_state,
-        nullif(upper(trim(r.pupil_group)), '') as pupil_group
-    from raw.canonical_provision_enrolments as r
-    union
-    select
-        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(r.upn_bidx, ''),
-            coalesce(r.mis_id_bidx, ''), coalesce(r.pupil_name_bidx, ''),
-            coalesce(r.pupil_name_dob_bidx, r.pupil_dob_state, ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
-        trim(r.school_urn) as school_urn,
-        r.upn_bidx,
-        r.mis_id_bidx,
-        r.pupil_name_bidx,
-        r.pupil_name_dob_bidx,
-        r.pupil_dob_state,
-        nullif(upper(trim(r.pupil_group)), '') as pupil_group
-    from raw.canonical_plans as r
-    union
-    select
-        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(r.upn_bidx, ''),
-            coalesce(r.mis_id_bidx, ''), coalesce(r.pupil_name_bidx, ''),
-            coalesce(r.pupil_name_dob_bidx, r.pupil_dob_state, ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
-        trim(r.school_urn) as school_urn,
-        r.upn_bidx,
-        r.mis_id_bidx,
-        r.pupil_name_bidx,
-        r.pupil_name_dob_bidx,
-        r.pupil_dob_state,
-        nullif(upper(trim(r.pupil_group)), '') as pupil_group
-    from raw.canonical_actions as r
-    union
-    select
-        concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(r.upn_bidx, ''),
-            coalesce(r.mis_id_bidx, ''), coalesce(r.pupil_name_bidx, ''),
-            coalesce(r.pupil_name_dob_bidx, r.pupil_dob_state, ''), coalesce(upper(trim(r.pupil_group)), '')) as ref_key,
-        trim(r.school_urn) as school_urn,
-        r.upn_bidx,
-        r.mis_id_bidx,
-        r.pupil_name_bidx,
-        r.pupil_name_dob_bidx,
-        r.pupil_dob_state,
-        nullif(upper(trim(r.pupil_group)), '') as pupil_group
-    from raw.canonical_groups as r
+    from raw.each_pupil_linked_source as r
 ),
 
 named as (

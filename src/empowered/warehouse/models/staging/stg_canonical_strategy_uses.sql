@@ -2,99 +2,27 @@
 -- unique_key: [_batch_id, _source_row, _source_item]
 -- not_null: [_batch_id, _source_row, _source_file, _is_current]
 -- natural_key: [school_urn, use_id]
--- Rules are numbered: a rejected row reports its lowest-numbered problem; rules from
--- 100 up are warnings (the row is accepted and the warning reported). The shared
--- ending (warehouse/templates/validated_rows.sql) adds duplicates, quarantine and
--- which row is current.
-with typed as (
-    select
-        r._batch_id,
-        r._source_row,
-        r._source_item,
-        r._source_file,
-        trim(r.school_urn) as school_urn,
-        r.upn as upn,
-        r.mis_id as mis_id,
-        r.pupil_name as pupil_name,
-        r.pupil_dob as pupil_dob,
-        upper(trim(r.pupil_group)) as pupil_group,
-        ref.pupil_key,
-        ref.method as _pupil_match_method,
-        ref.problem_column as _pupil_problem_column,
-        ref.problem_value as _pupil_problem_value,
-        ref.problem_reason as _pupil_problem_reason,
-        ref.entry_date as _pupil_entry_date,
-        ref.leaving_date as _pupil_leaving_date,
-        sk.school_urn is not null as _school_known,
-        trim(r.use_id) as use_id,
-        case
-            when regexp_matches(trim(r.used_on), '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') then try_cast(trim(r.used_on) as date)
-            when regexp_matches(trim(r.used_on), '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$') then try_cast(
-                split_part(trim(r.used_on), '/', 3) || '-' || lpad(split_part(trim(r.used_on), '/', 2), 2, '0')
-                || '-' || lpad(split_part(trim(r.used_on), '/', 1), 2, '0') as date)
-        end as used_on,
-        r.used_on as used_on_raw,
-        case when regexp_matches(trim(r.used_time), '^[0-9]{1,2}:[0-9]{2}(:[0-9]{2})?$')
-            then try_cast(split_part(trim(r.used_time), ':', 1) as integer) * 60
-                + try_cast(split_part(trim(r.used_time), ':', 2) as integer)
-        end as used_minute,
-        r.used_time as used_time_raw,
-        trim(r.staff_id) as staff_id,
-        lower(trim(r.activity)) as activity,
-        lower(trim(r.setting)) as setting,
-        lower(trim(r.strategy_code)) as strategy_code,
-        lower(trim(r.outcome)) as outcome,
-        trim(r.note) as note,
-        coalesce(sc.strategy_code is not null, false) as _strategy_known
-    from raw.canonical_strategy_uses as r
-    left join staging.stg_canonical_pupil_refs as ref
-        on ref.ref_key = concat_ws('|', coalesce(trim(r.school_urn), ''), coalesce(r.upn_bidx, ''),
-            coalesce(r.mis_id_bidx, ''), coalesce(r.pupil_name_bidx, ''),
-            coalesce(r.pupil_name_dob_bidx, r.pupil_dob_state, ''), coalesce(upper(trim(r.pupil_group)), ''))
-    left join staging.stg_canonical_school_list as sk on sk.school_urn = trim(r.school_urn)
-    left join (
-        select distinct strategy_code from staging.stg_canonical_strategies where _reject_reason is null
-    ) as sc on sc.strategy_code = lower(trim(r.strategy_code))
-),
-
-issues as (
-    select _batch_id, _source_row, _source_item, 5 as rule, 'school_urn' as column_name,
-        cast(school_urn as varchar) as value,
-        'is not a school in this export (schools.csv)' as reason
-    from typed where not _school_known
-    union all
-    select _batch_id, _source_row, _source_item, 6 as rule, _pupil_problem_column as column_name,
-        cast(_pupil_problem_value as varchar) as value,
-        _pupil_problem_reason as reason
-    from typed where _pupil_problem_reason is not null
-    union all
-    select _batch_id, _source_row, _source_item, 10 as rule, 'used_on' as column_name,
-        cast(used_on_raw as varchar) as value,
-        'is missing or is not a date (expected DD/MM/YYYY or YYYY-MM-DD)' as reason
-    from typed where used_on is null
-    union all
-    select _batch_id, _source_row, _source_item, 11 as rule, 'used_on' as column_name,
-        cast(used_on_raw as varchar) as value,
-        'is in the future' as reason
-    from typed where used_on > current_date
-    union all
-    select _batch_id, _source_row, _source_item, 12 as rule, 'used_time' as column_name,
-        cast(used_time_raw as varchar) as value,
-        'is not a time of day (expected HH:MM, 24-hour)' as reason
-    from typed where used_time_raw is not null and (used_minute is null or used_minute < 0 or used_minute >= 1440)
-    union all
-    select _batch_id, _source_row, _source_item, 13 as rule, 'strategy_code' as column_name,
-        cast(strategy_code as varchar) as value,
-        'is not a strategy in the catalogue (strategies.csv)' as reason
-    from typed where not _strategy_known
-    union all
-    select _batch_id, _source_row, _source_item, 14 as rule, 'outcome' as column_name,
-        cast(outcome as varchar) as value,
-        'is not one of: helped, partly, not_helped' as reason
-    from typed where outcome is not null and outcome not in ('helped', 'partly', 'not_helped')
-    union all
-    select _batch_id, _source_row, _source_item, 19 as rule, 'used_on' as column_name,
-        cast(used_on_raw as varchar) as value,
-        'is outside the pupil''s time on roll at this school' as reason
-    from typed where used_on < _pupil_entry_date or used_on > _pupil_leaving_date
-)
+-- source: raw.canonical_strategy_uses
+-- pupil_linked: true
+-- columns:
+--   use_id: trim
+--   used_on: uk_date
+--   used_minute: {minutes: used_time, raw: used_time_raw}
+--   staff_id: trim
+--   activity: lower
+--   setting: lower
+--   strategy_code: lower
+--   outcome: lower
+--   note: trim
+--   _strategy_known: {sql: "coalesce(sc.strategy_code is not null, false)"}
+-- rules:
+--   10: {required: used_on}
+--   11: {not_future: used_on}
+--   12: {parse: used_minute}
+--   13: {lookup: strategy_code, known: _strategy_known, required: true,
+--        message: is not a strategy in the catalogue (strategies.csv)}
+--   14: {allowed: outcome, values: [helped, partly, not_helped]}
+--   19: {on_roll: used_on}
+left join (
+    select distinct strategy_code from staging.stg_canonical_strategies where _reject_reason is null
+) as sc on sc.strategy_code = p.strategy_code
