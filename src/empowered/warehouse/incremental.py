@@ -110,6 +110,16 @@ ROW_CHECKS = ("not_null", "accepted_values", "relationship")
 KEY_CHECKS = ("unique", "current_row")
 
 
+def _rewritten_whole(check: Check, model: Model) -> bool:
+    """Whether every row sharing a unique key with a written row was written too: the key
+    holds the column the rows were rewritten by (a partition, or the batch)."""
+    if check.kind != "unique":
+        return False
+    if model.incremental and model.incremental.startswith("by:"):
+        return model.incremental.removeprefix("by:") in model.unique_key
+    return bool(model.natural_key) and BATCH_COLUMN in model.unique_key
+
+
 def restrict_check(check: Check, model: Model, rows: str) -> str:
     """A check's SQL looking only at the rows a partial rebuild wrote (the table ``rows``)
     or, for uniqueness, at every row sharing a key with them; other checks unchanged."""
@@ -121,7 +131,7 @@ def restrict_check(check: Check, model: Model, rows: str) -> str:
         if (table.db, table.name) != (schema, name):
             continue
         alias = table.alias or table.name
-        if check.kind in ROW_CHECKS:
+        if check.kind in ROW_CHECKS or _rewritten_whole(check, model):
             table.replace(exp.alias_(exp.to_table(rows), alias, table=True))
             continue
         key = model.unique_key if check.kind == "unique" else model.natural_key
