@@ -14,9 +14,11 @@ from empowered.warehouse.changes import (
     WHOLE,
     Change,
     current_snapshot,
+    edited_models,
     forget_snapshot,
     raw_changes,
     save_snapshot,
+    save_versions,
     saved_snapshot,
 )
 from empowered.warehouse.engines import DuckDBEngine
@@ -69,12 +71,15 @@ def build_duckdb(
             for table in set(touched) | prepared:
                 if table not in snapshot:
                     changes[table] = WHOLE
-            # A model never built (a new warehouse, or a model added since) is built in full.
-            for name in set(models) - existing_tables(con):
+            # A model never built (a new warehouse, or a model added since), or whose SQL
+            # changed since, is built in full.
+            sqls = {name: m.sql for name, m in models.items()}
+            for name in (set(models) - existing_tables(con)) | edited_models(con, sqls):
                 changes[name] = WHOLE
     result = run_models(DuckDBEngine(con), models, con, changes=changes, progress=progress)
     if result.ok:
         save_snapshot(con, snapshot)
+        save_versions(con, {name: m.sql for name, m in models.items()})
     else:
         forget_snapshot(con)
     return result

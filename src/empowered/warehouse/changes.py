@@ -15,6 +15,7 @@ rebuilds in full. The full build stays the reference; tests compare the two.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -178,3 +179,30 @@ def merge(changes: Iterable[Change]) -> Change:
         for column, values in change.keys.items():
             merged.setdefault(column, set()).update(values)
     return Change(keys={c: frozenset(v) for c, v in merged.items()}, appended_only=appended)
+
+
+_VERSIONS_DDL = """CREATE TABLE IF NOT EXISTS meta.model_versions (
+    model VARCHAR NOT NULL,
+    sql_hash VARCHAR NOT NULL
+)"""
+
+
+def _sql_hash(sql: str) -> str:
+    return hashlib.sha256(sql.encode("utf-8")).hexdigest()
+
+
+def edited_models(con: duckdb.DuckDBPyConnection, sqls: Mapping[str, str]) -> set[str]:
+    """Models whose SQL differs from what the last good build ran (an upgrade, an edited
+    rule): their tables were made by other SQL, so they are rebuilt in full."""
+    con.execute(_VERSIONS_DDL)
+    saved = dict(con.execute("SELECT model, sql_hash FROM meta.model_versions").fetchall())
+    return {name for name, sql in sqls.items() if saved.get(name) != _sql_hash(sql)}
+
+
+def save_versions(con: duckdb.DuckDBPyConnection, sqls: Mapping[str, str]) -> None:
+    con.execute(_VERSIONS_DDL)
+    con.execute("DELETE FROM meta.model_versions")
+    con.executemany(
+        "INSERT INTO meta.model_versions VALUES (?, ?)",
+        [(name, _sql_hash(sql)) for name, sql in sorted(sqls.items())],
+    )

@@ -110,6 +110,16 @@ ROW_CHECKS = ("not_null", "accepted_values", "relationship")
 KEY_CHECKS = ("unique", "current_row")
 
 
+def _rewritten_whole(check: Check, model: Model) -> bool:
+    """Whether every row sharing a unique key with a written row was written too: the key
+    holds the column the rows were rewritten by (a partition, or the batch)."""
+    if check.kind != "unique":
+        return False
+    if model.incremental and model.incremental.startswith("by:"):
+        return model.incremental.removeprefix("by:") in model.unique_key
+    return bool(model.natural_key) and BATCH_COLUMN in model.unique_key
+
+
 def restrict_check(check: Check, model: Model, rows: str) -> str:
     """A check's SQL looking only at the rows a partial rebuild wrote (the table ``rows``)
     or, for uniqueness, at every row sharing a key with them; other checks unchanged."""
@@ -121,11 +131,13 @@ def restrict_check(check: Check, model: Model, rows: str) -> str:
         if (table.db, table.name) != (schema, name):
             continue
         alias = table.alias or table.name
-        if check.kind in ROW_CHECKS:
+        if check.kind in ROW_CHECKS or _rewritten_whole(check, model):
             table.replace(exp.alias_(exp.to_table(rows), alias, table=True))
             continue
         key = model.unique_key if check.kind == "unique" else model.natural_key
-        match = " AND ".join(f'w."{k}" IS NOT DISTINCT FROM t."{k}"' for k in key)
+        # Equality, not IS NOT DISTINCT FROM, so the join is a plain hash join: key columns
+        # are not null (their own checks say so) save in rows the current-row check skips.
+        match = " AND ".join(f'w."{k}" = t."{k}"' for k in key)
         keyed = sqlglot.parse_one(
             f"SELECT * FROM {model.name} AS t "
             f"WHERE EXISTS (SELECT 1 FROM {rows} AS w WHERE {match})",
@@ -146,6 +158,15 @@ class IncrementalWriter:
         self._columns: dict[str, list[str]] = {}
 
     def columns(self, table: str) -> list[str]:
+        """The table's columns in order ([] when it does not exist); read for every table
+        at once, since the catalog is slow to ask one table at a time."""
+        if not self._columns:
+            rows = self.con.execute(
+                "SELECT schema_name || '.' || table_name, column_name FROM duckdb_columns() "
+                "WHERE database_name = current_database() ORDER BY column_index"
+            ).fetchall()
+            for name, column in rows:
+                self._columns.setdefault(name, []).append(column)
         if table not in self._columns:
             schema, name = table.split(".", 1)
             rows = self.con.execute(
@@ -154,6 +175,8 @@ class IncrementalWriter:
                 "ORDER BY column_index",
                 [schema, name],
             ).fetchall()
+            if not rows:
+                return []
             self._columns[table] = [c for (c,) in rows]
         return self._columns[table]
 
@@ -167,17 +190,35 @@ class IncrementalWriter:
         )
 
     def _changes_between(self, before: str, after: str, table: str) -> Change | None:
-        """The change from one set of rows to another: None when they are the same."""
+        """The change from one set of rows to another: None when they are the same.
+
+        Rows are compared by a hash of the whole row, counted on each side (a multiset
+        difference): far cheaper than EXCEPT ALL over wide rows, and a collision of two
+        64-bit row hashes is not a risk worth a slower build.
+        """
+        present = set(self.columns(table))
+        tracked = [c for c in self.tracked if c in present]
+        kept = "".join(f', "{c}"' for c in tracked)
         self.con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _changed_rows AS
-            (SELECT * FROM {before} EXCEPT ALL SELECT * FROM {after})
+            WITH b AS (SELECT hash(x) AS _row_hash{kept} FROM {before} AS x),
+            a AS (SELECT hash(x) AS _row_hash{kept} FROM {after} AS x),
+            differ AS (
+                SELECT _row_hash FROM (
+                    SELECT _row_hash, count(*) AS n FROM b GROUP BY _row_hash
+                ) AS bn
+                FULL JOIN (
+                    SELECT _row_hash, count(*) AS n FROM a GROUP BY _row_hash
+                ) AS an USING (_row_hash)
+                WHERE bn.n IS DISTINCT FROM an.n
+            )
+            SELECT * FROM b WHERE _row_hash IN (SELECT _row_hash FROM differ)
             UNION ALL
-            (SELECT * FROM {after} EXCEPT ALL SELECT * FROM {before})"""
+            SELECT * FROM a WHERE _row_hash IN (SELECT _row_hash FROM differ)"""
         )
         [(count,)] = self.con.execute("SELECT count(*) FROM _changed_rows").fetchall()
         if not count:
             return None
-        present = set(self.columns(table))
         keys = {
             column: frozenset(
                 v
@@ -185,8 +226,7 @@ class IncrementalWriter:
                     f'SELECT DISTINCT "{column}" FROM _changed_rows'
                 ).fetchall()
             )
-            for column in self.tracked
-            if column in present
+            for column in tracked
         }
         return Change(keys=keys)
 

@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 
 from empowered.identity import withhold_identity
-from empowered.warehouse.changes import WHOLE, Change
+from empowered.warehouse.changes import WHOLE, Change, merge
 from empowered.warehouse.checks import Check
 from empowered.warehouse.engines import Engine
 from empowered.warehouse.incremental import restrict_check
@@ -166,11 +166,12 @@ def run_models(
                     rows = engine.materialise(model)
                     how = ""
                 else:
-                    made, how, written = rebuild(
-                        writer, engine, model, inputs, changed.get(model.name)
-                    )
-                    if made is not None:
-                        changed[model.name] = made
+                    # A table emptied directly before the build (a purge) stays changed
+                    # even when its rebuild comes out as it was left.
+                    own = changed.get(model.name)
+                    made, how, written = rebuild(writer, engine, model, inputs, own)
+                    if made is not None or own is not None:
+                        changed[model.name] = merge(c for c in (own, made) if c is not None)
                     else:
                         changed.pop(model.name, None)
                     rows = engine.row_count(model.name)

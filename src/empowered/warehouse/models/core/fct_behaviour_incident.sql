@@ -1,7 +1,7 @@
 -- grain: one row per behaviour incident recorded as antecedent, behaviour, consequence (ABC)
 -- unique_key: [incident_key]
 -- incremental:
---   by: pupil_key
+--   by: occurred_on
 -- not_null: [incident_key, pupil_key, school_urn, occurred_on, behaviour]
 -- relationships:
 --   pupil_key: core.dim_pupil.pupil_key

@@ -1,7 +1,7 @@
 -- grain: one row per observation of one pupil at one moment (mood, engagement, regulation)
 -- unique_key: [observation_key]
 -- incremental:
---   by: pupil_key
+--   by: observed_on
 -- not_null: [observation_key, pupil_key, school_urn, observed_on]
 -- relationships:
 --   pupil_key: core.dim_pupil.pupil_key

@@ -1,7 +1,7 @@
 -- grain: one row per use of a support or calming strategy with one pupil
 -- unique_key: [use_key]
 -- incremental:
---   by: pupil_key
+--   by: used_on
 -- not_null: [use_key, pupil_key, school_urn, used_on, strategy_code]
 -- relationships:
 --   pupil_key: core.dim_pupil.pupil_key

@@ -1,7 +1,7 @@
 -- grain: one row per pupil per school per day with at least one observation
 -- unique_key: [pupil_key, school_urn, observed_on]
 -- incremental:
---   by: pupil_key
+--   by: observed_on
 -- not_null: [pupil_key, school_urn, observed_on, observations, mood_observations,
 --   engagement_observations, regulation_observations]
 -- relationships:

@@ -1,0 +1,96 @@
+"""What an incremental build believes changed: raw batches, edited models, failed builds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from empowered.warehouse.build import build_duckdb
+from empowered.warehouse.changes import WHOLE, Change, merge, raw_changes
+from empowered.warehouse.connection import open_warehouse
+
+
+def test_raw_changes_name_new_altered_and_gone_batches() -> None:
+    before = {"raw.a": {1: 10, 2: 5}, "raw.b": {3: 7}, "raw.pupil_pseudonym": (4, 99)}
+    after = {"raw.a": {1: 10, 2: 4, 5: 3}, "raw.b": {3: 7}, "raw.pupil_pseudonym": (6, 123)}
+    changes = raw_changes(before, after)
+    assert changes["raw.a"] == Change(keys={"_batch_id": frozenset({2, 5})}, appended_only=False)
+    assert "raw.b" not in changes
+    # The pseudonyms only grow when pupils are first seen: that cannot alter older rows.
+    assert changes["raw.pupil_pseudonym"] == Change(appended_only=True)
+
+
+def test_only_new_batches_are_appended_and_a_shrunk_pseudonym_table_is_whole() -> None:
+    changes = raw_changes(
+        {"raw.a": {1: 10}, "raw.pupil_pseudonym": (4, 99)},
+        {"raw.a": {1: 10, 2: 1}, "raw.pupil_pseudonym": (3, 12)},
+    )
+    assert changes["raw.a"].appended_only
+    assert changes["raw.pupil_pseudonym"] == WHOLE
+    gone = raw_changes({"raw.a": {1: 10, 2: 1}}, {"raw.a": {1: 10}})
+    assert gone["raw.a"] == Change(keys={"_batch_id": frozenset({2})})
+
+
+def test_merged_changes_keep_every_value_and_whole_wins() -> None:
+    a = Change(keys={"pupil_key": frozenset({"P1"})}, appended_only=True)
+    b = Change(keys={"pupil_key": frozenset({"P2"}), "school_urn": frozenset({"1"})})
+    assert merge([a, b]) == Change(
+        keys={"pupil_key": frozenset({"P1", "P2"}), "school_urn": frozenset({"1"})}
+    )
+    assert merge([a, WHOLE]) == WHOLE
+
+
+@pytest.fixture
+def con(tmp_path: Path) -> duckdb.DuckDBPyConnection:
+    con = open_warehouse(tmp_path / "w.duckdb")
+    con.execute("CREATE TABLE raw.notes (_batch_id BIGINT, pupil_key VARCHAR, note VARCHAR)")
+    con.execute("INSERT INTO raw.notes VALUES (1, 'P1', 'settled'), (1, 'P2', 'calm')")
+    return con
+
+
+def _models(root: Path, note_sql: str) -> Path:
+    (root / "core").mkdir(parents=True, exist_ok=True)
+    (root / "core" / "notes.sql").write_text(
+        f"-- grain: one row per note\n-- unique_key: [pupil_key]\n{note_sql}"
+    )
+    (root / "core" / "note_count.sql").write_text(
+        "-- grain: one row\nselect count(*) as notes from core.notes"
+    )
+    return root
+
+
+def _ran(result: object) -> list[str]:
+    return [r.model.name for r in result.results]  # type: ignore[attr-defined]
+
+
+def test_an_edited_model_is_rebuilt_in_full_with_what_reads_it(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    root = _models(tmp_path / "models", "select pupil_key, note from raw.notes")
+    assert build_duckdb(con, models_root=root).ok
+    # Nothing landed, nothing edited: nothing runs.
+    assert _ran(build_duckdb(con, touched=set(), models_root=root)) == []
+    _models(root, "select pupil_key, upper(note) as note from raw.notes")
+    result = build_duckdb(con, touched=set(), models_root=root)
+    assert _ran(result) == ["core.notes", "core.note_count"]
+    assert con.execute("SELECT note FROM core.notes ORDER BY 1").fetchall() == [
+        ("CALM",),
+        ("SETTLED",),
+    ]
+
+
+def test_a_new_batch_reaches_what_reads_it_and_a_failed_build_makes_the_next_full(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    root = _models(tmp_path / "models", "select pupil_key, note from raw.notes")
+    assert build_duckdb(con, models_root=root).ok
+    con.execute("INSERT INTO raw.notes VALUES (2, 'P2', 'again')")
+    result = build_duckdb(con, touched={"raw.notes"}, models_root=root)
+    assert _ran(result) == ["core.notes", "core.note_count"]
+    assert not result.ok  # P2 twice breaks the unique key, and the count is skipped
+    # The snapshot is gone: the next build cannot trust what this one left, and is full.
+    con.execute("DELETE FROM raw.notes WHERE _batch_id = 2")
+    result = build_duckdb(con, touched=set(), models_root=root)
+    assert result.ok and _ran(result) == ["core.notes", "core.note_count"]
