@@ -31,8 +31,26 @@ from empowered.warehouse.models import discover_models  # noqa: E402
 from identity_keys import TEST_KEYS, key_file_contents  # noqa: E402
 
 SMALL_TRUST = {"schools": 3, "pupils": 600, "years": 1, "seed": 7}
-MUTATIONS = ["", " ", "x", "-1", "0", "6", "99999", "2099-01-05", "31/02/2025", "1/2/2025",
-             "25:99", "9:05", "yes", "N", "am", "Q9", "3.5", "Y"]
+MUTATIONS = [
+    "",
+    " ",
+    "x",
+    "-1",
+    "0",
+    "6",
+    "99999",
+    "2099-01-05",
+    "31/02/2025",
+    "1/2/2025",
+    "25:99",
+    "9:05",
+    "yes",
+    "N",
+    "am",
+    "Q9",
+    "3.5",
+    "Y",
+]
 
 
 def mutated_folder(trust: Path, out: Path) -> None:
@@ -78,7 +96,9 @@ def build_all(con: duckdb.DuckDBPyConnection) -> None:
 
 def tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     return sorted(
-        name for name, model in discover_models().items() if model.layer in ("staging", "quarantine")
+        name
+        for name, model in discover_models().items()
+        if model.layer in ("staging", "quarantine")
     )
 
 
@@ -105,17 +125,27 @@ def compare(target: Path) -> int:
     bad = 0
     for name in tables(con):
         schema, table = name.split(".")
-        old_cols = [r[0] for r in con.execute(
-            "select column_name from duckdb_columns() where database_name = 'before' "
-            "and schema_name = ? and table_name = ? order by column_index", [schema, table]
-        ).fetchall()]
-        new_cols = [r[0] for r in con.execute(
-            "select column_name from duckdb_columns() where database_name = current_database() "
-            "and schema_name = ? and table_name = ? order by column_index", [schema, table]
-        ).fetchall()]
+        old_cols = [
+            r[0]
+            for r in con.execute(
+                "select column_name from duckdb_columns() where database_name = 'before' "
+                "and schema_name = ? and table_name = ? order by column_index",
+                [schema, table],
+            ).fetchall()
+        ]
+        new_cols = [
+            r[0]
+            for r in con.execute(
+                "select column_name from duckdb_columns() where database_name = current_database() "
+                "and schema_name = ? and table_name = ? order by column_index",
+                [schema, table],
+            ).fetchall()
+        ]
         if set(old_cols) != set(new_cols):
-            print(f"DIFF {name}: columns -{sorted(set(old_cols) - set(new_cols))} "
-                  f"+{sorted(set(new_cols) - set(old_cols))}")
+            print(
+                f"DIFF {name}: columns -{sorted(set(old_cols) - set(new_cols))} "
+                f"+{sorted(set(new_cols) - set(old_cols))}"
+            )
             bad += 1
         cols = ", ".join(f'"{c}"' for c in old_cols if c in new_cols)
         only_old, only_new = (
