@@ -117,6 +117,7 @@ class Column:
     parser: str | None
     raw: str | None  # the raw companion's name, if it has one
     keep: bool
+    source: str | None = None  # the raw column it is parsed from
 
 
 @dataclass(frozen=True)
@@ -166,12 +167,11 @@ def _column(name: str, decl: Any) -> Column:
     if parser in CAN_FAIL and raw is None:
         raw = f"{name}_raw"
     sql = PARSERS[parser].format(x=f"r.{source}")
-    # The raw companion is the source column as landed.
-    return Column(name, sql, "parsed", parser, raw and f"{source}\0{raw}", keep)
+    return Column(name, sql, "parsed", parser, raw, keep, str(source))
 
 
 def _raw_of(column: Column | None) -> str | None:
-    return column.raw.split("\0")[1] if column and column.raw else None
+    return column.raw if column else None
 
 
 def _words(column: str) -> str:
@@ -416,15 +416,14 @@ def render(spec: StagingSpec) -> str:
             parsed.append(f"{col.sql} as {col.name}")
             typed.append(f"p.{col.name}")
             if col.raw:
-                source, raw = col.raw.split("\0")
-                parsed.append(f"r.{source} as {raw}")
-                typed.append(f"p.{raw}")
+                parsed.append(f"r.{col.source} as {col.raw}")
+                typed.append(f"p.{col.raw}")
         else:
             typed.append(f"{col.sql} as {col.name}")
         if col.keep:
             kept.append(col.name)
             if col.raw:
-                kept.append(col.raw.split("\0")[1])
+                kept.append(col.raw)
     key = ", ".join(spec.natural_key)
     last = spec.natural_key[-1]
     identity = last.removesuffix("_bidx")
