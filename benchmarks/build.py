@@ -55,10 +55,10 @@ def columns_read(model: Model) -> dict[str, set[str]]:
     for scope in traverse_scope(tree):
         tables = {
             alias: f"{source.db}.{source.name}"
-            for alias, source in scope.selected_sources.items()
+            for alias, source in scope.sources.items()
             if isinstance(source, exp.Table) and source.db
         }
-        only = next(iter(tables.values())) if len(scope.selected_sources) == 1 else None
+        only = next(iter(tables.values())) if len(scope.sources) == 1 and tables else None
         for column in scope.columns:
             table = tables.get(column.table) if column.table else only
             if table:
@@ -103,6 +103,7 @@ def main() -> None:
 
     if args.reuse:
         warehouse = OUTPUT / "benchmark-reuse.duckdb"
+        Path(f"{warehouse}.wal").unlink(missing_ok=True)  # left by an interrupted run
         shutil.copy(args.reuse, warehouse)
         con = open_warehouse(warehouse)
         report(con, layers)
