@@ -178,15 +178,19 @@ def _words(column: str) -> str:
     return column.replace("_", " ")
 
 
-def _number_message(parser: str, low: Any, high: Any) -> str:
+def _number_message(parser: str, low: Any, high: Any) -> str | None:
+    """The message the models have always used for a number out of range (None: the
+    declaration must state its own)."""
     whole = parser == "integer"
-    if low is not None and high is not None:
-        return f"is not a whole number from {low} to {high}" if whole else f"from {low} to {high}"
-    if low == 0:
+    if low == 0 and high is None:
         return "is not a number of zero or more"
-    if low is not None:
-        return f"is not a whole number of {low} or more" if whole else f"{low} or more"
-    return PARSE_MESSAGES.get(parser, "is not a number")
+    if whole and low is not None and high is not None:
+        return f"is not a whole number from {low} to {high}"
+    if whole and low is not None:
+        return f"is not a whole number of {low} or more"
+    if low is None and high is None:
+        return "is not a whole number" if whole else PARSE_MESSAGES["decimal"]
+    return None
 
 
 def _rule(number: int, decl: Mapping[str, Any], columns: Mapping[str, Column]) -> Rule:
