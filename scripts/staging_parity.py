@@ -14,13 +14,13 @@ row. The raw rows are shared, so any difference is the models' doing.
 
 from __future__ import annotations
 
-import csv
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "warehouse"))
 
 import duckdb  # noqa: E402
 
@@ -29,50 +29,9 @@ from empowered.synth import generate_trust  # noqa: E402
 from empowered.warehouse.connection import open_warehouse  # noqa: E402
 from empowered.warehouse.models import discover_models  # noqa: E402
 from identity_keys import TEST_KEYS, key_file_contents  # noqa: E402
+from staging_mutations import mutated_folder  # noqa: E402
 
 SMALL_TRUST = {"schools": 3, "pupils": 600, "years": 1, "seed": 7}
-MUTATIONS = [
-    "",
-    " ",
-    "x",
-    "-1",
-    "0",
-    "6",
-    "99999",
-    "2099-01-05",
-    "31/02/2025",
-    "1/2/2025",
-    "25:99",
-    "9:05",
-    "yes",
-    "N",
-    "am",
-    "Q9",
-    "3.5",
-    "Y",
-]
-
-
-def mutated_folder(trust: Path, out: Path) -> None:
-    """For each file, its first rows with one column changed to each mutation in turn,
-    plus the rows repeated (duplicates) and each row once with its school unknown."""
-    out.mkdir()
-    for path in sorted(trust.glob("*.csv")):
-        with path.open(newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
-        if not rows:
-            continue
-        columns = list(rows[0])
-        made = [dict(rows[0]), dict(rows[0])]
-        for n, column in enumerate(columns):
-            for m, value in enumerate(MUTATIONS):
-                row = dict(rows[(n * len(MUTATIONS) + m) % len(rows)])
-                row[column] = value
-                made.append(row)
-        with (out / path.name).open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=columns)
-            writer.writeheader()
-            writer.writerows(made)
 
 
 def build_all(con: duckdb.DuckDBPyConnection) -> None:
