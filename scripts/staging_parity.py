@@ -23,13 +23,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "warehouse"))
 
 import duckdb  # noqa: E402
+from staging_mutations import mutated_folder  # noqa: E402
 
 from empowered.sources.importer import import_canonical_folder  # noqa: E402
 from empowered.synth import generate_trust  # noqa: E402
 from empowered.warehouse.connection import open_warehouse  # noqa: E402
 from empowered.warehouse.models import discover_models  # noqa: E402
 from identity_keys import TEST_KEYS, key_file_contents  # noqa: E402
-from staging_mutations import mutated_folder  # noqa: E402
 
 SMALL_TRUST = {"schools": 3, "pupils": 600, "years": 1, "seed": 7}
 

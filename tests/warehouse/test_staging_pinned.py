@@ -12,13 +12,13 @@ import re
 from pathlib import Path
 
 import duckdb
+from staging_mutations import mutated_folder
 
 from empowered.sources.importer import import_canonical_folder
 from empowered.warehouse.build import prepare
 from empowered.warehouse.engines import DuckDBEngine
 from empowered.warehouse.models import build_order, discover_models
 from identity_keys import TEST_KEYS
-from staging_mutations import mutated_folder
 
 PINNED = Path(__file__).with_name("staging_rejections.json")
 
