@@ -8,6 +8,11 @@ nearly every rule fires) with the models as they are, and saves the warehouse fi
 with the models as they are now and compares each staging and quarantine table row for
 row. The raw rows are shared, so any difference is the models' doing.
 
+Result at the rewrite: every table equal, except the rows the old pupil matching doubled
+when a school URN was only spaces (two pupil references with one key; the old build failed
+its unique checks on them): those copies, and the inflated quarantine counts of their
+batches, are gone (tests/warehouse/test_staging_rules.py pins the fix).
+
     PYTHONPATH=src python scripts/staging_parity.py snapshot /tmp/parity
     PYTHONPATH=src python scripts/staging_parity.py compare /tmp/parity
 """
