@@ -117,3 +117,15 @@ def test_a_bad_mapping_file_is_explained_and_nothing_changes(tmp_path: Path) -> 
     assert result.exit_code == 1
     assert "Import refused, nothing was changed" in result.output
     assert "my-layout.yml" in result.output and "shoe_size" in result.output
+
+
+def test_show_sql_prints_the_expanded_sql_a_model_runs() -> None:
+    result = runner.invoke(app, ["show-sql", "stg_canonical_closures"])
+    assert result.exit_code == 0, result.output
+    assert "FROM raw.canonical_closures AS r" in result.output
+    assert "parse_uk_date" not in result.output  # expanded into portable SQL
+    assert "is not a school in this export (schools.csv)" in result.output
+    spark = runner.invoke(app, ["show-sql", "staging.stg_canonical_closures", "--spark"])
+    assert spark.exit_code == 0 and "RLIKE" in spark.output
+    missing = runner.invoke(app, ["show-sql", "stg_nothing"])
+    assert missing.exit_code == 2 and "No model named stg_nothing" in missing.output

@@ -91,3 +91,28 @@ def test_codes_dates_and_time_on_roll(
         "SELECT count(*) FROM quarantine.accepted_with_warnings WHERE batch_id = ?", [batch]
     ).fetchone()
     assert warned == (2,)
+
+
+def test_a_blank_school_urn_is_rejected_and_stops_nothing(
+    warehouse_copy: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    # A URN of spaces and a missing one used to be two pupil references with one key, so
+    # every row naming that pupil was doubled and the whole build failed its checks.
+    _, upn, _, last = a_pupil(warehouse_copy)
+    batch = land_attendance(
+        warehouse_copy,
+        tmp_path / "blank",
+        [
+            {"school_urn": " ", "upn": upn, "date": last, "session": "AM", "code": "/"},
+            {"school_urn": "", "upn": upn, "date": last, "session": "PM", "code": "/"},
+        ],
+    )
+    got = warehouse_copy.execute(
+        "SELECT _source_row, _reject_column, _reject_reason "
+        "FROM staging.stg_canonical_attendance WHERE _batch_id = ? ORDER BY 1",
+        [batch],
+    ).fetchall()
+    assert [row[1:] for row in got] == [
+        ("school_urn", "is not a school in this export (schools.csv)"),
+        ("school_urn", "is not a school in this export (schools.csv)"),
+    ]

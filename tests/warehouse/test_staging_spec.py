@@ -80,8 +80,14 @@ def test_each_kind_of_rule_reports_its_column_value_and_message(tmp_path: Path) 
     )
     assert got == [
         (1, None, None, None, None, True),
-        (2, "seen_on", "2025-13-01", "is missing or is not a date (expected DD/MM/YYYY or "
-         "YYYY-MM-DD)", None, False),
+        (
+            2,
+            "seen_on",
+            "2025-13-01",
+            "is missing or is not a date (expected DD/MM/YYYY or YYYY-MM-DD)",
+            None,
+            False,
+        ),
         (3, "seen_time", "25:00", "is not a time of day (expected HH:MM, 24-hour)", None, False),
         (4, "score", "6", "is not a whole number from 1 to 5", None, False),
         (5, "kind", "huge", "is not one of: big, small", None, False),
@@ -116,7 +122,8 @@ def test_project_functions_expand_into_portable_sql() -> None:
     assert "parse_uk_date" not in spark.lower() and "RLIKE" in spark
     con = duckdb.connect()
     got = con.execute(
-        "SELECT " + expand("select parse_uk_date(d), minutes_of(t), yes_no(f)").sql("duckdb")[7:]
+        "SELECT "
+        + expand("select parse_uk_date(d), minutes_of(t), yes_no(f)").sql("duckdb")[7:]
         + " FROM (VALUES ('5/1/2025', '09:05', ' yes'), ('2025-02-30', 'x', 'no')) AS v(d, t, f)"
     ).fetchall()
     assert got == [(date(2025, 1, 5), 545, True), (None, None, False)]
@@ -166,7 +173,9 @@ def test_no_unknown_function_is_left_in_any_shipped_model() -> None:
 
 def test_each_validated_staging_model_reads_one_raw_table_and_keeps_its_columns() -> None:
     models = discover_models()
-    validated = [m for m in models.values() if m.layer == "staging" and "_first_row_with_key" in m.sql]
+    validated = [
+        m for m in models.values() if m.layer == "staging" and "_first_row_with_key" in m.sql
+    ]
     assert len(validated) == 24
     for model in validated:
         raw = {s for s in model.sources if s.startswith("raw.") and s != "raw.pupil_pseudonym"}

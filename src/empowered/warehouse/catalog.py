@@ -25,6 +25,15 @@ calendar; **meta** records batches, model runs and check results.
 Pupil names, UPN and date of birth live in one restricted table, `core.pupil_identity`;
 every other table carries only `pupil_key`, a keyed hash of the UPN.
 
+Staging models are declared, not written: each file's header names its one raw `source`,
+whether it is `pupil_linked`, its natural key, each column's parser and its numbered rules
+with their messages (`empowered.warehouse.staging_spec` explains the format). The shared
+parts (source tracking, school check 5, pupil matching 6 and time on roll 19, date and time
+parsing, duplicates 90, quarantine and the current row) are written once by that module,
+and the quarantine unions have one arm per declared model. "In the future" means after
+the day the row's batch landed (`meta.batches.loaded_at`), so a verdict never changes as
+the calendar moves on. `empowered show-sql MODEL` prints the SQL a model runs.
+
 History tables (`dim_sen_status_history`, `dim_characteristics_history`) use `valid_from`
 (inclusive) and `valid_to` (exclusive, empty while current).
 """

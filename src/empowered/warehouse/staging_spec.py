@@ -35,8 +35,8 @@ into portable SQL on the sqlglot tree, never as DuckDB macros, which Spark canno
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
 import functools
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,6 +117,7 @@ class Column:
     parser: str | None
     raw: str | None  # the raw companion's name, if it has one
     keep: bool
+    source: str | None = None  # the raw column it is parsed from
 
 
 @dataclass(frozen=True)
@@ -166,27 +167,30 @@ def _column(name: str, decl: Any) -> Column:
     if parser in CAN_FAIL and raw is None:
         raw = f"{name}_raw"
     sql = PARSERS[parser].format(x=f"r.{source}")
-    # The raw companion is the source column as landed.
-    return Column(name, sql, "parsed", parser, raw and f"{source}\0{raw}", keep)
+    return Column(name, sql, "parsed", parser, raw, keep, str(source))
 
 
 def _raw_of(column: Column | None) -> str | None:
-    return column.raw.split("\0")[1] if column and column.raw else None
+    return column.raw if column else None
 
 
 def _words(column: str) -> str:
     return column.replace("_", " ")
 
 
-def _number_message(parser: str, low: Any, high: Any) -> str:
+def _number_message(parser: str, low: Any, high: Any) -> str | None:
+    """The message the models have always used for a number out of range (None: the
+    declaration must state its own)."""
     whole = parser == "integer"
-    if low is not None and high is not None:
-        return f"is not a whole number from {low} to {high}" if whole else f"from {low} to {high}"
-    if low == 0:
+    if low == 0 and high is None:
         return "is not a number of zero or more"
-    if low is not None:
-        return f"is not a whole number of {low} or more" if whole else f"{low} or more"
-    return PARSE_MESSAGES.get(parser, "is not a number")
+    if whole and low is not None and high is not None:
+        return f"is not a whole number from {low} to {high}"
+    if whole and low is not None:
+        return f"is not a whole number of {low} or more"
+    if low is None and high is None:
+        return "is not a whole number" if whole else PARSE_MESSAGES["decimal"]
+    return None
 
 
 def _rule(number: int, decl: Mapping[str, Any], columns: Mapping[str, Column]) -> Rule:
@@ -348,7 +352,9 @@ def _shared_columns(pupil_linked: bool, school_checked: bool) -> list[Column]:
         cols.append(Column("school_urn", "trim(r.school_urn)", "parsed", "trim", None, True))
     if pupil_linked:
         cols += [Column(n, f"r.{n}", "parsed", "text", None, True) for n in PUPIL_TEXT]
-        cols.append(Column("pupil_group", "upper(trim(r.pupil_group))", "parsed", "upper", None, True))
+        cols.append(
+            Column("pupil_group", "upper(trim(r.pupil_group))", "parsed", "upper", None, True)
+        )
     return cols
 
 
@@ -414,15 +420,14 @@ def render(spec: StagingSpec) -> str:
             parsed.append(f"{col.sql} as {col.name}")
             typed.append(f"p.{col.name}")
             if col.raw:
-                source, raw = col.raw.split("\0")
-                parsed.append(f"r.{source} as {raw}")
-                typed.append(f"p.{raw}")
+                parsed.append(f"r.{col.source} as {col.raw}")
+                typed.append(f"p.{col.raw}")
         else:
             typed.append(f"{col.sql} as {col.name}")
         if col.keep:
             kept.append(col.name)
             if col.raw:
-                kept.append(col.raw.split("\0")[1])
+                kept.append(col.raw)
     key = ", ".join(spec.natural_key)
     last = spec.natural_key[-1]
     identity = last.removesuffix("_bidx")
@@ -437,13 +442,18 @@ def render(spec: StagingSpec) -> str:
         f"{_quote(f' of this file (same {key_words})')}",
     )
     duplicate_value = last_value
-    rejects = sorted([r for r in spec.rules if r.number < 100] + [duplicate], key=lambda r: r.number)
+    rejects = sorted(
+        [r for r in spec.rules if r.number < 100] + [duplicate], key=lambda r: r.number
+    )
     warnings = [r for r in spec.rules if r.number >= 100]
 
     def first(rules: list[Rule], part: Callable[[Rule], str], name: str) -> str:
         if not rules:
             return f"cast(null as varchar) as {name}"
-        arms = "\n".join(f"            when _{name[1:].split('_')[0]}_rule = {r.number} then {part(r)}" for r in rules)
+        arms = "\n".join(
+            f"            when _{name[1:].split('_')[0]}_rule = {r.number} then {part(r)}"
+            for r in rules
+        )
         return f"case\n{arms}\n        end as {name}"
 
     def value(rule: Rule) -> str:
@@ -477,7 +487,7 @@ typed as (
     select
         {newline.join(typed)}
     from parsed as p
-    {(chr(10) + '    ').join(joins + ([spec.joins] if spec.joins else []))}
+    {(chr(10) + "    ").join(joins + ([spec.joins] if spec.joins else []))}
 ),
 
 repeated as (
@@ -561,24 +571,24 @@ def _message_words(column: str) -> str:
 
 
 @functools.cache
-def _function_template(name: str) -> tuple[int, exp.Expression]:
+def _function_template(name: str) -> tuple[int, exp.Expr]:
     arity, sql = PROJECT_FUNCTIONS[name]
     args = [f"__arg{i}" for i in range(arity)]
     return arity, sqlglot.parse_one(sql.format(*args), read="duckdb")
 
 
-def expand(sql: str | exp.Expression) -> exp.Expression:
+def expand(sql: str | exp.Expr) -> exp.Expr:
     """Parse a model's SQL and expand every project function into portable SQL."""
     tree = sqlglot.parse_one(sql, read="duckdb") if isinstance(sql, str) else sql
 
-    def rewrite(node: exp.Expression) -> exp.Expression:
+    def rewrite(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Anonymous) and str(node.name).lower() in PROJECT_FUNCTIONS:
             arity, template = _function_template(str(node.name).lower())
-            args = list(node.expressions)
+            args: list[exp.Expr] = list(node.expressions)
             if len(args) != arity:
                 raise SpecError(f"{node.name} takes {arity} argument(s), given {len(args)}")
 
-            def put(n: exp.Expression) -> exp.Expression:
+            def put(n: exp.Expr) -> exp.Expr:
                 if isinstance(n, exp.Column) and n.name.startswith("__arg") and not n.table:
                     return args[int(n.name[5:])].copy()
                 return n
@@ -589,25 +599,25 @@ def expand(sql: str | exp.Expression) -> exp.Expression:
     return tree.transform(rewrite, copy=False)
 
 
-def unknown_functions(tree: exp.Expression) -> set[str]:
+def unknown_functions(tree: exp.Expr) -> set[str]:
     """Functions sqlglot does not know (it would pass them to Spark unchanged)."""
     return {str(n.name) for n in tree.find_all(exp.Anonymous)}
 
 
 def _each(
-    tree: exp.Expression,
+    tree: exp.Expr,
     placeholder: str,
     arms: Iterable[tuple[str, str]],
     *,
     distinct: bool = False,
-) -> exp.Expression:
+) -> exp.Expr:
     """Replace every SELECT reading ``placeholder`` by a UNION ALL (UNION if ``distinct``)
     of copies, one per (table, name) in ``arms``: the table read, and ``model_entity()``
     given the name."""
     arms = list(arms)
 
-    def one(select: exp.Select, table: str, name: str) -> exp.Expression:
-        def put(n: exp.Expression) -> exp.Expression:
+    def one(select: exp.Select, table: str, name: str) -> exp.Expr:
+        def put(n: exp.Expr) -> exp.Expr:
             if isinstance(n, exp.Table) and f"{n.db}.{n.name}" == placeholder:
                 return exp.to_table(table).as_(n.alias) if n.alias else exp.to_table(table)
             if isinstance(n, exp.Anonymous) and str(n.name).lower() == "model_entity":
@@ -616,14 +626,14 @@ def _each(
 
         return select.copy().transform(put, copy=False)
 
-    def rewrite(node: exp.Expression) -> exp.Expression:
+    def rewrite(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Select):
             source = node.args.get("from") or node.args.get("from_")
             table = source.this if source is not None else None
             if isinstance(table, exp.Table) and f"{table.db}.{table.name}" == placeholder:
                 if not arms:
                     raise SpecError(f"nothing to put in place of {placeholder}")
-                union: exp.Expression = one(node, *arms[0])
+                union: exp.Expr = one(node, *arms[0])
                 for arm in arms[1:]:
                     copy = one(node, *arm)
                     copy.comments = None  # the comment is said once, on the first arm
@@ -644,7 +654,9 @@ class Declared:
     pupil_linked: bool
 
 
-def declared_models(staging_folder: Path, read_header: Callable[[Path], Mapping[str, Any]]) -> list[Declared]:
+def declared_models(
+    staging_folder: Path, read_header: Callable[[Path], Mapping[str, Any]]
+) -> list[Declared]:
     found = []
     for path in sorted(staging_folder.glob("*.sql")):
         header = read_header(path)
@@ -660,7 +672,7 @@ def declared_models(staging_folder: Path, read_header: Callable[[Path], Mapping[
     return found
 
 
-def expand_each(tree: exp.Expression, declared: list[Declared]) -> exp.Expression:
+def expand_each(tree: exp.Expr, declared: list[Declared]) -> exp.Expr:
     """``staging.each_validated_model`` and ``raw.each_pupil_linked_source``: placeholders a
     model reads once and that become one arm per declared staging model."""
     tree = _each(tree, "staging.each_validated_model", [(d.name, d.entity) for d in declared])
