@@ -20,6 +20,7 @@ subquery with the same alias, and the model's own SQL is otherwise untouched.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -56,6 +57,14 @@ def _in_changed(column: str, table: str | None = None) -> exp.Expression:
 def restrict_inputs(sql: str, filters: Mapping[str, str]) -> str:
     """Rewrite a model's SQL so each input in ``filters`` is read only where its column
     holds one of the changed values (``table -> column``)."""
+    return _restricted(sql, tuple(sorted(filters.items())))
+
+
+@functools.lru_cache(maxsize=512)
+def _restricted(sql: str, filters_items: tuple[tuple[str, str], ...]) -> str:
+    # Cached: parsing a long model costs more than running it on a day's rows, and the
+    # values themselves sit in temp tables, so the SQL for a model and inputs never varies.
+    filters = dict(filters_items)
     tree = sqlglot.parse_one(sql, read="duckdb")
     for table in list(tree.find_all(exp.Table)):
         column = filters.get(f"{table.db}.{table.name}") if table.db else None
@@ -120,6 +129,7 @@ def _rewritten_whole(check: Check, model: Model) -> bool:
     return bool(model.natural_key) and BATCH_COLUMN in model.unique_key
 
 
+@functools.lru_cache(maxsize=2048)
 def restrict_check(check: Check, model: Model, rows: str) -> str:
     """A check's SQL looking only at the rows a partial rebuild wrote (the table ``rows``)
     or, for uniqueness, at every row sharing a key with them; other checks unchanged."""
@@ -262,10 +272,12 @@ class IncrementalWriter:
             for t in model.sources | model.depends_on
             if t != table and column in self.columns(t)
         }
-        query = _query(restrict_inputs(model.sql, inputs))
-        wrapped = exp.select(exp.Star()).from_(query.subquery("m")).where(_in_changed(column, "m"))
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {WRITTEN} AS {wrapped.sql('duckdb')}")
         where = _in_changed(column).sql("duckdb")
+        restricted = restrict_inputs(model.sql, inputs)
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {WRITTEN} AS "
+            f"SELECT * FROM ({restricted}) AS m WHERE m.{where}"
+        )
         self.con.execute(
             f"CREATE OR REPLACE TEMP TABLE _before AS SELECT * FROM {table} WHERE {where}"
         )
