@@ -69,13 +69,14 @@ def columns_read(model: Model) -> dict[str, set[str]]:
 
 
 def bare_read_seconds(con: duckdb.DuckDBPyConnection, model: Model) -> float:
-    """Seconds to scan just the input columns the model reads (count of each column)."""
+    """Seconds to scan just the input columns the model reads. ``min`` of each column, not
+    ``count``: a count needs only the null mask, a minimum reads every value."""
     seconds = 0.0
     for table, columns in sorted(columns_read(model).items()):
         counts = (
-            "count(COLUMNS(*))"
+            "min(COLUMNS(*))"
             if "*" in columns
-            else ", ".join(f'count("{c}")' for c in sorted(columns))
+            else ", ".join(f'min("{c}")' for c in sorted(columns))
         )
         started = time.perf_counter()
         con.execute(f"SELECT {counts} FROM {table}").fetchall()

@@ -185,3 +185,26 @@ def test_each_validated_staging_model_reads_one_raw_table_and_keeps_its_columns(
     # Quarantine reads every one of them, generated rather than typed out.
     for name in ("rejected_rows", "accepted_with_warnings", "batch_balance"):
         assert {m.name for m in validated} <= models[f"quarantine.{name}"].depends_on
+
+
+def test_quarantine_follows_a_staging_model_added_after_it_was_read(tmp_path: Path) -> None:
+    # Written SQL is kept between discoveries; adding a declared model must still add its arm.
+    def declare(name: str) -> None:
+        (tmp_path / "staging" / f"{name}.sql").write_text(
+            f"-- grain: x\n-- natural_key: [k]\n-- source: raw.{name}\n-- school_checked: false\n"
+            "-- columns:\n--   k: trim\n"
+        )
+
+    (tmp_path / "staging").mkdir()
+    (tmp_path / "quarantine").mkdir()
+    (tmp_path / "quarantine" / "rejected.sql").write_text(
+        "-- grain: x\nselect model_entity() as entity, _batch_id\n"
+        "from staging.each_validated_model where _reject_reason is not null"
+    )
+    declare("stg_canonical_a")
+    first = discover_models(tmp_path)["quarantine.rejected"]
+    assert first.depends_on == {"staging.stg_canonical_a"}
+    declare("stg_canonical_b")
+    second = discover_models(tmp_path)["quarantine.rejected"]
+    assert second.depends_on == {"staging.stg_canonical_a", "staging.stg_canonical_b"}
+    assert "'b' AS entity" in second.sql

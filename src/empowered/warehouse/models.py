@@ -20,6 +20,7 @@ Dependencies are read from the SQL itself with sqlglot, so they can never drift 
 
 from __future__ import annotations
 
+import functools
 import graphlib
 import json
 import re
@@ -102,7 +103,8 @@ def _split_header(text: str) -> tuple[str, str]:
     return "\n".join(header_lines), "\n".join(lines[i:]).strip().rstrip(";")
 
 
-def _referenced_tables(sql: str, path: Path) -> set[str]:
+@functools.lru_cache(maxsize=512)
+def _referenced_tables(sql: str, path: Path) -> frozenset[str]:
     try:
         tree = sqlglot.parse_one(sql, read="duckdb")
     except sqlglot.errors.ParseError as err:
@@ -115,7 +117,7 @@ def _referenced_tables(sql: str, path: Path) -> set[str]:
                 raise ModelError(path, f"table {table.name!r} must be schema-qualified")
             continue
         found.add(f"{table.db}.{table.name}")
-    return found
+    return frozenset(found)
 
 
 def read_header(path: Path) -> dict[str, Any]:
@@ -127,8 +129,27 @@ def read_header(path: Path) -> dict[str, Any]:
 def _declared_sql(header: dict[str, Any], body: str, path: Path) -> str:
     """Staging and quarantine SQL from their declarations (empowered.warehouse.staging_spec):
     a staging header with a ``source`` is written out in full, and project functions and
-    the per-model placeholders quarantine reads are expanded on the sqlglot tree."""
+    the per-model placeholders quarantine reads are expanded on the sqlglot tree.
+
+    Writing it out costs a few seconds for all models, so the result is kept for as long
+    as the file (and, for quarantine, the staging declarations it reads) is unchanged:
+    an incremental build discovers the models on every import."""
+    staging = path.parent.parent / "staging"
+    siblings = (
+        tuple(sorted((p.name, p.stat().st_mtime_ns) for p in staging.glob("*.sql")))
+        if "each_" in body
+        else ()
+    )
+    return _written_sql(json.dumps(header, sort_keys=True, default=str), body, path, siblings)
+
+
+@functools.lru_cache(maxsize=512)
+def _written_sql(
+    header_json: str, body: str, path: Path, siblings: tuple[tuple[str, int], ...]
+) -> str:
     from empowered.warehouse import staging_spec
+
+    header = json.loads(header_json)
 
     try:
         if "source" in header:
