@@ -239,7 +239,8 @@ def work(
                 for attempt in range(1 + retries):
                     start = time.time()
                     outcome, ms = post(client, pupil, data)
-                    out.add(Save(data["capture_key"], staff.user_id, attempt > 0, start, ms, outcome))
+                    key = data["capture_key"]
+                    out.add(Save(key, staff.user_id, attempt > 0, start, ms, outcome))
     except Exception as err:  # report it with the results rather than lose the thread
         with out.lock:
             out.problems.append(f"{staff.username}: {type(err).__name__}: {err}")
@@ -376,8 +377,8 @@ def main(argv: list[str] | None = None) -> int:
     source = args.warehouse or built_warehouse(args.schools, args.pupils, args.years, args.seed)
     path = OUTPUT / "capture-run.duckdb"
     stats = OUTPUT / "capture-run.json"
-    path.unlink(missing_ok=True)
-    stats.unlink(missing_ok=True)
+    for old in (path, path.with_name(path.name + ".wal"), stats):
+        old.unlink(missing_ok=True)
     shutil.copy(source, path)
     staff = add_staff(path, args.staff)
     con = duckdb.connect(str(path), read_only=True)
@@ -438,9 +439,7 @@ def main(argv: list[str] | None = None) -> int:
     print(summary("the same form again (retries)", [s.ms for s in saves if s.retry]))
     print(summary("while a rebuild ran", during))
     p95 = percentile([s.ms for s in saves], 95)
-    print(
-        f"p95 {p95:.0f} ms: {'ok' if p95 <= TARGET_MS else 'MISSED'} (target {TARGET_MS:.0f} ms)"
-    )
+    print(f"p95 {p95:.0f} ms: {'ok' if p95 <= TARGET_MS else 'MISSED'} (target {TARGET_MS:.0f} ms)")
     took = [b["end"] - b["start"] for b in builds]
     print(
         f"\nrebuilds: {len(builds)} ({', '.join(f'{t:.1f}' for t in took)} s; "
