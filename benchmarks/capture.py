@@ -56,17 +56,38 @@ TARGET_MS = 300.0
 # -- The server (run as a child process: ``capture.py --serve``) ------------------------
 
 
-def serve(path: Path, port: int, stats: Path, quiet: float, rebuild_every: float) -> None:
+def serve(
+    path: Path, port: int, stats: Path, quiet: float, longest: float, rebuild_every: float
+) -> None:
     """Serve the app on ``port`` until SIGTERM; then run the last rebuild and write what
     the rebuilder did (wall-clock intervals, to match against the clients' timings)."""
+    from contextlib import contextmanager
+
     import uvicorn
 
     from empowered.settings import Settings
     from empowered.web import warming
     from empowered.web.app import create_app
     from empowered.web.capture import Rebuilder
+    from empowered.web.warehouse import Warehouse
 
     builds: list[dict[str, Any]] = []
+    # Where a save's time goes: waiting for the recording lock (every save, sign-in and
+    # page view's audit entry takes it), and holding it.
+    locks: dict[str, list[float]] = {"wait": [], "hold": []}
+
+    @contextmanager
+    def recording(self: Warehouse) -> Any:
+        asked = time.perf_counter()
+        with self.record_lock, self.reading() as cursor:
+            got = time.perf_counter()
+            try:
+                yield cursor
+            finally:
+                locks["wait"].append((got - asked) * 1000)
+                locks["hold"].append((time.perf_counter() - got) * 1000)
+
+    Warehouse.recording = recording  # type: ignore[method-assign]
 
     class TimedRebuilder(Rebuilder):
         def _build(self, touched: set[str]) -> None:
@@ -84,7 +105,7 @@ def serve(path: Path, port: int, stats: Path, quiet: float, rebuild_every: float
                 )
 
     app = create_app(path, settings=Settings(environment="development"))
-    app.state.capture_rebuilder = TimedRebuilder(app, quiet=quiet)
+    app.state.capture_rebuilder = TimedRebuilder(app, quiet=quiet, longest=longest)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )
@@ -107,12 +128,14 @@ def serve(path: Path, port: int, stats: Path, quiet: float, rebuild_every: float
     if rebuild_every > 0:
         threading.Thread(target=force, name="forced-rebuilds", daemon=True).start()
     print("READY", flush=True)
+    for kept in locks.values():
+        kept.clear()  # from here on: the timed run
     stop.wait()
     server.should_exit = True
     thread.join(timeout=600)  # the lifespan's end runs a rebuild still waiting
     flushed = app.state.capture_rebuilder.flush(timeout=600)
     app.state.warehouse.close()
-    stats.write_text(json.dumps({"builds": builds, "flushed": flushed}))
+    stats.write_text(json.dumps({"builds": builds, "flushed": flushed, "locks": locks}))
 
 
 # -- Accounts -----------------------------------------------------------------------------
@@ -338,6 +361,8 @@ def start_server(path: Path, port: int, stats: Path, args: argparse.Namespace) -
         str(stats),
         "--quiet",
         str(args.quiet),
+        "--longest",
+        str(args.longest),
         "--rebuild-every",
         str(args.rebuild_every),
     ]
@@ -362,13 +387,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--think", type=float, default=1.0, help="mean seconds before a save")
     parser.add_argument("--retry", type=float, default=0.1, help="share of forms posted twice")
     parser.add_argument("--quiet", type=float, default=2.0, help="the rebuilder's quiet spell")
+    parser.add_argument(
+        "--longest", type=float, default=60.0, help="the rebuilder's longest wait (s)"
+    )
     parser.add_argument("--rebuild-every", type=float, default=0, help="force rebuilds (s)")
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--stats", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
-        serve(args.serve, args.port, args.stats, args.quiet, args.rebuild_every)
+        serve(args.serve, args.port, args.stats, args.quiet, args.longest, args.rebuild_every)
         return 0
 
     from web import built_warehouse, free_port  # benchmarks/web.py, beside this file
@@ -421,11 +449,12 @@ def main(argv: list[str] | None = None) -> int:
 
     saves = results.saves
     firsts = [s for s in saves if not s.retry]
-    during = [
-        s.ms
+    overlaps = [
+        any(b["start"] < s.start + s.ms / 1000 and s.start < b["end"] for b in builds)
         for s in saves
-        if any(b["start"] < s.start + s.ms / 1000 and s.start < b["end"] for b in builds)
     ]
+    during = [s.ms for s, o in zip(saves, overlaps, strict=True) if o]
+    between = [s.ms for s, o in zip(saves, overlaps, strict=True) if not o]
     saved = [s for s in firsts if s.outcome == "saved"]
     print(
         f"\n{len(staff)} staff for {elapsed:.0f} s (think {args.think:.1f} s mean, "
@@ -438,8 +467,11 @@ def main(argv: list[str] | None = None) -> int:
     print(summary("first posts of a form", [s.ms for s in firsts]))
     print(summary("the same form again (retries)", [s.ms for s in saves if s.retry]))
     print(summary("while a rebuild ran", during))
+    print(summary("while none ran", between))
     p95 = percentile([s.ms for s in saves], 95)
     print(f"p95 {p95:.0f} ms: {'ok' if p95 <= TARGET_MS else 'MISSED'} (target {TARGET_MS:.0f} ms)")
+    for what, ms in server["locks"].items():
+        print(summary(f"recording lock: {what}", ms))
     took = [b["end"] - b["start"] for b in builds]
     print(
         f"\nrebuilds: {len(builds)} ({', '.join(f'{t:.1f}' for t in took)} s; "
