@@ -19,8 +19,9 @@ from fastapi.testclient import TestClient
 from web_fixtures import Trust, csrf_of, signed_in
 
 from empowered.access import audit
+from empowered.sources import capture as cap
 from empowered.warehouse import build as build_module
-from empowered.web import capture
+from empowered.web import capture, capture_writer
 from empowered.web.capture import Rebuilder
 
 pytestmark = pytest.mark.slow
@@ -244,7 +245,91 @@ def test_a_save_writes_only_its_row_and_audit_entry_under_the_lock(
     monkeypatch.undo()
     assert answer.status_code == 200 and "capture-saved" in answer.text
     assert not [q for q in ran if q.split()[0].upper() in ("CREATE", "ALTER", "DROP")], ran
-    assert ran[0].startswith("SELECT count(*) FROM meta.batches")  # the retried-form check
-    assert ran[1] == "BEGIN TRANSACTION" and ran[-1] == "COMMIT"
+    assert ran[0] == "BEGIN TRANSACTION" and ran[-1] == "COMMIT"  # one transaction
+    assert ran[1].startswith("SELECT count(*) FROM meta.batches")  # the retried-form check
     inserts = [q.split()[2] for q in ran if q.upper().startswith("INSERT INTO")]
     assert inserts == ["raw.canonical_observations", "meta.batches", "app.audit_log"], ran
+
+
+def test_saves_queued_behind_the_lock_go_in_one_transaction_and_a_bad_one_fails_alone(
+    app_and_users: tuple[Any, dict[str, str]],
+    web_trust: Trust,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app, names = app_and_users
+    app.state.capture_rebuilder = Rebuilder(app, quiet=3600, after_build=lambda a: None)
+    staff = [signed_in(app, names["teacher"]) for _ in range(STAFF)]
+    pupil = web_trust.in_group[0]
+    warehouse = app.state.warehouse
+    queue = capture_writer.writer(app)
+    form = staff[0].get(f"/capture/{pupil}?kind=check_in")  # the first save makes raw ready
+    data = {"csrf": csrf_of(form.text), "kind": "check_in", "mood": "2", "engagement": "2"}
+    assert staff[0].post(f"/capture/{pupil}", data=data).status_code == 200
+    recording = type(warehouse).recording
+    ran: list[str] = []
+
+    @contextmanager
+    def counted(self: Any) -> Iterator[Any]:
+        with recording(self) as con:
+            yield Counting(con, ran)
+
+    monkeypatch.setattr(type(warehouse), "recording", counted)
+
+    def queued_behind_the_lock() -> list[tuple[str, Any]]:
+        """Every member of staff saves while the lock is held by someone else."""
+        forms = [c.get(f"/capture/{pupil}?kind=check_in").text for c in staff]
+        outcomes: list[tuple[str, Any]] = []
+
+        def save(client: TestClient, form: str) -> None:
+            data = {"csrf": csrf_of(form), "capture_key": key_of(form), "kind": "check_in"}
+            try:
+                answer = client.post(
+                    f"/capture/{pupil}",
+                    data={**data, "mood": "4", "engagement": "2"},
+                    headers={"HX-Request": "true"},
+                )
+                outcomes.append((key_of(form), "capture-saved" in answer.text))
+            except RuntimeError as err:
+                outcomes.append((key_of(form), err))
+
+        ran.clear()
+        with warehouse.record_lock:
+            threads = [
+                threading.Thread(target=save, args=(c, f), daemon=True)
+                for c, f in zip(staff, forms, strict=True)
+            ]
+            for t in threads:
+                t.start()
+            for _ in range(600):
+                if len(queue._queue) == len(staff):
+                    break
+                threading.Event().wait(0.1)
+        for t in threads:
+            t.join(timeout=120)
+        return outcomes
+
+    before = len(landed(app))
+    outcomes = queued_behind_the_lock()
+    assert [saved for _, saved in outcomes] == [True] * STAFF
+    assert ran.count("BEGIN TRANSACTION") == ran.count("COMMIT") == 1  # one for them all
+    assert len(landed(app)) == before + STAFF
+
+    # A save that cannot be written fails alone: the others are written one by one.
+    real = cap.land_capture
+    bad: list[str] = []
+
+    def fails_once_for_one(con: Any, *args: Any, key: str | None = None, **kw: Any) -> Any:
+        if not bad:
+            bad.append(str(key))
+        if key == bad[0]:
+            raise RuntimeError("the disk is full")
+        return real(con, *args, key=key, **kw)
+
+    monkeypatch.setattr(cap, "land_capture", fails_once_for_one)
+    outcomes = queued_behind_the_lock()
+    monkeypatch.undo()
+    failed = [key for key, outcome in outcomes if isinstance(outcome, RuntimeError)]
+    assert failed == bad and sum(outcome is True for _, outcome in outcomes) == STAFF - 1
+    assert len(landed(app)) == before + 2 * STAFF - 1
+    with warehouse.reading() as con:
+        assert audit.verify(con).ok

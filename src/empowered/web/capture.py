@@ -29,7 +29,6 @@ import duckdb
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from empowered.access import audit as audit_log
 from empowered.access.audit import Captured, ViewedPage, ViewedPupil, read_log
 from empowered.access.policy import Scope
 from empowered.settings import get_settings
@@ -44,6 +43,7 @@ from empowered.views.capture import (
 )
 from empowered.warehouse.build import build_duckdb
 from empowered.web import warming
+from empowered.web.capture_writer import Pending, writer
 from empowered.web.deps import CheckedForm, Forbidden, check_pupil, needs, pupil_scope
 from empowered.web.render import CAPTURE, audit, render
 
@@ -376,32 +376,25 @@ def capture_save(
     keys = get_settings().keys()
     _ensure_raw_tables(request.app)
     # Only the capture's own row and audit entry are written under the lock, in one short
-    # transaction; everything else (the checks above, the answer below, the rebuild) is
-    # done outside it.
-    with request.app.state.warehouse.recording() as con:
-        # A retried post (same person, same form key) was saved the first time: say so again.
-        # The lock keeps two posts of one form from both finding it unsaved.
-        if key is None or not cap.already_saved(con, staff=staff, key=key):
-            # The capture and its audit entry land together or not at all.
-            with audit_log.transaction(con):
-                saved = cap.land_capture(
-                    con,
-                    kind,
-                    checked,
-                    school_urn=target.school_urn,
-                    upn=target.upn,
-                    staff=staff,
-                    keys=keys,
-                    now=now,
-                    key=key,
-                )
-                audit_log.record(
-                    con,
-                    Captured(pupil_key=pupil_key, entity=kind.entity),
-                    user=scope.user,
-                    ip=ip,
-                )
-            rebuilder(request.app).schedule(saved.touched)
+    # transaction (shared with saves arriving at the same moment: ``capture_writer``); the
+    # checks above, the answer below and the rebuild are done outside it.
+    saved = writer(request.app).save(
+        Pending(
+            kind,
+            checked,
+            school_urn=target.school_urn,
+            upn=target.upn,
+            staff=staff,
+            key=key,
+            now=now,
+            keys=keys,
+            event=Captured(pupil_key=pupil_key, entity=kind.entity),
+            user=scope.user,
+            ip=ip,
+        )
+    )
+    if saved is not None:  # None: a retried post, saved the first time
+        rebuilder(request.app).schedule(saved.touched)
     at = now.strftime("%H:%M")
     if htmx:
         context = _form_context(request, target, kind, saved=at, strategies=strategies)
