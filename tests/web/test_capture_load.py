@@ -21,7 +21,7 @@ from web_fixtures import Trust, csrf_of, signed_in
 from empowered.access import audit
 from empowered.sources import capture as cap
 from empowered.warehouse import build as build_module
-from empowered.web import capture, capture_writer
+from empowered.web import capture, recorder
 from empowered.web.capture import Rebuilder
 
 pytestmark = pytest.mark.slow
@@ -251,7 +251,7 @@ def test_a_save_writes_only_its_row_and_audit_entry_under_the_lock(
     assert inserts == ["raw.canonical_observations", "meta.batches", "app.audit_log"], ran
 
 
-def test_saves_queued_behind_the_lock_go_in_one_transaction_and_a_bad_one_fails_alone(
+def test_writes_queued_behind_the_lock_go_in_one_transaction_and_a_bad_one_fails_alone(
     app_and_users: tuple[Any, dict[str, str]],
     web_trust: Trust,
     monkeypatch: pytest.MonkeyPatch,
@@ -261,7 +261,7 @@ def test_saves_queued_behind_the_lock_go_in_one_transaction_and_a_bad_one_fails_
     staff = [signed_in(app, names["teacher"]) for _ in range(STAFF)]
     pupil = web_trust.in_group[0]
     warehouse = app.state.warehouse
-    queue = capture_writer.writer(app)
+    queue = recorder.recorder(app)
     form = staff[0].get(f"/capture/{pupil}?kind=check_in")  # the first save makes raw ready
     data = {"csrf": csrf_of(form.text), "kind": "check_in", "mood": "2", "engagement": "2"}
     assert staff[0].post(f"/capture/{pupil}", data=data).status_code == 200
@@ -292,26 +292,32 @@ def test_saves_queued_behind_the_lock_go_in_one_transaction_and_a_bad_one_fails_
             except RuntimeError as err:
                 outcomes.append((key_of(form), err))
 
+        def look() -> None:  # a page view's audit entry queues with them
+            viewed.append(staff[0].get(f"/capture/{pupil}?kind=check_in").status_code)
+
         ran.clear()
+        viewed: list[int] = []
         with warehouse.record_lock:
             threads = [
                 threading.Thread(target=save, args=(c, f), daemon=True)
                 for c, f in zip(staff, forms, strict=True)
-            ]
+            ] + [threading.Thread(target=look, daemon=True)]
             for t in threads:
                 t.start()
             for _ in range(600):
-                if len(queue._queue) == len(staff):
+                if len(queue._queue) == len(threads):
                     break
                 threading.Event().wait(0.1)
         for t in threads:
             t.join(timeout=120)
+        assert viewed == [200]
         return outcomes
 
     before = len(landed(app))
     outcomes = queued_behind_the_lock()
     assert [saved for _, saved in outcomes] == [True] * STAFF
     assert ran.count("BEGIN TRANSACTION") == ran.count("COMMIT") == 1  # one for them all
+    assert sum(q.startswith("INSERT INTO app.audit_log") for q in ran) == STAFF + 1
     assert len(landed(app)) == before + STAFF
 
     # A save that cannot be written fails alone: the others are written one by one.

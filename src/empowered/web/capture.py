@@ -29,6 +29,7 @@ import duckdb
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from empowered.access import audit as audit_log
 from empowered.access.audit import Captured, ViewedPage, ViewedPupil, read_log
 from empowered.access.policy import Scope
 from empowered.settings import get_settings
@@ -43,8 +44,8 @@ from empowered.views.capture import (
 )
 from empowered.warehouse.build import build_duckdb
 from empowered.web import warming
-from empowered.web.capture_writer import Pending, writer
 from empowered.web.deps import CheckedForm, Forbidden, check_pupil, needs, pupil_scope
+from empowered.web.recorder import recorder
 from empowered.web.render import CAPTURE, audit, render
 
 router = APIRouter()
@@ -376,23 +377,32 @@ def capture_save(
     keys = get_settings().keys()
     _ensure_raw_tables(request.app)
     # Only the capture's own row and audit entry are written under the lock, in one short
-    # transaction (shared with saves arriving at the same moment: ``capture_writer``); the
+    # transaction (shared with writes arriving at the same moment: ``web.recorder``); the
     # checks above, the answer below and the rebuild are done outside it.
-    saved = writer(request.app).save(
-        Pending(
+
+    def land(con: duckdb.DuckDBPyConnection) -> cap.Saved | None:
+        # A retried post (same person, same form key) lands nothing: it was saved the first
+        # time, perhaps earlier in this very transaction.
+        if key is not None and cap.already_saved(con, staff=staff, key=key):
+            return None
+        saved = cap.land_capture(
+            con,
             kind,
             checked,
             school_urn=target.school_urn,
             upn=target.upn,
             staff=staff,
-            key=key,
-            now=now,
             keys=keys,
-            event=Captured(pupil_key=pupil_key, entity=kind.entity),
-            user=scope.user,
-            ip=ip,
+            now=now,
+            key=key,
         )
-    )
+        # The capture and its audit entry land together or not at all.
+        audit_log.record(
+            con, Captured(pupil_key=pupil_key, entity=kind.entity), user=scope.user, ip=ip
+        )
+        return saved
+
+    saved = recorder(request.app).write(land)
     if saved is not None:  # None: a retried post, saved the first time
         rebuilder(request.app).schedule(saved.touched)
     at = now.strftime("%H:%M")
