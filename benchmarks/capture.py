@@ -388,7 +388,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--retry", type=float, default=0.1, help="share of forms posted twice")
     parser.add_argument("--quiet", type=float, default=2.0, help="the rebuilder's quiet spell")
     parser.add_argument(
-        "--longest", type=float, default=60.0, help="the rebuilder's longest wait (s)"
+        "--longest",
+        type=float,
+        default=15.0,
+        help="the rebuilder's longest wait (s; the server's is 60, shorter here so that a "
+        "minute's run sees rebuilds)",
     )
     parser.add_argument("--rebuild-every", type=float, default=0, help="force rebuilds (s)")
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
