@@ -8,6 +8,7 @@ beyond "finished while the build was still held".
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -339,3 +340,23 @@ def test_writes_queued_behind_the_lock_go_in_one_transaction_and_a_bad_one_fails
     assert len(landed(app)) == before + 2 * STAFF - 1
     with warehouse.reading() as con:
         assert audit.verify(con).ok
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="no thread priorities here")
+def test_the_rebuild_asks_for_less_cpu_than_the_requests(
+    app_and_users: tuple[Any, dict[str, str]],
+) -> None:
+    """On two cores a rebuild would otherwise take the CPU a save needs."""
+    app, _ = app_and_users
+    seen: list[int] = []
+    runs = Rebuilder(
+        app,
+        quiet=0,
+        after_build=lambda a: seen.append(
+            os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        ),
+    )
+    runs.schedule({"raw.canonical_observations"})
+    assert runs.wait_idle(timeout=300) and runs.last_error is None
+    ours = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert seen and seen[0] == min(19, ours + capture.REBUILD_NICENESS)

@@ -18,6 +18,7 @@ the capture and its audit entry are written in one transaction.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -111,6 +112,7 @@ class Rebuilder:
             self._wake.notify_all()
 
     def _run(self) -> None:
+        _yield_to_requests()
         while True:
             with self._lock:
                 if not self._touched:
@@ -176,6 +178,24 @@ class Rebuilder:
                     return False
                 self._wake.wait(left)
         return True
+
+
+# How much less CPU the rebuild thread asks for than the threads answering staff (Linux
+# "nice" values are per thread). A rebuild is seconds behind a capture anyway; a save is
+# waited for by someone holding a phone.
+REBUILD_NICENESS = 10
+
+
+def _yield_to_requests() -> None:
+    """Lower this thread's CPU priority (where the OS allows it): the rebuild runs its
+    Python and DuckDB's share of the build on it."""
+    if hasattr(os, "setpriority") and hasattr(threading, "get_native_id"):
+        try:
+            me = threading.get_native_id()
+            niceness = min(19, os.getpriority(os.PRIO_PROCESS, me) + REBUILD_NICENESS)
+            os.setpriority(os.PRIO_PROCESS, me, niceness)
+        except OSError:  # not permitted here: the rebuild runs at the usual priority
+            pass
 
 
 def rebuilder(app: FastAPI) -> Rebuilder:
