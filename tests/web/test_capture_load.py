@@ -13,6 +13,7 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -360,3 +361,29 @@ def test_the_rebuild_asks_for_less_cpu_than_the_requests(
     assert runs.wait_idle(timeout=300) and runs.last_error is None
     ours = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     assert seen and seen[0] == min(19, ours + capture.REBUILD_NICENESS)
+
+
+def test_a_write_cut_short_is_never_reported_written(tmp_path: Path) -> None:
+    """A writer stopped half-way through a group (the server shutting down) leaves every
+    write of the group unwritten and says so: none answers as if saved."""
+    from empowered.access.audit import ViewedPage, record
+    from empowered.access.store import ensure_access_tables
+    from empowered.web.warehouse import Warehouse
+
+    warehouse = Warehouse(tmp_path / "w.duckdb")
+    with warehouse.writing() as con:
+        ensure_access_tables(con)
+
+    def entry(con: Any) -> None:
+        record(con, ViewedPage(page="/before-the-stop"), user=None)
+
+    def stop(con: Any) -> None:
+        raise KeyboardInterrupt
+
+    group = [recorder._Queued(entry), recorder._Queued(stop)]
+    with pytest.raises(KeyboardInterrupt), warehouse.recording() as con:
+        recorder._run(con, group)
+    assert all(q.done and not q.written for q in group)
+    with warehouse.reading() as con:
+        assert con.execute("SELECT count(*) FROM app.audit_log").fetchall() == [(0,)]
+    warehouse.close()

@@ -34,7 +34,10 @@ class _Queued(Generic[T]):
         self.write = write
         self.result: T | None = None
         self.error: Exception | None = None
-        self.done = False  # read and set under the recording lock
+        # Read and set under the recording lock: the writer has been (``done``), and the
+        # transaction holding this write committed (``written``).
+        self.done = False
+        self.written = False
 
 
 class Recorder:
@@ -57,6 +60,8 @@ class Recorder:
                 _run(con, group)
         if queued.error is not None:
             raise queued.error
+        if not queued.written:  # the writer stopped half-way (the server shutting down)
+            raise RuntimeError("not written")
         return queued.result  # type: ignore[return-value]
 
 
@@ -84,6 +89,8 @@ def _together(con: duckdb.DuckDBPyConnection, group: list[_Queued[Any]]) -> None
         for queued in group:
             queued.result, queued.error = None, None
             queued.result = queued.write(con)
+    for queued in group:
+        queued.written = True
 
 
 _MAKING = threading.Lock()
