@@ -13,15 +13,22 @@ resending after a lost answer does: it must land nothing the second time.
 
 The server rebuilds the marts after captures as it does in use (one incremental build per
 run of captures, ``web.capture.Rebuilder``), so saves are timed while rebuilds run too;
-``--rebuild-every`` also forces one every so many seconds. Prints p50, p95 and max of the
-saves (all, and those that overlapped a rebuild), throughput and the load average, then
-stops the server (which runs the last rebuild) and checks in the warehouse that NOTHING was
-lost or duplicated: every save answered "Saved" landed exactly one raw row and one
-"captured" audit entry, retried forms landed nothing more, the audit chain verifies, and
-the final rebuild carried every capture into staging. Exits 1 when a check fails.
+``--longest`` (the longest a capture waits for its rebuild while captures never pause) is
+15 s here so that a minute's run sees rebuilds, and ``--rebuild-every`` forces one every
+so many seconds. Prints p50, p95 and max of the saves (all, those that overlapped a
+rebuild and those that did not) against the 300 ms target, throughput, the load average,
+and how long the server's requests waited for and held the recording lock (where a save's
+time goes). Then it stops the server (which runs the last rebuild) and checks in the
+warehouse that NOTHING was lost or duplicated: every save answered "Saved" landed exactly
+one raw row and one "captured" audit entry, retried forms landed nothing more, the audit
+chain verifies, and the final rebuild carried every capture into staging. Exits 1 when a
+check fails (a missed target is reported, not failed: the machine may be busy).
 
     python benchmarks/capture.py [--warehouse BUILT.duckdb] [--schools 20] [--pupils 12000]
-        [--staff 40] [--seconds 60] [--think 1.0] [--retry 0.1] [--rebuild-every 0]
+        [--staff 40] [--seconds 60] [--think 1.0] [--retry 0.1] [--longest 15]
+        [--rebuild-every 0]
+
+Quick run on a small trust: ``--schools 2 --pupils 400 --staff 6 --seconds 10``.
 """
 
 from __future__ import annotations
@@ -412,6 +419,8 @@ def main(argv: list[str] | None = None) -> int:
     for old in (path, path.with_name(path.name + ".wal"), stats):
         old.unlink(missing_ok=True)
     shutil.copy(source, path)
+    if source.with_name(source.name + ".wal").exists():  # not yet checkpointed: its too
+        shutil.copy(source.with_name(source.name + ".wal"), path.with_name(path.name + ".wal"))
     staff = add_staff(path, args.staff)
     con = duckdb.connect(str(path), read_only=True)
     schools, pupils = con.execute(
