@@ -419,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
     for old in (path, path.with_name(path.name + ".wal"), stats):
         old.unlink(missing_ok=True)
     shutil.copy(source, path)
-    if source.with_name(source.name + ".wal").exists():  # not yet checkpointed: its too
+    if source.with_name(source.name + ".wal").exists():  # not yet checkpointed: copy it too
         shutil.copy(source.with_name(source.name + ".wal"), path.with_name(path.name + ".wal"))
     staff = add_staff(path, args.staff)
     con = duckdb.connect(str(path), read_only=True)
