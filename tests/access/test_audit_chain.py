@@ -283,6 +283,28 @@ def test_an_entry_in_a_transaction_goes_with_it(con: duckdb.DuckDBPyConnection) 
     assert result.ok and result.entries == before + 1
 
 
+def test_several_entries_in_one_transaction_chain_and_move_the_head_once(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """Captures saved together share a transaction: their entries chain one after another
+    and the head is written once, at the end (rolled back with them when they fail)."""
+    head = con.execute("SELECT event_id, entry_hash FROM app.audit_head").fetchall()
+    with pytest.raises(RuntimeError), transaction(con):
+        for i in range(3):
+            record(con, Captured(pupil_key=f"pk{i}", entity="observations"), user=None)
+        raise RuntimeError("one of the captures failed")
+    assert con.execute("SELECT event_id, entry_hash FROM app.audit_head").fetchall() == head
+    before = verify(con).entries
+    with transaction(con):
+        for i in range(3):
+            record(con, Captured(pupil_key=f"pk{i}", entity="observations"), user=None)
+    result = verify(con)
+    assert result.ok and result.entries == before + 3
+    assert result.head_id == max(_ids(con))
+    record(con, ViewedPage(page="/after"), user=None)  # and the chain goes on from there
+    assert verify(con).ok
+
+
 def test_an_entry_inside_another_transaction_commits_on_its_own(
     con: duckdb.DuckDBPyConnection,
 ) -> None:

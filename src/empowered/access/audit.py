@@ -253,6 +253,10 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         _joined.add(id(con))
         try:
             yield con
+            # The head moves once per transaction, however many entries it wrote.
+            head = _joined.heads.get(id(con))
+            if head is not None and head.moved and head.event_id is not None:
+                _set_head(con, head.event_id, head.hashed, exists=head.exists)
         except BaseException:
             con.execute("ROLLBACK")
             raise
@@ -261,17 +265,30 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         con.execute("COMMIT")
 
 
+@dataclass
+class _Head:
+    """The chain's head as an open ``transaction`` has extended it (not yet written)."""
+
+    event_id: int | None
+    hashed: str
+    exists: bool
+    moved: bool = False
+
+
 class _Joined(threading.local):
-    """The connections (by id) in this thread whose ``transaction`` is open."""
+    """The connections (by id) in this thread whose ``transaction`` is open, and the head
+    each has read (so a transaction of several entries reads it and writes it once)."""
 
     def __init__(self) -> None:
         self.ids: set[int] = set()
+        self.heads: dict[int, _Head] = {}
 
     def add(self, key: int) -> None:
         self.ids.add(key)
 
     def discard(self, key: int) -> None:
         self.ids.discard(key)
+        self.heads.pop(key, None)
 
 
 _joined = _Joined()
@@ -336,9 +353,13 @@ def record(
         "ip": ip,
     }
 
-    def append(cursor: duckdb.DuckDBPyConnection) -> None:
-        # The entry, chained to the head, and the new head (under the chain lock).
-        _, prev, exists = _head(cursor)
+    def append(cursor: duckdb.DuckDBPyConnection, head: _Head | None = None) -> None:
+        # The entry, chained to the head, and the new head (under the chain lock). Inside
+        # ``transaction`` the head is kept in ``head`` and written at its end.
+        if head is None:
+            _, prev, exists = _head(cursor)
+        else:
+            prev, exists = head.hashed, head.exists
         [(event_id,)] = cursor.execute("SELECT nextval('app.audit_seq')").fetchall()
         entry["event_id"] = int(event_id)
         hashed = entry_hash(entry, prev)
@@ -348,11 +369,17 @@ def record(
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [*(entry[c] for c in _ENTRY_COLUMNS), prev, hashed],
         )
-        _set_head(cursor, int(event_id), hashed, exists=exists)
+        if head is None:
+            _set_head(cursor, int(event_id), hashed, exists=exists)
+        else:
+            head.event_id, head.hashed, head.moved = int(event_id), hashed, True
 
     with _CHAIN_LOCK:
         if id(con) in _joined.ids:
-            append(con)
+            head = _joined.heads.get(id(con))
+            if head is None:
+                head = _joined.heads[id(con)] = _Head(*_head(con))
+            append(con, head)
             return
         target = con.cursor() if _in_transaction(con) else con
         try:

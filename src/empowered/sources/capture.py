@@ -32,7 +32,7 @@ import duckdb
 from empowered.keys import Keys
 from empowered.sources.canonical import ENTITIES
 from empowered.sources.forms import DEFAULT_FORM
-from empowered.sources.landing import LandedBatch, ensure_raw_tables, land_records
+from empowered.sources.landing import LandedBatch, land_records
 from empowered.sources.records import SourceRecord
 
 SOURCE = "capture"
@@ -280,8 +280,8 @@ def _batch_hash(staff: str, key: str | None, record_id: str) -> str:
 
 
 def already_saved(con: duckdb.DuckDBPyConnection, *, staff: str, key: str) -> bool:
-    """Whether this person's capture with this form key has landed already."""
-    ensure_raw_tables(con)
+    """Whether this person's capture with this form key has landed already. Reads
+    ``meta.batches`` only (every warehouse has it): no DDL on the path of a save."""
     row = con.execute(
         "SELECT count(*) FROM meta.batches WHERE source = ? AND file_hash = ?",
         [SOURCE, _batch_hash(staff, key, "")],

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 
 from empowered.access.audit import AuditEvent, record
 from empowered.access.policy import Permission, Scope, has
+from empowered.web.recorder import recorder
 
 T = TypeVar("T")
 P = Permission
@@ -67,8 +68,8 @@ def render(
 
 def audit(request: Request, scope: Scope, event: AuditEvent) -> None:
     ip = request.client.host if request.client else None
-    with request.app.state.warehouse.recording() as con:
-        record(con, event, user=scope.user, ip=ip)
+    # Written with the other short writes queued at the same moment (``web.recorder``).
+    recorder(request.app).write(lambda con: record(con, event, user=scope.user, ip=ip))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,9 @@ Two kinds of write, two locks:
   a sign-in, a capture, a trigger review, a note). They append to or update tables no build
   replaces (``app.*``, and raw, which only ever gains rows), so DuckDB lets them commit while
   a build runs; their own lock keeps them in order with each other. Were they to wait for
-  the build lock, every page would stall for the length of a rebuild.
+  the build lock, every page would stall for the length of a rebuild. Captures and page
+  views' audit entries queued for it at the same moment share one transaction
+  (``web.recorder``).
 """
 
 from __future__ import annotations
