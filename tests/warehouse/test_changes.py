@@ -10,6 +10,7 @@ import pytest
 from empowered.warehouse.build import build_duckdb
 from empowered.warehouse.changes import WHOLE, Change, merge, raw_changes
 from empowered.warehouse.connection import open_warehouse
+from empowered.warehouse.runner import ModelResult
 
 
 def test_raw_changes_name_new_altered_and_gone_batches() -> None:
@@ -94,3 +95,61 @@ def test_a_new_batch_reaches_what_reads_it_and_a_failed_build_makes_the_next_ful
     con.execute("DELETE FROM raw.notes WHERE _batch_id = 2")
     result = build_duckdb(con, touched=set(), models_root=root)
     assert result.ok and _ran(result) == ["core.notes", "core.note_count"]
+
+
+def test_a_capture_saved_while_a_build_runs_is_the_next_builds(
+    warehouse_copy: duckdb.DuckDBPyConnection, small_trust: Path
+) -> None:
+    """The server saves captures while it rebuilds: a batch landed after staging read raw
+    is not "landed but neither accepted nor quarantined"; the next build takes it."""
+    import csv
+    from datetime import datetime
+
+    from empowered.sources.capture import KINDS, check_form, land_capture
+    from empowered.sources.landing import ensure_raw_tables
+    from identity_keys import TEST_KEYS
+
+    con = warehouse_copy
+    with (small_trust / "observations.csv").open(newline="") as f:
+        row = next(csv.DictReader(f))
+    ensure_raw_tables(con)
+    landed: list[int] = []
+
+    def capture_meanwhile(result: ModelResult, index: int, total: int) -> None:
+        if result.model.name == "staging.stg_canonical_observations" and not landed:
+            now = datetime.fromisoformat(f"{row['observed_on']}T10:00:00")
+            checked = check_form(
+                KINDS["check_in"],
+                {"mood": "3", "engagement": "3", "regulation": "3", "day": row["observed_on"]},
+                strategies=(),
+                now=now,
+            )
+            assert checked.ok, checked.errors
+            saved = land_capture(
+                con,
+                KINDS["check_in"],
+                checked,
+                school_urn=row["school_urn"],
+                upn=row["upn"],
+                staff="app-user-1",
+                keys=TEST_KEYS,
+                now=now,
+            )
+            assert saved.batch.batch_id is not None
+            landed.append(saved.batch.batch_id)
+
+    # A change to build: the same observations landed again as a new file.
+    con.execute(
+        "INSERT INTO raw.canonical_observations SELECT * REPLACE (_batch_id + 100000 AS "
+        "_batch_id) FROM raw.canonical_observations LIMIT 1"
+    )
+    first = build_duckdb(con, touched={"raw.canonical_observations"}, progress=capture_meanwhile)
+    assert landed and first.ok, [f.message for f in first.failures()]
+    second = build_duckdb(con, touched={"raw.canonical_observations"})
+    assert second.ok, [f.message for f in second.failures()]
+    [(accepted,)] = con.execute(
+        "SELECT count(*) FROM staging.stg_canonical_observations "
+        "WHERE _batch_id = ? AND _reject_reason IS NULL",
+        landed,
+    ).fetchall()
+    assert accepted == 1

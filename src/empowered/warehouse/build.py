@@ -76,9 +76,11 @@ def build_duckdb(
             sqls = {name: m.sql for name, m in models.items()}
             for name in (set(models) - existing_tables(con)) | edited_models(con, sqls):
                 changes[name] = WHOLE
+    # Saved before the models run: it is what this build sets out to build (the
+    # nothing-lost check counts only these batches), and it is forgotten if the build fails.
+    save_snapshot(con, snapshot)
     result = run_models(DuckDBEngine(con), models, con, changes=changes, progress=progress)
     if result.ok:
-        save_snapshot(con, snapshot)
         save_versions(con, {name: m.sql for name, m in models.items()})
     else:
         forget_snapshot(con)

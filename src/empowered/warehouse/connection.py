@@ -23,6 +23,13 @@ _META_DDL = (
         extra_columns VARCHAR,
         loaded_at TIMESTAMP NOT NULL
     )""",
+    # The raw batches the latest build set out to build (empowered.warehouse.changes).
+    """CREATE TABLE IF NOT EXISTS meta.raw_snapshot (
+        table_name VARCHAR NOT NULL,
+        batch_id BIGINT,
+        row_count BIGINT NOT NULL,
+        fingerprint HUGEINT
+    )""",
     """CREATE TABLE IF NOT EXISTS meta.model_runs (
         run_id BIGINT NOT NULL,
         model VARCHAR NOT NULL,

@@ -8,9 +8,13 @@
 -- Nothing lost: every row landed ends either accepted in staging or in quarantine. The
 -- check runs on every build, so a rule that drops rows silently fails the build.
 with landed as (
-    -- Counted when the file was landed, independently of the models.
-    select entity, batch_id, rows_read as landed
-    from meta.batches
+    -- Counted when the file was landed, independently of the models. Only the batches
+    -- this build set out to build (its snapshot of raw, meta.raw_snapshot): a capture
+    -- saved while the build runs is the next build's, not a row lost by this one.
+    select b.entity, b.batch_id, b.rows_read as landed
+    from meta.batches as b
+    where not exists (select 1 from meta.raw_snapshot)
+        or b.batch_id in (select s.batch_id from meta.raw_snapshot as s)
 ),
 
 accepted as (
