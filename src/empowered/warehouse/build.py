@@ -67,9 +67,11 @@ def build_duckdb(
         saved = saved_snapshot(con)
         if saved is not None:
             changes = raw_changes(saved, snapshot)
-            # Tables the caller wrote that the snapshot cannot see (reference data, rules).
+            # Tables the caller wrote where the snapshot sees no new or lost rows (reference
+            # data, rules, a built table a purge emptied, a row corrected in place) changed
+            # in ways only a full rebuild of what reads them can follow.
             for table in set(touched) | prepared:
-                if table not in snapshot:
+                if table not in changes:
                     changes[table] = WHOLE
             # A model never built (a new warehouse, or a model added since), or whose SQL
             # changed since, is built in full.
