@@ -81,7 +81,14 @@ def build_duckdb(
     # Saved before the models run: it is what this build sets out to build (the
     # nothing-lost check counts only these batches), and it is forgotten if the build fails.
     save_snapshot(con, snapshot)
-    result = run_models(DuckDBEngine(con), models, con, changes=changes, progress=progress)
+    # A model's rows need no order (those that want one say ORDER BY); not keeping the
+    # order of what was read lets DuckDB stream a table in parallel in far less memory.
+    [(ordered,)] = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        result = run_models(DuckDBEngine(con), models, con, changes=changes, progress=progress)
+    finally:
+        con.execute(f"SET preserve_insertion_order = {'true' if ordered else 'false'}")
     if result.ok:
         save_versions(con, {name: m.sql for name, m in models.items()})
     else:

@@ -10,6 +10,11 @@ import duckdb
 # rows go to quarantine; meta records batches and runs; reference holds the DfE seeds.
 SCHEMAS = ("raw", "staging", "core", "marts", "quarantine", "meta", "reference")
 
+# DuckDB would take 80% of the machine's memory and a full build of a 12,000-pupil trust
+# used 6 GB of it; within this it spills to disk (beside the warehouse file) instead, and
+# the build is no slower (benchmarks/build.py). Settings.duckdb_memory_limit raises it.
+DEFAULT_MEMORY_LIMIT = "1800MB"
+
 _META_DDL = (
     "CREATE SEQUENCE IF NOT EXISTS meta.batch_seq START 1",
     "CREATE SEQUENCE IF NOT EXISTS meta.run_seq START 1",
@@ -62,11 +67,11 @@ def open_warehouse(
     memory_limit: str | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the warehouse file and ensure its layout."""
-    config: dict[str, str | bool | int | float | list[str]] = {}
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "memory_limit": memory_limit or DEFAULT_MEMORY_LIMIT
+    }
     if threads:
         config["threads"] = threads
-    if memory_limit:
-        config["memory_limit"] = memory_limit
     con = duckdb.connect(str(path), read_only=read_only, config=config)
     if not read_only:
         ensure_layout(con)
