@@ -1,10 +1,16 @@
-"""Whole-school analytics, computed once per school per warehouse build and reused.
+"""Whole-school analytics, computed once per school and reused until its inputs change.
 
 "What helps" and "harder situations" are judged over a whole school at once (their
 false-discovery control and shrinkage need every child's results), which takes seconds on
-a large school: far too slow for each page view. Results are cached per school and keyed
-on the latest build recorded in ``meta.model_runs``: a new build (or import, which
-rebuilds) changes the key and the old results are dropped.
+a large school: far too slow for each page view. Results are cached per school with the
+fingerprint of the school's inputs (``views/inputs.py``). A new build (or import, which
+rebuilds) is noticed from ``meta.model_runs``; the inputs are fingerprinted again then
+(a fifth of a second for a trust), and only the schools whose inputs changed lose their
+results: after a capture at one school, the other nineteen keep theirs.
+
+With a :class:`~empowered.views.stored_results.ResultStore` (the server has one), results
+are also kept in the warehouse, so a restart reads them back in milliseconds instead of
+computing them again.
 
 The cache holds pseudonymous analytics results only, never identity fields.
 """
@@ -14,7 +20,7 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Collection, Hashable, Sequence
 from typing import Any, TypeVar
 
 import duckdb
@@ -35,6 +41,8 @@ from empowered.analytics.situations import HarderSituation, load_harder_situatio
 from empowered.analytics.strategies import StrategyEffect, load_strategy_effects
 from empowered.analytics.triggers import QueueItem, review_queue
 from empowered.views import queries
+from empowered.views.inputs import Fingerprints, fingerprints
+from empowered.views.stored_results import MISSING, ResultStore
 
 T = TypeVar("T")
 
@@ -59,8 +67,10 @@ BUILD_CHECK_SECONDS = 1.0
 class SchoolAnalyticsCache:
     """Per-school analytics results for the current warehouse build.
 
-    Safe to share between threads: each (build, kind, school) is computed once, by the
-    first request that needs it, while other schools' requests carry on.
+    Safe to share between threads: each (kind, school) is computed once per change of
+    the school's inputs, by the first request that needs it (or the warming thread),
+    while other schools' requests carry on. A page needing a school nobody has computed
+    yet computes that school alone; it never waits for the warming of the others.
 
     The build is asked of each connection (a request's cursor) once per
     ``BUILD_CHECK_SECONDS``, not once per result: a trust-wide home page needs some sixty
@@ -68,15 +78,20 @@ class SchoolAnalyticsCache:
     connection still reading an older build never evicts a newer build's results.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, store: ResultStore | None = None) -> None:
         self._lock = threading.Lock()
         self._build: str | None = None
-        self._values: dict[Hashable, Any] = {}
+        self._inputs: Fingerprints | None = None
+        self._inputs_lock = threading.Lock()
+        # (kind, school) -> (the fingerprint of the inputs it was computed from, result)
+        self._values: dict[Hashable, tuple[str, Any]] = {}
         self._key_locks: dict[Hashable, threading.Lock] = {}
         self._seen: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, tuple[float, str]] = (
             weakref.WeakKeyDictionary()
         )
+        self.store = store
         self.computed = 0  # how many results were computed (not served from the cache)
+        self.loaded = 0  # how many were read back from the store instead of computed
 
     def _current(self, con: duckdb.DuckDBPyConnection) -> str:
         now = time.monotonic()
@@ -89,31 +104,89 @@ class SchoolAnalyticsCache:
             self._seen[con] = (now, current)
         return current
 
-    def _get(self, con: duckdb.DuckDBPyConnection, key: Hashable, make: Callable[[], T]) -> T:
+    @property
+    def inputs(self) -> Fingerprints | None:
+        """The fingerprints of the build the cache holds results for (None before any)."""
+        return self._inputs
+
+    def refresh(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        *,
+        rebuilt: Collection[str] | None = None,
+        run_id: int | None = None,
+    ) -> Fingerprints:
+        """Fingerprint the inputs of the build ``con`` reads, once per build, and drop
+        the results of the schools whose inputs changed.
+
+        ``rebuilt`` (from :func:`~empowered.views.inputs.rebuilt_inputs`) names the input
+        tables build ``run_id`` rebuilt: the others keep their fingerprints without being
+        read, provided the cache holds the build just before it (otherwise all are read).
+        """
+        current = build_id(con)
+        with self._inputs_lock:
+            with self._lock:
+                if current == self._build and self._inputs is not None:
+                    return self._inputs
+                previous = self._inputs
+                follows = run_id is not None and _run_of(self._build) == run_id - 1
+            narrowed = rebuilt is not None and follows and _run_of(current) == run_id
+            found = fingerprints(
+                con, tables=rebuilt if narrowed else None, previous=previous if narrowed else None
+            )
+            with self._lock:
+                if _run_of(current) < _run_of(self._build):
+                    # An older build's reader got here late: answer it, change nothing.
+                    return found
+                self._build = current
+                self._inputs = found
+                self._values = {
+                    key: (digest, value)
+                    for key, (digest, value) in self._values.items()
+                    if digest == found.of(_school_of(key))
+                }
+            return found
+
+    def _get(
+        self, con: duckdb.DuckDBPyConnection, key: tuple[str, str | None], make: Callable[[], T]
+    ) -> T:
         current = self._current(con)
         with self._lock:
             older = current != self._build and _run_of(current) < _run_of(self._build)
+            inputs = self._inputs if current == self._build else None
         if older:
             # A reader of an older build: answer it, but keep the newer build's results.
             return make()
+        if inputs is None:
+            inputs = self.refresh(con)
+        kind, school = key
+        digest = inputs.of(school)
         with self._lock:
-            if current != self._build:
-                self._build = current
-                self._values.clear()
-                self._key_locks.clear()
-            if key in self._values:
-                return self._values[key]  # type: ignore[no-any-return]
+            held = self._values.get(key)
+            if held is not None and held[0] == digest:
+                return held[1]  # type: ignore[no-any-return]
             key_lock = self._key_locks.setdefault(key, threading.Lock())
         with key_lock:
             with self._lock:
-                if key in self._values and self._build == current:
-                    return self._values[key]  # type: ignore[no-any-return]
-            value = make()
+                held = self._values.get(key)
+                if held is not None and held[0] == digest:
+                    return held[1]  # type: ignore[no-any-return]
+            value: Any = (
+                MISSING if self.store is None else self.store.load(con, kind, school, digest)
+            )
+            if value is MISSING:
+                value = make()
+                with self._lock:
+                    self.computed += 1
+                if self.store is not None:
+                    self.store.save(kind, school, digest, value)
+            else:
+                with self._lock:
+                    self.loaded += 1
             with self._lock:
                 if self._build == current:
-                    self._values[key] = value
-                    self.computed += 1
-            return value
+                    self._values[key] = (digest, value)
+            return value  # type: ignore[no-any-return]
 
     def strategy_effects(
         self, con: duckdb.DuckDBPyConnection, school_urn: str
@@ -211,3 +284,8 @@ class SchoolAnalyticsCache:
 
 
 DEFAULT_CACHE = SchoolAnalyticsCache()
+
+
+def _school_of(key: Hashable) -> str | None:
+    school: str | None = key[1] if isinstance(key, tuple) else None
+    return school

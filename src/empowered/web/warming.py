@@ -3,11 +3,19 @@
 A school's whole-school analytics (what helps, harder situations, early-sign alerts, the
 review queue, the register's and the provision map's questions) take seconds to compute
 on a large school, so the first page of a "cold" school would keep its visitor waiting.
-The server computes them in a background thread instead, school by school and then the
-whole trust: at start-up (:func:`start`) and after a rebuild (:func:`after_build`).
-Pages asked for while warming runs still work: they compute what they need on demand,
-and the cache computes each (build, kind, school) once, so a page and the warming thread
-never repeat each other's work.
+The server prepares them in a background thread instead, school by school and then the
+whole trust:
+
+- at start-up (:func:`start`): every school, read back from the results the warehouse
+  keeps (``views/stored_results.py``) when their inputs have not changed, computed
+  otherwise; the server answers from its first second meanwhile;
+- after a rebuild (:func:`after_build`): only the schools whose inputs changed
+  (:func:`empowered.views.inputs.schools_to_rewarm`), the others keep their results.
+
+Pages asked for while warming runs still work: a page needing a school not warmed yet
+computes (or reads back) that school alone, and the cache computes each (kind, school)
+once per change of its inputs, so a page and the warming thread never repeat each
+other's work.
 
 The thread reads through its own cursor (``Warehouse.reading``) and never takes the write
 lock, so sign-ins, audit rows and imports carry on. Its log lines name schools (by URN),
@@ -20,12 +28,17 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import duckdb
 from fastapi import FastAPI
 
 from empowered.views import PupilScope, queries
 from empowered.views.cache import SchoolAnalyticsCache, build_id
+from empowered.views.inputs import rebuilt_inputs, schools_to_rewarm
+
+if TYPE_CHECKING:
+    from empowered.warehouse.runner import BuildResult
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +52,7 @@ class Warming:
 
     reason: str
     build: str | None = None
-    schools: int = 0
+    schools: int = 0  # schools this run warms (after a rebuild, those whose inputs changed)
     warmed: int = 0
     started: float = field(default_factory=time.perf_counter)
     finished: float | None = None
@@ -61,13 +74,15 @@ def start(app: FastAPI) -> None:
     _launch(app, "start-up")
 
 
-def after_build(app: FastAPI) -> None:
-    """The warehouse was rebuilt (an import, a capture): warm the cache for the new build.
+def after_build(app: FastAPI, result: BuildResult | None = None) -> None:
+    """The warehouse was rebuilt (an import, a capture): warm the schools whose inputs
+    changed, for the new build.
 
-    The cache drops results of an older build by itself (it is keyed on the build id), so
-    this only saves the next visitor the wait. A run still warming an older build stops
-    at its next school."""
-    _launch(app, "rebuild")
+    The cache notices a new build by itself and keeps only the results whose inputs did
+    not change, so this only saves the next visitor the wait. With the build's
+    ``result``, only the input tables it rebuilt are fingerprinted again. A run still
+    warming an older build stops at its next school."""
+    _launch(app, "rebuild", result)
 
 
 def current(app: FastAPI) -> Warming | None:
@@ -76,23 +91,26 @@ def current(app: FastAPI) -> Warming | None:
     return run
 
 
-def _launch(app: FastAPI, reason: str) -> Warming:
+def _launch(app: FastAPI, reason: str, result: BuildResult | None = None) -> Warming:
     with _starting:
         run = Warming(reason)
         app.state.warming = run
         run.thread = threading.Thread(
-            target=_warm, args=(app, run), name=f"empowered-warming-{reason}", daemon=True
+            target=_warm,
+            args=(app, run, result),
+            name=f"empowered-warming-{reason}",
+            daemon=True,
         )
         run.thread.start()
     return run
 
 
-def _warm(app: FastAPI, run: Warming) -> None:
+def _warm(app: FastAPI, run: Warming, result: BuildResult | None) -> None:
     cache: SchoolAnalyticsCache = app.state.cache
     try:
         with app.state.warehouse.reading() as con:
             try:
-                schools = [
+                every = [
                     str(r["school_urn"])
                     for r in queries.rows(con, "scope_schools", scope=_EVERY_SCHOOL)
                 ]
@@ -100,10 +118,22 @@ def _warm(app: FastAPI, run: Warming) -> None:
             except duckdb.CatalogException:
                 log.info("analytics cache: nothing to warm, the warehouse has not been built")
                 return
+            # Compared with what the last finished run warmed (not with what the cache
+            # holds: a page may have noticed the new build first), so a run cut short by a
+            # newer build leaves its schools to the next run.
+            previous = None if run.reason == "start-up" else getattr(app.state, "warmed", None)
+            inputs = cache.refresh(
+                con,
+                rebuilt=None if result is None else rebuilt_inputs(result),
+                run_id=None if result is None else result.run_id,
+            )
+            due = schools_to_rewarm(previous, inputs)
+            schools = [s for s in every if s in due]
             run.schools = len(schools)
             log.info(
-                "analytics cache: warming %d schools after %s (build %s)",
+                "analytics cache: warming %d of %d schools after %s (build %s)",
                 len(schools),
+                len(every),
                 run.reason,
                 run.build,
             )
@@ -121,7 +151,7 @@ def _warm(app: FastAPI, run: Warming) -> None:
                     len(schools),
                     time.perf_counter() - began,
                 )
-            if current(app) is run:
+            if current(app) is run and None in due:
                 # The whole trust's register and provision questions (trust-wide users).
                 began = time.perf_counter()
                 cache.warm(con, [None])
@@ -129,6 +159,11 @@ def _warm(app: FastAPI, run: Warming) -> None:
                     "analytics cache: the whole trust's questions warmed in %.1f s",
                     time.perf_counter() - began,
                 )
+            if current(app) is run and cache.store is not None:
+                # Nothing stored outlives its inputs (a purge, an erasure, a school gone).
+                cache.store.prune({s: inputs.of(s) for s in [*every, None]}, every)
+            if current(app) is run:
+                app.state.warmed = inputs
         log.info(
             "analytics cache: %d schools warm in %.1f s",
             run.warmed,
