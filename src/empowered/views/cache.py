@@ -275,7 +275,8 @@ class SchoolAnalyticsCache:
             if school is not None:
                 self.strategy_effects(con, school)
                 self.harder_situations(con, school)
-                self.review_queue(con, school)  # computes the school's alerts on the way
+                self.alerts(con, school)
+                self.review_queue(con, school)
             self.compare_with_national(con, school)
             self.provision_against_need(con, school)
             self.training_against_need(con, school)
