@@ -20,8 +20,9 @@ from __future__ import annotations
 import threading
 import time
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Collection, Hashable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import duckdb
 
@@ -285,6 +286,32 @@ class SchoolAnalyticsCache:
 
 
 DEFAULT_CACHE = SchoolAnalyticsCache()
+
+
+class Recent(Generic[T]):
+    """The last ``size`` values by key, safe to share between threads: for results that
+    are the same for the same key (a build id among it) and cost more to make than to keep.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._values: OrderedDict[Hashable, T] = OrderedDict()
+
+    def get(self, key: Hashable) -> T | None:
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+            return None
+
+    def put(self, key: Hashable, value: T) -> T:
+        with self._lock:
+            self._values[key] = value
+            self._values.move_to_end(key)
+            while len(self._values) > self._size:
+                self._values.popitem(last=False)
+        return value
 
 
 def _school_of(key: Hashable) -> str | None:
