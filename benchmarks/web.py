@@ -558,7 +558,7 @@ def main(argv: list[str] | None = None) -> int:
         for i in range(args.users):
             # The last user is a trust administrator downloading the whole trust's
             # spreadsheet, so its p95 rests on enough requests.
-            exporter = i == args.users - 1 and args.users > 1
+            exporter = i == args.users - 1 and args.users >= 3
             users.append(
                 threading.Thread(
                     target=simulate,
