@@ -63,6 +63,33 @@ def _run_of(build: str | None) -> int:
 
 # How long a connection's build id is trusted without asking again: one page's worth.
 BUILD_CHECK_SECONDS = 1.0
+DERIVED_KEPT = 512  # derived values kept (a few per school)
+
+
+class Recent(Generic[T]):
+    """The last ``size`` values by key, safe to share between threads: for results that
+    are the same for the same key (a build id among it) and cost more to make than to keep.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._values: OrderedDict[Hashable, T] = OrderedDict()
+
+    def get(self, key: Hashable) -> T | None:
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+            return None
+
+    def put(self, key: Hashable, value: T) -> T:
+        with self._lock:
+            self._values[key] = value
+            self._values.move_to_end(key)
+            while len(self._values) > self._size:
+                self._values.popitem(last=False)
+        return value
 
 
 class SchoolAnalyticsCache:
@@ -91,6 +118,8 @@ class SchoolAnalyticsCache:
             weakref.WeakKeyDictionary()
         )
         self.store = store
+        # Values derived from the results, by (name, school, extra, inputs' fingerprint).
+        self._derived: Recent[Any] = Recent(DERIVED_KEPT)
         self.computed = 0  # how many results were computed (not served from the cache)
         self.loaded = 0  # how many were read back from the store instead of computed
 
@@ -148,20 +177,47 @@ class SchoolAnalyticsCache:
                 }
             return found
 
-    def _get(
-        self, con: duckdb.DuckDBPyConnection, key: tuple[str, str | None], make: Callable[[], T]
-    ) -> T:
+    def _digest(self, con: duckdb.DuckDBPyConnection, school: str | None) -> tuple[str, str]:
+        """(the build ``con`` reads, the fingerprint of ``school``'s inputs in it); an
+        empty fingerprint for a reader of a build older than the cache's."""
         current = self._current(con)
         with self._lock:
             older = current != self._build and _run_of(current) < _run_of(self._build)
             inputs = self._inputs if current == self._build else None
         if older:
-            # A reader of an older build: answer it, but keep the newer build's results.
-            return make()
+            return current, ""
         if inputs is None:
             inputs = self.refresh(con)
+        return current, inputs.of(school)
+
+    def derived(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        name: str,
+        school: str | None,
+        extra: Hashable,
+        make: Callable[[], T],
+    ) -> T:
+        """A value worked out from a school's cached results for every request alike (the
+        home page's candidates, say): kept in memory while the school's inputs are the
+        same, never stored. ``extra`` is whatever else it depends on (a day)."""
+        _, digest = self._digest(con, school)
+        if not digest:
+            return make()
+        key = (name, school, extra, digest)
+        found = self._derived.get(key)
+        if found is None:
+            found = self._derived.put(key, make())
+        return found  # type: ignore[no-any-return]
+
+    def _get(
+        self, con: duckdb.DuckDBPyConnection, key: tuple[str, str | None], make: Callable[[], T]
+    ) -> T:
         kind, school = key
-        digest = inputs.of(school)
+        current, digest = self._digest(con, school)
+        if not digest:
+            # A reader of an older build: answer it, but keep the newer build's results.
+            return make()
         with self._lock:
             held = self._values.get(key)
             if held is not None and held[0] == digest:
@@ -286,32 +342,6 @@ class SchoolAnalyticsCache:
 
 
 DEFAULT_CACHE = SchoolAnalyticsCache()
-
-
-class Recent(Generic[T]):
-    """The last ``size`` values by key, safe to share between threads: for results that
-    are the same for the same key (a build id among it) and cost more to make than to keep.
-    """
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._lock = threading.Lock()
-        self._values: OrderedDict[Hashable, T] = OrderedDict()
-
-    def get(self, key: Hashable) -> T | None:
-        with self._lock:
-            if key in self._values:
-                self._values.move_to_end(key)
-                return self._values[key]
-            return None
-
-    def put(self, key: Hashable, value: T) -> T:
-        with self._lock:
-            self._values[key] = value
-            self._values.move_to_end(key)
-            while len(self._values) > self._size:
-                self._values.popitem(last=False)
-        return value
 
 
 def _school_of(key: Hashable) -> str | None:

@@ -13,12 +13,15 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any, overload
 
 import duckdb
 
 from empowered.access.sections import MEASURE_AREA, Section
 from empowered.analytics.disclosure import DisclosedTable, suppress
+from empowered.analytics.early_signs import Alert
+from empowered.analytics.triggers import QueueItem
 from empowered.analytics.wording import count_phrase, day_text
 from empowered.views import PupilScope, queries
 from empowered.views.cache import DEFAULT_CACHE, SchoolAnalyticsCache
@@ -120,27 +123,33 @@ def attention(
         # A trigger the safeguarding lead has decided on has left the open queue (the
         # triggers page keeps it under "decided"); the others show how far their review got.
         reviewed = all_reviewed.get(urn, {})
+        # What is active on the school's day is the same for every user: worked out once
+        # per change of the school's results (several thousand items for a trust).
+        found = cache.derived(con, "home", urn, day, partial(_candidates, cache, con, urn, day))
+        everyone = scope.pupils is None and scope.admits_school(urn)
         queue = [
-            q
-            for q in (cache.review_queue(con, urn) if show_triggers else ())
-            if scope.admits(q.pupil_key, urn)
-            and q.fired_on <= day
-            and (q.is_active or (day - q.last_fired_on).days <= ACTIVE_WINDOW_DAYS)
-            and status_of(reviewed.get(id_of(q), ())) != "decided"
+            (key, q)
+            for key, q, trigger in (found.triggers if show_triggers else ())
+            if (everyone or scope.admits(q.pupil_key, urn))
+            and (trigger not in reviewed or status_of(reviewed[trigger]) != "decided")
         ]
+        all_areas = summary or scope.areas is None
         alerts = [
-            a
-            for a in (cache.alerts(con, urn) if show_signs else ())
-            if scope.admits(a.pupil_key, urn)
-            and (summary or scope.shows_area(MEASURE_AREA.get(a.indicator)))
-            and a.started_on <= day
-            and 0 <= (day - a.last_signal_on).days <= ACTIVE_WINDOW_DAYS
+            (key, a)
+            for key, a, area in (found.alerts if show_signs else ())
+            if (everyone or scope.admits(a.pupil_key, urn))
+            and (all_areas or scope.shows_area(area))
         ]
         if scope.identified:
             items += _pupil_items(queue, alerts, by_school[urn], urn, reviewed)
         elif scope.shows(Section.HOME_SCHOOL_SUMMARY):
             summary_item = _school_summary(
-                urn, str(school["school_name"]), day, queue, alerts, by_school[urn]
+                urn,
+                str(school["school_name"]),
+                day,
+                [q for _, q in queue],
+                [a for _, a in alerts],
+                by_school[urn],
             )
             items.append(_ready(summary_item))
         if scope.pupils is None and scope.shows(Section.HOME_NEEDS_WITHOUT_PROVISION):
@@ -204,21 +213,42 @@ class _Sorted(Sequence[AttentionItem]):
     __hash__ = None  # type: ignore[assignment]
 
 
+@dataclass(frozen=True)
+class _Candidates:
+    """A school's triggers and early signs still active on its day, with their sort keys
+    (and each trigger's id, each alert's area): what every user's home page starts from."""
+
+    triggers: tuple[tuple[_Key, QueueItem, str], ...]
+    alerts: tuple[tuple[_Key, Alert, str | None], ...]
+
+
+def _candidates(
+    cache: SchoolAnalyticsCache, con: duckdb.DuckDBPyConnection, urn: str, day: date
+) -> _Candidates:
+    return _Candidates(
+        tuple(
+            (_key("trigger", q.fired_on, urn, q.pupil_key), q, id_of(q))
+            for q in cache.review_queue(con, urn)
+            if q.fired_on <= day
+            and (q.is_active or (day - q.last_fired_on).days <= ACTIVE_WINDOW_DAYS)
+        ),
+        tuple(
+            (_key("early_sign", a.started_on, urn, a.pupil_key), a, MEASURE_AREA.get(a.indicator))
+            for a in cache.alerts(con, urn)
+            if a.started_on <= day and 0 <= (day - a.last_signal_on).days <= ACTIVE_WINDOW_DAYS
+        ),
+    )
+
+
 def _pupil_items(
-    queue: Sequence[Any],
-    alerts: Sequence[Any],
+    queue: Sequence[tuple[_Key, Any]],
+    alerts: Sequence[tuple[_Key, Any]],
     reviews: Sequence[dict[str, Any]],
     urn: str,
     reviewed: dict[str, tuple[ReviewEvent, ...]],
 ) -> list[_Entry]:
-    entries: list[_Entry] = [
-        (_key("trigger", q.fired_on, urn, q.pupil_key), _trigger_item, (q, urn, reviewed))
-        for q in queue
-    ]
-    entries += [
-        (_key("early_sign", a.started_on, urn, a.pupil_key), _early_sign_item, (a, urn))
-        for a in alerts
-    ]
+    entries: list[_Entry] = [(key, _trigger_item, (q, urn, reviewed)) for key, q in queue]
+    entries += [(key, _early_sign_item, (a, urn)) for key, a in alerts]
     for r in reviews:
         kind = "plan_review_overdue" if r["review_overdue"] else "plan_review_due"
         due: date = r["plan_next_review_due"]
