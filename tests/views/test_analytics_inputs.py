@@ -180,3 +180,25 @@ def test_a_stored_result_cannot_run_code(tmp_path: Path) -> None:
     with pytest.raises(pickle.UnpicklingError):
         loads(data)
     assert loads(zlib.compress(pickle.dumps({"a": (1, 2.5, "x")}))) == {"a": (1, 2.5, "x")}
+
+
+def test_a_derived_value_is_kept_while_its_schools_inputs_stay_the_same(
+    con: duckdb.DuckDBPyConnection, add_incident: Add
+) -> None:
+    first, second = schools(con)[:2]
+    cache = SchoolAnalyticsCache()
+    made: list[str] = []
+
+    def make(school: str) -> str:
+        made.append(school)
+        return f"worked out for {school}"
+
+    for school in (first, second, first, second):
+        assert cache.derived(con, "test", school, "day", lambda s=school: make(s)).endswith(school)
+    assert made == [first, second], "each worked out once"
+    add_incident(con, first)
+    for school in (first, second):
+        cache.derived(con, "test", school, "day", lambda s=school: make(s))
+    assert made == [first, second, first], "again only for the school whose inputs changed"
+    cache.derived(con, "test", second, "another day", lambda: make(second))
+    assert made[-1] == second, "what else it depends on is part of the key"
