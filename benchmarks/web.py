@@ -548,6 +548,7 @@ def main(argv: list[str] | None = None) -> int:
         server.stop()
     first_log = server.log_text()
     warming_seconds = _seconds_in(warmed)
+    _print_probe("first start", first)
     print(
         f"\nfirst start: answering HTTP after {first.listening:.1f} s, pages within target "
         f"after {_s(first.ready)}; cache warm: {warmed.split(' ', 1)[-1]} "
@@ -563,6 +564,7 @@ def main(argv: list[str] | None = None) -> int:
             f"restart: answering HTTP after {restart.listening:.1f} s, pages within target "
             f"after {_s(restart.ready)} (load average {load_before[0]:.2f})"
         )
+        _print_probe("restart", restart)
         timings = Timings()
         problems: list[str] = []
         clock = Clock(threading.Barrier(args.users, action=lambda: clock.start()), args.seconds)
@@ -649,12 +651,14 @@ def main(argv: list[str] | None = None) -> int:
                     "listening_seconds": round(first.listening, 2),
                     "ready_seconds": first.ready and round(first.ready, 2),
                     "load_average": load_first,
+                    "probe_rounds": first.rounds,
                 },
                 "warming_seconds": warming_seconds,
                 "restart": {
                     "listening_seconds": round(restart.listening, 2),
                     "ready_seconds": restart.ready and round(restart.ready, 2),
                     "target_seconds": args.ready_target_s,
+                    "probe_rounds": restart.rounds,
                 },
                 "load_average": {"before": load_before, "after": load_after},
                 "cpus": os.cpu_count(),
@@ -669,6 +673,14 @@ def main(argv: list[str] | None = None) -> int:
         leftover.unlink(missing_ok=True)
     missed = problems or not rows or not all(r["meets_target"] for r in rows) or not ready_ok
     return 1 if missed and not args.no_fail else 0
+
+
+def _print_probe(start: str, readiness: Readiness) -> None:
+    """The probe's first and last rounds: which pages kept it from being ready."""
+    rounds = readiness.rounds
+    for label, times in (("first", rounds[0]), ("last", rounds[-1])) if rounds else ():
+        shown = ", ".join(f"{page} {ms:.0f}" for page, ms in times.items())
+        print(f"  {start} probe, {label} of {len(rounds)} rounds (ms): {shown}")
 
 
 def _s(seconds: float | None) -> str:
