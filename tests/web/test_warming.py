@@ -207,10 +207,10 @@ def test_a_page_for_a_cold_school_is_served_while_warming_is_still_running(
     holding = threading.Event()
     warm = cache.warm
 
-    def held_warm(con: object, schools: list[str | None]) -> None:
+    def held_warm(con: object, schools: list[str | None], **options: object) -> None:
         holding.set()
         assert release.wait(timeout=300)
-        warm(con, schools)
+        warm(con, schools, **options)
 
     monkeypatch.setattr(cache, "warm", held_warm)
     try:
@@ -245,3 +245,38 @@ def test_an_unbuilt_warehouse_has_nothing_to_warm_and_the_server_still_starts(
         assert run.error is None and run.schools == 0 and run.warmed == 0
     finally:
         app.state.warehouse.close()
+
+
+def test_warming_gives_way_to_the_pages_being_answered(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    schools = schools_of(app)
+    monkeypatch.setattr(warming, "YIELD_SECONDS", 300.0)
+    counter = warming.traffic(app)
+    counter.begin()  # a page being answered
+    waiting = threading.Event()
+    wait_idle = counter.wait_idle
+
+    def spied(timeout: float) -> bool:
+        waiting.set()
+        return wait_idle(timeout)
+
+    monkeypatch.setattr(counter, "wait_idle", spied)
+    with TestClient(app):
+        assert waiting.wait(timeout=120), "the thread reached its first school"
+        run = warming.current(app)
+        assert run is not None and run.warmed == 0 and not run.done.is_set()
+        counter.end()  # the page is answered: warming carries on
+        assert run.wait(timeout=300) and run.error is None
+        assert run.warmed == len(schools)
+
+
+def test_requests_are_counted_while_they_are_answered() -> None:
+    counter = warming.Traffic()
+    assert counter.wait_idle(0)
+    counter.begin()
+    counter.begin()
+    counter.end()
+    assert not counter.wait_idle(0), "one request still in flight"
+    counter.end()
+    assert counter.wait_idle(0)

@@ -22,6 +22,7 @@ import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Hashable, Sequence
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 import duckdb
@@ -324,21 +325,37 @@ class SchoolAnalyticsCache:
             lambda: provision_overview(con, school_urn=school_urn),
         )
 
-    def warm(self, con: duckdb.DuckDBPyConnection, school_urns: Sequence[str | None]) -> None:
+    def warm(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        school_urns: Sequence[str | None],
+        *,
+        between: Callable[[], object] | None = None,
+    ) -> None:
         """Compute every page's whole-school results ahead of the first request (for
         example after a build, or at start-up); ``None`` stands for the whole trust, whose
-        register and provision questions a trust-wide user's pages ask."""
+        register and provision questions a trust-wide user's pages ask. ``between`` is
+        called before each result (the warming thread gives way to pages there)."""
+        pause = between or (lambda: None)
         for school in school_urns:
+            steps: list[Callable[[], object]] = []
             if school is not None:
-                self.strategy_effects(con, school)
-                self.harder_situations(con, school)
-                self.alerts(con, school)
-                self.review_queue(con, school)
-            self.compare_with_national(con, school)
-            self.provision_against_need(con, school)
-            self.training_against_need(con, school)
-            self.attendance_without_plan(con, school)
-            self.provision_overview(con, school)
+                steps += [
+                    partial(self.strategy_effects, con, school),
+                    partial(self.harder_situations, con, school),
+                    partial(self.alerts, con, school),
+                    partial(self.review_queue, con, school),
+                ]
+            steps += [
+                partial(self.compare_with_national, con, school),
+                partial(self.provision_against_need, con, school),
+                partial(self.training_against_need, con, school),
+                partial(self.attendance_without_plan, con, school),
+                partial(self.provision_overview, con, school),
+            ]
+            for step in steps:
+                pause()
+                step()
 
 
 DEFAULT_CACHE = SchoolAnalyticsCache()

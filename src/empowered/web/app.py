@@ -84,6 +84,8 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
     app.state.codec = codec
     app.state.templates = templates
     app.middleware("http")(add_security_headers)
+    # Requests in flight, so cache warming gives way to the pages being served.
+    app.middleware("http")(warming.count_requests)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     def reject(request: Request, reason: str, user_id: int | None) -> None:

@@ -27,11 +27,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import duckdb
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 
 from empowered.views import PupilScope, queries
 from empowered.views.cache import SchoolAnalyticsCache, build_id
@@ -41,6 +42,60 @@ if TYPE_CHECKING:
     from empowered.warehouse.runner import BuildResult
 
 log = logging.getLogger(__name__)
+
+# Before each result the warming thread waits (this long at most) for the pages being
+# served to finish: on two cores its computing would otherwise slow every page answered
+# meanwhile, and a page that needs a school computes that school itself anyway.
+YIELD_SECONDS = 1.0
+
+
+class Traffic:
+    """How many requests the server is answering; the warming thread gives way to them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._busy = 0
+        self._idle = threading.Event()
+        self._idle.set()
+
+    def begin(self) -> None:
+        with self._lock:
+            self._busy += 1
+            self._idle.clear()
+
+    def end(self) -> None:
+        with self._lock:
+            self._busy -= 1
+            if self._busy <= 0:
+                self._busy = 0
+                self._idle.set()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Block until no request is being answered (or ``timeout``); True if idle."""
+        return self._idle.wait(timeout)
+
+
+def traffic(app: FastAPI) -> Traffic:
+    found: Traffic | None = getattr(app.state, "traffic", None)
+    if found is None:
+        with _starting:
+            found = getattr(app.state, "traffic", None)
+            if found is None:
+                found = app.state.traffic = Traffic()
+    return found
+
+
+async def count_requests(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """Middleware: counts the requests in flight (see :class:`Traffic`)."""
+    counter = traffic(request.app)
+    counter.begin()
+    try:
+        return await call_next(request)
+    finally:
+        counter.end()
+
 
 _EVERY_SCHOOL = PupilScope(schools=None, pupils=None, identified=False)
 _starting = threading.Lock()
@@ -142,7 +197,7 @@ def _warm(app: FastAPI, run: Warming, result: BuildResult | None) -> None:
                     log.info("analytics cache: a newer build is warming; this run stops")
                     return
                 began = time.perf_counter()
-                cache.warm(con, [school])
+                cache.warm(con, [school], between=lambda: traffic(app).wait_idle(YIELD_SECONDS))
                 run.warmed += 1
                 log.info(
                     "analytics cache: school %s warmed (%d of %d) in %.1f s",
