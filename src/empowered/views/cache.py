@@ -56,6 +56,13 @@ def build_id(con: duckdb.DuckDBPyConnection) -> str:
     return f"{row.get('run_id')}@{row.get('finished_at')}"
 
 
+def warehouse_key(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
+    """(the warehouse file, its latest build): what a value kept between requests was
+    worked out from, when it depends on nothing else the pages can change."""
+    found = queries.rows(con, "warehouse_file")
+    return (str(found[0]["path"]) if found else "", build_id(con))
+
+
 def _run_of(build: str | None) -> int:
     """The run id a build id starts with (-1 for no build), to tell older from newer."""
     head = (build or "").split("@", 1)[0]
