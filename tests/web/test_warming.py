@@ -280,3 +280,28 @@ def test_requests_are_counted_while_they_are_answered() -> None:
     assert not counter.wait_idle(0), "one request still in flight"
     counter.end()
     assert counter.wait_idle(0)
+
+
+def test_stopping_the_server_ends_warming_at_its_next_result(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process must not exit with the thread inside a query (DuckDB aborts then)."""
+    monkeypatch.setattr(warming, "YIELD_SECONDS", 300.0)
+    counter = warming.traffic(app)
+    counter.begin()  # a page being answered holds warming at its first result
+    waiting = threading.Event()
+    wait_idle = counter.wait_idle
+
+    def spied(timeout: float) -> bool:
+        waiting.set()
+        return wait_idle(timeout)
+
+    monkeypatch.setattr(counter, "wait_idle", spied)
+    with TestClient(app):
+        assert waiting.wait(timeout=120)
+        run = warming.current(app)
+        assert run is not None
+    # Leaving the client ran the server's shutdown: the run has ended, cleanly.
+    assert run.done.is_set() and run.thread is not None and not run.thread.is_alive()
+    assert run.error is None and run.warmed == 0
+    counter.end()

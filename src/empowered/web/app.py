@@ -69,6 +69,7 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
         capture.start(app)
         inbox.start(app)
         yield
+        warming.stop(app)
         inbox.stop(app)
         capture.stop(app)
 

@@ -113,6 +113,7 @@ class Warming:
     finished: float | None = None
     error: str | None = None
     done: threading.Event = field(default_factory=threading.Event)
+    stopping: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
 
     @property
@@ -140,6 +141,20 @@ def after_build(app: FastAPI, result: BuildResult | None = None) -> None:
     _launch(app, "rebuild", result)
 
 
+def stop(app: FastAPI, timeout: float = 30.0) -> None:
+    """At server stop: the run ends at its next result and is waited for, so the process
+    never exits with the thread inside a query (DuckDB aborts the process then)."""
+    run = current(app)
+    if run is None or run.thread is None:
+        return
+    run.stopping.set()
+    run.thread.join(timeout)
+
+
+class _Stopped(Exception):
+    """The server is stopping: the warming run ends here."""
+
+
 def current(app: FastAPI) -> Warming | None:
     """The latest warming run, if any."""
     run: Warming | None = getattr(app.state, "warming", None)
@@ -158,6 +173,17 @@ def _launch(app: FastAPI, reason: str, result: BuildResult | None = None) -> War
         )
         run.thread.start()
     return run
+
+
+def _give_way(app: FastAPI, run: Warming) -> None:
+    """Between two results: end if the server is stopping; wait while pages are served."""
+    deadline = time.monotonic() + YIELD_SECONDS
+    # In short waits, so a stopping server is not kept waiting for the pages' gap.
+    while not run.stopping.is_set() and time.monotonic() < deadline:
+        if traffic(app).wait_idle(min(0.05, YIELD_SECONDS)):
+            break
+    if run.stopping.is_set():
+        raise _Stopped
 
 
 def _warm(app: FastAPI, run: Warming, result: BuildResult | None) -> None:
@@ -197,7 +223,7 @@ def _warm(app: FastAPI, run: Warming, result: BuildResult | None) -> None:
                     log.info("analytics cache: a newer build is warming; this run stops")
                     return
                 began = time.perf_counter()
-                cache.warm(con, [school], between=lambda: traffic(app).wait_idle(YIELD_SECONDS))
+                cache.warm(con, [school], between=lambda: _give_way(app, run))
                 run.warmed += 1
                 log.info(
                     "analytics cache: school %s warmed (%d of %d) in %.1f s",
@@ -209,7 +235,7 @@ def _warm(app: FastAPI, run: Warming, result: BuildResult | None) -> None:
             if current(app) is run and None in due:
                 # The whole trust's register and provision questions (trust-wide users).
                 began = time.perf_counter()
-                cache.warm(con, [None])
+                cache.warm(con, [None], between=lambda: _give_way(app, run))
                 log.info(
                     "analytics cache: the whole trust's questions warmed in %.1f s",
                     time.perf_counter() - began,
@@ -224,6 +250,8 @@ def _warm(app: FastAPI, run: Warming, result: BuildResult | None) -> None:
             run.warmed,
             time.perf_counter() - run.started,
         )
+    except _Stopped:
+        log.info("analytics cache: warming stopped with the server")
     except Exception as err:  # a background thread has no caller to raise to
         run.error = f"{type(err).__name__}: {err}"
         # Only the exception's type in the log: a database error message may quote a value.
