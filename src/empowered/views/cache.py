@@ -338,20 +338,31 @@ class SchoolAnalyticsCache:
         school_urns: Sequence[str | None],
         *,
         between: Callable[[], object] | None = None,
+        only_home: bool = False,
     ) -> None:
         """Compute every page's whole-school results ahead of the first request (for
         example after a build, or at start-up); ``None`` stands for the whole trust, whose
         register and provision questions a trust-wide user's pages ask. ``between`` is
-        called before each result (the warming thread gives way to pages there)."""
+        called before each result (the warming thread gives way to pages there);
+        ``only_home``: just what the home page reads of a school (its early signs and
+        review queue), which a trust-wide home page needs for every school at once."""
         pause = between or (lambda: None)
         for school in school_urns:
             steps: list[Callable[[], object]] = []
             if school is not None:
                 steps += [
-                    partial(self.strategy_effects, con, school),
-                    partial(self.harder_situations, con, school),
                     partial(self.alerts, con, school),
                     partial(self.review_queue, con, school),
+                ]
+                if only_home:
+                    steps.append(partial(self.provision_against_need, con, school))
+                    for step in steps:
+                        pause()
+                        step()
+                    continue
+                steps += [
+                    partial(self.strategy_effects, con, school),
+                    partial(self.harder_situations, con, school),
                 ]
             steps += [
                 partial(self.compare_with_national, con, school),

@@ -218,6 +218,9 @@ def _warm(app: FastAPI, run: Warming, result: BuildResult | None) -> None:
                 run.reason,
                 run.build,
             )
+            # What the home page needs of every school first (a trust-wide home page reads
+            # all of them at once), then each school's whole set.
+            cache.warm(con, schools, between=lambda: _give_way(app, run), only_home=True)
             for number, school in enumerate(schools, start=1):
                 if current(app) is not run:
                     log.info("analytics cache: a newer build is warming; this run stops")
