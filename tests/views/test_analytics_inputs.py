@@ -202,3 +202,21 @@ def test_a_derived_value_is_kept_while_its_schools_inputs_stay_the_same(
     assert made == [first, second, first], "again only for the school whose inputs changed"
     cache.derived(con, "test", second, "another day", lambda: make(second))
     assert made[-1] == second, "what else it depends on is part of the key"
+
+
+def test_stored_results_of_every_school_are_read_back_in_one_go(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    first, second = schools(con)[:2]
+    store = ResultStore(writer_of(con))
+    SchoolAnalyticsCache(store).warm(con, [first, second])
+    restarted = SchoolAnalyticsCache(store)
+    assert restarted.prefetch(con, ["alerts", "review_queue"], [first, second]) == 4
+    assert (restarted.computed, restarted.loaded) == (0, 4)
+    restarted.alerts(con, first)
+    restarted.review_queue(con, second)
+    assert (restarted.computed, restarted.loaded) == (0, 4), "served from memory"
+    # Nothing is read back for inputs that are no longer the current ones.
+    con.execute("UPDATE app.analytics_results SET inputs = 'older'")
+    again = SchoolAnalyticsCache(store)
+    assert again.prefetch(con, ["alerts"], [first, second]) == 0

@@ -44,7 +44,7 @@ from empowered.analytics.strategies import StrategyEffect, load_strategy_effects
 from empowered.analytics.triggers import QueueItem, review_queue
 from empowered.views import queries
 from empowered.views.inputs import Fingerprints, fingerprints
-from empowered.views.stored_results import MISSING, ResultStore
+from empowered.views.stored_results import MISSING, ResultStore, loads
 
 T = TypeVar("T")
 
@@ -197,6 +197,38 @@ class SchoolAnalyticsCache:
         if inputs is None:
             inputs = self.refresh(con)
         return current, inputs.of(school)
+
+    def prefetch(
+        self, con: duckdb.DuckDBPyConnection, kinds: Sequence[str], schools: Sequence[str]
+    ) -> int:
+        """Read back in one question the stored results of ``kinds`` for ``schools`` whose
+        inputs are the current ones (at start-up: what the home page needs of every
+        school, before its first visitor asks). How many were read back."""
+        if self.store is None:
+            return 0
+        current = build_id(con)
+        inputs = self.refresh(con)
+        wanted: dict[tuple[str, str | None], str] = {
+            (kind, school): inputs.of(school) for kind in kinds for school in schools
+        }
+        read = 0
+        for kind, school, digest, data in self.store.load_kinds(con, kinds):
+            key = (kind, school)
+            if wanted.get(key) != digest:
+                continue
+            with self._lock:
+                if key in self._values or self._build != current:
+                    continue
+            try:
+                value = loads(data)
+            except Exception:  # a result of an older version: computed when asked for
+                continue
+            with self._lock:
+                if key not in self._values and self._build == current:
+                    self._values[key] = (digest, value)
+                    self.loaded += 1
+                    read += 1
+        return read
 
     def derived(
         self,

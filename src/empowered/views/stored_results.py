@@ -20,7 +20,7 @@ import io
 import logging
 import pickle
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -97,6 +97,20 @@ class ResultStore:
         except Exception as err:  # a result of an older version: computed again
             log.info("analytics cache: a stored result could not be read (%s)", type(err).__name__)
             return MISSING
+
+    def load_kinds(
+        self, con: duckdb.DuckDBPyConnection, kinds: Sequence[str]
+    ) -> list[tuple[str, str | None, str, bytes]]:
+        """Every stored result of ``kinds``: (kind, school or None, inputs, data for
+        :func:`loads`)."""
+        try:
+            found = queries.rows(con, "analytics_results_of_kinds", kinds=list(kinds))
+        except duckdb.CatalogException:
+            return []
+        return [
+            (str(r["kind"]), str(r["school_urn"]) or None, str(r["inputs"]), bytes(r["value"]))
+            for r in found
+        ]
 
     def save(self, kind: str, school: str | None, inputs: str, value: object) -> None:
         """Keep a result; a failure to store only costs the next start a computation."""

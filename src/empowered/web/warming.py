@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 # served to finish: on two cores its computing would otherwise slow every page answered
 # meanwhile, and a page that needs a school computes that school itself anyway.
 YIELD_SECONDS = 1.0
+# What the home page reads of each school (views/home.py).
+HOME_KINDS = ("alerts", "review_queue", "provision_against_need")
 
 
 class Traffic:
@@ -208,6 +210,10 @@ def _warm(app: FastAPI, run: Warming, result: BuildResult | None) -> None:
                 rebuilt=None if result is None else rebuilt_inputs(result),
                 run_id=None if result is None else result.run_id,
             )
+            if run.reason == "start-up":
+                # What every home page reads of every school, read back at once (one
+                # question, not forty) before the first visitor asks for it.
+                cache.prefetch(con, HOME_KINDS, every)
             due = schools_to_rewarm(previous, inputs)
             schools = [s for s in every if s in due]
             run.schools = len(schools)
