@@ -2,18 +2,31 @@
 
 Generates the synthetic trust (20 schools, 12,000 pupils, one year, as benchmarks/build.py)
 into benchmarks/output/ once, imports and builds it into a warehouse kept there between
-runs (rebuilt when the models, readers or generator change), and copies that for each run.
-It adds accounts for the roles (SENCos and DSLs of several schools, teachers with their
-groups, a teaching assistant, a visiting professional, the trust administrator and a trust
-analyst), serves the real app with uvicorn on a local port (real HTTP), waits for the
-analytics cache to warm, then runs simulated users: threads, each with its own
-``httpx.Client`` signed in through the form with its CSRF token, opening the pages their
-role can open (discovered from the navigation, so new pages are included when they land)
-for ``--seconds``. It prints requests, p50, p95 and max per page and whether p95 is under
-the target, writes benchmarks/output/web.json, and exits 1 when a target is missed.
+runs (rebuilt when the models, readers or generator change), and copies that for each run
+(or copies ``--warehouse``). It adds accounts for the roles (SENCos and DSLs of several
+schools, teachers with their groups, a teaching assistant, a visiting professional, the
+trust administrator and a trust analyst), then serves the real app with uvicorn in a
+process of its own (real HTTP, its own interpreter, as in production), twice:
+
+1. **first start** on the freshly built warehouse: seconds from starting the process until
+   the server answers pages within target (a probe signs in as the trust administrator
+   and a SENCo and opens the home page, the provision map, the register, a pupil page and
+   the trust's /register.xlsx; ready when two rounds running are all within target), then
+   how long the analytics cache takes to warm in the background;
+2. **restart** of the same warehouse (what every deploy or reboot does): the same
+   readiness measure; then simulated users: threads, each with its own ``httpx.Client``
+   signed in through the form with its CSRF token, opening the pages their role can open
+   (discovered from the navigation, so new pages are included when they land) for
+   ``--seconds``.
+
+It prints requests, p50, p95 and max per page (``/register.xlsx (trust)`` is the trust
+administrator's whole-trust spreadsheet) and whether p95 is within target, the load
+average before and after, writes benchmarks/output/web.json, and exits 1 when a target is
+missed. Smaller trusts for quick runs: ``--schools 3 --pupils 600``.
 
     python benchmarks/web.py [--schools 20] [--pupils 12000] [--seed 1] [--users 10]
-        [--seconds 60] [--think 1.0] [--target-ms 300] [--no-fail] [--warehouse BUILT.duckdb]
+        [--seconds 60] [--think 1.0] [--target-ms 100] [--xlsx-target-ms 300]
+        [--ready-target-s 5] [--no-fail] [--warehouse BUILT.duckdb]
 """
 
 from __future__ import annotations
@@ -21,13 +34,13 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import logging
 import os
 import random
 import re
 import shutil
 import socket
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -39,13 +52,13 @@ from typing import Any
 
 import duckdb
 import httpx
-import uvicorn
 
 OUTPUT = Path(__file__).resolve().parent / "output"
 # The benchmark warehouses are encrypted with the keys in this file (made on first run).
 os.environ.setdefault("EMPOWERED_KEY_FILE", str(OUTPUT / "benchmark.keys"))
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "empowered"
 PASSWORD = "benchmark horse battery staple"
+TRUST_XLSX = "/register.xlsx (trust)"  # the trust administrator's whole-trust spreadsheet
 # Pages the navigation may offer beyond the ones timed by name (others are being built).
 EXTRA_PAGES = ("/strategies", "/triggers", "/capture", "/imports", "/admin", "/audit")
 REGISTER_FILTERS = ("?need=ASD", "?pp=yes&attendance_below=90", "?year=7&eal=no")
@@ -203,22 +216,149 @@ def free_port() -> int:
         return port
 
 
-def serve(path: Path, port: int) -> tuple[uvicorn.Server, threading.Thread, Any]:
-    from empowered.settings import Settings
-    from empowered.web.app import create_app
+# The server, as ``empowered serve`` runs it, in a process of its own.
+SERVER = """
+import logging, sys
+from pathlib import Path
+import uvicorn
+from empowered.settings import Settings
+from empowered.web.app import create_app
+logging.basicConfig(format="%(asctime)s %(message)s", datefmt="%H:%M:%S", level=logging.WARNING)
+logging.getLogger("empowered.web.warming").setLevel(logging.INFO)
+app = create_app(Path(sys.argv[1]), settings=Settings(environment="development"))
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
+"""
 
-    app = create_app(path, settings=Settings(environment="development"))
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    started: float  # time.monotonic() just before the process was started
+    log: Path
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(2)  # SIGINT: uvicorn shuts down cleanly
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def compile_package() -> None:
+    """Byte-compile the package, as installing it does: a server started from source with
+    ``PYTHONDONTWRITEBYTECODE`` (as this machine sets it) compiles every module at every
+    start, seconds that a deployed server never spends."""
+    import compileall
+
+    import empowered
+
+    compileall.compile_dir(Path(empowered.__file__).resolve().parent, quiet=1)
+
+
+def start_server(path: Path, port: int, log: Path) -> Server:
+    import empowered
+
+    env = dict(os.environ)
+    src = str(Path(empowered.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join([src, *filter(None, [env.get("PYTHONPATH")])])
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [sys.executable, "-c", SERVER, str(path), str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("wb"),
     )
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise SystemExit("the server did not start")
+    return Server(process, started, log, port)
+
+
+def wait_listening(server: Server, timeout: float = 120) -> float:
+    """Seconds from process start until the server answers HTTP at all."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise SystemExit(f"the server stopped:\n{server.log_text()[-3000:]}")
+        try:
+            if httpx.get(server.url + "/sign-in", timeout=5).status_code == 200:
+                return time.monotonic() - server.started
+        except httpx.HTTPError:
+            pass
         time.sleep(0.05)
-    return server, thread, app
+    raise SystemExit("the server did not start")
+
+
+def wait_warm(server: Server, timeout: float = 900) -> str:
+    """Block until the server's warming thread logs its end; its last line."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for line in reversed(server.log_text().splitlines()):
+            if "schools warm in" in line or "warming stopped" in line or "nothing to warm" in line:
+                return line
+        time.sleep(0.2)
+    return "(warming did not finish in time)"
+
+
+@dataclass
+class Readiness:
+    listening: float  # seconds from process start until it answered HTTP
+    ready: float | None  # ... until every probed page answered within target
+    rounds: list[dict[str, float]]  # probe rounds: page -> ms
+
+
+def probe_ready(
+    server: Server,
+    admin: Account,
+    senco: Account,
+    *,
+    target_ms: float,
+    xlsx_target_ms: float,
+    timeout: float,
+) -> Readiness:
+    """Seconds from process start until the key pages answer within target: the first of
+    two probe rounds running in which every page did."""
+    listening = wait_listening(server)
+    probes: list[tuple[httpx.Client, str, str, float]] = []
+    clients = []
+    for account, pages in (
+        (admin, [("/", "/"), ("/provision", "/provision"), ("/register", "/register")]),
+        (senco, [("/ (senco)", "/"), ("/pupils/{key}", f"/pupils/{senco.pupils[0]}")]),
+    ):
+        client = httpx.Client(base_url=server.url, timeout=300, follow_redirects=False)
+        sign_in(client, account.username)
+        clients.append(client)
+        probes += [(client, label, path, target_ms) for label, path in pages]
+    probes.append((clients[0], TRUST_XLSX, "/register.xlsx", xlsx_target_ms))
+    rounds: list[dict[str, float]] = []
+    passed: list[float] = []  # start times of the passing rounds in a row
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            began = time.monotonic() - server.started
+            times: dict[str, float] = {}
+            ok = True
+            for client, label, path, target in probes:
+                t = time.perf_counter()
+                answer = client.get(path)
+                times[label] = ms = (time.perf_counter() - t) * 1000
+                ok = ok and answer.status_code == 200 and ms <= target
+            rounds.append(times)
+            passed = [*passed, began] if ok else []
+            if len(passed) == 2:
+                return Readiness(listening, passed[0], rounds)
+            time.sleep(0.1)
+    finally:
+        for client in clients:
+            client.close()
+    return Readiness(listening, None, rounds)
 
 
 # -- Simulated users ----------------------------------------------------------------------
@@ -257,7 +397,8 @@ def pages_for(client: httpx.Client, account: Account) -> list[tuple[str, str]]:
             pages.append(("/register", "/register"))
             pages += [("/register?filters", "/register" + f) for f in REGISTER_FILTERS]
             if client.get("/register.xlsx").status_code == 200:
-                pages.append(("/register.xlsx", "/register.xlsx"))
+                trust = account.role == "trust_admin"
+                pages.append((TRUST_XLSX if trust else "/register.xlsx", "/register.xlsx"))
         elif link == "/provision":
             pages.append(("/provision", "/provision"))
         elif link not in ("/", "/account") and client.get(link).status_code == 200:
@@ -305,13 +446,16 @@ def simulate(
     seed: int,
     timings: Timings,
     problems: list[str],
+    only: str | None = None,
 ) -> None:
+    """One user touring their pages; ``only`` (a label) keeps to that one page."""
     rng = random.Random(seed)
     try:
         with httpx.Client(base_url=base_url, timeout=120, follow_redirects=False) as client:
             try:
                 sign_in(client, account.username)
                 pages = pages_for(client, account)
+                pages = [p for p in pages if only is None or p[0] == only] or pages
             finally:
                 clock.ready.wait()
             tour: list[tuple[str, str]] = []
@@ -357,18 +501,19 @@ def main(argv: list[str] | None = None) -> int:
         "--think", type=float, default=1.0, help="mean seconds a user reads a page (0: none)"
     )
     parser.add_argument("--staffed-schools", type=int, default=3, help="schools given staff")
-    parser.add_argument("--target-ms", type=float, default=300)
+    parser.add_argument("--target-ms", type=float, default=100, help="every page's p95")
+    parser.add_argument("--xlsx-target-ms", type=float, default=300, help="the trust's xlsx p95")
+    parser.add_argument("--ready-target-s", type=float, default=5, help="ready after start")
+    parser.add_argument("--ready-timeout-s", type=float, default=300)
     parser.add_argument("--output", type=Path, default=OUTPUT / "web.json")
     parser.add_argument("--no-fail", action="store_true", help="report only; always exit 0")
     args = parser.parse_args(argv)
 
-    # The warming thread's progress (schools and seconds, never pupils) on the console.
-    logging.basicConfig(format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    logging.getLogger("empowered.web.warming").setLevel(logging.INFO)
     OUTPUT.mkdir(parents=True, exist_ok=True)
     source = args.warehouse or built_warehouse(args.schools, args.pupils, args.years, args.seed)
     path = args.output.with_name(args.output.stem + "-run.duckdb")
-    path.unlink(missing_ok=True)
+    for leftover in (path, path.with_name(path.name + ".wal")):
+        leftover.unlink(missing_ok=True)
     shutil.copy(source, path)
     accounts = add_accounts(path, schools_with_staff=args.staffed_schools)
     con = duckdb.connect(str(path), read_only=True)
@@ -378,55 +523,86 @@ def main(argv: list[str] | None = None) -> int:
     con.close()
     print(f"warehouse {source}: {counts[0]} schools, {counts[1]:,} pupils")
     print(f"accounts: {', '.join(f'{a.username} ({a.role})' for a in accounts)}")
+    admin = next(a for a in accounts if a.role == "trust_admin")
+    senco = next(a for a in accounts if a.role == "senco")
+    log = args.output.with_name(args.output.stem + "-server.log")
 
-    port = free_port()
-    started = time.perf_counter()
-    server, thread, app = serve(path, port)
-    print(f"server up on port {port} in {time.perf_counter() - started:.1f} s")
-    from empowered.web import warming
-
-    run = warming.current(app)
-    if run is not None:
-        run.wait()
-        print(
-            f"analytics cache warm: {run.warmed} of {run.schools} schools in "
-            f"{run.seconds or 0:.1f} s" + (f" (stopped: {run.error})" if run.error else "")
+    def readiness(server: Server) -> Readiness:
+        return probe_ready(
+            server,
+            admin,
+            senco,
+            target_ms=args.target_ms,
+            xlsx_target_ms=args.xlsx_target_ms,
+            timeout=args.ready_timeout_s,
         )
+
+    # 1. The first start on a freshly built warehouse: nothing computed yet.
+    compile_package()
+    load_first = os.getloadavg()
+    server = start_server(path, free_port(), log)
+    try:
+        first = readiness(server)
+        warmed = wait_warm(server)
+    finally:
+        server.stop()
+    first_log = server.log_text()
+    warming_seconds = _seconds_in(warmed)
+    _print_probe("first start", first)
+    print(
+        f"\nfirst start: answering HTTP after {first.listening:.1f} s, pages within target "
+        f"after {_s(first.ready)}; cache warm: {warmed.split(' ', 1)[-1]} "
+        f"(load average {load_first[0]:.2f})"
+    )
+
+    # 2. A restart of the same warehouse, then the users.
     load_before = os.getloadavg()
-
-    timings = Timings()
-    problems: list[str] = []
-    clock = Clock(threading.Barrier(args.users, action=lambda: clock.start()), args.seconds)
-    users = [
-        threading.Thread(
-            target=simulate,
-            args=(
-                f"http://127.0.0.1:{port}",
-                accounts[i % len(accounts)],
-                clock,
-                args.think,
-                args.seed * 1000 + i,
-                timings,
-                problems,
-            ),
-            daemon=True,
+    server = start_server(path, free_port(), log)
+    try:
+        restart = readiness(server)
+        print(
+            f"restart: answering HTTP after {restart.listening:.1f} s, pages within target "
+            f"after {_s(restart.ready)} (load average {load_before[0]:.2f})"
         )
-        for i in range(args.users)
-    ]
-    for user in users:
-        user.start()
-    for user in users:
-        user.join()
-    elapsed = args.seconds + max(0.0, time.monotonic() - clock.until)
-    load_after = os.getloadavg()
-    server.should_exit = True
-    thread.join(timeout=30)
-    app.state.warehouse.close()
+        _print_probe("restart", restart)
+        timings = Timings()
+        problems: list[str] = []
+        clock = Clock(threading.Barrier(args.users, action=lambda: clock.start()), args.seconds)
+        users = []
+        for i in range(args.users):
+            # The last user is a trust administrator downloading the whole trust's
+            # spreadsheet, so its p95 rests on enough requests.
+            exporter = i == args.users - 1 and args.users >= 3
+            users.append(
+                threading.Thread(
+                    target=simulate,
+                    args=(
+                        server.url,
+                        admin if exporter else accounts[i % len(accounts)],
+                        clock,
+                        args.think,
+                        args.seed * 1000 + i,
+                        timings,
+                        problems,
+                        TRUST_XLSX if exporter else None,
+                    ),
+                    daemon=True,
+                )
+            )
+        for user in users:
+            user.start()
+        for user in users:
+            user.join()
+        elapsed = args.seconds + max(0.0, time.monotonic() - clock.until)
+        load_after = os.getloadavg()
+    finally:
+        server.stop()
 
     rows = []
     for label in sorted(timings.ms, key=lambda k: (k != "/", k)):
         ms = timings.ms[label]
         p95 = percentile(ms, 95)
+        target = args.xlsx_target_ms if label.startswith("/register.xlsx") else args.target_ms
         rows.append(
             {
                 "page": label,
@@ -436,7 +612,8 @@ def main(argv: list[str] | None = None) -> int:
                 "p50_ms": round(percentile(ms, 50), 1),
                 "p95_ms": round(p95, 1),
                 "max_ms": round(max(ms), 1),
-                "meets_target": p95 < args.target_ms and not timings.errors[label],
+                "target_ms": target,
+                "meets_target": p95 <= target and not timings.errors[label],
             }
         )
     total = sum(r["requests"] for r in rows)
@@ -445,15 +622,22 @@ def main(argv: list[str] | None = None) -> int:
         f"{total:,} requests, {total / elapsed:.1f}/s; load average {load_before[0]:.2f} before, "
         f"{load_after[0]:.2f} after; {os.cpu_count()} CPUs"
     )
-    print(f"\n{'page':<20} {'requests':>8} {'errors':>6} {'p50':>7} {'p95':>7} {'max':>7}  target")
+    print(f"\n{'page':<24} {'requests':>8} {'errors':>6} {'p50':>7} {'p95':>7} {'max':>7}  target")
     for r in rows:
         mark = "ok" if r["meets_target"] else "MISSED"
         print(
-            f"{r['page']:<20} {r['requests']:>8} {r['errors']:>6} {r['p50_ms']:>7.0f} "
-            f"{r['p95_ms']:>7.0f} {r['max_ms']:>7.0f}  {mark} (p95 < {args.target_ms:.0f} ms)"
+            f"{r['page']:<24} {r['requests']:>8} {r['errors']:>6} {r['p50_ms']:>7.0f} "
+            f"{r['p95_ms']:>7.0f} {r['max_ms']:>7.0f}  {mark} (p95 <= {r['target_ms']:.0f} ms)"
         )
+    ready_ok = restart.ready is not None and restart.ready <= args.ready_target_s
+    print(
+        f"{'ready after restart':<24} {_s(restart.ready):>39}  "
+        f"{'ok' if ready_ok else 'MISSED'} (<= {args.ready_target_s:.0f} s)"
+    )
     for problem in problems:
         print(f"problem: {problem}")
+    if "Traceback" in first_log + server.log_text():
+        problems.append(f"the server logged errors: see {log}")
     args.output.write_text(
         json.dumps(
             {
@@ -462,7 +646,20 @@ def main(argv: list[str] | None = None) -> int:
                 "seconds": round(elapsed, 1),
                 "think_seconds": args.think,
                 "target_ms": args.target_ms,
-                "warming_seconds": None if run is None else run.seconds,
+                "xlsx_target_ms": args.xlsx_target_ms,
+                "first_start": {
+                    "listening_seconds": round(first.listening, 2),
+                    "ready_seconds": first.ready and round(first.ready, 2),
+                    "load_average": load_first,
+                    "probe_rounds": first.rounds,
+                },
+                "warming_seconds": warming_seconds,
+                "restart": {
+                    "listening_seconds": round(restart.listening, 2),
+                    "ready_seconds": restart.ready and round(restart.ready, 2),
+                    "target_seconds": args.ready_target_s,
+                    "probe_rounds": restart.rounds,
+                },
                 "load_average": {"before": load_before, "after": load_after},
                 "cpus": os.cpu_count(),
                 "pages": rows,
@@ -472,9 +669,27 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     print(f"\nwrote {args.output}")
-    path.unlink(missing_ok=True)
-    missed = problems or not rows or not all(r["meets_target"] for r in rows)
+    for leftover in (path, path.with_name(path.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    missed = problems or not rows or not all(r["meets_target"] for r in rows) or not ready_ok
     return 1 if missed and not args.no_fail else 0
+
+
+def _print_probe(start: str, readiness: Readiness) -> None:
+    """The probe's first and last rounds: which pages kept it from being ready."""
+    rounds = readiness.rounds
+    for label, times in (("first", rounds[0]), ("last", rounds[-1])) if rounds else ():
+        shown = ", ".join(f"{page} {ms:.0f}" for page, ms in times.items())
+        print(f"  {start} probe, {label} of {len(rounds)} rounds (ms): {shown}")
+
+
+def _s(seconds: float | None) -> str:
+    return "never" if seconds is None else f"{seconds:.1f} s"
+
+
+def _seconds_in(line: str) -> float | None:
+    found = re.search(r"in ([0-9.]+) s", line)
+    return float(found.group(1)) if found else None
 
 
 if __name__ == "__main__":

@@ -4,8 +4,10 @@ never compute the same result twice."""
 
 from __future__ import annotations
 
+import csv
 import logging
 import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from empowered.access.users import add_user
 from empowered.views.cache import build_id
 from empowered.web import warming
 from empowered.web.app import create_app
+from identity_keys import TEST_KEYS
 
 pytestmark = pytest.mark.slow
 
@@ -121,28 +124,113 @@ def test_pages_asked_for_while_warming_still_work_and_nothing_is_computed_twice(
         assert app.state.cache.computed == computed
 
 
-def test_after_a_rebuild_the_cache_warms_for_the_new_build(app: FastAPI, warehouse: Path) -> None:
+def test_after_a_rebuild_only_the_schools_whose_inputs_changed_are_warmed(
+    app: FastAPI, warehouse: Path, small_trust: Path, tmp_path: Path
+) -> None:
+    from empowered.sources.importer import import_canonical_folder
     from empowered.warehouse.build import build_duckdb
 
     schools = schools_of(app)
     with TestClient(app):
         first = warming.current(app)
         assert first is not None and first.wait(timeout=300)
+        # A rebuild that changes none of the analytics' inputs warms nothing again.
         with app.state.warehouse.writing() as con:
             result = build_duckdb(con, touched=["raw.canonical_staff_training"])
             assert result.ok and result.results, "the rebuild ran models"
             new_build = build_id(con)
         assert new_build != first.build
         before = app.state.cache.computed
-        warming.after_build(app)
+        warming.after_build(app, result)
         second = warming.current(app)
         assert second is not None and second is not first and second.reason == "rebuild"
         assert second.wait(timeout=300) and second.error is None
-    assert second.build == new_build and second.warmed == len(schools)
-    # Every school's results were computed again, for the new build only.
-    assert app.state.cache._build == new_build
+        assert second.build == new_build and (second.schools, second.warmed) == (0, 0)
+        assert app.state.cache.computed == before
+        assert cached(app) == every_result(schools), "every result kept for the new build"
+        # An import at one school: that school and the whole trust are warmed again.
+        school = schools[0]
+        folder = tmp_path / "one-incident"
+        folder.mkdir()
+        with (small_trust / "incidents.csv").open(newline="", encoding="utf-8") as handle:
+            row = next(r for r in csv.DictReader(handle) if r["school_urn"] == school)
+        with (folder / "incidents.csv").open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(row))
+            writer.writeheader()
+            writer.writerow(row | {"incident_id": row["incident_id"] + "-new"})
+        with app.state.warehouse.writing() as con:
+            landed = import_canonical_folder(con, folder, keys=TEST_KEYS)
+            result = build_duckdb(con, touched=landed.touched_raw_tables())
+            assert result.ok
+        warming.after_build(app, result)
+        third = warming.current(app)
+        assert third is not None and third.wait(timeout=300) and third.error is None
+        assert (third.schools, third.warmed) == (1, 1)
     assert cached(app) == every_result(schools)
-    assert app.state.cache.computed == before + len(every_result(schools))
+    # The school's four results and five questions, and the trust's five questions.
+    assert app.state.cache.computed == before + len(PUPIL_KINDS) + 2 * len(QUESTION_KINDS)
+
+
+def test_a_restart_reads_the_results_back_instead_of_computing_them(warehouse: Path) -> None:
+    schools: list[str] = []
+    for start in ("first", "restart"):
+        app = create_app(warehouse)
+        try:
+            schools = schools or schools_of(app)
+            with TestClient(app):
+                run = warming.current(app)
+                assert run is not None and run.wait(timeout=300) and run.error is None
+                assert run.warmed == len(schools)
+            assert cached(app) == every_result(schools)
+            cache = app.state.cache
+            if start == "first":
+                assert (cache.computed, cache.loaded) == (len(every_result(schools)), 0)
+            else:
+                # Read back, every one of them: nothing computed.
+                assert (cache.computed, cache.loaded) == (0, len(every_result(schools)))
+        finally:
+            app.state.warehouse.close()
+
+
+def test_a_page_for_a_cold_school_is_served_while_warming_is_still_running(
+    app: FastAPI, warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with app.state.warehouse.writing() as con:
+        school, pupil = con.execute(
+            "SELECT school_urn, min(pupil_key) FROM core.fct_enrolment GROUP BY 1 ORDER BY 1 "
+            "DESC LIMIT 1"
+        ).fetchone() or ("", "")
+        add_user(con, "cold-senco", PASSWORD, "senco", school_urn=school)
+    cache = app.state.cache
+    # The warming thread is held at its first school until the page has been served.
+    release = threading.Event()
+    holding = threading.Event()
+    warm = cache.warm
+
+    def held_warm(con: object, schools: list[str | None], **options: object) -> None:
+        holding.set()
+        assert release.wait(timeout=300)
+        warm(con, schools, **options)
+
+    monkeypatch.setattr(cache, "warm", held_warm)
+    try:
+        with TestClient(app) as client:
+            assert holding.wait(timeout=120), "warming started"
+            form = client.get("/sign-in")
+            client.post(
+                "/sign-in",
+                data={"username": "cold-senco", "password": PASSWORD, "csrf": csrf_of(form.text)},
+            )
+            assert client.get(f"/pupils/{pupil}").status_code == 200
+            run = warming.current(app)
+            assert run is not None and not run.done.is_set(), "warming is still running"
+            assert run.warmed == 0
+            # The page computed its own school's results, and only those.
+            assert {s for _, s in cached(app)} == {school}
+            release.set()
+            assert run.wait(timeout=300) and run.error is None
+    finally:
+        release.set()
 
 
 def test_an_unbuilt_warehouse_has_nothing_to_warm_and_the_server_still_starts(
@@ -157,3 +245,63 @@ def test_an_unbuilt_warehouse_has_nothing_to_warm_and_the_server_still_starts(
         assert run.error is None and run.schools == 0 and run.warmed == 0
     finally:
         app.state.warehouse.close()
+
+
+def test_warming_gives_way_to_the_pages_being_answered(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    schools = schools_of(app)
+    monkeypatch.setattr(warming, "YIELD_SECONDS", 300.0)
+    counter = warming.traffic(app)
+    counter.begin()  # a page being answered
+    waiting = threading.Event()
+    wait_idle = counter.wait_idle
+
+    def spied(timeout: float) -> bool:
+        waiting.set()
+        return wait_idle(timeout)
+
+    monkeypatch.setattr(counter, "wait_idle", spied)
+    with TestClient(app):
+        assert waiting.wait(timeout=120), "the thread reached its first school"
+        run = warming.current(app)
+        assert run is not None and run.warmed == 0 and not run.done.is_set()
+        counter.end()  # the page is answered: warming carries on
+        assert run.wait(timeout=300) and run.error is None
+        assert run.warmed == len(schools)
+
+
+def test_requests_are_counted_while_they_are_answered() -> None:
+    counter = warming.Traffic()
+    assert counter.wait_idle(0)
+    counter.begin()
+    counter.begin()
+    counter.end()
+    assert not counter.wait_idle(0), "one request still in flight"
+    counter.end()
+    assert counter.wait_idle(0)
+
+
+def test_stopping_the_server_ends_warming_at_its_next_result(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process must not exit with the thread inside a query (DuckDB aborts then)."""
+    monkeypatch.setattr(warming, "YIELD_SECONDS", 300.0)
+    counter = warming.traffic(app)
+    counter.begin()  # a page being answered holds warming at its first result
+    waiting = threading.Event()
+    wait_idle = counter.wait_idle
+
+    def spied(timeout: float) -> bool:
+        waiting.set()
+        return wait_idle(timeout)
+
+    monkeypatch.setattr(counter, "wait_idle", spied)
+    with TestClient(app):
+        assert waiting.wait(timeout=120)
+        run = warming.current(app)
+        assert run is not None
+    # Leaving the client ran the server's shutdown: the run has ended, cleanly.
+    assert run.done.is_set() and run.thread is not None and not run.thread.is_alive()
+    assert run.error is None and run.warmed == 0
+    counter.end()

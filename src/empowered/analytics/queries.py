@@ -28,3 +28,10 @@ def rows(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> list[Row]:
     cursor = con.execute(text, used)
     names = [d[0] for d in cursor.description or ()]
     return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+
+
+def columns(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> dict[str, Any]:
+    """Run a named query and return its columns as numpy arrays (for large answers)."""
+    text = sql(name)
+    used = {k: v for k, v in params.items() if f"${k}" in text}
+    return dict(con.execute(text, used).fetchnumpy())

@@ -19,7 +19,7 @@ from typing import Any
 
 import duckdb
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 from empowered.analytics import queries
 from empowered.analytics.aggregates import multi_pupil
@@ -179,7 +179,9 @@ def _mood_comparison(m: ContextMood) -> MoodComparison | None:
     if sd == 0:
         p = 0.0 if m.day_difference < 0 else 1.0
     else:
-        p = float(stats.t.cdf(m.day_difference / (sd / np.sqrt(k)), k - 1))
+        # Student's t distribution function itself (what ``stats.t.cdf`` computes, without
+        # its argument checking: 0.3 ms a call, ten thousand calls for a large school).
+        p = float(special.stdtr(k - 1, m.day_difference / (sd / np.sqrt(k))))
     return MoodComparison(m.mean, mean_out, m.n, n_out, k, m.day_difference, p)
 
 

@@ -10,19 +10,28 @@ per school whose counts went through suppression, and no pupil keys at all.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from functools import partial
+from typing import Any, overload
 
 import duckdb
 
 from empowered.access.sections import MEASURE_AREA, Section
 from empowered.analytics.disclosure import DisclosedTable, suppress
+from empowered.analytics.early_signs import Alert
+from empowered.analytics.triggers import QueueItem
 from empowered.analytics.wording import count_phrase, day_text
 from empowered.views import PupilScope, queries
 from empowered.views.cache import DEFAULT_CACHE, SchoolAnalyticsCache
-from empowered.views.triggers import ReviewEvent, TriggerCard, id_of, review_events, status_of
+from empowered.views.triggers import (
+    ReviewEvent,
+    TriggerCard,
+    id_of,
+    review_events_by_school,
+    status_of,
+)
 
 ACTIVE_WINDOW_DAYS = 28  # an alert or trigger seen within this many days still needs a look
 REVIEW_DUE_SOON_DAYS = 28
@@ -75,10 +84,13 @@ def attention(
     scope: PupilScope,
     as_of: date | None = None,
     cache: SchoolAnalyticsCache | None = None,
-) -> list[AttentionItem]:
-    """Everything needing attention in the scope, sorted by urgency, then newest first."""
+) -> Sequence[AttentionItem]:
+    """Everything needing attention in the scope, sorted by urgency, then newest first.
+
+    A trust-wide list runs to ten thousand items of which a page shows fifty: items are
+    sorted by their key and each is written out (its evidence worded) only when read."""
     cache = DEFAULT_CACHE if cache is None else cache
-    items: list[AttentionItem] = []
+    items: list[_Entry] = []
     # Each kind of item is a section of the page: what the policy does not let this user
     # see is not read at all (a teacher gets no trigger cards, a visitor limited to
     # wellbeing no attendance alerts). An analyst's per-school summary counts children,
@@ -103,97 +115,190 @@ def attention(
     by_school: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in reviews:
         by_school[str(r["school_urn"])].append(r)
+    # Every school's review events in one question (the table is small, the schools many).
+    all_reviewed = review_events_by_school(con, scope=scope) if show_triggers else {}
     for school in queries.rows(con, "scope_schools", scope=scope):
         urn = str(school["school_urn"])
         day = as_of or school["as_of_date"] or date.today()
         # A trigger the safeguarding lead has decided on has left the open queue (the
         # triggers page keeps it under "decided"); the others show how far their review got.
-        reviewed = review_events(con, urn, scope=scope) if show_triggers else {}
+        reviewed = all_reviewed.get(urn, {})
+        # What is active on the school's day is the same for every user: worked out once
+        # per change of the school's results (several thousand items for a trust).
+        found = cache.derived(con, "home", urn, day, partial(_candidates, cache, con, urn, day))
+        everyone = scope.pupils is None and scope.admits_school(urn)
         queue = [
-            q
-            for q in (cache.review_queue(con, urn) if show_triggers else ())
-            if scope.admits(q.pupil_key, urn)
-            and q.fired_on <= day
-            and (q.is_active or (day - q.last_fired_on).days <= ACTIVE_WINDOW_DAYS)
-            and status_of(reviewed.get(id_of(q), ())) != "decided"
+            (key, q)
+            for key, q, trigger in (found.triggers if show_triggers else ())
+            if (everyone or scope.admits(q.pupil_key, urn))
+            and (trigger not in reviewed or status_of(reviewed[trigger]) != "decided")
         ]
+        all_areas = summary or scope.areas is None
         alerts = [
-            a
-            for a in (cache.alerts(con, urn) if show_signs else ())
-            if scope.admits(a.pupil_key, urn)
-            and (summary or scope.shows_area(MEASURE_AREA.get(a.indicator)))
-            and a.started_on <= day
-            and 0 <= (day - a.last_signal_on).days <= ACTIVE_WINDOW_DAYS
+            (key, a)
+            for key, a, area in (found.alerts if show_signs else ())
+            if (everyone or scope.admits(a.pupil_key, urn))
+            and (all_areas or scope.shows_area(area))
         ]
         if scope.identified:
             items += _pupil_items(queue, alerts, by_school[urn], urn, reviewed)
         elif scope.shows(Section.HOME_SCHOOL_SUMMARY):
-            items.append(
-                _school_summary(urn, str(school["school_name"]), day, queue, alerts, by_school[urn])
+            summary_item = _school_summary(
+                urn,
+                str(school["school_name"]),
+                day,
+                [q for _, q in queue],
+                [a for _, a in alerts],
+                by_school[urn],
             )
+            items.append(_ready(summary_item))
         if scope.pupils is None and scope.shows(Section.HOME_NEEDS_WITHOUT_PROVISION):
-            items += _needs_without_provision(con, urn, day, cache)
-    return sorted(
-        items, key=lambda i: (i.urgency, -i.day.toordinal(), i.school_urn, i.pupil_key or "")
+            items += [_ready(i) for i in _needs_without_provision(con, urn, day, cache)]
+    return _Sorted(items)
+
+
+# An item's sort key (urgency, newest first, school, pupil), and the function and
+# arguments that write it out (not a closure: ten thousand of those cost tens of ms).
+_Key = tuple[int, int, str, str]
+_Entry = tuple[_Key, Callable[..., AttentionItem], tuple[Any, ...]]
+
+
+def _key(kind: str, day: date, urn: str, pupil_key: str | None) -> _Key:
+    return (URGENCY[kind], -day.toordinal(), urn, pupil_key or "")
+
+
+def _ready(item: AttentionItem) -> _Entry:
+    return _key(item.kind, item.day, item.school_urn, item.pupil_key), _itself, (item,)
+
+
+def _itself(item: AttentionItem) -> AttentionItem:
+    return item
+
+
+class _Sorted(Sequence[AttentionItem]):
+    """Items in key order, each built the first time it is read (then kept)."""
+
+    def __init__(self, entries: list[_Entry]) -> None:
+        # A stable sort: items with equal keys keep the order they were listed in.
+        self._entries = sorted(entries, key=lambda e: e[0])
+        self._built: dict[int, AttentionItem] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _at(self, index: int) -> AttentionItem:
+        if index not in self._built:
+            _, build, args = self._entries[index]
+            self._built[index] = build(*args)
+        return self._built[index]
+
+    @overload
+    def __getitem__(self, index: int) -> AttentionItem: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[AttentionItem]: ...
+    def __getitem__(self, index: int | slice) -> AttentionItem | list[AttentionItem]:
+        if isinstance(index, slice):
+            return [self._at(i) for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._at(index)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class _Candidates:
+    """A school's triggers and early signs still active on its day, with their sort keys
+    (and each trigger's id, each alert's area): what every user's home page starts from."""
+
+    triggers: tuple[tuple[_Key, QueueItem, str], ...]
+    alerts: tuple[tuple[_Key, Alert, str | None], ...]
+
+
+def _candidates(
+    cache: SchoolAnalyticsCache, con: duckdb.DuckDBPyConnection, urn: str, day: date
+) -> _Candidates:
+    return _Candidates(
+        tuple(
+            (_key("trigger", q.fired_on, urn, q.pupil_key), q, id_of(q))
+            for q in cache.review_queue(con, urn)
+            if q.fired_on <= day
+            and (q.is_active or (day - q.last_fired_on).days <= ACTIVE_WINDOW_DAYS)
+        ),
+        tuple(
+            (_key("early_sign", a.started_on, urn, a.pupil_key), a, MEASURE_AREA.get(a.indicator))
+            for a in cache.alerts(con, urn)
+            if a.started_on <= day and 0 <= (day - a.last_signal_on).days <= ACTIVE_WINDOW_DAYS
+        ),
     )
 
 
 def _pupil_items(
-    queue: Sequence[Any],
-    alerts: Sequence[Any],
+    queue: Sequence[tuple[_Key, Any]],
+    alerts: Sequence[tuple[_Key, Any]],
     reviews: Sequence[dict[str, Any]],
     urn: str,
     reviewed: dict[str, tuple[ReviewEvent, ...]],
-) -> list[AttentionItem]:
-    items = [
-        AttentionItem(
-            "trigger",
-            q.pupil_key,
-            urn,
-            q.label,
-            (
-                q.summary,
-                *q.evidence,
-                "Review: " + TriggerCard(id_of(q), q, None, reviewed.get(id_of(q), ())).status_text,
-            ),
-            ("pupil", q.pupil_key),
-            q.fired_on,
-        )
-        for q in queue
-    ]
-    items += [
-        AttentionItem(
-            "early_sign",
-            a.pupil_key,
-            urn,
-            f"Early sign: {a.indicator}",
-            (a.summary, f"Rule: {a.rule}."),
-            ("pupil", a.pupil_key),
-            a.started_on,
-            area=MEASURE_AREA.get(a.indicator),
-        )
-        for a in alerts
-    ]
+) -> list[_Entry]:
+    entries: list[_Entry] = [(key, _trigger_item, (q, urn, reviewed)) for key, q in queue]
+    entries += [(key, _early_sign_item, (a, urn)) for key, a in alerts]
     for r in reviews:
+        kind = "plan_review_overdue" if r["review_overdue"] else "plan_review_due"
         due: date = r["plan_next_review_due"]
-        kind = "EHC plan" if r["current_plan_type"] == "ehc_plan" else "Support plan"
-        overdue = bool(r["review_overdue"])
-        items.append(
-            AttentionItem(
-                "plan_review_overdue" if overdue else "plan_review_due",
-                str(r["pupil_key"]),
-                urn,
-                f"{kind} review {'overdue' if overdue else 'due soon'}",
-                (
-                    f"The review was due on {day_text(due)}."
-                    if overdue
-                    else f"The review is due on {day_text(due)}.",
-                ),
-                ("pupil", str(r["pupil_key"])),
-                due,
-            )
-        )
-    return items
+        entries.append((_key(kind, due, urn, str(r["pupil_key"])), _plan_review_item, (r, urn)))
+    return entries
+
+
+def _trigger_item(q: Any, urn: str, reviewed: dict[str, tuple[ReviewEvent, ...]]) -> AttentionItem:
+    card = TriggerCard(id_of(q), q, None, reviewed.get(id_of(q), ()))
+    return AttentionItem(
+        "trigger",
+        q.pupil_key,
+        urn,
+        q.label,
+        (q.summary, *q.evidence, "Review: " + card.status_text),
+        ("pupil", q.pupil_key),
+        q.fired_on,
+    )
+
+
+def _early_sign_item(a: Any, urn: str) -> AttentionItem:
+    return AttentionItem(
+        "early_sign",
+        a.pupil_key,
+        urn,
+        f"Early sign: {a.indicator}",
+        (a.summary, f"Rule: {a.rule}."),
+        ("pupil", a.pupil_key),
+        a.started_on,
+        area=MEASURE_AREA.get(a.indicator),
+    )
+
+
+def _plan_review_item(r: dict[str, Any], urn: str) -> AttentionItem:
+    due: date = r["plan_next_review_due"]
+    kind = "EHC plan" if r["current_plan_type"] == "ehc_plan" else "Support plan"
+    overdue = bool(r["review_overdue"])
+    return AttentionItem(
+        "plan_review_overdue" if overdue else "plan_review_due",
+        str(r["pupil_key"]),
+        urn,
+        f"{kind} review {'overdue' if overdue else 'due soon'}",
+        (
+            f"The review was due on {day_text(due)}."
+            if overdue
+            else f"The review is due on {day_text(due)}.",
+        ),
+        ("pupil", str(r["pupil_key"])),
+        due,
+    )
 
 
 def _school_summary(

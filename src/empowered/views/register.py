@@ -31,10 +31,12 @@ from empowered.analytics.wording import count_phrase
 from empowered.exports import safe_cell
 from empowered.identity import identity_reader
 from empowered.views import PupilScope, count_series, count_table, needs_suppression, queries
-from empowered.views.cache import DEFAULT_CACHE, SchoolAnalyticsCache
+from empowered.views.cache import DEFAULT_CACHE, Recent, SchoolAnalyticsCache, warehouse_key
 from empowered.views.register_disclosure import page_tables, sheet_title, suppressed_question
 
 SEN_PROVISION_LABELS = {"K": "SEN support", "E": "EHC plan", "N": "No SEN"}
+# Unfiltered pages and their suppressed tables, by (warehouse, build), scope and filters.
+_PUBLISHED: Recent[tuple[list[dict[str, Any]], dict[str, DisclosedTable]]] = Recent(16)
 
 
 @dataclass(frozen=True)
@@ -148,8 +150,16 @@ def register_page(
         # the unfiltered page the same reader can open are suppressed together, so no
         # hidden figure follows from another table or a filtered count by subtraction.
         base = RegisterFilters(on_register_only=filters.on_register_only)
-        everyone = rows if filters == base else _list(con, scope, base)
-        published = page_tables(scope, base, everyone, questions)
+        # The unfiltered page is the same for the same scope on the same build: read and
+        # suppressed once, not again for every filtered view of it.
+        key = (warehouse_key(con), scope, base)
+        kept = _PUBLISHED.get(key)
+        if kept is None:
+            unfiltered = rows if filters == base else _list(con, scope, base)
+            kept = _PUBLISHED.put(
+                key, (unfiltered, page_tables(scope, base, unfiltered, questions))
+            )
+        everyone, published = kept
         tables = (
             published
             if filters == base

@@ -19,6 +19,7 @@ from empowered.access.store import ensure_access_tables
 from empowered.access.users import get_user, seal_totp_secrets, sign_in
 from empowered.settings import Settings, get_settings
 from empowered.views.cache import SchoolAnalyticsCache
+from empowered.views.stored_results import ResultStore
 from empowered.web import (
     account,
     admin,
@@ -68,6 +69,7 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
         capture.start(app)
         inbox.start(app)
         yield
+        warming.stop(app)
         inbox.stop(app)
         capture.stop(app)
 
@@ -83,6 +85,8 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
     app.state.codec = codec
     app.state.templates = templates
     app.middleware("http")(add_security_headers)
+    # Requests in flight, so cache warming gives way to the pages being served.
+    app.middleware("http")(warming.count_requests)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     def reject(request: Request, reason: str, user_id: int | None) -> None:
@@ -264,7 +268,8 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
     app.state.page = page
     app.state.session_of = session_of
     app.state.issue_session = issue_session
-    app.state.cache = SchoolAnalyticsCache()
+    # Results kept in the warehouse: a restart reads them back instead of recomputing.
+    app.state.cache = SchoolAnalyticsCache(ResultStore(store.recording))
     for module in (pages, capture, triggers, strategies, uploads, admin, account, audit_page):
         app.include_router(module.router)
     app.include_router(api_docs.router)

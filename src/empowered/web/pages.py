@@ -14,6 +14,7 @@ from empowered.access.policy import Permission, Scope, has
 from empowered.access.sections import MEASURE_AREA
 from empowered.analytics.wording import GLOSSARY
 from empowered.views import OutOfScope
+from empowered.views.cache import Recent, build_id
 from empowered.views.home import attention
 from empowered.views.provision import provision_page
 from empowered.views.pupil import pupil_charts, pupil_picture, shown_sections
@@ -39,6 +40,7 @@ from empowered.web.render import (
 router = APIRouter()
 HOME_PAGE_SIZE = 50
 REGISTER_PAGE_SIZE = 200
+WORKBOOKS_KEPT = 16  # register workbooks kept in memory (the latest build's, per scope)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -204,15 +206,17 @@ def register_export(
     # ``?share=yes``: a copy to send outside the school (to the trust, the local
     # authority): the policy then suppresses its counts whoever downloads it.
     leaves_school = share == "yes"
+    ps = pupil_scope(scope, leaves_school=leaves_school)
     with request.app.state.warehouse.reading() as con:
-        page = register_page(
-            con,
-            scope=pupil_scope(scope, leaves_school=leaves_school),
-            filters=filters,
-            cache=request.app.state.cache,
-        )
-    body = register_xlsx(page)
-    audit(request, scope, Exported(page="/register", what="register.xlsx", rows=len(page.pupils)))
+        # The same scope and filters on the same build give the same workbook: the whole
+        # trust's (3,000 rows, 36,000 cells) is written once per build, not per download.
+        key = (build_id(con), ps, filters)
+        made = _workbooks(request).get(key)
+        if made is None:
+            page = register_page(con, scope=ps, filters=filters, cache=request.app.state.cache)
+            made = _workbooks(request).put(key, (register_xlsx(page), len(page.pupils)))
+    body, rows = made
+    audit(request, scope, Exported(page="/register", what="register.xlsx", rows=rows))
     return Response(
         body,
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -220,6 +224,13 @@ def register_export(
             "Content-Disposition": f'attachment; filename="send-register-{date.today()}.xlsx"'
         },
     )
+
+
+def _workbooks(request: Request) -> Recent[tuple[bytes, int]]:
+    found: Recent[tuple[bytes, int]] | None = getattr(request.app.state, "workbooks", None)
+    if found is None:
+        found = request.app.state.workbooks = Recent(WORKBOOKS_KEPT)
+    return found
 
 
 @router.get("/provision", response_class=HTMLResponse)

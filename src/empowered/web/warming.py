@@ -3,11 +3,19 @@
 A school's whole-school analytics (what helps, harder situations, early-sign alerts, the
 review queue, the register's and the provision map's questions) take seconds to compute
 on a large school, so the first page of a "cold" school would keep its visitor waiting.
-The server computes them in a background thread instead, school by school and then the
-whole trust: at start-up (:func:`start`) and after a rebuild (:func:`after_build`).
-Pages asked for while warming runs still work: they compute what they need on demand,
-and the cache computes each (build, kind, school) once, so a page and the warming thread
-never repeat each other's work.
+The server prepares them in a background thread instead, school by school and then the
+whole trust:
+
+- at start-up (:func:`start`): every school, read back from the results the warehouse
+  keeps (``views/stored_results.py``) when their inputs have not changed, computed
+  otherwise; the server answers from its first second meanwhile;
+- after a rebuild (:func:`after_build`): only the schools whose inputs changed
+  (:func:`empowered.views.inputs.schools_to_rewarm`), the others keep their results.
+
+Pages asked for while warming runs still work: a page needing a school not warmed yet
+computes (or reads back) that school alone, and the cache computes each (kind, school)
+once per change of its inputs, so a page and the warming thread never repeat each
+other's work.
 
 The thread reads through its own cursor (``Warehouse.reading``) and never takes the write
 lock, so sign-ins, audit rows and imports carry on. Its log lines name schools (by URN),
@@ -19,15 +27,77 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import duckdb
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 
 from empowered.views import PupilScope, queries
 from empowered.views.cache import SchoolAnalyticsCache, build_id
+from empowered.views.inputs import rebuilt_inputs, schools_to_rewarm
+
+if TYPE_CHECKING:
+    from empowered.warehouse.runner import BuildResult
 
 log = logging.getLogger(__name__)
+
+# Before each result the warming thread waits (this long at most) for the pages being
+# served to finish: on two cores its computing would otherwise slow every page answered
+# meanwhile, and a page that needs a school computes that school itself anyway.
+YIELD_SECONDS = 1.0
+# What the home page reads of each school (views/home.py).
+HOME_KINDS = ("alerts", "review_queue", "provision_against_need")
+
+
+class Traffic:
+    """How many requests the server is answering; the warming thread gives way to them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._busy = 0
+        self._idle = threading.Event()
+        self._idle.set()
+
+    def begin(self) -> None:
+        with self._lock:
+            self._busy += 1
+            self._idle.clear()
+
+    def end(self) -> None:
+        with self._lock:
+            self._busy -= 1
+            if self._busy <= 0:
+                self._busy = 0
+                self._idle.set()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Block until no request is being answered (or ``timeout``); True if idle."""
+        return self._idle.wait(timeout)
+
+
+def traffic(app: FastAPI) -> Traffic:
+    found: Traffic | None = getattr(app.state, "traffic", None)
+    if found is None:
+        with _starting:
+            found = getattr(app.state, "traffic", None)
+            if found is None:
+                found = app.state.traffic = Traffic()
+    return found
+
+
+async def count_requests(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """Middleware: counts the requests in flight (see :class:`Traffic`)."""
+    counter = traffic(request.app)
+    counter.begin()
+    try:
+        return await call_next(request)
+    finally:
+        counter.end()
+
 
 _EVERY_SCHOOL = PupilScope(schools=None, pupils=None, identified=False)
 _starting = threading.Lock()
@@ -39,12 +109,13 @@ class Warming:
 
     reason: str
     build: str | None = None
-    schools: int = 0
+    schools: int = 0  # schools this run warms (after a rebuild, those whose inputs changed)
     warmed: int = 0
     started: float = field(default_factory=time.perf_counter)
     finished: float | None = None
     error: str | None = None
     done: threading.Event = field(default_factory=threading.Event)
+    stopping: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
 
     @property
@@ -61,13 +132,29 @@ def start(app: FastAPI) -> None:
     _launch(app, "start-up")
 
 
-def after_build(app: FastAPI) -> None:
-    """The warehouse was rebuilt (an import, a capture): warm the cache for the new build.
+def after_build(app: FastAPI, result: BuildResult | None = None) -> None:
+    """The warehouse was rebuilt (an import, a capture): warm the schools whose inputs
+    changed, for the new build.
 
-    The cache drops results of an older build by itself (it is keyed on the build id), so
-    this only saves the next visitor the wait. A run still warming an older build stops
-    at its next school."""
-    _launch(app, "rebuild")
+    The cache notices a new build by itself and keeps only the results whose inputs did
+    not change, so this only saves the next visitor the wait. With the build's
+    ``result``, only the input tables it rebuilt are fingerprinted again. A run still
+    warming an older build stops at its next school."""
+    _launch(app, "rebuild", result)
+
+
+def stop(app: FastAPI, timeout: float = 30.0) -> None:
+    """At server stop: the run ends at its next result and is waited for, so the process
+    never exits with the thread inside a query (DuckDB aborts the process then)."""
+    run = current(app)
+    if run is None or run.thread is None:
+        return
+    run.stopping.set()
+    run.thread.join(timeout)
+
+
+class _Stopped(Exception):
+    """The server is stopping: the warming run ends here."""
 
 
 def current(app: FastAPI) -> Warming | None:
@@ -76,23 +163,37 @@ def current(app: FastAPI) -> Warming | None:
     return run
 
 
-def _launch(app: FastAPI, reason: str) -> Warming:
+def _launch(app: FastAPI, reason: str, result: BuildResult | None = None) -> Warming:
     with _starting:
         run = Warming(reason)
         app.state.warming = run
         run.thread = threading.Thread(
-            target=_warm, args=(app, run), name=f"empowered-warming-{reason}", daemon=True
+            target=_warm,
+            args=(app, run, result),
+            name=f"empowered-warming-{reason}",
+            daemon=True,
         )
         run.thread.start()
     return run
 
 
-def _warm(app: FastAPI, run: Warming) -> None:
+def _give_way(app: FastAPI, run: Warming) -> None:
+    """Between two results: end if the server is stopping; wait while pages are served."""
+    deadline = time.monotonic() + YIELD_SECONDS
+    # In short waits, so a stopping server is not kept waiting for the pages' gap.
+    while not run.stopping.is_set() and time.monotonic() < deadline:
+        if traffic(app).wait_idle(min(0.05, YIELD_SECONDS)):
+            break
+    if run.stopping.is_set():
+        raise _Stopped
+
+
+def _warm(app: FastAPI, run: Warming, result: BuildResult | None) -> None:
     cache: SchoolAnalyticsCache = app.state.cache
     try:
         with app.state.warehouse.reading() as con:
             try:
-                schools = [
+                every = [
                     str(r["school_urn"])
                     for r in queries.rows(con, "scope_schools", scope=_EVERY_SCHOOL)
                 ]
@@ -100,19 +201,38 @@ def _warm(app: FastAPI, run: Warming) -> None:
             except duckdb.CatalogException:
                 log.info("analytics cache: nothing to warm, the warehouse has not been built")
                 return
+            # Compared with what the last finished run warmed (not with what the cache
+            # holds: a page may have noticed the new build first), so a run cut short by a
+            # newer build leaves its schools to the next run.
+            previous = None if run.reason == "start-up" else getattr(app.state, "warmed", None)
+            inputs = cache.refresh(
+                con,
+                rebuilt=None if result is None else rebuilt_inputs(result),
+                run_id=None if result is None else result.run_id,
+            )
+            if run.reason == "start-up":
+                # What every home page reads of every school, read back at once (one
+                # question, not forty) before the first visitor asks for it.
+                cache.prefetch(con, HOME_KINDS, every)
+            due = schools_to_rewarm(previous, inputs)
+            schools = [s for s in every if s in due]
             run.schools = len(schools)
             log.info(
-                "analytics cache: warming %d schools after %s (build %s)",
+                "analytics cache: warming %d of %d schools after %s (build %s)",
                 len(schools),
+                len(every),
                 run.reason,
                 run.build,
             )
+            # What the home page needs of every school first (a trust-wide home page reads
+            # all of them at once), then each school's whole set.
+            cache.warm(con, schools, between=lambda: _give_way(app, run), only_home=True)
             for number, school in enumerate(schools, start=1):
                 if current(app) is not run:
                     log.info("analytics cache: a newer build is warming; this run stops")
                     return
                 began = time.perf_counter()
-                cache.warm(con, [school])
+                cache.warm(con, [school], between=lambda: _give_way(app, run))
                 run.warmed += 1
                 log.info(
                     "analytics cache: school %s warmed (%d of %d) in %.1f s",
@@ -121,19 +241,26 @@ def _warm(app: FastAPI, run: Warming) -> None:
                     len(schools),
                     time.perf_counter() - began,
                 )
-            if current(app) is run:
+            if current(app) is run and None in due:
                 # The whole trust's register and provision questions (trust-wide users).
                 began = time.perf_counter()
-                cache.warm(con, [None])
+                cache.warm(con, [None], between=lambda: _give_way(app, run))
                 log.info(
                     "analytics cache: the whole trust's questions warmed in %.1f s",
                     time.perf_counter() - began,
                 )
+            if current(app) is run and cache.store is not None:
+                # Nothing stored outlives its inputs (a purge, an erasure, a school gone).
+                cache.store.prune({s: inputs.of(s) for s in [*every, None]}, every)
+            if current(app) is run:
+                app.state.warmed = inputs
         log.info(
             "analytics cache: %d schools warm in %.1f s",
             run.warmed,
             time.perf_counter() - run.started,
         )
+    except _Stopped:
+        log.info("analytics cache: warming stopped with the server")
     except Exception as err:  # a background thread has no caller to raise to
         run.error = f"{type(err).__name__}: {err}"
         # Only the exception's type in the log: a database error message may quote a value.
