@@ -44,6 +44,7 @@ from empowered.views.capture import (
     strategy_choices,
 )
 from empowered.warehouse.build import build_duckdb
+from empowered.warehouse.runner import BuildResult
 from empowered.web import warming
 from empowered.web.deps import CheckedForm, Forbidden, check_pupil, needs, pupil_scope
 from empowered.web.recorder import recorder
@@ -78,12 +79,14 @@ class Rebuilder:
         *,
         quiet: float = QUIET_SECONDS,
         longest: float = LONGEST_SECONDS,
-        after_build: Callable[[FastAPI], None] = warming.after_build,
+        after_build: Callable[[FastAPI], None] | None = None,
     ) -> None:
         self.app = app
         self.quiet = quiet
         self.longest = longest
-        self.after_build = after_build
+        self.last_result: BuildResult | None = None
+        # By default, warm only the schools the build's rebuilt tables reach.
+        self.after_build = after_build or (lambda a: warming.after_build(a, self.last_result))
         self._touched: set[str] = set()
         self._last_capture = 0.0
         self._first_capture = 0.0  # the oldest capture not yet in a build
@@ -138,6 +141,7 @@ class Rebuilder:
         try:
             with self.app.state.warehouse.writing() as con:
                 result = build_duckdb(con, touched=touched)
+            self.last_result = result
             self.last_models = len(result.results)
             ran = sorted(result.results, key=lambda r: -r.seconds)
             self.slowest = [(r.model.name, r.seconds) for r in ran[:5]]
