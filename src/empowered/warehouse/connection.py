@@ -67,12 +67,16 @@ def open_warehouse(
     memory_limit: str | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the warehouse file and ensure its layout."""
-    config: dict[str, str | bool | int | float | list[str]] = {
-        "memory_limit": memory_limit or DEFAULT_MEMORY_LIMIT
-    }
+    config: dict[str, str | bool | int | float | list[str]] = {}
     if threads:
         config["threads"] = threads
+    if memory_limit:
+        config["memory_limit"] = memory_limit
     con = duckdb.connect(str(path), read_only=read_only, config=config)
+    if not memory_limit:
+        # Set, not passed as configuration: DuckDB refuses a second connection to a file
+        # with a configuration other than the first's, and a plain connect() passes none.
+        con.execute("SET memory_limit = ?", [DEFAULT_MEMORY_LIMIT])
     if not read_only:
         ensure_layout(con)
     return con
