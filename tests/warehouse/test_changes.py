@@ -103,11 +103,9 @@ def test_a_capture_saved_while_a_build_runs_is_the_next_builds(
     """The server saves captures while it rebuilds: a batch landed after staging read raw
     is not "landed but neither accepted nor quarantined"; the next build takes it."""
     import csv
-    from datetime import datetime
 
-    from empowered.sources.capture import KINDS, check_form, land_capture
+    from check_ins import land_check_in
     from empowered.sources.landing import ensure_raw_tables
-    from identity_keys import TEST_KEYS
 
     con = warehouse_copy
     with (small_trust / "observations.csv").open(newline="") as f:
@@ -117,23 +115,12 @@ def test_a_capture_saved_while_a_build_runs_is_the_next_builds(
 
     def capture_meanwhile(result: ModelResult, index: int, total: int) -> None:
         if result.model.name == "staging.stg_canonical_observations" and not landed:
-            now = datetime.fromisoformat(f"{row['observed_on']}T10:00:00")
-            checked = check_form(
-                KINDS["check_in"],
-                {"mood": "3", "engagement": "3", "regulation": "3", "day": row["observed_on"]},
-                strategies=(),
-                now=now,
-            )
-            assert checked.ok, checked.errors
-            saved = land_capture(
+            saved = land_check_in(
                 con,
-                KINDS["check_in"],
-                checked,
                 school_urn=row["school_urn"],
                 upn=row["upn"],
-                staff="app-user-1",
-                keys=TEST_KEYS,
-                now=now,
+                day=row["observed_on"],
+                time="10:00",
             )
             assert saved.batch.batch_id is not None
             landed.append(saved.batch.batch_id)

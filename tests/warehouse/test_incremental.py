@@ -14,7 +14,7 @@ import csv
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -22,9 +22,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from check_ins import land_check_in
 from empowered.access import retention
 from empowered.imports import run_import
-from empowered.sources.capture import KINDS, check_form, land_capture
 from empowered.sources.importer import import_canonical_folder
 from empowered.sources.landing import ensure_raw_tables
 from empowered.synth import generate_trust
@@ -163,23 +163,9 @@ def captures(state: State) -> None:
     day = state.trust.days[max(state.next_day - 1, 0)]
     ensure_raw_tables(state.con)
     touched: set[str] = set()
-    now = datetime.fromisoformat(f"{day}T13:30:00")
     for row in [r for r in rows if r["date"] == day][:3]:
-        checked = check_form(
-            KINDS["check_in"],
-            {"mood": "2", "engagement": "3", "regulation": "4", "day": day, "time": "13:30"},
-            strategies=(),
-            now=now,
-        )
-        saved = land_capture(
-            state.con,
-            KINDS["check_in"],
-            checked,
-            school_urn=row["school_urn"],
-            upn=row["upn"],
-            staff="app-user-1",
-            keys=TEST_KEYS,
-            now=now,
+        saved = land_check_in(
+            state.con, school_urn=row["school_urn"], upn=row["upn"], day=day, time="13:30"
         )
         touched |= set(saved.touched)
     assert build_duckdb(state.con, touched=touched).ok
