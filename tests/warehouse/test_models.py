@@ -104,7 +104,7 @@ def test_a_declared_staging_model_gets_the_shared_validation_ending(tmp_path: Pa
         "--   thing_id: trim\n",
     )
     model = discover_models(tmp_path)["staging.stg_things"]
-    assert "GROUP BY\n    _batch_id,\n    school_urn,\n    thing_id" in model.sql
+    assert "GROUP BY\n    school_urn,\n    thing_id\n  HAVING" in model.sql
     assert "(same school URN, thing ID)" in model.sql
     assert "one_current_row(school_urn, thing_id)" in [c.name for c in model.checks]
     assert model.sources == {"raw.things"}

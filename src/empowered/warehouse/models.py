@@ -20,6 +20,7 @@ Dependencies are read from the SQL itself with sqlglot, so they can never drift 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import graphlib
 import json
@@ -34,6 +35,7 @@ import sqlglot
 import yaml
 from sqlglot import exp
 
+from empowered.warehouse import sql_cache
 from empowered.warehouse.checks import Check, checks_from_header
 
 # Layers built by the runner, in the order data flows through them.
@@ -78,6 +80,8 @@ def default_models_root() -> Path:
     return Path(str(resources.files("empowered.warehouse") / "models"))
 
 
+# libyaml's loader where it is built in: headers are read on every discovery.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _HEADER_KEY = re.compile(r"^[a-z_]+:")
 
 
@@ -105,6 +109,10 @@ def _split_header(text: str) -> tuple[str, str]:
 
 @functools.lru_cache(maxsize=512)
 def _referenced_tables(sql: str, path: Path) -> frozenset[str]:
+    return frozenset(sql_cache.kept("tables", (sql,), lambda: sorted(_tables_read(sql, path))))
+
+
+def _tables_read(sql: str, path: Path) -> set[str]:
     try:
         tree = sqlglot.parse_one(sql, read="duckdb")
     except sqlglot.errors.ParseError as err:
@@ -117,12 +125,12 @@ def _referenced_tables(sql: str, path: Path) -> frozenset[str]:
                 raise ModelError(path, f"table {table.name!r} must be schema-qualified")
             continue
         found.add(f"{table.db}.{table.name}")
-    return frozenset(found)
+    return found
 
 
 def read_header(path: Path) -> dict[str, Any]:
     header_text, _ = _split_header(path.read_text(encoding="utf-8"))
-    header = yaml.safe_load(header_text) or {}
+    header = yaml.load(header_text, Loader=_YAML_LOADER) or {}
     return header if isinstance(header, dict) else {}
 
 
@@ -147,6 +155,16 @@ def _declared_sql(header: dict[str, Any], body: str, path: Path) -> str:
 def _written_sql(
     header_json: str, body: str, path: Path, siblings: tuple[tuple[str, int], ...]
 ) -> str:
+    # Kept on disk by content: the staging files' text stands in for their mtimes.
+    staging = path.parent.parent / "staging"
+    declarations = tuple((staging / name).read_text(encoding="utf-8") for name, _ in siblings)
+    parts = (header_json, body, *declarations)
+    written = sql_cache.kept("sql", parts, lambda: _write_sql(header_json, body, path))
+    assert isinstance(written, str)
+    return written
+
+
+def _write_sql(header_json: str, body: str, path: Path) -> str:
     from empowered.warehouse import staging_spec
 
     header = json.loads(header_json)
@@ -168,7 +186,7 @@ def _written_sql(
 def load_model(path: Path, layer: str) -> Model:
     header_text, body = _split_header(path.read_text(encoding="utf-8"))
     try:
-        header: Any = yaml.safe_load(header_text) or {}
+        header: Any = yaml.load(header_text, Loader=_YAML_LOADER) or {}
     except yaml.YAMLError as err:
         raise ModelError(path, f"header is not valid YAML: {err}") from err
     if not isinstance(header, dict):
@@ -183,7 +201,7 @@ def load_model(path: Path, layer: str) -> Model:
     refs = _referenced_tables(body, path)
     unique_key = tuple(header.get("unique_key") or ())
     try:
-        checks = checks_from_header(name, header)
+        checks = _checks(name, header)
     except ValueError as err:
         raise ModelError(path, str(err)) from err
     for check in checks:
@@ -205,6 +223,20 @@ def load_model(path: Path, layer: str) -> Model:
         sources=frozenset(sources),
         natural_key=tuple(header.get("natural_key") or ()),
         incremental=incremental,
+    )
+
+
+def _checks(name: str, header: Mapping[str, Any]) -> tuple[Check, ...]:
+    def work_out() -> list[dict[str, Any]]:
+        return [
+            {**dataclasses.asdict(c), "references": sorted(c.references)}
+            for c in checks_from_header(name, header)
+        ]
+
+    parts = (name, json.dumps(header, sort_keys=True, default=str))
+    return tuple(
+        Check(**{**c, "references": frozenset(c["references"])})
+        for c in sql_cache.kept("checks", parts, work_out)
     )
 
 

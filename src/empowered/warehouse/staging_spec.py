@@ -374,9 +374,10 @@ PUPIL_REF_KEY = (
     "coalesce(r.pupil_name_dob_bidx, r.pupil_dob_state), upper(trim(r.pupil_group)))"
 )
 TRACKING = ("_batch_id", "_source_row", "_source_item", "_source_file")
+# Columns the rules read but nothing downstream does: not stored, since millions of
+# attendance rows are written each full build and every stored column costs.
+RULE_ONLY = ("_pupil_problem_", "_pupil_entry_date", "_pupil_leaving_date")
 ENDING = (
-    "_first_row_with_key",
-    "_key_occurrence",
     "_reject_column",
     "_reject_value",
     "_reject_reason",
@@ -400,13 +401,12 @@ def render(spec: StagingSpec) -> str:
     if spec.pupil_linked:
         parsed.append(f"{PUPIL_REF_KEY} as _pupil_ref_key")
         typed += [f"ref.{src} as {name}" for name, src in PUPIL_MATCH]
-        kept += [name for name, _ in PUPIL_MATCH]
+        kept += [name for name, _ in PUPIL_MATCH if not name.startswith(RULE_ONLY)]
         joins.append(
             "left join staging.stg_canonical_pupil_refs as ref on ref.ref_key = p._pupil_ref_key"
         )
     if spec.school_checked:
         typed.append("sk.school_urn is not null as _school_known")
-        kept.append("_school_known")
         joins.append(
             "left join staging.stg_canonical_school_list as sk on sk.school_urn = p.school_urn"
         )
@@ -475,7 +475,7 @@ def render(spec: StagingSpec) -> str:
         )
 
     same_key_k = same_key("k", "t")
-    same_key_l = same_key("l", "c")
+    same_key_ld = same_key("l", "d")
     return f"""with parsed as (
     -- Each raw value read and parsed once.
     select
@@ -491,35 +491,63 @@ typed as (
 ),
 
 repeated as (
-    -- Natural keys that repeat within a batch (rule 90). Aggregates, not windows over
-    -- every row: a window sorts millions of rows where a hash table needs one pass.
-    select _batch_id, {key}, min(_source_row) as _first_row_with_key
+    -- Natural keys seen more than once, in one batch or across batches. One aggregate
+    -- over every row, not a window (a window sorts millions of rows where a hash table
+    -- needs one pass), and it leaves a handful of keys: the rest need no numbering.
+    select {key}
     from typed
-    group by _batch_id, {key}
+    group by {key}
     having count(*) > 1
 ),
 
 repeats as (
-    -- Only the rows of repeated keys, a handful: numbered in file order.
+    -- Only the rows of repeated keys: numbered in file order within their batch (rule
+    -- 90), with the rule each would break had it no repeat, to find their accepted rows.
     select
-        t._batch_id,
-        t._source_row,
-        t._source_item,
-        k._first_row_with_key,
-        row_number() over (
-            partition by t._batch_id, {t_key} order by t._source_row, t._source_item
-        ) as _key_occurrence
-    from typed as t
-    inner join repeated as k on k._batch_id = t._batch_id and {same_key_k}
+        _batch_id,
+        _source_row,
+        _source_item,
+        {key},
+        _first_row_with_key,
+        _key_occurrence,
+        {rule_number(rejects, "_reject_rule")}
+    from (
+        select
+            t.*,
+            min(t._source_row) over (partition by t._batch_id, {t_key}) as _first_row_with_key,
+            row_number() over (
+                partition by t._batch_id, {t_key} order by t._source_row, t._source_item
+            ) as _key_occurrence
+        from typed as t
+        where exists (select 1 from repeated as k where {same_key_k})
+    ) as t
+),
+
+resent as (
+    -- Keys accepted from more than one batch: the latest batch's row is current. At
+    -- most one row per batch and key is accepted (rule 90 rejects the repeats).
+    select {key}, max(_batch_id) as _latest_batch
+    from repeats
+    where _reject_rule is null
+    group by {key}
+    having count(*) > 1
+),
+
+repeat_rows as (
+    select d._batch_id, d._source_row, d._source_item, d._first_row_with_key,
+        d._key_occurrence, l._latest_batch
+    from repeats as d
+    left join resent as l on {same_key_ld}
 ),
 
 keyed as (
     select
         t.*,
         coalesce(d._first_row_with_key, t._source_row) as _first_row_with_key,
-        coalesce(d._key_occurrence, 1) as _key_occurrence
+        coalesce(d._key_occurrence, 1) as _key_occurrence,
+        d._latest_batch
     from typed as t
-    left join repeats as d
+    left join repeat_rows as d
         on d._batch_id = t._batch_id and d._source_row = t._source_row
         and d._source_item = t._source_item
 ),
@@ -543,24 +571,13 @@ checked as (
         {first(warnings, value, "_warning_value")},
         {first(warnings, lambda r: r.reason, "_warning_reason")}
     from ruled
-),
-
-resent as (
-    -- Keys accepted from more than one batch: the latest batch's row is current. At
-    -- most one row per batch and key is accepted (rule 90 rejects the repeats).
-    select {key}, max(_batch_id) as _latest_batch
-    from checked
-    where _reject_reason is null
-    group by {key}
-    having count(*) > 1
 )
 
 select
-    {newline.join("c." + c for c in kept + list(ENDING))},
-    c._reject_reason is null
-        and (l._latest_batch is null or c._batch_id = l._latest_batch) as _is_current
-from checked as c
-left join resent as l on {same_key_l}"""
+    {newline.join(kept + list(ENDING))},
+    _reject_reason is null
+        and (_latest_batch is null or _batch_id = _latest_batch) as _is_current
+from checked"""
 
 
 _ACRONYMS = {"urn": "URN", "upn": "UPN", "id": "ID"}
