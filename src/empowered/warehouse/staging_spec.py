@@ -7,7 +7,8 @@ has, see :mod:`empowered.warehouse.models`) declares, beside its grain and natur
     -- pupil_linked: true                      rows name a pupil: matching, rules 5/6 apply
     -- columns:                                 in order; parser, or parser: source column
     --   observation_id: trim
-    --   observed_on: uk_date                   parsed; keeps observed_on_raw beside it
+    --   observed_on: uk_date                   parsed; observed_on_raw beside it for the
+    --                                            rules (stored too with keep_raw: true)
     --   observed_minute: {minutes: observed_time, raw: observed_time_raw}
     --   _plan_known: {sql: coalesce(pl.plan_id is not null, false)}
     -- rules:                                   numbered; a row reports its lowest number
@@ -118,6 +119,9 @@ class Column:
     raw: str | None  # the raw companion's name, if it has one
     keep: bool
     source: str | None = None  # the raw column it is parsed from
+    # The raw companion is read by the rules; stored only when something downstream
+    # reads it too (every stored column costs a write of millions of attendance rows).
+    keep_raw: bool = False
 
 
 @dataclass(frozen=True)
@@ -147,12 +151,14 @@ def _quote(text: str) -> str:
 
 def _column(name: str, decl: Any) -> Column:
     keep = True
+    keep_raw = False
     raw: str | None = None
     if isinstance(decl, str):
         parser, source = decl, name
     elif isinstance(decl, Mapping):
         options = dict(decl)
         keep = bool(options.pop("keep", True))
+        keep_raw = bool(options.pop("keep_raw", False))
         raw_option = options.pop("raw", None)
         if "sql" in options:
             return Column(name, str(options["sql"]), "typed", None, None, keep)
@@ -167,7 +173,7 @@ def _column(name: str, decl: Any) -> Column:
     if parser in CAN_FAIL and raw is None:
         raw = f"{name}_raw"
     sql = PARSERS[parser].format(x=f"r.{source}")
-    return Column(name, sql, "parsed", parser, raw, keep, str(source))
+    return Column(name, sql, "parsed", parser, raw, keep, str(source), keep_raw)
 
 
 def _raw_of(column: Column | None) -> str | None:
@@ -426,7 +432,7 @@ def render(spec: StagingSpec) -> str:
             typed.append(f"{col.sql} as {col.name}")
         if col.keep:
             kept.append(col.name)
-            if col.raw:
+            if col.raw and col.keep_raw:
                 kept.append(col.raw)
     key = ", ".join(spec.natural_key)
     last = spec.natural_key[-1]

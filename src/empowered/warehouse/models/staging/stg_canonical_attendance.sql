@@ -7,7 +7,7 @@
 -- columns:
 --   session_date: {uk_date: date}
 --   session: upper
---   code_raw: {text: code}
+--   code_raw: {text: code, keep: false}
 --   _code: {upper: code, keep: false}
 --   code: {sql: "coalesce(ac.code, old.code)"}
 --   code_category: {sql: "coalesce(ac.category, old.category)"}
@@ -16,7 +16,7 @@
 --   is_authorised_absence: {sql: "coalesce(ac.counts_as_authorised, old.counts_as_authorised)"}
 --   is_unauthorised_absence: {sql: "coalesce(ac.counts_as_unauthorised, old.counts_as_unauthorised)"}
 --   _code_retired: {sql: "ac.code is null and old.code is not null"}
---   _code_retired_on: {sql: "old.effective_to"}
+--   _code_retired_on: {sql: "old.effective_to", keep: false}
 -- rules:
 --   10: {required: session_date}
 --   11: {not_future: session_date}
