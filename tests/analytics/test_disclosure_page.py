@@ -10,17 +10,20 @@ calculator would, until nothing more follows.
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from empowered.analytics.disclosure import (
     DisclosedTable,
+    PageNotProtected,
     PageTable,
     derivable_keys,
     key_of,
     suppress,
     suppress_page,
+    withhold_page,
 )
 
 NEEDS = ("ASD", "DS", "HI", "PD", "VI")
@@ -287,3 +290,44 @@ def test_random_filtered_pages_never_raise_and_never_give_a_small_figure_away(se
         if t.rendered:
             for row in results[t.name].rows():
                 assert not {"1", "2", "3", "4"} & set(row.values()), t.name
+
+
+def test_a_page_that_published_tables_give_away_is_withheld_not_failed() -> None:
+    """Tables published elsewhere that leak together (suppressed one at a time, as in the
+    issue) leave nothing to hide on a filtered page beside them: suppress_page says so, and
+    the page's own tables are withheld whole."""
+    fixed = [
+        PageTable(
+            "all:by_need",
+            BY_NEED,
+            NEEDS,
+            COLUMNS,
+            NEED_KEYS,
+            SEN_KEYS,
+            REGISTERED,
+            fixed=suppress(BY_NEED, row_labels=NEEDS, column_labels=COLUMNS),
+        ),
+        replace(
+            support_table(),
+            name="all:support",
+            fixed=suppress([[r[0]] for r in BY_NEED], row_labels=NEEDS),
+        ),
+    ]
+    filtered = PageTable(
+        "by_need",
+        [[r[0] // 2, r[1] // 2] for r in BY_NEED],
+        NEEDS,
+        COLUMNS,
+        NEED_KEYS,
+        SEN_KEYS,
+        key_of(REGISTERED, {"year": "7"}),
+    )
+    tables = [*fixed, filtered]
+    with pytest.raises(PageNotProtected):
+        suppress_page(tables)
+    withheld = withhold_page(tables)
+    assert withheld["all:by_need"] is fixed[0].fixed
+    page = withheld["by_need"]
+    assert page.withheld and "withheld" in page.summary
+    assert page.hidden.all() and page.row_total_hidden.all() and page.grand_total_hidden
+    assert {v for row in page.rows() for k, v in row.items() if k != "label"} == {"c"}

@@ -24,7 +24,9 @@ FILTERS = [
 ]
 
 
-@pytest.mark.parametrize("params", FILTERS, ids=lambda p: "&".join(f"{k}={v}" for k, v in p.items()))
+@pytest.mark.parametrize(
+    "params", FILTERS, ids=lambda p: "&".join(f"{k}={v}" for k, v in p.items())
+)
 def test_a_filtered_page_renders_for_the_analyst_with_small_figures_hidden(
     clients: dict[str, TestClient], params: dict[str, str]
 ) -> None:

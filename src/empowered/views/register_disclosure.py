@@ -24,7 +24,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from empowered.analytics.disclosure import DisclosedTable, Key, PageTable, key_of, suppress_page
+from empowered.analytics.disclosure import (
+    DisclosedTable,
+    Key,
+    PageNotProtected,
+    PageTable,
+    key_of,
+    suppress_page,
+    withhold_page,
+)
 from empowered.views import PupilScope
 
 if TYPE_CHECKING:
@@ -286,7 +294,12 @@ def page_tables(
     ``everyone`` holds the unfiltered list's rows and ``published`` the unfiltered page's
     tables as that page shows them (both None for the unfiltered page itself)."""
     specs = page_specs(scope, filters, rows, questions, everyone=everyone, published=published)
-    return suppress_page(specs)
+    try:
+        return suppress_page(specs)
+    except PageNotProtected:
+        # Only when the published page gives a figure away with this one: the filtered
+        # figures are withheld (the page says so) rather than the request failing.
+        return withhold_page(specs)
 
 
 def page_specs(
