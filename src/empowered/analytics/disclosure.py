@@ -678,8 +678,10 @@ def enforce_k_anonymity(
 #   3. audit the whole page as one linear system (each row and column of each table says
 #      its figures add up to its total; a figure shown anywhere is known): a hidden small
 #      figure is derivable exactly when its unit vector lies in the row space of the
-#      equations over the unknown figures. If one is, hide one more figure beside it and go
-#      back to 1.
+#      equations over the unknown figures. If one is, hide one more figure beside it (or,
+#      when every line through it is hidden already, beside the hidden figures those lines
+#      reach) and go back to 1. Tables not rendered (the pupils a filter left out) show the
+#      reader nothing: only their relations count.
 
 Key = frozenset[tuple[str, str]]
 
