@@ -958,6 +958,7 @@ def _cover(
         for order, t in enumerate(tables):
             keys = t.keys()
             r, c = len(t.row_keys), len(t.column_keys)
+            values = _value_grid(results[t.name])
             for body, total in _lines(r, c):
                 line = [*body, total]
                 if not any(keys[p] in reached for p in line):
@@ -965,7 +966,6 @@ def _cover(
                 grown |= {keys[p] for p in line if keys[p] not in shown}
                 if t.fixed is not None:
                     continue
-                values = _value_grid(results[t.name])
                 for p in line:
                     if keys[p] not in shown or frozen[t.name][p] or forced[t.name][p]:
                         continue
