@@ -265,3 +265,36 @@ def test_the_spreadsheet_carries_the_pages_suppressed_tables(
         rows = book.get_sheet_by_name(name).to_python()
         shown = [[str(c) for c in r] for r in rows[1 : 1 + len(table.rows())]]
         assert shown == [[str(v) for v in r.values()] for r in table.rows()], name
+
+
+def test_a_filtered_page_that_cannot_be_protected_is_withheld_not_an_error() -> None:
+    """If the published page gave a small figure away with the filtered one (here a
+    published table with its cover figure shown), no suppression of the filtered tables
+    can help: the request still answers, with the filtered figures withheld."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from empowered.views.register_disclosure import page_tables
+
+    def pupils(need: str, sen: str, n: int, year: str) -> list[dict[str, object]]:
+        row = {"primary_need": need, "primary_need_name": need, "sen_provision": sen}
+        return [{**row, "provision_codes": "", "year_group": year}] * n
+
+    everyone = [
+        *pupils("ASD", "K", 20, "7"), *pupils("ASD", "E", 9, "8"),
+        *pupils("DS", "K", 6, "7"), *pupils("DS", "E", 4, "8"),
+    ]  # fmt: skip
+    scope = PupilScope.trust_analyst()
+    base = RegisterFilters()
+    published = dict(page_tables(scope, base, everyone, ()))
+    table = published["by_need"]
+    assert table.hidden.any(), "DS's 4 and its cover are hidden"
+    shown = np.array(table.hidden)
+    shown[table.hidden & ~table.primary] = False  # the cover figure, shown
+    published["by_need"] = replace(table, hidden=shown)
+    seven = RegisterFilters(year_group="7")
+    rows = [r for r in everyone if r["year_group"] == "7"]
+    tables = page_tables(scope, seven, rows, (), everyone=everyone, published=published)
+    assert tables["by_need"].withheld and tables["by_provision"].withheld
+    assert tables["by_need"].hidden.all() and tables["by_need"].grand_total_hidden

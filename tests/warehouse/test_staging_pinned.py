@@ -42,7 +42,7 @@ def test_every_rule_says_what_it_said_before(
         "FROM quarantine.accepted_with_warnings"
     ).fetchall()
     found = {
-        (kind, entity, column, re.sub(r"(repeats row|matches) \d+", r"\1 N", reason))
+        (kind, entity, column, re.sub(r"(repeats row|matches|in row) \d+", r"\1 N", reason))
         for kind, entity, column, reason in got
     }
     assert found == {tuple(row) for row in json.loads(PINNED.read_text())}

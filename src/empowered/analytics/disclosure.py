@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from collections import Counter, deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -55,11 +55,13 @@ __all__ = [
     "THRESHOLD",
     "TOTAL_LABEL",
     "DisclosedTable",
+    "PageNotProtected",
     "enforce_k_anonymity",
     "is_disclosive",
     "k_anonymity_violations",
     "suppress",
     "suppress_series",
+    "withhold_page",
 ]
 
 THRESHOLD = 5
@@ -141,6 +143,9 @@ class DisclosedTable:
     hidden_text: str = SYMBOL
     secondary_text: str = SYMBOL
     unit: str = "pupils"
+    # Every figure hidden because no smaller suppression could protect the page it is on
+    # (``suppress_page``): the page says its figures are withheld for that selection.
+    withheld: bool = False
 
     @property
     def secondary(self) -> BoolArray:
@@ -673,8 +678,10 @@ def enforce_k_anonymity(
 #   3. audit the whole page as one linear system (each row and column of each table says
 #      its figures add up to its total; a figure shown anywhere is known): a hidden small
 #      figure is derivable exactly when its unit vector lies in the row space of the
-#      equations over the unknown figures. If one is, hide one more figure beside it and go
-#      back to 1.
+#      equations over the unknown figures. If one is, hide one more figure beside it (or,
+#      when every line through it is hidden already, beside the hidden figures those lines
+#      reach) and go back to 1. Tables not rendered (the pupils a filter left out) show the
+#      reader nothing: only their relations count.
 
 Key = frozenset[tuple[str, str]]
 
@@ -786,7 +793,9 @@ def derivable_keys(
         res = results[t.name]
         grid, values = _hidden_grid(res), _value_grid(res)
         for pos, key in t.keys().items():
-            (hidden if grid[pos] else shown).add(key)
+            # A table that is not rendered shows nothing: a reader knows its figures only
+            # through its relations, or where the same figure is shown in another table.
+            (hidden if grid[pos] or not t.rendered else shown).add(key)
             if 0 < int(values[pos]) < threshold:
                 small.add(key)
     unknown = sorted(hidden - shown, key=sorted)
@@ -822,7 +831,12 @@ def suppress_page(
 ) -> dict[str, DisclosedTable]:
     """Suppress every table of one page (or one spreadsheet) together (see the notes above):
     no hidden small figure can be worked out from any combination of the page's tables,
-    totals and counts. Returns each table, by name, as a :class:`DisclosedTable`."""
+    totals and counts. Returns each table, by name, as a :class:`DisclosedTable`.
+
+    Raises :class:`PageNotProtected` only when no figure is left to hide that would protect
+    a small one: then the tables given as ``fixed`` (published elsewhere) give it away, which
+    cannot happen when they come from one ``suppress_page`` over the same tables. A caller
+    that must still answer shows :func:`withhold_page` instead."""
     names = [t.name for t in tables]
     if len(set(names)) != len(names):
         raise ValueError("table names on a page must be distinct")
@@ -882,8 +896,45 @@ def suppress_page(
         if not leaks:
             return results
         if not _cover(tables, results, leaks[0], forced, frozen):
-            raise RuntimeError("page suppression could not protect a small figure")
-    raise RuntimeError("page suppression did not settle")
+            raise PageNotProtected("page suppression could not protect a small figure")
+    raise PageNotProtected("page suppression did not settle")
+
+
+class PageNotProtected(RuntimeError):
+    """No suppression of the page's own tables protects a small figure (see
+    :func:`suppress_page`)."""
+
+
+def withhold_page(
+    tables: Sequence[PageTable], *, threshold: int = THRESHOLD, hidden_text: str = SYMBOL
+) -> dict[str, DisclosedTable]:
+    """Every table of the page not already published (``fixed``), with every figure hidden
+    and ``withheld`` set: the answer for a page :func:`suppress_page` cannot protect. The
+    reader learns nothing from it that the published tables do not already say."""
+    results: dict[str, DisclosedTable] = {}
+    for t in tables:
+        if t.fixed is not None:
+            results[t.name] = t.fixed
+            continue
+        r, c = len(t.row_keys), len(t.column_keys)
+        table = _suppress(
+            np.asarray(t.counts, dtype=np.int64).reshape((r, c)),
+            row_labels=t.row_labels,
+            column_labels=t.column_labels,
+            threshold=threshold,
+            show_totals=t.show_totals,
+            hidden_text=hidden_text,
+            secondary_text=None,
+            unit=t.unit,
+            forced=np.ones((r + 1, c + 1), dtype=bool),
+        )
+        results[t.name] = replace(
+            table,
+            withheld=True,
+            summary=f"The figures are withheld: shown, they would let a small group of "
+            f"{t.unit} be worked out.",
+        )
+    return results
 
 
 def _cover(
@@ -893,29 +944,48 @@ def _cover(
     forced: dict[str, BoolArray],
     frozen: dict[str, BoolArray],
 ) -> bool:
-    """Hide one more figure in a line through the derivable one: the smallest shown non-zero
-    figure that is not known from elsewhere (ties by table order, then position)."""
-    best: tuple[int, int, _Pos, str] | None = None
-    for order, t in enumerate(tables):
-        if t.fixed is not None:
-            continue
-        res = results[t.name]
-        grid, values = _hidden_grid(res), _value_grid(res)
-        keys = t.keys()
-        r, c = len(t.row_keys), len(t.column_keys)
-        for body, total in _lines(r, c):
-            line = [*body, total]
-            if not any(keys[p] == leak for p in line):
-                continue
-            for p in line:
-                if grid[p] or frozen[t.name][p] or forced[t.name][p]:
+    """Hide one more figure so that ``leak`` can no longer be worked out: the smallest
+    figure shown on the page (non-zero first) and not known from elsewhere, in a line
+    through it (ties by table order, then position). When every such line is hidden already
+    (the figure follows from several tables together: "28 with SLD, 2 of them in year 6"
+    through the pupils the filter left out), look one step further, in the lines through the
+    hidden figures those lines hold, and so on. Returns False when nothing is left to hide."""
+    shown = _shown_keys(tables, results)
+    reached = {leak}
+    while True:
+        best: tuple[int, int, _Pos, str] | None = None
+        grown = set(reached)
+        for order, t in enumerate(tables):
+            keys = t.keys()
+            r, c = len(t.row_keys), len(t.column_keys)
+            values = _value_grid(results[t.name])
+            for body, total in _lines(r, c):
+                line = [*body, total]
+                if not any(keys[p] in reached for p in line):
                     continue
-                value = int(values[p])
-                rank = (0 if value > 0 else 1, value if value > 0 else 0)
-                candidate = (rank[0] * 10**9 + rank[1], order, p, t.name)
-                if best is None or candidate[:3] < best[:3]:
-                    best = candidate
-    if best is None:
-        return False
-    forced[best[3]][best[2]] = True
-    return True
+                grown |= {keys[p] for p in line if keys[p] not in shown}
+                if t.fixed is not None:
+                    continue
+                for p in line:
+                    if keys[p] not in shown or frozen[t.name][p] or forced[t.name][p]:
+                        continue
+                    value = int(values[p])
+                    candidate = ((0 if value > 0 else 1) * 10**9 + value, order, p, t.name)
+                    if best is None or candidate[:3] < best[:3]:
+                        best = candidate
+        if best is not None:
+            forced[best[3]][best[2]] = True
+            return True
+        if grown == reached:
+            return False
+        reached = grown
+
+
+def _shown_keys(tables: Sequence[PageTable], results: Mapping[str, DisclosedTable]) -> set[Key]:
+    """The keys of the figures a reader of the page sees (in a rendered table, not hidden)."""
+    shown: set[Key] = set()
+    for t in tables:
+        if t.rendered:
+            grid = _hidden_grid(results[t.name])
+            shown |= {k for pos, k in t.keys().items() if not grid[pos]}
+    return shown

@@ -173,7 +173,12 @@ def register_page(
     else:
         by_need = _by_need(scope, rows)
         by_provision = count_series(scope, _code_counts(rows), column_label="pupils")
-    if by_need.grand_total_hidden:
+    if by_need.withheld:
+        summary = (
+            "The figures for this filter are withheld: shown, they would let a small group "
+            "be worked out"
+        )
+    elif by_need.grand_total_hidden:
         summary = "The number of pupils who match is hidden to protect a small group"
     else:
         summary = f"{by_need.grand_total} pupils match"

@@ -24,7 +24,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from empowered.analytics.disclosure import DisclosedTable, Key, PageTable, key_of, suppress_page
+from empowered.analytics.disclosure import (
+    DisclosedTable,
+    Key,
+    PageNotProtected,
+    PageTable,
+    key_of,
+    suppress_page,
+    withhold_page,
+)
 from empowered.views import PupilScope
 
 if TYPE_CHECKING:
@@ -285,12 +293,32 @@ def page_tables(
     """Every table of the register page, suppressed together. With a filter on,
     ``everyone`` holds the unfiltered list's rows and ``published`` the unfiltered page's
     tables as that page shows them (both None for the unfiltered page itself)."""
+    specs = page_specs(scope, filters, rows, questions, everyone=everyone, published=published)
+    try:
+        return suppress_page(specs)
+    except PageNotProtected:
+        # Only when the published page gives a figure away with this one: the filtered
+        # figures are withheld (the page says so) rather than the request failing.
+        return withhold_page(specs)
+
+
+def page_specs(
+    scope: PupilScope,
+    filters: RegisterFilters,
+    rows: Sequence[Row],
+    questions: Sequence[RegisterQuestions],
+    *,
+    everyone: Sequence[Row] | None = None,
+    published: Mapping[str, DisclosedTable] | None = None,
+) -> list[PageTable]:
+    """The tables :func:`page_tables` suppresses together (unfiltered page, filtered tables
+    and what the filter left out), before suppression: what an auditor attacks."""
     columns = ("K", "E") if filters.on_register_only else ("K", "E", "N")
     base = key_of(REGISTERED) if filters.on_register_only else frozenset()
     counts = _Counts(rows, columns)
     asked = _question_tables(scope, questions)
     if everyone is None or published is None:
-        return suppress_page(_list_tables(counts, base, "") + asked)
+        return _list_tables(counts, base, "") + asked
     wanted = filter_key(filters)
     all_counts = _Counts(everyone, columns)
     fixed = [
@@ -298,9 +326,7 @@ def page_tables(
         for t in [*_list_tables(all_counts, base, "all:"), *asked]
     ]
     filtered = _list_tables(counts, key_of(base, wanted), "")
-    splits = _splits(counts, all_counts, base, wanted, filters.need)
-    result = suppress_page(fixed + filtered + splits)
-    return result
+    return fixed + filtered + _splits(counts, all_counts, base, wanted, filters.need)
 
 
 def sheet_title(prefix: str, urn: str | None) -> str:

@@ -9,6 +9,7 @@
 --   start_minute: {minutes: start_time, raw: start_time_raw}
 --   end_minute: {minutes: end_time, raw: end_time_raw}
 -- rules:
+--   1: {not_blank: period_code, message: "is missing: every period needs a code (e.g. P1, LUNCH)"}
 --   10: {parse: start_minute, required: true}
 --   11: {parse: end_minute, required: true}
 --   12: {after: end_minute, than: start_minute, strictly: true, message: is not after the start time}

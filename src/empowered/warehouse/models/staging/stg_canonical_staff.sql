@@ -7,5 +7,6 @@
 --   staff_id: trim
 --   role: {lower: role, raw: role_raw}
 -- rules:
+--   1: {not_blank: staff_id, message: "is missing: every member of staff needs an ID (a code, never a name)"}
 --   10: {allowed: role, required: true,
 --        values: [teacher, teaching_assistant, senco, dsl, therapist, pastoral, leader]}
