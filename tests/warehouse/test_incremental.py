@@ -136,6 +136,19 @@ def correction(state: State) -> None:
     state.import_files(state.file("observations.csv", fields, [changed, moved]))
 
 
+def attendance_correction(state: State) -> None:
+    """Marks of an earlier week sent again, changed: present became unauthorised absence
+    and the other way round (the weeks after it, within rolling windows, change too)."""
+    fields, rows = state.trust.rows["attendance.csv"]
+    latest = state.trust.days[max(state.next_day - 1, 0)]
+    sent = sorted({r["date"] for r in rows if r["date"] <= latest})
+    day = sent[max(len(sent) - 8, 0)]
+    chosen = [r for r in rows if r["date"] == day][:6]
+    changed = [dict(r, code="O" if r["code"] in ("/", "\\") else "/") for r in chosen]
+    if changed:
+        state.import_files(state.file("attendance.csv", fields, changed))
+
+
 def bad_rows(state: State) -> None:
     """A file with a bad mood, an impossible date and a repeated row."""
     fields, rows = state.trust.rows["observations.csv"]
@@ -182,6 +195,7 @@ STEPS = {
     "day of attendance": lambda s: next_day(s, ("attendance.csv",)),
     "whole day": lambda s: next_day(s, tuple(DAILY)),
     "correction": correction,
+    "attendance correction": attendance_correction,
     "bad rows": bad_rows,
     "pupil changed": pupil_changed,
     "captures": captures,

@@ -128,7 +128,13 @@ def save_snapshot(
             rows.append((table, None, 0, None))
             rows += [(table, batch, count, None) for batch, count in state.items()]
     if rows:
-        con.executemany("INSERT INTO meta.raw_snapshot VALUES (?, ?, ?, ?)", rows)
+        # One statement from four lists: executemany costs a statement per row.
+        tables, batches, counts, digests = (list(c) for c in zip(*rows, strict=True))
+        con.execute(
+            "INSERT INTO meta.raw_snapshot SELECT unnest(?::VARCHAR[]), unnest(?::BIGINT[]), "
+            "unnest(?::BIGINT[]), unnest(?::HUGEINT[])",
+            [tables, batches, counts, digests],
+        )
 
 
 def forget_snapshot(con: duckdb.DuckDBPyConnection) -> None:
@@ -202,7 +208,8 @@ def edited_models(con: duckdb.DuckDBPyConnection, sqls: Mapping[str, str]) -> se
 def save_versions(con: duckdb.DuckDBPyConnection, sqls: Mapping[str, str]) -> None:
     con.execute(_VERSIONS_DDL)
     con.execute("DELETE FROM meta.model_versions")
-    con.executemany(
-        "INSERT INTO meta.model_versions VALUES (?, ?)",
-        [(name, _sql_hash(sql)) for name, sql in sorted(sqls.items())],
+    names = sorted(sqls)
+    con.execute(
+        "INSERT INTO meta.model_versions SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[])",
+        [names, [_sql_hash(sqls[name]) for name in names]],
     )
