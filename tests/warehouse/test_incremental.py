@@ -263,3 +263,24 @@ def test_every_kind_of_step_in_one_sequence(trust: Trust, tmp_path: Path) -> Non
             assert differences(con, path, tmp_path) == [], f"after {step!r}"
     finally:
         con.close()
+
+
+def test_a_correction_rebuilds_pupil_weeks_from_its_week_on(trust: Trust, tmp_path: Path) -> None:
+    """A day of attendance rebuilds its pupils' weeks from that day's week on; marks of an
+    earlier week sent again, from that week on (the rolling windows after it change too).
+    Both equal the full build."""
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copy(trust.base, path)
+    con = open_warehouse(path)
+    try:
+        state = State(trust, con, tmp_path)
+        for step in (lambda s: next_day(s, ("attendance.csv",)), attendance_correction):
+            step(state)
+            [(how,)] = con.execute(
+                "SELECT message FROM meta.model_runs WHERE model = 'marts.attendance_pupil_week' "
+                "ORDER BY run_id DESC LIMIT 1"
+            ).fetchall()
+            assert how.startswith("incremental") and " from school_week " in how, how
+            assert differences(con, path, tmp_path) == []
+    finally:
+        con.close()

@@ -180,14 +180,50 @@ def _rewritten_whole(check: Check, model: Model) -> bool:
     return bool(model.natural_key) and BATCH_COLUMN in model.unique_key
 
 
+def _partition_local(check: Check, model: Model) -> str | None:
+    """The partition column when a custom check looks at one partition at a time: it reads
+    only the model's table, without joins, windows or subqueries, and either row by row
+    or grouped by the partition column. An error-severity check passed on the partitions a
+    partial rebuild left alone, so it need look only at those rebuilt. A warning's count
+    is recorded, so it always looks at the whole table."""
+    if check.kind != "custom" or check.severity != "error":
+        return None
+    if not (model.incremental and model.incremental.startswith("by:")):
+        return None
+    column = model.incremental.removeprefix("by:")
+    tree = sqlglot.parse_one(check.sql, read="duckdb")
+    tables = list(tree.find_all(exp.Table))
+    if len(tables) != 1 or f"{tables[0].db}.{tables[0].name}" != model.name:
+        return None
+    if len(list(tree.find_all(exp.Select))) != 1 or any(
+        tree.find_all(exp.Join, exp.Window, exp.Subquery, exp.CTE, exp.SetOperation)
+    ):
+        return None
+    group = tree.args.get("group")
+    if group is None:
+        return None if any(tree.find_all(exp.AggFunc)) else column
+    grouped = {e.name for e in group.expressions if isinstance(e, exp.Column)}
+    return column if column in grouped else None
+
+
 @functools.lru_cache(maxsize=2048)
 def restrict_check(check: Check, model: Model, rows: str) -> str:
     """A check's SQL looking only at the rows a partial rebuild wrote (the table ``rows``)
-    or, for uniqueness, at every row sharing a key with them; other checks unchanged."""
+    or, for uniqueness, at every row sharing a key with them, or, for a custom check that
+    looks at one partition at a time, at the rebuilt partitions; other checks unchanged."""
+    schema, name = model.name.split(".", 1)
+    local = _partition_local(check, model)
+    if local is not None:
+        tree = sqlglot.parse_one(check.sql, read="duckdb")
+        [table] = list(tree.find_all(exp.Table))
+        rebuilt = (
+            exp.select(exp.Star()).from_(exp.table_(name, db=schema)).where(_in_changed(local))
+        )
+        table.replace(rebuilt.subquery(table.alias or table.name))
+        return tree.sql("duckdb")
     if check.kind not in ROW_CHECKS + KEY_CHECKS:
         return check.sql
     tree = sqlglot.parse_one(check.sql, read="duckdb")
-    schema, name = model.name.split(".", 1)
     for table in list(tree.find_all(exp.Table)):
         if (table.db, table.name) != (schema, name):
             continue
@@ -249,9 +285,10 @@ class IncrementalWriter:
 
     def restrict_check(self, check: Check, model: Model, rows: str) -> str:
         """``restrict_check``, kept (see ``_sql``)."""
-        if check.kind not in ROW_CHECKS + KEY_CHECKS:
+        if check.kind not in ROW_CHECKS + KEY_CHECKS + ("custom",):
             return check.sql
-        key: tuple[Any, ...] = ("check", check.sql, check.kind, model.name, model.incremental)
+        key: tuple[Any, ...] = ("check", check.sql, check.kind, check.severity, model.name)
+        key += (model.incremental,)
         key += (model.unique_key, model.natural_key, rows)
         return self._sql(key, lambda: restrict_check(check, model, rows))
 
@@ -314,19 +351,19 @@ class IncrementalWriter:
             UNION ALL
             SELECT * FROM a WHERE _row_hash IN (SELECT _row_hash FROM differ)"""
         )
-        [(count,)] = self.con.execute("SELECT count(*) FROM _changed_rows").fetchall()
-        if not count:
-            return None
-        keys = {
-            column: frozenset(
-                v
-                for (v,) in self.con.execute(
-                    f'SELECT DISTINCT "{column}" FROM _changed_rows'
-                ).fetchall()
-            )
-            for column in tracked
+        count, keys = self._distinct("_changed_rows", tracked)
+        return Change(keys=keys) if count else None
+
+    def _distinct(
+        self, table: str, columns: Collection[str]
+    ) -> tuple[int, dict[str, frozenset[Any]]]:
+        """The rows of ``table`` and the distinct values (NULL included) of each column,
+        in one scan."""
+        lists = "".join(f', list(DISTINCT "{c}")' for c in columns)
+        [(count, *found)] = self.con.execute(f"SELECT count(*){lists} FROM {table}").fetchall()
+        return int(count), {
+            c: frozenset(values or ()) for c, values in zip(columns, found, strict=True)
         }
-        return Change(keys=keys)
 
     def by_batch(self, model: Model, source: str, batches: Collection[int]) -> Change | None:
         """Retype and revalidate the rows of ``batches`` (new, altered or gone) of ``source``.
@@ -437,16 +474,7 @@ class IncrementalWriter:
             return None
         self.con.execute(f"INSERT INTO {table} SELECT * FROM {WRITTEN}")
         present = set(self.columns(table))
-        keys = {
-            column: frozenset(
-                v
-                for (v,) in self.con.execute(
-                    f'SELECT DISTINCT "{column}" FROM {WRITTEN}'
-                ).fetchall()
-            )
-            for column in self.tracked
-            if column in present
-        }
+        _, keys = self._distinct(WRITTEN, [c for c in self.tracked if c in present])
         return Change(keys=keys, appended_only=True)
 
     def keep_before(self, table: str) -> bool:
