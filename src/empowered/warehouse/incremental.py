@@ -254,6 +254,7 @@ class IncrementalWriter:
         self.tracked = tuple(sorted(set(tracked)))
         self._columns: dict[str, list[str]] = {}
         self._sqls: dict[str, str] | None = None
+        self._unsaved: dict[str, str] = {}
 
     def _sql(self, key: tuple[Any, ...], make: Callable[[], str]) -> str:
         """SQL written for a partial rebuild, kept in the warehouse (``meta.partial_sql``).
@@ -272,9 +273,19 @@ class IncrementalWriter:
         found = self._sqls.get(digest)
         if found is None:
             found = make()
-            self.con.execute("INSERT INTO meta.partial_sql VALUES (?, ?)", [digest, found])
             self._sqls[digest] = found
+            self._unsaved[digest] = found
         return found
+
+    def save(self) -> None:
+        """Keep the SQL written during this build (one statement, once it has run)."""
+        if not self._unsaved:
+            return
+        self.con.execute(
+            "INSERT INTO meta.partial_sql SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[])",
+            [list(self._unsaved), list(self._unsaved.values())],
+        )
+        self._unsaved.clear()
 
     def restrict_inputs(
         self, sql: str, filters: Mapping[str, str], since: Mapping[str, str] | None = None
@@ -303,16 +314,13 @@ class IncrementalWriter:
             for name, column in rows:
                 self._columns.setdefault(name, []).append(column)
         if table not in self._columns:
-            schema, name = table.split(".", 1)
-            rows = self.con.execute(
-                "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? "
-                "AND table_name = ? AND database_name = current_database() "
-                "ORDER BY column_index",
-                [schema, name],
-            ).fetchall()
-            if not rows:
+            # One table's columns from an empty read of it: asking the catalog scans every
+            # column of every table, tens of milliseconds each time.
+            try:
+                cursor = self.con.execute(f"SELECT * FROM {table} LIMIT 0")
+            except duckdb.CatalogException:
                 return []
-            self._columns[table] = [c for (c,) in rows]
+            self._columns[table] = [d[0] for d in cursor.description or []]
         return self._columns[table]
 
     def forget(self, table: str) -> None:

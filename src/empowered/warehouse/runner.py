@@ -225,4 +225,6 @@ def run_models(
         if progress:
             progress(result, index, len(order))
     _record(meta, run_id, engine.name, finished)
+    if writer is not None:
+        writer.save()
     return BuildResult(run_id, engine.name, results)
