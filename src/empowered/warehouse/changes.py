@@ -175,16 +175,26 @@ def raw_changes(
 
 
 def merge(changes: Iterable[Change]) -> Change:
-    """One change standing for several (of one table's inputs, say)."""
-    merged: dict[str, set[Any]] = {}
+    """One change standing for several (of one table's inputs, say).
+
+    A column is known only when every change knows it: values taken from some changes
+    alone would hide the others' (a partial rebuild by it would miss their rows).
+    """
+    merged: dict[str, set[Any]] | None = None
     appended = True
     for change in changes:
         if change.whole:
             return WHOLE
         appended = appended and change.appended_only
-        for column, values in change.keys.items():
-            merged.setdefault(column, set()).update(values)
-    return Change(keys={c: frozenset(v) for c, v in merged.items()}, appended_only=appended)
+        if merged is None:
+            merged = {column: set(values) for column, values in change.keys.items()}
+            continue
+        for column in list(merged):
+            if column in change.keys:
+                merged[column].update(change.keys[column])
+            else:
+                del merged[column]
+    return Change(keys={c: frozenset(v) for c, v in (merged or {}).items()}, appended_only=appended)
 
 
 _VERSIONS_DDL = """CREATE TABLE IF NOT EXISTS meta.model_versions (
