@@ -136,6 +136,19 @@ def correction(state: State) -> None:
     state.import_files(state.file("observations.csv", fields, [changed, moved]))
 
 
+def attendance_correction(state: State) -> None:
+    """Marks of an earlier week sent again, changed: present became unauthorised absence
+    and the other way round (the weeks after it, within rolling windows, change too)."""
+    fields, rows = state.trust.rows["attendance.csv"]
+    latest = state.trust.days[max(state.next_day - 1, 0)]
+    sent = sorted({r["date"] for r in rows if r["date"] <= latest})
+    day = sent[max(len(sent) - 8, 0)]
+    chosen = [r for r in rows if r["date"] == day][:6]
+    changed = [dict(r, code="O" if r["code"] in ("/", "\\") else "/") for r in chosen]
+    if changed:
+        state.import_files(state.file("attendance.csv", fields, changed))
+
+
 def bad_rows(state: State) -> None:
     """A file with a bad mood, an impossible date and a repeated row."""
     fields, rows = state.trust.rows["observations.csv"]
@@ -182,6 +195,7 @@ STEPS = {
     "day of attendance": lambda s: next_day(s, ("attendance.csv",)),
     "whole day": lambda s: next_day(s, tuple(DAILY)),
     "correction": correction,
+    "attendance correction": attendance_correction,
     "bad rows": bad_rows,
     "pupil changed": pupil_changed,
     "captures": captures,
@@ -247,5 +261,26 @@ def test_every_kind_of_step_in_one_sequence(trust: Trust, tmp_path: Path) -> Non
         for step in STEPS:
             STEPS[step](state)
             assert differences(con, path, tmp_path) == [], f"after {step!r}"
+    finally:
+        con.close()
+
+
+def test_a_correction_rebuilds_pupil_weeks_from_its_week_on(trust: Trust, tmp_path: Path) -> None:
+    """A day of attendance rebuilds its pupils' weeks from that day's week on; marks of an
+    earlier week sent again, from that week on (the rolling windows after it change too).
+    Both equal the full build."""
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copy(trust.base, path)
+    con = open_warehouse(path)
+    try:
+        state = State(trust, con, tmp_path)
+        for step in (lambda s: next_day(s, ("attendance.csv",)), attendance_correction):
+            step(state)
+            [(how,)] = con.execute(
+                "SELECT message FROM meta.model_runs WHERE model = 'marts.attendance_pupil_week' "
+                "ORDER BY run_id DESC LIMIT 1"
+            ).fetchall()
+            assert how.startswith("incremental") and " from school_week " in how, how
+            assert differences(con, path, tmp_path) == []
     finally:
         con.close()

@@ -125,3 +125,39 @@ def test_a_natural_key_without_a_declaration_is_refused(tmp_path: Path) -> None:
     write(tmp_path, "staging", "stg_bad", "-- grain: x\n-- natural_key: [a]\nselect 1")
     with pytest.raises(ModelError, match="state source"):
         discover_models(tmp_path)
+
+
+def test_incremental_by_a_column_since_another(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "core",
+        "weeks",
+        "-- grain: one row per pupil week\n-- incremental:\n--   by: pupil_key\n"
+        "--   since: school_week\n--   lookback: 3\nselect 1 as pupil_key, 1 as school_week",
+    )
+    model = discover_models(tmp_path)["core.weeks"]
+    assert (model.incremental, model.since) == ("by:pupil_key", ("school_week", 3))
+
+
+@pytest.mark.parametrize(
+    "declared",
+    [
+        "--   by: pupil_key\n--   since: school_week\n",  # no lookback
+        "--   by: pupil_key\n--   since: school_week\n--   lookback: -1\n",
+        "--   by: pupil_key\n--   since: a b\n--   lookback: 1\n",
+        "--   by: pupil_key\n--   lookback: 1\n",
+    ],
+)
+def test_a_since_needs_a_column_and_a_lookback(tmp_path: Path, declared: str) -> None:
+    write(tmp_path, "core", "weeks", f"-- grain: x\n-- incremental:\n{declared}select 1 as a")
+    with pytest.raises(ModelError, match="incremental must be"):
+        discover_models(tmp_path)
+
+
+def test_an_edited_model_file_is_read_again(tmp_path: Path) -> None:
+    """Models are kept between discoveries by their text: an edit is never missed."""
+    write(tmp_path, "core", "a", "-- grain: a\nselect 1 as x")
+    first = discover_models(tmp_path)["core.a"]
+    assert discover_models(tmp_path)["core.a"] is first
+    write(tmp_path, "core", "a", "-- grain: a\nselect 2 as x")
+    assert discover_models(tmp_path)["core.a"].sql == "select 2 as x"

@@ -128,7 +128,13 @@ def save_snapshot(
             rows.append((table, None, 0, None))
             rows += [(table, batch, count, None) for batch, count in state.items()]
     if rows:
-        con.executemany("INSERT INTO meta.raw_snapshot VALUES (?, ?, ?, ?)", rows)
+        # One statement from four lists: executemany costs a statement per row.
+        tables, batches, counts, digests = (list(c) for c in zip(*rows, strict=True))
+        con.execute(
+            "INSERT INTO meta.raw_snapshot SELECT unnest(?::VARCHAR[]), unnest(?::BIGINT[]), "
+            "unnest(?::BIGINT[]), unnest(?::HUGEINT[])",
+            [tables, batches, counts, digests],
+        )
 
 
 def forget_snapshot(con: duckdb.DuckDBPyConnection) -> None:
@@ -169,16 +175,26 @@ def raw_changes(
 
 
 def merge(changes: Iterable[Change]) -> Change:
-    """One change standing for several (of one table's inputs, say)."""
-    merged: dict[str, set[Any]] = {}
+    """One change standing for several (of one table's inputs, say).
+
+    A column is known only when every change knows it: values taken from some changes
+    alone would hide the others' (a partial rebuild by it would miss their rows).
+    """
+    merged: dict[str, set[Any]] | None = None
     appended = True
     for change in changes:
         if change.whole:
             return WHOLE
         appended = appended and change.appended_only
-        for column, values in change.keys.items():
-            merged.setdefault(column, set()).update(values)
-    return Change(keys={c: frozenset(v) for c, v in merged.items()}, appended_only=appended)
+        if merged is None:
+            merged = {column: set(values) for column, values in change.keys.items()}
+            continue
+        for column in list(merged):
+            if column in change.keys:
+                merged[column].update(change.keys[column])
+            else:
+                del merged[column]
+    return Change(keys={c: frozenset(v) for c, v in (merged or {}).items()}, appended_only=appended)
 
 
 _VERSIONS_DDL = """CREATE TABLE IF NOT EXISTS meta.model_versions (
@@ -202,7 +218,8 @@ def edited_models(con: duckdb.DuckDBPyConnection, sqls: Mapping[str, str]) -> se
 def save_versions(con: duckdb.DuckDBPyConnection, sqls: Mapping[str, str]) -> None:
     con.execute(_VERSIONS_DDL)
     con.execute("DELETE FROM meta.model_versions")
-    con.executemany(
-        "INSERT INTO meta.model_versions VALUES (?, ?)",
-        [(name, _sql_hash(sql)) for name, sql in sorted(sqls.items())],
+    names = sorted(sqls)
+    con.execute(
+        "INSERT INTO meta.model_versions SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[])",
+        [names, [_sql_hash(sqls[name]) for name in names]],
     )

@@ -79,6 +79,7 @@ class DuckDBEngine:
             for m in models.values()
             if m.incremental and m.incremental.startswith("by:")
         }
+        partitions |= {m.since[0] for m in models.values() if m.since}
         return IncrementalWriter(self.con, partitions)
 
     def count_offending(self, sqls: Sequence[str]) -> list[int]:

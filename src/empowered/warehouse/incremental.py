@@ -21,7 +21,9 @@ subquery with the same alias, and the model's own SQL is otherwise untouched.
 from __future__ import annotations
 
 import functools
-from collections.abc import Collection, Mapping
+import hashlib
+import json
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 import duckdb
@@ -34,6 +36,11 @@ from empowered.warehouse.models import Model
 
 # The temp table holding the rows a partial rebuild wrote (its checks look at these).
 WRITTEN = "_new_rows"
+
+_PARTIAL_SQL_DDL = """CREATE TABLE IF NOT EXISTS meta.partial_sql (
+    cache_key VARCHAR NOT NULL,
+    sql VARCHAR NOT NULL
+)"""
 
 # Tables smaller than this are compared row for row after a full rebuild, so the change
 # is described by keys rather than as whole; larger ones only by their digest.
@@ -54,27 +61,49 @@ def _in_changed(column: str, table: str | None = None) -> exp.Expression:
     return exp.In(this=_col(column, table), query=exp.Subquery(this=values))
 
 
-def restrict_inputs(sql: str, filters: Mapping[str, str]) -> str:
+def _since_table(column: str) -> str:
+    return f"_since_{column}"
+
+
+def _from_since(column: str, bound: str, table: str | None = None) -> exp.Expression:
+    """``column >= (SELECT <bound> FROM _since_<column>)``: ``bound`` is ``read_from``
+    (inputs) or ``write_from`` (the rows rebuilt)."""
+    value = exp.select(_col(bound)).from_(exp.to_table(_since_table(column)))
+    return exp.GTE(this=_col(column, table), expression=exp.Subquery(this=value))
+
+
+def restrict_inputs(
+    sql: str, filters: Mapping[str, str], since: Mapping[str, str] | None = None
+) -> str:
     """Rewrite a model's SQL so each input in ``filters`` is read only where its column
-    holds one of the changed values (``table -> column``)."""
-    return _restricted(sql, tuple(sorted(filters.items())))
+    holds one of the changed values (``table -> column``) and, for an input in ``since``,
+    where that column is at least the first value to read (``table -> column``)."""
+    return _restricted(sql, tuple(sorted(filters.items())), tuple(sorted((since or {}).items())))
 
 
 @functools.lru_cache(maxsize=512)
-def _restricted(sql: str, filters_items: tuple[tuple[str, str], ...]) -> str:
+def _restricted(
+    sql: str,
+    filters_items: tuple[tuple[str, str], ...],
+    since_items: tuple[tuple[str, str], ...] = (),
+) -> str:
     # Cached: parsing a long model costs more than running it on a day's rows, and the
     # values themselves sit in temp tables, so the SQL for a model and inputs never varies.
-    filters = dict(filters_items)
+    filters, since = dict(filters_items), dict(since_items)
     tree = sqlglot.parse_one(sql, read="duckdb")
     for table in list(tree.find_all(exp.Table)):
-        column = filters.get(f"{table.db}.{table.name}") if table.db else None
-        if column is None:
+        name = f"{table.db}.{table.name}" if table.db else None
+        column = filters.get(name) if name else None
+        if name is None or column is None:
             continue
         alias = table.alias or table.name
+        condition: exp.Expr = _in_changed(column)
+        if name in since:
+            condition = exp.and_(condition, _from_since(since[name], "read_from"))
         subquery = (
             exp.select(exp.Star())
             .from_(exp.table_(table.name, db=table.db))
-            .where(_in_changed(column))
+            .where(condition)
             .subquery(alias)
         )
         table.replace(subquery)
@@ -82,29 +111,51 @@ def _restricted(sql: str, filters_items: tuple[tuple[str, str], ...]) -> str:
 
 
 def current_row_sql(table: str, natural_key: Collection[str]) -> str:
-    """Recompute ``_is_current`` for the rows whose natural key is in ``_changed_keys``.
+    """The rows whose ``_is_current`` must change, among those whose natural key is in
+    ``_changed_keys``: each row as it is, with its new value as ``_new_current``.
 
     The same rule as the shared staging ending (templates/validated_rows.sql): among a
     key's accepted rows, the latest batch's (and within it the last row) is current.
     """
     key = ", ".join(f'"{k}"' for k in natural_key)
-    return f"""UPDATE {table} AS t SET _is_current = c.is_current
-FROM (
-    SELECT _batch_id, _source_row, _source_item,
+    return f"""SELECT * FROM (
+    SELECT s.*,
         coalesce(_reject_reason IS NULL AND row_number() OVER (
             PARTITION BY {key}, _reject_reason IS NULL
             ORDER BY _batch_id DESC, _source_row DESC
-        ) = 1, false) AS is_current
+        ) = 1, false) AS _new_current
     FROM {table} AS s WHERE {_has_changed_key("s", natural_key)}
 ) AS c
-WHERE t._batch_id = c._batch_id AND t._source_row = c._source_row
-    AND t._source_item IS NOT DISTINCT FROM c._source_item
-    AND t._is_current IS DISTINCT FROM c.is_current"""
+WHERE _is_current IS DISTINCT FROM _new_current"""
+
+
+# A staging row is named by its batch, its row in the file and its item within the row.
+_ROW_ID = (
+    "{a}._batch_id = {b}._batch_id AND {a}._source_row = {b}._source_row "
+    "AND {a}._source_item IS NOT DISTINCT FROM {b}._source_item"
+)
 
 
 def _has_changed_key(alias: str, natural_key: Collection[str]) -> str:
     match = " AND ".join(f'k."{c}" IS NOT DISTINCT FROM {alias}."{c}"' for c in natural_key)
     return f"EXISTS (SELECT 1 FROM _changed_keys AS k WHERE {match})"
+
+
+def _new_keys_sql(
+    sql: str, inputs: Mapping[str, str], table: str, unique_key: Collection[str]
+) -> str:
+    """The model's rows from the filtered inputs whose unique key the table lacks."""
+    query = _query(restrict_inputs(sql, inputs))
+    match = exp.and_(*[exp.EQ(this=_col(k, "held"), expression=_col(k, "m")) for k in unique_key])
+    held = (
+        exp.select(exp.Literal.number(1))
+        .from_(exp.alias_(exp.to_table(table), "held", table=True))
+        .where(match)
+    )
+    wrapped = (
+        exp.select(exp.Star()).from_(query.subquery("m")).where(exp.not_(exp.Exists(this=held)))
+    )
+    return wrapped.sql("duckdb")
 
 
 def _query(sql: str) -> exp.Query:
@@ -129,14 +180,50 @@ def _rewritten_whole(check: Check, model: Model) -> bool:
     return bool(model.natural_key) and BATCH_COLUMN in model.unique_key
 
 
+def _partition_local(check: Check, model: Model) -> str | None:
+    """The partition column when a custom check looks at one partition at a time: it reads
+    only the model's table, without joins, windows or subqueries, and either row by row
+    or grouped by the partition column. An error-severity check passed on the partitions a
+    partial rebuild left alone, so it need look only at those rebuilt. A warning's count
+    is recorded, so it always looks at the whole table."""
+    if check.kind != "custom" or check.severity != "error":
+        return None
+    if not (model.incremental and model.incremental.startswith("by:")):
+        return None
+    column = model.incremental.removeprefix("by:")
+    tree = sqlglot.parse_one(check.sql, read="duckdb")
+    tables = list(tree.find_all(exp.Table))
+    if len(tables) != 1 or f"{tables[0].db}.{tables[0].name}" != model.name:
+        return None
+    if len(list(tree.find_all(exp.Select))) != 1 or any(
+        tree.find_all(exp.Join, exp.Window, exp.Subquery, exp.CTE, exp.SetOperation)
+    ):
+        return None
+    group = tree.args.get("group")
+    if group is None:
+        return None if any(tree.find_all(exp.AggFunc)) else column
+    grouped = {e.name for e in group.expressions if isinstance(e, exp.Column)}
+    return column if column in grouped else None
+
+
 @functools.lru_cache(maxsize=2048)
 def restrict_check(check: Check, model: Model, rows: str) -> str:
     """A check's SQL looking only at the rows a partial rebuild wrote (the table ``rows``)
-    or, for uniqueness, at every row sharing a key with them; other checks unchanged."""
+    or, for uniqueness, at every row sharing a key with them, or, for a custom check that
+    looks at one partition at a time, at the rebuilt partitions; other checks unchanged."""
+    schema, name = model.name.split(".", 1)
+    local = _partition_local(check, model)
+    if local is not None:
+        tree = sqlglot.parse_one(check.sql, read="duckdb")
+        [table] = list(tree.find_all(exp.Table))
+        rebuilt = (
+            exp.select(exp.Star()).from_(exp.table_(name, db=schema)).where(_in_changed(local))
+        )
+        table.replace(rebuilt.subquery(table.alias or table.name))
+        return tree.sql("duckdb")
     if check.kind not in ROW_CHECKS + KEY_CHECKS:
         return check.sql
     tree = sqlglot.parse_one(check.sql, read="duckdb")
-    schema, name = model.name.split(".", 1)
     for table in list(tree.find_all(exp.Table)):
         if (table.db, table.name) != (schema, name):
             continue
@@ -166,6 +253,55 @@ class IncrementalWriter:
         # Columns whose changed values are reported downstream: every partition column.
         self.tracked = tuple(sorted(set(tracked)))
         self._columns: dict[str, list[str]] = {}
+        self._sqls: dict[str, str] | None = None
+        self._unsaved: dict[str, str] = {}
+
+    def _sql(self, key: tuple[Any, ...], make: Callable[[], str]) -> str:
+        """SQL written for a partial rebuild, kept in the warehouse (``meta.partial_sql``).
+
+        Rewriting a model's SQL on its sqlglot tree costs a tenth of a second or more for a
+        long model: more than running it on a day's rows. The result depends only on the
+        SQL and the filters, so it is kept by their digest for every later build, in this
+        process or another (an import from the command line starts afresh).
+        """
+        digest = hashlib.sha256(json.dumps(key, default=str).encode("utf-8")).hexdigest()
+        if self._sqls is None:
+            self.con.execute(_PARTIAL_SQL_DDL)
+            self._sqls = dict(
+                self.con.execute("SELECT cache_key, sql FROM meta.partial_sql").fetchall()
+            )
+        found = self._sqls.get(digest)
+        if found is None:
+            found = make()
+            self._sqls[digest] = found
+            self._unsaved[digest] = found
+        return found
+
+    def save(self) -> None:
+        """Keep the SQL written during this build (one statement, once it has run)."""
+        if not self._unsaved:
+            return
+        self.con.execute(
+            "INSERT INTO meta.partial_sql SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[])",
+            [list(self._unsaved), list(self._unsaved.values())],
+        )
+        self._unsaved.clear()
+
+    def restrict_inputs(
+        self, sql: str, filters: Mapping[str, str], since: Mapping[str, str] | None = None
+    ) -> str:
+        """``restrict_inputs``, kept (see ``_sql``)."""
+        key = ("inputs", sql, sorted(filters.items()), sorted((since or {}).items()))
+        return self._sql(key, lambda: restrict_inputs(sql, filters, since))
+
+    def restrict_check(self, check: Check, model: Model, rows: str) -> str:
+        """``restrict_check``, kept (see ``_sql``)."""
+        if check.kind not in ROW_CHECKS + KEY_CHECKS + ("custom",):
+            return check.sql
+        key: tuple[Any, ...] = ("check", check.sql, check.kind, check.severity, model.name)
+        key += (model.incremental,)
+        key += (model.unique_key, model.natural_key, rows)
+        return self._sql(key, lambda: restrict_check(check, model, rows))
 
     def columns(self, table: str) -> list[str]:
         """The table's columns in order ([] when it does not exist); read for every table
@@ -178,16 +314,13 @@ class IncrementalWriter:
             for name, column in rows:
                 self._columns.setdefault(name, []).append(column)
         if table not in self._columns:
-            schema, name = table.split(".", 1)
-            rows = self.con.execute(
-                "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? "
-                "AND table_name = ? AND database_name = current_database() "
-                "ORDER BY column_index",
-                [schema, name],
-            ).fetchall()
-            if not rows:
+            # One table's columns from an empty read of it: asking the catalog scans every
+            # column of every table, tens of milliseconds each time.
+            try:
+                cursor = self.con.execute(f"SELECT * FROM {table} LIMIT 0")
+            except duckdb.CatalogException:
                 return []
-            self._columns[table] = [c for (c,) in rows]
+            self._columns[table] = [d[0] for d in cursor.description or []]
         return self._columns[table]
 
     def forget(self, table: str) -> None:
@@ -226,45 +359,79 @@ class IncrementalWriter:
             UNION ALL
             SELECT * FROM a WHERE _row_hash IN (SELECT _row_hash FROM differ)"""
         )
-        [(count,)] = self.con.execute("SELECT count(*) FROM _changed_rows").fetchall()
-        if not count:
-            return None
-        keys = {
-            column: frozenset(
-                v
-                for (v,) in self.con.execute(
-                    f'SELECT DISTINCT "{column}" FROM _changed_rows'
-                ).fetchall()
-            )
-            for column in tracked
+        count, keys = self._distinct("_changed_rows", tracked)
+        return Change(keys=keys) if count else None
+
+    def _distinct(
+        self, table: str, columns: Collection[str]
+    ) -> tuple[int, dict[str, frozenset[Any]]]:
+        """The rows of ``table`` and the distinct values (NULL included) of each column,
+        in one scan."""
+        lists = "".join(f', list(DISTINCT "{c}")' for c in columns)
+        [(count, *found)] = self.con.execute(f"SELECT count(*){lists} FROM {table}").fetchall()
+        return int(count), {
+            c: frozenset(values or ()) for c, values in zip(columns, found, strict=True)
         }
-        return Change(keys=keys)
 
     def by_batch(self, model: Model, source: str, batches: Collection[int]) -> Change | None:
-        """Retype and revalidate the rows of ``batches`` (new, altered or gone) of ``source``."""
+        """Retype and revalidate the rows of ``batches`` (new, altered or gone) of ``source``.
+
+        The change is found from the few rows involved (those of the batches before and
+        after, and those whose current flag flipped), never by scanning the table for
+        every row with a touched key.
+        """
         table = model.name
         self._set_values(BATCH_COLUMN, batches)
-        new_rows = restrict_inputs(model.sql, {source: BATCH_COLUMN})
+        in_batches = _in_changed(BATCH_COLUMN).sql("duckdb")
+        new_rows = self.restrict_inputs(model.sql, {source: BATCH_COLUMN})
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {WRITTEN} AS {new_rows}")
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _removed AS SELECT * FROM {table} WHERE {in_batches}"
+        )
         key = ", ".join(f'"{k}"' for k in model.natural_key)
         self.con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _changed_keys AS
-            SELECT DISTINCT {key} FROM {WRITTEN}
-            UNION SELECT DISTINCT {key} FROM {table} WHERE {_in_changed(BATCH_COLUMN).sql()}"""
+            SELECT DISTINCT {key} FROM {WRITTEN} UNION SELECT DISTINCT {key} FROM _removed"""
         )
-        affected = (
-            f"SELECT * FROM {table} AS a WHERE {_in_changed(BATCH_COLUMN, 'a').sql()} "
-            f"OR {_has_changed_key('a', model.natural_key)}"
-        )
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE _before AS {affected}")
-        self.con.execute(f"DELETE FROM {table} WHERE {_in_changed(BATCH_COLUMN).sql()}")
+        [(removed,)] = self.con.execute("SELECT count(*) FROM _removed").fetchall()
+        if removed:
+            self.con.execute(f"DELETE FROM {table} WHERE {in_batches}")
         self.con.execute(f"INSERT INTO {table} SELECT * FROM {WRITTEN}")
-        self.con.execute(current_row_sql(table, model.natural_key))
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE _after AS {affected}")
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE _flips AS " + current_row_sql(table, model.natural_key)
+        )
+        self.con.execute(
+            f"UPDATE {table} AS t SET _is_current = f._new_current FROM _flips AS f "
+            f"WHERE {_ROW_ID.format(a='t', b='f')}"
+        )
+        # Before: the batches' old rows and the flipped rows as they were; after: the
+        # batches' new rows and the flipped rows as they are now.
+        outside = f"NOT ({in_batches})"
+        self.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _before AS
+            SELECT * FROM _removed
+            UNION ALL SELECT * EXCLUDE (_new_current) FROM _flips WHERE {outside}"""
+        )
+        self.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _after AS
+            SELECT w.* REPLACE (coalesce(f._new_current, w._is_current) AS _is_current)
+            FROM {WRITTEN} AS w LEFT JOIN _flips AS f ON {_ROW_ID.format(a="w", b="f")}
+            UNION ALL
+            SELECT * EXCLUDE (_new_current) REPLACE (_new_current AS _is_current)
+            FROM _flips WHERE {outside}"""
+        )
         return self._changes_between("_before", "_after", table)
 
-    def by_partition(self, model: Model, column: str, values: Collection[Any]) -> Change | None:
-        """Recompute the rows whose ``column`` holds one of ``values``."""
+    def by_partition(
+        self,
+        model: Model,
+        column: str,
+        values: Collection[Any],
+        since: tuple[str, Any, int] | None = None,
+    ) -> Change | None:
+        """Recompute the rows whose ``column`` holds one of ``values``; with ``since``
+        (a column, its first changed value, the model's lookback), only those rows from
+        that value on, reading inputs from the value less the lookback."""
         table = model.name
         self._set_values(column, values)
         inputs = {
@@ -272,11 +439,22 @@ class IncrementalWriter:
             for t in model.sources | model.depends_on
             if t != table and column in self.columns(t)
         }
-        where = _in_changed(column).sql("duckdb")
-        restricted = restrict_inputs(model.sql, inputs)
+        condition: exp.Expr = _in_changed(column)
+        read_since: dict[str, str] = {}
+        if since is not None:
+            since_column, first, lookback = since
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {_since_table(since_column)} AS "
+                "SELECT ? - ? AS read_from, ? AS write_from",
+                [first, lookback, first],
+            )
+            read_since = {t: since_column for t in inputs if since_column in self.columns(t)}
+            condition = exp.and_(condition, _from_since(since_column, "write_from"))
+        where = condition.sql("duckdb")
+        restricted = self.restrict_inputs(model.sql, inputs, read_since)
         self.con.execute(
             f"CREATE OR REPLACE TEMP TABLE {WRITTEN} AS "
-            f"SELECT * FROM ({restricted}) AS m WHERE m.{where}"
+            f"SELECT * FROM ({restricted}) AS m WHERE {where}"
         )
         self.con.execute(
             f"CREATE OR REPLACE TEMP TABLE _before AS SELECT * FROM {table} WHERE {where}"
@@ -294,34 +472,17 @@ class IncrementalWriter:
             for t in model.sources
             if t.startswith("raw.") and BATCH_COLUMN in self.columns(t)
         }
-        query = _query(restrict_inputs(model.sql, inputs))
-        match = exp.and_(
-            *[exp.EQ(this=_col(k, "held"), expression=_col(k, "m")) for k in model.unique_key]
+        wrapped = self._sql(
+            ("new_keys", model.sql, sorted(inputs.items()), table, model.unique_key),
+            lambda: _new_keys_sql(model.sql, inputs, table, model.unique_key),
         )
-        held = (
-            exp.select(exp.Literal.number(1))
-            .from_(exp.alias_(exp.to_table(table), "held", table=True))
-            .where(match)
-        )
-        wrapped = (
-            exp.select(exp.Star()).from_(query.subquery("m")).where(exp.not_(exp.Exists(this=held)))
-        )
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {WRITTEN} AS {wrapped.sql('duckdb')}")
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {WRITTEN} AS {wrapped}")
         [(count,)] = self.con.execute(f"SELECT count(*) FROM {WRITTEN}").fetchall()
         if not count:
             return None
         self.con.execute(f"INSERT INTO {table} SELECT * FROM {WRITTEN}")
         present = set(self.columns(table))
-        keys = {
-            column: frozenset(
-                v
-                for (v,) in self.con.execute(
-                    f'SELECT DISTINCT "{column}" FROM {WRITTEN}'
-                ).fetchall()
-            )
-            for column in self.tracked
-            if column in present
-        }
+        _, keys = self._distinct(WRITTEN, [c for c in self.tracked if c in present])
         return Change(keys=keys, appended_only=True)
 
     def keep_before(self, table: str) -> bool:

@@ -70,6 +70,9 @@ class Model:
     # "by:<column>" rebuilds only the rows whose column holds a changed value;
     # "new_keys" adds rows for keys it has never held; None rebuilds in full.
     incremental: str | None = None
+    # With "by:<column>": (a column ordering the partition's rows, how far back a row
+    # reads): only rows from the earliest changed value of it on are rebuilt.
+    since: tuple[str, int] | None = None
 
     @property
     def table(self) -> str:
@@ -184,7 +187,25 @@ def _write_sql(header_json: str, body: str, path: Path) -> str:
 
 
 def load_model(path: Path, layer: str) -> Model:
-    header_text, body = _split_header(path.read_text(encoding="utf-8"))
+    text = path.read_text(encoding="utf-8")
+    return _loaded(path, layer, text, _staging_state(path, layer, text))
+
+
+def _staging_state(path: Path, layer: str, text: str) -> tuple[tuple[str, int], ...]:
+    """What a model expanded over every staging model (quarantine) reads besides its own
+    file: the staging declarations."""
+    if layer not in ("staging", "quarantine") or "each_" not in text:
+        return ()
+    staging = path.parent.parent / "staging"
+    return tuple(sorted((p.name, p.stat().st_mtime_ns) for p in staging.glob("*.sql")))
+
+
+@functools.lru_cache(maxsize=512)
+def _loaded(path: Path, layer: str, text: str, staging: tuple[tuple[str, int], ...]) -> Model:
+    # Cached by the file's text (and, for quarantine, the staging files it expands): an
+    # incremental build discovers every model on every import, and parsing the headers,
+    # writing out the checks and reading the SQL's tables costs a second each time.
+    header_text, body = _split_header(text)
     try:
         header: Any = yaml.load(header_text, Loader=_YAML_LOADER) or {}
     except yaml.YAMLError as err:
@@ -208,7 +229,7 @@ def load_model(path: Path, layer: str) -> Model:
         refs |= {r for r in check.references if r != name}
     sources = {r for r in refs if r.split(".")[0] in SOURCE_SCHEMAS}
     try:
-        incremental = _incremental(header.get("incremental"))
+        incremental, since = _incremental(header.get("incremental"))
     except ValueError as err:
         raise ModelError(path, str(err)) from err
     return Model(
@@ -223,6 +244,7 @@ def load_model(path: Path, layer: str) -> Model:
         sources=frozenset(sources),
         natural_key=tuple(header.get("natural_key") or ()),
         incremental=incremental,
+        since=since,
     )
 
 
@@ -240,22 +262,34 @@ def _checks(name: str, header: Mapping[str, Any]) -> tuple[Check, ...]:
     )
 
 
-def _incremental(declared: Any) -> str | None:
-    """``incremental: {by: pupil_key}`` or ``incremental: new_keys`` from a model's header.
+def _incremental(declared: Any) -> tuple[str | None, tuple[str, int] | None]:
+    """``incremental: {by: pupil_key}`` or ``incremental: new_keys`` from a model's header,
+    and with ``by:`` optionally ``since: <column>`` and ``lookback: <n>``.
 
     Declaring ``by: c`` is a promise the property test holds the model to: its rows with a
     given value of ``c`` are computed only from input rows with that value (and from inputs
     without the column), so rebuilding those rows alone gives what a full build gives.
+    Adding ``since: s`` and ``lookback: n`` promises more: a row with ``s = w`` is computed
+    only from input rows (of its ``c``) with ``s`` between ``w - n`` and ``w``, so a change
+    at ``w`` reaches only rows from ``w`` on, and rebuilding them reads inputs from
+    ``w - n`` on.
     """
     if declared is None:
-        return None
+        return None, None
     if declared == "new_keys":
-        return "new_keys"
-    if isinstance(declared, dict) and set(declared) == {"by"}:
+        return "new_keys", None
+    if isinstance(declared, dict) and "by" in declared:
         column = str(declared["by"])
-        if column.isidentifier():
-            return f"by:{column}"
-    raise ValueError("incremental must be 'new_keys' or {by: <column>}")
+        rest = set(declared) - {"by"}
+        if column.isidentifier() and rest in (set(), {"since", "lookback"}):
+            if not rest:
+                return f"by:{column}", None
+            since, lookback = str(declared["since"]), declared["lookback"]
+            if since.isidentifier() and isinstance(lookback, int) and lookback >= 0:
+                return f"by:{column}", (since, lookback)
+    raise ValueError(
+        "incremental must be 'new_keys' or {by: <column>} (with since: <column> and lookback: <n>)"
+    )
 
 
 def discover_models(root: Path | None = None) -> dict[str, Model]:

@@ -81,9 +81,28 @@ def _partial(
             return None  # rows without a partition value can only be rebuilt in full
         if not values:
             return None, f"unchanged: no {column} changed"
-        made = writer.by_partition(model, column, values)
-        return made, f"incremental: {_plural(len(values), column)}"
+        since = _since(model, inputs)
+        made = writer.by_partition(model, column, values, since)
+        how = f"incremental: {_plural(len(values), column)}"
+        return made, how + (f" from {since[0]} {since[1]}" if since else "")
     return None
+
+
+def _since(model: Model, inputs: Mapping[str, Change]) -> tuple[str, object, int] | None:
+    """The first changed value of the model's ``since`` column, when every changed input
+    says which values of it changed (else the partitions are rebuilt whole)."""
+    if model.since is None:
+        return None
+    column, lookback = model.since
+    found: set[object] = set()
+    for change in inputs.values():
+        values = change.values(column)
+        if values is None or None in values:
+            return None
+        found |= values
+    if not found:
+        return None
+    return column, min(found), lookback  # type: ignore[type-var]
 
 
 def _full(writer: IncrementalWriter, engine: Engine, model: Model) -> tuple[Change | None, str]:

@@ -19,7 +19,7 @@ from empowered.identity import withhold_identity
 from empowered.warehouse.changes import WHOLE, Change, merge
 from empowered.warehouse.checks import Check
 from empowered.warehouse.engines import Engine
-from empowered.warehouse.incremental import restrict_check
+from empowered.warehouse.incremental import IncrementalWriter, restrict_check
 from empowered.warehouse.models import Model, build_order
 from empowered.warehouse.rebuild import rebuild
 
@@ -78,10 +78,16 @@ class BuildResult:
 ProgressCallback = Callable[[ModelResult, int, int], None]
 
 
-def _run_checks(engine: Engine, model: Model, written: str | None = None) -> list[CheckResult]:
+def _run_checks(
+    engine: Engine,
+    model: Model,
+    written: str | None = None,
+    writer: IncrementalWriter | None = None,
+) -> list[CheckResult]:
     """Run a model's checks; after a partial rebuild (``written``: the table of rows it
     wrote), the checks that look at rows one at a time look only at those."""
-    sqls = [c.sql if written is None else restrict_check(c, model, written) for c in model.checks]
+    restrict = writer.restrict_check if writer is not None else restrict_check
+    sqls = [c.sql if written is None else restrict(c, model, written) for c in model.checks]
     counts = engine.count_offending(sqls)
     return [
         CheckResult(model.name, check, count, _sample(engine, sql, count))
@@ -96,15 +102,36 @@ def _sample(engine: Engine, sql: str, count: int) -> list[dict[str, Any]]:
     return [withhold_identity(row) for row in engine.sample_offending(sql, SAMPLE_ROWS)]
 
 
-def _record(meta: duckdb.DuckDBPyConnection, run_id: int, engine: str, r: ModelResult) -> None:
-    now = datetime.now()
-    meta.execute(
-        "INSERT INTO meta.model_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [run_id, r.model.name, r.model.layer, engine, r.status, r.rows, r.seconds, r.message, now],
-    )
-    for c in r.checks:
+def _insert_rows(meta: duckdb.DuckDBPyConnection, table: str, rows: list[list[Any]]) -> None:
+    """Many rows in one statement: one INSERT per row costs milliseconds each."""
+    if not rows:
+        return
+    width = len(rows[0])
+    placeholders = "(" + ", ".join("?" * width) + ")"
+    for start in range(0, len(rows), 200):
+        chunk = rows[start : start + 200]
         meta.execute(
-            "INSERT INTO meta.check_results VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO {table} VALUES " + ", ".join([placeholders] * len(chunk)),
+            [value for row in chunk for value in row],
+        )
+
+
+def _record(
+    meta: duckdb.DuckDBPyConnection,
+    run_id: int,
+    engine: str,
+    done: list[tuple[ModelResult, datetime]],
+) -> None:
+    """Record every model run and check of a build (each with when it finished), in a few
+    statements once the build has run."""
+    runs: list[list[Any]] = []
+    checks: list[list[Any]] = []
+    for r, now in done:
+        runs.append(
+            [run_id, r.model.name, r.model.layer, engine, r.status, r.rows, r.seconds, r.message]
+            + [now]
+        )
+        checks += [
             [
                 run_id,
                 c.model,
@@ -114,8 +141,11 @@ def _record(meta: duckdb.DuckDBPyConnection, run_id: int, engine: str, r: ModelR
                 c.failing_rows,
                 json.dumps(c.sample, default=str) if c.sample else None,
                 now,
-            ],
-        )
+            ]
+            for c in r.checks
+        ]
+    _insert_rows(meta, "meta.model_runs", runs)
+    _insert_rows(meta, "meta.check_results", checks)
 
 
 def next_run_id(meta: duckdb.DuckDBPyConnection) -> int:
@@ -147,6 +177,7 @@ def run_models(
     run_id = next_run_id(meta)
     broken: set[str] = set()
     results: list[ModelResult] = []
+    finished: list[tuple[ModelResult, datetime]] = []
     for index, model in enumerate(order, start=1):
         inputs: dict[str, Change] = {}
         if changed is not None:
@@ -175,7 +206,7 @@ def run_models(
                     else:
                         changed.pop(model.name, None)
                     rows = engine.row_count(model.name)
-                checks = _run_checks(engine, model, written)
+                checks = _run_checks(engine, model, written, writer)
             except Exception as err:  # any engine error is reported against its model
                 result = ModelResult(model, "error", message=f"{type(err).__name__}: {err}")
                 broken.add(model.name)
@@ -189,8 +220,11 @@ def run_models(
                 if failed:
                     broken.add(model.name)
             result.seconds = time.perf_counter() - started
-        _record(meta, run_id, engine.name, result)
         results.append(result)
+        finished.append((result, datetime.now()))
         if progress:
             progress(result, index, len(order))
+    _record(meta, run_id, engine.name, finished)
+    if writer is not None:
+        writer.save()
     return BuildResult(run_id, engine.name, results)

@@ -2,6 +2,8 @@
 -- unique_key: [pupil_key, school_urn, academic_year, school_week]
 -- incremental:
 --   by: pupil_key
+--   since: school_week
+--   lookback: 9
 -- not_null: [pupil_key, school_urn, academic_year, school_week, week_start, week_end, possible, present, authorised, unauthorised, attendance_rate, unauthorised_rolling_10_weeks, possible_rolling_10_weeks]
 -- relationships:
 --   pupil_key: core.dim_pupil.pupil_key

@@ -2,6 +2,8 @@
 -- unique_key: [pupil_key, school_urn, academic_year, school_week]
 -- incremental:
 --   by: pupil_key
+--   since: school_week
+--   lookback: 0
 -- not_null: [pupil_key, school_urn, academic_year, school_week, week_start, days_observed,
 --   observations, mood_observations, engagement_observations]
 -- relationships:
