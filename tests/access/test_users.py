@@ -17,12 +17,14 @@ from empowered.access.users import (
     AccessError,
     add_user,
     change_password,
+    check_sign_in,
     disable_user,
     enable_totp,
     find_user,
     get_user,
     list_users,
     reset_password,
+    settle_sign_in,
     sign_in,
     totp_uri,
 )
@@ -146,6 +148,22 @@ def test_lock_out_after_five_failures_and_unlock_after_fifteen_minutes(
     assert during.outcome == "locked" and during.user is None
     after = sign_in(con, "ta", PASSWORD, now=fifth + LOCKOUT)
     assert after.outcome == "ok"
+
+
+def test_a_right_password_checked_while_guesses_pause_the_name_is_still_refused(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    # The web app checks the password outside its lock and settles the attempt under it:
+    # guesses settled in between that pause the name from this address must still count.
+    add_user(con, "ta", PASSWORD, "teaching_assistant", school_urn=SCHOOL_A)
+    checked = check_sign_in(con, "ta", PASSWORD, now=T0, address="192.0.2.9")
+    for _ in range(MAX_FAILED_ATTEMPTS):
+        sign_in(con, "ta", "a wrong guess", now=T0, address="192.0.2.9")
+    late = settle_sign_in(con, checked)
+    assert late.outcome == "locked" and late.user is None
+    # From another computer the holder still signs in.
+    elsewhere = check_sign_in(con, "ta", PASSWORD, now=T0, address="192.0.2.10")
+    assert settle_sign_in(con, elsewhere).outcome == "ok"
 
 
 def test_a_success_resets_the_count(con: duckdb.DuckDBPyConnection) -> None:
