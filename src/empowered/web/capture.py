@@ -35,7 +35,7 @@ from empowered.access.audit import Captured, ViewedPage, ViewedPupil, read_log
 from empowered.access.policy import Scope
 from empowered.settings import get_settings
 from empowered.sources import capture as cap
-from empowered.sources.landing import ensure_raw_tables
+from empowered.sources.landing import ensure_raw_tables, next_batch_id
 from empowered.views import OutOfScope, queries
 from empowered.views.capture import (
     CaptureTarget,
@@ -398,28 +398,30 @@ def capture_save(
         return render(request, scope, "capture_form.html", context, status=422)
     staff = cap.staff_ref(scope.user.user_id)
     ip = request.client.host if request.client else None
-    keys = get_settings().keys()
-    _ensure_raw_tables(request.app)
-    # Only the capture's own row and audit entry are written under the lock, in one short
+    # The row is made ready (the UPN encrypted) and its batch id drawn before the lock, so
+    # that only the capture's own row and audit entry are written under it, in one short
     # transaction (shared with writes arriving at the same moment: ``web.recorder``); the
-    # checks above, the answer below and the rebuild are done outside it.
+    # checks above, the answer below and the rebuild are done outside it too.
+    prepared = cap.prepare_capture(
+        kind,
+        checked,
+        school_urn=target.school_urn,
+        upn=target.upn,
+        staff=staff,
+        keys=get_settings().keys(),
+        now=now,
+        key=key,
+    )
+    _ensure_raw_tables(request.app)
+    with request.app.state.warehouse.reading() as con:
+        batch_id = next_batch_id(con)  # a retried form leaves a gap: builds do not mind
 
     def land(con: duckdb.DuckDBPyConnection) -> cap.Saved | None:
         # A retried post (same person, same form key) lands nothing: it was saved the first
         # time, perhaps earlier in this very transaction.
         if key is not None and cap.already_saved(con, staff=staff, key=key):
             return None
-        saved = cap.land_capture(
-            con,
-            kind,
-            checked,
-            school_urn=target.school_urn,
-            upn=target.upn,
-            staff=staff,
-            keys=keys,
-            now=now,
-            key=key,
-        )
+        saved = cap.land_prepared(con, prepared, batch_id)
         # The capture and its audit entry land together or not at all.
         audit_log.record(
             con, Captured(pupil_key=pupil_key, entity=kind.entity), user=scope.user, ip=ip
