@@ -381,6 +381,30 @@ def test_the_rebuild_asks_for_less_cpu_than_the_requests(
     assert seen and seen[0] == min(19, ours + capture.REBUILD_NICENESS)
 
 
+def test_the_rebuild_runs_on_its_own_lower_priority_thread_alone(
+    app_and_users: tuple[Any, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB's worker threads (at the usual priority) sit out the rebuild, so none of its
+    work competes with the saves at their priority; they are back for the pages after."""
+    app, _ = app_and_users
+    real = build_module.build_duckdb
+    seen: list[int] = []
+
+    def watched(con: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(int(con.execute("SELECT current_setting('threads')").fetchall()[0][0]))
+        return real(con, *args, **kwargs)
+
+    monkeypatch.setattr(capture, "build_duckdb", watched)
+    with app.state.warehouse.reading() as con:
+        [(before,)] = con.execute("SELECT current_setting('threads')").fetchall()
+    runs = Rebuilder(app, quiet=0, after_build=lambda a: None)
+    runs.schedule({"raw.canonical_observations"})
+    assert runs.wait_idle(timeout=300) and runs.last_error is None
+    assert seen == [1]
+    with app.state.warehouse.reading() as con:
+        assert con.execute("SELECT current_setting('threads')").fetchall() == [(before,)]
+
+
 def test_a_write_cut_short_is_never_reported_written(tmp_path: Path) -> None:
     """A writer stopped half-way through a group (the server shutting down) leaves every
     write of the group unwritten and says so: none answers as if saved."""
