@@ -250,3 +250,20 @@ def test_wrong_totp_codes_count_towards_lock_out(con: duckdb.DuckDBPyConnection)
     outcomes = [sign_in(con, "admin", PASSWORD, wrong_code, now=T0).outcome for _ in range(5)]
     assert outcomes == ["totp_wrong"] * 4 + ["locked"]
     assert sign_in(con, "admin", PASSWORD, code, now=T0).outcome == "locked"
+
+
+def test_importing_the_accounts_module_hashes_no_password() -> None:
+    """The server imports this module before it answers anything: the dummy hash (an
+    argon2 hash, a good part of a second) is made at the first sign-in, not at start."""
+    import subprocess
+    import sys
+
+    script = (
+        "import empowered.access.passwords as p\n"
+        "def refused(password):\n"
+        "    raise SystemExit('hashed at import')\n"
+        "p.hash_password = refused\n"
+        "import empowered.access.users\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

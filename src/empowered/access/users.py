@@ -51,7 +51,17 @@ _AREA_ROLES = frozenset({Role.VISITING_PROFESSIONAL})
 
 # Verifying against this when the username is unknown costs the same as a real check, so
 # response time does not tell an attacker which usernames exist.
-_DUMMY_HASH = hash_password("not-a-real-password-used-only-for-timing")
+# Made on first use, not at import: an argon2 hash costs a good part of a second, and every
+# server start imports this module before it can answer anything.
+_DUMMY_HASH: str | None = None
+
+
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = hash_password("not-a-real-password-used-only-for-timing")
+    return _DUMMY_HASH
+
 
 OUTCOMES = (
     "ok",
@@ -399,7 +409,7 @@ def check_sign_in(
     # hash like a real check: the answer and its timing are the same for every username.
     paused = throttle.paused_until(con, name, address, at)
     if paused is not None:
-        verify_password(_DUMMY_HASH, password)
+        verify_password(_dummy_hash(), password)
         return SignInCheck(name, address, at, 0.0, paused=paused)
     delay = throttle.slow_down(con, name, at)
     row = con.execute(
@@ -408,7 +418,7 @@ def check_sign_in(
         [name],
     ).fetchone()
     if row is None:
-        verify_password(_DUMMY_HASH, password)
+        verify_password(_dummy_hash(), password)
         return SignInCheck(name, address, at, delay)
     user_id, password_hash, stored_secret, last_step = row
     if not verify_password(password_hash, password):
