@@ -282,17 +282,6 @@ class _Head:
     pending: list[dict[str, Any]] = field(default_factory=list)
 
 
-# Entries written at the end of a ``transaction``, all in one statement: each column a list.
-_APPEND_MANY = (
-    'INSERT INTO app.audit_log (event_id, "at", user_id, username, role, event, pupil_key, '
-    "page, detail, ip, prev_hash, entry_hash) "
-    "SELECT unnest(?::BIGINT[]), unnest(?::TIMESTAMP[]), unnest(?::BIGINT[]), "
-    "unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
-    "unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
-    "unnest(?::VARCHAR[])"
-)
-
-
 def _append_pending(con: duckdb.DuckDBPyConnection, head: _Head) -> None:
     """Chain the transaction's entries to the head, in the order they were recorded, and
     write them with one statement (their ids from one more)."""
@@ -313,7 +302,17 @@ def _append_pending(con: duckdb.DuckDBPyConnection, head: _Head) -> None:
         ):
             column.append(value)
         prev = hashed
-    con.execute(_APPEND_MANY, columns)
+    # THE one insert into the log: every entry ``record`` makes arrives here (at once, or
+    # at the end of its ``transaction``), each column a list.
+    con.execute(
+        'INSERT INTO app.audit_log (event_id, "at", user_id, username, role, event, '
+        "pupil_key, page, detail, ip, prev_hash, entry_hash) "
+        "SELECT unnest(?::BIGINT[]), unnest(?::TIMESTAMP[]), unnest(?::BIGINT[]), "
+        "unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
+        "unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
+        "unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[])",
+        columns,
+    )
     head.event_id, head.hashed, head.moved = ids[-1], prev, True
 
 
@@ -395,20 +394,6 @@ def record(
         "ip": ip,
     }
 
-    def append(cursor: duckdb.DuckDBPyConnection) -> None:
-        # The entry, chained to the head, and the new head (under the chain lock).
-        _, prev, exists = _head(cursor)
-        [(event_id,)] = cursor.execute("SELECT nextval('app.audit_seq')").fetchall()
-        entry["event_id"] = int(event_id)
-        hashed = entry_hash(entry, prev)
-        cursor.execute(
-            'INSERT INTO app.audit_log (event_id, "at", user_id, username, role, event, '
-            "pupil_key, page, detail, ip, prev_hash, entry_hash) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [*(entry[c] for c in _ENTRY_COLUMNS), prev, hashed],
-        )
-        _set_head(cursor, int(event_id), hashed, exists=exists)
-
     with _CHAIN_LOCK:
         if id(con) in _joined.ids:
             head = _joined.heads.get(id(con))
@@ -420,7 +405,11 @@ def record(
         try:
             target.execute("BEGIN TRANSACTION")
             try:
-                append(target)
+                # The entry, chained to the head, and the new head (under the chain lock).
+                alone = _Head(*_head(target), pending=[entry])
+                _append_pending(target, alone)
+                assert alone.event_id is not None
+                _set_head(target, alone.event_id, alone.hashed, exists=alone.exists)
             except BaseException:
                 target.execute("ROLLBACK")
                 raise
