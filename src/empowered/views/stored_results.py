@@ -148,14 +148,22 @@ class ResultStore:
         try:
             with self._writer() as con:
                 self._ensure(con)
-                for school, inputs in current.items():
+                # One transaction, one commit: the writer's lock is the one every save and
+                # page view's audit entry waits for.
+                con.execute("begin transaction")
+                try:
+                    for school, inputs in current.items():
+                        con.execute(
+                            queries.sql("analytics_results_stale"),
+                            {"school_urn": school or TRUST, "inputs": inputs},
+                        )
                     con.execute(
-                        queries.sql("analytics_results_stale"),
-                        {"school_urn": school or TRUST, "inputs": inputs},
+                        queries.sql("analytics_results_gone"),
+                        {"school_urns": [TRUST, *sorted(schools)]},
                     )
-                con.execute(
-                    queries.sql("analytics_results_gone"),
-                    {"school_urns": [TRUST, *sorted(schools)]},
-                )
+                    con.execute("commit")
+                except Exception:
+                    con.execute("rollback")
+                    raise
         except duckdb.Error as err:
             log.warning("analytics cache: stored results not pruned (%s)", type(err).__name__)
