@@ -17,12 +17,14 @@ from empowered.access.users import (
     AccessError,
     add_user,
     change_password,
+    check_sign_in,
     disable_user,
     enable_totp,
     find_user,
     get_user,
     list_users,
     reset_password,
+    settle_sign_in,
     sign_in,
     totp_uri,
 )
@@ -148,6 +150,22 @@ def test_lock_out_after_five_failures_and_unlock_after_fifteen_minutes(
     assert after.outcome == "ok"
 
 
+def test_a_right_password_checked_while_guesses_pause_the_name_is_still_refused(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    # The web app checks the password outside its lock and settles the attempt under it:
+    # guesses settled in between that pause the name from this address must still count.
+    add_user(con, "ta", PASSWORD, "teaching_assistant", school_urn=SCHOOL_A)
+    checked = check_sign_in(con, "ta", PASSWORD, now=T0, address="192.0.2.9")
+    for _ in range(MAX_FAILED_ATTEMPTS):
+        sign_in(con, "ta", "a wrong guess", now=T0, address="192.0.2.9")
+    late = settle_sign_in(con, checked)
+    assert late.outcome == "locked" and late.user is None
+    # From another computer the holder still signs in.
+    elsewhere = check_sign_in(con, "ta", PASSWORD, now=T0, address="192.0.2.10")
+    assert settle_sign_in(con, elsewhere).outcome == "ok"
+
+
 def test_a_success_resets_the_count(con: duckdb.DuckDBPyConnection) -> None:
     add_user(con, "ta", PASSWORD, "teaching_assistant", school_urn=SCHOOL_A)
     for _ in range(MAX_FAILED_ATTEMPTS - 1):
@@ -232,3 +250,20 @@ def test_wrong_totp_codes_count_towards_lock_out(con: duckdb.DuckDBPyConnection)
     outcomes = [sign_in(con, "admin", PASSWORD, wrong_code, now=T0).outcome for _ in range(5)]
     assert outcomes == ["totp_wrong"] * 4 + ["locked"]
     assert sign_in(con, "admin", PASSWORD, code, now=T0).outcome == "locked"
+
+
+def test_importing_the_accounts_module_hashes_no_password() -> None:
+    """The server imports this module before it answers anything: the dummy hash (an
+    argon2 hash, a good part of a second) is made at the first sign-in, not at start."""
+    import subprocess
+    import sys
+
+    script = (
+        "import empowered.access.passwords as p\n"
+        "def refused(password):\n"
+        "    raise SystemExit('hashed at import')\n"
+        "p.hash_password = refused\n"
+        "import empowered.access.users\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import os
 import pickle
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -15,13 +15,14 @@ import duckdb
 import pytest
 
 from empowered.sources.importer import import_canonical_folder
-from empowered.views.cache import SchoolAnalyticsCache
+from empowered.views.cache import FINGERPRINTS, SchoolAnalyticsCache
 from empowered.views.inputs import (
     Fingerprints,
     analytics_inputs,
     fingerprints,
     rebuilt_inputs,
     schools_to_rewarm,
+    unbuilt_inputs,
 )
 from empowered.views.stored_results import MISSING, ResultStore, loads
 from empowered.warehouse.build import build_duckdb
@@ -149,8 +150,44 @@ def test_results_are_read_back_only_for_the_inputs_they_came_from(
     assert third.inputs is not None and third.inputs.of(school) != digest
     # Pruning leaves nothing computed from inputs that are gone.
     store.prune({school: third.inputs.of(school)}, [school])
-    kept = con.execute("SELECT DISTINCT inputs FROM app.analytics_results").fetchall()
+    kept = con.execute(
+        "SELECT DISTINCT inputs FROM app.analytics_results WHERE kind <> ?", [FINGERPRINTS]
+    ).fetchall()
     assert kept == [(third.inputs.of(school),)]
+
+
+def test_a_restart_reads_the_builds_fingerprints_back_instead_of_hashing_every_input(
+    con: duckdb.DuckDBPyConnection, add_incident: Add, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hashing every input table took a second or more of the first page after a start on
+    a busy machine (issue 11): a restart on the same build reads them back, and reads
+    again only the inputs no model builds (an admin may edit the trigger rules)."""
+    from empowered.views import cache as cache_module
+
+    store = ResultStore(writer_of(con))
+    hashed = SchoolAnalyticsCache(store).refresh(con)
+    read: list[set[str] | None] = []
+    real = cache_module.fingerprints
+
+    def watched(
+        c: duckdb.DuckDBPyConnection,
+        *,
+        tables: Iterable[str] | None = None,
+        previous: Fingerprints | None = None,
+    ) -> Fingerprints:
+        read.append(None if tables is None else set(tables))
+        return real(c, tables=tables, previous=previous)
+
+    monkeypatch.setattr(cache_module, "fingerprints", watched)
+    assert SchoolAnalyticsCache(store).refresh(con) == hashed
+    assert read == [set(unbuilt_inputs())]
+    # A new build's inputs are hashed, not taken from the build before.
+    school = schools(con)[0]
+    add_incident(con, school)
+    read.clear()
+    after = SchoolAnalyticsCache(store).refresh(con)
+    assert read == [None] and after.of(school) != hashed.of(school)
+    assert SchoolAnalyticsCache(store).refresh(con) == after
 
 
 def test_a_cache_keeps_the_results_of_schools_whose_inputs_did_not_change(

@@ -117,6 +117,48 @@ def test_school_analytics_are_computed_once_per_build(
     assert first.what_helps == second.what_helps
 
 
+def test_the_schools_timetable_and_days_are_read_once_per_build(
+    built: duckdb.DuckDBPyConnection,
+    busy_pupil: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only a build changes a school's timetabled day and school days: a second pupil page
+    of the school reads neither again (issue 11: fewer queries a pupil page)."""
+    from empowered.views import queries
+
+    pupil, school = busy_pupil
+    other = built.execute(
+        "select pupil_key from marts.register_pupil where school_urn = ? and pupil_key <> ? "
+        "order by 1 limit 1",
+        [school, pupil],
+    ).fetchone()
+    assert other is not None
+    asked: list[str] = []
+    real = queries.rows
+
+    def counted(con: duckdb.DuckDBPyConnection, name: str, **kwargs: object) -> list[dict]:
+        asked.append(name)
+        return real(con, name, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(queries, "rows", counted)
+    cache = SchoolAnalyticsCache()
+    first = pupil_picture(built, pupil, scope=PupilScope.school(school), cache=cache)
+    assert asked.count("school_time_slots") == asked.count("school_days") == 1
+    asked.clear()
+    again = pupil_picture(built, pupil, scope=PupilScope.school(school), cache=cache)
+    pupil_picture(built, str(other[0]), scope=PupilScope.school(school), cache=cache)
+    assert "school_time_slots" not in asked and "school_days" not in asked
+    fresh = pupil_picture(built, pupil, scope=PupilScope.school(school))
+    for grid in (again.harder.grid, fresh.harder.grid):
+        assert (grid.slots, grid.slot_labels, grid.days) == (
+            first.harder.grid.slots,
+            first.harder.grid.slot_labels,
+            first.harder.grid.days,
+        )
+        assert (grid.counts == first.harder.grid.counts).all()
+    assert first.harder.grid.slots and first.harder.grid.days
+
+
 def test_timeline_on_hand_data_orders_days_then_kinds() -> None:
     alert = Alert("P1", "100001", "mood", "mood below usual", date(2026, 3, 9),
                   date(2026, 3, 12), 3.5, 2.4, 30, "Mood lower.")  # fmt: skip

@@ -56,6 +56,11 @@ def landed(app: Any) -> dict[str, int]:
     }
 
 
+def _user_id(app: Any, names: dict[str, str]) -> int:
+    [(user_id,)] = sql(app, "SELECT user_id FROM app.users WHERE username = ?", [names["teacher"]])
+    return int(user_id)
+
+
 class HeldBuild:
     """The real build, held once its work is done and before it lets go of the write
     lock, until ``release``: a rebuild that is taking its time."""
@@ -251,6 +256,8 @@ def test_a_save_writes_only_its_row_and_audit_entry_under_the_lock(
     assert ran[1].startswith("SELECT count(*) FROM meta.batches")  # the retried-form check
     inserts = [q.split()[2] for q in ran if q.upper().startswith("INSERT INTO")]
     assert inserts == ["raw.canonical_observations", "meta.batches", "app.audit_log"], ran
+    # The batch id is drawn before the lock is taken; the entry's id with the entries'.
+    assert not [q for q in ran if "meta.batch_seq" in q], ran
 
 
 def test_writes_queued_behind_the_lock_go_in_one_transaction_and_a_bad_one_fails_alone(
@@ -319,25 +326,36 @@ def test_writes_queued_behind_the_lock_go_in_one_transaction_and_a_bad_one_fails
     outcomes = queued_behind_the_lock()
     assert [saved for _, saved in outcomes] == [True] * STAFF
     assert ran.count("BEGIN TRANSACTION") == ran.count("COMMIT") == 1  # one for them all
-    assert sum(q.startswith("INSERT INTO app.audit_log") for q in ran) == STAFF + 1
+    # Their audit entries (a capture's each, and the page view's) go in one statement.
+    assert sum(q.startswith("INSERT INTO app.audit_log") for q in ran) == 1
+    with warehouse.reading() as con:
+        assert audit.verify(con).ok
+        [(entries,)] = con.execute(
+            "SELECT count(*) FROM app.audit_log WHERE event IN ('captured', 'viewed_pupil') "
+            "AND event_id > (SELECT max(event_id) - ? FROM app.audit_log)",
+            [STAFF + 1],
+        ).fetchall()
+    assert entries == STAFF + 1
     assert len(landed(app)) == before + STAFF
 
     # A save that cannot be written fails alone: the others are written one by one.
-    real = cap.land_capture
+    real = cap.land_prepared
     bad: list[str] = []
 
-    def fails_once_for_one(con: Any, *args: Any, key: str | None = None, **kw: Any) -> Any:
+    def fails_once_for_one(con: Any, prepared: cap.PreparedCapture, *args: Any) -> Any:
         if not bad:
-            bad.append(str(key))
-        if key == bad[0]:
+            bad.append(prepared.batch.file_hash)
+        if prepared.batch.file_hash == bad[0]:
             raise RuntimeError("the disk is full")
-        return real(con, *args, key=key, **kw)
+        return real(con, prepared, *args)
 
-    monkeypatch.setattr(cap, "land_capture", fails_once_for_one)
+    monkeypatch.setattr(cap, "land_prepared", fails_once_for_one)
     outcomes = queued_behind_the_lock()
     monkeypatch.undo()
     failed = [key for key, outcome in outcomes if isinstance(outcome, RuntimeError)]
-    assert failed == bad and sum(outcome is True for _, outcome in outcomes) == STAFF - 1
+    staff_ref = cap.staff_ref(_user_id(app, names))
+    assert [cap._batch_hash(staff_ref, key, "") for key in failed] == bad
+    assert sum(outcome is True for _, outcome in outcomes) == STAFF - 1
     assert len(landed(app)) == before + 2 * STAFF - 1
     with warehouse.reading() as con:
         assert audit.verify(con).ok
@@ -361,6 +379,30 @@ def test_the_rebuild_asks_for_less_cpu_than_the_requests(
     assert runs.wait_idle(timeout=300) and runs.last_error is None
     ours = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     assert seen and seen[0] == min(19, ours + capture.REBUILD_NICENESS)
+
+
+def test_the_rebuild_runs_on_its_own_lower_priority_thread_alone(
+    app_and_users: tuple[Any, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB's worker threads (at the usual priority) sit out the rebuild, so none of its
+    work competes with the saves at their priority; they are back for the pages after."""
+    app, _ = app_and_users
+    real = build_module.build_duckdb
+    seen: list[int] = []
+
+    def watched(con: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(int(con.execute("SELECT current_setting('threads')").fetchall()[0][0]))
+        return real(con, *args, **kwargs)
+
+    monkeypatch.setattr(capture, "build_duckdb", watched)
+    with app.state.warehouse.reading() as con:
+        [(before,)] = con.execute("SELECT current_setting('threads')").fetchall()
+    runs = Rebuilder(app, quiet=0, after_build=lambda a: None)
+    runs.schedule({"raw.canonical_observations"})
+    assert runs.wait_idle(timeout=300) and runs.last_error is None
+    assert seen == [1]
+    with app.state.warehouse.reading() as con:
+        assert con.execute("SELECT current_setting('threads')").fetchall() == [(before,)]
 
 
 def test_a_write_cut_short_is_never_reported_written(tmp_path: Path) -> None:

@@ -1,9 +1,11 @@
 """The sign-in page (issue 10, finding 8) as an attacker meets it: the same words for an
 unknown and a paused username, guessing from one computer pauses that computer only, and
-a second-factor code works once."""
+a second-factor code works once. And (issue 11) the password check, which costs a core for
+a good part of a second, holds neither the recording lock nor the event loop."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -12,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from web_fixtures import PASSWORD, Trust, csrf_of
 
+from empowered.access import users
 from empowered.access.users import add_user, enable_totp
 
 pytestmark = pytest.mark.slow
@@ -74,3 +77,34 @@ def test_a_second_factor_code_signs_in_once(
             "SELECT totp_secret FROM app.users WHERE user_id = ?", [user.user_id]
         ).fetchone()
     assert stored is not None and secret not in str(stored[0])
+
+
+def test_the_password_is_checked_outside_the_recording_lock_and_off_the_event_loop(
+    clients: dict[str, TestClient], web_trust: Trust, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = clients["trust_admin"].app
+    with app.state.warehouse.recording() as con:
+        add_user(con, "busy.morning", PASSWORD, "teacher", school_urn=web_trust.school)
+    checks: list[tuple[bool, bool]] = []
+    verify = users.verify_password
+
+    def watched(password_hash: str, password: str) -> bool:
+        try:
+            asyncio.get_running_loop()
+            on_loop = True
+        except RuntimeError:
+            on_loop = False
+        # Captures and every page's audit entry wait for this lock: nobody may hold it here.
+        checks.append((app.state.warehouse.record_lock.locked(), on_loop))
+        return verify(password_hash, password)
+
+    monkeypatch.setattr(users, "verify_password", watched)
+    assert _attempt(app, "192.0.2.61", "busy.morning", PASSWORD).status_code == 303
+    assert _said(_attempt(app, "192.0.2.61", "busy.morning", "not it at all"))[0] == 401
+    assert _said(_attempt(app, "192.0.2.61", "nobody.at.all", PASSWORD))[0] == 401
+    assert checks == [(False, False)] * 3
+    with app.state.warehouse.reading() as con:
+        events = con.execute(
+            "SELECT event FROM app.audit_log WHERE ip = '192.0.2.61' ORDER BY event_id"
+        ).fetchall()
+    assert [e for (e,) in events] == ["signed_in", "sign_in_failed", "sign_in_failed"]

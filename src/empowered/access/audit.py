@@ -24,7 +24,7 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any, ClassVar
@@ -253,8 +253,13 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         _joined.add(id(con))
         try:
             yield con
-            # The head moves once per transaction, however many entries it wrote.
+            # The entries and the head are written once per transaction, however many
+            # entries it holds: the server's short writes of a moment share one (a
+            # capture, page views), and every statement under its lock is a wait for
+            # the next writer.
             head = _joined.heads.get(id(con))
+            if head is not None and head.pending:
+                _append_pending(con, head)
             if head is not None and head.moved and head.event_id is not None:
                 _set_head(con, head.event_id, head.hashed, exists=head.exists)
         except BaseException:
@@ -273,6 +278,42 @@ class _Head:
     hashed: str
     exists: bool
     moved: bool = False
+    # Entries recorded in the transaction, written at its end (``_append_pending``).
+    pending: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _append_pending(con: duckdb.DuckDBPyConnection, head: _Head) -> None:
+    """Chain the transaction's entries to the head, in the order they were recorded, and
+    write them with one statement (their ids from one more)."""
+    pending, head.pending = head.pending, []
+    ids = sorted(
+        int(r[0])
+        for r in con.execute(
+            "SELECT nextval('app.audit_seq') FROM range(?)", [len(pending)]
+        ).fetchall()
+    )
+    columns: list[list[Any]] = [[] for _ in range(len(_ENTRY_COLUMNS) + 2)]
+    prev = head.hashed
+    for entry, event_id in zip(pending, ids, strict=True):
+        entry["event_id"] = event_id
+        hashed = entry_hash(entry, prev)
+        for column, value in zip(
+            columns, [*(entry[c] for c in _ENTRY_COLUMNS), prev, hashed], strict=True
+        ):
+            column.append(value)
+        prev = hashed
+    # THE one insert into the log: every entry ``record`` makes arrives here (at once, or
+    # at the end of its ``transaction``), each column a list.
+    con.execute(
+        'INSERT INTO app.audit_log (event_id, "at", user_id, username, role, event, '
+        "pupil_key, page, detail, ip, prev_hash, entry_hash) "
+        "SELECT unnest(?::BIGINT[]), unnest(?::TIMESTAMP[]), unnest(?::BIGINT[]), "
+        "unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
+        "unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
+        "unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[])",
+        columns,
+    )
+    head.event_id, head.hashed, head.moved = ids[-1], prev, True
 
 
 class _Joined(threading.local):
@@ -353,39 +394,22 @@ def record(
         "ip": ip,
     }
 
-    def append(cursor: duckdb.DuckDBPyConnection, head: _Head | None = None) -> None:
-        # The entry, chained to the head, and the new head (under the chain lock). Inside
-        # ``transaction`` the head is kept in ``head`` and written at its end.
-        if head is None:
-            _, prev, exists = _head(cursor)
-        else:
-            prev, exists = head.hashed, head.exists
-        [(event_id,)] = cursor.execute("SELECT nextval('app.audit_seq')").fetchall()
-        entry["event_id"] = int(event_id)
-        hashed = entry_hash(entry, prev)
-        cursor.execute(
-            'INSERT INTO app.audit_log (event_id, "at", user_id, username, role, event, '
-            "pupil_key, page, detail, ip, prev_hash, entry_hash) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [*(entry[c] for c in _ENTRY_COLUMNS), prev, hashed],
-        )
-        if head is None:
-            _set_head(cursor, int(event_id), hashed, exists=exists)
-        else:
-            head.event_id, head.hashed, head.moved = int(event_id), hashed, True
-
     with _CHAIN_LOCK:
         if id(con) in _joined.ids:
             head = _joined.heads.get(id(con))
             if head is None:
                 head = _joined.heads[id(con)] = _Head(*_head(con))
-            append(con, head)
+            head.pending.append(entry)  # written at the transaction's end
             return
         target = con.cursor() if _in_transaction(con) else con
         try:
             target.execute("BEGIN TRANSACTION")
             try:
-                append(target)
+                # The entry, chained to the head, and the new head (under the chain lock).
+                alone = _Head(*_head(target), pending=[entry])
+                _append_pending(target, alone)
+                assert alone.event_id is not None
+                _set_head(target, alone.event_id, alone.hashed, exists=alone.exists)
             except BaseException:
                 target.execute("ROLLBACK")
                 raise

@@ -51,7 +51,17 @@ _AREA_ROLES = frozenset({Role.VISITING_PROFESSIONAL})
 
 # Verifying against this when the username is unknown costs the same as a real check, so
 # response time does not tell an attacker which usernames exist.
-_DUMMY_HASH = hash_password("not-a-real-password-used-only-for-timing")
+# Made on first use, not at import: an argon2 hash costs a good part of a second, and every
+# server start imports this module before it can answer anything.
+_DUMMY_HASH: str | None = None
+
+
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = hash_password("not-a-real-password-used-only-for-timing")
+    return _DUMMY_HASH
+
 
 OUTCOMES = (
     "ok",
@@ -364,6 +374,119 @@ def _accepted_step(secret: str, code: str, at: datetime) -> int | None:
     return None
 
 
+@dataclass(frozen=True)
+class SignInCheck:
+    """What a sign-in attempt's reads and password check found, before anything is
+    written (:func:`check_sign_in`); :func:`settle_sign_in` writes what follows from it."""
+
+    name: str
+    address: str | None
+    at: datetime
+    delay: float
+    paused: datetime | None = None  # paused before the password was even checked
+    user_id: int | None = None  # the account, when the password is right
+    stored_secret: str | None = None
+    last_step: int | None = None
+    # The password hashed again, when its stored hash (``old_hash``) is behind.
+    new_hash: str | None = None
+    old_hash: str | None = None
+
+
+def check_sign_in(
+    con: duckdb.DuckDBPyConnection,
+    username: str,
+    password: str,
+    *,
+    now: datetime | None = None,
+    address: str | None = None,
+) -> SignInCheck:
+    """The reads and the password check of a sign-in, which write nothing: the web app runs
+    them outside its recording lock, since argon2 costs a core for a good part of a second
+    and forty staff signing in at once would otherwise stall every capture behind them."""
+    at = _utc(now)
+    name = normalise_username(username)
+    # Paused and unknown are checked before the account is even looked up, and cost a
+    # hash like a real check: the answer and its timing are the same for every username.
+    paused = throttle.paused_until(con, name, address, at)
+    if paused is not None:
+        verify_password(_dummy_hash(), password)
+        return SignInCheck(name, address, at, 0.0, paused=paused)
+    delay = throttle.slow_down(con, name, at)
+    row = con.execute(
+        "SELECT user_id, password_hash, totp_secret, totp_last_step FROM app.users "
+        "WHERE username = ?",
+        [name],
+    ).fetchone()
+    if row is None:
+        verify_password(_dummy_hash(), password)
+        return SignInCheck(name, address, at, delay)
+    user_id, password_hash, stored_secret, last_step = row
+    if not verify_password(password_hash, password):
+        return SignInCheck(name, address, at, delay)
+    return SignInCheck(
+        name,
+        address,
+        at,
+        delay,
+        user_id=int(user_id),
+        stored_secret=stored_secret,
+        last_step=None if last_step is None else int(last_step),
+        new_hash=hash_password(password) if needs_rehash(password_hash) else None,
+        old_hash=str(password_hash),
+    )
+
+
+def settle_sign_in(
+    con: duckdb.DuckDBPyConnection, check: SignInCheck, totp_code: str | None = None
+) -> SignInResult:
+    """The outcome of a checked attempt, and its writes (failure counts, the second
+    factor's step, a rehashed password): short, for the web app's recording lock."""
+    at, name, address, delay = check.at, check.name, check.address, check.delay
+    if check.paused is not None:
+        return _result("locked", locked_until=check.paused)
+    if check.user_id is None:
+        return _record_failure(con, name, address, at, delay=delay)
+    # Guesses checked at the same moment may have paused this username from this address
+    # since the read above: the pause holds for a right password too, as it did when the
+    # whole attempt ran under one lock.
+    paused = throttle.paused_until(con, name, address, at)
+    if paused is not None:
+        return _result("locked", locked_until=paused)
+    user = get_user(con, check.user_id)
+    if user is None:  # removed meanwhile
+        return _record_failure(con, name, address, at, delay=delay)
+    if user.disabled:
+        return _result("disabled", delay=delay)
+    if user.is_expired(at.date()):
+        return _result("expired", delay=delay)
+    totp_secret = _secret(check.stored_secret)
+    if totp_secret is not None:
+        if not totp_code:
+            return _result("totp_required", delay=delay)
+        step = _accepted_step(totp_secret, totp_code, at)
+        if step is None:
+            return _record_failure(con, name, address, at, "totp_wrong", delay)
+        if check.last_step is not None and step <= check.last_step:
+            # Seen once already (over a shoulder, or by a phishing page that relays it).
+            return _record_failure(con, name, address, at, "totp_used", delay)
+        # Only if no other sign-in took this step meanwhile: a code is good once.
+        taken = con.execute(
+            "UPDATE app.users SET totp_last_step = ? WHERE user_id = ? AND "
+            "(totp_last_step IS NULL OR totp_last_step < ?) RETURNING user_id",
+            [step, user.user_id, step],
+        ).fetchall()
+        if not taken:
+            return _record_failure(con, name, address, at, "totp_used", delay)
+    throttle.succeeded(con, name, address)
+    if check.new_hash is not None:
+        # Only over the hash that was checked: a password changed meanwhile stays changed.
+        con.execute(
+            "UPDATE app.users SET password_hash = ? WHERE user_id = ? AND password_hash = ?",
+            [check.new_hash, user.user_id, check.old_hash],
+        )
+    return _result("ok", user=user, delay=delay)
+
+
 def sign_in(
     con: duckdb.DuckDBPyConnection,
     username: str,
@@ -379,58 +502,10 @@ def sign_in(
     Account states (disabled, expired) are revealed only after the right password, so a
     guesser learns nothing from them. The caller writes the audit entry
     (``audit.sign_in_events``), since only it knows the address the attempt came from.
+    The two halves (:func:`check_sign_in`, :func:`settle_sign_in`) run apart in the web app.
     """
-    at = _utc(now)
-    name = normalise_username(username)
-    # Paused and unknown are checked before the account is even looked up, and cost a
-    # hash like a real check: the answer and its timing are the same for every username.
-    paused = throttle.paused_until(con, name, address, at)
-    if paused is not None:
-        verify_password(_DUMMY_HASH, password)
-        return _result("locked", locked_until=paused)
-    delay = throttle.slow_down(con, name, at)
-    row = con.execute(
-        "SELECT user_id, password_hash, totp_secret, totp_last_step FROM app.users "
-        "WHERE username = ?",
-        [name],
-    ).fetchone()
-    if row is None:
-        verify_password(_DUMMY_HASH, password)
-        return _record_failure(con, name, address, at, delay=delay)
-    user_id, password_hash, stored_secret, last_step = row
-    if not verify_password(password_hash, password):
-        return _record_failure(con, name, address, at, delay=delay)
-    user = get_user(con, user_id)
-    assert user is not None
-    if user.disabled:
-        return _result("disabled", delay=delay)
-    if user.is_expired(at.date()):
-        return _result("expired", delay=delay)
-    totp_secret = _secret(stored_secret)
-    if totp_secret is not None:
-        if not totp_code:
-            return _result("totp_required", delay=delay)
-        step = _accepted_step(totp_secret, totp_code, at)
-        if step is None:
-            return _record_failure(con, name, address, at, "totp_wrong", delay)
-        if last_step is not None and step <= int(last_step):
-            # Seen once already (over a shoulder, or by a phishing page that relays it).
-            return _record_failure(con, name, address, at, "totp_used", delay)
-        # Only if no other sign-in took this step meanwhile: a code is good once.
-        taken = con.execute(
-            "UPDATE app.users SET totp_last_step = ? WHERE user_id = ? AND "
-            "(totp_last_step IS NULL OR totp_last_step < ?) RETURNING user_id",
-            [step, user_id, step],
-        ).fetchall()
-        if not taken:
-            return _record_failure(con, name, address, at, "totp_used", delay)
-    throttle.succeeded(con, name, address)
-    if needs_rehash(password_hash):
-        con.execute(
-            "UPDATE app.users SET password_hash = ? WHERE user_id = ?",
-            [hash_password(password), user_id],
-        )
-    return _result("ok", user=user, delay=delay)
+    checked = check_sign_in(con, username, password, now=now, address=address)
+    return settle_sign_in(con, checked, totp_code)
 
 
 def _require_user(con: duckdb.DuckDBPyConnection, user_id: int) -> User:

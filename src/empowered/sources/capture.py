@@ -32,7 +32,7 @@ import duckdb
 from empowered.keys import Keys
 from empowered.sources.canonical import ENTITIES
 from empowered.sources.forms import DEFAULT_FORM
-from empowered.sources.landing import LandedBatch, land_records
+from empowered.sources.landing import LandedBatch, PreparedBatch, prepare_records, write_batch
 from empowered.sources.records import SourceRecord
 
 SOURCE = "capture"
@@ -282,15 +282,25 @@ def _batch_hash(staff: str, key: str | None, record_id: str) -> str:
 def already_saved(con: duckdb.DuckDBPyConnection, *, staff: str, key: str) -> bool:
     """Whether this person's capture with this form key has landed already. Reads
     ``meta.batches`` only (every warehouse has it): no DDL on the path of a save."""
-    row = con.execute(
+    # fetchall, not fetchone: DuckDB 2.0 keeps a half-read result open, and the landing
+    # that follows on this connection would be refused.
+    [(found,)] = con.execute(
         "SELECT count(*) FROM meta.batches WHERE source = ? AND file_hash = ?",
         [SOURCE, _batch_hash(staff, key, "")],
-    ).fetchone()
-    return bool(row and row[0])
+    ).fetchall()
+    return bool(found)
 
 
-def land_capture(
-    con: duckdb.DuckDBPyConnection,
+@dataclass(frozen=True)
+class PreparedCapture:
+    """A checked capture made ready to land (:func:`prepare_capture`): its record, protected."""
+
+    kind: Kind
+    record_id: str
+    batch: PreparedBatch
+
+
+def prepare_capture(
     kind: Kind,
     checked: Checked,
     *,
@@ -300,10 +310,9 @@ def land_capture(
     keys: Keys,
     now: datetime,
     key: str | None = None,
-) -> Saved:
-    """Land one checked capture in raw as a batch of its own, inside the caller's
-    transaction (the web app writes the capture and its audit entry together). Call
-    ``ensure_raw_tables`` before the transaction.
+) -> PreparedCapture:
+    """Everything of landing a capture that runs no statement (the UPN encrypted, the row
+    arranged): the web app does this before it takes the recording lock.
 
     ``upn`` names the pupil exactly as an MIS export would, so staging matches the row to
     the pupil the same way; it is never logged or shown."""
@@ -319,8 +328,7 @@ def land_capture(
     )
     extra = {"note": checked.values["_note"]} if checked.values.get("_note") else {}
     record = SourceRecord(kind.entity, dict(values), 1, {k: str(v) for k, v in extra.items()})
-    batch = land_records(
-        con,
+    batch = prepare_records(
         f"capture {record_id}",
         _batch_hash(staff, key, record_id),
         SOURCE,
@@ -328,8 +336,40 @@ def land_capture(
         [record],
         keys=keys,
     )
+    return PreparedCapture(kind, record_id, batch)
+
+
+def land_prepared(
+    con: duckdb.DuckDBPyConnection, prepared: PreparedCapture, batch_id: int | None = None
+) -> Saved:
+    """Land a prepared capture in raw as a batch of its own (``batch_id`` if drawn
+    beforehand: :func:`~empowered.sources.landing.next_batch_id`), inside the caller's
+    transaction. Call ``ensure_raw_tables`` before the transaction."""
+    batch = write_batch(con, prepared.batch, batch_id)
+    entity = prepared.batch.entity
     touched = {entity.raw_table} | ({"raw.pupil_pseudonym"} if batch.new_pupils else set())
-    return Saved(kind, record_id, batch, frozenset(touched))
+    return Saved(prepared.kind, prepared.record_id, batch, frozenset(touched))
+
+
+def land_capture(
+    con: duckdb.DuckDBPyConnection,
+    kind: Kind,
+    checked: Checked,
+    *,
+    school_urn: str,
+    upn: str,
+    staff: str,
+    keys: Keys,
+    now: datetime,
+    key: str | None = None,
+) -> Saved:
+    """Land one checked capture in raw as a batch of its own, inside the caller's
+    transaction (:func:`prepare_capture`, then :func:`land_prepared`). Call
+    ``ensure_raw_tables`` before the transaction."""
+    prepared = prepare_capture(
+        kind, checked, school_urn=school_urn, upn=upn, staff=staff, keys=keys, now=now, key=key
+    )
+    return land_prepared(con, prepared)
 
 
 def labels(choices: Sequence[tuple[str, str]]) -> dict[str, str]:

@@ -131,8 +131,23 @@ def _insert_columns(entity: Entity) -> str:
     )
 
 
-def land_records(
-    con: duckdb.DuckDBPyConnection,
+@dataclass(frozen=True)
+class PreparedBatch:
+    """One batch's rows read, numbered and protected, ready to write (:func:`write_batch`):
+    the Python half of landing, which needs no transaction."""
+
+    file_name: str
+    file_hash: str
+    source: str
+    entity: Entity
+    frame: dict[str, npt.NDArray[Any]]
+    rows: int
+    extras: tuple[str, ...]
+    protection: Protection
+    upns: dict[str, str]
+
+
+def prepare_records(
     file_name: str,
     file_hash: str,
     source: str,
@@ -140,13 +155,9 @@ def land_records(
     records: Sequence[SourceRecord],
     *,
     keys: Keys | Protection,
-) -> LandedBatch:
-    """Land what a reader read from one file for one entity, as one batch.
-
-    Values are inserted column by column as lists (one statement, no per-row round trips).
-    The caller owns the transaction and has checked the file was not landed before.
-    """
-    batch_id = _next_batch_id(con)
+) -> PreparedBatch:
+    """Check, number and protect what a reader read from one file for one entity: all of
+    landing that runs no statement (the web app does it before taking its write lock)."""
     columns = entity.raw_columns
     unknown = sorted({k for r in records for k in r.values} - set(columns))
     if unknown:
@@ -183,20 +194,78 @@ def land_records(
         if c not in identity:
             frame[c] = np.array([r.values.get(c) for r in records], dtype=object)
     frame.update(protected.columns)
+    return PreparedBatch(
+        file_name,
+        file_hash,
+        source,
+        entity,
+        frame,
+        len(records),
+        extras,
+        protection,
+        dict(protected.upns),
+    )
+
+
+def next_batch_id(con: duckdb.DuckDBPyConnection) -> int:
+    """A new batch id. Drawn outside the transaction that writes the batch, it leaves a gap
+    if that transaction never commits: builds track the batches they saw as a set, so a gap
+    (or batches committing out of order) loses nothing."""
+    return _next_batch_id(con)
+
+
+def write_batch(
+    con: duckdb.DuckDBPyConnection, batch: PreparedBatch, batch_id: int | None = None
+) -> LandedBatch:
+    """Write a prepared batch (its rows, its ``meta.batches`` row, the UPNs it first
+    brings) inside the caller's transaction; with ``batch_id`` drawn beforehand, or a new
+    one. The caller has checked the file was not landed before."""
+    if batch_id is None:
+        batch_id = _next_batch_id(con)
+    entity = batch.entity
     stored = ", ".join(entity.stored_columns)
-    con.register("landing_records", frame)
+    con.register("landing_records", batch.frame)
     try:
         con.execute(
             f"""INSERT INTO {entity.raw_table} ({_insert_columns(entity)})
                 SELECT ?, _source_row, _source_item, ?, ?, {stored}, _extra
                 FROM landing_records""",
-            [batch_id, file_name, file_hash],
+            [batch_id, batch.file_name, batch.file_hash],
         ).fetchall()  # DuckDB 2.0: finish the result before unregistering the frame
     finally:
         con.unregister("landing_records")
-    _record_batch(con, batch_id, source, entity, file_name, file_hash, len(records), extras)
-    new_pupils = _register_pupils(con, protection, batch_id, protected.upns)
-    return LandedBatch(entity.name, file_name, batch_id, len(records), extras, new_pupils)
+    _record_batch(
+        con,
+        batch_id,
+        batch.source,
+        entity,
+        batch.file_name,
+        batch.file_hash,
+        batch.rows,
+        batch.extras,
+    )
+    new_pupils = _register_pupils(con, batch.protection, batch_id, batch.upns)
+    return LandedBatch(entity.name, batch.file_name, batch_id, batch.rows, batch.extras, new_pupils)
+
+
+def land_records(
+    con: duckdb.DuckDBPyConnection,
+    file_name: str,
+    file_hash: str,
+    source: str,
+    entity: Entity,
+    records: Sequence[SourceRecord],
+    *,
+    keys: Keys | Protection,
+) -> LandedBatch:
+    """Land what a reader read from one file for one entity, as one batch.
+
+    Values are inserted column by column as lists (one statement, no per-row round trips).
+    The caller owns the transaction and has checked the file was not landed before.
+    """
+    batch_id = _next_batch_id(con)
+    prepared = prepare_records(file_name, file_hash, source, entity, records, keys=keys)
+    return write_batch(con, prepared, batch_id)
 
 
 def file_sha256(path: Path) -> str:

@@ -43,7 +43,7 @@ from empowered.analytics.situations import HarderSituation, load_harder_situatio
 from empowered.analytics.strategies import StrategyEffect, load_strategy_effects
 from empowered.analytics.triggers import QueueItem, review_queue
 from empowered.views import queries
-from empowered.views.inputs import Fingerprints, fingerprints
+from empowered.views.inputs import Fingerprints, fingerprints, unbuilt_inputs
 from empowered.views.stored_results import MISSING, ResultStore, loads
 
 T = TypeVar("T")
@@ -69,6 +69,18 @@ def _run_of(build: str | None) -> int:
     return int(head) if head.isdigit() else -1
 
 
+# The results ``warm`` computes of the whole trust, and of each school.
+QUESTION_KINDS = (
+    "compare_with_national",
+    "provision_against_need",
+    "training_against_need",
+    "attendance_without_plan",
+    "provision_overview",
+)
+SCHOOL_KINDS = ("alerts", "review_queue", "strategy_effects", "harder_situations", *QUESTION_KINDS)
+# The kind under which the fingerprints of a build's inputs are stored (for the trust, with
+# the trust's fingerprint as their inputs, so pruning keeps the current ones only).
+FINGERPRINTS = "input_fingerprints"
 # How long a connection's build id is trusted without asking again: one page's worth.
 BUILD_CHECK_SECONDS = 1.0
 DERIVED_KEPT = 512  # derived values kept (a few per school)
@@ -128,6 +140,8 @@ class SchoolAnalyticsCache:
         self.store = store
         # Values derived from the results, by (name, school, extra, inputs' fingerprint).
         self._derived: Recent[Any] = Recent(DERIVED_KEPT)
+        # Values read from tables that only a build changes, by (name, key, build).
+        self._per_build: Recent[Any] = Recent(DERIVED_KEPT)
         self.computed = 0  # how many results were computed (not served from the cache)
         self.loaded = 0  # how many were read back from the store instead of computed
 
@@ -169,9 +183,16 @@ class SchoolAnalyticsCache:
                 previous = self._inputs
                 follows = run_id is not None and _run_of(self._build) == run_id - 1
             narrowed = rebuilt is not None and follows and _run_of(current) == run_id
-            found = fingerprints(
-                con, tables=rebuilt if narrowed else None, previous=previous if narrowed else None
-            )
+            found = None if narrowed else self._stored_inputs(con, current)
+            if found is None:
+                found = fingerprints(
+                    con,
+                    tables=rebuilt if narrowed else None,
+                    previous=previous if narrowed else None,
+                )
+                if self.store is not None:
+                    # Kept for the next start: the same build is not hashed again then.
+                    self.store.save(FINGERPRINTS, None, found.of(None), (current, found))
             with self._lock:
                 if _run_of(current) < _run_of(self._build):
                     # An older build's reader got here late: answer it, change nothing.
@@ -184,6 +205,21 @@ class SchoolAnalyticsCache:
                     if digest == found.of(_school_of(key))
                 }
             return found
+
+    def _stored_inputs(self, con: duckdb.DuckDBPyConnection, build: str) -> Fingerprints | None:
+        """The fingerprints stored for ``build`` (a restart reads them back instead of
+        hashing every input table, a second or more of the first page after a start on a
+        busy machine), with the inputs no model builds read again; None if none stored."""
+        if self.store is None:
+            return None
+        for _, _, _, data in self.store.load_kinds(con, [FINGERPRINTS]):
+            try:
+                stored_build, stored = loads(data)
+            except Exception:  # of an older version: hashed again
+                continue
+            if stored_build == build and isinstance(stored, Fingerprints):
+                return fingerprints(con, tables=unbuilt_inputs(), previous=stored)
+        return None
 
     def _digest(self, con: duckdb.DuckDBPyConnection, school: str | None) -> tuple[str, str]:
         """(the build ``con`` reads, the fingerprint of ``school``'s inputs in it); an
@@ -230,6 +266,26 @@ class SchoolAnalyticsCache:
                     read += 1
         return read
 
+    def kept_in_store(
+        self, con: duckdb.DuckDBPyConnection, schools: Sequence[str | None]
+    ) -> set[str | None]:
+        """The schools (None: the trust) whose every result is stored for their current
+        inputs: nothing to compute, and a page reads each back when it asks (milliseconds).
+        At start-up, reading them all back at once kept the interpreter busy unpickling
+        for many seconds while the first pages waited."""
+        if self.store is None:
+            return set()
+        inputs = self.refresh(con)
+        stored = self.store.kept(con)
+        return {
+            school
+            for school in schools
+            if all(
+                (kind, school, inputs.of(school)) in stored
+                for kind in (QUESTION_KINDS if school is None else SCHOOL_KINDS)
+            )
+        }
+
     def derived(
         self,
         con: duckdb.DuckDBPyConnection,
@@ -248,6 +304,18 @@ class SchoolAnalyticsCache:
         found = self._derived.get(key)
         if found is None:
             found = self._derived.put(key, make())
+        return found  # type: ignore[no-any-return]
+
+    def per_build(
+        self, con: duckdb.DuckDBPyConnection, name: str, key: Hashable, make: Callable[[], T]
+    ) -> T:
+        """A value that changes only when the warehouse is rebuilt (a school's timetabled
+        day, its latest school days), kept for the build ``con`` reads: every pupil page
+        of the school asked for it again otherwise. ``key`` is whatever else it depends on."""
+        held = (name, key, self._current(con))
+        found = self._per_build.get(held)
+        if found is None:
+            found = self._per_build.put(held, make())
         return found  # type: ignore[no-any-return]
 
     def _get(

@@ -163,14 +163,18 @@ def schools_to_rewarm(
     return frozenset(schools)
 
 
+def unbuilt_inputs() -> frozenset[str]:
+    """The analytics inputs no model builds (the trigger rules an admin edits, the
+    reference figures): small, and they may change between builds."""
+    from empowered.warehouse.models import discover_models
+
+    return frozenset(analytics_inputs()) - frozenset(discover_models())
+
+
 def rebuilt_inputs(result: BuildResult) -> frozenset[str]:
     """The analytics input tables to fingerprint again after ``result``'s build: those its
     models rebuilt (the runner names a model after its table, and a failed model left its
     table as it was), and every input no model builds (the trigger rules an admin edits,
     the reference figures), which are small and may change between builds."""
-    from empowered.warehouse.models import discover_models
-
     ran = {r.model.name for r in result.results if r.status == "ok"}
-    built_by_models = set(discover_models())
-    inputs = set(analytics_inputs())
-    return frozenset((ran & inputs) | (inputs - built_by_models))
+    return frozenset((ran & set(analytics_inputs())) | unbuilt_inputs())

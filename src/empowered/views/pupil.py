@@ -629,15 +629,26 @@ def _harder(
         if h.pupil_key == pupil_key
     ]
     mine.sort(key=lambda h: (not h.stands_out, h.dimension, h.value))
-    slots = [
-        (int(r["time_slot"]), str(r["label"]))
-        for r in queries.rows(con, "school_time_slots", school_urn=school)
-    ]
-    days = sorted(
-        r["date_day"]
-        for r in queries.rows(
-            con, "school_days", school_urn=school, as_of=as_of, days=SCATTERPLOT_DAYS
-        )
+    # The school's timetabled day and latest school days change only with a build.
+    slots: list[tuple[int, str]] = cache.per_build(
+        con,
+        "school_time_slots",
+        school,
+        lambda: [
+            (int(r["time_slot"]), str(r["label"]))
+            for r in queries.rows(con, "school_time_slots", school_urn=school)
+        ],
+    )
+    days: list[date] = cache.per_build(
+        con,
+        "school_days",
+        (school, as_of),
+        lambda: sorted(
+            r["date_day"]
+            for r in queries.rows(
+                con, "school_days", school_urn=school, as_of=as_of, days=SCATTERPLOT_DAYS
+            )
+        ),
     )
     year = incidents[-1]["academic_year"] if incidents else None
     grid = scatterplot(

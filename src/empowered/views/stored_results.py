@@ -112,6 +112,14 @@ class ResultStore:
             for r in found
         ]
 
+    def kept(self, con: duckdb.DuckDBPyConnection) -> set[tuple[str, str | None, str]]:
+        """(kind, school or None, inputs) of every stored result, without reading them."""
+        try:
+            found = queries.rows(con, "analytics_results_kept")
+        except duckdb.CatalogException:
+            return set()
+        return {(str(r["kind"]), str(r["school_urn"]) or None, str(r["inputs"])) for r in found}
+
     def save(self, kind: str, school: str | None, inputs: str, value: object) -> None:
         """Keep a result; a failure to store only costs the next start a computation."""
         data = dumps(value)
@@ -140,14 +148,22 @@ class ResultStore:
         try:
             with self._writer() as con:
                 self._ensure(con)
-                for school, inputs in current.items():
+                # One transaction, one commit: the writer's lock is the one every save and
+                # page view's audit entry waits for.
+                con.execute("begin transaction")
+                try:
+                    for school, inputs in current.items():
+                        con.execute(
+                            queries.sql("analytics_results_stale"),
+                            {"school_urn": school or TRUST, "inputs": inputs},
+                        )
                     con.execute(
-                        queries.sql("analytics_results_stale"),
-                        {"school_urn": school or TRUST, "inputs": inputs},
+                        queries.sql("analytics_results_gone"),
+                        {"school_urns": [TRUST, *sorted(schools)]},
                     )
-                con.execute(
-                    queries.sql("analytics_results_gone"),
-                    {"school_urns": [TRUST, *sorted(schools)]},
-                )
+                    con.execute("commit")
+                except Exception:
+                    con.execute("rollback")
+                    raise
         except duckdb.Error as err:
             log.warning("analytics cache: stored results not pruned (%s)", type(err).__name__)

@@ -21,7 +21,8 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -35,7 +36,7 @@ from empowered.access.audit import Captured, ViewedPage, ViewedPupil, read_log
 from empowered.access.policy import Scope
 from empowered.settings import get_settings
 from empowered.sources import capture as cap
-from empowered.sources.landing import ensure_raw_tables
+from empowered.sources.landing import ensure_raw_tables, next_batch_id
 from empowered.views import OutOfScope, queries
 from empowered.views.capture import (
     CaptureTarget,
@@ -139,7 +140,7 @@ class Rebuilder:
     def _build(self, touched: set[str]) -> None:
         started = time.perf_counter()
         try:
-            with self.app.state.warehouse.writing() as con:
+            with self.app.state.warehouse.writing() as con, _one_thread(con):
                 result = build_duckdb(con, touched=touched)
             self.last_result = result
             self.last_models = len(result.results)
@@ -200,6 +201,22 @@ def _yield_to_requests() -> None:
             os.setpriority(os.PRIO_PROCESS, me, niceness)
         except OSError:  # not permitted here: the rebuild runs at the usual priority
             pass
+
+
+@contextmanager
+def _one_thread(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """DuckDB's other worker threads sit out the rebuild, so all of its work runs on the
+    rebuild's own thread, whose lower priority (``_yield_to_requests``) then covers it:
+    otherwise DuckDB runs half of a build on a worker at the usual priority, and saves
+    waited on two cores for a rebuild that is seconds behind them anyway. The setting is
+    the database's: pages read on one thread meanwhile too, which costs little at the
+    size of what a page asks for."""
+    [(before,)] = con.execute("SELECT current_setting('threads')").fetchall()
+    con.execute("SET threads = 1")
+    try:
+        yield
+    finally:
+        con.execute("SET threads = ?", [int(before)])
 
 
 def rebuilder(app: FastAPI) -> Rebuilder:
@@ -398,28 +415,30 @@ def capture_save(
         return render(request, scope, "capture_form.html", context, status=422)
     staff = cap.staff_ref(scope.user.user_id)
     ip = request.client.host if request.client else None
-    keys = get_settings().keys()
-    _ensure_raw_tables(request.app)
-    # Only the capture's own row and audit entry are written under the lock, in one short
+    # The row is made ready (the UPN encrypted) and its batch id drawn before the lock, so
+    # that only the capture's own row and audit entry are written under it, in one short
     # transaction (shared with writes arriving at the same moment: ``web.recorder``); the
-    # checks above, the answer below and the rebuild are done outside it.
+    # checks above, the answer below and the rebuild are done outside it too.
+    prepared = cap.prepare_capture(
+        kind,
+        checked,
+        school_urn=target.school_urn,
+        upn=target.upn,
+        staff=staff,
+        keys=get_settings().keys(),
+        now=now,
+        key=key,
+    )
+    _ensure_raw_tables(request.app)
+    with request.app.state.warehouse.reading() as con:
+        batch_id = next_batch_id(con)  # a retried form leaves a gap: builds do not mind
 
     def land(con: duckdb.DuckDBPyConnection) -> cap.Saved | None:
         # A retried post (same person, same form key) lands nothing: it was saved the first
         # time, perhaps earlier in this very transaction.
         if key is not None and cap.already_saved(con, staff=staff, key=key):
             return None
-        saved = cap.land_capture(
-            con,
-            kind,
-            checked,
-            school_urn=target.school_urn,
-            upn=target.upn,
-            staff=staff,
-            keys=keys,
-            now=now,
-            key=key,
-        )
+        saved = cap.land_prepared(con, prepared, batch_id)
         # The capture and its audit entry land together or not at all.
         audit_log.record(
             con, Captured(pupil_key=pupil_key, entity=kind.entity), user=scope.user, ip=ip
