@@ -172,9 +172,6 @@ def test_after_a_rebuild_only_the_schools_whose_inputs_changed_are_warmed(
 
 
 def test_a_restart_reads_the_results_back_instead_of_computing_them(warehouse: Path) -> None:
-    """... and only when a page asks for them, beyond what every home page reads (issue 11:
-    reading everything back at start kept the interpreter busy while the first pages
-    waited)."""
     schools: list[str] = []
     for start in ("first", "restart"):
         app = create_app(warehouse)
@@ -183,20 +180,14 @@ def test_a_restart_reads_the_results_back_instead_of_computing_them(warehouse: P
             with TestClient(app):
                 run = warming.current(app)
                 assert run is not None and run.wait(timeout=300) and run.error is None
-                assert run.warmed == (len(schools) if start == "first" else 0)
+                assert run.warmed == len(schools)
+            assert cached(app) == every_result(schools)
             cache = app.state.cache
             if start == "first":
-                assert cached(app) == every_result(schools)
                 assert (cache.computed, cache.loaded) == (len(every_result(schools)), 0)
-                continue
-            home = {(kind, school) for kind in warming.HOME_KINDS for school in schools}
-            assert cached(app) == home
-            assert (cache.computed, cache.loaded) == (0, len(home))
-            # The rest is read back when asked for: nothing computed.
-            with app.state.warehouse.reading() as con:
-                cache.warm(con, [*schools, None])
-            assert cached(app) == every_result(schools)
-            assert (cache.computed, cache.loaded) == (0, len(every_result(schools)))
+            else:
+                # Read back, every one of them: nothing computed.
+                assert (cache.computed, cache.loaded) == (0, len(every_result(schools)))
         finally:
             app.state.warehouse.close()
 

@@ -69,15 +69,6 @@ def _run_of(build: str | None) -> int:
     return int(head) if head.isdigit() else -1
 
 
-# The results ``warm`` computes of the whole trust, and of each school.
-QUESTION_KINDS = (
-    "compare_with_national",
-    "provision_against_need",
-    "training_against_need",
-    "attendance_without_plan",
-    "provision_overview",
-)
-SCHOOL_KINDS = ("alerts", "review_queue", "strategy_effects", "harder_situations", *QUESTION_KINDS)
 # The kind under which the fingerprints of a build's inputs are stored (for the trust, with
 # the trust's fingerprint as their inputs, so pruning keeps the current ones only).
 FINGERPRINTS = "input_fingerprints"
@@ -265,26 +256,6 @@ class SchoolAnalyticsCache:
                     self.loaded += 1
                     read += 1
         return read
-
-    def kept_in_store(
-        self, con: duckdb.DuckDBPyConnection, schools: Sequence[str | None]
-    ) -> set[str | None]:
-        """The schools (None: the trust) whose every result is stored for their current
-        inputs: nothing to compute, and a page reads each back when it asks (milliseconds).
-        At start-up, reading them all back at once kept the interpreter busy unpickling
-        for many seconds while the first pages waited."""
-        if self.store is None:
-            return set()
-        inputs = self.refresh(con)
-        stored = self.store.kept(con)
-        return {
-            school
-            for school in schools
-            if all(
-                (kind, school, inputs.of(school)) in stored
-                for kind in (QUESTION_KINDS if school is None else SCHOOL_KINDS)
-            )
-        }
 
     def derived(
         self,

@@ -112,14 +112,6 @@ class ResultStore:
             for r in found
         ]
 
-    def kept(self, con: duckdb.DuckDBPyConnection) -> set[tuple[str, str | None, str]]:
-        """(kind, school or None, inputs) of every stored result, without reading them."""
-        try:
-            found = queries.rows(con, "analytics_results_kept")
-        except duckdb.CatalogException:
-            return set()
-        return {(str(r["kind"]), str(r["school_urn"]) or None, str(r["inputs"])) for r in found}
-
     def save(self, kind: str, school: str | None, inputs: str, value: object) -> None:
         """Keep a result; a failure to store only costs the next start a computation."""
         data = dumps(value)

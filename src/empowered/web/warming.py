@@ -215,10 +215,6 @@ def _warm(app: FastAPI, run: Warming, result: BuildResult | None) -> None:
                 # question, not forty) before the first visitor asks for it.
                 cache.prefetch(con, HOME_KINDS, every)
             due = schools_to_rewarm(previous, inputs)
-            if run.reason == "start-up":
-                # A restart: what is stored for the current inputs is read back when a page
-                # asks for it, not all at once now (the home page's share was prefetched).
-                due = due - cache.kept_in_store(con, [*every, None])
             schools = [s for s in every if s in due]
             run.schools = len(schools)
             log.info(
