@@ -76,15 +76,10 @@ per_context as (
     group by pupil_key, school_urn, academic_year, context_dimension, context_value
 ),
 
-day_context as (
-    select
-        pupil_key, school_urn, academic_year, context_dimension, context_value, observed_on,
-        count(mood) as n_in,
-        sum(mood) as sum_in
-    from contexts
-    group by pupil_key, school_urn, academic_year, context_dimension, context_value, observed_on
-),
-
+-- Only days with at least two check-ins with a mood can set a context against the rest of
+-- the day, and a day is all one weekday (so the weekday context never has "the day's other
+-- check-ins"): the daily comparison reads only those days' check-ins and skips weekday, which
+-- leaves its rows as they were and halves the rows grouped.
 day_all as (
     select
         pupil_key, school_urn, academic_year, observed_on,
@@ -94,30 +89,74 @@ day_all as (
     group by pupil_key, school_urn, academic_year, observed_on
 ),
 
+-- Each compared day gets a number, so the day's contexts are grouped on it rather than on
+-- four columns (nearly every group is one check-in: the key's width is the cost).
+days as (
+    select
+        pupil_key, school_urn, academic_year, observed_on, n_all, sum_all,
+        row_number() over (
+            order by pupil_key, school_urn, academic_year, observed_on
+        ) as day_id
+    from day_all
+    where n_all >= 2
+),
+
+paired_obs as (
+    select o.*, d.day_id
+    from obs as o
+    inner join days as d
+        on o.pupil_key = d.pupil_key
+        and o.school_urn = d.school_urn
+        and o.academic_year = d.academic_year
+        and o.observed_on = d.observed_on
+),
+
+-- Each context's check-ins per compared day, one grouping per context on the day's number
+-- and the context's own column.
+day_context as (
+    select
+        d.pupil_key, d.school_urn, d.academic_year, c.context_dimension, c.context_value,
+        d.n_all, d.sum_all, c.n_in, c.sum_in
+    from (
+        select day_id, 'time_slot' as context_dimension, time_slot as context_value,
+            count(mood) as n_in, sum(mood) as sum_in
+        from paired_obs where time_slot is not null
+        group by day_id, time_slot
+        union all
+        select day_id, 'period', period_code, count(mood), sum(mood)
+        from paired_obs where period_code is not null
+        group by day_id, period_code
+        union all
+        select day_id, 'activity', activity, count(mood), sum(mood)
+        from paired_obs where activity is not null
+        group by day_id, activity
+        union all
+        select day_id, 'setting', setting, count(mood), sum(mood)
+        from paired_obs where setting is not null
+        group by day_id, setting
+    ) as c
+    inner join days as d on d.day_id = c.day_id
+),
+
 paired as (
     select
-        c.pupil_key,
-        c.school_urn,
-        c.academic_year,
-        c.context_dimension,
-        c.context_value,
+        pupil_key,
+        school_urn,
+        academic_year,
+        context_dimension,
+        context_value,
         count(*) as days_compared,
         avg(
-            c.sum_in / cast(c.n_in as double)
-            - (d.sum_all - c.sum_in) / cast(d.n_all - c.n_in as double)
+            sum_in / cast(n_in as double)
+            - (sum_all - sum_in) / cast(n_all - n_in as double)
         ) as mood_day_difference_mean,
         stddev_samp(
-            c.sum_in / cast(c.n_in as double)
-            - (d.sum_all - c.sum_in) / cast(d.n_all - c.n_in as double)
+            sum_in / cast(n_in as double)
+            - (sum_all - sum_in) / cast(n_all - n_in as double)
         ) as mood_day_difference_sd
-    from day_context as c
-    inner join day_all as d
-        on c.pupil_key = d.pupil_key
-        and c.school_urn = d.school_urn
-        and c.academic_year = d.academic_year
-        and c.observed_on = d.observed_on
-    where c.n_in > 0 and d.n_all > c.n_in
-    group by c.pupil_key, c.school_urn, c.academic_year, c.context_dimension, c.context_value
+    from day_context
+    where n_in > 0 and n_all > n_in
+    group by pupil_key, school_urn, academic_year, context_dimension, context_value
 ),
 
 per_year as (
