@@ -119,8 +119,7 @@ days as (
 ),
 
 paired_obs as (
-    select o.time_slot, o.period_code, o.activity, o.setting, o.mood,
-        d.day_id, d.year_id, d.n_all, d.sum_all
+    select o.time_slot, o.period_code, o.activity, o.setting, o.mood, d.day_id
     from obs as o
     inner join days as d
         on o.pupil_key = d.pupil_key
@@ -130,25 +129,29 @@ paired_obs as (
 ),
 
 -- Each context's check-ins per compared day, one grouping per context on the day's number
--- and the context's own column.
+-- and the context's own column; the day's totals are joined back on its number.
 day_context as (
-    select
-        year_id, 'time_slot' as context_dimension, cast(time_slot as varchar) as context_value,
-        max(n_all) as n_all, max(sum_all) as sum_all, count(mood) as n_in, sum(mood) as sum_in
-    from paired_obs where time_slot is not null
-    group by day_id, year_id, time_slot
-    union all
-    select year_id, 'period', period_code, max(n_all), max(sum_all), count(mood), sum(mood)
-    from paired_obs where period_code is not null
-    group by day_id, year_id, period_code
-    union all
-    select year_id, 'activity', activity, max(n_all), max(sum_all), count(mood), sum(mood)
-    from paired_obs where activity is not null
-    group by day_id, year_id, activity
-    union all
-    select year_id, 'setting', setting, max(n_all), max(sum_all), count(mood), sum(mood)
-    from paired_obs where setting is not null
-    group by day_id, year_id, setting
+    select d.year_id, c.context_dimension, c.context_value, d.n_all, d.sum_all, c.n_in, c.sum_in
+    from (
+        select day_id, 'time_slot' as context_dimension,
+            cast(time_slot as varchar) as context_value,
+            count(mood) as n_in, sum(mood) as sum_in
+        from paired_obs where time_slot is not null
+        group by day_id, time_slot
+        union all
+        select day_id, 'period', period_code, count(mood), sum(mood)
+        from paired_obs where period_code is not null
+        group by day_id, period_code
+        union all
+        select day_id, 'activity', activity, count(mood), sum(mood)
+        from paired_obs where activity is not null
+        group by day_id, activity
+        union all
+        select day_id, 'setting', setting, count(mood), sum(mood)
+        from paired_obs where setting is not null
+        group by day_id, setting
+    ) as c
+    inner join days as d on d.day_id = c.day_id
 ),
 
 paired as (
