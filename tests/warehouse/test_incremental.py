@@ -284,3 +284,26 @@ def test_a_correction_rebuilds_pupil_weeks_from_its_week_on(trust: Trust, tmp_pa
             assert differences(con, path, tmp_path) == []
     finally:
         con.close()
+
+
+def test_a_day_of_check_ins_pairs_strategy_uses_from_its_week_on(
+    trust: Trust, tmp_path: Path
+) -> None:
+    """A strategy use is paired only with check-ins of its own day: a school day's files, and
+    an earlier check-in corrected or moved to another pupil, rewrite the pupils' uses from
+    that week on, not their year. Both equal the full build."""
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copy(trust.base, path)
+    con = open_warehouse(path)
+    try:
+        state = State(trust, con, tmp_path)
+        for step in (lambda s: next_day(s, tuple(DAILY)), correction):
+            step(state)
+            [(how,)] = con.execute(
+                "SELECT message FROM meta.model_runs WHERE model = 'marts.strategy_use_outcome' "
+                "ORDER BY run_id DESC LIMIT 1"
+            ).fetchall()
+            assert how.startswith("incremental") and " from school_week " in how, how
+            assert differences(con, path, tmp_path) == []
+    finally:
+        con.close()

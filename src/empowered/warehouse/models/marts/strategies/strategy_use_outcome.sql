@@ -2,6 +2,8 @@
 -- unique_key: [use_key]
 -- incremental:
 --   by: pupil_key
+--   since: school_week
+--   lookback: 0
 -- not_null: [use_key, pupil_key, school_urn, used_on, strategy_code, has_follow_up]
 -- relationships:
 --   use_key: core.fct_strategy_use.use_key
@@ -24,6 +26,9 @@
 -- observation_key), so a check-in at the very minute of the use is the baseline, never
 -- the follow-up. calmer compares moods and is null when either is missing; the adult's
 -- own judgement (outcome, outcome_score) is kept beside it.
+-- A use is paired only with check-ins on its own day, so with its own school week: a day of
+-- check-ins rewrites the uses of that week on (incremental since school_week), not the
+-- pupil's year.
 -- Pairing is an equality join on pupil, school and day plus a minute range, then
 -- row_number(): portable to Spark (no ASOF join) and cheap, as a pupil has only a few
 -- check-ins a day.
