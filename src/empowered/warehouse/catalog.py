@@ -32,7 +32,11 @@ parts (source tracking, school check 5, pupil matching 6 and time on roll 19, da
 parsing, duplicates 90, quarantine and the current row) are written once by that module,
 and the quarantine unions have one arm per declared model. "In the future" means after
 the day the row's batch landed (`meta.batches.loaded_at`), so a verdict never changes as
-the calendar moves on. `empowered show-sql MODEL` prints the SQL a model runs.
+the calendar moves on. `empowered show-sql MODEL` prints the SQL a model runs. A staging
+table stores what core and quarantine read: the raw text beside a parsed value (`*_raw`)
+and the matching details the rules use are worked out for the rules and not kept (a
+column declared `keep_raw: true` keeps its raw text), since the largest staging table is
+rewritten with millions of rows on every full build.
 
 History tables (`dim_sen_status_history`, `dim_characteristics_history`) use `valid_from`
 (inclusive) and `valid_to` (exclusive, empty while current).
