@@ -25,7 +25,6 @@ from typing import Any
 
 import duckdb
 import numpy as np
-from scipy import stats
 
 from empowered.analytics import queries
 from empowered.analytics.control_charts import ewma
@@ -388,6 +387,9 @@ def behaviour_indicator(
     incident_days: Sequence[date], attended_days: Sequence[date], as_of: date, *, recent: int = 10
 ) -> Indicator:
     """Incidents in the last ``recent`` attended days against the child's earlier rate."""
+    # scipy takes over a second to import: loaded on first use, not at server start.
+    from scipy import stats
+
     attended = sorted(d for d in attended_days if d <= as_of)
     if len(attended) < recent + MIN_BASELINE_DAYS:
         return Indicator("behaviour", False, "Not enough days in school yet to compare.")

@@ -10,8 +10,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scipy.stats import norm
-
 from empowered.analytics.wording import count_phrase, percent, percent_range
 
 # Below this many observations a percentage says more than the data do.
@@ -36,6 +34,9 @@ def _check_confidence(confidence: float) -> None:
 
 def wilson_bounds(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
     """The Wilson score interval for successes out of n (both bounds within [0, 1])."""
+    # scipy takes over a second to import: loaded on first use, not at server start.
+    from scipy.stats import norm
+
     _check_confidence(confidence)
     if n <= 0:
         return (math.nan, math.nan)
