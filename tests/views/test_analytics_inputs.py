@@ -279,3 +279,18 @@ def test_a_schools_digest_is_worked_out_once_and_not_stored() -> None:
     again = pickle.loads(pickle.dumps(kept))
     assert again == kept and "_of" not in again.__dict__
     assert again.of("100002") == first["100002"]
+
+
+def test_the_unbuilt_inputs_are_worked_out_once_not_at_every_refresh(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from empowered.warehouse import models
+
+    first = unbuilt_inputs()
+    assert "meta.trigger_rules" in first and not first & set(models.discover_models())
+
+    def rediscovered() -> object:
+        raise AssertionError("the models were discovered again")
+
+    monkeypatch.setattr(models, "discover_models", rediscovered)
+    assert unbuilt_inputs() == first
