@@ -331,3 +331,10 @@ def test_a_page_that_published_tables_give_away_is_withheld_not_failed() -> None
     assert page.withheld and "withheld" in page.summary
     assert page.hidden.all() and page.row_total_hidden.all() and page.grand_total_hidden
     assert {v for row in page.rows() for k, v in row.items() if k != "label"} == {"c"}
+
+
+def test_key_of_merges_keys_and_mappings_the_later_condition_winning() -> None:
+    assert key_of(REGISTERED, {"need": "ASD"}) == frozenset({("sen", "K|E"), ("need", "ASD")})
+    assert key_of(REGISTERED, key_of({"sen": "K"}), None) == frozenset({("sen", "K")})
+    assert key_of({"year": 7}, frozenset({("year", "8")})) == frozenset({("year", "8")})
+    assert key_of() == frozenset()

@@ -3,6 +3,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import numpy as np
+import pytest
+from scipy import stats
 
 from empowered.analytics.early_signs import (
     AttendanceDays,
@@ -13,6 +15,7 @@ from empowered.analytics.early_signs import (
     behaviour_indicator,
     indicator_view,
     level_alerts,
+    poisson_at_least,
 )
 
 START = date(2025, 9, 1)
@@ -102,3 +105,11 @@ def test_behaviour_indicator_compares_with_the_childs_own_rate() -> None:
     busy = quiet + attended[52:58]  # then 6 in the last 10 days
     assert not behaviour_indicator(quiet, attended, attended[-1]).fired
     assert behaviour_indicator(busy, attended, attended[-1]).fired
+
+
+@pytest.mark.parametrize("mean", [0.05, 0.5, 1.0, 2.7, 9.5, 40.0])
+@pytest.mark.parametrize("count", [0, 1, 2, 3, 5, 8, 13, 30, 60])
+def test_poisson_tail_matches_scipy(count: int, mean: float) -> None:
+    expected = float(stats.poisson.sf(count - 1, mean))
+    got = poisson_at_least(count, mean)
+    assert got == pytest.approx(expected, rel=1e-9, abs=1e-300)

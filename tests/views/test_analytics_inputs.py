@@ -260,3 +260,40 @@ def test_stored_results_of_every_school_are_read_back_in_one_go(
     con.execute("UPDATE app.analytics_results SET inputs = 'older'")
     again = SchoolAnalyticsCache(store)
     assert again.prefetch(con, ["alerts"], [first, second]) == 0
+
+
+def test_a_schools_digest_is_worked_out_once_and_not_stored() -> None:
+    tables = {
+        "core.fct_a": {"": "1:g", "100001": "3:a", "100002": "4:b"},
+        "core.fct_b": {"100001": "5:c"},
+    }
+    kept = Fingerprints(tables)
+    first = {s: kept.of(s) for s in ("100001", "100002", None)}
+    # Asked again, the same digests; a fresh object with the same tables agrees.
+    assert {s: kept.of(s) for s in first} == first
+    assert {s: Fingerprints(tables).of(s) for s in first} == first
+    assert len(set(first.values())) == 3
+    # One school's inputs changed: its digest and the trust's change, the other's not.
+    changed = Fingerprints({**tables, "core.fct_b": {"100001": "6:d"}})
+    assert changed.of("100001") != first["100001"]
+    assert changed.of(None) != first[None]
+    assert changed.of("100002") == first["100002"]
+    # Stored and read back: the same tables, and no digest carried over from this process.
+    again = pickle.loads(pickle.dumps(kept))
+    assert again == kept and "_of" not in again.__dict__
+    assert again.of("100002") == first["100002"]
+
+
+def test_the_unbuilt_inputs_are_worked_out_once_not_at_every_refresh(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from empowered.warehouse import models
+
+    first = unbuilt_inputs()
+    assert "meta.trigger_rules" in first and not first & set(models.discover_models())
+
+    def rediscovered() -> object:
+        raise AssertionError("the models were discovered again")
+
+    monkeypatch.setattr(models, "discover_models", rediscovered)
+    assert unbuilt_inputs() == first

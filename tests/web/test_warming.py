@@ -305,3 +305,17 @@ def test_stopping_the_server_ends_warming_at_its_next_result(
     assert run.done.is_set() and run.thread is not None and not run.thread.is_alive()
     assert run.error is None and run.warmed == 0
     counter.end()
+
+
+def test_the_whole_trusts_questions_are_warmed_before_each_schools_whole_set(
+    app: FastAPI,
+) -> None:
+    # The trust's register and its spreadsheet wait for the trust's questions; a school's
+    # pupil pages wait only for that school: the trust's few results come first.
+    with TestClient(app):
+        run = warming.current(app)
+        assert run is not None and run.wait(timeout=300) and run.error is None
+    order = list(app.state.cache._values)  # in the order they were warmed
+    last_trust = max(i for i, (_, school) in enumerate(order) if school is None)
+    first_whole_set = min(i for i, (kind, _) in enumerate(order) if kind == "harder_situations")
+    assert last_trust < first_whole_set

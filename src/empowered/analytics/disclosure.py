@@ -693,7 +693,13 @@ def key_of(*parts: Mapping[str, str] | Key | None) -> Key:
     for part in parts:
         if part is None:
             continue
-        items = part.items() if isinstance(part, Mapping) else part
+        # A key (a frozenset) is tested for first: the Mapping test goes through the ABC
+        # machinery, and a page's suppression search merges thousands of keys.
+        items = (
+            part
+            if type(part) is frozenset
+            else (part.items() if isinstance(part, Mapping) else part)
+        )
         for dim, value in items:
             merged[str(dim)] = str(value)
     return frozenset(merged.items())

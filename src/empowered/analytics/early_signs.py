@@ -17,6 +17,7 @@ indicators that fired is shown beside them: never one combined score, never a la
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +26,6 @@ from typing import Any
 
 import duckdb
 import numpy as np
-from scipy import stats
 
 from empowered.analytics import queries
 from empowered.analytics.control_charts import ewma
@@ -384,6 +384,32 @@ class IndicatorView:
         )
 
 
+def poisson_at_least(count: int, mean: float) -> float:
+    """P(X >= count) for X ~ Poisson(mean), as scipy's ``poisson.sf(count - 1, mean)``.
+
+    Computed here because the pupil page asks it on every view, and importing scipy for it
+    would cost the first view after a restart over a second. Above the mean the tail is
+    summed upwards (no cancellation for small p); below it, one minus the lower sum.
+    """
+    if count <= 0:
+        return 1.0
+    if mean <= 0:
+        return 0.0
+
+    def pmf(k: int) -> float:
+        return math.exp(k * math.log(mean) - mean - math.lgamma(k + 1))
+
+    if count > mean:
+        total, k = 0.0, count
+        term = pmf(k)
+        while term > 0 and term > total * 1e-17:
+            total += term
+            k += 1
+            term *= mean / k
+        return min(total, 1.0)
+    return max(0.0, 1.0 - math.fsum(pmf(k) for k in range(count)))
+
+
 def behaviour_indicator(
     incident_days: Sequence[date], attended_days: Sequence[date], as_of: date, *, recent: int = 10
 ) -> Indicator:
@@ -396,7 +422,7 @@ def behaviour_indicator(
     before = sum(1 for d in incident_days if d < cut)
     now = sum(1 for d in incident_days if cut <= d <= as_of)
     expected = (before + 0.5) / before_days * recent
-    p = float(stats.poisson.sf(now - 1, expected))
+    p = poisson_at_least(now, expected)
     fired = now >= 3 and p < 0.01
     evidence = (
         f"{count_phrase(now, 'incident')} in the last {recent} days in school, against about "

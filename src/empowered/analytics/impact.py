@@ -22,7 +22,6 @@ from typing import Any
 
 import duckdb
 import numpy as np
-from scipy import stats
 
 from empowered.analytics import queries
 from empowered.analytics.aggregates import multi_pupil
@@ -59,6 +58,9 @@ class Impact:
 
 
 def _interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
+    # scipy takes over a second to import: loaded on first use, not at server start.
+    from scipy import stats
+
     mean = float(values.mean())
     if len(values) < 2:
         return mean, float("nan"), float("nan")

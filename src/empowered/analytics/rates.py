@@ -15,9 +15,6 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from scipy.stats import beta as beta_dist
-from scipy.stats import binomtest
-
 from empowered.analytics.wording import count_phrase, number
 
 # Fewer events than this in total cannot say whether one context is harder.
@@ -60,6 +57,10 @@ def rate_ratio(
     events in ``a`` give a ratio of 0 with a finite upper bound; zero in ``b`` give an
     infinite ratio with a finite lower bound.
     """
+    # scipy takes over a second to import: loaded on first use, not at server start.
+    from scipy.stats import beta as beta_dist
+    from scipy.stats import binomtest
+
     if events_a < 0 or events_b < 0:
         raise ValueError("event counts cannot be negative")
     if not (exposure_a > 0 and exposure_b > 0) or not math.isfinite(exposure_a + exposure_b):

@@ -21,9 +21,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import minimize
-from scipy.stats import beta as beta_dist
-from scipy.stats import betabinom, norm
 
 from empowered.analytics.wording import count_phrase, number, percent, percent_range
 
@@ -98,6 +95,10 @@ def fit_beta_prior(
     successes: Sequence[int] | npt.ArrayLike, trials: Sequence[int] | npt.ArrayLike
 ) -> BetaPrior:
     """Empirical-Bayes beta prior for per-group success rates (marginal likelihood)."""
+    # scipy takes over a second to import: loaded on first use, not at server start.
+    from scipy.optimize import minimize
+    from scipy.stats import betabinom
+
     s = np.asarray(successes, dtype=np.float64).ravel()
     n = np.asarray(trials, dtype=np.float64).ravel()
     if s.shape != n.shape:
@@ -152,6 +153,8 @@ def shrink_rate(
     successes: int, trials: int, prior: BetaPrior, confidence: float = 0.95
 ) -> ShrunkRate:
     """Posterior mean and equal-tailed interval of one group's rate under ``prior``."""
+    from scipy.stats import beta as beta_dist
+
     if trials < 0 or successes < 0 or successes > trials:
         raise ValueError(f"need 0 <= successes <= trials, got {successes} of {trials}")
     if not 0 < confidence < 1:
@@ -226,6 +229,8 @@ def shrink_means(
     interval adds the uncertainty of the grand mean itself, so it never collapses to a
     point when tau^2 is 0.
     """
+    from scipy.stats import norm
+
     y = np.asarray(means, dtype=np.float64).ravel()
     se = np.asarray(ses, dtype=np.float64).ravel()
     counts = np.asarray(ns).ravel()
@@ -286,6 +291,8 @@ def shrink_mean(
     confidence: float = 0.95,
 ) -> ShrunkMean:
     """One group's mean combined with a normal prior (precision-weighted average)."""
+    from scipy.stats import norm
+
     if not (se > 0 and prior_sd > 0):
         raise ValueError("se and prior_sd must be positive")
     precision = 1 / se**2 + 1 / prior_sd**2

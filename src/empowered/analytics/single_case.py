@@ -28,8 +28,6 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import brentq
-from scipy.stats import norm
 
 from empowered.analytics.wording import count_phrase, number, percent, percent_range
 
@@ -87,6 +85,10 @@ def _nap_core(
     a: FloatArray, b: FloatArray, improvement: str, confidence: float
 ) -> tuple[float, float, float, float]:
     """NAP, its unbiased standard error and Newcombe interval (SingleCaseES ``calc_NAP``)."""
+    # scipy takes over a second to import: loaded on first use, not at server start.
+    from scipy.optimize import brentq
+    from scipy.stats import norm
+
     if improvement == "decrease":
         a, b = -a, -b
     m, n = len(a), len(b)

@@ -19,7 +19,6 @@ from typing import Any
 
 import duckdb
 import numpy as np
-from scipy import special, stats
 
 from empowered.analytics import queries
 from empowered.analytics.aggregates import multi_pupil
@@ -171,6 +170,9 @@ def _mood_comparison(m: ContextMood) -> MoodComparison | None:
     one-sample t test of the daily differences (a paired design), which also leaves out
     slow changes such as a decline over weeks.
     """
+    # scipy takes over a second to import: loaded on first use, not at server start.
+    from scipy import special
+
     n_out, mean_out, _ = m.elsewhere()
     k = m.days_compared
     if k < MIN_DAYS_COMPARED or not np.isfinite(m.day_difference):
@@ -206,6 +208,8 @@ def harder_situations(
     it *and* the difference is big enough to matter (1.5 times the incidents, or half a
     point of mood).
     """
+    from scipy import stats
+
     by_key: dict[Key, dict[str, Any]] = {}
     for r in rates:
         if (

@@ -25,7 +25,6 @@ from typing import Any
 
 import duckdb
 import numpy as np
-from scipy import stats
 
 from empowered.analytics import queries
 from empowered.analytics.aggregates import multi_pupil
@@ -103,6 +102,9 @@ def strategy_effects(
     false-discovery control and the shrinkage prior's strength come from all of them, so a
     child's result does not depend on who is asking.
     """
+    # scipy takes over a second to import: loaded on first use, not at server start.
+    from scipy import stats
+
     by_pupil: dict[tuple[str, str], dict[str, list[UsePair]]] = defaultdict(
         lambda: defaultdict(list)
     )
@@ -205,6 +207,8 @@ def _adjusted_test(uses: Sequence[UsePair], others: Sequence[UsePair]) -> float:
     uses do not vary (the model cannot be fitted), a Mann-Whitney test of the changes is
     used instead.
     """
+    from scipy import stats
+
     both = [*uses, *others]
     after = np.array([u.mood_next for u in both])
     design = np.column_stack(

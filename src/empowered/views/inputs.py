@@ -76,6 +76,22 @@ class Fingerprints:
 
     def of(self, school: str | None) -> str:
         """The digest of everything a school's results depend on; ``None``: the trust."""
+        # Asked by every cached result a page reads (a dozen on a register page), and the
+        # trust's digest sorts every school's fingerprints: worked out once per school.
+        memo: dict[str | None, str] | None = self.__dict__.get("_of")
+        if memo is None:
+            memo = {}
+            object.__setattr__(self, "_of", memo)
+        found = memo.get(school)
+        if found is None:
+            found = memo[school] = self._digest_of(school)
+        return found
+
+    def __getstate__(self) -> dict[str, object]:
+        # Stored without the digests worked out: they depend on the code that read them.
+        return {"tables": self.tables}
+
+    def _digest_of(self, school: str | None) -> str:
         digest = hashlib.sha256(code_stamp().encode())
         for table in sorted(self.tables):
             per_school = self.tables[table]
@@ -163,9 +179,12 @@ def schools_to_rewarm(
     return frozenset(schools)
 
 
+@cache
 def unbuilt_inputs() -> frozenset[str]:
     """The analytics inputs no model builds (the trigger rules an admin edits, the
-    reference figures): small, and they may change between builds."""
+    reference figures): small, and they may change between builds. Worked out once: the
+    models are the package's own files, and reading them all took a tenth of a second
+    of every restart's first read-back."""
     from empowered.warehouse.models import discover_models
 
     return frozenset(analytics_inputs()) - frozenset(discover_models())

@@ -225,8 +225,19 @@ def _warm(app: FastAPI, run: Warming, result: BuildResult | None) -> None:
                 run.build,
             )
             # What the home page needs of every school first (a trust-wide home page reads
-            # all of them at once), then each school's whole set.
+            # all of them at once), then the whole trust's questions, then each school's whole set.
             cache.warm(con, schools, between=lambda: _give_way(app, run), only_home=True)
+            if current(app) is run and None in due:
+                # The whole trust's register and provision questions (trust-wide users),
+                # before each school's whole set: a few small results, read back in a
+                # moment at a restart, that the trust's register and its spreadsheet wait
+                # for, where one school's set waits only for that school's pages.
+                began = time.perf_counter()
+                cache.warm(con, [None], between=lambda: _give_way(app, run))
+                log.info(
+                    "analytics cache: the whole trust's questions warmed in %.1f s",
+                    time.perf_counter() - began,
+                )
             for number, school in enumerate(schools, start=1):
                 if current(app) is not run:
                     log.info("analytics cache: a newer build is warming; this run stops")
@@ -239,14 +250,6 @@ def _warm(app: FastAPI, run: Warming, result: BuildResult | None) -> None:
                     school,
                     number,
                     len(schools),
-                    time.perf_counter() - began,
-                )
-            if current(app) is run and None in due:
-                # The whole trust's register and provision questions (trust-wide users).
-                began = time.perf_counter()
-                cache.warm(con, [None], between=lambda: _give_way(app, run))
-                log.info(
-                    "analytics cache: the whole trust's questions warmed in %.1f s",
                     time.perf_counter() - began,
                 )
             if current(app) is run and cache.store is not None:
