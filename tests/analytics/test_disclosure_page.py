@@ -281,7 +281,7 @@ def test_random_filtered_pages_never_raise_and_never_give_a_small_figure_away(se
         and (filters.provision_code is None or filters.provision_code in str(r["provision_codes"]))
     ]
     scope = PupilScope.trust_analyst()
-    published = page_tables(scope, RegisterFilters(), everyone, ())
+    published = page_tables(page_specs(scope, RegisterFilters(), everyone, ()))
     tables = page_specs(scope, filters, rows, (), everyone=everyone, published=published)
     results = suppress_page(tables)  # never raises: protects the page, or withholds it
     assert small(attack(tables, results)) == {}

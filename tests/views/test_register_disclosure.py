@@ -275,7 +275,7 @@ def test_a_filtered_page_that_cannot_be_protected_is_withheld_not_an_error() -> 
 
     import numpy as np
 
-    from empowered.views.register_disclosure import page_tables
+    from empowered.views.register_disclosure import page_specs, page_tables
 
     def pupils(need: str, sen: str, n: int, year: str) -> list[dict[str, object]]:
         row = {"primary_need": need, "primary_need_name": need, "sen_provision": sen}
@@ -287,7 +287,7 @@ def test_a_filtered_page_that_cannot_be_protected_is_withheld_not_an_error() -> 
     ]  # fmt: skip
     scope = PupilScope.trust_analyst()
     base = RegisterFilters()
-    published = dict(page_tables(scope, base, everyone, ()))
+    published = dict(page_tables(page_specs(scope, base, everyone, ())))
     table = published["by_need"]
     assert table.hidden.any(), "DS's 4 and its cover are hidden"
     shown = np.array(table.hidden)
@@ -295,6 +295,7 @@ def test_a_filtered_page_that_cannot_be_protected_is_withheld_not_an_error() -> 
     published["by_need"] = replace(table, hidden=shown)
     seven = RegisterFilters(year_group="7")
     rows = [r for r in everyone if r["year_group"] == "7"]
-    tables = page_tables(scope, seven, rows, (), everyone=everyone, published=published)
+    specs = page_specs(scope, seven, rows, (), everyone=everyone, published=published)
+    tables = page_tables(specs)
     assert tables["by_need"].withheld and tables["by_provision"].withheld
     assert tables["by_need"].hidden.all() and tables["by_need"].grand_total_hidden

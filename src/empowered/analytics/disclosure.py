@@ -870,17 +870,8 @@ def suppress_page(
             if t.fixed is not None:
                 results[t.name] = t.fixed
                 continue
-            results[t.name] = _suppress(
-                np.asarray(t.counts, dtype=np.int64).reshape(shapes[t.name]),
-                row_labels=t.row_labels,
-                column_labels=t.column_labels,
-                threshold=threshold,
-                show_totals=t.show_totals,
-                hidden_text=hidden_text,
-                secondary_text=None,
-                unit=t.unit,
-                forced=forced[t.name],
-                known=frozen[t.name],
+            results[t.name] = _suppress_table(
+                t, threshold, hidden_text, forced[t.name], known=frozen[t.name]
             )
         hidden_keys: set[Key] = set()
         for t in tables:
@@ -906,6 +897,29 @@ def suppress_page(
     raise PageNotProtected("page suppression did not settle")
 
 
+def _suppress_table(
+    t: PageTable,
+    threshold: int,
+    hidden_text: str,
+    forced: BoolArray,
+    *,
+    known: BoolArray | None = None,
+) -> DisclosedTable:
+    """One page table suppressed with the page's settings and the cells ``forced`` hidden."""
+    return _suppress(
+        np.asarray(t.counts, dtype=np.int64).reshape((len(t.row_keys), len(t.column_keys))),
+        row_labels=t.row_labels,
+        column_labels=t.column_labels,
+        threshold=threshold,
+        show_totals=t.show_totals,
+        hidden_text=hidden_text,
+        secondary_text=None,
+        unit=t.unit,
+        forced=forced,
+        known=known,
+    )
+
+
 class PageNotProtected(RuntimeError):
     """No suppression of the page's own tables protects a small figure (see
     :func:`suppress_page`)."""
@@ -923,17 +937,8 @@ def withhold_page(
             results[t.name] = t.fixed
             continue
         r, c = len(t.row_keys), len(t.column_keys)
-        table = _suppress(
-            np.asarray(t.counts, dtype=np.int64).reshape((r, c)),
-            row_labels=t.row_labels,
-            column_labels=t.column_labels,
-            threshold=threshold,
-            show_totals=t.show_totals,
-            hidden_text=hidden_text,
-            secondary_text=None,
-            unit=t.unit,
-            forced=np.ones((r + 1, c + 1), dtype=bool),
-        )
+        everything = np.ones((r + 1, c + 1), dtype=bool)
+        table = _suppress_table(t, threshold, hidden_text, everything)
         results[t.name] = replace(
             table,
             withheld=True,

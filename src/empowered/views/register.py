@@ -32,7 +32,12 @@ from empowered.exports import safe_cell
 from empowered.identity import identity_reader
 from empowered.views import PupilScope, count_series, count_table, needs_suppression, queries
 from empowered.views.cache import DEFAULT_CACHE, Recent, SchoolAnalyticsCache, warehouse_key
-from empowered.views.register_disclosure import page_tables, sheet_title, suppressed_question
+from empowered.views.register_disclosure import (
+    page_specs,
+    page_tables,
+    sheet_title,
+    suppressed_question,
+)
 
 SEN_PROVISION_LABELS = {"K": "SEN support", "E": "EHC plan", "N": "No SEN"}
 # Unfiltered pages and their suppressed tables, by (warehouse, build), scope and filters.
@@ -157,14 +162,14 @@ def register_page(
         if kept is None:
             unfiltered = rows if filters == base else _list(con, scope, base)
             kept = _PUBLISHED.put(
-                key, (unfiltered, page_tables(scope, base, unfiltered, questions))
+                key, (unfiltered, page_tables(page_specs(scope, base, unfiltered, questions)))
             )
         everyone, published = kept
         tables = (
             published
             if filters == base
             else page_tables(
-                scope, filters, rows, questions, everyone=everyone, published=published
+                page_specs(scope, filters, rows, questions, everyone=everyone, published=published)
             )
         )
         by_need, by_provision = tables["by_need"], tables["by_provision"]

@@ -230,70 +230,53 @@ def _school(scope: PupilScope, urn: str | None) -> Key:
 
 def _question_tables(scope: PupilScope, questions: Sequence[RegisterQuestions]) -> list[PageTable]:
     tables = []
+    sen = {"SEN support": "K", "Education, health and care plan": "E"}
     for q in questions:
         at = _school(scope, q.school_urn)
         tag = q.school_urn or "trust"
         t = q.national.table
-        sen = {"SEN support": "K", "Education, health and care plan": "E"}
-        tables.append(
-            PageTable(
-                name=f"national:{tag}",
-                counts=t.counts,
-                row_labels=t.row_labels,
-                column_labels=t.column_labels,
-                row_keys=tuple(key_of({"sen": sen.get(label, "N")}) for label in t.row_labels),
-                column_keys=(frozenset(),),
-                base=at,
-            )
-        )
+        rows = tuple(key_of({"sen": sen.get(label, "N")}) for label in t.row_labels)
+        tables.append(_asked(f"national:{tag}", t, rows, (frozenset(),), at))
         if q.need_provision is not None:
             t = q.need_provision.table
             base = key_of(at, REGISTERED)
+            rows = tuple(key_of({"need": n}) for n in t.row_labels)
+            matched: tuple[Key, ...] = (frozenset(), key_of({"matched": "yes"}))
+            # "On the register" plus "with matching provision" counts nobody.
+            totals = tuple(key_of(base, {"need": n, "sum": "need_provision"}) for n in t.row_labels)
+            table = _asked(f"need_provision:{tag}", t, rows, matched, base)
             tables.append(
-                PageTable(
-                    name=f"need_provision:{tag}",
-                    counts=t.counts,
-                    row_labels=t.row_labels,
-                    column_labels=t.column_labels,
-                    row_keys=tuple(key_of({"need": n}) for n in t.row_labels),
-                    column_keys=(frozenset(), key_of({"matched": "yes"})),
-                    base=base,
-                    # "On the register" plus "with matching provision" counts nobody.
-                    row_total_keys=tuple(
-                        key_of(base, {"need": n, "sum": "need_provision"}) for n in t.row_labels
-                    ),
+                replace(
+                    table,
+                    row_total_keys=totals,
                     grand_key=key_of(base, {"sum": "need_provision"}),
                 )
             )
         if q.attendance_without_plan is not None:
             t = q.attendance_without_plan.table
-            tables.append(
-                PageTable(
-                    name=f"attendance_without_plan:{tag}",
-                    counts=t.counts,
-                    row_labels=t.row_labels,
-                    column_labels=t.column_labels,
-                    row_keys=tuple(key_of({"year": y}) for y in t.row_labels),
-                    column_keys=(frozenset(),),
-                    base=key_of(at, REGISTERED, {"attendance_without_plan": "yes"}),
-                )
-            )
+            rows = tuple(key_of({"year": y}) for y in t.row_labels)
+            base = key_of(at, REGISTERED, {"attendance_without_plan": "yes"})
+            tables.append(_asked(f"attendance_without_plan:{tag}", t, rows, (frozenset(),), base))
     return tables
 
 
-def page_tables(
-    scope: PupilScope,
-    filters: RegisterFilters,
-    rows: Sequence[Row],
-    questions: Sequence[RegisterQuestions],
-    *,
-    everyone: Sequence[Row] | None = None,
-    published: Mapping[str, DisclosedTable] | None = None,
-) -> dict[str, DisclosedTable]:
-    """Every table of the register page, suppressed together. With a filter on,
-    ``everyone`` holds the unfiltered list's rows and ``published`` the unfiltered page's
-    tables as that page shows them (both None for the unfiltered page itself)."""
-    specs = page_specs(scope, filters, rows, questions, everyone=everyone, published=published)
+def _asked(
+    name: str, t: DisclosedTable, rows: tuple[Key, ...], columns: tuple[Key, ...], base: Key
+) -> PageTable:
+    """A question's table (already worked out) as one table of the page."""
+    return PageTable(
+        name=name,
+        counts=t.counts,
+        row_labels=t.row_labels,
+        column_labels=t.column_labels,
+        row_keys=rows,
+        column_keys=columns,
+        base=base,
+    )
+
+
+def page_tables(specs: Sequence[PageTable]) -> dict[str, DisclosedTable]:
+    """Every table of the register page (:func:`page_specs`), suppressed together."""
     try:
         return suppress_page(specs)
     except PageNotProtected:
@@ -312,7 +295,10 @@ def page_specs(
     published: Mapping[str, DisclosedTable] | None = None,
 ) -> list[PageTable]:
     """The tables :func:`page_tables` suppresses together (unfiltered page, filtered tables
-    and what the filter left out), before suppression: what an auditor attacks."""
+    and what the filter left out), before suppression: what an auditor attacks. With a
+    filter on, ``everyone`` holds the unfiltered list's rows and ``published`` the
+    unfiltered page's tables as that page shows them (both None for the unfiltered page
+    itself)."""
     columns = ("K", "E") if filters.on_register_only else ("K", "E", "N")
     base = key_of(REGISTERED) if filters.on_register_only else frozenset()
     counts = _Counts(rows, columns)
