@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 
 # What the pupil and home pages need per school, and the register's and provision map's
 # questions, per school and for the whole trust (None).
-PUPIL_KINDS = ("strategy_effects", "harder_situations", "alerts", "review_queue")
+PUPIL_KINDS = ("strategy_effects", "harder_standing", "alerts", "review_queue")
 QUESTION_KINDS = (
     "compare_with_national",
     "provision_against_need",
@@ -317,5 +317,5 @@ def test_the_whole_trusts_questions_are_warmed_before_each_schools_whole_set(
         assert run is not None and run.wait(timeout=300) and run.error is None
     order = list(app.state.cache._values)  # in the order they were warmed
     last_trust = max(i for i, (_, school) in enumerate(order) if school is None)
-    first_whole_set = min(i for i, (kind, _) in enumerate(order) if kind == "harder_situations")
+    first_whole_set = min(i for i, (kind, _) in enumerate(order) if kind == "harder_standing")
     assert last_trust < first_whole_set
