@@ -8,6 +8,7 @@ from empowered.analytics.situations import (
     behaviour_after_antecedent,
     harder_situations,
     scatterplot,
+    standing_out,
 )
 
 
@@ -35,6 +36,24 @@ def test_a_context_with_far_more_incidents_per_hour_stands_out() -> None:
     assert "20 incidents in about 10 hours" in lunch.summary
     assert not found[("A", "maths")].stands_out
     assert not any(h.stands_out for (p, _), h in found.items() if p != "A")
+
+
+def test_the_pages_form_keeps_the_situations_that_stand_out_with_their_sentences() -> None:
+    rows = [rate("A", "lunch", 20, 10.0, 30, 110.0), rate("A", "maths", 4, 40.0, 30, 110.0)]
+    rows += [rate(f"B{i}", "lunch", 3, 10.0, 30, 110.0) for i in range(30)]
+    rows += [rate("C", "18", 20, 10.0, 30, 110.0, dimension="time_slot")]
+    found = harder_situations(rows)
+    shown = standing_out(found)
+    assert [(h.pupil_key, h.dimension, h.value, h.summary) for h in shown] == [
+        (h.pupil_key, h.dimension, h.value, h.summary) for h in found if h.stands_out
+    ]
+    assert {h.pupil_key for h in shown} == {"A", "C"} and all(h.stands_out for h in shown)
+    # The scatterplot flags the same slot from either form.
+    days, slots = [date(2026, 3, 2)], [(18, "09:00"), (19, "09:30")]
+    full = scatterplot([], days=days, slots=slots, harder=[h for h in found if h.pupil_key == "C"])
+    plain = scatterplot([], days=days, slots=slots, harder=[h for h in shown if h.pupil_key == "C"])
+    assert full.flagged_slots == plain.flagged_slots == (18,)
+    assert full.summary == plain.summary
 
 
 def test_too_few_incidents_are_not_compared() -> None:

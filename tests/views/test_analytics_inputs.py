@@ -14,6 +14,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from empowered.analytics.situations import (
+    StandingSituation,
+    load_harder_situations,
+    standing_out,
+)
 from empowered.sources.importer import import_canonical_folder
 from empowered.views.cache import FINGERPRINTS, SchoolAnalyticsCache
 from empowered.views.inputs import (
@@ -297,3 +302,38 @@ def test_the_unbuilt_inputs_are_worked_out_once_not_at_every_refresh(
 
     monkeypatch.setattr(models, "discover_models", rediscovered)
     assert unbuilt_inputs() == first
+
+
+def test_a_school_keeps_only_the_harder_situations_the_pages_show(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """Every context compared (with its tests) was kept: about 50 MB for a trust, whose
+    reading back held a restart's pages past 5 s (issue 11), for the few dozen situations
+    a school that the pages show. The cache keeps those alone, in a plain form."""
+    school = max(
+        schools(con), key=lambda s: len(standing_out(load_harder_situations(con, school_urn=s)))
+    )
+    everything = load_harder_situations(con, school_urn=school)
+    shown = standing_out(everything)
+    assert shown and len(shown) < len(everything)
+    store = ResultStore(writer_of(con))
+    cache = SchoolAnalyticsCache(store)
+    assert cache.standing_situations(con, school) == shown
+    assert all(isinstance(h, StandingSituation) for h in shown)
+    stored = {
+        kind: loads(value)
+        for kind, value in con.execute(
+            "SELECT kind, value FROM app.analytics_results WHERE school_urn = ?", [school]
+        ).fetchall()
+    }
+    assert stored == {"harder_standing": shown}
+    restarted = SchoolAnalyticsCache(store)
+    assert restarted.standing_situations(con, school) == shown
+    assert (restarted.computed, restarted.loaded) == (0, 1)
+    # An older server kept the whole list: the next prune deletes it.
+    inputs = restarted.inputs
+    assert inputs is not None
+    store.save("harder_situations", school, inputs.of(school), everything)
+    store.prune({school: inputs.of(school), None: inputs.of(None)}, [school])
+    kinds = con.execute("SELECT DISTINCT kind FROM app.analytics_results ORDER BY 1").fetchall()
+    assert kinds == sorted([(FINGERPRINTS,), ("harder_standing",)])

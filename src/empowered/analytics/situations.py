@@ -119,6 +119,34 @@ class HarderSituation:
     summary: str
 
 
+@dataclass(frozen=True)
+class StandingSituation:
+    """What the pages show of a harder situation that stands out (its sentence, and its
+    slot for the scatterplot's flag). A large school compares some ten thousand contexts
+    and a few dozen stand out: the web cache keeps these, a few kilobytes a school, where
+    every :class:`HarderSituation` took megabytes to store and a second of a restart to
+    read back."""
+
+    pupil_key: str
+    academic_year: str
+    dimension: str
+    value: str
+    summary: str
+
+    @property
+    def stands_out(self) -> bool:
+        return True  # only those that stand out are kept
+
+
+def standing_out(situations: Iterable[HarderSituation]) -> tuple[StandingSituation, ...]:
+    """The situations that stand out, in their order, as the pages show them."""
+    return tuple(
+        StandingSituation(h.pupil_key, h.academic_year, h.dimension, h.value, h.summary)
+        for h in situations
+        if h.stands_out
+    )
+
+
 def rates_from_rows(rows: Iterable[dict[str, Any]]) -> list[ContextRate]:
     return [
         ContextRate(
@@ -406,7 +434,7 @@ def scatterplot(
     *,
     days: Sequence[date],
     slots: Sequence[tuple[int, str]],
-    harder: Sequence[HarderSituation] = (),
+    harder: Sequence[HarderSituation | StandingSituation] = (),
 ) -> Scatterplot:
     """Counts of one child's incidents by time slot and school day.
 

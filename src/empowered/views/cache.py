@@ -39,7 +39,11 @@ from empowered.analytics.register import (
     provision_against_need,
     training_against_need,
 )
-from empowered.analytics.situations import HarderSituation, load_harder_situations
+from empowered.analytics.situations import (
+    StandingSituation,
+    load_harder_situations,
+    standing_out,
+)
 from empowered.analytics.strategies import StrategyEffect, load_strategy_effects
 from empowered.analytics.triggers import QueueItem, review_queue
 from empowered.views import queries
@@ -333,13 +337,16 @@ class SchoolAnalyticsCache:
             lambda: load_strategy_effects(con, school_urn=school_urn),
         )
 
-    def harder_situations(
+    def standing_situations(
         self, con: duckdb.DuckDBPyConnection, school_urn: str
-    ) -> list[HarderSituation]:
+    ) -> tuple[StandingSituation, ...]:
+        """The school's harder situations that stand out, as the pages show them: all of
+        them (every context compared, with its tests) took some 50 MB to keep for a trust
+        and most of a restart to read back, for the few dozen a school the pages show."""
         return self._get(
             con,
-            ("harder_situations", school_urn),
-            lambda: load_harder_situations(con, school_urn=school_urn),
+            ("harder_standing", school_urn),
+            lambda: standing_out(load_harder_situations(con, school_urn=school_urn)),
         )
 
     def alerts(self, con: duckdb.DuckDBPyConnection, school_urn: str) -> list[Alert]:
@@ -433,7 +440,7 @@ class SchoolAnalyticsCache:
                     continue
                 steps += [
                     partial(self.strategy_effects, con, school),
-                    partial(self.harder_situations, con, school),
+                    partial(self.standing_situations, con, school),
                 ]
             steps += [
                 partial(self.compare_with_national, con, school),

@@ -27,8 +27,8 @@ from empowered.analytics.early_signs import (
 )
 from empowered.analytics.situations import (
     AfterAntecedent,
-    HarderSituation,
     Scatterplot,
+    StandingSituation,
     behaviour_after_antecedent,
     scatterplot,
 )
@@ -173,7 +173,7 @@ class WhatHelps:
 
 @dataclass(frozen=True)
 class Harder:
-    situations: tuple[HarderSituation, ...]  # standing out first
+    situations: tuple[StandingSituation, ...]  # those that stand out
     grid: Scatterplot
     summary: str
 
@@ -625,10 +625,10 @@ def _harder(
 ) -> Harder:
     mine = [
         h
-        for h in (cache.harder_situations(con, school) if allowed else ())
+        for h in (cache.standing_situations(con, school) if allowed else ())
         if h.pupil_key == pupil_key
     ]
-    mine.sort(key=lambda h: (not h.stands_out, h.dimension, h.value))
+    mine.sort(key=lambda h: (h.dimension, h.value))
     # The school's timetabled day and latest school days change only with a build.
     slots: list[tuple[int, str]] = cache.per_build(
         con,
@@ -657,9 +657,8 @@ def _harder(
         slots=slots,
         harder=[h for h in mine if year is None or h.academic_year == year],
     )
-    standing = [h for h in mine if h.stands_out]
-    if standing:
-        summary = "Stands out as harder: " + "; ".join(h.summary for h in standing[:3])
+    if mine:
+        summary = "Stands out as harder: " + "; ".join(h.summary for h in mine[:3])
     else:
         summary = "No time, place or activity stands out as harder than the rest of the day."
     return Harder(tuple(mine), grid, summary)

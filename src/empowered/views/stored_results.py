@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 
 Writer = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
 TRUST = ""  # the school_urn under which the whole trust's results are kept
+# Kinds no longer stored, deleted at the next prune: "harder_situations" kept every context
+# compared (about 50 MB for a trust); "harder_standing" keeps what the pages show.
+RETIRED_KINDS = ("harder_situations",)
 
 _SAFE_MODULES = ("empowered.", "numpy", "datetime", "decimal")
 _SAFE_BUILTINS = frozenset({"frozenset", "set", "complex", "slice", "range", "bytearray"})
@@ -152,6 +155,9 @@ class ResultStore:
                     con.execute(
                         queries.sql("analytics_results_gone"),
                         {"school_urns": [TRUST, *sorted(schools)]},
+                    )
+                    con.execute(
+                        queries.sql("analytics_results_retired"), {"kinds": list(RETIRED_KINDS)}
                     )
                     con.execute("commit")
                 except Exception:

@@ -25,7 +25,7 @@ import numpy as np
 
 from empowered.access.sections import Section
 from empowered.analytics.disclosure import DisclosedTable, Key, PageTable, key_of, suppress_page
-from empowered.analytics.situations import HarderSituation, Scatterplot, scatterplot
+from empowered.analytics.situations import Scatterplot, StandingSituation, scatterplot
 from empowered.analytics.strategies import StrategyEffect
 from empowered.analytics.wording import count_phrase, percent, percent_range
 from empowered.charts import Chart, scatterplot_grid
@@ -187,8 +187,8 @@ def strategies_page(
     if scope.identified:
         harder = [
             h
-            for h in (cache.harder_situations(con, urn) if patterns_shown else ())
-            if h.dimension == "time_slot" and h.stands_out and here.admits(h.pupil_key, urn)
+            for h in (cache.standing_situations(con, urn) if patterns_shown else ())
+            if h.dimension == "time_slot" and here.admits(h.pupil_key, urn)
         ]
         names = _names(con, here, {e.pupil_key for e in judged} | {h.pupil_key for h in harder})
         rows = tuple(
@@ -414,5 +414,5 @@ def _grid(
     return scatterplot_grid("When incidents happened, by time of day and school day", grid)
 
 
-def _standing(h: HarderSituation, names: dict[str, str]) -> SlotStandsOut:
+def _standing(h: StandingSituation, names: dict[str, str]) -> SlotStandsOut:
     return SlotStandsOut(h.pupil_key, names.get(h.pupil_key), h.summary)
