@@ -10,9 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from empowered.warehouse import incremental
+from empowered.warehouse import incremental, sql_cache
 from empowered.warehouse import models as models_module
-from empowered.warehouse import sql_cache
 from empowered.warehouse.incremental import IncrementalWriter
 from empowered.warehouse.models import default_models_root, discover_models
 
