@@ -7,10 +7,12 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pytest
 
+from empowered.warehouse import incremental, sql_cache
 from empowered.warehouse import models as models_module
-from empowered.warehouse import sql_cache
+from empowered.warehouse.incremental import IncrementalWriter
 from empowered.warehouse.models import default_models_root, discover_models
 
 
@@ -80,3 +82,29 @@ def test_a_folder_that_cannot_be_written_is_no_error(
     blocked.write_text("not a folder", encoding="utf-8")
     monkeypatch.setenv("EMPOWERED_SQL_CACHE", str(blocked / "cache"))
     assert sql_cache.kept("sql", ("x",), lambda: "worked out") == "worked out"
+
+
+def test_partial_rebuild_sql_written_for_one_warehouse_is_read_by_another(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A fresh warehouse (the first day after a full build, or after an upgrade) used to
+    # rewrite every model it partly rebuilt on the sqlglot tree: about a second a day.
+    sql = "select o.pupil_key, count(*) as n from core.fct_observation as o group by 1"
+    filters = {"core.fct_observation": "pupil_key"}
+    written = []
+    for _ in range(2):
+        con = duckdb.connect()
+        con.execute("CREATE SCHEMA meta")
+        writer = IncrementalWriter(con, ["pupil_key"])
+        written.append(writer.restrict_inputs(sql, filters))
+        writer.save()
+        con.close()
+        # The second warehouse must not work it out again.
+        monkeypatch.setattr(incremental, "restrict_inputs", _never)
+    assert written[0] == written[1]
+    assert "_changed_pupil_key" in written[1]
+    assert any(cache.glob("partial-*.json"))
+
+
+def _never(*args: object, **kwargs: object) -> str:
+    raise AssertionError("partial SQL worked out again")

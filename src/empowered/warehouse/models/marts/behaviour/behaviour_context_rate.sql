@@ -31,266 +31,21 @@
 -- misleads (more incidents in maths may only mean more maths), so each context carries
 -- its exposure, the hours the pupil was in school in it, and zero-incident contexts are
 -- rows too.
---
--- How exposure is measured:
--- * time_slot, period, weekday ('timetable'): the minutes of every session the pupil was
---   marked present for that fall in the context, from the school's own timetable. A
---   minute belongs to the AM session when it is before the end of lunch (period LUN;
---   noon if the timetable has none) and to PM otherwise; only minutes from the start of
---   the first period to the end of the last count. Minutes per school, session and
---   context are counted first and then multiplied by each pupil's present sessions, so
---   the work grows with pupils x sessions, not pupils x minutes. Minutes in no period are
---   the context 'between_periods'. Incidents and check-ins at an unknown time, outside
---   those hours or on a date outside the school's calendar have no timetable context:
---   they count in the totals but in no timetable row, so these rows can add up to fewer
---   incidents than total_incidents.
+-- Two halves are kept apart so a school day rebuilds little: the incidents and check-ins
+-- by context (marts.behaviour_context_events) and the minutes present in each timetable
+-- context (marts.behaviour_context_exposure, which says how time_slot, period and weekday
+-- exposure is measured). Here they are put side by side, labelled and turned into rates.
+-- * time_slot, period, weekday ('timetable'): exposure is the minutes present in the
+--   context. Incidents and check-ins with no timetable context (unknown time, outside the
+--   school's hours, a date outside its calendar) count in the totals but in no timetable
+--   row, so these rows can add up to fewer incidents than total_incidents.
 -- * activity, setting ('observation_share'): the warehouse does not know what a pupil
 --   was doing minute by minute, so the pupil's present hours in the year are shared out
 --   in proportion to the pupil's check-ins in each context. Staff check-ins are spread
 --   through the day, so the share of check-ins is an unbiased estimate of the share of
 --   time. With no check-ins that year there is nothing to share by and exposure is null.
---   A check-in or incident with no activity (or setting) recorded counts as
---   'not_recorded', so these rows add up to the totals exactly.
--- Rows are per academic year, so anything dated outside the school's calendar (no
--- academic year) is left out; core keeps it and warns.
 -- rate_per_hour is null when exposure is zero or unknown: no rate can be worked out.
-with school_hours as (
-    select
-        school_urn,
-        min(start_minute) as first_minute,
-        max(end_minute) as last_minute,
-        coalesce(max(case when period_code = 'LUN' then end_minute end), 720) as lunch_end
-    from core.dim_period
-    group by school_urn
-),
-
-school_minutes as (
-    select
-        m.school_urn,
-        case when m.minute_of_day < h.lunch_end then 'AM' else 'PM' end as session,
-        m.time_slot,
-        coalesce(m.period_code, 'between_periods') as period_code
-    from core.dim_school_minute as m
-    inner join school_hours as h
-        on h.school_urn = m.school_urn
-        and m.minute_of_day >= h.first_minute
-        and m.minute_of_day < h.last_minute
-),
-
-session_minutes as (
-    select school_urn, session, count(*) as minutes
-    from school_minutes
-    group by school_urn, session
-),
-
-session_context_minutes as (
-    select
-        school_urn,
-        session,
-        'time_slot' as context_dimension,
-        cast(time_slot as varchar) as context_value,
-        count(*) as minutes
-    from school_minutes
-    group by school_urn, session, time_slot
-    union all
-    select
-        school_urn,
-        session,
-        'period' as context_dimension,
-        period_code as context_value,
-        count(*) as minutes
-    from school_minutes
-    group by school_urn, session, period_code
-),
-
-present_sessions as (
-    select
-        a.pupil_key,
-        a.school_urn,
-        a.academic_year,
-        d.iso_weekday,
-        a.session,
-        count(*) as sessions
-    from core.fct_attendance_session as a
-    inner join core.dim_date as d on d.date_day = a.session_date
-    where a.is_present and a.academic_year is not null
-    group by a.pupil_key, a.school_urn, a.academic_year, d.iso_weekday, a.session
-),
-
-present_by_session as (
-    select pupil_key, school_urn, academic_year, session, sum(sessions) as sessions
-    from present_sessions
-    group by pupil_key, school_urn, academic_year, session
-),
-
-present_minutes as (
-    select p.pupil_key, p.school_urn, p.academic_year, sum(p.sessions * s.minutes) as minutes
-    from present_by_session as p
-    inner join session_minutes as s on s.school_urn = p.school_urn and s.session = p.session
-    group by p.pupil_key, p.school_urn, p.academic_year
-),
-
-timetable_exposure as (
-    select
-        p.pupil_key,
-        p.school_urn,
-        p.academic_year,
-        c.context_dimension,
-        c.context_value,
-        sum(p.sessions * c.minutes) as exposure_minutes
-    from present_by_session as p
-    inner join session_context_minutes as c
-        on c.school_urn = p.school_urn and c.session = p.session
-    group by p.pupil_key, p.school_urn, p.academic_year, c.context_dimension, c.context_value
-    union all
-    select
-        p.pupil_key,
-        p.school_urn,
-        p.academic_year,
-        'weekday' as context_dimension,
-        cast(p.iso_weekday as varchar) as context_value,
-        sum(p.sessions * s.minutes) as exposure_minutes
-    from present_sessions as p
-    inner join session_minutes as s on s.school_urn = p.school_urn and s.session = p.session
-    group by p.pupil_key, p.school_urn, p.academic_year, p.iso_weekday
-),
-
--- Incidents and check-ins are first counted into two small cubes (timetable context and
--- activity x setting), each one hash aggregation over the facts; the five dimensions are
--- then summed from the cubes rather than from millions of fact rows.
-timetable_cube as (
-    select
-        i.pupil_key,
-        i.school_urn,
-        i.academic_year,
-        i.time_slot,
-        coalesce(i.period_code, 'between_periods') as period_code,
-        i.iso_weekday,
-        count(*) as incidents,
-        0 as observations
-    from core.fct_behaviour_incident as i
-    inner join school_hours as h
-        on h.school_urn = i.school_urn
-        and i.occurred_minute >= h.first_minute
-        and i.occurred_minute < h.last_minute
-    where i.academic_year is not null and i.iso_weekday is not null
-    group by
-        i.pupil_key, i.school_urn, i.academic_year, i.time_slot, i.period_code, i.iso_weekday
-    union all
-    select
-        o.pupil_key,
-        o.school_urn,
-        o.academic_year,
-        o.time_slot,
-        coalesce(o.period_code, 'between_periods') as period_code,
-        o.iso_weekday,
-        0 as incidents,
-        count(*) as observations
-    from core.fct_observation as o
-    inner join school_hours as h
-        on h.school_urn = o.school_urn
-        and o.observed_minute >= h.first_minute
-        and o.observed_minute < h.last_minute
-    where o.academic_year is not null and o.iso_weekday is not null
-    group by
-        o.pupil_key, o.school_urn, o.academic_year, o.time_slot, o.period_code, o.iso_weekday
-),
-
-activity_cube as (
-    select
-        pupil_key,
-        school_urn,
-        academic_year,
-        coalesce(activity, 'not_recorded') as activity,
-        coalesce(setting, 'not_recorded') as setting,
-        count(*) as incidents,
-        0 as observations
-    from core.fct_behaviour_incident
-    where academic_year is not null
-    group by pupil_key, school_urn, academic_year, activity, setting
-    union all
-    select
-        pupil_key,
-        school_urn,
-        academic_year,
-        coalesce(activity, 'not_recorded') as activity,
-        coalesce(setting, 'not_recorded') as setting,
-        0 as incidents,
-        count(*) as observations
-    from core.fct_observation
-    where academic_year is not null
-    group by pupil_key, school_urn, academic_year, activity, setting
-),
-
-event_counts as (
-    select
-        pupil_key,
-        school_urn,
-        academic_year,
-        'time_slot' as context_dimension,
-        cast(time_slot as varchar) as context_value,
-        sum(incidents) as incidents,
-        sum(observations) as observations
-    from timetable_cube
-    group by pupil_key, school_urn, academic_year, time_slot
-    union all
-    select
-        pupil_key,
-        school_urn,
-        academic_year,
-        'period' as context_dimension,
-        period_code as context_value,
-        sum(incidents) as incidents,
-        sum(observations) as observations
-    from timetable_cube
-    group by pupil_key, school_urn, academic_year, period_code
-    union all
-    select
-        pupil_key,
-        school_urn,
-        academic_year,
-        'weekday' as context_dimension,
-        cast(iso_weekday as varchar) as context_value,
-        sum(incidents) as incidents,
-        sum(observations) as observations
-    from timetable_cube
-    group by pupil_key, school_urn, academic_year, iso_weekday
-    union all
-    select
-        pupil_key,
-        school_urn,
-        academic_year,
-        'activity' as context_dimension,
-        activity as context_value,
-        sum(incidents) as incidents,
-        sum(observations) as observations
-    from activity_cube
-    group by pupil_key, school_urn, academic_year, activity
-    union all
-    select
-        pupil_key,
-        school_urn,
-        academic_year,
-        'setting' as context_dimension,
-        setting as context_value,
-        sum(incidents) as incidents,
-        sum(observations) as observations
-    from activity_cube
-    group by pupil_key, school_urn, academic_year, setting
-),
-
-pupil_totals as (
-    select
-        pupil_key,
-        school_urn,
-        academic_year,
-        sum(incidents) as total_incidents,
-        sum(observations) as total_observations
-    from activity_cube
-    group by pupil_key, school_urn, academic_year
-),
-
-combined as (
+with combined as (
     select
         pupil_key,
         school_urn,
@@ -300,7 +55,7 @@ combined as (
         incidents,
         observations,
         0 as exposure_minutes
-    from event_counts
+    from marts.behaviour_context_events
     union all
     select
         pupil_key,
@@ -311,7 +66,7 @@ combined as (
         0 as incidents,
         0 as observations,
         exposure_minutes
-    from timetable_exposure
+    from marts.behaviour_context_exposure
 ),
 
 contexts as (
@@ -326,6 +81,16 @@ contexts as (
         sum(exposure_minutes) as exposure_minutes
     from combined
     group by pupil_key, school_urn, academic_year, context_dimension, context_value
+),
+
+pupil_totals as (
+    select distinct pupil_key, school_urn, academic_year, total_incidents, total_observations
+    from marts.behaviour_context_events
+),
+
+present_minutes as (
+    select distinct pupil_key, school_urn, academic_year, present_minutes as minutes
+    from marts.behaviour_context_exposure
 ),
 
 weekdays as (

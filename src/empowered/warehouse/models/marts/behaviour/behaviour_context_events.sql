@@ -1,0 +1,173 @@
+-- grain: one row per pupil per school per academic year per context (time slot, period, weekday, activity or setting) with incidents or check-ins
+-- unique_key: [pupil_key, school_urn, academic_year, context_dimension, context_value]
+-- incremental:
+--   by: pupil_key
+-- not_null: [pupil_key, school_urn, academic_year, context_dimension, context_value,
+--   incidents, observations, total_incidents, total_observations]
+-- accepted_values:
+--   context_dimension: [time_slot, period, weekday, activity, setting]
+-- The events half of marts.behaviour_context_rate: incidents and check-ins counted by
+-- context, and the pupil's totals for the year. It reads no register, so a day of
+-- attendance leaves it alone.
+-- Incidents and check-ins at an unknown time, outside the school's hours (start of the
+-- first period to the end of the last) or on a date outside its calendar have no
+-- timetable context: they count in the totals but in no timetable row. A check-in or
+-- incident with no activity (or setting) recorded counts as 'not_recorded', so those
+-- rows add up to the totals exactly. Anything dated outside the school's calendar (no
+-- academic year) is left out; core keeps it and warns.
+with school_hours as (
+    select
+        school_urn,
+        min(start_minute) as first_minute,
+        max(end_minute) as last_minute,
+        coalesce(max(case when period_code = 'LUN' then end_minute end), 720) as lunch_end
+    from core.dim_period
+    group by school_urn
+),
+-- Incidents and check-ins are first counted into two small cubes (timetable context and
+-- activity x setting), each one hash aggregation over the facts; the five dimensions are
+-- then summed from the cubes rather than from millions of fact rows.
+timetable_cube as (
+    select
+        i.pupil_key,
+        i.school_urn,
+        i.academic_year,
+        i.time_slot,
+        coalesce(i.period_code, 'between_periods') as period_code,
+        i.iso_weekday,
+        count(*) as incidents,
+        0 as observations
+    from core.fct_behaviour_incident as i
+    inner join school_hours as h
+        on h.school_urn = i.school_urn
+        and i.occurred_minute >= h.first_minute
+        and i.occurred_minute < h.last_minute
+    where i.academic_year is not null and i.iso_weekday is not null
+    group by
+        i.pupil_key, i.school_urn, i.academic_year, i.time_slot, i.period_code, i.iso_weekday
+    union all
+    select
+        o.pupil_key,
+        o.school_urn,
+        o.academic_year,
+        o.time_slot,
+        coalesce(o.period_code, 'between_periods') as period_code,
+        o.iso_weekday,
+        0 as incidents,
+        count(*) as observations
+    from core.fct_observation as o
+    inner join school_hours as h
+        on h.school_urn = o.school_urn
+        and o.observed_minute >= h.first_minute
+        and o.observed_minute < h.last_minute
+    where o.academic_year is not null and o.iso_weekday is not null
+    group by
+        o.pupil_key, o.school_urn, o.academic_year, o.time_slot, o.period_code, o.iso_weekday
+),
+activity_cube as (
+    select
+        pupil_key,
+        school_urn,
+        academic_year,
+        coalesce(activity, 'not_recorded') as activity,
+        coalesce(setting, 'not_recorded') as setting,
+        count(*) as incidents,
+        0 as observations
+    from core.fct_behaviour_incident
+    where academic_year is not null
+    group by pupil_key, school_urn, academic_year, activity, setting
+    union all
+    select
+        pupil_key,
+        school_urn,
+        academic_year,
+        coalesce(activity, 'not_recorded') as activity,
+        coalesce(setting, 'not_recorded') as setting,
+        0 as incidents,
+        count(*) as observations
+    from core.fct_observation
+    where academic_year is not null
+    group by pupil_key, school_urn, academic_year, activity, setting
+),
+event_counts as (
+    select
+        pupil_key,
+        school_urn,
+        academic_year,
+        'time_slot' as context_dimension,
+        cast(time_slot as varchar) as context_value,
+        sum(incidents) as incidents,
+        sum(observations) as observations
+    from timetable_cube
+    group by pupil_key, school_urn, academic_year, time_slot
+    union all
+    select
+        pupil_key,
+        school_urn,
+        academic_year,
+        'period' as context_dimension,
+        period_code as context_value,
+        sum(incidents) as incidents,
+        sum(observations) as observations
+    from timetable_cube
+    group by pupil_key, school_urn, academic_year, period_code
+    union all
+    select
+        pupil_key,
+        school_urn,
+        academic_year,
+        'weekday' as context_dimension,
+        cast(iso_weekday as varchar) as context_value,
+        sum(incidents) as incidents,
+        sum(observations) as observations
+    from timetable_cube
+    group by pupil_key, school_urn, academic_year, iso_weekday
+    union all
+    select
+        pupil_key,
+        school_urn,
+        academic_year,
+        'activity' as context_dimension,
+        activity as context_value,
+        sum(incidents) as incidents,
+        sum(observations) as observations
+    from activity_cube
+    group by pupil_key, school_urn, academic_year, activity
+    union all
+    select
+        pupil_key,
+        school_urn,
+        academic_year,
+        'setting' as context_dimension,
+        setting as context_value,
+        sum(incidents) as incidents,
+        sum(observations) as observations
+    from activity_cube
+    group by pupil_key, school_urn, academic_year, setting
+),
+pupil_totals as (
+    select
+        pupil_key,
+        school_urn,
+        academic_year,
+        sum(incidents) as total_incidents,
+        sum(observations) as total_observations
+    from activity_cube
+    group by pupil_key, school_urn, academic_year
+)
+
+select
+    c.pupil_key,
+    c.school_urn,
+    c.academic_year,
+    c.context_dimension,
+    c.context_value,
+    cast(c.incidents as bigint) as incidents,
+    cast(c.observations as bigint) as observations,
+    cast(t.total_incidents as bigint) as total_incidents,
+    cast(t.total_observations as bigint) as total_observations
+from event_counts as c
+inner join pupil_totals as t
+    on t.pupil_key = c.pupil_key
+    and t.school_urn = c.school_urn
+    and t.academic_year = c.academic_year
