@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -212,6 +213,30 @@ def next_batch_id(con: duckdb.DuckDBPyConnection) -> int:
     if that transaction never commits: builds track the batches they saw as a set, so a gap
     (or batches committing out of order) loses nothing."""
     return _next_batch_id(con)
+
+
+class BatchIds:
+    """New batch ids, drawn from the sequence ``block`` at a time and handed out one by one.
+
+    Drawing one id on its own is a transaction of its own, committed to the log: measured
+    with 40 staff saving captures, it cost a save as much as all of its reads. A block
+    costs one such commit per ``block`` saves. Ids still in hand when the process stops
+    leave a gap, which builds do not mind (:func:`next_batch_id`); they never repeat, since
+    anything else that lands draws from the same sequence, past the block."""
+
+    def __init__(self, block: int = 64) -> None:
+        self.block = block
+        self._ids: list[int] = []  # the block's ids not yet handed out, largest first
+        self._lock = threading.Lock()
+
+    def take(self, con: duckdb.DuckDBPyConnection) -> int:
+        with self._lock:
+            if not self._ids:
+                drawn = con.execute(
+                    "SELECT nextval('meta.batch_seq') FROM range(?)", [self.block]
+                ).fetchall()
+                self._ids = sorted((int(r[0]) for r in drawn), reverse=True)
+            return self._ids.pop()
 
 
 def write_batch(
