@@ -37,7 +37,7 @@ from empowered.access.policy import Scope
 from empowered.keys import Keys
 from empowered.settings import get_settings
 from empowered.sources import capture as cap
-from empowered.sources.landing import BatchIds, ensure_raw_tables
+from empowered.sources.landing import ensure_raw_tables
 from empowered.views import OutOfScope, queries
 from empowered.views.capture import (
     CaptureTarget,
@@ -273,18 +273,6 @@ def _ensure_raw_tables(app: FastAPI) -> None:
     app.state.raw_tables_ready = True
 
 
-def _batch_ids(app: FastAPI) -> BatchIds:
-    """The app's batch ids for captures (``BatchIds``: drawn a block at a time)."""
-    found = getattr(app.state, "capture_batch_ids", None)
-    if found is None:
-        with _MAKING:
-            found = getattr(app.state, "capture_batch_ids", None)
-            if found is None:
-                found = app.state.capture_batch_ids = BatchIds()
-    assert isinstance(found, BatchIds)
-    return found
-
-
 def _keys(app: FastAPI) -> Keys:
     """The keys a capture is encrypted with, read from the key file once per server (as
     the session secret is, at start) rather than on every save."""
@@ -462,7 +450,7 @@ def capture_save(
     )
     _ensure_raw_tables(request.app)
     with request.app.state.warehouse.reading() as con:
-        batch_id = _batch_ids(request.app).take(con)  # a retried form leaves a gap
+        batch_id = recorder(request.app).batch_ids.take(con)  # a retried form leaves a gap
 
     def land(con: duckdb.DuckDBPyConnection) -> cap.Saved | None:
         # A retried post (same person, same form key) lands nothing: it was saved the first
