@@ -5,6 +5,7 @@ never compute the same result twice."""
 from __future__ import annotations
 
 import csv
+import gc
 import logging
 import shutil
 import threading
@@ -319,3 +320,18 @@ def test_the_whole_trusts_questions_are_warmed_before_each_schools_whole_set(
     last_trust = max(i for i, (_, school) in enumerate(order) if school is None)
     first_whole_set = min(i for i, (kind, _) in enumerate(order) if kind == "harder_situations")
     assert last_trust < first_whole_set
+
+
+def test_what_start_up_made_is_left_out_of_full_garbage_collections(app: FastAPI) -> None:
+    """A full collection walks every object with the interpreter lock held, stopping
+    every request: after start-up warming, its objects are frozen out of them."""
+    gc.unfreeze()
+    try:
+        assert gc.get_freeze_count() == 0
+        with TestClient(app):
+            run = warming.current(app)
+            assert run is not None and run.wait(timeout=300)
+            assert run.error is None
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

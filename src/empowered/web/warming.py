@@ -24,6 +24,7 @@ counts and seconds, never a pupil.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -269,5 +270,21 @@ def _warm(app: FastAPI, run: Warming, result: BuildResult | None) -> None:
         # Only the exception's type in the log: a database error message may quote a value.
         log.warning("analytics cache: warming stopped (%s)", type(err).__name__)
     finally:
+        if run.reason == "start-up" and run.error is None and not run.stopping.is_set():
+            _freeze_heap()
         run.finished = time.perf_counter()
         run.done.set()
+
+
+def _freeze_heap() -> None:
+    """Leave what start-up made (modules, models, the warmed cache: some 600,000 objects)
+    out of Python's full garbage collections from now on.
+
+    A full collection walks every object while holding the interpreter lock, so every
+    request stops for it: with the warmed trust that took 0.6 s under load, and under
+    40 staff saving at once it came every few seconds, holding up the capture that held
+    the recording lock and every save queued behind it. What is frozen is still freed
+    when nothing refers to it any more (reference counting); only a reference cycle
+    among frozen objects that is dropped later stays, which bounds the cost to one
+    start-up's worth, once."""
+    gc.freeze()
