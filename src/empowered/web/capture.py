@@ -250,7 +250,13 @@ def unbuilt_captures(app: FastAPI) -> set[str]:
 
 
 def start(app: FastAPI) -> None:
-    """At server start: rebuild for captures a stopped server left unbuilt."""
+    """At server start: make the raw tables captures land in, and rebuild for captures a
+    stopped server left unbuilt. Made here, the tables' DDL does not fall to the first
+    save, under the recording lock, with the morning's first saves queued behind it."""
+    try:
+        _ensure_raw_tables(app)
+    except duckdb.Error:  # the first save tries again (and says why, if it fails too)
+        log.warning("could not make the raw tables for captures at start")
     rebuilder(app)
 
 
