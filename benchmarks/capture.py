@@ -58,6 +58,7 @@ OUTPUT = Path(__file__).resolve().parent / "output"
 os.environ.setdefault("EMPOWERED_KEY_FILE", str(OUTPUT / "benchmark.keys"))
 PASSWORD = "benchmark capture password"
 TARGET_MS = 300.0
+LONG_HOLD_MS = 250.0  # a recording-lock hold this long is listed, with the WAL's size
 
 
 # -- The server (run as a child process: ``capture.py --serve``) ------------------------
@@ -82,17 +83,34 @@ def serve(
     # Where a save's time goes: waiting for the recording lock (every save, sign-in and
     # page view's audit entry takes it), and holding it.
     locks: dict[str, list[float]] = {"wait": [], "hold": []}
+    # The longest holds, with the size of the warehouse's write-ahead log before and after:
+    # a log that shrank during a hold means a checkpoint ran in that hold's COMMIT.
+    wal = path.with_name(path.name + ".wal")
+    long_holds: list[dict[str, float]] = []
+
+    def wal_size() -> int:
+        try:
+            return wal.stat().st_size
+        except FileNotFoundError:
+            return 0
 
     @contextmanager
     def recording(self: Warehouse) -> Any:
         asked = time.perf_counter()
         with self.record_lock, self.reading() as cursor:
             got = time.perf_counter()
+            before = wal_size()
             try:
                 yield cursor
             finally:
+                held = (time.perf_counter() - got) * 1000
                 locks["wait"].append((got - asked) * 1000)
-                locks["hold"].append((time.perf_counter() - got) * 1000)
+                locks["hold"].append(held)
+                if held > LONG_HOLD_MS:
+                    after = wal_size()
+                    long_holds.append(
+                        {"at": time.time(), "ms": held, "wal_before": before, "wal_after": after}
+                    )
 
     Warehouse.recording = recording  # type: ignore[method-assign]
 
@@ -137,12 +155,15 @@ def serve(
     print("READY", flush=True)
     for kept in locks.values():
         kept.clear()  # from here on: the timed run
+    long_holds.clear()
     stop.wait()
     server.should_exit = True
     thread.join(timeout=600)  # the lifespan's end runs a rebuild still waiting
     flushed = app.state.capture_rebuilder.flush(timeout=600)
     app.state.warehouse.close()
-    stats.write_text(json.dumps({"builds": builds, "flushed": flushed, "locks": locks}))
+    stats.write_text(
+        json.dumps({"builds": builds, "flushed": flushed, "locks": locks, "long": long_holds})
+    )
 
 
 # -- Accounts -----------------------------------------------------------------------------
@@ -485,6 +506,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"p95 {p95:.0f} ms: {'ok' if p95 <= TARGET_MS else 'MISSED'} (target {TARGET_MS:.0f} ms)")
     for what, ms in server["locks"].items():
         print(summary(f"recording lock: {what}", ms))
+    shrank = [h for h in server["long"] if h["wal_after"] < h["wal_before"]]
+    print(
+        f"holds over {LONG_HOLD_MS:.0f} ms: {len(server['long'])}, of which {len(shrank)} "
+        "with a checkpoint in them (the write-ahead log shrank): "
+        + ", ".join(
+            f"{h['ms']:.0f} ms ({h['wal_before'] / 1e6:.1f} -> {h['wal_after'] / 1e6:.1f} MB"
+            f"{', after a rebuild' if any(0 < h['at'] - b['end'] < 5 for b in builds) else ''})"
+            for h in sorted(server["long"], key=lambda h: -h["ms"])[:8]
+        )
+    )
     took = [b["end"] - b["start"] for b in builds]
     print(
         f"\nrebuilds: {len(builds)} ({', '.join(f'{t:.1f}' for t in took)} s; "

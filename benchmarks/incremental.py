@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 
 from empowered.settings import get_settings
-from empowered.sources.capture import KINDS, check_form, land_capture
+from empowered.sources.capture import KINDS, check_form, land_prepared, prepare_capture
 from empowered.sources.importer import import_canonical_folder
 from empowered.sources.landing import ensure_raw_tables
 from empowered.synth import generate_trust
@@ -97,8 +97,7 @@ def land_captures(con: duckdb.DuckDBPyConnection, day: str, count: int) -> set[s
             strategies=(),
             now=now,
         )
-        saved = land_capture(
-            con,
+        prepared = prepare_capture(
             KINDS["check_in"],
             checked,
             school_urn=school,
@@ -107,6 +106,7 @@ def land_captures(con: duckdb.DuckDBPyConnection, day: str, count: int) -> set[s
             keys=keys,
             now=now,
         )
+        saved = land_prepared(con, prepared)
         touched |= set(saved.touched)
     return touched
 

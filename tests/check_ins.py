@@ -1,5 +1,5 @@
-"""Landing a staff check-in as the web app does (form check, then land_capture), for the
-tests that need captures arriving between or during builds."""
+"""Landing a staff check-in as the web app does (form check, prepare, land), for the tests
+that need captures arriving between or during builds."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime
 
 import duckdb
 
-from empowered.sources.capture import KINDS, Saved, check_form, land_capture
+from empowered.sources.capture import KINDS, Saved, check_form, land_prepared, prepare_capture
 from identity_keys import TEST_KEYS
 
 
@@ -22,8 +22,7 @@ def land_check_in(
         now=now,
     )
     assert checked.ok, checked.errors
-    return land_capture(
-        con,
+    prepared = prepare_capture(
         KINDS["check_in"],
         checked,
         school_urn=school_urn,
@@ -32,3 +31,4 @@ def land_check_in(
         keys=TEST_KEYS,
         now=now,
     )
+    return land_prepared(con, prepared)

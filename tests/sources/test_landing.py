@@ -9,9 +9,13 @@ import pytest
 
 from empowered.crypto import BlindIndex
 from empowered.keys import Keys
+from empowered.sources import landing
+from empowered.sources.canonical import ENTITIES
 from empowered.sources.errors import SourceError
 from empowered.sources.importer import import_canonical_folder
+from empowered.sources.landing import BatchIds, ensure_raw_tables, prepare_records, write_batch
 from empowered.sources.pseudonyms import pupil_key
+from empowered.sources.records import SourceRecord
 from empowered.upn import make_upn
 from empowered.warehouse.build import build_duckdb
 from empowered.warehouse.connection import open_warehouse
@@ -21,6 +25,7 @@ KEYS = Keys(SECRET, "test-session-secret", (bytes(range(32)),))
 INDEX = BlindIndex(SECRET)
 UPN_1 = make_upn("201", "2001", 25, 1)
 UPN_2 = make_upn("201", "2001", 25, 2)
+PUPILS = ENTITIES["pupils"]
 BAD_UPN = UPN_1[:-1] + str((int(UPN_1[-1]) + 1) % 10)  # one digit changed: check letter fails
 
 
@@ -206,3 +211,66 @@ def test_a_file_over_the_size_limit_is_refused_before_reading(
     with pytest.raises(SourceError, match="over the 100-byte limit"):
         run_import(con, [folder / "pupils.csv"], keys=KEYS, max_bytes=100)
     assert con.execute("SELECT count(*) FROM meta.batches").fetchone() == (0,)
+
+
+def _pupil_records(count: int) -> list[SourceRecord]:
+    return [
+        SourceRecord(
+            "pupils",
+            {
+                k: v or None
+                for k, v in pupil_row(UPN_1 if n % 2 else UPN_2, str(n)).items()
+                if k in PUPILS.raw_columns
+            },
+            n + 2,
+            {"house": "Blue"} if n % 3 == 0 else {},
+        )
+        for n in range(count)
+    ]
+
+
+def _landed(con: duckdb.DuckDBPyConnection, batch_id: int) -> list[tuple[object, ...]]:
+    # Every column but the batch's own id and file name.
+    rows = con.execute(
+        "SELECT * EXCLUDE (_batch_id, _source_file) FROM raw.canonical_pupils "
+        "WHERE _batch_id = ? ORDER BY _source_row",
+        [batch_id],
+    ).fetchall()
+    return rows
+
+
+def test_a_small_batch_lands_the_same_rows_as_a_large_one(
+    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A capture's few rows are written as values (``SMALL_BATCH``), an import's as a
+    frame: the same records land the same, identity protected, extras kept, NULLs NULL."""
+    ensure_raw_tables(con)
+    records = _pupil_records(5)
+    small = write_batch(con, prepare_records("a.csv", "h", "test", PUPILS, records, keys=KEYS))
+    monkeypatch.setattr(landing, "SMALL_BATCH", 0)  # every batch by frame
+    large = write_batch(con, prepare_records("b.csv", "h", "test", PUPILS, records, keys=KEYS))
+    assert small.batch_id is not None and large.batch_id is not None
+    assert small.rows == large.rows == 5
+    landed = _landed(con, small.batch_id)
+    assert landed == _landed(con, large.batch_id)
+    assert len(landed) == 5
+    text = " ".join(str(v) for row in landed for v in row)
+    assert UPN_1 not in text and "Ada" not in text  # identity stored protected only
+    assert '{"house": "Blue"}' in text
+    [(nulls,)] = con.execute(
+        "SELECT count(*) FROM raw.canonical_pupils WHERE _batch_id = ? AND leaving_date IS NULL",
+        [small.batch_id],
+    ).fetchall()
+    assert nulls == 5
+
+
+def test_batch_ids_drawn_a_block_at_a_time_never_repeat(con: duckdb.DuckDBPyConnection) -> None:
+    """``BatchIds`` hands out ids from blocks drawn from the sequence: each once, and an
+    import drawing from the sequence meanwhile gets an id past the block."""
+    ids = BatchIds(block=4)
+    taken = [ids.take(con) for _ in range(6)]
+    assert len(set(taken)) == 6
+    assert taken == sorted(taken)
+    [(drawn,)] = con.execute("SELECT nextval('meta.batch_seq')").fetchall()
+    assert drawn > max(taken)
+    assert ids.take(con) not in [*taken, drawn]  # the rest of the second block

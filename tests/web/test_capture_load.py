@@ -429,3 +429,14 @@ def test_a_write_cut_short_is_never_reported_written(tmp_path: Path) -> None:
     with warehouse.reading() as con:
         assert con.execute("SELECT count(*) FROM app.audit_log").fetchall() == [(0,)]
     warehouse.close()
+
+
+def test_the_raw_tables_are_made_at_start_not_by_the_first_save(
+    app_and_users: tuple[Any, dict[str, str]],
+) -> None:
+    """Their fifty-odd DDL statements ran under the recording lock on the first save of
+    each server, with every save of the morning's first burst queued behind it."""
+    app, _ = app_and_users
+    app.state.raw_tables_ready = False
+    capture.start(app)
+    assert app.state.raw_tables_ready is True

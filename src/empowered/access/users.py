@@ -269,13 +269,25 @@ _USER_COLUMNS = (
 )
 
 
-def _links(con: duckdb.DuckDBPyConnection, table: str, column: str) -> dict[int, list[str]]:
-    out: dict[int, list[str]] = {}
-    for user_id, value in con.execute(
-        f"SELECT user_id, {column} FROM {table} ORDER BY user_id, {column}"
-    ).fetchall():
-        out.setdefault(int(user_id), []).append(str(value))
-    return out
+# The links of the users found, every kind in one statement (kind, user, value).
+_LINKS = " UNION ALL ".join(
+    f"SELECT '{kind}', user_id, {column} FROM {table} WHERE list_contains($ids, user_id)"
+    for kind, table, column in (
+        ("groups", "app.user_groups", "group_code"),
+        ("pupils", "app.user_pupils", "pupil_key"),
+        ("areas", "app.user_areas", "area"),
+    )
+)
+
+
+def _links(con: duckdb.DuckDBPyConnection, ids: list[int]) -> dict[tuple[str, int], list[str]]:
+    # Every request looks its user up, and on a loaded server each statement costs
+    # milliseconds: the links are read for the users found only, in one statement
+    # (three over every user's links before; half the time of the lookup, measured).
+    out: dict[tuple[str, int], list[str]] = {}
+    for kind, user_id, value in con.execute(_LINKS, {"ids": ids}).fetchall():
+        out.setdefault((str(kind), int(user_id)), []).append(str(value))
+    return {k: sorted(v) for k, v in out.items()}
 
 
 def _users(con: duckdb.DuckDBPyConnection, where: str, params: list[Any]) -> list[User]:
@@ -284,18 +296,16 @@ def _users(con: duckdb.DuckDBPyConnection, where: str, params: list[Any]) -> lis
     ).fetchall()
     if not rows:
         return []
-    groups = _links(con, "app.user_groups", "group_code")
-    pupils = _links(con, "app.user_pupils", "pupil_key")
-    areas = _links(con, "app.user_areas", "area")
+    links = _links(con, [int(r[0]) for r in rows])
     return [
         User(
             user_id=int(uid),
             username=str(username),
             role=Role(role),
             school_urn=urn,
-            groups=tuple(groups.get(int(uid), ())),
-            pupils=tuple(pupils.get(int(uid), ())),
-            areas=tuple(areas.get(int(uid), ())),
+            groups=tuple(links.get(("groups", int(uid)), ())),
+            pupils=tuple(links.get(("pupils", int(uid)), ())),
+            areas=tuple(links.get(("areas", int(uid)), ())),
             expires_on=expires_on,
             totp_enabled=totp is not None,
             disabled=bool(disabled),

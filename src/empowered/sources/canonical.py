@@ -7,6 +7,7 @@ the loader checks headers against it, and the synthetic trust writes it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 # When a source has no UPN (a forms export, a tracker), a pupil-linked row may name the
 # pupil by MIS id, or by name with a date of birth or registration group. Staging matches
@@ -57,7 +58,9 @@ class Entity:
     def pupil_linked(self) -> bool:
         return "upn" in self.columns and self.name != "pupils"
 
-    @property
+    # The column lists are worked out once per entity: landing a capture asks for them
+    # several times on every save.
+    @cached_property
     def raw_columns(self) -> tuple[str, ...]:
         """What a raw row can hold: the format's columns plus, for pupil-linked entities,
         the optional pupil-matching columns."""
@@ -66,7 +69,7 @@ class Entity:
         )
         return self.columns + extra
 
-    @property
+    @cached_property
     def index_columns(self) -> tuple[str, ...]:
         """The columns landing derives from identity (never read from a file)."""
         raw = self.raw_columns
@@ -77,11 +80,11 @@ class Entity:
             derived += MATCH_INDEX_COLUMNS
         return derived
 
-    @property
+    @cached_property
     def identity_columns(self) -> tuple[str, ...]:
         return tuple(c for c in self.raw_columns if c in IDENTITY_COLUMNS)
 
-    @property
+    @cached_property
     def stored_columns(self) -> tuple[str, ...]:
         """A raw table's data columns: the file's (identity as ciphertext) and the indexes."""
         return self.raw_columns + self.index_columns

@@ -1,7 +1,7 @@
 """Quick capture: one check-in, strategy use or ABC incident typed on a phone, landed in raw.
 
 A capture is a source like any other: it becomes ONE canonical record (``observations``,
-``strategy_uses`` or ``incidents``) landed by :func:`~empowered.sources.landing.land_records`
+``strategy_uses`` or ``incidents``) landed by :func:`~empowered.sources.landing.write_batch`
 as a batch of its own with source ``capture``, so staging types, checks and quarantines it
 exactly as it would a row of an imported file. The form applies the same rules as the
 staging model of its entity first (their rule numbers are in the comments below), so that
@@ -342,34 +342,13 @@ def prepare_capture(
 def land_prepared(
     con: duckdb.DuckDBPyConnection, prepared: PreparedCapture, batch_id: int | None = None
 ) -> Saved:
-    """Land a prepared capture in raw as a batch of its own (``batch_id`` if drawn
-    beforehand: :func:`~empowered.sources.landing.next_batch_id`), inside the caller's
-    transaction. Call ``ensure_raw_tables`` before the transaction."""
+    """Land a prepared capture (:func:`prepare_capture`) in raw as a batch of its own
+    (``batch_id`` if drawn beforehand: :class:`~empowered.sources.landing.BatchIds`),
+    inside the caller's transaction. Call ``ensure_raw_tables`` before the transaction."""
     batch = write_batch(con, prepared.batch, batch_id)
     entity = prepared.batch.entity
     touched = {entity.raw_table} | ({"raw.pupil_pseudonym"} if batch.new_pupils else set())
     return Saved(prepared.kind, prepared.record_id, batch, frozenset(touched))
-
-
-def land_capture(
-    con: duckdb.DuckDBPyConnection,
-    kind: Kind,
-    checked: Checked,
-    *,
-    school_urn: str,
-    upn: str,
-    staff: str,
-    keys: Keys,
-    now: datetime,
-    key: str | None = None,
-) -> Saved:
-    """Land one checked capture in raw as a batch of its own, inside the caller's
-    transaction (:func:`prepare_capture`, then :func:`land_prepared`). Call
-    ``ensure_raw_tables`` before the transaction."""
-    prepared = prepare_capture(
-        kind, checked, school_urn=school_urn, upn=upn, staff=staff, keys=keys, now=now, key=key
-    )
-    return land_prepared(con, prepared)
 
 
 def labels(choices: Sequence[tuple[str, str]]) -> dict[str, str]:

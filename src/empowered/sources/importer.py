@@ -22,7 +22,8 @@ from empowered.sources.landing import (
     ensure_raw_tables,
     file_sha256,
     land_csv,
-    land_records,
+    prepare_records,
+    write_batch,
 )
 from empowered.sources.records import Reader, SkippedRow, records_by_entity
 from empowered.sources.scope import UNRESTRICTED, ImportLimits, check_landed
@@ -116,14 +117,11 @@ def _import_file(
     )
     for entity_name, records in records_by_entity(read.records):
         outcome.batches.append(
-            land_records(
+            write_batch(
                 con,
-                path.name,
-                file_hash,
-                read.source,
-                ENTITIES[entity_name],
-                records,
-                keys=keys,
+                prepare_records(
+                    path.name, file_hash, read.source, ENTITIES[entity_name], records, keys=keys
+                ),
             )
         )
     return outcome

@@ -34,9 +34,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from empowered.access import audit as audit_log
 from empowered.access.audit import Captured, ViewedPage, ViewedPupil, read_log
 from empowered.access.policy import Scope
+from empowered.keys import Keys
 from empowered.settings import get_settings
 from empowered.sources import capture as cap
-from empowered.sources.landing import ensure_raw_tables, next_batch_id
+from empowered.sources.landing import ensure_raw_tables
 from empowered.views import OutOfScope, queries
 from empowered.views.capture import (
     CaptureTarget,
@@ -249,7 +250,13 @@ def unbuilt_captures(app: FastAPI) -> set[str]:
 
 
 def start(app: FastAPI) -> None:
-    """At server start: rebuild for captures a stopped server left unbuilt."""
+    """At server start: make the raw tables captures land in, and rebuild for captures a
+    stopped server left unbuilt. Made here, the tables' DDL does not fall to the first
+    save, under the recording lock, with the morning's first saves queued behind it."""
+    try:
+        _ensure_raw_tables(app)
+    except duckdb.Error:  # the first save tries again (and says why, if it fails too)
+        log.warning("could not make the raw tables for captures at start")
     rebuilder(app)
 
 
@@ -270,6 +277,26 @@ def _ensure_raw_tables(app: FastAPI) -> None:
     with app.state.warehouse.recording() as con:
         ensure_raw_tables(con)
     app.state.raw_tables_ready = True
+
+
+def _keys(app: FastAPI) -> Keys:
+    """The keys a capture is encrypted with, read from the key file once per server (as
+    the session secret is, at start) rather than on every save."""
+    found = getattr(app.state, "capture_keys", None)
+    if found is None:
+        found = app.state.capture_keys = get_settings().keys()
+    assert isinstance(found, Keys)
+    return found
+
+
+def _strategies(request: Request, kind: cap.Kind) -> cap.Choices:
+    """The strategy catalogue, read only for the form that offers it: a check-in or an
+    incident neither shows nor checks a strategy, and every statement on a save's path
+    is milliseconds on a loaded server."""
+    if kind.entity != "strategy_uses":
+        return ()
+    with request.app.state.warehouse.reading() as con:
+        return strategy_choices(con)
 
 
 # -- Pages --------------------------------------------------------------------------------
@@ -330,8 +357,7 @@ def _form_context(
     strategies: cap.Choices | None = None,
 ) -> dict[str, Any]:
     if strategies is None:
-        with request.app.state.warehouse.reading() as con:
-            strategies = strategy_choices(con)
+        strategies = _strategies(request, kind)
     now = datetime.now()
     # A form shown again after a mistake keeps its key; a fresh form gets a new one.
     key = (values or {}).get("capture_key") or ""
@@ -388,8 +414,7 @@ def capture_save(
     posted = {k: str(v) for k, v in form.items() if isinstance(v, str)}
     kind = _kind(posted.get("kind"))
     htmx = request.headers.get("HX-Request") == "true"
-    with request.app.state.warehouse.reading() as con:
-        strategies = strategy_choices(con)
+    strategies = _strategies(request, kind)
     now = datetime.now()
     checked = cap.check_form(
         kind,
@@ -425,13 +450,13 @@ def capture_save(
         school_urn=target.school_urn,
         upn=target.upn,
         staff=staff,
-        keys=get_settings().keys(),
+        keys=_keys(request.app),
         now=now,
         key=key,
     )
     _ensure_raw_tables(request.app)
     with request.app.state.warehouse.reading() as con:
-        batch_id = next_batch_id(con)  # a retried form leaves a gap: builds do not mind
+        batch_id = recorder(request.app).batch_ids.take(con)  # a retried form leaves a gap
 
     def land(con: duckdb.DuckDBPyConnection) -> cap.Saved | None:
         # A retried post (same person, same form key) lands nothing: it was saved the first

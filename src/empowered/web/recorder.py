@@ -23,6 +23,7 @@ import duckdb
 from fastapi import FastAPI
 
 from empowered.access import audit as audit_log
+from empowered.sources.landing import BatchIds
 from empowered.web.warehouse import Warehouse
 
 T = TypeVar("T")
@@ -45,6 +46,8 @@ class Recorder:
         self._warehouse = warehouse
         self._queue: list[_Queued[Any]] = []
         self._queued = threading.Lock()
+        # New batch ids for what is written here (captures), drawn before the lock.
+        self.batch_ids = BatchIds()
 
     def write(self, write: Write[T]) -> T:
         """Run ``write(con)`` inside a transaction with the writes queued alongside it
