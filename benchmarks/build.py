@@ -147,7 +147,8 @@ def report(con: duckdb.DuckDBPyConnection, layers: list[str] | None) -> None:
         print(f"  {layer:<11} {seconds:7.1f}s")
     print("\nrows per table:")
     for r in sorted(result.results, key=lambda r: r.model.name):
-        print(f"  {r.model.name:<45} {r.rows or 0:>12,} {r.seconds:7.2f}s")
+        rows = "view" if getattr(r.model, "view", False) else f"{r.rows or 0:,}"
+        print(f"  {r.model.name:<45} {rows:>12} {r.seconds:7.2f}s")
     print("\nstaging against a bare read of its inputs:")
     print(f"  {'model':<45} {'model':>8} {'bare read':>10} {'ratio':>7}")
     for r in sorted(result.results, key=lambda r: -r.seconds):

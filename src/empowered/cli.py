@@ -410,6 +410,8 @@ def _summarise(con: duckdb.DuckDBPyConnection) -> None:
         f"{schema}.{name}"
         for schema, name in con.execute(
             "SELECT schema_name, table_name FROM duckdb_tables() "
+            "WHERE schema_name IN ('core', 'marts') UNION ALL "
+            "SELECT schema_name, view_name FROM duckdb_views() "
             "WHERE schema_name IN ('core', 'marts') ORDER BY 1, 2"
         ).fetchall()
     ]

@@ -74,6 +74,11 @@ def core_connection() -> duckdb.DuckDBPyConnection:
         "is_authorised_absence BOOLEAN, is_unauthorised_absence BOOLEAN, "
         "academic_year VARCHAR, term VARCHAR, school_week BIGINT)"
     )
+    # The day mart sums staging's current sessions, which are all the sessions here.
+    con.execute(
+        "CREATE VIEW staging.stg_canonical_attendance AS "
+        "SELECT *, true AS _is_current FROM core.fct_attendance_session"
+    )
     con.execute(
         "CREATE TABLE core.fct_exclusion (pupil_key VARCHAR, school_urn VARCHAR, "
         "start_date DATE, category VARCHAR, academic_year VARCHAR)"

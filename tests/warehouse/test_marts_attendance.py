@@ -20,6 +20,7 @@ from mart_fixtures import (
 
 Key = tuple[str, str, str]
 MARTS = (
+    "marts.attendance_pupil_day",
     "marts.attendance_pupil_week",
     "marts.attendance_pupil_term",
     "marts.attendance_pupil_year",

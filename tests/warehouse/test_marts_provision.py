@@ -447,7 +447,17 @@ MEASURES = {"x": "reading_age_months", "y": "standardised_score", "z": "rating"}
 
 def replace_rows(con: duckdb.DuckDBPyConnection, table: str, records: list[Row]) -> None:
     """Swap a table's rows for hand-built ones, keeping its real column types; columns a
-    record leaves out are null."""
+    record leaves out are null. A view (the attendance sessions) becomes a table of its
+    shape."""
+    schema, name = table.split(".")
+    if con.execute(
+        "select count(*) from duckdb_views() where schema_name = ? and view_name = ?",
+        [schema, name],
+    ).fetchall()[0][0]:
+        con.execute(f"create temp table _shape as select * from {table} limit 0")
+        con.execute(f"drop view {table}")
+        con.execute(f"create table {table} as select * from _shape")
+        con.execute("drop table _shape")
     con.execute(f"delete from {table}")  # table names are literals in this module
     for record in records:
         columns = ", ".join(record)

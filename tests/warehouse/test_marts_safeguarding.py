@@ -21,7 +21,12 @@ from mart_fixtures import (
     week_monday,
 )
 
-MARTS = ("marts.attendance_pupil_week", "marts.attendance_pupil_year", "marts.safeguarding_trigger")
+MARTS = (
+    "marts.attendance_pupil_day",
+    "marts.attendance_pupil_week",
+    "marts.attendance_pupil_year",
+    "marts.safeguarding_trigger",
+)
 
 RULES = """
 rules:

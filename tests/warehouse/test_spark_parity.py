@@ -64,6 +64,8 @@ def test_core_and_marts_equal_duckdb_row_for_row(spark_built: tuple[Any, Any, An
     con, spark, _ = spark_built
     tables = con.execute(
         "SELECT schema_name || '.' || table_name FROM duckdb_tables() "
+        "WHERE schema_name IN ('core', 'marts') UNION ALL "
+        "SELECT schema_name || '.' || view_name FROM duckdb_views() "
         "WHERE schema_name IN ('core', 'marts') ORDER BY 1"
     ).fetchall()
     assert len(tables) > 25

@@ -97,5 +97,9 @@ def build_duckdb(
 
 
 def existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    rows = con.execute("SELECT schema_name || '.' || table_name FROM duckdb_tables()").fetchall()
+    """Every table and view built (a model stored as a view is built too)."""
+    rows = con.execute(
+        "SELECT schema_name || '.' || table_name FROM duckdb_tables() UNION ALL "
+        "SELECT schema_name || '.' || view_name FROM duckdb_views() WHERE NOT internal"
+    ).fetchall()
     return {name for (name,) in rows}

@@ -21,7 +21,8 @@ class Engine(Protocol):
     name: str
 
     def materialise(self, model: Model) -> int:
-        """Create or replace the model's table from its SQL; return its row count."""
+        """Create or replace the model's table (or view) from its SQL; return its row count
+        (-1 for a view: counting it would read every row it shows)."""
         ...
 
     def count_offending(self, sqls: Sequence[str]) -> list[int]:
@@ -66,7 +67,17 @@ class DuckDBEngine:
         self.con = con
 
     def materialise(self, model: Model) -> int:
-        self.con.execute(f"CREATE OR REPLACE TABLE {model.name} AS\n{model.sql}")
+        kind = "VIEW" if model.view else "TABLE"
+        statement = f"CREATE OR REPLACE {kind} {model.name} AS\n{model.sql}"
+        try:
+            self.con.execute(statement)
+        except duckdb.CatalogException:
+            # A view where a table was (or the other way round), built by an earlier
+            # version: DuckDB replaces only an object of the same kind.
+            self.con.execute(f"DROP {'TABLE' if model.view else 'VIEW'} {model.name}")
+            self.con.execute(statement)
+        if model.view:
+            return -1  # counting a view's rows would read them all: not known, not needed
         return self.row_count(model.name)
 
     def row_count(self, table: str) -> int:
@@ -129,8 +140,13 @@ class SparkEngine:
     def materialise(self, model: Model) -> int:
         schema = model.layer
         self.spark.sql(f"CREATE DATABASE IF NOT EXISTS {schema}")
+        sql = to_spark_sql(model.sql)
+        if model.view:
+            self.spark.sql(f"DROP VIEW IF EXISTS {model.name}")
+            self.spark.sql(f"CREATE VIEW {model.name} AS\n{sql}")
+            return -1
         self.spark.sql(f"DROP TABLE IF EXISTS {model.name}")
-        self.spark.sql(f"CREATE TABLE {model.name} USING parquet AS\n{to_spark_sql(model.sql)}")
+        self.spark.sql(f"CREATE TABLE {model.name} USING parquet AS\n{sql}")
         return int(self.spark.table(model.name).count())
 
     def count_offending(self, sqls: Sequence[str]) -> list[int]:

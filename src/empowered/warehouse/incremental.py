@@ -490,6 +490,24 @@ class IncrementalWriter:
         _, keys = self._distinct(WRITTEN, [c for c in self.tracked if c in present])
         return Change(keys=keys, appended_only=True)
 
+    def is_view(self, name: str) -> bool:
+        schema, view = name.split(".", 1)
+        [(found,)] = self.con.execute(
+            "SELECT count(*) FROM duckdb_views() WHERE database_name = current_database() "
+            "AND schema_name = ? AND view_name = ?",
+            [schema, view],
+        ).fetchall()
+        return bool(found)
+
+    def view_rows(self, model: Model, column: str, values: Collection[Any]) -> None:
+        """A view's rows whose ``column`` holds one of ``values``, kept as the rows written
+        (``WRITTEN``) for its checks to look at."""
+        self._set_values(column, values)
+        where = _in_changed(column).sql("duckdb")
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {WRITTEN} AS SELECT * FROM {model.name} WHERE {where}"
+        )
+
     def keep_before(self, table: str) -> bool:
         """Before a full rebuild: keep a copy of a small table to compare with afterwards."""
         self.forget(table)

@@ -73,6 +73,9 @@ class Model:
     # With "by:<column>": (a column ordering the partition's rows, how far back a row
     # reads): only rows from the earliest changed value of it on are rebuilt.
     since: tuple[str, int] | None = None
+    # ``materialized: view``: stored as a view over its inputs, not a table (a fact that
+    # only selects one input's rows and looks up a few columns, so not a second copy).
+    view: bool = False
 
     @property
     def table(self) -> str:
@@ -232,6 +235,9 @@ def _loaded(path: Path, layer: str, text: str, staging: tuple[tuple[str, int], .
         incremental, since = _incremental(header.get("incremental"))
     except ValueError as err:
         raise ModelError(path, str(err)) from err
+    materialized = header.get("materialized", "table")
+    if materialized not in ("table", "view"):
+        raise ModelError(path, "materialized must be 'table' or 'view'")
     return Model(
         name=name,
         layer=layer,
@@ -245,6 +251,7 @@ def _loaded(path: Path, layer: str, text: str, staging: tuple[tuple[str, int], .
         natural_key=tuple(header.get("natural_key") or ()),
         incremental=incremental,
         since=since,
+        view=materialized == "view",
     )
 
 

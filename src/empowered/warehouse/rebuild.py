@@ -13,6 +13,7 @@ from empowered.warehouse.changes import BATCH_COLUMN, WHOLE, Change
 from empowered.warehouse.engines import Engine
 from empowered.warehouse.incremental import WRITTEN, IncrementalWriter
 from empowered.warehouse.models import Model
+from empowered.warehouse.view_source import view_source
 
 
 def _plural(n: int, word: str) -> str:
@@ -34,6 +35,8 @@ def rebuild(
 ) -> tuple[Change | None, str, str | None]:
     """Rebuild what the changes reach. Returns the change made, how it was made, and the
     table of rows written when only some were (None after a full rebuild, or none)."""
+    if model.view:
+        return _view(writer, engine, model, inputs, own)
     if own is None and writer.columns(model.name):
         partial = _partial(writer, model, inputs)
         if partial is not None:
@@ -41,6 +44,38 @@ def rebuild(
             return made, how, WRITTEN if how.startswith("incremental") else None
     made, how = _full(writer, engine, model)
     return made, how, None
+
+
+def _view(
+    writer: IncrementalWriter,
+    engine: Engine,
+    model: Model,
+    inputs: Mapping[str, Change],
+    own: Change | None,
+) -> tuple[Change | None, str, str | None]:
+    """A view has no rows to rewrite: it passes on its row source's change in the columns
+    it shows unchanged (empowered.warehouse.view_source), and any other change whole. Its
+    rows of the changed partitions are gathered for its checks, as a partial rebuild's."""
+    if own is not None or not writer.is_view(model.name):
+        engine.materialise(model)  # never built, edited, or a table an older version made
+        writer.forget(model.name)
+        return WHOLE, "full", None
+    source = view_source(model.sql)
+    if source is None or any(c.whole for c in inputs.values()):
+        return WHOLE, "view: changed whole", None
+    if any(t in source.reads and t != source.table for t in inputs):
+        return WHOLE, "view: a lookup changed", None
+    change = inputs.get(source.table)
+    if change is None:
+        # Only a table its checks read changed: its rows are as they were.
+        return None, "view: unchanged", None
+    keys = {c: v for c, v in change.keys.items() if c in source.columns}
+    made = Change(keys=keys, appended_only=change.appended_only)
+    column = (model.incremental or "").removeprefix("by:")
+    if column not in keys or None in keys[column] or len(inputs) > 1:
+        return made, "view", None  # its checks look at every row
+    writer.view_rows(model, column, keys[column])
+    return made, f"view: {_plural(len(keys[column]), column)}", WRITTEN
 
 
 def _partial(

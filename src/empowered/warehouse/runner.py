@@ -194,7 +194,7 @@ def run_models(
             try:
                 written = None
                 if writer is None or changed is None:
-                    rows = engine.materialise(model)
+                    rows: int | None = engine.materialise(model)
                     how = ""
                 else:
                     # A table emptied directly before the build (a purge) stays changed
@@ -205,7 +205,9 @@ def run_models(
                         changed[model.name] = merge(c for c in (own, made) if c is not None)
                     else:
                         changed.pop(model.name, None)
-                    rows = engine.row_count(model.name)
+                    rows = engine.row_count(model.name) if not model.view else None
+                if model.view:
+                    rows = None  # a view holds no rows of its own: counting would read them
                 checks = _run_checks(engine, model, written, writer)
             except Exception as err:  # any engine error is reported against its model
                 result = ModelResult(model, "error", message=f"{type(err).__name__}: {err}")

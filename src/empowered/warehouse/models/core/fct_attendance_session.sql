@@ -1,5 +1,6 @@
 -- grain: one row per pupil per school per session (AM or PM) recorded in the register
 -- unique_key: [pupil_key, school_urn, session_date, session]
+-- materialized: view
 -- incremental:
 --   by: session_date
 -- not_null: [pupil_key, school_urn, session_date, session, code, code_category]
@@ -14,6 +15,9 @@
 --     sql: >-
 --       select a.* from core.fct_attendance_session as a
 --       where a.is_school_day is distinct from true and a.is_possible
+-- Stored as a view over staging's current rows, not a table: it only selects them and
+-- looks up each day in the school calendar, and a table would write the 4.6 million
+-- sessions again (docs/incremental-builds.md, "Models stored as views").
 -- What each code counts as was decided in staging from the dated DfE code list in
 -- reference (a change of regulations is a data edit there; a retired code keeps the
 -- meaning it last had, with a warning).
