@@ -12,10 +12,14 @@ from empowered.warehouse.runner import run_models
 
 
 def core_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Core's tables and views (a model stored as a view, such as the attendance sessions,
+    is built as one)."""
     return [
         f"core.{name}"
         for (name,) in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'core' ORDER BY 1"
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'core' "
+            "UNION ALL SELECT view_name FROM duckdb_views() "
+            "WHERE schema_name = 'core' AND NOT internal ORDER BY 1"
         ).fetchall()
     ]
 
