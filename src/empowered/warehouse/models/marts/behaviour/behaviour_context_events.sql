@@ -24,45 +24,43 @@ with school_hours as (
     from core.dim_period
     group by school_urn
 ),
--- Incidents and check-ins are first counted into two small cubes (timetable context and
--- activity x setting), each one hash aggregation over the facts; the five dimensions are
--- then summed from the cubes rather than from millions of fact rows.
-timetable_cube as (
+-- Incidents and check-ins as one list of events, so each count below is written once.
+events as (
     select
-        i.pupil_key,
-        i.school_urn,
-        i.academic_year,
-        i.time_slot,
-        coalesce(i.period_code, 'between_periods') as period_code,
-        i.iso_weekday,
-        count(*) as incidents,
-        0 as observations
-    from core.fct_behaviour_incident as i
-    inner join school_hours as h
-        on h.school_urn = i.school_urn
-        and i.occurred_minute >= h.first_minute
-        and i.occurred_minute < h.last_minute
-    where i.academic_year is not null and i.iso_weekday is not null
-    group by
-        i.pupil_key, i.school_urn, i.academic_year, i.time_slot, i.period_code, i.iso_weekday
+        pupil_key, school_urn, academic_year, time_slot, period_code, iso_weekday,
+        occurred_minute as event_minute, activity, setting,
+        1 as incidents, 0 as observations
+    from core.fct_behaviour_incident
+    where academic_year is not null
     union all
     select
-        o.pupil_key,
-        o.school_urn,
-        o.academic_year,
-        o.time_slot,
-        coalesce(o.period_code, 'between_periods') as period_code,
-        o.iso_weekday,
-        0 as incidents,
-        count(*) as observations
-    from core.fct_observation as o
+        pupil_key, school_urn, academic_year, time_slot, period_code, iso_weekday,
+        observed_minute as event_minute, activity, setting,
+        0 as incidents, 1 as observations
+    from core.fct_observation
+    where academic_year is not null
+),
+-- The events are first counted into two small cubes (timetable context and activity x
+-- setting), each one hash aggregation over the facts; the five dimensions are then summed
+-- from the cubes rather than from millions of fact rows.
+timetable_cube as (
+    select
+        e.pupil_key,
+        e.school_urn,
+        e.academic_year,
+        e.time_slot,
+        coalesce(e.period_code, 'between_periods') as period_code,
+        e.iso_weekday,
+        sum(e.incidents) as incidents,
+        sum(e.observations) as observations
+    from events as e
     inner join school_hours as h
-        on h.school_urn = o.school_urn
-        and o.observed_minute >= h.first_minute
-        and o.observed_minute < h.last_minute
-    where o.academic_year is not null and o.iso_weekday is not null
+        on h.school_urn = e.school_urn
+        and e.event_minute >= h.first_minute
+        and e.event_minute < h.last_minute
+    where e.iso_weekday is not null
     group by
-        o.pupil_key, o.school_urn, o.academic_year, o.time_slot, o.period_code, o.iso_weekday
+        e.pupil_key, e.school_urn, e.academic_year, e.time_slot, e.period_code, e.iso_weekday
 ),
 activity_cube as (
     select
@@ -71,22 +69,9 @@ activity_cube as (
         academic_year,
         coalesce(activity, 'not_recorded') as activity,
         coalesce(setting, 'not_recorded') as setting,
-        count(*) as incidents,
-        0 as observations
-    from core.fct_behaviour_incident
-    where academic_year is not null
-    group by pupil_key, school_urn, academic_year, activity, setting
-    union all
-    select
-        pupil_key,
-        school_urn,
-        academic_year,
-        coalesce(activity, 'not_recorded') as activity,
-        coalesce(setting, 'not_recorded') as setting,
-        0 as incidents,
-        count(*) as observations
-    from core.fct_observation
-    where academic_year is not null
+        sum(incidents) as incidents,
+        sum(observations) as observations
+    from events
     group by pupil_key, school_urn, academic_year, activity, setting
 ),
 event_counts as (
