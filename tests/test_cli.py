@@ -124,7 +124,7 @@ def test_show_sql_prints_the_expanded_sql_a_model_runs() -> None:
     assert result.exit_code == 0, result.output
     assert "FROM raw.canonical_closures AS r" in result.output
     assert "parse_uk_date" not in result.output  # expanded into portable SQL
-    assert "is not a school in this export (schools.csv)" in result.output
+    assert "is not a school EmpowerED+ has: set it up first (empowered school add)" in result.output
     spark = runner.invoke(app, ["show-sql", "staging.stg_canonical_closures", "--spark"])
     assert spark.exit_code == 0 and "RLIKE" in spark.output
     missing = runner.invoke(app, ["show-sql", "stg_nothing"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -189,27 +190,35 @@ def import_(
     ] = None,
 ) -> None:
     """Import files into the warehouse (one transaction), rebuild what they touch, report."""
-    from empowered.imports import audit_problem, run_import
+    from empowered.imports import audit_problem, nothing_taken, run_import
     from empowered.sources.errors import SourceError
 
     con = _open(warehouse)
-    try:
-        outcome = run_import(
-            con,
-            paths,
-            keys=get_settings().keys(),
-            source=source,
-            school=school,
-            report_dir=_report_dir(warehouse),
-            max_bytes=get_settings().max_import_bytes,
-            progress=_progress,
-        )
-    except SourceError as err:
-        console.print("[red]Import refused, nothing was changed:[/red] ", end="")
-        console.print(str(err), markup=False)
-        audit_problem(con, err, via="command line")
-        raise typer.Exit(1) from err
+    # Closed on every way out: a test, or a script, may open the warehouse next.
+    with closing(con):
+        try:
+            outcome = run_import(
+                con,
+                paths,
+                keys=get_settings().keys(),
+                source=source,
+                school=school,
+                report_dir=_report_dir(warehouse),
+                max_bytes=get_settings().max_import_bytes,
+                progress=_progress,
+            )
+        except SourceError as err:
+            console.print("[red]Import refused, nothing was changed:[/red] ", end="")
+            console.print(str(err), markup=False)
+            audit_problem(con, err, via="command line")
+            raise typer.Exit(1) from err
+    taken_nothing = nothing_taken(outcome)
+    if taken_nothing:
+        # The reason first, before the tables: it is what decides the next step.
+        console.print(taken_nothing, style="red", markup=False, highlight=False)
     _print_report(outcome)
+    if taken_nothing:
+        raise typer.Exit(1)
     if outcome.build is not None:
         _report_build(outcome.build)
         if not outcome.build.ok:
@@ -473,6 +482,84 @@ def evaluate(
     console.print(f"{result.summary} ({result.seconds:.0f}s)")
     if not result.targets_met:
         raise typer.Exit(1)
+
+
+school_app = typer.Typer(
+    help="The schools in this warehouse: set one up (the first step), list them.",
+    no_args_is_help=True,
+)
+app.add_typer(school_app, name="school")
+
+
+@school_app.command("add")
+def school_add(
+    urn: Annotated[str, typer.Argument(help="The school's URN (6 digits).")],
+    name: Annotated[str | None, typer.Option(help="The school's name.")] = None,
+    phase: Annotated[
+        str | None,
+        typer.Option(help="primary, secondary, all-through, special or alternative provision."),
+    ] = None,
+    la: Annotated[str | None, typer.Option("--la", help="Local authority code (3 digits).")] = None,
+    estab: Annotated[
+        str | None, typer.Option(help="Establishment number (4 digits); with --la, the DfE number.")
+    ] = None,
+    trust: Annotated[str | None, typer.Option(help="The multi-academy trust, if any.")] = None,
+    from_gias: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-gias",
+            help="The DfE's 'Get Information About Schools' establishment CSV: fills name, "
+            "phase, type, LA and trust from the school's row (what you type wins).",
+        ),
+    ] = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Set up a school (or change its details): the first step before importing its files."""
+    from empowered.access.audit import SchoolSetUp, record
+    from empowered.access.store import ensure_access_tables
+    from empowered.schools import SchoolError, add_school, details
+    from empowered.sources.errors import SourceError
+
+    try:
+        school = details(
+            urn, name=name, phase=phase, la_code=la, estab=estab, trust_name=trust, gias=from_gias
+        )
+    except (SchoolError, SourceError) as err:
+        console.print("[red]School not added:[/red] ", end="")
+        console.print(str(err), markup=False, highlight=False)
+        raise typer.Exit(1) from err
+    with closing(_open(warehouse)) as con:
+        added = add_school(con, school, keys=get_settings().keys())
+        ensure_access_tables(con)
+        record(con, SchoolSetUp(school_urn=school.urn, batch_id=added.batch_id), user=None)
+    if not added.build.ok:
+        _report_build(added.build)
+        raise typer.Exit(1)
+    dfe = f", DfE number {school.la_code}{school.estab}" if school.la_code and school.estab else ""
+    console.print(f"School {school.urn} set up: {school.name} ({school.phase}{dfe}).", markup=False)
+    console.print(f"Next: empowered import YOUR-EXPORT.csv --school {school.urn}", markup=False)
+
+
+@school_app.command("list")
+def school_list(warehouse: WarehouseOption = None) -> None:
+    """List the schools set up in this warehouse, with their pupils on roll."""
+    from empowered.schools import list_schools
+
+    with closing(_open(warehouse)) as con:
+        schools = list_schools(con)
+    if not schools:
+        console.print(
+            "No school yet. Set one up: empowered school add URN --name NAME --phase PHASE"
+        )
+        return
+    table = Table(title="Schools")
+    for column in ("URN", "name", "phase", "DfE number", "trust", "pupils on roll"):
+        table.add_column(column, justify="right" if column == "pupils on roll" else "left")
+    for s in schools:
+        table.add_row(
+            s.urn, s.name, s.phase, s.dfe_number or "", s.trust_name or "", f"{s.pupils:,}"
+        )
+    console.print(table)
 
 
 user_app = typer.Typer(

@@ -25,6 +25,7 @@ from empowered.sources.scope import UNRESTRICTED, ImportLimits, ImportRefused
 from empowered.sources.tracker import catalogue_from_csv
 from empowered.warehouse.build import build_duckdb
 from empowered.warehouse.runner import BuildResult, ProgressCallback
+from empowered.warehouse.staging_spec import SCHOOL_UNKNOWN
 
 
 def problem_event(
@@ -128,6 +129,41 @@ def run_import(
         report_path = report_dir / f"import-{min(result.batch_ids):06d}.csv"
         save_report(report, report_path)
     return ImportOutcome(result, build, report, report_path, time.perf_counter() - started)
+
+
+def nothing_taken(outcome: ImportOutcome) -> str | None:
+    """Why an import took nothing, and the next step, when it took nothing: no file was
+    one EmpowerED+ recognises, or every row landed was quarantined. None when some rows
+    were accepted (or every file had been imported before: that changes nothing, rightly).
+    """
+    result = outcome.result
+    if not result.files and result.unrecognised_files:
+        return (
+            "Nothing imported: no file is a format EmpowerED+ recognises "
+            f"({', '.join(result.unrecognised_files)}). Next: name the system with --source "
+            "(sims, arbor, bromcom, ctf), or describe the layout in a mapping file and pass "
+            "--source your-layout.yml (docs/mis-import.md)."
+        )
+    landed = sum(x.rows for x in outcome.report if x.outcome == "landed")
+    accepted = sum(x.rows for x in outcome.report if x.outcome == "accepted")
+    if landed == 0 or accepted > 0:
+        return None
+    reasons: dict[tuple[str, str], int] = {}
+    for x in outcome.report:
+        if x.outcome == "quarantined":
+            reasons[(x.column, x.reason)] = reasons.get((x.column, x.reason), 0) + x.rows
+    (column, reason), rows = max(reasons.items(), key=lambda item: item[1])
+    first = (
+        # Records, not rows: one row of a student list is a pupil and their characteristics.
+        f"Nothing accepted: all {landed:,} records read were quarantined. "
+        f"Most often ({rows:,}): {column} {reason}."
+    )
+    if reason == SCHOOL_UNKNOWN:
+        return (
+            first + " Next: set the school up with `empowered school add URN --name NAME "
+            "--phase PHASE` (or --from-gias FILE), then import the file again."
+        )
+    return first + " Next: correct the file (the report lists every row) and import it again."
 
 
 @dataclass(frozen=True)

@@ -113,6 +113,6 @@ def test_a_blank_school_urn_is_rejected_and_stops_nothing(
         [batch],
     ).fetchall()
     assert [row[1:] for row in got] == [
-        ("school_urn", "is not a school in this export (schools.csv)"),
-        ("school_urn", "is not a school in this export (schools.csv)"),
+        ("school_urn", "is not a school EmpowerED+ has: set it up first (empowered school add)"),
+        ("school_urn", "is not a school EmpowerED+ has: set it up first (empowered school add)"),
     ]

@@ -182,6 +182,19 @@ class Imported(AuditEvent):
 EVENT_TYPES[Imported.event] = Imported
 
 
+@dataclass(frozen=True)
+class SchoolSetUp(AuditEvent):
+    """A school added or its details changed (``empowered school add``, the first-run page)."""
+
+    event: ClassVar[str] = "school_set_up"
+    school_urn: str
+    batch_id: int
+    via: str = "command line"
+
+
+EVENT_TYPES[SchoolSetUp.event] = SchoolSetUp
+
+
 def _withhold(value: Any) -> Any:
     """Identity columns and UPN-shaped strings become "(withheld)", at any depth."""
     if isinstance(value, dict):

@@ -97,7 +97,11 @@ def _entity(name: str, columns: str, required: str) -> Entity:
 ENTITIES: dict[str, Entity] = {
     e.name: e
     for e in (
-        _entity("schools", "school_urn la_code estab school_name phase trust_name", "school_urn"),
+        _entity(
+            "schools",
+            "school_urn la_code estab school_name phase trust_name establishment_type",
+            "school_urn",
+        ),
         _entity(
             "pupils",
             "school_urn mis_id upn forename surname date_of_birth sex ethnicity first_language"

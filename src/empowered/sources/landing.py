@@ -63,8 +63,9 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
                 _extra VARCHAR
             )"""
         )
-        # A warehouse made before identity was encrypted gains the index columns.
-        for c in entity.index_columns:
+        # A warehouse made by an earlier version gains the columns added since (the
+        # identity indexes, a school's type of establishment).
+        for c in entity.stored_columns:
             con.execute(f"ALTER TABLE {entity.raw_table} ADD COLUMN IF NOT EXISTS {c} VARCHAR")
 
 

@@ -167,6 +167,10 @@ def _write_reference(sink: CsvSink, trust: Trust) -> None:
                 "school_name": s.name,
                 "phase": s.phase,
                 "trust_name": trust.name,
+                # As GIAS names the type of a school that joined a trust.
+                "establishment_type": (
+                    "Academy special converter" if s.phase == "special" else "Academy converter"
+                ),
             }
             for s in trust.schools
         ],

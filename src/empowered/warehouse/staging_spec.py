@@ -274,7 +274,12 @@ def _rule(number: int, decl: Mapping[str, Any], columns: Mapping[str, Column]) -
         )
         message = message or "is not one of: " + ", ".join(values)
     elif kind == "pattern":
-        predicate = f"not regexp_matches(coalesce({c}, ''), {_quote(str(d['regex']))})"
+        regex = _quote(str(d["regex"]))
+        predicate = (
+            f"not regexp_matches(coalesce({c}, ''), {regex})"
+            if required
+            else f"{c} is not null and not regexp_matches({c}, {regex})"
+        )
     elif kind == "lookup":
         known = str(d.get("known", f"_{c}_known"))
         predicate = f"not {known}" if required else f"{c} is not null and {c} <> '' and not {known}"
@@ -298,6 +303,10 @@ def _rule(number: int, decl: Mapping[str, Any], columns: Mapping[str, Column]) -
         reason = _quote(str(message))
     column_sql = str(d.get("column_sql", _quote(str(d.get("column", shown)))))
     return Rule(number, column_sql, value, predicate, reason)
+
+
+# Rule 5 of every model whose rows belong to a school; the importer's verdict knows it.
+SCHOOL_UNKNOWN = "is not a school EmpowerED+ has: set it up first (empowered school add)"
 
 
 def parse_spec(header: Mapping[str, Any], body: str) -> StagingSpec:
@@ -324,7 +333,7 @@ def parse_spec(header: Mapping[str, Any], body: str) -> StagingSpec:
                 "'school_urn'",
                 "school_urn",
                 "not _school_known",
-                _quote("is not a school in this export (schools.csv)"),
+                _quote(SCHOOL_UNKNOWN),
             )
         )
     if pupil_linked:

@@ -18,7 +18,7 @@ from fastapi import FastAPI
 
 from empowered.access.audit import FailedImport, Imported, record
 from empowered.access.users import User
-from empowered.imports import ImportOutcome, problem_event, run_import
+from empowered.imports import ImportOutcome, nothing_taken, problem_event, run_import
 from empowered.settings import Settings, get_settings
 from empowered.sources.errors import SourceError
 from empowered.sources.scope import ImportLimits
@@ -90,6 +90,9 @@ def counts(outcome: ImportOutcome) -> tuple[int, int]:
 def summary(outcome: ImportOutcome) -> str:
     """What staff should know beyond the counts, one sentence a line."""
     lines: list[str] = []
+    taken_nothing = nothing_taken(outcome)
+    if taken_nothing:
+        lines.append(taken_nothing)
     already = [f.path.name for f in outcome.result.files if f.already_imported]
     if already:
         lines.append(f"Already imported, so nothing changed: {', '.join(already)}.")

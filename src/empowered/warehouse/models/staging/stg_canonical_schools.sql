@@ -11,8 +11,10 @@
 --   school_name: trim
 --   phase: {lower: phase, raw: phase_raw}
 --   trust_name: trim
+--   establishment_type: trim
 -- rules:
---   1: {pattern: school_urn, regex: '^[0-9]{6}$', message: is not a 6-digit unique reference number (URN)}
+--   # A school set up by hand may leave out its LA code and establishment number (2, 3).
+--   1: {pattern: school_urn, required: true, regex: '^[0-9]{6}$', message: is not a 6-digit unique reference number (URN)}
 --   2: {pattern: la_code, regex: '^[0-9]{3}$', message: is not a 3-digit local authority code}
 --   3: {pattern: estab, regex: '^[0-9]{4}$', message: is not a 4-digit establishment number}
 --   4: {allowed: phase, required: true,

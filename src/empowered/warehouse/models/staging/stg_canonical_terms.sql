@@ -11,7 +11,7 @@
 --   end_date: uk_date
 --   _overlapped_row: {sql: ov._overlapped_row, keep: false}
 -- rules:
---   6: {pattern: academic_year, regex: '^[0-9]{4}/[0-9]{2}$', message: is not an academic year like 2025/26}
+--   6: {pattern: academic_year, required: true, regex: '^[0-9]{4}/[0-9]{2}$', message: is not an academic year like 2025/26}
 --   7: {allowed: term, values: [autumn, spring, summer], required: true}
 --   8: {parse: half_term, min: 1, max: 6, required: true}
 --   10: {required: start_date}

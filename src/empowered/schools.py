@@ -1,0 +1,177 @@
+"""Setting up a school: the first step of a warehouse, which a SENCo can take alone.
+
+A school is a source row like any other. ``empowered school add`` lands ONE canonical
+``schools`` record in raw as a batch of its own (source ``school-setup``), and staging,
+core and the marts take it from there, exactly as they would a trust's ``schools.csv``.
+Adding a school again with other details lands a newer row, which becomes the school's
+current one; nothing is overwritten in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from empowered.keys import Keys
+from empowered.sources.canonical import ENTITIES
+from empowered.sources.gias import find_school
+from empowered.sources.landing import ensure_raw_tables, prepare_records, write_batch
+from empowered.sources.records import SourceRecord
+from empowered.warehouse.build import build_duckdb
+from empowered.warehouse.runner import BuildResult, ProgressCallback
+
+SOURCE = "school-setup"
+PHASES = ("primary", "secondary", "all-through", "special", "alternative provision")
+_URN = re.compile(r"^\d{6}$")
+_LA = re.compile(r"^\d{3}$")
+_ESTAB = re.compile(r"^\d{4}$")
+
+
+class SchoolError(ValueError):
+    """Details that cannot make a school, saying which and what to do instead."""
+
+
+@dataclass(frozen=True)
+class SchoolDetails:
+    urn: str
+    name: str
+    phase: str
+    la_code: str | None = None
+    estab: str | None = None
+    trust_name: str | None = None
+    establishment_type: str | None = None
+
+
+def details(
+    urn: str,
+    *,
+    name: str | None = None,
+    phase: str | None = None,
+    la_code: str | None = None,
+    estab: str | None = None,
+    trust_name: str | None = None,
+    gias: Path | None = None,
+) -> SchoolDetails:
+    """A school's details from what was typed and, for what was not, the GIAS file.
+
+    The same rules as staging's for ``schools.csv`` (rules 1-4 of stg_canonical_schools)
+    are applied here first, so that a typing mistake is explained at once instead of
+    landing a row that staging quarantines."""
+    urn = urn.strip()
+    if not _URN.match(urn):
+        raise SchoolError(f"{urn!r} is not a URN: a school's unique reference number is 6 digits.")
+    found = find_school(gias, urn) if gias is not None else None
+    if found is not None:
+        name = name or found.name
+        la_code = la_code or found.la_code
+        estab = estab or found.estab
+        trust_name = trust_name or found.trust_name
+        if phase is None and found.phase is None:
+            raise SchoolError(
+                f"GIAS gives this school's phase as {found.gias_phase or 'blank'!r}, which is "
+                f"not one EmpowerED+ has: say which with --phase ({', '.join(PHASES)})."
+            )
+        phase = phase or found.phase
+    if not name or not name.strip():
+        raise SchoolError('A school needs a name: --name "..." (or --from-gias FILE).')
+    if phase is None:
+        raise SchoolError(f"A school needs a phase: --phase ({', '.join(PHASES)}).")
+    phase = phase.strip().casefold()
+    if phase not in PHASES:
+        raise SchoolError(f"{phase!r} is not a phase EmpowerED+ has: {', '.join(PHASES)}.")
+    if la_code is not None and not _LA.match(la_code):
+        raise SchoolError(f"{la_code!r} is not a local authority code: it is 3 digits (--la).")
+    if estab is not None and not _ESTAB.match(estab):
+        raise SchoolError(f"{estab!r} is not an establishment number: it is 4 digits (--estab).")
+    return SchoolDetails(
+        urn,
+        name.strip(),
+        phase,
+        la_code,
+        estab,
+        (trust_name or "").strip() or None,
+        found.establishment_type if found is not None else None,
+    )
+
+
+@dataclass(frozen=True)
+class AddedSchool:
+    school: SchoolDetails
+    batch_id: int
+    build: BuildResult
+
+
+def add_school(
+    con: duckdb.DuckDBPyConnection,
+    school: SchoolDetails,
+    *,
+    keys: Keys,
+    progress: ProgressCallback | None = None,
+) -> AddedSchool:
+    """Land the school as a ``schools`` row of its own and build what it touches."""
+    values: dict[str, str | None] = {
+        "school_urn": school.urn,
+        "la_code": school.la_code,
+        "estab": school.estab,
+        "school_name": school.name,
+        "phase": school.phase,
+        "trust_name": school.trust_name,
+        "establishment_type": school.establishment_type,
+    }
+    now = datetime.now(UTC)
+    # Each addition is a batch of its own, even with the same details as an earlier one:
+    # the latest batch is the school's current row, so adding A, then B, then A again must
+    # land the third, which hashing the details alone would take for a repeat.
+    digest = hashlib.sha256(f"{SOURCE}|{school.urn}|{now.isoformat()}".encode()).hexdigest()
+    ensure_raw_tables(con)
+    batch = prepare_records(
+        f"school add {school.urn}",
+        digest,
+        SOURCE,
+        ENTITIES["schools"],
+        [SourceRecord("schools", values, 1)],
+        keys=keys,
+    )
+    con.execute("BEGIN TRANSACTION")
+    try:
+        landed = write_batch(con, batch)
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+    assert landed.batch_id is not None
+    build = build_duckdb(con, touched={ENTITIES["schools"].raw_table}, progress=progress)
+    return AddedSchool(school, landed.batch_id, build)
+
+
+@dataclass(frozen=True)
+class ListedSchool:
+    urn: str
+    name: str
+    phase: str
+    dfe_number: str | None
+    trust_name: str | None
+    pupils: int
+
+
+def list_schools(con: duckdb.DuckDBPyConnection) -> list[ListedSchool]:
+    """The schools of the last build, with the pupils on roll in each (none before one)."""
+    built = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'core' "
+        "AND table_name IN ('dim_school', 'dim_pupil')"
+    ).fetchone()
+    if not built or built[0] < 2:
+        return []
+    rows = con.execute(
+        """SELECT s.school_urn, s.school_name, s.phase, s.dfe_number, s.trust_name,
+                  count(p.pupil_key) FILTER (WHERE p.is_on_roll)
+           FROM core.dim_school AS s
+           LEFT JOIN core.dim_pupil AS p USING (school_urn)
+           GROUP BY ALL ORDER BY s.school_name, s.school_urn"""
+    ).fetchall()
+    return [ListedSchool(str(u), str(n), str(ph), d, t, int(c)) for u, n, ph, d, t, c in rows]
