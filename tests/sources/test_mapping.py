@@ -51,14 +51,14 @@ def test_a_user_mapping_reads_an_unusual_layout() -> None:
         "consequence": "Calm space offered",
         "intensity": "4",  # "HIGH": value maps ignore case
         "duration_minutes": "12",
-        "occurred_on": "14/10/2025",  # split
+        "occurred_on": "2025-10-14",  # split, and read as an ISO date
         "occurred_time": "10:35",
     }
-    # Unmapped words pass through unchanged; a split without the separator leaves the
-    # second part empty; an empty cell is None.
+    # Dates are read as ISO. Unmapped words pass through unchanged; a split without the
+    # separator leaves the second part empty; an empty cell is None.
     third = records[2].values
     assert third["activity"] == "Assembly"
-    assert (third["occurred_on"], third["occurred_time"]) == ("15/10/2025", None)
+    assert (third["occurred_on"], third["occurred_time"]) == ("2025-10-15", None)
     assert third["duration_minutes"] is None
     # A column neither mapped nor ignored is reported and kept with its row.
     assert result.unknown_columns == ["Follow-up"]
@@ -156,7 +156,7 @@ entities:
     )
     titled = write(tmp_path, "a.csv", "Pupils on roll 23/11/2026\r\nUPN,Year\r\nA1,3\r\n")
     reader = MappedTableReader(mapping, school="100001")
-    assert read(reader, titled)[0].values["effective_date"] == "23/11/2026"
+    assert read(reader, titled)[0].values["effective_date"] == "2026-11-23"
     plain = write(tmp_path, "b.csv", "UPN,Year\r\nA1,3\r\n")
     result = reader.read(plain)
     assert list(result.records)[0].values["effective_date"]  # today, with a warning
@@ -186,9 +186,9 @@ values:
     records = read(MappedTableReader(mapping, school="100001"), write(tmp_path, "r.csv", text))
     got = [(r.source_row, r.values["date"], r.values["session"], r.values["code"]) for r in records]
     assert got == [
-        (2, "01/09/2025", "AM", "/"),
-        (2, "01/09/2025", "PM", "\\"),
-        (3, "02/09/2025", "AM", "I"),  # an empty mark is no session, not a record
+        (2, "2025-09-01", "AM", "/"),
+        (2, "2025-09-01", "PM", "\\"),
+        (3, "2025-09-02", "AM", "I"),  # an empty mark is no session, not a record
     ]
 
 
@@ -217,10 +217,10 @@ attendance:
         for r in result.records
     ]
     assert got == [
-        ("A1", "01/09/2025", "AM", "/"),
-        ("A1", "01/09/2025", "PM", "\\"),
-        ("A1", "02/09/2025", "AM", "L"),
-        ("A2", "02/09/2025", "AM", "O"),
+        ("A1", "2025-09-01", "AM", "/"),
+        ("A1", "2025-09-01", "PM", "\\"),
+        ("A1", "2025-09-02", "AM", "L"),
+        ("A2", "2025-09-02", "AM", "O"),
     ]
     assert result.unknown_columns == ["Name"]
     assert mapping.recognition_score(["UPN", "Name"]) == 0  # no dated column: not this layout

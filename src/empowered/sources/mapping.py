@@ -20,6 +20,7 @@ from typing import Any, Literal
 import yaml
 
 from empowered.sources.canonical import ENTITIES
+from empowered.sources.dates import is_date_column, to_iso
 from empowered.sources.errors import SourceError
 from empowered.sources.records import ReadResult, SourceRecord
 from empowered.sources.tabular import (
@@ -29,6 +30,7 @@ from empowered.sources.tabular import (
     read_header,
     read_table,
 )
+from empowered.sources.words import column_code
 
 FILE_DATE = "@file_date"
 CONST_PREFIX = "@const:"
@@ -108,14 +110,16 @@ class Mapping:
         return names | set(self.recognise)
 
     def map_value(self, column: str, text: str | None) -> str | None:
-        """Apply the value map of a canonical column; unmapped words pass through."""
+        """Apply the value map of a canonical column first (a school's own words win),
+        then the words and date forms every export may use (``words``, ``dates``); a
+        value nobody knows passes through as written, for staging to judge."""
         if text is None:
             return None
         table = self._lookup.get(column)
-        if table is None:
-            return text
         key = text.strip().casefold()
-        return table[key] if key in table else text
+        if table is not None and key in table:
+            return table[key]
+        return standard_value(column, text)
 
     def recognition_score(self, header: list[str]) -> int:
         """How specifically this mapping matches a header; 0 if it does not."""
@@ -126,6 +130,13 @@ class Mapping:
             if not any(self.attendance.pattern.search(h.strip()) for h in header):
                 return 0
         return len(self.recognise)
+
+
+def standard_value(column: str, text: str | None) -> str | None:
+    """A value in the form staging reads: words as codes, dates as ISO."""
+    if is_date_column(column):
+        return to_iso(text)
+    return column_code(column, text)
 
 
 # --- Loading and validating ------------------------------------------------------------
