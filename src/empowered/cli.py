@@ -174,6 +174,16 @@ def _print_report(outcome: ImportOutcome) -> None:
         console.print(f"Report saved to {outcome.report_path}")
 
 
+def _is_iso_date(text: str) -> bool:
+    from datetime import date
+
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
 @app.command("import")
 def import_(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to import.")],
@@ -188,11 +198,23 @@ def import_(
     school: Annotated[
         str | None, typer.Option(help="The school's URN, for exports that do not carry it.")
     ] = None,
+    export_date: Annotated[
+        str | None,
+        typer.Option(
+            help="When the files were exported (e.g. 2026-12-01 or 01/12/2026), for exports "
+            "whose title lines do not say: characteristics take effect on that day."
+        ),
+    ] = None,
 ) -> None:
     """Import files into the warehouse (one transaction), rebuild what they touch, report."""
     from empowered.imports import audit_problem, nothing_taken, run_import
+    from empowered.sources.dates import to_iso
     from empowered.sources.errors import SourceError
 
+    exported_on = to_iso(export_date) if export_date else None
+    if exported_on is not None and not _is_iso_date(exported_on):
+        console.print(f"--export-date must be a date like 2026-12-01, not {export_date!r}.")
+        raise typer.Exit(2)
     con = _open(warehouse)
     # Closed on every way out: a test, or a script, may open the warehouse next.
     with closing(con):
@@ -206,6 +228,7 @@ def import_(
                 report_dir=_report_dir(warehouse),
                 max_bytes=get_settings().max_import_bytes,
                 progress=_progress,
+                export_date=exported_on,
             )
         except SourceError as err:
             console.print("[red]Import refused, nothing was changed:[/red] ", end="")

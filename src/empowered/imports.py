@@ -95,8 +95,12 @@ def run_import(
     max_bytes: int = DEFAULT_MAX_BYTES,
     progress: ProgressCallback | None = None,
     limits: ImportLimits = UNRESTRICTED,
+    export_date: str | None = None,
 ) -> ImportOutcome:
     """Land ``paths`` in one transaction, rebuild what they touch and write the report.
+
+    ``export_date`` (ISO) is when the files were exported, for exports whose title lines
+    do not say: a pupil's characteristics took effect then, not on the day of import.
 
     ``limits`` says whose rows the import may write: the web upload passes the uploader's
     (from the access policy), the inbox a URN folder's school. The command line passes
@@ -115,7 +119,11 @@ def run_import(
         paths,
         keys=keys,
         choose_reader=lambda path, chosen: choose_reader(
-            path, chosen, school=school or school_from_folder(path), catalogue=catalogue
+            path,
+            chosen,
+            school=school or school_from_folder(path),
+            catalogue=catalogue,
+            file_date=export_date,
         ),
         source=source,
         max_bytes=max_bytes,

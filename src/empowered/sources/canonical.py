@@ -111,7 +111,7 @@ ENTITIES: dict[str, Entity] = {
         _entity(
             "characteristics",
             "school_urn upn effective_date year_group reg_group fsm pupil_premium looked_after"
-            " service_child",
+            " service_child eal fsm6",
             "school_urn effective_date",
         ),
         _entity(

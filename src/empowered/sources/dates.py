@@ -7,13 +7,17 @@ ISO date-times ("2015-03-14T00:00:00", Bromcom and the APIs) and a time after th
 is none of these, or names a day that does not exist (31/02/2025), is returned as
 written, so that staging quarantines it showing the value the school typed.
 
+A date cell of a workbook that was not formatted as a date reaches us as Excel's serial
+number (42652 is 2016-10-09: days since 30 December 1899). In a date column, a whole
+number of five digits (1927 to 2119) is read so; no other number is.
+
 Two-digit years are never guessed: "14/03/15" could be 1915 or 2015 in a date of birth.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 MONTHS = {
     name: number
@@ -42,6 +46,8 @@ _NAMED = re.compile(
     rf"^{_WEEKDAY}(\d{{1,2}})(?:st|nd|rd|th)?[\s-]+([a-z]+)\.?,?[\s-]+(\d{{4}}){_TIME}$"
 )
 _ISO = re.compile(rf"^(\d{{4}})-(\d{{2}})-(\d{{2}}){_TIME}$")
+_SERIAL = re.compile(r"^(\d{5})(?:\.0+)?$")
+_EXCEL_EPOCH = date(1899, 12, 30)
 _NUMERIC = re.compile(rf"^(\d{{1,2}})[/.-](\d{{1,2}})[/.-](\d{{4}}){_TIME}$")
 # Canonical columns that hold a date (the ones staging parses with parse_uk_date).
 _DATE_COLUMN = re.compile(r"(^date$|_date$|^date_of_birth$|_on$|^pupil_dob$)")
@@ -60,7 +66,9 @@ def to_iso(text: str | None) -> str | None:
         return None
     loose = " ".join(text.strip().casefold().split())
     found: str | None = None
-    if m := _ISO.match(loose):
+    if m := _SERIAL.match(loose):
+        found = (_EXCEL_EPOCH + timedelta(days=int(m[1]))).isoformat()
+    elif m := _ISO.match(loose):
         found = _iso(int(m[1]), int(m[2]), int(m[3]))
     elif m := _NUMERIC.match(loose):
         found = _iso(int(m[3]), int(m[2]), int(m[1]))

@@ -511,8 +511,8 @@ class _Plan:
         today = date.today().isoformat()
         if any(FILE_DATE in columns.values() for columns in self.mapping.entities.values()):
             self.warnings.append(
-                f"no export date in the file's title lines: dated today ({today}); pass the "
-                "export date to the importer if the file is older"
+                f"no export date in the file's title lines: dated today ({today}); for an older "
+                "file, give its date with --export-date (e.g. 2026-12-01) when importing it"
             )
         return today
 

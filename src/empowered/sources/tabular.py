@@ -46,7 +46,17 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls and password-protected workbooks
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
 _SUMMARY = re.compile(r"^\s*(total|count|number of)\b", re.IGNORECASE)
-_TITLE_DATE = re.compile(r"\b(\d{1,2}[/.-]\d{1,2}[/.-]\d{4}|\d{4}-\d{2}-\d{2})\b")
+_TITLE_DATE = re.compile(
+    r"\b(\d{1,2}[/.-]\d{1,2}[/.-]\d{4}|\d{4}-\d{2}-\d{2}"
+    r"|\d{1,2}(?:st|nd|rd|th)?[\s-](?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?[\s-]\d{4})\b",
+    re.IGNORECASE,
+)
+# A title line that says when the report was taken ("Report run: 01-Dec-2026", "printed
+# 01/12/2026", "Exported 01/12/2026") beats one that only holds a date, which may be the
+# period reported on ("Date range: 01/09/2026 - 30/11/2026").
+_TITLE_WHEN = re.compile(
+    r"\b(run|printed|exported|produced|generated|created|extracted|as at|as of)\b", re.IGNORECASE
+)
 # A '?' between two letters in a Windows-1252 file is usually a character the exporting
 # system could not write in that code page (Łukasz -> ?ukasz), not a question mark.
 _REPLACED_CHAR = re.compile(r"(?:^|\w)\?\w")
@@ -436,8 +446,10 @@ def _build_table(name: str, grid: Grid, wanted: set[str], warnings: list[str]) -
     preamble = [" ".join(c.strip() for c in row if c.strip()) for row in grid[:index]]
     preamble = [line for line in preamble if line]
     table = Table(name, header, index + 1, [], preamble=preamble, warnings=list(warnings))
-    match = next((m for line in preamble if (m := _TITLE_DATE.search(line))), None)
-    table.file_date = match.group(1) if match else None
+    dated = [m for line in preamble if (m := _TITLE_DATE.search(line))]
+    said = [m for m in dated if _TITLE_WHEN.search(m.string)]
+    chosen = said or dated
+    table.file_date = chosen[0].group(1) if chosen else None
     overflow: list[int] = []
     for offset, row in enumerate(grid[index + 1 :]):
         row_number = index + 2 + offset

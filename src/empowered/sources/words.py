@@ -27,6 +27,8 @@ KIND_OF_COLUMN = {
     "pupil_premium": "flag",
     "looked_after": "flag",
     "service_child": "flag",
+    "eal": "flag",
+    "fsm6": "flag",
     "sex": "sex",
     "year_group": "year_group",
 }

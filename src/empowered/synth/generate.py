@@ -273,6 +273,10 @@ def _write_people(sink: CsvSink, trust: Trust, by_school: list[list[Pupil]]) -> 
                     "pupil_premium": YN[c.pupil_premium],
                     "looked_after": YN[c.looked_after],
                     "service_child": YN[c.service_child],
+                    # Not known: EAL comes from the first language, as most MIS exports
+                    # without an EAL column leave it.
+                    "eal": "",
+                    "fsm6": "",
                 }
                 for p in members
                 for c in p.chars

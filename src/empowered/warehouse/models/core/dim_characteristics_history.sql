@@ -7,7 +7,8 @@
 --   pupil_key: core.dim_pupil.pupil_key
 --   school_urn: core.dim_school.school_urn
 -- valid_to is exclusive (the day the next record takes effect); null while current.
--- EAL comes from the pupil's first language, which does not change with these records.
+-- EAL is the school's own EAL flag where a record gives it (an export's EAL column), else
+-- the pupil's (dim_pupil: the latest flag given, or their first language).
 with changes as (
     select
         pupil_key,
@@ -21,7 +22,9 @@ with changes as (
         fsm,
         pupil_premium,
         looked_after,
-        service_child
+        service_child,
+        eal,
+        fsm6
     from staging.stg_canonical_characteristics
     where _is_current
 )
@@ -37,7 +40,8 @@ select
     c.reg_group,
     c.fsm,
     c.pupil_premium,
-    p.is_eal,
+    coalesce(c.eal, p.is_eal) as is_eal,
+    c.fsm6 as ever_fsm6,
     c.looked_after,
     c.service_child
 from changes as c

@@ -15,7 +15,69 @@
 --       where valid_to is not null and valid_to <= valid_from
 -- valid_to is exclusive (the day the next status starts); null while current. Historic
 -- codes (S, A, P) are kept in sen_provision_raw and mapped to E or K.
-with statuses as (
+-- A record without its need (a student list's "SEN Support" on the day it was exported)
+-- carries the need of the pupil's last record that gave one: it says the status still
+-- holds, not that the need went. A record that changes nothing (the same status and needs
+-- as the one before, as a weekly student list repeats) starts no new period.
+with records as (
+    select
+        pupil_key,
+        school_urn,
+        start_date,
+        _batch_id,
+        _source_row,
+        sen_provision,
+        sen_provision_raw,
+        nullif(primary_need, '') as given_need,
+        nullif(secondary_need, '') as given_secondary
+    from staging.stg_canonical_sen_status
+    where _is_current
+),
+
+carried as (
+    select
+        pupil_key,
+        school_urn,
+        start_date,
+        _batch_id,
+        _source_row,
+        sen_provision,
+        sen_provision_raw,
+        case
+            when sen_provision = 'N' then null
+            else coalesce(given_need, last_value(given_need ignore nulls) over earlier)
+        end as primary_need,
+        case
+            when sen_provision = 'N' then null
+            when given_need is not null then given_secondary
+            -- '' stands for "the record that gave the need gave no secondary need".
+            else nullif(last_value(
+                case when given_need is not null then coalesce(given_secondary, '') end
+                ignore nulls
+            ) over earlier, '')
+        end as secondary_need
+    from records
+    window earlier as (
+        partition by pupil_key, school_urn
+        order by start_date, _batch_id, _source_row
+        rows between unbounded preceding and current row
+    )
+),
+
+changes as (
+    select
+        *,
+        sen_provision is distinct from lag(sen_provision) over previous
+        or sen_provision_raw is distinct from lag(sen_provision_raw) over previous
+        or primary_need is distinct from lag(primary_need) over previous
+        or secondary_need is distinct from lag(secondary_need) over previous as is_change
+    from carried
+    window previous as (
+        partition by pupil_key, school_urn order by start_date, _batch_id, _source_row
+    )
+),
+
+statuses as (
     select
         pupil_key,
         school_urn,
@@ -25,10 +87,10 @@ with statuses as (
         ) as valid_to,
         sen_provision,
         sen_provision_raw,
-        nullif(primary_need, '') as primary_need,
-        nullif(secondary_need, '') as secondary_need
-    from staging.stg_canonical_sen_status
-    where _is_current
+        primary_need,
+        secondary_need
+    from changes
+    where is_change
 )
 
 select

@@ -12,6 +12,8 @@
 --   pupil_premium: boolean
 --   looked_after: boolean
 --   service_child: boolean
+--   eal: boolean
+--   fsm6: boolean
 --   _year_group_known: {sql: "coalesce(yg.code is not null, false)"}
 -- rules:
 --   10: {required: effective_date}
@@ -21,4 +23,6 @@
 --   13: {parse: pupil_premium}
 --   14: {parse: looked_after}
 --   15: {parse: service_child}
+--   16: {parse: eal}
+--   17: {parse: fsm6}
 left join reference.year_group as yg on yg.code = p.year_group

@@ -20,13 +20,15 @@
 --        message: "is not a SEN provision code (E, K or N; old files S, A, P)"}
 --   12: {lookup: primary_need, message: "is not a DfE SEN type of need code (e.g. ASD, SLCN, SEMH)"}
 --   13: {lookup: secondary_need, message: "is not a DfE SEN type of need code (e.g. ASD, SLCN, SEMH)"}
---   14: {check: "sen_provision in ('E', 'K') and (primary_need is null or primary_need = '')",
---        column: primary_need,
---        message: "is missing: a pupil with an EHC plan or SEN support needs a primary need"}
 --   15: {check: "sen_provision = 'N' and primary_need is not null and primary_need <> ''",
 --        column: primary_need, message: "is given for a pupil with no SEN (provision N)"}
 --   16: {check: "sen_provision = 'E' and _primary_need_support_only", column: primary_need,
 --        message: "NSA (no specialist assessment) is only used for SEN support, not EHC plans"}
+--   # A student list gives the SEN status without the need: kept, and the history carries
+--   # the need of the pupil's last SEN record (rule 14 rejected such rows until issue 12).
+--   101: {check: "sen_provision in ('E', 'K') and (primary_need is null or primary_need = '')",
+--         column: primary_need,
+--         message: "is missing: a pupil with an EHC plan or SEN support needs a primary need; kept, with the need of their last SEN record if they have one"}
 --   100: {check: _provision_code_retired and sen_provision is not null, column: sen_provision,
 --         value: sen_provision_raw, reason_sql: "'is a code from before 2015, read as ' || sen_provision"}
 left join reference.sen_provision as sp on sp.code = p.sen_provision_raw
