@@ -96,7 +96,7 @@ CATEGORIES: tuple[Category, ...] = (
         "SEN records: register history, plans and reviews, actions, provision",
         13,
         "left",
-        ("sen_status", "plans", "actions", "provision_enrolments"),
+        ("sen_status", "sen_needs", "plans", "actions", "provision_enrolments"),
         (
             ("plan_outcomes", "plan_id", "plans"),
             ("plan_reviews", "plan_id", "plans"),

@@ -119,6 +119,13 @@ ENTITIES: dict[str, Entity] = {
             "school_urn upn start_date sen_provision primary_need secondary_need",
             "school_urn start_date sen_provision",
         ),
+        # A pupil's types of need one row each, with their rank (1 the primary need) and
+        # their own dates, as SEN registers, Arbor's SenNeed and the CTF hold them.
+        _entity(
+            "sen_needs",
+            "school_urn upn need_type need_rank start_date end_date",
+            "school_urn need_type",
+        ),
         _entity(
             "terms",
             "school_urn academic_year term half_term start_date end_date",

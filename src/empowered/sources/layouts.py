@@ -26,6 +26,7 @@ from empowered.sources.canonical import ENTITIES
 from empowered.sources.mapping import FILE_DATE, MappedTableReader, Mapping, load_mapping
 from empowered.sources.records import ReadResult, SourceRecord
 from empowered.sources.tabular import normalise_header
+from empowered.sources.words import known_codes
 
 
 @dataclass(frozen=True)
@@ -35,13 +36,35 @@ class Layout:
     needs: tuple[tuple[str, ...], ...]  # every group needs one of its columns in the file
     not_with: frozenset[str]  # normalised headings that mean the file is another shape
     school_urn: tuple[str, ...]  # headings that carry the URN
+    pupil: dict[str, tuple[str, ...]]  # upn, mis_id -> headings: used by every record
     entities: dict[str, dict[str, str | tuple[str, ...]]]  # entity -> column -> headings
 
 
 @cache
-def load_layouts() -> tuple[Layout, ...]:
+def _document() -> dict[str, Any]:
     text = resources.files("empowered.sources").joinpath("headers.yml").read_text("utf-8")
     document: dict[str, Any] = yaml.safe_load(text)
+    return document
+
+
+@cache
+def identity_headings() -> frozenset[str]:
+    """Normalised headings that identify a pupil: the ones listed as such, and every
+    heading any layout reads a name, date of birth, UPN or MIS id from."""
+    listed = {normalise_header(str(h)) for h in _document().get("identity", ())}
+    for layout in load_layouts():
+        listed |= {normalise_header(h) for hs in layout.pupil.values() for h in hs}
+        for columns in layout.entities.values():
+            for column in ("forename", "surname", "date_of_birth"):
+                headings = columns.get(column)
+                if isinstance(headings, tuple):
+                    listed |= {normalise_header(h) for h in headings}
+    return frozenset(listed)
+
+
+@cache
+def load_layouts() -> tuple[Layout, ...]:
+    document = _document()
     layouts = []
     for name, spec in document["layouts"].items():
         entities = {
@@ -63,6 +86,7 @@ def load_layouts() -> tuple[Layout, ...]:
                 tuple(tuple(group) for group in spec["needs"]),
                 frozenset(normalise_header(str(h)) for h in spec.get("not_with", ())),
                 tuple(map(str, spec.get("school_urn", ()))),
+                {c: tuple(map(str, h)) for c, h in (spec.get("pupil") or {}).items()},
                 entities,
             )
         )
@@ -88,6 +112,7 @@ class Fitted:
     mapping: Mapping
     used: int  # columns of the file the layout reads
     columns: int  # columns of the file (with a heading)
+    left_out: tuple[str, ...] = ()  # columns that identify a pupil, not read and not kept
 
 
 def fit(layout: Layout, header: Sequence[str]) -> Fitted | None:
@@ -110,38 +135,38 @@ def fit(layout: Layout, header: Sequence[str]) -> Fitted | None:
         return None
 
     school = find(layout.school_urn)
+    # One row names one pupil: every record it makes names them by the same columns.
+    pupil = {c: found for c, headings in layout.pupil.items() if (found := find(headings))}
     entities: dict[str, dict[str, str]] = {}
     for entity, columns in layout.entities.items():
-        chosen: dict[str, str] = {}
+        chosen = {c: v for c, v in pupil.items() if c in ENTITIES[entity].raw_columns}
         for column, headings in columns.items():
             found = FILE_DATE if headings == FILE_DATE else find(headings)
             if found is not None:
                 chosen[column] = found
         required = [c for c in ENTITIES[entity].required if c != "school_urn"]
-        if all(v == FILE_DATE for v in chosen.values()) or any(c not in chosen for c in required):
+        own = {c: v for c, v in chosen.items() if c not in pupil and v != FILE_DATE}
+        if not own or any(c not in chosen for c in required):
             # The file does not carry this entity: give back the headings it took.
-            taken -= {normalise_header(v) for v in chosen.values() if v != FILE_DATE}
+            taken -= {normalise_header(v) for v in own.values()}
             continue
         entities[entity] = chosen
-    # One row of a student list is one pupil: every record it makes names the pupil by
-    # the same UPN and MIS id as the pupil's own record.
-    pupil = {c: v for c, v in entities.get("pupils", {}).items() if c in ("upn", "mis_id")}
-    for entity, chosen in entities.items():
-        if ENTITIES[entity].pupil_linked:
-            for column, heading in pupil.items():
-                chosen.setdefault(column, heading)
     found_columns = {c for columns in entities.values() for c in columns}
     if not entities or not all(found_columns & set(group) for group in layout.needs):
         return None
+    # Columns that identify a pupil and that this layout does not read are left out of
+    # raw, where a file's other unused columns are kept (in clear).
+    left_out = [index[key] for key in index if key not in taken and key in identity_headings()]
     document = {
         "name": layout.name,
         "description": layout.description,
         "school_urn": f"column:{school}" if school else "ask",
         "entities": entities,
+        "ignore": left_out,
     }
     mapping = load_mapping(yaml.safe_dump(document, allow_unicode=True), origin="headers.yml")
     used = len(taken)
-    return Fitted(layout, mapping, used, len(index))
+    return Fitted(layout, mapping, used, len(index), tuple(left_out))
 
 
 def best_fit(header: Sequence[str]) -> Fitted | None:
@@ -164,9 +189,13 @@ class LayoutReader(MappedTableReader):
             f"read as a {fitted.layout.description}, from its headings: "
             f"{fitted.used} of its {fitted.columns} columns used"
         )
-        records = list(result.records)
+        records = _one_status_per_register_entry(list(result.records))
         kept, undated_none = _without_undated_no_sen(fitted.mapping, records)
         warnings = [chosen, *result.warnings]
+        if fitted.left_out:
+            warnings.append(
+                "not used and not kept, as they identify a pupil: " + ", ".join(fitted.left_out)
+            )
         if undated_none:
             warnings.append(
                 f"{undated_none} rows say no SEN (or leave it empty) without a date: no SEN "
@@ -175,6 +204,41 @@ class LayoutReader(MappedTableReader):
         result.records = kept
         result.warnings = warnings
         return result
+
+
+def _one_status_per_register_entry(records: list[SourceRecord]) -> list[SourceRecord]:
+    """A SEN register repeats the pupil's status on each of their needs' rows: the status
+    is one record (the first row's), which names the primary and secondary needs (ranks 1
+    and 2 of those rows) so that it stands on its own, as a status record from any other
+    source does. Each need stays a record of its own, with its own row, rank and dates."""
+    if not any(r.entity == "sen_needs" for r in records):
+        return records
+    needs_of_row = {r.source_row: r.values for r in records if r.entity == "sen_needs"}
+    entries: dict[tuple[str | None, ...], list[SourceRecord]] = {}
+    for r in records:
+        if r.entity == "sen_status":
+            key = tuple(r.values.get(c) for c in ("upn", "mis_id", "start_date", "sen_provision"))
+            entries.setdefault(key, []).append(r)
+    out = [r for r in records if r.entity != "sen_status"]
+    for rows in entries.values():
+        ranked = {
+            (needs_of_row.get(r.source_row) or {}).get("need_rank"): (
+                needs_of_row.get(r.source_row) or {}
+            ).get("need_type")
+            for r in rows
+        }
+        first = rows[0]
+        values = dict(first.values)
+        # Only needs that are DfE codes: a need row nobody knows is quarantined on its own
+        # row, and must not take the pupil's status with it.
+        values["primary_need"] = _known_need(ranked.get("1"))
+        values["secondary_need"] = _known_need(ranked.get("2"))
+        out.append(SourceRecord(first.entity, values, first.source_row, first.extra))
+    return out
+
+
+def _known_need(code: str | None) -> str | None:
+    return code if code in known_codes("sen_need") else None
 
 
 def _without_undated_no_sen(

@@ -20,6 +20,7 @@ from importlib import resources
 KIND_OF_COLUMN = {
     "sen_provision": "sen_provision",
     "primary_need": "sen_need",
+    "need_type": "sen_need",
     "secondary_need": "sen_need",
     "ethnicity": "ethnicity",
     "first_language": "language",

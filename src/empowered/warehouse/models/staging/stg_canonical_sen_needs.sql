@@ -1,0 +1,20 @@
+-- grain: one row per landed row of sen_needs.csv, accepted or rejected
+-- unique_key: [_batch_id, _source_row, _source_item]
+-- not_null: [_batch_id, _source_row, _source_file, _is_current]
+-- natural_key: [school_urn, pupil_key, need_type, start_date]
+-- source: raw.canonical_sen_needs
+-- pupil_linked: true
+-- columns:
+--   need_type: upper
+--   need_rank: integer
+--   start_date: uk_date
+--   end_date: uk_date
+--   _need_known: {sql: "coalesce(n.code is not null, false)"}
+-- rules:
+--   10: {lookup: need_type, known: _need_known, required: true,
+--        message: "is not a DfE SEN type of need code (e.g. ASD, SLCN, SEMH)"}
+--   11: {required: start_date}
+--   12: {parse: need_rank, min: 1, max: 20}
+--   13: {parse: end_date}
+--   14: {after: end_date, than: start_date}
+left join reference.sen_need as n on n.code = p.need_type and n.effective_to is null
