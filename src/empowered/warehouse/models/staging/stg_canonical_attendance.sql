@@ -17,15 +17,22 @@
 --   is_unauthorised_absence: {sql: "coalesce(ac.counts_as_unauthorised, old.counts_as_unauthorised)"}
 --   _code_retired: {sql: "ac.code is null and old.code is not null"}
 --   _code_retired_on: {sql: "old.effective_to", keep: false}
+--   _first_term_day: {sql: tb.first_day, keep: false}
+--   _last_term_day: {sql: tb.last_day, keep: false}
 -- rules:
 --   10: {required: session_date}
 --   11: {not_future: session_date}
 --   12: {allowed: session, values: [AM, PM], required: true}
 --   13: {check: code is null, column: code, value: code_raw,
 --        message: is not a DfE attendance register code in force on that date}
+--   14: {check: "_first_term_day is null or session_date < _first_term_day or session_date > _last_term_day",
+--        column: session_date,
+--        message: "is outside the school's term dates (terms.csv): add the term, and the marks are read again at the next import"}
 --   19: {on_roll: session_date}
 --   100: {check: _code_retired, column: code, value: code_raw,
 --         reason_sql: "'was retired on ' || cast(_code_retired_on as varchar) || '; counted as ' || replace(code_category, '_', ' ')"}
+-- The span of the school's terms (one row per school).
+left join staging.stg_canonical_term_bounds as tb on tb.school_urn = p.school_urn
 -- The codes in force on the session's date.
 left join reference.attendance_code as ac
     on ac.code = p._code
