@@ -191,8 +191,8 @@ def import_(
     source: Annotated[
         str,
         typer.Option(
-            help="auto, canonical, ctf, sims, arbor, bromcom, observations, provision, "
-            "or a mapping .yml file for any other layout."
+            help="auto, canonical, ctf, sims, arbor, bromcom, json (Wonde or Assembly "
+            "students), observations, provision, or a mapping .yml file for any other layout."
         ),
     ] = "auto",
     school: Annotated[

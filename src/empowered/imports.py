@@ -236,7 +236,8 @@ def process_inbox(
                 con,
                 [path],
                 keys=keys,
-                school=school,
+                # A school's folder says whose the file is; ``school`` is for the rest.
+                school=school_from_folder(path) or school,
                 report_dir=inbox / "imported",
                 max_bytes=max_bytes,
                 limits=inbox_limits(path),

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     # A folder the running server watches for scheduled MIS reports (as ``empowered
     # watch`` does); unset means no inbox. Files land in ``imported/`` or ``failed/``.
     inbox: Path | None = None
+    # The school (URN) of files dropped at the top of the inbox whose export does not say
+    # which school it is (a SIMS student list): a one-school setup's default. A file in a
+    # folder named by a URN belongs to that school whatever this says.
+    inbox_school: str | None = Field(default=None, pattern=r"^[0-9]{6}$")
     # The largest file the upload page accepts (smaller than max_import_bytes: a browser
     # upload is held in full before it is checked).
     max_upload_bytes: int = 50 * 1024 * 1024

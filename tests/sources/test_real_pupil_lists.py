@@ -1,7 +1,8 @@
-"""A school's own student lists, as SIMS, Arbor, Bromcom and ScholarPack write them, from an
-empty warehouse: ``empowered school add`` (from the GIAS file), then ``empowered import
-FILE --school URN``. Every expected pupil is accepted with the right characteristics and
-SEN status, and exactly the bad rows are quarantined.
+"""A school's own student lists, as SIMS, Arbor, Bromcom and ScholarPack write them and as
+the Wonde and Assembly APIs give them, from an empty warehouse: ``empowered school add``
+(from the GIAS file), then ``empowered import FILE --school URN``. Every expected pupil is
+accepted with the right characteristics and SEN status, and exactly the bad rows are
+quarantined.
 
 The files and their truth (``<file>.expected.yml``) are in fixtures/real/, written by hand
 from the layouts real exports have (fixtures/real/README.md gives the evidence), never by
@@ -26,11 +27,15 @@ REAL = Path(__file__).parent / "fixtures" / "real"
 GIAS = REAL / "gias_edubasealldata_extract.csv"
 runner = CliRunner()
 
+LIST = "read as a pupil list (one row per pupil), from its headings"
 PUPIL_LISTS = [
-    "sims_student_list.csv",
-    "arbor_students.csv",
-    "bromcom_students.csv",
-    "scholarpack_pupil_list.xlsx",
+    ("sims_student_list.csv", LIST),
+    ("arbor_students.csv", LIST),
+    ("bromcom_students.csv", LIST),
+    ("scholarpack_pupil_list.xlsx", LIST),
+    # Students as the aggregators' APIs give them, saved as JSON.
+    ("wonde_students_page1.json", "read as Wonde students (JSON)"),
+    ("assembly_students.json", "read as Assembly students (JSON)"),
 ]
 # What the truth files give that the warehouse holds (others, such as a preferred
 # forename or a gifted-and-talented flag, are kept in raw only).
@@ -92,8 +97,8 @@ def _held(warehouse: Path, school: str) -> dict[str, dict[str, Any]]:
     return held
 
 
-@pytest.mark.parametrize("name", PUPIL_LISTS)
-def test_a_schools_own_student_list_gets_in(tmp_path: Path, name: str) -> None:
+@pytest.mark.parametrize(("name", "read_as"), PUPIL_LISTS)
+def test_a_schools_own_student_list_gets_in(tmp_path: Path, name: str, read_as: str) -> None:
     truth = _truth(name)
     school = str(truth["school_urn"])
     warehouse = str(tmp_path / "w.duckdb")
@@ -115,7 +120,7 @@ def test_a_schools_own_student_list_gets_in(tmp_path: Path, name: str) -> None:
         ],
     )
     assert imported.exit_code == 0, imported.output
-    assert "read as a pupil list (one row per pupil), from its headings" in imported.output
+    assert read_as in imported.output
 
     held = _held(tmp_path / "w.duckdb", school)
     expected = {str(k): v for k, v in truth["truth"].items() if k != "notes"}

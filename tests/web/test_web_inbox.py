@@ -3,9 +3,11 @@ its connection, and a command that needs the file says plainly that the server h
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -185,3 +187,46 @@ def test_a_command_needing_the_file_says_the_server_holds_it(
     assert "Cannot open" in result.output
     assert "If the EmpowerED+ server is running it holds the file" in result.output
     assert held_by_a_server.exists()  # the demo did not delete the server's file
+
+
+def _student_list(small_trust: Path, school: str) -> bytes:
+    """A SIMS-style student list (no URN column) of two of the school's pupils."""
+    with (small_trust / "pupils.csv").open(newline="") as handle:
+        pupils = [r for r in csv.DictReader(handle) if r["school_urn"] == school][:2]
+    lines = ["Student List - printed 01/12/2026", "UPN,Legal Surname,Legal Forename,DOB,Gender"]
+    lines += [
+        f"{p['upn']},{p['surname']},{p['forename']},{p['date_of_birth']},{p['sex']}" for p in pupils
+    ]
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def test_the_inbox_school_is_the_default_and_a_urn_folder_still_decides(
+    app_and_users: tuple[Any, dict[str, str]],
+    web_trust: Trust,
+    small_trust: Path,
+    tmp_path: Path,
+) -> None:
+    """Issue 12: a one-school server's inbox takes exports without a URN (EMPOWERED_INBOX_
+    SCHOOL); a file in a school's folder is that school's whatever the default says."""
+    app = app_and_users[0]
+    folder = tmp_path / "inbox"
+    (folder / web_trust.other_school).mkdir(parents=True)
+    (folder / "StudentList.csv").write_bytes(_student_list(small_trust, web_trust.school))
+    (folder / web_trust.other_school / "StudentList.csv").write_bytes(
+        _student_list(small_trust, web_trust.other_school)
+    )
+    app.state.settings = Settings(pseudonym_key=SECRET, inbox=folder, inbox_school=web_trust.school)
+    watching = inbox.Watching(folder, threading.Thread(), threading.Event())
+    try:
+        assert inbox.poll(app, watching, quiet_seconds=0) == []  # first look: sizes only
+        done = inbox.poll(app, watching, quiet_seconds=0)
+    finally:
+        app.state.settings = None
+    assert [d.error for d in done] == [None, None]
+    with app.state.warehouse.reading() as con:
+        landed = con.execute(
+            "SELECT r.school_urn, count(*) FROM raw.canonical_pupils AS r "
+            "JOIN meta.batches AS b ON b.batch_id = r._batch_id "
+            "WHERE b.file_name = 'StudentList.csv' GROUP BY ALL ORDER BY 1"
+        ).fetchall()
+    assert sorted(landed) == sorted([(web_trust.school, 2), (web_trust.other_school, 2)])

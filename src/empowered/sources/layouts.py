@@ -96,14 +96,17 @@ def load_layouts() -> tuple[Layout, ...]:
 def layout_headings() -> set[str]:
     """Every heading any layout knows, normalised: what to look for to find a header row
     below an export's title lines."""
-    return {
-        normalise_header(heading)
-        for layout in load_layouts()
-        for columns in layout.entities.values()
-        for headings in columns.values()
-        if headings != FILE_DATE
-        for heading in headings
-    }
+    known: set[str] = set()
+    for layout in load_layouts():
+        groups: list[tuple[str, ...]] = [*layout.pupil.values(), layout.school_urn]
+        groups += [
+            h
+            for columns in layout.entities.values()
+            for h in columns.values()
+            if isinstance(h, tuple)
+        ]
+        known |= {normalise_header(h) for hs in groups for h in hs}
+    return known
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from empowered.sources.aggregator_json import AggregatorJsonReader
 from empowered.sources.ctf import CtfReader
 from empowered.sources.errors import SourceError
 from empowered.sources.forms import FormsReader
@@ -16,7 +17,17 @@ from empowered.sources.records import Reader
 from empowered.sources.tabular import normalise_header, read_header
 from empowered.sources.tracker import TrackerReader
 
-SOURCES = ("auto", "canonical", "ctf", "sims", "arbor", "bromcom", "observations", "provision")
+SOURCES = (
+    "auto",
+    "canonical",
+    "ctf",
+    "sims",
+    "arbor",
+    "bromcom",
+    "json",
+    "observations",
+    "provision",
+)
 TABULAR_SUFFIXES = (".csv", ".xlsx", ".txt")
 HEAD_BYTES = 4096
 
@@ -77,6 +88,8 @@ def choose_reader(
         return MappedTableReader(mapping, school=school, file_date=file_date)
     if source == "ctf":
         return CtfReader()
+    if source == "json":
+        return AggregatorJsonReader(school=school, file_date=file_date)
     if source == "observations":
         return FormsReader(school=school)
     if source == "provision":
@@ -89,7 +102,8 @@ def choose_reader(
     if source != "auto":
         raise SourceError(path.name, f"--source must be one of {', '.join(SOURCES)} or a .yml")
     head = _head(path)
-    for candidate in (CtfReader(), FormsReader(school=school), tracker):
+    aggregator = AggregatorJsonReader(school=school, file_date=file_date)
+    for candidate in (CtfReader(), aggregator, FormsReader(school=school), tracker):
         if candidate.recognises(path, head):
             return candidate
     if path.suffix.lower() in TABULAR_SUFFIXES:

@@ -83,6 +83,7 @@ def poll(app: FastAPI, watching: Watching, quiet_seconds: float) -> list[InboxOu
             con,
             watching.folder,
             keys=settings.keys(),
+            school=settings.inbox_school,
             quiet_seconds=quiet_seconds,
             max_bytes=settings.max_import_bytes,
         )
