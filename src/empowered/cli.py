@@ -514,6 +514,15 @@ school_app = typer.Typer(
 app.add_typer(school_app, name="school")
 
 
+# The option that gives each detail, named after the reason ``school add`` refuses one.
+SCHOOL_FLAGS = {
+    "name": " Give it with --name (or --from-gias FILE).",
+    "phase": " Give it with --phase.",
+    "la": " (--la)",
+    "estab": " (--estab)",
+}
+
+
 @school_app.command("add")
 def school_add(
     urn: Annotated[str, typer.Argument(help="The school's URN (6 digits).")],
@@ -549,7 +558,8 @@ def school_add(
         )
     except (SchoolError, SourceError) as err:
         console.print("[red]School not added:[/red] ", end="")
-        console.print(str(err), markup=False, highlight=False)
+        flag = SCHOOL_FLAGS.get(err.field, "") if isinstance(err, SchoolError) else ""
+        console.print(f"{err}{flag}", markup=False, highlight=False)
         raise typer.Exit(1) from err
     with closing(_open(warehouse)) as con:
         added = add_school(con, school, keys=get_settings().keys())

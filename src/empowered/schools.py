@@ -33,7 +33,12 @@ _ESTAB = re.compile(r"^\d{4}$")
 
 
 class SchoolError(ValueError):
-    """Details that cannot make a school, saying which and what to do instead."""
+    """Details that cannot make a school: which detail (``field``: urn, name, phase, la,
+    estab) and why, in words for a form or a command alike."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,9 @@ def details(
     landing a row that staging quarantines."""
     urn = urn.strip()
     if not _URN.match(urn):
-        raise SchoolError(f"{urn!r} is not a URN: a school's unique reference number is 6 digits.")
+        raise SchoolError(
+            "urn", f"{urn!r} is not a URN: a school's unique reference number is 6 digits."
+        )
     found = find_school(gias, urn) if gias is not None else None
     if found is not None:
         name = name or found.name
@@ -73,21 +80,22 @@ def details(
         trust_name = trust_name or found.trust_name
         if phase is None and found.phase is None:
             raise SchoolError(
+                "phase",
                 f"GIAS gives this school's phase as {found.gias_phase or 'blank'!r}, which is "
-                f"not one EmpowerED+ has: say which with --phase ({', '.join(PHASES)})."
+                f"not one EmpowerED+ has: say which ({', '.join(PHASES)}).",
             )
         phase = phase or found.phase
     if not name or not name.strip():
-        raise SchoolError('A school needs a name: --name "..." (or --from-gias FILE).')
+        raise SchoolError("name", "A school needs a name.")
     if phase is None:
-        raise SchoolError(f"A school needs a phase: --phase ({', '.join(PHASES)}).")
+        raise SchoolError("phase", f"A school needs a phase: {', '.join(PHASES)}.")
     phase = phase.strip().casefold()
     if phase not in PHASES:
-        raise SchoolError(f"{phase!r} is not a phase EmpowerED+ has: {', '.join(PHASES)}.")
+        raise SchoolError("phase", f"{phase!r} is not a phase EmpowerED+ has: {', '.join(PHASES)}.")
     if la_code is not None and not _LA.match(la_code):
-        raise SchoolError(f"{la_code!r} is not a local authority code: it is 3 digits (--la).")
+        raise SchoolError("la", f"{la_code!r} is not a local authority code: it is 3 digits.")
     if estab is not None and not _ESTAB.match(estab):
-        raise SchoolError(f"{estab!r} is not an establishment number: it is 4 digits (--estab).")
+        raise SchoolError("estab", f"{estab!r} is not an establishment number: it is 4 digits.")
     return SchoolDetails(
         urn,
         name.strip(),
@@ -147,6 +155,17 @@ def add_school(
     assert landed.batch_id is not None
     build = build_duckdb(con, touched={ENTITIES["schools"].raw_table}, progress=progress)
     return AddedSchool(school, landed.batch_id, build)
+
+
+def has_school(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the last build has any school (a new warehouse has none: the first step)."""
+    try:
+        # Looking the name up raises for a missing table without aborting an open
+        # transaction, where a failed query would.
+        con.table("core.dim_school")
+    except duckdb.CatalogException:
+        return False
+    return con.execute("SELECT 1 FROM core.dim_school LIMIT 1").fetchone() is not None
 
 
 @dataclass(frozen=True)

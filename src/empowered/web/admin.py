@@ -1,5 +1,5 @@
-"""Admin: staff accounts, classes and groups, trigger rules, retention, subject access
-(trust admin only).
+"""Admin: schools, staff accounts, classes and groups, trigger rules, retention, subject
+access (trust admin only).
 
 Every route needs ADMIN_USERS (the policy gives it to the trust administrator alone);
 every change is a CSRF-checked POST and is written to the audit log, never with a secret
@@ -26,6 +26,7 @@ from empowered.access.audit import (
     Changed,
     PasswordReset,
     RetentionApplied,
+    SchoolSetUp,
     SubjectAccessExported,
     UserAdded,
     UserChanged,
@@ -108,6 +109,95 @@ def _expiry(values: dict[str, Any]) -> date | None:
         return date.fromisoformat(raw)
     except ValueError:
         raise AccessError("Enter the expiry date as a date, such as 2027-03-31.") from None
+
+
+# --- Schools ----------------------------------------------------------------------------
+
+# The set-up form's fields: (name, label, hint, required, numeric).
+SCHOOL_FIELDS = (
+    ("urn", "Unique reference number (URN)", "Six digits, as on GIAS.", True, True),
+    ("name", "School name", None, True, False),
+    ("phase", "Phase", None, True, False),
+    ("la", "Local authority code (optional)", "Three digits, such as 886.", False, True),
+    ("estab", "Establishment number (optional)", "Four digits: with the local authority "
+     "code it makes the DfE number that transfer files use.", False, True),
+    ("trust", "Multi-academy trust (optional)", None, False, False),
+)  # fmt: skip
+
+
+def _schools_page(
+    request: Request,
+    scope: Scope,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    notice: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    from empowered.schools import PHASES, list_schools
+
+    with request.app.state.warehouse.reading() as con:
+        schools = list_schools(con)
+    fields = [
+        {"name": n, "label": label, "hint": hint, "required": req, "numeric": num}
+        for n, label, hint, req, num in SCHOOL_FIELDS
+    ]
+    return render(
+        request,
+        scope,
+        "admin_schools.html",
+        {
+            "title": "Admin: schools",
+            "schools": schools,
+            "fields": fields,
+            "phases": PHASES,
+            "values": values or {},
+            "errors": errors or {},
+            "notice": notice,
+        },
+        status,
+    )
+
+
+@router.get("/admin/schools", response_class=HTMLResponse)
+def schools_page(request: Request, scope: AdminScope, saved: str | None = None) -> HTMLResponse:
+    audit(request, scope, ViewedPage(page="/admin/schools"))
+    notice = f"School {saved} is set up. Next: import its files (Imports)." if saved else None
+    return _schools_page(request, scope, notice=notice)
+
+
+@router.post("/admin/schools", response_class=HTMLResponse)
+def school_save(request: Request, scope: AdminScope, form: CheckedForm) -> Response:
+    """Set up a school as ``empowered school add`` does: one ``schools`` row landed in raw
+    as a batch of its own (source ``school-setup``), then the build."""
+    from empowered.schools import SchoolError, add_school, details
+
+    values = {n: str(form.get(n) or "").strip() for n, *_ in SCHOOL_FIELDS}
+    try:
+        school = details(
+            values["urn"],
+            name=values["name"] or None,
+            phase=values["phase"] or None,
+            la_code=values["la"] or None,
+            estab=values["estab"] or None,
+            trust_name=values["trust"] or None,
+        )
+    except SchoolError as err:
+        errors = {err.field: str(err)}
+        return _schools_page(request, scope, values=values, errors=errors, status=400)
+    with request.app.state.warehouse.writing() as con:
+        added = add_school(con, school, keys=settings_of(request.app).keys())
+    warming.after_build(request.app)
+    audit(request, scope, SchoolSetUp(school_urn=school.urn, batch_id=added.batch_id, via="web"))
+    if not added.build.ok:
+        return _schools_page(
+            request,
+            scope,
+            notice="The school was saved, but rebuilding the warehouse found a problem: "
+            "tell your data lead (the command empowered build shows it).",
+            status=500,
+        )
+    return RedirectResponse(f"/admin/schools?saved={school.urn}", status_code=303)
 
 
 # --- Accounts ---------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from empowered.access.audit import Changed, Exported, ViewedPage, ViewedPupil
 from empowered.access.policy import Permission, Scope, has
 from empowered.access.sections import MEASURE_AREA
 from empowered.analytics.wording import GLOSSARY
+from empowered.schools import has_school
 from empowered.views import OutOfScope
 from empowered.views.cache import Recent, build_id
 from empowered.views.home import attention
@@ -43,10 +44,26 @@ REGISTER_PAGE_SIZE = 200
 WORKBOOKS_KEPT = 16  # register workbooks kept in memory (the latest build's, per scope)
 
 
-@router.get("/", response_class=HTMLResponse)
-def home(request: Request, scope: Annotated[Scope, Depends(needs(*HOME))]) -> HTMLResponse:
+@router.get("/", response_class=HTMLResponse, response_model=None)
+def home(
+    request: Request, scope: Annotated[Scope, Depends(needs(*HOME))]
+) -> HTMLResponse | RedirectResponse:
     with request.app.state.warehouse.reading() as con:
-        items = attention(con, scope=pupil_scope(scope), cache=request.app.state.cache)
+        first_run = not has_school(con)
+        if not first_run:
+            items = attention(con, scope=pupil_scope(scope), cache=request.app.state.cache)
+    if first_run:
+        # A new warehouse: the first step is setting up the school, which the trust
+        # administrator does (the Schools page); everyone else is told who to ask.
+        if has(scope, Permission.ADMIN_USERS):
+            return RedirectResponse("/admin/schools", status_code=303)
+        message = (
+            "No school is set up in EmpowerED+ yet. Your trust administrator sets up the "
+            "school and imports its files; this page then lists what needs attention."
+        )
+        return render(
+            request, scope, "message.html", {"title": "Not set up yet", "message": message}
+        )
     audit(request, scope, ViewedPage(page="/"))
     # Most urgent first; a trust-wide list runs to thousands, so it comes a page at a time.
     shown, pager = paginate(request, items, HOME_PAGE_SIZE)

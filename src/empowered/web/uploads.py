@@ -32,8 +32,9 @@ from empowered.web.render import IMPORT, audit, render
 
 router = APIRouter()
 
-# What schools' systems export: CSV and text reports, spreadsheets, the CTF (XML).
-ALLOWED_SUFFIXES = (".csv", ".txt", ".xlsx", ".xml")
+# What schools' systems export: CSV and text reports, spreadsheets, the CTF (XML), and
+# the aggregators' APIs (JSON).
+ALLOWED_SUFFIXES = (".csv", ".txt", ".xlsx", ".xml", ".json")
 MAX_FILES = 30
 SOURCE_LABELS = {
     "auto": "Recognise it from the file (usual)",
@@ -42,6 +43,7 @@ SOURCE_LABELS = {
     "sims": "SIMS report",
     "arbor": "Arbor report",
     "bromcom": "Bromcom report",
+    "json": "Students from Wonde or Assembly (JSON)",
     "observations": "Forms export of check-ins or incidents",
     "provision": "Provision tracker",
 }
