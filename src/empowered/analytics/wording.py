@@ -147,6 +147,19 @@ GLOSSARY: dict[str, str] = {
         "including keeping it no longer than needed."
     ),
     "DPA 2018": "The Data Protection Act 2018: the UK law that sits beside the UK GDPR.",
+    "GIAS": (
+        "Get Information About Schools: the Department for Education's register of every "
+        "school in England, with its URN, phase, type and local authority."
+    ),
+    "DfE": "The Department for Education.",
+    "DfE number": (
+        "A school's local authority code and establishment number together (7 digits), "
+        "which transfer files use to name a school."
+    ),
+    "JSON": (
+        "A plain-text format for structured data, in which services such as Wonde and "
+        "Assembly give a school's records."
+    ),
     "IRMS": (
         "The Information and Records Management Society, whose toolkit for schools suggests "
         "how long each kind of school record is kept."
