@@ -163,7 +163,13 @@ def page_cases() -> list[PageCase]:
     # Pages reached from those rather than from the navigation.
     for kind in ("check_in", "strategy", "incident"):
         cases.append(PageCase("teacher", f"/capture/{PUPIL}?kind={kind}"))
-    for path in ("/admin/users/new", "/admin/groups", "/admin/rules", "/admin/retention"):
+    for path in (
+        "/admin/users/new",
+        "/admin/groups",
+        "/admin/rules",
+        "/admin/retention",
+        "/admin/schools",
+    ):
         cases.append(PageCase("trust_admin", path))
     cases.append(PageCase("dsl", "/triggers?status=all"))
     return cases
