@@ -76,10 +76,10 @@ CATEGORIES: tuple[Category, ...] = (
     ),
     Category(
         "attendance",
-        "Attendance marks",
+        "Attendance marks and summaries",
         3,
         "left",
-        ("attendance",),
+        ("attendance", "attendance_summary"),
         why="Attendance register entries are kept 3 years (the pupil registration "
         "regulations); counted here from leaving, which keeps them at least that long.",
     ),

@@ -169,6 +169,15 @@ ENTITIES: dict[str, Entity] = {
             "use_id school_urn used_on strategy_code",
         ),
         _entity("attendance", "school_urn upn date session code", "school_urn date session"),
+        # A pupil's attendance over a period as a report adds it up, for schools (or
+        # years) with no session marks: sessions possible, present, at approved
+        # educational activity, absent with and without authority, and late.
+        _entity(
+            "attendance_summary",
+            "school_urn upn period_start period_end possible present approved_activity"
+            " authorised unauthorised late",
+            "school_urn period_end possible",
+        ),
         _entity(
             "assessments",
             "school_urn upn assessed_on subject assessment measure value",

@@ -50,7 +50,7 @@ _SERIAL = re.compile(r"^(\d{5})(?:\.0+)?$")
 _EXCEL_EPOCH = date(1899, 12, 30)
 _NUMERIC = re.compile(rf"^(\d{{1,2}})[/.-](\d{{1,2}})[/.-](\d{{4}}){_TIME}$")
 # Canonical columns that hold a date (the ones staging parses with parse_uk_date).
-_DATE_COLUMN = re.compile(r"(^date$|_date$|^date_of_birth$|_on$|^pupil_dob$)")
+_DATE_COLUMN = re.compile(r"(^date$|_date$|^date_of_birth$|_on$|^pupil_dob$|^period_(start|end)$)")
 
 
 def _iso(year: int, month: int, day: int) -> str | None:

@@ -23,7 +23,13 @@ from typing import Any
 import yaml
 
 from empowered.sources.canonical import ENTITIES
-from empowered.sources.mapping import FILE_DATE, MappedTableReader, Mapping, load_mapping
+from empowered.sources.mapping import (
+    FILE_DATE,
+    SPECIALS,
+    MappedTableReader,
+    Mapping,
+    load_mapping,
+)
 from empowered.sources.records import ReadResult, SourceRecord
 from empowered.sources.tabular import normalise_header
 from empowered.sources.words import known_codes
@@ -69,7 +75,7 @@ def load_layouts() -> tuple[Layout, ...]:
     for name, spec in document["layouts"].items():
         entities = {
             entity: {
-                column: headings if headings == FILE_DATE else tuple(map(str, headings))
+                column: headings if headings in SPECIALS else tuple(map(str, headings))
                 for column, headings in columns.items()
             }
             for entity, columns in spec["entities"].items()
@@ -131,6 +137,8 @@ def fit(layout: Layout, header: Sequence[str]) -> Fitted | None:
 
     def find(headings: Sequence[str]) -> str | None:
         for heading in headings:
+            if heading in SPECIALS:  # no column: the value the file's title lines give
+                return heading
             key = normalise_header(heading)
             if key in index and key not in taken:
                 taken.add(key)
@@ -144,11 +152,11 @@ def fit(layout: Layout, header: Sequence[str]) -> Fitted | None:
     for entity, columns in layout.entities.items():
         chosen = {c: v for c, v in pupil.items() if c in ENTITIES[entity].raw_columns}
         for column, headings in columns.items():
-            found = FILE_DATE if headings == FILE_DATE else find(headings)
+            found = headings if isinstance(headings, str) else find(headings)
             if found is not None:
                 chosen[column] = found
         required = [c for c in ENTITIES[entity].required if c != "school_urn"]
-        own = {c: v for c, v in chosen.items() if c not in pupil and v != FILE_DATE}
+        own = {c: v for c, v in chosen.items() if c not in pupil and v not in SPECIALS}
         if not own or any(c not in chosen for c in required):
             # The file does not carry this entity: give back the headings it took.
             taken -= {normalise_header(v) for v in own.values()}
@@ -188,8 +196,10 @@ class LayoutReader(MappedTableReader):
     def read(self, path: Path) -> ReadResult:
         result = super().read(path)
         fitted = self.fitted
+        description = fitted.layout.description
+        article = "an" if description[0] in "aeiou" else "a"
         chosen = (
-            f"read as a {fitted.layout.description}, from its headings: "
+            f"read as {article} {description}, from its headings: "
             f"{fitted.used} of its {fitted.columns} columns used"
         )
         records = _one_status_per_register_entry(list(result.records))

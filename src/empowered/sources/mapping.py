@@ -33,6 +33,11 @@ from empowered.sources.tabular import (
 from empowered.sources.words import column_code
 
 FILE_DATE = "@file_date"
+# The first and last day of the period a report covers, from its title lines ("Date
+# range: 03/09/2026 to 27/11/2026"): a summary report's period.
+RANGE_START = "@range_start"
+RANGE_END = "@range_end"
+SPECIALS = (FILE_DATE, RANGE_START, RANGE_END)
 CONST_PREFIX = "@const:"
 MAX_MAPPING_BYTES = 1024 * 1024
 _TOP_KEYS = "name description recognise school_urn entities values split attendance ignore".split()
@@ -259,9 +264,11 @@ def _entities(value: Any, fail: _Fail) -> dict[str, dict[str, str]]:
                 known = ", ".join(c for c in entity.raw_columns if c != "school_urn")
                 raise fail(column_key, f"not a column of {entity.name} (known: {known})")
             spec = _text(spec, column_key, fail)
-            if spec.startswith("@") and spec != FILE_DATE and not spec.startswith(CONST_PREFIX):
+            if spec.startswith("@") and spec not in SPECIALS and not spec.startswith(CONST_PREFIX):
                 raise fail(
-                    column_key, f'unknown special value {spec!r} (use "@file_date" or "@const:X")'
+                    column_key,
+                    f"unknown special value {spec!r} (use @file_date, @range_start, @range_end "
+                    "or @const:X)",
                 )
             mapped[str(column)] = spec
         entities[entity.name] = mapped
@@ -519,6 +526,14 @@ class _Plan:
     def _getter(self, entity: str, column: str, spec: str) -> _Getter:
         if spec == FILE_DATE:
             return (None, self._file_date)
+        if spec in (RANGE_START, RANGE_END):
+            span = self.table.date_range
+            if span is None:
+                self.warnings.append(
+                    f"no date range in the file's title lines ({entity}.{column} left empty)"
+                )
+                return (None, None)
+            return (None, span[0] if spec == RANGE_START else span[1])
         if spec.startswith(CONST_PREFIX):
             return (None, spec[len(CONST_PREFIX) :] or None)
         index = self._find(spec)

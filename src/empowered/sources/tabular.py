@@ -46,10 +46,14 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls and password-protected workbooks
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
 _SUMMARY = re.compile(r"^\s*(total|count|number of)\b", re.IGNORECASE)
-_TITLE_DATE = re.compile(
-    r"\b(\d{1,2}[/.-]\d{1,2}[/.-]\d{4}|\d{4}-\d{2}-\d{2}"
-    r"|\d{1,2}(?:st|nd|rd|th)?[\s-](?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?[\s-]\d{4})\b",
-    re.IGNORECASE,
+# A date as report titles write it: 23/11/2026, 2026-11-23, 1-Dec-2026, 1 December 2026.
+_DATE_TEXT = (
+    r"(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{4}|\d{4}-\d{2}-\d{2}"
+    r"|\d{1,2}(?:st|nd|rd|th)?[\s-](?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?[\s-]\d{4})"
+)
+_TITLE_DATE = re.compile(rf"\b({_DATE_TEXT})\b", re.IGNORECASE)
+_TITLE_RANGE = re.compile(
+    rf"\b({_DATE_TEXT})\s*(?:to|until|-|\u2013)\s*({_DATE_TEXT})\b", re.IGNORECASE
 )
 # A title line that says when the report was taken ("Report run: 01-Dec-2026", "printed
 # 01/12/2026", "Exported 01/12/2026") beats one that only holds a date, which may be the
@@ -80,6 +84,7 @@ class Table:
     sheet: str | None = None  # worksheet read, for xlsx
     preamble: list[str] = field(default_factory=list)  # title lines above the header
     file_date: str | None = None  # first date in the title lines, as written
+    date_range: tuple[str, str] | None = None  # "Date range: A to B" in the title lines
     warnings: list[str] = field(default_factory=list)
 
 
@@ -450,6 +455,8 @@ def _build_table(name: str, grid: Grid, wanted: set[str], warnings: list[str]) -
     said = [m for m in dated if _TITLE_WHEN.search(m.string)]
     chosen = said or dated
     table.file_date = chosen[0].group(1) if chosen else None
+    spans = [m for line in preamble if (m := _TITLE_RANGE.search(line))]
+    table.date_range = (spans[0].group(1), spans[0].group(2)) if spans else None
     overflow: list[int] = []
     for offset, row in enumerate(grid[index + 1 :]):
         row_number = index + 2 + offset

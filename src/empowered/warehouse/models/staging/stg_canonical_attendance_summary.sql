@@ -1,0 +1,27 @@
+-- grain: one row per landed row of attendance_summary.csv, accepted or rejected
+-- unique_key: [_batch_id, _source_row, _source_item]
+-- not_null: [_batch_id, _source_row, _source_file, _is_current]
+-- natural_key: [school_urn, pupil_key, period_start, period_end]
+-- source: raw.canonical_attendance_summary
+-- pupil_linked: true
+-- columns:
+--   period_start: uk_date
+--   period_end: uk_date
+--   possible: integer
+--   present: integer
+--   approved_activity: integer
+--   authorised: integer
+--   unauthorised: integer
+--   late: integer
+-- rules:
+--   10: {required: period_end}
+--   11: {parse: period_start}
+--   12: {after: period_end, than: period_start}
+--   13: {parse: possible, min: 0, max: 1000, required: true}
+--   14: {parse: present, min: 0, max: 1000}
+--   15: {parse: approved_activity, min: 0, max: 1000}
+--   16: {parse: authorised, min: 0, max: 1000}
+--   17: {parse: unauthorised, min: 0, max: 1000}
+--   18: {parse: late, min: 0, max: 1000}
+--   19: {check: "coalesce(present, 0) + coalesce(approved_activity, 0) + coalesce(authorised, 0) + coalesce(unauthorised, 0) > possible",
+--        column: possible, message: "is fewer than the sessions present, at approved activity and absent added together"}
