@@ -32,6 +32,7 @@ KIND_OF_COLUMN = {
     "fsm6": "flag",
     "sex": "sex",
     "year_group": "year_group",
+    "session": "session",
 }
 # The seed whose codes (and names) a kind knows without a list.
 _SEED = {
