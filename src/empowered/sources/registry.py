@@ -15,6 +15,7 @@ from empowered.sources.mapping import MappedTableReader, MappingError, load_mapp
 from empowered.sources.presets import preset_for, recognised_columns
 from empowered.sources.records import Reader
 from empowered.sources.tabular import normalise_header, read_header
+from empowered.sources.term_dates import TermDatesReader
 from empowered.sources.tracker import TrackerReader
 
 SOURCES = (
@@ -103,7 +104,8 @@ def choose_reader(
         raise SourceError(path.name, f"--source must be one of {', '.join(SOURCES)} or a .yml")
     head = _head(path)
     aggregator = AggregatorJsonReader(school=school, file_date=file_date)
-    for candidate in (CtfReader(), aggregator, FormsReader(school=school), tracker):
+    terms = TermDatesReader(school=school)
+    for candidate in (CtfReader(), aggregator, terms, FormsReader(school=school), tracker):
         if candidate.recognises(path, head):
             return candidate
     if path.suffix.lower() in TABULAR_SUFFIXES:

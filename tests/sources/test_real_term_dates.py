@@ -1,0 +1,64 @@
+"""Term dates as a local authority publishes them (one row per term with its half-term
+break, dates like "Wednesday 3 September 2025", a title and a footnote): two half terms
+per row, and a school calendar the attendance can be checked against.
+
+File and truth: fixtures/real/ (see test_real_pupil_lists). The truth numbers half terms
+1 and 2 within each term; EmpowerED+ numbers them 1 to 6 through the year, as its canonical
+terms.csv does (docs/canonical-format.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import yaml
+from typer.testing import CliRunner
+
+from empowered.cli import app
+
+REAL = Path(__file__).parent / "fixtures" / "real"
+runner = CliRunner()
+NAME = "la_term_dates.csv"
+FIRST_HALF = {"autumn": 1, "spring": 3, "summer": 5}
+
+
+def test_a_local_authoritys_term_dates_make_the_calendar(tmp_path: Path) -> None:
+    truth: dict[str, Any] = yaml.safe_load(
+        (REAL / NAME).with_suffix(".expected.yml").read_text(encoding="utf-8")
+    )
+    school = str(truth["school_urn"])
+    warehouse = str(tmp_path / "w.duckdb")
+    gias = str(REAL / "gias_edubasealldata_extract.csv")
+    assert (
+        runner.invoke(
+            app, ["school", "add", school, "--from-gias", gias, "--warehouse", warehouse]
+        ).exit_code
+        == 0
+    )
+    result = runner.invoke(
+        app, ["import", str(REAL / NAME), "--school", school, "--warehouse", warehouse]
+    )
+    assert result.exit_code == 0, result.output
+    assert "read as a local authority's term dates" in result.output
+    assert "a note below the table, not a term" in result.output
+
+    con = duckdb.connect(warehouse, read_only=True)
+    terms = con.execute(
+        "SELECT academic_year, term, half_term, start_date, end_date "
+        "FROM staging.stg_canonical_terms WHERE _is_current ORDER BY start_date"
+    ).fetchall()
+    days = con.execute(
+        "SELECT count(*) FILTER (WHERE is_school_day), min(date_day), max(date_day) "
+        "FROM core.dim_school_calendar WHERE school_urn = ?",
+        [school],
+    ).fetchone()
+    con.close()
+    expected = [
+        (t["academic_year"], t["term"], FIRST_HALF[t["term"]] + t["half_term"] - 1,
+         t["start_date"], t["end_date"])
+        for t in truth["truth"]["terms"]
+    ]  # fmt: skip
+    assert [(y, t, h, str(s), str(e)) for y, t, h, s, e in terms] == expected
+    assert days is not None and str(days[1]) == "2025-09-03" and str(days[2]) == "2027-07-21"
+    assert 370 <= days[0] <= 390  # about 190 school days a year, bank holidays taken out
