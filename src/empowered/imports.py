@@ -68,6 +68,21 @@ def intervention_catalogue(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return {str(code): str(name) for code, name in rows}
 
 
+def known_schools(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The warehouse's schools by URN and by DfE number (LA code and establishment
+    number), from the last build: how a transfer file names the school it is for."""
+    try:
+        con.table("core.dim_school")
+    except duckdb.CatalogException:
+        return {}
+    known: dict[str, str] = {}
+    for urn, dfe in con.execute("SELECT school_urn, dfe_number FROM core.dim_school").fetchall():
+        known[str(urn)] = str(urn)
+        if dfe:
+            known[str(dfe)] = str(urn)
+    return known
+
+
 def school_from_folder(path: Path) -> str | None:
     """Exports that do not carry the school's URN can sit in a folder named by it
     (``inbox/123456/students.csv``), as a trust's scheduled reports usually do."""
@@ -111,6 +126,7 @@ def run_import(
     # A tracker names interventions in words: match them to the trust's catalogue, whether
     # it is already in the warehouse or arrives in this same import.
     catalogue = intervention_catalogue(con)
+    schools = known_schools(con)
     for path in expand(paths):
         if path.name.lower() == "interventions.csv":
             catalogue.update(catalogue_from_csv(path))
@@ -124,6 +140,7 @@ def run_import(
             school=school or school_from_folder(path),
             catalogue=catalogue,
             file_date=export_date,
+            schools=schools,
         ),
         source=source,
         max_bytes=max_bytes,

@@ -17,8 +17,9 @@ never by name, UPN or date of birth, because the import report is shown and kept
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
@@ -146,6 +147,17 @@ class _Sen:
 
 
 @dataclass(frozen=True)
+class _Need:
+    """A need written with its own dates (SENneed/NeedStartDate, NeedEndDate): it holds
+    for its own period, whichever SEN entry it is written beside."""
+
+    kind: str | None
+    rank: str | None
+    start: str
+    end: str | None
+
+
+@dataclass(frozen=True)
 class _Marks:
     start: date
     marks: str
@@ -172,6 +184,7 @@ class _Pupil:
     looked_after: str | None
     fsm: tuple[tuple[date, date | None], ...]
     sen: tuple[_Sen, ...]
+    needs: tuple[_Need, ...]
     marks: tuple[_Marks, ...]
     results: tuple[_Result, ...]
 
@@ -276,10 +289,37 @@ class CtfReader:
 
     name = "ctf"
 
-    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    def __init__(
+        self,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        *,
+        school: str | None = None,
+        schools: Mapping[str, str] | None = None,
+    ) -> None:
+        """``school``: the destination URN the importer was given (--school); ``schools``:
+        the warehouse's schools by URN and by DfE number (LA code and establishment
+        number), to find the destination the header names (``DestSchool``)."""
         if max_bytes <= 0:
             raise ValueError("max_bytes must be positive")
         self.max_bytes = max_bytes
+        self.school = school
+        self.schools = dict(schools or {})
+
+    def _destination(self, header: _Header) -> str | None:
+        """The school the file's pupils belong to now: the one the importer was given, or
+        the header's destination when it is a school of this warehouse (by URN, or by its
+        LA code and establishment number, which is all many CTFs give), else the source
+        school (a school's own export)."""
+        if self.school:
+            return self.school
+        dest = header.extra
+        for key in (
+            dest.get("dest_urn"),
+            (dest.get("dest_lea") or "") + (dest.get("dest_estab") or ""),
+        ):
+            if key and key in self.schools:
+                return self.schools[key]
+        return header.urn
 
     def recognises(self, path: Path, head: bytes) -> bool:
         if path.suffix.lower() != ".xml":
@@ -312,12 +352,23 @@ class CtfReader:
             header, pupils = self._parse(path, notes, unknown)
         except OSError as exc:
             raise SourceError(file_name, f"the file could not be read ({exc.strerror})") from None
-        warnings = self._file_warnings(header, pupils)
+        destination = self._destination(header)
+        transfer = destination is not None and destination != header.urn
+        warnings = self._file_warnings(header, pupils, transfer=transfer)
         warnings.extend(notes.render())
+        if transfer:
+            warnings.insert(
+                0,
+                f"a transfer in from {header.name or 'another school'} (URN "
+                f"{header.urn or 'not given'}): the pupils are placed at {destination}, with "
+                "their SEN history, characteristics and results; the earlier school's "
+                "attendance marks are kept with the pupil's record, not counted as this "
+                "school's attendance",
+            )
         return ReadResult(
             file_name=file_name,
             source=self.name,
-            records=_CtfRecords(header, pupils),
+            records=_CtfRecords(header, pupils, destination, transfer),
             unknown_columns=list(unknown),
             warnings=warnings,
         )
@@ -366,9 +417,9 @@ class CtfReader:
             raise SourceError(file_name, "the file is empty")
         return header, pupils
 
-    def _file_warnings(self, header: _Header, pupils: list[_Pupil]) -> list[str]:
+    def _file_warnings(self, header: _Header, pupils: list[_Pupil], *, transfer: bool) -> list[str]:
         warnings = []
-        if header.urn is None:
+        if header.urn is None and not transfer:
             warnings.append(
                 "the header names no source school URN (Header/SourceSchool/URN), so the"
                 " pupils' records cannot be placed at a school and staging will reject them"
@@ -388,7 +439,7 @@ class CtfReader:
                 for m in p.marks
             )
         ]
-        if elsewhere:
+        if elsewhere and not transfer:
             warnings.append(
                 "attendance YearData from another school (its LEA/Estab differ from the"
                 " source school) was recorded against the source school, with the YearData's"
@@ -548,6 +599,7 @@ def _read_pupil(elem: Element, ordinal: int, notes: _Notes, unknown: dict[str, N
         looked_after=looked_after,
         fsm=_read_fsm(elem, ordinal, notes),
         sen=_read_sen(elem, ordinal, notes),
+        needs=_dated_needs(elem),
         marks=_read_marks(elem, ordinal, notes),
         results=_read_results(elem, ordinal, notes),
     )
@@ -671,6 +723,20 @@ def _read_sen(elem: Element, ordinal: int, notes: _Notes) -> tuple[_Sen, ...]:
                 )
             )
     return tuple(out)
+
+
+def _dated_needs(elem: Element) -> tuple[_Need, ...]:
+    """Every SENneed of the pupil that gives its own start date, wherever it is written."""
+    return tuple(
+        _Need(
+            kind=_child_text(need, "SENtype"),
+            rank=_child_text(need, "SENtypeRank"),
+            start=start,
+            end=_child_text(need, "NeedEndDate"),
+        )
+        for need in elem.iter("SENneed")
+        if (start := _child_text(need, "NeedStartDate")) is not None
+    )
 
 
 def _latest_index(entries: list[Element]) -> int | None:
@@ -838,9 +904,17 @@ class _SchoolDays:
 class _CtfRecords:
     """The file's records. Iterating again produces them again (nothing is re-read)."""
 
-    def __init__(self, header: _Header, pupils: list[_Pupil]) -> None:
+    def __init__(
+        self,
+        header: _Header,
+        pupils: list[_Pupil],
+        urn: str | None = None,
+        transfer: bool = False,
+    ) -> None:
         self._header = header
         self._pupils = pupils
+        self._urn = urn if urn is not None else header.urn
+        self._transfer = transfer
         self._calendars: dict[date, _SchoolDays] = {}
 
     def __iter__(self) -> Iterator[SourceRecord]:
@@ -851,12 +925,22 @@ class _CtfRecords:
             yield from self._pupil_records(pupil)
 
     def _pupil_records(self, pupil: _Pupil) -> Iterator[SourceRecord]:
-        urn = self._header.urn
+        urn = self._urn
         upn = pupil.values["upn"]
         row = pupil.ordinal
-        yield SourceRecord(
-            "pupils", {"school_urn": urn, **pupil.values}, row, extra=dict(pupil.extra)
-        )
+        extra = dict(pupil.extra)
+        if self._transfer:
+            # The earlier school's register is not this school's: its marks are kept, as
+            # written, with the pupil's record (raw), not counted as attendance here.
+            extra["previous_school_urn"] = self._header.urn or ""
+            extra["previous_school_attendance"] = json.dumps(
+                [
+                    {"lea": m.lea, "estab": m.estab, "year": m.year,
+                     "start": m.start.isoformat(), "marks": m.marks}
+                    for m in pupil.marks
+                ]
+            )  # fmt: skip
+        yield SourceRecord("pupils", {"school_urn": urn, **pupil.values}, row, extra=extra)
         for effective, year_group, fsm, looked_after in self._characteristics(pupil):
             yield SourceRecord(
                 "characteristics",
@@ -887,7 +971,20 @@ class _CtfRecords:
                 row,
                 extra={"other_needs": sen.others} if sen.others else {},
             )
-        for block in pupil.marks:
+        for need in pupil.needs:
+            yield SourceRecord(
+                "sen_needs",
+                {
+                    "school_urn": urn,
+                    "upn": upn,
+                    "need_type": need.kind,
+                    "need_rank": need.rank,
+                    "start_date": need.start,
+                    "end_date": need.end,
+                },
+                row,
+            )
+        for block in () if self._transfer else pupil.marks:
             yield from self._attendance(urn, upn, row, block)
         for result in pupil.results:
             yield SourceRecord(

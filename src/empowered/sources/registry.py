@@ -73,12 +73,14 @@ def choose_reader(
     school: str | None = None,
     catalogue: Mapping[str, str] | None = None,
     file_date: str | None = None,
+    schools: Mapping[str, str] | None = None,
 ) -> Reader | None:
     """The reader for ``path``; None when no format recognises it (reported, not fatal).
 
     ``catalogue`` (intervention code -> name) lets a provision tracker name interventions
     by the trust's codes rather than inventing new ones. ``file_date`` (--export-date) is
-    when the export was taken, for a file whose title lines do not say.
+    when the export was taken, for a file whose title lines do not say. ``schools`` (URN
+    and DfE number -> URN) lets a transfer file find the school it was sent to.
     """
     tracker = TrackerReader(school=school, catalogue=dict(catalogue or {}))
     if source.endswith((".yml", ".yaml")):
@@ -87,8 +89,9 @@ def choose_reader(
         except MappingError as err:
             raise SourceError(Path(source).name, f"is not a usable mapping: {err}") from err
         return MappedTableReader(mapping, school=school, file_date=file_date)
+    ctf = CtfReader(school=school, schools=schools)
     if source == "ctf":
-        return CtfReader()
+        return ctf
     if source == "json":
         return AggregatorJsonReader(school=school, file_date=file_date)
     if source == "observations":
@@ -105,7 +108,7 @@ def choose_reader(
     head = _head(path)
     aggregator = AggregatorJsonReader(school=school, file_date=file_date)
     terms = TermDatesReader(school=school)
-    for candidate in (CtfReader(), aggregator, terms, FormsReader(school=school), tracker):
+    for candidate in (ctf, aggregator, terms, FormsReader(school=school), tracker):
         if candidate.recognises(path, head):
             return candidate
     if path.suffix.lower() in TABULAR_SUFFIXES:

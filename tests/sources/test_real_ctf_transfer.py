@@ -1,0 +1,85 @@
+"""A Common Transfer File from a school outside the trust (CTF 25, an incoming transfer):
+its pupils land at the school it was sent to, found by the LA code and establishment number
+its header gives, with their SEN history, each need by its own dates (never attached to
+the wrong SEN entry), and the earlier school's register kept with the pupil's record
+rather than counted as this school's attendance.
+
+File and truth: fixtures/real/ (see test_real_pupil_lists)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import yaml
+from typer.testing import CliRunner
+
+from empowered.cli import app
+from empowered.identity import IdentityReader
+from identity_keys import TEST_KEYS
+
+REAL = Path(__file__).parent / "fixtures" / "real"
+runner = CliRunner()
+NAME = "ctf25_transfer_in.xml"
+
+
+def test_a_ctf_from_another_school_lands_at_its_destination(tmp_path: Path) -> None:
+    truth: dict[str, Any] = yaml.safe_load(
+        (REAL / NAME).with_suffix(".expected.yml").read_text(encoding="utf-8")
+    )
+    warehouse = str(tmp_path / "w.duckdb")
+    gias = str(REAL / "gias_edubasealldata_extract.csv")
+    # The destination is set up; the source school (outside the trust) is not.
+    assert (
+        runner.invoke(
+            app, ["school", "add", "145811", "--from-gias", gias, "--warehouse", warehouse]
+        ).exit_code
+        == 0
+    )
+    result = runner.invoke(app, ["import", str(REAL / NAME), "--warehouse", warehouse])
+    assert result.exit_code == 0, result.output
+    assert "a transfer in from" in result.output and "placed at 145811" in result.output
+
+    reader = IdentityReader(TEST_KEYS)
+    con = duckdb.connect(warehouse, read_only=True)
+    upn_of = {
+        k: reader.upn(u)
+        for k, u in con.execute("SELECT pupil_key, upn FROM core.pupil_identity").fetchall()
+    }
+    schools = con.execute("SELECT DISTINCT school_urn FROM core.dim_pupil").fetchall()
+    history = con.execute(
+        "SELECT pupil_key, valid_from, valid_to, sen_provision, primary_need, secondary_need "
+        "FROM core.dim_sen_status_history"
+    ).fetchall()
+    marks = con.execute("SELECT count(*) FROM staging.stg_canonical_attendance").fetchone()
+    kept = con.execute("SELECT _extra FROM raw.canonical_pupils").fetchall()
+    rejected = con.execute("SELECT count(*) FROM quarantine.rejected_rows").fetchone()
+    con.close()
+    assert schools == [("145811",)] and rejected == (0,)
+    assert set(upn_of.values()) == {u for u, t in truth["truth"].items() if isinstance(t, dict)}
+    # The earlier school's marks are not this school's register, but nothing is lost.
+    assert marks == (0,)
+    previous = [json.loads(json.loads(e)["previous_school_attendance"]) for (e,) in kept]
+    assert all(p and {b["estab"] for b in p} == {"3502"} for p in previous)
+
+    def on(upn: str, day: date) -> tuple[Any, ...] | None:
+        for key, start, end, provision, primary, secondary in history:
+            if upn_of[key] == upn and start <= day and (end is None or day < end):
+                return provision, primary, secondary
+        return None
+
+    checked = 0
+    for upn, t in truth["truth"].items():
+        if not isinstance(t, dict):
+            continue
+        for day, want in t["as_at"].items():
+            got = on(upn, date.fromisoformat(day))
+            assert got == (want["sen_provision"], want["primary_need"], want["secondary_need"]), (
+                upn,
+                day,
+            )
+            checked += 1
+    assert checked == 5
