@@ -1,7 +1,8 @@
 """MIS exports of one school of a synthetic trust: SIMS-, Arbor- and Bromcom-like reports.
 
 Each school system exports pupils, the SEN register, attendance marks and assessment
-results in the layouts of the shipped presets (empowered.sources.presets), with the
+results in the layouts of the shipped presets (empowered.sources.presets), except the
+SIMS student list, spelled as real exports do and read from its headings, with the
 details real exports have: Windows-1252 and a title line from SIMS, a byte-order mark from
 Arbor, an .xlsx workbook with real date cells from Bromcom, UK dates, "Total: N" lines.
 The words a system writes for a code ("Male", "Year 3", "K - SEN Support") are read back
@@ -46,10 +47,14 @@ class _Style:
     titles: tuple[str, ...]  # lines above the header: {title}, {school}, {when}
     footer: str | None  # line below the data: {n} is the number of data rows
     trailing_blank: bool
+    date_format: str = "%d/%m/%Y"
 
 
 _STYLES = {
-    "sims": _Style("cp1252", ("{title} - {school} - generated {when}",), "Total: {n}", True),
+    # SIMS reports write dates as 14-Mar-2015, as many real SIMS exports do.
+    "sims": _Style(
+        "cp1252", ("{title} - {school} - generated {when}",), "Total: {n}", True, "%d-%b-%Y"
+    ),
     "arbor": _Style("utf-8-sig", (), None, False),
     "bromcom": _Style("utf-8", ("{title}", "Printed {when}"), None, False),
 }
@@ -65,11 +70,15 @@ _NAMES = {
 }  # fmt: skip
 
 _LAYOUTS: dict[tuple[str, str], tuple[str, list[Column]]] = {
+    # Spelled as another school's SIMS report heads them ("Reg Group", "Pupil Premium
+    # Indicator"), not as the sims-pupils preset does: read from its headings
+    # (sources/headers.yml), so the demo goes through that path too.
     ("sims", "pupils"): ("Student List", _NAMES["sims"] + [
         ("Preferred Forename", "forename"), ("DOB", "date_of_birth"), ("Gender", "sex"),
         ("Ethnicity", "ethnicity"), ("First Language", "first_language"), ("Year", "year_group"),
-        ("Reg", "reg_group"), ("Entry Date", "entry_date"), ("Leaving Date", "leaving_date"),
-        ("FSM Eligible", "fsm"), ("Pupil Premium", "pupil_premium"), ("In Care", "looked_after"),
+        ("Reg Group", "reg_group"), ("Entry Date", "entry_date"),
+        ("Leaving Date", "leaving_date"), ("FSM Eligible", "fsm"),
+        ("Pupil Premium Indicator", "pupil_premium"), ("In Care", "looked_after"),
         ("Service Child", "service_child")]),
     ("sims", "sen"): ("SEN Register", _NAMES["sims"] + [
         ("Year", "year_group"), ("Reg", "reg_group"), ("SEN Status", "sen_provision"),
@@ -322,7 +331,7 @@ def _write_csv(out_dir: Path, export: _Export, school: _School, style: _Style) -
         writer.writerow([])
     writer.writerow(export.header)
     for row in export.rows:
-        writer.writerow([f"{c:%d/%m/%Y}" if isinstance(c, date) else c for c in row])
+        writer.writerow([f"{c:{style.date_format}}" if isinstance(c, date) else c for c in row])
     if style.footer:
         writer.writerow([style.footer.format(n=len(export.rows))])
     if style.trailing_blank:
