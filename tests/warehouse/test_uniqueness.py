@@ -61,6 +61,19 @@ def test_a_grouped_cte_is_unique_on_what_it_groups_by(models: dict[str, Model]) 
     assert proof(coarser, models) is None
 
 
+def test_a_grouped_select_is_unique_on_what_it_groups_by(models: dict[str, Model]) -> None:
+    summary = models["marts.strategy_pupil_summary"]
+    assert proof(summary, models) == frozenset()
+    # Grouping sets give a row per group of each grouping: not unique on their columns.
+    sets = with_sql(
+        summary,
+        "select pupil_key, school_urn, strategy_code, count(*) as uses "
+        "from core.fct_strategy_use "
+        "group by grouping sets ((pupil_key, school_urn, strategy_code), (pupil_key, school_urn))",
+    )
+    assert proof(sets, models) is None
+
+
 @pytest.mark.parametrize(
     "sql",
     [

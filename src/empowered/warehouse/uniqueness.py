@@ -35,13 +35,17 @@ def unique_by_construction(model: Model, models: tuple[Model, ...]) -> frozenset
         return None
     by_name = {m.name: m for m in models}
     tree = sqlglot.parse_one(model.sql, read="duckdb")
-    if not isinstance(tree, exp.Select) or tree.args.get("distinct") or tree.args.get("group"):
+    if not isinstance(tree, exp.Select) or tree.args.get("distinct"):
         return None
+    if any(tree.find_all(exp.Lateral, exp.Unnest, exp.Explode)):
+        return None
+    if tree.args.get("group"):
+        # One row per group, whatever was joined below it.
+        grouped = _grouped_columns(tree)
+        return frozenset() if grouped is not None and grouped <= set(model.unique_key) else None
     start = tree.args.get("from_")
     source = start.this if start is not None else None
-    if not isinstance(source, exp.Table) or any(
-        tree.find_all(exp.Lateral, exp.Unnest, exp.Explode)
-    ):
+    if not isinstance(source, exp.Table):
         return None
     alias = source.alias_or_name
     shown = _shown_columns(tree, alias, bare=not tree.args.get("joins"))
@@ -117,6 +121,8 @@ def _grouped_columns(query: exp.Expr) -> set[str] | None:
     group = query.args.get("group")
     if group is None or not group.expressions:
         return None
+    if any(group.args.get(k) for k in ("grouping_sets", "cube", "rollup", "totals")):
+        return None  # several groupings: a row per group of each
     grouped: set[str] = set()
     for by in group.expressions:
         if not isinstance(by, exp.Column):
