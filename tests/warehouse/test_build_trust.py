@@ -83,7 +83,7 @@ def test_sen_history_and_calendar_are_coherent(built: duckdb.DuckDBPyConnection)
         (
             "INSERT INTO staging.stg_canonical_observations "
             "SELECT * FROM staging.stg_canonical_observations WHERE _is_current LIMIT 1",
-            "unique(observation_key)",
+            "unique(school_urn, observation_id)",
         ),
         (
             "INSERT INTO staging.stg_canonical_observations "

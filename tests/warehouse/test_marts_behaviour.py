@@ -320,13 +320,13 @@ def test_hand_built_week(warehouse_copy: duckdb.DuckDBPyConnection) -> None:
     ]
     for obs_id, on, minute, activity in observations:
         con.execute(
-            "INSERT INTO core.fct_observation (observation_key, observation_id, pupil_key, "
+            "INSERT INTO core.fct_observation (observation_id, pupil_key, "
             "school_urn, observed_on, observed_minute, time_slot, period_code, academic_year, "
             "term, school_week, iso_weekday, is_school_day, activity, mood) "
-            "SELECT ?, ?, ?, c.school_urn, c.date_day, ?, m.time_slot, m.period_code, "
+            "SELECT ?, ?, c.school_urn, c.date_day, ?, m.time_slot, m.period_code, "
             "c.academic_year, c.term, c.school_week, c.iso_weekday, c.is_school_day, ?, 3 "
             + context,
-            [f"{school}:{obs_id}", obs_id, pupil, minute, activity, minute, school, on],
+            [obs_id, pupil, minute, activity, minute, school, on],
         )
     # The rate is put together from its exposure and events halves: all three are rebuilt.
     halves = {"marts.behaviour_context_exposure", "marts.behaviour_context_events"}

@@ -647,7 +647,7 @@ def test_as_of_falls_back_to_observations(
     replace_rows(
         con,
         "core.fct_observation",
-        [{"observation_key": f"{SCHOOL}:{i}", "pupil_key": "p1", "school_urn": SCHOOL,
+        [{"observation_id": str(i), "pupil_key": "p1", "school_urn": SCHOOL,
           "observed_on": day} for i, day in enumerate((date(2026, 3, 2), date(2026, 5, 6)))],
     )  # fmt: skip
     rebuild(con, models, "marts.school_as_of")

@@ -37,14 +37,14 @@ def pair(use: dict[str, Any], same_day: list[dict[str, Any]]) -> dict[str, Any]:
         for o in same_day
         if minute is not None and minute < o["observed_minute"] <= minute + FOLLOW_UP
     ]
-    at = max(before, key=lambda o: (o["observed_minute"], o["observation_key"]), default=None)
-    nxt = min(after, key=lambda o: (o["observed_minute"], o["observation_key"]), default=None)
+    at = max(before, key=lambda o: (o["observed_minute"], o["observation_id"]), default=None)
+    nxt = min(after, key=lambda o: (o["observed_minute"], o["observation_id"]), default=None)
     mood_at = at["mood"] if at else None
     mood_next = nxt["mood"] if nxt else None
     both = mood_at is not None and mood_next is not None
     return {
-        "at_use_observation_key": at["observation_key"] if at else None,
-        "next_observation_key": nxt["observation_key"] if nxt else None,
+        "at_use_observation_key": f"{at['school_urn']}:{at['observation_id']}" if at else None,
+        "next_observation_key": f"{nxt['school_urn']}:{nxt['observation_id']}" if nxt else None,
         "mood_at_use": mood_at,
         "mood_next": mood_next,
         "engagement_at_use": at["engagement"] if at else None,
@@ -152,12 +152,12 @@ def test_hand_built_pairs(warehouse_copy: duckdb.DuckDBPyConnection) -> None:
     ]
     for obs_id, who, on, minute, mood in observations:
         con.execute(
-            "INSERT INTO core.fct_observation (observation_key, observation_id, pupil_key, "
+            "INSERT INTO core.fct_observation (observation_id, pupil_key, "
             "school_urn, observed_on, observed_minute, academic_year, is_school_day, mood, "
-            "engagement) SELECT ?, ?, ?, school_urn, date_day, ?, academic_year, "
+            "engagement) SELECT ?, ?, school_urn, date_day, ?, academic_year, "
             "is_school_day, ?, 3 FROM core.dim_school_calendar "
             "WHERE school_urn = ? AND date_day = ?",
-            [f"{school}:{obs_id}", obs_id, who, minute, mood, school, on],
+            [obs_id, who, minute, mood, school, on],
         )
     for use_id, on, minute, outcome in uses:
         con.execute(

@@ -129,13 +129,13 @@ def test_hand_built_days(warehouse_copy: duckdb.DuckDBPyConnection) -> None:
     ]
     for obs_id, day, mood, engagement, regulation in observations:
         con.execute(
-            "INSERT INTO core.fct_observation (observation_key, observation_id, pupil_key, "
+            "INSERT INTO core.fct_observation (observation_id, pupil_key, "
             "school_urn, observed_on, observed_minute, academic_year, term, half_term, "
             "school_week, iso_weekday, is_school_day, mood, engagement, regulation) "
-            "SELECT ?, ?, ?, school_urn, date_day, 600, academic_year, term, half_term, "
+            "SELECT ?, ?, school_urn, date_day, 600, academic_year, term, half_term, "
             "school_week, iso_weekday, is_school_day, ?, ?, ? FROM core.dim_school_calendar "
             "WHERE school_urn = ? AND date_day = ?",
-            [f"{school}:{obs_id}", obs_id, pupil, mood, engagement, regulation, school, day],
+            [obs_id, pupil, mood, engagement, regulation, school, day],
         )
     models = discover_models()
     result = run_models(

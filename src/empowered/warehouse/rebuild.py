@@ -36,7 +36,11 @@ def rebuild(
     """Rebuild what the changes reach. Returns the change made, how it was made, and the
     table of rows written when only some were (None after a full rebuild, or none)."""
     if model.view:
-        return _view(writer, engine, model, inputs, own)
+        if own is not None or not writer.is_view(model.name):
+            engine.materialise(model)  # never built, edited, or a table an older version made
+            writer.forget(model.name)
+            return WHOLE, "full", None
+        return _view(writer, model, inputs)
     if own is None and writer.columns(model.name):
         partial = _partial(writer, model, inputs)
         if partial is not None:
@@ -47,19 +51,11 @@ def rebuild(
 
 
 def _view(
-    writer: IncrementalWriter,
-    engine: Engine,
-    model: Model,
-    inputs: Mapping[str, Change],
-    own: Change | None,
+    writer: IncrementalWriter, model: Model, inputs: Mapping[str, Change]
 ) -> tuple[Change | None, str, str | None]:
     """A view has no rows to rewrite: it passes on its row source's change in the columns
     it shows unchanged (empowered.warehouse.view_source), and any other change whole. Its
     rows of the changed partitions are gathered for its checks, as a partial rebuild's."""
-    if own is not None or not writer.is_view(model.name):
-        engine.materialise(model)  # never built, edited, or a table an older version made
-        writer.forget(model.name)
-        return WHOLE, "full", None
     source = view_source(model.sql)
     if source is None or any(c.whole for c in inputs.values()):
         return WHOLE, "view: changed whole", None

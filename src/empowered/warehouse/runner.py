@@ -22,6 +22,7 @@ from empowered.warehouse.engines import Engine
 from empowered.warehouse.incremental import IncrementalWriter, restrict_check
 from empowered.warehouse.models import Model, build_order
 from empowered.warehouse.rebuild import rebuild
+from empowered.warehouse.uniqueness import proven_unique
 
 SAMPLE_ROWS = 5
 
@@ -83,15 +84,19 @@ def _run_checks(
     model: Model,
     written: str | None = None,
     writer: IncrementalWriter | None = None,
+    proven: bool = False,
 ) -> list[CheckResult]:
     """Run a model's checks; after a partial rebuild (``written``: the table of rows it
-    wrote), the checks that look at rows one at a time look only at those."""
+    wrote), the checks that look at rows one at a time look only at those. A unique key
+    ``proven`` by the SQL from its inputs' checks (empowered.warehouse.uniqueness) is not
+    checked again."""
     restrict = writer.restrict_check if writer is not None else restrict_check
-    sqls = [c.sql if written is None else restrict(c, model, written) for c in model.checks]
+    run = [c for c in model.checks if not (c.kind == "unique" and proven)]
+    sqls = [c.sql if written is None else restrict(c, model, written) for c in run]
     counts = engine.count_offending(sqls)
     return [
         CheckResult(model.name, check, count, _sample(engine, sql, count))
-        for check, sql, count in zip(model.checks, sqls, counts, strict=True)
+        for check, sql, count in zip(run, sqls, counts, strict=True)
     ]
 
 
@@ -176,6 +181,7 @@ def run_models(
     writer = engine.incremental(models) if changed is not None else None
     run_id = next_run_id(meta)
     broken: set[str] = set()
+    passed: set[str] = set()  # built and checked in this run, without a failed check
     results: list[ModelResult] = []
     finished: list[tuple[ModelResult, datetime]] = []
     for index, model in enumerate(order, start=1):
@@ -208,7 +214,9 @@ def run_models(
                     rows = engine.row_count(model.name) if not model.view else None
                 if model.view:
                     rows = None  # a view holds no rows of its own: counting would read them
-                checks = _run_checks(engine, model, written, writer)
+                # A view's rows, and a table's written in full, are exactly its SQL's.
+                proven = (model.view or written is None) and proven_unique(model, models, passed)
+                checks = _run_checks(engine, model, written, writer, proven)
             except Exception as err:  # any engine error is reported against its model
                 result = ModelResult(model, "error", message=f"{type(err).__name__}: {err}")
                 broken.add(model.name)
@@ -221,6 +229,8 @@ def run_models(
                 result = ModelResult(model, status, rows, 0.0, message, checks)
                 if failed:
                     broken.add(model.name)
+                else:
+                    passed.add(model.name)
             result.seconds = time.perf_counter() - started
         results.append(result)
         finished.append((result, datetime.now()))

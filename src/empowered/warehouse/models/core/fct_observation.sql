@@ -1,8 +1,8 @@
 -- grain: one row per observation of one pupil at one moment (mood, engagement, regulation)
--- unique_key: [observation_key]
+-- unique_key: [school_urn, observation_id]
 -- incremental:
 --   by: observed_on
--- not_null: [observation_key, pupil_key, school_urn, observed_on]
+-- not_null: [observation_id, pupil_key, school_urn, observed_on]
 -- relationships:
 --   pupil_key: core.dim_pupil.pupil_key
 --   school_urn: core.dim_school.school_urn
@@ -17,8 +17,9 @@
 --       where o.is_school_day is distinct from true
 -- Context (time slot, timetable period, term, school week, staff role) is attached here
 -- once, so every mart and model reads the same context.
+-- An observation is known by its school and its id (staging's natural key): no joined
+-- key column is stored, as writing one for 1.3 million rows cost as much as the id.
 select
-    o.school_urn || ':' || o.observation_id as observation_key,
     o.observation_id,
     o.pupil_key,
     o.school_urn,

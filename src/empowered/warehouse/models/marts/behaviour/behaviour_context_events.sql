@@ -15,17 +15,8 @@
 -- incident with no activity (or setting) recorded counts as 'not_recorded', so those
 -- rows add up to the totals exactly. Anything dated outside the school's calendar (no
 -- academic year) is left out; core keeps it and warns.
-with school_hours as (
-    select
-        school_urn,
-        min(start_minute) as first_minute,
-        max(end_minute) as last_minute,
-        coalesce(max(case when period_code = 'LUN' then end_minute end), 720) as lunch_end
-    from core.dim_period
-    group by school_urn
-),
 -- Incidents and check-ins as one list of events, so each count below is written once.
-events as (
+with events as (
     select
         pupil_key, school_urn, academic_year, time_slot, period_code, iso_weekday,
         occurred_minute as event_minute, activity, setting,
@@ -40,9 +31,9 @@ events as (
     from core.fct_observation
     where academic_year is not null
 ),
--- The events are first counted into two small cubes (timetable context and activity x
--- setting), each one hash aggregation over the facts; the five dimensions are then summed
--- from the cubes rather than from millions of fact rows.
+-- The events are first counted into two small cubes (timetable context, for those in
+-- school hours, and activity x setting), each one hash aggregation over the facts; the
+-- five dimensions are then summed from the cubes rather than from millions of fact rows.
 timetable_cube as (
     select
         e.pupil_key,
@@ -54,11 +45,9 @@ timetable_cube as (
         sum(e.incidents) as incidents,
         sum(e.observations) as observations
     from events as e
-    inner join school_hours as h
-        on h.school_urn = e.school_urn
-        and e.event_minute >= h.first_minute
-        and e.event_minute < h.last_minute
-    where e.iso_weekday is not null
+    inner join core.dim_school_minute as m
+        on m.school_urn = e.school_urn and m.minute_of_day = e.event_minute
+    where m.in_school_hours and e.iso_weekday is not null
     group by
         e.pupil_key, e.school_urn, e.academic_year, e.time_slot, e.period_code, e.iso_weekday
 ),
@@ -74,61 +63,41 @@ activity_cube as (
     from events
     group by pupil_key, school_urn, academic_year, activity, setting
 ),
+-- Each cube summed by each of its dimensions in one grouping-sets aggregation.
 event_counts as (
     select
         pupil_key,
         school_urn,
         academic_year,
-        'time_slot' as context_dimension,
-        cast(time_slot as varchar) as context_value,
+        case
+            when grouping(time_slot) = 0 then 'time_slot'
+            when grouping(period_code) = 0 then 'period'
+            else 'weekday'
+        end as context_dimension,
+        coalesce(cast(time_slot as varchar), period_code, cast(iso_weekday as varchar))
+            as context_value,
         sum(incidents) as incidents,
         sum(observations) as observations
     from timetable_cube
-    group by pupil_key, school_urn, academic_year, time_slot
+    group by grouping sets (
+        (pupil_key, school_urn, academic_year, time_slot),
+        (pupil_key, school_urn, academic_year, period_code),
+        (pupil_key, school_urn, academic_year, iso_weekday)
+    )
     union all
     select
         pupil_key,
         school_urn,
         academic_year,
-        'period' as context_dimension,
-        period_code as context_value,
-        sum(incidents) as incidents,
-        sum(observations) as observations
-    from timetable_cube
-    group by pupil_key, school_urn, academic_year, period_code
-    union all
-    select
-        pupil_key,
-        school_urn,
-        academic_year,
-        'weekday' as context_dimension,
-        cast(iso_weekday as varchar) as context_value,
-        sum(incidents) as incidents,
-        sum(observations) as observations
-    from timetable_cube
-    group by pupil_key, school_urn, academic_year, iso_weekday
-    union all
-    select
-        pupil_key,
-        school_urn,
-        academic_year,
-        'activity' as context_dimension,
-        activity as context_value,
-        sum(incidents) as incidents,
-        sum(observations) as observations
+        case when grouping(activity) = 0 then 'activity' else 'setting' end,
+        coalesce(activity, setting),
+        sum(incidents),
+        sum(observations)
     from activity_cube
-    group by pupil_key, school_urn, academic_year, activity
-    union all
-    select
-        pupil_key,
-        school_urn,
-        academic_year,
-        'setting' as context_dimension,
-        setting as context_value,
-        sum(incidents) as incidents,
-        sum(observations) as observations
-    from activity_cube
-    group by pupil_key, school_urn, academic_year, setting
+    group by grouping sets (
+        (pupil_key, school_urn, academic_year, activity),
+        (pupil_key, school_urn, academic_year, setting)
+    )
 ),
 pupil_totals as (
     select

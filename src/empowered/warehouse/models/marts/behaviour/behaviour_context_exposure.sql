@@ -13,33 +13,20 @@
 -- the pupils marked present, not the incident and check-in counts.
 -- How exposure is measured (time_slot, period, weekday): the minutes of every session the
 -- pupil was marked present for that fall in the context, from the school's own timetable.
--- A minute belongs to the AM session when it is before the end of lunch (period LUN; noon
--- if the timetable has none) and to PM otherwise; only minutes from the start of the
--- first period to the end of the last count. Minutes per school, session and context are
--- counted first and then multiplied by each pupil's present sessions, so the work grows
--- with pupils x sessions, not pupils x minutes. Minutes in no period are the context
+-- Only minutes in school hours count, each in its register session (core.dim_school_minute
+-- says which minutes those are, and their session). Minutes per school, session and
+-- context are counted first and then multiplied by each pupil's present sessions, so the
+-- work grows with pupils x sessions, not pupils x minutes. Minutes in no period are the context
 -- 'between_periods'. Rows are per academic year: sessions outside the school's calendar
 -- (no academic year) are left out.
-with school_hours as (
+with school_minutes as (
     select
         school_urn,
-        min(start_minute) as first_minute,
-        max(end_minute) as last_minute,
-        coalesce(max(case when period_code = 'LUN' then end_minute end), 720) as lunch_end
-    from core.dim_period
-    group by school_urn
-),
-school_minutes as (
-    select
-        m.school_urn,
-        case when m.minute_of_day < h.lunch_end then 'AM' else 'PM' end as session,
-        m.time_slot,
-        coalesce(m.period_code, 'between_periods') as period_code
-    from core.dim_school_minute as m
-    inner join school_hours as h
-        on h.school_urn = m.school_urn
-        and m.minute_of_day >= h.first_minute
-        and m.minute_of_day < h.last_minute
+        session,
+        time_slot,
+        coalesce(period_code, 'between_periods') as period_code
+    from core.dim_school_minute
+    where in_school_hours
 ),
 session_minutes as (
     select school_urn, session, count(*) as minutes

@@ -21,9 +21,9 @@
 -- Short-term effect of a strategy (ANALYTICS.md section 1): each use is paired with the
 -- same pupil's mood at the use and the next check-in soon after, on the same day at the
 -- same school. "At the use" is the latest check-in from look_back_minutes before the use
--- up to the use itself (ties on the minute: the highest observation_key); "next" is the
+-- up to the use itself (ties on the minute: the highest observation id); "next" is the
 -- first check-in after the use, up to follow_up_minutes later (ties: the lowest
--- observation_key), so a check-in at the very minute of the use is the baseline, never
+-- observation id), so a check-in at the very minute of the use is the baseline, never
 -- the follow-up. calmer compares moods and is null when either is missing; the adult's
 -- own judgement (outcome, outcome_score) is kept beside it.
 -- A use is paired only with check-ins on its own day, so with its own school week: a day of
@@ -57,7 +57,7 @@ candidates as (
     select
         u.use_key,
         u.used_minute,
-        o.observation_key,
+        o.observation_id,
         o.observed_minute,
         o.mood,
         o.engagement,
@@ -74,12 +74,12 @@ candidates as (
 at_use as (
     select
         use_key,
-        observation_key,
+        observation_id,
         mood,
         engagement,
         regulation,
         row_number() over (
-            partition by use_key order by observed_minute desc, observation_key desc
+            partition by use_key order by observed_minute desc, observation_id desc
         ) as n
     from candidates
     where observed_minute <= used_minute
@@ -88,13 +88,13 @@ at_use as (
 next_after as (
     select
         use_key,
-        observation_key,
+        observation_id,
         observed_minute - used_minute as minutes_to_next,
         mood,
         engagement,
         regulation,
         row_number() over (
-            partition by use_key order by observed_minute, observation_key
+            partition by use_key order by observed_minute, observation_id
         ) as n
     from candidates
     where observed_minute > used_minute
@@ -122,15 +122,16 @@ select
     a.mood as mood_at_use,
     a.engagement as engagement_at_use,
     a.regulation as regulation_at_use,
-    a.observation_key as at_use_observation_key,
+    -- Candidates are the use's own school's check-ins, so a school and id name them.
+    u.school_urn || ':' || a.observation_id as at_use_observation_key,
     n.mood as mood_next,
     n.engagement as engagement_next,
     n.regulation as regulation_next,
-    n.observation_key as next_observation_key,
+    u.school_urn || ':' || n.observation_id as next_observation_key,
     n.minutes_to_next,
     n.mood - a.mood as mood_change,
     case when n.mood is not null and a.mood is not null then n.mood > a.mood end as calmer,
-    n.observation_key is not null as has_follow_up
+    n.observation_id is not null as has_follow_up
 from core.fct_strategy_use as u
 left join core.dim_strategy as s on s.strategy_code = u.strategy_code
 left join at_use as a on a.use_key = u.use_key and a.n = 1
