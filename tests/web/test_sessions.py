@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from web_fixtures import PASSWORD, Trust, csrf_of, signed_in
 
-from empowered.access import sessions
+from empowered.access import auth_cache, sessions
 from empowered.access.audit import read_log
 from empowered.access.users import add_user
 from empowered.web.sessions import COOKIE
@@ -219,12 +219,16 @@ def test_sign_out_everywhere_needs_the_form_token_and_is_audited(
 
 
 def _age(app: Any, cookie: str, **columns: datetime) -> None:
+    """Rewrite a session's times, standing for time passing. The server never writes
+    these columns but through ``access.sessions``, which tells the sessions it keeps in
+    memory (``access.auth_cache``); this raw write tells them the same way."""
     assignments = ", ".join(f"{name} = ?" for name in columns)
     with app.state.warehouse.recording() as con:
         con.execute(
             f"UPDATE app.sessions SET {assignments} WHERE session_hash = ?",
             [*columns.values(), sessions.digest(_session_id(cookie, app))],
         )
+    auth_cache.changed()
 
 
 def _now() -> datetime:

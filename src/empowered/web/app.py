@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from empowered.access import sessions as server_sessions
+from empowered.access.auth_cache import AuthCache
 from empowered.access.audit import SessionRejected, SignedIn, SignedOut, SignInFailed, record
 from empowered.access.store import ensure_access_tables
 from empowered.access.users import (
@@ -70,6 +71,8 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
     # The secret from the settings or the private key file, never a published one.
     codec = SessionCodec(keys.session_secret)
     rejections = RejectionThrottle()
+    # Sessions, accounts and scopes as last read, until the server itself changes them.
+    auth = AuthCache()
     secure = settings.environment == "production"
     templates = Jinja2Templates(directory=str(HERE / "templates"))
 
@@ -92,6 +95,7 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.warehouse = store
+    app.state.auth_cache = auth
     app.state.codec = codec
     app.state.templates = templates
     app.middleware("http")(add_security_headers)
@@ -119,15 +123,13 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
         if problem:
             reject(request, problem, None)
         elif session is not None and session.session_id:
-            with store.reading() as con:
-                checked, due = server_sessions.check(con, session.session_id)
+            checked, due = auth.check_session(store.reading, session.session_id)
             if not checked.ok or checked.user_id is None or checked.issued is None:
                 reject(request, checked.refused or "refused", checked.user_id)
                 session = None
             else:
                 if due:
-                    with store.recording() as con:
-                        server_sessions.touch(con, session.session_id)
+                    auth.touch(store.recording, session.session_id)
                 session = Session(
                     session.csrf,
                     session.session_id,

@@ -22,11 +22,10 @@ from empowered.access.policy import (
     can_see_pupil,
     has,
     must_suppress,
-    scope_for,
     visible_areas,
     visible_sections,
 )
-from empowered.access.users import User, get_user
+from empowered.access.users import User
 from empowered.views import PupilScope
 from empowered.web.sessions import csrf_matches
 
@@ -52,8 +51,8 @@ def current_user(request: Request) -> User:
     session = request.app.state.session_of(request)
     if session is None or not session.user_id:
         raise NotSignedIn
-    with request.app.state.warehouse.reading() as con:
-        user = get_user(con, session.user_id)
+    store = request.app.state.warehouse
+    user = request.app.state.auth_cache.user(store.reading, session.user_id)
     if user is None or user.disabled:
         raise NotSignedIn
     changed = user.password_changed_at
@@ -107,8 +106,13 @@ CurrentUser = Annotated[User, Depends(current_user)]
 
 
 def current_scope(request: Request, user: CurrentUser) -> Scope:
-    with request.app.state.warehouse.reading() as con:
-        return scope_for(con, user, today=date.today())
+    """``policy.scope_for`` of the user today, as last worked out for the same account,
+    day and marts (``access.auth_cache``)."""
+    store = request.app.state.warehouse
+    scope: Scope = request.app.state.auth_cache.scope(
+        store.reading, user, today=date.today(), data_version=store.data_version
+    )
+    return scope
 
 
 CurrentScope = Annotated[Scope, Depends(current_scope)]

@@ -37,6 +37,10 @@ class Warehouse:
         self.write_lock = threading.Lock()
         self.record_lock = threading.Lock()
         self.closed = False
+        # Moves each time a build or import releases the write lock (all of its commits
+        # done): what is kept from the marts between requests is kept per version
+        # (the scopes in ``access.auth_cache``).
+        self.data_version = 0
 
     @contextmanager
     def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -50,7 +54,10 @@ class Warehouse:
     @contextmanager
     def writing(self) -> Iterator[duckdb.DuckDBPyConnection]:
         with self.write_lock, self.reading() as cursor:
-            yield cursor
+            try:
+                yield cursor
+            finally:
+                self.data_version += 1
 
     @contextmanager
     def recording(self) -> Iterator[duckdb.DuckDBPyConnection]:
