@@ -17,8 +17,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from empowered.access import sessions as server_sessions
-from empowered.access.auth_cache import AuthCache
 from empowered.access.audit import SessionRejected, SignedIn, SignedOut, SignInFailed, record
+from empowered.access.auth_cache import AuthCache
 from empowered.access.store import ensure_access_tables
 from empowered.access.users import (
     SignInResult,

@@ -52,7 +52,7 @@ def current_user(request: Request) -> User:
     if session is None or not session.user_id:
         raise NotSignedIn
     store = request.app.state.warehouse
-    user = request.app.state.auth_cache.user(store.reading, session.user_id)
+    user: User | None = request.app.state.auth_cache.user(store.reading, session.user_id)
     if user is None or user.disabled:
         raise NotSignedIn
     changed = user.password_changed_at
