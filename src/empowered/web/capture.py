@@ -460,10 +460,11 @@ def capture_save(
 
     def land(con: duckdb.DuckDBPyConnection) -> cap.Saved | None:
         # A retried post (same person, same form key) lands nothing: it was saved the first
-        # time, perhaps earlier in this very transaction.
-        if key is not None and cap.already_saved(con, staff=staff, key=key):
+        # time, perhaps earlier in this very transaction (the form key makes the batch's
+        # hash, and the batch row is written only where that hash is not yet).
+        saved = cap.land_once(con, prepared, batch_id)
+        if saved is None:
             return None
-        saved = cap.land_prepared(con, prepared, batch_id)
         # The capture and its audit entry land together or not at all.
         audit_log.record(
             con, Captured(pupil_key=pupil_key, entity=kind.entity), user=scope.user, ip=ip
