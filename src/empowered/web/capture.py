@@ -38,12 +38,14 @@ from empowered.keys import Keys
 from empowered.settings import get_settings
 from empowered.sources import capture as cap
 from empowered.sources.landing import ensure_raw_tables
-from empowered.views import OutOfScope, queries
+from empowered.views import OutOfScope, PupilScope, queries
+from empowered.views.cache import Recent
 from empowered.views.capture import (
     CaptureTarget,
+    capture_pupil_row,
     capture_pupils,
-    capture_target,
     strategy_choices,
+    target_of,
 )
 from empowered.warehouse.build import build_duckdb
 from empowered.warehouse.runner import BuildResult
@@ -333,11 +335,33 @@ def choose_pupil(
     )
 
 
+PUPIL_ROWS_KEPT = 4096  # pupils' rows kept between a form and its save (a few per person)
+
+
+def _pupil_row(request: Request, pupil_key: str, scope: PupilScope) -> queries.Row | None:
+    """The pupil's stored row for this scope (names and UPN still encrypted, as in the
+    warehouse), as last read since the marts last changed: a form and its save, a
+    minute apart, read it once. Only a build or an import changes it (``data_version``,
+    read before the row so a build finishing meanwhile is not missed)."""
+    store = request.app.state.warehouse
+    version = store.data_version
+    kept = getattr(request.app.state, "capture_pupil_rows", None)
+    if kept is None:
+        kept = request.app.state.capture_pupil_rows = Recent(PUPIL_ROWS_KEPT)
+    key = (pupil_key, scope.schools, scope.pupils, scope.identified, version)
+    found: tuple[queries.Row | None] | None = kept.get(key)
+    if found is None:
+        with store.reading() as con:
+            found = kept.put(key, (capture_pupil_row(con, pupil_key, scope=scope),))
+    return found[0]
+
+
 def _target(request: Request, scope: Scope, pupil_key: str) -> CaptureTarget:
     check_pupil(scope, pupil_key, request.url.path)
+    wanted = pupil_scope(scope)
     try:
-        with request.app.state.warehouse.reading() as con:
-            return capture_target(con, pupil_key, scope=pupil_scope(scope))
+        row = _pupil_row(request, pupil_key, wanted)
+        return target_of(row, pupil_key, scope=wanted, keys=_keys(request.app))
     except OutOfScope as err:
         raise Forbidden(scope.user, request.url.path, "pupil not found", pupil_key) from err
 
