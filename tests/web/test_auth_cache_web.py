@@ -194,3 +194,47 @@ def test_a_rebuild_that_moves_a_pupil_out_of_a_group_is_seen_on_the_next_request
                     list(row),
                 )
     assert client.get(_form(pupil), follow_redirects=False).status_code == 200
+
+
+def test_a_rebuild_keeps_the_scopes_of_the_tables_it_did_not_write(
+    clients: dict[str, TestClient], web_trust: Trust
+) -> None:
+    """A capture's rebuild says which tables it wrote (its models): the scopes, read from
+    other tables, are kept; a build that wrote the group memberships is seen at once."""
+    app = _app(clients)
+    store = app.state.warehouse
+    _, client = _teacher(app, web_trust, "cache.told")
+    pupil = web_trust.in_group[-2]
+    _warm(app, client, _form(pupil))
+    with store.writing(tables={"staging.stg_canonical_observations"}):
+        pass
+    reads = app.state.auth_cache.reads
+    assert client.get(_form(pupil), follow_redirects=False).status_code == 200
+    assert app.state.auth_cache.reads == reads, "kept across a build of other tables"
+    member = "FROM core.bridge_group_member WHERE pupil_key = ? AND group_code = ?"
+    with store.writing(tables={"core.bridge_group_member"}) as con:
+        kept = con.execute(f"SELECT * {member}", [pupil, web_trust.group]).fetchall()
+        con.execute(f"DELETE {member}", [pupil, web_trust.group])
+    try:
+        assert client.get(_form(pupil), follow_redirects=False).status_code == 404
+    finally:
+        with store.writing() as con:
+            for row in kept:
+                con.execute(
+                    f"INSERT INTO core.bridge_group_member VALUES ({', '.join('?' for _ in row)})",
+                    list(row),
+                )
+
+
+def test_a_write_that_fails_moves_every_version(clients: dict[str, TestClient]) -> None:
+    """A build that stops half-way may have written more than it got to say."""
+    store = _app(clients).state.warehouse
+    before = store.version_of("core.fct_enrolment")
+    with pytest.raises(RuntimeError), store.writing(tables={"staging.x"}):
+        raise RuntimeError("a model failed")
+    assert store.version_of("core.fct_enrolment") != before
+    told = store.version_of("core.fct_enrolment", "staging.x")
+    with store.writing(tables={"staging.x"}):
+        pass
+    after = store.version_of("core.fct_enrolment", "staging.x")
+    assert after[:2] == told[:2] and after[2] == told[2] + 1

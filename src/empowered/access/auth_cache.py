@@ -22,8 +22,9 @@ keep the old rows under the new counter.
 
 Nothing is decided here. The idle and absolute limits are judged on every request from the
 kept times (``sessions.judge``), and the scope is ``policy.scope_for``'s, kept for the same
-inputs only: the same account (as read), the same day and the same marts (the warehouse's
-``data_version``, which moves when a build or an import releases the write lock).
+inputs only: the same account (as read), the same day and the same marts (the version of
+the tables it reads, which moves when a build or an import writing them releases the
+warehouse's write lock: ``Warehouse.version_of``).
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ class _Kept:
 class _ScopeEntry:
     user: User
     today: date
-    data_version: int
+    data_version: Hashable
     scope: Scope
 
 
@@ -167,8 +168,9 @@ class AuthCache:
                 self._users.put(user_id, read_under, found)
         return found
 
-    def scope(self, reading: Cursor, user: User, *, today: date, data_version: int) -> Scope:
-        """``policy.scope_for(user, today)``, kept for the same account, day and marts."""
+    def scope(self, reading: Cursor, user: User, *, today: date, data_version: Hashable) -> Scope:
+        """``policy.scope_for(user, today)``, kept for the same account, day and marts
+        (``data_version``: the version of ``policy.SCOPE_TABLES``, read before calling)."""
         from empowered.access.policy import scope_for
 
         kept: _ScopeEntry | None = self._scopes.get(user.user_id)

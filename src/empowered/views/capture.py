@@ -66,6 +66,10 @@ def capture_pupils(
     return sorted(found, key=lambda p: (p.group, p.name.casefold(), p.pupil_key))
 
 
+# The marts capture_pupil.sql reads (what a kept row depends on).
+CAPTURE_PUPIL_TABLES = ("core.pupil_identity", "core.fct_enrolment")
+
+
 def capture_pupil_row(
     con: duckdb.DuckDBPyConnection, pupil_key: str, *, scope: PupilScope
 ) -> queries.Row | None:

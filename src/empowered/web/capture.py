@@ -41,6 +41,7 @@ from empowered.sources.landing import ensure_raw_tables
 from empowered.views import OutOfScope, PupilScope, queries
 from empowered.views.cache import Recent
 from empowered.views.capture import (
+    CAPTURE_PUPIL_TABLES,
     CaptureTarget,
     capture_pupil_row,
     capture_pupils,
@@ -142,9 +143,13 @@ class Rebuilder:
 
     def _build(self, touched: set[str]) -> None:
         started = time.perf_counter()
+        # The tables the build wrote: what is kept from the others (the pupils' rows and
+        # scopes, which a capture's rebuild does not touch) stays valid.
+        wrote: set[str] = set()
         try:
-            with self.app.state.warehouse.writing() as con, _one_thread(con):
+            with self.app.state.warehouse.writing(tables=wrote) as con, _one_thread(con):
                 result = build_duckdb(con, touched=touched)
+                wrote.update(r.model.name for r in result.results)
             self.last_result = result
             self.last_models = len(result.results)
             ran = sorted(result.results, key=lambda r: -r.seconds)
@@ -341,10 +346,11 @@ PUPIL_ROWS_KEPT = 4096  # pupils' rows kept between a form and its save (a few p
 def _pupil_row(request: Request, pupil_key: str, scope: PupilScope) -> queries.Row | None:
     """The pupil's stored row for this scope (names and UPN still encrypted, as in the
     warehouse), as last read since the marts last changed: a form and its save, a
-    minute apart, read it once. Only a build or an import changes it (``data_version``,
-    read before the row so a build finishing meanwhile is not missed)."""
+    minute apart, read it once. Only a build or an import writing the tables it comes
+    from changes it (their version, read before the row so that a build finishing
+    meanwhile is not missed)."""
     store = request.app.state.warehouse
-    version = store.data_version
+    version = store.version_of(*CAPTURE_PUPIL_TABLES)
     kept = getattr(request.app.state, "capture_pupil_rows", None)
     if kept is None:
         kept = request.app.state.capture_pupil_rows = Recent(PUPIL_ROWS_KEPT)

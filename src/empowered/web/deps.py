@@ -17,6 +17,7 @@ from starlette.datastructures import FormData
 
 from empowered.access.audit import AccessRefused, record
 from empowered.access.policy import (
+    SCOPE_TABLES,
     Permission,
     Scope,
     can_see_pupil,
@@ -110,7 +111,7 @@ def current_scope(request: Request, user: CurrentUser) -> Scope:
     day and marts (``access.auth_cache``)."""
     store = request.app.state.warehouse
     scope: Scope = request.app.state.auth_cache.scope(
-        store.reading, user, today=date.today(), data_version=store.data_version
+        store.reading, user, today=date.today(), data_version=store.version_of(*SCOPE_TABLES)
     )
     return scope
 
