@@ -162,6 +162,10 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
         status: int = 200,
         session: Session | None = None,
     ) -> HTMLResponse:
+        # The cookie is set only when it changes (a new session, or none that checked
+        # out): the browser holds the request's own already, and a session cookie has no
+        # expiry to refresh. Signing it again for every page was 3% of a request's CPU.
+        fresh = session is not None or session_of(request) is None
         session = session or session_of(request) or codec.new()
         response = templates.TemplateResponse(
             request,
@@ -169,7 +173,8 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
             {"csrf": session.csrf, "user": None, "nav": [], **context},
             status_code=status,
         )
-        set_session(response, session)
+        if fresh:
+            set_session(response, session)
         return response
 
     @app.exception_handler(NotSignedIn)
