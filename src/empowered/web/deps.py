@@ -106,9 +106,11 @@ class Forbidden(Exception):
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def current_scope(request: Request, user: CurrentUser) -> Scope:
+def current_scope(request: Request) -> Scope:
     """``policy.scope_for`` of the user today, as last worked out for the same account,
-    day and marts (``access.auth_cache``)."""
+    day and marts (``access.auth_cache``). The user is looked up here, not as a dependency
+    of its own: each synchronous dependency is a trip to a worker thread and back."""
+    user = current_user(request)
     store = request.app.state.warehouse
     scope: Scope = request.app.state.auth_cache.scope(
         store.reading, user, today=date.today(), data_version=store.version_of(*SCOPE_TABLES)
