@@ -454,6 +454,31 @@ def test_a_pupil_who_leaves_in_a_build_is_refused_though_their_form_was_just_rea
             )
 
 
+def test_a_member_of_staffs_pupils_are_read_once_for_all_their_forms(
+    clients: dict[str, TestClient], app: Any, web_trust: Trust, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rows a capture names its pupil by are read for the whole scope at once: the
+    next pupil's form, and every save, read none (until the marts change)."""
+    from empowered.views import queries
+
+    teacher = clients["teacher"]
+    first, *others = web_trust.in_group[:4]
+    assert teacher.get(f"/capture/{first}?kind=check_in").status_code == 200
+    asked: list[str] = []
+    real = queries.rows
+
+    def counted(con: Any, name: str, **kwargs: Any) -> Any:
+        asked.append(name)
+        return real(con, name, **kwargs)
+
+    monkeypatch.setattr(queries, "rows", counted)
+    for pupil in others:
+        assert teacher.get(f"/capture/{pupil}?kind=check_in").status_code == 200
+    saved = post(teacher, others[0], {"kind": "check_in", "mood": "3", "engagement": "3"})
+    assert saved.status_code == 303
+    assert not [q for q in asked if q.startswith("capture_pupil")], asked
+
+
 def test_the_same_post_twice_lands_one_row(
     clients: dict[str, TestClient], app: Any, web_trust: Trust
 ) -> None:

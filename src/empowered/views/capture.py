@@ -79,6 +79,16 @@ def capture_pupil_row(
     return rows[0] if rows else None
 
 
+def capture_pupil_rows(
+    con: duckdb.DuckDBPyConnection, *, scope: PupilScope
+) -> dict[str, queries.Row]:
+    """:func:`capture_pupil_row` of every pupil in ``scope``, by pupil key, in one read."""
+    found: dict[str, queries.Row] = {}
+    for row in queries.rows(con, "capture_pupils_rows", scope=scope):
+        found.setdefault(str(row["pupil_key"]), row)
+    return found
+
+
 def target_of(
     row: queries.Row | None, pupil_key: str, *, scope: PupilScope, keys: Keys | None = None
 ) -> CaptureTarget:

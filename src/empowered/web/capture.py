@@ -44,6 +44,7 @@ from empowered.views.capture import (
     CAPTURE_PUPIL_TABLES,
     CaptureTarget,
     capture_pupil_row,
+    capture_pupil_rows,
     capture_pupils,
     strategy_choices,
     target_of,
@@ -340,26 +341,30 @@ def choose_pupil(
     )
 
 
-PUPIL_ROWS_KEPT = 4096  # pupils' rows kept between a form and its save (a few per person)
+PUPIL_ROWS_KEPT = 256  # scopes whose pupils' rows are kept (a member of staff's each)
 
 
 def _pupil_row(request: Request, pupil_key: str, scope: PupilScope) -> queries.Row | None:
     """The pupil's stored row for this scope (names and UPN still encrypted, as in the
-    warehouse), as last read since the marts last changed: a form and its save, a
-    minute apart, read it once. Only a build or an import writing the tables it comes
-    from changes it (their version, read before the row so that a build finishing
-    meanwhile is not missed)."""
+    warehouse). The rows of every pupil in the scope are read at once and kept until the
+    tables they come from change: a member of staff's forms and saves then read nothing
+    (their version is read before the rows, so a build finishing meanwhile is not
+    missed). A scope over the whole trust (no role that captures has one) reads its one
+    pupil each time instead."""
     store = request.app.state.warehouse
     version = store.version_of(*CAPTURE_PUPIL_TABLES)
+    if scope.schools is None:
+        with store.reading() as con:
+            return capture_pupil_row(con, pupil_key, scope=scope)
     kept = getattr(request.app.state, "capture_pupil_rows", None)
     if kept is None:
         kept = request.app.state.capture_pupil_rows = Recent(PUPIL_ROWS_KEPT)
-    key = (pupil_key, scope.schools, scope.pupils, scope.identified, version)
-    found: tuple[queries.Row | None] | None = kept.get(key)
-    if found is None:
+    key = (scope.schools, scope.pupils, scope.identified, version)
+    rows: dict[str, queries.Row] | None = kept.get(key)
+    if rows is None:
         with store.reading() as con:
-            found = kept.put(key, (capture_pupil_row(con, pupil_key, scope=scope),))
-    return found[0]
+            rows = kept.put(key, capture_pupil_rows(con, scope=scope))
+    return rows.get(pupil_key)
 
 
 def _target(request: Request, scope: Scope, pupil_key: str) -> CaptureTarget:
