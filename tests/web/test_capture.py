@@ -424,6 +424,61 @@ def test_a_pupil_who_has_left_is_not_offered_and_a_capture_for_them_is_refused(
     assert landed_counts(app) == before
 
 
+def test_a_pupil_who_leaves_in_a_build_is_refused_though_their_form_was_just_read(
+    clients: dict[str, TestClient], app: Any, web_trust: Trust
+) -> None:
+    """The pupil's row is kept between a form and its save, but only until the marts
+    change: a build that records the pupil leaving is seen by the next save."""
+    teacher = clients["teacher"]
+    pupil = web_trust.in_group[1]
+    for _ in range(2):  # the second from what the first read
+        page = teacher.get(f"/capture/{pupil}?kind=check_in")
+        assert page.status_code == 200 and "left the school on" not in page.text
+    enrolment = "core.fct_enrolment WHERE pupil_key = ? AND school_urn = ?"
+    [(left,)] = sql(app, f"SELECT leaving_date FROM {enrolment}", [pupil, web_trust.school])
+    with app.state.warehouse.writing() as con:  # as a build recording the leaving does
+        con.execute(
+            f"UPDATE {enrolment.replace('WHERE', 'SET leaving_date = current_date - 7 WHERE')}",
+            [pupil, web_trust.school],
+        )
+    try:
+        before = landed_counts(app)
+        refused = post(teacher, pupil, {"kind": "check_in", "mood": "3", "engagement": "3"})
+        assert refused.status_code == 422 and "This pupil left the school on" in refused.text
+        assert landed_counts(app) == before
+    finally:
+        with app.state.warehouse.writing() as con:
+            con.execute(
+                f"UPDATE {enrolment.replace('WHERE', 'SET leaving_date = ? WHERE')}",
+                [left, pupil, web_trust.school],
+            )
+
+
+def test_a_member_of_staffs_pupils_are_read_once_for_all_their_forms(
+    clients: dict[str, TestClient], app: Any, web_trust: Trust, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rows a capture names its pupil by are read for the whole scope at once: the
+    next pupil's form, and every save, read none (until the marts change)."""
+    from empowered.views import queries
+
+    teacher = clients["teacher"]
+    first, *others = web_trust.in_group[:4]
+    assert teacher.get(f"/capture/{first}?kind=check_in").status_code == 200
+    asked: list[str] = []
+    real = queries.rows
+
+    def counted(con: Any, name: str, **kwargs: Any) -> Any:
+        asked.append(name)
+        return real(con, name, **kwargs)
+
+    monkeypatch.setattr(queries, "rows", counted)
+    for pupil in others:
+        assert teacher.get(f"/capture/{pupil}?kind=check_in").status_code == 200
+    saved = post(teacher, others[0], {"kind": "check_in", "mood": "3", "engagement": "3"})
+    assert saved.status_code == 303
+    assert not [q for q in asked if q.startswith("capture_pupil")], asked
+
+
 def test_the_same_post_twice_lands_one_row(
     clients: dict[str, TestClient], app: Any, web_trust: Trust
 ) -> None:

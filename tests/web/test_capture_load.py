@@ -253,9 +253,11 @@ def test_a_save_writes_only_its_row_and_audit_entry_under_the_lock(
     assert answer.status_code == 200 and "capture-saved" in answer.text
     assert not [q for q in ran if q.split()[0].upper() in ("CREATE", "ALTER", "DROP")], ran
     assert ran[0] == "BEGIN TRANSACTION" and ran[-1] == "COMMIT"  # one transaction
-    assert ran[1].startswith("SELECT count(*) FROM meta.batches")  # the retried-form check
+    # The retried-form check is the batch row's own insert: one statement, not two.
+    assert ran[1].startswith("INSERT INTO meta.batches") and "NOT EXISTS" in ran[1], ran
+    assert not [q for q in ran if q.startswith("SELECT count(*) FROM meta.batches")], ran
     inserts = [q.split()[2] for q in ran if q.upper().startswith("INSERT INTO")]
-    assert inserts == ["raw.canonical_observations", "meta.batches", "app.audit_log"], ran
+    assert inserts == ["meta.batches", "raw.canonical_observations", "app.audit_log"], ran
     # The batch id is drawn before the lock is taken; the entry's id with the entries'.
     assert not [q for q in ran if "meta.batch_seq" in q], ran
 
@@ -339,7 +341,7 @@ def test_writes_queued_behind_the_lock_go_in_one_transaction_and_a_bad_one_fails
     assert len(landed(app)) == before + STAFF
 
     # A save that cannot be written fails alone: the others are written one by one.
-    real = cap.land_prepared
+    real = cap.land_once
     bad: list[str] = []
 
     def fails_once_for_one(con: Any, prepared: cap.PreparedCapture, *args: Any) -> Any:
@@ -349,7 +351,7 @@ def test_writes_queued_behind_the_lock_go_in_one_transaction_and_a_bad_one_fails
             raise RuntimeError("the disk is full")
         return real(con, prepared, *args)
 
-    monkeypatch.setattr(cap, "land_prepared", fails_once_for_one)
+    monkeypatch.setattr(cap, "land_once", fails_once_for_one)
     outcomes = queued_behind_the_lock()
     monkeypatch.undo()
     failed = [key for key, outcome in outcomes if isinstance(outcome, RuntimeError)]

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from web_fixtures import PASSWORD, Trust, csrf_of, signed_in
 
-from empowered.access import sessions
+from empowered.access import auth_cache, sessions
 from empowered.access.audit import read_log
 from empowered.access.users import add_user
 from empowered.web.sessions import COOKIE
@@ -219,12 +219,16 @@ def test_sign_out_everywhere_needs_the_form_token_and_is_audited(
 
 
 def _age(app: Any, cookie: str, **columns: datetime) -> None:
+    """Rewrite a session's times, standing for time passing. The server never writes
+    these columns but through ``access.sessions``, which tells the sessions it keeps in
+    memory (``access.auth_cache``); this raw write tells them the same way."""
     assignments = ", ".join(f"{name} = ?" for name in columns)
     with app.state.warehouse.recording() as con:
         con.execute(
             f"UPDATE app.sessions SET {assignments} WHERE session_hash = ?",
             [*columns.values(), sessions.digest(_session_id(cookie, app))],
         )
+    auth_cache.changed()
 
 
 def _now() -> datetime:
@@ -304,3 +308,22 @@ def test_refused_cookies_are_audited_but_a_flood_is_not_written_whole(
     assert len(logged) == 1, "one entry a minute per address and reason"
     assert logged[0]["detail"] == {"reason": "bad signature", "repeats": 0}
     assert logged[0]["user_id"] is None
+
+
+def test_a_page_sets_the_cookie_only_when_it_changes(
+    clients: dict[str, TestClient], web_trust: Trust
+) -> None:
+    """A signed-in browser holds its cookie already (it has no expiry to refresh): pages
+    do not sign and send it again. A browser without one, or whose one was refused, is
+    given one."""
+    app = _app(clients)
+    _account(app, web_trust, "cookie.once")
+    client = signed_in(app, "cookie.once")
+    held = client.cookies[COOKIE]
+    answer = client.get("/account")
+    assert answer.status_code == 200 and "set-cookie" not in answer.headers
+    assert client.cookies[COOKIE] == held
+    assert "set-cookie" in TestClient(app).get("/sign-in").headers
+    refused = TestClient(app)
+    refused.cookies.set(COOKIE, held[:-2] + "xx")
+    assert "set-cookie" in refused.get("/sign-in").headers

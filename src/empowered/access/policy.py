@@ -197,6 +197,10 @@ def empty_scope(user: User) -> Scope:
     )
 
 
+# The marts scope_for reads: a scope kept between requests is kept per their version.
+SCOPE_TABLES = ("core.fct_enrolment", "core.bridge_group_member")
+
+
 def scope_for(con: duckdb.DuckDBPyConnection, user: User, *, today: date) -> Scope:
     """Work out the schools, pupils and areas ``user`` may see on ``today``."""
     if user.disabled or user.is_expired(today):
@@ -412,6 +416,7 @@ __all__ = [
     "AREAS",
     "AREA_PERMISSIONS",
     "ROLE_PERMISSIONS",
+    "SCOPE_TABLES",
     "WRITE_PERMISSIONS",
     "Permission",
     "Refused",

@@ -9,7 +9,9 @@ enforced here, by the server, whatever times a cookie claims.
 
 This module is the one writer of ``app.sessions``. The web app wraps its writes in the
 warehouse's short-write lock (``Warehouse.recording``); ``seen_at`` is written at most once
-a ``SEEN_EVERY`` per session, so a busy page costs a read, not a write, per request.
+a ``SEEN_EVERY`` per session, so a busy page costs a read, not a write, per request. The
+server keeps the rows it read in memory (``access.auth_cache``), so a revocation here tells
+that cache (``auth_cache.changed``); the limits are judged on every request (``judge``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import duckdb
+
+from empowered.access import auth_cache
 
 IDLE = timedelta(minutes=30)
 ABSOLUTE = timedelta(hours=10)
@@ -61,7 +65,9 @@ def digest(session_id: str) -> str:
 
 
 def start(con: duckdb.DuckDBPyConnection, user_id: int, *, now: datetime | None = None) -> str:
-    """A new session for ``user_id``; returns the id for the cookie (stored only hashed)."""
+    """A new session for ``user_id``; returns the id for the cookie (stored only hashed).
+    Nothing kept in ``auth_cache`` changes: the id is new, and the rows removed are of
+    sessions long past their absolute limit, refused from memory as from the table."""
     at = _naive(now)
     session_id = secrets.token_urlsafe(32)
     con.execute("DELETE FROM app.sessions WHERE issued_at < ?", [at - ABSOLUTE - KEEP])
@@ -72,32 +78,58 @@ def start(con: duckdb.DuckDBPyConnection, user_id: int, *, now: datetime | None 
     return session_id
 
 
-def check(
-    con: duckdb.DuckDBPyConnection, session_id: str, *, now: datetime | None = None
-) -> tuple[Check, bool]:
-    """Whether ``session_id`` is a live session, and whether its last-seen time is due a
-    write (``touch``). A read only: the caller decides when to take the write lock."""
-    at = _naive(now)
+@dataclass(frozen=True)
+class Stored:
+    """A session's row as ``app.sessions`` holds it (times naive UTC)."""
+
+    user_id: int
+    issued: datetime
+    seen: datetime
+    revoked_at: datetime | None
+    revoked_why: str | None
+
+
+def read(con: duckdb.DuckDBPyConnection, session_id: str) -> Stored | None:
+    """The stored row of ``session_id``, or None for an id the server never issued (or
+    whose row was removed)."""
     row = con.execute(
         "SELECT user_id, issued_at, seen_at, revoked_at, revoked_why FROM app.sessions "
         "WHERE session_hash = ?",
         [digest(session_id)],
     ).fetchone()
     if row is None:
-        return Check(None, None, "unknown session"), False
+        return None
     user_id, issued, seen, revoked_at, why = row
-    issued_utc = issued.replace(tzinfo=UTC)
-    if revoked_at is not None:
-        return Check(int(user_id), issued_utc, f"revoked: {why}"), False
-    if at - seen > IDLE:
-        return Check(int(user_id), issued_utc, "expired: idle"), False
-    if at - issued > ABSOLUTE:
-        return Check(int(user_id), issued_utc, "expired: too old"), False
-    return Check(int(user_id), issued_utc, None), at - seen >= SEEN_EVERY
+    return Stored(int(user_id), issued, seen, revoked_at, None if why is None else str(why))
+
+
+def judge(stored: Stored | None, *, now: datetime | None = None) -> tuple[Check, bool]:
+    """Whether a stored session is live at ``now``, and whether its last-seen time is due
+    a write (``touch``): the revocation, idle and absolute limits, compared in memory."""
+    if stored is None:
+        return Check(None, None, "unknown session"), False
+    at = _naive(now)
+    issued_utc = stored.issued.replace(tzinfo=UTC)
+    if stored.revoked_at is not None:
+        return Check(stored.user_id, issued_utc, f"revoked: {stored.revoked_why}"), False
+    if at - stored.seen > IDLE:
+        return Check(stored.user_id, issued_utc, "expired: idle"), False
+    if at - stored.issued > ABSOLUTE:
+        return Check(stored.user_id, issued_utc, "expired: too old"), False
+    return Check(stored.user_id, issued_utc, None), at - stored.seen >= SEEN_EVERY
+
+
+def check(
+    con: duckdb.DuckDBPyConnection, session_id: str, *, now: datetime | None = None
+) -> tuple[Check, bool]:
+    """Whether ``session_id`` is a live session, and whether its last-seen time is due a
+    write (``touch``). A read only: the caller decides when to take the write lock."""
+    return judge(read(con, session_id), now=now)
 
 
 def touch(con: duckdb.DuckDBPyConnection, session_id: str, *, now: datetime | None = None) -> None:
-    """Record that the session was used now (call when ``check`` says it is due)."""
+    """Record that the session was used now (call when ``check`` says it is due). The
+    server calls it through ``AuthCache.touch``, which keeps the same time in memory."""
     con.execute(
         "UPDATE app.sessions SET seen_at = ? WHERE session_hash = ? AND revoked_at IS NULL",
         [_naive(now), digest(session_id)],
@@ -117,6 +149,7 @@ def revoke(
         "WHERE session_hash = ? AND revoked_at IS NULL",
         [_naive(now), why, digest(session_id)],
     )
+    auth_cache.changed()
 
 
 def revoke_all(
@@ -128,6 +161,7 @@ def revoke_all(
         "WHERE user_id = ? AND revoked_at IS NULL RETURNING session_hash",
         [_naive(now), why, user_id],
     ).fetchall()
+    auth_cache.changed()
     return len(rows)
 
 

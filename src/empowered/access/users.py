@@ -22,7 +22,7 @@ from typing import Any
 import duckdb
 import pyotp
 
-from empowered.access import sessions, throttle
+from empowered.access import auth_cache, sessions, throttle
 from empowered.access.passwords import (
     check_password_strength,
     hash_password,
@@ -247,6 +247,7 @@ def add_user(
     except BaseException:
         con.rollback()
         raise
+    auth_cache.changed()
     user = get_user(con, user_id)
     assert user is not None
     return user
@@ -450,7 +451,8 @@ def settle_sign_in(
     con: duckdb.DuckDBPyConnection, check: SignInCheck, totp_code: str | None = None
 ) -> SignInResult:
     """The outcome of a checked attempt, and its writes (failure counts, the second
-    factor's step, a rehashed password): short, for the web app's recording lock."""
+    factor's step, a rehashed password): short, for the web app's recording lock. None of
+    them is a column a request's check reads, so the server's ``auth_cache`` is not told."""
     at, name, address, delay = check.at, check.name, check.address, check.delay
     if check.paused is not None:
         return _result("locked", locked_until=check.paused)
@@ -542,6 +544,7 @@ def _set_password(
         "locked_until = NULL, must_change_password = ? WHERE user_id = ?",
         [hash_password(new_password), _utc(now), must_change, user.user_id],
     )
+    auth_cache.changed()
     # Whoever held the old password (or a session made with it) is out, everywhere.
     sessions.revoke_all(con, user.user_id, why, now=now)
     throttle.clear_account(con, user.username)
@@ -585,6 +588,7 @@ def enable_totp(con: duckdb.DuckDBPyConnection, user_id: int) -> str:
         "UPDATE app.users SET totp_secret = ? WHERE user_id = ?",
         [identity_cipher().encrypt(secret), user_id],
     )
+    auth_cache.changed()
     return secret
 
 
@@ -592,6 +596,7 @@ def disable_totp(con: duckdb.DuckDBPyConnection, user_id: int) -> None:
     """Remove the second factor (an administrator's action when a phone is lost)."""
     _require_user(con, user_id)
     con.execute("UPDATE app.users SET totp_secret = NULL WHERE user_id = ?", [user_id])
+    auth_cache.changed()
 
 
 def totp_uri(user: User, secret: str) -> str:
@@ -604,6 +609,7 @@ def disable_user(con: duckdb.DuckDBPyConnection, user_id: int) -> None:
     names who did what."""
     _require_user(con, user_id)
     con.execute("UPDATE app.users SET disabled = TRUE WHERE user_id = ?", [user_id])
+    auth_cache.changed()
     sessions.revoke_all(con, user_id, sessions.DISABLED)
 
 
@@ -641,6 +647,7 @@ def require_password_change(con: duckdb.DuckDBPyConnection, user_id: int) -> Non
     """The holder must choose their own password before anything else (a new account)."""
     _require_user(con, user_id)
     con.execute("UPDATE app.users SET must_change_password = TRUE WHERE user_id = ?", [user_id])
+    auth_cache.changed()
 
 
 def check_new_password(user: User, new: str, repeated: str) -> str | None:
@@ -688,6 +695,7 @@ def update_user(
     except BaseException:
         con.rollback()
         raise
+    auth_cache.changed()
     return _require_user(con, user_id)
 
 
@@ -695,6 +703,7 @@ def enable_user(con: duckdb.DuckDBPyConnection, user_id: int) -> None:
     """Switch an account back on (its scope and password are as they were)."""
     _require_user(con, user_id)
     con.execute("UPDATE app.users SET disabled = FALSE WHERE user_id = ?", [user_id])
+    auth_cache.changed()
 
 
 def assign_group(con: duckdb.DuckDBPyConnection, user_id: int, group_code: str) -> None:
@@ -707,6 +716,7 @@ def assign_group(con: duckdb.DuckDBPyConnection, user_id: int, group_code: str) 
         raise AccessError("Only teachers and teaching assistants are given groups.")
     if code not in user.groups:
         _insert_links(con, "app.user_groups", "group_code", user_id, [code])
+        auth_cache.changed()
 
 
 def unassign_group(con: duckdb.DuckDBPyConnection, user_id: int, group_code: str) -> None:
@@ -715,10 +725,12 @@ def unassign_group(con: duckdb.DuckDBPyConnection, user_id: int, group_code: str
         "DELETE FROM app.user_groups WHERE user_id = ? AND group_code = ?",
         [user_id, group_code.strip()],
     )
+    auth_cache.changed()
 
 
 def start_totp(con: duckdb.DuckDBPyConnection, user_id: int) -> str:
-    """A new TOTP secret waiting to be confirmed; sign-in does not ask for it yet."""
+    """A new TOTP secret waiting to be confirmed; sign-in does not ask for it yet (nor does
+    any request's check read it: ``auth_cache`` is not told)."""
     _require_user(con, user_id)
     secret = pyotp.random_base32()
     con.execute(
@@ -749,6 +761,7 @@ def confirm_totp(
         "totp_last_step = greatest(coalesce(totp_last_step, 0), ?) WHERE user_id = ?",
         [identity_cipher().encrypt(secret), step, user_id],
     )
+    auth_cache.changed()
     return True
 
 
@@ -776,6 +789,7 @@ def seal_totp_secrets(
                 "UPDATE app.users SET totp_secret = ?, totp_pending = ? WHERE user_id = ?",
                 [*values, user_id],
             )
+    auth_cache.changed()
     return rewritten
 
 
@@ -791,6 +805,7 @@ def reset_totp(con: duckdb.DuckDBPyConnection, user_id: int) -> None:
         "UPDATE app.users SET totp_secret = NULL, totp_pending = NULL WHERE user_id = ?",
         [user_id],
     )
+    auth_cache.changed()
 
 
 def account_states(

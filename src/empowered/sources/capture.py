@@ -32,7 +32,13 @@ import duckdb
 from empowered.keys import Keys
 from empowered.sources.canonical import ENTITIES
 from empowered.sources.forms import DEFAULT_FORM
-from empowered.sources.landing import LandedBatch, PreparedBatch, prepare_records, write_batch
+from empowered.sources.landing import (
+    LandedBatch,
+    PreparedBatch,
+    prepare_records,
+    record_batch_once,
+    write_batch,
+)
 from empowered.sources.records import SourceRecord
 
 SOURCE = "capture"
@@ -279,18 +285,6 @@ def _batch_hash(staff: str, key: str | None, record_id: str) -> str:
     return hashlib.sha256(seed.encode()).hexdigest()
 
 
-def already_saved(con: duckdb.DuckDBPyConnection, *, staff: str, key: str) -> bool:
-    """Whether this person's capture with this form key has landed already. Reads
-    ``meta.batches`` only (every warehouse has it): no DDL on the path of a save."""
-    # fetchall, not fetchone: DuckDB 2.0 keeps a half-read result open, and the landing
-    # that follows on this connection would be refused.
-    [(found,)] = con.execute(
-        "SELECT count(*) FROM meta.batches WHERE source = ? AND file_hash = ?",
-        [SOURCE, _batch_hash(staff, key, "")],
-    ).fetchall()
-    return bool(found)
-
-
 @dataclass(frozen=True)
 class PreparedCapture:
     """A checked capture made ready to land (:func:`prepare_capture`): its record, protected."""
@@ -346,6 +340,21 @@ def land_prepared(
     (``batch_id`` if drawn beforehand: :class:`~empowered.sources.landing.BatchIds`),
     inside the caller's transaction. Call ``ensure_raw_tables`` before the transaction."""
     batch = write_batch(con, prepared.batch, batch_id)
+    entity = prepared.batch.entity
+    touched = {entity.raw_table} | ({"raw.pupil_pseudonym"} if batch.new_pupils else set())
+    return Saved(prepared.kind, prepared.record_id, batch, frozenset(touched))
+
+
+def land_once(
+    con: duckdb.DuckDBPyConnection, prepared: PreparedCapture, batch_id: int
+) -> Saved | None:
+    """:func:`land_prepared`, unless this person's capture with this form key has landed
+    already (a retried post: None, nothing written). The check is the batch row's own
+    insert (``landing.record_batch_once``), one statement where the check and the batch
+    row took two, under the lock every save waits for."""
+    if not record_batch_once(con, prepared.batch, batch_id):
+        return None
+    batch = write_batch(con, prepared.batch, batch_id, recorded=True)
     entity = prepared.batch.entity
     touched = {entity.raw_table} | ({"raw.pupil_pseudonym"} if batch.new_pupils else set())
     return Saved(prepared.kind, prepared.record_id, batch, frozenset(touched))

@@ -276,12 +276,41 @@ def _insert_values(con: duckdb.DuckDBPyConnection, batch: PreparedBatch, batch_i
     )
 
 
+def record_batch_once(con: duckdb.DuckDBPyConnection, batch: PreparedBatch, batch_id: int) -> bool:
+    """Write the batch's ``meta.batches`` row unless one of the same source and file hash
+    is there already (written earlier in the caller's transaction included): the check and
+    the write are one statement. Whether it was written; then ``write_batch(...,
+    recorded=True)`` writes the rest."""
+    written = con.execute(
+        "INSERT INTO meta.batches SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS "
+        "(SELECT 1 FROM meta.batches WHERE source = ? AND file_hash = ?) RETURNING batch_id",
+        [
+            batch_id,
+            batch.source,
+            batch.entity.name,
+            batch.file_name,
+            batch.file_hash,
+            batch.rows,
+            ",".join(batch.extras) or None,
+            datetime.now(),
+            batch.source,
+            batch.file_hash,
+        ],
+    ).fetchall()
+    return bool(written)
+
+
 def write_batch(
-    con: duckdb.DuckDBPyConnection, batch: PreparedBatch, batch_id: int | None = None
+    con: duckdb.DuckDBPyConnection,
+    batch: PreparedBatch,
+    batch_id: int | None = None,
+    *,
+    recorded: bool = False,
 ) -> LandedBatch:
-    """Write a prepared batch (its rows, its ``meta.batches`` row, the UPNs it first
-    brings) inside the caller's transaction; with ``batch_id`` drawn beforehand, or a new
-    one. The caller has checked the file was not landed before."""
+    """Write a prepared batch (its rows, its ``meta.batches`` row unless ``recorded``
+    already by :func:`record_batch_once`, the UPNs it first brings) inside the caller's
+    transaction; with ``batch_id`` drawn beforehand, or a new one. The caller has checked
+    the file was not landed before."""
     if batch_id is None:
         batch_id = _next_batch_id(con)
     entity = batch.entity
@@ -289,16 +318,17 @@ def write_batch(
         _insert_values(con, batch, batch_id)
     else:
         _insert_frame(con, batch, batch_id)
-    _record_batch(
-        con,
-        batch_id,
-        batch.source,
-        entity,
-        batch.file_name,
-        batch.file_hash,
-        batch.rows,
-        batch.extras,
-    )
+    if not recorded:
+        _record_batch(
+            con,
+            batch_id,
+            batch.source,
+            entity,
+            batch.file_name,
+            batch.file_hash,
+            batch.rows,
+            batch.extras,
+        )
     new_pupils = _register_pupils(con, batch.protection, batch_id, batch.upns)
     return LandedBatch(entity.name, batch.file_name, batch_id, batch.rows, batch.extras, new_pupils)
 

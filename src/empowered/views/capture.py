@@ -11,6 +11,7 @@ from datetime import date
 import duckdb
 
 from empowered.identity import identity_reader
+from empowered.keys import Keys
 from empowered.sources.capture import DEFAULT_STRATEGIES, Choices
 from empowered.views import OutOfScope, PupilScope, queries
 
@@ -65,23 +66,56 @@ def capture_pupils(
     return sorted(found, key=lambda p: (p.group, p.name.casefold(), p.pupil_key))
 
 
-def capture_target(
+# The marts capture_pupil.sql reads (what a kept row depends on).
+CAPTURE_PUPIL_TABLES = ("core.pupil_identity", "core.fct_enrolment")
+
+
+def capture_pupil_row(
     con: duckdb.DuckDBPyConnection, pupil_key: str, *, scope: PupilScope
+) -> queries.Row | None:
+    """The pupil's row as stored (names and UPN still encrypted), or None for one outside
+    ``scope`` or unknown alike: what :func:`target_of` makes the target from."""
+    rows = queries.rows(con, "capture_pupil", scope=scope, pupil_key=pupil_key)
+    return rows[0] if rows else None
+
+
+def capture_pupil_rows(
+    con: duckdb.DuckDBPyConnection, *, scope: PupilScope
+) -> dict[str, queries.Row]:
+    """:func:`capture_pupil_row` of every pupil in ``scope``, by pupil key, in one read."""
+    found: dict[str, queries.Row] = {}
+    for row in queries.rows(con, "capture_pupils_rows", scope=scope):
+        found.setdefault(str(row["pupil_key"]), row)
+    return found
+
+
+def target_of(
+    row: queries.Row | None, pupil_key: str, *, scope: PupilScope, keys: Keys | None = None
+) -> CaptureTarget:
+    """The target of a row from :func:`capture_pupil_row`, or :class:`OutOfScope`."""
+    if row is None or not scope.identified:
+        raise OutOfScope(pupil_key)
+    reader = identity_reader(scope, keys)
+    return CaptureTarget(
+        str(row["pupil_key"]),
+        str(row["school_urn"]),
+        reader.name(row),
+        str(reader.upn(row["upn"])),
+        _date(row["entry_date"]),
+        _date(row["leaving_date"]),
+    )
+
+
+def capture_target(
+    con: duckdb.DuckDBPyConnection,
+    pupil_key: str,
+    *,
+    scope: PupilScope,
+    keys: Keys | None = None,
 ) -> CaptureTarget:
     """The pupil, or :class:`OutOfScope` for one outside ``scope`` or unknown alike."""
-    rows = queries.rows(con, "capture_pupil", scope=scope, pupil_key=pupil_key)
-    if not rows or not scope.identified:
-        raise OutOfScope(pupil_key)
-    r = rows[0]
-    reader = identity_reader(scope)
-    return CaptureTarget(
-        str(r["pupil_key"]),
-        str(r["school_urn"]),
-        reader.name(r),
-        str(reader.upn(r["upn"])),
-        _date(r["entry_date"]),
-        _date(r["leaving_date"]),
-    )
+    row = capture_pupil_row(con, pupil_key, scope=scope)
+    return target_of(row, pupil_key, scope=scope, keys=keys)
 
 
 def _date(value: object) -> date | None:

@@ -18,6 +18,7 @@ from starlette.datastructures import FormData
 
 from empowered.access import sessions as server_sessions
 from empowered.access.audit import SessionRejected, SignedIn, SignedOut, SignInFailed, record
+from empowered.access.auth_cache import AuthCache
 from empowered.access.store import ensure_access_tables
 from empowered.access.users import (
     SignInResult,
@@ -70,6 +71,8 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
     # The secret from the settings or the private key file, never a published one.
     codec = SessionCodec(keys.session_secret)
     rejections = RejectionThrottle()
+    # Sessions, accounts and scopes as last read, until the server itself changes them.
+    auth = AuthCache()
     secure = settings.environment == "production"
     templates = Jinja2Templates(directory=str(HERE / "templates"))
 
@@ -92,6 +95,7 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.warehouse = store
+    app.state.auth_cache = auth
     app.state.codec = codec
     app.state.templates = templates
     app.middleware("http")(add_security_headers)
@@ -119,15 +123,13 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
         if problem:
             reject(request, problem, None)
         elif session is not None and session.session_id:
-            with store.reading() as con:
-                checked, due = server_sessions.check(con, session.session_id)
+            checked, due = auth.check_session(store.reading, session.session_id)
             if not checked.ok or checked.user_id is None or checked.issued is None:
                 reject(request, checked.refused or "refused", checked.user_id)
                 session = None
             else:
                 if due:
-                    with store.recording() as con:
-                        server_sessions.touch(con, session.session_id)
+                    auth.touch(store.recording, session.session_id)
                 session = Session(
                     session.csrf,
                     session.session_id,
@@ -160,6 +162,10 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
         status: int = 200,
         session: Session | None = None,
     ) -> HTMLResponse:
+        # The cookie is set only when it changes (a new session, or none that checked
+        # out): the browser holds the request's own already, and a session cookie has no
+        # expiry to refresh. Signing it again for every page was 3% of a request's CPU.
+        fresh = session is not None or session_of(request) is None
         session = session or session_of(request) or codec.new()
         response = templates.TemplateResponse(
             request,
@@ -167,7 +173,8 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
             {"csrf": session.csrf, "user": None, "nav": [], **context},
             status_code=status,
         )
-        set_session(response, session)
+        if fresh:
+            set_session(response, session)
         return response
 
     @app.exception_handler(NotSignedIn)

@@ -38,12 +38,16 @@ from empowered.keys import Keys
 from empowered.settings import get_settings
 from empowered.sources import capture as cap
 from empowered.sources.landing import ensure_raw_tables
-from empowered.views import OutOfScope, queries
+from empowered.views import OutOfScope, PupilScope, queries
+from empowered.views.cache import Recent
 from empowered.views.capture import (
+    CAPTURE_PUPIL_TABLES,
     CaptureTarget,
+    capture_pupil_row,
+    capture_pupil_rows,
     capture_pupils,
-    capture_target,
     strategy_choices,
+    target_of,
 )
 from empowered.warehouse.build import build_duckdb
 from empowered.warehouse.runner import BuildResult
@@ -140,9 +144,13 @@ class Rebuilder:
 
     def _build(self, touched: set[str]) -> None:
         started = time.perf_counter()
+        # The tables the build wrote: what is kept from the others (the pupils' rows and
+        # scopes, which a capture's rebuild does not touch) stays valid.
+        wrote: set[str] = set()
         try:
-            with self.app.state.warehouse.writing() as con, _one_thread(con):
+            with self.app.state.warehouse.writing(tables=wrote) as con, _one_thread(con):
                 result = build_duckdb(con, touched=touched)
+                wrote.update(r.model.name for r in result.results)
             self.last_result = result
             self.last_models = len(result.results)
             ran = sorted(result.results, key=lambda r: -r.seconds)
@@ -333,11 +341,38 @@ def choose_pupil(
     )
 
 
+PUPIL_ROWS_KEPT = 256  # scopes whose pupils' rows are kept (a member of staff's each)
+
+
+def _pupil_row(request: Request, pupil_key: str, scope: PupilScope) -> queries.Row | None:
+    """The pupil's stored row for this scope (names and UPN still encrypted, as in the
+    warehouse). The rows of every pupil in the scope are read at once and kept until the
+    tables they come from change: a member of staff's forms and saves then read nothing
+    (their version is read before the rows, so a build finishing meanwhile is not
+    missed). A scope over the whole trust (no role that captures has one) reads its one
+    pupil each time instead."""
+    store = request.app.state.warehouse
+    version = store.version_of(*CAPTURE_PUPIL_TABLES)
+    if scope.schools is None:
+        with store.reading() as con:
+            return capture_pupil_row(con, pupil_key, scope=scope)
+    kept = getattr(request.app.state, "capture_pupil_rows", None)
+    if kept is None:
+        kept = request.app.state.capture_pupil_rows = Recent(PUPIL_ROWS_KEPT)
+    key = (scope.schools, scope.pupils, scope.identified, version)
+    rows: dict[str, queries.Row] | None = kept.get(key)
+    if rows is None:
+        with store.reading() as con:
+            rows = kept.put(key, capture_pupil_rows(con, scope=scope))
+    return rows.get(pupil_key)
+
+
 def _target(request: Request, scope: Scope, pupil_key: str) -> CaptureTarget:
     check_pupil(scope, pupil_key, request.url.path)
+    wanted = pupil_scope(scope)
     try:
-        with request.app.state.warehouse.reading() as con:
-            return capture_target(con, pupil_key, scope=pupil_scope(scope))
+        row = _pupil_row(request, pupil_key, wanted)
+        return target_of(row, pupil_key, scope=wanted, keys=_keys(request.app))
     except OutOfScope as err:
         raise Forbidden(scope.user, request.url.path, "pupil not found", pupil_key) from err
 
@@ -460,10 +495,11 @@ def capture_save(
 
     def land(con: duckdb.DuckDBPyConnection) -> cap.Saved | None:
         # A retried post (same person, same form key) lands nothing: it was saved the first
-        # time, perhaps earlier in this very transaction.
-        if key is not None and cap.already_saved(con, staff=staff, key=key):
+        # time, perhaps earlier in this very transaction (the form key makes the batch's
+        # hash, and the batch row is written only where that hash is not yet).
+        saved = cap.land_once(con, prepared, batch_id)
+        if saved is None:
             return None
-        saved = cap.land_prepared(con, prepared, batch_id)
         # The capture and its audit entry land together or not at all.
         audit_log.record(
             con, Captured(pupil_key=pupil_key, entity=kind.entity), user=scope.user, ip=ip

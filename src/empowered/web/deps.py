@@ -8,7 +8,7 @@ reveals nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated
 
@@ -17,16 +17,16 @@ from starlette.datastructures import FormData
 
 from empowered.access.audit import AccessRefused, record
 from empowered.access.policy import (
+    SCOPE_TABLES,
     Permission,
     Scope,
     can_see_pupil,
     has,
     must_suppress,
-    scope_for,
     visible_areas,
     visible_sections,
 )
-from empowered.access.users import User, get_user
+from empowered.access.users import User
 from empowered.views import PupilScope
 from empowered.web.sessions import csrf_matches
 
@@ -52,8 +52,8 @@ def current_user(request: Request) -> User:
     session = request.app.state.session_of(request)
     if session is None or not session.user_id:
         raise NotSignedIn
-    with request.app.state.warehouse.reading() as con:
-        user = get_user(con, session.user_id)
+    store = request.app.state.warehouse
+    user: User | None = request.app.state.auth_cache.user(store.reading, session.user_id)
     if user is None or user.disabled:
         raise NotSignedIn
     changed = user.password_changed_at
@@ -106,9 +106,16 @@ class Forbidden(Exception):
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def current_scope(request: Request, user: CurrentUser) -> Scope:
-    with request.app.state.warehouse.reading() as con:
-        return scope_for(con, user, today=date.today())
+def current_scope(request: Request) -> Scope:
+    """``policy.scope_for`` of the user today, as last worked out for the same account,
+    day and marts (``access.auth_cache``). The user is looked up here, not as a dependency
+    of its own: each synchronous dependency is a trip to a worker thread and back."""
+    user = current_user(request)
+    store = request.app.state.warehouse
+    scope: Scope = request.app.state.auth_cache.scope(
+        store.reading, user, today=date.today(), data_version=store.version_of(*SCOPE_TABLES)
+    )
+    return scope
 
 
 CurrentScope = Annotated[Scope, Depends(current_scope)]
@@ -128,10 +135,13 @@ def pupil_scope(scope: Scope, *, leaves_school: bool = False) -> PupilScope:
     )
 
 
-def needs(*permissions: Permission) -> Callable[..., Scope]:
-    """A dependency that lets the request through only with one of ``permissions``."""
+def needs(*permissions: Permission) -> Callable[..., Awaitable[Scope]]:
+    """A dependency that lets the request through only with one of ``permissions``.
 
-    def check(request: Request, scope: CurrentScope) -> Scope:
+    Asynchronous because it does no I/O (the policy's answer from the scope in hand): a
+    synchronous dependency is a trip to a worker thread and back on every request."""
+
+    async def check(request: Request, scope: CurrentScope) -> Scope:
         if not any(has(scope, p) for p in permissions):
             wanted = " or ".join(p.value for p in permissions)
             raise Forbidden(scope.user, request.url.path, f"needs {wanted}")

@@ -23,6 +23,7 @@ import duckdb
 from fastapi import FastAPI
 
 from empowered.access import audit as audit_log
+from empowered.access import auth_cache
 from empowered.sources.landing import BatchIds
 from empowered.web.warehouse import Warehouse
 
@@ -84,6 +85,9 @@ def _run(con: duckdb.DuckDBPyConnection, group: list[_Queued[Any]]) -> None:
     finally:
         for queued in group:
             queued.done = True
+        # A sign-in's group may have ended a session: the kept sessions are read again
+        # from now on, the commit included (``access.auth_cache``).
+        auth_cache.settled()
 
 
 def _together(con: duckdb.DuckDBPyConnection, group: list[_Queued[Any]]) -> None:

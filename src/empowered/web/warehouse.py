@@ -37,6 +37,12 @@ class Warehouse:
         self.write_lock = threading.Lock()
         self.record_lock = threading.Lock()
         self.closed = False
+        # What is kept from the marts between requests (the scopes in ``access.auth_cache``,
+        # a capture's pupil) is kept per version of the tables it read (``version_of``).
+        # A write lock released moves every table's version (all of its commits done),
+        # or only those of the tables the writer says it wrote (a rebuild: its models).
+        self.data_version = 0
+        self._table_versions: dict[str, int] = {}
 
     @contextmanager
     def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -48,9 +54,26 @@ class Warehouse:
             cursor.close()
 
     @contextmanager
-    def writing(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def writing(self, *, tables: set[str] | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The write lock and a cursor. A caller that fills ``tables`` with every table it
+        wrote (schema-qualified) moves only their versions, if it finishes without error;
+        any other write moves every version."""
         with self.write_lock, self.reading() as cursor:
-            yield cursor
+            finished = False
+            try:
+                yield cursor
+                finished = True
+            finally:
+                if finished and tables is not None:
+                    for table in tables:
+                        self._table_versions[table] = self._table_versions.get(table, 0) + 1
+                else:
+                    self.data_version += 1
+
+    def version_of(self, *tables: str) -> tuple[int, ...]:
+        """The version of what ``tables`` hold: read it BEFORE reading them, so that a
+        write finishing meanwhile leaves what was read under an older version."""
+        return (self.data_version, *(self._table_versions.get(t, 0) for t in tables))
 
     @contextmanager
     def recording(self) -> Iterator[duckdb.DuckDBPyConnection]:
