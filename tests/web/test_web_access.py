@@ -39,6 +39,7 @@ PAGES = {
     "/admin/rules": ADMIN,
     "/admin/retention": ADMIN,
     "/admin/subject-access": ADMIN,
+    "/admin/schools": ADMIN,
     "/account": EVERYONE,
     "/glossary": EVERYONE,
 }
@@ -76,6 +77,7 @@ FORMS = {
     "/admin/retention": ADMIN,
     "/admin/retention/apply": ADMIN,
     "/admin/subject-access": ADMIN,
+    "/admin/schools": ADMIN,
     "/account/password": EVERYONE,
     "/account/totp/start": EVERYONE,
     "/account/totp/confirm": EVERYONE,
