@@ -337,20 +337,30 @@ class IncrementalWriter:
             [sorted(values)],
         )
 
-    def _changes_between(self, before: str, after: str, table: str) -> Change | None:
+    def _hashed(self, rows: str, table: str) -> str:
+        """Each row of ``rows`` (a table or a query with ``table``'s columns) as a hash of
+        the whole row, beside the tracked columns ``table`` has."""
+        present = set(self.columns(table))
+        kept = "".join(f', "{c}"' for c in self.tracked if c in present)
+        return f"SELECT hash(x) AS _row_hash{kept} FROM {rows} AS x"
+
+    def _changes_between(
+        self, before: str, after: str, table: str, *, before_hashed: bool = False
+    ) -> Change | None:
         """The change from one set of rows to another: None when they are the same.
 
         Rows are compared by a hash of the whole row, counted on each side (a multiset
         difference): far cheaper than EXCEPT ALL over wide rows, and a collision of two
-        64-bit row hashes is not a risk worth a slower build.
+        64-bit row hashes is not a risk worth a slower build. With ``before_hashed`` the
+        rows before are already hashes (``_hashed``), kept instead of a copy of the rows.
         """
         present = set(self.columns(table))
         tracked = [c for c in self.tracked if c in present]
-        kept = "".join(f', "{c}"' for c in tracked)
+        b = f"SELECT * FROM {before}" if before_hashed else self._hashed(before, table)
         self.con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _changed_rows AS
-            WITH b AS (SELECT hash(x) AS _row_hash{kept} FROM {before} AS x),
-            a AS (SELECT hash(x) AS _row_hash{kept} FROM {after} AS x),
+            WITH b AS ({b}),
+            a AS ({self._hashed(after, table)}),
             differ AS (
                 SELECT _row_hash FROM (
                     SELECT _row_hash, count(*) AS n FROM b GROUP BY _row_hash
@@ -461,12 +471,13 @@ class IncrementalWriter:
             f"CREATE OR REPLACE TEMP TABLE {WRITTEN} AS "
             f"SELECT * FROM ({restricted}) AS m WHERE {where}"
         )
-        self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _before AS SELECT * FROM {table} WHERE {where}"
-        )
+        # The rows replaced are kept as hashes only: a copy of them (wide rows, for every
+        # pupil a day touches) cost more than the comparison it was kept for.
+        rows = f"(SELECT * FROM {table} WHERE {where})"
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE _before AS {self._hashed(rows, table)}")
         self.con.execute(f"DELETE FROM {table} WHERE {where}")
         self.con.execute(f"INSERT INTO {table} SELECT * FROM {WRITTEN}")
-        return self._changes_between("_before", WRITTEN, table)
+        return self._changes_between("_before", WRITTEN, table, before_hashed=True)
 
     def new_keys(self, model: Model, batches: Collection[int]) -> Change | None:
         """Add the rows for keys first seen in ``batches``; the rows already held stay."""
