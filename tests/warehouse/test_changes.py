@@ -142,49 +142,33 @@ def test_a_capture_saved_while_a_build_runs_is_the_next_builds(
     assert accepted == 1
 
 
-def test_an_incremental_build_is_seen_by_other_readers_only_once_it_is_done(
+def test_a_model_that_fails_in_an_incremental_build_is_left_as_it_was(
     con: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
-    """A day's rebuild commits once: a page reading meanwhile sees the marts as they were,
-    never one model rebuilt and the next not yet."""
+    """Each model's rebuild is one transaction: an engine error after its table was
+    rewritten (here, in a check) rolls the table back, never leaving it half rebuilt."""
     root = _models(tmp_path / "models", "select pupil_key, note from raw.notes")
-    assert build_duckdb(con, models_root=root).ok
-    con.execute("INSERT INTO raw.notes VALUES (2, 'P3', 'bright')")
-    reader = con.cursor()
-    seen: dict[str, int] = {}
-
-    def progress(result: ModelResult, index: int, total: int) -> None:
-        [(count,)] = reader.execute("SELECT count(*) FROM core.notes").fetchall()
-        seen[result.model.name] = count
-
-    result = build_duckdb(con, touched={"raw.notes"}, models_root=root, progress=progress)
-    assert result.ok
-    assert seen == {"core.notes": 2, "core.note_count": 2}
-    assert reader.execute("SELECT notes FROM core.note_count").fetchall() == [(3,)]
-
-
-def test_an_engine_error_in_an_incremental_build_is_recorded_as_before(
-    con: duckdb.DuckDBPyConnection, tmp_path: Path
-) -> None:
-    """An engine error aborts the build's transaction: the build is undone and run again a
-    statement at a time, so the error is recorded against its model, what ran before it
-    stays built, and the next build is full."""
-    root = _models(tmp_path / "models", "select pupil_key, note from raw.notes")
-    (root / "core" / "note_count.sql").write_text(
-        "-- grain: one row\nselect count(*) as notes, "
-        "max(case when pupil_key = 'P3' then cast(note as integer) end) as bad from core.notes"
+    (root / "core" / "notes.sql").write_text(
+        "-- grain: one row per note\n-- unique_key: [pupil_key]\n-- checks:\n"
+        "--   - name: numbered\n--     sql: >-\n--       select * from core.notes where"
+        " case when pupil_key = 'P3' then cast(note as integer) end < 0\n"
+        "select pupil_key, note from raw.notes"
     )
     assert build_duckdb(con, models_root=root).ok  # no P3 yet: nothing to cast
     con.execute("INSERT INTO raw.notes VALUES (2, 'P3', 'bright')")
     result = build_duckdb(con, touched={"raw.notes"}, models_root=root)
     assert [(r.model.name, r.status) for r in result.results] == [
-        ("core.notes", "ok"),
-        ("core.note_count", "error"),
+        ("core.notes", "error"),
+        ("core.note_count", "skipped"),
     ]
-    assert "Conversion Error" in result.results[1].message
+    assert "Conversion Error" in result.results[0].message
+    assert con.execute("SELECT pupil_key FROM core.notes ORDER BY 1").fetchall() == [
+        ("P1",),
+        ("P2",),
+    ]
     assert con.execute(
         "SELECT model, status FROM meta.model_runs WHERE run_id = ? ORDER BY model",
         [result.run_id],
-    ).fetchall() == [("core.note_count", "error"), ("core.notes", "ok")]
-    assert con.execute("SELECT count(*) FROM core.notes").fetchall() == [(3,)]
+    ).fetchall() == [("core.note_count", "skipped"), ("core.notes", "error")]
+    # The snapshot is gone: the next build is full.
     assert con.execute("SELECT count(*) FROM meta.raw_snapshot").fetchall() == [(0,)]

@@ -21,7 +21,6 @@ from empowered.warehouse.changes import (
     save_versions,
     saved_snapshot,
 )
-from empowered.warehouse.connection import in_transaction
 from empowered.warehouse.engines import DuckDBEngine
 from empowered.warehouse.models import Model, discover_models
 from empowered.warehouse.runner import BuildResult, ProgressCallback, run_models
@@ -87,7 +86,7 @@ def build_duckdb(
     [(ordered,)] = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()
     con.execute("SET preserve_insertion_order = false")
     try:
-        result = _run(con, models, changes, progress)
+        result = run_models(DuckDBEngine(con), models, con, changes=changes, progress=progress)
     finally:
         con.execute(f"SET preserve_insertion_order = {'true' if ordered else 'false'}")
     if result.ok:
@@ -95,48 +94,6 @@ def build_duckdb(
     else:
         forget_snapshot(con)
     return result
-
-
-def _run(
-    con: duckdb.DuckDBPyConnection,
-    models: dict[str, Model],
-    changes: dict[str, Change] | None,
-    progress: ProgressCallback | None,
-) -> BuildResult:
-    """Run the models; an incremental build in one transaction.
-
-    Every statement that writes commits on its own otherwise, and each commit waits for
-    the log to reach the disk (7 ms here): a school day's rebuild runs a hundred of them.
-    In one transaction it commits once, and pages reading meanwhile see the marts as they
-    were until the whole day is in. A model that fails with an engine error aborts the
-    transaction, so such a build is undone and run again statement by statement, which
-    records each model's outcome as before (a progress callback hears those models
-    twice). A caller's open transaction is left to the caller. A full build is not made one
-    transaction: it rewrites every table, more than is worth holding uncommitted.
-    """
-    engine = DuckDBEngine(con)
-    if changes is None or in_transaction(con):
-        return run_models(engine, models, con, changes=changes, progress=progress)
-    con.execute("BEGIN TRANSACTION")
-    try:
-        result = run_models(engine, models, con, changes=changes, progress=progress)
-        if all(r.status != "error" for r in result.results):
-            con.execute("COMMIT")
-            return result
-    except duckdb.Error:
-        pass  # an aborted transaction (recording the runs failed), or a failed commit
-    except BaseException:
-        _rollback(con)
-        raise
-    _rollback(con)
-    return run_models(engine, models, con, changes=changes, progress=progress)
-
-
-def _rollback(con: duckdb.DuckDBPyConnection) -> None:
-    try:
-        con.execute("ROLLBACK")
-    except duckdb.TransactionException:
-        pass  # a failed commit has already ended the transaction
 
 
 def existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:

@@ -23,7 +23,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import duckdb
@@ -33,6 +34,7 @@ from sqlglot import exp
 from empowered.warehouse import sql_cache
 from empowered.warehouse.changes import BATCH_COLUMN, Change
 from empowered.warehouse.checks import Check
+from empowered.warehouse.connection import in_transaction
 from empowered.warehouse.models import Model
 
 # The temp table holding the rows a partial rebuild wrote (its checks look at these).
@@ -251,11 +253,39 @@ class IncrementalWriter:
 
     def __init__(self, con: duckdb.DuckDBPyConnection, tracked: Collection[str]) -> None:
         self.con = con
+        # A caller's open transaction is the caller's: then models run inside it.
+        self._own_transactions = not in_transaction(con)
         # Columns whose changed values are reported downstream: every partition column.
         self.tracked = tuple(sorted(set(tracked)))
         self._columns: dict[str, list[str]] = {}
         self._sqls: dict[str, str] | None = None
         self._unsaved: dict[str, str] = {}
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One model's rebuild (or the build's records) as one transaction.
+
+        Each statement that writes would otherwise commit on its own, and every commit
+        waits for the log to reach the disk (about 7 ms here): a partial rebuild deletes,
+        inserts and, in staging, flips current rows, so a school day's rebuild ran about
+        a hundred commits. A model that fails is rolled back whole, never left with its
+        rows deleted and not yet written again. A transaction per model, not per build:
+        DuckDB checkpoints at a commit whose writes would take the log past its limit,
+        and a whole day's writes in one commit did so on every import.
+        """
+        if not self._own_transactions:
+            yield
+            return
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            # What this process read of the catalog may have been undone with it.
+            self._columns.clear()
+            self._sqls = None
+            raise
+        self.con.execute("COMMIT")
 
     def _sql(self, key: tuple[Any, ...], make: Callable[[], str]) -> str:
         """SQL written for a partial rebuild, kept in the warehouse (``meta.partial_sql``).
