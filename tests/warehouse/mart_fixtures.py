@@ -144,5 +144,5 @@ def build_marts(
     sync_trigger_rules(con, rules)
     models = discover_models()
     engine = DuckDBEngine(con)
-    for name in ("marts.school_as_of", *names):
+    for name in ("marts.school_as_of", "marts.school_year_as_of", *names):
         engine.materialise(models[name])

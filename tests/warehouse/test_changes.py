@@ -140,3 +140,77 @@ def test_a_capture_saved_while_a_build_runs_is_the_next_builds(
         landed,
     ).fetchall()
     assert accepted == 1
+
+
+def test_a_model_that_fails_in_an_incremental_build_is_left_as_it_was(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """Each model's rebuild is one transaction: an engine error after its table was
+    rewritten (here, in a check) rolls the table back, never leaving it half rebuilt."""
+    root = _models(tmp_path / "models", "select pupil_key, note from raw.notes")
+    (root / "core" / "notes.sql").write_text(
+        "-- grain: one row per note\n-- unique_key: [pupil_key]\n-- checks:\n"
+        "--   - name: numbered\n--     sql: >-\n--       select * from core.notes where"
+        " case when pupil_key = 'P3' then cast(note as integer) end < 0\n"
+        "select pupil_key, note from raw.notes"
+    )
+    assert build_duckdb(con, models_root=root).ok  # no P3 yet: nothing to cast
+    con.execute("INSERT INTO raw.notes VALUES (2, 'P3', 'bright')")
+    result = build_duckdb(con, touched={"raw.notes"}, models_root=root)
+    assert [(r.model.name, r.status) for r in result.results] == [
+        ("core.notes", "error"),
+        ("core.note_count", "skipped"),
+    ]
+    assert "Conversion Error" in result.results[0].message
+    assert con.execute("SELECT pupil_key FROM core.notes ORDER BY 1").fetchall() == [
+        ("P1",),
+        ("P2",),
+    ]
+    assert con.execute(
+        "SELECT model, status FROM meta.model_runs WHERE run_id = ? ORDER BY model",
+        [result.run_id],
+    ).fetchall() == [("core.note_count", "skipped"), ("core.notes", "error")]
+    # The snapshot is gone: the next build is full.
+    assert con.execute("SELECT count(*) FROM meta.raw_snapshot").fetchall() == [(0,)]
+
+
+def test_reference_tables_are_written_again_only_when_missing_or_out_of_date(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """Every build makes sure of the DfE seeds and the calendar, but rewrites them only
+    when what they are made from changed or a table is missing, not for every day."""
+    root = _models(tmp_path / "models", "select pupil_key, note from raw.notes")
+    assert build_duckdb(con, models_root=root).ok
+    [(days,)] = con.execute("SELECT count(*) FROM reference.calendar_date").fetchall()
+    con.execute("DELETE FROM reference.calendar_date WHERE date_day < DATE '2016-01-01'")
+    assert build_duckdb(con, touched=set(), models_root=root).ok
+    [(kept,)] = con.execute("SELECT count(*) FROM reference.calendar_date").fetchall()
+    assert kept < days  # unchanged seeds and code: not rewritten
+    con.execute("DROP TABLE reference.national_figure")
+    assert build_duckdb(con, touched=set(), models_root=root).ok
+    assert con.execute("SELECT count(*) FROM reference.national_figure").fetchall()[0][0] > 0
+    assert con.execute("SELECT count(*) FROM reference.calendar_date").fetchall() == [(days,)]
+    con.execute("UPDATE meta.reference_loaded SET fingerprint = 'seeds of an older release'")
+    con.execute("DELETE FROM reference.calendar_date WHERE date_day < DATE '2016-01-01'")
+    assert build_duckdb(con, touched=set(), models_root=root).ok
+    assert con.execute("SELECT count(*) FROM reference.calendar_date").fetchall() == [(days,)]
+
+
+def test_raw_tables_missing_a_column_gain_it(con: duckdb.DuckDBPyConnection) -> None:
+    """Raw tables already whole are left alone; one made before a column existed gains it."""
+    from empowered.sources.canonical import ENTITIES
+    from empowered.sources.landing import ensure_raw_tables
+
+    ensure_raw_tables(con)
+    entity = next(e for e in ENTITIES.values() if e.index_columns)
+    column = entity.index_columns[0]
+    con.execute(f"ALTER TABLE {entity.raw_table} DROP COLUMN {column}")
+    con.execute("DROP TABLE raw.canonical_terms")
+    ensure_raw_tables(con)
+    schema, table = entity.raw_table.split(".")
+    assert con.execute(
+        "SELECT count(*) FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? "
+        "AND column_name = ?",
+        [schema, table, column],
+    ).fetchall() == [(1,)]
+    assert con.execute("SELECT count(*) FROM raw.canonical_terms").fetchall() == [(0,)]

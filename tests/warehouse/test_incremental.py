@@ -307,3 +307,36 @@ def test_a_day_of_check_ins_pairs_strategy_uses_from_its_week_on(
             assert differences(con, path, tmp_path) == []
     finally:
         con.close()
+
+
+def test_a_day_in_the_same_school_week_rebuilds_only_its_pupils_years(
+    trust: Trust, tmp_path: Path
+) -> None:
+    """The as-of date moves with every day's register, but the pupil-year mart reads only how
+    far into the year it is (the school week): a day in the week already started rebuilds
+    the pupils whose sessions changed, not every pupil-year. Each day equals the full build."""
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copy(trust.base, path)
+    con = open_warehouse(path)
+    try:
+        state = State(trust, con, tmp_path)
+        same_week_days = 0
+        for _ in range(4):
+            now = con.execute("SELECT * FROM marts.school_year_as_of ORDER BY ALL").fetchall()
+            next_day(state, ("attendance.csv",))
+            runs = dict(
+                con.execute(
+                    "SELECT model, message FROM meta.model_runs WHERE run_id = "
+                    "(SELECT max(run_id) FROM meta.model_runs)"
+                ).fetchall()
+            )
+            assert runs["marts.school_as_of"] == "full"  # the date itself moved
+            after = con.execute("SELECT * FROM marts.school_year_as_of ORDER BY ALL").fetchall()
+            if after == now:
+                same_week_days += 1
+                how = runs["marts.attendance_pupil_year"]
+                assert how.startswith("incremental: ") and "pupil_key" in how, how
+            assert differences(con, path, tmp_path) == []
+        assert same_week_days, "no day fell in a school week already started"
+    finally:
+        con.close()

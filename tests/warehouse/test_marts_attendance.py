@@ -158,8 +158,13 @@ def test_windows_count_school_weeks_and_skip_sessions_that_are_not_possible() ->
     assert got[6]["attendance_rate_rolling_4_weeks"] == pytest.approx(1.0)
     year = rows(con, "SELECT * FROM marts.attendance_pupil_year")[0]
     assert year["possible"] == 10 * 10
-    assert year["as_of_date"] == week_friday(11)
     assert year["is_latest_year"] is True
+    # "Now" is the school's as-of date (its last session, in week 11): the year is cut there.
+    [now] = rows(con, "SELECT * FROM marts.school_year_as_of")
+    assert (now["last_week"], now["is_latest_year"]) == (11, True)
+    assert rows(con, "SELECT as_of_date FROM marts.school_as_of")[0]["as_of_date"] == week_friday(
+        11
+    )
     # The year is cut at the school's week 11 (its as-of date): first half is weeks 1..5.
     assert year["attendance_rate_first_half"] == pytest.approx(37 / 40)
     assert year["attendance_rate_last_6_weeks"] == pytest.approx(58 / 60)

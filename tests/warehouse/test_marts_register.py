@@ -220,6 +220,7 @@ def _rebuild_register(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any
     models = discover_models()
     for name in (
         "marts.school_as_of",
+        "marts.school_year_as_of",
         "marts.attendance_pupil_day",
         "marts.attendance_pupil_week",
         "marts.attendance_pupil_year",

@@ -4,7 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from empowered.warehouse.changes import Change
 from empowered.warehouse.models import ModelError, build_order, discover_models, downstream_of
+from empowered.warehouse.rebuild import _since
 
 
 def write(root: Path, layer: str, name: str, text: str) -> None:
@@ -137,6 +139,31 @@ def test_incremental_by_a_column_since_another(tmp_path: Path) -> None:
     )
     model = discover_models(tmp_path)["core.weeks"]
     assert (model.incremental, model.since) == ("by:pupil_key", ("school_week", 3))
+    assert model.block is None
+
+
+def test_incremental_since_a_column_in_blocks(tmp_path: Path) -> None:
+    """``block: n`` in place of a lookback: rows hold their block's last value."""
+    write(
+        tmp_path,
+        "core",
+        "quarters",
+        "-- grain: one row per pupil quarter\n-- incremental:\n--   by: pupil_key\n"
+        "--   since: school_week\n--   block: 13\nselect 1 as pupil_key, 13 as school_week",
+    )
+    model = discover_models(tmp_path)["core.quarters"]
+    assert (model.incremental, model.since, model.block) == (
+        "by:pupil_key",
+        ("school_week", 0),
+        13,
+    )
+    # A change in week 30 rewrites the rows from week 30 on (its quarter's, whose last
+    # week is 39, and later ones) and reads inputs from week 27, the quarter's first.
+    weeks = frozenset({30, 41})
+    changed = {"core.obs": Change(keys={"pupil_key": frozenset({"p"}), "school_week": weeks})}
+    assert _since(model, changed) == ("school_week", 30, 3)
+    at_start = {"core.obs": Change(keys={"school_week": frozenset({27})})}
+    assert _since(model, at_start) == ("school_week", 27, 0)
 
 
 @pytest.mark.parametrize(
@@ -146,6 +173,9 @@ def test_incremental_by_a_column_since_another(tmp_path: Path) -> None:
         "--   by: pupil_key\n--   since: school_week\n--   lookback: -1\n",
         "--   by: pupil_key\n--   since: a b\n--   lookback: 1\n",
         "--   by: pupil_key\n--   lookback: 1\n",
+        "--   by: pupil_key\n--   since: school_week\n--   block: 0\n",
+        "--   by: pupil_key\n--   since: school_week\n--   block: 13\n--   lookback: 1\n",
+        "--   by: pupil_key\n--   block: 13\n",
     ],
 )
 def test_a_since_needs_a_column_and_a_lookback(tmp_path: Path, declared: str) -> None:

@@ -36,6 +36,7 @@ from empowered.reference.schema import (
     ColumnType,
     schema_for,
 )
+from empowered.warehouse.connection import in_transaction
 
 SCHEMA = "reference"
 CALENDAR_TABLE = "calendar_date"
@@ -481,9 +482,7 @@ def _begin(con: duckdb.DuckDBPyConnection) -> bool:
     transaction, so ask for the transaction id twice: in auto-commit mode every
     statement gets a new one, inside an open transaction both answers are the same.
     """
-    first = con.execute("select txid_current()").fetchone()
-    second = con.execute("select txid_current()").fetchone()
-    if first == second:
+    if in_transaction(con):
         return False
     con.execute("begin transaction")
     return True

@@ -50,7 +50,17 @@ class LandedBatch:
 
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     ensure_pseudonym_table(con)
+    # Every import and build calls this: when every table and column is there (one
+    # read of the catalog), the hundred-odd statements that would make them are skipped.
+    held: dict[str, set[str]] = {}
+    for table, column in con.execute(
+        "SELECT schema_name || '.' || table_name, column_name FROM duckdb_columns() "
+        "WHERE database_name = current_database() AND schema_name = 'raw'"
+    ).fetchall():
+        held.setdefault(table, set()).add(column)
     for entity in ENTITIES.values():
+        if entity.raw_table in held and set(entity.stored_columns) <= held[entity.raw_table]:
+            continue
         columns = ",\n".join(f"{c} VARCHAR" for c in entity.stored_columns)
         con.execute(
             f"""CREATE TABLE IF NOT EXISTS {entity.raw_table} (

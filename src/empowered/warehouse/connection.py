@@ -87,3 +87,12 @@ def ensure_layout(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     for ddl in _META_DDL:
         con.execute(ddl)
+
+
+def in_transaction(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether ``con`` has a transaction open. DuckDB has no call for it, and a failed
+    BEGIN aborts the caller's transaction: in auto-commit mode every statement gets a new
+    transaction id, inside an open transaction both answers are the same."""
+    first = con.execute("SELECT txid_current()").fetchone()
+    second = con.execute("SELECT txid_current()").fetchone()
+    return first == second

@@ -23,7 +23,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import duckdb
@@ -33,6 +34,7 @@ from sqlglot import exp
 from empowered.warehouse import sql_cache
 from empowered.warehouse.changes import BATCH_COLUMN, Change
 from empowered.warehouse.checks import Check
+from empowered.warehouse.connection import in_transaction
 from empowered.warehouse.models import Model
 
 # The temp table holding the rows a partial rebuild wrote (its checks look at these).
@@ -251,11 +253,39 @@ class IncrementalWriter:
 
     def __init__(self, con: duckdb.DuckDBPyConnection, tracked: Collection[str]) -> None:
         self.con = con
+        # A caller's open transaction is the caller's: then models run inside it.
+        self._own_transactions = not in_transaction(con)
         # Columns whose changed values are reported downstream: every partition column.
         self.tracked = tuple(sorted(set(tracked)))
         self._columns: dict[str, list[str]] = {}
         self._sqls: dict[str, str] | None = None
         self._unsaved: dict[str, str] = {}
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One model's rebuild (or the build's records) as one transaction.
+
+        Each statement that writes would otherwise commit on its own, and every commit
+        waits for the log to reach the disk (about 7 ms here): a partial rebuild deletes,
+        inserts and, in staging, flips current rows, so a school day's rebuild ran about
+        a hundred commits. A model that fails is rolled back whole, never left with its
+        rows deleted and not yet written again. A transaction per model, not per build:
+        DuckDB checkpoints at a commit whose writes would take the log past its limit,
+        and a whole day's writes in one commit did so on every import.
+        """
+        if not self._own_transactions:
+            yield
+            return
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            # What this process read of the catalog may have been undone with it.
+            self._columns.clear()
+            self._sqls = None
+            raise
+        self.con.execute("COMMIT")
 
     def _sql(self, key: tuple[Any, ...], make: Callable[[], str]) -> str:
         """SQL written for a partial rebuild, kept in the warehouse (``meta.partial_sql``).
@@ -337,20 +367,30 @@ class IncrementalWriter:
             [sorted(values)],
         )
 
-    def _changes_between(self, before: str, after: str, table: str) -> Change | None:
+    def _hashed(self, rows: str, table: str) -> str:
+        """Each row of ``rows`` (a table or a query with ``table``'s columns) as a hash of
+        the whole row, beside the tracked columns ``table`` has."""
+        present = set(self.columns(table))
+        kept = "".join(f', "{c}"' for c in self.tracked if c in present)
+        return f"SELECT hash(x) AS _row_hash{kept} FROM {rows} AS x"
+
+    def _changes_between(
+        self, before: str, after: str, table: str, *, before_hashed: bool = False
+    ) -> Change | None:
         """The change from one set of rows to another: None when they are the same.
 
         Rows are compared by a hash of the whole row, counted on each side (a multiset
         difference): far cheaper than EXCEPT ALL over wide rows, and a collision of two
-        64-bit row hashes is not a risk worth a slower build.
+        64-bit row hashes is not a risk worth a slower build. With ``before_hashed`` the
+        rows before are already hashes (``_hashed``), kept instead of a copy of the rows.
         """
         present = set(self.columns(table))
         tracked = [c for c in self.tracked if c in present]
-        kept = "".join(f', "{c}"' for c in tracked)
+        b = f"SELECT * FROM {before}" if before_hashed else self._hashed(before, table)
         self.con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _changed_rows AS
-            WITH b AS (SELECT hash(x) AS _row_hash{kept} FROM {before} AS x),
-            a AS (SELECT hash(x) AS _row_hash{kept} FROM {after} AS x),
+            WITH b AS ({b}),
+            a AS ({self._hashed(after, table)}),
             differ AS (
                 SELECT _row_hash FROM (
                     SELECT _row_hash, count(*) AS n FROM b GROUP BY _row_hash
@@ -461,12 +501,13 @@ class IncrementalWriter:
             f"CREATE OR REPLACE TEMP TABLE {WRITTEN} AS "
             f"SELECT * FROM ({restricted}) AS m WHERE {where}"
         )
-        self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _before AS SELECT * FROM {table} WHERE {where}"
-        )
+        # The rows replaced are kept as hashes only: a copy of them (wide rows, for every
+        # pupil a day touches) cost more than the comparison it was kept for.
+        rows = f"(SELECT * FROM {table} WHERE {where})"
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE _before AS {self._hashed(rows, table)}")
         self.con.execute(f"DELETE FROM {table} WHERE {where}")
         self.con.execute(f"INSERT INTO {table} SELECT * FROM {WRITTEN}")
-        return self._changes_between("_before", WRITTEN, table)
+        return self._changes_between("_before", WRITTEN, table, before_hashed=True)
 
     def new_keys(self, model: Model, batches: Collection[int]) -> Change | None:
         """Add the rows for keys first seen in ``batches``; the rows already held stay."""

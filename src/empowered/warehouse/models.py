@@ -73,6 +73,11 @@ class Model:
     # With "by:<column>": (a column ordering the partition's rows, how far back a row
     # reads): only rows from the earliest changed value of it on are rebuilt.
     since: tuple[str, int] | None = None
+    # With ``since`` and ``block: n`` (instead of a lookback): the since column's values
+    # come in blocks of n (1..n, n+1..2n, ...) and each row holds its block's last value,
+    # computed from its block's inputs alone: a change at w reads inputs from the start of
+    # w's block (the lookback is however far into its block w is).
+    block: int | None = None
     # ``materialized: view``: stored as a view over its inputs, not a table (a fact that
     # only selects one input's rows and looks up a few columns, so not a second copy).
     view: bool = False
@@ -232,7 +237,7 @@ def _loaded(path: Path, layer: str, text: str, staging: tuple[tuple[str, int], .
         refs |= {r for r in check.references if r != name}
     sources = {r for r in refs if r.split(".")[0] in SOURCE_SCHEMAS}
     try:
-        incremental, since = _incremental(header.get("incremental"))
+        incremental, since, block = _incremental(header.get("incremental"))
     except ValueError as err:
         raise ModelError(path, str(err)) from err
     materialized = header.get("materialized", "table")
@@ -251,6 +256,7 @@ def _loaded(path: Path, layer: str, text: str, staging: tuple[tuple[str, int], .
         natural_key=tuple(header.get("natural_key") or ()),
         incremental=incremental,
         since=since,
+        block=block,
         view=materialized == "view",
     )
 
@@ -269,9 +275,11 @@ def _checks(name: str, header: Mapping[str, Any]) -> tuple[Check, ...]:
     )
 
 
-def _incremental(declared: Any) -> tuple[str | None, tuple[str, int] | None]:
+def _incremental(
+    declared: Any,
+) -> tuple[str | None, tuple[str, int] | None, int | None]:
     """``incremental: {by: pupil_key}`` or ``incremental: new_keys`` from a model's header,
-    and with ``by:`` optionally ``since: <column>`` and ``lookback: <n>``.
+    and with ``by:`` optionally ``since: <column>`` and ``lookback: <n>`` (or ``block: <n>``).
 
     Declaring ``by: c`` is a promise the property test holds the model to: its rows with a
     given value of ``c`` are computed only from input rows with that value (and from inputs
@@ -279,23 +287,32 @@ def _incremental(declared: Any) -> tuple[str | None, tuple[str, int] | None]:
     Adding ``since: s`` and ``lookback: n`` promises more: a row with ``s = w`` is computed
     only from input rows (of its ``c``) with ``s`` between ``w - n`` and ``w``, so a change
     at ``w`` reaches only rows from ``w`` on, and rebuilding them reads inputs from
-    ``w - n`` on.
+    ``w - n`` on. ``since: s`` with ``block: n`` promises that the values of ``s`` come in
+    blocks of ``n`` (1 to n, n + 1 to 2n...) and that a row with ``s = w`` (the last value
+    of its block) is computed only from input rows with ``s`` in that block.
     """
     if declared is None:
-        return None, None
+        return None, None, None
     if declared == "new_keys":
-        return "new_keys", None
+        return "new_keys", None, None
     if isinstance(declared, dict) and "by" in declared:
         column = str(declared["by"])
         rest = set(declared) - {"by"}
-        if column.isidentifier() and rest in (set(), {"since", "lookback"}):
+        if column.isidentifier() and rest in (set(), {"since", "lookback"}, {"since", "block"}):
             if not rest:
-                return f"by:{column}", None
-            since, lookback = str(declared["since"]), declared["lookback"]
-            if since.isidentifier() and isinstance(lookback, int) and lookback >= 0:
-                return f"by:{column}", (since, lookback)
+                return f"by:{column}", None, None
+            since = str(declared["since"])
+            lookback, block = declared.get("lookback", 0), declared.get("block")
+            if (
+                since.isidentifier()
+                and isinstance(lookback, int)
+                and lookback >= 0
+                and (block is None or (isinstance(block, int) and block > 0))
+            ):
+                return f"by:{column}", (since, lookback), block
     raise ValueError(
-        "incremental must be 'new_keys' or {by: <column>} (with since: <column> and lookback: <n>)"
+        "incremental must be 'new_keys' or {by: <column>} (with since: <column> and "
+        "lookback: <n> or block: <n>)"
     )
 
 

@@ -133,7 +133,12 @@ def _since(model: Model, inputs: Mapping[str, Change]) -> tuple[str, object, int
         found |= values
     if not found:
         return None
-    return column, min(found), lookback  # type: ignore[type-var]
+    first = min(found)  # type: ignore[type-var]
+    if model.block is not None and isinstance(first, int):
+        # Rows hold their block's last value and read only their block: inputs are read
+        # from the start of the first changed value's block.
+        lookback = (int(first) - 1) % model.block
+    return column, first, lookback
 
 
 def _full(writer: IncrementalWriter, engine: Engine, model: Model) -> tuple[Change | None, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -198,25 +199,30 @@ def run_models(
         else:
             started = time.perf_counter()
             try:
-                written = None
-                if writer is None or changed is None:
-                    rows: int | None = engine.materialise(model)
-                    how = ""
-                else:
-                    # A table emptied directly before the build (a purge) stays changed
-                    # even when its rebuild comes out as it was left.
-                    own = changed.get(model.name)
-                    made, how, written = rebuild(writer, engine, model, inputs, own)
-                    if made is not None or own is not None:
-                        changed[model.name] = merge(c for c in (own, made) if c is not None)
+                # An incremental build commits each model's rebuild once (see
+                # IncrementalWriter.transaction); a full build writes a table a statement.
+                with writer.transaction() if writer is not None else nullcontext():
+                    written = None
+                    if writer is None or changed is None:
+                        rows: int | None = engine.materialise(model)
+                        how = ""
                     else:
-                        changed.pop(model.name, None)
-                    rows = engine.row_count(model.name) if not model.view else None
-                if model.view:
-                    rows = None  # a view holds no rows of its own: counting would read them
-                # A view's rows, and a table's written in full, are exactly its SQL's.
-                proven = (model.view or written is None) and proven_unique(model, models, passed)
-                checks = _run_checks(engine, model, written, writer, proven)
+                        # A table emptied directly before the build (a purge) stays changed
+                        # even when its rebuild comes out as it was left.
+                        own = changed.get(model.name)
+                        made, how, written = rebuild(writer, engine, model, inputs, own)
+                        if made is not None or own is not None:
+                            changed[model.name] = merge(c for c in (own, made) if c is not None)
+                        else:
+                            changed.pop(model.name, None)
+                        rows = engine.row_count(model.name) if not model.view else None
+                    if model.view:
+                        rows = None  # a view holds no rows of its own: counting would read them
+                    # A view's rows, and a table's written in full, are exactly its SQL's.
+                    proven = (model.view or written is None) and proven_unique(
+                        model, models, passed
+                    )
+                    checks = _run_checks(engine, model, written, writer, proven)
             except Exception as err:  # any engine error is reported against its model
                 result = ModelResult(model, "error", message=f"{type(err).__name__}: {err}")
                 broken.add(model.name)
@@ -236,7 +242,10 @@ def run_models(
         finished.append((result, datetime.now()))
         if progress:
             progress(result, index, len(order))
-    _record(meta, run_id, engine.name, finished)
-    if writer is not None:
-        writer.save()
+    if writer is None:
+        _record(meta, run_id, engine.name, finished)
+    else:
+        with writer.transaction():
+            _record(meta, run_id, engine.name, finished)
+            writer.save()
     return BuildResult(run_id, engine.name, results)

@@ -2,7 +2,7 @@
 -- unique_key: [pupil_key, school_urn, academic_year]
 -- incremental:
 --   by: pupil_key
--- not_null: [pupil_key, school_urn, academic_year, as_of_date, year_start, year_end, possible, present, authorised, unauthorised, absence_rate, attendance_rate, persistent_absence, severe_absence, is_latest_year]
+-- not_null: [pupil_key, school_urn, academic_year, year_start, year_end, possible, present, authorised, unauthorised, absence_rate, attendance_rate, persistent_absence, severe_absence, is_latest_year]
 -- relationships:
 --   pupil_key: core.dim_pupil.pupil_key
 --   school_urn: core.dim_school.school_urn
@@ -24,29 +24,12 @@
 -- attendance_rate_before_last_6_weeks everything before them, so a recent fall shows as
 -- the last six weeks against the rest of the year. Rates are null without possible
 -- sessions in the span.
--- The one definition of "now" per school (marts.school_as_of).
-with as_of as (
-    select school_urn, as_of_date
-    from marts.school_as_of
-),
-
-school_years as (
-    select
-        c.school_urn,
-        c.academic_year,
-        min(c.date_day) as year_start,
-        max(c.date_day) as year_end,
-        max(case when c.date_day <= x.as_of_date then c.school_week end) as last_week
-    from core.dim_school_calendar as c
-    inner join as_of as x on x.school_urn = c.school_urn
-    where c.is_school_day
-    group by c.school_urn, c.academic_year
-),
-
-latest as (
-    select x.school_urn, x.as_of_date, d.academic_year
-    from as_of as x
-    inner join core.dim_date as d on d.date_day = x.as_of_date
+-- How far into each year "now" is comes from marts.school_year_as_of, which changes once
+-- a week rather than with every day's as_of_date: a day's register rebuilds only the
+-- pupils whose sessions changed. The date itself is marts.school_as_of's.
+with school_years as (
+    select school_urn, academic_year, year_start, year_end, last_week, is_latest_year
+    from marts.school_year_as_of
 ),
 
 pupil_years as (
@@ -90,7 +73,6 @@ select
     r.pupil_key,
     r.school_urn,
     r.academic_year,
-    l.as_of_date,
     coalesce(y.year_start, r.first_week_start) as year_start,
     coalesce(y.year_end, r.last_week_end) as year_end,
     r.possible,
@@ -109,8 +91,7 @@ select
         / cast(nullif(r.possible_before_last_6_weeks, 0) as double)
         as attendance_rate_before_last_6_weeks,
     r.possible_last_6_weeks,
-    coalesce(r.academic_year = l.academic_year, false) as is_latest_year
+    coalesce(y.is_latest_year, false) as is_latest_year
 from rates as r
 left join school_years as y
     on y.school_urn = r.school_urn and y.academic_year = r.academic_year
-left join latest as l on l.school_urn = r.school_urn

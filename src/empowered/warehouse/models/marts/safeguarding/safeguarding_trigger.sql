@@ -271,21 +271,12 @@ summary as (
     having sum(case when fired then 1 else 0 end) > 0
 ),
 
+-- The school's current week: its last school week up to its as_of_date, in the year
+-- holding that date (marts.school_year_as_of, which changes once a week, not daily).
 school_now as (
-    select
-        y.school_urn,
-        y.academic_year,
-        max(c.school_week) as current_week
-    from (
-        select school_urn, academic_year, max(as_of_date) as as_of_date
-        from marts.attendance_pupil_year
-        where is_latest_year
-        group by school_urn, academic_year
-    ) as y
-    inner join core.dim_school_calendar as c
-        on c.school_urn = y.school_urn and c.academic_year = y.academic_year
-        and c.date_day <= y.as_of_date and c.is_school_day
-    group by y.school_urn, y.academic_year
+    select school_urn, academic_year, last_week as current_week
+    from marts.school_year_as_of
+    where is_latest_year
 )
 
 select
