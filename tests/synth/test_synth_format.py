@@ -57,11 +57,17 @@ def test_every_file_has_exactly_the_documented_header(synth_trust: Any) -> None:
         assert tuple(first_line.split(",")) == header, entity
 
 
+# Entities a school's own exports bring and the synthetic trust does not (it has every
+# session mark and dated SEN statuses): tests/sources/test_real_*.py read them from real
+# layouts instead. Their files are written, with the header only.
+NOT_SYNTHESISED = {"sen_needs", "attendance_summary"}
+
+
 def test_every_file_has_rows_and_the_manifest_counts_them(any_trust: Any) -> None:
     counts = any_trust.manifest["counts"]
     for entity in COLUMNS:
         rows = any_trust.rows(entity)
-        assert rows, f"{entity} is empty"
+        assert bool(rows) != (entity in NOT_SYNTHESISED), f"{entity}: rows {len(rows)}"
         assert counts[f"{entity}.csv"] == len(rows)
     assert dict(any_trust.summary.counts) == counts
 
