@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import math
 import shutil
 from collections import Counter
 from collections.abc import Iterator
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -33,17 +35,53 @@ def normalise(value: Any) -> Any:
     return value
 
 
+def _real_school_rows(small_trust: Path, folder: Path) -> Path:
+    """Ranked needs with their own dates and attendance summaries for a few of the trust's
+    pupils: what schools' own exports bring and the synthetic trust does not, so that
+    Spark builds them (and the SEN history they change) too."""
+    with (small_trust / "sen_status.csv").open(newline="") as handle:
+        statuses = [r for r in csv.DictReader(handle) if r["sen_provision"] == "K"][:6]
+    folder.mkdir()
+    with (folder / "sen_needs.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["school_urn", "upn", "need_type", "need_rank", "start_date", "end_date"])
+        for i, s in enumerate(statuses):
+            start = date.fromisoformat(s["start_date"])
+            end = (start + timedelta(days=40)).isoformat() if i % 2 else ""
+            writer.writerow(
+                [s["school_urn"], s["upn"], s["primary_need"], "1", s["start_date"], ""]
+            )
+            writer.writerow([s["school_urn"], s["upn"], "HI", "2", s["start_date"], end])
+    with (folder / "attendance_summary.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            ["school_urn", "upn", "period_start", "period_end", "possible", "present",
+             "approved_activity", "authorised", "unauthorised", "late"]
+        )  # fmt: skip
+        for i, s in enumerate(statuses):
+            writer.writerow(
+                [s["school_urn"], s["upn"], "2024-09-04", "2025-07-18", 380, 350 - i, 2, 20,
+                 8 + i, i]
+            )  # fmt: skip
+    return folder
+
+
 @pytest.fixture(scope="module")
 def spark_built(
-    built_warehouse: Path, tmp_path_factory: pytest.TempPathFactory
+    built_warehouse: Path, small_trust: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[duckdb.DuckDBPyConnection, Any, Any]]:
+    from empowered.sources.importer import import_canonical_folder
+    from empowered.warehouse.build import build_duckdb
     from empowered.warehouse.connection import open_warehouse
     from empowered.warehouse.spark import build_spark, spark_session
+    from identity_keys import TEST_KEYS
 
     workdir = tmp_path_factory.mktemp("spark")
     copy = workdir / "warehouse.duckdb"
     shutil.copy(built_warehouse, copy)
     con = open_warehouse(copy)
+    import_canonical_folder(con, _real_school_rows(small_trust, workdir / "real"), keys=TEST_KEYS)
+    assert build_duckdb(con).ok
     spark = spark_session("local[2]", workdir)
     result = build_spark(con, spark, workdir)
     yield con, spark, result

@@ -25,10 +25,10 @@
 --   12: {allowed: session, values: [AM, PM], required: true}
 --   13: {check: code is null, column: code, value: code_raw,
 --        message: is not a DfE attendance register code in force on that date}
---   14: {check: "_first_term_day is null or session_date < _first_term_day or session_date > _last_term_day",
+--   19: {on_roll: session_date}
+--   20: {check: "_first_term_day is null or session_date < _first_term_day or session_date > _last_term_day",
 --        column: session_date,
 --        message: "is outside the school's term dates (terms.csv): add the term, and the marks are read again at the next import"}
---   19: {on_roll: session_date}
 --   100: {check: _code_retired, column: code, value: code_raw,
 --         reason_sql: "'was retired on ' || cast(_code_retired_on as varchar) || '; counted as ' || replace(code_category, '_', ' ')"}
 -- The span of the school's terms (one row per school).
