@@ -24,6 +24,7 @@ from empowered.sources.report import ReportLine, import_report, save_report
 from empowered.sources.scope import UNRESTRICTED, ImportLimits, ImportRefused
 from empowered.sources.tracker import catalogue_from_csv
 from empowered.warehouse.build import build_duckdb
+from empowered.warehouse.connection import table_exists
 from empowered.warehouse.runner import BuildResult, ProgressCallback
 from empowered.warehouse.staging_spec import SCHOOL_UNKNOWN
 
@@ -71,9 +72,7 @@ def intervention_catalogue(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 def known_schools(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """The warehouse's schools by URN and by DfE number (LA code and establishment
     number), from the last build: how a transfer file names the school it is for."""
-    try:
-        con.table("core.dim_school")
-    except duckdb.CatalogException:
+    if not table_exists(con, "core", "dim_school"):
         return {}
     known: dict[str, str] = {}
     for urn, dfe in con.execute("SELECT school_urn, dfe_number FROM core.dim_school").fetchall():

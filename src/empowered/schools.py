@@ -23,6 +23,7 @@ from empowered.sources.gias import find_school
 from empowered.sources.landing import ensure_raw_tables, prepare_records, write_batch
 from empowered.sources.records import SourceRecord
 from empowered.warehouse.build import build_duckdb
+from empowered.warehouse.connection import table_exists
 from empowered.warehouse.runner import BuildResult, ProgressCallback
 
 SOURCE = "school-setup"
@@ -159,11 +160,7 @@ def add_school(
 
 def has_school(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the last build has any school (a new warehouse has none: the first step)."""
-    try:
-        # Looking the name up raises for a missing table without aborting an open
-        # transaction, where a failed query would.
-        con.table("core.dim_school")
-    except duckdb.CatalogException:
+    if not table_exists(con, "core", "dim_school"):
         return False
     return con.execute("SELECT 1 FROM core.dim_school LIMIT 1").fetchone() is not None
 
@@ -180,11 +177,7 @@ class ListedSchool:
 
 def list_schools(con: duckdb.DuckDBPyConnection) -> list[ListedSchool]:
     """The schools of the last build, with the pupils on roll in each (none before one)."""
-    built = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'core' "
-        "AND table_name IN ('dim_school', 'dim_pupil')"
-    ).fetchone()
-    if not built or built[0] < 2:
+    if not (table_exists(con, "core", "dim_school") and table_exists(con, "core", "dim_pupil")):
         return []
     rows = con.execute(
         """SELECT s.school_urn, s.school_name, s.phase, s.dfe_number, s.trust_name,

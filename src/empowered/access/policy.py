@@ -63,6 +63,7 @@ import duckdb
 from empowered.access.roles import AREAS, Role
 from empowered.access.sections import SECTION_RULES, Section
 from empowered.access.users import User
+from empowered.warehouse.connection import table_exists
 
 
 class Permission(StrEnum):
@@ -170,17 +171,6 @@ class Scope:
         return self.schools is not None and not self.schools
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    # Looking the one name up in the catalog takes a fraction of a millisecond, where
-    # scanning duckdb_tables() took 5-30 ms on every request. A missing name raises
-    # without aborting a transaction the caller may have open (a failed query would).
-    try:
-        con.table(f"{_column(schema)}.{_column(table)}")
-    except duckdb.CatalogException:
-        return False
-    return True
-
-
 def _keys(con: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> frozenset[str]:
     # The set removes repeats: the SQL needs no DISTINCT (a hash aggregate per request).
     return frozenset(str(k) for (k,) in con.execute(sql, params).fetchall())
@@ -216,7 +206,7 @@ def scope_for(con: duckdb.DuckDBPyConnection, user: User, *, today: date) -> Sco
     schools = frozenset({user.school_urn})
     if role in _WHOLE_SCHOOL_ROLES:
         on_roll = frozenset[str]()
-        if _table_exists(con, "core", "fct_enrolment"):
+        if table_exists(con, "core", "fct_enrolment"):
             on_roll = _keys(
                 con,
                 "SELECT pupil_key FROM core.fct_enrolment WHERE school_urn = ?",
@@ -224,7 +214,7 @@ def scope_for(con: duckdb.DuckDBPyConnection, user: User, *, today: date) -> Sco
             )
         return Scope(user, schools, None, identified, None, read_only, school_pupils=on_roll)
     pupils = set(user.pupils)
-    if user.groups and _table_exists(con, "core", "bridge_group_member"):
+    if user.groups and table_exists(con, "core", "bridge_group_member"):
         pupils |= _keys(
             con,
             "SELECT pupil_key FROM core.bridge_group_member "

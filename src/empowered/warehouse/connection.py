@@ -89,6 +89,19 @@ def ensure_layout(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(ddl)
 
 
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """Whether ``schema.table`` exists (a table or a view; ``schema`` and ``table`` are
+    names from code, never user input). Looking the one name up in the catalog takes a
+    fraction of a millisecond, where scanning duckdb_tables() took 5-30 ms on every
+    request; a missing name raises without aborting a transaction the caller may have
+    open (a failed query would)."""
+    try:
+        con.table(f'"{schema}"."{table}"')
+    except duckdb.CatalogException:
+        return False
+    return True
+
+
 def in_transaction(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether ``con`` has a transaction open. DuckDB has no call for it, and a failed
     BEGIN aborts the caller's transaction: in auto-commit mode every statement gets a new
