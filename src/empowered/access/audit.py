@@ -33,6 +33,7 @@ import duckdb
 
 from empowered.access.users import SignInResult, User
 from empowered.identity import IDENTITY_COLUMNS, WITHHELD
+from empowered.warehouse.connection import in_transaction
 
 # A UPN: a letter then 12 digits, or 12 digits and a letter (a temporary UPN).
 _UPN_SHAPE = re.compile(r"\b(?:[A-Za-z]\d{11}[0-9A-Za-z]|\d{12}[A-Za-z])\b")
@@ -248,14 +249,6 @@ def entry_hash(entry: dict[str, Any], prev_hash: str) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _in_transaction(con: duckdb.DuckDBPyConnection) -> bool:
-    # DuckDB has no "in a transaction?" call and a failed BEGIN aborts the caller's
-    # transaction: in auto-commit mode every statement gets a new transaction id.
-    first = con.execute("SELECT txid_current()").fetchone()
-    second = con.execute("SELECT txid_current()").fetchone()
-    return first == second
-
-
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     """One transaction that writes audit entries along with other rows (a capture and its
@@ -414,7 +407,7 @@ def record(
                 head = _joined.heads[id(con)] = _Head(*_head(con))
             head.pending.append(entry)  # written at the transaction's end
             return
-        target = con.cursor() if _in_transaction(con) else con
+        target = con.cursor() if in_transaction(con) else con
         try:
             target.execute("BEGIN TRANSACTION")
             try:
