@@ -129,8 +129,7 @@ def test_a_mapping_never_keeps_unused_identifying_columns(tmp_path: Path) -> Non
     assert result.unknown_columns == ["Keyworker"]
     left_out = [w for w in result.warnings if "identify a pupil" in w]
     assert left_out == [
-        "not used and not kept, as they identify a pupil: Legal Surname, Forename, DOB, "
-        "Former UPN"
+        "not used and not kept, as they identify a pupil: Legal Surname, Forename, DOB, Former UPN"
     ]
 
 

@@ -44,19 +44,23 @@ def test_choices_make_a_mapping_that_load_mapping_reads_back(tmp_path: Path) -> 
     text = yaml.safe_dump(made.document, allow_unicode=True, sort_keys=False)
     again = load_mapping(text)
     assert again.name == made.mapping.name == "our-pupil-list"
-    assert again.entities == made.mapping.entities == {
-        "pupils": {
-            "forename": "Given Names",
-            "surname": "Family Names",
-            "date_of_birth": "Born On",
-            "upn": "Pupil Number",
-        },
-        "characteristics": {
-            "reg_group": "Tutor Set",
-            "upn": "Pupil Number",
-            "effective_date": "@file_date",
-        },
-    }
+    assert (
+        again.entities
+        == made.mapping.entities
+        == {
+            "pupils": {
+                "forename": "Given Names",
+                "surname": "Family Names",
+                "date_of_birth": "Born On",
+                "upn": "Pupil Number",
+            },
+            "characteristics": {
+                "reg_group": "Tutor Set",
+                "upn": "Pupil Number",
+                "effective_date": "@file_date",
+            },
+        }
+    )
     assert again.school_urn.kind == "ask"
     assert "sibling_name" in again.ignore
     # Read with it: the chosen columns are read, the ignored one is not kept at all.
