@@ -20,6 +20,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from empowered.sources.errors import SourceError
+from empowered.sources.importer import is_canonical
 from empowered.sources.layouts import LayoutReader, layout_headings
 from empowered.sources.mapping import Mapping
 from empowered.sources.mapping_builder import unread_headings
@@ -104,7 +105,7 @@ def headings_to_ask(path: Path, school: str | None) -> Headings | None:
     """The headings of a spreadsheet that nothing reads, when a layout fitted from its
     headings leaves some unused or none fits; None when the file is a known format (a
     system's report, a CTF, a forms export...) or every heading is read."""
-    if path.suffix.lower() not in TABULAR:
+    if path.suffix.lower() not in TABULAR or is_canonical(path):
         return None
     try:
         reader = choose_reader(path, "auto", school=school or None)
