@@ -137,3 +137,14 @@ def test_saved_mappings_are_kept_per_school_latest_first() -> None:
     assert find_saved(con, "100002:our-pupil-list", None) is not None
     # Every version is kept.
     assert con.execute("SELECT count(*) FROM app.column_mappings").fetchone() == (3,)
+
+
+def test_a_saved_mapping_spoilt_outside_the_app_is_not_offered() -> None:
+    con = duckdb.connect()
+    ensure_access_tables(con)
+    save_mapping(con, "100001", make_mapping("Good", None, CHOSEN).document, saved_by=1)
+    con.execute(
+        "INSERT INTO app.column_mappings VALUES ('100001', 'bad', ?, now(), NULL)",
+        ["name: bad\nentities: !!python/object:os.system {}\n"],
+    )
+    assert [m.name for m in saved_mappings(con, None)] == ["good"]

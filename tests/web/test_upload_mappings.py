@@ -240,3 +240,35 @@ def test_bad_choices_are_said_beside_the_headings(
     forged = client.post("/imports/mapping", data={"csrf": "forged", "token": "0" * 32})
     assert forged.status_code == 400
     _choose(client, unnamed.text, {}, name="", school=school, action="cancel")
+
+
+def test_a_partly_recognised_file_is_asked_only_about_its_unread_headings(
+    clients: dict[str, TestClient], web_trust: Trust, small_trust: Path
+) -> None:
+    client = clients["senco"]
+    school = web_trust.school
+    body = _odd_file(small_trust, school, 10, 3).replace(
+        b"Pupil Number,Given Names,Family Names,Born On,Tutor Set,Sibling Name",
+        b"UPN,Forename,Surname,DOB,Tutor Set,Sibling Name",
+    )
+    asked = _upload(client, "partly.csv", body, school=school)
+    assert asked.status_code == 200, asked.text
+    assert "read it as a pupil list" in asked.text
+    assert re.findall(r'<label for="column-\d+">([^<]+)</label>', asked.text) == [
+        "Tutor Set",
+        "Sibling Name",
+    ]
+    done = _choose(
+        client,
+        asked.text,
+        {"Tutor Set": "characteristics.reg_group", "Sibling Name": IGNORE},
+        name="Pupil list with tutor sets",
+        school=school,
+    )
+    assert done.status_code == 303, done.text
+    assert "6 rows accepted, 0 quarantined" in _finished(client, done.headers["location"])
+    mapping = _one(
+        client.app,
+        "SELECT body FROM app.column_mappings WHERE name = 'pupil-list-with-tutor-sets'",
+    )
+    assert "forename: Forename" in mapping and "reg_group: Tutor Set" in mapping

@@ -8,6 +8,7 @@ access policy (``policy.import_schools``), which this module takes as ``schools`
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,9 +18,11 @@ import duckdb
 import yaml
 
 from empowered.sources.layouts import settle_records
-from empowered.sources.mapping import MappedTableReader, Mapping, load_mapping
+from empowered.sources.mapping import MappedTableReader, Mapping, MappingError, load_mapping
 from empowered.sources.records import ReadResult
 from empowered.warehouse.connection import table_exists
+
+log = logging.getLogger(__name__)
 
 # The latest version of each school's mappings (an earlier one is kept, not offered).
 _LATEST = """
@@ -70,7 +73,11 @@ def saved_mappings(
     for school, name, body in rows:
         if schools is not None and school not in schools:
             continue
-        mapping = load_mapping(str(body), origin=f"saved mapping {name}")
+        try:
+            mapping = load_mapping(str(body), origin=f"saved mapping {name}")
+        except MappingError as err:  # changed outside the app: not offered, not fatal
+            log.warning("saved mapping %s of school %s cannot be used: %s", name, school, err)
+            continue
         out.append(SavedMapping(str(school), str(name), mapping.description or name, mapping))
     return out
 

@@ -16,6 +16,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from fastapi import FastAPI
 
@@ -46,17 +47,15 @@ def _root(app: FastAPI) -> Path:
     return uploads_root(app) / "waiting"
 
 
-def hold(app: FastAPI, user_id: int, school: str, name: str, body: Path | bytes) -> Held:
-    """Keep an uploaded file (its bytes, or a file to move) until its uploader decides."""
+def hold(app: FastAPI, user_id: int, school: str, name: str, body: BinaryIO) -> Held:
+    """Keep an uploaded file until its uploader decides."""
     _sweep(app)
     token = secrets.token_hex(16)
     folder = _root(app) / token
     folder.mkdir(parents=True)
     path = folder / name
-    if isinstance(body, Path):
-        shutil.move(body, path)
-    else:
-        path.write_bytes(body)
+    with path.open("wb") as out:
+        shutil.copyfileobj(body, out, 1 << 20)
     held = {"user_id": user_id, "school": school, "file": name}
     (folder / _HELD).write_text(json.dumps(held), encoding="utf-8")
     return Held(token, path, school)

@@ -244,7 +244,7 @@ def upload(
     elif source == "auto" and len(named) == 1:
         # One spreadsheet whose headings are not all known: ask what they hold first.
         name, upload_file = named[0]
-        waiting = hold(request.app, scope.user.user_id, school, name, upload_file.file.read())
+        waiting = hold(request.app, scope.user.user_id, school, name, upload_file.file)
         headings = headings_to_ask(waiting.path, school)
         if headings is not None:
             return _mapping_page(request, scope, waiting, headings, schools)
