@@ -239,11 +239,3 @@ def _missing(
                 f"This needs a heading for {wanted} too: choose which heading holds it."
             )
     return problems
-
-
-def base_of(fitted: Mapping | None) -> Mapping | None:
-    """The mapping to build on: a layout fitted from the headings, without attendance
-    registers (their shapes are not chosen heading by heading)."""
-    if fitted is None or fitted.attendance is not None:
-        return None
-    return fitted

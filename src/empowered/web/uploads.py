@@ -376,7 +376,8 @@ def save_choices(request: Request, scope: Importer, form: CheckedForm) -> Respon
     school = str(form.get("school") or "")
     headings = headings_to_ask(waiting.path, school or waiting.school)
     if action == "as_is" or headings is None:
-        return begin_import(request, scope, [waiting.path], "auto", school, None, waiting)
+        # As it would have been imported: for the school checked on the upload page.
+        return begin_import(request, scope, [waiting.path], "auto", waiting.school, None, waiting)
     fields = {
         f"column-{i}": str(form.get(f"column-{i}") or IGNORE) for i in range(len(headings.unread))
     }
