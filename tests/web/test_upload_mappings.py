@@ -239,7 +239,11 @@ def test_bad_choices_are_said_beside_the_headings(
     # The form needs its token, like every other.
     forged = client.post("/imports/mapping", data={"csrf": "forged", "token": "0" * 32})
     assert forged.status_code == 400
-    _choose(client, unnamed.text, {}, name="", school=school, action="cancel")
+    # Or imported as it is, without a mapping: nothing reads it, and the page says so.
+    as_is = _choose(client, unnamed.text, {}, name="", school=school, action="as_is")
+    assert as_is.status_code == 303
+    text = _finished(client, as_is.headers["location"])
+    assert "Not a format EmpowerED+ recognises, so left out: bad.csv." in text
 
 
 def test_a_partly_recognised_file_is_asked_only_about_its_unread_headings(
