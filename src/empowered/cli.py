@@ -21,6 +21,7 @@ from empowered.warehouse.runner import BuildResult, ModelResult
 if TYPE_CHECKING:
     from empowered.access.users import User
     from empowered.imports import ImportOutcome
+    from empowered.sources.mapping import Mapping
 
 app = typer.Typer(
     help="EmpowerED+: a data warehouse for special educational needs.",
@@ -192,7 +193,8 @@ def import_(
         str,
         typer.Option(
             help="auto, canonical, ctf, sims, arbor, bromcom, json (Wonde or Assembly "
-            "students), observations, provision, or a mapping .yml file for any other layout."
+            "students), observations, provision, a mapping .yml file for any other layout, "
+            "or saved:NAME for a mapping the school saved on the upload page (with --school)."
         ),
     ] = "auto",
     school: Annotated[
@@ -218,17 +220,19 @@ def import_(
     con = _open(warehouse)
     # Closed on every way out: a test, or a script, may open the warehouse next.
     with closing(con):
+        saved = _saved_mapping(con, source, school)
         try:
             outcome = run_import(
                 con,
                 paths,
                 keys=get_settings().keys(),
-                source=source,
+                source="auto" if saved else source,
                 school=school,
                 report_dir=_report_dir(warehouse),
                 max_bytes=get_settings().max_import_bytes,
                 progress=_progress,
                 export_date=exported_on,
+                mapping=saved,
             )
         except SourceError as err:
             console.print("[red]Import refused, nothing was changed:[/red] ", end="")
@@ -248,6 +252,29 @@ def import_(
             raise typer.Exit(1)
     else:
         console.print("Nothing new to import.")
+
+
+def _saved_mapping(
+    con: duckdb.DuckDBPyConnection, source: str, school: str | None
+) -> Mapping | None:
+    """The school's saved mapping ``--source saved:NAME`` names (None for other sources)."""
+    if not source.startswith("saved:"):
+        return None
+    from empowered.sources.saved_mappings import find_saved, saved_mappings
+
+    name = source.removeprefix("saved:")
+    if not school:
+        console.print("--source saved:NAME needs the school it was saved for: --school URN.")
+        raise typer.Exit(2)
+    found = find_saved(con, f"{school}:{name}", None)
+    if found is None:
+        names = ", ".join(m.name for m in saved_mappings(con, frozenset({school}))) or "none"
+        console.print(
+            f"School {school} has no saved mapping called {name!r} (its mappings: {names}).",
+            markup=False,
+        )
+        raise typer.Exit(2)
+    return found.mapping
 
 
 @app.command()

@@ -19,8 +19,10 @@ from empowered.access.store import ensure_access_tables
 from empowered.keys import Keys
 from empowered.sources.errors import SourceError
 from empowered.sources.importer import DEFAULT_MAX_BYTES, ImportResult, expand, import_files
+from empowered.sources.mapping import Mapping
 from empowered.sources.registry import choose_reader
 from empowered.sources.report import ReportLine, import_report, save_report
+from empowered.sources.saved_mappings import SavedMappingReader
 from empowered.sources.scope import UNRESTRICTED, ImportLimits, ImportRefused
 from empowered.sources.tracker import catalogue_from_csv
 from empowered.warehouse.build import build_duckdb
@@ -110,6 +112,7 @@ def run_import(
     progress: ProgressCallback | None = None,
     limits: ImportLimits = UNRESTRICTED,
     export_date: str | None = None,
+    mapping: Mapping | None = None,
 ) -> ImportOutcome:
     """Land ``paths`` in one transaction, rebuild what they touch and write the report.
 
@@ -120,6 +123,8 @@ def run_import(
     (from the access policy), the inbox a URN folder's school. The command line passes
     none: it is run by the operator who holds the warehouse file, who could change that
     file directly anyway.
+
+    ``mapping`` (a school's saved mapping) reads every file, whatever ``source`` says.
     """
     started = time.perf_counter()
     # A tracker names interventions in words: match them to the trust's catalogue, whether
@@ -133,13 +138,19 @@ def run_import(
         con,
         paths,
         keys=keys,
-        choose_reader=lambda path, chosen: choose_reader(
-            path,
-            chosen,
-            school=school or school_from_folder(path),
-            catalogue=catalogue,
-            file_date=export_date,
-            schools=schools,
+        choose_reader=lambda path, chosen: (
+            SavedMappingReader(
+                mapping, school=school or school_from_folder(path), file_date=export_date
+            )
+            if mapping is not None
+            else choose_reader(
+                path,
+                chosen,
+                school=school or school_from_folder(path),
+                catalogue=catalogue,
+                file_date=export_date,
+                schools=schools,
+            )
         ),
         source=source,
         max_bytes=max_bytes,

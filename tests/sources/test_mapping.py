@@ -113,6 +113,26 @@ def test_a_layout_without_urn_needs_the_school(tmp_path: Path) -> None:
     assert records[0].values["school_urn"] == "100001"
 
 
+def test_a_mapping_never_keeps_unused_identifying_columns(tmp_path: Path) -> None:
+    # A school's own mapping that leaves a pupil's names, UPN-like and birth-date headings
+    # unread: they are not kept in raw (in clear), as a layout's are not; the report
+    # names them. Other unused columns are still kept and reported.
+    path = write(
+        tmp_path,
+        "sen.csv",
+        "UPN,From,Status,Need,Legal Surname,Forename,DOB,Former UPN,Keyworker\r\n"
+        "A1,01/09/2025,K,SLCN,Walker,Zoe,14/03/2015,B2,Ms Brown\r\n",
+    )
+    result = MappedTableReader(load_mapping(ASK), school="100001").read(path)
+    record = list(result.records)[0]
+    assert record.extra == {"Keyworker": "Ms Brown"}
+    assert result.unknown_columns == ["Keyworker"]
+    left_out = [w for w in result.warnings if "identify a pupil" in w]
+    assert left_out == [
+        "not used and not kept, as they identify a pupil: Legal Surname, Forename, DOB, Former UPN"
+    ]
+
+
 def test_a_missing_required_column_names_the_file_and_column(tmp_path: Path) -> None:
     path = write(tmp_path, "sen.csv", "UPN,Status,Need\r\nA1,K,SLCN\r\n")
     with pytest.raises(SourceError) as caught:
@@ -222,7 +242,9 @@ attendance:
         ("A1", "2025-09-02", "AM", "L"),
         ("A2", "2025-09-02", "AM", "O"),
     ]
-    assert result.unknown_columns == ["Name"]
+    # The pupil's name is not read, and not kept either: it identifies them.
+    assert result.unknown_columns == []
+    assert all(r.extra == {} for r in result.records)
     assert mapping.recognition_score(["UPN", "Name"]) == 0  # no dated column: not this layout
     no_dates = write(tmp_path, "plain.csv", "UPN,Name\r\nA1,Zoë\r\n")
     with pytest.raises(SourceError, match="attendance pattern"):

@@ -63,6 +63,7 @@ FORMS = {
     "/capture/{pupil_key}": CAPTURERS,
     "/triggers/{trigger_id}/{action}": {"dsl"},
     "/imports": {"trust_admin", "senco"},
+    "/imports/mapping": {"trust_admin", "senco"},
     "/admin/users": ADMIN,
     "/admin/users/{user_id}": ADMIN,
     "/admin/users/{user_id}/disable": ADMIN,

@@ -196,6 +196,19 @@ class SchoolSetUp(AuditEvent):
 EVENT_TYPES[SchoolSetUp.event] = SchoolSetUp
 
 
+@dataclass(frozen=True)
+class MappingSaved(AuditEvent):
+    """A school's column mapping saved from the upload page (its name and school only:
+    the headings it names could quote a file)."""
+
+    event: ClassVar[str] = "mapping_saved"
+    school_urn: str
+    name: str
+
+
+EVENT_TYPES[MappingSaved.event] = MappingSaved
+
+
 def _withhold(value: Any) -> Any:
     """Identity columns and UPN-shaped strings become "(withheld)", at any depth."""
     if isinstance(value, dict):

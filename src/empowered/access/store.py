@@ -146,6 +146,16 @@ _DDL = (
         saved_at TIMESTAMP NOT NULL,
         saved_by BIGINT
     )""",
+    # Column mappings a school saved from the upload page (sources/saved_mappings.py):
+    # the YAML a mapping file would hold, every version kept; the latest per school and
+    # name is the one offered.
+    """CREATE TABLE IF NOT EXISTS app.column_mappings (
+        school_urn VARCHAR NOT NULL,
+        name VARCHAR NOT NULL,
+        body VARCHAR NOT NULL,
+        saved_at TIMESTAMP NOT NULL,
+        saved_by BIGINT
+    )""",
     # Retention periods in whole years per category (access/retention.py has the defaults).
     """CREATE TABLE IF NOT EXISTS app.retention_settings (
         category VARCHAR PRIMARY KEY,

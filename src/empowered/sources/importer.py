@@ -82,7 +82,8 @@ def expand(paths: Iterable[Path]) -> list[Path]:
     return files
 
 
-def _is_canonical(path: Path) -> bool:
+def is_canonical(path: Path) -> bool:
+    """A canonical CSV, known by its name (pupils.csv, observations.csv...)."""
     return path.suffix.lower() == ".csv" and path.stem.lower() in ENTITIES
 
 
@@ -148,7 +149,7 @@ def import_files(
         for path in files:
             if path.name == "manifest.json" or path.name.startswith("."):
                 continue
-            if source in ("auto", "canonical") and _is_canonical(path):
+            if source in ("auto", "canonical") and is_canonical(path):
                 reader = None
             else:
                 reader = choose_reader(path, source)

@@ -219,6 +219,12 @@ class LayoutReader(MappedTableReader):
         return result
 
 
+def settle_records(mapping: Mapping, records: list[SourceRecord]) -> tuple[list[SourceRecord], int]:
+    """A register's repeated status as one record, and a list's undated "No SEN" rows
+    dropped (with how many): what a fitted layout does, for a mapping saved from one."""
+    return _without_undated_no_sen(mapping, _one_status_per_register_entry(records))
+
+
 def _one_status_per_register_entry(records: list[SourceRecord]) -> list[SourceRecord]:
     """A SEN register repeats the pupil's status on each of their needs' rows: the status
     is one record (the first row's), which names the primary and secondary needs (ranks 1

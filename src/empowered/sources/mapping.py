@@ -455,13 +455,22 @@ class _Plan:
         self._splits = [(s, self._split_index(s)) for s in mapping.splits]
         self._sessions = self._session_columns()
         # Columns the mapping neither reads nor ignores are kept (record.extra) and
-        # reported, so a school sees what its layout carries that nobody maps yet.
-        self._unknown = [
+        # reported, so a school sees what its layout carries that nobody maps yet; except
+        # those that identify a pupil (names, UPNs, dates of birth), which raw keeps only
+        # as ciphertext: the same rule a layout applies (layouts.fit), named in the report.
+        unread = [
             (i, h)
             for i, h in enumerate(table.header)
             if i not in self._used and h.strip() and normalise_header(h) not in mapping.ignore
         ]
+        identifying = _identity_headings()
+        self._unknown = [(i, h) for i, h in unread if normalise_header(h) not in identifying]
         self.unknown_columns = [h for _, h in self._unknown]
+        left_out = [h for i, h in unread if normalise_header(h) in identifying]
+        if left_out:
+            self.warnings.append(
+                "not used and not kept, as they identify a pupil: " + ", ".join(left_out)
+            )
 
     # Resolving columns.
 
@@ -636,6 +645,13 @@ class _Plan:
             values["code"] = self.mapping.map_value("code", code)
             out.append(SourceRecord("attendance", values, row_number, extra))
         return out
+
+
+def _identity_headings() -> frozenset[str]:
+    # Imported here: the layouts are themselves mappings (layouts imports this module).
+    from empowered.sources.layouts import identity_headings
+
+    return identity_headings()
 
 
 def _header_index(header: list[str]) -> tuple[dict[str, int], set[str]]:

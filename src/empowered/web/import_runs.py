@@ -21,6 +21,7 @@ from empowered.access.users import User
 from empowered.imports import ImportOutcome, nothing_taken, problem_event, run_import
 from empowered.settings import Settings, get_settings
 from empowered.sources.errors import SourceError
+from empowered.sources.mapping import Mapping
 from empowered.sources.scope import ImportLimits
 from empowered.web import warming
 
@@ -157,6 +158,7 @@ def run_upload(
     source: str,
     school: str | None,
     limits: ImportLimits,
+    mapping: Mapping | None = None,
 ) -> None:
     """Import uploaded files (run in a thread of its own; the status page polls the
     outcome from ``app.imports``)."""
@@ -175,6 +177,7 @@ def run_upload(
                     report_dir=folder,
                     max_bytes=min(settings.max_import_bytes, settings.max_upload_bytes),
                     limits=limits,
+                    mapping=mapping,
                 )
             except SourceError as err:
                 message = without_paths(str(err), folder, Path(app.state.warehouse.path).parent)

@@ -21,14 +21,18 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 from starlette.types import Message
 
-from empowered.access.audit import ViewedPage
+from empowered.access.audit import MappingSaved, ViewedPage, record, transaction
 from empowered.access.policy import Scope, import_schools, may_import_catalogues
+from empowered.sources.mapping import Mapping
+from empowered.sources.mapping_builder import CHOICES, IGNORE, LABELS, make_mapping
 from empowered.sources.registry import SOURCES
+from empowered.sources.saved_mappings import SavedMapping, find_saved, save_mapping, saved_mappings
 from empowered.sources.scope import ImportLimits
 from empowered.views.imports import batch_report, import_runs, recent_batches, schools_to_choose
 from empowered.web.deps import CheckedForm, Forbidden, needs, pupil_scope
 from empowered.web.import_runs import run_upload, settings_of, start_run, uploads_root
 from empowered.web.render import IMPORT, audit, render
+from empowered.web.upload_mappings import Headings, Held, headings_to_ask, held, hold, release
 
 router = APIRouter()
 
@@ -114,6 +118,7 @@ def _form_page(
         schools = schools_to_choose(con, scope=ps)
         batches = recent_batches(con, scope=ps)
         runs = import_runs(con, scope=ps, user_id=scope.user.user_id, limit=10)
+        mappings = _mappings(con, scope)
     chosen = chosen or {}
     default_school = schools[0] if scope.schools is not None and len(schools) == 1 else ""
     settings = settings_of(request.app)
@@ -128,6 +133,8 @@ def _form_page(
             "trust_wide": scope.schools is None,
             "chosen_source": chosen.get("source", "auto"),
             "chosen_school": chosen.get("school") or default_school,
+            "mappings": mappings,
+            "chosen_mapping": chosen.get("mapping", ""),
             "problems": problems,
             "errors": {
                 f: " ".join(p.message for p in problems if p.field == f)
@@ -140,6 +147,11 @@ def _form_page(
         },
         status=status,
     )
+
+
+def _mappings(con: Any, scope: Scope) -> list[SavedMapping]:
+    """The saved mappings of the schools this user may import for (the policy decides)."""
+    return saved_mappings(con, import_schools(scope))
 
 
 @router.get("/imports", response_class=HTMLResponse)
@@ -200,38 +212,83 @@ def upload(
 ) -> Response:
     source = str(form.get("source") or "auto")
     school = str(form.get("school") or "")
+    key = str(form.get("mapping") or "")
     with request.app.state.warehouse.reading() as con:
         schools = schools_to_choose(con, scope=pupil_scope(scope))
+        saved = find_saved(con, key, import_schools(scope)) if key else None
     limit = settings_of(request.app).max_upload_bytes
     named, problems = _check(form.getlist("files"), source, school, schools, limit)
+    if key and saved is None:
+        problems.append(Problem("mapping", "Choose one of your saved mappings from the list."))
+    elif saved is not None and school and school != saved.school_urn:
+        problems.append(
+            Problem(
+                "mapping",
+                f"This mapping was saved for school {saved.school_urn}: choose that school, "
+                "or another mapping.",
+            )
+        )
     if problems:
         return _form_page(
             request,
             scope,
             problems=tuple(problems),
-            chosen={"source": source, "school": school},
+            chosen={"source": source, "school": school, "mapping": key},
             status=400,
         )
     # A school-bound user imports for their school: files that do not name one take it.
     if not school and scope.schools is not None and len(scope.schools) == 1:
         school = next(iter(scope.schools))
+    if saved is not None:
+        school = saved.school_urn
+    elif source == "auto" and len(named) == 1:
+        # One spreadsheet whose headings are not all known: ask what they hold first.
+        name, upload_file = named[0]
+        waiting = hold(request.app, scope.user.user_id, school, name, upload_file.file)
+        headings = headings_to_ask(waiting.path, school)
+        if headings is not None:
+            return _mapping_page(request, scope, waiting, headings, schools)
+        return begin_import(request, scope, [waiting.path], source, school, None, waiting)
+    return begin_import(
+        request, scope, named, source, school, saved.mapping if saved else None, None
+    )
+
+
+def begin_import(
+    request: Request,
+    scope: Scope,
+    files: list[tuple[str, UploadFile]] | list[Path],
+    source: str,
+    school: str,
+    mapping: Mapping | None,
+    waiting: Held | None,
+) -> Response:
+    """Record the import, put its files in a folder of their own and import them in a
+    thread; the browser goes to the status page."""
     with request.app.state.warehouse.recording() as con:
         import_id = start_run(
             con,
             via="upload",
             user=scope.user,
             school=school or None,
-            source=source,
-            files=len(named),
+            source=f"mapping {mapping.name}" if mapping else source,
+            files=len(files),
         )
     folder = uploads_root(request.app) / f"{import_id:06d}"
     folder.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
-    for name, upload_file in named:
-        target = folder / name
-        with target.open("wb") as out:
-            shutil.copyfileobj(upload_file.file, out, 1 << 20)
+    for item in files:
+        if isinstance(item, Path):
+            target = folder / item.name
+            shutil.move(item, target)
+        else:
+            name, upload_file = item
+            target = folder / name
+            with target.open("wb") as out:
+                shutil.copyfileobj(upload_file.file, out, 1 << 20)
         paths.append(target)
+    if waiting is not None:
+        release(waiting)
     threading.Thread(
         target=run_upload,
         args=(request.app, import_id, paths),
@@ -243,11 +300,110 @@ def upload(
             # Whose rows the import may write, checked on every landed row whatever the
             # file's format or header spelling (empowered.sources.scope).
             "limits": ImportLimits(import_schools(scope), may_import_catalogues(scope)),
+            "mapping": mapping,
         },
         name=f"empowered-import-{import_id}",
         daemon=True,
     ).start()
     return RedirectResponse(f"/imports/runs/{import_id}", status_code=303)
+
+
+def _mapping_page(
+    request: Request,
+    scope: Scope,
+    waiting: Held,
+    headings: Headings,
+    schools: list[str],
+    *,
+    chosen: dict[str, str] | None = None,
+    problems: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    """Ask, for each heading nothing reads, what it holds (and a name for the mapping)."""
+    chosen = chosen or {}
+    problems = problems or {}
+    rows = [
+        {
+            "field": f"column-{i}",
+            "heading": heading,
+            "chosen": chosen.get(f"column-{i}", IGNORE),
+            "error": problems.get(heading, ""),
+        }
+        for i, heading in enumerate(headings.unread)
+    ]
+    summary = [{"field": r["field"], "message": r["error"]} for r in rows if r["error"]]
+    for field in ("name", "school"):
+        if field in problems:
+            summary.insert(0, {"field": field, "message": problems[field]})
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for choice in CHOICES:
+        groups.setdefault(choice.group, []).append((choice.value, choice.label))
+    return render(
+        request,
+        scope,
+        "imports_mapping.html",
+        {
+            "title": "Say what the headings hold",
+            "file_name": waiting.path.name,
+            "token": waiting.token,
+            "how": headings.how,
+            "rows": rows,
+            "groups": groups,
+            "ignore": (IGNORE, LABELS[IGNORE]),
+            "schools": schools,
+            "chosen_school": chosen.get("school", waiting.school),
+            "name": chosen.get("name", ""),
+            "problems": summary,
+            "errors": problems,
+        },
+        status=status,
+    )
+
+
+@router.post("/imports/mapping", response_class=HTMLResponse)
+def save_choices(request: Request, scope: Importer, form: CheckedForm) -> Response:
+    """The uploader's choices for a waiting file: saved as the school's mapping, and the
+    file imported with it (or imported as it is, or dropped)."""
+    waiting = held(request.app, str(form.get("token") or ""), scope.user.user_id)
+    if waiting is None:
+        raise Forbidden(scope.user, request.url.path, "no such waiting upload", not_found=True)
+    action = str(form.get("action") or "save")
+    if action == "cancel":
+        release(waiting)
+        return RedirectResponse("/imports", status_code=303)
+    with request.app.state.warehouse.reading() as con:
+        schools = schools_to_choose(con, scope=pupil_scope(scope))
+    school = str(form.get("school") or "")
+    headings = headings_to_ask(waiting.path, school or waiting.school)
+    if action == "as_is" or headings is None:
+        # As it would have been imported: for the school checked on the upload page.
+        return begin_import(request, scope, [waiting.path], "auto", waiting.school, None, waiting)
+    fields = {
+        f"column-{i}": str(form.get(f"column-{i}") or IGNORE) for i in range(len(headings.unread))
+    }
+    choices = {h: fields[f"column-{i}"] for i, h in enumerate(headings.unread)}
+    typed = str(form.get("name") or "")
+    made = make_mapping(typed, headings.base, choices)
+    problems = dict(made.problems)
+    # The mapping is the school's: a school the policy lets this user import for.
+    if school not in schools:
+        problems["school"] = "Choose which of your schools this mapping is for."
+    if problems or made.mapping is None:
+        return _mapping_page(
+            request,
+            scope,
+            waiting,
+            headings,
+            schools,
+            chosen={**fields, "name": typed, "school": school},
+            problems=problems,
+            status=400,
+        )
+    ip = request.client.host if request.client else None
+    with request.app.state.warehouse.recording() as con, transaction(con):
+        mapping = save_mapping(con, school, made.document, saved_by=scope.user.user_id)
+        record(con, MappingSaved(school_urn=school, name=mapping.name), user=scope.user, ip=ip)
+    return begin_import(request, scope, [waiting.path], "auto", school, mapping, waiting)
 
 
 @router.get("/imports/runs/{import_id}", response_class=HTMLResponse)
