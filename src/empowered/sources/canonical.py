@@ -171,11 +171,13 @@ ENTITIES: dict[str, Entity] = {
         _entity("attendance", "school_urn upn date session code", "school_urn date session"),
         # A pupil's attendance over a period as a report adds it up, for schools (or
         # years) with no session marks: sessions possible, present, at approved
-        # educational activity, absent with and without authority, and late.
+        # educational activity, absent with and without authority, and late. A transfer
+        # file's earlier years name the school that recorded them (from_school_*): they
+        # are that school's history, not this school's attendance.
         _entity(
             "attendance_summary",
             "school_urn upn period_start period_end possible present approved_activity"
-            " authorised unauthorised late",
+            " authorised unauthorised late from_school_urn from_school_laestab",
             "school_urn period_end possible",
         ),
         _entity(

@@ -1,0 +1,122 @@
+"""A school that sends only per-pupil attendance summaries (no session marks) is asked the
+same questions as one that sends its register: the register's low and persistent absence,
+the attendance triggers, the early signs.
+
+The school is SIMS's (fixtures/real/sims_student_list.csv, sims_sen_register.csv and
+sims_attendance_summary.csv, school 148203). The truth is worked out by hand from the
+summary file (fixtures/real/sims_attendance_summary.expected.yml): every pupil had 114
+possible sessions from 3 September to 27 November 2026, and missed
+
+    pupil (UPN)      authorised + unauthorised = missed   share missed
+    B886209919041          2 + 0  =  2                       1.8%
+    M886243119012          4 + 2  =  6                       5.3%
+    Q886412725003          9 + 4  = 13                      11.4%  persistent
+    B886209917008         14 + 4  = 18                      15.8%  persistent
+    N886243116027         16 + 8  = 24                      21.1%  persistent
+    G886270315019         11 + 24 = 35                      30.7%  persistent
+    Y886209915033          6 + 0  =  6                       5.3%  (4 at approved activity: attended)
+    J886270318006          3 + 0  =  3                       2.6%
+    H886265619050          2 + 0  =  2                       1.8%
+
+so four pupils are persistently absent (10% or more missed) and none severely (50%).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from empowered.cli import app
+from empowered.identity import IdentityReader
+from identity_keys import TEST_KEYS
+
+REAL = Path(__file__).parent / "fixtures" / "real"
+SCHOOL = "148203"
+runner = CliRunner()
+
+MISSED = {
+    "B886209919041": 2,
+    "M886243119012": 6,
+    "Q886412725003": 13,
+    "B886209917008": 18,
+    "N886243116027": 24,
+    "G886270315019": 35,
+    "Y886209915033": 6,
+    "J886270318006": 3,
+    "H886265619050": 2,
+}
+PERSISTENT = {"Q886412725003", "B886209917008", "N886243116027", "G886270315019"}
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = str(tmp_path_factory.mktemp("summary_only") / "w.duckdb")
+    gias = str(REAL / "gias_edubasealldata_extract.csv")
+    added = runner.invoke(
+        app, ["school", "add", SCHOOL, "--from-gias", gias, "--warehouse", path]
+    )
+    assert added.exit_code == 0, added.output
+    for name in ("sims_student_list.csv", "sims_attendance_summary.csv"):
+        result = runner.invoke(
+            app, ["import", str(REAL / name), "--school", SCHOOL, "--warehouse", path]
+        )
+        assert result.exit_code == 0, result.output
+    return path
+
+
+def _by_upn(path: str, sql: str) -> dict[str, tuple[Any, ...]]:
+    reader = IdentityReader(TEST_KEYS)
+    con = duckdb.connect(path, read_only=True)
+    try:
+        rows = con.execute(sql).fetchall()
+    finally:
+        con.close()
+    return {str(reader.upn(r[0])): tuple(r[1:]) for r in rows}
+
+
+def test_the_year_comes_from_the_summary_and_says_so(warehouse: str) -> None:
+    got = _by_upn(
+        warehouse,
+        "SELECT i.upn, y.possible, y.authorised + y.unauthorised, y.persistent_absence, "
+        "y.severe_absence, y.attendance_source_text, y.period_start, y.period_end "
+        "FROM marts.attendance_pupil_year_all AS y JOIN core.pupil_identity AS i USING (pupil_key)",
+    )
+    assert {u: (g[0], g[1], g[2], g[3]) for u, g in got.items()} == {
+        u: (114, m, u in PERSISTENT, False) for u, m in MISSED.items()
+    }
+    assert {g[4] for g in got.values()} == {"from a summary the school sent"}
+    assert {(g[5].isoformat(), g[6].isoformat()) for g in got.values()} == {
+        ("2026-09-03", "2026-11-27")
+    }
+
+
+def test_the_register_asks_about_persistent_absence(warehouse: str) -> None:
+    got = _by_upn(
+        warehouse,
+        "SELECT i.upn, r.sessions_possible, r.attendance_rate, r.persistent_absence, "
+        "r.attendance_source, r.as_of_date "
+        "FROM marts.register_pupil AS r JOIN core.pupil_identity AS i USING (pupil_key)",
+    )
+    on_summary = {u: g for u, g in got.items() if u in MISSED}
+    assert set(on_summary) == set(MISSED)
+    for upn, (possible, rate, persistent, source, as_of) in on_summary.items():
+        assert possible == 114
+        assert rate == pytest.approx((114 - MISSED[upn]) / 114)
+        assert persistent == (upn in PERSISTENT)
+        assert source == "school_summary"
+        assert as_of.isoformat() == "2026-11-27"  # the summary's end: "now" at this school
+    con = duckdb.connect(warehouse, read_only=True)
+    try:
+        (count,) = con.execute(
+            "SELECT sum(CASE WHEN persistent_absence THEN 1 ELSE 0 END) "
+            "FROM marts.register_pupil WHERE school_urn = ?",
+            [SCHOOL],
+        ).fetchone() or (None,)
+    finally:
+        con.close()
+    assert count == len(PERSISTENT)
