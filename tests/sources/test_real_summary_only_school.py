@@ -19,6 +19,16 @@ possible sessions from 3 September to 27 November 2026, and missed
     H886265619050          2 + 0  =  2                       1.8%
 
 so four pupils are persistently absent (10% or more missed) and none severely (50%).
+With the local authority's term dates (fixtures/real/la_term_dates.csv) the period lies
+inside the autumn term 2026 and spans 12 school weeks (3-4 September, seven weeks to 23
+October, the half term, four weeks to 27 November: 57 days, 114 sessions). So the default
+trigger rules (warehouse/trigger_rules.yml) give, on 27 November:
+
+    persistent absence this year, and this term (10%+, 20+ sessions possible): the four
+    severe absence this year (50%+): nobody
+    20 or more unauthorised sessions in one term: G886270315019 (24)
+    10 or more unauthorised sessions in a rolling 10 school weeks: not asked, since 12
+    school weeks are longer than the window, so the summary cannot say where they fell.
 """
 
 from __future__ import annotations
@@ -61,7 +71,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> str:
         app, ["school", "add", SCHOOL, "--from-gias", gias, "--warehouse", path]
     )
     assert added.exit_code == 0, added.output
-    for name in ("sims_student_list.csv", "sims_attendance_summary.csv"):
+    for name in ("la_term_dates.csv", "sims_student_list.csv", "sims_attendance_summary.csv"):
         result = runner.invoke(
             app, ["import", str(REAL / name), "--school", SCHOOL, "--warehouse", path]
         )
@@ -120,3 +130,42 @@ def test_the_register_asks_about_persistent_absence(warehouse: str) -> None:
     finally:
         con.close()
     assert count == len(PERSISTENT)
+
+
+def test_the_attendance_triggers_fire_on_the_summary(warehouse: str) -> None:
+    reader = IdentityReader(TEST_KEYS)
+    con = duckdb.connect(warehouse, read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT i.upn, t.rule_id, t.value_at_first, t.first_fired_on, t.window_start, "
+            "t.is_active, t.evidence_source FROM marts.safeguarding_trigger AS t "
+            "JOIN core.pupil_identity AS i USING (pupil_key)"
+        ).fetchall()
+    finally:
+        con.close()
+    fired = {(str(reader.upn(r[0])), str(r[1])): r[2:] for r in rows}
+    expected = {(u, "persistent_absence_year"): MISSED[u] / 114 for u in PERSISTENT}
+    expected |= {(u, "persistent_absence_term"): MISSED[u] / 114 for u in PERSISTENT}
+    expected[("G886270315019", "local_20_in_term")] = 24.0
+    assert set(fired) == set(expected)
+    for key, (value, fired_on, window_start, active, source) in fired.items():
+        assert value == pytest.approx(expected[key])
+        assert fired_on.isoformat() == "2026-11-27"
+        assert window_start.isoformat() == "2026-09-03"
+        assert active
+        assert source == "school_summary"
+
+
+def test_the_review_queue_says_the_figures_came_from_a_summary(warehouse: str) -> None:
+    from empowered.analytics.triggers import review_queue
+
+    con = duckdb.connect(warehouse, read_only=True)
+    try:
+        items = review_queue(con, school_urn=SCHOOL, alerts=[])
+    finally:
+        con.close()
+    assert len(items) == 9
+    casey = [i for i in items if i.rule_id == "local_20_in_term"]
+    assert len(casey) == 1
+    assert casey[0].evidence[0].startswith("24 unauthorised sessions this term, from")
+    assert "reached in 1 summary the school sent" in casey[0].evidence[1]
