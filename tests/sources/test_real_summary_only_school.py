@@ -67,9 +67,7 @@ PERSISTENT = {"Q886412725003", "B886209917008", "N886243116027", "G886270315019"
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> str:
     path = str(tmp_path_factory.mktemp("summary_only") / "w.duckdb")
     gias = str(REAL / "gias_edubasealldata_extract.csv")
-    added = runner.invoke(
-        app, ["school", "add", SCHOOL, "--from-gias", gias, "--warehouse", path]
-    )
+    added = runner.invoke(app, ["school", "add", SCHOOL, "--from-gias", gias, "--warehouse", path])
     assert added.exit_code == 0, added.output
     for name in ("la_term_dates.csv", "sims_student_list.csv", "sims_attendance_summary.csv"):
         result = runner.invoke(
@@ -169,3 +167,58 @@ def test_the_review_queue_says_the_figures_came_from_a_summary(warehouse: str) -
     assert len(casey) == 1
     assert casey[0].evidence[0].startswith("24 unauthorised sessions this term, from")
     assert "reached in 1 summary the school sent" in casey[0].evidence[1]
+
+
+# A second report from the same school, for the three weeks after the first (30 November to
+# 18 December 2026, 15 days, 30 sessions), in the same SIMS layout: Amira missed none and
+# Zoë 18 (12 authorised, 6 unauthorised).
+LATER = """Attendance Summary - Kestrel Vale Academy\r
+Date range: 30/11/2026 to 18/12/2026\r
+Report run: 21-Dec-2026 08:31\r
+\r
+Adno,UPN,Legal Surname,Legal Forename,Reg Group,Possible Sessions,Present,Approved Educational Activity,Authorised Absences,Unauthorised Absences,Late (before registers closed),% Attendance\r
+002187,B886209919041,Specimen,Amira,7B,30,30,0,0,0,0,100.0\r
+002188,M886243119012,Sample,Zoe,7K,30,12,0,12,6,0,40.0\r
+"""
+
+
+def test_the_early_sign_compares_a_summary_with_the_childs_earlier_ones(tmp_path: Path) -> None:
+    """Worked by hand (analytics.early_signs.summary_attendance_alerts): the school's rate
+    over both reports is (109 + 0 + 18) missed of (9 x 114 + 2 x 30) = 127 / 1086 = 11.69%.
+    Zoë's usual, from her first report steadied by 40 sessions at the school's rate, is
+    p0 = (6 + 0.1169 x 40) / (114 + 40) = 6.93%; the alternative is p0 + 20 points = 26.93%
+    (three times p0 is less). Her 18 missed of 30 give a log-likelihood ratio of
+    18 ln(26.93 / 6.93) + 12 ln(73.07 / 93.07) = 21.5, over the limit of 6: an alert.
+    Amira missed none (ratio -7.0): nothing. Nobody else has a second period."""
+    from empowered.analytics.early_signs import load_alerts
+
+    later = tmp_path / "attendance_summary_december.csv"
+    later.write_bytes(LATER.encode("windows-1252"))
+    path = str(tmp_path / "w.duckdb")
+    gias = str(REAL / "gias_edubasealldata_extract.csv")
+    added = runner.invoke(app, ["school", "add", SCHOOL, "--from-gias", gias, "--warehouse", path])
+    assert added.exit_code == 0, added.output
+    for name in (REAL / "sims_student_list.csv", REAL / "sims_attendance_summary.csv", later):
+        result = runner.invoke(app, ["import", str(name), "--school", SCHOOL, "--warehouse", path])
+        assert result.exit_code == 0, result.output
+    reader = IdentityReader(TEST_KEYS)
+    con = duckdb.connect(path, read_only=True)
+    try:
+        alerts = load_alerts(con, school_urn=SCHOOL)
+        names = {
+            str(k): str(reader.upn(u))
+            for k, u in con.execute("SELECT pupil_key, upn FROM core.pupil_identity").fetchall()
+        }
+    finally:
+        con.close()
+    [alert] = alerts
+    assert names[alert.pupil_key] == "M886243119012"
+    assert alert.indicator == "attendance"
+    assert alert.started_on.isoformat() == "2026-12-18"
+    assert alert.baseline == pytest.approx((6 + 127 / 1086 * 40) / 154)
+    assert alert.recent == pytest.approx(18 / 30)
+    assert alert.points == 114
+    assert alert.summary.startswith(
+        "Missed 18 of 30 sessions from 30 November 2026 to 18 December 2026 (from a summary "
+        "the school sent), against a usual 7% of sessions missed over 114 earlier sessions."
+    )
