@@ -226,3 +226,27 @@ def test_the_early_sign_compares_a_summary_with_the_childs_earlier_ones(tmp_path
         "Missed 18 of 30 sessions from 30 November 2026 to 18 December 2026 (from a summary "
         "the school sent), against a usual 7% of sessions missed over 114 earlier sessions."
     )
+
+
+def test_the_pupil_page_says_the_year_came_from_a_summary(warehouse: str) -> None:
+    from empowered.views import PupilScope
+    from empowered.views.cache import SchoolAnalyticsCache
+    from empowered.views.pupil import pupil_picture
+
+    reader = IdentityReader(TEST_KEYS)
+    con = duckdb.connect(warehouse, read_only=True)
+    try:
+        [casey] = [
+            str(k)
+            for k, u in con.execute("SELECT pupil_key, upn FROM core.pupil_identity").fetchall()
+            if reader.upn(u) == "G886270315019"
+        ]
+        picture = pupil_picture(
+            con, casey, scope=PupilScope.school(SCHOOL), cache=SchoolAnalyticsCache()
+        )
+    finally:
+        con.close()
+    assert picture.attendance.summary == (
+        "Attendance 69% in 2026/27 (79 of 114 sessions; 24 unauthorised, from a summary the "
+        "school sent): persistent absence (10% or more missed)."
+    )
