@@ -116,7 +116,9 @@ def test_the_register_asks_about_persistent_absence(warehouse: str) -> None:
         assert rate == pytest.approx((114 - MISSED[upn]) / 114)
         assert persistent == (upn in PERSISTENT)
         assert source == "school_summary"
-        assert as_of.isoformat() == "2026-11-27"  # the summary's end: "now" at this school
+        # "Now" at a school without marks: the summary's end (27 November) or, later, the
+        # student list's export date (1 December), so the SEN register it sent is in force.
+        assert as_of.isoformat() == "2026-12-01"
     con = duckdb.connect(warehouse, read_only=True)
     try:
         (count,) = con.execute(
@@ -250,3 +252,36 @@ def test_the_pupil_page_says_the_year_came_from_a_summary(warehouse: str) -> Non
         "Attendance 69% in 2026/27 (79 of 114 sessions; 24 unauthorised, from a summary the "
         "school sent): persistent absence (10% or more missed)."
     )
+
+
+def test_the_register_questions_find_low_attendance_without_a_plan(warehouse: str) -> None:
+    """On the register (the student list: K or E) with attendance under 90% and no plan
+    (none were recorded): Dev (E, 84.2%), Jordan (K, 78.9%) and Casey (K, 69.3%). Łukasz
+    (88.6%) has no SEN. The school summary counts them, and the page notes the source."""
+    from empowered.analytics.register import attendance_without_plan
+    from empowered.views import PupilScope
+    from empowered.views.register import RegisterFilters, register_page
+
+    reader = IdentityReader(TEST_KEYS)
+    con = duckdb.connect(warehouse, read_only=True)
+    try:
+        upn = {
+            str(k): str(reader.upn(u))
+            for k, u in con.execute("SELECT pupil_key, upn FROM core.pupil_identity").fetchall()
+        }
+        question = attendance_without_plan(con, school_urn=SCHOOL)
+        counts = con.execute(
+            "SELECT sen_persistent_absence, sen_low_attendance_no_plan "
+            "FROM marts.register_school_summary WHERE school_urn = ?",
+            [SCHOOL],
+        ).fetchone()
+        page = register_page(con, scope=PupilScope.school(SCHOOL), filters=RegisterFilters())
+    finally:
+        con.close()
+    assert {upn[k] for k in question.pupil_keys} == {
+        "B886209917008",
+        "N886243116027",
+        "G886270315019",
+    }
+    assert counts == (3, 3)
+    assert {r.attendance_note for r in page.pupils} == {"from a summary the school sent"}
