@@ -36,12 +36,13 @@ with academic_years as (
     group by academic_year
 ),
 
-summaries as (
+dated as (
     select
         s.pupil_key,
         s.school_urn,
         d.academic_year,
         coalesce(s.period_start, y.year_first_day) as period_start,
+        s.period_start is not null as start_given,
         s.period_end,
         s.possible,
         coalesce(s.authorised, 0) as authorised,
@@ -56,6 +57,22 @@ summaries as (
         on m.pupil_key = s.pupil_key and m.school_urn = s.school_urn
         and m.academic_year = d.academic_year
     where m.pupil_key is null and s.from_other_school is not true
+),
+
+-- A summary with no start and one starting on the first day of the same academic year,
+-- ending the same day, are the same period: the one that gives its start is kept.
+summaries as (
+    select *
+    from (
+        select
+            d.*,
+            row_number() over (
+                partition by d.pupil_key, d.school_urn, d.period_start, d.period_end
+                order by d.start_given desc
+            ) as n
+        from dated as d
+    ) as numbered
+    where n = 1
 ),
 
 superseded as (
