@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 import pytest
 from mart_fixtures import (
+    FIRST_MONDAY,
     SCHOOL,
     SCHOOL_WEEKS,
     YEAR,
@@ -320,3 +321,24 @@ def test_a_pupil_without_marks_is_judged_on_the_summaries_the_school_sent() -> N
         "persistent_absence_term": (0.15, *by_week_8, 2, 0.1, "school_summary"),
         "persistent_absence_year": (0.15, *by_week_8, 2, 0.1, "school_summary"),
     }
+
+
+def test_a_summary_without_a_start_is_the_year_to_date() -> None:
+    """A summary with no start runs from the first day of its academic year (1 September
+    here): sent again with that start, it is the same period, counted once, and the one
+    that gives its start is kept (its figures: 3 missed, not 5)."""
+    con = core_connection()
+    con.execute("INSERT INTO core.dim_pupil VALUES ('p')")
+    end = week_friday(8)
+    con.execute(
+        "INSERT INTO core.fct_attendance_summary VALUES "
+        "('p', ?, NULL, ?, 80, 75, 0, 5, 0, 0, false), "
+        "('p', ?, ?, ?, 80, 77, 0, 3, 0, 0, false)",
+        [SCHOOL, end, SCHOOL, FIRST_MONDAY, end],
+    )
+    build_marts(con, MARTS)
+    periods = con.execute(
+        "SELECT period_start, period_end, absent FROM marts.attendance_summary_period"
+    ).fetchall()
+    con.close()
+    assert periods == [(FIRST_MONDAY, end, 3)]
