@@ -2,7 +2,8 @@
 its pupils land at the school it was sent to, found by the LA code and establishment number
 its header gives, with their SEN history, each need by its own dates (never attached to
 the wrong SEN entry), and the earlier school's register kept with the pupil's record
-rather than counted as this school's attendance.
+rather than counted as this school's attendance: its yearly totals (YearData) are
+attendance summaries of that school, history that this school's figures never count.
 
 File and truth: fixtures/real/ (see test_real_pupil_lists)."""
 
@@ -57,6 +58,15 @@ def test_a_ctf_from_another_school_lands_at_its_destination(tmp_path: Path) -> N
     marks = con.execute("SELECT count(*) FROM staging.stg_canonical_attendance").fetchone()
     kept = con.execute("SELECT _extra FROM raw.canonical_pupils").fetchall()
     rejected = con.execute("SELECT count(*) FROM quarantine.rejected_rows").fetchone()
+    summaries = con.execute(
+        "SELECT pupil_key, period_start, period_end, possible, present, authorised, "
+        "unauthorised, from_school_urn, from_school_laestab, from_other_school "
+        "FROM core.fct_attendance_summary"
+    ).fetchall()
+    counted = con.execute(
+        "SELECT (SELECT count(*) FROM marts.attendance_summary_period) "
+        "+ (SELECT count(*) FROM marts.attendance_pupil_year_all)"
+    ).fetchone()
     con.close()
     assert schools == [("145811",)] and rejected == (0,)
     assert set(upn_of.values()) == {u for u, t in truth["truth"].items() if isinstance(t, dict)}
@@ -83,3 +93,30 @@ def test_a_ctf_from_another_school_lands_at_its_destination(tmp_path: Path) -> N
             )
             checked += 1
     assert checked == 5
+
+    # Each YearData is a summary of the school that recorded it (2025 = 2025/26, the
+    # year the file was written cut at its date, 20 November 2026), kept as its history.
+    got = sorted(
+        (str(upn_of[k]), start.isoformat(), end.isoformat(), *rest)
+        for k, start, end, *rest in summaries
+    )
+    periods = {"2025/26": ("2025-09-01", "2026-08-31"), "2026/27": ("2026-09-01", "2026-11-20")}
+    want = sorted(
+        (
+            upn,
+            *periods[s["academic_year"]],
+            s["possible"],
+            s["present"],
+            s["authorised"],
+            s["unauthorised"],
+            s["school_urn"],
+            "8783502",
+            True,
+        )
+        for upn, t in truth["truth"].items()
+        if isinstance(t, dict)
+        for s in t["attendance_summaries"]
+    )
+    assert got == want
+    # Not this school's attendance: nothing of it reaches the year figures here.
+    assert counted == (0,)

@@ -84,6 +84,16 @@ def core_connection() -> duckdb.DuckDBPyConnection:
         "start_date DATE, category VARCHAR, academic_year VARCHAR)"
     )
     con.execute("CREATE TABLE core.fct_observation (school_urn VARCHAR, observed_on DATE)")
+    con.execute(
+        "CREATE TABLE core.dim_characteristics_history (school_urn VARCHAR, valid_from DATE)"
+    )
+    # Summaries stand in for marks only where a pupil has none (empty unless a test adds).
+    con.execute(
+        "CREATE TABLE core.fct_attendance_summary (pupil_key VARCHAR, school_urn VARCHAR, "
+        "period_start DATE, period_end DATE, possible INTEGER, present INTEGER, "
+        "approved_activity INTEGER, authorised INTEGER, unauthorised INTEGER, late INTEGER, "
+        "from_other_school BOOLEAN)"
+    )
     return con
 
 

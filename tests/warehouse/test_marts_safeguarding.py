@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 import pytest
 from mart_fixtures import (
+    FIRST_MONDAY,
     SCHOOL,
     SCHOOL_WEEKS,
     YEAR,
@@ -25,6 +26,7 @@ MARTS = (
     "marts.attendance_pupil_day",
     "marts.attendance_pupil_week",
     "marts.attendance_pupil_year",
+    "marts.attendance_summary_period",
     "marts.safeguarding_trigger",
 )
 
@@ -251,3 +253,92 @@ def test_the_small_trust_matches_an_independent_10_in_10_count(
     for key, (week, value, weeks) in expected.items():
         end = calendar_weeks[key[1] + key[2] + str(week)]
         assert got[key] == (end, value, weeks), key
+
+
+def _summary(
+    con: duckdb.DuckDBPyConnection,
+    pupil: str,
+    first_week: int,
+    last_week: int,
+    *,
+    absent: int,
+    unauthorised: int,
+    other_school: bool = False,
+) -> None:
+    possible = 10 * (last_week - first_week + 1)
+    con.execute(
+        "INSERT INTO core.fct_attendance_summary VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, 0, ?)",
+        [
+            pupil,
+            SCHOOL,
+            week_monday(first_week),
+            week_friday(last_week),
+            possible,
+            possible - absent,
+            absent - unauthorised,
+            unauthorised,
+            other_school,
+        ],
+    )
+
+
+def test_a_pupil_without_marks_is_judged_on_the_summaries_the_school_sent() -> None:
+    """Worked by hand (default rules): the school sent weeks 1-4 (2 unauthorised), then
+    weeks 1-8 to date (12 missed, all unauthorised), which replaces the first, then weeks
+    9-12 on their own (none missed).
+    - 10 in a rolling 10 weeks: weeks 1-8 span 8 school weeks, inside the window, with 12
+      unauthorised: fires there (weeks 9-12 have none).
+    - 20 unauthorised in the term: 12 by week 12, so no.
+    - persistent absence, term and year to date: 12/80 = 15% at week 8 and 12/120 = 10%
+      at week 12: fires at both.
+    A pupil with marks keeps them: their summary of 50% absence asks nothing, and a
+    summary from another school (a transfer file's history) is never this school's."""
+    con = core_connection()
+    add_pupil(con, "marks")
+    _summary(con, "marks", 1, 8, absent=40, unauthorised=40)
+    con.execute("INSERT INTO core.dim_pupil VALUES ('summaries'), ('elsewhere')")
+    _summary(con, "summaries", 1, 4, absent=2, unauthorised=2)
+    _summary(con, "summaries", 1, 8, absent=12, unauthorised=12)
+    _summary(con, "summaries", 9, 12, absent=0, unauthorised=0)
+    _summary(con, "elsewhere", 1, 8, absent=40, unauthorised=40, other_school=True)
+    build_marts(con, MARTS)
+    periods = con.execute(
+        "SELECT pupil_key, period_order, term, school_weeks, possible_year_to_date "
+        "FROM marts.attendance_summary_period ORDER BY pupil_key, period_order"
+    ).fetchall()
+    assert periods == [("summaries", 1, "autumn", 8, 80), ("summaries", 2, "autumn", 4, 120)]
+    fired = {
+        r[0]: r[1:]
+        for r in con.execute(
+            "SELECT rule_id, value_at_first, first_fired_on, window_start, weeks_fired, "
+            "latest_value, evidence_source FROM marts.safeguarding_trigger"
+        ).fetchall()
+    }
+    con.close()
+    by_week_8 = (week_friday(8), week_monday(1))
+    assert fired == {
+        "national_10_in_10": (12.0, *by_week_8, 1, 0.0, "school_summary"),
+        "persistent_absence_term": (0.15, *by_week_8, 2, 0.1, "school_summary"),
+        "persistent_absence_year": (0.15, *by_week_8, 2, 0.1, "school_summary"),
+    }
+
+
+def test_a_summary_without_a_start_is_the_year_to_date() -> None:
+    """A summary with no start runs from the first day of its academic year (1 September
+    here): sent again with that start, it is the same period, counted once, and the one
+    that gives its start is kept (its figures: 3 missed, not 5)."""
+    con = core_connection()
+    con.execute("INSERT INTO core.dim_pupil VALUES ('p')")
+    end = week_friday(8)
+    con.execute(
+        "INSERT INTO core.fct_attendance_summary VALUES "
+        "('p', ?, NULL, ?, 80, 75, 0, 5, 0, 0, false), "
+        "('p', ?, ?, ?, 80, 77, 0, 3, 0, 0, false)",
+        [SCHOOL, end, SCHOOL, FIRST_MONDAY, end],
+    )
+    build_marts(con, MARTS)
+    periods = con.execute(
+        "SELECT period_start, period_end, absent FROM marts.attendance_summary_period"
+    ).fetchall()
+    con.close()
+    assert periods == [(FIRST_MONDAY, end, 3)]

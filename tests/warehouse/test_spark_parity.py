@@ -56,12 +56,31 @@ def _real_school_rows(small_trust: Path, folder: Path) -> Path:
         writer = csv.writer(handle)
         writer.writerow(
             ["school_urn", "upn", "period_start", "period_end", "possible", "present",
-             "approved_activity", "authorised", "unauthorised", "late"]
+             "approved_activity", "authorised", "unauthorised", "late", "from_school_urn",
+             "from_school_laestab"]
         )  # fmt: skip
         for i, s in enumerate(statuses):
             writer.writerow(
                 [s["school_urn"], s["upn"], "2024-09-04", "2025-07-18", 380, 350 - i, 2, 20,
-                 8 + i, i]
+                 8 + i, i, "", ""]
+            )  # fmt: skip
+            # A year with no marks: a term, then the year to date that replaces it, a
+            # later period of its own, and an earlier school's year (never counted).
+            writer.writerow(
+                [s["school_urn"], s["upn"], "2019-09-04", "2019-12-20", 140, 120, 0, 10,
+                 10 - i, 0, "", ""]
+            )  # fmt: skip
+            writer.writerow(
+                [s["school_urn"], s["upn"], "", "2020-03-20", 260, 230 - 3 * i, 0, 20,
+                 10 + 3 * i, 1, "", ""]
+            )  # fmt: skip
+            writer.writerow(
+                [s["school_urn"], s["upn"], "2020-04-20", "2020-06-19", 80, 60 + i, 2, 10,
+                 8 - i, 0, "", ""]
+            )  # fmt: skip
+            writer.writerow(
+                [s["school_urn"], s["upn"], "2018-09-05", "2019-07-19", 380, 300, 0, 60,
+                 20, 0, "100999", "8783502"]
             )  # fmt: skip
     return folder
 

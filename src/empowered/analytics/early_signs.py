@@ -7,6 +7,8 @@
   so far (lagged the same way and steadied by the school's rate), that signals when recent
   sessions are much likelier under "about three times the usual absence" than under the
   usual.
+  Where the school sends per-pupil summaries instead of marks, each summary period is one
+  step of the same test against the child's earlier periods (:func:`summary_attendance_alerts`).
 * Behaviour: incidents in the last two school weeks against the child's earlier rate.
 * Attainment: a fall of half a standard deviation (7.5 points) between two standardised
   tests.
@@ -255,6 +257,98 @@ def attendance_alerts(
     return alerts
 
 
+@dataclass(frozen=True)
+class SummaryPeriod:
+    """A period a school's attendance summary covers, for a pupil with no marks then."""
+
+    start: date
+    end: date
+    possible: int
+    absent: int
+
+
+def summary_attendance_alerts(
+    pupil_key: str,
+    school_urn: str,
+    periods: Sequence[SummaryPeriod],
+    *,
+    prior_rate: float,
+    h: float = ATTENDANCE_H,
+    prior_sessions: float = ATTENDANCE_PRIOR_SESSIONS,
+    min_sessions: int = 2 * MIN_BASELINE_DAYS,
+) -> list[Alert]:
+    """Absence in a summary period well above the child's own usual, for a school that
+    sends summaries instead of session marks.
+
+    The question is the session chart's (:func:`attendance_alerts`): are the period's
+    sessions much likelier under about three times the usual absence than under the
+    usual? A summary says only how many sessions were missed in the period, so the period
+    is one step of the chart: its log-likelihood ratio against the same decision limit.
+    The usual is the child's earlier periods (at least ``min_sessions`` possible, as the
+    session chart waits for 20 days), steadied by the school's rate as there.
+    """
+    alerts = []
+    before_possible = before_absent = 0
+    for period in sorted(periods, key=lambda p: (p.end, p.start)):
+        if before_possible >= min_sessions and period.possible > 0:
+            p0 = (before_absent + prior_rate * prior_sessions) / (before_possible + prior_sessions)
+            p0 = min(max(p0, 0.01), 0.6)
+            p1 = min(max(3 * p0, p0 + 0.2), 0.95)
+            missed, offered = period.absent, period.possible
+            llr = missed * math.log(p1 / p0) + (offered - missed) * math.log((1 - p1) / (1 - p0))
+            if llr > h:
+                alerts.append(
+                    Alert(
+                        pupil_key,
+                        school_urn,
+                        "attendance",
+                        "absence in a summary period well above the child's usual rate "
+                        "(the same test as over sessions, one step per period)",
+                        period.end,
+                        period.end,
+                        p0,
+                        missed / offered,
+                        before_possible,
+                        f"Missed {missed} of {offered} sessions from {day_text(period.start)} "
+                        f"to {day_text(period.end)} (from a summary the school sent), "
+                        f"against a usual {number(100 * p0, 0)}% of sessions missed over "
+                        f"{count_phrase(before_possible, 'earlier session')}. {WORTH}",
+                    )
+                )
+        before_possible += period.possible
+        before_absent += period.absent
+    return alerts
+
+
+def load_summary_alerts(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    school_urn: str | None = None,
+    pupil_key: str | None = None,
+) -> list[Alert]:
+    """Attendance alerts from summaries, for pupils and years without session marks."""
+    by: dict[tuple[str, str], list[SummaryPeriod]] = defaultdict(list)
+    for r in queries.rows(
+        con, "attendance_summary_periods", school_urn=school_urn, pupil_key=pupil_key
+    ):
+        by[(str(r["pupil_key"]), str(r["school_urn"]))].append(
+            SummaryPeriod(r["period_start"], r["period_end"], int(r["possible"]), int(r["absent"]))
+        )
+    if not by:
+        return []
+    # The school's rate over every pupil's summaries, whichever child is asked for.
+    priors = {
+        str(r["school_urn"]): float(r["absence_rate"])
+        for r in queries.rows(con, "school_summary_absence_rates", school_urn=school_urn)
+    }
+    alerts: list[Alert] = []
+    for (pupil, school), periods in sorted(by.items()):
+        alerts.extend(
+            summary_attendance_alerts(pupil, school, periods, prior_rate=priors.get(school, 0.05))
+        )
+    return alerts
+
+
 # -- Loading and the multi-indicator view ---------------------------------------------
 
 
@@ -346,6 +440,7 @@ def load_alerts(
         alerts.extend(
             attendance_alerts(a, prior_rate=prior, prior_unauthorised_rate=prior_unauthorised)
         )
+    alerts.extend(load_summary_alerts(con, school_urn=school_urn, pupil_key=pupil_key))
     return sorted(alerts, key=lambda a: (a.started_on, a.pupil_key, a.indicator))
 
 

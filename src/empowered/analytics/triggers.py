@@ -90,11 +90,19 @@ def fired_rule_items(rows: Sequence[dict[str, Any]]) -> list[QueueItem]:
     items = []
     for r in rows:
         kind = str(r["kind"])
+        # A pupil with no session marks that year is judged on the summaries the school
+        # sent (marts.safeguarding_trigger): the evidence says so, and counts summaries.
+        from_summary = r.get("evidence_source") == "school_summary"
+        fired_in = (
+            f"reached in {count_phrase(int(r['weeks_fired']), 'summary', 'summaries')} "
+            "the school sent (there are no session marks for this year)"
+            if from_summary
+            else f"fired in {count_phrase(int(r['weeks_fired']), 'school week')}"
+        )
         evidence = (
             _first_window_sentence(r),
             f"Highest: {_value_text(kind, r['peak_value'])}; latest: "
-            f"{_value_text(kind, r['latest_value'])}; fired in "
-            f"{count_phrase(int(r['weeks_fired']), 'school week')}.",
+            f"{_value_text(kind, r['latest_value'])}; {fired_in}.",
         )
         state = "still active" if r["is_active"] else "no longer active"
         items.append(

@@ -8,6 +8,13 @@ Assembly (``GET /students?demographics=true&sen_needs=true&languages=true``) giv
 ``{"object": "list", "data": [...], "next_page": ...}``, with the SEN status history and
 the ranked needs (``priority``) in ``demographics``, and 2079-06-06 as "no end date".
 
+Assembly's attendance summaries (``GET /attendances/summaries``: ``student_id``,
+``start_date``, ``end_date``, ``possible_sessions``, ``attended_sessions``,
+``late_sessions``, ``authorised_absence_sessions``, ``unauthorised_absence_sessions``) name
+the pupil by Assembly's own student id, which no MIS export holds. So an Assembly student
+carries that id as its ``aggregator_id`` (written ``assembly:<id>``, blind-indexed as a MIS
+id is) and each summary names the pupil by it in ``mis_id``: import the students first.
+
 Each student becomes canonical records as a student list's row does (pupils, a
 characteristics snapshot on the export date, SEN status, ranked needs), with values in
 the words and dates every reader shares (``mapping.standard_value``). Where a field comes
@@ -29,6 +36,8 @@ from empowered.sources.records import ReadResult, SourceRecord
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024
 NO_END = "2079-06-06"  # Assembly's end date for a student who has not left
 NO_NEEDS: dict[str, str | None] = {"primary_need": None, "secondary_need": None}
+# Assembly's attendance summaries are read by their own fields, not through a mapping.
+SUMMARY_FIELDS: dict[str, dict[str, str]] = {}
 
 # Canonical entity -> column -> the student's field, as a path into its JSON object.
 WONDE: dict[str, dict[str, str]] = {
@@ -153,8 +162,12 @@ class AggregatorJsonReader:
                 f"no export date: dated today ({file_date}); give the date the file was "
                 "saved with --export-date (e.g. 2026-12-01) when importing it"
             )
-        students = [s for s in document["data"] if isinstance(s, Mapping)]
-        records = list(self._records(students, fields, file_date))
+        items = [s for s in document["data"] if isinstance(s, Mapping)]
+        if fields is SUMMARY_FIELDS:
+            warnings[0] = "read as Assembly attendance summaries (JSON)"
+            records = list(self._summaries(items))
+        else:
+            records = list(self._records(items, fields, file_date))
         return ReadResult(path.name, f"{self.name}-{system.lower()}", records, warnings=warnings)
 
     def _load(self, path: Path) -> Any:
@@ -177,6 +190,8 @@ class AggregatorJsonReader:
             base = {"school_urn": self.school}
             ids = {c: _value(c, _at(student, fields["pupils"][c])) for c in ("upn", "mis_id")}
             pupil = {c: _value(c, _at(student, p)) for c, p in fields["pupils"].items()}
+            if fields is ASSEMBLY:
+                pupil["aggregator_id"] = _assembly_id(student.get("id"))
             yield SourceRecord("pupils", {**base, **pupil}, row)
             characteristics = {
                 c: _value(c, _at(student, p)) for c, p in fields["characteristics"].items()
@@ -185,6 +200,48 @@ class AggregatorJsonReader:
                 "characteristics", {**base, **ids, "effective_date": on, **characteristics}, row
             )
             yield from _sen(student, fields, {**base, **ids}, on, row)
+
+    def _summaries(self, summaries: list[Mapping[str, Any]]) -> Iterator[SourceRecord]:
+        for row, item in enumerate(summaries, start=1):
+            yield SourceRecord(
+                "attendance_summary",
+                {
+                    "school_urn": self.school,
+                    "mis_id": _assembly_id(item.get("student_id")),
+                    "period_start": _day(item.get("start_date")),
+                    "period_end": _day(item.get("end_date")),
+                    "possible": _count(item.get("possible_sessions")),
+                    # Sessions with a present mark: late arrivals are inside it.
+                    "present": _count(item.get("attended_sessions")),
+                    "authorised": _count(item.get("authorised_absence_sessions")),
+                    "unauthorised": _count(item.get("unauthorised_absence_sessions")),
+                    "late": _count(item.get("late_sessions")),
+                },
+                row,
+            )
+
+
+def _assembly_id(value: Any) -> str | None:
+    """Assembly's student id as a pupil's aggregator id: prefixed, so that it can never
+    equal a MIS admission number at the same school."""
+    text = _text(value)
+    return f"assembly:{text}" if text else None
+
+
+def _day(value: Any) -> str | None:
+    """An ISO date-time (``2026-09-03T00:00:00.000Z``) as its date."""
+    text = _text(value)
+    if text is not None and len(text) >= 10 and _is_iso(text[:10]):
+        return text[:10]
+    return text
+
+
+def _count(value: Any) -> str | None:
+    """Session counts arrive as floats (``114.0``): a whole one is written as an integer,
+    anything else as given, for staging to check."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return _text(value)
 
 
 def _sen(
@@ -265,6 +322,8 @@ def _system(file_name: str, document: Any) -> tuple[str, dict[str, dict[str, str
     )
     if first is not None and first.get("object") == "student":
         return "Assembly", ASSEMBLY
+    if first is not None and first.get("object") == "attendance_summary":
+        return "Assembly", SUMMARY_FIELDS
     if first is not None and ("education_details" in first or "extended_details" in first):
         return "Wonde", WONDE
     raise SourceError(

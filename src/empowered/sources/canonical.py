@@ -20,6 +20,9 @@ MATCH_COLUMNS = ("mis_id", "pupil_name", "pupil_dob", "pupil_group")
 IDENTITY_COLUMNS = (
     "upn",
     "mis_id",
+    # A data aggregator's own id for the pupil (Assembly's student id), which its other
+    # records (attendance summaries) name the pupil by: matched as a MIS id would be.
+    "aggregator_id",
     "forename",
     "surname",
     "date_of_birth",
@@ -73,7 +76,9 @@ class Entity:
     def index_columns(self) -> tuple[str, ...]:
         """The columns landing derives from identity (never read from a file)."""
         raw = self.raw_columns
-        derived: tuple[str, ...] = tuple(f"{c}_bidx" for c in ("upn", "mis_id") if c in raw)
+        derived: tuple[str, ...] = tuple(
+            f"{c}_bidx" for c in ("upn", "mis_id", "aggregator_id") if c in raw
+        )
         if self.name == "pupils":
             derived += PUPIL_INDEX_COLUMNS
         if "pupil_name" in raw:
@@ -105,7 +110,7 @@ ENTITIES: dict[str, Entity] = {
         _entity(
             "pupils",
             "school_urn mis_id upn forename surname date_of_birth sex ethnicity first_language"
-            " entry_date leaving_date",
+            " entry_date leaving_date aggregator_id",
             "school_urn upn",
         ),
         _entity(
@@ -171,11 +176,13 @@ ENTITIES: dict[str, Entity] = {
         _entity("attendance", "school_urn upn date session code", "school_urn date session"),
         # A pupil's attendance over a period as a report adds it up, for schools (or
         # years) with no session marks: sessions possible, present, at approved
-        # educational activity, absent with and without authority, and late.
+        # educational activity, absent with and without authority, and late. A transfer
+        # file's earlier years name the school that recorded them (from_school_*): they
+        # are that school's history, not this school's attendance.
         _entity(
             "attendance_summary",
             "school_urn upn period_start period_end possible present approved_activity"
-            " authorised unauthorised late",
+            " authorised unauthorised late from_school_urn from_school_laestab",
             "school_urn period_end possible",
         ),
         _entity(

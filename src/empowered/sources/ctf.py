@@ -167,6 +167,19 @@ class _Marks:
 
 
 @dataclass(frozen=True)
+class _YearTotals:
+    """A YearData's session counts for one academic year at the school that recorded them."""
+
+    year: int  # the year the academic year starts in (2025 = 2025/26)
+    lea: str | None
+    estab: str | None
+    possible: str | None
+    attended: str | None
+    authorised: str | None
+    unauthorised: str | None
+
+
+@dataclass(frozen=True)
 class _Result:
     assessed_on: str | None
     subject: str
@@ -187,6 +200,7 @@ class _Pupil:
     needs: tuple[_Need, ...]
     marks: tuple[_Marks, ...]
     results: tuple[_Result, ...]
+    year_totals: tuple[_YearTotals, ...] = ()
 
 
 class _Notes:
@@ -602,6 +616,7 @@ def _read_pupil(elem: Element, ordinal: int, notes: _Notes, unknown: dict[str, N
         needs=_dated_needs(elem),
         marks=_read_marks(elem, ordinal, notes),
         results=_read_results(elem, ordinal, notes),
+        year_totals=_read_year_totals(elem),
     )
 
 
@@ -803,6 +818,33 @@ def _read_marks(elem: Element, ordinal: int, notes: _Notes) -> tuple[_Marks, ...
     return tuple(out)
 
 
+def _read_year_totals(elem: Element) -> tuple[_YearTotals, ...]:
+    """Each YearData's SessionsPossible, SessionsAttended, SessionsAuthorised and
+    SessionsUnauthorised (a YearData without a usable Year or SessionsPossible is skipped:
+    there is no period or nothing to count). The counts stay text for staging to check."""
+    out = []
+    for year_data in elem.iterfind("Attendance/YearData"):
+        year = _child_text(year_data, "Year")
+        possible = _child_text(year_data, "SessionsPossible")
+        if year is None or not year.strip().isdigit() or possible is None:
+            continue
+        start = int(year.strip())
+        if not _YEAR_RANGE[0] <= start <= _YEAR_RANGE[1]:
+            continue
+        out.append(
+            _YearTotals(
+                year=start,
+                lea=_child_text(year_data, "LEA"),
+                estab=_child_text(year_data, "Estab"),
+                possible=possible,
+                attended=_child_text(year_data, "SessionsAttended"),
+                authorised=_child_text(year_data, "SessionsAuthorised"),
+                unauthorised=_child_text(year_data, "SessionsUnauthorised"),
+            )
+        )
+    return tuple(out)
+
+
 def _subject(subject: str | None, component: str | None) -> str:
     comp = _code(component)
     if comp in _SUBJECT_OF_CODE and comp != "ENG":
@@ -986,6 +1028,10 @@ class _CtfRecords:
             )
         for block in () if self._transfer else pupil.marks:
             yield from self._attendance(urn, upn, row, block)
+        for totals in pupil.year_totals if self._transfer else ():
+            summary = self._earlier_school_year(urn, upn, row, totals)
+            if summary is not None:
+                yield summary
         for result in pupil.results:
             yield SourceRecord(
                 "assessments",
@@ -1001,6 +1047,46 @@ class _CtfRecords:
                 row,
                 extra=dict(result.extra),
             )
+
+    def _earlier_school_year(
+        self, urn: str | None, upn: str | None, row: int, totals: _YearTotals
+    ) -> SourceRecord | None:
+        """A transfer's YearData as an attendance summary of the school that recorded it:
+        history from that school, never counted as this school's attendance (see
+        marts.attendance_summary_period). The school is named as the file names it: its
+        LA and establishment number, and the source school's URN when the YearData is the
+        source school's own. The period is the academic year, cut at the file's date for
+        the year the file was written in; SessionsAttended is the sessions present
+        (approved educational activity included, as the DfE counts it)."""
+        header = self._header
+        start, end = date(totals.year, 9, 1), date(totals.year + 1, 8, 31)
+        if header.file_date is not None and start <= header.file_date < end:
+            end = header.file_date
+        lea = (totals.lea or header.lea or "").strip()
+        estab = (totals.estab or header.estab or "").strip()
+        own = (lea, estab) == ((header.lea or "").strip(), (header.estab or "").strip())
+        from_urn = header.urn if own and header.urn else None
+        from_laestab = f"{lea}{estab}" if lea and estab else None
+        if from_urn is None and from_laestab is None:
+            return None  # no school to keep it as history of, and it is not this school's
+        return SourceRecord(
+            "attendance_summary",
+            {
+                "school_urn": urn,
+                "upn": upn,
+                "period_start": start.isoformat(),
+                "period_end": end.isoformat(),
+                "possible": totals.possible,
+                "present": totals.attended,
+                "approved_activity": None,
+                "authorised": totals.authorised,
+                "unauthorised": totals.unauthorised,
+                "late": None,
+                "from_school_urn": from_urn,
+                "from_school_laestab": from_laestab,
+            },
+            row,
+        )
 
     def _characteristics(self, pupil: _Pupil) -> Iterator[tuple[date, str | None, str, str | None]]:
         """One row per date on which something changes (docs/ctf-import.md):

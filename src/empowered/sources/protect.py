@@ -7,7 +7,8 @@ also stores, beside the ciphertext, blind indexes (keyed HMAC) of the values nor
 **exactly as staging normalised them when it could read them**, and the few
 non-identifying verdicts its rules need:
 
-- ``upn_bidx``: ``upper(trim(upn))``; ``mis_id_bidx``: ``trim(mis_id)``;
+- ``upn_bidx``: ``upper(trim(upn))``; ``mis_id_bidx``: ``trim(mis_id)``; ``aggregator_id_bidx``:
+  ``trim(aggregator_id)``, in the MIS id's index (an aggregator's records name pupils by it);
 - a name as a matching key: ``lower`` of forename and surname run together, spaces and
   ``,.'-`` removed (``name_bidx``), or surname first (``name_reversed_bidx``); with the date
   of birth (ISO) for name + date-of-birth matching (``name_dob_bidx``, ``..._reversed_bidx``);
@@ -150,6 +151,10 @@ def _protect_one(
         out["upn_bidx"] = index.index_of("upn", upn.upper() if upn else None)
     if "mis_id_bidx" in derived:
         out["mis_id_bidx"] = index.index_of("mis_id", _present(values.get("mis_id")))
+    if "aggregator_id_bidx" in derived:
+        # Indexed as a MIS id: a row that names the pupil by the aggregator's id (in its
+        # mis_id) then matches the pupil as one naming the MIS id does.
+        out["aggregator_id_bidx"] = index.index_of("mis_id", _present(values.get("aggregator_id")))
     if "name_bidx" in derived:
         forename, surname = _trim(values.get("forename")), _trim(values.get("surname"))
         born = parse_date(values.get("date_of_birth"))

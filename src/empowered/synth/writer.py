@@ -12,7 +12,13 @@ from empowered.sources.canonical import ENTITIES
 
 # The canonical files and their columns come from the one registry of the format, so the
 # generator can never write a file the importer does not expect.
-COLUMNS: dict[str, tuple[str, ...]] = {name: e.columns for name, e in ENTITIES.items()}
+# Columns only other systems' records carry (an aggregator's own id for a pupil, the
+# earlier school a transfer file's attendance came from): the synthetic trust writes none,
+# so its files stay as they were.
+NOT_SYNTHESISED = frozenset({"aggregator_id", "from_school_urn", "from_school_laestab"})
+COLUMNS: dict[str, tuple[str, ...]] = {
+    name: tuple(c for c in e.columns if c not in NOT_SYNTHESISED) for name, e in ENTITIES.items()
+}
 
 
 def file_name(entity: str) -> str:

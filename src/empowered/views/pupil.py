@@ -553,8 +553,12 @@ def _attendance(years: Sequence[Row], terms: Sequence[Row], weeks: Sequence[Row]
         y = years[0]
         summary = (
             f"Attendance {percent(float(y['attendance_rate']))} in {y['academic_year']} "
-            f"({y['present']} of {y['possible']} sessions; {y['unauthorised']} unauthorised)"
+            f"({y['present']} of {y['possible']} sessions; {y['unauthorised']} unauthorised"
         )
+        # A year without session marks is the school's own summary: the page says so.
+        if y.get("attendance_source") == "school_summary":
+            summary += f", {y['attendance_source_text']}"
+        summary += ")"
         if y["severe_absence"]:
             summary += ": severe absence (50% or more missed)."
         elif y["persistent_absence"]:

@@ -100,6 +100,8 @@ class RegisterRow:
     has_current_plan: bool
     review_overdue: bool
     provision_codes: tuple[str, ...]
+    # "from a summary the school sent" where the year has no session marks; None from marks.
+    attendance_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -227,6 +229,9 @@ def _code_counts(rows: Sequence[dict[str, Any]]) -> dict[str, int]:
     return dict(sorted(codes.items()))
 
 
+SUMMARY_NOTE = "from a summary the school sent"  # marts.attendance_pupil_year_all
+
+
 def _row(
     r: dict[str, Any], identified: bool, attendance: bool = True, provision: bool = True
 ) -> RegisterRow:
@@ -248,6 +253,9 @@ def _row(
         provision_codes=tuple(c for c in str(r["provision_codes"] or "").split(",") if c)
         if provision
         else (),
+        attendance_note=r.get("attendance_source_text")
+        if attendance and r.get("attendance_source_text") == SUMMARY_NOTE
+        else None,
     )
 
 

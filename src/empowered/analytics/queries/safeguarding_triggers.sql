@@ -17,6 +17,7 @@ select
     t.latest_value,
     t.is_active,
     t.wording,
+    t.evidence_source,
     r.window_school_weeks
 from marts.safeguarding_trigger as t
 left join meta.trigger_rules as r on r.rule_id = t.rule_id

@@ -15,6 +15,7 @@ select
     r.pupil_premium,
     r.is_eal,
     r.attendance_rate,
+    r.attendance_source_text,
     r.has_current_plan,
     r.current_plan_type,
     r.review_overdue,

@@ -13,6 +13,8 @@
 --   authorised: integer
 --   unauthorised: integer
 --   late: integer
+--   from_school_urn: trim
+--   from_school_laestab: trim
 -- rules:
 --   10: {required: period_end}
 --   11: {parse: period_start}

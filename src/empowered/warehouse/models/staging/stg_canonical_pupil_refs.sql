@@ -10,6 +10,9 @@
 -- is quarantined by its staging model: a pupil is never guessed. Identity is compared by
 -- the blind indexes landing stored beside its ciphertext (empowered.sources.protect):
 -- the UPN, the MIS id, the name as a matching key, the name with the date of birth.
+-- A MIS id also matches a pupil's aggregator id (Assembly's student id, which its
+-- attendance summaries name pupils by; the readers write it as "assembly:<id>", so it
+-- never equals an admission number).
 with refs as (
     -- One arm per pupil-linked staging model (those declaring pupil_linked: true),
     -- written by empowered.warehouse.staging_spec; each model computes the same key.
@@ -48,7 +51,10 @@ candidates as (
         on roll.school_urn = n.school_urn
         and (
             (n.method = 'upn' and roll.upn_bidx = n.upn_bidx)
-            or (n.method = 'mis_id' and roll.mis_id_bidx = n.mis_id_bidx)
+            or (
+                n.method = 'mis_id'
+                and (roll.mis_id_bidx = n.mis_id_bidx or roll.aggregator_id_bidx = n.mis_id_bidx)
+            )
             or (
                 n.method = 'name_and_dob'
                 and (

@@ -29,6 +29,7 @@ select
     p.upn_bidx,
     p.pupil_key,
     p.mis_id_bidx,
+    p.aggregator_id_bidx,
     p.name_bidx,
     p.name_reversed_bidx,
     p.name_dob_bidx,

@@ -10,6 +10,7 @@
 --   _upn_is_valid: {sql: "coalesce(pk.upn_is_valid, false)"}
 --   mis_id: text
 --   mis_id_bidx: text
+--   aggregator_id_bidx: text
 --   forename: text
 --   surname: text
 --   date_of_birth: text

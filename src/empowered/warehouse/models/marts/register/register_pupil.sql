@@ -24,6 +24,9 @@
 -- on roll then (entered on or before it and not left by it), the SEN status and
 -- characteristics in force then, plans and provision running then, attendance and
 -- suspensions of the academic year holding it.
+-- Attendance is the year's from the session marks, or from the summaries the school sent
+-- where the pupil has no marks that year (marts.attendance_pupil_year_all): the low and
+-- persistent absence questions are asked either way, and attendance_source says which.
 -- on_register_since is the start of the unbroken run of K/E statuses that includes the
 -- as-of status (a move from K to E does not break it; a spell of N does).
 -- The one definition of "now" per school (marts.school_as_of).
@@ -172,6 +175,8 @@ select
     c.looked_after,
     c.service_child,
     p.ethnicity_group,
+    a.attendance_source,
+    a.attendance_source_text,
     a.possible as sessions_possible,
     a.present as sessions_present,
     a.attendance_rate,
@@ -195,7 +200,7 @@ left join characteristics as c
     on c.pupil_key = r.pupil_key and c.school_urn = r.school_urn and c.n = 1
 left join sen_now as s on s.pupil_key = r.pupil_key and s.school_urn = r.school_urn and s.n = 1
 left join register_since as g on g.pupil_key = r.pupil_key and g.school_urn = r.school_urn
-left join marts.attendance_pupil_year as a
+left join marts.attendance_pupil_year_all as a
     on a.pupil_key = r.pupil_key and a.school_urn = r.school_urn
     and a.academic_year = r.academic_year
 left join plans as pl on pl.pupil_key = r.pupil_key and pl.school_urn = r.school_urn and pl.n = 1

@@ -4,16 +4,34 @@
 -- relationships:
 --   school_urn: core.dim_school.school_urn
 -- accepted_values:
---   as_of_source: [attendance, observations]
+--   as_of_source: [attendance, attendance_summary, observations]
 -- "Current" cannot mean today's date: synthetic data ends with the last completed
 -- academic year and real data with the last import, so today would make everything look
 -- finished. Each school's as_of_date is its latest attendance session_date (the register
--- is the most complete daily record), falling back to its latest observation date; a
--- school with neither has no as_of_date and nothing is current there. The academic year
+-- is the most complete daily record). A school that sends per-pupil attendance summaries
+-- instead of marks is as of the latest date its summaries and its pupils' details speak
+-- for: the end of its latest summary (a transfer file's record of an earlier school does
+-- not count) or, if later, the date its latest characteristics took effect (the student
+-- list's export date), so the SEN register it sent a few days after the summary is the
+-- one in force. Failing both, the latest observation date; a school with none of them
+-- has no as_of_date and nothing is current there. The academic year
 -- holding that date scopes "this year's provision" in the other provision marts.
 with last_attendance as (
     select school_urn, max(session_date) as last_session_date
     from core.fct_attendance_session
+    group by school_urn
+),
+
+last_summary as (
+    select school_urn, max(period_end) as last_period_end
+    from core.fct_attendance_summary
+    where not from_other_school
+    group by school_urn
+),
+
+last_details as (
+    select school_urn, max(valid_from) as last_valid_from
+    from core.dim_characteristics_history
     group by school_urn
 ),
 
@@ -26,13 +44,20 @@ last_observation as (
 as_of as (
     select
         s.school_urn,
-        coalesce(a.last_session_date, o.last_observed_on) as as_of_date,
+        coalesce(
+            a.last_session_date,
+            greatest(m.last_period_end, coalesce(c.last_valid_from, m.last_period_end)),
+            o.last_observed_on
+        ) as as_of_date,
         case
             when a.last_session_date is not null then 'attendance'
+            when m.last_period_end is not null then 'attendance_summary'
             when o.last_observed_on is not null then 'observations'
         end as as_of_source
     from core.dim_school as s
     left join last_attendance as a on a.school_urn = s.school_urn
+    left join last_summary as m on m.school_urn = s.school_urn
+    left join last_details as c on c.school_urn = s.school_urn
     left join last_observation as o on o.school_urn = s.school_urn
 ),
 

@@ -2,13 +2,14 @@
 -- unique_key: [pupil_key, school_urn, rule_id, academic_year]
 -- incremental:
 --   by: pupil_key
--- not_null: [pupil_key, school_urn, rule_id, rule_label, kind, academic_year, first_fired_on, last_fired_on, weeks_fired, value_at_first, peak_value, threshold, window_start, window_end, latest_value, is_active, wording]
+-- not_null: [pupil_key, school_urn, rule_id, rule_label, kind, academic_year, first_fired_on, last_fired_on, weeks_fired, value_at_first, peak_value, threshold, window_start, window_end, latest_value, is_active, wording, evidence_source]
 -- relationships:
 --   pupil_key: core.dim_pupil.pupil_key
 --   school_urn: core.dim_school.school_urn
 --   rule_id: meta.trigger_rules.rule_id
 -- accepted_values:
 --   kind: [unauthorised_sessions, unauthorised_sessions_in_term, absence_rate, suspensions]
+--   evidence_source: [session_marks, school_summary]
 -- checks:
 --   - name: fired_values_reach_the_threshold
 --     sql: >-
@@ -36,6 +37,18 @@
 -- the start of the academic year). latest_value is the value in the pupil's latest week
 -- of that year; is_active means the rule fired in that week and that week is the school's
 -- current one (the week of its as_of_date: its latest attendance session).
+-- Where a pupil has no session marks in a year, the rules are asked of the summaries the
+-- school sent instead (marts.attendance_summary_period), at the end of each summary
+-- period, as far as a summary can answer them (evidence_source = 'school_summary'):
+--   absence_rate over the year to date   always;
+--   absence_rate over the term, and      when the period lies inside one term of the
+--   unauthorised sessions in the term    school's calendar (summed over that term's periods);
+--   unauthorised_sessions in a rolling   when the period spans no more school weeks than
+--   window                               the window, so every session counted is in it;
+--   suspensions                          not from summaries (they are evaluated on the
+--                                        weeks of the register).
+-- There weeks_fired counts the summaries whose figures reached the threshold, and
+-- is_active means the pupil's latest summary of the school's current year did.
 with rules as (
     select
         rule_id,
@@ -271,6 +284,99 @@ summary as (
     having sum(case when fired then 1 else 0 end) > 0
 ),
 
+-- The summaries' arm: each summary period counted for a pupil-year without marks.
+summary_periods as (
+    select
+        p.*,
+        max(p.period_order) over (
+            partition by p.pupil_key, p.school_urn, p.academic_year
+        ) as last_order,
+        min(p.period_start) over (
+            partition by p.pupil_key, p.school_urn, p.academic_year
+        ) as year_first_start,
+        sum(p.possible) over (
+            partition by p.pupil_key, p.school_urn, p.academic_year, p.term
+            order by p.period_order rows between unbounded preceding and current row
+        ) as possible_term,
+        sum(p.absent) over (
+            partition by p.pupil_key, p.school_urn, p.academic_year, p.term
+            order by p.period_order rows between unbounded preceding and current row
+        ) as absent_term,
+        sum(p.unauthorised) over (
+            partition by p.pupil_key, p.school_urn, p.academic_year, p.term
+            order by p.period_order rows between unbounded preceding and current row
+        ) as unauthorised_term,
+        min(p.period_start) over (
+            partition by p.pupil_key, p.school_urn, p.academic_year, p.term
+        ) as term_first_start
+    from marts.attendance_summary_period as p
+),
+
+summary_evaluated as (
+    select
+        p.pupil_key,
+        p.school_urn,
+        p.academic_year,
+        p.period_order,
+        p.period_order = p.last_order as is_last_period,
+        p.period_end,
+        r.rule_id,
+        case
+            when r.kind = 'unauthorised_sessions' then cast(p.unauthorised as double)
+            when r.kind = 'unauthorised_sessions_in_term' then cast(p.unauthorised_term as double)
+            when r.period = 'term'
+                then cast(p.absent_term as double) / cast(p.possible_term as double)
+            else cast(p.absent_year_to_date as double) / cast(p.possible_year_to_date as double)
+        end as value,
+        case
+            when r.kind = 'absence_rate' and r.period = 'term' then p.possible_term
+            when r.kind = 'absence_rate' then p.possible_year_to_date
+        end as possible_in_period,
+        case
+            when r.kind = 'unauthorised_sessions' then p.period_start
+            when r.kind = 'unauthorised_sessions_in_term' or r.period = 'term'
+                then p.term_first_start
+            else p.year_first_start
+        end as window_start,
+        p.period_end as window_end
+    from summary_periods as p
+    inner join rules as r
+        on (r.kind = 'absence_rate' and coalesce(r.period, '') <> 'term')
+        or (
+            (r.kind = 'unauthorised_sessions_in_term' or (r.kind = 'absence_rate' and r.period = 'term'))
+            and p.term is not null
+        )
+        or (r.kind = 'unauthorised_sessions' and p.school_weeks <= r.window_school_weeks)
+    where p.possible_year_to_date > 0
+),
+
+summary_fired as (
+    select
+        e.*,
+        e.value >= r.threshold
+            and (r.min_possible_sessions is null or e.possible_in_period >= r.min_possible_sessions)
+            as fired
+    from summary_evaluated as e
+    inner join rules as r on r.rule_id = e.rule_id
+),
+
+summary_years as (
+    select
+        pupil_key,
+        school_urn,
+        rule_id,
+        academic_year,
+        min(case when fired then period_order end) as first_order,
+        max(case when fired then period_order end) as last_order,
+        sum(case when fired then 1 else 0 end) as periods_fired,
+        max(case when fired then value end) as peak_value,
+        max(case when is_last_period then value end) as latest_value,
+        max(case when is_last_period and fired then 1 else 0 end) = 1 as latest_fired
+    from summary_fired
+    group by pupil_key, school_urn, rule_id, academic_year
+    having sum(case when fired then 1 else 0 end) > 0
+),
+
 -- The school's current week: its last school week up to its as_of_date, in the year
 -- holding that date (marts.school_year_as_of, which changes once a week, not daily).
 school_now as (
@@ -299,7 +405,8 @@ select
     e.window_end,
     coalesce(s.latest_value, 0.0) as latest_value,
     coalesce(s.latest_fired_week = sn.current_week, false) as is_active,
-    r.wording
+    r.wording,
+    'session_marks' as evidence_source
 from summary as s
 inner join evaluated as e
     on e.pupil_key = s.pupil_key and e.school_urn = s.school_urn and e.rule_id = s.rule_id
@@ -309,3 +416,36 @@ inner join school_weeks as lw
     on lw.school_urn = s.school_urn and lw.academic_year = s.academic_year
     and lw.school_week = s.last_week
 left join school_now as sn on sn.school_urn = s.school_urn and sn.academic_year = s.academic_year
+union all
+select
+    s.pupil_key,
+    s.school_urn,
+    s.rule_id,
+    r.label as rule_label,
+    r.kind,
+    s.academic_year,
+    e.period_end as first_fired_on,
+    l.period_end as last_fired_on,
+    s.periods_fired as weeks_fired,
+    e.value as value_at_first,
+    s.peak_value,
+    r.threshold,
+    r.window_school_weeks,
+    r.period,
+    r.min_possible_sessions,
+    e.window_start,
+    e.window_end,
+    coalesce(s.latest_value, 0.0) as latest_value,
+    s.latest_fired and coalesce(y.is_latest_year, false) as is_active,
+    r.wording,
+    'school_summary' as evidence_source
+from summary_years as s
+inner join summary_fired as e
+    on e.pupil_key = s.pupil_key and e.school_urn = s.school_urn and e.rule_id = s.rule_id
+    and e.academic_year = s.academic_year and e.period_order = s.first_order
+inner join summary_fired as l
+    on l.pupil_key = s.pupil_key and l.school_urn = s.school_urn and l.rule_id = s.rule_id
+    and l.academic_year = s.academic_year and l.period_order = s.last_order
+inner join rules as r on r.rule_id = s.rule_id
+left join marts.school_year_as_of as y
+    on y.school_urn = s.school_urn and y.academic_year = s.academic_year
