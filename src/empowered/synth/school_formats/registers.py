@@ -56,6 +56,10 @@ def need_words() -> dict[str, str]:
     return words
 
 
+def _year(code: str) -> str:
+    return f"Year {code}" if code else ""
+
+
 def _uk(text: str) -> str:
     return f"{date.fromisoformat(text):%d/%m/%Y}" if text else ""
 
@@ -109,7 +113,7 @@ def write_ranked_sen_register(
         pupil = pupils.get(status["upn"], {})
         front = [
             pupil.get("mis_id", ""), status["upn"], pupil.get("surname", ""),
-            pupil.get("forename", ""), pupil.get("year_group", ""), pupil.get("reg_group", ""),
+            pupil.get("forename", ""), _year(pupil.get("year_group", "")), pupil.get("reg_group", ""),
             PROVISION_WORDS.get(status["sen_provision"], status["sen_provision"]),
             _uk(status["start_date"]),
         ]  # fmt: skip
