@@ -66,8 +66,7 @@ def _days(warehouse: str) -> list[tuple[str, str, str | None]]:
 def _quarantined(warehouse: str) -> list[tuple[str, str]]:
     con = duckdb.connect(warehouse, read_only=True)
     rows = con.execute(
-        "SELECT value, reason FROM quarantine.rejected_rows WHERE entity = 'attendance' "
-        "ORDER BY 1"
+        "SELECT value, reason FROM quarantine.rejected_rows WHERE entity = 'attendance' ORDER BY 1"
     ).fetchall()
     con.close()
     return [(str(value), str(reason)) for value, reason in rows]

@@ -113,7 +113,8 @@ def write_ranked_sen_register(
         pupil = pupils.get(status["upn"], {})
         front = [
             pupil.get("mis_id", ""), status["upn"], pupil.get("surname", ""),
-            pupil.get("forename", ""), _year(pupil.get("year_group", "")), pupil.get("reg_group", ""),
+            pupil.get("forename", ""), _year(pupil.get("year_group", "")),
+            pupil.get("reg_group", ""),
             PROVISION_WORDS.get(status["sen_provision"], status["sen_provision"]),
             _uk(status["start_date"]),
         ]  # fmt: skip
