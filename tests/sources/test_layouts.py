@@ -73,3 +73,28 @@ def test_the_export_date_is_the_line_that_says_when_the_report_ran(tmp_path: Pat
     only_a_date = tmp_path / "list.csv"
     only_a_date.write_text("Pupils on roll 23/11/2026\nUPN,Year\nL999200115001,3\n")
     assert read_table(only_a_date, expected=["UPN"]).file_date == "23/11/2026"
+
+
+def test_a_register_row_saying_no_sen_is_a_status_without_a_need(tmp_path: Path) -> None:
+    # A SEN register with each pupil's history: the pupil taken off the register has a
+    # "No SEN" row with no need and no rank. It is the status that ends the history, not a
+    # need with its type missing (which staging would quarantine).
+    path = tmp_path / "register.csv"
+    path.write_text(
+        "UPN,SEN Status,SEN Status Start Date,SEN Need Type,Ranking,Need Start Date,"
+        "Need End Date\n"
+        "L999200115001,K - SEN Support,02/09/2025,Moderate Learning Difficulty,1,02/09/2025,"
+        "05/01/2026\n"
+        "L999200115001,No SEN,06/01/2026,,,,\n"
+        "L999200115001,K - SEN Support,02/03/2026,,,,\n"
+    )
+    reader = choose_reader(path, "auto", school="990001")
+    assert isinstance(reader, LayoutReader) and reader.fitted.layout.name == "sen-register"
+    records = reader.read(path).records
+    statuses = [(r.values["sen_provision"], r.source_row) for r in records
+                if r.entity == "sen_status"]  # fmt: skip
+    needs = [(r.values["need_type"], r.source_row) for r in records if r.entity == "sen_needs"]
+    assert statuses == [("K", 2), ("N", 3), ("K", 4)]
+    # The SEN Support row with its need left empty still makes a need record, which
+    # staging quarantines for its missing need: only "No SEN" rows make none.
+    assert needs == [("MLD", 2), (None, 4)]

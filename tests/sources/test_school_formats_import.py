@@ -45,9 +45,36 @@ def test_every_format_was_read_by_its_reader(
     sources = {f.source for f in outcome.result.files}
     assert {"ctf", "forms", "provision", "canonical"} <= sources
     assert {s.split("-")[0] for s in sources} >= {"sims", "arbor"}
-    # The SIMS student list is spelled as real exports are: read from its headings.
-    assert {"pupil-list", "sims-sen", "sims-attendance", "arbor-pupils"} <= sources
+    # The SIMS student list and SEN register (a row per need, ranked) and one school's
+    # attendance summary are spelled as real exports are: read from their headings.
+    assert {"pupil-list", "sen-register", "attendance-summary"} <= sources
+    assert {"sims-attendance", "arbor-pupils"} <= sources
+    assert "sims-sen" not in sources
     assert outcome.result.unrecognised_files == []
+
+
+def test_ranked_needs_and_the_attendance_summary_land(
+    imported: tuple[SchoolFormats, duckdb.DuckDBPyConnection, ImportOutcome],
+) -> None:
+    formats, con, _ = imported
+    sims = sorted(urn for urn, kind in formats.sources.items() if kind == "sims")
+    needs = con.execute(
+        "SELECT DISTINCT school_urn, need_rank FROM staging.stg_canonical_sen_needs "
+        "WHERE _is_current AND _source_file LIKE 'sims-%-sen-register.csv' ORDER BY ALL"
+    ).fetchall()
+    assert {urn for urn, _ in needs} == set(sims) and {rank for _, rank in needs} == {1, 2}
+    # Words became codes: every need landed is a DfE code.
+    assert con.execute(
+        "SELECT count(*) FROM staging.stg_canonical_sen_needs AS n "
+        "LEFT JOIN reference.sen_need AS r ON r.code = n.need_type "
+        "WHERE n._is_current AND r.code IS NULL"
+    ).fetchone() == (0,)
+    summary = con.execute(
+        "SELECT DISTINCT school_urn, period_start, period_end FROM core.fct_attendance_summary"
+    ).fetchall()
+    assert [urn for urn, _, _ in summary] == formats.summary_schools
+    # The period came from the report's "Date range" title line.
+    assert all(start is not None and end > start for _, start, end in summary)
 
 
 def test_planted_mess_is_quarantined_for_the_right_reason(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -57,19 +57,56 @@ def test_every_file_has_exactly_the_documented_header(synth_trust: Any) -> None:
         assert tuple(first_line.split(",")) == header, entity
 
 
-# Entities a school's own exports bring and the synthetic trust does not (it has every
-# session mark and dated SEN statuses): tests/sources/test_real_*.py read them from real
-# layouts instead. Their files are written, with the header only.
-NOT_SYNTHESISED = {"sen_needs", "attendance_summary"}
-
-
 def test_every_file_has_rows_and_the_manifest_counts_them(any_trust: Any) -> None:
     counts = any_trust.manifest["counts"]
     for entity in COLUMNS:
         rows = any_trust.rows(entity)
-        assert bool(rows) != (entity in NOT_SYNTHESISED), f"{entity}: rows {len(rows)}"
+        assert rows, f"{entity}: no rows"
         assert counts[f"{entity}.csv"] == len(rows)
     assert dict(any_trust.summary.counts) == counts
+
+
+def test_sen_needs_are_each_status_records_needs_ranked(any_trust: Any) -> None:
+    # Every need of every status record, rank 1 the primary and 2 the secondary, in force
+    # until the day before the pupil's next record (so never two of one rank at once).
+    expected = {
+        (r["upn"], r["start_date"], rank, need)
+        for r in any_trust.rows("sen_status")
+        for rank, need in (("1", r["primary_need"]), ("2", r["secondary_need"]))
+        if need
+    }
+    needs = any_trust.rows("sen_needs")
+    assert {(n["upn"], n["start_date"], n["need_rank"], n["need_type"]) for n in needs} == expected
+    starts: dict[str, list[str]] = {}
+    for r in any_trust.rows("sen_status"):
+        starts.setdefault(r["upn"], []).append(r["start_date"])
+    for n in needs:
+        later = sorted(s for s in starts[n["upn"]] if s > n["start_date"])
+        if later:
+            end = date.fromisoformat(later[0]) - timedelta(days=1)
+            assert n["end_date"] == end.isoformat(), n
+        else:
+            assert n["end_date"] == "", n
+
+
+def test_one_schools_attendance_summary_adds_up_its_marks(any_trust: Any) -> None:
+    summary = any_trust.rows("attendance_summary")
+    (urn,) = {s["school_urn"] for s in summary}
+    ((start, end),) = {(s["period_start"], s["period_end"]) for s in summary}
+    marks: dict[str, list[str]] = {}
+    for a in any_trust.rows("attendance"):
+        if a["school_urn"] == urn and start <= a["date"] <= end:
+            marks.setdefault(a["upn"], []).append(a["code"])
+    assert {s["upn"] for s in summary} <= set(marks)
+    for s in summary:
+        codes = marks[s["upn"]]
+        possible = int(s["possible"])
+        # Every mark in the period is possible but the few not-possible codes (X, Y, Z, #).
+        assert possible <= len(codes) and possible > 0
+        assert possible == sum(int(s[c]) for c in ("present", "approved_activity",
+                                                    "authorised", "unauthorised"))  # fmt: skip
+        assert int(s["late"]) == codes.count("L")
+        assert int(s["unauthorised"]) == sum(c in ("O", "N", "G", "U") for c in codes)
 
 
 def test_upns_valid_unique_and_every_pupil_linked_row_references_a_pupil(

@@ -111,15 +111,17 @@ def test_terms_and_years_add_up_with_dfe_persistent_and_severe_absence(
 def test_falling_attendance_compares_the_last_six_weeks_with_the_first_half(
     built: duckdb.DuckDBPyConnection, weekly: dict[Key, dict[int, list[int]]]
 ) -> None:
-    last_week = dict(
-        built.execute(
-            "SELECT school_urn, max(school_week) FROM core.dim_school_calendar "
-            "WHERE is_school_day GROUP BY 1"
+    # Per academic year: the calendar also holds the standard years around the data's.
+    last_week = {
+        (school, year): week
+        for school, year, week in built.execute(
+            "SELECT school_urn, academic_year, max(school_week) FROM core.dim_school_calendar "
+            "WHERE is_school_day GROUP BY 1, 2"
         ).fetchall()
-    )
+    }
     for r in rows(built, "SELECT * FROM marts.attendance_pupil_year"):
         weeks = weekly[(r["pupil_key"], r["school_urn"], r["academic_year"])]
-        end = last_week[r["school_urn"]]
+        end = last_week[(r["school_urn"], r["academic_year"])]
         recent = [c for w, c in weeks.items() if w > end - 6]
         first_half = [c for w, c in weeks.items() if 2 * w <= end]
         if recent:

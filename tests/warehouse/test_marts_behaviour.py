@@ -261,14 +261,19 @@ def test_hand_built_week(warehouse_copy: duckdb.DuckDBPyConnection) -> None:
     days = school_days(con)
     school = sorted(s for s, d in days.items() if d.lunch_end != 720)[0]
     day = days[school]
+    # The first week of the data's year (the calendar also holds the standard years).
+    [(year,)] = con.execute(
+        "SELECT max(academic_year) FROM core.fct_attendance_session WHERE school_urn = ?",
+        [school],
+    ).fetchall()
     monday, tuesday = (
         d
         for (d,) in con.execute(
             "SELECT date_day FROM core.dim_school_calendar WHERE school_urn = ? AND is_school_day "
-            "AND iso_weekday IN (1, 2) AND school_week = (SELECT min(school_week) "
-            "FROM core.dim_school_calendar WHERE school_urn = ? AND is_school_day "
-            "AND iso_weekday = 1) ORDER BY date_day",
-            [school, school],
+            "AND academic_year = ? AND iso_weekday IN (1, 2) AND school_week = (SELECT "
+            "min(school_week) FROM core.dim_school_calendar WHERE school_urn = ? "
+            "AND academic_year = ? AND is_school_day AND iso_weekday = 1) ORDER BY date_day",
+            [school, year, school, year],
         ).fetchall()
     )
     [(pupil,)] = con.execute(

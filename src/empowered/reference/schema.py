@@ -219,6 +219,23 @@ SEED_SCHEMAS: dict[str, SeedSchema] = {
         key=("months",),
         required=("min_effect_size", "max_effect_size", "months"),
     ),
+    # England's standard term dates: the calendar a school gets for any academic year it
+    # has sent no terms.csv for. A typical local authority's pattern, not any one LA's:
+    # term dates differ by LA and academy trust, so a school's own terms always win.
+    "standard_term_date": SeedSchema(
+        columns=(
+            ("academic_year", "VARCHAR"),
+            ("term", "VARCHAR"),
+            ("half_term", "INTEGER"),
+            ("start_date", "DATE"),
+            ("end_date", "DATE"),
+            *_SOURCE_FROM,
+            ("note", "VARCHAR"),
+        ),
+        key=("academic_year", "half_term"),
+        required=("academic_year", "term", "half_term", "start_date", "end_date"),
+        allowed={"term": frozenset({"autumn", "spring", "summer"})},
+    ),
 }
 
 

@@ -232,6 +232,7 @@ def _one_status_per_register_entry(records: list[SourceRecord]) -> list[SourceRe
     source does. Each need stays a record of its own, with its own row, rank and dates."""
     if not any(r.entity == "sen_needs" for r in records):
         return records
+    records = _without_needless_rows(records)
     needs_of_row = {r.source_row: r.values for r in records if r.entity == "sen_needs"}
     entries: dict[tuple[str | None, ...], list[SourceRecord]] = {}
     for r in records:
@@ -254,6 +255,27 @@ def _one_status_per_register_entry(records: list[SourceRecord]) -> list[SourceRe
         values["secondary_need"] = _known_need(ranked.get("2"))
         out.append(SourceRecord(first.entity, values, first.source_row, first.extra))
     return out
+
+
+def _without_needless_rows(records: list[SourceRecord]) -> list[SourceRecord]:
+    """A register row saying the pupil has no SEN ("No SEN", a status history's end) with
+    the need and rank left empty is a status alone: it makes no need record (which would
+    be quarantined for its missing need) and keeps its status record."""
+    no_sen = {
+        r.source_row
+        for r in records
+        if r.entity == "sen_status" and r.values.get("sen_provision") == "N"
+    }
+    return [
+        r
+        for r in records
+        if not (
+            r.entity == "sen_needs"
+            and r.source_row in no_sen
+            and not r.values.get("need_type")
+            and not r.values.get("need_rank")
+        )
+    ]
 
 
 def _known_need(code: str | None) -> str | None:

@@ -45,6 +45,7 @@ from empowered.synth.people import Pupil, build_pupils, year_group_label
 from empowered.synth.plans import plans_and_actions
 from empowered.synth.rng import substream
 from empowered.synth.schools import School, Trust, build_staff, build_trust
+from empowered.synth.summaries import StatusRecord, attendance_summary_rows, sen_need_rows
 from empowered.synth.writer import CsvSink
 
 GENERATOR = "empowered.synth"
@@ -57,6 +58,8 @@ CODE_TEXT = np.array(ATTENDANCE_CODES, dtype=object)
 # as C, leave of absence; C2 did not exist yet. Registers write the code in force that day.
 CODES_BEFORE_2024 = np.array(["C" if c == "C2" else c for c in ATTENDANCE_CODES], dtype=object)
 NEW_CODES_FROM = "2024-08-19"
+# The school whose MIS also gives a per-pupil attendance summary (the first).
+SUMMARY_SCHOOL = 0
 
 
 @dataclass(frozen=True)
@@ -298,6 +301,18 @@ def _write_people(sink: CsvSink, trust: Trust, by_school: list[list[Pupil]]) -> 
             ],
         )
         sink.write_rows(
+            "sen_needs",
+            [
+                row
+                for p in members
+                for row in sen_need_rows(
+                    urn,
+                    p.upn,
+                    [StatusRecord(s.start, s.provision, s.primary, s.secondary) for s in p.sen],
+                )
+            ],
+        )
+        sink.write_rows(
             "groups",
             sorted(
                 (
@@ -448,16 +463,26 @@ def _write_attendance(
     dates = day_text[day]
     # ISO dates compare correctly as text.
     in_force = np.where(dates >= NEW_CODES_FROM, CODE_TEXT[marks], CODES_BEFORE_2024[marks])
-    sink.write(
-        "attendance",
-        {
-            "school_urn": [school.urn] * n,
-            "upn": upn[pupil].tolist(),
-            "date": dates.tolist(),
-            "session": SESSION_TEXT[session].tolist(),
-            "code": in_force.tolist(),
-        },
-    )
+    columns = {
+        "school_urn": [school.urn] * n,
+        "upn": upn[pupil].tolist(),
+        "date": dates.tolist(),
+        "session": SESSION_TEXT[session].tolist(),
+        "code": in_force.tolist(),
+    }
+    sink.write("attendance", columns)
+    if school.index == SUMMARY_SCHOOL:
+        # One school's MIS also reports its last autumn term as a per-pupil summary,
+        # added up from these same marks (school_formats writes it in a real layout).
+        last = school.calendar.half_terms[-1].year_index
+        autumn = [
+            ht for ht in school.calendar.half_terms if ht.year_index == last and ht.half_term <= 2
+        ]
+        marks_text = zip(columns["upn"], columns["date"], columns["code"], strict=True)
+        sink.write_rows(
+            "attendance_summary",
+            attendance_summary_rows(school.urn, list(marks_text), autumn[0].start, autumn[-1].end),
+        )
 
 
 def _realised_gains(school: School, plan: PatternPlan, gains: dict[str, list[float]]) -> None:

@@ -24,13 +24,17 @@ from empowered.synth.school_formats.base import CanonicalTrust, PlantedMess
 from empowered.synth.school_formats.ctf import write_ctf
 from empowered.synth.school_formats.forms import write_forms_export
 from empowered.synth.school_formats.mis import write_mis_exports
+from empowered.synth.school_formats.registers import (
+    write_attendance_summary,
+    write_ranked_sen_register,
+)
 from empowered.synth.school_formats.tracker import write_provision_tracker
 
 MESS_MANIFEST = "mess.json"
 IMPORT_FOLDER = "import"
 # What each kind of school export carries, so those rows leave the canonical remainder.
-MIS_ENTITIES = ("pupils", "characteristics", "sen_status", "attendance", "assessments")
-CTF_ENTITIES = ("pupils", "characteristics", "sen_status", "attendance")
+MIS_ENTITIES = ("pupils", "characteristics", "sen_status", "sen_needs", "attendance", "assessments")
+CTF_ENTITIES = ("pupils", "characteristics", "sen_status", "sen_needs", "attendance")
 FORMS_DATES = {
     "observations": "observed_on",
     "strategy_uses": "used_on",
@@ -49,6 +53,7 @@ class SchoolFormats:
     forms_school: str = ""
     forms_since: str = ""
     tracker_school: str = ""
+    summary_schools: list[str] = field(default_factory=list)
 
 
 def _write_entity(folder: Path, entity: str, rows: list[Row]) -> None:
@@ -102,6 +107,15 @@ def write_school_formats(canonical: Path, out: Path, *, seed: int) -> SchoolForm
         kind = MIS_ROTATION[index % len(MIS_ROTATION)]
         if kind == "ctf":
             _, mess = write_ctf(trust, target / urn, school_urn=urn, seed=seed + index)
+        elif kind == "sims":
+            # SIMS schools give their SEN register as real ones do: a row per need, ranked.
+            _, mess = write_mis_exports(
+                trust, target / urn, school_urn=urn, mis=kind, seed=seed + index, skip=("sen",)
+            )
+            _, register_mess = write_ranked_sen_register(
+                trust, target / urn, school_urn=urn, seed=seed + index
+            )
+            mess = [*mess, *register_mess]
         else:
             _, mess = write_mis_exports(
                 trust, target / urn, school_urn=urn, mis=kind, seed=seed + index
@@ -110,6 +124,13 @@ def write_school_formats(canonical: Path, out: Path, *, seed: int) -> SchoolForm
             leaves(entity, _at_school(urn))
         result.sources[urn] = kind
         result.mess += mess
+
+    # The school whose MIS also reports a per-pupil attendance summary (added up from the
+    # same marks its register export carries) gives it in an Arbor-like layout.
+    for urn in sorted({r["school_urn"] for r in trust.rows("attendance_summary")}):
+        write_attendance_summary(trust, target / urn, school_urn=urn)
+        leaves("attendance_summary", _at_school(urn))
+        result.summary_schools.append(urn)
 
     forms_school = next(u for u, kind in result.sources.items() if kind != "ctf")
     last_half_term = max(
@@ -147,6 +168,7 @@ def write_school_formats(canonical: Path, out: Path, *, seed: int) -> SchoolForm
                 "forms_school": forms_school,
                 "forms_since": since,
                 "tracker_school": tracker_school,
+                "summary_schools": result.summary_schools,
                 "mess": [asdict(m) for m in result.mess],
             },
             indent=2,

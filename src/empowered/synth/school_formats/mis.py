@@ -136,13 +136,19 @@ class _Export:
 
 
 def write_mis_exports(
-    trust: CanonicalTrust, out_dir: Path, *, school_urn: str, mis: str, seed: int
+    trust: CanonicalTrust,
+    out_dir: Path,
+    *,
+    school_urn: str,
+    mis: str,
+    seed: int,
+    skip: tuple[str, ...] = (),
 ) -> tuple[list[Path], list[PlantedMess]]:
     """Write one school's exports as ``mis`` ("sims", "arbor" or "bromcom") would.
 
     File names carry the school: ``<mis>-<urn>-<kind>.csv`` (``.xlsx`` for Bromcom's
     pupils), since SIMS and Bromcom layouts have no URN column and the importer must be
-    told the school.
+    told the school. ``skip`` names kinds another writer gives in another shape.
     """
     if mis not in MIS_SYSTEMS:
         raise ValueError(f"mis must be one of {', '.join(MIS_SYSTEMS)}, got {mis!r}")
@@ -153,6 +159,8 @@ def write_mis_exports(
     paths: list[Path] = []
     planted: list[PlantedMess] = []
     for kind in KINDS:
+        if kind in skip:
+            continue
         export = _build(school, mis, kind, words)
         _plant(export, rng)
         if mis == "bromcom" and kind == "pupils":

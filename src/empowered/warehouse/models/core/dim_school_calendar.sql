@@ -6,10 +6,12 @@
 --   date_day: core.dim_date.date_day
 -- A school day is a weekday in term that is neither a bank holiday nor a closure (INSET,
 -- weather...). school_week numbers the weeks of the academic year that have a school day.
+-- The terms are the school's own (terms.csv) for the academic years it sent, else
+-- England's standard term dates (staging.stg_canonical_school_terms), so a school that
+-- sent none still has a calendar and its attendance a school year.
 with terms as (
     select school_urn, academic_year, term, half_term, start_date, end_date
-    from staging.stg_canonical_terms
-    where _is_current
+    from staging.stg_canonical_school_terms
 ),
 
 bounds as (

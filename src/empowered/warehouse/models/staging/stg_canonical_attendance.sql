@@ -17,8 +17,7 @@
 --   is_unauthorised_absence: {sql: "coalesce(ac.counts_as_unauthorised, old.counts_as_unauthorised)"}
 --   _code_retired: {sql: "ac.code is null and old.code is not null"}
 --   _code_retired_on: {sql: "old.effective_to", keep: false}
---   _first_term_day: {sql: tb.first_day, keep: false}
---   _last_term_day: {sql: tb.last_day, keep: false}
+--   _in_school_year: {sql: td.date_day is not null, keep: false}
 -- rules:
 --   10: {required: session_date}
 --   11: {not_future: session_date}
@@ -26,13 +25,15 @@
 --   13: {check: code is null, column: code, value: code_raw,
 --        message: is not a DfE attendance register code in force on that date}
 --   19: {on_roll: session_date}
---   20: {check: "_first_term_day is null or session_date < _first_term_day or session_date > _last_term_day",
+--   20: {check: not _in_school_year,
 --        column: session_date,
---        message: "is outside the school's term dates (terms.csv): add the term, and the marks are read again at the next import"}
+--        message: "is outside the school's term dates (its terms.csv, else England's standard term dates): add the term, and the marks are read again at the next import"}
 --   100: {check: _code_retired, column: code, value: code_raw,
 --         reason_sql: "'was retired on ' || cast(_code_retired_on as varchar) || '; counted as ' || replace(code_category, '_', ' ')"}
--- The span of the school's terms (one row per school).
-left join staging.stg_canonical_term_bounds as tb on tb.school_urn = p.school_urn
+-- The day, if it is inside one of the school calendar's academic years (its own terms,
+-- else the standard ones); one row per day, so this adds no row.
+left join staging.stg_canonical_term_days as td
+    on td.school_urn = p.school_urn and td.date_day = p.session_date
 -- The codes in force on the session's date.
 left join reference.attendance_code as ac
     on ac.code = p._code

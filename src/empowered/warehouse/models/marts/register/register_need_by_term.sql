@@ -5,12 +5,16 @@
 --   school_urn: core.dim_school.school_urn
 -- "Growing term on term" compares the register at the start of each term, the moment a
 -- SENCo reviews it, rather than anyone who passed through it during the term. Pupils must
--- also be on roll that day.
+-- also be on roll that day. Only terms begun by the school's as_of_date (its "now",
+-- marts.school_as_of) count: the calendar runs on to the end of England's standard term
+-- dates, and a term not yet begun has no register to review (its open statuses would
+-- repeat the last one and hide any growth).
 with term_starts as (
-    select school_urn, academic_year, term, min(date_day) as term_start
-    from core.dim_school_calendar
-    where is_school_day and term is not null
-    group by school_urn, academic_year, term
+    select c.school_urn, c.academic_year, c.term, min(c.date_day) as term_start
+    from core.dim_school_calendar as c
+    inner join marts.school_as_of as x on x.school_urn = c.school_urn
+    where c.is_school_day and c.term is not null and c.date_day <= x.as_of_date
+    group by c.school_urn, c.academic_year, c.term
 )
 
 select
