@@ -84,7 +84,9 @@ def _twins(trust: Path, tmp_path: Path) -> Twins:
         )
         for i in range(3)
     ]
-    first = import_files(con, [form], keys=TEST_KEYS, choose_reader=lambda p, s: ListReader(checkins))
+    first = import_files(
+        con, [form], keys=TEST_KEYS, choose_reader=lambda p, s: ListReader(checkins)
+    )
     incident = SourceRecord(
         "incidents",
         named | {"incident_id": "TI1", "occurred_on": "04/11/2025", "behaviour": "verbal"},
@@ -147,9 +149,7 @@ def test_choosing_the_pupil_accepts_the_quarantined_rows_on_the_next_incremental
     assert problem.school_urn == t.school and problem.decision is None
 
     chosen = t.keys[1]
-    saved = choose(
-        con, Choice(t.school, problem.ref_key, chosen, "app-user-1"), keys=TEST_KEYS
-    )
+    saved = choose(con, Choice(t.school, problem.ref_key, chosen, "app-user-1"), keys=TEST_KEYS)
     assert saved.build.ok
     how = {r.model.name: r.message for r in saved.build.results}
     # An incremental build: the choice's own staging model read only its new batch, and
@@ -165,9 +165,12 @@ def test_choosing_the_pupil_accepts_the_quarantined_rows_on_the_next_incremental
         "SELECT count(*) FROM quarantine.rejected_rows WHERE batch_id IN (?, ?)",
         [t.observations, t.incidents],
     ).fetchone() == (0,)
-    assert con.execute(
-        "SELECT count(*) FROM core.fct_observation WHERE pupil_key = ?", [chosen]
-    ).fetchone()[0] >= 3  # type: ignore[index]
+    assert (
+        con.execute(
+            "SELECT count(*) FROM core.fct_observation WHERE pupil_key = ?", [chosen]
+        ).fetchone()[0]
+        >= 3
+    )  # type: ignore[index]
     assert batch_problems(con, t.observations, "observations") == []
 
     # The choice is in raw: a full rebuild gives the same rows.
@@ -192,7 +195,9 @@ def test_a_changed_mind_and_not_one_of_ours(trust: Path, tmp_path: Path) -> None
     # The latest choice wins.
     rows = _outcome(con, "stg_canonical_observations", t.observations)
     assert {key for _, key, _, _ in rows} == {t.keys[1]}
-    assert choose(con, Choice(t.school, problem.ref_key, None, "app-user-2"), keys=TEST_KEYS).build.ok
+    assert choose(
+        con, Choice(t.school, problem.ref_key, None, "app-user-2"), keys=TEST_KEYS
+    ).build.ok
     rows = _outcome(con, "stg_canonical_observations", t.observations)
     assert {(key, reason) for _, key, _, reason in rows} == {
         (None, "was marked on the import page as not one of this school's pupils")

@@ -156,8 +156,7 @@ def on_roll(con: duckdb.DuckDBPyConnection, school_urn: str, pupil_key: str) -> 
         return False
     return (
         con.execute(
-            "SELECT 1 FROM staging.stg_canonical_pupil_roll WHERE school_urn = ? "
-            "AND pupil_key = ?",
+            "SELECT 1 FROM staging.stg_canonical_pupil_roll WHERE school_urn = ? AND pupil_key = ?",
             [school_urn, pupil_key],
         ).fetchone()
         is not None
