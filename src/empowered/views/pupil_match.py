@@ -154,10 +154,4 @@ def on_roll(con: duckdb.DuckDBPyConnection, school_urn: str, pupil_key: str) -> 
     """Whether the pupil is on the school's roll (a choice may name no one else)."""
     if not _ready(con):
         return False
-    return (
-        con.execute(
-            "SELECT 1 FROM staging.stg_canonical_pupil_roll WHERE school_urn = ? AND pupil_key = ?",
-            [school_urn, pupil_key],
-        ).fetchone()
-        is not None
-    )
+    return bool(queries.rows(con, "pupil_on_roll", school_urn=school_urn, pupil_key=pupil_key))
