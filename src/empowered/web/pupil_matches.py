@@ -31,6 +31,10 @@ router = APIRouter()
 
 Importer = Annotated[Scope, Depends(needs(*IMPORT))]
 
+# Ways of naming a pupil settled on one page at most: each lists pupils (decrypted), and a
+# file with hundreds of unknown names wants putting right in the school's system instead.
+SHOWN = 20
+
 
 @dataclass(frozen=True)
 class MatchSection:
@@ -39,6 +43,7 @@ class MatchSection:
     problems: tuple[MatchProblem, ...]
     searched: str | None  # the ref_id searched for, if any
     search: str
+    more: int  # problems beyond the first SHOWN, offered once these are settled
 
 
 def match_section(
@@ -55,15 +60,23 @@ def match_section(
     if not report.batch.quarantined:
         return None
     ps = pupil_scope(scope)
-    shown: list[MatchProblem] = []
-    for problem in batch_problems(con, report.batch.batch_id, report.batch.entity):
-        if not may_choose_pupil(scope, problem.school_urn):
-            continue
-        words = search if searched == problem.ref_id else None
-        shown.append(replace(problem, candidates=candidates(con, problem, scope=ps, search=words)))
-    if not shown:
+    allowed = [
+        p
+        for p in batch_problems(con, report.batch.batch_id, report.batch.entity)
+        if may_choose_pupil(scope, p.school_urn)
+    ]
+    if not allowed:
         return None
-    return MatchSection(tuple(shown), searched, search)
+    shown = [
+        replace(
+            p,
+            candidates=candidates(
+                con, p, scope=ps, search=search if searched == p.ref_id else None
+            ),
+        )
+        for p in allowed[:SHOWN]
+    ]
+    return MatchSection(tuple(shown), searched, search, len(allowed) - len(shown))
 
 
 def _report_page(
