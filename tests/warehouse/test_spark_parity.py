@@ -73,12 +73,17 @@ def _ambiguous_rows(small_trust: Path, folder: Path) -> Path:
         pupils = list(csv.DictReader(handle))
     with (small_trust / "characteristics.csv").open(newline="") as handle:
         group = {r["upn"]: r["reg_group"] for r in csv.DictReader(handle)}
-    a = pupils[0]
+    a = next(p for p in pupils if not p["leaving_date"])
     twin = next(
         p
-        for p in pupils[1:]
-        if p["school_urn"] == a["school_urn"] and group[p["upn"]] == group[a["upn"]]
+        for p in pupils
+        if p["upn"] != a["upn"]
+        and p["school_urn"] == a["school_urn"]
+        and group[p["upn"]] == group[a["upn"]]
+        and not p["leaving_date"]
     )
+    # A day both are on roll, whichever is chosen.
+    day = max(date.fromisoformat(a["entry_date"]), date.fromisoformat(twin["entry_date"]))
     folder.mkdir()
     with (folder / "pupils.csv").open("w", newline="") as handle:
         writer = csv.DictWriter(handle, list(twin))
@@ -91,7 +96,7 @@ def _ambiguous_rows(small_trust: Path, folder: Path) -> Path:
         )
         for i in range(3):
             writer.writerow(
-                [f"AMB{i}", a["school_urn"], "2024-11-0" + str(4 + i), 2 + i,
+                [f"AMB{i}", a["school_urn"], (day + timedelta(days=7 + i)).isoformat(), 2 + i,
                  f"{a['forename']} {a['surname']}", group[a["upn"]]]
             )  # fmt: skip
     return folder
