@@ -72,7 +72,8 @@ def main() -> None:
             con, Choice(school, ref_key, str(pupil), "app-user-0"), keys=get_settings().keys()
         )
         seconds = time.perf_counter() - started
-        print(f"pupil chosen, landed and built: {seconds:.2f} s (load {load()}), ok={saved.build.ok}")
+        ok = "ok" if saved.build.ok else "FAILED"
+        print(f"pupil chosen, landed and built: {seconds:.2f} s, {ok} (load {load()})")
         print(f"  slowest: {slowest(saved.build)}")
         con.close()
 
