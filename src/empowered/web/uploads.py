@@ -28,6 +28,7 @@ from empowered.sources.scope import ImportLimits
 from empowered.views.imports import batch_report, import_runs, recent_batches, schools_to_choose
 from empowered.web.deps import CheckedForm, Forbidden, needs, pupil_scope
 from empowered.web.import_runs import run_upload, settings_of, start_run, uploads_root
+from empowered.web.pupil_matches import match_section
 from empowered.web.render import IMPORT, audit, render
 
 router = APIRouter()
@@ -286,8 +287,6 @@ def batch_page(
     q: Annotated[str, Query(max_length=100)] = "",
     chosen: str = "",
 ) -> HTMLResponse:
-    from empowered.web.pupil_matches import match_section
-
     with request.app.state.warehouse.reading() as con:
         report = batch_report(con, batch_id, scope=pupil_scope(scope), page=page)
         # Rows quarantined because their pupil matched none or several: choose the pupil.
