@@ -41,6 +41,12 @@ def slowest(result: BuildResult, n: int = 6) -> str:
     return "; ".join(f"{r.model.name} {r.seconds:.2f}s ({r.message or 'full'})" for r in ran)
 
 
+def built(result: BuildResult) -> None:
+    for failure in result.failures():
+        print(f"FAILED {failure.model.name}: {failure.message}")
+    assert result.ok
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--warehouse", type=Path, required=True)
@@ -50,10 +56,10 @@ def main() -> None:
         shutil.copy(args.warehouse, copy)
         con = open_warehouse(copy)
         started = time.perf_counter()
-        assert build_duckdb(con, touched=set()).ok
+        built(build_duckdb(con, touched=set()))
         print(f"brought up to date: {time.perf_counter() - started:.1f} s (load {load()})")
         started = time.perf_counter()
-        assert build_duckdb(con, touched=set()).ok
+        built(build_duckdb(con, touched=set()))
         print(f"incremental build, nothing new: {time.perf_counter() - started:.2f} s")
         found = con.execute(
             "SELECT ref_key, school_urn FROM staging.stg_canonical_pupil_refs "

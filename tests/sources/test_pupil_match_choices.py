@@ -147,6 +147,8 @@ def test_choosing_the_pupil_accepts_the_quarantined_rows_on_the_next_incremental
     [problem] = batch_problems(con, t.observations, "observations")
     assert (problem.rows, problem.source_rows, problem.reason) == (3, (2, 3, 4), AMBIGUOUS)
     assert problem.school_urn == t.school and problem.decision is None
+    assert (problem.method, problem.matches) == ("name_and_group", 2)
+    assert problem.why == "the pupil they name matches 2 pupils on your roll"
 
     chosen = t.keys[1]
     saved = choose(con, Choice(t.school, problem.ref_key, chosen, "app-user-1"), keys=TEST_KEYS)
@@ -204,6 +206,7 @@ def test_a_changed_mind_and_not_one_of_ours(trust: Path, tmp_path: Path) -> None
     }
     [again] = batch_problems(con, t.observations, "observations")
     assert again.decision == "not_ours"  # still offered, so the choice can be changed
+    assert again.why == "someone has said they are not about one of your pupils"
 
 
 def test_a_choice_of_another_schools_pupil_is_never_used(trust: Path, tmp_path: Path) -> None:

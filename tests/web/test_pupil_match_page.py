@@ -136,7 +136,7 @@ def test_the_senco_sees_the_two_pupils_told_apart(
     html = page.text
     assert AMBIGUOUS in html
     assert 'data-section="imports.pupil_match"' in html
-    assert "Rows 2, 3 and 4: the pupil matches 2 pupils" in html
+    assert "Rows 2, 3 and 4: the pupil they name matches 2 pupils on your roll." in html
     _, _, pupils = _form(html)
     # Every pupil of the name on the roll (the two in the class, and any elsewhere in the
     # school), and "none of these".

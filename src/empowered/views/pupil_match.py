@@ -44,12 +44,26 @@ class MatchProblem:
     ref_key: str
     school_urn: str
     reason: str
+    method: str  # how the rows name the pupil (stg_canonical_pupil_refs.method)
+    matches: int  # pupils on roll the rows' identifiers matched: 0, or 2 or more
     rows: int
     source_rows: tuple[int, ...]
     name_bidx: str | None
     decision: str | None  # the current choice: "pupil", "not_ours" or None
     chosen_key: str | None
     candidates: tuple[Candidate, ...] = ()
+
+    @property
+    def why(self) -> str:
+        """Why the rows wait for a choice, in words for the page (the quarantine table
+        beside it gives staging's reason as it stands)."""
+        if self.decision == "not_ours":
+            return "someone has said they are not about one of your pupils"
+        if self.matches > 1:
+            return f"the pupil they name matches {self.matches} pupils on your roll"
+        if self.method == "name_only":
+            return "they give only the pupil's name, with no class or date of birth"
+        return "no pupil on your roll matches the pupil they name"
 
 
 def ref_id(ref_key: str) -> str:
@@ -101,6 +115,8 @@ def batch_problems(
             ref_key=str(r["ref_key"]),
             school_urn=str(r["school_urn"]),
             reason=str(r["problem_reason"]),
+            method=str(r["method"]),
+            matches=int(r["matches"]),
             rows=int(r["rows"]),
             source_rows=tuple(int(x) for x in r["source_rows"]),
             name_bidx=r["name_bidx"],

@@ -18,6 +18,8 @@ select
     ref.ref_key,
     ref.school_urn,
     ref.problem_reason,
+    ref.method,
+    ref.matches,
     any_value(b.pupil_name_bidx) as name_bidx,
     list(distinct b._source_row order by b._source_row) as source_rows,
     count(*) as rows,
@@ -30,5 +32,5 @@ inner join staging.stg_canonical_pupil_refs as ref on ref.ref_key = b.ref_key
 left join staging.stg_canonical_pupil_match_choices as ch
     on ch.ref_key = ref.ref_key and ch._is_current
 where ref.can_choose and q.reason = ref.problem_reason
-group by ref.ref_key, ref.school_urn, ref.problem_reason
+group by ref.ref_key, ref.school_urn, ref.problem_reason, ref.method, ref.matches
 order by min(b._source_row)

@@ -129,6 +129,8 @@ select
         when n.can_choose and n.is_chosen then n.chosen_leaving
     end as leaving_date,
     n.can_choose,
+    -- How many pupils on roll the identifiers matched (the import page says so in words).
+    coalesce(n.matches, 0) as matches,
     case
         when n.method = 'none' then 'upn'
         when n.method = 'name_only' then 'pupil_name'
