@@ -349,13 +349,15 @@ class IncrementalWriter:
             for name, column in rows:
                 self._columns.setdefault(name, []).append(column)
         if table not in self._columns:
-            # One table's columns from an empty read of it: asking the catalog scans every
-            # column of every table, tens of milliseconds each time.
+            # One table's columns from a relation on it: asking the catalog scans every
+            # column of every table, tens of milliseconds each time. A relation, not a
+            # failing statement: a model added since the warehouse was built has no table
+            # yet, and a failed statement would abort the model's transaction with it.
             try:
-                cursor = self.con.execute(f"SELECT * FROM {table} LIMIT 0")
+                relation = self.con.table(table)
             except duckdb.CatalogException:
                 return []
-            self._columns[table] = [d[0] for d in cursor.description or []]
+            self._columns[table] = list(relation.columns)
         return self._columns[table]
 
     def forget(self, table: str) -> None:
