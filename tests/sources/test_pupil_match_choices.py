@@ -125,6 +125,28 @@ def _twins(trust: Path, tmp_path: Path) -> Twins:
     )
 
 
+REACHED = (
+    "staging.stg_canonical_pupil_refs",
+    "staging.stg_canonical_observations",
+    "staging.stg_canonical_incidents",
+    "staging.stg_canonical_attendance",
+    "quarantine.rejected_rows",
+    "quarantine.batch_balance",
+    "core.fct_observation",
+    "core.fct_behaviour_incident",
+)
+
+
+def _digests(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[object, ...]]:
+    """Each table's rows and an order-free digest of them."""
+    return {
+        table: tuple(
+            con.execute(f"SELECT count(*), sum(hash(t)) FROM {table} AS t").fetchone() or ()
+        )
+        for table in REACHED
+    }
+
+
 def _outcome(con: duckdb.DuckDBPyConnection, model: str, batch: int) -> list[tuple[object, ...]]:
     return con.execute(
         f"SELECT _source_row, pupil_key, _pupil_match_method, _reject_reason "
@@ -158,6 +180,10 @@ def test_choosing_the_pupil_accepts_the_quarantined_rows_on_the_next_incremental
     # models nothing reaches did not run at all.
     assert how["staging.stg_canonical_pupil_match_choices"].startswith("incremental")
     assert "staging.stg_canonical_schools" not in how
+    # The pupil-linked staging models re-read only the batches naming the pupil that way.
+    assert how["staging.stg_canonical_observations"].endswith("(pupil references)")
+    assert how["staging.stg_canonical_incidents"].endswith("(pupil references)")
+    assert how["staging.stg_canonical_attendance"].startswith("unchanged")
 
     after = _outcome(con, "stg_canonical_observations", t.observations)
     assert after == [(row, chosen, "chosen", None) for row in (2, 3, 4)]
@@ -175,9 +201,11 @@ def test_choosing_the_pupil_accepts_the_quarantined_rows_on_the_next_incremental
     )  # type: ignore[index]
     assert batch_problems(con, t.observations, "observations") == []
 
-    # The choice is in raw: a full rebuild gives the same rows.
+    # The choice is in raw: a full rebuild gives the same rows, in every table it reaches.
+    incremental = _digests(con)
     assert build_duckdb(con).ok
     assert _outcome(con, "stg_canonical_observations", t.observations) == after
+    assert _digests(con) == incremental
     stored = con.execute(
         "SELECT school_urn, decision, pupil_key, chosen_by FROM raw.canonical_pupil_match_choices"
     ).fetchall()

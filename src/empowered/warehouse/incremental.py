@@ -36,9 +36,16 @@ from empowered.warehouse.changes import BATCH_COLUMN, Change
 from empowered.warehouse.checks import Check
 from empowered.warehouse.connection import in_transaction
 from empowered.warehouse.models import Model
+from empowered.warehouse.staging_spec import PUPIL_REF_KEY, expand
 
 # The temp table holding the rows a partial rebuild wrote (its checks look at these).
 WRITTEN = "_new_rows"
+
+# The pupil references every pupil-linked staging model looks its rows' pupils up in, and
+# the column that names a reference: tracked, so a change to some references (a pupil
+# chosen on the import page) rebuilds only the batches whose rows name them.
+PUPIL_REFS = "staging.stg_canonical_pupil_refs"
+REF_COLUMN = "ref_key"
 
 _PARTIAL_SQL_DDL = """CREATE TABLE IF NOT EXISTS meta.partial_sql (
     cache_key VARCHAR NOT NULL,
@@ -159,6 +166,17 @@ def _new_keys_sql(
         exp.select(exp.Star()).from_(query.subquery("m")).where(exp.not_(exp.Exists(this=held)))
     )
     return wrapped.sql("duckdb")
+
+
+@functools.cache
+def _naming_sql(source: str, values: str) -> str:
+    # The school is the reference's first part: a cheap filter before the key is computed.
+    key = expand(PUPIL_REF_KEY).sql("duckdb")
+    return (
+        f"SELECT DISTINCT r.{BATCH_COLUMN} FROM {source} AS r "
+        f"WHERE trim(r.school_urn) IN (SELECT split_part(v, '|', 1) FROM {values}) "
+        f"AND {key} IN (SELECT v FROM {values})"
+    )
 
 
 def _query(sql: str) -> exp.Query:
@@ -468,6 +486,13 @@ class IncrementalWriter:
             FROM _flips WHERE {outside}"""
         )
         return self._changes_between("_before", "_after", table)
+
+    def batches_naming(self, source: str, refs: Collection[str]) -> set[int]:
+        """The batches of a pupil-linked raw table with a row naming one of ``refs``,
+        each row's reference computed as staging computes it (staging_spec)."""
+        self._set_values(REF_COLUMN, refs)
+        found = self.con.execute(_naming_sql(source, _values_table(REF_COLUMN))).fetchall()
+        return {int(b) for (b,) in found}
 
     def by_partition(
         self,
