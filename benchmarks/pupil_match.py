@@ -6,10 +6,10 @@ models edited since it was built are rebuilt in full), then runs an incremental 
 with nothing new (the floor). It lands one check-in naming a pupil of the trust's files
 (``--trust``) by name only, as a forms export may, and times that import's build (the
 row is quarantined: a name only is never matched); finally it chooses the pupil for it
-and times the build that follows. A choice changes the
-pupil references, which every pupil-linked staging model reads as a lookup, so those are
-rebuilt in full (STAGING.md: a changed lookup falls back to a full rebuild). Prints each
-step's seconds, the slowest models and the load average.
+and times the build that follows. A choice changes one pupil reference, which every
+pupil-linked staging model reads as a lookup: each re-reads only the batches with a row
+naming that reference (empowered.warehouse.rebuild). Prints each step's seconds, the
+slowest models and the load average.
 
     EMPOWERED_KEY_FILE=benchmarks/output/benchmark.keys \\
         python benchmarks/pupil_match.py --warehouse benchmarks/output/benchmark-built.duckdb \\
