@@ -85,6 +85,63 @@ def _real_school_rows(small_trust: Path, folder: Path) -> Path:
     return folder
 
 
+def _ambiguous_rows(small_trust: Path, folder: Path) -> Path:
+    """A classmate renamed to share a pupil's name, and check-ins naming that name and
+    class: quarantined as matching 2 pupils until a member of staff chooses the pupil."""
+    with (small_trust / "pupils.csv").open(newline="") as handle:
+        pupils = list(csv.DictReader(handle))
+    with (small_trust / "characteristics.csv").open(newline="") as handle:
+        group = {r["upn"]: r["reg_group"] for r in csv.DictReader(handle)}
+    a = next(p for p in pupils if not p["leaving_date"])
+    twin = next(
+        p
+        for p in pupils
+        if p["upn"] != a["upn"]
+        and p["school_urn"] == a["school_urn"]
+        and group[p["upn"]] == group[a["upn"]]
+        and not p["leaving_date"]
+    )
+    # A day both are on roll, whichever is chosen.
+    day = max(date.fromisoformat(a["entry_date"]), date.fromisoformat(twin["entry_date"]))
+    folder.mkdir()
+    with (folder / "pupils.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, list(twin))
+        writer.writeheader()
+        writer.writerow(twin | {"forename": a["forename"], "surname": a["surname"]})
+    with (folder / "observations.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            ["observation_id", "school_urn", "observed_on", "mood", "pupil_name", "pupil_group"]
+        )
+        for i in range(3):
+            writer.writerow(
+                [f"AMB{i}", a["school_urn"], (day + timedelta(days=7 + i)).isoformat(), 2 + i,
+                 f"{a['forename']} {a['surname']}", group[a["upn"]]]
+            )  # fmt: skip
+    return folder
+
+
+def _choose_for_the_ambiguous_rows(con: duckdb.DuckDBPyConnection) -> None:
+    """The pupil chosen on the import page for the rows above (empowered.pupil_matches)."""
+    from empowered.pupil_matches import Choice, choose
+    from identity_keys import TEST_KEYS
+
+    [(ref_key, school)] = con.execute(
+        "SELECT ref_key, school_urn FROM staging.stg_canonical_pupil_refs "
+        "WHERE can_choose AND problem_reason LIKE 'matches 2 pupils%'"
+    ).fetchall()
+    [(pupil,)] = con.execute(
+        "SELECT max(pupil_key) FROM staging.stg_canonical_pupil_roll AS r "
+        "WHERE school_urn = ? AND name_bidx = split_part(?, '|', 4)",
+        [school, ref_key],
+    ).fetchall()
+    assert choose(con, Choice(school, ref_key, pupil, "app-user-1"), keys=TEST_KEYS).build.ok
+    assert con.execute(
+        "SELECT count(*) FROM staging.stg_canonical_observations "
+        "WHERE _pupil_match_method = 'chosen' AND _reject_reason IS NULL"
+    ).fetchone() == (3,)
+
+
 @pytest.fixture(scope="module")
 def spark_built(
     built_warehouse: Path, small_trust: Path, tmp_path_factory: pytest.TempPathFactory
@@ -100,7 +157,11 @@ def spark_built(
     shutil.copy(built_warehouse, copy)
     con = open_warehouse(copy)
     import_canonical_folder(con, _real_school_rows(small_trust, workdir / "real"), keys=TEST_KEYS)
+    import_canonical_folder(
+        con, _ambiguous_rows(small_trust, workdir / "ambiguous"), keys=TEST_KEYS
+    )
     assert build_duckdb(con).ok
+    _choose_for_the_ambiguous_rows(con)
     spark = spark_session("local[2]", workdir)
     result = build_spark(con, spark, workdir)
     yield con, spark, result

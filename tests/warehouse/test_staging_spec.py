@@ -10,7 +10,7 @@ import duckdb
 import pytest
 import sqlglot
 
-from empowered.sources.canonical import ENTITIES
+from empowered.sources.canonical import APP_ENTITIES, ENTITIES
 from empowered.warehouse.models import ModelError, discover_models, load_model
 from empowered.warehouse.staging_spec import PROJECT_FUNCTIONS, expand, unknown_functions
 
@@ -177,7 +177,8 @@ def test_each_validated_staging_model_reads_one_raw_table_and_keeps_its_columns(
     validated = [
         m for m in models.values() if m.layer == "staging" and "_first_row_with_key" in m.sql
     ]
-    assert len(validated) == len(ENTITIES)  # one per canonical entity
+    # One per canonical entity and one per entity entered in the app.
+    assert len(validated) == len(ENTITIES) + len(APP_ENTITIES)
     for model in validated:
         raw = {s for s in model.sources if s.startswith("raw.") and s != "raw.pupil_pseudonym"}
         assert len(raw) == 1, model.name

@@ -64,6 +64,7 @@ FORMS = {
     "/triggers/{trigger_id}/{action}": {"dsl"},
     "/imports": {"trust_admin", "senco"},
     "/imports/mapping": {"trust_admin", "senco"},
+    "/imports/{batch_id}/pupils": {"trust_admin", "senco"},
     "/admin/users": ADMIN,
     "/admin/users/{user_id}": ADMIN,
     "/admin/users/{user_id}/disable": ADMIN,
@@ -157,6 +158,7 @@ def test_forms_refuse_other_roles(
         "trigger_id": "0" * 16,
         "action": "acknowledge",
         "user_id": "1",
+        "batch_id": "1",
     }
     app = client.app
     with app.state.warehouse.reading() as con:  # type: ignore[attr-defined]

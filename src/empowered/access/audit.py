@@ -209,6 +209,24 @@ class MappingSaved(AuditEvent):
 EVENT_TYPES[MappingSaved.event] = MappingSaved
 
 
+@dataclass(frozen=True)
+class PupilMatchChosen(AuditEvent):
+    """A member of staff chose the pupil a batch's quarantined rows meant (or said they
+    are not one of the school's pupils: ``pupil_key`` None) on the import page. The way
+    the rows named the pupil is not recorded: only the batch it was chosen from and the
+    choice's own batch, which holds it."""
+
+    event: ClassVar[str] = "pupil_match_chosen"
+    school_urn: str
+    batch_id: int  # the import batch whose rows were quarantined
+    choice_batch_id: int  # the batch the choice landed as
+    pupil_key: str | None
+    rows: int
+
+
+EVENT_TYPES[PupilMatchChosen.event] = PupilMatchChosen
+
+
 def _withhold(value: Any) -> Any:
     """Identity columns and UPN-shaped strings become "(withheld)", at any depth."""
     if isinstance(value, dict):

@@ -359,6 +359,18 @@ def may_import_catalogues(scope: Scope) -> bool:
     return has(scope, P.IMPORT_CATALOGUES) and scope.schools is None
 
 
+def may_choose_pupil(scope: Scope, school_urn: str) -> bool:
+    """May this user settle a pupil match for ``school_urn`` on the import page: see its
+    pupils' names to tell them apart, and land the choice? Only whoever may import for
+    that school (never another school's pupils), and only with identity."""
+    if not may_see_section(scope, Section.IMPORTS_PUPIL_MATCH):
+        return False
+    if not (scope.identified and has(scope, P.VIEW_IDENTITY)):
+        return False
+    schools = import_schools(scope)
+    return schools is None or school_urn in schools
+
+
 # -- Sections of pages (issue 10, finding 4) and suppression (finding 5) ---------------
 
 
@@ -416,6 +428,7 @@ __all__ = [
     "empty_scope",
     "has",
     "import_schools",
+    "may_choose_pupil",
     "may_import_catalogues",
     "pupil_filter",
     "require",

@@ -53,6 +53,8 @@ class Section(StrEnum):
     # Triggers page
     TRIGGERS_QUEUE = "triggers.queue"
     TRIGGERS_EARLY_SIGNS = "triggers.early_signs"  # each measure filtered by its area too
+    # Import report: choosing the pupil a quarantined row meant (names the candidates)
+    IMPORTS_PUPIL_MATCH = "imports.pupil_match"
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,9 @@ SECTION_RULES: dict[Section, SectionRule] = {
     S.PROVISION_MAP: SectionRule(area="provision", aggregates=True),
     S.TRIGGERS_QUEUE: SectionRule(permission="view_triggers"),
     S.TRIGGERS_EARLY_SIGNS: SectionRule(permission="view_triggers"),
+    # Whoever imports for the school settles its rows' pupil matches; the pupils offered
+    # are named, so identity is needed too (policy.may_choose_pupil).
+    S.IMPORTS_PUPIL_MATCH: SectionRule(permission="import"),
 }
 
 # The area each early-sign measure (``analytics.early_signs.INDICATORS``) reads.

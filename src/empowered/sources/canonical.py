@@ -230,3 +230,22 @@ ENTITIES: dict[str, Entity] = {
         _entity("groups", "school_urn group_code staff_id upn", "school_urn group_code"),
     )
 }
+
+
+# Entered in the app, never read from a school's file: each lands in raw as a source of
+# its own and flows through staging like an import, but no file named after it is taken
+# for the canonical format (the importer knows only ``ENTITIES``).
+APP_ENTITIES: dict[str, Entity] = {
+    e.name: e
+    for e in (
+        # A member of staff's answer to "which pupil does this row mean?" for a way of
+        # naming a pupil (``ref_key``: the school and the identifiers' blind indexes, never
+        # the name, UPN or date of birth) that matched no pupil or several: ``decision``
+        # "pupil" with the chosen ``pupil_key``, or "not_ours". The latest choice wins.
+        _entity(
+            "pupil_match_choices",
+            "school_urn ref_key decision pupil_key chosen_by chosen_at",
+            "school_urn ref_key decision",
+        ),
+    )
+}

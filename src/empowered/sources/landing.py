@@ -27,7 +27,7 @@ import numpy.typing as npt
 from sqlglot import exp
 
 from empowered.keys import Keys
-from empowered.sources.canonical import ENTITIES, Entity
+from empowered.sources.canonical import APP_ENTITIES, ENTITIES, Entity
 from empowered.sources.errors import SourceError
 from empowered.sources.protect import Protection, protect_rows, pseudonym_rows
 from empowered.sources.pseudonyms import ensure_pseudonym_table, register_upns
@@ -58,7 +58,7 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
         "WHERE database_name = current_database() AND schema_name = 'raw'"
     ).fetchall():
         held.setdefault(table, set()).add(column)
-    for entity in ENTITIES.values():
+    for entity in (*ENTITIES.values(), *APP_ENTITIES.values()):
         if entity.raw_table in held and set(entity.stored_columns) <= held[entity.raw_table]:
             continue
         columns = ",\n".join(f"{c} VARCHAR" for c in entity.stored_columns)

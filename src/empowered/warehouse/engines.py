@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import duckdb
 import sqlglot
 
-from empowered.warehouse.incremental import IncrementalWriter
+from empowered.warehouse.incremental import PUPIL_REFS, REF_COLUMN, IncrementalWriter
 from empowered.warehouse.models import Model
 
 
@@ -91,6 +91,8 @@ class DuckDBEngine:
             if m.incremental and m.incremental.startswith("by:")
         }
         partitions |= {m.since[0] for m in models.values() if m.since}
+        if PUPIL_REFS in models:
+            partitions.add(REF_COLUMN)
         return IncrementalWriter(self.con, partitions)
 
     def count_offending(self, sqls: Sequence[str]) -> list[int]:

@@ -36,9 +36,16 @@ from empowered.warehouse.changes import BATCH_COLUMN, Change
 from empowered.warehouse.checks import Check
 from empowered.warehouse.connection import in_transaction
 from empowered.warehouse.models import Model
+from empowered.warehouse.staging_spec import PUPIL_REF_KEY, expand
 
 # The temp table holding the rows a partial rebuild wrote (its checks look at these).
 WRITTEN = "_new_rows"
+
+# The pupil references every pupil-linked staging model looks its rows' pupils up in, and
+# the column that names a reference: tracked, so a change to some references (a pupil
+# chosen on the import page) rebuilds only the batches whose rows name them.
+PUPIL_REFS = "staging.stg_canonical_pupil_refs"
+REF_COLUMN = "ref_key"
 
 _PARTIAL_SQL_DDL = """CREATE TABLE IF NOT EXISTS meta.partial_sql (
     cache_key VARCHAR NOT NULL,
@@ -159,6 +166,17 @@ def _new_keys_sql(
         exp.select(exp.Star()).from_(query.subquery("m")).where(exp.not_(exp.Exists(this=held)))
     )
     return wrapped.sql("duckdb")
+
+
+@functools.cache
+def _naming_sql(source: str, values: str) -> str:
+    # The school is the reference's first part: a cheap filter before the key is computed.
+    key = expand(PUPIL_REF_KEY).sql("duckdb")
+    return (
+        f"SELECT DISTINCT r.{BATCH_COLUMN} FROM {source} AS r "
+        f"WHERE trim(r.school_urn) IN (SELECT split_part(v, '|', 1) FROM {values}) "
+        f"AND {key} IN (SELECT v FROM {values})"
+    )
 
 
 def _query(sql: str) -> exp.Query:
@@ -349,13 +367,15 @@ class IncrementalWriter:
             for name, column in rows:
                 self._columns.setdefault(name, []).append(column)
         if table not in self._columns:
-            # One table's columns from an empty read of it: asking the catalog scans every
-            # column of every table, tens of milliseconds each time.
+            # One table's columns from a relation on it: asking the catalog scans every
+            # column of every table, tens of milliseconds each time. A relation, not a
+            # failing statement: a model added since the warehouse was built has no table
+            # yet, and a failed statement would abort the model's transaction with it.
             try:
-                cursor = self.con.execute(f"SELECT * FROM {table} LIMIT 0")
+                relation = self.con.table(table)
             except duckdb.CatalogException:
                 return []
-            self._columns[table] = [d[0] for d in cursor.description or []]
+            self._columns[table] = list(relation.columns)
         return self._columns[table]
 
     def forget(self, table: str) -> None:
@@ -466,6 +486,13 @@ class IncrementalWriter:
             FROM _flips WHERE {outside}"""
         )
         return self._changes_between("_before", "_after", table)
+
+    def batches_naming(self, source: str, refs: Collection[str]) -> set[int]:
+        """The batches of a pupil-linked raw table with a row naming one of ``refs``,
+        each row's reference computed as staging computes it (staging_spec)."""
+        self._set_values(REF_COLUMN, refs)
+        found = self.con.execute(_naming_sql(source, _values_table(REF_COLUMN))).fetchall()
+        return {int(b) for (b,) in found}
 
     def by_partition(
         self,

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from empowered.warehouse.changes import BATCH_COLUMN, WHOLE, Change
 from empowered.warehouse.engines import Engine
-from empowered.warehouse.incremental import WRITTEN, IncrementalWriter
+from empowered.warehouse.incremental import PUPIL_REFS, REF_COLUMN, WRITTEN, IncrementalWriter
 from empowered.warehouse.models import Model
 from empowered.warehouse.view_source import view_source
 
@@ -91,6 +91,16 @@ def _partial(
                     return None, "unchanged: only new keys in its lookups"
                 made = writer.by_batch(model, source, batches)
                 return made, f"incremental: {_plural(len(batches), 'batch')}"
+        refs = _changed_refs(model, source, inputs)
+        if refs is not None:
+            # Some pupil references changed (a pupil chosen on the import page): only the
+            # batches with a row naming one of them can find another pupil there.
+            new = inputs[source].values(BATCH_COLUMN) if source in inputs else None
+            naming = set(new or ()) | writer.batches_naming(source, refs)
+            if not naming:
+                return None, "unchanged: no row names a changed pupil reference"
+            made = writer.by_batch(model, source, naming)
+            return made, f"incremental: {_plural(len(naming), 'batch')} (pupil references)"
     if model.incremental == "new_keys" and all(c.appended_only for c in inputs.values()):
         new_batches: set[int] = set()
         for table in batched:
@@ -117,6 +127,23 @@ def _partial(
         how = f"incremental: {_plural(len(values), column)}"
         return made, how + (f" from {since[0]} {since[1]}" if since else "")
     return None
+
+
+def _changed_refs(model: Model, source: str, inputs: Mapping[str, Change]) -> frozenset[str] | None:
+    """The pupil references that changed, when they are the one lookup of a pupil-linked
+    staging model that changed other than by new keys and the change names them (else
+    None: the model is rebuilt another way)."""
+    refs = inputs.get(PUPIL_REFS)
+    if refs is None or refs.appended_only or model.name == PUPIL_REFS:
+        return None
+    if any(not c.appended_only for t, c in inputs.items() if t not in (source, PUPIL_REFS)):
+        return None
+    if source in inputs and inputs[source].values(BATCH_COLUMN) is None:
+        return None
+    found = refs.values(REF_COLUMN)
+    if found is None or None in found:
+        return None
+    return frozenset(str(v) for v in found)
 
 
 def _since(model: Model, inputs: Mapping[str, Change]) -> tuple[str, object, int] | None:

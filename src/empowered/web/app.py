@@ -38,6 +38,7 @@ from empowered.web import (
     capture,
     inbox,
     pages,
+    pupil_matches,
     strategies,
     triggers,
     uploads,
@@ -298,7 +299,8 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
     app.state.issue_session = issue_session
     # Results kept in the warehouse: a restart reads them back instead of recomputing.
     app.state.cache = SchoolAnalyticsCache(ResultStore(store.recording))
-    for module in (pages, capture, triggers, strategies, uploads, admin, account, audit_page):
+    modules = (pages, capture, triggers, strategies, uploads, pupil_matches, admin, account)
+    for module in (*modules, audit_page):
         app.include_router(module.router)
     app.include_router(api_docs.router)
     return app

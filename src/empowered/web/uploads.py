@@ -31,6 +31,7 @@ from empowered.sources.scope import ImportLimits
 from empowered.views.imports import batch_report, import_runs, recent_batches, schools_to_choose
 from empowered.web.deps import CheckedForm, Forbidden, needs, pupil_scope
 from empowered.web.import_runs import run_upload, settings_of, start_run, uploads_root
+from empowered.web.pupil_matches import match_section
 from empowered.web.render import IMPORT, audit, render
 from empowered.web.upload_mappings import Headings, Held, headings_to_ask, held, hold, release
 
@@ -438,9 +439,18 @@ def batch_page(
     batch_id: int,
     scope: Importer,
     page: Annotated[int, Query(ge=1)] = 1,
+    ref: Annotated[str, Query(max_length=32)] = "",
+    q: Annotated[str, Query(max_length=100)] = "",
+    chosen: str = "",
 ) -> HTMLResponse:
     with request.app.state.warehouse.reading() as con:
         report = batch_report(con, batch_id, scope=pupil_scope(scope), page=page)
+        # Rows quarantined because their pupil matched none or several: choose the pupil.
+        matches = (
+            match_section(con, scope, report, searched=ref or None, search=q.strip())
+            if report is not None
+            else None
+        )
     if report is None:
         raise Forbidden(
             scope.user, request.url.path, "batch outside the user's schools", not_found=True
@@ -451,5 +461,10 @@ def batch_page(
         request,
         scope,
         "imports_batch.html",
-        {"title": f"Import report: {report.batch.file_name}", "r": report},
+        {
+            "title": f"Import report: {report.batch.file_name}",
+            "r": report,
+            "matches": matches,
+            "chosen": chosen if chosen in ("pupil", "not-ours") else "",
+        },
     )

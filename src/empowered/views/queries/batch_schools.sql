@@ -42,6 +42,9 @@ with named as (
     union
     select _batch_id as batch_id, trim(school_urn) as school_urn from raw.canonical_groups where trim(school_urn) <> ''
     union
+    -- A pupil chosen on the import page belongs to the school of the rows it settles.
+    select _batch_id as batch_id, trim(school_urn) as school_urn from raw.canonical_pupil_match_choices where trim(school_urn) <> ''
+    union
     select ib.batch_id, i.school_urn
     from app.import_batches as ib
     join app.imports as i on i.import_id = ib.import_id

@@ -3,7 +3,7 @@
 -- incremental: new_keys
 -- not_null: [ref_key, method]
 -- accepted_values:
---   method: [upn, mis_id, name_and_dob, name_and_group, name_only, none]
+--   method: [upn, mis_id, name_and_dob, name_and_group, name_only, chosen, none]
 -- Pupil matching, in one place for every source. The first identifier a row gives decides
 -- how it is matched: UPN, else MIS id, else name with date of birth, else name with
 -- registration group. A row that matches no pupil, or more than one, gets a problem and
@@ -13,6 +13,10 @@
 -- A MIS id also matches a pupil's aggregator id (Assembly's student id, which its
 -- attendance summaries name pupils by; the readers write it as "assembly:<id>", so it
 -- never equals an admission number).
+-- A row that names a pupil without a UPN and matches none or several can be settled by a
+-- member of staff on the import page (staging.stg_canonical_pupil_match_choices): the
+-- pupil they chose is the match (method 'chosen'), or, marked "not one of ours", the rows
+-- stay quarantined and say so. A UPN is never overridden, nor a single match.
 with refs as (
     -- One arm per pupil-linked staging model (those declaring pupil_linked: true),
     -- written by empowered.warehouse.staging_spec; each model computes the same key.
@@ -81,15 +85,58 @@ matched as (
         min(leaving_date) as leaving_date
     from candidates
     group by ref_key
+),
+
+chosen as (
+    -- The latest accepted choice per ref_key, with the chosen pupil's time on roll (the
+    -- choice's own rules quarantine a pupil not on roll at the ref's school).
+    select c.ref_key, c.decision, roll.pupil_key, roll.entry_date, roll.leaving_date
+    from staging.stg_canonical_pupil_match_choices as c
+    left join staging.stg_canonical_pupil_roll as roll
+        on roll.school_urn = c.school_urn and roll.pupil_key = c.pupil_key
+    where c._is_current
+),
+
+settled as (
+    select
+        n.*,
+        m.matches,
+        m.pupil_key as matched_key,
+        m.entry_date as matched_entry,
+        m.leaving_date as matched_leaving,
+        -- What a person may settle: a row naming the pupil without a UPN that matched no
+        -- pupil or several.
+        n.method in ('mis_id', 'name_and_dob', 'name_and_group', 'name_only')
+            and coalesce(m.matches, 0) <> 1 as can_choose,
+        ch.decision,
+        ch.decision = 'pupil' and ch.pupil_key is not null as is_chosen,
+        ch.pupil_key as chosen_key,
+        ch.entry_date as chosen_entry,
+        ch.leaving_date as chosen_leaving
+    from named as n
+    left join matched as m on m.ref_key = n.ref_key
+    left join chosen as ch on ch.ref_key = n.ref_key
 )
 
 select
     n.ref_key,
     n.school_urn,
-    n.method,
-    case when m.matches = 1 then m.pupil_key end as pupil_key,
-    case when m.matches = 1 then m.entry_date end as entry_date,
-    case when m.matches = 1 then m.leaving_date end as leaving_date,
+    case when n.can_choose and n.is_chosen then 'chosen' else n.method end as method,
+    case
+        when n.matches = 1 then n.matched_key
+        when n.can_choose and n.is_chosen then n.chosen_key
+    end as pupil_key,
+    case
+        when n.matches = 1 then n.matched_entry
+        when n.can_choose and n.is_chosen then n.chosen_entry
+    end as entry_date,
+    case
+        when n.matches = 1 then n.matched_leaving
+        when n.can_choose and n.is_chosen then n.chosen_leaving
+    end as leaving_date,
+    n.can_choose,
+    -- How many pupils on roll the identifiers matched (the import page says so in words).
+    coalesce(n.matches, 0) as matches,
     case
         when n.method = 'none' then 'upn'
         when n.method = 'name_only' then 'pupil_name'
@@ -101,6 +148,9 @@ select
     -- The value at fault is a UPN, MIS id, name or date of birth: never shown.
     case when n.method <> 'none' then '(withheld)' end as problem_value,
     case
+        when n.can_choose and n.is_chosen then null
+        when n.can_choose and n.decision = 'not_ours'
+            then 'was marked on the import page as not one of this school''s pupils'
         when n.method = 'none' then 'is missing: the row names no pupil (UPN, MIS id or name)'
         when n.method = 'name_only'
             then 'gives a name only: add the date of birth or class so the pupil is certain'
@@ -108,13 +158,12 @@ select
             then 'is not a valid UPN (13 characters with a correct check letter)'
         when n.method = 'name_and_dob' and n.pupil_dob_state = 'unparseable'
             then 'is not a date (expected DD/MM/YYYY or YYYY-MM-DD)'
-        when m.matches is null and n.method = 'upn'
+        when n.matches is null and n.method = 'upn'
             then 'is not a pupil on roll at this school (pupils.csv)'
-        when m.matches is null then 'no pupil on roll at this school matches it'
-        when m.matches > 1
-            then 'matches ' || cast(m.matches as varchar)
+        when n.matches is null then 'no pupil on roll at this school matches it'
+        when n.matches > 1
+            then 'matches ' || cast(n.matches as varchar)
                 || ' pupils at this school: give the UPN or date of birth'
     end as problem_reason
-from named as n
-left join matched as m on m.ref_key = n.ref_key
+from settled as n
 left join raw.pupil_pseudonym as ps on ps.upn_bidx = n.upn_bidx

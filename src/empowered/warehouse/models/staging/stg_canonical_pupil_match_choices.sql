@@ -1,0 +1,23 @@
+-- grain: one row per landed choice of the pupil a way of naming a pupil means, accepted or rejected
+-- unique_key: [_batch_id, _source_row, _source_item]
+-- not_null: [_batch_id, _source_row, _source_file, _is_current]
+-- natural_key: [ref_key]
+-- source: raw.canonical_pupil_match_choices
+-- columns:
+--   ref_key: trim
+--   decision: {lower: decision, raw: decision_raw}
+--   pupil_key: trim
+--   chosen_by: trim
+--   chosen_at: trim
+--   _pupil_known: {sql: "coalesce(roll.pupil_key is not null, false)"}
+-- rules:
+--   1: {not_blank: ref_key, message: "is missing: a choice names the way a row named the pupil"}
+--   10: {allowed: decision, required: true, values: [pupil, not_ours]}
+--   11: {check: "decision = 'pupil' and not _pupil_known", column: pupil_key,
+--        message: "is not a pupil on roll at this school"}
+-- Entered on the import page (empowered.pupil_matches): a member of staff's answer for a
+-- way of naming a pupil that matched no pupil or several. The latest accepted choice per
+-- ref_key is current, and staging.stg_canonical_pupil_refs uses it. A choice of a pupil
+-- who is not on this school's roll is quarantined, so a choice never crosses schools.
+left join staging.stg_canonical_pupil_roll as roll
+    on roll.school_urn = p.school_urn and roll.pupil_key = nullif(p.pupil_key, '')
