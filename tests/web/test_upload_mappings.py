@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from markupsafe import escape
 from web_fixtures import Trust, csrf_of
 
 from empowered.settings import Settings
@@ -167,7 +168,9 @@ def test_odd_headings_are_explained_saved_and_the_file_imported(
     # without asking again.
     key = f"{school}:our-pupil-list"
     offered = client.get("/imports").text
-    assert f'<option value="{key}">Our pupil list (school {school})</option>' in offered
+    # Offered by its name and its school's name.
+    name = _one(app, "SELECT school_name FROM core.dim_school WHERE school_urn = ?", [school])
+    assert f'<option value="{key}">Our pupil list ({escape(name)})</option>' in offered
     again = _upload(client, "next.csv", _odd_file(small_trust, school, 4, 3), mapping=key)
     assert again.status_code == 303, again.text
     assert "6 rows accepted, 0 quarantined" in _finished(client, again.headers["location"])

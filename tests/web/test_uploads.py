@@ -249,13 +249,14 @@ def test_an_upload_needs_the_forms_token(clients: dict[str, TestClient]) -> None
 def test_an_mis_export_takes_the_school_chosen_for_it(
     clients: dict[str, TestClient], small_trust: Path, tmp_path: Path
 ) -> None:
-    """A SEN register report as SIMS or Arbor exports it (no URN in the file): the school
-    chosen on the form is its school, and its planted unknown need is quarantined."""
+    """A SEN register report as Arbor or Bromcom exports it (no URN in the file): the school
+    chosen on the form is its school, and its planted unknown need is quarantined. (The
+    synthetic SIMS schools write a ranked register instead, read from its headings.)"""
     from empowered.synth.school_formats import write_school_formats
 
     formats = write_school_formats(small_trust, tmp_path / "formats", seed=11)
     urn, mis = next(
-        (u, m) for u, m in sorted(formats.sources.items()) if m in ("sims", "arbor", "bromcom")
+        (u, m) for u, m in sorted(formats.sources.items()) if m in ("arbor", "bromcom")
     )
     export = formats.folder / urn / f"{mis}-{urn}-sen.csv"
     planted = next(m for m in formats.mess if m.file == export.name and m.column == "primary_need")
@@ -277,7 +278,7 @@ def test_an_mis_export_takes_the_school_chosen_for_it(
     )
     report = client.get(f"/imports/{batch}").text
     assert "is not a DfE SEN type of need code" in report
-    assert f"<td>{planted.value}</td>" in report and "<td>primary_need</td>" in report
+    assert f"<td>{planted.value}</td>" in report and "<td>primary need</td>" in report
     assert f'<td class="num">{planted.row}</td>' in report
 
 

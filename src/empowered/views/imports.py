@@ -254,3 +254,14 @@ def schools_to_choose(con: duckdb.DuckDBPyConnection, *, scope: PupilScope) -> l
     if not _exists(con, "core", "dim_school"):
         return []
     return [str(r["school_urn"]) for r in queries.rows(con, "scope_schools", scope=scope)]
+
+
+def school_names(con: duckdb.DuckDBPyConnection, *, scope: PupilScope) -> dict[str, str]:
+    """Each in-scope school's name by URN, so a list of schools to choose from reads as
+    schools, not numbers."""
+    if not _exists(con, "core", "dim_school"):
+        return {}
+    return {
+        str(r["school_urn"]): str(r["school_name"] or "")
+        for r in queries.rows(con, "scope_schools", scope=scope)
+    }

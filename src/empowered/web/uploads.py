@@ -28,7 +28,13 @@ from empowered.sources.mapping_builder import CHOICES, IGNORE, LABELS, make_mapp
 from empowered.sources.registry import SOURCES
 from empowered.sources.saved_mappings import SavedMapping, find_saved, save_mapping, saved_mappings
 from empowered.sources.scope import ImportLimits
-from empowered.views.imports import batch_report, import_runs, recent_batches, schools_to_choose
+from empowered.views.imports import (
+    batch_report,
+    import_runs,
+    recent_batches,
+    school_names,
+    schools_to_choose,
+)
 from empowered.web.deps import CheckedForm, Forbidden, needs, pupil_scope
 from empowered.web.import_runs import run_upload, settings_of, start_run, uploads_root
 from empowered.web.pupil_matches import match_section
@@ -117,6 +123,7 @@ def _form_page(
     ps = pupil_scope(scope)
     with request.app.state.warehouse.reading() as con:
         schools = schools_to_choose(con, scope=ps)
+        names = school_names(con, scope=ps)
         batches = recent_batches(con, scope=ps)
         runs = import_runs(con, scope=ps, user_id=scope.user.user_id, limit=10)
         mappings = _mappings(con, scope)
@@ -131,6 +138,7 @@ def _form_page(
             "title": "Import",
             "sources": SOURCE_LABELS,
             "schools": schools,
+            "school_names": names,
             "trust_wide": scope.schools is None,
             "chosen_source": chosen.get("source", "auto"),
             "chosen_school": chosen.get("school") or default_school,
@@ -336,6 +344,8 @@ def _mapping_page(
     for field in ("name", "school"):
         if field in problems:
             summary.insert(0, {"field": field, "message": problems[field]})
+    with request.app.state.warehouse.reading() as con:
+        names = school_names(con, scope=pupil_scope(scope))
     groups: dict[str, list[tuple[str, str]]] = {}
     for choice in CHOICES:
         groups.setdefault(choice.group, []).append((choice.value, choice.label))
@@ -352,6 +362,7 @@ def _mapping_page(
             "groups": groups,
             "ignore": (IGNORE, LABELS[IGNORE]),
             "schools": schools,
+            "school_names": names,
             "chosen_school": chosen.get("school", waiting.school),
             "name": chosen.get("name", ""),
             "problems": summary,
