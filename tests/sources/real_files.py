@@ -58,16 +58,7 @@ def import_file(
 
 def quarantined_rows(warehouse: str | Path, file: str) -> list[int]:
     """The source rows of the file that were quarantined, each once, in order."""
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        rows = con.execute(
-            "SELECT DISTINCT source_row FROM quarantine.rejected_rows WHERE source_file = ? "
-            "ORDER BY source_row",
-            [file],
-        ).fetchall()
-    finally:
-        con.close()
-    return [int(r) for (r,) in rows]
+    return sorted({row for row, _, _ in rejections(warehouse, file)})
 
 
 def rejections(warehouse: str | Path, file: str) -> list[tuple[int, str | None, str | None]]:
