@@ -10,43 +10,24 @@ File and truth: fixtures/real/assembly_students.json, assembly_attendance_summar
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import duckdb
-import yaml
-from typer.testing import CliRunner
+from real_files import import_file, read_truth, rejections, set_up_school
 
-from empowered.cli import app
 from empowered.identity import IdentityReader
 from identity_keys import TEST_KEYS
 
-REAL = Path(__file__).parent / "fixtures" / "real"
 NAME = "assembly_attendance_summaries.json"
-runner = CliRunner()
 
 
 def test_assembly_summaries_match_the_students_by_assemblys_own_id(tmp_path: Path) -> None:
-    truth: dict[str, Any] = yaml.safe_load(
-        (REAL / NAME).with_suffix(".expected.yml").read_text(encoding="utf-8")
-    )
+    truth = read_truth(NAME)
     school = str(truth["school_urn"])
     warehouse = str(tmp_path / "w.duckdb")
-    gias = str(REAL / "gias_edubasealldata_extract.csv")
-    added = runner.invoke(
-        app, ["school", "add", school, "--from-gias", gias, "--warehouse", warehouse]
-    )
-    assert added.exit_code == 0, added.output
-    students = runner.invoke(
-        app,
-        ["import", str(REAL / "assembly_students.json"), "--school", school]
-        + ["--export-date", "2026-12-01", "--warehouse", warehouse],
-    )
-    assert students.exit_code == 0, students.output
-    result = runner.invoke(
-        app, ["import", str(REAL / NAME), "--school", school, "--warehouse", warehouse]
-    )
-    assert result.exit_code == 0, result.output
-    assert "read as Assembly attendance summaries (JSON)" in result.output
+    set_up_school(warehouse, school)
+    import_file(warehouse, "assembly_students.json", school=school, export_date="2026-12-01")
+    output = import_file(warehouse, NAME, school=school)
+    assert "read as Assembly attendance summaries (JSON)" in output
 
     reader = IdentityReader(TEST_KEYS)
     con = duckdb.connect(warehouse, read_only=True)
@@ -56,11 +37,6 @@ def test_assembly_summaries_match_the_students_by_assemblys_own_id(tmp_path: Pat
             "s.approved_activity, s.authorised, s.unauthorised, s.late, s.attendance_rate "
             "FROM core.fct_attendance_summary AS s JOIN core.pupil_identity AS i "
             "USING (pupil_key)"
-        ).fetchall()
-        quarantined = con.execute(
-            "SELECT source_row, column_name, reason FROM quarantine.rejected_rows "
-            "WHERE source_file = ?",
-            [NAME],
         ).fetchall()
         # The aggregator id is identity: ciphertext in raw, never the id in clear.
         clear = con.execute(
@@ -72,7 +48,7 @@ def test_assembly_summaries_match_the_students_by_assemblys_own_id(tmp_path: Pat
     finally:
         con.close()
     assert clear == (0,) and indexed == (4,)
-    assert [(r, c) for r, c, _ in quarantined] == [
+    assert [(r, c) for r, c, _ in rejections(warehouse, NAME)] == [
         (q["row"], "mis_id") for q in truth["quarantine"]
     ]
     got = {

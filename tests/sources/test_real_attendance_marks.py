@@ -8,18 +8,13 @@ File and truth: fixtures/real/ (see test_real_pupil_lists)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import duckdb
-import yaml
-from typer.testing import CliRunner
+from real_files import REAL, import_file, read_truth, rejections, set_up_school
 
-from empowered.cli import app
 from empowered.identity import IdentityReader
 from identity_keys import TEST_KEYS
 
-REAL = Path(__file__).parent / "fixtures" / "real"
-runner = CliRunner()
 NAME = "arbor_bi_attendance.csv"
 # The school's term for the week of marks (the file holds no calendar).
 TERMS = (
@@ -29,29 +24,16 @@ TERMS = (
 
 
 def test_a_schools_own_attendance_marks_get_in(tmp_path: Path) -> None:
-    truth: dict[str, Any] = yaml.safe_load(
-        (REAL / NAME).with_suffix(".expected.yml").read_text(encoding="utf-8")
-    )
+    truth = read_truth(NAME)
     school = str(truth["school_urn"])
     warehouse = str(tmp_path / "w.duckdb")
-    gias = str(REAL / "gias_edubasealldata_extract.csv")
-    assert (
-        runner.invoke(
-            app, ["school", "add", school, "--from-gias", gias, "--warehouse", warehouse]
-        ).exit_code
-        == 0
-    )
+    set_up_school(warehouse, school)
     calendar = tmp_path / "calendar"
     calendar.mkdir()
     (calendar / "terms.csv").write_text(TERMS)
     for path in (REAL / "arbor_students.csv", calendar, REAL / NAME):
-        result = runner.invoke(
-            app,
-            ["import", str(path), "--school", school, "--export-date", "2026-12-01",
-             "--warehouse", warehouse],
-        )  # fmt: skip
-        assert result.exit_code == 0, result.output
-    assert "read as an attendance register (a row per pupil per session)" in result.output
+        output = import_file(warehouse, path, school=school, export_date="2026-12-01")
+    assert "read as an attendance register (a row per pupil per session)" in output
 
     reader = IdentityReader(TEST_KEYS)
     con = duckdb.connect(warehouse, read_only=True)
@@ -60,12 +42,8 @@ def test_a_schools_own_attendance_marks_get_in(tmp_path: Path) -> None:
         "sum(d.unauthorised) FROM marts.attendance_pupil_day AS d "
         "JOIN core.pupil_identity AS i USING (pupil_key) GROUP BY ALL"
     ).fetchall()
-    quarantined = con.execute(
-        "SELECT source_row, column_name, value FROM quarantine.rejected_rows WHERE source_file = ?",
-        [NAME],
-    ).fetchall()
     con.close()
-    assert [(r, v) for r, _, v in quarantined] == [
+    assert [(r, v) for r, _, v in rejections(warehouse, NAME)] == [
         (q["row"], q["value"]) for q in truth["quarantine"]
     ]
     got = {reader.upn(u): (int(p), int(a), int(au), int(un)) for u, p, a, au, un in days}

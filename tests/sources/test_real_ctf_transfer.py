@@ -15,34 +15,21 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import yaml
-from typer.testing import CliRunner
+from real_files import import_file, read_truth, set_up_school
 
-from empowered.cli import app
 from empowered.identity import IdentityReader
 from identity_keys import TEST_KEYS
 
-REAL = Path(__file__).parent / "fixtures" / "real"
-runner = CliRunner()
 NAME = "ctf25_transfer_in.xml"
 
 
 def test_a_ctf_from_another_school_lands_at_its_destination(tmp_path: Path) -> None:
-    truth: dict[str, Any] = yaml.safe_load(
-        (REAL / NAME).with_suffix(".expected.yml").read_text(encoding="utf-8")
-    )
+    truth = read_truth(NAME)
     warehouse = str(tmp_path / "w.duckdb")
-    gias = str(REAL / "gias_edubasealldata_extract.csv")
     # The destination is set up; the source school (outside the trust) is not.
-    assert (
-        runner.invoke(
-            app, ["school", "add", "145811", "--from-gias", gias, "--warehouse", warehouse]
-        ).exit_code
-        == 0
-    )
-    result = runner.invoke(app, ["import", str(REAL / NAME), "--warehouse", warehouse])
-    assert result.exit_code == 0, result.output
-    assert "a transfer in from" in result.output and "placed at 145811" in result.output
+    set_up_school(warehouse, "145811")
+    output = import_file(warehouse, NAME)
+    assert "a transfer in from" in output and "placed at 145811" in output
 
     reader = IdentityReader(TEST_KEYS)
     con = duckdb.connect(warehouse, read_only=True)

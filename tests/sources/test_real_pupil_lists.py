@@ -16,16 +16,10 @@ from typing import Any
 
 import duckdb
 import pytest
-import yaml
-from typer.testing import CliRunner
+from real_files import import_file, quarantined_rows, read_truth, set_up_school
 
-from empowered.cli import app
 from empowered.identity import IdentityReader
 from identity_keys import TEST_KEYS
-
-REAL = Path(__file__).parent / "fixtures" / "real"
-GIAS = REAL / "gias_edubasealldata_extract.csv"
-runner = CliRunner()
 
 LIST = "read as a pupil list (one row per pupil), from its headings"
 PUPIL_LISTS = [
@@ -48,13 +42,6 @@ FLAGS = {"fsm", "fsm6", "pupil_premium", "looked_after", "eal"}
 # known" in EmpowerED+ (docs/canonical-format.md): a column of ticks is not told apart from
 # a Yes/No column someone left blank, so those cells are not known rather than "N".
 EMPTY_TICK_IS_NOT_KNOWN = {"scholarpack_pupil_list.xlsx"}
-
-
-def _truth(name: str) -> dict[str, Any]:
-    document: dict[str, Any] = yaml.safe_load(
-        (REAL / name).with_suffix(".expected.yml").read_text(encoding="utf-8")
-    )
-    return document
 
 
 def _held(warehouse: Path, school: str) -> dict[str, dict[str, Any]]:
@@ -99,28 +86,11 @@ def _held(warehouse: Path, school: str) -> dict[str, dict[str, Any]]:
 
 @pytest.mark.parametrize(("name", "read_as"), PUPIL_LISTS)
 def test_a_schools_own_student_list_gets_in(tmp_path: Path, name: str, read_as: str) -> None:
-    truth = _truth(name)
+    truth = read_truth(name)
     school = str(truth["school_urn"])
     warehouse = str(tmp_path / "w.duckdb")
-    added = runner.invoke(
-        app, ["school", "add", school, "--from-gias", str(GIAS), "--warehouse", warehouse]
-    )
-    assert added.exit_code == 0, added.output
-    imported = runner.invoke(
-        app,
-        [
-            "import",
-            str(REAL / name),
-            "--school",
-            school,
-            "--export-date",
-            "2026-12-01",
-            "--warehouse",
-            warehouse,
-        ],
-    )
-    assert imported.exit_code == 0, imported.output
-    assert read_as in imported.output
+    set_up_school(warehouse, school)
+    assert read_as in import_file(warehouse, name, school=school, export_date="2026-12-01")
 
     held = _held(tmp_path / "w.duckdb", school)
     expected = {str(k): v for k, v in truth["truth"].items() if k != "notes"}
@@ -141,9 +111,4 @@ def test_a_schools_own_student_list_gets_in(tmp_path: Path, name: str, read_as: 
             compared += 1
     assert compared >= 10 * len(expected)  # the truth files name most columns of each pupil
 
-    con = duckdb.connect(warehouse, read_only=True)
-    quarantined = con.execute(
-        "SELECT DISTINCT source_row FROM quarantine.rejected_rows WHERE source_file = ?", [name]
-    ).fetchall()
-    con.close()
-    assert sorted(r for (r,) in quarantined) == sorted(q["row"] for q in truth["quarantine"])
+    assert quarantined_rows(warehouse, name) == sorted(q["row"] for q in truth["quarantine"])

@@ -15,16 +15,10 @@ from typing import Any
 
 import duckdb
 import pytest
-import yaml
-from typer.testing import CliRunner
+from real_files import import_file, quarantined_rows, read_truth, set_up_school
 
-from empowered.cli import app
 from empowered.identity import IdentityReader
 from identity_keys import TEST_KEYS
-
-REAL = Path(__file__).parent / "fixtures" / "real"
-GIAS = REAL / "gias_edubasealldata_extract.csv"
-runner = CliRunner()
 
 # Each register follows the school's student list, which brings its pupils (and, for the
 # Arbor file, the Student ID the needs report names them by).
@@ -34,36 +28,16 @@ REGISTERS = [
 ]
 
 
-def _truth(name: str) -> dict[str, Any]:
-    document: dict[str, Any] = yaml.safe_load(
-        (REAL / name).with_suffix(".expected.yml").read_text(encoding="utf-8")
-    )
-    return document
-
-
-def _import(warehouse: str, name: str, school: str) -> str:
-    result = runner.invoke(
-        app,
-        ["import", str(REAL / name), "--school", school, "--export-date", "2026-12-01",
-         "--warehouse", warehouse],
-    )  # fmt: skip
-    assert result.exit_code == 0, result.output
-    return str(result.output)
-
-
 @pytest.mark.parametrize(("student_list", "register"), REGISTERS)
 def test_a_schools_own_sen_register_gets_in(
     tmp_path: Path, student_list: str, register: str
 ) -> None:
-    truth = _truth(register)
+    truth = read_truth(register)
     school = str(truth["school_urn"])
     warehouse = str(tmp_path / "w.duckdb")
-    added = runner.invoke(
-        app, ["school", "add", school, "--from-gias", str(GIAS), "--warehouse", warehouse]
-    )
-    assert added.exit_code == 0, added.output
-    _import(warehouse, student_list, school)
-    output = _import(warehouse, register, school)
+    set_up_school(warehouse, school)
+    import_file(warehouse, student_list, school=school, export_date="2026-12-01")
+    output = import_file(warehouse, register, school=school, export_date="2026-12-01")
     assert "read as a SEN register (a row per need, with its rank)" in output
     assert "repeats row" not in output  # a pupil's second need is no duplicate
 
@@ -77,17 +51,13 @@ def test_a_schools_own_sen_register_gets_in(
         "SELECT pupil_key, need_type, need_rank, start_date, end_date, _source_row "
         "FROM staging.stg_canonical_sen_needs WHERE _is_current"
     ).fetchall()
-    quarantined = con.execute(
-        "SELECT DISTINCT source_row FROM quarantine.rejected_rows WHERE source_file = ?",
-        [register],
-    ).fetchall()
     history = con.execute(
         "SELECT pupil_key, valid_from, valid_to, sen_provision, primary_need, secondary_need "
         "FROM core.dim_sen_status_history"
     ).fetchall()
     con.close()
 
-    assert sorted(r for (r,) in quarantined) == sorted(q["row"] for q in truth["quarantine"])
+    assert quarantined_rows(warehouse, register) == sorted(q["row"] for q in truth["quarantine"])
     got: dict[str | None, list[dict[str, Any]]] = {}
     for key, code, rank, start, end, row in needs:
         got.setdefault(upn_of[key], []).append(

@@ -38,15 +38,12 @@ from typing import Any
 
 import duckdb
 import pytest
-from typer.testing import CliRunner
+from real_files import REAL, import_file, set_up_school
 
-from empowered.cli import app
 from empowered.identity import IdentityReader
 from identity_keys import TEST_KEYS
 
-REAL = Path(__file__).parent / "fixtures" / "real"
 SCHOOL = "148203"
-runner = CliRunner()
 
 MISSED = {
     "B886209919041": 2,
@@ -65,14 +62,9 @@ PERSISTENT = {"Q886412725003", "B886209917008", "N886243116027", "G886270315019"
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> str:
     path = str(tmp_path_factory.mktemp("summary_only") / "w.duckdb")
-    gias = str(REAL / "gias_edubasealldata_extract.csv")
-    added = runner.invoke(app, ["school", "add", SCHOOL, "--from-gias", gias, "--warehouse", path])
-    assert added.exit_code == 0, added.output
+    set_up_school(path, SCHOOL)
     for name in ("la_term_dates.csv", "sims_student_list.csv", "sims_attendance_summary.csv"):
-        result = runner.invoke(
-            app, ["import", str(REAL / name), "--school", SCHOOL, "--warehouse", path]
-        )
-        assert result.exit_code == 0, result.output
+        import_file(path, name, school=SCHOOL)
     return path
 
 
@@ -201,12 +193,9 @@ def test_the_early_sign_compares_a_summary_with_the_childs_earlier_ones(tmp_path
     later = tmp_path / "attendance_summary_december.csv"
     later.write_bytes(LATER.encode("windows-1252"))
     path = str(tmp_path / "w.duckdb")
-    gias = str(REAL / "gias_edubasealldata_extract.csv")
-    added = runner.invoke(app, ["school", "add", SCHOOL, "--from-gias", gias, "--warehouse", path])
-    assert added.exit_code == 0, added.output
+    set_up_school(path, SCHOOL)
     for name in (REAL / "sims_student_list.csv", REAL / "sims_attendance_summary.csv", later):
-        result = runner.invoke(app, ["import", str(name), "--school", SCHOOL, "--warehouse", path])
-        assert result.exit_code == 0, result.output
+        import_file(path, name, school=SCHOOL)
     reader = IdentityReader(TEST_KEYS)
     con = duckdb.connect(path, read_only=True)
     try:

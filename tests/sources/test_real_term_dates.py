@@ -9,39 +9,22 @@ terms.csv does (docs/canonical-format.md)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import duckdb
-import yaml
-from typer.testing import CliRunner
+from real_files import import_file, read_truth, set_up_school
 
-from empowered.cli import app
-
-REAL = Path(__file__).parent / "fixtures" / "real"
-runner = CliRunner()
 NAME = "la_term_dates.csv"
 FIRST_HALF = {"autumn": 1, "spring": 3, "summer": 5}
 
 
 def test_a_local_authoritys_term_dates_make_the_calendar(tmp_path: Path) -> None:
-    truth: dict[str, Any] = yaml.safe_load(
-        (REAL / NAME).with_suffix(".expected.yml").read_text(encoding="utf-8")
-    )
+    truth = read_truth(NAME)
     school = str(truth["school_urn"])
     warehouse = str(tmp_path / "w.duckdb")
-    gias = str(REAL / "gias_edubasealldata_extract.csv")
-    assert (
-        runner.invoke(
-            app, ["school", "add", school, "--from-gias", gias, "--warehouse", warehouse]
-        ).exit_code
-        == 0
-    )
-    result = runner.invoke(
-        app, ["import", str(REAL / NAME), "--school", school, "--warehouse", warehouse]
-    )
-    assert result.exit_code == 0, result.output
-    assert "read as a local authority's term dates" in result.output
-    assert "a note below the table, not a term" in result.output
+    set_up_school(warehouse, school)
+    output = import_file(warehouse, NAME, school=school)
+    assert "read as a local authority's term dates" in output
+    assert "a note below the table, not a term" in output
 
     con = duckdb.connect(warehouse, read_only=True)
     terms = con.execute(
