@@ -111,7 +111,7 @@ def _register_choices() -> tuple[Choice, ...]:
             (
                 "The need on this row",
                 [
-                    ("sen_needs.need_type", "Type of SEN need (for example SpLD or ASD)"),
+                    ("sen_needs.need_type", "Type of SEN need"),
                     ("sen_needs.need_rank", "Rank of the need (1 is the main need)"),
                     ("sen_needs.start_date", "Date the need started"),
                     ("sen_needs.end_date", "Date the need ended"),
