@@ -147,7 +147,7 @@ def _attendance_choices() -> tuple[Choice, ...]:
                     ("attendance_summary.present", "Sessions present (attended)"),
                     (
                         "attendance_summary.approved_activity",
-                        "Sessions of approved educational activity (AEA)",
+                        "Sessions of approved educational activity, such as trips",
                     ),
                     ("attendance_summary.authorised", "Authorised absences (sessions)"),
                     ("attendance_summary.unauthorised", "Unauthorised absences (sessions)"),
