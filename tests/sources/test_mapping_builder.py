@@ -13,7 +13,15 @@ import yaml
 from empowered.access.store import ensure_access_tables
 from empowered.sources.layouts import best_fit
 from empowered.sources.mapping import load_mapping
-from empowered.sources.mapping_builder import IGNORE, make_mapping, slug, unread_headings
+from empowered.sources.mapping_builder import (
+    CHOICES,
+    IGNORE,
+    choices_for,
+    likely_layout,
+    make_mapping,
+    slug,
+    unread_headings,
+)
 from empowered.sources.saved_mappings import (
     SavedMappingReader,
     find_saved,
@@ -148,3 +156,152 @@ def test_a_saved_mapping_spoilt_outside_the_app_is_not_offered() -> None:
         ["name: bad\nentities: !!python/object:os.system {}\n"],
     )
     assert [m.name for m in saved_mappings(con, None)] == ["good"]
+
+
+REGISTER = ["UPN", "Need Description", "Priority", "From", "Until", "SEN Status"]
+REGISTER_CHOSEN = {
+    "Need Description": "sen_needs.need_type",
+    "Priority": "sen_needs.need_rank",
+    "From": "sen_needs.start_date",
+    "Until": "sen_needs.end_date",
+}
+
+
+def test_a_register_with_odd_headings_is_asked_about_as_a_register(tmp_path: Path) -> None:
+    # No layout fits (its need heading is unknown), but the file looks like a register:
+    # the register's own columns are offered, not a pupil list's.
+    assert best_fit(REGISTER) is None
+    assert likely_layout(REGISTER, None) == "sen-register"
+    offered = {c.value for c in choices_for("sen-register")}
+    assert {"upn", "mis_id", "sen_needs.need_rank", "sen_status.sen_provision"} <= offered
+    assert "pupils.forename" not in offered
+    made = make_mapping(
+        "Our register",
+        None,
+        {"UPN": "upn", **REGISTER_CHOSEN, "SEN Status": "sen_status.sen_provision"},
+        "sen-register",
+    )
+    assert made.problems == {} and made.mapping is not None
+    text = yaml.safe_dump(made.document, allow_unicode=True, sort_keys=False)
+    again = load_mapping(text)
+    assert again.entities == made.mapping.entities
+    assert again.entities["sen_needs"] == {
+        "need_type": "Need Description",
+        "need_rank": "Priority",
+        "start_date": "From",
+        "end_date": "Until",
+        "upn": "UPN",
+    }
+    # Read with it: each need its own record with its rank and dates; the status once,
+    # naming the rank-1 need as the primary one.
+    path = tmp_path / "register.csv"
+    path.write_text(
+        ",".join(REGISTER) + "\r\n"
+        "A123,SPLD,1,01/09/2024,,SEN Support\r\n"
+        "A123,SLCN,2,15/01/2025,31/07/2026,SEN Support\r\n",
+        encoding="utf-8",
+    )
+    result = SavedMappingReader(again, school="100001", file_date="2026-12-01").read(path)
+    needs = [r.values for r in result.records if r.entity == "sen_needs"]
+    assert [
+        (n["need_type"], n["need_rank"], n["start_date"], n.get("end_date")) for n in needs
+    ] == [("SPLD", "1", "2024-09-01", None), ("SLCN", "2", "2025-01-15", "2026-07-31")]
+    statuses = [r.values for r in result.records if r.entity == "sen_status"]
+    assert len(statuses) == 1
+    assert statuses[0]["sen_provision"] == "K" and statuses[0]["primary_need"] == "SPLD"
+    assert statuses[0]["secondary_need"] == "SLCN"
+    assert statuses[0]["start_date"] == "2026-12-01"  # no heading said: the export date
+    assert result.unknown_columns == []
+
+
+@pytest.mark.parametrize(
+    ("chosen", "heading", "words"),
+    [
+        # A rank with no need to rank: said beside the rank.
+        ({"UPN": "upn", "Priority": "sen_needs.need_rank"}, "Priority", "Type of SEN need"),
+        # A need nobody is named on.
+        ({"Need Description": "sen_needs.need_type"}, "Need Description", "UPN"),
+        # One column twice.
+        (
+            {"UPN": "upn", **REGISTER_CHOSEN, "SEN Status": "sen_needs.need_type"},
+            "SEN Status",
+            "already comes from",
+        ),
+        # A pupil list's column is not among a register's choices.
+        ({"UPN": "upn", **REGISTER_CHOSEN, "SEN Status": "pupils.sex"}, "SEN Status", "list"),
+    ],
+)
+def test_bad_register_choices_are_said_beside_the_heading(
+    chosen: dict[str, str], heading: str, words: str
+) -> None:
+    made = make_mapping("register", None, chosen, "sen-register")
+    assert made.mapping is None
+    assert words in made.problems[heading], made.problems
+
+
+SUMMARY = [
+    "Adno",
+    "Sessions Possible (Total)",
+    "Present (incl. late)",
+    "Auth Abs",
+    "Unauth Abs",
+    "Lates (B/F)",
+    "Educational Visits",
+]
+
+
+def test_an_attendance_summary_with_odd_headings_is_mapped_and_read(tmp_path: Path) -> None:
+    assert best_fit(SUMMARY) is None
+    assert likely_layout(SUMMARY, None) == "attendance-summary"
+    assert unread_headings(SUMMARY, None) == SUMMARY
+    made = make_mapping(
+        "Autumn attendance",
+        None,
+        {
+            "Adno": "mis_id",
+            "Sessions Possible (Total)": "attendance_summary.possible",
+            "Present (incl. late)": "attendance_summary.present",
+            "Auth Abs": "attendance_summary.authorised",
+            "Unauth Abs": "attendance_summary.unauthorised",
+            "Lates (B/F)": "attendance_summary.late",
+            "Educational Visits": "attendance_summary.approved_activity",
+        },
+        "attendance-summary",
+    )
+    assert made.problems == {} and made.mapping is not None
+    again = load_mapping(yaml.safe_dump(made.document, allow_unicode=True, sort_keys=False))
+    summary = again.entities["attendance_summary"]
+    # The period, which no heading gives, is the report's "Date range" title line.
+    assert summary["period_start"] == "@range_start" and summary["period_end"] == "@range_end"
+    assert summary["mis_id"] == "Adno" and summary["possible"] == "Sessions Possible (Total)"
+    path = tmp_path / "summary.csv"
+    path.write_text(
+        "Attendance summary\r\nDate range: 01/09/2026 - 18/12/2026\r\n"
+        + ",".join(f'"{h}"' for h in SUMMARY)
+        + "\r\n1042,140,126,8,6,3,2\r\n",
+        encoding="utf-8",
+    )
+    result = SavedMappingReader(again, school="100001", file_date="2026-12-20").read(path)
+    (row,) = [r.values for r in result.records if r.entity == "attendance_summary"]
+    assert row["mis_id"] == "1042" and row["school_urn"] == "100001"
+    assert (row["period_start"], row["period_end"]) == ("2026-09-01", "2026-12-18")
+    figures = ("possible", "present", "authorised", "unauthorised", "late", "approved_activity")
+    assert [row[f] for f in figures] == ["140", "126", "8", "6", "3", "2"]
+
+
+def test_an_attendance_summary_needs_its_possible_sessions() -> None:
+    made = make_mapping(
+        "attendance",
+        None,
+        {"Adno": "mis_id", "Auth Abs": "attendance_summary.authorised"},
+        "attendance-summary",
+    )
+    assert made.mapping is None
+    assert "Possible sessions" in made.problems["Auth Abs"], made.problems
+
+
+def test_a_pupil_list_is_still_offered_a_pupil_lists_choices() -> None:
+    assert likely_layout(ODD, None) is None
+    assert choices_for(None) == CHOICES
+    fitted = best_fit(["UPN", "Surname", "Forename", "DOB", "Keyworker"])
+    assert fitted is not None and choices_for(likely_layout([], fitted.mapping)) == CHOICES

@@ -279,3 +279,65 @@ def test_a_partly_recognised_file_is_asked_only_about_its_unread_headings(
         "SELECT body FROM app.column_mappings WHERE name = 'pupil-list-with-tutor-sets'",
     )
     assert "forename: Forename" in mapping and "reg_group: Tutor Set" in mapping
+
+
+REGISTER = ["Pupil Number", "Need Description", "Priority", "From", "Until", "SEN Status"]
+
+
+def test_a_register_with_odd_headings_is_mapped_from_its_own_columns(
+    clients: dict[str, TestClient], web_trust: Trust, small_trust: Path
+) -> None:
+    client = clients["senco"]
+    app = client.app
+    school = web_trust.school
+    with (small_trust / "pupils.csv").open(newline="", encoding="utf-8") as handle:
+        upns = [r["upn"] for r in csv.DictReader(handle) if r["school_urn"] == school][20:22]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(REGISTER)
+    for upn in upns:
+        writer.writerow([upn, "SPLD", "1", "01/09/2024", "", "SEN Support"])
+        writer.writerow([upn, "SLCN", "2", "15/01/2025", "31/07/2026", "SEN Support"])
+    asked = _upload(client, "register.csv", out.getvalue().encode("utf-8"), school=school)
+    assert asked.status_code == 200, asked.text
+    page = asked.text
+    # Asked about as a register: its own columns in words, not a pupil list's.
+    assert "it looks like a SEN register" in page
+    assert ">Rank of the need (1 is the main need)</option>" in page
+    assert ">UPN (unique pupil number)</option>" in page
+    assert ">First name</option>" not in page
+    chosen = {
+        "Pupil Number": "upn",
+        "Need Description": "sen_needs.need_type",
+        "Priority": "sen_needs.need_rank",
+        "From": "sen_needs.start_date",
+        "Until": "sen_needs.end_date",
+        "SEN Status": "sen_status.sen_provision",
+    }
+    # A rank without the need it ranks is said beside the rank.
+    no_need = _choose(
+        client, page, {**chosen, "Need Description": IGNORE}, name="Our register", school=school
+    )
+    assert no_need.status_code == 400
+    field = _field_of(no_need.text, "Priority")
+    assert re.search(rf'id="{field}-error">This needs a heading for Type of SEN need', no_need.text)
+    done = _choose(client, no_need.text, chosen, name="Our register", school=school)
+    assert done.status_code == 303, done.text
+    text = _finished(client, done.headers["location"])
+    assert "0 quarantined" in text, text
+    import_id = int(done.headers["location"].rsplit("/", 1)[1])
+    batches = "SELECT batch_id FROM app.import_batches WHERE import_id = ?"
+    with app.state.warehouse.reading() as con:  # type: ignore[attr-defined]
+        needs = con.execute(
+            "SELECT need_type, need_rank, start_date, end_date FROM raw.canonical_sen_needs "
+            f"WHERE _batch_id IN ({batches}) ORDER BY _source_row",
+            [import_id],
+        ).fetchall()
+    assert (
+        needs
+        == [
+            ("SPLD", "1", "2024-09-01", None),
+            ("SLCN", "2", "2025-01-15", "2026-07-31"),
+        ]
+        * 2
+    )

@@ -1,7 +1,9 @@
 """A column mapping made from choices: for each heading of a file that nothing reads, what
 it holds (the upload page asks; ``saved_mappings`` keeps the result).
 
-The choices are canonical columns of the entities a pupil list carries, in plain words.
+The choices are canonical columns in plain words: those a pupil list carries, or, for a
+file shaped like a SEN register or an attendance summary (the layout fitted, or the one
+its headings look most like), that layout's own columns with the pupil's identifiers.
 What is made is the document a school's mapping file would hold (docs/mis-import.md),
 dumped with ``yaml.safe_dump`` and read back by ``load_mapping``, so a saved mapping is
 checked exactly as a hand-written one is. Problems are given per heading, for the form.
@@ -18,7 +20,15 @@ from typing import Any
 import yaml
 
 from empowered.sources.canonical import ENTITIES
-from empowered.sources.mapping import FILE_DATE, Mapping, MappingError, load_mapping
+from empowered.sources.layouts import load_layouts
+from empowered.sources.mapping import (
+    FILE_DATE,
+    RANGE_END,
+    RANGE_START,
+    Mapping,
+    MappingError,
+    load_mapping,
+)
 from empowered.sources.tabular import normalise_header
 
 IGNORE = "ignore"
@@ -33,16 +43,26 @@ class Choice:
     group: str
 
 
+_Groups = list[tuple[str, list[tuple[str, str]]]]
+_WHO: _Groups = [
+    (
+        "Who the pupil is",
+        [
+            ("upn", "UPN (unique pupil number)"),
+            ("mis_id", "The pupil's id in the MIS, or their admission number"),
+            (SCHOOL, "The school's URN"),
+        ],
+    )
+]
+
+
+def _made(groups: _Groups) -> tuple[Choice, ...]:
+    return tuple(Choice(value, label, group) for group, items in groups for value, label in items)
+
+
 def _choices() -> tuple[Choice, ...]:
-    groups: list[tuple[str, list[tuple[str, str]]]] = [
-        (
-            "Who the pupil is",
-            [
-                ("upn", "UPN (unique pupil number)"),
-                ("mis_id", "The pupil's id in the MIS, or their admission number"),
-                (SCHOOL, "The school's URN"),
-            ],
-        ),
+    groups: _Groups = [
+        *_WHO,
         (
             "Pupil details",
             [
@@ -80,14 +100,88 @@ def _choices() -> tuple[Choice, ...]:
             ],
         ),
     ]
-    return tuple(Choice(value, label, group) for group, items in groups for value, label in items)
+    return _made(groups)
 
 
-CHOICES = _choices()
-LABELS = {c.value: c.label for c in CHOICES} | {IGNORE: "Not needed: leave it out"}
-# What a record of each entity needs besides the school (ENTITIES' required columns that
-# a pupil list can give), and what it is dated by when no heading says.
-_DATED_BY = {"characteristics": "effective_date", "sen_status": "start_date"}
+def _register_choices() -> tuple[Choice, ...]:
+    """A SEN register: a row per need, with the pupil's SEN status repeated on each."""
+    return _made(
+        [
+            *_WHO,
+            (
+                "The need on this row",
+                [
+                    ("sen_needs.need_type", "Type of SEN need"),
+                    ("sen_needs.need_rank", "Rank of the need (1 is the main need)"),
+                    ("sen_needs.start_date", "Date the need started"),
+                    ("sen_needs.end_date", "Date the need ended"),
+                ],
+            ),
+            (
+                "The pupil's SEN status",
+                [
+                    ("sen_status.sen_provision", "SEN status (SEN support, EHC plan or none)"),
+                    ("sen_status.start_date", "Date the SEN status started"),
+                ],
+            ),
+        ]
+    )
+
+
+def _attendance_choices() -> tuple[Choice, ...]:
+    """An attendance summary: a pupil's sessions, counted over a period."""
+    return _made(
+        [
+            *_WHO,
+            (
+                "The period counted",
+                [
+                    ("attendance_summary.period_start", "First day of the period"),
+                    ("attendance_summary.period_end", "Last day of the period"),
+                ],
+            ),
+            (
+                "Sessions in the period",
+                [
+                    ("attendance_summary.possible", "Possible sessions"),
+                    ("attendance_summary.present", "Sessions present (attended)"),
+                    (
+                        "attendance_summary.approved_activity",
+                        "Sessions of approved educational activity, such as trips",
+                    ),
+                    ("attendance_summary.authorised", "Authorised absences (sessions)"),
+                    ("attendance_summary.unauthorised", "Unauthorised absences (sessions)"),
+                    ("attendance_summary.late", "Late sessions"),
+                ],
+            ),
+        ]
+    )
+
+
+CHOICES = _choices()  # a pupil list's, and a file's that looks like nothing in particular
+# The layouts whose own columns are offered instead, when a file is shaped like one.
+LAYOUT_CHOICES = {
+    "sen-register": _register_choices(),
+    "attendance-summary": _attendance_choices(),
+}
+LABELS = {c.value: c.label for choices in (CHOICES, *LAYOUT_CHOICES.values()) for c in choices} | {
+    IGNORE: "Not needed: leave it out"
+}
+# What a record of each entity is dated by when no heading says: the export date, or an
+# attendance report's "Date range" title line (as the attendance summary layout reads it).
+_DATED_BY = {
+    "characteristics": {"effective_date": FILE_DATE},
+    "sen_status": {"start_date": FILE_DATE},
+    "attendance_summary": {"period_start": RANGE_START, "period_end": RANGE_END},
+}
+# Words that, inside a heading no layout knows, say which kind of file it is.
+_HINTS = {
+    "sen-register": frozenset({"need", "needs", "sen", "rank", "ranking", "priority"}),
+    "attendance-summary": frozenset(
+        {"session", "sessions", "possible", "present", "attended", "abs", "absence", "absences"}
+        | {"authorised", "unauthorised", "auth", "unauth", "late", "lates", "aea"}
+    ),
+}
 _NAME = re.compile(r"[^a-z0-9]+")
 
 
@@ -101,6 +195,38 @@ class Made:
 def slug(text: str) -> str:
     """A mapping's name from what was typed: "Our SEN list" -> "our-sen-list"."""
     return _NAME.sub("-", text.casefold()).strip("-")[:60]
+
+
+def choices_for(layout: str | None) -> tuple[Choice, ...]:
+    """What a heading of a file shaped like ``layout`` may be chosen to hold."""
+    return LAYOUT_CHOICES.get(layout or "", CHOICES)
+
+
+def likely_layout(header: Sequence[str], base: Mapping | None) -> str | None:
+    """The layout whose choices to offer: the one fitted (``base``), else the one the
+    headings look most like (headings it knows count double, words such as "need" or
+    "sessions" once), so that a register whose need column is headed oddly is still
+    asked about as a register; None when nothing points anywhere."""
+    if base is not None:
+        return base.name
+    keys = [normalise_header(h) for h in header]
+    scores: dict[str, int] = {}
+    for layout in load_layouts():
+        if layout.not_with & set(keys):
+            continue
+        known = {
+            normalise_header(h)
+            for columns in layout.entities.values()
+            for hs in columns.values()
+            if isinstance(hs, tuple)
+            for h in hs
+        }
+        hints = _HINTS.get(layout.name, frozenset())
+        scores[layout.name] = sum(
+            2 * (key in known) + len(hints & set(key.split("_"))) for key in keys
+        )
+    best = max(scores, key=lambda name: scores[name], default=None)  # first on a tie
+    return best if best is not None and scores[best] > 0 else None
 
 
 def unread_headings(header: Sequence[str], base: Mapping | None) -> list[str]:
@@ -121,11 +247,14 @@ def make_mapping(
     typed_name: str,
     base: Mapping | None,
     chosen: Map[str, str],
+    layout: str | None = None,
 ) -> Made:
     """The mapping ``base`` plus, for each heading in ``chosen``, what it was chosen to
-    hold. Problems: a name missing, a column chosen twice, a record without what it
-    needs; otherwise the mapping as ``load_mapping`` reads it."""
+    hold (from ``choices_for(layout)``; ``layout`` is ``base``'s when not given).
+    Problems: a name missing, a column chosen twice, a record without what it needs;
+    otherwise the mapping as ``load_mapping`` reads it."""
     problems: dict[str, str] = {}
+    allowed = {c.value for c in choices_for(layout or (base.name if base else None))}
     name = slug(typed_name)
     if not name:
         problems["name"] = "Give the mapping a name, with letters or digits."
@@ -146,7 +275,7 @@ def make_mapping(
         if value == IGNORE:
             ignore.append(heading)
             continue
-        if value not in LABELS:
+        if value not in allowed:
             problems[heading] = "Choose what this heading holds from the list."
             continue
         if value in taken:
@@ -172,9 +301,8 @@ def make_mapping(
         for column, heading in shared.items():
             if column in ENTITIES[entity].raw_columns:
                 columns.setdefault(column, heading)
-        dated_by = _DATED_BY.get(entity)
-        if dated_by is not None:
-            columns.setdefault(dated_by, FILE_DATE)
+        for column, special in _DATED_BY.get(entity, {}).items():
+            columns.setdefault(column, special)
     problems.update(_missing(entities, shared, first_of))
     if not entities and not problems:
         problems["name"] = "Choose what at least one heading holds: nothing would be read."

@@ -22,9 +22,9 @@ from fastapi import FastAPI
 
 from empowered.sources.errors import SourceError
 from empowered.sources.importer import is_canonical
-from empowered.sources.layouts import LayoutReader, layout_headings
+from empowered.sources.layouts import LayoutReader, layout_headings, load_layouts
 from empowered.sources.mapping import Mapping
-from empowered.sources.mapping_builder import unread_headings
+from empowered.sources.mapping_builder import likely_layout, unread_headings
 from empowered.sources.presets import recognised_columns
 from empowered.sources.registry import choose_reader
 from empowered.sources.tabular import read_header
@@ -98,6 +98,7 @@ class Headings:
     base: Mapping | None  # the layout fitted from the headings, or None: none fits
     how: str  # how the file would be read, in words
     unread: list[str]  # the headings to ask about
+    layout: str | None = None  # whose columns to offer (``mapping_builder.choices_for``)
 
 
 def headings_to_ask(path: Path, school: str | None) -> Headings | None:
@@ -128,4 +129,8 @@ def headings_to_ask(path: Path, school: str | None) -> Headings | None:
     unread = unread_headings(header, base)
     if not unread:
         return None
-    return Headings(base, how, unread)
+    layout = likely_layout(header, base)
+    if base is None and layout is not None:
+        looks = next(x.description for x in load_layouts() if x.name == layout)
+        how = f"EmpowerED+ did not recognise all its headings: it looks like a {looks}."
+    return Headings(base, how, unread, layout)

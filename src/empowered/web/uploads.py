@@ -24,7 +24,7 @@ from starlette.types import Message
 from empowered.access.audit import MappingSaved, ViewedPage, record, transaction
 from empowered.access.policy import Scope, import_schools, may_import_catalogues
 from empowered.sources.mapping import Mapping
-from empowered.sources.mapping_builder import CHOICES, IGNORE, LABELS, make_mapping
+from empowered.sources.mapping_builder import IGNORE, LABELS, choices_for, make_mapping
 from empowered.sources.registry import SOURCES
 from empowered.sources.saved_mappings import SavedMapping, find_saved, save_mapping, saved_mappings
 from empowered.sources.scope import ImportLimits
@@ -347,7 +347,7 @@ def _mapping_page(
     with request.app.state.warehouse.reading() as con:
         names = school_names(con, scope=pupil_scope(scope))
     groups: dict[str, list[tuple[str, str]]] = {}
-    for choice in CHOICES:
+    for choice in choices_for(headings.layout):
         groups.setdefault(choice.group, []).append((choice.value, choice.label))
     return render(
         request,
@@ -395,7 +395,7 @@ def save_choices(request: Request, scope: Importer, form: CheckedForm) -> Respon
     }
     choices = {h: fields[f"column-{i}"] for i, h in enumerate(headings.unread)}
     typed = str(form.get("name") or "")
-    made = make_mapping(typed, headings.base, choices)
+    made = make_mapping(typed, headings.base, choices, headings.layout)
     problems = dict(made.problems)
     # The mapping is the school's: a school the policy lets this user import for.
     if school not in schools:
