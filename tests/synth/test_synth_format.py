@@ -29,13 +29,16 @@ HH_MM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
 def documented_columns() -> dict[str, tuple[str, ...]]:
-    """Parse the file table of docs/canonical-format.md: `file` | one row per | columns."""
+    """Parse the file table of docs/canonical-format.md: `file` | one row per | columns.
+    The columns a file "may leave out" (which the synthetic trust does not write) are not
+    among them."""
     out: dict[str, tuple[str, ...]] = {}
     for line in DOC.read_text(encoding="utf-8").splitlines():
         m = re.match(r"^\| `(\w+)\.csv` \| [^|]+ \| (.+) \|$", line)
         if m:
             # Allowed values sit in parentheses after a column name: drop them first.
-            without = re.sub(r"\([^()]*\)", "", m.group(2))
+            written = m.group(2).split("May be left out:", 1)[0]
+            without = re.sub(r"\([^()]*\)", "", written)
             out[m.group(1)] = tuple(re.findall(r"`([a-z_0-9]+)`", without))
     return out
 

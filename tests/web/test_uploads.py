@@ -255,9 +255,7 @@ def test_an_mis_export_takes_the_school_chosen_for_it(
     from empowered.synth.school_formats import write_school_formats
 
     formats = write_school_formats(small_trust, tmp_path / "formats", seed=11)
-    urn, mis = next(
-        (u, m) for u, m in sorted(formats.sources.items()) if m in ("arbor", "bromcom")
-    )
+    urn, mis = next((u, m) for u, m in sorted(formats.sources.items()) if m in ("arbor", "bromcom"))
     export = formats.folder / urn / f"{mis}-{urn}-sen.csv"
     planted = next(m for m in formats.mess if m.file == export.name and m.column == "primary_need")
     client = clients["trust_admin"]
