@@ -15,7 +15,6 @@ The choice is kept by ``ref_key``, the way the rows named the pupil as blind ind
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -23,8 +22,7 @@ import duckdb
 
 from empowered.keys import Keys
 from empowered.sources.canonical import APP_ENTITIES
-from empowered.sources.landing import ensure_raw_tables, prepare_records, write_batch
-from empowered.sources.records import SourceRecord
+from empowered.sources.landing import land_app_record
 from empowered.warehouse.build import build_duckdb
 from empowered.warehouse.runner import BuildResult
 
@@ -68,24 +66,15 @@ def choose(
         "chosen_at": now.isoformat(timespec="seconds"),
     }
     # Each choice is a batch of its own even when it repeats an earlier one: the latest
-    # batch is the current choice, so choosing A, then B, then A again must land the third.
-    seed = f"{SOURCE}|{choice.ref_key}|{choice.chosen_by}|{now.isoformat()}"
-    ensure_raw_tables(con)
-    batch = prepare_records(
-        "pupil chosen on the import page",
-        hashlib.sha256(seed.encode()).hexdigest(),
-        SOURCE,
+    # batch is the current choice.
+    batch_id = land_app_record(
+        con,
         ENTITY,
-        [SourceRecord(ENTITY.name, values, 1)],
+        values,
+        source=SOURCE,
+        file_name="pupil chosen on the import page",
+        seed=f"{SOURCE}|{choice.ref_key}|{choice.chosen_by}|{now.isoformat()}",
         keys=keys,
     )
-    con.execute("BEGIN TRANSACTION")
-    try:
-        landed = write_batch(con, batch)
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("COMMIT")
-    assert landed.batch_id is not None
     build = build_duckdb(con, touched={ENTITY.raw_table})
-    return SavedChoice(choice, landed.batch_id, build)
+    return SavedChoice(choice, batch_id, build)

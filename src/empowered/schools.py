@@ -9,7 +9,6 @@ current one; nothing is overwritten in place.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,8 +19,7 @@ import duckdb
 from empowered.keys import Keys
 from empowered.sources.canonical import ENTITIES
 from empowered.sources.gias import find_school
-from empowered.sources.landing import ensure_raw_tables, prepare_records, write_batch
-from empowered.sources.records import SourceRecord
+from empowered.sources.landing import land_app_record
 from empowered.warehouse.build import build_duckdb
 from empowered.warehouse.connection import table_exists
 from empowered.warehouse.runner import BuildResult, ProgressCallback
@@ -134,28 +132,18 @@ def add_school(
     }
     now = datetime.now(UTC)
     # Each addition is a batch of its own, even with the same details as an earlier one:
-    # the latest batch is the school's current row, so adding A, then B, then A again must
-    # land the third, which hashing the details alone would take for a repeat.
-    digest = hashlib.sha256(f"{SOURCE}|{school.urn}|{now.isoformat()}".encode()).hexdigest()
-    ensure_raw_tables(con)
-    batch = prepare_records(
-        f"school add {school.urn}",
-        digest,
-        SOURCE,
+    # the latest batch is the school's current row.
+    batch_id = land_app_record(
+        con,
         ENTITIES["schools"],
-        [SourceRecord("schools", values, 1)],
+        values,
+        source=SOURCE,
+        file_name=f"school add {school.urn}",
+        seed=f"{SOURCE}|{school.urn}|{now.isoformat()}",
         keys=keys,
     )
-    con.execute("BEGIN TRANSACTION")
-    try:
-        landed = write_batch(con, batch)
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("COMMIT")
-    assert landed.batch_id is not None
     build = build_duckdb(con, touched={ENTITIES["schools"].raw_table}, progress=progress)
-    return AddedSchool(school, landed.batch_id, build)
+    return AddedSchool(school, batch_id, build)
 
 
 def has_school(con: duckdb.DuckDBPyConnection) -> bool:

@@ -343,6 +343,41 @@ def write_batch(
     return LandedBatch(entity.name, batch.file_name, batch_id, batch.rows, batch.extras, new_pupils)
 
 
+def land_app_record(
+    con: duckdb.DuckDBPyConnection,
+    entity: Entity,
+    values: dict[str, Any],
+    *,
+    source: str,
+    file_name: str,
+    seed: str,
+    keys: Keys | Protection,
+) -> int:
+    """Land one record entered in the app (a school set up, a pupil chosen) as a batch of
+    its own, in its own transaction, and return the batch id. ``seed`` must differ for each
+    call (the time is part of it): the latest batch is the current record, so entering A,
+    then B, then A again must land the third, which hashing the values alone would take for
+    a repeat."""
+    ensure_raw_tables(con)
+    batch = prepare_records(
+        file_name,
+        hashlib.sha256(seed.encode()).hexdigest(),
+        source,
+        entity,
+        [SourceRecord(entity.name, values, 1)],
+        keys=keys,
+    )
+    con.execute("BEGIN TRANSACTION")
+    try:
+        landed = write_batch(con, batch)
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+    assert landed.batch_id is not None
+    return landed.batch_id
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
