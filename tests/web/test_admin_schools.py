@@ -8,13 +8,7 @@ from typing import Any
 
 import duckdb
 from fastapi.testclient import TestClient
-from web_fixtures import PASSWORD, Trust, csrf_of, signed_in
-
-
-def _one(app: Any, sql: str, params: list[object] | None = None) -> Any:
-    with app.state.warehouse.reading() as con:
-        row = con.execute(sql, params or []).fetchone()
-    return row[0] if row else None
+from web_fixtures import PASSWORD, Trust, csrf_of, one_value, signed_in
 
 
 def test_the_schools_page_lists_the_schools_for_the_administrator_only(
@@ -54,15 +48,17 @@ def test_a_school_set_up_on_the_page_lands_in_raw_and_is_built(
     assert "School 990077 is set up" in listed and "Willow Primary" in listed
     assert "9992077" in listed
     assert (
-        _one(
+        one_value(
             app,
             "SELECT b.source FROM raw.canonical_schools AS r "
             "JOIN meta.batches AS b ON b.batch_id = r._batch_id WHERE r.school_urn = '990077'",
         )
         == "school-setup"
     )
-    assert _one(app, "SELECT phase FROM core.dim_school WHERE school_urn = '990077'") == "primary"
-    assert _one(app, "SELECT count(*) FROM app.audit_log WHERE event = 'school_set_up'") == 1
+    assert (
+        one_value(app, "SELECT phase FROM core.dim_school WHERE school_urn = '990077'") == "primary"
+    )
+    assert one_value(app, "SELECT count(*) FROM app.audit_log WHERE event = 'school_set_up'") == 1
 
 
 def test_a_new_warehouse_sends_its_administrator_to_set_up_a_school(tmp_path: Path) -> None:

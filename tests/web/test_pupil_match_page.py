@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from web_fixtures import Trust, csrf_of
+from web_fixtures import Trust, csrf_of, one_value
 
 from empowered.sources.importer import import_canonical_folder, import_files
 from empowered.sources.records import ReadResult, SourceRecord
@@ -109,14 +109,8 @@ def twins(
     )
 
 
-def _one(app: Any, sql: str, params: list[object] | None = None) -> Any:
-    with app.state.warehouse.reading() as con:
-        row = con.execute(sql, params or []).fetchone()
-    return row[0] if row else None
-
-
 def _choices(app: Any) -> int:
-    return int(_one(app, "SELECT count(*) FROM raw.canonical_pupil_match_choices"))
+    return int(one_value(app, "SELECT count(*) FROM raw.canonical_pupil_match_choices"))
 
 
 def _form(html: str) -> tuple[str, str, list[str]]:
@@ -228,7 +222,7 @@ def test_the_senco_chooses_and_the_rows_are_accepted_under_that_pupil(
     assert "Your choice is saved and the rows were read again" in page
     assert "3 accepted, 0 quarantined" in page
     assert 'data-section="imports.pupil_match"' not in page  # nothing left to settle
-    accepted = _one(
+    accepted = one_value(
         app,
         "SELECT list(DISTINCT pupil_key) FROM staging.stg_canonical_observations "
         "WHERE _batch_id = ? AND _reject_reason IS NULL AND _pupil_match_method = 'chosen'",
@@ -237,12 +231,12 @@ def test_the_senco_chooses_and_the_rows_are_accepted_under_that_pupil(
     assert accepted == [chosen]
     assert _choices(app) == 1
     assert (
-        _one(
+        one_value(
             app,
             "SELECT count(*) FROM app.audit_log WHERE event = 'pupil_match_chosen'",
         )
         == 1
     )
     # Nothing identifying is kept in the choice: only keys and blind indexes.
-    stored = _one(app, "SELECT ref_key || pupil_key FROM raw.canonical_pupil_match_choices")
+    stored = one_value(app, "SELECT ref_key || pupil_key FROM raw.canonical_pupil_match_choices")
     assert twins.surname not in stored and twins.upns[0] not in stored

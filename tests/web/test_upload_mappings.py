@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from markupsafe import escape
-from web_fixtures import Trust, csrf_of
+from web_fixtures import Trust, csrf_of, finished_import, one_value
 
 from empowered.settings import Settings
 from empowered.sources.mapping_builder import IGNORE, make_mapping
@@ -86,23 +85,6 @@ def _choose(
     return client.post("/imports/mapping", data=data, follow_redirects=False)
 
 
-def _finished(client: TestClient, location: str) -> str:
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        page = client.get(location)
-        assert page.status_code == 200
-        if "Still importing" not in page.text:
-            return page.text
-        time.sleep(0.5)
-    raise AssertionError("the import did not finish")
-
-
-def _one(app: Any, sql: str, params: list[object] | None = None) -> Any:
-    with app.state.warehouse.reading() as con:
-        row = con.execute(sql, params or []).fetchone()
-    return row[0] if row else None
-
-
 def test_odd_headings_are_explained_saved_and_the_file_imported(
     clients: dict[str, TestClient], web_trust: Trust, small_trust: Path
 ) -> None:
@@ -110,7 +92,7 @@ def test_odd_headings_are_explained_saved_and_the_file_imported(
     app = client.app
     school = web_trust.school
     body = _odd_file(small_trust, school, 0, 4)
-    runs = _one(app, "SELECT count(*) FROM app.imports")
+    runs = one_value(app, "SELECT count(*) FROM app.imports")
     asked = _upload(client, "our-list.csv", body, school=school)
     # Not imported yet: the page asks what each heading holds, in words.
     assert asked.status_code == 200, asked.text
@@ -122,20 +104,20 @@ def test_odd_headings_are_explained_saved_and_the_file_imported(
     assert ">UPN (unique pupil number)</option>" in page
     assert ">Registration, tutor or form group</option>" in page
     assert ">Not needed: leave it out</option>" in page
-    assert _one(app, "SELECT count(*) FROM app.imports") == runs  # nothing started yet
+    assert one_value(app, "SELECT count(*) FROM app.imports") == runs  # nothing started yet
     assert len(list((uploads_root(app) / "waiting").iterdir())) == 1
 
     done = _choose(client, page, CHOICES, name="Our pupil list", school=school)
     assert done.status_code == 303, done.text
     assert done.headers["location"].startswith("/imports/runs/")
-    text = _finished(client, done.headers["location"])
+    text = finished_import(client, done.headers["location"])
     assert "8 rows accepted, 0 quarantined" in text, text
-    assert _one(app, "SELECT count(*) FROM app.imports") == runs + 1
-    assert _one(app, "SELECT source FROM app.imports ORDER BY import_id DESC") == (
+    assert one_value(app, "SELECT count(*) FROM app.imports") == runs + 1
+    assert one_value(app, "SELECT source FROM app.imports ORDER BY import_id DESC") == (
         "mapping our-pupil-list"
     )
     # The mapping is the school's, saved as the YAML a mapping file would hold.
-    saved = _one(
+    saved = one_value(
         app,
         "SELECT body FROM app.column_mappings WHERE school_urn = ? AND name = 'our-pupil-list'",
         [school],
@@ -144,13 +126,13 @@ def test_odd_headings_are_explained_saved_and_the_file_imported(
     # The rows are in, with the group chosen; the ignored sibling's name is not kept.
     import_id = int(done.headers["location"].rsplit("/", 1)[1])
     batches = "SELECT batch_id FROM app.import_batches WHERE import_id = ?"
-    groups = _one(
+    groups = one_value(
         app,
         f"SELECT list(reg_group) FROM raw.canonical_characteristics WHERE _batch_id IN ({batches})",
         [import_id],
     )
     assert groups == ["7Z"] * 4
-    extras = _one(
+    extras = one_value(
         app,
         "SELECT count(*) FROM raw.canonical_pupils "
         f"WHERE _batch_id IN ({batches}) AND _extra IS NOT NULL",
@@ -158,7 +140,7 @@ def test_odd_headings_are_explained_saved_and_the_file_imported(
     )
     assert extras == 0  # the sibling's name, ignored, is nowhere in raw
     # Audited by school and name only, and the waiting file is gone.
-    detail = _one(
+    detail = one_value(
         app, "SELECT detail FROM app.audit_log WHERE event = 'mapping_saved' ORDER BY event_id DESC"
     )
     assert detail is not None and '"our-pupil-list"' in detail and school in detail
@@ -169,11 +151,11 @@ def test_odd_headings_are_explained_saved_and_the_file_imported(
     key = f"{school}:our-pupil-list"
     offered = client.get("/imports").text
     # Offered by its name and its school's name.
-    name = _one(app, "SELECT school_name FROM core.dim_school WHERE school_urn = ?", [school])
+    name = one_value(app, "SELECT school_name FROM core.dim_school WHERE school_urn = ?", [school])
     assert f'<option value="{key}">Our pupil list ({escape(name)})</option>' in offered
     again = _upload(client, "next.csv", _odd_file(small_trust, school, 4, 3), mapping=key)
     assert again.status_code == 303, again.text
-    assert "6 rows accepted, 0 quarantined" in _finished(client, again.headers["location"])
+    assert "6 rows accepted, 0 quarantined" in finished_import(client, again.headers["location"])
 
 
 def test_a_schools_mappings_are_its_own(
@@ -189,11 +171,11 @@ def test_a_schools_mappings_are_its_own(
     assert f'value="{key}"' in admin.get("/imports").text
     assert f'value="{key}"' not in senco.get("/imports").text
     # Naming it anyway is refused beside the field, and nothing is imported.
-    runs = _one(app, "SELECT count(*) FROM app.imports")
+    runs = one_value(app, "SELECT count(*) FROM app.imports")
     refused = _upload(senco, "x.csv", _odd_file(small_trust, web_trust.school, 0, 1), mapping=key)
     assert refused.status_code == 400
     assert "Choose one of your saved mappings from the list." in refused.text
-    assert _one(app, "SELECT count(*) FROM app.imports") == runs
+    assert one_value(app, "SELECT count(*) FROM app.imports") == runs
     # A file waiting for the trust admin's choices is not the SENCo's to decide.
     asked = _upload(admin, "y.csv", _odd_file(small_trust, other, 0, 1), school=other)
     assert asked.status_code == 200
@@ -204,7 +186,7 @@ def test_a_schools_mappings_are_its_own(
         follow_redirects=False,
     )
     assert stolen.status_code == 404
-    assert _one(app, "SELECT count(*) FROM app.imports") == runs
+    assert one_value(app, "SELECT count(*) FROM app.imports") == runs
     cancelled = _choose(admin, asked.text, {}, name="", school=other, action="cancel")
     assert cancelled.status_code == 303 and cancelled.headers["location"] == "/imports"
     assert list((uploads_root(app) / "waiting").iterdir()) == []
@@ -217,7 +199,7 @@ def test_bad_choices_are_said_beside_the_headings(
     app = client.app
     school = web_trust.school
     page = _upload(client, "bad.csv", _odd_file(small_trust, school, 0, 2), school=school).text
-    saved = _one(app, "SELECT count(*) FROM app.column_mappings")
+    saved = one_value(app, "SELECT count(*) FROM app.column_mappings")
     twice = _choose(
         client, page, {**CHOICES, "Sibling Name": "pupils.forename"}, name="x", school=school
     )
@@ -238,14 +220,14 @@ def test_bad_choices_are_said_beside_the_headings(
     unnamed = _choose(client, no_upn.text, CHOICES, name="  ", school=school)
     assert unnamed.status_code == 400
     assert 'id="name-error">Give the mapping a name' in unnamed.text
-    assert _one(app, "SELECT count(*) FROM app.column_mappings") == saved
+    assert one_value(app, "SELECT count(*) FROM app.column_mappings") == saved
     # The form needs its token, like every other.
     forged = client.post("/imports/mapping", data={"csrf": "forged", "token": "0" * 32})
     assert forged.status_code == 400
     # Or imported as it is, without a mapping: nothing reads it, and the page says so.
     as_is = _choose(client, unnamed.text, {}, name="", school=school, action="as_is")
     assert as_is.status_code == 303
-    text = _finished(client, as_is.headers["location"])
+    text = finished_import(client, as_is.headers["location"])
     assert "Not a format EmpowerED+ recognises, so left out: bad.csv." in text
 
 
@@ -273,8 +255,8 @@ def test_a_partly_recognised_file_is_asked_only_about_its_unread_headings(
         school=school,
     )
     assert done.status_code == 303, done.text
-    assert "6 rows accepted, 0 quarantined" in _finished(client, done.headers["location"])
-    mapping = _one(
+    assert "6 rows accepted, 0 quarantined" in finished_import(client, done.headers["location"])
+    mapping = one_value(
         client.app,
         "SELECT body FROM app.column_mappings WHERE name = 'pupil-list-with-tutor-sets'",
     )
@@ -323,7 +305,7 @@ def test_a_register_with_odd_headings_is_mapped_from_its_own_columns(
     assert re.search(rf'id="{field}-error">This needs a heading for Type of SEN need', no_need.text)
     done = _choose(client, no_need.text, chosen, name="Our register", school=school)
     assert done.status_code == 303, done.text
-    text = _finished(client, done.headers["location"])
+    text = finished_import(client, done.headers["location"])
     assert "0 quarantined" in text, text
     import_id = int(done.headers["location"].rsplit("/", 1)[1])
     batches = "SELECT batch_id FROM app.import_batches WHERE import_id = ?"

@@ -8,14 +8,13 @@ import csv
 import io
 import json
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from web_fixtures import ROLES, Trust, csrf_of, observations_csv
+from web_fixtures import ROLES, Trust, csrf_of, finished_import, observations_csv, one_value
 
 from empowered.settings import Settings
 from empowered.web.import_runs import uploads_root
@@ -50,23 +49,6 @@ def _upload(
     )
 
 
-def _finished(client: TestClient, location: str) -> str:
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        page = client.get(location)
-        assert page.status_code == 200
-        if "Still importing" not in page.text:
-            return page.text
-        time.sleep(0.5)
-    raise AssertionError("the import did not finish")
-
-
-def _one(app: Any, sql: str, params: list[object] | None = None) -> Any:
-    with app.state.warehouse.reading() as con:
-        row = con.execute(sql, params or []).fetchone()
-    return row[0] if row else None
-
-
 @pytest.mark.parametrize("role", ROLES)
 def test_only_importers_open_the_import_pages(clients: dict[str, TestClient], role: str) -> None:
     allowed = role in ("trust_admin", "senco")
@@ -96,7 +78,7 @@ def test_an_upload_lands_rows_and_reports_its_quarantined_ones(
     client = clients["senco"]
     app = client.app
     body = observations_csv(small_trust, web_trust.school, "UPA", rows=12, bad=2)
-    before = _one(app, "SELECT count(*) FROM core.fct_observation")
+    before = one_value(app, "SELECT count(*) FROM core.fct_observation")
     response = _upload(client, [("observations.csv", body)], school=web_trust.school)
     assert response.status_code == 303, response.text
     location = response.headers["location"]
@@ -105,18 +87,18 @@ def test_an_upload_lands_rows_and_reports_its_quarantined_ones(
     partial = client.get(location, headers={"HX-Request": "true"})
     assert partial.status_code == 200 and "<html" not in partial.text
     assert 'id="import-status"' in partial.text
-    done = _finished(client, location)
+    done = finished_import(client, location)
     assert "10 rows accepted, 2 quarantined" in done, done
     assert 'hx-trigger="every 2s"' not in done  # finished: polling stops
     # The accepted rows are in the warehouse, built.
-    after = _one(app, "SELECT count(*) FROM core.fct_observation")
+    after = one_value(app, "SELECT count(*) FROM core.fct_observation")
     assert after == before + 10
     assert (
-        _one(app, "SELECT count(*) FROM core.fct_observation WHERE observation_id LIKE 'UPA%'")
+        one_value(app, "SELECT count(*) FROM core.fct_observation WHERE observation_id LIKE 'UPA%'")
         == 10
     )
     # The batch report shows each quarantined row with its file, row, column, value, reason.
-    batch = _one(
+    batch = one_value(
         app,
         "SELECT max(batch_id) FROM meta.batches WHERE file_name = 'observations.csv'",
     )
@@ -149,13 +131,13 @@ def test_an_upload_lands_rows_and_reports_its_quarantined_ones(
     assert viewed == (1,)
 
     # The same file again changes nothing.
-    raw = _one(app, "SELECT count(*) FROM raw.canonical_observations")
+    raw = one_value(app, "SELECT count(*) FROM raw.canonical_observations")
     again = _upload(client, [("observations.csv", body)], school=web_trust.school)
     assert again.status_code == 303
-    text = _finished(client, again.headers["location"])
+    text = finished_import(client, again.headers["location"])
     assert "Already imported, so nothing changed: observations.csv." in text
-    assert _one(app, "SELECT count(*) FROM raw.canonical_observations") == raw
-    assert _one(app, "SELECT count(*) FROM core.fct_observation") == after
+    assert one_value(app, "SELECT count(*) FROM raw.canonical_observations") == raw
+    assert one_value(app, "SELECT count(*) FROM core.fct_observation") == after
 
 
 def test_another_schools_batch_is_not_found(
@@ -166,8 +148,8 @@ def test_another_schools_batch_is_not_found(
     body = observations_csv(small_trust, web_trust.other_school, "UPB", rows=5)
     response = _upload(admin, [("observations.csv", body)], school=web_trust.other_school)
     assert response.status_code == 303
-    assert "5 rows accepted" in _finished(admin, response.headers["location"])
-    batch = _one(app, "SELECT max(batch_id) FROM meta.batches")
+    assert "5 rows accepted" in finished_import(admin, response.headers["location"])
+    batch = one_value(app, "SELECT max(batch_id) FROM meta.batches")
     assert admin.get(f"/imports/{batch}").status_code == 200
     refused = senco.get(f"/imports/{batch}")
     assert refused.status_code == 404
@@ -180,7 +162,7 @@ def test_another_schools_batch_is_not_found(
     # Nor is the other school's batch listed, or its upload's status page open.
     assert f'href="/imports/{batch}"' not in senco.get("/imports").text
     assert senco.get(response.headers["location"]).status_code == 404
-    refusals = _one(
+    refusals = one_value(
         app,
         "SELECT count(*) FROM app.audit_log WHERE event = 'access_refused' AND page = ?",
         [f"/imports/{batch}"],
@@ -193,14 +175,14 @@ def test_a_senco_cannot_import_another_schools_rows(
 ) -> None:
     client = clients["senco"]
     app = client.app
-    raw = _one(app, "SELECT count(*) FROM raw.canonical_observations")
+    raw = one_value(app, "SELECT count(*) FROM raw.canonical_observations")
     body = observations_csv(small_trust, web_trust.other_school, "UPC", rows=5)
     response = _upload(client, [("observations.csv", body)])
     assert response.status_code == 303
-    text = _finished(client, response.headers["location"])
+    text = finished_import(client, response.headers["location"])
     assert "Not imported." in text and "not one of yours" in text
     assert web_trust.other_school in text
-    assert _one(app, "SELECT count(*) FROM raw.canonical_observations") == raw
+    assert one_value(app, "SELECT count(*) FROM raw.canonical_observations") == raw
 
 
 def test_unknown_kinds_of_file_and_oversize_files_are_refused(
@@ -208,7 +190,7 @@ def test_unknown_kinds_of_file_and_oversize_files_are_refused(
 ) -> None:
     client = clients["senco"]
     app = client.app
-    runs = _one(app, "SELECT count(*) FROM app.imports")
+    runs = one_value(app, "SELECT count(*) FROM app.imports")
     refused = _upload(client, [("setup.exe", b"MZ\x90\x00")])
     assert refused.status_code == 400
     assert "setup.exe is not a kind of file EmpowerED+ imports" in refused.text
@@ -234,16 +216,16 @@ def test_unknown_kinds_of_file_and_oversize_files_are_refused(
         client, [("pupils.csv", b"school_urn,upn\n")], school=web_trust.other_school
     )
     assert wrong_school.status_code == 400 and "Choose one of your schools" in wrong_school.text
-    assert _one(app, "SELECT count(*) FROM app.imports") == runs
+    assert one_value(app, "SELECT count(*) FROM app.imports") == runs
 
 
 def test_an_upload_needs_the_forms_token(clients: dict[str, TestClient]) -> None:
     client = clients["trust_admin"]
-    runs = _one(client.app, "SELECT count(*) FROM app.imports")
+    runs = one_value(client.app, "SELECT count(*) FROM app.imports")
     response = _upload(client, [("pupils.csv", b"school_urn,upn\n")], csrf="forged")
     assert response.status_code == 400
     assert "That form had expired" in response.text
-    assert _one(client.app, "SELECT count(*) FROM app.imports") == runs
+    assert one_value(client.app, "SELECT count(*) FROM app.imports") == runs
 
 
 def test_an_mis_export_takes_the_school_chosen_for_it(
@@ -262,12 +244,17 @@ def test_an_mis_export_takes_the_school_chosen_for_it(
     app = client.app
     response = _upload(client, [(export.name, export.read_bytes())], school=urn)
     assert response.status_code == 303
-    text = _finished(client, response.headers["location"])
+    text = finished_import(client, response.headers["location"])
     assert "rows accepted" in text and "Not imported" not in text
-    batch = _one(app, "SELECT max(batch_id) FROM meta.batches WHERE file_name = ?", [export.name])
-    assert _one(app, "SELECT source FROM meta.batches WHERE batch_id = ?", [batch]) == f"{mis}-sen"
+    batch = one_value(
+        app, "SELECT max(batch_id) FROM meta.batches WHERE file_name = ?", [export.name]
+    )
     assert (
-        _one(
+        one_value(app, "SELECT source FROM meta.batches WHERE batch_id = ?", [batch])
+        == f"{mis}-sen"
+    )
+    assert (
+        one_value(
             app,
             "SELECT count(*) FROM raw.canonical_sen_status WHERE _batch_id = ? AND school_urn <> ?",
             [batch, urn],
@@ -327,13 +314,13 @@ def test_a_senco_cannot_write_another_schools_data_whatever_the_file(
     client = clients["senco"]
     app = client.app
     body, column, value = _attack(name, small_trust, web_trust.school, web_trust.other_school)
-    batches = _one(app, "SELECT count(*) FROM meta.batches")
+    batches = one_value(app, "SELECT count(*) FROM meta.batches")
     response = _upload(client, [(name, body)], school=web_trust.school)
     assert response.status_code == 303
-    text = _finished(client, response.headers["location"])
+    text = finished_import(client, response.headers["location"])
     assert "Not imported." in text
     assert f"{name}, row 2, column &#39;{column}&#39;, value &#39;{value}&#39;" in text, text
-    assert _one(app, "SELECT count(*) FROM meta.batches") == batches
+    assert one_value(app, "SELECT count(*) FROM meta.batches") == batches
     with app.state.warehouse.reading() as con:  # type: ignore[attr-defined]
         entry = con.execute(
             "SELECT username, detail FROM app.audit_log WHERE event = 'import_refused' "
@@ -360,7 +347,7 @@ def test_the_trust_admin_changes_the_catalogue_and_the_upload_is_then_deleted(
     body = _csv_text(list(strategy), [row])
     response = _upload(client, [("strategies.csv", body)])
     assert response.status_code == 303
-    text = _finished(client, response.headers["location"])
+    text = finished_import(client, response.headers["location"])
     assert "1 rows accepted" in text or "1 row accepted" in text, text
     import_id = int(response.headers["location"].rsplit("/", 1)[1])
     folder = uploads_root(app) / f"{import_id:06d}"  # type: ignore[arg-type]
@@ -381,7 +368,7 @@ def test_error_messages_name_no_server_folder(
     body = b"school_urn,upn\n" + b'"' + b"x" * 50 + b"\n" + b"\xff\xfe,\x00\n" * 3
     response = _upload(client, [("pupils.csv", body)], school=web_trust.school)
     assert response.status_code == 303
-    text = _finished(client, response.headers["location"])
+    text = finished_import(client, response.headers["location"])
     assert "Not imported." in text and "pupils.csv" in text
     root = uploads_root(app)  # type: ignore[arg-type]
     for folder in (root, root.parent, Path(tempfile.gettempdir())):
@@ -451,7 +438,7 @@ def test_a_chunked_upload_is_stopped_at_the_limit_not_read_whole(
         "server": ("testserver", 80),
         "state": {},
     }
-    runs = _one(app, "SELECT count(*) FROM app.imports")
+    runs = one_value(app, "SELECT count(*) FROM app.imports")
     try:
         asyncio.run(app(scope, receive, send))  # type: ignore[operator]
     finally:
@@ -461,7 +448,7 @@ def test_a_chunked_upload_is_stopped_at_the_limit_not_read_whole(
     read = len(head) + (sent - 1) * len(chunk)
     assert read <= limit + len(chunk), f"read {read:,} bytes of a {limit:,}-byte limit"
     assert sent < chunks / 5
-    assert _one(app, "SELECT count(*) FROM app.imports") == runs
+    assert one_value(app, "SELECT count(*) FROM app.imports") == runs
 
 
 def test_the_api_description_needs_sign_in(

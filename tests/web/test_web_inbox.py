@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
-from web_fixtures import Trust, observations_csv
+from web_fixtures import Trust, observations_csv, one_value
 
 from empowered.cli import app as cli
 from empowered.settings import Settings
@@ -23,12 +23,6 @@ from empowered.web import inbox
 
 # The secret the small trust was built with (tests/conftest.py).
 SECRET = "test-pseudonym-key"
-
-
-def _one(app: Any, sql: str, params: list[object] | None = None) -> Any:
-    with app.state.warehouse.reading() as con:
-        row = con.execute(sql, params or []).fetchone()
-    return row[0] if row else None
 
 
 def _until(check: Any, seconds: float = 180) -> None:
@@ -51,7 +45,7 @@ def test_the_server_imports_a_file_dropped_in_its_inbox(
     folder = tmp_path / "inbox"
     app.state.settings = Settings(pseudonym_key=SECRET, inbox=folder)
     app.state.inbox_poll_seconds = 0.2
-    before = _one(app, "SELECT count(*) FROM core.fct_observation")
+    before = one_value(app, "SELECT count(*) FROM core.fct_observation")
     try:
         with TestClient(app):  # runs the app's lifespan: the inbox starts and stops with it
             assert folder.is_dir()
@@ -62,7 +56,9 @@ def test_the_server_imports_a_file_dropped_in_its_inbox(
             )
             (folder / "pupils.csv").write_bytes(b"school_urn,forename\n123456,Ann\n")
             _until(lambda: (folder / "imported").is_dir() and (folder / "failed").is_dir())
-            _until(lambda: _one(app, "SELECT count(*) FROM app.imports WHERE via = 'inbox'") == 2)
+            _until(
+                lambda: one_value(app, "SELECT count(*) FROM app.imports WHERE via = 'inbox'") == 2
+            )
         assert not watching.thread.is_alive() and app.state.inbox is None
     finally:
         app.state.settings = None
@@ -77,14 +73,16 @@ def test_the_server_imports_a_file_dropped_in_its_inbox(
     assert not (folder / "observations.csv").exists() and not (folder / "pupils.csv").exists()
     for path in folder.rglob("*"):
         assert not path.is_file() or b"INB00000" not in path.read_bytes()
-    assert _one(app, "SELECT count(*) FROM core.fct_observation") == before + 8
+    assert one_value(app, "SELECT count(*) FROM core.fct_observation") == before + 8
     with app.state.warehouse.reading() as con:
         runs = dict(
             con.execute("SELECT status, message FROM app.imports WHERE via = 'inbox'").fetchall()
         )
     assert set(runs) == {"done", "failed"} and "required column missing" in runs["failed"]
     assert (
-        _one(app, "SELECT count(*) FROM app.audit_log WHERE event = 'imported' AND user_id IS NULL")
+        one_value(
+            app, "SELECT count(*) FROM app.audit_log WHERE event = 'imported' AND user_id IS NULL"
+        )
         == 1
     )
     # The refused file is audited too: its name and the kind of problem, no cell.
@@ -97,7 +95,7 @@ def test_the_server_imports_a_file_dropped_in_its_inbox(
     # The trust's data lead sees the inbox's batch listed, and its report.
     listing = clients["trust_admin"].get("/imports").text
     assert "the inbox" in listing
-    batch = _one(
+    batch = one_value(
         app, "SELECT max(batch_id) FROM meta.batches WHERE file_name = ?", ["observations.csv"]
     )
     assert clients["trust_admin"].get(f"/imports/{batch}").status_code == 200

@@ -6,8 +6,10 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -70,3 +72,23 @@ def observations_csv(small_trust: Path, school: str, prefix: str, rows: int, bad
             row["mood"] = "banana"
         writer.writerow(row)
     return out.getvalue().encode()
+
+
+def one_value(app: Any, sql: str, params: list[object] | None = None) -> Any:
+    """The first column of the first row a query gives on the app's warehouse (or None)."""
+    with app.state.warehouse.reading() as con:
+        row = con.execute(sql, params or []).fetchone()
+    return row[0] if row else None
+
+
+def finished_import(client: TestClient, location: str) -> str:
+    """The import status page at ``location`` once the import has finished (uploads run in
+    the background)."""
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        page = client.get(location)
+        assert page.status_code == 200
+        if "Still importing" not in page.text:
+            return page.text
+        time.sleep(0.5)
+    raise AssertionError("the import did not finish")
