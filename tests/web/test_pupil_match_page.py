@@ -17,27 +17,12 @@ from fastapi.testclient import TestClient
 from web_fixtures import Trust, csrf_of, one_value
 
 from empowered.sources.importer import import_canonical_folder, import_files
-from empowered.sources.records import ReadResult, SourceRecord
+from empowered.sources.records import SourceRecord
 from empowered.warehouse.build import build_duckdb
 from identity_keys import TEST_KEYS
+from list_reader import ListReader
 
 AMBIGUOUS = "matches 2 pupils at this school: give the UPN or date of birth"
-
-
-class ListReader:
-    """A reader that returns the records it was given (a forms export, as the importer
-    sees any format)."""
-
-    name = "test-list"
-
-    def __init__(self, records: list[SourceRecord]) -> None:
-        self.records = records
-
-    def recognises(self, path: Path, head: bytes) -> bool:
-        return True
-
-    def read(self, path: Path) -> ReadResult:
-        return ReadResult(path.name, self.name, self.records)
 
 
 @dataclass(frozen=True)
