@@ -11,7 +11,6 @@ import duckdb
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from list_reader import ListReader
 
 from empowered.crypto import is_ciphertext
 from empowered.sources.canonical import ENTITIES
@@ -21,6 +20,7 @@ from empowered.sources.pseudonyms import UnencryptedWarehouse
 from empowered.sources.records import SourceRecord
 from empowered.warehouse.connection import open_warehouse
 from identity_keys import TEST_KEYS
+from list_reader import ListReader
 
 # Staging's expressions before identity was encrypted (stg_canonical_pupils,
 # stg_canonical_pupil_refs): the Python must agree with them on any text.

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from list_reader import ListReader
 
 from empowered.pupil_matches import Choice, choose
 from empowered.sources.importer import import_canonical_folder, import_files
@@ -24,6 +23,7 @@ from empowered.views.pupil_match import batch_problems
 from empowered.warehouse.build import build_duckdb
 from empowered.warehouse.connection import open_warehouse
 from identity_keys import TEST_KEYS
+from list_reader import ListReader
 
 AMBIGUOUS = "matches 2 pupils at this school: give the UPN or date of birth"
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from list_reader import ListReader
 
 from empowered.sources.importer import import_canonical_folder, import_files
 from empowered.sources.records import SourceRecord
@@ -16,6 +15,7 @@ from empowered.synth import generate_trust
 from empowered.warehouse.build import build_duckdb
 from empowered.warehouse.connection import open_warehouse
 from identity_keys import TEST_KEYS
+from list_reader import ListReader
 
 
 @pytest.fixture(scope="module")
