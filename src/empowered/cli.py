@@ -435,9 +435,19 @@ def demo(
     console.print(f"Demo finished in {time.perf_counter() - started:.1f}s; warehouse: {path}")
     if not build.ok:
         raise typer.Exit(1)
-    from empowered.demo import create_demo_accounts
+    from datetime import date
+
+    from empowered.demo import DEMO_SEED, create_demo_accounts
+    from empowered.synth.app_sources import land_demo_records
 
     accounts = create_demo_accounts(con)
+    # What staff would have entered in the app since the files came in (plans, reviews,
+    # actions, sessions, concerns), landed through the app's own services and built.
+    app_build = land_demo_records(
+        con, keys=get_settings().keys(), today=date.today(), seed=DEMO_SEED
+    )
+    if app_build is not None:
+        _report_build(app_build)
     table = Table(title="Demo accounts (synthetic pupils only; new passwords every run)")
     for column in ("username", "password", "role", "sees"):
         table.add_column(column)

@@ -274,3 +274,44 @@ def test_batch_ids_drawn_a_block_at_a_time_never_repeat(con: duckdb.DuckDBPyConn
     [(drawn,)] = con.execute("SELECT nextval('meta.batch_seq')").fetchall()
     assert drawn > max(taken)
     assert ids.take(con) not in [*taken, drawn]  # the rest of the second block
+
+
+def test_what_one_form_saves_lands_all_or_nothing(con: duckdb.DuckDBPyConnection) -> None:
+    plan = {"plan_id": "P1", "school_urn": "100001", "upn": UPN_1, "plan_type": "ehc_plan"}
+    outcomes = [
+        {"outcome_id": "P1-1", "plan_id": "P1", "outcome_text": "Reads a short text"},
+        {"outcome_id": "P1-2", "plan_id": "P1", "outcome_text": "Asks for a break"},
+    ]
+    saved = landing.land_app_records(
+        con,
+        [(ENTITIES["plans"], [plan]), (ENTITIES["plan_outcomes"], outcomes)],
+        source="app-plan",
+        file_name="plan saved in the app",
+        seed="one",
+        keys=KEYS,
+    )
+    assert len(saved) == 2
+    rows = con.execute(
+        "SELECT _batch_id, _source_row, outcome_id FROM raw.canonical_plan_outcomes ORDER BY 2"
+    ).fetchall()
+    assert rows == [(saved[1], 1, "P1-1"), (saved[1], 2, "P1-2")]
+    sources = con.execute(
+        "SELECT DISTINCT source FROM meta.batches WHERE list_contains(?, batch_id)", [saved]
+    ).fetchall()
+    assert sources == [("app-plan",)]
+
+    # A record the second entity cannot hold: nothing of the form lands, not even the plan.
+    with pytest.raises(SourceError):
+        landing.land_app_records(
+            con,
+            [
+                (ENTITIES["plans"], [{**plan, "plan_id": "P2"}]),
+                (ENTITIES["plan_outcomes"], [{"outcome_id": "x", "no_such_column": "1"}]),
+            ],
+            source="app-plan",
+            file_name="plan saved in the app",
+            seed="two",
+            keys=KEYS,
+        )
+    plans = con.execute("SELECT plan_id FROM raw.canonical_plans ORDER BY 1").fetchall()
+    assert plans == [("P1",)]

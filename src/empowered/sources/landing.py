@@ -358,24 +358,46 @@ def land_app_record(
     call (the time is part of it): the latest batch is the current record, so entering A,
     then B, then A again must land the third, which hashing the values alone would take for
     a repeat."""
-    ensure_raw_tables(con)
-    batch = prepare_records(
-        file_name,
-        hashlib.sha256(seed.encode()).hexdigest(),
-        source,
-        entity,
-        [SourceRecord(entity.name, values, 1)],
-        keys=keys,
+    (batch_id,) = land_app_records(
+        con, [(entity, [values])], source=source, file_name=file_name, seed=seed, keys=keys
     )
+    return batch_id
+
+
+def land_app_records(
+    con: duckdb.DuckDBPyConnection,
+    records: Sequence[tuple[Entity, Sequence[dict[str, Any]]]],
+    *,
+    source: str,
+    file_name: str,
+    seed: str,
+    keys: Keys | Protection,
+) -> list[int]:
+    """Land what one form saves (a plan and its outcomes, a review and its progress on
+    each outcome, a group's session register) in ONE transaction: a batch per entity, all
+    or nothing, so a plan is never current without its outcomes. The batch ids, in the
+    order of ``records``; ``seed`` as for :func:`land_app_record`."""
+    ensure_raw_tables(con)
+    prepared = [
+        prepare_records(
+            file_name,
+            hashlib.sha256(f"{seed}|{entity.name}".encode()).hexdigest(),
+            source,
+            entity,
+            [SourceRecord(entity.name, v, row) for row, v in enumerate(rows, start=1)],
+            keys=keys,
+        )
+        for entity, rows in records
+        if rows
+    ]
     con.execute("BEGIN TRANSACTION")
     try:
-        landed = write_batch(con, batch)
+        landed = [write_batch(con, batch) for batch in prepared]
     except BaseException:
         con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
-    assert landed.batch_id is not None
-    return landed.batch_id
+    return [b.batch_id for b in landed if b.batch_id is not None]
 
 
 def file_sha256(path: Path) -> str:
