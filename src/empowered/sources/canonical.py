@@ -224,7 +224,12 @@ ENTITIES: dict[str, Entity] = {
         _entity(
             "actions",
             "action_id school_urn upn raised_on source description owner_role due_date"
-            " completed_on",
+            " completed_on"
+            # Optional, written by the app's actions form (empowered.actions): what kind of
+            # step, its owner's account (``capture.staff_ref``), its status and who set it
+            # when, who raised it, and the record it came from (a trigger's id). A status
+            # change lands a new row for the same action_id: the latest is current.
+            " kind owner status status_by status_at raised_by ref",
             "action_id school_urn",
         ),
         _entity("groups", "school_urn group_code staff_id upn", "school_urn group_code"),

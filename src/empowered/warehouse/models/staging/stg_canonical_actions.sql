@@ -12,8 +12,28 @@
 --   owner_role: lower
 --   due_date: uk_date
 --   completed_on: uk_date
+--   kind: lower
+--   owner: trim
+--   status: lower
+--   status_by: trim
+--   status_at: trim
+--   raised_by: trim
+--   ref: trim
 -- rules:
 --   10: {required: raised_on}
 --   11: {parse: due_date}
 --   12: {parse: completed_on}
---   13: {allowed: source, values: [review, trigger, meeting]}
+--   13: {allowed: source, values: [review, trigger, meeting, register, pupil, plan]}
+--   14: {allowed: kind, values: [move_intervention, refer_specialist, book_training, meet_family, update_plan, follow_up]}
+--   15: {allowed: status, values: [open, done, cancelled]}
+--   16: {pattern: owner, regex: "^app-user-[0-9]+$", message: "is not an EmpowerED+ staff account"}
+--   17: {pattern: status_by, regex: "^app-user-[0-9]+$", message: "is not an EmpowerED+ staff account"}
+--   18: {check: "status in ('done', 'cancelled') and (status_by is null or status_by = '')", column: status_by,
+--        message: "is missing: say who marked the action done or cancelled"}
+--   20: {pattern: raised_by, regex: "^app-user-[0-9]+$", message: "is not an EmpowerED+ staff account"}
+--   21: {check: "status_at is not null and status_at <> '' and try_cast(status_at as timestamp) is null",
+--        column: status_at, message: "is not a date and time (expected YYYY-MM-DDTHH:MM:SS)"}
+-- Imported files name an action's owner by role (owner_role); an action agreed in the app
+-- (source app-action) names a staff account (owner) and carries its status, and each
+-- status change lands a new row for the same action_id: the latest accepted row is
+-- current, the earlier ones are the action's history (core.fct_action_history).
