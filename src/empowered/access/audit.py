@@ -227,6 +227,34 @@ class PupilMatchChosen(AuditEvent):
 EVENT_TYPES[PupilMatchChosen.event] = PupilMatchChosen
 
 
+@dataclass(frozen=True)
+class ActionAgreed(AuditEvent):
+    """An action was agreed for a pupil and given to a member of staff (issue 13, item 3).
+    The owner is named by their account reference; the description is in the landed row."""
+
+    event: ClassVar[str] = "action_agreed"
+    pupil_key: str
+    action_id: str
+    batch_id: int
+    owner: str  # ``capture.staff_ref`` of the owner's account
+    source: str
+
+
+@dataclass(frozen=True)
+class ActionStatusChanged(AuditEvent):
+    """An action was marked done or cancelled, or reopened; ``batch_id`` holds the row."""
+
+    event: ClassVar[str] = "action_status_changed"
+    pupil_key: str
+    action_id: str
+    batch_id: int
+    status: str
+
+
+EVENT_TYPES[ActionAgreed.event] = ActionAgreed
+EVENT_TYPES[ActionStatusChanged.event] = ActionStatusChanged
+
+
 def _withhold(value: Any) -> Any:
     """Identity columns and UPN-shaped strings become "(withheld)", at any depth."""
     if isinstance(value, dict):

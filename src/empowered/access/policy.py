@@ -22,6 +22,9 @@ Staff see only what their role needs. Each role's permissions:
 | VIEW_AUDIT        | yes         |       | yes |         |     |          |         |
 | VIEW_AGGREGATES   | yes         | yes   |     |         |     |          | yes     |
 | SUBJECT_ACCESS    | yes         |       |     |         |     |          |         |
+| AGREE_ACTIONS     |             | yes   | yes |         |     |          |         |
+| OWN_ACTIONS       |             | yes   | yes | yes     | yes |          |         |
+| VIEW_SCHOOL_ACTIONS | yes       | yes   | yes |         |     |          |         |
 
 Which pupils (``Scope``): a trust admin and a trust analyst cover every school; a SENCo
 and a DSL every pupil at their school; a teacher the members of their classes and groups
@@ -45,6 +48,16 @@ Decisions worth knowing:
 - Every section of every page (``access.sections``) is shown only if ``may_see_section``
   says so; timeline entries and early-sign measures carry their own area. Trigger cards
   need VIEW_TRIGGERS wherever they appear (not teachers, assistants or visitors).
+- Actions (issue 13, item 3): the SENCo and the DSL agree them (they run the graduated
+  approach and the trigger queue, and hold every pupil of the school); any member of
+  school staff (SENCo, DSL, teacher, TA) may OWN one, and an owner may always update the
+  status of their own action (``may_update_action``), as may whoever agrees actions at
+  its school; a teacher does not raise them (they are agreed at a review or a meeting the
+  SENCo or DSL holds). An action is given only to an account that may see its pupil
+  (``may_own_action``). The school's list is for the SENCo and the DSL (and the trust
+  admin, read only): both see every action, including those agreed on a trigger, since
+  both read the trigger queue and an action names a step, not the concern (concerns
+  themselves stay the DSL's). Everyone else sees the actions they own.
 - Counts over several pupils are suppressed (``must_suppress``) for aggregate-only roles
   and for any document that leaves the school; staff who may open each pupil see them
   exact.
@@ -88,13 +101,20 @@ class Permission(StrEnum):
     # Export everything held about one pupil (a subject access request): identity from
     # every school, so only the trust administrator, who answers for the trust as controller.
     SUBJECT_ACCESS = "subject_access"
+    # Agree an action for a pupil and give it to a member of staff (issue 13, item 3).
+    AGREE_ACTIONS = "agree_actions"
+    # Be given actions: "My actions", "Your actions" on the home page, mark them done.
+    OWN_ACTIONS = "own_actions"
+    # See every action of the school (open, overdue, done), filterable.
+    VIEW_SCHOOL_ACTIONS = "view_school_actions"
 
 
 P = Permission
 _PUPIL_PAGE = frozenset({P.VIEW_HOME, P.VIEW_PUPIL, P.VIEW_IDENTITY})
 
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
-    Role.TRUST_ADMIN: frozenset(P) - {P.CAPTURE, P.ACT_ON_TRIGGERS, P.WRITE_PUPIL_NOTE},
+    Role.TRUST_ADMIN: frozenset(P)
+    - {P.CAPTURE, P.ACT_ON_TRIGGERS, P.WRITE_PUPIL_NOTE, P.AGREE_ACTIONS, P.OWN_ACTIONS},
     Role.SENCO: _PUPIL_PAGE
     | {
         P.VIEW_REGISTER,
@@ -106,10 +126,22 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         P.IMPORT,
         P.EXPORT,
         P.VIEW_AGGREGATES,
+        P.AGREE_ACTIONS,
+        P.OWN_ACTIONS,
+        P.VIEW_SCHOOL_ACTIONS,
     },
-    Role.DSL: _PUPIL_PAGE | {P.VIEW_SAFEGUARDING, P.VIEW_TRIGGERS, P.ACT_ON_TRIGGERS, P.VIEW_AUDIT},
-    Role.TEACHER: _PUPIL_PAGE | {P.VIEW_STRATEGIES, P.CAPTURE},
-    Role.TEACHING_ASSISTANT: _PUPIL_PAGE | {P.VIEW_STRATEGIES, P.CAPTURE},
+    Role.DSL: _PUPIL_PAGE
+    | {
+        P.VIEW_SAFEGUARDING,
+        P.VIEW_TRIGGERS,
+        P.ACT_ON_TRIGGERS,
+        P.VIEW_AUDIT,
+        P.AGREE_ACTIONS,
+        P.OWN_ACTIONS,
+        P.VIEW_SCHOOL_ACTIONS,
+    },
+    Role.TEACHER: _PUPIL_PAGE | {P.VIEW_STRATEGIES, P.CAPTURE, P.OWN_ACTIONS},
+    Role.TEACHING_ASSISTANT: _PUPIL_PAGE | {P.VIEW_STRATEGIES, P.CAPTURE, P.OWN_ACTIONS},
     # Area-bound permissions below are further limited to the visitor's chosen areas.
     Role.VISITING_PROFESSIONAL: _PUPIL_PAGE
     | {P.VIEW_REGISTER, P.VIEW_PROVISION, P.VIEW_STRATEGIES, P.VIEW_SAFEGUARDING},
@@ -140,6 +172,8 @@ WRITE_PERMISSIONS = frozenset(
         P.ACT_ON_TRIGGERS,
         P.ADMIN_USERS,
         P.IMPORT_CATALOGUES,
+        P.AGREE_ACTIONS,
+        P.OWN_ACTIONS,
     }
 )
 
@@ -371,6 +405,46 @@ def may_choose_pupil(scope: Scope, school_urn: str) -> bool:
     return schools is None or school_urn in schools
 
 
+# -- Actions (issue 13, item 3) ---------------------------------------------------------
+
+
+def may_agree_action(scope: Scope, school_urn: str, pupil_key: str) -> bool:
+    """May this user agree an action for this pupil at this school (and choose its owner)?
+    The SENCo and the DSL, for a pupil they may see at their own school."""
+    return (
+        has(scope, P.AGREE_ACTIONS)
+        and scope.schools is not None
+        and school_urn in scope.schools
+        and can_see_pupil(scope, pupil_key)
+    )
+
+
+def may_own_action(owner: Scope, pupil_key: str) -> bool:
+    """May an action about this pupil be given to this account (``owner`` is the account's
+    own scope)? School staff who may be given actions and may see the pupil: an owner
+    must be able to open the page of the child the action is about."""
+    return has(owner, P.OWN_ACTIONS) and can_see_pupil(owner, pupil_key)
+
+
+def may_update_action(scope: Scope, owner_ref: str | None, school_urn: str) -> bool:
+    """May this user mark an action done or cancelled, or reopen it? Its owner always
+    (``owner_ref`` is the action's owner, ``capture.staff_ref`` of an account), and whoever
+    agrees actions at its school (a SENCo closing an imported action, or one whose owner
+    has left)."""
+    if scope.empty or scope.read_only:
+        return False
+    if owner_ref is not None and owner_ref == f"app-user-{scope.user.user_id}":
+        return has(scope, P.OWN_ACTIONS) and (scope.schools is None or school_urn in scope.schools)
+    return has(scope, P.AGREE_ACTIONS) and scope.schools is not None and school_urn in scope.schools
+
+
+def sees_school_actions(scope: Scope, school_urn: str) -> bool:
+    """May this user see every action of this school (not only the ones they own)?"""
+    return has(scope, P.VIEW_SCHOOL_ACTIONS) and (
+        scope.schools is None or school_urn in scope.schools
+    )
+
+
 # -- Sections of pages (issue 10, finding 4) and suppression (finding 5) ---------------
 
 
@@ -428,7 +502,11 @@ __all__ = [
     "empty_scope",
     "has",
     "import_schools",
+    "may_agree_action",
     "may_choose_pupil",
+    "may_own_action",
+    "may_update_action",
+    "sees_school_actions",
     "may_import_catalogues",
     "pupil_filter",
     "require",

@@ -25,6 +25,7 @@ class Section(StrEnum):
     HOME_PLAN_REVIEWS = "home.plan_reviews"
     HOME_NEEDS_WITHOUT_PROVISION = "home.needs_without_provision"
     HOME_SCHOOL_SUMMARY = "home.school_summary"  # an analyst's suppressed counts per school
+    HOME_MY_ACTIONS = "home.my_actions"  # "Your actions": the open actions the user owns
     # Pupil page
     PUPIL_IDENTITY = "pupil.identity"
     PUPIL_STATUS = "pupil.status"  # SEN status, need, FSM, pupil premium, EAL, looked after
@@ -53,6 +54,9 @@ class Section(StrEnum):
     # Triggers page
     TRIGGERS_QUEUE = "triggers.queue"
     TRIGGERS_EARLY_SIGNS = "triggers.early_signs"  # each measure filtered by its area too
+    # Actions page (issue 13, item 3)
+    ACTIONS_MINE = "actions.mine"  # the open actions the signed-in account owns
+    ACTIONS_SCHOOL = "actions.school"  # every action of the school, filterable
     # Import report: choosing the pupil a quarantined row meant (names the candidates)
     IMPORTS_PUPIL_MATCH = "imports.pupil_match"
 
@@ -109,6 +113,10 @@ SECTION_RULES: dict[Section, SectionRule] = {
     # Whoever imports for the school settles its rows' pupil matches; the pupils offered
     # are named, so identity is needed too (policy.may_choose_pupil).
     S.IMPORTS_PUPIL_MATCH: SectionRule(permission="import"),
+    # An owner's own actions; the school's for those who agree them (policy notes).
+    S.HOME_MY_ACTIONS: SectionRule(permission="own_actions"),
+    S.ACTIONS_MINE: SectionRule(permission="own_actions"),
+    S.ACTIONS_SCHOOL: SectionRule(permission="view_school_actions"),
 }
 
 # The area each early-sign measure (``analytics.early_signs.INDICATORS``) reads.

@@ -16,8 +16,16 @@ from empowered.sources.canonical import ENTITIES
 # earlier school a transfer file's attendance came from): the synthetic trust writes none,
 # so its files stay as they were.
 NOT_SYNTHESISED = frozenset({"aggregator_id", "from_school_urn", "from_school_laestab"})
+# Columns an entity's app form writes and its imported files need not have (the demo
+# lands those records through the app's services: synth.app_sources).
+APP_WRITTEN: dict[str, frozenset[str]] = {
+    "actions": frozenset("kind owner status status_by status_at raised_by ref".split()),
+}
 COLUMNS: dict[str, tuple[str, ...]] = {
-    name: tuple(c for c in e.columns if c not in NOT_SYNTHESISED) for name, e in ENTITIES.items()
+    name: tuple(
+        c for c in e.columns if c not in NOT_SYNTHESISED and c not in APP_WRITTEN.get(name, ())
+    )
+    for name, e in ENTITIES.items()
 }
 
 

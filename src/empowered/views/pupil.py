@@ -323,7 +323,7 @@ def pupil_picture(
                 enrolments=enrolment_rows,
                 incidents=[r for r in all_incidents if r["occurred_on"] <= recorded_until],
                 exclusions=q_if(behaviour_ok, "pupil_exclusions"),
-                actions=q_if(register_ok, "pupil_actions"),
+                actions=_named_owners(con, q_if(register_ok, "pupil_actions")),
                 assessments=assessments,
                 attendance_weeks=attendance_weeks,
                 alerts=alerts,
@@ -345,6 +345,16 @@ def pupil_picture(
         ),
     )
     return picture
+
+
+def _named_owners(con: duckdb.DuckDBPyConnection, rows: Sequence[Row]) -> list[Row]:
+    """Actions with their owner's username (an action agreed in the app names an account)."""
+    if not any(r.get("owner") for r in rows):
+        return list(rows)
+    from empowered.views.actions import owner_names
+
+    names = owner_names(con)
+    return [r | {"owner_name": names.get(str(r["owner"]))} if r.get("owner") else r for r in rows]
 
 
 def _pending_captures(

@@ -12,7 +12,9 @@ from datetime import date
 from typing import Any
 
 from empowered.access.sections import MEASURE_AREA, TIMELINE_AREA
+from empowered.action_words import KIND_LABELS, SOURCE_LABELS, STATUS_LABELS
 from empowered.analytics.early_signs import Alert
+from empowered.analytics.wording import day_text
 
 KINDS = (
     "alert",
@@ -37,7 +39,8 @@ PENDING = "just captured, not yet in the charts"
 # Kinds staff record as they happen (check-ins, strategies, incidents): listed up to the
 # day they were recorded, even after the school's as-of date (which follows the latest
 # attendance import), so what was logged today is seen today.
-RECORDED_KINDS = frozenset({"incident", "strategy", "check_in"})
+# An action agreed in the app is recorded as it happens too.
+RECORDED_KINDS = frozenset({"incident", "strategy", "check_in", "action"})
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,30 @@ def _incident_text(i: dict[str, Any]) -> str:
     label = i.get("activity_label") or _words(i.get("activity"))
     where = f" ({label})" if i.get("activity") else ""
     return f"Incident: {what}{before}{where}"
+
+
+def _action_what(a: dict[str, Any]) -> str:
+    kind = KIND_LABELS.get(str(a.get("kind") or ""))
+    text = str(a.get("description") or "").strip() or "no description recorded"
+    return f"{kind}: {text}" if kind else text
+
+
+def _action_text(a: dict[str, Any], *, today: date) -> str:
+    """What was agreed, who owns it, when it is due and where it stands (issue 13: an
+    imported action showed only as "Action agreed (review)")."""
+    source = SOURCE_LABELS.get(str(a.get("source") or ""), _words(a.get("source")) or "meeting")
+    parts = [f"Action agreed ({source.lower()}): {_action_what(a)}"]
+    owner = a.get("owner_name") or _words(a.get("owner_role"))
+    details = [f"owner: {owner}"] if owner else []
+    due = a.get("due_date")
+    if isinstance(due, date):
+        details.append(f"due {day_text(due)}")
+    status = str(a.get("status") or ("done" if a.get("completed_on") else "open"))
+    if status == "open":
+        details.append("open, overdue" if isinstance(due, date) and due < today else "open")
+    else:
+        details.append(STATUS_LABELS.get(status, status).lower())
+    return parts[0] + " (" + "; ".join(details) + ")"
 
 
 def _pct(x: Any) -> str:
@@ -171,9 +198,13 @@ def build_timeline(
     for x in exclusions:
         add(x["start_date"], "exclusion", _words(x["category"]).capitalize())
     for a in actions:
-        add(a["raised_on"], "action", f"Action agreed ({_words(a['source']) or 'meeting'})")
-        if a.get("completed_on"):
-            add(a["completed_on"], "action", "Action completed")
+        add(a["raised_on"], "action", _action_text(a, today=until))
+        closed_on = a.get("completed_on")
+        if a.get("status") == "cancelled" and a.get("status_at") is not None:
+            closed_on = a["status_at"].date()
+        if isinstance(closed_on, date):
+            what = "cancelled" if a.get("status") == "cancelled" else "done"
+            add(closed_on, "action", f"Action {what}: {_action_what(a)}")
     for r in assessments:
         text = f"{r['subject']} {_words(r['assessment'])}: {float(r['value']):g}"
         if r.get("change_since_previous") is not None:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from empowered.access.audit import Changed, Exported, ViewedPage, ViewedPupil
-from empowered.access.policy import Permission, Scope, has
+from empowered.access.policy import Permission, Scope, has, may_agree_action
 from empowered.access.sections import MEASURE_AREA
 from empowered.analytics.wording import GLOSSARY
 from empowered.schools import has_school
@@ -21,6 +21,7 @@ from empowered.views.provision import provision_page
 from empowered.views.pupil import pupil_charts, pupil_picture, shown_sections
 from empowered.views.pupil_note import MAX_LENGTH, NoteRefused, complexity, latest_note, save_note
 from empowered.views.register import RegisterFilters, register_page, register_xlsx
+from empowered.web.actions import MY_ACTIONS_ON_HOME, my_actions
 from empowered.web.deps import (
     CheckedForm,
     CurrentScope,
@@ -67,11 +68,18 @@ def home(
     audit(request, scope, ViewedPage(page="/"))
     # Most urgent first; a trust-wide list runs to thousands, so it comes a page at a time.
     shown, pager = paginate(request, items, HOME_PAGE_SIZE)
+    mine = my_actions(request, scope)  # "Your actions": until each is done or cancelled
     return render(
         request,
         scope,
         "home.html",
-        {"title": "What needs attention", "items": shown, "pager": pager},
+        {
+            "title": "What needs attention",
+            "items": shown,
+            "pager": pager,
+            "my_actions": None if mine is None else mine[:MY_ACTIONS_ON_HOME],
+            "more_actions": 0 if mine is None else max(0, len(mine) - MY_ACTIONS_ON_HOME),
+        },
     )
 
 
@@ -141,6 +149,7 @@ def pupil_page(
             "note": note,
             "complexity": complexity(picture),
             "can_write_note": has(scope, Permission.WRITE_PUPIL_NOTE),
+            "can_agree_action": may_agree_action(scope, picture.school_urn, pupil_key),
             "note_error": note_error,
             "draft": draft,
             "note_max": MAX_LENGTH,
@@ -207,6 +216,7 @@ def register(
             "pager": pager,
             "query": pager.query,
             "can_export": has(scope, Permission.EXPORT),
+            "can_agree_actions": has(scope, Permission.AGREE_ACTIONS),
         },
     )
 

@@ -28,6 +28,7 @@ CAPTURE = (P.CAPTURE,)
 IMPORT = (P.IMPORT,)
 ADMIN = (P.ADMIN_USERS,)
 AUDIT = (P.VIEW_AUDIT,)
+ACTIONS = (P.OWN_ACTIONS, P.VIEW_SCHOOL_ACTIONS)
 # (path, label, any of these permissions): the navigation offers only what may be opened.
 NAV: tuple[tuple[str, str, tuple[Permission, ...]], ...] = (
     ("/", "What needs attention", HOME),
@@ -36,6 +37,7 @@ NAV: tuple[tuple[str, str, tuple[Permission, ...]], ...] = (
     ("/provision", "Provision map", PROVISION),
     ("/strategies", "Strategies and patterns", STRATEGIES),
     ("/triggers", "Triggers and early signs", TRIGGERS),
+    ("/actions", "Actions", ACTIONS),
     ("/imports", "Import", IMPORT),
     ("/admin", "Admin", ADMIN),
     ("/audit", "Audit log", AUDIT),

@@ -65,6 +65,8 @@ def _back(values: dict[str, str]) -> str:
 def _context(scope: Scope) -> dict[str, object]:
     return {
         "can_act": has(scope, Permission.ACT_ON_TRIGGERS),
+        # The "Agree an action" link (the action form checks the pupil's school again).
+        "can_agree_actions": has(scope, Permission.AGREE_ACTIONS),
         "decisions": DECISIONS,
         "status_labels": STATUS_LABELS,
     }
