@@ -35,3 +35,21 @@ STATUSES: tuple[tuple[str, str], ...] = (
     ("cancelled", "Cancelled"),
 )
 STATUS_LABELS: dict[str, str] = dict(STATUSES)
+
+# An imported action names its owner by role; these are the words for the usual ones.
+OWNER_ROLE_WORDS: dict[str, str] = {
+    "senco": "the SENCo",
+    "dsl": "the DSL",
+    "teacher": "the class teacher",
+    "class_teacher": "the class teacher",
+    "teaching_assistant": "the teaching assistant",
+    "ta": "the teaching assistant",
+    "pastoral": "the pastoral team",
+    "therapist": "the therapist",
+}
+
+
+def owner_role_words(role: object) -> str:
+    """The words for an imported owner's role ("" when none is given)."""
+    code = str(role or "").strip().lower()
+    return OWNER_ROLE_WORDS.get(code, code.replace("_", " "))

@@ -32,7 +32,7 @@ def test_an_imported_action_shows_what_who_when_and_that_it_is_overdue() -> None
     events = build_timeline(as_of=date(2026, 3, 20), actions=[_imported()])
     [agreed] = [e for e in events if e.kind == "action"]
     assert "Ask the speech and language therapist to observe in class." in agreed.text
-    assert "class teacher" in agreed.text
+    assert "owner: the class teacher" in agreed.text
     assert "due 27 February 2026" in agreed.text
     assert "overdue" in agreed.text
 

@@ -14,7 +14,7 @@ import duckdb
 
 from empowered.access.roles import Role
 from empowered.access.users import User, list_users
-from empowered.action_words import KIND_LABELS, SOURCE_LABELS, STATUS_LABELS
+from empowered.action_words import KIND_LABELS, SOURCE_LABELS, STATUS_LABELS, owner_role_words
 from empowered.analytics.wording import day_text
 from empowered.identity import identity_reader
 from empowered.keys import Keys
@@ -134,7 +134,7 @@ def _items(
                 owner=owner,
                 owner_name=names.get(str(owner), "a former account")
                 if owner
-                else (_words(r["owner_role"]) or "no owner recorded"),
+                else (owner_role_words(r["owner_role"]) or "no owner recorded"),
                 raised_on=r["raised_on"],
                 raised_by_name=names.get(str(r["raised_by"])) if r["raised_by"] else None,
                 source=str(r["source"] or ""),

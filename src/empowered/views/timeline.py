@@ -12,7 +12,12 @@ from datetime import date
 from typing import Any
 
 from empowered.access.sections import MEASURE_AREA, TIMELINE_AREA
-from empowered.action_words import KIND_LABELS, SOURCE_LABELS, STATUS_LABELS
+from empowered.action_words import (
+    KIND_LABELS,
+    SOURCE_LABELS,
+    STATUS_LABELS,
+    owner_role_words,
+)
 from empowered.analytics.early_signs import Alert
 from empowered.analytics.wording import day_text
 
@@ -107,7 +112,7 @@ def _action_text(a: dict[str, Any], *, today: date) -> str:
     imported action showed only as "Action agreed (review)")."""
     source = SOURCE_LABELS.get(str(a.get("source") or ""), _words(a.get("source")) or "meeting")
     parts = [f"Action agreed ({source.lower()}): {_action_what(a)}"]
-    owner = a.get("owner_name") or _words(a.get("owner_role"))
+    owner = a.get("owner_name") or owner_role_words(a.get("owner_role"))
     details = [f"owner: {owner}"] if owner else []
     due = a.get("due_date")
     if isinstance(due, date):
