@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from web_fixtures import Trust, csrf_of, one_value
+from web_fixtures import ROLES, Trust, csrf_of, one_value
 
 from empowered import actions as act
 from empowered.access.users import find_user
@@ -268,3 +268,18 @@ def test_agree_an_action_links_where_a_pupil_is_shown(
     assert "/actions/new" not in clients["teacher"].get(f"/pupils/{pupil}").text
     triggers = clients["dsl"].get("/triggers?status=all").text
     assert re.search(r"/actions/new\?pupil=[^&]+&amp;source=trigger&amp;ref=[^\"]+", triggers)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_opens_an_action_only_as_the_policy_says(
+    clients: dict[str, TestClient], assigned: tuple[str, str], role: str
+) -> None:
+    """The teacher's action: its owner, and those who see the school's actions."""
+    may = {"trust_admin", "senco", "dsl", "teacher"}
+    response = clients[role].get(f"/actions/{assigned[1]}")
+    if role in may:
+        assert response.status_code == 200 and SECOND in response.text
+        # Only its owner and those who agree actions are offered the status buttons.
+        assert ("Mark done" in response.text) == (role in {"senco", "dsl", "teacher"})
+    else:
+        assert response.status_code in (403, 404) and SECOND not in response.text

@@ -42,6 +42,10 @@ PAGES = {
     "/admin/schools": ADMIN,
     "/account": EVERYONE,
     "/glossary": EVERYONE,
+    # Actions: owners (school staff) and those who see the school's (trust admin too).
+    "/actions": {"trust_admin", "senco", "dsl", "teacher", "teaching_assistant"},
+    # Without a pupil the form says where to start; with one, see test_actions_page.py.
+    "/actions/new": {"senco", "dsl"},
 }
 # Pages about one pupil: tried with a pupil in the teacher's group, one elsewhere in the
 # school and one at another school (``test_changing_the_pupil_in_the_url_reveals_nothing``).
@@ -56,10 +60,14 @@ RECORD_PAGES = {
     "/imports/runs/{import_id}": "test_uploads.py",
     "/imports/{batch_id}": "test_uploads.py",
     "/admin/users/{user_id}": "test_admin.py",
+    "/actions/{action_id}": "test_actions_page.py",
 }
 # Who may post to each form; everyone else is refused (``test_forms_refuse_other_roles``).
 FORMS = {
     "/pupils/{pupil_key}/note": {"senco"},
+    "/actions": {"senco", "dsl"},
+    # An owner updates their own action; the SENCo and DSL any at their school.
+    "/actions/{action_id}/status": {"senco", "dsl", "teacher", "teaching_assistant"},
     "/capture/{pupil_key}": CAPTURERS,
     "/triggers/{trigger_id}/{action}": {"dsl"},
     "/imports": {"trust_admin", "senco"},
@@ -159,6 +167,7 @@ def test_forms_refuse_other_roles(
         "action": "acknowledge",
         "user_id": "1",
         "batch_id": "1",
+        "action_id": "0" * 16,
     }
     app = client.app
     with app.state.warehouse.reading() as con:  # type: ignore[attr-defined]
