@@ -29,6 +29,21 @@ MUTATIONS = [
 ]
 
 
+# Columns the app writes that the synthetic files leave out (synth.writer.APP_WRITTEN),
+# with valid values, so that their rules are mutated and fire as well.
+APP_COLUMNS: dict[str, dict[str, str]] = {
+    "actions.csv": {
+        "kind": "follow_up",
+        "owner": "app-user-2",
+        "status": "done",
+        "status_by": "app-user-2",
+        "status_at": "2025-01-06T10:15:00",
+        "raised_by": "app-user-1",
+        "ref": "",
+    },
+}
+
+
 def mutated_folder(trust: Path, out: Path) -> None:
     """For each file, its first rows with one column changed to each mutation in turn,
     plus the rows repeated (duplicates) and each row once with its school unknown."""
@@ -38,6 +53,7 @@ def mutated_folder(trust: Path, out: Path) -> None:
             rows = list(csv.DictReader(handle))
         if not rows:
             continue
+        rows = [r | APP_COLUMNS.get(path.name, {}) for r in rows]
         columns = list(rows[0])
         made = [dict(rows[0]), dict(rows[0])]
         for n, column in enumerate(columns):
