@@ -172,6 +172,9 @@ def page_cases() -> list[PageCase]:
     ):
         cases.append(PageCase("trust_admin", path))
     cases.append(PageCase("dsl", "/triggers?status=all"))
+    # Actions (issue 13, item 3): the school's list with every status, and the form.
+    cases.append(PageCase("senco", "/actions?status=all"))
+    cases.append(PageCase("senco", f"/actions/new?pupil={PUPIL}&source=pupil"))
     return cases
 
 

@@ -56,7 +56,7 @@ def test_senco_answers_a_register_question_and_opens_a_pupil(open_as, site: Site
         # Shown to the whole percent: 89.6% reads "90%".
         assert cell and float(cell.rstrip("%")) <= 90, f"attendance {cell} is not below 90%"
 
-    first = rows.first.get_by_role("link")
+    first = rows.first.get_by_role("link").first  # the pupil (then "Agree an action")
     name = first.inner_text()
     href = first.get_attribute("href") or ""
     pupil_key = href.removeprefix("/pupils/")
