@@ -110,8 +110,8 @@ def _action_what(a: dict[str, Any]) -> str:
 def _action_text(a: dict[str, Any], *, today: date) -> str:
     """What was agreed, who owns it, when it is due and where it stands (issue 13: an
     imported action showed only as "Action agreed (review)")."""
-    source = SOURCE_LABELS.get(str(a.get("source") or ""), _words(a.get("source")) or "meeting")
-    parts = [f"Action agreed ({source.lower()}): {_action_what(a)}"]
+    source = SOURCE_LABELS.get(str(a.get("source") or ""), "at a meeting")
+    parts = [f"Action agreed {source[0].lower()}{source[1:]}: {_action_what(a)}"]
     owner = a.get("owner_name") or owner_role_words(a.get("owner_role"))
     details = [f"owner: {owner}"] if owner else []
     due = a.get("due_date")
