@@ -22,7 +22,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from empowered import actions as act
-from empowered.access.audit import ActionAgreed, ActionStatusChanged, ViewedPage
+from empowered.access.audit import ActionAgreed, ActionStatusChanged, ViewedPage, ViewedPupil
 from empowered.access.policy import (
     Permission,
     Scope,
@@ -227,7 +227,7 @@ def new_action(
             },
         )
     target = _target(request, scope, pupil)
-    audit(request, scope, ViewedPage(page="/actions/new"))
+    audit(request, scope, ViewedPupil(pupil_key=pupil, page="actions/new"))
     return _form(request, scope, target, values={"source": source, "ref": ref or ""})
 
 
@@ -304,7 +304,7 @@ def _visible_action(request: Request, scope: Scope, action_key: str) -> ActionIt
         )
     mine = item is not None and item.owner == staff_ref(scope.user.user_id)
     if item is None or not (mine or sees_school_actions(scope, item.school_urn)):
-        raise Forbidden(scope.user, request.url.path, "action outside the user's", not_found=True)
+        raise Forbidden(scope.user, request.url.path, "not the user's action", not_found=True)
     return item
 
 
@@ -313,7 +313,7 @@ def action_page(request: Request, action_id: str, scope: ActionsReader) -> HTMLR
     item = _visible_action(request, scope, action_id)
     with request.app.state.warehouse.reading() as con:
         history = action_history(con, item.action_key)
-    audit(request, scope, ViewedPage(page="/actions/{action_id}"))
+    audit(request, scope, ViewedPupil(pupil_key=item.pupil_key, page="action"))
     return render(
         request,
         scope,
