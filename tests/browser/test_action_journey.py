@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from browser_helpers import Site, axe_violations, describe_violations
+from browser_helpers import Site, axe_violations, describe_violations, page_widths
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
@@ -65,3 +65,14 @@ def test_senco_assigns_two_actions_and_the_teacher_marks_one_done(open_as, site:
         [FIRST],
     )
     assert done == [("done", 2)]
+
+
+def test_the_actions_list_passes_axe_and_fits_320px(open_as, site: Site) -> None:
+    """The school's list with every status (the longest table), for the SENCo."""
+    page = open_as("senco")
+    page.goto("/actions?status=all")
+    violations = axe_violations(page)
+    assert not violations, describe_violations(violations)
+    page.set_viewport_size({"width": 320, "height": 640})
+    scroll_width, viewport = page_widths(page)
+    assert scroll_width <= viewport
