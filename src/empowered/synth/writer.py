@@ -16,8 +16,20 @@ from empowered.sources.canonical import ENTITIES
 # earlier school a transfer file's attendance came from): the synthetic trust writes none,
 # so its files stay as they were.
 NOT_SYNTHESISED = frozenset({"aggregator_id", "from_school_urn", "from_school_laestab"})
+# Columns the app's provision management fills (the demo lands them through the app,
+# synth.app_provision); the trust's files, like most schools', leave them out.
+NOT_SYNTHESISED_IN: dict[str, frozenset[str]] = {
+    "interventions": frozenset({"school_urn", "staff_role", "sessions_per_week", "weeks"}),
+    "provision_enrolments": frozenset({"group_id", "reason", "end_reason"}),
+    "provision_sessions": frozenset({"group_id", "attended", "missed_reason", "recorded_by"}),
+}
 COLUMNS: dict[str, tuple[str, ...]] = {
-    name: tuple(c for c in e.columns if c not in NOT_SYNTHESISED) for name, e in ENTITIES.items()
+    name: tuple(
+        c
+        for c in e.columns
+        if c not in NOT_SYNTHESISED and c not in NOT_SYNTHESISED_IN.get(name, frozenset())
+    )
+    for name, e in ENTITIES.items()
 }
 
 
