@@ -2,7 +2,7 @@
 -- unique_key: [intervention_code]
 -- not_null: [intervention_code, intervention_name, group_size]
 -- Staff cost per pupil per session spreads the adult's time over the group.
--- school_urn empty: the trust-wide catalogue; else one school's own entry. The cost
+-- owner_school_urn empty: the trust-wide catalogue; else one school's own entry. The cost
 -- model (staff role x hours x hourly rate + resources) as planned: planned_hours is the
 -- adult's time over sessions_per_week x weeks, when the catalogue says how often.
 select
@@ -16,7 +16,7 @@ select
     hourly_staff_cost,
     materials_cost,
     training_cost,
-    nullif(school_urn, '') as school_urn,
+    nullif(school_urn, '') as owner_school_urn,
     nullif(staff_role, '') as staff_role,
     sessions_per_week,
     weeks,
