@@ -184,8 +184,8 @@ def test_the_provision_map_reads_what_the_register_says(
     ).fetchone()
     assert rejected == (0,)
     # Expected from the register alone.
-    minutes = {i: 0 for i in ids}
-    delivered = {i: 0 for i in ids}
+    minutes = dict.fromkeys(ids, 0)
+    delivered = dict.fromkeys(ids, 0)
     for (form, here), _ in zip(forms, days, strict=True):
         if form["delivered"] == "yes":
             for i in ids:

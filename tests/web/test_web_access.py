@@ -42,6 +42,10 @@ PAGES = {
     "/admin/schools": ADMIN,
     "/account": EVERYONE,
     "/glossary": EVERYONE,
+    "/provision/interventions": {"trust_admin", "senco"},
+    "/provision/interventions/new": {"trust_admin", "senco"},
+    "/provision/groups": {"trust_admin", "senco", "teacher", "teaching_assistant"},
+    "/provision/groups/new": {"senco"},
 }
 # Pages about one pupil: tried with a pupil in the teacher's group, one elsewhere in the
 # school and one at another school (``test_changing_the_pupil_in_the_url_reveals_nothing``).
@@ -56,6 +60,11 @@ RECORD_PAGES = {
     "/imports/runs/{import_id}": "test_uploads.py",
     "/imports/{batch_id}": "test_uploads.py",
     "/admin/users/{user_id}": "test_admin.py",
+    "/provision/interventions/{code}": "test_provision_pages.py",
+    "/provision/groups/{group_id}": "test_provision_pages.py",
+    "/provision/groups/{group_id}/edit": "test_provision_pages.py",
+    "/provision/groups/{group_id}/sessions/new": "test_provision_pages.py",
+    "/provision/enrolments/{enrolment_id}": "test_provision_pages.py",
 }
 # Who may post to each form; everyone else is refused (``test_forms_refuse_other_roles``).
 FORMS = {
@@ -84,6 +93,15 @@ FORMS = {
     "/account/totp/start": EVERYONE,
     "/account/totp/confirm": EVERYONE,
     "/account/totp/off": EVERYONE,
+    "/provision/interventions": {"trust_admin", "senco"},
+    "/provision/interventions/{code}": {"trust_admin", "senco"},
+    "/provision/groups": {"senco"},
+    "/provision/groups/{group_id}": {"senco"},
+    "/provision/groups/{group_id}/members": {"senco"},
+    "/provision/groups/{group_id}/sessions": CAPTURERS,
+    "/provision/enrolments/{enrolment_id}/measures": {"senco"},
+    "/provision/enrolments/{enrolment_id}/end": {"senco"},
+    "/provision/enrolments/{enrolment_id}/move": {"senco"},
 }
 # Open to anyone, signed in or not.
 PUBLIC = {("GET", "/sign-in"), ("POST", "/sign-in"), ("POST", "/sign-out")}
@@ -159,6 +177,9 @@ def test_forms_refuse_other_roles(
         "action": "acknowledge",
         "user_id": "1",
         "batch_id": "1",
+        "code": "no-such-intervention",
+        "group_id": "PG-no-such-group",
+        "enrolment_id": "PE-no-such-enrolment",
     }
     app = client.app
     with app.state.warehouse.reading() as con:  # type: ignore[attr-defined]

@@ -542,7 +542,8 @@ def add_member(request: Request, group_id: str, scope: Manager, form: CheckedFor
 def _recordable(request: Request, scope: Scope, group_id: str) -> vm.Group:
     found = _group(request, scope, group_id)
     if not may_record_sessions(scope, found.school_urn, found.runners):
-        raise _not_found(request, scope, "group the user may not record")
+        # They may see the group (the trust admin reads every school's): "forbidden".
+        raise Forbidden(scope.user, request.url.path, "may not record this group's sessions")
     return found
 
 
