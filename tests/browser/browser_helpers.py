@@ -172,6 +172,11 @@ def page_cases() -> list[PageCase]:
     ):
         cases.append(PageCase("trust_admin", path))
     cases.append(PageCase("dsl", "/triggers?status=all"))
+    # Provision management (a group's own pages: test_session_register.py, with a group).
+    for role in ("senco", "trust_admin"):
+        cases.append(PageCase(role, "/provision/interventions"))
+        cases.append(PageCase(role, "/provision/interventions/new"))
+    cases.append(PageCase("senco", "/provision/groups/new"))
     return cases
 
 
