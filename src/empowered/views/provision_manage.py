@@ -82,6 +82,8 @@ class Intervention:
                 f"{self.staff_role or 'staff'}: {self.planned_hours:g} hours at "
                 f"{money(self.hourly_rate)} an hour"
             )
+        elif self.hourly_rate is not None:
+            parts.append(f"{self.staff_role or 'staff'} at {money(self.hourly_rate)} an hour")
         if self.materials_cost:
             parts.append(f"resources {money(self.materials_cost)}")
         if self.training_cost:

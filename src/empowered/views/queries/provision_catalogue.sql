@@ -18,8 +18,11 @@ select
     i.materials_cost,
     i.training_cost,
     i.planned_hours,
-    (coalesce(i.planned_hours * i.hourly_staff_cost, 0) + coalesce(i.materials_cost, 0)
-        + coalesce(i.training_cost, 0)) / i.group_size as planned_cost_per_pupil
+    -- Only when the staff time is known: resources alone would understate it.
+    case when i.planned_hours is not null then
+        (i.planned_hours * coalesce(i.hourly_staff_cost, 0) + coalesce(i.materials_cost, 0)
+            + coalesce(i.training_cost, 0)) / i.group_size
+    end as planned_cost_per_pupil
 from core.dim_intervention as i
 left join core.dim_school as s on s.school_urn = i.owner_school_urn
 where i.owner_school_urn is null
