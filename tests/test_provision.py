@@ -222,6 +222,35 @@ def test_the_provision_map_reads_what_the_register_says(
     assert summary[1] == sum(minutes.values())
     assert summary[2] == pytest.approx(sum(m / 60 * 6.0 + 20 for m in minutes.values()))
     assert summary[3] == 3
+    # One more register, built incrementally (as the app's background rebuild does): the
+    # marts catch up with it, not only core.
+    fifth, errors = pv.check_register(
+        {"delivered": "yes", "day": (start + timedelta(weeks=4)).isoformat()},
+        ids,
+        members=ids,
+        default_minutes=20,
+        today=date(2026, 11, 20),
+    )
+    assert fifth is not None, errors
+    landed = pv.land_register(
+        con,
+        fifth,
+        group_id=group_id,
+        members=ids,
+        recorded_by="app-user-2",
+        keys=TEST_KEYS,
+        now=NOW,
+        key="register-key-00000005",
+    )
+    assert build_duckdb(con, touched=set(landed.touched)).ok
+    after = dict(
+        con.execute(
+            "SELECT enrolment_id, minutes_attended FROM marts.provision_enrolment "
+            "WHERE list_contains(?, enrolment_id)",
+            [ids],
+        ).fetchall()
+    )
+    assert after == {i: minutes[i] + 20 for i in ids}
     # The catalogue entry keeps its cost model; the group is in core.
     model = con.execute(
         "SELECT owner_school_urn, staff_role, planned_hours FROM core.dim_intervention "
