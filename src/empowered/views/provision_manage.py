@@ -198,13 +198,17 @@ def groups(
     """The groups at ``schools`` (None: every school); ``staff_names`` turns staff
     references into usernames."""
     found = []
-    for r in queries.rows(
-        con,
-        "provision_groups",
-        schools=None if schools is None else sorted(schools),
-        group_id=group_id,
-        today=today,
-    ):
+    try:
+        rows = queries.rows(
+            con,
+            "provision_groups",
+            schools=None if schools is None else sorted(schools),
+            group_id=group_id,
+            today=today,
+        )
+    except duckdb.CatalogException:  # a warehouse not yet built with groups: none yet
+        rows = []
+    for r in rows:
         staff = tuple(str(r["staff_ids"] or "").split())
         found.append(
             Group(

@@ -790,8 +790,7 @@ def _enrolment_change(
         checked = pv.check_measures(posted)
         landing = [pv.measured(enrolment, checked)] if checked.ok else []
     else:
-        posted.setdefault("end_reason", "moved" if what == "moved" else "")
-        if what == "moved":
+        if what == "moved":  # the reason the first enrolment ends is the move itself
             posted["end_reason"] = "moved"
         checked = pv.check_end(posted, start_date=start, today=date.today())
         if enrolment.end_date:
