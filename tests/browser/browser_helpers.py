@@ -175,6 +175,11 @@ def page_cases() -> list[PageCase]:
     # Actions (issue 13, item 3): the school's list with every status, and the form.
     cases.append(PageCase("senco", "/actions?status=all"))
     cases.append(PageCase("senco", f"/actions/new?pupil={PUPIL}&source=pupil"))
+    # Provision management (a group's own pages: test_session_register.py, with a group).
+    for role in ("senco", "trust_admin"):
+        cases.append(PageCase(role, "/provision/interventions"))
+        cases.append(PageCase(role, "/provision/interventions/new"))
+    cases.append(PageCase("senco", "/provision/groups/new"))
     return cases
 
 

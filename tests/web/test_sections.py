@@ -68,11 +68,17 @@ SECTION_PAGES: dict[Section, str] = {
     # On one import's report, only when its rows name a pupil who matched none or several:
     # walked with such a batch in test_pupil_match_page.py.
     S.IMPORTS_PUPIL_MATCH: "/imports/1",
+    S.PROVISION_CATALOGUE: "/provision/interventions",
+    S.PROVISION_GROUPS: "/provision/groups",
+    # On a group's page, its register and its pupils' enrolments, once a group is set up:
+    # walked for every role in test_provision_pages.py.
+    S.PROVISION_MEMBERS: "/provision/groups/PG-set-up-in-test_provision_pages",
+    S.PROVISION_SESSIONS: "/provision/groups/PG-set-up-in-test_provision_pages",
 }
 PAGES = sorted(set(SECTION_PAGES.values()))
 # Sections that need data the small trust does not have (the fixture writes the walked
 # pupil a note): a batch whose rows' pupil is uncertain (test_pupil_match_page.py).
-NEEDS_DATA: set[Section] = {S.IMPORTS_PUPIL_MATCH}
+NEEDS_DATA: set[Section] = {S.IMPORTS_PUPIL_MATCH, S.PROVISION_MEMBERS, S.PROVISION_SESSIONS}
 VISITORS = tuple(f"visitor-{area}" for area in AREAS)
 ACCOUNTS = ROLES + VISITORS
 

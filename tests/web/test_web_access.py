@@ -46,6 +46,10 @@ PAGES = {
     "/actions": {"trust_admin", "senco", "dsl", "teacher", "teaching_assistant"},
     # Without a pupil the form says where to start; with one, see test_actions_page.py.
     "/actions/new": {"senco", "dsl"},
+    "/provision/interventions": {"trust_admin", "senco"},
+    "/provision/interventions/new": {"trust_admin", "senco"},
+    "/provision/groups": {"trust_admin", "senco", "teacher", "teaching_assistant"},
+    "/provision/groups/new": {"senco"},
 }
 # Pages about one pupil: tried with a pupil in the teacher's group, one elsewhere in the
 # school and one at another school (``test_changing_the_pupil_in_the_url_reveals_nothing``).
@@ -61,6 +65,11 @@ RECORD_PAGES = {
     "/imports/{batch_id}": "test_uploads.py",
     "/admin/users/{user_id}": "test_admin.py",
     "/actions/{action_id}": "test_actions_page.py",
+    "/provision/interventions/{code}": "test_provision_pages.py",
+    "/provision/groups/{group_id}": "test_provision_pages.py",
+    "/provision/groups/{group_id}/edit": "test_provision_pages.py",
+    "/provision/groups/{group_id}/sessions/new": "test_provision_pages.py",
+    "/provision/enrolments/{enrolment_id}": "test_provision_pages.py",
 }
 # Who may post to each form; everyone else is refused (``test_forms_refuse_other_roles``).
 FORMS = {
@@ -92,6 +101,15 @@ FORMS = {
     "/account/totp/start": EVERYONE,
     "/account/totp/confirm": EVERYONE,
     "/account/totp/off": EVERYONE,
+    "/provision/interventions": {"trust_admin", "senco"},
+    "/provision/interventions/{code}": {"trust_admin", "senco"},
+    "/provision/groups": {"senco"},
+    "/provision/groups/{group_id}": {"senco"},
+    "/provision/groups/{group_id}/members": {"senco"},
+    "/provision/groups/{group_id}/sessions": CAPTURERS,
+    "/provision/enrolments/{enrolment_id}/measures": {"senco"},
+    "/provision/enrolments/{enrolment_id}/end": {"senco"},
+    "/provision/enrolments/{enrolment_id}/move": {"senco"},
 }
 # Open to anyone, signed in or not.
 PUBLIC = {("GET", "/sign-in"), ("POST", "/sign-in"), ("POST", "/sign-out")}
@@ -168,6 +186,9 @@ def test_forms_refuse_other_roles(
         "user_id": "1",
         "batch_id": "1",
         "action_id": "0" * 16,
+        "code": "no-such-intervention",
+        "group_id": "PG-no-such-group",
+        "enrolment_id": "PE-no-such-enrolment",
     }
     app = client.app
     with app.state.warehouse.reading() as con:  # type: ignore[attr-defined]

@@ -255,6 +255,24 @@ EVENT_TYPES[ActionAgreed.event] = ActionAgreed
 EVENT_TYPES[ActionStatusChanged.event] = ActionStatusChanged
 
 
+@dataclass(frozen=True)
+class ProvisionSaved(AuditEvent):
+    """A change to provision management landed: a catalogue entry, a group, an enrolment
+    (started, ended, moved, measured) or a session register. ``what`` says which, the ids
+    which record; the pupil when it is about one. The values are in the landed batch."""
+
+    event: ClassVar[str] = "provision_saved"
+    what: str  # intervention, group, enrolment_started, enrolment_ended, enrolment_moved...
+    school_urn: str | None
+    record_id: str
+    batch_ids: tuple[int, ...] = ()
+    pupil_key: str | None = None
+    rows: int = 1
+
+
+EVENT_TYPES[ProvisionSaved.event] = ProvisionSaved
+
+
 def _withhold(value: Any) -> Any:
     """Identity columns and UPN-shaped strings become "(withheld)", at any depth."""
     if isinstance(value, dict):

@@ -25,6 +25,8 @@ Staff see only what their role needs. Each role's permissions:
 | AGREE_ACTIONS     |             | yes   | yes |         |     |          |         |
 | OWN_ACTIONS       |             | yes   | yes | yes     | yes |          |         |
 | VIEW_SCHOOL_ACTIONS | yes       | yes   | yes |         |     |          |         |
+| MANAGE_PROVISION  | trust-wide  | yes   |     |         |     |          |         |
+| RECORD_SESSIONS   |             | yes   |     | own     | own |          |         |
 
 Which pupils (``Scope``): a trust admin and a trust analyst cover every school; a SENCo
 and a DSL every pupil at their school; a teacher the members of their classes and groups
@@ -40,6 +42,12 @@ Decisions worth knowing:
 - The one-sentence note on a complex child's page is the SENCo's to write (they hold the
   whole SEN picture); everyone who opens the page reads it.
 - Teaching assistants see strategies: they are the ones who use them with the pupil.
+- Provision management (``/provision/...``): the SENCo keeps the school's intervention
+  catalogue entries, groups and enrolments (MANAGE_PROVISION at their school); the trust
+  admin keeps only the trust-wide catalogue (``may_manage_catalogue``) and reads the groups.
+  RECORD_SESSIONS ("own"): a teacher or assistant records the session register of the
+  groups they run, the SENCo of any group at the school (``may_record_sessions``); whoever
+  may record a group's register sees its members' names there, and nothing else of them.
 - The trust analyst has VIEW_AGGREGATES only: pseudonymised aggregates with disclosure
   control, never identity, never one pupil's page. Their row filter covers the trust so
   aggregates can be computed; ``can_see_pupil`` is still False for every pupil.
@@ -66,7 +74,7 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -107,6 +115,10 @@ class Permission(StrEnum):
     OWN_ACTIONS = "own_actions"
     # See every action of the school (open, overdue, done), filterable.
     VIEW_SCHOOL_ACTIONS = "view_school_actions"
+    # Keep the intervention catalogue, groups and enrolments (provision management).
+    MANAGE_PROVISION = "manage_provision"
+    # Record an intervention group's session register (delivered, missed, who attended).
+    RECORD_SESSIONS = "record_sessions"
 
 
 P = Permission
@@ -114,7 +126,14 @@ _PUPIL_PAGE = frozenset({P.VIEW_HOME, P.VIEW_PUPIL, P.VIEW_IDENTITY})
 
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     Role.TRUST_ADMIN: frozenset(P)
-    - {P.CAPTURE, P.ACT_ON_TRIGGERS, P.WRITE_PUPIL_NOTE, P.AGREE_ACTIONS, P.OWN_ACTIONS},
+    - {
+        P.CAPTURE,
+        P.ACT_ON_TRIGGERS,
+        P.WRITE_PUPIL_NOTE,
+        P.AGREE_ACTIONS,
+        P.OWN_ACTIONS,
+        P.RECORD_SESSIONS,
+    },
     Role.SENCO: _PUPIL_PAGE
     | {
         P.VIEW_REGISTER,
@@ -129,6 +148,8 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         P.AGREE_ACTIONS,
         P.OWN_ACTIONS,
         P.VIEW_SCHOOL_ACTIONS,
+        P.MANAGE_PROVISION,
+        P.RECORD_SESSIONS,
     },
     Role.DSL: _PUPIL_PAGE
     | {
@@ -140,8 +161,9 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         P.OWN_ACTIONS,
         P.VIEW_SCHOOL_ACTIONS,
     },
-    Role.TEACHER: _PUPIL_PAGE | {P.VIEW_STRATEGIES, P.CAPTURE, P.OWN_ACTIONS},
-    Role.TEACHING_ASSISTANT: _PUPIL_PAGE | {P.VIEW_STRATEGIES, P.CAPTURE, P.OWN_ACTIONS},
+    Role.TEACHER: _PUPIL_PAGE | {P.VIEW_STRATEGIES, P.CAPTURE, P.OWN_ACTIONS, P.RECORD_SESSIONS},
+    Role.TEACHING_ASSISTANT: _PUPIL_PAGE
+    | {P.VIEW_STRATEGIES, P.CAPTURE, P.OWN_ACTIONS, P.RECORD_SESSIONS},
     # Area-bound permissions below are further limited to the visitor's chosen areas.
     Role.VISITING_PROFESSIONAL: _PUPIL_PAGE
     | {P.VIEW_REGISTER, P.VIEW_PROVISION, P.VIEW_STRATEGIES, P.VIEW_SAFEGUARDING},
@@ -174,6 +196,8 @@ WRITE_PERMISSIONS = frozenset(
         P.IMPORT_CATALOGUES,
         P.AGREE_ACTIONS,
         P.OWN_ACTIONS,
+        P.MANAGE_PROVISION,
+        P.RECORD_SESSIONS,
     }
 )
 
@@ -445,6 +469,49 @@ def sees_school_actions(scope: Scope, school_urn: str) -> bool:
     )
 
 
+# -- Provision management (issue 13, item 4) ---------------------------------------------
+
+
+def may_manage_catalogue(scope: Scope, school_urn: str | None) -> bool:
+    """May this user add or change an intervention catalogue entry of ``school_urn`` (None:
+    a trust-wide entry)? Trust-wide entries are every school's, so only the trust's own
+    administrator (as ``may_import_catalogues``); a school's own, its SENCo."""
+    if not has(scope, P.MANAGE_PROVISION):
+        return False
+    if school_urn is None:
+        return scope.schools is None
+    return scope.schools is not None and school_urn in scope.schools
+
+
+def may_manage_groups(scope: Scope, school_urn: str) -> bool:
+    """May this user set up groups at ``school_urn`` and enrol, move and end its pupils'
+    enrolments? The school's SENCo (a trust-wide scope does not run a school's groups)."""
+    return (
+        has(scope, P.MANAGE_PROVISION)
+        and scope.schools is not None
+        and school_urn in scope.schools
+        and has(scope, P.VIEW_IDENTITY)
+    )
+
+
+def may_record_sessions(scope: Scope, school_urn: str, runners: Collection[int]) -> bool:
+    """May this user record the session register of a group at ``school_urn`` run by the
+    accounts ``runners``? Staff who run it; the school's SENCo for any of its groups."""
+    if not has(scope, P.RECORD_SESSIONS):
+        return False
+    if scope.schools is None or school_urn not in scope.schools:
+        return False
+    return scope.user.user_id in runners or may_manage_groups(scope, school_urn)
+
+
+def may_view_group(scope: Scope, school_urn: str, runners: Collection[int]) -> bool:
+    """May this user open a group's page: whoever manages or records it, and the trust
+    admin (who reads every school's provision)."""
+    if may_manage_groups(scope, school_urn) or may_record_sessions(scope, school_urn, runners):
+        return True
+    return has(scope, P.MANAGE_PROVISION) and scope.schools is None
+
+
 # -- Sections of pages (issue 10, finding 4) and suppression (finding 5) ---------------
 
 
@@ -508,6 +575,10 @@ __all__ = [
     "may_update_action",
     "sees_school_actions",
     "may_import_catalogues",
+    "may_manage_catalogue",
+    "may_manage_groups",
+    "may_record_sessions",
+    "may_view_group",
     "pupil_filter",
     "require",
     "scope_for",

@@ -51,6 +51,11 @@ class Section(StrEnum):
     REGISTER_PROVISION = "register.provision"  # column, filter, table and question
     # Provision map
     PROVISION_MAP = "provision.map"
+    # Provision management
+    PROVISION_CATALOGUE = "provision.catalogue"  # intervention catalogue and its cost model
+    PROVISION_GROUPS = "provision.groups"  # the groups a member of staff runs or manages
+    PROVISION_MEMBERS = "provision.members"  # a group's pupils, by name, and their measures
+    PROVISION_SESSIONS = "provision.sessions"  # a group's registers: delivered, attended
     # Triggers page
     TRIGGERS_QUEUE = "triggers.queue"
     TRIGGERS_EARLY_SIGNS = "triggers.early_signs"  # each measure filtered by its area too
@@ -108,6 +113,12 @@ SECTION_RULES: dict[Section, SectionRule] = {
     S.REGISTER_ATTENDANCE: SectionRule(area="attendance", aggregates=True),
     S.REGISTER_PROVISION: SectionRule(area="provision", aggregates=True),
     S.PROVISION_MAP: SectionRule(area="provision", aggregates=True),
+    # Provision management: the pages themselves are open only to whoever keeps or records
+    # provision (policy.may_manage_catalogue, may_view_group); names need identity.
+    S.PROVISION_CATALOGUE: SectionRule(permission="manage_provision"),
+    S.PROVISION_GROUPS: SectionRule(),
+    S.PROVISION_MEMBERS: SectionRule(permission="view_identity"),
+    S.PROVISION_SESSIONS: SectionRule(),
     S.TRIGGERS_QUEUE: SectionRule(permission="view_triggers"),
     S.TRIGGERS_EARLY_SIGNS: SectionRule(permission="view_triggers"),
     # Whoever imports for the school settles its rows' pupil matches; the pupils offered

@@ -152,7 +152,10 @@ ENTITIES: dict[str, Entity] = {
         _entity(
             "interventions",
             "intervention_code intervention_name area_of_need target_need measure group_size"
-            " minutes_per_session hourly_staff_cost materials_cost training_cost",
+            " minutes_per_session hourly_staff_cost materials_cost training_cost"
+            # Kept in the app's catalogue (provision management), optional in a file: the
+            # school it belongs to (blank: trust-wide), who delivers it and how often.
+            " school_urn staff_role sessions_per_week weeks",
             "intervention_code",
         ),
         _entity(
@@ -198,12 +201,17 @@ ENTITIES: dict[str, Entity] = {
         _entity(
             "provision_enrolments",
             "enrolment_id school_urn upn intervention_code staff_id start_date end_date"
-            " sessions_planned pre_date pre_score post_date post_score",
+            " sessions_planned pre_date pre_score post_date post_score"
+            # Optional: the app's group the pupil joined, why they started and why it ended.
+            " group_id reason end_reason",
             "enrolment_id school_urn intervention_code",
         ),
         _entity(
             "provision_sessions",
-            "enrolment_id session_date delivered minutes",
+            "enrolment_id session_date delivered minutes"
+            # Optional: a group's session register (provision management) says whether the
+            # pupil attended, why a session was missed, and who recorded it.
+            " group_id attended missed_reason recorded_by",
             "enrolment_id session_date",
         ),
         _entity(
@@ -251,6 +259,15 @@ APP_ENTITIES: dict[str, Entity] = {
             "pupil_match_choices",
             "school_urn ref_key decision pupil_key chosen_by chosen_at",
             "school_urn ref_key decision",
+        ),
+        # An intervention group kept in the app (provision management): the intervention it
+        # runs, its staff (``capture.staff_ref`` of each account, space-separated) and its
+        # timetable slot; its members are the enrolments naming its ``group_id``.
+        _entity(
+            "provision_groups",
+            "group_id school_urn intervention_code group_name staff_ids day_of_week"
+            " start_time end_time start_date end_date",
+            "group_id school_urn intervention_code",
         ),
     )
 }

@@ -77,8 +77,16 @@ SHARED_IDS: dict[str, str] = {
 }
 
 
+# Catalogues whose rows may name a school (a school's own intervention, kept in the app's
+# provision management): a FILE of them is still the trust's list, imported by whoever may
+# change the catalogues, never by a school's own import.
+SCHOOL_NAMING_CATALOGUES = frozenset({"interventions"})
+
+
 def is_catalogue(entity: Entity) -> bool:
     """A trust-wide list: its rows name no school and belong to no school's record."""
+    if entity.name in SCHOOL_NAMING_CATALOGUES:
+        return True
     return "school_urn" not in entity.columns and entity.name not in PARENTS
 
 

@@ -17,9 +17,13 @@ from empowered.sources.canonical import ENTITIES
 # so its files stay as they were.
 NOT_SYNTHESISED = frozenset({"aggregator_id", "from_school_urn", "from_school_laestab"})
 # Columns an entity's app form writes and its imported files need not have (the demo
-# lands those records through the app's services: synth.app_sources).
+# lands those records through the app's services: synth.app_sources); the trust's files,
+# like most schools', leave them out.
 APP_WRITTEN: dict[str, frozenset[str]] = {
     "actions": frozenset("kind owner status status_by status_at raised_by ref".split()),
+    "interventions": frozenset({"school_urn", "staff_role", "sessions_per_week", "weeks"}),
+    "provision_enrolments": frozenset({"group_id", "reason", "end_reason"}),
+    "provision_sessions": frozenset({"group_id", "attended", "missed_reason", "recorded_by"}),
 }
 COLUMNS: dict[str, tuple[str, ...]] = {
     name: tuple(

@@ -39,6 +39,7 @@ from empowered.web import (
     capture,
     inbox,
     pages,
+    provision_pages,
     pupil_matches,
     strategies,
     triggers,
@@ -310,6 +311,7 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
         admin,
         account,
         actions,
+        provision_pages,
     )
     for module in (*modules, audit_page):
         app.include_router(module.router)

@@ -35,6 +35,7 @@ NAV: tuple[tuple[str, str, tuple[Permission, ...]], ...] = (
     ("/capture", "Capture", CAPTURE),
     ("/register", "SEND register", REGISTER),
     ("/provision", "Provision map", PROVISION),
+    ("/provision/groups", "Intervention groups", (P.MANAGE_PROVISION, P.RECORD_SESSIONS)),
     ("/strategies", "Strategies and patterns", STRATEGIES),
     ("/triggers", "Triggers and early signs", TRIGGERS),
     ("/actions", "Actions", ACTIONS),

@@ -11,15 +11,21 @@
 --       select * from core.fct_provision_enrolment where sessions_delivered > sessions_recorded
 -- Integer minutes are cast to double before dividing: Spark would otherwise use a
 -- six-place decimal and the engines would disagree in the seventh digit.
--- Cost per pupil = the adult's time for the minutes actually delivered, shared across the
--- group, plus materials and training shared across one group. Sessions are read from
+-- Cost per pupil = the adult's time for the minutes the pupil actually attended (a
+-- session register's attended; a file without one: every delivered session), shared
+-- across the group, plus materials and training shared across one group. sessions_delivered
+-- counts the sessions held; sessions_attended those the pupil was at. Sessions are read from
 -- staging (not fct_provision_session) because that fact points back at this table.
 with delivery as (
     select
         enrolment_id,
         count(*) as sessions_recorded,
         sum(case when delivered then 1 else 0 end) as sessions_delivered,
-        sum(case when delivered then coalesce(minutes, 0) else 0 end) as minutes_delivered
+        sum(case when delivered then coalesce(minutes, 0) else 0 end) as minutes_delivered,
+        sum(case when delivered and coalesce(attended, true) then 1 else 0 end)
+            as sessions_attended,
+        sum(case when delivered and coalesce(attended, true) then coalesce(minutes, 0) else 0 end)
+            as minutes_attended
     from staging.stg_canonical_provision_sessions
     where _is_current
     group by enrolment_id
@@ -37,18 +43,23 @@ select
     coalesce(d.sessions_recorded, 0) as sessions_recorded,
     coalesce(d.sessions_delivered, 0) as sessions_delivered,
     coalesce(d.minutes_delivered, 0) as minutes_delivered,
+    coalesce(d.sessions_attended, 0) as sessions_attended,
+    coalesce(d.minutes_attended, 0) as minutes_attended,
+    nullif(e.group_id, '') as group_id,
+    nullif(e.reason, '') as reason,
+    nullif(e.end_reason, '') as end_reason,
     i.measure,
     e.pre_date,
     e.pre_score,
     e.post_date,
     e.post_score,
     e.post_score - e.pre_score as score_gain,
-    cast(coalesce(d.minutes_delivered, 0) as double) / 60 * coalesce(i.hourly_staff_cost, 0)
+    cast(coalesce(d.minutes_attended, 0) as double) / 60 * coalesce(i.hourly_staff_cost, 0)
         / i.group_size
         as staff_cost,
     (coalesce(i.materials_cost, 0) + coalesce(i.training_cost, 0)) / i.group_size
         as materials_and_training_cost,
-    cast(coalesce(d.minutes_delivered, 0) as double) / 60 * coalesce(i.hourly_staff_cost, 0)
+    cast(coalesce(d.minutes_attended, 0) as double) / 60 * coalesce(i.hourly_staff_cost, 0)
         / i.group_size
         + (coalesce(i.materials_cost, 0) + coalesce(i.training_cost, 0)) / i.group_size
         as cost_per_pupil

@@ -15,6 +15,10 @@
 --   hourly_staff_cost: decimal
 --   materials_cost: decimal
 --   training_cost: decimal
+--   school_urn: trim
+--   staff_role: trim
+--   sessions_per_week: integer
+--   weeks: integer
 -- rules:
 --   1: {not_blank: intervention_code}
 --   2: {not_blank: intervention_name}
@@ -24,3 +28,8 @@
 --   6: {parse: hourly_staff_cost, min: 0}
 --   7: {parse: materials_cost, min: 0}
 --   8: {parse: training_cost, min: 0}
+--   9: {parse: sessions_per_week, min: 1}
+--   10: {parse: weeks, min: 1}
+-- school_urn blank: the trust-wide catalogue; set: one school's own entry (the app's
+-- provision management). Codes are one namespace over the trust: the app makes a
+-- school's own codes from the school, so they never take a trust-wide code's place.

@@ -15,6 +15,9 @@
 --   pre_score: decimal
 --   post_date: uk_date
 --   post_score: decimal
+--   group_id: trim
+--   reason: trim
+--   end_reason: trim
 --   _intervention_known: {sql: "coalesce(ic.intervention_code is not null, false)"}
 -- rules:
 --   8: {lookup: intervention_code, known: _intervention_known, required: true,

@@ -9,6 +9,10 @@
 --   session_date: uk_date
 --   delivered: boolean
 --   minutes: integer
+--   group_id: trim
+--   attended: boolean
+--   missed_reason: trim
+--   recorded_by: trim
 --   _enrolment_known: {sql: "coalesce(en.enrolment_id is not null, false)"}
 -- rules:
 --   1: {lookup: enrolment_id, known: _enrolment_known, required: true,
@@ -18,6 +22,11 @@
 --   12: {check: delivered is null, column: delivered,
 --        message: "is missing: was the session delivered (Y or N)?"}
 --   13: {parse: minutes, min: 0}
+--   14: {parse: attended}
+--   15: {check: "attended and not delivered", column: attended,
+--        message: "says the pupil attended a session that was not delivered"}
+-- attended blank (a file with no register of who came): the pupil attended every
+-- delivered session, as such files have always been read (core.fct_provision_session).
 left join (
     select distinct enrolment_id from staging.stg_canonical_provision_enrolments where _reject_reason is null
 ) as en on en.enrolment_id = p.enrolment_id

@@ -34,6 +34,8 @@
 -- delivery rate divides by sessions_planned (the promise made), not sessions recorded,
 -- and is empty when no session was recorded at all: a tracker that keeps only the
 -- enrolment (no session register) says nothing about delivery, which is not 0%.
+-- Cost is for what the pupil actually received: the minutes they attended of sessions
+-- delivered (a session register's attended; core.fct_provision_enrolment).
 with need_at_start as (
     select
         e.enrolment_id,
@@ -89,6 +91,11 @@ enrolments as (
                 then cast(e.sessions_delivered as double) / e.sessions_planned
         end as delivery_rate,
         e.minutes_delivered,
+        e.sessions_attended,
+        e.minutes_attended,
+        e.group_id,
+        e.reason,
+        e.end_reason,
         e.measure,
         e.pre_date,
         e.pre_score,
@@ -136,6 +143,11 @@ select
     has_session_records,
     delivery_rate,
     minutes_delivered,
+    sessions_attended,
+    minutes_attended,
+    group_id,
+    reason,
+    end_reason,
     measure,
     pre_date,
     pre_score,

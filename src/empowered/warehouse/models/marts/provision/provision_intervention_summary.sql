@@ -27,7 +27,7 @@
 -- sample SD, empty below two). delivery_rate is sessions delivered over sessions planned,
 -- summed over the enrolments whose sessions were recorded (see marts.provision_enrolment:
 -- no session register is not 0% delivery); sessions_planned and sessions_delivered sum
--- every enrolment.
+-- every enrolment. total_cost is for the minutes pupils attended (marts.provision_enrolment).
 -- EEF cost bands are per pupil per year, while a cost here is per enrolment (one block of
 -- sessions). annual_cost_per_pupil annualises it as total cost / pupil-years: the
 -- number of distinct (pupil, academic year of start) pairs, i.e. what the school spent on
@@ -61,6 +61,7 @@ summary as (
         sum(case when s.has_session_records then s.sessions_delivered else 0 end)
             as sessions_delivered_with_records,
         sum(s.minutes_delivered) as minutes_delivered,
+        sum(s.minutes_attended) as minutes_attended,
         sum(s.cost_per_pupil) as total_cost,
         avg(s.cost_per_pupil) as cost_per_pupil,
         count(distinct s.pupil_key || '|' || coalesce(s.academic_year, '')) as pupil_years,
@@ -105,6 +106,7 @@ select
     c.enrolments_with_session_records,
     c.delivery_rate,
     c.minutes_delivered,
+    c.minutes_attended,
     c.total_cost,
     c.cost_per_pupil,
     c.pupil_years,

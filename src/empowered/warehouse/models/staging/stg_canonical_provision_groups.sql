@@ -1,0 +1,35 @@
+-- grain: one row per landed row of an intervention group kept in the app, accepted or rejected
+-- unique_key: [_batch_id, _source_row, _source_item]
+-- not_null: [_batch_id, _source_row, _source_file, _is_current]
+-- natural_key: [group_id]
+-- source: raw.canonical_provision_groups
+-- columns:
+--   group_id: trim
+--   intervention_code: lower
+--   group_name: trim
+--   staff_ids: trim
+--   day_of_week: lower
+--   start_minute: {minutes: start_time, raw: start_time_raw}
+--   end_minute: {minutes: end_time, raw: end_time_raw}
+--   start_date: uk_date
+--   end_date: uk_date
+--   _intervention_known: {sql: "coalesce(ic.intervention_code is not null, false)"}
+-- rules:
+--   1: {not_blank: group_id}
+--   2: {not_blank: group_name}
+--   8: {lookup: intervention_code, known: _intervention_known, required: true,
+--       message: is not an intervention in the catalogue (interventions.csv)}
+--   10: {allowed: day_of_week, values: [monday, tuesday, wednesday, thursday, friday]}
+--   11: {parse: start_minute}
+--   12: {parse: end_minute}
+--   13: {after: end_minute, than: start_minute, strictly: true, message: is not after the start time}
+--   14: {required: start_date}
+--   15: {parse: end_date}
+--   16: {after: end_date, than: start_date}
+-- Entered on the provision pages (empowered.provision): a group runs one intervention at
+-- one school in a weekly slot, delivered by the staff accounts named in staff_ids
+-- (space-separated app-user references, never names). A later save of the same group_id
+-- is its new version; its members are the enrolments naming it.
+left join (
+    select distinct intervention_code from staging.stg_canonical_interventions where _reject_reason is null
+) as ic on ic.intervention_code = p.intervention_code
