@@ -25,8 +25,8 @@ Staff see only what their role needs. Each role's permissions:
 | AGREE_ACTIONS     |             | yes   | yes |         |     |          |         |
 | OWN_ACTIONS       |             | yes   | yes | yes     | yes |          |         |
 | VIEW_SCHOOL_ACTIONS | yes       | yes   | yes |         |     |          |         |
-| MANAGE_PROVISION  | trust-wide  | yes   |     |         |     |          |         |
-| RECORD_SESSIONS   |             | yes   |     | own     | own |          |         |
+| MANAGE_PROVISION  | yes         | yes   |     |         |     |          |         |
+| RECORD_SESSIONS   |             | yes   |     | yes     | yes |          |         |
 
 Which pupils (``Scope``): a trust admin and a trust analyst cover every school; a SENCo
 and a DSL every pupil at their school; a teacher the members of their classes and groups
@@ -36,6 +36,10 @@ pupils named on their account, read-only, only in the areas chosen for them, unt
 expiry date. A disabled or expired account has an empty scope: no permission at all.
 
 Decisions worth knowing:
+- MANAGE_PROVISION: the trust admin keeps only the trust-wide intervention catalogue; a
+  school's own entries, groups and enrolments are its SENCo's (``may_manage_catalogue``,
+  ``may_manage_groups``). RECORD_SESSIONS: teachers and assistants record the registers
+  of the groups they run, the SENCo any group at the school (``may_record_sessions``).
 - The trust admin does not CAPTURE (observations come from staff who were there) and does
   not ACT_ON_TRIGGERS (closing a safeguarding concern is the DSL's professional duty).
 - The SENCo views triggers but the DSL acts on them; the audit page is for admins and DSLs.
