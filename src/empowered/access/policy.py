@@ -15,6 +15,7 @@ Staff see only what their role needs. Each role's permissions:
 | VIEW_SAFEGUARDING | yes         |       | yes |         |     | if area  |         |
 | CAPTURE           |             | yes   |     | yes     | yes |          |         |
 | WRITE_PUPIL_NOTE  |             | yes   |     |         |     |          |         |
+| CONTRIBUTE        |             | yes   |     |         |     | if area  |         |
 | IMPORT            | yes         | yes   |     |         |     |          |         |
 | IMPORT_CATALOGUES | yes         |       |     |         |     |          |         |
 | EXPORT            | yes         | yes   |     |         |     |          |         |
@@ -37,6 +38,12 @@ Decisions worth knowing:
 - The one-sentence note on a complex child's page is the SENCo's to write (they hold the
   whole SEN picture); everyone who opens the page reads it.
 - Teaching assistants see strategies: they are the ones who use them with the pupil.
+- A visiting professional (an educational psychologist, a speech and language therapist)
+  CONTRIBUTEs notes and reports about their named pupils, in the areas chosen for them,
+  until their expiry date: the one write a read-only scope keeps (``READ_ONLY_KEEPS``),
+  since what they assessed is theirs to record. The SENCo contributes too (advice received
+  by post or in a meeting, in any area); ``may_contribute`` decides per pupil and area.
+  A contribution is read by whoever may see its area for that pupil (``may_see_contribution``).
 - The trust analyst has VIEW_AGGREGATES only: pseudonymised aggregates with disclosure
   control, never identity, never one pupil's page. Their row filter covers the trust so
   aggregates can be computed; ``can_see_pupil`` is still False for every pupil.
@@ -88,13 +95,17 @@ class Permission(StrEnum):
     # Export everything held about one pupil (a subject access request): identity from
     # every school, so only the trust administrator, who answers for the trust as controller.
     SUBJECT_ACCESS = "subject_access"
+    # Add a note or a report (PDF) about a pupil, in an area: a visiting professional's
+    # contribution (issue 13, item 6).
+    CONTRIBUTE = "contribute"
 
 
 P = Permission
 _PUPIL_PAGE = frozenset({P.VIEW_HOME, P.VIEW_PUPIL, P.VIEW_IDENTITY})
 
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
-    Role.TRUST_ADMIN: frozenset(P) - {P.CAPTURE, P.ACT_ON_TRIGGERS, P.WRITE_PUPIL_NOTE},
+    Role.TRUST_ADMIN: frozenset(P)
+    - {P.CAPTURE, P.ACT_ON_TRIGGERS, P.WRITE_PUPIL_NOTE, P.CONTRIBUTE},
     Role.SENCO: _PUPIL_PAGE
     | {
         P.VIEW_REGISTER,
@@ -103,6 +114,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         P.VIEW_TRIGGERS,
         P.CAPTURE,
         P.WRITE_PUPIL_NOTE,
+        P.CONTRIBUTE,
         P.IMPORT,
         P.EXPORT,
         P.VIEW_AGGREGATES,
@@ -112,7 +124,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     Role.TEACHING_ASSISTANT: _PUPIL_PAGE | {P.VIEW_STRATEGIES, P.CAPTURE},
     # Area-bound permissions below are further limited to the visitor's chosen areas.
     Role.VISITING_PROFESSIONAL: _PUPIL_PAGE
-    | {P.VIEW_REGISTER, P.VIEW_PROVISION, P.VIEW_STRATEGIES, P.VIEW_SAFEGUARDING},
+    | {P.VIEW_REGISTER, P.VIEW_PROVISION, P.VIEW_STRATEGIES, P.VIEW_SAFEGUARDING, P.CONTRIBUTE},
     Role.TRUST_ANALYST: frozenset({P.VIEW_AGGREGATES}),
 }
 
@@ -140,8 +152,12 @@ WRITE_PERMISSIONS = frozenset(
         P.ACT_ON_TRIGGERS,
         P.ADMIN_USERS,
         P.IMPORT_CATALOGUES,
+        P.CONTRIBUTE,
     }
 )
+# The writes a read-only scope still has: a visiting professional records what they
+# assessed (their own notes and reports), and changes nothing else.
+READ_ONLY_KEEPS = frozenset({P.CONTRIBUTE})
 
 _READ_ONLY_ROLES = frozenset({Role.VISITING_PROFESSIONAL, Role.TRUST_ANALYST})
 _WHOLE_SCHOOL_ROLES = frozenset({Role.SENCO, Role.DSL})
@@ -229,7 +245,7 @@ def has(scope: Scope, permission: Permission) -> bool:
     """May this user do ``permission`` at all (before asking about a pupil)?"""
     if scope.empty or permission not in ROLE_PERMISSIONS[scope.user.role]:
         return False
-    if scope.read_only and permission in WRITE_PERMISSIONS:
+    if scope.read_only and permission in WRITE_PERMISSIONS - READ_ONLY_KEEPS:
         return False
     area = _AREA_OF.get(permission)
     return scope.areas is None or area is None or area in scope.areas
@@ -371,6 +387,33 @@ def may_choose_pupil(scope: Scope, school_urn: str) -> bool:
     return schools is None or school_urn in schools
 
 
+def contribution_areas(scope: Scope) -> tuple[str, ...]:
+    """The areas this user may file a contribution under, in ``AREAS`` order (a visiting
+    professional: the areas chosen for them; the SENCo: every area they may see)."""
+    if not has(scope, P.CONTRIBUTE):
+        return ()
+    return tuple(a for a in AREAS if can_see_area(scope, a))
+
+
+def may_contribute(scope: Scope, pupil_key: str, area: str | None = None) -> bool:
+    """May this user add a contribution about this pupil (in ``area``, when given)? Only
+    their own pupils (a visitor's named pupils), before their account expires (an expired
+    scope is empty), in an area open to them."""
+    if not has(scope, P.CONTRIBUTE) or not can_see_pupil(scope, pupil_key):
+        return False
+    return area is None or area in contribution_areas(scope)
+
+
+def may_see_contribution(scope: Scope, pupil_key: str, area: str) -> bool:
+    """May this user read a contribution (its note, its report) about this pupil filed
+    under ``area``? Whoever may open the pupil and see that area; the file too."""
+    return (
+        may_see_section(scope, Section.PUPIL_CONTRIBUTIONS)
+        and can_see_pupil(scope, pupil_key)
+        and can_see_area(scope, area)
+    )
+
+
 # -- Sections of pages (issue 10, finding 4) and suppression (finding 5) ---------------
 
 
@@ -419,12 +462,16 @@ __all__ = [
     "AREA_PERMISSIONS",
     "ROLE_PERMISSIONS",
     "SCOPE_TABLES",
+    "READ_ONLY_KEEPS",
     "WRITE_PERMISSIONS",
     "Permission",
     "Refused",
     "Scope",
     "can_see_area",
     "can_see_pupil",
+    "contribution_areas",
+    "may_contribute",
+    "may_see_contribution",
     "empty_scope",
     "has",
     "import_schools",
