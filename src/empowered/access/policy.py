@@ -15,7 +15,7 @@ Staff see only what their role needs. Each role's permissions:
 | VIEW_SAFEGUARDING | yes         |       | yes |         |     | if area  |         |
 | CAPTURE           |             | yes   |     | yes     | yes |          |         |
 | WRITE_PUPIL_NOTE  |             | yes   |     |         |     |          |         |
-| CONTRIBUTE        |             | yes   |     |         |     | if area  |         |
+| CONTRIBUTE        |             | yes   |     |         |     | yes      |         |
 | IMPORT            | yes         | yes   |     |         |     |          |         |
 | IMPORT_CATALOGUES | yes         |       |     |         |     |          |         |
 | EXPORT            | yes         | yes   |     |         |     |          |         |
