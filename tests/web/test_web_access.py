@@ -20,6 +20,8 @@ pytestmark = pytest.mark.slow
 EVERYONE = set(ROLES)
 ADMIN = {"trust_admin"}
 CAPTURERS = {"senco", "teacher", "teaching_assistant"}
+# Notes and reports about a pupil (issue 13, item 6): the visitor's one write, and the SENCo.
+CONTRIBUTORS = {"senco", "visiting_professional"}
 
 # Which roles may open each page (the policy's table, as users meet it).
 PAGES = {
@@ -48,6 +50,7 @@ PAGES = {
 PUPIL_PAGES = {
     "/pupils/{pupil_key}": EVERYONE - {"trust_analyst"},
     "/capture/{pupil_key}": CAPTURERS,
+    "/pupils/{pupil_key}/contributions/new": CONTRIBUTORS,
 }
 # Pages about one record, each tried for every role and with another school's record in
 # its own test file.
@@ -56,11 +59,13 @@ RECORD_PAGES = {
     "/imports/runs/{import_id}": "test_uploads.py",
     "/imports/{batch_id}": "test_uploads.py",
     "/admin/users/{user_id}": "test_admin.py",
+    "/pupils/{pupil_key}/contributions/{contribution_id}/report": "test_contributions_page.py",
 }
 # Who may post to each form; everyone else is refused (``test_forms_refuse_other_roles``).
 FORMS = {
     "/pupils/{pupil_key}/note": {"senco"},
     "/capture/{pupil_key}": CAPTURERS,
+    "/pupils/{pupil_key}/contributions/new": CONTRIBUTORS,
     "/triggers/{trigger_id}/{action}": {"dsl"},
     "/imports": {"trust_admin", "senco"},
     "/imports/mapping": {"trust_admin", "senco"},

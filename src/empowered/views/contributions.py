@@ -91,7 +91,7 @@ def pupil_contributions(
     for r in queries.rows(con, "pupil_contributions", scope=scope, pupil_key=pupil_key):
         if not scope.shows_area(str(r["area"])):
             continue
-        via = "the visiting professional's note form" if r["source"] else "an unknown source"
+        via = "the visiting professional’s note form" if r["source"] else "an unknown source"
         found.append(
             Contribution(
                 contribution_id=str(r["contribution_id"]),
