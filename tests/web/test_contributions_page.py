@@ -224,3 +224,46 @@ def test_after_the_expiry_date_the_visitor_adds_nothing(
     )
     assert posted.status_code in (303, 403, 404)
     assert _landed(client) == before
+
+
+def test_timeline_entries_say_where_they_came_from(
+    clients: dict[str, TestClient], web_trust: Trust
+) -> None:
+    """Provenance beyond the notes: a check-in captured in the app names who entered it and
+    the form; an imported one names the file it came from and when it was imported."""
+    from empowered.web.capture import rebuilder
+
+    teacher = clients["teacher"]
+    # A pupil of the teacher's group with check-ins imported from the trust's files.
+    pupil = one_value(
+        teacher.app,
+        "SELECT pupil_key FROM core.fct_observation WHERE list_contains(?, pupil_key) "
+        "ORDER BY observed_on DESC, pupil_key LIMIT 1",
+        [list(web_trust.in_group)],
+    )
+    assert pupil
+    form = teacher.get(f"/capture/{pupil}?kind=check_in").text
+    key = re.search(r'name="capture_key" value="([^"]+)"', form)
+    assert key
+    saved = teacher.post(
+        f"/capture/{pupil}",
+        data={
+            "csrf": csrf_of(form),
+            "kind": "check_in",
+            "capture_key": key.group(1),
+            "mood": "4",
+            "engagement": "4",
+        },
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    assert rebuilder(teacher.app).flush()  # type: ignore[arg-type]
+    html = teacher.get(f"/pupils/{pupil}").text
+    timeline = html.split('id="timeline"', 1)[1]
+    entries = re.findall(r"<li data-area[^>]*>(.*?)</li>", timeline, re.S)
+    captured = [e for e in entries if "through the quick capture form" in e]
+    assert captured and "Entered by teacher, Teacher, on " in captured[0]
+    assert "check in: Check-in: mood 4" in captured[0]
+    imported = [e for e in entries if "Imported, on " in e]
+    assert imported, "\n".join(entries[:14])
+    assert "from the EmpowerED+ import file observations.csv" in html

@@ -8,14 +8,14 @@ through :mod:`empowered.identity` for those entries only.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 import duckdb
 
-from empowered.access.roles import Role
 from empowered.access.sections import Section
 from empowered.identity import IdentityReader
 from empowered.views import PupilScope, queries
+from empowered.views.provenance import FORM_WORDS, Provenance, role_words
 from empowered.warehouse.connection import table_exists
 
 # The areas in words, for the form's choices and the page.
@@ -32,30 +32,6 @@ AREA_WORDS = {
 
 
 @dataclass(frozen=True)
-class Provenance:
-    """Where something shown came from: who (account), in which role and organisation,
-    when, and through which form or file."""
-
-    who: str | None  # the account's username (None: the account is gone)
-    role: str | None  # in words
-    organisation: str | None
-    at: datetime | None
-    via: str  # "the visiting professional's note form", "the SIMS export sims-pupils.csv"
-
-    @property
-    def sentence(self) -> str:
-        parts = [f"Entered by {self.who or 'an account since removed'}"]
-        if self.role:
-            parts.append(self.role)
-        if self.organisation:
-            parts.append(self.organisation)
-        text = ", ".join(parts)
-        if self.at is not None:
-            text += f", on {self.at.day} {self.at:%B %Y} at {self.at:%H:%M}"
-        return f"{text}, through {self.via}"
-
-
-@dataclass(frozen=True)
 class Contribution:
     contribution_id: str
     area: str
@@ -65,13 +41,6 @@ class Contribution:
     file_name: str | None
     file_sha256: str | None
     provenance: Provenance
-
-
-def _role_words(value: object) -> str | None:
-    try:
-        return Role(str(value)).label
-    except ValueError:
-        return None
 
 
 def pupil_contributions(
@@ -91,7 +60,7 @@ def pupil_contributions(
     for r in queries.rows(con, "pupil_contributions", scope=scope, pupil_key=pupil_key):
         if not scope.shows_area(str(r["area"])):
             continue
-        via = "the visiting professional’s note form" if r["source"] else "an unknown source"
+        via = FORM_WORDS.get(str(r["source"]), "an unknown source")
         found.append(
             Contribution(
                 contribution_id=str(r["contribution_id"]),
@@ -103,7 +72,7 @@ def pupil_contributions(
                 file_sha256=r["file_sha256"],
                 provenance=Provenance(
                     who=r["author_username"],
-                    role=_role_words(r["author_role"]),
+                    role=role_words(r["author_role"]),
                     organisation=r["organisation"],
                     at=r["loaded_at"],
                     via=via,
