@@ -54,7 +54,7 @@ def pupil_contributions(
     the section is not shown, or without a reader: a scope that may not see identity)."""
     if not scope.shows(Section.PUPIL_CONTRIBUTIONS) or reader is None:
         return []
-    if not table_exists(con, "core", "fct_contribution"):
+    if not (table_exists(con, "core", "fct_contribution") and table_exists(con, "app", "users")):
         return []
     found = []
     for r in queries.rows(con, "pupil_contributions", scope=scope, pupil_key=pupil_key):

@@ -20,6 +20,7 @@ import duckdb
 
 from empowered.access.roles import Role
 from empowered.views import queries
+from empowered.warehouse.connection import table_exists
 
 # The words for each source of batches (``meta.batches.source``); anything else is named
 # as "the <source> import".
@@ -84,7 +85,7 @@ class Account:
 def accounts(con: duckdb.DuckDBPyConnection, refs: Iterable[str | None]) -> dict[str, Account]:
     """The accounts behind staff references (``app-user-N``), by reference."""
     wanted = sorted({r for r in refs if r and r.startswith("app-user-")})
-    if not wanted:
+    if not wanted or not table_exists(con, "app", "users"):
         return {}
     return {
         str(r["ref"]): Account(str(r["username"]), role_words(r["role"]), r["organisation"])
@@ -108,13 +109,19 @@ def provenance_for(
     ids = sorted({int(r["batch_id"]) for r in rows if r.get("batch_id") is not None})
     if not ids:
         return {}
+    uploaders: dict[int, Any] = {}
+    if table_exists(con, "app", "import_batches"):
+        uploaders = {
+            int(u["batch_id"]): u for u in queries.rows(con, "batch_uploaders", batch_ids=ids)
+        }
     found: dict[int, Provenance] = {}
     for b in queries.rows(con, "batch_provenance", batch_ids=ids):
         via, entered = _via(str(b["source"]), b["file_name"])
+        u = uploaders.get(int(b["batch_id"]), {})
         found[int(b["batch_id"])] = Provenance(
-            who=b["uploaded_by"],
-            role=role_words(b["uploader_role"]),
-            organisation=b["uploader_organisation"],
+            who=u.get("username"),
+            role=role_words(u.get("role")),
+            organisation=u.get("organisation"),
             at=b["loaded_at"],
             via=via,
             entered=entered,
