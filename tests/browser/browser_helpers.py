@@ -172,6 +172,8 @@ def page_cases() -> list[PageCase]:
     ):
         cases.append(PageCase("trust_admin", path))
     cases.append(PageCase("dsl", "/triggers?status=all"))
+    # A visiting professional's note about their named pupil (issue 13, item 6).
+    cases.append(PageCase("visiting_professional", f"/pupils/{PUPIL}/contributions/new"))
     return cases
 
 
