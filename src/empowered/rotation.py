@@ -152,11 +152,10 @@ def remaining_under_old_keys(con: duckdb.DuckDBPyConnection, current_key_id: str
         ).fetchone()
         left += int(row[0]) if row else 0
     if _has_reports(con):
-        current = current_key_id.encode("ascii")
+        sealed_under = current_key_id.encode("ascii")
         left += sum(
-            1
+            not bytes(sealed).startswith(sealed_under)
             for (sealed,) in con.execute(f"SELECT sealed FROM {_REPORTS}").fetchall()
-            if not bytes(sealed).startswith(current)
         )
     return left
 
