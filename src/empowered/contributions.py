@@ -99,10 +99,10 @@ def check_pdf(report: Report) -> str | None:
     if not report.data:
         return "The file is empty: choose the report again."
     if len(report.data) > MAX_FILE_BYTES:
-        megabytes = len(report.data) / (1024 * 1024)
+        # Only the first bytes past the limit are read (web.contributions): say "larger".
         return (
-            f"The file is {megabytes:.1f} MB: a report can be at most "
-            f"{MAX_FILE_BYTES // (1024 * 1024)} MB. Save it with smaller pictures, or in parts."
+            f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB: a report can be at "
+            "most that. Save it with smaller pictures, or in parts."
         )
     # The content decides, not the name: a PDF starts with %PDF- (within its first bytes,
     # where some writers put a byte-order mark or a line first) and ends with %%EOF.

@@ -47,7 +47,7 @@ def test_a_pdf_is_kept_and_its_name_made_safe() -> None:
         (b"Dear SENCo, this is a letter, not a PDF %%EOF", "not a PDF"),
         (b"%PDF-1.7\n" + b"0" * 200, "not a PDF"),  # no end: cut short or not a PDF at all
         (b"", "empty"),
-        (b"%PDF-1.4\n" + b"0" * contrib.MAX_FILE_BYTES + b"\n%%EOF\n", "at most 10 MB"),
+        (b"%PDF-1.4\n" + b"0" * contrib.MAX_FILE_BYTES + b"\n%%EOF\n", "larger than 10 MB"),
     ],
 )
 def test_anything_but_a_pdf_within_the_limit_is_refused_with_a_clear_message(

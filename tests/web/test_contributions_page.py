@@ -172,7 +172,7 @@ def test_too_big_a_report_is_refused(slt: TestClient, web_trust: Trust) -> None:
     before = _landed(slt)
     response = _post(slt, web_trust.in_group[0], report=("big.pdf", big))
     assert response.status_code == 422  # type: ignore[attr-defined]
-    assert "at most 10 MB" in response.text  # type: ignore[attr-defined]
+    assert "larger than 10 MB" in response.text  # type: ignore[attr-defined]
     assert _landed(slt) == before
 
 

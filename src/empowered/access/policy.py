@@ -29,7 +29,8 @@ and a DSL every pupil at their school; a teacher the members of their classes an
 (``core.bridge_group_member``) plus any pupils named on their account; a teaching
 assistant their assigned pupils (and groups, if given); a visiting professional only the
 pupils named on their account, read-only (but for their own notes and reports:
-CONTRIBUTE), only in the areas chosen for them, until their expiry date. A disabled or expired account has an empty scope: no permission at all.
+CONTRIBUTE), only in the areas chosen for them, until their expiry date. A disabled or
+expired account has an empty scope: no permission at all.
 
 Decisions worth knowing:
 - The trust admin does not CAPTURE (observations come from staff who were there) and does

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from empowered import contributions as contrib
@@ -118,8 +119,6 @@ async def save_contribution(
     _limit: Annotated[None, Depends(body_limit)],
     form: CheckedForm,
 ) -> Response:
-    from starlette.concurrency import run_in_threadpool
-
     target = await run_in_threadpool(_target, request, scope, pupil_key)
     posted = {k: str(v) for k, v in form.items() if isinstance(v, str) and k != "csrf"}
     report = await _report(form)
