@@ -97,3 +97,52 @@ def test_keys_rotate_command(copy: tuple[Path, Path], monkeypatch: pytest.Monkey
     assert keys.identity_key != TEST_IDENTITY_KEY and len(keys.identity_keys) == 1
     with duckdb.connect(str(path), read_only=True) as check:
         assert remaining_under_old_keys(check, key_id(keys.identity_key)) == 0
+
+
+def test_rotation_reseals_visiting_professionals_reports_and_notes(
+    copy: tuple[Path, Path],
+) -> None:
+    """A contribution's title, note and file name (text ciphertext) and its report (sealed
+    bytes) are rotated with the rest (issue 13, item 6)."""
+    from datetime import date
+
+    from empowered import contributions as contrib
+    from empowered.synth.app_contributions import minimal_pdf
+    from empowered.warehouse.connection import open_warehouse
+
+    path, key_file = copy
+    con = open_warehouse(path)
+    school, upn = con.execute(
+        "SELECT school_urn, upn FROM core.pupil_identity ORDER BY pupil_key LIMIT 1"
+    ).fetchone() or ("", "")
+    pdf = minimal_pdf(["A made-up report."])
+    checked = contrib.check_contribution(
+        {"area": "wellbeing", "title": "Visit", "note": "Made-up note.", "visited_on": ""},
+        areas=("wellbeing",),
+        today=date.today(),
+        report=contrib.Report("report.pdf", pdf),
+    )
+    checked.errors.clear()  # no date needed here: landed only, never built
+    checked.visited_on = date.today()
+    author = contrib.Author("app-user-1", "visiting_professional", None)
+    landed = contrib.land_contribution(
+        con,
+        checked,
+        school_urn=str(school),
+        upn=str(IdentityReader(TEST_KEYS).upn(upn)),
+        author=author,
+        keys=TEST_KEYS,
+    )
+    assert "raw.canonical_contributions.note" in {
+        f"{s}.{t}.{c}" for s, t, c in ciphertext_columns(con)
+    }
+    rotate_identity_key(con, key_file)
+    keys = load_keys(key_file)
+    assert remaining_under_old_keys(con, key_id(keys.identity_key)) == 0
+    assert landed.file_sha256 is not None
+    sealed = contrib.sealed_report(con, landed.file_sha256)
+    assert sealed is not None and IdentityReader(keys).report(sealed) == pdf
+    with pytest.raises(DecryptionError):
+        IdentityCipher((TEST_IDENTITY_KEY,)).open_file(sealed)
+    note = con.execute("SELECT note FROM raw.canonical_contributions").fetchone()
+    assert note is not None and IdentityReader(keys).text(note[0]) == "Made-up note."

@@ -27,6 +27,7 @@ _NONCE_BYTES = 12
 # Binds every ciphertext to this purpose: a value cannot be lifted into another system
 # that happens to share the key.
 _ASSOCIATED = b"empowered-identity-v1"
+_ASSOCIATED_FILE = b"empowered-file-v1"
 
 
 class DecryptionError(ValueError):
@@ -82,6 +83,24 @@ class IdentityCipher:
         except Exception as error:  # cryptography raises InvalidTag
             raise DecryptionError("the value was altered or the key is wrong") from error
         return plain.decode("utf-8")
+
+    def seal_file(self, data: bytes) -> bytes:
+        """A whole file (a report that names a child), as key id + nonce + ciphertext.
+        Bound to its own purpose, so a sealed file cannot pass for an identity value."""
+        nonce = os.urandom(_NONCE_BYTES)
+        sealed = self._current.encrypt(nonce, data, _ASSOCIATED_FILE)
+        return self._current_id.encode("ascii") + nonce + sealed
+
+    def open_file(self, sealed: bytes) -> bytes:
+        kid = sealed[:8].decode("ascii", "replace")
+        aead = self._by_id.get(kid)
+        if aead is None:
+            raise DecryptionError(f"no key in force has id {kid}")
+        body = sealed[8:]
+        try:
+            return aead.decrypt(body[:_NONCE_BYTES], body[_NONCE_BYTES:], _ASSOCIATED_FILE)
+        except Exception as error:  # cryptography raises InvalidTag
+            raise DecryptionError("the file was altered or the key is wrong") from error
 
     def written_with_current_key(self, value: str | None) -> bool:
         return value is None or value.startswith(f"{PREFIX}:{self._current_id}:")

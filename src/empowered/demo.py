@@ -145,8 +145,10 @@ def create_demo_accounts(con: duckdb.DuckDBPyConnection) -> list[DemoAccount]:
                 "pupils": tuple(pupils[:1]),
                 "areas": ("wellbeing", "strategies"),
                 "expires_on": date.today() + timedelta(days=30),
+                "organisation": "Educational psychology service",
             },
-            "one named pupil's wellbeing and strategies, read-only, for 30 days",
+            "an educational psychologist: one named pupil's wellbeing and strategies, "
+            "read-only but for their own notes and reports, for 30 days",
         ),
         (
             "analyst",

@@ -86,6 +86,10 @@ class IdentityReader:
     def text(self, value: str | None) -> str | None:
         return self._text(value)
 
+    def report(self, sealed: bytes) -> bytes:
+        """A stored report's bytes (a visiting professional's PDF, ``contributions``)."""
+        return self._cipher.open_file(sealed)
+
     def upn(self, value: str | None) -> str | None:
         upn = self.text(value)
         return upn.upper() if upn else None

@@ -101,11 +101,43 @@ def reencrypt(con: duckdb.DuckDBPyConnection, cipher: IdentityCipher) -> Rotated
             finally:
                 con.unregister("rotation_map")
             total += len(old)
+        total += _reseal_reports(con, cipher)
     except BaseException:
         con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
     return Rotated(cipher.current_key_id, total, tuple(f"{s}.{t}.{c}" for s, t, c in columns))
+
+
+_REPORTS = "app.contribution_files"
+
+
+def _has_reports(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(
+        con.execute(
+            "SELECT 1 FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = 'app' AND table_name = 'contribution_files'"
+        ).fetchall()
+    )
+
+
+def _reseal_reports(con: duckdb.DuckDBPyConnection, cipher: IdentityCipher) -> int:
+    """Visiting professionals' reports (``contributions``) are sealed whole, as bytes that
+    start with the key id: seal again those under another key."""
+    if not _has_reports(con):
+        return 0
+    current = cipher.current_key_id.encode("ascii")
+    old = [
+        (str(digest), bytes(sealed))
+        for digest, sealed in con.execute(f"SELECT file_sha256, sealed FROM {_REPORTS}").fetchall()
+        if not bytes(sealed).startswith(current)
+    ]
+    for digest, sealed in old:
+        con.execute(
+            f"UPDATE {_REPORTS} SET sealed = ? WHERE file_sha256 = ?",
+            [cipher.seal_file(cipher.open_file(sealed)), digest],
+        )
+    return len(old)
 
 
 def remaining_under_old_keys(con: duckdb.DuckDBPyConnection, current_key_id: str) -> int:
@@ -119,6 +151,12 @@ def remaining_under_old_keys(con: duckdb.DuckDBPyConnection, current_key_id: str
             [_MARK, current],
         ).fetchone()
         left += int(row[0]) if row else 0
+    if _has_reports(con):
+        sealed_under = current_key_id.encode("ascii")
+        left += sum(
+            not bytes(sealed).startswith(sealed_under)
+            for (sealed,) in con.execute(f"SELECT sealed FROM {_REPORTS}").fetchall()
+        )
     return left
 
 

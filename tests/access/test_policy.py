@@ -87,7 +87,9 @@ def test_what_the_issue_asks_of_each_role() -> None:
     assert Permission.ACT_ON_TRIGGERS in ROLE_PERMISSIONS[Role.DSL]
     assert Permission.ACT_ON_TRIGGERS not in ROLE_PERMISSIONS[Role.SENCO]
     visitor = ROLE_PERMISSIONS[Role.VISITING_PROFESSIONAL]
-    assert not visitor & policy.WRITE_PERMISSIONS and Permission.EXPORT not in visitor
+    # Read-only but for their own notes and reports (issue 13, item 6): the one write.
+    assert visitor & policy.WRITE_PERMISSIONS == {Permission.CONTRIBUTE}
+    assert policy.READ_ONLY_KEEPS == {Permission.CONTRIBUTE} and Permission.EXPORT not in visitor
 
 
 def test_has_follows_the_table_for_every_role(schools: duckdb.DuckDBPyConnection) -> None:
@@ -277,3 +279,39 @@ def test_pupil_filter_refuses_a_column_that_is_not_a_name(
     scope = scope_for(schools, senco, today=TODAY)
     with pytest.raises(ValueError, match="column"):
         pupil_filter(scope, school_column="school_urn OR TRUE --")
+
+
+def test_a_visitor_contributes_only_about_named_pupils_in_chosen_areas_until_expiry(
+    schools: duckdb.DuckDBPyConnection,
+) -> None:
+    """Issue 13, item 6: the one write a read-only visitor keeps, and its limits."""
+    users = one_of_each(schools)
+    scopes = {role: scope_for(schools, user, today=TODAY) for role, user in users.items()}
+    visitor = scopes[Role.VISITING_PROFESSIONAL]
+    assert policy.contribution_areas(visitor) == ("wellbeing", "strategies")
+    assert policy.may_contribute(visitor, "pa4", "wellbeing")
+    assert not policy.may_contribute(visitor, "pa4", "behaviour")  # not a chosen area
+    assert not policy.may_contribute(visitor, "pa1", "wellbeing")  # not a named pupil
+    assert not policy.may_contribute(visitor, "pb1")  # another school
+    # Still read-only for everything else.
+    assert not has(visitor, Permission.CAPTURE) and not has(visitor, Permission.WRITE_PUPIL_NOTE)
+    # After the expiry date: nothing at all.
+    expired = scope_for(
+        schools, users[Role.VISITING_PROFESSIONAL], today=TODAY + timedelta(days=31)
+    )
+    assert not policy.may_contribute(expired, "pa4", "wellbeing")
+    assert policy.contribution_areas(expired) == ()
+    # The SENCo files advice in any area, about any pupil of their school.
+    senco = scopes[Role.SENCO]
+    assert policy.contribution_areas(senco) == tuple(a for a in AREAS if a != "safeguarding")
+    assert policy.may_contribute(senco, "pa1", "learning")
+    assert not policy.may_contribute(senco, "pb1", "learning")
+    for role in (Role.TRUST_ADMIN, Role.DSL, Role.TEACHER, Role.TEACHING_ASSISTANT):
+        assert not policy.may_contribute(scopes[role], "pa1"), role
+    assert not policy.may_contribute(scopes[Role.TRUST_ANALYST], "pa1")
+    # Reading a contribution: the pupil and its area.
+    teacher = scopes[Role.TEACHER]
+    assert policy.may_see_contribution(teacher, "pa1", "wellbeing")
+    assert not policy.may_see_contribution(teacher, "pa1", "register")
+    assert not policy.may_see_contribution(visitor, "pa4", "learning")
+    assert policy.may_see_contribution(visitor, "pa4", "strategies")

@@ -267,3 +267,38 @@ def test_importing_the_accounts_module_hashes_no_password() -> None:
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_visitors_organisation_is_kept_on_the_account(con: duckdb.DuckDBPyConnection) -> None:
+    """Shown beside their notes as provenance (issue 13, item 6); spaces tidied, kept to
+    a length, changed with the rest of the account."""
+    from empowered.access.users import AccessError, add_user, find_user, update_user
+
+    visitor = add_user(
+        con,
+        "ep",
+        PASSWORD,
+        Role.VISITING_PROFESSIONAL,
+        school_urn=SCHOOL_A,
+        pupils=["pa4"],
+        areas=["wellbeing"],
+        expires_on=in_a_month(),
+        organisation="  Educational   psychology service ",
+    )
+    assert visitor.organisation == "Educational psychology service"
+    found = find_user(con, "ep")
+    assert found is not None and found.organisation == "Educational psychology service"
+    changed = update_user(
+        con,
+        visitor.user_id,
+        role=Role.VISITING_PROFESSIONAL,
+        school_urn=SCHOOL_A,
+        pupils=["pa4"],
+        areas=["wellbeing"],
+        expires_on=visitor.expires_on,
+        organisation="Speech and language therapy",
+    )
+    assert changed.organisation == "Speech and language therapy"
+    with pytest.raises(AccessError, match="120 characters"):
+        add_user(con, "ep2", PASSWORD, Role.SENCO, school_urn=SCHOOL_A, organisation="x" * 121)
+    assert add_user(con, "senco", PASSWORD, Role.SENCO, school_urn=SCHOOL_A).organisation is None

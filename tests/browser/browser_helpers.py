@@ -180,6 +180,8 @@ def page_cases() -> list[PageCase]:
         cases.append(PageCase(role, "/provision/interventions"))
         cases.append(PageCase(role, "/provision/interventions/new"))
     cases.append(PageCase("senco", "/provision/groups/new"))
+    # A visiting professional's note about their named pupil (issue 13, item 6).
+    cases.append(PageCase("visiting_professional", f"/pupils/{PUPIL}/contributions/new"))
     return cases
 
 

@@ -55,6 +55,8 @@ SECTION_PAGES: dict[Section, str] = {
     S.PUPIL_PLANS: "/pupils/{pupil}",
     S.PUPIL_ASSESSMENTS: "/pupils/{pupil}",
     S.PUPIL_TIMELINE: "/pupils/{pupil}",
+    S.PUPIL_CONTRIBUTIONS: "/pupils/{pupil}",
+    S.PUPIL_CONTRIBUTION_FORM: "/pupils/{pupil}",
     S.STRATEGY_EFFECTS: "/strategies",
     S.STRATEGY_PATTERNS: "/strategies",
     S.REGISTER_COUNTS: "/register",

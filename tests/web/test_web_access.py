@@ -20,6 +20,8 @@ pytestmark = pytest.mark.slow
 EVERYONE = set(ROLES)
 ADMIN = {"trust_admin"}
 CAPTURERS = {"senco", "teacher", "teaching_assistant"}
+# Notes and reports about a pupil (issue 13, item 6): the visitor's one write, and the SENCo.
+CONTRIBUTORS = {"senco", "visiting_professional"}
 
 # Which roles may open each page (the policy's table, as users meet it).
 PAGES = {
@@ -56,6 +58,7 @@ PAGES = {
 PUPIL_PAGES = {
     "/pupils/{pupil_key}": EVERYONE - {"trust_analyst"},
     "/capture/{pupil_key}": CAPTURERS,
+    "/pupils/{pupil_key}/contributions/new": CONTRIBUTORS,
 }
 # Pages about one record, each tried for every role and with another school's record in
 # its own test file.
@@ -70,6 +73,7 @@ RECORD_PAGES = {
     "/provision/groups/{group_id}/edit": "test_provision_pages.py",
     "/provision/groups/{group_id}/sessions/new": "test_provision_pages.py",
     "/provision/enrolments/{enrolment_id}": "test_provision_pages.py",
+    "/pupils/{pupil_key}/contributions/{contribution_id}/report": "test_contributions_page.py",
 }
 # Who may post to each form; everyone else is refused (``test_forms_refuse_other_roles``).
 FORMS = {
@@ -78,6 +82,7 @@ FORMS = {
     # An owner updates their own action; the SENCo and DSL any at their school.
     "/actions/{action_id}/status": {"senco", "dsl", "teacher", "teaching_assistant"},
     "/capture/{pupil_key}": CAPTURERS,
+    "/pupils/{pupil_key}/contributions/new": CONTRIBUTORS,
     "/triggers/{trigger_id}/{action}": {"dsl"},
     "/imports": {"trust_admin", "senco"},
     "/imports/mapping": {"trust_admin", "senco"},

@@ -273,6 +273,32 @@ class ProvisionSaved(AuditEvent):
 EVENT_TYPES[ProvisionSaved.event] = ProvisionSaved
 
 
+@dataclass(frozen=True)
+class ContributionAdded(AuditEvent):
+    """A visiting professional (or the SENCo) added a note, perhaps with a report, about a
+    pupil. The area and the batch it landed as; never the note's words or the file's name
+    (either can name the child): the batch holds them, encrypted."""
+
+    event: ClassVar[str] = "contribution_added"
+    pupil_key: str
+    area: str
+    batch_id: int
+    with_file: bool
+
+
+@dataclass(frozen=True)
+class ContributionFileOpened(AuditEvent):
+    """A contribution's report was downloaded (whose, by its id; not the file's name)."""
+
+    event: ClassVar[str] = "contribution_file_opened"
+    pupil_key: str
+    contribution_id: str
+
+
+EVENT_TYPES[ContributionAdded.event] = ContributionAdded
+EVENT_TYPES[ContributionFileOpened.event] = ContributionFileOpened
+
+
 def _withhold(value: Any) -> Any:
     """Identity columns and UPN-shaped strings become "(withheld)", at any depth."""
     if isinstance(value, dict):

@@ -15,6 +15,7 @@ Staff see only what their role needs. Each role's permissions:
 | VIEW_SAFEGUARDING | yes         |       | yes |         |     | if area  |         |
 | CAPTURE           |             | yes   |     | yes     | yes |          |         |
 | WRITE_PUPIL_NOTE  |             | yes   |     |         |     |          |         |
+| CONTRIBUTE        |             | yes   |     |         |     | yes      |         |
 | IMPORT            | yes         | yes   |     |         |     |          |         |
 | IMPORT_CATALOGUES | yes         |       |     |         |     |          |         |
 | EXPORT            | yes         | yes   |     |         |     |          |         |
@@ -32,14 +33,11 @@ Which pupils (``Scope``): a trust admin and a trust analyst cover every school; 
 and a DSL every pupil at their school; a teacher the members of their classes and groups
 (``core.bridge_group_member``) plus any pupils named on their account; a teaching
 assistant their assigned pupils (and groups, if given); a visiting professional only the
-pupils named on their account, read-only, only in the areas chosen for them, until their
-expiry date. A disabled or expired account has an empty scope: no permission at all.
+pupils named on their account, read-only (but for their own notes and reports:
+CONTRIBUTE), only in the areas chosen for them, until their expiry date. A disabled or
+expired account has an empty scope: no permission at all.
 
 Decisions worth knowing:
-- MANAGE_PROVISION: the trust admin keeps only the trust-wide intervention catalogue; a
-  school's own entries, groups and enrolments are its SENCo's (``may_manage_catalogue``,
-  ``may_manage_groups``). RECORD_SESSIONS: teachers and assistants record the registers
-  of the groups they run, the SENCo any group at the school (``may_record_sessions``).
 - The trust admin does not CAPTURE (observations come from staff who were there) and does
   not ACT_ON_TRIGGERS (closing a safeguarding concern is the DSL's professional duty).
 - The SENCo views triggers but the DSL acts on them; the audit page is for admins and DSLs.
@@ -49,9 +47,15 @@ Decisions worth knowing:
 - Provision management (``/provision/...``): the SENCo keeps the school's intervention
   catalogue entries, groups and enrolments (MANAGE_PROVISION at their school); the trust
   admin keeps only the trust-wide catalogue (``may_manage_catalogue``) and reads the groups.
-  RECORD_SESSIONS ("own"): a teacher or assistant records the session register of the
+  RECORD_SESSIONS: a teacher or assistant records the session register of the
   groups they run, the SENCo of any group at the school (``may_record_sessions``); whoever
   may record a group's register sees its members' names there, and nothing else of them.
+- A visiting professional (an educational psychologist, a speech and language therapist)
+  CONTRIBUTEs notes and reports about their named pupils, in the areas chosen for them,
+  until their expiry date: the one write a read-only scope keeps (``READ_ONLY_KEEPS``),
+  since what they assessed is theirs to record. The SENCo contributes too (advice received
+  by post or in a meeting, in any area); ``may_contribute`` decides per pupil and area.
+  A contribution is read by whoever may see its area for that pupil (``may_see_contribution``).
 - The trust analyst has VIEW_AGGREGATES only: pseudonymised aggregates with disclosure
   control, never identity, never one pupil's page. Their row filter covers the trust so
   aggregates can be computed; ``can_see_pupil`` is still False for every pupil.
@@ -123,6 +127,9 @@ class Permission(StrEnum):
     MANAGE_PROVISION = "manage_provision"
     # Record an intervention group's session register (delivered, missed, who attended).
     RECORD_SESSIONS = "record_sessions"
+    # Add a note or a report (PDF) about a pupil, in an area: a visiting professional's
+    # contribution (issue 13, item 6).
+    CONTRIBUTE = "contribute"
 
 
 P = Permission
@@ -137,6 +144,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         P.AGREE_ACTIONS,
         P.OWN_ACTIONS,
         P.RECORD_SESSIONS,
+        P.CONTRIBUTE,
     },
     Role.SENCO: _PUPIL_PAGE
     | {
@@ -146,6 +154,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         P.VIEW_TRIGGERS,
         P.CAPTURE,
         P.WRITE_PUPIL_NOTE,
+        P.CONTRIBUTE,
         P.IMPORT,
         P.EXPORT,
         P.VIEW_AGGREGATES,
@@ -170,7 +179,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     | {P.VIEW_STRATEGIES, P.CAPTURE, P.OWN_ACTIONS, P.RECORD_SESSIONS},
     # Area-bound permissions below are further limited to the visitor's chosen areas.
     Role.VISITING_PROFESSIONAL: _PUPIL_PAGE
-    | {P.VIEW_REGISTER, P.VIEW_PROVISION, P.VIEW_STRATEGIES, P.VIEW_SAFEGUARDING},
+    | {P.VIEW_REGISTER, P.VIEW_PROVISION, P.VIEW_STRATEGIES, P.VIEW_SAFEGUARDING, P.CONTRIBUTE},
     Role.TRUST_ANALYST: frozenset({P.VIEW_AGGREGATES}),
 }
 
@@ -202,8 +211,12 @@ WRITE_PERMISSIONS = frozenset(
         P.OWN_ACTIONS,
         P.MANAGE_PROVISION,
         P.RECORD_SESSIONS,
+        P.CONTRIBUTE,
     }
 )
+# The writes a read-only scope still has: a visiting professional records what they
+# assessed (their own notes and reports), and changes nothing else.
+READ_ONLY_KEEPS = frozenset({P.CONTRIBUTE})
 
 _READ_ONLY_ROLES = frozenset({Role.VISITING_PROFESSIONAL, Role.TRUST_ANALYST})
 _WHOLE_SCHOOL_ROLES = frozenset({Role.SENCO, Role.DSL})
@@ -291,7 +304,7 @@ def has(scope: Scope, permission: Permission) -> bool:
     """May this user do ``permission`` at all (before asking about a pupil)?"""
     if scope.empty or permission not in ROLE_PERMISSIONS[scope.user.role]:
         return False
-    if scope.read_only and permission in WRITE_PERMISSIONS:
+    if scope.read_only and permission in WRITE_PERMISSIONS - READ_ONLY_KEEPS:
         return False
     area = _AREA_OF.get(permission)
     return scope.areas is None or area is None or area in scope.areas
@@ -516,6 +529,33 @@ def may_view_group(scope: Scope, school_urn: str, runners: Collection[int]) -> b
     return has(scope, P.MANAGE_PROVISION) and scope.schools is None
 
 
+def contribution_areas(scope: Scope) -> tuple[str, ...]:
+    """The areas this user may file a contribution under, in ``AREAS`` order (a visiting
+    professional: the areas chosen for them; the SENCo: every area they may see)."""
+    if not has(scope, P.CONTRIBUTE):
+        return ()
+    return tuple(a for a in AREAS if can_see_area(scope, a))
+
+
+def may_contribute(scope: Scope, pupil_key: str, area: str | None = None) -> bool:
+    """May this user add a contribution about this pupil (in ``area``, when given)? Only
+    their own pupils (a visitor's named pupils), before their account expires (an expired
+    scope is empty), in an area open to them."""
+    if not has(scope, P.CONTRIBUTE) or not can_see_pupil(scope, pupil_key):
+        return False
+    return area is None or area in contribution_areas(scope)
+
+
+def may_see_contribution(scope: Scope, pupil_key: str, area: str) -> bool:
+    """May this user read a contribution (its note, its report) about this pupil filed
+    under ``area``? Whoever may open the pupil and see that area; the file too."""
+    return (
+        may_see_section(scope, Section.PUPIL_CONTRIBUTIONS)
+        and can_see_pupil(scope, pupil_key)
+        and can_see_area(scope, area)
+    )
+
+
 # -- Sections of pages (issue 10, finding 4) and suppression (finding 5) ---------------
 
 
@@ -564,12 +604,16 @@ __all__ = [
     "AREA_PERMISSIONS",
     "ROLE_PERMISSIONS",
     "SCOPE_TABLES",
+    "READ_ONLY_KEEPS",
     "WRITE_PERMISSIONS",
     "Permission",
     "Refused",
     "Scope",
     "can_see_area",
     "can_see_pupil",
+    "contribution_areas",
+    "may_contribute",
+    "may_see_contribution",
     "empty_scope",
     "has",
     "import_schools",

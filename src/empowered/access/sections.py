@@ -40,6 +40,10 @@ class Section(StrEnum):
     PUPIL_PLANS = "pupil.plans"
     PUPIL_ASSESSMENTS = "pupil.assessments"
     PUPIL_TIMELINE = "pupil.timeline"  # each entry filtered by its kind's area too
+    # Notes and reports from visiting professionals: each entry filtered by its own area
+    PUPIL_CONTRIBUTIONS = "pupil.contributions"
+    # The form that adds one (``policy.may_contribute``: named pupils, chosen areas)
+    PUPIL_CONTRIBUTION_FORM = "pupil.contribution_form"
     # Strategies and patterns page
     STRATEGY_EFFECTS = "strategies.effects"
     STRATEGY_PATTERNS = "strategies.patterns"  # when incidents happen: behaviour
@@ -105,6 +109,9 @@ SECTION_RULES: dict[Section, SectionRule] = {
     S.PUPIL_PLANS: SectionRule(area="register"),
     S.PUPIL_ASSESSMENTS: SectionRule(area="learning"),
     S.PUPIL_TIMELINE: SectionRule(permission="view_pupil"),
+    # Everyone who opens the page, each contribution only in an area they may see.
+    S.PUPIL_CONTRIBUTIONS: SectionRule(permission="view_pupil"),
+    S.PUPIL_CONTRIBUTION_FORM: SectionRule(permission="contribute"),
     S.STRATEGY_EFFECTS: SectionRule(area="strategies", aggregates=True),
     S.STRATEGY_PATTERNS: SectionRule(area="behaviour", aggregates=True),
     S.REGISTER_COUNTS: SectionRule(area="register", aggregates=True),

@@ -190,6 +190,18 @@ _DDL = (
     )""",
     # The last TOTP time step accepted per account: a code is accepted once only.
     "ALTER TABLE app.users ADD COLUMN IF NOT EXISTS totp_last_step BIGINT",
+    # The organisation a visiting professional works for ("Educational psychology
+    # service"): what a contribution's provenance names beside their username and role.
+    "ALTER TABLE app.users ADD COLUMN IF NOT EXISTS organisation VARCHAR",
+    # Reports (PDF) added with a visiting professional's contribution, by their SHA-256,
+    # AES-GCM encrypted (sources/contribution_files.py): kept in the warehouse file, never
+    # in a folder a web server could serve; the contribution's raw row names the digest.
+    """CREATE TABLE IF NOT EXISTS app.contribution_files (
+        file_sha256 VARCHAR PRIMARY KEY,
+        sealed BLOB NOT NULL,
+        size_bytes BIGINT NOT NULL,
+        stored_at TIMESTAMP NOT NULL
+    )""",
     # Raw rows removed by the retention policy, per batch: meta.batches.rows_read is
     # lowered by as many, so a batch still balances (landed = accepted + quarantined) and
     # the file's original count is rows_read plus what this table says was removed.

@@ -112,6 +112,8 @@ class User:
     must_change_password: bool = False
     # When the password last changed (UTC); sessions issued before it are refused.
     password_changed_at: datetime | None = None
+    # Who a visiting professional works for (a contribution's provenance names it).
+    organisation: str | None = None
 
     def is_expired(self, today: date) -> bool:
         # Access lasts to the end of the expiry day.
@@ -194,6 +196,16 @@ def _validate(
         raise AccessError("The expiry date has already passed.")
 
 
+ORGANISATION_MAX = 120
+
+
+def _organisation(value: str | None) -> str | None:
+    org = " ".join((value or "").split())
+    if len(org) > ORGANISATION_MAX:
+        raise AccessError(f"Keep the organisation to {ORGANISATION_MAX} characters.")
+    return org or None
+
+
 def _coerce_role(role: Role | str) -> Role:
     try:
         return Role(role)
@@ -215,6 +227,7 @@ def add_user(
     areas: Iterable[str] = (),
     expires_on: date | None = None,
     now: datetime | None = None,
+    organisation: str | None = None,
 ) -> User:
     """Create an account; raises AccessError with a plain message when it cannot."""
     ensure_access_tables(con)
@@ -224,6 +237,7 @@ def add_user(
     group_list, pupil_list = _clean(groups), _clean(pupils)
     area_list = _clean(a.lower() for a in areas)
     _validate(name, the_role, urn, group_list, pupil_list, area_list, expires_on)
+    org = _organisation(organisation)
     weak = check_password_strength(password, username=name)
     if weak:
         raise AccessError(weak)
@@ -234,9 +248,9 @@ def add_user(
     try:
         row = con.execute(
             """INSERT INTO app.users (username, role, school_urn, password_hash, expires_on,
-                   created_at, password_changed_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING user_id""",
-            [name, the_role.value, urn, hash_password(password), expires_on, at, at],
+                   created_at, password_changed_at, organisation)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING user_id""",
+            [name, the_role.value, urn, hash_password(password), expires_on, at, at, org],
         ).fetchone()
         assert row is not None
         user_id = int(row[0])
@@ -266,7 +280,7 @@ def _insert_links(
 
 _USER_COLUMNS = (
     "user_id, username, role, school_urn, expires_on, totp_secret, disabled, "
-    "coalesce(must_change_password, FALSE), password_changed_at"
+    "coalesce(must_change_password, FALSE), password_changed_at, organisation"
 )
 
 
@@ -312,8 +326,20 @@ def _users(con: duckdb.DuckDBPyConnection, where: str, params: list[Any]) -> lis
             disabled=bool(disabled),
             must_change_password=bool(must_change),
             password_changed_at=changed_at.replace(tzinfo=UTC) if changed_at else None,
+            organisation=org,
         )
-        for uid, username, role, urn, expires_on, totp, disabled, must_change, changed_at in rows
+        for (
+            uid,
+            username,
+            role,
+            urn,
+            expires_on,
+            totp,
+            disabled,
+            must_change,
+            changed_at,
+            org,
+        ) in rows
     ]
 
 
@@ -667,6 +693,7 @@ def update_user(
     pupils: Iterable[str] = (),
     areas: Iterable[str] = (),
     expires_on: date | None = None,
+    organisation: str | None = None,
 ) -> User:
     """Change an account's role and scope, with the same rules as ``add_user``."""
     current = _require_user(con, user_id)
@@ -678,11 +705,13 @@ def update_user(
     keep = expires_on is not None and expires_on == current.expires_on
     checked = max(expires_on, date.today()) if keep and expires_on else expires_on
     _validate(current.username, the_role, urn, group_list, pupil_list, area_list, checked)
+    org = _organisation(organisation)
     con.begin()
     try:
         con.execute(
-            "UPDATE app.users SET role = ?, school_urn = ?, expires_on = ? WHERE user_id = ?",
-            [the_role.value, urn, expires_on, user_id],
+            "UPDATE app.users SET role = ?, school_urn = ?, expires_on = ?, organisation = ? "
+            "WHERE user_id = ?",
+            [the_role.value, urn, expires_on, org, user_id],
         )
         for table, column, values in (
             ("app.user_groups", "group_code", group_list),

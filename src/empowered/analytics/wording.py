@@ -107,6 +107,11 @@ GLOSSARY: dict[str, str] = {
     ),
     "UPN": "Unique pupil number: the national identifier that follows a pupil between schools.",
     "URN": "Unique reference number: the national identifier of a school.",
+    "PDF": (
+        "Portable document format: a file that looks the same on every computer and printer; "
+        "visiting professionals send their reports as PDFs."
+    ),
+    "MB": "Megabyte: a measure of a file's size (a report of a few pages is well under 1 MB).",
     "CTF": "Common transfer file: the file schools use to pass pupil records to each other.",
     "KS": "Key stage: one of the national stages of schooling (for example KS2 is Years 3-6).",
     "Wilson interval": (

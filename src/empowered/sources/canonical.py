@@ -269,5 +269,16 @@ APP_ENTITIES: dict[str, Entity] = {
             " start_time end_time start_date end_date",
             "group_id school_urn intervention_code",
         ),
+        # A visiting professional's note (and perhaps report) about a pupil, in one area
+        # (empowered.contributions). ``title``, ``note`` and ``file_name`` are AES-GCM
+        # ciphertext (they describe the child's needs and may name them); ``file_sha256``
+        # names the stored report. ``author`` is the account (``capture.staff_ref``), with
+        # the role and organisation it held when it wrote: the note's provenance.
+        _entity(
+            "contributions",
+            "contribution_id school_urn upn area title note visited_on author author_role"
+            " organisation file_name file_sha256 saved_at",
+            "contribution_id school_urn area",
+        ),
     )
 }

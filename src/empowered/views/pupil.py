@@ -39,6 +39,7 @@ from empowered.identity import IdentityReader, identity_reader
 from empowered.sources.capture import ENGAGEMENT, MOODS, OUTCOMES
 from empowered.views import OutOfScope, PupilScope, queries
 from empowered.views.cache import DEFAULT_CACHE, SchoolAnalyticsCache
+from empowered.views.provenance import attach_provenance
 from empowered.views.timeline import RECENT_RECORDS, TimelineEvent, build_timeline
 
 Row = dict[str, Any]
@@ -258,6 +259,11 @@ def pupil_picture(
     plan_rows = q_if(register_ok, "pupil_plans")
     review_rows = q_if(register_ok, "pupil_plan_reviews")
     enrolment_rows = q_if(area("provision"), "pupil_enrolments")
+    check_in_rows = q_if(
+        area("wellbeing"), "pupil_check_ins", until=recorded_until, limit=RECENT_RECORDS
+    )
+    if shows(Section.PUPIL_TIMELINE):
+        attach_provenance(con, [*check_in_rows, *plan_rows])
     # The school's alerts are computed once per build (and warmed at start); this pupil's
     # are a slice of them, the same as computing the pupil alone. Each measure belongs to
     # an area: an attendance alert is attendance data, whatever page it appears on.
@@ -327,9 +333,7 @@ def pupil_picture(
                 assessments=assessments,
                 attendance_weeks=attendance_weeks,
                 alerts=alerts,
-                check_ins=q_if(
-                    area("wellbeing"), "pupil_check_ins", until=recorded_until, limit=RECENT_RECORDS
-                ),
+                check_ins=check_in_rows,
                 strategy_uses=q_if(
                     area("strategies"),
                     "pupil_strategy_uses",

@@ -7,7 +7,7 @@ sorted newest first, with a fixed order of kinds on the same day so the list is 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -20,6 +20,7 @@ from empowered.action_words import (
 )
 from empowered.analytics.early_signs import Alert
 from empowered.analytics.wording import day_text
+from empowered.views.provenance import Provenance
 
 KINDS = (
     "alert",
@@ -55,6 +56,8 @@ class TimelineEvent:
     text: str
     pending: bool = False  # captured moments ago, not yet rebuilt into the marts
     area: str = ""  # the mart area it comes from (access.sections): pages filter on it
+    # Where it came from (views.provenance): set for kinds whose rows carry their batch.
+    provenance: Provenance | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not self.area:
@@ -158,10 +161,17 @@ def build_timeline(
     until = max(as_of, recorded_until or as_of)
     words = labels or {}
 
-    def add(day: Any, kind: str, text: str, pending: bool = False, area: str = "") -> None:
+    def add(
+        day: Any,
+        kind: str,
+        text: str,
+        pending: bool = False,
+        area: str = "",
+        provenance: Provenance | None = None,
+    ) -> None:
         bound = until if kind in RECORDED_KINDS else as_of
         if isinstance(day, date) and day <= bound:
-            events.append(TimelineEvent(day, kind, text, pending, area))
+            events.append(TimelineEvent(day, kind, text, pending, area, provenance))
 
     for s in sen_history:
         need = s.get("primary_need_name") or s.get("primary_need")
@@ -171,7 +181,7 @@ def build_timeline(
         add(s["valid_from"], "sen_status", f"SEN status: {status}" + (f" ({need})" if need else ""))
     for p in plans:
         kind = "EHC plan" if p["plan_type"] == "ehc_plan" else "Support plan"
-        add(p["start_date"], "plan", f"{kind} started")
+        add(p["start_date"], "plan", f"{kind} started", provenance=p.get("provenance"))
         if p.get("end_date"):
             add(p["end_date"], "plan", f"{kind} ended")
     for r in reviews:
@@ -187,7 +197,8 @@ def build_timeline(
     for i in incidents:
         add(i["occurred_on"], "incident", _incident_text(i))
     for c in check_ins[:RECENT_RECORDS]:
-        add(c["observed_on"], "check_in", _check_in_text(c, words) + _at(c.get("observed_minute")))
+        text = _check_in_text(c, words) + _at(c.get("observed_minute"))
+        add(c["observed_on"], "check_in", text, provenance=c.get("provenance"))
     for u in strategy_uses[:RECENT_RECORDS]:
         add(u["used_on"], "strategy", _strategy_text(u, words) + _at(u.get("used_minute")))
     for c in pending:

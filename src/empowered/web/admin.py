@@ -98,6 +98,7 @@ def _account_form(form: FormData) -> dict[str, Any]:
         "pupils": _list(str(form.get("pupils") or "")),
         "areas": [str(a) for a in form.getlist("areas")],
         "expires": expires,
+        "organisation": str(form.get("organisation") or "").strip(),
     }
 
 
@@ -259,13 +260,19 @@ def _values_of(user: User) -> dict[str, Any]:
         "pupils": list(user.pupils),
         "areas": list(user.areas),
         "expires": user.expires_on.isoformat() if user.expires_on else "",
+        "organisation": user.organisation or "",
     }
 
 
 @router.get("/admin/users/new", response_class=HTMLResponse)
 def new_user(request: Request, scope: AdminScope) -> HTMLResponse:
     empty: dict[str, Any] = {"username": "", "role": "", "school": None, "groups": [], "pupils": []}
-    return _user_form(request, scope, target=None, values={**empty, "areas": [], "expires": ""})
+    return _user_form(
+        request,
+        scope,
+        target=None,
+        values={**empty, "areas": [], "expires": "", "organisation": ""},
+    )
 
 
 def _one_time(request: Request, scope: Scope, user: User, password: str, added: bool) -> Response:
@@ -298,6 +305,7 @@ def add(request: Request, scope: AdminScope, form: CheckedForm) -> Response:
                 pupils=values["pupils"],
                 areas=values["areas"],
                 expires_on=_expiry(values),
+                organisation=values["organisation"],
             )
             require_password_change(con, user.user_id)
     except AccessError as err:
@@ -343,6 +351,7 @@ def save_user(request: Request, scope: AdminScope, user_id: int, form: CheckedFo
                 pupils=values["pupils"],
                 areas=values["areas"],
                 expires_on=_expiry(values),
+                organisation=values["organisation"],
             )
     except AccessError as err:
         return _user_form(request, scope, target=user, values=values, error=str(err), status=400)
@@ -360,6 +369,7 @@ def _differences(before: User, after: User) -> str:
         ("pupils", "named pupils"),
         ("areas", "areas"),
         ("expires_on", "expiry"),
+        ("organisation", "organisation"),
     )
     return ", ".join(
         label for attr, label in names if getattr(before, attr) != getattr(after, attr)

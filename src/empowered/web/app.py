@@ -37,6 +37,7 @@ from empowered.web import (
     api_docs,
     audit_page,
     capture,
+    contributions,
     inbox,
     pages,
     provision_pages,
@@ -304,6 +305,7 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
     modules = (
         pages,
         capture,
+        contributions,
         triggers,
         strategies,
         uploads,

@@ -10,12 +10,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from empowered.access.audit import Changed, Exported, ViewedPage, ViewedPupil
-from empowered.access.policy import Permission, Scope, has, may_agree_action
-from empowered.access.sections import MEASURE_AREA
+from empowered.access.policy import Permission, Scope, has, may_agree_action, may_contribute
+from empowered.access.sections import MEASURE_AREA, Section
 from empowered.analytics.wording import GLOSSARY
+from empowered.identity import identity_reader
 from empowered.schools import has_school
 from empowered.views import OutOfScope
 from empowered.views.cache import Recent, build_id
+from empowered.views.contributions import AREA_WORDS, pupil_contributions
 from empowered.views.home import attention
 from empowered.views.provision import provision_page
 from empowered.views.pupil import pupil_charts, pupil_picture, shown_sections
@@ -30,6 +32,7 @@ from empowered.web.deps import (
     needs,
     pupil_scope,
 )
+from empowered.web.import_runs import settings_of
 from empowered.web.render import (
     HOME,
     PROVISION,
@@ -127,6 +130,14 @@ def pupil_page(
         with request.app.state.warehouse.reading() as con:
             picture = pupil_picture(con, pupil_key, scope=ps, cache=request.app.state.cache)
             note = latest_note(con, pupil_key, scope=ps)
+            contributions = pupil_contributions(
+                con,
+                pupil_key,
+                scope=ps,
+                reader=identity_reader(ps, settings_of(request.app).keys())
+                if ps.identified
+                else None,
+            )
     except OutOfScope as err:
         raise Forbidden(scope.user, request.url.path, "pupil not found", pupil_key) from err
     audit(request, scope, ViewedPupil(pupil_key=pupil_key, page="pupil"))
@@ -153,6 +164,12 @@ def pupil_page(
             "note_error": note_error,
             "draft": draft,
             "note_max": MAX_LENGTH,
+            # Notes from visiting professionals, each with its provenance (issue 13, item 6).
+            "contributions": contributions,
+            "show_contributions": ps.shows(Section.PUPIL_CONTRIBUTIONS),
+            "can_contribute": may_contribute(scope, pupil_key),
+            "contributed": request.query_params.get("contributed") == "1",
+            "area_words": AREA_WORDS,
         },
         status,
     )

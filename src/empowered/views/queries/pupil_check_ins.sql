@@ -1,7 +1,7 @@
 -- grain: one row per mood and engagement check-in of one pupil, newest first, at most $limit
 select
     o.observation_id, o.school_urn, o.observed_on, o.observed_minute, o.activity, o.setting,
-    o.mood, o.engagement, o.regulation
+    o.mood, o.engagement, o.regulation, o.staff_id, o.batch_id
 from core.fct_observation as o
 where o.pupil_key = $pupil_key
     and o.observed_on <= $until

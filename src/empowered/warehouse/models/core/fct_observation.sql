@@ -40,7 +40,9 @@ select
     o.mood,
     o.engagement,
     o.regulation,
-    nullif(o.note, '') as note
+    nullif(o.note, '') as note,
+    -- The batch it came in (meta.batches: source, file or form, when): its provenance.
+    o._batch_id as batch_id
 from staging.stg_canonical_observations as o
 left join core.dim_school_minute as m
     on m.school_urn = o.school_urn and m.minute_of_day = o.observed_minute

@@ -23,7 +23,9 @@ select
     p.end_date is null as is_active,
     p.next_review_due,
     r.last_review_date,
-    coalesce(r.reviews, 0) as review_count
+    coalesce(r.reviews, 0) as review_count,
+    -- The batch it came in (meta.batches: source, file or form, when): its provenance.
+    p._batch_id as batch_id
 from staging.stg_canonical_plans as p
 left join reviews as r on r.plan_id = p.plan_id
 where p._is_current

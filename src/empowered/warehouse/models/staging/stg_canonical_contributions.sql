@@ -1,0 +1,29 @@
+-- grain: one row per landed contribution from a visiting professional, accepted or rejected
+-- unique_key: [_batch_id, _source_row, _source_item]
+-- not_null: [_batch_id, _source_row, _source_file, _is_current]
+-- natural_key: [school_urn, contribution_id]
+-- source: raw.canonical_contributions
+-- pupil_linked: true
+-- columns:
+--   contribution_id: trim
+--   area: lower
+--   title: text
+--   note: text
+--   visited_on: uk_date
+--   author: trim
+--   author_role: lower
+--   organisation: trim
+--   file_name: text
+--   file_sha256: lower
+--   saved_at: trim
+-- rules:
+--   10: {allowed: area, required: true, values: [wellbeing, behaviour, learning, strategies, register, provision, attendance, safeguarding]}
+--   11: {not_blank: title, message: "is missing: a contribution has a title"}
+--   12: {not_blank: author, message: "is missing: a contribution names the account that wrote it"}
+--   13: {required: visited_on}
+--   14: {not_future: visited_on}
+--   15: {pattern: file_sha256, regex: "^[0-9a-f]{64}$", message: "is not a SHA-256 digest (64 hexadecimal digits)"}
+--   19: {on_roll: visited_on}
+-- Entered in the app (empowered.contributions): the title, note and file name arrive as
+-- ciphertext and stay so; only the identity module decrypts them for a page. A save is a
+-- new contribution (a new id), so every accepted row is current.
