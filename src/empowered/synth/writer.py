@@ -15,7 +15,10 @@ from empowered.sources.canonical import ENTITIES
 # Columns only other systems' records carry (an aggregator's own id for a pupil, the
 # earlier school a transfer file's attendance came from): the synthetic trust writes none,
 # so its files stay as they were.
-NOT_SYNTHESISED = frozenset({"aggregator_id", "from_school_urn", "from_school_laestab"})
+NOT_SYNTHESISED = frozenset(
+    # A review held in the app names its meeting and rates progress (synth.app_reviews).
+    {"aggregator_id", "from_school_urn", "from_school_laestab", "meeting_id", "rating"}
+)
 COLUMNS: dict[str, tuple[str, ...]] = {
     name: tuple(c for c in e.columns if c not in NOT_SYNTHESISED) for name, e in ENTITIES.items()
 }
