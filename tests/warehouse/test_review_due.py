@@ -75,17 +75,40 @@ def test_a_plan_reviewed_after_its_imported_due_date_is_not_overdue(
         _plan("TRV4", school, undated, "sen_support_plan", start, None),
     ]
     outcomes = [
-        {"outcome_id": f"TRO{i}", "plan_id": p["plan_id"], "area_of_need": "communication",
-         "outcome_text": "Asks for help in class", "target_date": ""}
+        {
+            "outcome_id": f"TRO{i}",
+            "plan_id": p["plan_id"],
+            "area_of_need": "communication",
+            "outcome_text": "Asks for help in class",
+            "target_date": "",
+        }
         for i, p in enumerate(plans[:3], start=1)
     ]
     reviews = [
-        {"review_id": "TRR1", "plan_id": "TRV1", "outcome_id": "TRO1",
-         "review_date": (as_of - timedelta(days=20)).isoformat(), "progress": "some", "note": ""},
-        {"review_id": "TRR2", "plan_id": "TRV2", "outcome_id": "TRO2",
-         "review_date": (as_of - timedelta(days=150)).isoformat(), "progress": "some", "note": ""},
-        {"review_id": "TRR3", "plan_id": "TRV3", "outcome_id": "TRO3",
-         "review_date": (as_of - timedelta(days=200)).isoformat(), "progress": "good", "note": ""},
+        {
+            "review_id": "TRR1",
+            "plan_id": "TRV1",
+            "outcome_id": "TRO1",
+            "review_date": (as_of - timedelta(days=20)).isoformat(),
+            "progress": "some",
+            "note": "",
+        },
+        {
+            "review_id": "TRR2",
+            "plan_id": "TRV2",
+            "outcome_id": "TRO2",
+            "review_date": (as_of - timedelta(days=150)).isoformat(),
+            "progress": "some",
+            "note": "",
+        },
+        {
+            "review_id": "TRR3",
+            "plan_id": "TRV3",
+            "outcome_id": "TRO3",
+            "review_date": (as_of - timedelta(days=200)).isoformat(),
+            "progress": "good",
+            "note": "",
+        },
     ]
     folder = tmp_path / "files"
     folder.mkdir()

@@ -15,6 +15,7 @@ Staff see only what their role needs. Each role's permissions:
 | VIEW_SAFEGUARDING | yes         |       | yes |         |     | if area  |         |
 | CAPTURE           |             | yes   |     | yes     | yes |          |         |
 | WRITE_PUPIL_NOTE  |             | yes   |     |         |     |          |         |
+| HOLD_REVIEWS      |             | yes   |     |         |     |          |         |
 | IMPORT            | yes         | yes   |     |         |     |          |         |
 | IMPORT_CATALOGUES | yes         |       |     |         |     |          |         |
 | EXPORT            | yes         | yes   |     |         |     |          |         |
@@ -34,6 +35,9 @@ Decisions worth knowing:
 - The trust admin does not CAPTURE (observations come from staff who were there) and does
   not ACT_ON_TRIGGERS (closing a safeguarding concern is the DSL's professional duty).
 - The SENCo views triggers but the DSL acts on them; the audit page is for admins and DSLs.
+- Plan reviews (and an EHC plan's annual review steps) are held and recorded by the
+  SENCo, who meets the parents (Code of Practice 6.72-6.77); the trust admin, who is at
+  no meeting, reads them with the register area but records none.
 - The one-sentence note on a complex child's page is the SENCo's to write (they hold the
   whole SEN picture); everyone who opens the page reads it.
 - Teaching assistants see strategies: they are the ones who use them with the pupil.
@@ -88,13 +92,16 @@ class Permission(StrEnum):
     # Export everything held about one pupil (a subject access request): identity from
     # every school, so only the trust administrator, who answers for the trust as controller.
     SUBJECT_ACCESS = "subject_access"
+    # Record a plan review meeting and the steps of an EHC plan's annual review.
+    HOLD_REVIEWS = "hold_reviews"
 
 
 P = Permission
 _PUPIL_PAGE = frozenset({P.VIEW_HOME, P.VIEW_PUPIL, P.VIEW_IDENTITY})
 
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
-    Role.TRUST_ADMIN: frozenset(P) - {P.CAPTURE, P.ACT_ON_TRIGGERS, P.WRITE_PUPIL_NOTE},
+    Role.TRUST_ADMIN: frozenset(P)
+    - {P.CAPTURE, P.ACT_ON_TRIGGERS, P.WRITE_PUPIL_NOTE, P.HOLD_REVIEWS},
     Role.SENCO: _PUPIL_PAGE
     | {
         P.VIEW_REGISTER,
@@ -106,6 +113,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         P.IMPORT,
         P.EXPORT,
         P.VIEW_AGGREGATES,
+        P.HOLD_REVIEWS,
     },
     Role.DSL: _PUPIL_PAGE | {P.VIEW_SAFEGUARDING, P.VIEW_TRIGGERS, P.ACT_ON_TRIGGERS, P.VIEW_AUDIT},
     Role.TEACHER: _PUPIL_PAGE | {P.VIEW_STRATEGIES, P.CAPTURE},
@@ -140,6 +148,7 @@ WRITE_PERMISSIONS = frozenset(
         P.ACT_ON_TRIGGERS,
         P.ADMIN_USERS,
         P.IMPORT_CATALOGUES,
+        P.HOLD_REVIEWS,
     }
 )
 

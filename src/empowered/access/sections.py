@@ -55,6 +55,11 @@ class Section(StrEnum):
     TRIGGERS_EARLY_SIGNS = "triggers.early_signs"  # each measure filtered by its area too
     # Import report: choosing the pupil a quarantined row meant (names the candidates)
     IMPORTS_PUPIL_MATCH = "imports.pupil_match"
+    # Plan reviews (issue 13): the reviews held, the form, an EHC plan's annual review steps
+    HOME_EHC_REVIEW_STEPS = "home.ehc_review_steps"
+    REVIEWS_HELD = "reviews.held"
+    REVIEWS_FORM = "reviews.form"
+    REVIEWS_EHC_CALENDAR = "reviews.ehc_calendar"
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,12 @@ SECTION_RULES: dict[Section, SectionRule] = {
     # Whoever imports for the school settles its rows' pupil matches; the pupils offered
     # are named, so identity is needed too (policy.may_choose_pupil).
     S.IMPORTS_PUPIL_MATCH: SectionRule(permission="import"),
+    # The SENCo holds reviews and keeps an EHC plan's annual review calendar: the steps
+    # coming due are theirs to do, so their home page lists them.
+    S.HOME_EHC_REVIEW_STEPS: SectionRule(area="register", permission="hold_reviews"),
+    S.REVIEWS_HELD: SectionRule(area="register"),
+    S.REVIEWS_FORM: SectionRule(area="register", permission="hold_reviews"),
+    S.REVIEWS_EHC_CALENDAR: SectionRule(area="register"),
 }
 
 # The area each early-sign measure (``analytics.early_signs.INDICATORS``) reads.
