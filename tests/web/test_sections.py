@@ -65,11 +65,21 @@ SECTION_PAGES: dict[Section, str] = {
     # On one import's report, only when its rows name a pupil who matched none or several:
     # walked with such a batch in test_pupil_match_page.py.
     S.IMPORTS_PUPIL_MATCH: "/imports/1",
+    # Plan reviews (issue 13); an EHC plan's annual review steps need an EHC plan with a
+    # step coming due: walked with one in test_reviews_page.py.
+    S.HOME_EHC_REVIEW_STEPS: "/",
+    S.REVIEWS_HELD: "/pupils/{pupil}/reviews",
+    S.REVIEWS_FORM: "/pupils/{pupil}/reviews/new",
+    S.REVIEWS_EHC_CALENDAR: "/pupils/{pupil}/reviews",
 }
 PAGES = sorted(set(SECTION_PAGES.values()))
 # Sections that need data the small trust does not have (the fixture writes the walked
 # pupil a note): a batch whose rows' pupil is uncertain (test_pupil_match_page.py).
-NEEDS_DATA: set[Section] = {S.IMPORTS_PUPIL_MATCH}
+NEEDS_DATA: set[Section] = {
+    S.IMPORTS_PUPIL_MATCH,
+    S.HOME_EHC_REVIEW_STEPS,
+    S.REVIEWS_EHC_CALENDAR,
+}
 VISITORS = tuple(f"visitor-{area}" for area in AREAS)
 ACCOUNTS = ROLES + VISITORS
 

@@ -48,6 +48,9 @@ PAGES = {
 PUPIL_PAGES = {
     "/pupils/{pupil_key}": EVERYONE - {"trust_analyst"},
     "/capture/{pupil_key}": CAPTURERS,
+    # Plan reviews: read with the register area, held by the SENCo.
+    "/pupils/{pupil_key}/reviews": {"trust_admin", "senco"},
+    "/pupils/{pupil_key}/reviews/new": {"senco"},
 }
 # Pages about one record, each tried for every role and with another school's record in
 # its own test file.
@@ -60,6 +63,8 @@ RECORD_PAGES = {
 # Who may post to each form; everyone else is refused (``test_forms_refuse_other_roles``).
 FORMS = {
     "/pupils/{pupil_key}/note": {"senco"},
+    "/pupils/{pupil_key}/reviews": {"senco"},
+    "/pupils/{pupil_key}/reviews/steps": {"senco"},
     "/capture/{pupil_key}": CAPTURERS,
     "/triggers/{trigger_id}/{action}": {"dsl"},
     "/imports": {"trust_admin", "senco"},
