@@ -7,8 +7,8 @@ from datetime import date
 import duckdb
 
 from empowered.demo import create_demo_accounts
-from empowered.synth.app_sources import WRITERS, land_demo_records
 from empowered.synth.app_reviews import write_reviews
+from empowered.synth.app_sources import WRITERS, land_demo_records
 from identity_keys import TEST_KEYS
 
 
