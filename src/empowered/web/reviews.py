@@ -45,7 +45,7 @@ def _name(con: Any, pupil_key: str, scope: PupilScope) -> str:
 
 
 def _on_roll(con: Any, pupil_key: str, scope: PupilScope) -> bool:
-    return bool(queries.rows(con, "pupil_in_scope", scope=scope, pupil_key=pupil_key))
+    return bool(queries.rows(con, "review_pupil_on_roll", scope=scope, pupil_key=pupil_key))
 
 
 def _staff_names(con: Any) -> dict[str, str]:
