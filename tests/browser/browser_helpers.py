@@ -172,6 +172,10 @@ def page_cases() -> list[PageCase]:
     ):
         cases.append(PageCase("trust_admin", path))
     cases.append(PageCase("dsl", "/triggers?status=all"))
+    # Plan reviews (issue 13): the reviews held and the form, from the pupil's page.
+    cases.append(PageCase("senco", f"/pupils/{PUPIL}/reviews"))
+    cases.append(PageCase("senco", f"/pupils/{PUPIL}/reviews/new"))
+    cases.append(PageCase("trust_admin", f"/pupils/{PUPIL}/reviews"))
     return cases
 
 
