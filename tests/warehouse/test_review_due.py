@@ -144,3 +144,28 @@ def _months(day: date, months: int) -> date:
     year, month = day.year + month // 12, month % 12 + 1
     last = [31, 29 if year % 4 == 0 else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
     return date(year, month, min(day.day, last))
+
+
+def test_across_the_trust_overdue_follows_the_latest_review_held(
+    built: duckdb.DuckDBPyConnection,
+) -> None:
+    """Every running plan's due date falls after its latest review held, and "overdue"
+    on the register is that date passing, nothing else."""
+    rows = built.execute(
+        "SELECT p.plan_id, p.last_held_review_on, p.review_due_on, r.review_overdue, "
+        "r.as_of_date, p.next_review_due FROM marts.register_pupil AS r "
+        "JOIN core.fct_plan AS p ON p.plan_id = r.current_plan_id"
+    ).fetchall()
+    assert rows
+    for plan, held, due, overdue, as_of, _ in rows:
+        assert held is None or due > held, plan
+        assert overdue == (due < as_of), plan
+    # The defect's shape: plans whose imported date had passed though a review was held
+    # after it are no longer called overdue.
+    reviewed_since = [
+        r for r in rows if r[5] is not None and r[5] < r[4] and r[1] is not None and r[1] > r[5]
+    ]
+    assert reviewed_since, "the small trust has plans reviewed after their imported date"
+    # (All of them were "overdue" before: their imported date had passed.)
+    assert all(r[2] != r[5] for r in reviewed_since)
+    assert sum(bool(r[3]) for r in reviewed_since) < len(reviewed_since)
