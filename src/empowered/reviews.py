@@ -91,6 +91,8 @@ class PlanToReview:
     plan_type: str
     start_date: date
     outcomes: tuple[Outcome, ...]
+    # When its next review falls due, from the latest review held (core.fct_plan).
+    review_due_on: date | None = None
 
     @property
     def is_ehc(self) -> bool:

@@ -99,3 +99,34 @@ def _meeting(site: Site, plan: str) -> str:
         "SELECT meeting_id FROM core.fct_review_meeting WHERE plan_id = ?", [plan]
     )
     return str(meeting)
+
+
+def test_the_senco_sees_an_ehc_plans_annual_review_steps(open_as, site: Site) -> None:
+    """The home page asks for the steps in plain words; the reviews page lays out the
+    calendar and records a step."""
+    found = site.query(
+        "SELECT s.pupil_key FROM marts.ehc_review_step AS s WHERE s.school_urn = ? "
+        "AND s.step = 'advice_requested' AND NOT s.is_done ORDER BY s.due_on, 1 LIMIT 1",
+        [site.school],
+    )
+    assert found, "the small trust has an EHC plan at the SENCo's school"
+    pupil = str(found[0][0])
+    page = open_as("senco")
+    page.set_default_timeout(90_000)
+    page.goto(f"/pupils/{pupil}/reviews")
+    calendar = page.locator("#calendar")
+    expect(calendar).to_contain_text("Advice requested")
+    _shoot(page, "reviews-ehc")
+    calendar.get_by_label("Step").select_option(label="Advice requested")
+    calendar.get_by_role("button", name="Record the step").click()
+    page.wait_for_url("**/reviews?saved=step*", timeout=120_000)
+    expect(page.locator("#calendar")).to_contain_text("done on")
+    # Most urgent first, fifty to a page: walk the pages to the first step.
+    steps = page.locator('[data-section="home.ehc_review_steps"]')
+    for n in range(1, 10):
+        page.goto(f"/?page={n}")
+        if steps.count():
+            break
+    expect(steps.first).to_contain_text("annual review by")
+    steps.first.scroll_into_view_if_needed()
+    _shoot(page, "home")

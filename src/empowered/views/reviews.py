@@ -42,7 +42,12 @@ def plan_to_review(
         for o in queries.rows(con, "review_plan_outcomes", plan_id=p["plan_id"])
     )
     return PlanToReview(
-        str(p["plan_id"]), str(p["school_urn"]), str(p["plan_type"]), p["start_date"], outcomes
+        str(p["plan_id"]),
+        str(p["school_urn"]),
+        str(p["plan_type"]),
+        p["start_date"],
+        outcomes,
+        p["review_due_on"],
     )
 
 

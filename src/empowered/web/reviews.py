@@ -115,6 +115,7 @@ def _page_context(
         "step_errors": step_errors or {},
         "step_values": step_values or {},
         "today": date.today().isoformat(),
+        "today_date": date.today(),
     }
 
 
