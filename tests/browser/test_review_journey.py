@@ -128,5 +128,7 @@ def test_the_senco_sees_an_ehc_plans_annual_review_steps(open_as, site: Site) ->
         if steps.count():
             break
     expect(steps.first).to_contain_text("annual review by")
-    steps.first.scroll_into_view_if_needed()
+    for width in (1280, 375):
+        page.set_viewport_size({"width": width, "height": 900})
+        steps.first.screenshot(path=str(SHOTS / f"home-step-{width}.png"))
     _shoot(page, "home")
