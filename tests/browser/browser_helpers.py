@@ -182,6 +182,10 @@ def page_cases() -> list[PageCase]:
     cases.append(PageCase("senco", "/provision/groups/new"))
     # A visiting professional's note about their named pupil (issue 13, item 6).
     cases.append(PageCase("visiting_professional", f"/pupils/{PUPIL}/contributions/new"))
+    # Plan reviews (issue 13): the reviews held and the form, from the pupil's page.
+    cases.append(PageCase("senco", f"/pupils/{PUPIL}/reviews"))
+    cases.append(PageCase("senco", f"/pupils/{PUPIL}/reviews/new"))
+    cases.append(PageCase("trust_admin", f"/pupils/{PUPIL}/reviews"))
     return cases
 
 

@@ -274,19 +274,22 @@ def test_as_of_edge_cases_on_hand_edited_core_rows(
     con.execute("DELETE FROM core.fct_plan WHERE pupil_key = ?", [overdue])
     con.execute(
         "INSERT INTO core.fct_plan (plan_id, pupil_key, school_urn, plan_type, start_date, "
-        "end_date, is_active, next_review_due, last_review_date, review_count) "
-        "VALUES ('T1', ?, ?, 'sen_support_plan', ?, NULL, true, ?, ?, 1), "
-        "('T2', ?, ?, 'ehc_plan', ?, ?, false, NULL, NULL, 0)",
+        "end_date, is_active, next_review_due, last_review_date, review_count, "
+        "review_due_on) "
+        "VALUES ('T1', ?, ?, 'sen_support_plan', ?, NULL, true, ?, ?, 1, ?), "
+        "('T2', ?, ?, 'ehc_plan', ?, ?, false, NULL, NULL, 0, ?)",
         [
             overdue,
             school,
             date(2024, 1, 8),
             as_of - timedelta(days=1),
             date(2025, 1, 6),
+            as_of - timedelta(days=1),
             overdue,
             school,
             date(2022, 1, 4),
             as_of - timedelta(days=30),
+            date(2023, 1, 4),
         ],
     )
     # Provision running on the as-of date: started by then and not ended before it.

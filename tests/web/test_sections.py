@@ -76,11 +76,23 @@ SECTION_PAGES: dict[Section, str] = {
     # walked for every role in test_provision_pages.py.
     S.PROVISION_MEMBERS: "/provision/groups/PG-set-up-in-test_provision_pages",
     S.PROVISION_SESSIONS: "/provision/groups/PG-set-up-in-test_provision_pages",
+    # Plan reviews (issue 13); an EHC plan's annual review steps need an EHC plan with a
+    # step coming due: walked with one in test_reviews_page.py.
+    S.HOME_EHC_REVIEW_STEPS: "/",
+    S.REVIEWS_HELD: "/pupils/{pupil}/reviews",
+    S.REVIEWS_FORM: "/pupils/{pupil}/reviews/new",
+    S.REVIEWS_EHC_CALENDAR: "/pupils/{pupil}/reviews",
 }
 PAGES = sorted(set(SECTION_PAGES.values()))
 # Sections that need data the small trust does not have (the fixture writes the walked
 # pupil a note): a batch whose rows' pupil is uncertain (test_pupil_match_page.py).
-NEEDS_DATA: set[Section] = {S.IMPORTS_PUPIL_MATCH, S.PROVISION_MEMBERS, S.PROVISION_SESSIONS}
+NEEDS_DATA: set[Section] = {
+    S.IMPORTS_PUPIL_MATCH,
+    S.PROVISION_MEMBERS,
+    S.PROVISION_SESSIONS,
+    S.HOME_EHC_REVIEW_STEPS,
+    S.REVIEWS_EHC_CALENDAR,
+}
 VISITORS = tuple(f"visitor-{area}" for area in AREAS)
 ACCOUNTS = ROLES + VISITORS
 

@@ -59,6 +59,9 @@ PUPIL_PAGES = {
     "/pupils/{pupil_key}": EVERYONE - {"trust_analyst"},
     "/capture/{pupil_key}": CAPTURERS,
     "/pupils/{pupil_key}/contributions/new": CONTRIBUTORS,
+    # Plan reviews: read with the register area, held by the SENCo.
+    "/pupils/{pupil_key}/reviews": {"trust_admin", "senco"},
+    "/pupils/{pupil_key}/reviews/new": {"senco"},
 }
 # Pages about one record, each tried for every role and with another school's record in
 # its own test file.
@@ -81,6 +84,8 @@ FORMS = {
     "/actions": {"senco", "dsl"},
     # An owner updates their own action; the SENCo and DSL any at their school.
     "/actions/{action_id}/status": {"senco", "dsl", "teacher", "teaching_assistant"},
+    "/pupils/{pupil_key}/reviews": {"senco"},
+    "/pupils/{pupil_key}/reviews/steps": {"senco"},
     "/capture/{pupil_key}": CAPTURERS,
     "/pupils/{pupil_key}/contributions/new": CONTRIBUTORS,
     "/triggers/{trigger_id}/{action}": {"dsl"},

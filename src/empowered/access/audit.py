@@ -299,6 +299,38 @@ EVENT_TYPES[ContributionAdded.event] = ContributionAdded
 EVENT_TYPES[ContributionFileOpened.event] = ContributionFileOpened
 
 
+@dataclass(frozen=True)
+class ReviewHeld(AuditEvent):
+    """The SENCo recorded a plan review meeting (empowered.reviews): which plan, the
+    meeting's id and batch, how many outcomes were rated. Never the words written."""
+
+    event: ClassVar[str] = "review_held"
+    pupil_key: str
+    plan_id: str
+    meeting_id: str
+    batch_id: int
+    outcomes: int
+
+
+EVENT_TYPES[ReviewHeld.event] = ReviewHeld
+
+
+@dataclass(frozen=True)
+class EhcReviewStepRecorded(AuditEvent):
+    """The SENCo recorded a step of an EHC plan's annual review as done (advice
+    requested, papers sent, report sent) on a date."""
+
+    event: ClassVar[str] = "ehc_review_step_recorded"
+    pupil_key: str
+    plan_id: str
+    step: str
+    done_on: str
+    batch_id: int
+
+
+EVENT_TYPES[EhcReviewStepRecorded.event] = EhcReviewStepRecorded
+
+
 def _withhold(value: Any) -> Any:
     """Identity columns and UPN-shaped strings become "(withheld)", at any depth."""
     if isinstance(value, dict):

@@ -16,6 +16,7 @@ Staff see only what their role needs. Each role's permissions:
 | CAPTURE           |             | yes   |     | yes     | yes |          |         |
 | WRITE_PUPIL_NOTE  |             | yes   |     |         |     |          |         |
 | CONTRIBUTE        |             | yes   |     |         |     | yes      |         |
+| HOLD_REVIEWS      |             | yes   |     |         |     |          |         |
 | IMPORT            | yes         | yes   |     |         |     |          |         |
 | IMPORT_CATALOGUES | yes         |       |     |         |     |          |         |
 | EXPORT            | yes         | yes   |     |         |     |          |         |
@@ -41,6 +42,9 @@ Decisions worth knowing:
 - The trust admin does not CAPTURE (observations come from staff who were there) and does
   not ACT_ON_TRIGGERS (closing a safeguarding concern is the DSL's professional duty).
 - The SENCo views triggers but the DSL acts on them; the audit page is for admins and DSLs.
+- Plan reviews (and an EHC plan's annual review steps) are held and recorded by the
+  SENCo, who meets the parents (Code of Practice 6.72-6.77); the trust admin, who is at
+  no meeting, reads them with the register area but records none.
 - The one-sentence note on a complex child's page is the SENCo's to write (they hold the
   whole SEN picture); everyone who opens the page reads it.
 - Teaching assistants see strategies: they are the ones who use them with the pupil.
@@ -130,6 +134,8 @@ class Permission(StrEnum):
     # Add a note or a report (PDF) about a pupil, in an area: a visiting professional's
     # contribution (issue 13, item 6).
     CONTRIBUTE = "contribute"
+    # Record a plan review meeting and the steps of an EHC plan's annual review.
+    HOLD_REVIEWS = "hold_reviews"
 
 
 P = Permission
@@ -145,6 +151,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         P.OWN_ACTIONS,
         P.RECORD_SESSIONS,
         P.CONTRIBUTE,
+        P.HOLD_REVIEWS,
     },
     Role.SENCO: _PUPIL_PAGE
     | {
@@ -163,6 +170,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         P.VIEW_SCHOOL_ACTIONS,
         P.MANAGE_PROVISION,
         P.RECORD_SESSIONS,
+        P.HOLD_REVIEWS,
     },
     Role.DSL: _PUPIL_PAGE
     | {
@@ -212,6 +220,7 @@ WRITE_PERMISSIONS = frozenset(
         P.MANAGE_PROVISION,
         P.RECORD_SESSIONS,
         P.CONTRIBUTE,
+        P.HOLD_REVIEWS,
     }
 )
 # The writes a read-only scope still has: a visiting professional records what they

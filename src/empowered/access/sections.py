@@ -68,6 +68,11 @@ class Section(StrEnum):
     ACTIONS_SCHOOL = "actions.school"  # every action of the school, filterable
     # Import report: choosing the pupil a quarantined row meant (names the candidates)
     IMPORTS_PUPIL_MATCH = "imports.pupil_match"
+    # Plan reviews (issue 13): the reviews held, the form, an EHC plan's annual review steps
+    HOME_EHC_REVIEW_STEPS = "home.ehc_review_steps"
+    REVIEWS_HELD = "reviews.held"
+    REVIEWS_FORM = "reviews.form"
+    REVIEWS_EHC_CALENDAR = "reviews.ehc_calendar"
 
 
 @dataclass(frozen=True)
@@ -135,6 +140,12 @@ SECTION_RULES: dict[Section, SectionRule] = {
     S.HOME_MY_ACTIONS: SectionRule(permission="own_actions"),
     S.ACTIONS_MINE: SectionRule(permission="own_actions"),
     S.ACTIONS_SCHOOL: SectionRule(permission="view_school_actions"),
+    # The SENCo holds reviews and keeps an EHC plan's annual review calendar: the steps
+    # coming due are theirs to do, so their home page lists them.
+    S.HOME_EHC_REVIEW_STEPS: SectionRule(area="register", permission="hold_reviews"),
+    S.REVIEWS_HELD: SectionRule(area="register"),
+    S.REVIEWS_FORM: SectionRule(area="register", permission="hold_reviews"),
+    S.REVIEWS_EHC_CALENDAR: SectionRule(area="register"),
 }
 
 # The area each early-sign measure (``analytics.early_signs.INDICATORS``) reads.

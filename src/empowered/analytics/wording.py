@@ -169,6 +169,15 @@ GLOSSARY: dict[str, str] = {
         "The Information and Records Management Society, whose toolkit for schools suggests "
         "how long each kind of school record is kept."
     ),
+    "Annual review": (
+        "The yearly review of an EHC plan, held within 12 months of the last: advice and "
+        "papers go out at least two weeks before the meeting and the report within two "
+        "weeks after it."
+    ),
+    "Code of Practice": (
+        "The SEND Code of Practice: the statutory guidance schools follow for SEN support "
+        "and EHC plans."
+    ),
 }
 
 

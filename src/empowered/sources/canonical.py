@@ -226,7 +226,9 @@ ENTITIES: dict[str, Entity] = {
         ),
         _entity(
             "plan_reviews",
-            "review_id plan_id outcome_id review_date progress note",
+            # A review held in the app also names its meeting (``review_meetings``) and
+            # rates progress on the -2..+2 scale; an imported row gives progress in words.
+            "review_id plan_id outcome_id review_date progress note meeting_id rating",
             "review_id plan_id",
         ),
         _entity(
@@ -279,6 +281,25 @@ APP_ENTITIES: dict[str, Entity] = {
             "contribution_id school_urn upn area title note visited_on author author_role"
             " organisation file_name file_sha256 saved_at",
             "contribution_id school_urn area",
+        ),
+        # A plan review meeting held in the app (SEN Code of Practice 6.72-6.77; for an
+        # EHC plan the annual review, 9.166-9.176): the pupil's and parents' views, the
+        # discussion with the parents, who attended, what changes, the next steps and the
+        # next review date. Each outcome's progress at the meeting is a ``plan_reviews``
+        # row naming ``meeting_id``. ``held_by`` is the account (``capture.staff_ref``).
+        _entity(
+            "review_meetings",
+            "meeting_id school_urn plan_id held_on held_by attended parents_met pupil_views"
+            " parent_views parent_discussion changes next_steps next_review_due recorded_at",
+            "meeting_id school_urn plan_id held_on",
+        ),
+        # A step of an EHC plan's annual review recorded as done (SEND Regulations 2014,
+        # reg 20): advice requested and papers circulated before the meeting, the review
+        # report sent after it. ``recorded_by`` is the account (``capture.staff_ref``).
+        _entity(
+            "ehc_review_steps",
+            "step_id school_urn plan_id step done_on recorded_by recorded_at",
+            "step_id school_urn plan_id step done_on",
         ),
     )
 }

@@ -22,6 +22,7 @@ from empowered.keys import Keys
 from empowered.synth.app_actions import write_actions
 from empowered.synth.app_contributions import write_contributions
 from empowered.synth.app_provision import write_provision
+from empowered.synth.app_reviews import write_reviews
 from empowered.warehouse.build import build_duckdb
 from empowered.warehouse.runner import BuildResult
 
@@ -39,7 +40,7 @@ class DemoContext:
 Writer = Callable[[duckdb.DuckDBPyConnection, DemoContext], int]
 
 # One entry per kind of app-entered record; each lands through its own app service.
-WRITERS: tuple[Writer, ...] = (write_actions, write_provision, write_contributions)
+WRITERS: tuple[Writer, ...] = (write_actions, write_provision, write_contributions, write_reviews)
 
 
 def land_demo_records(

@@ -24,6 +24,8 @@ APP_WRITTEN: dict[str, frozenset[str]] = {
     "interventions": frozenset({"school_urn", "staff_role", "sessions_per_week", "weeks"}),
     "provision_enrolments": frozenset({"group_id", "reason", "end_reason"}),
     "provision_sessions": frozenset({"group_id", "attended", "missed_reason", "recorded_by"}),
+    # A review held in the app names its meeting and rates progress (synth.app_reviews).
+    "plan_reviews": frozenset({"meeting_id", "rating"}),
 }
 COLUMNS: dict[str, tuple[str, ...]] = {
     name: tuple(

@@ -42,6 +42,10 @@ URGENCY = {
     "early_sign": 3,
     "plan_review_due": 4,
     "needs_without_provision": 5,
+    # An EHC plan's annual review step (advice, papers, report): overdue ranks with an
+    # overdue review, coming due with a review due soon.
+    "ehc_step_overdue": 2,
+    "ehc_step_due": 4,
     "school_summary": 0,  # a trust analyst's per-school counts lead the page
 }
 
@@ -53,6 +57,8 @@ SECTION_OF_KIND = {
     "plan_review_due": Section.HOME_PLAN_REVIEWS,
     "needs_without_provision": Section.HOME_NEEDS_WITHOUT_PROVISION,
     "school_summary": Section.HOME_SCHOOL_SUMMARY,
+    "ehc_step_overdue": Section.HOME_EHC_REVIEW_STEPS,
+    "ehc_step_due": Section.HOME_EHC_REVIEW_STEPS,
 }
 
 
@@ -115,6 +121,13 @@ def attention(
     by_school: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in reviews:
         by_school[str(r["school_urn"])].append(r)
+    # An EHC plan's annual review steps, from six weeks before each falls due: the SENCo's.
+    steps_by_school: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    if scope.identified and scope.shows(Section.HOME_EHC_REVIEW_STEPS):
+        steps = queries.rows(con, "attention_ehc_steps", scope=scope, as_of=as_of)
+        names = _names(con, scope, {str(r["pupil_key"]) for r in steps})
+        for r in steps:
+            steps_by_school[str(r["school_urn"])].append(r | {"name": names.get(r["pupil_key"])})
     # Every school's review events in one question (the table is small, the schools many).
     all_reviewed = review_events_by_school(con, scope=scope) if show_triggers else {}
     for school in queries.rows(con, "scope_schools", scope=scope):
@@ -142,6 +155,14 @@ def attention(
         ]
         if scope.identified:
             items += _pupil_items(queue, alerts, by_school[urn], urn, reviewed)
+            items += [
+                (
+                    _key(_step_kind(r, day), r["due_on"], urn, str(r["pupil_key"])),
+                    _ehc_step_item,
+                    (r, urn, day),
+                )
+                for r in steps_by_school[urn]
+            ]
         elif scope.shows(Section.HOME_SCHOOL_SUMMARY):
             summary_item = _school_summary(
                 urn,
@@ -296,6 +317,46 @@ def _plan_review_item(r: dict[str, Any], urn: str) -> AttentionItem:
             if overdue
             else f"The review is due on {day_text(due)}.",
         ),
+        ("pupil", str(r["pupil_key"])),
+        due,
+    )
+
+
+def _names(
+    con: duckdb.DuckDBPyConnection, scope: PupilScope, pupil_keys: set[str]
+) -> dict[str, str]:
+    """The names of a few pupils (an identified scope's EHC review steps), decrypted."""
+    if not pupil_keys:
+        return {}
+    from empowered.identity import identity_reader
+
+    reader = identity_reader(scope)
+    return reader.names(queries.rows(con, "home_pupil_names", pupil_keys=sorted(pupil_keys)))
+
+
+def _step_kind(r: dict[str, Any], day: date) -> str:
+    return "ehc_step_overdue" if r["due_on"] < day else "ehc_step_due"
+
+
+def _ehc_step_item(r: dict[str, Any], urn: str, day: date) -> AttentionItem:
+    from empowered.views.reviews import STEP_WORDS, step_ask
+
+    due: date = r["due_on"]
+    kind = _step_kind(r, day)
+    ask = step_ask(str(r["step"]), str(r["name"] or "this pupil"), due)
+    evidence = (
+        f"{STEP_WORDS[str(r['step'])]}: not recorded yet; it was due by {day_text(due)}."
+        if kind == "ehc_step_overdue"
+        else f"{STEP_WORDS[str(r['step'])]}: not recorded yet; due by {day_text(due)}.",
+        "EHC plan annual review: advice and papers at least two weeks before the meeting, "
+        "the report within two weeks after it (SEND Regulations 2014, regulation 20).",
+    )
+    return AttentionItem(
+        kind,
+        str(r["pupil_key"]),
+        urn,
+        ask + (" (overdue)" if kind == "ehc_step_overdue" else ""),
+        evidence,
         ("pupil", str(r["pupil_key"])),
         due,
     )

@@ -458,7 +458,9 @@ def _plans(
     out = []
     for p in plans:
         current = p["start_date"] <= as_of and (p["end_date"] is None or p["end_date"] >= as_of)
-        due = p["next_review_due"]
+        # From the latest review actually held (core.fct_plan.review_due_on), not the
+        # imported next_review_due alone, which called reviewed plans overdue.
+        due = p["review_due_on"]
         out.append(
             Plan(
                 plan_id=str(p["plan_id"]),

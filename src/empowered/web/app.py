@@ -42,6 +42,7 @@ from empowered.web import (
     pages,
     provision_pages,
     pupil_matches,
+    reviews,
     strategies,
     triggers,
     uploads,
@@ -314,6 +315,7 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
         account,
         actions,
         provision_pages,
+        reviews,
     )
     for module in (*modules, audit_page):
         app.include_router(module.router)

@@ -99,7 +99,7 @@ plans as (
         p.school_urn,
         p.plan_id,
         p.plan_type,
-        p.next_review_due,
+        p.review_due_on,
         p.last_review_date,
         r.as_of_date,
         row_number() over (
@@ -188,9 +188,11 @@ select
     pl.plan_id is not null as has_current_plan,
     pl.plan_id as current_plan_id,
     pl.plan_type as current_plan_type,
-    pl.next_review_due as plan_next_review_due,
+    -- When the plan's next review falls due, from the latest review actually held
+    -- (core.fct_plan.review_due_on), not the imported next_review_due alone.
+    pl.review_due_on as plan_next_review_due,
     pl.last_review_date,
-    coalesce(pl.next_review_due < r.as_of_date, false) as review_overdue,
+    coalesce(pl.review_due_on < r.as_of_date, false) as review_overdue,
     coalesce(pv.provision_count, 0) as provision_count,
     pc.provision_codes,
     coalesce(sp.suspensions, 0) as suspensions_this_year

@@ -1,0 +1,34 @@
+-- grain: one row per landed review meeting, accepted or rejected
+-- unique_key: [_batch_id, _source_row, _source_item]
+-- not_null: [_batch_id, _source_row, _source_file, _is_current]
+-- natural_key: [meeting_id]
+-- source: raw.canonical_review_meetings
+-- columns:
+--   meeting_id: trim
+--   plan_id: trim
+--   held_on: uk_date
+--   held_by: trim
+--   attended: trim
+--   parents_met: boolean
+--   pupil_views: trim
+--   parent_views: trim
+--   parent_discussion: trim
+--   changes: trim
+--   next_steps: trim
+--   next_review_due: uk_date
+--   recorded_at: trim
+--   _plan_known: {sql: "coalesce(pl.plan_id is not null, false)"}
+-- rules:
+--   1: {lookup: plan_id, known: _plan_known, required: true, message: is not a plan of this school}
+--   10: {required: held_on}
+--   11: {not_future: held_on}
+--   12: {parse: next_review_due}
+--   13: {after: next_review_due, than: held_on, strictly: true,
+--        message: "is not after the day the review was held"}
+--   14: {parse: parents_met}
+-- A plan review meeting held in the app (empowered.reviews): the outcomes' progress at it
+-- are plan_reviews rows naming meeting_id, landed in the same transaction. The plan must
+-- be one of the meeting's school, so a review never crosses schools.
+left join (
+    select distinct plan_id, school_urn from staging.stg_canonical_plans where _reject_reason is null
+) as pl on pl.plan_id = p.plan_id and pl.school_urn = p.school_urn
