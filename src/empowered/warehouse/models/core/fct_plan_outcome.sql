@@ -1,4 +1,5 @@
--- grain: one row per outcome written into a plan, with its latest reviewed progress
+-- grain: one row per outcome written into a plan (its current version, for a plan kept in
+-- the app), with its latest reviewed progress
 -- unique_key: [outcome_id]
 -- not_null: [outcome_id, plan_id, pupil_key]
 -- relationships:
@@ -25,8 +26,16 @@ select
     o.outcome_text,
     o.target_date,
     l.progress as latest_progress,
-    l.review_date as latest_review_date
+    l.review_date as latest_review_date,
+    o.provision,
+    o.strategy_codes,
+    o.who,
+    o.how_often,
+    o.plan_version
 from staging.stg_canonical_plan_outcomes as o
 inner join core.fct_plan as p on p.plan_id = o.plan_id
 left join latest as l on l.outcome_id = o.outcome_id and l.n = 1
 where o._is_current
+    -- A versioned plan (written in the app) holds the outcomes saved with its latest
+    -- version: one left out of an edit keeps its last row but is no longer the plan's.
+    and (p.plan_version is null or o.plan_version = p.plan_version)
