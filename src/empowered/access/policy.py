@@ -15,6 +15,7 @@ Staff see only what their role needs. Each role's permissions:
 | VIEW_SAFEGUARDING | yes         |       | yes |         |     | if area  |         |
 | CAPTURE           |             | yes   |     | yes     | yes |          |         |
 | WRITE_PUPIL_NOTE  |             | yes   |     |         |     |          |         |
+| WRITE_PLANS       |             | yes   |     |         |     |          |         |
 | IMPORT            | yes         | yes   |     |         |     |          |         |
 | IMPORT_CATALOGUES | yes         |       |     |         |     |          |         |
 | EXPORT            | yes         | yes   |     |         |     |          |         |
@@ -36,6 +37,10 @@ Decisions worth knowing:
 - The SENCo views triggers but the DSL acts on them; the audit page is for admins and DSLs.
 - The one-sentence note on a complex child's page is the SENCo's to write (they hold the
   whole SEN picture); everyone who opens the page reads it.
+- Plans (a SEN support plan, an EHC plan's outcomes) are written and agreed by the SENCo,
+  who holds the SEN picture and meets the family; the trust admin does not write them.
+  Whoever may see the register area reads them (the pupil page's plans section and the
+  plan page alike).
 - Teaching assistants see strategies: they are the ones who use them with the pupil.
 - The trust analyst has VIEW_AGGREGATES only: pseudonymised aggregates with disclosure
   control, never identity, never one pupil's page. Their row filter covers the trust so
@@ -78,6 +83,8 @@ class Permission(StrEnum):
     VIEW_SAFEGUARDING = "view_safeguarding"
     CAPTURE = "capture"
     WRITE_PUPIL_NOTE = "write_pupil_note"
+    # Write, edit and agree a pupil's SEN support plan or EHC plan outcomes.
+    WRITE_PLANS = "write_plans"
     IMPORT = "import"
     EXPORT = "export"
     ADMIN_USERS = "admin_users"
@@ -94,7 +101,8 @@ P = Permission
 _PUPIL_PAGE = frozenset({P.VIEW_HOME, P.VIEW_PUPIL, P.VIEW_IDENTITY})
 
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
-    Role.TRUST_ADMIN: frozenset(P) - {P.CAPTURE, P.ACT_ON_TRIGGERS, P.WRITE_PUPIL_NOTE},
+    Role.TRUST_ADMIN: frozenset(P)
+    - {P.CAPTURE, P.ACT_ON_TRIGGERS, P.WRITE_PUPIL_NOTE, P.WRITE_PLANS},
     Role.SENCO: _PUPIL_PAGE
     | {
         P.VIEW_REGISTER,
@@ -103,6 +111,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         P.VIEW_TRIGGERS,
         P.CAPTURE,
         P.WRITE_PUPIL_NOTE,
+        P.WRITE_PLANS,
         P.IMPORT,
         P.EXPORT,
         P.VIEW_AGGREGATES,
@@ -136,6 +145,7 @@ WRITE_PERMISSIONS = frozenset(
     {
         P.CAPTURE,
         P.WRITE_PUPIL_NOTE,
+        P.WRITE_PLANS,
         P.IMPORT,
         P.ACT_ON_TRIGGERS,
         P.ADMIN_USERS,

@@ -53,6 +53,10 @@ class Section(StrEnum):
     # Triggers page
     TRIGGERS_QUEUE = "triggers.queue"
     TRIGGERS_EARLY_SIGNS = "triggers.early_signs"  # each measure filtered by its area too
+    # A pupil's plan page (/pupils/{key}/plan): the plan, its outcomes and history; and,
+    # for each outcome's strategies, what the strategy-effects analytics say about them
+    PLAN_DETAILS = "plan.details"
+    PLAN_WHAT_HELPS = "plan.what_helps"
     # Import report: choosing the pupil a quarantined row meant (names the candidates)
     IMPORTS_PUPIL_MATCH = "imports.pupil_match"
 
@@ -94,6 +98,8 @@ SECTION_RULES: dict[Section, SectionRule] = {
     S.PUPIL_BEHAVIOUR: SectionRule(area="behaviour"),
     S.PUPIL_PROVISION: SectionRule(area="provision"),
     S.PUPIL_PLANS: SectionRule(area="register"),
+    S.PLAN_DETAILS: SectionRule(area="register"),
+    S.PLAN_WHAT_HELPS: SectionRule(area="strategies"),
     S.PUPIL_ASSESSMENTS: SectionRule(area="learning"),
     S.PUPIL_TIMELINE: SectionRule(permission="view_pupil"),
     S.STRATEGY_EFFECTS: SectionRule(area="strategies", aggregates=True),

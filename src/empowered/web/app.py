@@ -38,6 +38,7 @@ from empowered.web import (
     capture,
     inbox,
     pages,
+    plans,
     pupil_matches,
     strategies,
     triggers,
@@ -299,7 +300,17 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
     app.state.issue_session = issue_session
     # Results kept in the warehouse: a restart reads them back instead of recomputing.
     app.state.cache = SchoolAnalyticsCache(ResultStore(store.recording))
-    modules = (pages, capture, triggers, strategies, uploads, pupil_matches, admin, account)
+    modules = (
+        pages,
+        capture,
+        triggers,
+        strategies,
+        uploads,
+        pupil_matches,
+        plans,
+        admin,
+        account,
+    )
     for module in (*modules, audit_page):
         app.include_router(module.router)
     app.include_router(api_docs.router)
