@@ -141,6 +141,7 @@ def pupil_page(
             "note": note,
             "complexity": complexity(picture),
             "can_write_note": has(scope, Permission.WRITE_PUPIL_NOTE),
+            "can_write_plans": has(scope, Permission.WRITE_PLANS),
             "note_error": note_error,
             "draft": draft,
             "note_max": MAX_LENGTH,

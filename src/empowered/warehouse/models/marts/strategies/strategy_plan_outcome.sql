@@ -1,12 +1,11 @@
--- grain: one row per outcome of a pupil's current plan per catalogue strategy the plan names
---   for it, with how often the strategy has been used with the pupil
+-- grain: one row per outcome of a pupil's current plan per catalogue strategy named for it
 -- unique_key: [outcome_id, strategy_code]
 -- not_null: [outcome_id, plan_id, pupil_key, school_urn, strategy_code, strategy_name, uses]
 -- relationships:
 --   outcome_id: core.fct_plan_outcome.outcome_id
 --   pupil_key: core.dim_pupil.pupil_key
 --   strategy_code: core.dim_strategy.strategy_code
--- The plan names its strategies by catalogue code, several to an outcome separated by ";";
+-- With how often the strategy has been used with the pupil. The plan names its strategies by catalogue code, several to an outcome separated by ";";
 -- a code is matched whole (";a;b;" holds ";b;"), and one no longer in the catalogue drops
 -- out. The uses and calmer counts are the same as strategy_pupil_summary's, so "what helps"
 -- for the pupil can be read against what the plan says should be used.
