@@ -48,6 +48,8 @@ PAGES = {
 PUPIL_PAGES = {
     "/pupils/{pupil_key}": EVERYONE - {"trust_analyst"},
     "/capture/{pupil_key}": CAPTURERS,
+    # Plans belong to the register area (as the pupil page's plans section).
+    "/pupils/{pupil_key}/plan": {"trust_admin", "senco"},
 }
 # Pages about one record, each tried for every role and with another school's record in
 # its own test file.
@@ -60,6 +62,8 @@ RECORD_PAGES = {
 # Who may post to each form; everyone else is refused (``test_forms_refuse_other_roles``).
 FORMS = {
     "/pupils/{pupil_key}/note": {"senco"},
+    "/pupils/{pupil_key}/plan": {"senco"},
+    "/pupils/{pupil_key}/plan/agree": {"senco"},
     "/capture/{pupil_key}": CAPTURERS,
     "/triggers/{trigger_id}/{action}": {"dsl"},
     "/imports": {"trust_admin", "senco"},
