@@ -120,7 +120,7 @@ def test_a_plan_lands_builds_and_keeps_every_version(
     assert fact == (1, "draft", "Kind to younger children; loves building things.", pupil)
     kept = con.execute(
         "SELECT outcome_id, strategy_codes, who FROM core.fct_plan_outcome WHERE plan_id = ? "
-        "ORDER BY outcome_id",
+        "AND in_plan ORDER BY outcome_id",
         [first.plan_id],
     ).fetchall()
     assert len(kept) == 3
@@ -146,12 +146,17 @@ def test_a_plan_lands_builds_and_keeps_every_version(
     current = {
         r[0]: r[1]
         for r in con.execute(
-            "SELECT outcome_id, outcome_text FROM core.fct_plan_outcome WHERE plan_id = ?",
+            "SELECT outcome_id, outcome_text FROM core.fct_plan_outcome WHERE plan_id = ? "
+            "AND in_plan",
             [first.plan_id],
         ).fetchall()
     }
     assert gone not in current
     assert len(current) == 3
+    # Taken out, the outcome keeps its row (reviews of it still point at it), out of the plan.
+    assert con.execute(
+        "SELECT in_plan FROM core.fct_plan_outcome WHERE outcome_id = ?", [gone]
+    ).fetchone() == (False,)
     assert "Will ask for help using words or the help card." in current.values()
 
     # Agreed: a third version, the same outcomes, who and when.

@@ -84,7 +84,9 @@ def test_the_senco_writes_changes_and_agrees_a_plan(
     )
     assert (
         one_value(
-            senco.app, "SELECT count(*) FROM core.fct_plan_outcome WHERE plan_id = ?", [plan_id]
+            senco.app,
+            "SELECT count(*) FROM core.fct_plan_outcome WHERE plan_id = ? AND in_plan",
+            [plan_id],
         )
         == 3
     )

@@ -27,4 +27,4 @@ inner join core.dim_strategy as s
 left join marts.strategy_pupil_summary as u
     on u.pupil_key = o.pupil_key and u.school_urn = o.school_urn
     and u.strategy_code = s.strategy_code
-where o.strategy_codes is not null and o.strategy_codes <> ''
+where o.in_plan and o.strategy_codes is not null and o.strategy_codes <> ''
