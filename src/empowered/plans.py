@@ -33,7 +33,7 @@ import duckdb
 
 from empowered.keys import Keys
 from empowered.sources.canonical import ENTITIES
-from empowered.sources.capture import KEY_SHAPE, Choices, long_date
+from empowered.sources.capture import KEY_SHAPE, Choices
 from empowered.sources.landing import land_app_records
 from empowered.views import queries
 from empowered.warehouse.build import build_duckdb
@@ -335,7 +335,3 @@ def build_plan(con: duckdb.DuckDBPyConnection, saved: SavedPlan) -> BuildResult:
     """The incremental build of what a saved plan touched (the form calls it after
     :func:`land_plan`; the demo builds once for every writer instead)."""
     return build_duckdb(con, touched=set(saved.touched))
-
-
-def agreed_text(agreed_on: date | None) -> str:
-    return long_date(agreed_on) if agreed_on else "on a day not recorded"

@@ -32,9 +32,7 @@ def _shot(page: object, name: str) -> None:
         page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
 
 
-def test_the_senco_writes_a_plan_with_three_outcomes_and_agrees_it(
-    open_as, site: Site
-) -> None:
+def test_the_senco_writes_a_plan_with_three_outcomes_and_agrees_it(open_as, site: Site) -> None:
     pupil = site.pupil
     [(as_of,)] = site.query(
         "SELECT a.as_of_date FROM core.dim_pupil AS p JOIN marts.school_as_of AS a "

@@ -11,16 +11,17 @@ analytics already say about each for this pupil (the same results as the pupil p
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 import duckdb
 
 from empowered.access.sections import Section
+from empowered.access.users import get_user
 from empowered.analytics.strategies import StrategyEffect, for_pupil
 from empowered.analytics.wording import count_phrase
-from empowered.plans import AGREED_WITH, NEEDS, PLAN_TYPES, TEXTS, Form
+from empowered.plans import AGREED_WITH, NEEDS, PLAN_TYPES, TEXTS
 from empowered.sources.capture import long_date
 from empowered.views import OutOfScope, PupilScope, queries
 from empowered.views.cache import DEFAULT_CACHE, SchoolAnalyticsCache
@@ -128,8 +129,6 @@ class PlanPage:
 
 def _user_names(con: duckdb.DuckDBPyConnection) -> Callable[[str | None], str | None]:
     """Turns a staff reference ("app-user-N") into the account's username."""
-    from empowered.access.users import get_user
-
     found: dict[str, str | None] = {}
 
     def name(ref: str | None) -> str | None:
@@ -274,8 +273,6 @@ def _with_strategies(
     school: str,
     scope: PupilScope,
 ) -> PlanVersion:
-    from dataclasses import replace
-
     try:
         rows = queries.rows(con, "plan_outcome_strategies", scope=scope, pupil_key=pupil_key)
     except duckdb.CatalogException:  # a warehouse built before the mart existed
@@ -305,7 +302,3 @@ def _with_strategies(
 def blank_form(today: date) -> dict[str, list[str]]:
     """A new plan's form: a SEN support plan starting today, reviewed in a term."""
     return {"plan_type": ["sen_support_plan"], "start_date": [today.isoformat()]}
-
-
-def form_values(form: Form) -> dict[str, list[str]]:
-    return {k: list(v) for k, v in form.items()}
