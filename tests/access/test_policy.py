@@ -88,6 +88,8 @@ def test_what_the_issue_asks_of_each_role() -> None:
     assert Permission.ACT_ON_TRIGGERS not in ROLE_PERMISSIONS[Role.SENCO]
     visitor = ROLE_PERMISSIONS[Role.VISITING_PROFESSIONAL]
     assert not visitor & policy.WRITE_PERMISSIONS and Permission.EXPORT not in visitor
+    # Plans are the SENCo's to write and agree (issue 13): not the trust admin's.
+    assert {r for r in Role if Permission.WRITE_PLANS in ROLE_PERMISSIONS[r]} == {Role.SENCO}
 
 
 def test_has_follows_the_table_for_every_role(schools: duckdb.DuckDBPyConnection) -> None:
