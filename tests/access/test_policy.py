@@ -90,6 +90,8 @@ def test_what_the_issue_asks_of_each_role() -> None:
     # Read-only but for their own notes and reports (issue 13, item 6): the one write.
     assert visitor & policy.WRITE_PERMISSIONS == {Permission.CONTRIBUTE}
     assert policy.READ_ONLY_KEEPS == {Permission.CONTRIBUTE} and Permission.EXPORT not in visitor
+    # Plans are the SENCo's to write and agree (issue 13): not the trust admin's.
+    assert {r for r in Role if Permission.WRITE_PLANS in ROLE_PERMISSIONS[r]} == {Role.SENCO}
 
 
 def test_has_follows_the_table_for_every_role(schools: duckdb.DuckDBPyConnection) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 from browser_helpers import (
+    PUPIL,
     ROLES,
     PageCase,
     Site,
@@ -26,7 +27,13 @@ from browser_helpers import (
 
 pytestmark = pytest.mark.browser
 
-CASES = page_cases()
+CASES = [
+    *page_cases(),
+    # A pupil's plan, reached from the pupil page: the SENCo's (with the forms to write and
+    # agree it) and the trust admin's (read only).
+    PageCase("senco", f"/pupils/{PUPIL}/plan"),
+    PageCase("trust_admin", f"/pupils/{PUPIL}/plan"),
+]
 
 
 @pytest.mark.parametrize("role", ROLES)

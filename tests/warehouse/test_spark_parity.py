@@ -52,6 +52,24 @@ def _real_school_rows(small_trust: Path, folder: Path) -> Path:
                 [s["school_urn"], s["upn"], s["primary_need"], "1", s["start_date"], ""]
             )
             writer.writerow([s["school_urn"], s["upn"], "HI", "2", s["start_date"], end])
+    # A plan kept in the app (issue 13): versioned, with catalogue strategies per outcome,
+    # so the plan columns and marts.strategy_plan_outcome are compared too.
+    with (small_trust / "strategies.csv").open(newline="") as handle:
+        codes = [r["strategy_code"] for r in csv.DictReader(handle)][:2]
+    with (folder / "plans.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["plan_id", "school_urn", "upn", "plan_type", "start_date",
+                         "plan_version", "status", "strengths"])  # fmt: skip
+        for i, s in enumerate(statuses[:2]):
+            writer.writerow([f"APP-{i}", s["school_urn"], s["upn"], "sen_support_plan",
+                             s["start_date"], "1", "draft", "Kind; loves drawing."])  # fmt: skip
+    with (folder / "plan_outcomes.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["outcome_id", "plan_id", "area_of_need", "outcome_text",
+                         "strategy_codes", "plan_version"])  # fmt: skip
+        for i in range(2):
+            writer.writerow([f"APP-{i}-O1", f"APP-{i}", "Cognition and learning",
+                             "Will read ten more words.", ";".join(codes), "1"])  # fmt: skip
     with (folder / "attendance_summary.csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(

@@ -57,6 +57,8 @@ SECTION_PAGES: dict[Section, str] = {
     S.PUPIL_TIMELINE: "/pupils/{pupil}",
     S.PUPIL_CONTRIBUTIONS: "/pupils/{pupil}",
     S.PUPIL_CONTRIBUTION_FORM: "/pupils/{pupil}",
+    S.PLAN_DETAILS: "/pupils/{pupil}/plan",
+    S.PLAN_WHAT_HELPS: "/pupils/{pupil}/plan",
     S.STRATEGY_EFFECTS: "/strategies",
     S.STRATEGY_PATTERNS: "/strategies",
     S.REGISTER_COUNTS: "/register",

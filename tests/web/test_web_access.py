@@ -62,6 +62,8 @@ PUPIL_PAGES = {
     # Plan reviews: read with the register area, held by the SENCo.
     "/pupils/{pupil_key}/reviews": {"trust_admin", "senco"},
     "/pupils/{pupil_key}/reviews/new": {"senco"},
+    # Plans belong to the register area (as the pupil page's plans section).
+    "/pupils/{pupil_key}/plan": {"trust_admin", "senco"},
 }
 # Pages about one record, each tried for every role and with another school's record in
 # its own test file.
@@ -86,6 +88,8 @@ FORMS = {
     "/actions/{action_id}/status": {"senco", "dsl", "teacher", "teaching_assistant"},
     "/pupils/{pupil_key}/reviews": {"senco"},
     "/pupils/{pupil_key}/reviews/steps": {"senco"},
+    "/pupils/{pupil_key}/plan": {"senco"},
+    "/pupils/{pupil_key}/plan/agree": {"senco"},
     "/capture/{pupil_key}": CAPTURERS,
     "/pupils/{pupil_key}/contributions/new": CONTRIBUTORS,
     "/triggers/{trigger_id}/{action}": {"dsl"},

@@ -813,3 +813,30 @@ def verify(
             )
     found = None if expect_hash is None else expect_hash.strip().lower() in seen
     return Verified(checked, unchained, stepped, head_id, head_hash, broken, found)
+
+
+@dataclass(frozen=True)
+class PlanSaved(AuditEvent):
+    """A member of staff saved a pupil's plan in the app (a new plan, or a new version of
+    one): which plan, which version, how many outcomes; never its text."""
+
+    event: ClassVar[str] = "plan_saved"
+    pupil_key: str
+    plan_id: str
+    version: int
+    outcomes: int
+
+
+@dataclass(frozen=True)
+class PlanAgreed(AuditEvent):
+    """A member of staff recorded that a pupil's plan was agreed (a new version of it)."""
+
+    event: ClassVar[str] = "plan_agreed"
+    pupil_key: str
+    plan_id: str
+    version: int
+    agreed_with: str
+
+
+EVENT_TYPES[PlanSaved.event] = PlanSaved
+EVENT_TYPES[PlanAgreed.event] = PlanAgreed

@@ -17,6 +17,7 @@ Staff see only what their role needs. Each role's permissions:
 | WRITE_PUPIL_NOTE  |             | yes   |     |         |     |          |         |
 | CONTRIBUTE        |             | yes   |     |         |     | yes      |         |
 | HOLD_REVIEWS      |             | yes   |     |         |     |          |         |
+| WRITE_PLANS       |             | yes   |     |         |     |          |         |
 | IMPORT            | yes         | yes   |     |         |     |          |         |
 | IMPORT_CATALOGUES | yes         |       |     |         |     |          |         |
 | EXPORT            | yes         | yes   |     |         |     |          |         |
@@ -47,6 +48,10 @@ Decisions worth knowing:
   no meeting, reads them with the register area but records none.
 - The one-sentence note on a complex child's page is the SENCo's to write (they hold the
   whole SEN picture); everyone who opens the page reads it.
+- Plans (a SEN support plan, an EHC plan's outcomes) are written and agreed by the SENCo,
+  who holds the SEN picture and meets the family; the trust admin does not write them.
+  Whoever may see the register area reads them (the pupil page's plans section and the
+  plan page alike).
 - Teaching assistants see strategies: they are the ones who use them with the pupil.
 - Provision management (``/provision/...``): the SENCo keeps the school's intervention
   catalogue entries, groups and enrolments (MANAGE_PROVISION at their school); the trust
@@ -111,6 +116,8 @@ class Permission(StrEnum):
     VIEW_SAFEGUARDING = "view_safeguarding"
     CAPTURE = "capture"
     WRITE_PUPIL_NOTE = "write_pupil_note"
+    # Write, edit and agree a pupil's SEN support plan or EHC plan outcomes.
+    WRITE_PLANS = "write_plans"
     IMPORT = "import"
     EXPORT = "export"
     ADMIN_USERS = "admin_users"
@@ -152,6 +159,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         P.RECORD_SESSIONS,
         P.CONTRIBUTE,
         P.HOLD_REVIEWS,
+        P.WRITE_PLANS,
     },
     Role.SENCO: _PUPIL_PAGE
     | {
@@ -162,6 +170,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         P.CAPTURE,
         P.WRITE_PUPIL_NOTE,
         P.CONTRIBUTE,
+        P.WRITE_PLANS,
         P.IMPORT,
         P.EXPORT,
         P.VIEW_AGGREGATES,
@@ -211,6 +220,7 @@ WRITE_PERMISSIONS = frozenset(
     {
         P.CAPTURE,
         P.WRITE_PUPIL_NOTE,
+        P.WRITE_PLANS,
         P.IMPORT,
         P.ACT_ON_TRIGGERS,
         P.ADMIN_USERS,

@@ -66,6 +66,10 @@ class Section(StrEnum):
     # Actions page (issue 13, item 3)
     ACTIONS_MINE = "actions.mine"  # the open actions the signed-in account owns
     ACTIONS_SCHOOL = "actions.school"  # every action of the school, filterable
+    # A pupil's plan page (/pupils/{key}/plan): the plan, its outcomes and history; and,
+    # for each outcome's strategies, what the strategy-effects analytics say about them
+    PLAN_DETAILS = "plan.details"
+    PLAN_WHAT_HELPS = "plan.what_helps"
     # Import report: choosing the pupil a quarantined row meant (names the candidates)
     IMPORTS_PUPIL_MATCH = "imports.pupil_match"
     # Plan reviews (issue 13): the reviews held, the form, an EHC plan's annual review steps
@@ -112,6 +116,8 @@ SECTION_RULES: dict[Section, SectionRule] = {
     S.PUPIL_BEHAVIOUR: SectionRule(area="behaviour"),
     S.PUPIL_PROVISION: SectionRule(area="provision"),
     S.PUPIL_PLANS: SectionRule(area="register"),
+    S.PLAN_DETAILS: SectionRule(area="register"),
+    S.PLAN_WHAT_HELPS: SectionRule(area="strategies"),
     S.PUPIL_ASSESSMENTS: SectionRule(area="learning"),
     S.PUPIL_TIMELINE: SectionRule(permission="view_pupil"),
     # Everyone who opens the page, each contribution only in an area they may see.

@@ -216,12 +216,21 @@ ENTITIES: dict[str, Entity] = {
         ),
         _entity(
             "plans",
-            "plan_id school_urn upn plan_type start_date end_date next_review_due",
+            "plan_id school_urn upn plan_type start_date end_date next_review_due"
+            # Optional: what a plan written in the app holds (issue 13), each save a new
+            # version of the same plan_id; a school's own export may carry them too.
+            " strengths needs_communication needs_cognition needs_semh needs_sensory"
+            " important_to_me how_to_support plan_version status agreed_on agreed_by"
+            " agreed_with saved_by saved_at",
             "plan_id school_urn",
         ),
         _entity(
             "plan_outcomes",
-            "outcome_id plan_id area_of_need outcome_text target_date",
+            "outcome_id plan_id area_of_need outcome_text target_date"
+            # Optional: how each outcome is met (strategy_codes: catalogue codes separated
+            # by ";"), and the plan version it belongs to (an outcome left out of a later
+            # version is no longer current).
+            " provision strategy_codes who how_often plan_version",
             "outcome_id plan_id",
         ),
         _entity(

@@ -21,6 +21,7 @@ from empowered.access.users import User, list_users
 from empowered.keys import Keys
 from empowered.synth.app_actions import write_actions
 from empowered.synth.app_contributions import write_contributions
+from empowered.synth.app_plans import write_plans
 from empowered.synth.app_provision import write_provision
 from empowered.synth.app_reviews import write_reviews
 from empowered.warehouse.build import build_duckdb
@@ -40,7 +41,14 @@ class DemoContext:
 Writer = Callable[[duckdb.DuckDBPyConnection, DemoContext], int]
 
 # One entry per kind of app-entered record; each lands through its own app service.
-WRITERS: tuple[Writer, ...] = (write_actions, write_provision, write_contributions, write_reviews)
+# Plans first: the demo's reviews are held on the plans current when they land.
+WRITERS: tuple[Writer, ...] = (
+    write_plans,
+    write_reviews,
+    write_actions,
+    write_provision,
+    write_contributions,
+)
 
 
 def land_demo_records(

@@ -26,6 +26,13 @@ APP_WRITTEN: dict[str, frozenset[str]] = {
     "provision_sessions": frozenset({"group_id", "attended", "missed_reason", "recorded_by"}),
     # A review held in the app names its meeting and rates progress (synth.app_reviews).
     "plan_reviews": frozenset({"meeting_id", "rating"}),
+    # What a plan written in the app holds beyond an imported one (synth.app_plans).
+    "plans": frozenset(
+        "strengths needs_communication needs_cognition needs_semh needs_sensory"
+        " important_to_me how_to_support plan_version status agreed_on agreed_by"
+        " agreed_with saved_by saved_at".split()
+    ),
+    "plan_outcomes": frozenset("provision strategy_codes who how_often plan_version".split()),
 }
 COLUMNS: dict[str, tuple[str, ...]] = {
     name: tuple(

@@ -40,6 +40,7 @@ from empowered.web import (
     contributions,
     inbox,
     pages,
+    plans,
     provision_pages,
     pupil_matches,
     reviews,
@@ -316,6 +317,9 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
         actions,
         provision_pages,
         reviews,
+        plans,
+        admin,
+        account,
     )
     for module in (*modules, audit_page):
         app.include_router(module.router)

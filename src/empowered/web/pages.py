@@ -161,6 +161,7 @@ def pupil_page(
             "complexity": complexity(picture),
             "can_write_note": has(scope, Permission.WRITE_PUPIL_NOTE),
             "can_agree_action": may_agree_action(scope, picture.school_urn, pupil_key),
+            "can_write_plans": has(scope, Permission.WRITE_PLANS),
             "note_error": note_error,
             "draft": draft,
             "note_max": MAX_LENGTH,

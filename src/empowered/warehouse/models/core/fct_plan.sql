@@ -6,6 +6,7 @@
 --   school_urn: core.dim_school.school_urn
 -- accepted_values:
 --   plan_type: [sen_support_plan, ehc_plan]
+--   status: [draft, agreed]
 -- review_due_on is when the plan's next review falls due, from the latest review actually
 -- held (issue 13: the imported next_review_due alone called reviewed plans overdue):
 --   1. the next review date the latest held review meeting set, if it set one;
@@ -91,5 +92,20 @@ select
         else cast(p.start_date + interval 4 month as date)
     end as review_due_on,
     -- The batch it came in (meta.batches: source, file or form, when): its provenance.
-    p._batch_id as batch_id
+    p._batch_id as batch_id,
+    -- What a plan written in the app holds (null for an imported plan without them).
+    p.strengths,
+    p.needs_communication,
+    p.needs_cognition,
+    p.needs_semh,
+    p.needs_sensory,
+    p.important_to_me,
+    p.how_to_support,
+    p.plan_version,
+    p.status,
+    p.agreed_on,
+    p.agreed_by,
+    p.agreed_with,
+    p.saved_by,
+    p.saved_at
 from plans as p

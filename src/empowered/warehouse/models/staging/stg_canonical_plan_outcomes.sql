@@ -10,10 +10,18 @@
 --   area_of_need: trim
 --   outcome_text: trim
 --   target_date: uk_date
+--   provision: trim
+--   strategy_codes: trim
+--   who: trim
+--   how_often: trim
+--   plan_version: integer
 --   _plan_known: {sql: "coalesce(pl.plan_id is not null, false)"}
 -- rules:
 --   1: {lookup: plan_id, known: _plan_known, required: true, message: is not a plan in plans.csv}
 --   10: {parse: target_date}
+--   11: {parse: plan_version, min: 1}
+--   12: {pattern: strategy_codes, regex: "^[A-Za-z0-9_.-]+(;[A-Za-z0-9_.-]+)*$",
+--     message: "is not a list of strategy codes separated by semicolons"}
 left join (
     select distinct plan_id from staging.stg_canonical_plans where _reject_reason is null
 ) as pl on pl.plan_id = p.plan_id

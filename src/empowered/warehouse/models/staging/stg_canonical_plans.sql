@@ -10,9 +10,29 @@
 --   start_date: uk_date
 --   end_date: uk_date
 --   next_review_due: uk_date
+--   strengths: trim
+--   needs_communication: trim
+--   needs_cognition: trim
+--   needs_semh: trim
+--   needs_sensory: trim
+--   important_to_me: trim
+--   how_to_support: trim
+--   plan_version: integer
+--   status: lower
+--   agreed_on: uk_date
+--   agreed_by: trim
+--   agreed_with: lower
+--   saved_by: trim
+--   saved_at: trim
 -- rules:
 --   8: {allowed: plan_type, values: [sen_support_plan, ehc_plan], required: true}
 --   10: {required: start_date}
 --   11: {parse: end_date}
 --   12: {after: end_date, than: start_date}
 --   13: {parse: next_review_due}
+--   14: {parse: plan_version, min: 1}
+--   15: {allowed: status, values: [draft, agreed]}
+--   16: {parse: agreed_on}
+--   17: {allowed: agreed_with, values: [parents_and_pupil, parents, pupil]}
+--   18: {check: "status = 'agreed' and agreed_on is null", column: agreed_on,
+--     message: "is missing: an agreed plan says when it was agreed"}
