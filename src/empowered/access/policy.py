@@ -22,6 +22,8 @@ Staff see only what their role needs. Each role's permissions:
 | VIEW_AUDIT        | yes         |       | yes |         |     |          |         |
 | VIEW_AGGREGATES   | yes         | yes   |     |         |     |          | yes     |
 | SUBJECT_ACCESS    | yes         |       |     |         |     |          |         |
+| RECORD_CONCERN    |             | yes   | yes | yes     | yes |          |         |
+| VIEW_CONCERNS     |             |       | yes |         |     |          |         |
 
 Which pupils (``Scope``): a trust admin and a trust analyst cover every school; a SENCo
 and a DSL every pupil at their school; a teacher the members of their classes and groups
@@ -45,6 +47,16 @@ Decisions worth knowing:
 - Every section of every page (``access.sections``) is shown only if ``may_see_section``
   says so; timeline entries and early-sign measures carry their own area. Trigger cards
   need VIEW_TRIGGERS wherever they appear (not teachers, assistants or visitors).
+- Any member of staff at a school RECORDs a safeguarding CONCERN (Keeping children safe in
+  education: everyone who works with children reports what worries them) but reads none
+  afterwards, their own included: they get a receipt. Only the DSL has VIEW_CONCERNS, for
+  their own school, with the child's chronology; a concern the DSL shares with a named
+  staff account of the school is readable by that account too (``may_read_concern``).
+  Not the SENCo, not visitors (a visitor's safeguarding area is the trigger marts, never
+  the concerns), and not the trust admin: a concern is a school's child protection record,
+  held by its DSL; a trust-wide role reading every school's concerns is not needed for
+  anything the admin does (accounts, imports) and would widen who holds the most sensitive
+  words the app keeps. The analyst never.
 - Counts over several pupils are suppressed (``must_suppress``) for aggregate-only roles
   and for any document that leaves the school; staff who may open each pupil see them
   exact.
@@ -88,13 +100,18 @@ class Permission(StrEnum):
     # Export everything held about one pupil (a subject access request): identity from
     # every school, so only the trust administrator, who answers for the trust as controller.
     SUBJECT_ACCESS = "subject_access"
+    # Record a safeguarding concern about a pupil (any member of staff at the school).
+    RECORD_CONCERN = "record_concern"
+    # Read a school's safeguarding concerns and a child's chronology (the DSL).
+    VIEW_CONCERNS = "view_concerns"
 
 
 P = Permission
 _PUPIL_PAGE = frozenset({P.VIEW_HOME, P.VIEW_PUPIL, P.VIEW_IDENTITY})
 
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
-    Role.TRUST_ADMIN: frozenset(P) - {P.CAPTURE, P.ACT_ON_TRIGGERS, P.WRITE_PUPIL_NOTE},
+    Role.TRUST_ADMIN: frozenset(P)
+    - {P.CAPTURE, P.ACT_ON_TRIGGERS, P.WRITE_PUPIL_NOTE, P.RECORD_CONCERN, P.VIEW_CONCERNS},
     Role.SENCO: _PUPIL_PAGE
     | {
         P.VIEW_REGISTER,
@@ -106,10 +123,19 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         P.IMPORT,
         P.EXPORT,
         P.VIEW_AGGREGATES,
+        P.RECORD_CONCERN,
     },
-    Role.DSL: _PUPIL_PAGE | {P.VIEW_SAFEGUARDING, P.VIEW_TRIGGERS, P.ACT_ON_TRIGGERS, P.VIEW_AUDIT},
-    Role.TEACHER: _PUPIL_PAGE | {P.VIEW_STRATEGIES, P.CAPTURE},
-    Role.TEACHING_ASSISTANT: _PUPIL_PAGE | {P.VIEW_STRATEGIES, P.CAPTURE},
+    Role.DSL: _PUPIL_PAGE
+    | {
+        P.VIEW_SAFEGUARDING,
+        P.VIEW_TRIGGERS,
+        P.ACT_ON_TRIGGERS,
+        P.VIEW_AUDIT,
+        P.RECORD_CONCERN,
+        P.VIEW_CONCERNS,
+    },
+    Role.TEACHER: _PUPIL_PAGE | {P.VIEW_STRATEGIES, P.CAPTURE, P.RECORD_CONCERN},
+    Role.TEACHING_ASSISTANT: _PUPIL_PAGE | {P.VIEW_STRATEGIES, P.CAPTURE, P.RECORD_CONCERN},
     # Area-bound permissions below are further limited to the visitor's chosen areas.
     Role.VISITING_PROFESSIONAL: _PUPIL_PAGE
     | {P.VIEW_REGISTER, P.VIEW_PROVISION, P.VIEW_STRATEGIES, P.VIEW_SAFEGUARDING},
@@ -140,6 +166,7 @@ WRITE_PERMISSIONS = frozenset(
         P.ACT_ON_TRIGGERS,
         P.ADMIN_USERS,
         P.IMPORT_CATALOGUES,
+        P.RECORD_CONCERN,
     }
 )
 
@@ -371,6 +398,43 @@ def may_choose_pupil(scope: Scope, school_urn: str) -> bool:
     return schools is None or school_urn in schools
 
 
+def _school_staff(scope: Scope, school_urn: str) -> bool:
+    return (
+        not scope.empty
+        and not scope.read_only
+        and scope.schools is not None
+        and school_urn in scope.schools
+    )
+
+
+def may_read_concern(scope: Scope, school_urn: str, shared_with: frozenset[int]) -> bool:
+    """May this user read one safeguarding concern of ``school_urn`` (its words, who was
+    there), shared by the DSL with the accounts ``shared_with``? The school's DSL, and a
+    staff account of that school it was shared with; never its recorder as such."""
+    if not _school_staff(scope, school_urn):
+        return False
+    if has(scope, P.VIEW_CONCERNS):
+        return True
+    return scope.user.user_id in shared_with
+
+
+def may_act_on_concern(scope: Scope, school_urn: str) -> bool:
+    """May this user acknowledge or share a concern of ``school_urn``, and record a
+    leaver's child protection file? The school's DSL only."""
+    return _school_staff(scope, school_urn) and has(scope, P.VIEW_CONCERNS)
+
+
+def may_receive_share(user: User, school_urn: str, *, today: date) -> bool:
+    """May a concern of ``school_urn`` be shared with ``user``: an enabled staff account
+    of that school (not a visitor, not a trust-wide role)."""
+    return (
+        not user.disabled
+        and not user.is_expired(today)
+        and user.school_urn == school_urn
+        and user.role in (Role.SENCO, Role.DSL, Role.TEACHER, Role.TEACHING_ASSISTANT)
+    )
+
+
 # -- Sections of pages (issue 10, finding 4) and suppression (finding 5) ---------------
 
 
@@ -428,7 +492,10 @@ __all__ = [
     "empty_scope",
     "has",
     "import_schools",
+    "may_act_on_concern",
     "may_choose_pupil",
+    "may_read_concern",
+    "may_receive_share",
     "may_import_catalogues",
     "pupil_filter",
     "require",

@@ -25,6 +25,9 @@ class Section(StrEnum):
     HOME_PLAN_REVIEWS = "home.plan_reviews"
     HOME_NEEDS_WITHOUT_PROVISION = "home.needs_without_provision"
     HOME_SCHOOL_SUMMARY = "home.school_summary"  # an analyst's suppressed counts per school
+    HOME_CONCERNS = "home.concerns"  # safeguarding concerns not yet acknowledged (the DSL)
+    HOME_CP_FILES = "home.cp_files"  # leavers whose child protection file is not yet received
+    HOME_SHARED_CONCERNS = "home.shared_concerns"  # concerns the DSL shared with this account
     # Pupil page
     PUPIL_IDENTITY = "pupil.identity"
     PUPIL_STATUS = "pupil.status"  # SEN status, need, FSM, pupil premium, EAL, looked after
@@ -39,6 +42,11 @@ class Section(StrEnum):
     PUPIL_PLANS = "pupil.plans"
     PUPIL_ASSESSMENTS = "pupil.assessments"
     PUPIL_TIMELINE = "pupil.timeline"  # each entry filtered by its kind's area too
+    PUPIL_RECORD_CONCERN = "pupil.record_concern"  # the way to the concern form
+    PUPIL_CHRONOLOGY = "pupil.chronology"  # the way to the DSL's chronology of the child
+    # The DSL's chronology of one child, and their list of the school's concerns
+    CHRONOLOGY = "chronology.entries"
+    CONCERNS_LIST = "concerns.list"
     # Strategies and patterns page
     STRATEGY_EFFECTS = "strategies.effects"
     STRATEGY_PATTERNS = "strategies.patterns"  # when incidents happen: behaviour
@@ -109,6 +117,15 @@ SECTION_RULES: dict[Section, SectionRule] = {
     # Whoever imports for the school settles its rows' pupil matches; the pupils offered
     # are named, so identity is needed too (policy.may_choose_pupil).
     S.IMPORTS_PUPIL_MATCH: SectionRule(permission="import"),
+    # Concerns are not the safeguarding area's mart data: they need VIEW_CONCERNS (the
+    # DSL), which no visitor has whatever their areas (policy notes).
+    S.HOME_CONCERNS: SectionRule(permission="view_concerns"),
+    S.HOME_CP_FILES: SectionRule(permission="view_concerns"),
+    S.HOME_SHARED_CONCERNS: SectionRule(permission="record_concern"),
+    S.PUPIL_RECORD_CONCERN: SectionRule(permission="record_concern"),
+    S.PUPIL_CHRONOLOGY: SectionRule(permission="view_concerns"),
+    S.CHRONOLOGY: SectionRule(permission="view_concerns"),
+    S.CONCERNS_LIST: SectionRule(permission="view_concerns"),
 }
 
 # The area each early-sign measure (``analytics.early_signs.INDICATORS``) reads.

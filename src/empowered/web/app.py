@@ -36,6 +36,7 @@ from empowered.web import (
     api_docs,
     audit_page,
     capture,
+    concerns,
     inbox,
     pages,
     pupil_matches,
@@ -299,7 +300,17 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
     app.state.issue_session = issue_session
     # Results kept in the warehouse: a restart reads them back instead of recomputing.
     app.state.cache = SchoolAnalyticsCache(ResultStore(store.recording))
-    modules = (pages, capture, triggers, strategies, uploads, pupil_matches, admin, account)
+    modules = (
+        pages,
+        capture,
+        triggers,
+        strategies,
+        uploads,
+        pupil_matches,
+        concerns,
+        admin,
+        account,
+    )
     for module in (*modules, audit_page):
         app.include_router(module.router)
     app.include_router(api_docs.router)

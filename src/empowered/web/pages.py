@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from empowered.access.audit import Changed, Exported, ViewedPage, ViewedPupil
-from empowered.access.policy import Permission, Scope, has
-from empowered.access.sections import MEASURE_AREA
+from empowered.access.policy import Permission, Scope, has, may_see_section
+from empowered.access.sections import MEASURE_AREA, Section
 from empowered.analytics.wording import GLOSSARY
 from empowered.schools import has_school
 from empowered.views import OutOfScope
@@ -21,6 +21,7 @@ from empowered.views.provision import provision_page
 from empowered.views.pupil import pupil_charts, pupil_picture, shown_sections
 from empowered.views.pupil_note import MAX_LENGTH, NoteRefused, complexity, latest_note, save_note
 from empowered.views.register import RegisterFilters, register_page, register_xlsx
+from empowered.web import concerns as concern_pages
 from empowered.web.deps import (
     CheckedForm,
     CurrentScope,
@@ -65,13 +66,14 @@ def home(
             request, scope, "message.html", {"title": "Not set up yet", "message": message}
         )
     audit(request, scope, ViewedPage(page="/"))
+    safeguarding = concern_pages.home_sections(request, scope)
     # Most urgent first; a trust-wide list runs to thousands, so it comes a page at a time.
     shown, pager = paginate(request, items, HOME_PAGE_SIZE)
     return render(
         request,
         scope,
         "home.html",
-        {"title": "What needs attention", "items": shown, "pager": pager},
+        {"title": "What needs attention", "items": shown, "pager": pager, **safeguarding},
     )
 
 
@@ -144,6 +146,9 @@ def pupil_page(
             "note_error": note_error,
             "draft": draft,
             "note_max": MAX_LENGTH,
+            # Safeguarding: the way to the concern form and to the DSL's chronology.
+            "record_concern": may_see_section(scope, Section.PUPIL_RECORD_CONCERN),
+            "chronology": may_see_section(scope, Section.PUPIL_CHRONOLOGY),
         },
         status,
     )

@@ -36,6 +36,8 @@ NAV: tuple[tuple[str, str, tuple[Permission, ...]], ...] = (
     ("/provision", "Provision map", PROVISION),
     ("/strategies", "Strategies and patterns", STRATEGIES),
     ("/triggers", "Triggers and early signs", TRIGGERS),
+    ("/concerns", "Safeguarding concerns", (P.VIEW_CONCERNS,)),
+    ("/concerns/new", "Record a concern", (P.RECORD_CONCERN,)),
     ("/imports", "Import", IMPORT),
     ("/admin", "Admin", ADMIN),
     ("/audit", "Audit log", AUDIT),
