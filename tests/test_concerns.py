@@ -67,12 +67,24 @@ def test_a_concern_lands_encrypted_and_reaches_core_with_who_recorded_it(
     now = datetime.now().replace(microsecond=0)
     checked = concerns.check_concern(good_form(day=now.date().isoformat()), now=now)
     landed = concerns.land_concern(
-        con, checked, school_urn=school, upn=upn, staff="app-user-4", keys=TEST_KEYS, now=now,
+        con,
+        checked,
+        school_urn=school,
+        upn=upn,
+        staff="app-user-4",
+        keys=TEST_KEYS,
+        now=now,
         key="k" * 20,
     )
     # The same form posted again (a double tap) lands nothing more.
     again = concerns.land_concern(
-        con, checked, school_urn=school, upn=upn, staff="app-user-4", keys=TEST_KEYS, now=now,
+        con,
+        checked,
+        school_urn=school,
+        upn=upn,
+        staff="app-user-4",
+        keys=TEST_KEYS,
+        now=now,
         key="k" * 20,
     )
     assert landed.batch_id is not None and again.batch_id is None
@@ -95,12 +107,23 @@ def test_a_concern_lands_encrypted_and_reaches_core_with_who_recorded_it(
     assert IdentityReader(TEST_KEYS).text(row[2]) == WORDS
 
     shared = concerns.land_event(
-        con, school_urn=school, concern_id=landed.record_id, event="shared",
-        staff="app-user-2", by="app-user-3", keys=TEST_KEYS, now=now,
+        con,
+        school_urn=school,
+        concern_id=landed.record_id,
+        event="shared",
+        staff="app-user-2",
+        by="app-user-3",
+        keys=TEST_KEYS,
+        now=now,
     )
     stray = concerns.land_event(
-        con, school_urn=school, concern_id="SC-nothing", event="acknowledged",
-        by="app-user-3", keys=TEST_KEYS, now=now,
+        con,
+        school_urn=school,
+        concern_id="SC-nothing",
+        event="acknowledged",
+        by="app-user-3",
+        keys=TEST_KEYS,
+        now=now,
     )
     assert concerns.build(con, shared).ok
     events = con.execute("SELECT event, staff FROM core.fct_concern_event").fetchall()
@@ -122,11 +145,19 @@ def test_staging_quarantines_a_concern_the_form_would_have_refused(
         con,
         APP_ENTITIES["concerns"],
         {
-            "concern_id": "SC-bad", "school_urn": school, "upn": upn, "concern_on": future,
-            "concern_time": "09:00", "category": "bruise", "concern_text": "words",
+            "concern_id": "SC-bad",
+            "school_urn": school,
+            "upn": upn,
+            "concern_on": future,
+            "concern_time": "09:00",
+            "category": "bruise",
+            "concern_text": "words",
             "recorded_by": "app-user-1",
         },
-        source=concerns.SOURCE, file_name="test", seed="bad", keys=TEST_KEYS,
+        source=concerns.SOURCE,
+        file_name="test",
+        seed="bad",
+        keys=TEST_KEYS,
     )
     from empowered.warehouse.build import build_duckdb
 
@@ -143,8 +174,10 @@ def test_staging_quarantines_a_concern_the_form_would_have_refused(
     [
         ({"received_on": "", "new_school": "x"}, {"received_on"}),
         ({"received_on": "2026-03-09", "new_school": ""}, {"new_school"}),
-        ({"sent_on": "2026-03-09", "received_on": "2026-03-05", "new_school": "x"},
-         {"received_on"}),
+        (
+            {"sent_on": "2026-03-09", "received_on": "2026-03-05", "new_school": "x"},
+            {"received_on"},
+        ),
         ({"received_on": "2026-03-12", "new_school": "x"}, {"received_on"}),
     ],
 )
@@ -160,15 +193,17 @@ def test_a_received_file_lands_with_the_new_school_encrypted(
     pupil, school, upn = a_pupil(con)
     now = datetime.now().replace(microsecond=0)
     checked = concerns.check_cp_file(
-        {"sent_on": now.date().isoformat(), "received_on": now.date().isoformat(),
-         "new_school": "Riverside Academy"},
-        now=now, leaving_date=None,
+        {
+            "sent_on": now.date().isoformat(),
+            "received_on": now.date().isoformat(),
+            "new_school": "Riverside Academy",
+        },
+        now=now,
+        leaving_date=None,
     )
     landed = concerns.land_cp_file(
         con, checked, school_urn=school, upn=upn, staff="app-user-3", keys=TEST_KEYS, now=now
     )
     assert concerns.build(con, landed).ok
-    row = con.execute(
-        "SELECT pupil_key, new_school FROM core.fct_cp_file_transfer"
-    ).fetchone()
+    row = con.execute("SELECT pupil_key, new_school FROM core.fct_cp_file_transfer").fetchone()
     assert row is not None and row[0] == pupil and str(row[1]).startswith("enc1:")

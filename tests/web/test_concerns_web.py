@@ -102,7 +102,10 @@ def test_a_double_post_of_the_same_form_is_one_concern(
     form = client.get(f"/concerns/new?pupil={pupil}").text
     key = re.search(r'name="form_key" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
     data = {
-        "csrf": csrf_of(form), "pupil": pupil, "form_key": key, "category": "neglect",
+        "csrf": csrf_of(form),
+        "pupil": pupil,
+        "form_key": key,
+        "category": "neglect",
         "concern_text": "Came in without a coat again in the snow",
     }
     first = client.post("/concerns/new", data=data)
@@ -203,3 +206,43 @@ def test_the_dsl_is_reminded_of_a_leavers_file_until_it_is_recorded(
     assert "Hillside Primary" in dsl.get(f"/pupils/{leaver}/chronology?kind=cp_file").text
     with app.state.warehouse.reading() as con:  # type: ignore[attr-defined]
         assert read_log(con, event="cp_file_recorded", pupil_key=leaver)
+
+
+def test_another_schools_concern_is_not_found_even_for_the_dsl(
+    clients: dict[str, TestClient], web_trust: Trust
+) -> None:
+    from datetime import datetime
+
+    from empowered import concerns
+    from empowered.identity import IdentityReader
+    from identity_keys import TEST_KEYS
+
+    app = clients["dsl"].app
+    upn = one_value(
+        app,
+        "SELECT upn FROM core.pupil_identity WHERE pupil_key = ? AND school_urn = ?",
+        [web_trust.other_school_pupil, web_trust.other_school],
+    )
+    now = datetime.now().replace(microsecond=0)
+    checked = concerns.check_concern(
+        {"category": "online", "concern_text": "Shared a worrying message"}, now=now
+    )
+    with app.state.warehouse.writing() as con:  # type: ignore[attr-defined]
+        landed = concerns.land_concern(
+            con,
+            checked,
+            school_urn=web_trust.other_school,
+            upn=str(IdentityReader(TEST_KEYS).upn(upn)),
+            staff="app-user-999",
+            keys=TEST_KEYS,
+            now=now,
+        )
+        assert concerns.build(con, landed).ok
+    for role, client in clients.items():
+        response = client.get(f"/concerns/{landed.record_id}")
+        assert response.status_code in (403, 404), role
+        assert "worrying message" not in response.text
+    assert "worrying message" not in clients["dsl"].get("/concerns").text
+    assert (
+        clients["dsl"].get(f"/pupils/{web_trust.other_school_pupil}/chronology").status_code == 404
+    )

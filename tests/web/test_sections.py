@@ -65,11 +65,20 @@ SECTION_PAGES: dict[Section, str] = {
     # On one import's report, only when its rows name a pupil who matched none or several:
     # walked with such a batch in test_pupil_match_page.py.
     S.IMPORTS_PUPIL_MATCH: "/imports/1",
+    # Safeguarding concerns (the DSL's; the way to the form for every member of staff).
+    S.HOME_CONCERNS: "/",
+    S.HOME_CP_FILES: "/",  # the small trust has leavers at the walked school
+    S.HOME_SHARED_CONCERNS: "/",
+    S.PUPIL_RECORD_CONCERN: "/pupils/{pupil}",
+    S.PUPIL_CHRONOLOGY: "/pupils/{pupil}",
+    S.CHRONOLOGY: "/pupils/{pupil}/chronology",
+    S.CONCERNS_LIST: "/concerns",
 }
 PAGES = sorted(set(SECTION_PAGES.values()))
 # Sections that need data the small trust does not have (the fixture writes the walked
 # pupil a note): a batch whose rows' pupil is uncertain (test_pupil_match_page.py).
-NEEDS_DATA: set[Section] = {S.IMPORTS_PUPIL_MATCH}
+# A concern shared with an account (test_concerns_web.py shares one).
+NEEDS_DATA: set[Section] = {S.IMPORTS_PUPIL_MATCH, S.HOME_SHARED_CONCERNS}
 VISITORS = tuple(f"visitor-{area}" for area in AREAS)
 ACCOUNTS = ROLES + VISITORS
 

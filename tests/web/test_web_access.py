@@ -20,6 +20,8 @@ pytestmark = pytest.mark.slow
 EVERYONE = set(ROLES)
 ADMIN = {"trust_admin"}
 CAPTURERS = {"senco", "teacher", "teaching_assistant"}
+# Every member of staff at a school records safeguarding concerns; only the DSL reads them.
+CONCERN_RECORDERS = {"senco", "dsl", "teacher", "teaching_assistant"}
 
 # Which roles may open each page (the policy's table, as users meet it).
 PAGES = {
@@ -31,6 +33,8 @@ PAGES = {
     "/audit.csv": {"trust_admin", "dsl"},
     "/triggers": {"trust_admin", "senco", "dsl"},
     "/capture": CAPTURERS,
+    "/concerns": {"dsl"},
+    "/concerns/new": CONCERN_RECORDERS,
     "/imports": {"trust_admin", "senco"},
     "/strategies": EVERYONE - {"dsl"},
     "/admin": ADMIN,
@@ -48,6 +52,7 @@ PAGES = {
 PUPIL_PAGES = {
     "/pupils/{pupil_key}": EVERYONE - {"trust_analyst"},
     "/capture/{pupil_key}": CAPTURERS,
+    "/pupils/{pupil_key}/chronology": {"dsl"},
 }
 # Pages about one record, each tried for every role and with another school's record in
 # its own test file.
@@ -56,11 +61,16 @@ RECORD_PAGES = {
     "/imports/runs/{import_id}": "test_uploads.py",
     "/imports/{batch_id}": "test_uploads.py",
     "/admin/users/{user_id}": "test_admin.py",
+    "/concerns/{concern_id}": "test_concerns_web.py",
 }
 # Who may post to each form; everyone else is refused (``test_forms_refuse_other_roles``).
 FORMS = {
     "/pupils/{pupil_key}/note": {"senco"},
     "/capture/{pupil_key}": CAPTURERS,
+    "/concerns/new": CONCERN_RECORDERS,
+    "/concerns/{concern_id}/acknowledge": {"dsl"},
+    "/concerns/{concern_id}/share": {"dsl"},
+    "/pupils/{pupil_key}/cp-file": {"dsl"},
     "/triggers/{trigger_id}/{action}": {"dsl"},
     "/imports": {"trust_admin", "senco"},
     "/imports/mapping": {"trust_admin", "senco"},
@@ -159,6 +169,7 @@ def test_forms_refuse_other_roles(
         "action": "acknowledge",
         "user_id": "1",
         "batch_id": "1",
+        "concern_id": "SC-00000000000000-00000000",
     }
     app = client.app
     with app.state.warehouse.reading() as con:  # type: ignore[attr-defined]

@@ -154,8 +154,10 @@ def shared_with(
     """Concerns the DSL shared with the account ``staff``, at the schools in ``scope``.
     The pupil may be outside the account's usual pupils: the share is the DSL's decision."""
     school_wide = PupilScope(scope.schools, None, scope.identified)
-    ids = [str(r["concern_id"]) for r in queries.rows(con, "concerns_shared_with",
-                                                       scope=school_wide, staff=staff)]
+    ids = [
+        str(r["concern_id"])
+        for r in queries.rows(con, "concerns_shared_with", scope=school_wide, staff=staff)
+    ]
     rows = [
         r
         for r in queries.rows(con, "concerns_of_school", scope=school_wide, concern_id=None)
@@ -266,7 +268,8 @@ def _provenance(r: queries.Row, names: dict[str, str]) -> str:
     if person and source and str(source).startswith("app"):
         return f"{person}, in EmpowerED+"
     origin = " ".join(
-        p for p in (f"imported ({source})" if source else None, f"from {file}" if file else None)
+        p
+        for p in (f"imported ({source})" if source else None, f"from {file}" if file else None)
         if p
     )
     if str(source) == "EmpowerED+ trigger rules":
