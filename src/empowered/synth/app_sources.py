@@ -19,6 +19,7 @@ import duckdb
 from empowered.access.roles import Role
 from empowered.access.users import User, list_users
 from empowered.keys import Keys
+from empowered.synth.app_concerns import land_concerns
 from empowered.warehouse.build import build_duckdb
 from empowered.warehouse.runner import BuildResult
 
@@ -36,7 +37,9 @@ class DemoContext:
 Writer = Callable[[duckdb.DuckDBPyConnection, DemoContext], int]
 
 # One entry per kind of app-entered record; each lands through its own app service.
-WRITERS: tuple[Writer, ...] = ()
+WRITERS: tuple[Writer, ...] = (
+    land_concerns,  # safeguarding concerns and leavers' child protection files
+)
 
 
 def land_demo_records(
