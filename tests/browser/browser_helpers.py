@@ -172,6 +172,10 @@ def page_cases() -> list[PageCase]:
     ):
         cases.append(PageCase("trust_admin", path))
     cases.append(PageCase("dsl", "/triggers?status=all"))
+    # Safeguarding concerns: the form with its pupil chosen, and the DSL's chronology (a
+    # concern's own page is checked in test_concern_journey.py, which records one).
+    cases.append(PageCase("teacher", f"/concerns/new?pupil={PUPIL}"))
+    cases.append(PageCase("dsl", f"/pupils/{PUPIL}/chronology"))
     return cases
 
 
