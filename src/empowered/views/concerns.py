@@ -275,7 +275,7 @@ def _provenance(r: queries.Row, names: dict[str, str]) -> str:
     if str(source) == "EmpowerED+ trigger rules":
         return "EmpowerED+ trigger rules, from the attendance figures"
     if str(source) == "attendance marks":
-        return "The attendance marks imported"
+        return "Worked out from the attendance marks imported"
     if person:
         return f"{person}; {origin}" if origin else person
     return origin or "Imported"

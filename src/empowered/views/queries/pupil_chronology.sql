@@ -88,7 +88,7 @@ attendance as (
         'attendance' as kind, w.week_end as day, null as minute,
         cast(w.academic_year as varchar) || '-' || cast(w.school_week as varchar) as entry_id,
         w.school_urn, null as what,
-        cast(round(w.attendance_rate * 100) as varchar) as detail,
+        cast(cast(round(w.attendance_rate * 100) as integer) as varchar) as detail,
         null as secret_text, null as secret_people,
         null as recorded_by, 'attendance marks' as source, null as source_file,
         null as recorded_at
