@@ -35,7 +35,7 @@ CONCERNS: tuple[tuple[str, str, str, str], ...] = (
     ),
     (
         "emotional",
-        "During circle time said \"nobody at home talks to me unless I'm in trouble\" and "
+        'During circle time said "nobody at home talks to me unless I\'m in trouble" and '
         "then went quiet. Would not say more and I did not ask.",
         "Classroom",
         "Class teacher and the rest of the class",
@@ -49,7 +49,7 @@ CONCERNS: tuple[tuple[str, str, str, str], ...] = (
     ),
     (
         "physical",
-        "Noticed a bruise on the upper arm when changing for PE. Said \"I fell off my bike\" "
+        'Noticed a bruise on the upper arm when changing for PE. Said "I fell off my bike" '
         "before I asked anything. Seemed anxious to cover it.",
         "PE changing area",
         "Teaching assistant",

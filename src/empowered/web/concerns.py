@@ -21,6 +21,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
+import duckdb
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -36,13 +37,17 @@ from empowered.access.audit import (
 from empowered.access.policy import (
     Permission,
     Scope,
+    has,
     may_act_on_concern,
     may_read_concern,
     may_receive_share,
+    may_see_section,
 )
+from empowered.access.sections import Section
 from empowered.access.users import list_users
+from empowered.keys import Keys
 from empowered.sources.capture import KEY_SHAPE, Checked, new_key, staff_ref
-from empowered.views import OutOfScope
+from empowered.views import OutOfScope, PupilScope
 from empowered.views import concerns as view
 from empowered.views.capture import CaptureTarget, capture_pupils, capture_target
 from empowered.web import warming
@@ -396,12 +401,19 @@ def cp_file_save(request: Request, pupil_key: str, scope: Dsl, form: CheckedForm
 def home_sections(request: Request, scope: Scope) -> dict[str, Any]:
     """What the home page shows about concerns, by section the policy lets this user see:
     the DSL's concerns waiting and leavers' files due; concerns shared with this account."""
-    from empowered.access.policy import may_see_section
-    from empowered.access.sections import Section
-
     ps = pupil_scope(scope)
     keys = settings_of(request.app).keys()
     found: dict[str, Any] = {}
+    try:
+        return _home_sections(request, scope, ps, keys, found)
+    except duckdb.CatalogException:
+        # A warehouse built before concerns existed: nothing to show until its next build.
+        return {}
+
+
+def _home_sections(
+    request: Request, scope: Scope, ps: PupilScope, keys: Keys, found: dict[str, Any]
+) -> dict[str, Any]:
     with request.app.state.warehouse.reading() as con:
         if may_see_section(scope, Section.HOME_CONCERNS):
             found["concerns_waiting"] = view.school_concerns(
@@ -419,6 +431,4 @@ def home_sections(request: Request, scope: Scope) -> dict[str, Any]:
 
 def has_view(scope: Scope) -> bool:
     """The DSL sees every concern in their queue: "shared with you" is for everyone else."""
-    from empowered.access.policy import has
-
     return has(scope, P.VIEW_CONCERNS)
