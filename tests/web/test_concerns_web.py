@@ -246,3 +246,22 @@ def test_another_schools_concern_is_not_found_even_for_the_dsl(
     assert (
         clients["dsl"].get(f"/pupils/{web_trust.other_school_pupil}/chronology").status_code == 404
     )
+
+
+def test_the_import_pages_never_list_a_concern_batch(
+    clients: dict[str, TestClient], web_trust: Trust
+) -> None:
+    """Not even that a concern was recorded, or when: the trust admin's import list covers
+    every batch of every school, so concern batches are left out of it."""
+    _, receipt = record(clients["teacher"], web_trust.in_group[2], concern_text="Seemed afraid")
+    cid = concern_id(receipt)
+    batch = one_value(
+        clients["dsl"].app,
+        "SELECT batch_id FROM core.fct_concern WHERE concern_id = ?",
+        [cid],
+    )
+    assert batch is not None
+    for role in ("trust_admin", "senco"):
+        listing = clients[role].get("/imports").text
+        assert "concern recorded in the app" not in listing, role
+        assert clients[role].get(f"/imports/{batch}").status_code == 404, role
