@@ -195,7 +195,7 @@ def _cp_files(
         if received > context.today or str(pupil) not in upns:
             continue
         form = {
-            "sent_on": (received - timedelta(days=1)).isoformat(),
+            "sent_on": max(left, received - timedelta(days=1)).isoformat(),
             "received_on": received.isoformat(),
             "new_school": NEW_SCHOOLS[rng.randrange(len(NEW_SCHOOLS))],
         }
