@@ -142,6 +142,28 @@ def _choose_for_the_ambiguous_rows(con: duckdb.DuckDBPyConnection) -> None:
     ).fetchone() == (3,)
 
 
+def _record_concerns(con: duckdb.DuckDBPyConnection) -> None:
+    """Safeguarding concerns, the DSL's acknowledgement and leavers' child protection files,
+    as the demo records them (empowered.synth.app_concerns), so their core tables have rows."""
+    from datetime import date
+
+    from empowered.access.users import list_users
+    from empowered.demo import DEMO_SEED, create_demo_accounts
+    from empowered.synth.app_concerns import land_concerns
+    from empowered.synth.app_sources import DemoContext
+    from empowered.warehouse.build import build_duckdb
+    from identity_keys import TEST_KEYS
+
+    create_demo_accounts(con)
+    users = [u for u in list_users(con) if u.school_urn is not None]
+    school = users[0].school_urn
+    assert school is not None
+    staff = {u.role: u for u in users if u.school_urn == school}
+    context = DemoContext(school, staff, TEST_KEYS, date.today(), DEMO_SEED)
+    assert land_concerns(con, context) > 0
+    assert build_duckdb(con).ok
+
+
 @pytest.fixture(scope="module")
 def spark_built(
     built_warehouse: Path, small_trust: Path, tmp_path_factory: pytest.TempPathFactory
@@ -162,6 +184,7 @@ def spark_built(
     )
     assert build_duckdb(con).ok
     _choose_for_the_ambiguous_rows(con)
+    _record_concerns(con)
     spark = spark_session("local[2]", workdir)
     result = build_spark(con, spark, workdir)
     yield con, spark, result
