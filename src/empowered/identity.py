@@ -34,6 +34,10 @@ IDENTITY_COLUMNS = frozenset(
         # A quarantined value may be a UPN or a date of birth: withhold values wholesale.
         "value",
         "_reject_value",
+        # A safeguarding concern's words and who was there, a leaver's new school.
+        "concern_text",
+        "people_present",
+        "new_school",
     }
 )
 WITHHELD = "(withheld)"
@@ -105,6 +109,23 @@ class IdentityReader:
     def names(self, rows: Iterable[Mapping[str, Any]]) -> dict[str, str]:
         """Each row's ``pupil_key`` -> name."""
         return {str(r["pupil_key"]): self.name(r) for r in rows}
+
+
+class ConcernNotAllowed(IdentityNotAllowed):
+    """A concern's words were asked for on behalf of someone the policy did not allow."""
+
+
+def concern_reader(allowed: bool, keys: Keys | None = None) -> IdentityReader:
+    """The reader of a safeguarding concern's words and the people present (stored as
+    ciphertext like identity), for a caller that asked the policy first
+    (``policy.may_read_concern`` or ``may_act_on_concern``) and passes its answer."""
+    if not allowed:
+        raise ConcernNotAllowed("this person may not read this concern")
+    if keys is None:
+        from empowered.settings import get_settings
+
+        keys = get_settings().keys()
+    return _reader(keys)
 
 
 @lru_cache(maxsize=4)

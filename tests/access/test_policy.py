@@ -317,3 +317,31 @@ def test_a_visitor_contributes_only_about_named_pupils_in_chosen_areas_until_exp
     assert not policy.may_see_contribution(teacher, "pa1", "register")
     assert not policy.may_see_contribution(visitor, "pa4", "learning")
     assert policy.may_see_contribution(visitor, "pa4", "strategies")
+
+
+def test_concerns_are_recorded_by_school_staff_and_read_by_the_dsl(
+    schools: duckdb.DuckDBPyConnection,
+) -> None:
+    """Any member of staff at a school records a concern; only that school's DSL reads
+    and acts on it, plus a staff account of the school the DSL shared it with."""
+    from empowered.access.policy import may_act_on_concern, may_read_concern, may_receive_share
+
+    users = one_of_each(schools)
+    scopes = {role: scope_for(schools, user, today=TODAY) for role, user in users.items()}
+    recorders = {r for r, s in scopes.items() if has(s, Permission.RECORD_CONCERN)}
+    assert recorders == {Role.SENCO, Role.DSL, Role.TEACHER, Role.TEACHING_ASSISTANT}
+    readers = {r for r, s in scopes.items() if may_read_concern(s, SCHOOL_A, frozenset())}
+    assert readers == {Role.DSL}
+    assert {r for r, s in scopes.items() if may_act_on_concern(s, SCHOOL_A)} == {Role.DSL}
+    # Another school's concern: not even its DSL's colleague at school A.
+    assert not may_read_concern(scopes[Role.DSL], SCHOOL_B, frozenset())
+    teacher = users[Role.TEACHER]
+    shared = frozenset({teacher.user_id})
+    assert may_read_concern(scopes[Role.TEACHER], SCHOOL_A, shared)
+    assert not may_act_on_concern(scopes[Role.TEACHER], SCHOOL_A)
+    assert not may_read_concern(scopes[Role.TEACHER], SCHOOL_B, shared)
+    # Shared with a visitor or the trust admin by mistake: still not readable.
+    for role in (Role.VISITING_PROFESSIONAL, Role.TRUST_ADMIN, Role.TRUST_ANALYST):
+        assert not may_read_concern(scopes[role], SCHOOL_A, frozenset({users[role].user_id}))
+    receivers = {r for r, u in users.items() if may_receive_share(u, SCHOOL_A, today=TODAY)}
+    assert receivers == {Role.SENCO, Role.DSL, Role.TEACHER, Role.TEACHING_ASSISTANT}

@@ -186,6 +186,10 @@ def page_cases() -> list[PageCase]:
     cases.append(PageCase("senco", f"/pupils/{PUPIL}/reviews"))
     cases.append(PageCase("senco", f"/pupils/{PUPIL}/reviews/new"))
     cases.append(PageCase("trust_admin", f"/pupils/{PUPIL}/reviews"))
+    # Safeguarding concerns: the form with its pupil chosen, and the DSL's chronology (a
+    # concern's own page is checked in test_concern_journey.py, which records one).
+    cases.append(PageCase("teacher", f"/concerns/new?pupil={PUPIL}"))
+    cases.append(PageCase("dsl", f"/pupils/{PUPIL}/chronology"))
     return cases
 
 

@@ -120,3 +120,65 @@ def test_no_second_factor_secret_is_readable_in_the_warehouse_file(
     con.close()
     assert all(len(s) >= 16 for s in secrets)
     assert found_in_file(copy, set(secrets)) == []
+
+
+def test_no_safeguarding_concern_is_readable_in_the_warehouse_file(
+    built_warehouse: Path, tmp_path: Path
+) -> None:
+    """A concern's words, the people present and a leaver's new school are stored as
+    ciphertext through raw, staging and core (empowered.concerns), and quarantined rows do
+    not let them out either."""
+    from datetime import datetime
+
+    from empowered import concerns
+    from empowered.identity import IdentityReader
+    from empowered.warehouse.connection import open_warehouse
+    from identity_keys import TEST_KEYS
+
+    copy = tmp_path / "stolen.duckdb"
+    shutil.copy(built_warehouse, copy)
+    con = open_warehouse(copy)
+    school, upn = con.execute(
+        "SELECT school_urn, upn FROM core.pupil_identity ORDER BY pupil_key LIMIT 1"
+    ).fetchone() or ("", "")
+    clear_upn = str(IdentityReader(TEST_KEYS).upn(upn))
+    now = datetime.now().replace(microsecond=0)
+    secrets = {
+        "Whispered that the lodger comes into the bathroom without knocking",
+        "Dinner supervisor Mrs Quillfeather",
+        "Zephyrine Hollowbrook Academy",
+        "Told the cook a stranger waits by the allotments",
+    }
+    good = concerns.check_concern(
+        {
+            "category": "sexual",
+            "concern_text": "Whispered that the lodger comes into the bathroom without knocking",
+            "people_present": "Dinner supervisor Mrs Quillfeather",
+        },
+        now=now,
+    )
+    # A row staging quarantines (no category) keeps its words encrypted too.
+    bad = concerns.Checked(dict(good.values))
+    bad.values |= {
+        "category": "nonsense",
+        "concern_text": "Told the cook a stranger waits by the allotments",
+    }
+    transfer = concerns.check_cp_file(
+        {"received_on": now.date().isoformat(), "new_school": "Zephyrine Hollowbrook Academy"},
+        now=now,
+        leaving_date=None,
+    )
+    common = {"school_urn": school, "upn": clear_upn, "staff": "app-user-1", "keys": TEST_KEYS}
+    landed = [
+        concerns.land_concern(con, good, now=now, **common),  # type: ignore[arg-type]
+        concerns.land_concern(con, bad, now=now, **common),  # type: ignore[arg-type]
+        concerns.land_cp_file(con, transfer, now=now, **common),  # type: ignore[arg-type]
+    ]
+    for one in landed:
+        assert concerns.build(con, one).ok
+    assert con.execute("SELECT count(*) FROM core.fct_concern").fetchone() == (1,)
+    assert con.execute(
+        "SELECT count(*) FROM quarantine.rejected_rows WHERE entity = 'concerns'"
+    ).fetchone() == (1,)
+    con.close()
+    assert found_in_file(copy, secrets) == []

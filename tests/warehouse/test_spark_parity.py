@@ -160,41 +160,22 @@ def _choose_for_the_ambiguous_rows(con: duckdb.DuckDBPyConnection) -> None:
     ).fetchone() == (3,)
 
 
-def _a_visitors_note(con: duckdb.DuckDBPyConnection) -> None:
-    """A visiting professional's note with a report (empowered.contributions), so the
-    app-only contributions reach core on both engines and are compared too."""
-    from empowered import contributions as contrib
-    from empowered.identity import IdentityReader
-    from empowered.synth.app_contributions import minimal_pdf
+def _the_demo_app_records(con: duckdb.DuckDBPyConnection) -> None:
+    """What the demo's staff enter in the app (plans, reviews, actions, intervention groups
+    and registers, visitors' notes, safeguarding concerns: empowered.synth.app_sources),
+    landed through the app's own services and built, so every app-only table has rows
+    and is compared on both engines too."""
+    from empowered.demo import DEMO_SEED, create_demo_accounts
+    from empowered.synth.app_sources import WRITERS, land_demo_records
     from identity_keys import TEST_KEYS
 
-    [(school, upn)] = con.execute(
-        "SELECT i.school_urn, i.upn FROM core.pupil_identity AS i JOIN core.dim_pupil AS p "
-        "USING (pupil_key) WHERE p.leaving_date IS NULL AND p.entry_date < current_date - 7 "
-        "ORDER BY i.pupil_key LIMIT 1"
-    ).fetchall()
-    checked = contrib.check_contribution(
-        {
-            "area": "wellbeing",
-            "title": "Educational psychology consultation",
-            "note": "A made-up note.",
-            "visited_on": (date.today() - timedelta(days=7)).isoformat(),
-        },
-        areas=("wellbeing",),
-        today=date.today(),
-        report=contrib.Report("report.pdf", minimal_pdf(["A made-up report."])),
-    )
-    assert checked.ok, checked.errors
-    landed = contrib.land_contribution(
-        con,
-        checked,
-        school_urn=school,
-        upn=str(IdentityReader(TEST_KEYS).upn(upn)),
-        author=contrib.Author("app-user-1", "visiting_professional", "Made-up service"),
-        keys=TEST_KEYS,
-    )
-    assert contrib.build_contributions(con, landed.touched).ok
-    assert con.execute("SELECT count(*) FROM core.fct_contribution").fetchone() == (1,)
+    create_demo_accounts(con)
+    build = land_demo_records(con, keys=TEST_KEYS, today=date.today(), seed=DEMO_SEED)
+    assert build is not None and build.ok
+    for table in ("fct_contribution", "fct_concern", "fct_review_meeting", "dim_provision_group"):
+        count = con.execute(f"SELECT count(*) FROM core.{table}").fetchone()
+        assert count is not None and count[0] > 0, table
+    assert len(WRITERS) >= 6
 
 
 @pytest.fixture(scope="module")
@@ -217,7 +198,7 @@ def spark_built(
     )
     assert build_duckdb(con).ok
     _choose_for_the_ambiguous_rows(con)
-    _a_visitors_note(con)
+    _the_demo_app_records(con)
     spark = spark_session("local[2]", workdir)
     result = build_spark(con, spark, workdir)
     yield con, spark, result

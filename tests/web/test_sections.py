@@ -84,6 +84,14 @@ SECTION_PAGES: dict[Section, str] = {
     S.REVIEWS_HELD: "/pupils/{pupil}/reviews",
     S.REVIEWS_FORM: "/pupils/{pupil}/reviews/new",
     S.REVIEWS_EHC_CALENDAR: "/pupils/{pupil}/reviews",
+    # Safeguarding concerns (the DSL's; the way to the form for every member of staff).
+    S.HOME_CONCERNS: "/",
+    S.HOME_CP_FILES: "/",  # the small trust has leavers at the walked school
+    S.HOME_SHARED_CONCERNS: "/",
+    S.PUPIL_RECORD_CONCERN: "/pupils/{pupil}",
+    S.PUPIL_CHRONOLOGY: "/pupils/{pupil}",
+    S.CHRONOLOGY: "/pupils/{pupil}/chronology",
+    S.CONCERNS_LIST: "/concerns",
 }
 PAGES = sorted(set(SECTION_PAGES.values()))
 # Sections that need data the small trust does not have (the fixture writes the walked
@@ -94,6 +102,8 @@ NEEDS_DATA: set[Section] = {
     S.PROVISION_SESSIONS,
     S.HOME_EHC_REVIEW_STEPS,
     S.REVIEWS_EHC_CALENDAR,
+    # A concern shared with an account (test_concerns_web.py shares one).
+    S.HOME_SHARED_CONCERNS,
 }
 VISITORS = tuple(f"visitor-{area}" for area in AREAS)
 ACCOUNTS = ROLES + VISITORS

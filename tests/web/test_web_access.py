@@ -22,6 +22,8 @@ ADMIN = {"trust_admin"}
 CAPTURERS = {"senco", "teacher", "teaching_assistant"}
 # Notes and reports about a pupil (issue 13, item 6): the visitor's one write, and the SENCo.
 CONTRIBUTORS = {"senco", "visiting_professional"}
+# Every member of staff at a school records safeguarding concerns; only the DSL reads them.
+CONCERN_RECORDERS = {"senco", "dsl", "teacher", "teaching_assistant"}
 
 # Which roles may open each page (the policy's table, as users meet it).
 PAGES = {
@@ -33,6 +35,8 @@ PAGES = {
     "/audit.csv": {"trust_admin", "dsl"},
     "/triggers": {"trust_admin", "senco", "dsl"},
     "/capture": CAPTURERS,
+    "/concerns": {"dsl"},
+    "/concerns/new": CONCERN_RECORDERS,
     "/imports": {"trust_admin", "senco"},
     "/strategies": EVERYONE - {"dsl"},
     "/admin": ADMIN,
@@ -64,6 +68,7 @@ PUPIL_PAGES = {
     "/pupils/{pupil_key}/reviews/new": {"senco"},
     # Plans belong to the register area (as the pupil page's plans section).
     "/pupils/{pupil_key}/plan": {"trust_admin", "senco"},
+    "/pupils/{pupil_key}/chronology": {"dsl"},
 }
 # Pages about one record, each tried for every role and with another school's record in
 # its own test file.
@@ -79,6 +84,7 @@ RECORD_PAGES = {
     "/provision/groups/{group_id}/sessions/new": "test_provision_pages.py",
     "/provision/enrolments/{enrolment_id}": "test_provision_pages.py",
     "/pupils/{pupil_key}/contributions/{contribution_id}/report": "test_contributions_page.py",
+    "/concerns/{concern_id}": "test_concerns_web.py",
 }
 # Who may post to each form; everyone else is refused (``test_forms_refuse_other_roles``).
 FORMS = {
@@ -92,6 +98,10 @@ FORMS = {
     "/pupils/{pupil_key}/plan/agree": {"senco"},
     "/capture/{pupil_key}": CAPTURERS,
     "/pupils/{pupil_key}/contributions/new": CONTRIBUTORS,
+    "/concerns/new": CONCERN_RECORDERS,
+    "/concerns/{concern_id}/acknowledge": {"dsl"},
+    "/concerns/{concern_id}/share": {"dsl"},
+    "/pupils/{pupil_key}/cp-file": {"dsl"},
     "/triggers/{trigger_id}/{action}": {"dsl"},
     "/imports": {"trust_admin", "senco"},
     "/imports/mapping": {"trust_admin", "senco"},
@@ -203,6 +213,7 @@ def test_forms_refuse_other_roles(
         "code": "no-such-intervention",
         "group_id": "PG-no-such-group",
         "enrolment_id": "PE-no-such-enrolment",
+        "concern_id": "SC-00000000000000-00000000",
     }
     app = client.app
     with app.state.warehouse.reading() as con:  # type: ignore[attr-defined]

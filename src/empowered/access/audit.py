@@ -331,6 +331,50 @@ class EhcReviewStepRecorded(AuditEvent):
 EVENT_TYPES[EhcReviewStepRecorded.event] = EhcReviewStepRecorded
 
 
+@dataclass(frozen=True)
+class ConcernRecorded(AuditEvent):
+    """A safeguarding concern recorded about a pupil: its id and category, never its words."""
+
+    event: ClassVar[str] = "concern_recorded"
+    pupil_key: str
+    concern_id: str
+    category: str
+
+
+@dataclass(frozen=True)
+class ConcernShared(AuditEvent):
+    """The DSL shared a concern with a staff account (or acknowledged it: ``act``)."""
+
+    event: ClassVar[str] = "concern_shared"
+    pupil_key: str
+    concern_id: str
+    act: str  # "shared" or "acknowledged"
+    target_user_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ConcernOpened(AuditEvent):
+    """A concern's words were read (on its page, or in the child's chronology: ``page``)."""
+
+    event: ClassVar[str] = "concern_opened"
+    pupil_key: str
+    concern_id: str
+    page: str
+
+
+@dataclass(frozen=True)
+class CpFileRecorded(AuditEvent):
+    """A leaver's child protection file recorded as received by the new school."""
+
+    event: ClassVar[str] = "cp_file_recorded"
+    pupil_key: str
+    transfer_id: str
+
+
+for _cls in (ConcernRecorded, ConcernShared, ConcernOpened, CpFileRecorded):
+    EVENT_TYPES[_cls.event] = _cls
+
+
 def _withhold(value: Any) -> Any:
     """Identity columns and UPN-shaped strings become "(withheld)", at any depth."""
     if isinstance(value, dict):

@@ -30,6 +30,8 @@ Staff see only what their role needs. Each role's permissions:
 | VIEW_SCHOOL_ACTIONS | yes       | yes   | yes |         |     |          |         |
 | MANAGE_PROVISION  | yes         | yes   |     |         |     |          |         |
 | RECORD_SESSIONS   |             | yes   |     | yes     | yes |          |         |
+| RECORD_CONCERN    |             | yes   | yes | yes     | yes |          |         |
+| VIEW_CONCERNS     |             |       | yes |         |     |          |         |
 
 Which pupils (``Scope``): a trust admin and a trust analyst cover every school; a SENCo
 and a DSL every pupil at their school; a teacher the members of their classes and groups
@@ -83,6 +85,16 @@ Decisions worth knowing:
   admin, read only): both see every action, including those agreed on a trigger, since
   both read the trigger queue and an action names a step, not the concern (concerns
   themselves stay the DSL's). Everyone else sees the actions they own.
+- Any member of staff at a school RECORDs a safeguarding CONCERN (Keeping children safe in
+  education: everyone who works with children reports what worries them) but reads none
+  afterwards, their own included: they get a receipt. Only the DSL has VIEW_CONCERNS, for
+  their own school, with the child's chronology; a concern the DSL shares with a named
+  staff account of the school is readable by that account too (``may_read_concern``).
+  Not the SENCo, not visitors (a visitor's safeguarding area is the trigger marts, never
+  the concerns), and not the trust admin: a concern is a school's child protection record,
+  held by its DSL; a trust-wide role reading every school's concerns is not needed for
+  anything the admin does (accounts, imports) and would widen who holds the most sensitive
+  words the app keeps. The analyst never.
 - Counts over several pupils are suppressed (``must_suppress``) for aggregate-only roles
   and for any document that leaves the school; staff who may open each pupil see them
   exact.
@@ -143,6 +155,10 @@ class Permission(StrEnum):
     CONTRIBUTE = "contribute"
     # Record a plan review meeting and the steps of an EHC plan's annual review.
     HOLD_REVIEWS = "hold_reviews"
+    # Record a safeguarding concern about a pupil (any member of staff at the school).
+    RECORD_CONCERN = "record_concern"
+    # Read a school's safeguarding concerns and a child's chronology (the DSL).
+    VIEW_CONCERNS = "view_concerns"
 
 
 P = Permission
@@ -160,6 +176,8 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         P.CONTRIBUTE,
         P.HOLD_REVIEWS,
         P.WRITE_PLANS,
+        P.RECORD_CONCERN,
+        P.VIEW_CONCERNS,
     },
     Role.SENCO: _PUPIL_PAGE
     | {
@@ -180,6 +198,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         P.MANAGE_PROVISION,
         P.RECORD_SESSIONS,
         P.HOLD_REVIEWS,
+        P.RECORD_CONCERN,
     },
     Role.DSL: _PUPIL_PAGE
     | {
@@ -190,10 +209,13 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         P.AGREE_ACTIONS,
         P.OWN_ACTIONS,
         P.VIEW_SCHOOL_ACTIONS,
+        P.RECORD_CONCERN,
+        P.VIEW_CONCERNS,
     },
-    Role.TEACHER: _PUPIL_PAGE | {P.VIEW_STRATEGIES, P.CAPTURE, P.OWN_ACTIONS, P.RECORD_SESSIONS},
+    Role.TEACHER: _PUPIL_PAGE
+    | {P.VIEW_STRATEGIES, P.CAPTURE, P.OWN_ACTIONS, P.RECORD_SESSIONS, P.RECORD_CONCERN},
     Role.TEACHING_ASSISTANT: _PUPIL_PAGE
-    | {P.VIEW_STRATEGIES, P.CAPTURE, P.OWN_ACTIONS, P.RECORD_SESSIONS},
+    | {P.VIEW_STRATEGIES, P.CAPTURE, P.OWN_ACTIONS, P.RECORD_SESSIONS, P.RECORD_CONCERN},
     # Area-bound permissions below are further limited to the visitor's chosen areas.
     Role.VISITING_PROFESSIONAL: _PUPIL_PAGE
     | {P.VIEW_REGISTER, P.VIEW_PROVISION, P.VIEW_STRATEGIES, P.VIEW_SAFEGUARDING, P.CONTRIBUTE},
@@ -231,6 +253,7 @@ WRITE_PERMISSIONS = frozenset(
         P.RECORD_SESSIONS,
         P.CONTRIBUTE,
         P.HOLD_REVIEWS,
+        P.RECORD_CONCERN,
     }
 )
 # The writes a read-only scope still has: a visiting professional records what they
@@ -575,6 +598,46 @@ def may_see_contribution(scope: Scope, pupil_key: str, area: str) -> bool:
     )
 
 
+# -- Safeguarding concerns (issue 13, item 5) ---------------------------------------------
+
+
+def _school_staff(scope: Scope, school_urn: str) -> bool:
+    return (
+        not scope.empty
+        and not scope.read_only
+        and scope.schools is not None
+        and school_urn in scope.schools
+    )
+
+
+def may_read_concern(scope: Scope, school_urn: str, shared_with: frozenset[int]) -> bool:
+    """May this user read one safeguarding concern of ``school_urn`` (its words, who was
+    there), shared by the DSL with the accounts ``shared_with``? The school's DSL, and a
+    staff account of that school it was shared with; never its recorder as such."""
+    if not _school_staff(scope, school_urn):
+        return False
+    if has(scope, P.VIEW_CONCERNS):
+        return True
+    return scope.user.user_id in shared_with
+
+
+def may_act_on_concern(scope: Scope, school_urn: str) -> bool:
+    """May this user acknowledge or share a concern of ``school_urn``, and record a
+    leaver's child protection file? The school's DSL only."""
+    return _school_staff(scope, school_urn) and has(scope, P.VIEW_CONCERNS)
+
+
+def may_receive_share(user: User, school_urn: str, *, today: date) -> bool:
+    """May a concern of ``school_urn`` be shared with ``user``: an enabled staff account
+    of that school (not a visitor, not a trust-wide role)."""
+    return (
+        not user.disabled
+        and not user.is_expired(today)
+        and user.school_urn == school_urn
+        and user.role in (Role.SENCO, Role.DSL, Role.TEACHER, Role.TEACHING_ASSISTANT)
+    )
+
+
 # -- Sections of pages (issue 10, finding 4) and suppression (finding 5) ---------------
 
 
@@ -637,10 +700,13 @@ __all__ = [
     "has",
     "import_schools",
     "may_agree_action",
-    "may_choose_pupil",
     "may_own_action",
     "may_update_action",
     "sees_school_actions",
+    "may_act_on_concern",
+    "may_choose_pupil",
+    "may_read_concern",
+    "may_receive_share",
     "may_import_catalogues",
     "may_manage_catalogue",
     "may_manage_groups",

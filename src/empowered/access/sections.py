@@ -26,6 +26,9 @@ class Section(StrEnum):
     HOME_NEEDS_WITHOUT_PROVISION = "home.needs_without_provision"
     HOME_SCHOOL_SUMMARY = "home.school_summary"  # an analyst's suppressed counts per school
     HOME_MY_ACTIONS = "home.my_actions"  # "Your actions": the open actions the user owns
+    HOME_CONCERNS = "home.concerns"  # safeguarding concerns not yet acknowledged (the DSL)
+    HOME_CP_FILES = "home.cp_files"  # leavers whose child protection file is not yet received
+    HOME_SHARED_CONCERNS = "home.shared_concerns"  # concerns the DSL shared with this account
     # Pupil page
     PUPIL_IDENTITY = "pupil.identity"
     PUPIL_STATUS = "pupil.status"  # SEN status, need, FSM, pupil premium, EAL, looked after
@@ -44,6 +47,11 @@ class Section(StrEnum):
     PUPIL_CONTRIBUTIONS = "pupil.contributions"
     # The form that adds one (``policy.may_contribute``: named pupils, chosen areas)
     PUPIL_CONTRIBUTION_FORM = "pupil.contribution_form"
+    PUPIL_RECORD_CONCERN = "pupil.record_concern"  # the way to the concern form
+    PUPIL_CHRONOLOGY = "pupil.chronology"  # the way to the DSL's chronology of the child
+    # The DSL's chronology of one child, and their list of the school's concerns
+    CHRONOLOGY = "chronology.entries"
+    CONCERNS_LIST = "concerns.list"
     # Strategies and patterns page
     STRATEGY_EFFECTS = "strategies.effects"
     STRATEGY_PATTERNS = "strategies.patterns"  # when incidents happen: behaviour
@@ -152,6 +160,15 @@ SECTION_RULES: dict[Section, SectionRule] = {
     S.REVIEWS_HELD: SectionRule(area="register"),
     S.REVIEWS_FORM: SectionRule(area="register", permission="hold_reviews"),
     S.REVIEWS_EHC_CALENDAR: SectionRule(area="register"),
+    # Concerns are not the safeguarding area's mart data: they need VIEW_CONCERNS (the
+    # DSL), which no visitor has whatever their areas (policy notes).
+    S.HOME_CONCERNS: SectionRule(permission="view_concerns"),
+    S.HOME_CP_FILES: SectionRule(permission="view_concerns"),
+    S.HOME_SHARED_CONCERNS: SectionRule(permission="record_concern"),
+    S.PUPIL_RECORD_CONCERN: SectionRule(permission="record_concern"),
+    S.PUPIL_CHRONOLOGY: SectionRule(permission="view_concerns"),
+    S.CHRONOLOGY: SectionRule(permission="view_concerns"),
+    S.CONCERNS_LIST: SectionRule(permission="view_concerns"),
 }
 
 # The area each early-sign measure (``analytics.early_signs.INDICATORS``) reads.

@@ -125,6 +125,21 @@ GLOSSARY: dict[str, str] = {
         "Designated safeguarding lead: the senior member of staff who leads on keeping "
         "children safe and decides what happens when there is a concern."
     ),
+    "Safeguarding concern": (
+        "Something a member of staff saw or heard that worries them about a child's safety "
+        "or welfare, written down in their own words and passed to the DSL, who alone (with "
+        "those they share it with) can read it."
+    ),
+    "Chronology": (
+        "The DSL's list, newest first, of everything that matters for one child's safety: "
+        "concerns, triggers and decisions, incidents, suspensions, low attendance, actions."
+    ),
+    "Child protection file": (
+        "The DSL's file on a child with safeguarding concerns; when the child changes school "
+        "it must reach the new school within five school days (Keeping children safe in "
+        "education)."
+    ),
+    "FGM": "Female genital mutilation, a form of abuse schools must report.",
     "SEND": "Special educational needs and disabilities.",
     "Early help": (
         "Support offered early, with the family's agreement, when a child or family needs "

@@ -40,6 +40,11 @@ PUPIL_INDEX_COLUMNS = (
     "dob_check",
 )
 MATCH_INDEX_COLUMNS = ("pupil_name_bidx", "pupil_name_dob_bidx", "pupil_dob_state")
+# A safeguarding concern's own words (what was seen or said, who was there) and the school a
+# child protection file went to (a child who moved away from harm may be found by it): the
+# most sensitive things the app holds, so stored as identity is, as ciphertext only, and
+# decrypted only for a reader the policy allows (``empowered.identity.concern_reader``).
+SENSITIVE_TEXT_COLUMNS = ("concern_text", "people_present", "new_school")
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,9 @@ class Entity:
 
     @cached_property
     def identity_columns(self) -> tuple[str, ...]:
-        return tuple(c for c in self.raw_columns if c in IDENTITY_COLUMNS)
+        return tuple(
+            c for c in self.raw_columns if c in IDENTITY_COLUMNS or c in SENSITIVE_TEXT_COLUMNS
+        )
 
     @cached_property
     def stored_columns(self) -> tuple[str, ...]:
@@ -309,6 +316,28 @@ APP_ENTITIES: dict[str, Entity] = {
             "ehc_review_steps",
             "step_id school_urn plan_id step done_on recorded_by recorded_at",
             "step_id school_urn plan_id step done_on",
+        ),
+        # A safeguarding concern recorded by a member of staff (``empowered.concerns``):
+        # when and where, a category, their own words and who was there (both encrypted).
+        _entity(
+            "concerns",
+            "concern_id school_urn upn concern_on concern_time place category concern_text"
+            " people_present recorded_by recorded_at",
+            "concern_id school_urn",
+        ),
+        # What the designated safeguarding lead did with a concern: ``acknowledged`` it, or
+        # ``shared`` it with a named staff account (``staff``), one row per act.
+        _entity(
+            "concern_events",
+            "event_id concern_id school_urn event staff recorded_by recorded_at",
+            "event_id concern_id school_urn event",
+        ),
+        # A leaver's child protection file sent to, and received by, their new school
+        # (Keeping children safe in education: within five school days of leaving).
+        _entity(
+            "cp_file_transfers",
+            "transfer_id school_urn upn sent_on received_on new_school recorded_by recorded_at",
+            "transfer_id school_urn",
         ),
     )
 }

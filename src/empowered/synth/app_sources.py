@@ -20,6 +20,7 @@ from empowered.access.roles import Role
 from empowered.access.users import User, list_users
 from empowered.keys import Keys
 from empowered.synth.app_actions import write_actions
+from empowered.synth.app_concerns import land_concerns
 from empowered.synth.app_contributions import write_contributions
 from empowered.synth.app_plans import write_plans
 from empowered.synth.app_provision import write_provision
@@ -48,6 +49,7 @@ WRITERS: tuple[Writer, ...] = (
     write_actions,
     write_provision,
     write_contributions,
+    land_concerns,  # safeguarding concerns and leavers' child protection files
 )
 
 

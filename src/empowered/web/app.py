@@ -37,6 +37,7 @@ from empowered.web import (
     api_docs,
     audit_page,
     capture,
+    concerns,
     contributions,
     inbox,
     pages,
@@ -318,8 +319,7 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
         provision_pages,
         reviews,
         plans,
-        admin,
-        account,
+        concerns,
     )
     for module in (*modules, audit_page):
         app.include_router(module.router)

@@ -10,7 +10,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from empowered.access.audit import Changed, Exported, ViewedPage, ViewedPupil
-from empowered.access.policy import Permission, Scope, has, may_agree_action, may_contribute
+from empowered.access.policy import (
+    Permission,
+    Scope,
+    has,
+    may_agree_action,
+    may_contribute,
+    may_see_section,
+)
 from empowered.access.sections import MEASURE_AREA, Section
 from empowered.analytics.wording import GLOSSARY
 from empowered.identity import identity_reader
@@ -23,6 +30,7 @@ from empowered.views.provision import provision_page
 from empowered.views.pupil import pupil_charts, pupil_picture, shown_sections
 from empowered.views.pupil_note import MAX_LENGTH, NoteRefused, complexity, latest_note, save_note
 from empowered.views.register import RegisterFilters, register_page, register_xlsx
+from empowered.web import concerns as concern_pages
 from empowered.web.actions import MY_ACTIONS_ON_HOME, my_actions
 from empowered.web.deps import (
     CheckedForm,
@@ -69,6 +77,7 @@ def home(
             request, scope, "message.html", {"title": "Not set up yet", "message": message}
         )
     audit(request, scope, ViewedPage(page="/"))
+    safeguarding = concern_pages.home_sections(request, scope)
     # Most urgent first; a trust-wide list runs to thousands, so it comes a page at a time.
     shown, pager = paginate(request, items, HOME_PAGE_SIZE)
     mine = my_actions(request, scope)  # "Your actions": until each is done or cancelled
@@ -82,6 +91,7 @@ def home(
             "pager": pager,
             "my_actions": None if mine is None else mine[:MY_ACTIONS_ON_HOME],
             "more_actions": 0 if mine is None else max(0, len(mine) - MY_ACTIONS_ON_HOME),
+            **safeguarding,
         },
     )
 
@@ -171,6 +181,9 @@ def pupil_page(
             "can_contribute": may_contribute(scope, pupil_key),
             "contributed": request.query_params.get("contributed") == "1",
             "area_words": AREA_WORDS,
+            # Safeguarding: the way to the concern form and to the DSL's chronology.
+            "record_concern": may_see_section(scope, Section.PUPIL_RECORD_CONCERN),
+            "chronology": may_see_section(scope, Section.PUPIL_CHRONOLOGY),
         },
         status,
     )

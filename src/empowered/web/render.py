@@ -39,6 +39,8 @@ NAV: tuple[tuple[str, str, tuple[Permission, ...]], ...] = (
     ("/strategies", "Strategies and patterns", STRATEGIES),
     ("/triggers", "Triggers and early signs", TRIGGERS),
     ("/actions", "Actions", ACTIONS),
+    ("/concerns", "Safeguarding concerns", (P.VIEW_CONCERNS,)),
+    ("/concerns/new", "Record a concern", (P.RECORD_CONCERN,)),
     ("/imports", "Import", IMPORT),
     ("/admin", "Admin", ADMIN),
     ("/audit", "Audit log", AUDIT),

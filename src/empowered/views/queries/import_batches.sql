@@ -2,6 +2,8 @@
 -- Which schools a batch belongs to comes in as $owned (batch_schools.sql, kept by the caller).
 -- A batch is shown only to a scope that covers every one of its schools, so a file with
 -- rows for two schools is seen whole by the trust and by neither school alone.
+-- Safeguarding concerns and what the DSL did with them are never listed (not even that one
+-- was recorded, or when): they are the DSL's, on the concern pages (empowered.concerns).
 with owned as (
     select
         unnest(cast($owned_batches as bigint[])) as batch_id,
@@ -27,6 +29,7 @@ left join app.import_batches as ib on ib.batch_id = b.batch_id
 left join app.imports as i on i.import_id = ib.import_id
 left join owned as o on o.batch_id = b.batch_id
 where ($batch_id is null or b.batch_id = $batch_id)
+    and b.source not in ('app-concern', 'app-concern-event', 'app-cp-file')
     and ($import_id is null or i.import_id = $import_id)
     and (
         $scope_schools is null

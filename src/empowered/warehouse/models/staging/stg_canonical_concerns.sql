@@ -1,0 +1,29 @@
+-- grain: one row per landed safeguarding concern, accepted or rejected
+-- unique_key: [_batch_id, _source_row, _source_item]
+-- not_null: [_batch_id, _source_row, _source_file, _is_current]
+-- natural_key: [school_urn, concern_id]
+-- source: raw.canonical_concerns
+-- pupil_linked: true
+-- columns:
+--   concern_id: trim
+--   concern_on: uk_date
+--   concern_minute: {minutes: concern_time, raw: concern_time_raw}
+--   place: trim
+--   category: lower
+--   concern_text: text
+--   people_present: text
+--   recorded_by: trim
+--   recorded_at: trim
+-- rules:
+--   10: {required: concern_on}
+--   11: {not_future: concern_on}
+--   12: {parse: concern_minute}
+--   13: {allowed: category, required: true, values: [physical, emotional, sexual, neglect, online, self_harm, child_on_child, domestic_abuse, exploitation, radicalisation, honour_based, mental_health, missing_education, other]}
+--   14: {not_blank: concern_text, message: "is missing: a concern needs what was seen or said"}
+--   15: {not_blank: recorded_by, message: "is missing: a concern names who recorded it"}
+-- Entered on the concern form (empowered.concerns) by any member of staff at the school.
+-- concern_text and people_present arrive as ciphertext (landing encrypts them as it does
+-- identity), and stay so in every layer: only the concern pages decrypt them, for the
+-- designated safeguarding lead and whoever they shared the concern with. A concern about
+-- a day before the pupil joined or after they left is still a concern (a disclosure can
+-- be about the past), so rule 19 is not applied.

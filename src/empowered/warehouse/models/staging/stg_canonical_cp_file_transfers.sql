@@ -1,0 +1,24 @@
+-- grain: one row per landed record of a leaver's child protection file sent to their new school, accepted or rejected
+-- unique_key: [_batch_id, _source_row, _source_item]
+-- not_null: [_batch_id, _source_row, _source_file, _is_current]
+-- natural_key: [school_urn, transfer_id]
+-- source: raw.canonical_cp_file_transfers
+-- pupil_linked: true
+-- columns:
+--   transfer_id: trim
+--   sent_on: uk_date
+--   received_on: uk_date
+--   new_school: text
+--   recorded_by: trim
+--   recorded_at: trim
+-- rules:
+--   10: {required: received_on}
+--   11: {not_future: received_on}
+--   12: {parse: sent_on}
+--   13: {not_future: sent_on}
+--   14: {after: received_on, than: sent_on}
+--   15: {not_blank: new_school, message: "is missing: name the school the file went to"}
+--   16: {not_blank: recorded_by, message: "is missing: a record names who made it"}
+-- Entered by the designated safeguarding lead on the home page reminder (empowered.concerns)
+-- once the new school confirms it received the file. new_school is ciphertext (a child who
+-- moved away from harm can be found by it).
