@@ -11,7 +11,7 @@ import pytest
 
 from empowered import plans
 from empowered.identity import IdentityReader
-from empowered.views import PupilScope
+from empowered.views import PupilScope, queries
 from empowered.views.capture import strategy_choices
 from empowered.views.plan import plan_page
 from identity_keys import TEST_KEYS
@@ -158,6 +158,9 @@ def test_a_plan_lands_builds_and_keeps_every_version(
         "SELECT in_plan FROM core.fct_plan_outcome WHERE outcome_id = ?", [gone]
     ).fetchone() == (False,)
     assert "Will ask for help using words or the help card." in current.values()
+    # A review rates the outcomes in the plan now, not the one taken out.
+    reviewed = queries.rows(con, "review_plan_outcomes", plan_id=first.plan_id)
+    assert {str(o["outcome_id"]) for o in reviewed} == set(current)
 
     # Agreed: a third version, the same outcomes, who and when.
     page = plan_page(con, pupil, scope=scope)
