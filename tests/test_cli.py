@@ -27,6 +27,22 @@ def test_demo_imports_builds_and_reports(tmp_path: Path) -> None:
     con = duckdb.connect(str(warehouse), read_only=True)
     pupils = con.execute("SELECT count(*) FROM core.dim_pupil").fetchone()
     assert pupils is not None and 1400 <= pupils[0] <= 1600
+    # The living SEN record: what staff enter in the app, landed through the app's own
+    # services as sources of their own, and every row of it accepted by staging.
+    app_sources = {
+        s
+        for (s,) in con.execute(
+            "SELECT DISTINCT source FROM meta.batches WHERE source LIKE 'app-%'"
+        ).fetchall()
+    }
+    assert {"app-plan", "app-review", "app-action", "app-concern", "app-contribution"} <= (
+        app_sources
+    ) and any(s.startswith("app-provision") for s in app_sources)
+    rejected = con.execute(
+        "SELECT count(*) FROM quarantine.rejected_rows JOIN meta.batches USING (batch_id) "
+        "WHERE source LIKE 'app-%'"
+    ).fetchone()
+    assert rejected == (0,)
     # The console output never carries pupil identity.
     stored = [u for (u,) in con.execute("SELECT upn FROM core.pupil_identity").fetchall()]
     upns = [IdentityReader(TEST_KEYS).upn(u) for u in stored]  # stored encrypted
