@@ -22,6 +22,7 @@ from empowered.concerns import CATEGORY_WORDS, CP_FILE_SCHOOL_DAYS
 from empowered.identity import concern_reader, identity_reader
 from empowered.keys import Keys
 from empowered.views import PupilScope, queries
+from empowered.views.provenance import via
 
 # What each kind of chronology entry is called, in the order the filter offers them.
 KINDS: dict[str, str] = {
@@ -267,11 +268,8 @@ def _provenance(r: queries.Row, names: dict[str, str]) -> str:
     source, file = r["source"], r["source_file"]
     if person and source and str(source).startswith("app"):
         return f"{person}, in EmpowerED+"
-    origin = " ".join(
-        p
-        for p in (f"imported ({source})" if source else None, f"from {file}" if file else None)
-        if p
-    )
+    # The same words for a file as every other provenance line (views.provenance).
+    origin = f"imported from {via(str(source), file)[0]}" if source else ""
     if str(source) == "EmpowerED+ trigger rules":
         return "EmpowerED+ trigger rules, from the attendance figures"
     if str(source) == "attendance marks":

@@ -93,7 +93,9 @@ def accounts(con: duckdb.DuckDBPyConnection, refs: Iterable[str | None]) -> dict
     }
 
 
-def _via(source: str, file_name: str | None) -> tuple[str, bool]:
+def via(source: str, file_name: str | None) -> tuple[str, bool]:
+    """How a batch came in, in words ("the SIMS export sims.csv"), and whether it was
+    entered in the app (a form) rather than imported."""
     if source in FORM_WORDS:
         return FORM_WORDS[source], True
     words = SOURCE_WORDS.get(source, f"the {source} import")
@@ -116,14 +118,14 @@ def provenance_for(
         }
     found: dict[int, Provenance] = {}
     for b in queries.rows(con, "batch_provenance", batch_ids=ids):
-        via, entered = _via(str(b["source"]), b["file_name"])
+        words, entered = via(str(b["source"]), b["file_name"])
         u = uploaders.get(int(b["batch_id"]), {})
         found[int(b["batch_id"])] = Provenance(
             who=u.get("username"),
             role=role_words(u.get("role")),
             organisation=u.get("organisation"),
             at=b["loaded_at"],
-            via=via,
+            via=words,
             entered=entered,
         )
     return found
