@@ -152,7 +152,11 @@ def test_a_teaching_assistant_records_the_register_of_their_group(
 ) -> None:
     app, _ = app_and_users
     ta = clients["teaching_assistant"]
-    assert setup.group_id in ta.get("/provision/groups").text
+    groups = ta.get("/provision/groups").text
+    assert setup.group_id in groups
+    # No way offered to the catalogue or the map, which an assistant may not open.
+    assert 'href="/provision/interventions"' not in groups and 'href="/provision"' not in groups
+    assert 'href="/provision"' in clients["senco"].get("/provision/groups").text
     form = ta.get(f"/provision/groups/{setup.group_id}/sessions/new")
     assert form.status_code == 200
     # Everyone ticked, today's date, delivered and the intervention's minutes preset.

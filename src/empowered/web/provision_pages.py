@@ -27,9 +27,11 @@ from empowered.access.policy import (
     may_manage_catalogue,
     may_manage_groups,
     may_record_sessions,
+    may_see_section,
     may_view_group,
 )
 from empowered.access.roles import Role
+from empowered.access.sections import Section
 from empowered.access.users import list_users
 from empowered.sources.capture import KEY_SHAPE, new_key, staff_ref
 from empowered.views import OutOfScope
@@ -320,6 +322,10 @@ def groups_page(
                 g.group_id for g in shown if may_record_sessions(scope, g.school_urn, g.runners)
             },
             "saved": saved,
+            # The way to the catalogue and the map only for those who may open them (an
+            # assistant who runs a group may not).
+            "show_catalogue": may_see_section(scope, Section.PROVISION_CATALOGUE),
+            "show_map": may_see_section(scope, Section.PROVISION_MAP),
         },
     )
 
