@@ -168,6 +168,30 @@ def test_a_missed_session_is_three_taps(open_as: Any, site: Site, group: dict[st
     assert rows and all(r == (False, False, "staff_absent") for r in rows)
 
 
+def test_a_session_is_saved_by_keyboard(open_as: Any, site: Site, group: dict[str, Any]) -> None:
+    """Tab to the first pupil, Space to untick them, Tab on to the button, Enter: saved,
+    with the focus shown at every stop."""
+    from browser_helpers import focus_visible, focused
+    from test_forms_by_keyboard import tab_to_button
+
+    page = open_as("teaching_assistant")
+    page.goto(f"/provision/groups/{group['group_id']}/sessions/new")
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        info = focused(page)
+        assert focus_visible(info), f"no visible focus on {info}"
+        if page.evaluate("document.activeElement.type") == "checkbox":
+            break
+    else:
+        raise AssertionError("no pupil's box reached by Tab")
+    page.keyboard.press("Space")
+    assert not page.evaluate("document.activeElement.checked")
+    tab_to_button(page, "Save the register")
+    page.keyboard.press("Enter")
+    page.get_by_role("status").wait_for()
+    assert "register is saved" in page.get_by_role("status").inner_text()
+
+
 PAGES = (
     ("teaching_assistant", "/provision/groups", "groups-ta"),
     ("teaching_assistant", "/provision/groups/{group_id}/sessions/new", "register-ta"),
