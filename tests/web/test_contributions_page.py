@@ -267,3 +267,23 @@ def test_timeline_entries_say_where_they_came_from(
     imported = [e for e in entries if "Imported, on " in e]
     assert imported, "\n".join(entries[:14])
     assert "from the EmpowerED+ import file observations.csv" in html
+
+
+def test_every_kind_of_recorded_entry_says_where_it_came_from(
+    clients: dict[str, TestClient], web_trust: Trust
+) -> None:
+    """Not only check-ins: an incident, an action, an intervention and a plan review on the
+    pupil page's timeline each name the file and system they were imported from."""
+    senco = clients["senco"]
+    pupil = one_value(
+        senco.app,
+        "SELECT i.pupil_key FROM core.fct_behaviour_incident AS i "
+        "JOIN core.fct_action AS a USING (pupil_key) "
+        "JOIN core.fct_provision_enrolment AS e USING (pupil_key) "
+        "WHERE i.school_urn = ? ORDER BY 1 LIMIT 1",
+        [web_trust.school],
+    )
+    assert pupil
+    timeline = senco.get(f"/pupils/{pupil}").text.split('id="timeline"', 1)[1]
+    for source in ("incidents.csv", "actions.csv", "provision_enrolments.csv"):
+        assert f"from the EmpowerED+ import file {source}" in timeline, source

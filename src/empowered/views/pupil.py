@@ -262,8 +262,28 @@ def pupil_picture(
     check_in_rows = q_if(
         area("wellbeing"), "pupil_check_ins", until=recorded_until, limit=RECENT_RECORDS
     )
+    exclusion_rows = q_if(behaviour_ok, "pupil_exclusions")
+    action_rows = _named_owners(con, q_if(register_ok, "pupil_actions"))
+    strategy_use_rows = q_if(
+        area("strategies"), "pupil_strategy_uses", until=recorded_until, limit=RECENT_RECORDS
+    )
     if shows(Section.PUPIL_TIMELINE):
-        attach_provenance(con, [*check_in_rows, *plan_rows])
+        # Every entry of the timeline says where it came from: who entered it and on which
+        # form, or which file of which system it was imported from, and when.
+        attach_provenance(
+            con,
+            [
+                *check_in_rows,
+                *plan_rows,
+                *review_rows,
+                *enrolment_rows,
+                *all_incidents,
+                *exclusion_rows,
+                *action_rows,
+                *assessments,
+                *strategy_use_rows,
+            ],
+        )
     # The school's alerts are computed once per build (and warmed at start); this pupil's
     # are a slice of them, the same as computing the pupil alone. Each measure belongs to
     # an area: an attendance alert is attendance data, whatever page it appears on.
@@ -328,18 +348,13 @@ def pupil_picture(
                 reviews=review_rows,
                 enrolments=enrolment_rows,
                 incidents=[r for r in all_incidents if r["occurred_on"] <= recorded_until],
-                exclusions=q_if(behaviour_ok, "pupil_exclusions"),
-                actions=_named_owners(con, q_if(register_ok, "pupil_actions")),
+                exclusions=exclusion_rows,
+                actions=action_rows,
                 assessments=assessments,
                 attendance_weeks=attendance_weeks,
                 alerts=alerts,
                 check_ins=check_in_rows,
-                strategy_uses=q_if(
-                    area("strategies"),
-                    "pupil_strategy_uses",
-                    until=recorded_until,
-                    limit=RECENT_RECORDS,
-                ),
+                strategy_uses=strategy_use_rows,
                 pending=_pending_captures(con, pupil_key, scope),
                 recorded_until=recorded_until,
                 labels=TIMELINE_LABELS,

@@ -185,22 +185,28 @@ def build_timeline(
         if p.get("end_date"):
             add(p["end_date"], "plan", f"{kind} ended")
     for r in reviews:
-        add(r["review_date"], "review", f"Plan outcome reviewed: progress {_words(r['progress'])}")
+        add(
+            r["review_date"],
+            "review",
+            f"Plan outcome reviewed: progress {_words(r['progress'])}",
+            provenance=r.get("provenance"),
+        )
     for e in enrolments:
         name = e["intervention_name"] or e["intervention_code"]
-        add(e["start_date"], "provision", f"Started {name}")
+        add(e["start_date"], "provision", f"Started {name}", provenance=e.get("provenance"))
         if e.get("end_date"):
             text = f"Finished {name}"
             if e.get("score_gain") is not None:
                 text += f" (score change {float(e['score_gain']):+g})"
             add(e["end_date"], "provision", text)
     for i in incidents:
-        add(i["occurred_on"], "incident", _incident_text(i))
+        add(i["occurred_on"], "incident", _incident_text(i), provenance=i.get("provenance"))
     for c in check_ins[:RECENT_RECORDS]:
         text = _check_in_text(c, words) + _at(c.get("observed_minute"))
         add(c["observed_on"], "check_in", text, provenance=c.get("provenance"))
     for u in strategy_uses[:RECENT_RECORDS]:
-        add(u["used_on"], "strategy", _strategy_text(u, words) + _at(u.get("used_minute")))
+        text = _strategy_text(u, words) + _at(u.get("used_minute"))
+        add(u["used_on"], "strategy", text, provenance=u.get("provenance"))
     for c in pending:
         kind = str(c["kind"])
         if kind == "check_in":
@@ -212,9 +218,10 @@ def build_timeline(
         at = f" at {c['time_text']}" if c.get("time_text") else ""
         add(c["day"], kind, f"{text}{at}: {PENDING}", pending=True)
     for x in exclusions:
-        add(x["start_date"], "exclusion", _words(x["category"]).capitalize())
+        text = _words(x["category"]).capitalize()
+        add(x["start_date"], "exclusion", text, provenance=x.get("provenance"))
     for a in actions:
-        add(a["raised_on"], "action", _action_text(a, today=until))
+        add(a["raised_on"], "action", _action_text(a, today=until), provenance=a.get("provenance"))
         closed_on = a.get("completed_on")
         if a.get("status") == "cancelled" and a.get("status_at") is not None:
             closed_on = a["status_at"].date()
@@ -225,7 +232,7 @@ def build_timeline(
         text = f"{r['subject']} {_words(r['assessment'])}: {float(r['value']):g}"
         if r.get("change_since_previous") is not None:
             text += f" ({float(r['change_since_previous']):+g} since the previous)"
-        add(r["assessed_on"], "assessment", text)
+        add(r["assessed_on"], "assessment", text, provenance=r.get("provenance"))
     for w in attendance_weeks:
         rate = w.get("attendance_rate")
         if rate is not None and float(rate) < LOW_WEEK_ATTENDANCE:

@@ -1,7 +1,7 @@
 -- grain: one row per use of a strategy with one pupil, newest first, at most $limit
 select
     u.use_key, u.school_urn, u.used_on, u.used_minute, u.strategy_code, u.strategy_name,
-    u.activity, u.setting, u.outcome
+    u.activity, u.setting, u.outcome, u.batch_id
 from marts.strategy_use_outcome as u
 where u.pupil_key = $pupil_key
     and u.used_on <= $until

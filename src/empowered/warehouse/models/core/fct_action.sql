@@ -32,6 +32,8 @@ select
     try_cast(status_at as timestamp) as status_at,
     nullif(raised_by, '') as raised_by,
     nullif(ref, '') as ref,
-    coalesce(nullif(status, ''), case when completed_on is not null then 'done' else 'open' end) = 'open' as is_open
+    coalesce(nullif(status, ''), case when completed_on is not null then 'done' else 'open' end) = 'open' as is_open,
+    -- The batch it came in (meta.batches: source, file or form, when): its provenance.
+    _batch_id as batch_id
 from staging.stg_canonical_actions
 where _is_current

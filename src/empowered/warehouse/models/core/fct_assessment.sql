@@ -15,7 +15,9 @@ select
     a.subject,
     a.assessment,
     a.measure,
-    a.value
+    a.value,
+    -- The batch it came in (meta.batches: source, file or form, when): its provenance.
+    a._batch_id as batch_id
 from staging.stg_canonical_assessments as a
 left join core.dim_school_calendar as c
     on c.school_urn = a.school_urn and c.date_day = a.assessed_on

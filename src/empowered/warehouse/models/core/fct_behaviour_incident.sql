@@ -32,7 +32,9 @@ select
     i.behaviour,
     nullif(i.consequence, '') as consequence,
     i.intensity,
-    i.duration_minutes
+    i.duration_minutes,
+    -- The batch it came in (meta.batches: source, file or form, when): its provenance.
+    i._batch_id as batch_id
 from staging.stg_canonical_incidents as i
 left join core.dim_school_minute as m
     on m.school_urn = i.school_urn and m.minute_of_day = i.occurred_minute

@@ -19,7 +19,9 @@ select
     c.academic_year,
     c.term,
     e.category,
-    e.sessions
+    e.sessions,
+    -- The batch it came in (meta.batches: source, file or form, when): its provenance.
+    e._batch_id as batch_id
 from staging.stg_canonical_exclusions as e
 left join core.dim_school_calendar as c
     on c.school_urn = e.school_urn and c.date_day = e.start_date

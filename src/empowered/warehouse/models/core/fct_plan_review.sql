@@ -21,7 +21,9 @@ select
         when 'achieved' then 3 end as progress_score,
     nullif(r.note, '') as note,
     nullif(r.meeting_id, '') as meeting_id,
-    r.rating
+    r.rating,
+    -- The batch it came in (meta.batches: source, file or form, when): its provenance.
+    r._batch_id as batch_id
 from staging.stg_canonical_plan_reviews as r
 inner join core.fct_plan as p on p.plan_id = r.plan_id
 where r._is_current

@@ -62,7 +62,9 @@ select
     cast(coalesce(d.minutes_attended, 0) as double) / 60 * coalesce(i.hourly_staff_cost, 0)
         / i.group_size
         + (coalesce(i.materials_cost, 0) + coalesce(i.training_cost, 0)) / i.group_size
-        as cost_per_pupil
+        as cost_per_pupil,
+    -- The batch it came in (meta.batches: source, file or form, when): its provenance.
+    e._batch_id as batch_id
 from staging.stg_canonical_provision_enrolments as e
 inner join core.dim_intervention as i on i.intervention_code = e.intervention_code
 left join delivery as d on d.enrolment_id = e.enrolment_id

@@ -34,7 +34,9 @@ select
     nullif(u.outcome, '') as outcome,
     case u.outcome when 'helped' then 1.0 when 'partly' then 0.5 when 'not_helped' then 0.0 end
         as outcome_score,
-    nullif(u.note, '') as note
+    nullif(u.note, '') as note,
+    -- The batch it came in (meta.batches: source, file or form, when): its provenance.
+    u._batch_id as batch_id
 from staging.stg_canonical_strategy_uses as u
 left join core.dim_school_minute as m
     on m.school_urn = u.school_urn and m.minute_of_day = u.used_minute

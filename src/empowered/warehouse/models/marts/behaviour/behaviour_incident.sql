@@ -38,7 +38,8 @@ select
     i.behaviour,
     i.consequence,
     i.intensity,
-    i.duration_minutes
+    i.duration_minutes,
+    i.batch_id  -- where it came from (views.provenance)
 from core.fct_behaviour_incident as i
 left join core.dim_time_slot as ts on ts.time_slot = i.time_slot
 left join core.dim_period as p on p.school_urn = i.school_urn and p.period_code = i.period_code

@@ -28,6 +28,7 @@ with ordered as (
         a.assessment,
         a.measure,
         a.value,
+        a.batch_id,
         row_number() over (
             partition by a.pupil_key, a.subject, a.assessment, a.measure
             order by a.assessed_on, a.school_urn
@@ -63,5 +64,6 @@ select
     previous_assessed_on,
     value - previous_value as change_since_previous,
     first_value,
-    value - first_value as change_since_first
+    value - first_value as change_since_first,
+    batch_id  -- where it came from (views.provenance)
 from ordered

@@ -107,7 +107,8 @@ enrolments as (
         e.cost_per_pupil,
         e.staff_cost,
         e.materials_and_training_cost,
-        e.pre_score is not null and e.post_score is not null as has_pre_and_post
+        e.pre_score is not null and e.post_score is not null as has_pre_and_post,
+        e.batch_id
     from core.fct_provision_enrolment as e
     inner join core.dim_intervention as i on i.intervention_code = e.intervention_code
     left join need_at_start as n on n.enrolment_id = e.enrolment_id
@@ -162,5 +163,6 @@ select
     cost_per_pupil,
     staff_cost,
     materials_and_training_cost,
-    has_pre_and_post
+    has_pre_and_post,
+    batch_id  -- where it came from (views.provenance)
 from enrolments

@@ -131,7 +131,8 @@ select
     n.minutes_to_next,
     n.mood - a.mood as mood_change,
     case when n.mood is not null and a.mood is not null then n.mood > a.mood end as calmer,
-    n.observation_id is not null as has_follow_up
+    n.observation_id is not null as has_follow_up,
+    u.batch_id  -- where it came from (views.provenance)
 from core.fct_strategy_use as u
 left join core.dim_strategy as s on s.strategy_code = u.strategy_code
 left join at_use as a on a.use_key = u.use_key and a.n = 1
