@@ -57,7 +57,7 @@ def test_the_web_benchmark_runs_and_reports_every_page(
         "/", "/register", "/register?filters", "/register.xlsx", "/register.xlsx (trust)",
         "/provision",
         "/pupils/{key}", "/strategies", "/triggers", "/capture", "/imports", "/admin",
-        "/audit", "/glossary",
+        "/audit", "/glossary", "/actions", "/provision/groups",
     }  # fmt: skip
     assert all(p["requests"] > 0 and p["errors"] == 0 for p in pages.values())
     assert {"trust_admin", "trust_analyst"} == {r for p in pages.values() for r in p["roles"]}

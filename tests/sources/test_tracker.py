@@ -119,6 +119,12 @@ def test_a_tracker_can_introduce_an_intervention() -> None:
         "hourly_staff_cost": "16.00",  # "£16.00": the pound sign is only a spelling
         "materials_cost": "1200",
         "training_cost": None,
+        # A tracker's new intervention is a trust-wide catalogue entry (no school), without
+        # the cost-model details only the app's catalogue keeps.
+        "school_urn": None,
+        "staff_role": None,
+        "sessions_per_week": None,
+        "weeks": None,
     }
     # Row 5 says 40 minutes: the first row's value is used and the clash reported.
     assert any("minutes_per_session" in w for w in result.warnings)
