@@ -192,7 +192,13 @@ def test_who_may_read_and_write_plans(clients: dict[str, TestClient], web_trust:
     # The trust admin reads the plan but does not write it.
     admin = clients["trust_admin"].get(f"/pupils/{pupil}/plan")
     assert admin.status_code == 200 and "Write a plan" not in admin.text
-    assert clients["teacher"].get(f"/pupils/{pupil}/plan").status_code == 403
+    # Every member of staff who works with the pupil reads the plan (Code of Practice 6.48),
+    # without the forms; a visitor without the register area does not.
+    teacher = clients["teacher"].get(f"/pupils/{pupil}/plan")
+    assert teacher.status_code == 200 and "Write a plan" not in teacher.text
+    assert clients["visiting_professional"].get(f"/pupils/{pupil}/plan").status_code == 403
+    page = clients["teacher"].get(f"/pupils/{pupil}").text
+    assert 'id="plans"' in page and f'href="/pupils/{pupil}/reviews"' not in page
     # Another school's pupil: the SENCo is told nothing about them.
     elsewhere = web_trust.other_school_pupil
     assert clients["senco"].get(f"/pupils/{elsewhere}/plan").status_code == 404

@@ -66,8 +66,9 @@ PUPIL_PAGES = {
     # Plan reviews: read with the register area, held by the SENCo.
     "/pupils/{pupil_key}/reviews": {"trust_admin", "senco"},
     "/pupils/{pupil_key}/reviews/new": {"senco"},
-    # Plans belong to the register area (as the pupil page's plans section).
-    "/pupils/{pupil_key}/plan": {"trust_admin", "senco"},
+    # A plan is read by every member of staff who works with the pupil (Code of Practice
+    # 6.48); a visitor only with the register area.
+    "/pupils/{pupil_key}/plan": {"trust_admin", "senco", "dsl", "teacher", "teaching_assistant"},
     "/pupils/{pupil_key}/chronology": {"dsl"},
 }
 # Pages about one record, each tried for every role and with another school's record in

@@ -123,8 +123,13 @@ SECTION_RULES: dict[Section, SectionRule] = {
     S.PUPIL_ATTENDANCE: SectionRule(area="attendance"),
     S.PUPIL_BEHAVIOUR: SectionRule(area="behaviour"),
     S.PUPIL_PROVISION: SectionRule(area="provision"),
-    S.PUPIL_PLANS: SectionRule(area="register"),
-    S.PLAN_DETAILS: SectionRule(area="register"),
+    # A pupil's plan is for every member of staff who works with them: "all teachers and
+    # support staff who work with the pupil should be made aware of their needs, the
+    # outcomes sought, the support provided and any teaching strategies or approaches that
+    # are required" (SEN Code of Practice 6.48). A visitor only with the register area.
+    # (Reviews, with the parents' words, stay in the register area: REVIEWS_*.)
+    S.PUPIL_PLANS: SectionRule(permission="view_pupil", limited_area="register"),
+    S.PLAN_DETAILS: SectionRule(permission="view_pupil", limited_area="register"),
     S.PLAN_WHAT_HELPS: SectionRule(area="strategies"),
     S.PUPIL_ASSESSMENTS: SectionRule(area="learning"),
     S.PUPIL_TIMELINE: SectionRule(permission="view_pupil"),

@@ -256,7 +256,8 @@ def pupil_picture(
         r for r in q_if(attendance_ok, "pupil_attendance_weeks") if r["week_start"] <= as_of
     ]
     register_ok = area("register")
-    plan_rows = q_if(register_ok, "pupil_plans")
+    plans_ok = shows(Section.PUPIL_PLANS)  # every member of staff who works with the pupil
+    plan_rows = q_if(plans_ok, "pupil_plans")
     review_rows = q_if(register_ok, "pupil_plan_reviews")
     enrolment_rows = q_if(area("provision"), "pupil_enrolments")
     check_in_rows = q_if(
@@ -316,7 +317,7 @@ def pupil_picture(
         if scope.identified and shows(Section.PUPIL_IDENTITY)
         else None,
         status=status,
-        plans=_plans(plan_rows, q_if(register_ok, "pupil_plan_outcomes"), review_rows, as_of),
+        plans=_plans(plan_rows, q_if(plans_ok, "pupil_plan_outcomes"), review_rows, as_of),
         provision=_provision(enrolment_rows),
         attendance=_attendance(
             q_if(attendance_ok, "pupil_attendance_years"),

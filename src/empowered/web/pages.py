@@ -172,6 +172,8 @@ def pupil_page(
             "can_write_note": has(scope, Permission.WRITE_PUPIL_NOTE),
             "can_agree_action": may_agree_action(scope, picture.school_urn, pupil_key),
             "can_write_plans": has(scope, Permission.WRITE_PLANS),
+            # Reviews (with the parents' words) stay in the register area.
+            "show_reviews": may_see_section(scope, Section.REVIEWS_HELD),
             "note_error": note_error,
             "draft": draft,
             "note_max": MAX_LENGTH,
