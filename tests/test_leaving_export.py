@@ -23,16 +23,28 @@ from typer.testing import CliRunner
 from check_ins import land_check_in
 from empowered import concerns
 from empowered.access.audit import read_log
+from empowered.access.retention import BY_KEY, save_settings
 from empowered.cli import app
 from empowered.demo import DEMO_SEED, create_demo_accounts
 from empowered.identity import IdentityReader
 from empowered.synth.app_sources import land_demo_records
+from empowered.views import PupilScope
+from empowered.views.cache import SchoolAnalyticsCache
 from empowered.views.pupil_note import save_note
+from empowered.views.triggers import (
+    DECISION_RECORDED,
+    DECISIONS,
+    add_review,
+    find_card,
+    id_of,
+    parse_review,
+)
 from empowered.warehouse.connection import open_warehouse
 from identity_keys import TEST_KEYS
 
 pytestmark = pytest.mark.slow
 
+TRIGGER_NOTE = "Spoke to the family; attendance is being followed up weekly"
 FORMULA = '=HYPERLINK("http://example.invalid","open me")'
 ELSEWHERE = "Words of a concern recorded at another school of the trust"
 
@@ -117,6 +129,13 @@ def left(built_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     )
     result = land_demo_records(con, keys=TEST_KEYS, today=date.today(), seed=DEMO_SEED)
     assert result is not None and result.ok
+    # A decision on a safeguarding trigger and the trust's own retention, as the pages save.
+    [first, *_] = sorted(id_of(q) for q in SchoolAnalyticsCache().review_queue(con, school))
+    card = find_card(con, first, scope=PupilScope.school(school), cache=SchoolAnalyticsCache())
+    assert card is not None
+    decided = parse_review(DECISION_RECORDED, {"decision": "early_help", "note": TRIGGER_NOTE})
+    add_review(con, card, decided, user_id=1, username="dsl")
+    save_settings(con, {"observations": 9}, user_id=1)
     con.close()
     yield Left(str(path), school, other_school, pupil)
 
@@ -183,6 +202,7 @@ def test_a_leaving_school_gets_every_record_it_entered_and_nothing_else(
             "SELECT concern_text FROM core.fct_concern WHERE school_urn = ? LIMIT 1",
             [left.school],
         ).fetchall()
+        users = dict(con.execute("SELECT user_id, username FROM app.users").fetchall())
         names = {
             str(r[0]): IdentityReader(TEST_KEYS).name({"forename": r[1], "surname": r[2]})
             for r in con.execute(
@@ -201,6 +221,8 @@ def test_a_leaving_school_gets_every_record_it_entered_and_nothing_else(
     holding = {n for n, t in text.items() if words and words in t}
     assert holding and all(n.startswith("safeguarding/") for n in holding)
     assert not any(ELSEWHERE in t for t in text.values())
+    assert "safeguarding/P" not in text["index.html"]  # who has one: its own index only
+    assert "safeguarding/index.html" in files
     # Only the school's pupils; each named, nothing left encrypted.
     exported = {r["Pupil key"] for rows in tables.values() for r in rows if r.get("Pupil key")}
     assert left.noted_pupil in exported and exported <= enrolled
@@ -209,6 +231,12 @@ def test_a_leaving_school_gets_every_record_it_entered_and_nothing_else(
             if r.get("Pupil key"):
                 assert r["Pupil name"] == names[r["Pupil key"]] != ""
     assert not any("enc1:" in t for t in text.values())
+    [decision] = tables["safeguarding/trigger_reviews"]
+    assert decision["Note"] == TRIGGER_NOTE and decision["Decided by"] == "dsl"
+    assert decision["Decision"] == DECISIONS["early_help"]
+    [kept] = tables["settings/retention_settings"]
+    assert kept["Category"] == BY_KEY["observations"].label and kept["Years"] == "9"
+    assert kept["Saved by"] == users[1]
     [note] = tables["pupil_notes"]
     assert note["Pupil key"] == left.noted_pupil and note["Note"].startswith("Settles")
     # A note shaped like a formula is text when the spreadsheet opens.

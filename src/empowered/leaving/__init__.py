@@ -268,8 +268,12 @@ def _export(
     env = _environment()
     pupils = _documents(env, tables, readable, files, work_dir, common)
     written = [t for t in tables.values() if t.rows or not t.kind.folder]
-    context = {**common, "pupils": pupils, "tables": written}
+    guarded = any(p["safeguarding"] for p in pupils)
+    context = {**common, "pupils": pupils, "tables": written, "guarded": guarded}
     _write(work_dir / "index.html", env.get_template("index.html").render(context))
+    if guarded:
+        index = env.get_template("safeguarding_index.html").render(context)
+        _write(work_dir / SAFEGUARDING / "index.html", index)
     _write(work_dir / "README.txt", env.get_template("README.txt").render(context))
     path = out_dir / f"leaving-{_safe(school_urn)}-{now:%Y%m%d-%H%M%S}.zip"
     _zip(work_dir, path)

@@ -23,12 +23,15 @@ from typing import Any
 import duckdb
 
 from empowered import action_words, concerns, plans, provision, reviews
+from empowered.access import retention
+from empowered.access.roles import Role
 from empowered.contributions import SOURCE as CONTRIBUTION_SOURCE
 from empowered.crypto import IdentityCipher
 from empowered.identity import IdentityReader, reveal
 from empowered.keys import Keys
 from empowered.pupil_matches import SOURCE as MATCH_SOURCE
 from empowered.sources import capture
+from empowered.views import triggers
 from empowered.warehouse.connection import table_exists
 
 Row = dict[str, Any]
@@ -69,6 +72,11 @@ def _codes(choices: tuple[tuple[Any, str], ...]) -> Words:
     return {str(code): label for code, label in choices}
 
 
+_TRIGGER_KINDS: Words = {
+    triggers.ACKNOWLEDGED: "Acknowledged",
+    triggers.ACTION_ADDED: "Action added",
+    triggers.DECISION_RECORDED: "Decision recorded",
+}
 _CAPTURE_WORDS: dict[str, Words] = {
     "activity": _codes(capture.ACTIVITIES),
     "setting": _codes(capture.SETTINGS),
@@ -181,7 +189,7 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         "provision_sessions",
-        "Session registers",
+        "Session registers (a row per pupil per session)",
         (provision.REGISTER_SOURCE,),
         "staging.stg_canonical_provision_sessions",
         words={"missed_reason": _codes(provision.MISSED_REASONS)},
@@ -191,6 +199,7 @@ KINDS: tuple[Kind, ...] = (
         "Notes and reports from visiting professionals",
         (CONTRIBUTION_SOURCE,),
         "staging.stg_canonical_contributions",
+        words={"author_role": {r.value: r.label for r in Role}},
     ),
     Kind(
         "pupil_notes",
@@ -233,6 +242,7 @@ KINDS: tuple[Kind, ...] = (
         (),
         "app.trigger_reviews",
         SAFEGUARDING,
+        {"decision": triggers.DECISIONS, "kind": _TRIGGER_KINDS},
     ),
     Kind(
         "trigger_rules",
@@ -241,7 +251,14 @@ KINDS: tuple[Kind, ...] = (
         "app.trigger_rule_overrides",
         SETTINGS,
     ),
-    Kind("retention_settings", "How long records are kept", (), "app.retention_settings", SETTINGS),
+    Kind(
+        "retention_settings",
+        "How long records are kept",
+        (),
+        "app.retention_settings",
+        SETTINGS,
+        {"category": {c.key: c.label for c in retention.CATEGORIES}},
+    ),
 )
 BY_NAME = {k.name: k for k in KINDS}
 _STAFF_REF = re.compile(r"app-user-(\d+)")
@@ -275,8 +292,24 @@ class Readable:
         self._cipher = IdentityCipher(keys.identity_keys)
         self.reader = IdentityReader(keys)
         self._users = dict(con.execute("SELECT user_id, username FROM app.users").fetchall())
+        # The warehouse's own words for codes the app shows by name.
+        strategies = self._names(con, "dim_strategy", "strategy_code", "strategy_name")
+        self.words: dict[str, Words] = {
+            "strategy": strategies,
+            "strategies": strategies,
+            "intervention": self._names(
+                con, "dim_intervention", "intervention_code", "intervention_name"
+            ),
+        }
         self._con = con
         self.pupils: dict[str, Row] = {}
+
+    @staticmethod
+    def _names(con: duckdb.DuckDBPyConnection, table: str, code: str, name: str) -> Words:
+        if not table_exists(con, "core", table):
+            return {}
+        found = con.execute(f"SELECT {code}, {name} FROM core.{table}").fetchall()
+        return {str(c): str(n) for c, n in found if n}
 
     def staff(self, text: str) -> str:
         """Each ``app-user-N`` in a value as the account's username."""
@@ -294,6 +327,8 @@ class Readable:
             return ""
         if words is not None and str(value) in words:
             return words[str(value)]
+        if words is not None and isinstance(value, str) and ";" in value:  # a list of codes
+            return "; ".join(words.get(v, v) for v in value.split(";"))
         if isinstance(value, bool):
             return "yes" if value else "no"
         return self.staff(value) if isinstance(value, str) else value
@@ -340,7 +375,10 @@ def read(con: duckdb.DuckDBPyConnection, kind: Kind, school_urn: str, readable: 
         columns += ["pupil_key", "pupil_name", "upn", "date_of_birth"] if c == "pupil_key" else [c]
     rows = []
     for values in cursor.fetchall():
-        row = {c: readable.value(v, kind.words.get(c)) for c, v in zip(stored, values, strict=True)}
+        row = {
+            c: readable.value(v, kind.words.get(c) or readable.words.get(c))
+            for c, v in zip(stored, values, strict=True)
+        }
         if row.get("pupil_key"):
             row.update(readable.pupil(str(row["pupil_key"])))
         rows.append(row)

@@ -8,7 +8,7 @@ with plans as (
 
 select
     o.outcome_id, o.plan_id, o.plan_version, p.pupil_key, o.area_of_need, o.outcome_text,
-    o.target_date, o.provision, o.strategy_codes, o.who, o.how_often
+    o.target_date, o.provision, o.strategy_codes as strategies, o.who, o.how_often
 from staging.stg_canonical_plan_outcomes as o
 inner join plans as p on p.plan_id = o.plan_id
 where o._reject_reason is null

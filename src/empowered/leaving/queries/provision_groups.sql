@@ -1,6 +1,6 @@
 -- grain: one row per intervention group set up in the app at $school (current row)
 select
-    g.group_id, g.group_name, g.intervention_code, g.day_of_week,
+    g.group_id, g.group_name, g.intervention_code as intervention, g.day_of_week,
     printf('%02d:%02d', g.start_minute // 60, g.start_minute % 60) as starts,
     printf('%02d:%02d', g.end_minute // 60, g.end_minute % 60) as ends,
     g.start_date, g.end_date, g.staff_ids as staff

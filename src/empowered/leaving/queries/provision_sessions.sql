@@ -7,7 +7,7 @@ with enrolments as (
 )
 
 select
-    s.session_date, s.enrolment_id, e.pupil_key, e.intervention_code, s.group_id,
+    s.session_date, s.enrolment_id, e.pupil_key, e.intervention_code as intervention, s.group_id,
     s.delivered, s.attended, s.minutes, s.missed_reason, s.recorded_by
 from staging.stg_canonical_provision_sessions as s
 inner join enrolments as e on e.enrolment_id = s.enrolment_id
