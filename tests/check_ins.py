@@ -12,12 +12,18 @@ from identity_keys import TEST_KEYS
 
 
 def land_check_in(
-    con: duckdb.DuckDBPyConnection, *, school_urn: str, upn: str, day: str, time: str
+    con: duckdb.DuckDBPyConnection,
+    *,
+    school_urn: str,
+    upn: str,
+    day: str,
+    time: str,
+    note: str = "",
 ) -> Saved:
     now = datetime.fromisoformat(f"{day}T{time}:00")
     checked = check_form(
         KINDS["check_in"],
-        {"mood": "3", "engagement": "3", "regulation": "3", "day": day, "time": time},
+        {"mood": "3", "engagement": "3", "regulation": "3", "day": day, "time": time, "note": note},
         strategies=(),
         now=now,
     )

@@ -915,6 +915,48 @@ def subject_access(
     console.print(str(done.path), markup=False, highlight=False, soft_wrap=True)
 
 
+@app.command("leaving-export")
+def leaving_export(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the zip(s) into.")],
+    school: Annotated[
+        list[str] | None,
+        typer.Option("--school", help="The school's URN (give it again for more schools)."),
+    ] = None,
+    every_school: Annotated[
+        bool, typer.Option("--all", help="Every school in the warehouse, one zip each.")
+    ] = False,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Everything a school entered in EmpowerED+ (plans, reviews, actions, registers,
+    concerns, notes) as CSV files and readable documents, zipped, for a school that stops
+    using it. What came from its MIS is left out: the school already holds it."""
+    from empowered.access.audit import record
+    from empowered.leaving import UnknownSchool, audit_event, export, schools
+    from empowered.leaving.records import BY_NAME
+
+    if bool(school) == every_school:
+        console.print("Name the school with --school URN, or give --all for every school.")
+        raise typer.Exit(2)
+    con = _open_access(warehouse)
+    keys = get_settings().keys()
+    for urn in schools(con) if every_school else [s.strip() for s in school or []]:
+        try:
+            done = export(con, urn, out, keys=keys)
+        except UnknownSchool:
+            console.print(
+                f"No school with URN {urn} is in the warehouse: nothing was written for it. "
+                "`empowered school list` shows the schools.",
+                markup=False,
+            )
+            raise typer.Exit(1) from None
+        record(con, audit_event(done), user=None)
+        console.print(f"School {urn}: {done.pupils} pupils, written to", markup=False)
+        console.print(str(done.path), markup=False, highlight=False, soft_wrap=True)
+        for kind, rows in done.counts.items():
+            console.print(f"  {rows:>6}  {BY_NAME[kind].title}", markup=False)
+        console.print(f"  {done.files:>6}  Reports attached (PDF files)", markup=False)
+
+
 audit_app = typer.Typer(
     help="The audit log of who saw and changed what: check it has not been tampered with.",
     no_args_is_help=True,

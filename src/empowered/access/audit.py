@@ -884,3 +884,19 @@ class PlanAgreed(AuditEvent):
 
 EVENT_TYPES[PlanSaved.event] = PlanSaved
 EVENT_TYPES[PlanAgreed.event] = PlanAgreed
+
+
+@dataclass(frozen=True)
+class LeavingExported(AuditEvent):
+    """Everything one school entered in EmpowerED+ was exported for leaving (the zip
+    ``empowered leaving-export`` writes): the school and how many records of each kind,
+    never what they held."""
+
+    event: ClassVar[str] = "leaving_export"
+    school_urn: str
+    pupils: int
+    records: int
+    counts: str  # "plans 24, reviews 11, ...": kinds with records only
+
+
+EVENT_TYPES[LeavingExported.event] = LeavingExported
