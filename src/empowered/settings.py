@@ -52,6 +52,16 @@ class Settings(BaseSettings):
     # The largest file the upload page accepts (smaller than max_import_bytes: a browser
     # upload is held in full before it is checked).
     max_upload_bytes: int = 50 * 1024 * 1024
+    # Scheduled backups (web/backup_schedule.py): the folder the running server backs the
+    # warehouse up into; unset means the server takes none by itself. Keep it on another
+    # disk (or a share) than the warehouse: a backup beside the file dies with the disk.
+    backup_dir: Path | None = None
+    # A backup is taken when the newest in backup_dir is older than this (and at start-up
+    # when there is none); a failed one is tried again this long after.
+    backup_interval_hours: float = Field(default=24.0, gt=0)
+    # How many backups the folder keeps: the oldest beyond are deleted once a new one has
+    # succeeded (so the newest good one is never deleted).
+    backup_keep: int = Field(default=14, ge=1)
 
     @model_validator(mode="after")
     def _refuse_published_secrets(self) -> Settings:
