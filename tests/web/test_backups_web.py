@@ -97,7 +97,7 @@ def test_the_schedule_backs_up_when_due_not_when_fresh_and_keeps_the_newest(
     folder = tmp_path / "backups"
     use_folder(app, folder, keep=2)
     runner = fresh_runner(app)
-    start = datetime.now(UTC) - timedelta(days=4)
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=4)
     taken = [runner.tick(start)]  # none yet: taken at once (as at start-up)
     assert runner.tick(start + timedelta(hours=1)) is None  # fresh: nothing to do
     taken.append(runner.tick(start + timedelta(hours=25)))
@@ -105,7 +105,7 @@ def test_the_schedule_backs_up_when_due_not_when_fresh_and_keeps_the_newest(
     assert all(t is not None and t.path.exists() for t in taken[1:])
     kept = list_backups(folder)
     # Pruned to the newest two after each success; the first one's sidecar went with it.
-    assert [b.created_at for b in kept] == [taken[1].created_at, taken[2].created_at]
+    assert [b.path for b in kept] == [taken[1].path, taken[2].path]
     assert not taken[0].path.exists() and len(list(folder.glob("*.json"))) == 2
     assert log_rows(app, "ok") == 3 and audit_count(app, "backup_taken") == 3
 
@@ -138,7 +138,8 @@ def test_back_up_now_takes_one_at_once(
     assert "just now" in shown and "Backups kept in the folder (1)" in shown
     assert "home.backups" not in admin.get("/").text  # fresh: no warning
     entry = one_value(
-        app, "SELECT username FROM app.audit_log WHERE event = 'backup_taken' "
+        app,
+        "SELECT username FROM app.audit_log WHERE event = 'backup_taken' "
         "ORDER BY event_id DESC LIMIT 1",
     )
     assert entry == "trust-admin"  # the button's backup is the admin's, in the audit log

@@ -136,7 +136,7 @@ def kept_backups(folder: Path | None) -> list[Taken]:
 
 
 def ago(age: timedelta) -> str:
-    """"just now", "40 minutes ago", "5 hours ago", "3 days ago"."""
+    """ "just now", "40 minutes ago", "5 hours ago", "3 days ago"."""
     minutes = int(age.total_seconds() // 60)
     if minutes < 2:
         return "just now"

@@ -80,5 +80,7 @@ def back_up_now(request: Request, scope: BackupScope, form: CheckedForm) -> Resp
     if folder is None:
         done = "no-folder"
     else:
-        done = "started" if backups(request.app).start(folder, via=ADMIN, user=scope.user) else "busy"
+        done = (
+            "started" if backups(request.app).start(folder, via=ADMIN, user=scope.user) else "busy"
+        )
     return RedirectResponse(f"/admin/backups?done={done}", status_code=303)
