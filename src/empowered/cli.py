@@ -20,6 +20,7 @@ from empowered.warehouse.runner import BuildResult, ModelResult
 
 if TYPE_CHECKING:
     from empowered.access.users import User
+    from empowered.backup import BackupInfo
     from empowered.imports import ImportOutcome
     from empowered.keys import Keys
     from empowered.sources.mapping import Mapping
@@ -1034,6 +1035,8 @@ def backup(
     try:
         con = open_warehouse(path, read_only=True, threads=settings.duckdb_threads)
     except duckdb.IOException as err:
+        if _backup_through_server(path, to):
+            return
         console.print(
             f"[red]Cannot open the warehouse {path}: another process holds it.[/red]\n"
             "If it is the EmpowerED+ server, the server takes backups itself: set"
@@ -1045,14 +1048,46 @@ def backup(
             info = take_backup(con, to, settings.keys(), backup_key(settings, create=True))
     except BackupProblem as problem:
         raise _backup_failed(problem) from problem
+    _backup_written(info, settings.key_path)
+
+
+def _backup_through_server(warehouse: Path, to: Path) -> bool:
+    """The running server holds the file: ask it, over its control socket, to take the
+    backup (``server_control``). False when no server answers there."""
+    from datetime import datetime
+
+    from empowered.backup import BackupInfo
+    from empowered.server_control import ServerNotListening, ask_server
+
+    try:
+        answer = ask_server(warehouse, {"command": "backup", "to": str(to.absolute())})
+    except ServerNotListening:
+        return False
+    if not answer.get("ok"):
+        console.print(str(answer.get("error")), style="red", markup=False)
+        raise typer.Exit(1)
+    taken = answer["backup"]
+    console.print("The running server holds the warehouse; it took the backup.")
+    info = BackupInfo(
+        Path(taken["path"]),
+        datetime.fromisoformat(taken["created_at"]),
+        int(taken["size_bytes"]),
+        str(taken["sha256"]),
+        dict(taken["row_counts"]),
+        float(taken["seconds"]),
+    )
+    _backup_written(info, get_settings().key_path)
+    return True
+
+
+def _backup_written(info: BackupInfo, key_path: Path) -> None:
     console.print(f"Backup written: {info.path}", markup=False)
     console.print(
         f"  {info.size_bytes / 1e6:,.1f} MB, {len(info.row_counts)} tables,"
         f" {sum(info.row_counts.values()):,} rows, {info.seconds:.1f}s"
     )
     console.print(
-        f"Keep the key file ({settings.key_path}) apart from the backups: without it they"
-        " cannot be read.",
+        f"Keep the key file ({key_path}) apart from the backups: without it they cannot be read.",
         markup=False,
     )
 

@@ -42,7 +42,7 @@ def ask_server(
         conn.settimeout(timeout)
         try:
             conn.connect(str(path))
-        except (FileNotFoundError, ConnectionRefusedError) as err:
+        except OSError as err:  # no socket, a stale one, or a path too long for one
             raise ServerNotListening(str(path)) from err
         conn.sendall(json.dumps(request).encode() + b"\n")
         with conn.makefile("rb") as answer:

@@ -17,6 +17,7 @@ from test_backups_web import BACKUP_KEY
 from empowered.settings import get_settings
 
 SRC = Path(__file__).resolve().parents[2] / "src"
+CLI = "from empowered.cli import app; app(prog_name='empowered')"
 
 
 def serving(warehouse: Path) -> Any:
@@ -39,7 +40,7 @@ def test_the_command_line_backs_up_through_the_running_server(tmp_path: Path) ->
         mode = socket_path.lstat().st_mode
         assert stat.S_ISSOCK(mode) and stat.S_IMODE(mode) == 0o600  # this account only
         done = subprocess.run(
-            [sys.executable, "-m", "empowered.cli", "backup", "--to", str(where),
+            [sys.executable, "-c", CLI, "backup", "--to", str(where),
              "--warehouse", str(warehouse)],
             env={**os.environ, "PYTHONPATH": str(SRC)},
             capture_output=True,
