@@ -148,6 +148,5 @@ def ago(age: timedelta) -> str:
 
 
 def hours(value: float) -> str:
-    if value == 24:
-        return "day"
-    return f"{value:g} hours"
+    """ "24 hours", "1 hour", "0.5 hours"."""
+    return "1 hour" if value == 1 else f"{value:g} hours"
