@@ -22,13 +22,11 @@ import errno
 import logging
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from duckdb import DuckDBPyConnection
 from fastapi import FastAPI
 
 from empowered.access import audit
@@ -131,9 +129,9 @@ class Backups:
                 info = self._copy(folder, now)
             except Exception as err:  # noqa: BLE001 - every failure is recorded, none escapes
                 failed = plain_failure(err, folder)
-                self._record_failure(folder, failed, via=via, user=user, began=began, now=now)
+                self._record(failed, folder, via=via, user=user, began=began, now=now)
                 raise failed from err
-            self._record_success(info, folder, via=via, user=user, began=began, now=now)
+            self._record(info, folder, via=via, user=user, began=began, now=now)
             if self._is_schedule_folder(folder):
                 self._prune(folder)
             log.info("backup: taken (%s) in %.1f s", via, time.perf_counter() - clock)
@@ -161,9 +159,9 @@ class Backups:
         chosen = settings_of(self.app).backup_dir
         return chosen is not None and chosen.resolve() == folder.resolve()
 
-    def _record_success(
+    def _record(
         self,
-        info: BackupInfo,
+        outcome: BackupInfo | BackupNotTaken,
         folder: Path,
         *,
         via: str,
@@ -171,65 +169,33 @@ class Backups:
         began: datetime,
         now: datetime | None,
     ) -> None:
-        def write(con: DuckDBPyConnection) -> None:
-            record_attempt(
-                con,
-                started_at=began,
-                finished_at=now,
-                via=via,
-                folder=str(folder),
-                file_name=info.path.name,
-                size_bytes=info.size_bytes,
-                sha256=info.sha256,
-                row_counts=dict(info.row_counts),
-                seconds=info.seconds,
+        """The attempt's row (``app.backup_log``) and audit entry. A warehouse that cannot
+        take them (its own disk full) is logged, never raised: the backup's outcome stands."""
+        where = str(folder)
+        details: dict[str, Any]
+        event: audit.AuditEvent
+        if isinstance(outcome, BackupNotTaken):
+            # The kind only in the server's log, as elsewhere: a message could quote a value.
+            log.error("backup: failed (%s, %s)", via, outcome.kind)
+            details = {"reason": str(outcome)}
+            event = audit.BackupFailed(via=via, folder=where, reason=outcome.kind)
+        else:
+            details = {
+                "file_name": outcome.path.name,
+                "size_bytes": outcome.size_bytes,
+                "sha256": outcome.sha256,
+                "row_counts": dict(outcome.row_counts),
+                "seconds": outcome.seconds,
+            }
+            event = audit.BackupTaken(
+                via=via, folder=where, size_bytes=outcome.size_bytes, seconds=outcome.seconds
             )
-            audit.record(
-                con,
-                audit.BackupTaken(
-                    via=via, folder=str(folder), size_bytes=info.size_bytes, seconds=info.seconds
-                ),
-                user=user,
-            )
-
-        self._recorded(write)
-
-    def _record_failure(
-        self,
-        folder: Path,
-        failed: BackupNotTaken,
-        *,
-        via: str,
-        user: User | None,
-        began: datetime,
-        now: datetime | None,
-    ) -> None:
-        # The kind only in the server's log, as elsewhere: a message could quote a value.
-        log.error("backup: failed (%s, %s)", via, failed.kind)
-
-        def write(con: DuckDBPyConnection) -> None:
-            record_attempt(
-                con,
-                started_at=began,
-                finished_at=now,
-                via=via,
-                folder=str(folder),
-                reason=str(failed),
-            )
-            audit.record(
-                con,
-                audit.BackupFailed(via=via, folder=str(folder), reason=failed.kind),
-                user=user,
-            )
-
-        self._recorded(write)
-
-    def _recorded(self, write: Callable[[DuckDBPyConnection], None]) -> None:
-        """Write the attempt's row and audit entry; a warehouse that cannot take them
-        (its own disk full) is logged, never raised: the backup's outcome stands."""
         try:
             with self.app.state.warehouse.recording() as con:
-                write(con)
+                record_attempt(
+                    con, started_at=began, finished_at=now, via=via, folder=where, **details
+                )
+                audit.record(con, event, user=user)
         except Exception as err:  # noqa: BLE001
             log.error("backup: the attempt could not be recorded (%s)", type(err).__name__)
 
