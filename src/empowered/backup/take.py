@@ -66,6 +66,7 @@ def take_backup(
             seconds = time.monotonic() - started
             record = Sidecar.of(manifest, path, size, sha256, seconds)
             files.write_whole(sidecar_path(path), record.to_json())
+            info = BackupInfo.of(path, record)
             os.replace(part, path)
             files.sync_folder(folder)
         except (OSError, duckdb.IOException) as error:
@@ -73,7 +74,7 @@ def take_backup(
         finally:
             shutil.rmtree(work, ignore_errors=True)
             part.unlink(missing_ok=True)
-    return BackupInfo(path, at, size, sha256, manifest.row_counts, seconds)
+    return info
 
 
 def _manifest(snap: Snapshot, keys: Keys, backup_key: bytes, at: datetime) -> Manifest:
