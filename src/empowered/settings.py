@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     pseudonym_key: SecretStr | None = None
     # The AES-256 key (32 bytes, base64) that encrypts pupil identity. Unset: the key file's.
     identity_key: SecretStr | None = None
+    # The AES-256 key (32 bytes, base64) that encrypts backups. Unset: the key file's
+    # (added on the first backup). Keep it apart from the backups (empowered.backup.keys).
+    backup_key: SecretStr | None = None
     # Where the secrets not given above are kept (0600, made on first use); by default
     # beside the warehouse file, as <warehouse>.keys. Back it up apart from the warehouse.
     key_file: Path | None = None
@@ -52,6 +55,16 @@ class Settings(BaseSettings):
     # The largest file the upload page accepts (smaller than max_import_bytes: a browser
     # upload is held in full before it is checked).
     max_upload_bytes: int = 50 * 1024 * 1024
+    # Scheduled backups (web/backup_schedule.py): the folder the running server backs the
+    # warehouse up into; unset means the server takes none by itself. Keep it on another
+    # disk (or a share) than the warehouse: a backup beside the file dies with the disk.
+    backup_dir: Path | None = None
+    # A backup is taken when the newest in backup_dir is older than this (and at start-up
+    # when there is none); a failed one is tried again this long after.
+    backup_interval_hours: float = Field(default=24.0, gt=0)
+    # How many backups the folder keeps: the oldest beyond are deleted once a new one has
+    # succeeded (so the newest good one is never deleted).
+    backup_keep: int = Field(default=14, ge=1)
 
     @model_validator(mode="after")
     def _refuse_published_secrets(self) -> Settings:

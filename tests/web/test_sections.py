@@ -92,6 +92,9 @@ SECTION_PAGES: dict[Section, str] = {
     S.PUPIL_CHRONOLOGY: "/pupils/{pupil}",
     S.CHRONOLOGY: "/pupils/{pupil}/chronology",
     S.CONCERNS_LIST: "/concerns",
+    # Backups (issue 14): the small trust has none, so the trust admin's home page warns.
+    S.HOME_BACKUPS: "/",
+    S.ADMIN_BACKUPS: "/admin/backups",
 }
 PAGES = sorted(set(SECTION_PAGES.values()))
 # Sections that need data the small trust does not have (the fixture writes the walked

@@ -46,6 +46,7 @@ PAGES = {
     "/admin/retention": ADMIN,
     "/admin/subject-access": ADMIN,
     "/admin/schools": ADMIN,
+    "/admin/backups": ADMIN,
     "/account": EVERYONE,
     "/glossary": EVERYONE,
     # Actions: owners (school staff) and those who see the school's (trust admin too).
@@ -122,6 +123,7 @@ FORMS = {
     "/admin/retention/apply": ADMIN,
     "/admin/subject-access": ADMIN,
     "/admin/schools": ADMIN,
+    "/admin/backups/now": ADMIN,
     "/account/password": EVERYONE,
     "/account/totp/start": EVERYONE,
     "/account/totp/confirm": EVERYONE,

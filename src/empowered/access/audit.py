@@ -749,6 +749,33 @@ EVENT_TYPES[PupilPurged.event] = PupilPurged
 EVENT_TYPES[SubjectAccessExported.event] = SubjectAccessExported
 
 
+@dataclass(frozen=True)
+class BackupTaken(AuditEvent):
+    """A backup of the whole warehouse was written (a copy of everything leaves the
+    file): the folder, how it was asked for, its size and how long it took."""
+
+    event: ClassVar[str] = "backup_taken"
+    via: str
+    folder: str
+    size_bytes: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class BackupFailed(AuditEvent):
+    """A backup that could not be written: the folder and the kind of problem (the full
+    reason is in app.backup_log)."""
+
+    event: ClassVar[str] = "backup_failed"
+    via: str
+    folder: str
+    reason: str
+
+
+EVENT_TYPES[BackupTaken.event] = BackupTaken
+EVENT_TYPES[BackupFailed.event] = BackupFailed
+
+
 def _sql(name: str) -> str:
     return resources.files("empowered.access").joinpath(f"queries/{name}.sql").read_text()
 

@@ -32,6 +32,7 @@ Staff see only what their role needs. Each role's permissions:
 | RECORD_SESSIONS   |             | yes   |     | yes     | yes |          |         |
 | RECORD_CONCERN    |             | yes   | yes | yes     | yes |          |         |
 | VIEW_CONCERNS     |             |       | yes |         |     |          |         |
+| MANAGE_BACKUPS    | yes         |       |     |         |     |          |         |
 
 Which pupils (``Scope``): a trust admin and a trust analyst cover every school; a SENCo
 and a DSL every pupil at their school; a teacher the members of their classes and groups
@@ -95,6 +96,9 @@ Decisions worth knowing:
   held by its DSL; a trust-wide role reading every school's concerns is not needed for
   anything the admin does (accounts, imports) and would widen who holds the most sensitive
   words the app keeps. The analyst never.
+- Backups (issue 14): the trust admin, who runs the service for the trust, sees when the
+  last backup was taken, is warned on the home page when it is old or failed, and may
+  take one at once (MANAGE_BACKUPS). A backup holds everything, so no one else.
 - Counts over several pupils are suppressed (``must_suppress``) for aggregate-only roles
   and for any document that leaves the school; staff who may open each pupil see them
   exact.
@@ -159,6 +163,8 @@ class Permission(StrEnum):
     RECORD_CONCERN = "record_concern"
     # Read a school's safeguarding concerns and a child's chronology (the DSL).
     VIEW_CONCERNS = "view_concerns"
+    # See the backups and their age, be warned when they are old, take one now.
+    MANAGE_BACKUPS = "manage_backups"
 
 
 P = Permission
@@ -254,6 +260,7 @@ WRITE_PERMISSIONS = frozenset(
         P.CONTRIBUTE,
         P.HOLD_REVIEWS,
         P.RECORD_CONCERN,
+        P.MANAGE_BACKUPS,
     }
 )
 # The writes a read-only scope still has: a visiting professional records what they

@@ -85,6 +85,10 @@ class Section(StrEnum):
     REVIEWS_HELD = "reviews.held"
     REVIEWS_FORM = "reviews.form"
     REVIEWS_EHC_CALENDAR = "reviews.ehc_calendar"
+    # Backups (issue 14): the home page's warning (none, old, or the last one failed) and
+    # the admin page's list of them
+    HOME_BACKUPS = "home.backups"
+    ADMIN_BACKUPS = "admin.backups"
 
 
 @dataclass(frozen=True)
@@ -174,6 +178,8 @@ SECTION_RULES: dict[Section, SectionRule] = {
     S.PUPIL_CHRONOLOGY: SectionRule(permission="view_concerns"),
     S.CHRONOLOGY: SectionRule(permission="view_concerns"),
     S.CONCERNS_LIST: SectionRule(permission="view_concerns"),
+    S.HOME_BACKUPS: SectionRule(permission="manage_backups"),
+    S.ADMIN_BACKUPS: SectionRule(permission="manage_backups"),
 }
 
 # The area each early-sign measure (``analytics.early_signs.INDICATORS``) reads.

@@ -212,6 +212,24 @@ _DDL = (
         batch_id BIGINT NOT NULL,
         rows_deleted BIGINT NOT NULL
     )""",
+    # Every backup the server took or tried (scheduled, "Back up now", a command line
+    # asking the running server): backup_log.py is the one writer. No pupil data: where,
+    # how big, how long, rows per table, and why a failed one failed.
+    "CREATE SEQUENCE IF NOT EXISTS app.backup_seq START 1",
+    """CREATE TABLE IF NOT EXISTS app.backup_log (
+        backup_id BIGINT PRIMARY KEY DEFAULT nextval('app.backup_seq'),
+        started_at TIMESTAMP NOT NULL,
+        finished_at TIMESTAMP NOT NULL,
+        via VARCHAR NOT NULL,  -- schedule | admin | command line
+        status VARCHAR NOT NULL,  -- ok | failed
+        folder VARCHAR NOT NULL,
+        file_name VARCHAR,
+        size_bytes BIGINT,
+        sha256 VARCHAR,
+        row_counts VARCHAR,  -- JSON: {table: rows}
+        seconds DOUBLE,
+        reason VARCHAR
+    )""",
 )
 
 

@@ -34,11 +34,14 @@ from empowered.web import (
     account,
     actions,
     admin,
+    admin_backups,
     api_docs,
     audit_page,
+    backup_schedule,
     capture,
     concerns,
     contributions,
+    control,
     inbox,
     pages,
     plans,
@@ -88,7 +91,11 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
         warming.start(app)
         capture.start(app)
         inbox.start(app)
+        backup_schedule.start(app)
+        await control.start(app)
         yield
+        await control.stop(app)
+        backup_schedule.stop(app)
         warming.stop(app)
         inbox.stop(app)
         capture.stop(app)
@@ -314,6 +321,7 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
         uploads,
         pupil_matches,
         admin,
+        admin_backups,
         account,
         actions,
         provision_pages,

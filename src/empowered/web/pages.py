@@ -30,6 +30,7 @@ from empowered.views.provision import provision_page
 from empowered.views.pupil import pupil_charts, pupil_picture, shown_sections
 from empowered.views.pupil_note import MAX_LENGTH, NoteRefused, complexity, latest_note, save_note
 from empowered.views.register import RegisterFilters, register_page, register_xlsx
+from empowered.web import admin_backups
 from empowered.web import concerns as concern_pages
 from empowered.web.actions import MY_ACTIONS_ON_HOME, my_actions
 from empowered.web.deps import (
@@ -78,6 +79,7 @@ def home(
         )
     audit(request, scope, ViewedPage(page="/"))
     safeguarding = concern_pages.home_sections(request, scope)
+    backup_card = admin_backups.home_warning(request, scope)  # the trust admin's alone
     # Most urgent first; a trust-wide list runs to thousands, so it comes a page at a time.
     shown, pager = paginate(request, items, HOME_PAGE_SIZE)
     mine = my_actions(request, scope)  # "Your actions": until each is done or cancelled
@@ -92,6 +94,7 @@ def home(
             "my_actions": None if mine is None else mine[:MY_ACTIONS_ON_HOME],
             "more_actions": 0 if mine is None else max(0, len(mine) - MY_ACTIONS_ON_HOME),
             **safeguarding,
+            **backup_card,
         },
     )
 
