@@ -223,3 +223,44 @@ def test_a_backup_killed_while_writing_leaves_no_backup_and_the_warehouse_as_it_
     )
     assert left == [info.path.name, info.path.name + ".json"]  # partials and work folder gone
     assert list_backups(folder) == [info]
+
+
+_SMALL_DISK = """
+import resource, signal, sys
+from pathlib import Path
+import duckdb
+from empowered.backup import BackupProblem, take_backup
+from identity_keys import TEST_KEYS
+
+# A disk that fills up after a megabyte: writing past it fails with EFBIG, as ENOSPC would.
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (1024 * 1024, 1024 * 1024))
+con = duckdb.connect(sys.argv[1], read_only=True)
+try:
+    take_backup(con, Path(sys.argv[2]), TEST_KEYS, bytes(range(32, 64)))
+except BackupProblem as problem:
+    print(problem)
+    sys.exit(1)
+"""
+
+
+def test_a_backup_that_runs_out_of_disk_says_so_and_leaves_nothing(
+    school: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "backups"
+    before = file_sha256(school)
+    tests = Path(__file__).parents[1]
+    source = Path(empowered.__file__).parents[1]
+    env = {**os.environ, "PYTHONPATH": f"{source}{os.pathsep}{tests}"}
+    done = subprocess.run(
+        [sys.executable, "-c", _SMALL_DISK, str(school), str(folder)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stderr
+    assert f"No backup was made: the disk holding {folder} is full" in done.stdout
+    assert "The warehouse is unchanged" in done.stdout
+    assert [p.name for p in folder.iterdir()] == [".empowered-backup.lock"]
+    assert file_sha256(school) == before

@@ -86,9 +86,11 @@ def restore_backup(
     started = time.monotonic()
     record = _checked_record(backup, warehouse, keys)
     restoring = warehouse.with_name(warehouse.name + ".restoring")
+    work = warehouse.with_name(warehouse.name + ".restoring-work")
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    _remove_database(restoring)  # left by a restore that was killed
-    work = Path(tempfile.mkdtemp(prefix=".empowered-restore-", dir=warehouse.parent))
+    _remove_database(restoring)  # both left by a restore that was killed
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(mode=0o700)
     try:
         manifest, build_seconds = _restore_into(backup, restoring, work, keys, backup_key, progress)
         os.chmod(restoring, 0o600)  # it holds pupils' records, as the original did
