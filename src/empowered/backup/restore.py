@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import IO
 
@@ -36,6 +36,7 @@ from empowered.backup.manifest import (
     Sidecar,
     TableCopy,
     check_keys,
+    parse_utc,
     sidecar_path,
 )
 from empowered.backup.snapshot import SCHEMAS, columns, quoted
@@ -96,14 +97,23 @@ def restore_backup(
         os.chmod(restoring, 0o600)  # it holds pupils' records, as the original did
         os.replace(restoring, warehouse)
         files.sync_folder(warehouse.parent)
+    except (OSError, duckdb.IOException) as error:
+        _remove_database(restoring)
+        raise BackupProblem(
+            f"the restore could not be written in {warehouse.parent} ({error}). Nothing was"
+            " kept and the backup is unchanged: free some space, or restore somewhere else."
+        ) from error
     except BaseException:
         _remove_database(restoring)
         raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    created = datetime.strptime(record.created_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     return RestoreReport(
-        warehouse, created, manifest.row_counts, time.monotonic() - started, build_seconds
+        warehouse,
+        parse_utc(record.created_at),
+        manifest.row_counts,
+        time.monotonic() - started,
+        build_seconds,
     )
 
 
