@@ -39,7 +39,7 @@ from empowered.backup.manifest import (
     parse_utc,
     sidecar_path,
 )
-from empowered.backup.snapshot import SCHEMAS, columns, quoted
+from empowered.backup.snapshot import SCHEMAS, columns, quoted, sql
 from empowered.keys import Keys
 from empowered.settings import get_settings
 from empowered.warehouse.build import build_duckdb
@@ -222,10 +222,12 @@ def _read_manifest(tar: tarfile.TarFile, member: tarfile.TarInfo | None) -> Mani
 
 def _create(con: duckdb.DuckDBPyConnection, manifest: Manifest) -> None:
     """Tables exactly as they were (types, keys, defaults), and sequences first, since a
-    column's default may call one. open_warehouse made the empty bookkeeping tables: the
-    saved ones replace them."""
-    for table in manifest.tables:
-        con.execute(f"DROP TABLE IF EXISTS {quoted(table.name)}")
+    column's default may call one. The empty tables open_warehouse made in these schemas
+    go first: the file must hold what the backup held and no more (a layout version
+    stamped on the new file would claim a layout its tables do not have)."""
+    made = con.execute(sql("backed_up_tables"), [list(SCHEMAS)]).fetchall()
+    for schema, table, _ in made:
+        con.execute(f"DROP TABLE {quoted(f'{schema}.{table}')}")
     schemas = {
         n.split(".")[0] for n in (*manifest.row_counts, *(s.name for s in manifest.sequences))
     }
