@@ -39,7 +39,7 @@ from empowered.backup.manifest import (
     parse_utc,
     sidecar_path,
 )
-from empowered.backup.snapshot import SCHEMAS, columns, quoted, sql
+from empowered.backup.snapshot import SCHEMAS, columns, ident, quoted, sql
 from empowered.keys import Keys
 from empowered.settings import get_settings
 from empowered.warehouse.build import build_duckdb
@@ -277,7 +277,7 @@ def _load_all(
 def _load(con: duckdb.DuckDBPyConnection, name: str, parquet: Path) -> None:
     # Cast each column back to its declared type (128-bit integers travel as text).
     select = ", ".join(
-        f"CAST({quoted(c)} AS {kind}) AS {quoted(c)}" for c, kind in columns(con, name)
+        f"CAST({ident(c)} AS {kind}) AS {ident(c)}" for c, kind in columns(con, name)
     )
     path = str(parquet).replace("'", "''")
     con.execute(f"INSERT INTO {quoted(name)} SELECT {select} FROM read_parquet('{path}')")
