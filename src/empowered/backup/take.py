@@ -126,7 +126,7 @@ def _add(
 
 def _not_written(folder: Path, error: Exception) -> BackupProblem:
     full = isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
-    full = full or "space" in str(error).lower()
+    full = full or any(w in str(error).lower() for w in ("space", "too large"))
     why = f"the disk holding {folder} is full" if full else f"it could not be written ({error})"
     return BackupProblem(
         f"No backup was made: {why}. The warehouse is unchanged and older backups are kept;"
