@@ -27,6 +27,16 @@ from empowered.backup.manifest import SequenceValue, TableCopy
 from empowered.warehouse.connection import table_exists
 
 SCHEMAS = ("raw", "app", "meta")
+# Tables of those schemas that are not the record, and why. They are made again, empty,
+# when the restored warehouse is first opened.
+LEFT_OUT = {
+    # Who is signed in now: a restore signs everyone out, so that a sign-out (or a
+    # "sign out everywhere" after a stolen password) made after the backup is not undone.
+    "app.sessions": "sessions",
+    "app.sign_in_throttle": "sign-in attempts being slowed down",
+    # A cache of analytics computed from the marts, which the restore builds again.
+    "app.analytics_results": "stored analytics results",
+}
 
 # Parquet has no 128-bit integers: DuckDB writes them as DOUBLE and loses digits (a
 # HUGEINT fingerprint in meta.raw_snapshot). These types travel as text and are cast back.
@@ -107,7 +117,7 @@ def snapshot(con: duckdb.DuckDBPyConnection) -> Iterator[Snapshot]:
 
 def _tables(cur: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
     rows = cur.execute(sql("backed_up_tables"), [list(SCHEMAS)]).fetchall()
-    return [(str(s), str(t), str(ddl)) for s, t, ddl in rows]
+    return [(str(s), str(t), str(ddl)) for s, t, ddl in rows if f"{s}.{t}" not in LEFT_OUT]
 
 
 def _count(cur: duckdb.DuckDBPyConnection, name: str) -> int:
