@@ -262,12 +262,14 @@ KINDS: tuple[Kind, ...] = (
 )
 BY_NAME = {k.name: k for k in KINDS}
 _STAFF_REF = re.compile(r"app-user-(\d+)")
+# A time stamp as raw keeps it (text, from the app's forms): shown to the minute.
+_STAMP = re.compile(r"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(:\d{2}(\.\d+)?)?")
 _ACRONYMS = {
     "id": "ID",
     "upn": "UPN",
     "urn": "URN",
     "ehc": "EHC",
-    "semh": "SEMH",
+    "semh": "social, emotional and mental health",
     "sha256": "SHA-256",
 }
 
@@ -321,7 +323,9 @@ class Readable:
 
     def value(self, value: object, words: Words | None) -> object:
         value = reveal(self._cipher, value)
-        if isinstance(value, datetime | date):
+        if isinstance(value, datetime):  # to the minute, as a person writes it down
+            return value.isoformat(sep=" ", timespec="minutes")
+        if isinstance(value, date):
             return value.isoformat()
         if value is None:
             return ""
@@ -331,6 +335,8 @@ class Readable:
             return "; ".join(words.get(v, v) for v in value.split(";"))
         if isinstance(value, bool):
             return "yes" if value else "no"
+        if isinstance(value, str) and _STAMP.fullmatch(value):
+            return _STAMP.sub(r"\1 \2", value)
         return self.staff(value) if isinstance(value, str) else value
 
     def pupil(self, pupil_key: str) -> Row:
