@@ -26,9 +26,10 @@ from empowered.warehouse.changes import (
     save_versions,
     saved_snapshot,
 )
+from empowered.warehouse.connection import in_transaction
 from empowered.warehouse.engines import DuckDBEngine
 from empowered.warehouse.models import Model, discover_models
-from empowered.warehouse.runner import BuildResult, ProgressCallback, run_models
+from empowered.warehouse.runner import BuildResult, ProgressCallback, record_runs, run_models
 from empowered.warehouse.trigger_rules import TABLE as TRIGGER_RULES_TABLE
 from empowered.warehouse.trigger_rules import sync_trigger_rules
 
@@ -107,7 +108,45 @@ def build_duckdb(
     compared with the batches the last good build saw, and each model rebuilds only what
     those changes reach (empowered.warehouse.rebuild). A build that fails leaves no
     snapshot behind, so the next one is full.
+
+    A full build runs as one transaction (unless the caller has one open): a process
+    killed part-way, or a model that raises, leaves every table as it was before the
+    build, where a table a statement left some marts new and others old. The runs are
+    recorded either way.
     """
+    atomic = touched is None and not in_transaction(con)
+    # A model's rows need no order (those that want one say ORDER BY); not keeping the
+    # order of what was read lets DuckDB stream a table in parallel in far less memory.
+    [(ordered,)] = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        if atomic:
+            con.execute("BEGIN TRANSACTION")
+        try:
+            result = _build(con, touched, progress, models, models_root, trigger_rules, atomic)
+        except BaseException:
+            if atomic:
+                con.execute("ROLLBACK")
+            raise
+        if atomic and result.stopped:
+            con.execute("ROLLBACK")
+            record_runs(con, result)
+        elif atomic:
+            con.execute("COMMIT")
+    finally:
+        con.execute(f"SET preserve_insertion_order = {'true' if ordered else 'false'}")
+    return result
+
+
+def _build(
+    con: duckdb.DuckDBPyConnection,
+    touched: Iterable[str] | None,
+    progress: ProgressCallback | None,
+    models: dict[str, Model] | None,
+    models_root: Path | None,
+    trigger_rules: Path | None,
+    stop_on_error: bool,
+) -> BuildResult:
     prepared = prepare(con, trigger_rules=trigger_rules)
     models = models or discover_models(models_root)
     snapshot = current_snapshot(con)
@@ -130,14 +169,16 @@ def build_duckdb(
     # Saved before the models run: it is what this build sets out to build (the
     # nothing-lost check counts only these batches), and it is forgotten if the build fails.
     save_snapshot(con, snapshot)
-    # A model's rows need no order (those that want one say ORDER BY); not keeping the
-    # order of what was read lets DuckDB stream a table in parallel in far less memory.
-    [(ordered,)] = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()
-    con.execute("SET preserve_insertion_order = false")
-    try:
-        result = run_models(DuckDBEngine(con), models, con, changes=changes, progress=progress)
-    finally:
-        con.execute(f"SET preserve_insertion_order = {'true' if ordered else 'false'}")
+    result = run_models(
+        DuckDBEngine(con),
+        models,
+        con,
+        changes=changes,
+        progress=progress,
+        stop_on_error=stop_on_error,
+    )
+    if result.stopped:
+        return result  # its transaction is aborted: the caller rolls it back
     if result.ok:
         save_versions(con, {name: m.sql for name, m in models.items()})
     else:

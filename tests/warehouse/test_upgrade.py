@@ -1,0 +1,262 @@
+"""A warehouse made by an older release is backed up, then migrated on a copy that replaces
+it only when every migration has run; a failure or a kill leaves the original as it was."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from empowered.access.store import ensure_access_tables
+from empowered.sources.canonical import ENTITIES
+from empowered.sources.landing import ensure_raw_tables
+from empowered.warehouse.connection import open_warehouse
+from empowered.warehouse.migrations import MIGRATIONS, Migration, current_version, file_version
+from empowered.warehouse.upgrade import (
+    NewerWarehouse,
+    UpgradeFailed,
+    UpgradeNeeded,
+    migrating_path,
+    wal_path,
+)
+
+# Columns the releases before versions added to existing tables with ADD COLUMN IF NOT
+# EXISTS: a file from before them lacks them, and migration 1 must add them.
+RAW_ENTITY = next(e for e in ENTITIES.values() if e.index_columns)
+ADDED_SINCE = (
+    ("app", "users", "organisation"),
+    ("app", "users", "totp_last_step"),
+    ("app", "audit_log", "entry_hash"),
+    ("app", "audit_log", "prev_hash"),
+    (*RAW_ENTITY.raw_table.split("."), RAW_ENTITY.index_columns[0]),
+)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def make_version_0(built_warehouse: Path, target: Path) -> None:
+    """The small trust as the release before versions left it: imported, built, with
+    accounts and audit entries, no version table, without the columns added since."""
+    shutil.copy(built_warehouse, target)
+    con = duckdb.connect(str(target))
+    ensure_access_tables(con)
+    ensure_raw_tables(con)
+    con.execute(
+        "INSERT INTO app.users (username, role, password_hash, created_at, "
+        "password_changed_at) VALUES ('senco1', 'senco', 'x', now(), now())"
+    )
+    con.execute("INSERT INTO app.audit_log (\"at\", event, page) VALUES (now(), 'viewed', '/')")
+    con.execute("DROP TABLE IF EXISTS meta.schema_version")
+    for schema, table, column in ADDED_SINCE:
+        con.execute(f"ALTER TABLE {schema}.{table} DROP COLUMN {column}")
+    con.execute("CHECKPOINT")
+    con.close()
+
+
+def contents(path: Path) -> dict[str, tuple[int, int]]:
+    """Every table's row count and a digest of its rows, over the columns it has now."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        tables = con.execute(
+            "SELECT schema_name, table_name, list(column_name ORDER BY column_index) "
+            "FROM duckdb_columns() WHERE database_name = current_database() "
+            "GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+        found = {}
+        for schema, table, columns in tables:
+            cols = ", ".join(f'"{c}"' for c in columns)
+            [row] = con.execute(
+                f"SELECT count(*), coalesce(sum(hash({cols})::HUGEINT), 0) "
+                f'FROM "{schema}"."{table}"'
+            ).fetchall()
+            found[f"{schema}.{table}"] = (int(row[0]), int(row[1]))
+        return found
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def version_0(built_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("v0") / "v0.duckdb"
+    make_version_0(built_warehouse, path)
+    return path
+
+
+@pytest.fixture
+def old(version_0: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "w.duckdb"
+    shutil.copy(version_0, path)
+    return path
+
+
+def copy_backup(folder: Path) -> Callable[[duckdb.DuckDBPyConnection], Path]:
+    """A stand-in backup: the checkpointed file's bytes, and its version when taken."""
+
+    def take(con: duckdb.DuckDBPyConnection) -> Path:
+        [(name,)] = con.execute("SELECT path FROM duckdb_databases() WHERE NOT internal").fetchall()
+        folder.mkdir(exist_ok=True)
+        target = folder / f"before-v{file_version(con)}.duckdb"
+        shutil.copy(name, target)
+        return target
+
+    return take
+
+
+def test_an_old_warehouse_is_backed_up_then_migrated_with_its_data(
+    old: Path, tmp_path: Path
+) -> None:
+    before = contents(old)
+    original = sha256(old)
+    con = open_warehouse(old, backup=copy_backup(tmp_path / "backups"))
+    try:
+        assert file_version(con) == current_version() == MIGRATIONS[-1].version
+        [(migration, release)] = con.execute(
+            "SELECT migration, by_release FROM meta.schema_version"
+        ).fetchall()
+        assert migration == "adopt_versions" and release
+        for schema, table, column in ADDED_SINCE:
+            assert con.execute(
+                "SELECT count(*) FROM duckdb_columns() WHERE schema_name = ? "
+                "AND table_name = ? AND column_name = ?",
+                [schema, table, column],
+            ).fetchall() == [(1,)]
+    finally:
+        con.close()
+    # The backup was taken first, of the file as the old release left it.
+    backup = tmp_path / "backups" / "before-v0.duckdb"
+    assert sha256(backup) == original
+    # Every row of every table is still there (over the columns the old file had).
+    after = contents(old)
+    con = duckdb.connect(str(old), read_only=True)
+    try:
+        for name, (rows, _) in before.items():
+            schema, table = name.split(".")
+            cols = [
+                c
+                for (c,) in duckdb.connect(str(backup), read_only=True)
+                .execute(
+                    "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? "
+                    "AND table_name = ? ORDER BY column_index",
+                    [schema, table],
+                )
+                .fetchall()
+            ]
+            listed = ", ".join(f'"{c}"' for c in cols)
+            [row] = con.execute(
+                f"SELECT count(*), coalesce(sum(hash({listed})::HUGEINT), 0) "
+                f'FROM "{schema}"."{table}"'
+            ).fetchall()
+            assert (int(row[0]), int(row[1])) == before[name], name
+    finally:
+        con.close()
+    assert after["app.users"][0] == 1 and after["raw.canonical_pupils"][0] > 0
+    assert not migrating_path(old).exists()
+    # Opened again: at the current version, nothing to do, no second backup.
+    open_warehouse(old, backup=lambda con: pytest.fail("backed up again")).close()
+
+
+def fails(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE TABLE meta.half_done AS SELECT 1 AS x")
+    raise RuntimeError("the test's migration refused")
+
+
+def test_a_failed_migration_leaves_the_file_byte_for_byte(old: Path, tmp_path: Path) -> None:
+    original = sha256(old)
+    broken = (*MIGRATIONS, Migration(2, "test_fails", "fails on purpose", fails))
+    with pytest.raises(UpgradeFailed) as failed:
+        open_warehouse(old, backup=copy_backup(tmp_path / "b"), migrations=broken)
+    message = str(failed.value)
+    assert "from version 0 to 2 failed at migration 2 (test_fails)" in message
+    assert "the test's migration refused" in message
+    assert "Your warehouse was not changed" in message and str(tmp_path / "b") in message
+    assert sha256(old) == original
+    assert not migrating_path(old).exists() and not wal_path(migrating_path(old)).exists()
+    assert not wal_path(old).exists()
+
+
+SLOW_UPGRADE = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from empowered.warehouse.connection import open_warehouse
+    from empowered.warehouse.migrations import MIGRATIONS, Migration
+
+    def slow(con):
+        con.execute("CREATE TABLE meta.half_done AS SELECT range AS x FROM range(100000)")
+        Path(sys.argv[2]).touch()
+        time.sleep(120)
+
+    open_warehouse(
+        sys.argv[1],
+        backup=lambda con: Path(sys.argv[2]).with_name("backup"),
+        migrations=(*MIGRATIONS, Migration(2, "slow", "", slow)),
+    )
+    """
+)
+
+
+def test_a_killed_migration_leaves_the_original_and_the_next_open_migrates(
+    old: Path, tmp_path: Path
+) -> None:
+    original = sha256(old)
+    started = tmp_path / "migrating-now"
+    child = subprocess.Popen([sys.executable, "-c", SLOW_UPGRADE, str(old), str(started)])
+    try:
+        deadline = time.monotonic() + 120
+        while not started.exists():
+            assert child.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        assert migrating_path(old).exists()
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.kill()
+        child.wait()
+    assert child.returncode == -signal.SIGKILL
+    assert sha256(old) == original
+    con = duckdb.connect(str(old), read_only=True)
+    try:
+        assert file_version(con) == 0
+    finally:
+        con.close()
+    # The next open backs up and migrates again, removing the copy the kill left.
+    con = open_warehouse(old, backup=copy_backup(tmp_path / "b"))
+    try:
+        assert file_version(con) == current_version()
+        assert con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'half_done'"
+        ).fetchall() == [(0,)]
+    finally:
+        con.close()
+    assert not migrating_path(old).exists()
+
+
+def test_a_newer_warehouse_is_refused_and_an_unbacked_upgrade_too(old: Path) -> None:
+    newer = old.with_name("newer.duckdb")
+    con = open_warehouse(newer)
+    con.execute("INSERT INTO meta.schema_version VALUES (99, now(), '9.9', 'future')")
+    con.close()
+    original = sha256(newer)
+    for read_only in (False, True):
+        with pytest.raises(NewerWarehouse, match="made by a newer EmpowerED\\+.*upgrade the"):
+            open_warehouse(newer, read_only=read_only)
+    assert sha256(newer) == original
+    # Without a way to back it up first, an old file is not migrated.
+    with pytest.raises(UpgradeNeeded):
+        open_warehouse(old)
+    # Read-only: opened as it is, never migrated.
+    con = open_warehouse(old, read_only=True)
+    try:
+        assert file_version(con) == 0
+    finally:
+        con.close()
