@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     pseudonym_key: SecretStr | None = None
     # The AES-256 key (32 bytes, base64) that encrypts pupil identity. Unset: the key file's.
     identity_key: SecretStr | None = None
+    # The AES-256 key (32 bytes, base64) that encrypts backups. Unset: the key file's
+    # (added on the first backup). Keep it apart from the backups (empowered.backup.keys).
+    backup_key: SecretStr | None = None
     # Where the secrets not given above are kept (0600, made on first use); by default
     # beside the warehouse file, as <warehouse>.keys. Back it up apart from the warehouse.
     key_file: Path | None = None
