@@ -14,9 +14,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from empowered.backup.errors import BackupProblem
 from empowered.settings import get_settings, use_warehouse
+from empowered.upgrade_backup import backup_before_upgrade
 from empowered.warehouse.connection import open_warehouse
 from empowered.warehouse.runner import BuildResult, ModelResult
+from empowered.warehouse.upgrade import NewerWarehouse, UpgradeFailed
 
 if TYPE_CHECKING:
     from empowered.access.users import User
@@ -57,8 +60,15 @@ def _open(warehouse: Path | None) -> duckdb.DuckDBPyConnection:
     path = warehouse or settings.warehouse
     try:
         return open_warehouse(
-            path, threads=settings.duckdb_threads, memory_limit=settings.duckdb_memory_limit
+            path,
+            threads=settings.duckdb_threads,
+            memory_limit=settings.duckdb_memory_limit,
+            backup=backup_before_upgrade(settings, Path(path)),
         )
+    except (NewerWarehouse, UpgradeFailed, BackupProblem) as err:
+        # Upgrading a file made by an older release: what happened, what was kept, what next.
+        console.print(f"Cannot open the warehouse: {err}", style="red", markup=False)
+        raise typer.Exit(2) from err
     except duckdb.IOException as err:
         console.print(
             f"[red]Cannot open the warehouse {path}: {err}[/red]\n"

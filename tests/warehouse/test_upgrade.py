@@ -4,6 +4,7 @@ it only when every migration has run; a failure or a kill leaves the original as
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import signal
 import subprocess
@@ -11,14 +12,20 @@ import sys
 import textwrap
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pytest
+from pydantic import SecretStr
 
 from empowered.access.store import ensure_access_tables
+from empowered.backup import list_backups
+from empowered.keys import encode_identity_key
+from empowered.settings import Settings
 from empowered.sources.canonical import ENTITIES
 from empowered.sources.landing import ensure_raw_tables
+from empowered.upgrade_backup import backup_before_upgrade
 from empowered.warehouse.connection import open_warehouse
 from empowered.warehouse.migrations import MIGRATIONS, Migration, current_version, file_version
 from empowered.warehouse.upgrade import (
@@ -39,6 +46,13 @@ ADDED_SINCE = (
     ("app", "audit_log", "prev_hash"),
     (*RAW_ENTITY.raw_table.split("."), RAW_ENTITY.index_columns[0]),
 )
+
+
+@dataclass(frozen=True)
+class Digest:
+    columns: list[str]
+    rows: int
+    digest: int
 
 
 def sha256(path: Path) -> str:
@@ -64,23 +78,25 @@ def make_version_0(built_warehouse: Path, target: Path) -> None:
     con.close()
 
 
-def contents(path: Path) -> dict[str, tuple[int, int]]:
-    """Every table's row count and a digest of its rows, over the columns it has now."""
+def contents(path: Path, columns: dict[str, list[str]] | None = None) -> dict[str, Digest]:
+    """Every table's columns, row count and a digest of its rows (over ``columns``, the
+    columns another file had, when given)."""
     con = duckdb.connect(str(path), read_only=True)
     try:
-        tables = con.execute(
-            "SELECT schema_name, table_name, list(column_name ORDER BY column_index) "
-            "FROM duckdb_columns() WHERE database_name = current_database() "
-            "GROUP BY ALL ORDER BY ALL"
-        ).fetchall()
-        found = {}
-        for schema, table, columns in tables:
-            cols = ", ".join(f'"{c}"' for c in columns)
-            [row] = con.execute(
-                f"SELECT count(*), coalesce(sum(hash({cols})::HUGEINT), 0) "
-                f'FROM "{schema}"."{table}"'
+        held = {
+            f"{schema}.{table}": list(cols)
+            for schema, table, cols in con.execute(
+                "SELECT schema_name, table_name, list(column_name ORDER BY column_index) "
+                "FROM duckdb_columns() WHERE database_name = current_database() GROUP BY ALL"
             ).fetchall()
-            found[f"{schema}.{table}"] = (int(row[0]), int(row[1]))
+        }
+        found = {}
+        for name, cols in (columns or held).items():
+            listed = ", ".join(f'"{c}"' for c in cols)
+            [(rows, digest)] = con.execute(
+                f"SELECT count(*), coalesce(sum(hash({listed})::HUGEINT), 0) FROM {name}"
+            ).fetchall()
+            found[name] = Digest(cols, int(rows), int(digest))
         return found
     finally:
         con.close()
@@ -118,7 +134,22 @@ def test_an_old_warehouse_is_backed_up_then_migrated_with_its_data(
 ) -> None:
     before = contents(old)
     original = sha256(old)
-    con = open_warehouse(old, backup=copy_backup(tmp_path / "backups"))
+    settings = Settings(
+        warehouse=old,
+        key_file=tmp_path / "w.keys",
+        backup_dir=tmp_path / "backups",
+        backup_key=SecretStr(encode_identity_key(bytes(range(32)))),
+    )
+    shutil.copy(os.environ["EMPOWERED_KEY_FILE"], settings.key_path)
+    real = backup_before_upgrade(settings, old)
+    taken: list[Path] = []
+
+    def backup(con: duckdb.DuckDBPyConnection) -> Path:
+        assert file_version(con) == 0 and sha256(old) == original  # before anything changed
+        taken.append(copy_backup(tmp_path / "copy")(con))
+        return real(con)
+
+    con = open_warehouse(old, backup=backup)
     try:
         assert file_version(con) == current_version() == MIGRATIONS[-1].version
         [(migration, release)] = con.execute(
@@ -133,34 +164,14 @@ def test_an_old_warehouse_is_backed_up_then_migrated_with_its_data(
             ).fetchall() == [(1,)]
     finally:
         con.close()
-    # The backup was taken first, of the file as the old release left it.
-    backup = tmp_path / "backups" / "before-v0.duckdb"
-    assert sha256(backup) == original
+    # The backups were taken first, of the file as the old release left it.
+    assert [sha256(p) for p in taken] == [original]
+    [made] = list_backups(tmp_path / "backups")
+    assert made.row_counts["app.users"] == 1
+    assert made.row_counts["raw.canonical_pupils"] == before["raw.canonical_pupils"].rows > 0
     # Every row of every table is still there (over the columns the old file had).
-    after = contents(old)
-    con = duckdb.connect(str(old), read_only=True)
-    try:
-        for name, (rows, _) in before.items():
-            schema, table = name.split(".")
-            cols = [
-                c
-                for (c,) in duckdb.connect(str(backup), read_only=True)
-                .execute(
-                    "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? "
-                    "AND table_name = ? ORDER BY column_index",
-                    [schema, table],
-                )
-                .fetchall()
-            ]
-            listed = ", ".join(f'"{c}"' for c in cols)
-            [row] = con.execute(
-                f"SELECT count(*), coalesce(sum(hash({listed})::HUGEINT), 0) "
-                f'FROM "{schema}"."{table}"'
-            ).fetchall()
-            assert (int(row[0]), int(row[1])) == before[name], name
-    finally:
-        con.close()
-    assert after["app.users"][0] == 1 and after["raw.canonical_pupils"][0] > 0
+    columns = {name: d.columns for name, d in before.items()}
+    assert contents(old, columns) == before
     assert not migrating_path(old).exists()
     # Opened again: at the current version, nothing to do, no second backup.
     open_warehouse(old, backup=lambda con: pytest.fail("backed up again")).close()
