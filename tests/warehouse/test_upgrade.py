@@ -12,7 +12,6 @@ import sys
 import textwrap
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -35,6 +34,7 @@ from empowered.warehouse.upgrade import (
     migrating_path,
     wal_path,
 )
+from warehouse_state import contents
 
 # Columns the releases before versions added to existing tables with ADD COLUMN IF NOT
 # EXISTS: a file from before them lacks them, and migration 1 must add them.
@@ -46,13 +46,6 @@ ADDED_SINCE = (
     ("app", "audit_log", "prev_hash"),
     (*RAW_ENTITY.raw_table.split("."), RAW_ENTITY.index_columns[0]),
 )
-
-
-@dataclass(frozen=True)
-class Digest:
-    columns: list[str]
-    rows: int
-    digest: int
 
 
 def sha256(path: Path) -> str:
@@ -76,30 +69,6 @@ def make_version_0(built_warehouse: Path, target: Path) -> None:
         con.execute(f"ALTER TABLE {schema}.{table} DROP COLUMN {column}")
     con.execute("CHECKPOINT")
     con.close()
-
-
-def contents(path: Path, columns: dict[str, list[str]] | None = None) -> dict[str, Digest]:
-    """Every table's columns, row count and a digest of its rows (over ``columns``, the
-    columns another file had, when given)."""
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        held = {
-            f"{schema}.{table}": list(cols)
-            for schema, table, cols in con.execute(
-                "SELECT schema_name, table_name, list(column_name ORDER BY column_index) "
-                "FROM duckdb_columns() WHERE database_name = current_database() GROUP BY ALL"
-            ).fetchall()
-        }
-        found = {}
-        for name, cols in (columns or held).items():
-            listed = ", ".join(f'"{c}"' for c in cols)
-            [(rows, digest)] = con.execute(
-                f"SELECT count(*), coalesce(sum(hash({listed})::HUGEINT), 0) FROM {name}"
-            ).fetchall()
-            found[name] = Digest(cols, int(rows), int(digest))
-        return found
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")
