@@ -219,7 +219,7 @@ def import_(
     ] = None,
 ) -> None:
     """Import files into the warehouse (one transaction), rebuild what they touch, report."""
-    from empowered.imports import audit_problem, nothing_taken, run_import
+    from empowered.imports import ImportNotSaved, audit_problem, nothing_taken, run_import
     from empowered.sources.dates import to_iso
     from empowered.sources.errors import SourceError
 
@@ -248,6 +248,11 @@ def import_(
             console.print("[red]Import refused, nothing was changed:[/red] ", end="")
             console.print(str(err), markup=False)
             audit_problem(con, err, via="command line")
+            raise typer.Exit(1) from err
+        except ImportNotSaved as err:
+            if err.build is not None and err.build.stopped:
+                _report_build(err.build)
+            console.print(f"Import failed: {err}.", style="red", markup=False)
             raise typer.Exit(1) from err
     taken_nothing = nothing_taken(outcome)
     if taken_nothing:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from importlib import metadata, resources
 from pathlib import Path
 
@@ -114,16 +115,18 @@ def build_duckdb(
     build, where a table a statement left some marts new and others old. The runs are
     recorded either way.
     """
-    atomic = touched is None and not in_transaction(con)
-    # A model's rows need no order (those that want one say ORDER BY); not keeping the
-    # order of what was read lets DuckDB stream a table in parallel in far less memory.
-    [(ordered,)] = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()
-    con.execute("SET preserve_insertion_order = false")
-    try:
+    inside = in_transaction(con)
+    atomic = touched is None and not inside
+    # In a caller's transaction (an import with its build), a model's error aborts it: the
+    # build stops there, and the caller rolls back, records the runs and sets the order
+    # back (``unordered_writes`` around its transaction).
+    with nullcontext() if inside else unordered_writes(con):
         if atomic:
             con.execute("BEGIN TRANSACTION")
         try:
-            result = _build(con, touched, progress, models, models_root, trigger_rules, atomic)
+            result = _build(
+                con, touched, progress, models, models_root, trigger_rules, atomic or inside
+            )
         except BaseException:
             if atomic:
                 con.execute("ROLLBACK")
@@ -133,9 +136,20 @@ def build_duckdb(
             record_runs(con, result)
         elif atomic:
             con.execute("COMMIT")
+    return result
+
+
+@contextmanager
+def unordered_writes(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """A model's rows need no order (those that want one say ORDER BY); not keeping the
+    order of what was read lets DuckDB stream a table in parallel in far less memory. The
+    setting is not part of a transaction: set it back after any rollback."""
+    [(ordered,)] = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        yield
     finally:
         con.execute(f"SET preserve_insertion_order = {'true' if ordered else 'false'}")
-    return result
 
 
 def _build(
