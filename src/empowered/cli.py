@@ -87,6 +87,13 @@ def _progress(result: ModelResult, index: int, total: int) -> None:
 
 
 def _report_build(result: BuildResult) -> None:
+    if result.after_interrupted:
+        console.print(
+            "The last build was stopped part-way (its process ended), leaving some tables"
+            " rebuilt and others not: this build rebuilt every model in full.",
+            style="yellow",
+            markup=False,
+        )
     # Messages hold SQL and sample rows: print them as text, not as rich markup.
     for failure in result.failures():
         console.print(f"\n[red]{failure.model.name} {failure.status}[/red]")

@@ -8,12 +8,16 @@ import shutil
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
-from empowered.sources.importer import import_canonical_folder
+import duckdb
+
+from empowered.sources.importer import import_canonical_folder, import_files
 from empowered.warehouse.build import build_duckdb
 from empowered.warehouse.connection import open_warehouse
+from empowered.warehouse.models import discover_models
 from identity_keys import TEST_KEYS
 from warehouse_state import changed, contents
 
@@ -81,3 +85,61 @@ def test_a_killed_build_leaves_every_table_as_before(
     finally:
         con.close()
     assert "marts.wellbeing_pupil_day" in changed(before, contents(warehouse))
+
+
+# An incremental build (as after a capture or a plan saved) commits model by model: killed
+# (SIGKILL) once a core table has committed, before the marts.
+KILLED_INCREMENTAL = textwrap.dedent(
+    """
+    import os, signal, sys
+    from empowered.warehouse.build import build_duckdb
+    from empowered.warehouse.connection import open_warehouse
+
+    def progress(result, index, total):
+        if result.status == "ok" and result.model.name.startswith("core."):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    con = open_warehouse(sys.argv[1])
+    build_duckdb(con, touched={"raw.canonical_observations"}, progress=progress)
+    """
+)
+
+
+def observations_in_marts(con: duckdb.DuckDBPyConnection) -> int:
+    [(total,)] = con.execute("SELECT sum(observations) FROM marts.wellbeing_pupil_day").fetchall()
+    return int(total)
+
+
+def test_an_incremental_build_killed_part_way_is_followed_by_a_full_one(
+    built_warehouse: Path, small_trust: Path, tmp_path: Path
+) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copy(built_warehouse, warehouse)
+    con = open_warehouse(warehouse)
+    before = observations_in_marts(con)
+    import_files(
+        con,
+        [new_observations(small_trust, tmp_path / "new")],
+        keys=TEST_KEYS,
+        choose_reader=lambda path, source: None,
+        source="canonical",
+    )
+    con.close()
+    child = subprocess.run(
+        [sys.executable, "-c", KILLED_INCREMENTAL, str(warehouse)], capture_output=True, text=True
+    )
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    con = open_warehouse(warehouse)
+    try:
+        assert con.execute("SELECT count(*) FROM meta.build_in_progress").fetchall() == [(1,)]
+        # Killed before the marts: they do not have the new rows yet.
+        assert observations_in_marts(con) == before
+        # The next build, however little it was asked to do, rebuilds in full and says so
+        # (the snapshot the killed build saved already counts the new rows as built).
+        result = build_duckdb(con, touched=set())
+        assert result.ok and result.after_interrupted
+        assert len(result.results) == len(discover_models())
+        assert con.execute("SELECT count(*) FROM meta.build_in_progress").fetchall() == [(0,)]
+        assert observations_in_marts(con) == before + 300
+    finally:
+        con.close()

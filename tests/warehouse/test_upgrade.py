@@ -240,3 +240,34 @@ def test_a_newer_warehouse_is_refused_and_an_unbacked_upgrade_too(old: Path) -> 
         assert file_version(con) == 0
     finally:
         con.close()
+
+
+def test_the_command_line_backs_up_beside_the_file_then_upgrades(
+    old: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from empowered.cli import app
+
+    key_file = tmp_path / "w.keys"
+    shutil.copy(os.environ["EMPOWERED_KEY_FILE"], key_file)
+    monkeypatch.setenv("EMPOWERED_KEY_FILE", str(key_file))
+    monkeypatch.setenv("EMPOWERED_BACKUP_KEY", encode_identity_key(bytes(range(32))))
+    monkeypatch.delenv("EMPOWERED_BACKUP_DIR", raising=False)
+    runner = CliRunner()
+    result = runner.invoke(app, ["user", "list", "--warehouse", str(old)])
+    assert result.exit_code == 0, result.output
+    [made] = list_backups(old.with_name(old.name + ".backups"))
+    assert made.row_counts["app.users"] == 1
+    con = duckdb.connect(str(old), read_only=True)
+    try:
+        assert file_version(con) == current_version()
+    finally:
+        con.close()
+    # A file from a newer release: refused, exit 2, with what to do.
+    con = duckdb.connect(str(old))
+    con.execute("INSERT INTO meta.schema_version VALUES (99, now(), '9.9', 'future')")
+    con.close()
+    result = runner.invoke(app, ["school", "list", "--warehouse", str(old)])
+    assert result.exit_code == 2
+    assert "made by a newer EmpowerED+" in " ".join(result.output.split())

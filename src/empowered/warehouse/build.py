@@ -49,6 +49,12 @@ def prepare(con: duckdb.DuckDBPyConnection, *, trigger_rules: Path | None = None
     return {TRIGGER_RULES_TABLE} if sync_trigger_rules(con, rules_path) else set()
 
 
+# A build that commits model by model (incremental) is marked here while it runs: a
+# process killed part-way leaves the mark, and the next build rebuilds in full.
+_IN_PROGRESS_DDL = (
+    "CREATE TABLE IF NOT EXISTS meta.build_in_progress (started_at TIMESTAMP NOT NULL)"
+)
+
 _REFERENCE_LOADED_DDL = "CREATE TABLE IF NOT EXISTS meta.reference_loaded (fingerprint VARCHAR)"
 
 
@@ -165,7 +171,11 @@ def _build(
     models = models or discover_models(models_root)
     snapshot = current_snapshot(con)
     changes: dict[str, Change] | None = None
-    if touched is not None:
+    # The last build was killed part-way, some of its models committed and others not:
+    # what the saved snapshot says was built cannot be trusted, so this build is full.
+    con.execute(_IN_PROGRESS_DDL)
+    interrupted = bool(con.execute("SELECT count(*) FROM meta.build_in_progress").fetchall()[0][0])
+    if touched is not None and not interrupted:
         saved = saved_snapshot(con)
         if saved is not None:
             changes = raw_changes(saved, snapshot)
@@ -183,6 +193,8 @@ def _build(
     # Saved before the models run: it is what this build sets out to build (the
     # nothing-lost check counts only these batches), and it is forgotten if the build fails.
     save_snapshot(con, snapshot)
+    if not stop_on_error:  # committed model by model: marked until the last commit
+        con.execute("INSERT INTO meta.build_in_progress VALUES (now())")
     result = run_models(
         DuckDBEngine(con),
         models,
@@ -191,8 +203,10 @@ def _build(
         progress=progress,
         stop_on_error=stop_on_error,
     )
+    result.after_interrupted = interrupted
     if result.stopped:
         return result  # its transaction is aborted: the caller rolls it back
+    con.execute("DELETE FROM meta.build_in_progress")
     if result.ok:
         save_versions(con, {name: m.sql for name, m in models.items()})
     else:

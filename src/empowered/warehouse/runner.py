@@ -65,6 +65,9 @@ class BuildResult:
     # A build run with ``stop_on_error`` that stopped at a model's error: what it wrote is
     # to be rolled back, and its runs recorded after (``record_runs``).
     stopped: bool = False
+    # The build before this one was killed part-way (``meta.build_in_progress``), so this
+    # one rebuilt in full.
+    after_interrupted: bool = False
     finished: list[tuple[ModelResult, datetime]] = field(default_factory=list, repr=False)
 
     @property
