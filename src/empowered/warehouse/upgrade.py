@@ -118,11 +118,10 @@ def _run(con: duckdb.DuckDBPyConnection, migration: Migration) -> None:
 
 def _flush(path: Path) -> None:
     """Make the file's (or the folder's) contents durable before anything relies on them."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    # Imported here: the backup package opens warehouses through this one.
+    from empowered.backup.files import sync_folder
+
+    sync_folder(path)
 
 
 def _reason(err: Exception) -> str:
