@@ -19,7 +19,7 @@ import pytest
 from pydantic import SecretStr
 
 from empowered.access.store import ensure_access_tables
-from empowered.backup import list_backups
+from empowered.backup import list_backups, restore_backup
 from empowered.keys import encode_identity_key
 from empowered.settings import Settings
 from empowered.sources.canonical import ENTITIES
@@ -144,6 +144,15 @@ def test_an_old_warehouse_is_backed_up_then_migrated_with_its_data(
     assert not migrating_path(old).exists()
     # Opened again: at the current version, nothing to do, no second backup.
     open_warehouse(old, backup=lambda con: pytest.fail("backed up again")).close()
+    # The backup restores to today's layout too (the restore migrates what it loaded).
+    restored = tmp_path / "restored.duckdb"
+    restore_backup(made.path, restored, settings.keys(), bytes(range(32)))
+    con = duckdb.connect(str(restored), read_only=True)
+    try:
+        assert file_version(con) == current_version()
+        assert con.execute("SELECT organisation FROM app.users").fetchall() == [(None,)]
+    finally:
+        con.close()
 
 
 def fails(con: duckdb.DuckDBPyConnection) -> None:

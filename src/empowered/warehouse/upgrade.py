@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from empowered.warehouse.migrations import Migration, stamp
+from empowered.warehouse.migrations import MIGRATIONS, Migration, stamp
 
 # Given the open file (at its old version), take a backup of it and say where it is.
 BackupHook = Callable[[duckdb.DuckDBPyConnection], Path]
@@ -103,6 +103,19 @@ def upgrade_file(path: Path, start: int, migrations: Sequence[Migration], backup
     except Exception as err:
         remove_copy(path)
         raise UpgradeFailed(start, end, step, _reason(err), backup) from err
+
+
+def migrate_restored(
+    con: duckdb.DuckDBPyConnection, start: int | None, migrations: Sequence[Migration] = MIGRATIONS
+) -> None:
+    """Bring tables just restored from a backup made at version ``start`` (None: before
+    versions) to the current layout, in the new file being restored (no copy needed: the
+    backup is the original). The stamp ``open_warehouse`` gave the empty file goes first."""
+    start = start or 0
+    con.execute("DELETE FROM meta.schema_version WHERE version > ?", [start])
+    for migration in migrations:
+        if migration.version > start:
+            _run(con, migration)
 
 
 def _run(con: duckdb.DuckDBPyConnection, migration: Migration) -> None:
