@@ -114,11 +114,11 @@ class SealingWriter(io.RawIOBase):
     """A write-only stream that seals what is written into ``target`` chunk by chunk, and
     keeps the SHA-256 of every byte it writes there. ``close`` writes the last chunk."""
 
-    def __init__(self, target: IO[bytes], backup_key: bytes, chunk_bytes: int = CHUNK_BYTES):
+    def __init__(self, target: IO[bytes], backup_key: bytes, chunk_bytes: int | None = None):
         super().__init__()
         self._target = target
         self._aead = AESGCM(backup_key)
-        self._header = _new_header(backup_key, chunk_bytes)
+        self._header = _new_header(backup_key, chunk_bytes or CHUNK_BYTES)
         self._buffer = bytearray()
         self._index = 0
         self.sha256 = hashlib.sha256()

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from empowered.backup.errors import BackupProblem
-from empowered.backup.manifest import Sidecar, sidecar_path
+from empowered.backup.manifest import Sidecar, parse_utc, sidecar_path
 
 SUFFIX = ".backup"
 PARTIAL = ".partial"
@@ -34,9 +34,13 @@ class BackupInfo:
 
     @classmethod
     def of(cls, path: Path, sidecar: Sidecar) -> BackupInfo:
-        created = datetime.strptime(sidecar.created_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
         return cls(
-            path, created, sidecar.size_bytes, sidecar.sha256, sidecar.row_counts, sidecar.seconds
+            path,
+            parse_utc(sidecar.created_at),
+            sidecar.size_bytes,
+            sidecar.sha256,
+            sidecar.row_counts,
+            sidecar.seconds,
         )
 
 

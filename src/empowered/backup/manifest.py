@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -171,5 +171,12 @@ def check_keys(identity_ids: list[str], fingerprint: str, keys: Keys) -> None:
         )
 
 
+_UTC_TEXT = "%Y-%m-%dT%H:%M:%SZ"
+
+
 def utc_text(at: datetime) -> str:
-    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return at.strftime(_UTC_TEXT)
+
+
+def parse_utc(text: str) -> datetime:
+    return datetime.strptime(text, _UTC_TEXT).replace(tzinfo=UTC)

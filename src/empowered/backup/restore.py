@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import IO
 
@@ -36,9 +36,10 @@ from empowered.backup.manifest import (
     Sidecar,
     TableCopy,
     check_keys,
+    parse_utc,
     sidecar_path,
 )
-from empowered.backup.snapshot import SCHEMAS, columns, quoted
+from empowered.backup.snapshot import SCHEMAS, columns, ident, quoted, sql
 from empowered.keys import Keys
 from empowered.settings import get_settings
 from empowered.warehouse.build import build_duckdb
@@ -87,22 +88,33 @@ def restore_backup(
     started = time.monotonic()
     record = _checked_record(backup, warehouse, keys)
     restoring = warehouse.with_name(warehouse.name + ".restoring")
+    work = warehouse.with_name(warehouse.name + ".restoring-work")
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    _remove_database(restoring)  # left by a restore that was killed
-    work = Path(tempfile.mkdtemp(prefix=".empowered-restore-", dir=warehouse.parent))
+    _remove_database(restoring)  # both left by a restore that was killed
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(mode=0o700)
     try:
         manifest, build_seconds = _restore_into(backup, restoring, work, keys, backup_key, progress)
         os.chmod(restoring, 0o600)  # it holds pupils' records, as the original did
         os.replace(restoring, warehouse)
         files.sync_folder(warehouse.parent)
+    except (OSError, duckdb.IOException) as error:
+        _remove_database(restoring)
+        raise BackupProblem(
+            f"the restore could not be written in {warehouse.parent} ({error}). Nothing was"
+            " kept and the backup is unchanged: free some space, or restore somewhere else."
+        ) from error
     except BaseException:
         _remove_database(restoring)
         raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    created = datetime.strptime(record.created_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     return RestoreReport(
-        warehouse, created, manifest.row_counts, time.monotonic() - started, build_seconds
+        warehouse,
+        parse_utc(record.created_at),
+        manifest.row_counts,
+        time.monotonic() - started,
+        build_seconds,
     )
 
 
@@ -213,10 +225,12 @@ def _read_manifest(tar: tarfile.TarFile, member: tarfile.TarInfo | None) -> Mani
 
 def _create(con: duckdb.DuckDBPyConnection, manifest: Manifest) -> None:
     """Tables exactly as they were (types, keys, defaults), and sequences first, since a
-    column's default may call one. open_warehouse made the empty bookkeeping tables: the
-    saved ones replace them."""
-    for table in manifest.tables:
-        con.execute(f"DROP TABLE IF EXISTS {quoted(table.name)}")
+    column's default may call one. The empty tables open_warehouse made in these schemas
+    go first: the file must hold what the backup held and no more (a layout version
+    stamped on the new file would claim a layout its tables do not have)."""
+    made = con.execute(sql("backed_up_tables"), [list(SCHEMAS)]).fetchall()
+    for schema, table, _ in made:
+        con.execute(f"DROP TABLE {quoted(f'{schema}.{table}')}")
     schemas = {
         n.split(".")[0] for n in (*manifest.row_counts, *(s.name for s in manifest.sequences))
     }
@@ -266,7 +280,7 @@ def _load_all(
 def _load(con: duckdb.DuckDBPyConnection, name: str, parquet: Path) -> None:
     # Cast each column back to its declared type (128-bit integers travel as text).
     select = ", ".join(
-        f"CAST({quoted(c)} AS {kind}) AS {quoted(c)}" for c, kind in columns(con, name)
+        f"CAST({ident(c)} AS {kind}) AS {ident(c)}" for c, kind in columns(con, name)
     )
     path = str(parquet).replace("'", "''")
     con.execute(f"INSERT INTO {quoted(name)} SELECT {select} FROM read_parquet('{path}')")

@@ -37,9 +37,14 @@ def sql(name: str) -> str:
     return resources.files("empowered.backup").joinpath(f"queries/{name}.sql").read_text()
 
 
+def ident(name: str) -> str:
+    """One name (a column's) quoted; names come from the catalog, never from people."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def quoted(name: str) -> str:
-    """``schema.table`` as a quoted identifier (names come from the catalog, not people)."""
-    return ".".join('"' + part.replace('"', '""') + '"' for part in name.split(".", 1))
+    """``schema.table`` (or ``schema.sequence``) as a quoted, qualified name."""
+    return ".".join(ident(part) for part in name.split(".", 1))
 
 
 def columns(con: duckdb.DuckDBPyConnection, name: str) -> list[tuple[str, str]]:
@@ -51,8 +56,12 @@ def columns(con: duckdb.DuckDBPyConnection, name: str) -> list[tuple[str, str]]:
 def _select_list(con: duckdb.DuckDBPyConnection, name: str) -> str:
     parts = []
     for column, kind in columns(con, name):
-        ident = quoted(column)
-        parts.append(f"CAST({ident} AS VARCHAR) AS {ident}" if kind in _AS_TEXT else ident)
+        quoted_column = ident(column)
+        parts.append(
+            f"CAST({quoted_column} AS VARCHAR) AS {quoted_column}"
+            if kind in _AS_TEXT
+            else quoted_column
+        )
     return ", ".join(parts)
 
 

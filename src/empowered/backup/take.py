@@ -66,6 +66,7 @@ def take_backup(
             seconds = time.monotonic() - started
             record = Sidecar.of(manifest, path, size, sha256, seconds)
             files.write_whole(sidecar_path(path), record.to_json())
+            info = BackupInfo.of(path, record)
             os.replace(part, path)
             files.sync_folder(folder)
         except (OSError, duckdb.IOException) as error:
@@ -73,7 +74,7 @@ def take_backup(
         finally:
             shutil.rmtree(work, ignore_errors=True)
             part.unlink(missing_ok=True)
-    return BackupInfo(path, at, size, sha256, manifest.row_counts, seconds)
+    return info
 
 
 def _manifest(snap: Snapshot, keys: Keys, backup_key: bytes, at: datetime) -> Manifest:
@@ -125,7 +126,7 @@ def _add(
 
 def _not_written(folder: Path, error: Exception) -> BackupProblem:
     full = isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
-    full = full or "space" in str(error).lower()
+    full = full or any(w in str(error).lower() for w in ("space", "too large"))
     why = f"the disk holding {folder} is full" if full else f"it could not be written ({error})"
     return BackupProblem(
         f"No backup was made: {why}. The warehouse is unchanged and older backups are kept;"
