@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from empowered.warehouse.migrations import MIGRATIONS, Migration, stamp
+from empowered.warehouse.migrations import MIGRATIONS, VERSION_DDL, Migration, stamp
 
 # Given the open file (at its old version), take a backup of it and say where it is.
 BackupHook = Callable[[duckdb.DuckDBPyConnection], Path]
@@ -110,8 +110,9 @@ def migrate_restored(
 ) -> None:
     """Bring tables just restored from a backup made at version ``start`` (None: before
     versions) to the current layout, in the new file being restored (no copy needed: the
-    backup is the original). The stamp ``open_warehouse`` gave the empty file goes first."""
+    backup is the original). A stamp above ``start`` left on the new file goes first."""
     start = start or 0
+    con.execute(VERSION_DDL)
     con.execute("DELETE FROM meta.schema_version WHERE version > ?", [start])
     for migration in migrations:
         if migration.version > start:
