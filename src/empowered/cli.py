@@ -14,9 +14,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from empowered.backup.errors import BackupProblem
 from empowered.settings import get_settings, use_warehouse
+from empowered.upgrade_backup import backup_before_upgrade
 from empowered.warehouse.connection import open_warehouse
 from empowered.warehouse.runner import BuildResult, ModelResult
+from empowered.warehouse.upgrade import NewerWarehouse, UpgradeFailed
 
 if TYPE_CHECKING:
     from empowered.access.users import User
@@ -59,8 +62,15 @@ def _open(warehouse: Path | None) -> duckdb.DuckDBPyConnection:
     path = warehouse or settings.warehouse
     try:
         return open_warehouse(
-            path, threads=settings.duckdb_threads, memory_limit=settings.duckdb_memory_limit
+            path,
+            threads=settings.duckdb_threads,
+            memory_limit=settings.duckdb_memory_limit,
+            backup=backup_before_upgrade(settings, Path(path)),
         )
+    except (NewerWarehouse, UpgradeFailed, BackupProblem) as err:
+        # Upgrading a file made by an older release: what happened, what was kept, what next.
+        console.print(f"Cannot open the warehouse: {err}", style="red", markup=False)
+        raise typer.Exit(2) from err
     except duckdb.IOException as err:
         console.print(
             f"[red]Cannot open the warehouse {path}: {err}[/red]\n"
@@ -79,6 +89,13 @@ def _progress(result: ModelResult, index: int, total: int) -> None:
 
 
 def _report_build(result: BuildResult) -> None:
+    if result.after_interrupted:
+        console.print(
+            "The last build was stopped part-way (its process ended), leaving some tables"
+            " rebuilt and others not: this build rebuilt every model in full.",
+            style="yellow",
+            markup=False,
+        )
     # Messages hold SQL and sample rows: print them as text, not as rich markup.
     for failure in result.failures():
         console.print(f"\n[red]{failure.model.name} {failure.status}[/red]")
@@ -211,7 +228,7 @@ def import_(
     ] = None,
 ) -> None:
     """Import files into the warehouse (one transaction), rebuild what they touch, report."""
-    from empowered.imports import audit_problem, nothing_taken, run_import
+    from empowered.imports import ImportNotSaved, audit_problem, nothing_taken, run_import
     from empowered.sources.dates import to_iso
     from empowered.sources.errors import SourceError
 
@@ -240,6 +257,11 @@ def import_(
             console.print("[red]Import refused, nothing was changed:[/red] ", end="")
             console.print(str(err), markup=False)
             audit_problem(con, err, via="command line")
+            raise typer.Exit(1) from err
+        except ImportNotSaved as err:
+            if err.build is not None and err.build.stopped:
+                _report_build(err.build)
+            console.print(f"Import failed: {err}.", style="red", markup=False)
             raise typer.Exit(1) from err
     taken_nothing = nothing_taken(outcome)
     if taken_nothing:

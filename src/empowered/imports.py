@@ -7,7 +7,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ import duckdb
 
 from empowered.access.audit import FailedImport, RefusedImport, record
 from empowered.access.store import ensure_access_tables
+from empowered.disk_full import is_disk_full, mentions_disk_full
 from empowered.keys import Keys
 from empowered.sources.errors import SourceError
 from empowered.sources.importer import DEFAULT_MAX_BYTES, ImportResult, expand, import_files
@@ -25,9 +27,9 @@ from empowered.sources.report import ReportLine, import_report, save_report
 from empowered.sources.saved_mappings import SavedMappingReader
 from empowered.sources.scope import UNRESTRICTED, ImportLimits, ImportRefused
 from empowered.sources.tracker import catalogue_from_csv
-from empowered.warehouse.build import build_duckdb
-from empowered.warehouse.connection import table_exists
-from empowered.warehouse.runner import BuildResult, ProgressCallback
+from empowered.warehouse.build import build_duckdb, unordered_writes
+from empowered.warehouse.connection import in_transaction, table_exists
+from empowered.warehouse.runner import BuildResult, ProgressCallback, record_runs
 from empowered.warehouse.staging_spec import SCHOOL_UNKNOWN
 
 
@@ -114,7 +116,8 @@ def run_import(
     export_date: str | None = None,
     mapping: Mapping | None = None,
 ) -> ImportOutcome:
-    """Land ``paths`` in one transaction, rebuild what they touch and write the report.
+    """Land ``paths`` and rebuild what they touch in one transaction (``ImportNotSaved``
+    when it was rolled back: a full disk, a model that raised), then write the report.
 
     ``export_date`` (ISO) is when the files were exported, for exports whose title lines
     do not say: a pupil's characteristics took effect then, not on the day of import.
@@ -134,36 +137,106 @@ def run_import(
     for path in expand(paths):
         if path.name.lower() == "interventions.csv":
             catalogue.update(catalogue_from_csv(path))
-    result = import_files(
-        con,
-        paths,
-        keys=keys,
-        choose_reader=lambda path, chosen: (
-            SavedMappingReader(
-                mapping, school=school or school_from_folder(path), file_date=export_date
-            )
-            if mapping is not None
-            else choose_reader(
-                path,
-                chosen,
-                school=school or school_from_folder(path),
-                catalogue=catalogue,
-                file_date=export_date,
-                schools=schools,
-            )
-        ),
-        source=source,
-        max_bytes=max_bytes,
-        limits=limits,
-    )
-    touched = result.touched_raw_tables()
-    build = build_duckdb(con, touched=touched, progress=progress) if touched else None
+    with _all_or_nothing(con) as saved:
+        result = import_files(
+            con,
+            paths,
+            keys=keys,
+            choose_reader=lambda path, chosen: (
+                SavedMappingReader(
+                    mapping, school=school or school_from_folder(path), file_date=export_date
+                )
+                if mapping is not None
+                else choose_reader(
+                    path,
+                    chosen,
+                    school=school or school_from_folder(path),
+                    catalogue=catalogue,
+                    file_date=export_date,
+                    schools=schools,
+                )
+            ),
+            source=source,
+            max_bytes=max_bytes,
+            limits=limits,
+        )
+        touched = result.touched_raw_tables()
+        build = build_duckdb(con, touched=touched, progress=progress) if touched else None
+        saved.build = build
     report = import_report(con, result)
     report_path = None
     if report_dir is not None and result.batch_ids:
         report_path = report_dir / f"import-{min(result.batch_ids):06d}.csv"
         save_report(report, report_path)
     return ImportOutcome(result, build, report, report_path, time.perf_counter() - started)
+
+
+class ImportNotSaved(RuntimeError):
+    """The import and its build are one transaction, and it was rolled back: the
+    warehouse is as it was. The message is for people (it quotes no cell of a file)."""
+
+    def __init__(self, message: str, build: BuildResult | None = None) -> None:
+        super().__init__(message)
+        self.build = build
+
+
+DISK_FULL = (
+    "the disk is full (or the file size limit was reached): nothing from this import was"
+    " saved; free some space and import the file again"
+)
+
+
+@dataclass
+class _Import:
+    build: BuildResult | None = None
+
+
+@contextmanager
+def _all_or_nothing(con: duckdb.DuckDBPyConnection) -> Iterator[_Import]:
+    """Land and build in one transaction, so that a full disk, a model that raises or a
+    killed process leaves raw, meta and the marts as they were; a build whose checks fail
+    is kept, as before (its rows are in raw, and the report says what failed). The one
+    place a failed write becomes the plain message (``DISK_FULL``)."""
+    if in_transaction(con):  # the caller's transaction decides
+        yield _Import()
+        return
+    state = _Import()
+    with unordered_writes(con):
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield state
+            if state.build is not None and state.build.stopped:
+                raise _stopped(state.build)
+            con.execute("COMMIT")
+        except BaseException as err:
+            _roll_back(con)
+            full = is_disk_full(err) or str(err) == DISK_FULL
+            if state.build is not None and state.build.stopped and not full:
+                record_runs(con, state.build)
+            if full:
+                # Nothing written, not even the failed build's runs: the file is as it was.
+                raise ImportNotSaved(DISK_FULL, state.build) from err
+            raise
+
+
+def _stopped(build: BuildResult) -> ImportNotSaved:
+    [failure] = [r for r in build.results if r.status == "error"]
+    if mentions_disk_full(failure.message):
+        return ImportNotSaved(DISK_FULL, build)
+    return ImportNotSaved(
+        f"the build after the import failed at {failure.model.name}: nothing from this import"
+        " was saved; the error is in the build report (empowered build shows it again)",
+        build,
+    )
+
+
+def _roll_back(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        # A write-ahead log that could not be written closes the database: the
+        # transaction's commit never completed, and reopening the file finds it as it was.
+        pass
 
 
 def nothing_taken(outcome: ImportOutcome) -> str | None:

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     # The AES-256 key (32 bytes, base64) that encrypts backups. Unset: the key file's
     # (added on the first backup). Keep it apart from the backups (empowered.backup.keys).
     backup_key: SecretStr | None = None
+    # Where backups go (the server's schedule, and the one taken before an upgrade);
+    # unset: a folder beside the warehouse, <warehouse>.backups.
+    backup_dir: Path | None = None
     # Where the secrets not given above are kept (0600, made on first use); by default
     # beside the warehouse file, as <warehouse>.keys. Back it up apart from the warehouse.
     key_file: Path | None = None

@@ -59,6 +59,10 @@ _DDL = (
         prev_hash VARCHAR,
         entry_hash VARCHAR
     )""",
+    # The ADD COLUMN lines here are how releases before layout versions changed a table;
+    # migration 1 runs them once on such a file. From now on a change to an existing table
+    # is a numbered migration (warehouse/migrations.py) and the CREATE above says the new
+    # layout.
     # The hash chain (access/audit.py): warehouses made before it gain the two columns;
     # their older entries stay unchained, and ``audit verify`` says how many.
     "ALTER TABLE app.audit_log ADD COLUMN IF NOT EXISTS prev_hash VARCHAR",

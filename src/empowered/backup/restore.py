@@ -45,6 +45,7 @@ from empowered.settings import get_settings
 from empowered.warehouse.build import build_duckdb
 from empowered.warehouse.connection import open_warehouse
 from empowered.warehouse.runner import ProgressCallback
+from empowered.warehouse.upgrade import migrate_restored
 
 _READ_BYTES = 1024 * 1024
 
@@ -180,6 +181,8 @@ def _restore_into(
             _create(con, manifest)
             _load_all(con, tar, members, manifest, work)
             reader.finish()
+            # A backup made by an older release: its tables take today's layout.
+            migrate_restored(con, manifest.schema_version)
             _compare(con, manifest.tables, "loaded")
             build_started = time.monotonic()
             result = build_duckdb(con, progress=progress)

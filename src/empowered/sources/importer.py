@@ -27,6 +27,7 @@ from empowered.sources.landing import (
 )
 from empowered.sources.records import Reader, SkippedRow, records_by_entity
 from empowered.sources.scope import UNRESTRICTED, ImportLimits, check_landed
+from empowered.warehouse.connection import in_transaction
 
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 
@@ -144,7 +145,11 @@ def import_files(
     result = ImportResult()
     ensure_raw_tables(con)
     files = expand(paths)
-    con.execute("BEGIN TRANSACTION")
+    # Inside a caller's transaction (``imports.run_import``: the landing and its build
+    # together), that transaction is the one.
+    own = not in_transaction(con)
+    if own:
+        con.execute("BEGIN TRANSACTION")
     try:
         for path in files:
             if path.name == "manifest.json" or path.name.startswith("."):
@@ -159,9 +164,11 @@ def import_files(
             result.files.append(_import_file(con, path, reader, keys=keys, max_bytes=max_bytes))
         check_landed(con, result.batches, limits)
     except BaseException:
-        con.execute("ROLLBACK")
+        if own:
+            con.execute("ROLLBACK")
         raise
-    con.execute("COMMIT")
+    if own:
+        con.execute("COMMIT")
     return result
 
 

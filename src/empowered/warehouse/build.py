@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from importlib import metadata, resources
 from pathlib import Path
 
@@ -26,9 +27,10 @@ from empowered.warehouse.changes import (
     save_versions,
     saved_snapshot,
 )
+from empowered.warehouse.connection import in_transaction
 from empowered.warehouse.engines import DuckDBEngine
 from empowered.warehouse.models import Model, discover_models
-from empowered.warehouse.runner import BuildResult, ProgressCallback, run_models
+from empowered.warehouse.runner import BuildResult, ProgressCallback, record_runs, run_models
 from empowered.warehouse.trigger_rules import TABLE as TRIGGER_RULES_TABLE
 from empowered.warehouse.trigger_rules import sync_trigger_rules
 
@@ -46,6 +48,12 @@ def prepare(con: duckdb.DuckDBPyConnection, *, trigger_rules: Path | None = None
     rules_path = trigger_rules or get_settings().trigger_rules
     return {TRIGGER_RULES_TABLE} if sync_trigger_rules(con, rules_path) else set()
 
+
+# A build that commits model by model (incremental) is marked here while it runs: a
+# process killed part-way leaves the mark, and the next build rebuilds in full.
+_IN_PROGRESS_DDL = (
+    "CREATE TABLE IF NOT EXISTS meta.build_in_progress (started_at TIMESTAMP NOT NULL)"
+)
 
 _REFERENCE_LOADED_DDL = "CREATE TABLE IF NOT EXISTS meta.reference_loaded (fingerprint VARCHAR)"
 
@@ -107,12 +115,67 @@ def build_duckdb(
     compared with the batches the last good build saw, and each model rebuilds only what
     those changes reach (empowered.warehouse.rebuild). A build that fails leaves no
     snapshot behind, so the next one is full.
+
+    A full build runs as one transaction (unless the caller has one open): a process
+    killed part-way, or a model that raises, leaves every table as it was before the
+    build, where a table a statement left some marts new and others old. The runs are
+    recorded either way.
     """
+    inside = in_transaction(con)
+    atomic = touched is None and not inside
+    # In a caller's transaction (an import with its build), a model's error aborts it: the
+    # build stops there, and the caller rolls back, records the runs and sets the order
+    # back (``unordered_writes`` around its transaction).
+    with nullcontext() if inside else unordered_writes(con):
+        if atomic:
+            con.execute("BEGIN TRANSACTION")
+        try:
+            result = _build(
+                con, touched, progress, models, models_root, trigger_rules, atomic or inside
+            )
+        except BaseException:
+            if atomic:
+                con.execute("ROLLBACK")
+            raise
+        if atomic and result.stopped:
+            con.execute("ROLLBACK")
+            record_runs(con, result)
+        elif atomic:
+            con.execute("COMMIT")
+    return result
+
+
+@contextmanager
+def unordered_writes(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """A model's rows need no order (those that want one say ORDER BY); not keeping the
+    order of what was read lets DuckDB stream a table in parallel in far less memory. The
+    setting is not part of a transaction: set it back after any rollback."""
+    [(ordered,)] = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        yield
+    finally:
+        con.execute(f"SET preserve_insertion_order = {'true' if ordered else 'false'}")
+
+
+def _build(
+    con: duckdb.DuckDBPyConnection,
+    touched: Iterable[str] | None,
+    progress: ProgressCallback | None,
+    models: dict[str, Model] | None,
+    models_root: Path | None,
+    trigger_rules: Path | None,
+    stop_on_error: bool,
+) -> BuildResult:
     prepared = prepare(con, trigger_rules=trigger_rules)
     models = models or discover_models(models_root)
     snapshot = current_snapshot(con)
     changes: dict[str, Change] | None = None
-    if touched is not None:
+    # The last build was killed part-way, some of its models committed and others not:
+    # what the saved snapshot says was built cannot be trusted, so this build is full.
+    con.execute(_IN_PROGRESS_DDL)
+    interrupted = bool(con.execute("SELECT count(*) FROM meta.build_in_progress").fetchall()[0][0])
+    if touched is not None and not interrupted:
         saved = saved_snapshot(con)
         if saved is not None:
             changes = raw_changes(saved, snapshot)
@@ -130,14 +193,20 @@ def build_duckdb(
     # Saved before the models run: it is what this build sets out to build (the
     # nothing-lost check counts only these batches), and it is forgotten if the build fails.
     save_snapshot(con, snapshot)
-    # A model's rows need no order (those that want one say ORDER BY); not keeping the
-    # order of what was read lets DuckDB stream a table in parallel in far less memory.
-    [(ordered,)] = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()
-    con.execute("SET preserve_insertion_order = false")
-    try:
-        result = run_models(DuckDBEngine(con), models, con, changes=changes, progress=progress)
-    finally:
-        con.execute(f"SET preserve_insertion_order = {'true' if ordered else 'false'}")
+    if not stop_on_error:  # committed model by model: marked until the last commit
+        con.execute("INSERT INTO meta.build_in_progress VALUES (now())")
+    result = run_models(
+        DuckDBEngine(con),
+        models,
+        con,
+        changes=changes,
+        progress=progress,
+        stop_on_error=stop_on_error,
+    )
+    result.after_interrupted = interrupted
+    if result.stopped:
+        return result  # its transaction is aborted: the caller rolls it back
+    con.execute("DELETE FROM meta.build_in_progress")
     if result.ok:
         save_versions(con, {name: m.sql for name, m in models.items()})
     else:

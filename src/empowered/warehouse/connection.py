@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
+
+from empowered.warehouse.migrations import (
+    MIGRATIONS,
+    VERSION_DDL,
+    Migration,
+    current_version,
+    file_version,
+    stamp,
+)
+from empowered.warehouse.upgrade import (
+    BackupHook,
+    NewerWarehouse,
+    UpgradeNeeded,
+    upgrade_file,
+)
 
 # Order matters only for readability: data flows raw -> staging -> core -> marts; rejected
 # rows go to quarantine; meta records batches and runs; reference holds the DfE seeds.
@@ -65,8 +81,44 @@ def open_warehouse(
     read_only: bool = False,
     threads: int | None = None,
     memory_limit: str | None = None,
+    backup: BackupHook | None = None,
+    migrations: Sequence[Migration] = MIGRATIONS,
 ) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) the warehouse file and ensure its layout."""
+    """Open (creating if needed) the warehouse file and ensure its layout.
+
+    A file made by an older release is upgraded first when opened for writing: ``backup``
+    takes a backup of it, then ``warehouse.upgrade`` migrates a copy and puts it in place
+    (without ``backup`` it is refused: ``UpgradeNeeded``). A file made by a newer release is
+    refused (``NewerWarehouse``). Read-only opens never migrate."""
+    con = _connect(path, read_only, threads, memory_limit)
+    try:
+        version = file_version(con)
+        current = current_version(migrations)
+        if version is not None and version > current:
+            raise NewerWarehouse(Path(path), version, current)
+        if read_only:
+            return con
+        if version is None or version == current:
+            ensure_layout(con)
+            if version is None:
+                stamp(con, current, "new warehouse")
+            return con
+        if backup is None:
+            raise UpgradeNeeded(Path(path), version, current)
+        # Everything committed is in the file itself before it is backed up and copied.
+        con.execute("CHECKPOINT")
+        taken = backup(con)
+    except BaseException:
+        con.close()
+        raise
+    con.close()
+    upgrade_file(Path(path), version, migrations, taken)
+    return open_warehouse(path, threads=threads, memory_limit=memory_limit, migrations=migrations)
+
+
+def _connect(
+    path: Path | str, read_only: bool, threads: int | None, memory_limit: str | None
+) -> duckdb.DuckDBPyConnection:
     config: dict[str, str | bool | int | float | list[str]] = {}
     if threads:
         config["threads"] = threads
@@ -77,8 +129,6 @@ def open_warehouse(
         # Set, not passed as configuration: DuckDB refuses a second connection to a file
         # with a configuration other than the first's, and a plain connect() passes none.
         con.execute("SET memory_limit = ?", [DEFAULT_MEMORY_LIMIT])
-    if not read_only:
-        ensure_layout(con)
     return con
 
 
@@ -87,6 +137,7 @@ def ensure_layout(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     for ddl in _META_DDL:
         con.execute(ddl)
+    con.execute(VERSION_DDL)
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:

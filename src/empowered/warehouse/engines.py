@@ -68,17 +68,25 @@ class DuckDBEngine:
 
     def materialise(self, model: Model) -> int:
         kind = "VIEW" if model.view else "TABLE"
-        statement = f"CREATE OR REPLACE {kind} {model.name} AS\n{model.sql}"
-        try:
-            self.con.execute(statement)
-        except duckdb.CatalogException:
-            # A view where a table was (or the other way round), built by an earlier
-            # version: DuckDB replaces only an object of the same kind.
-            self.con.execute(f"DROP {'TABLE' if model.view else 'VIEW'} {model.name}")
-            self.con.execute(statement)
+        # A view where a table was (or the other way round), built by an earlier version:
+        # DuckDB replaces only an object of the same kind. Looked up, not tried: a failed
+        # statement would abort a build running in one transaction.
+        other = "TABLE" if model.view else "VIEW"
+        if self._kind(model.name) == other:
+            self.con.execute(f"DROP {other} {model.name}")
+        self.con.execute(f"CREATE OR REPLACE {kind} {model.name} AS\n{model.sql}")
         if model.view:
             return -1  # counting a view's rows would read them all: not known, not needed
         return self.row_count(model.name)
+
+    def _kind(self, name: str) -> str | None:
+        schema, table = name.split(".", 1)
+        rows = self.con.execute(
+            "SELECT 'TABLE' FROM duckdb_tables() WHERE schema_name = ? AND table_name = ? "
+            "UNION ALL SELECT 'VIEW' FROM duckdb_views() WHERE schema_name = ? AND view_name = ?",
+            [schema, table, schema, table],
+        ).fetchall()
+        return str(rows[0][0]) if rows else None
 
     def row_count(self, table: str) -> int:
         row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()

@@ -289,7 +289,11 @@ class IncrementalWriter:
         a hundred commits. A model that fails is rolled back whole, never left with its
         rows deleted and not yet written again. A transaction per model, not per build:
         DuckDB checkpoints at a commit whose writes would take the log past its limit,
-        and a whole day's writes in one commit did so on every import.
+        and a whole day's writes in one commit did so on every import. An import's own
+        build is the exception: it runs inside the import's transaction (imports.run_import),
+        so that a full disk or a kill leaves neither the rows nor half a rebuild; importing
+        3,000 observations into the test trust took no longer that way (7-14 s against
+        13-16 s, on a shared machine).
         """
         if not self._own_transactions:
             yield

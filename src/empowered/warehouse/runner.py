@@ -62,6 +62,13 @@ class BuildResult:
     run_id: int
     engine: str
     results: list[ModelResult]
+    # A build run with ``stop_on_error`` that stopped at a model's error: what it wrote is
+    # to be rolled back, and its runs recorded after (``record_runs``).
+    stopped: bool = False
+    # The build before this one was killed part-way (``meta.build_in_progress``), so this
+    # one rebuilt in full.
+    after_interrupted: bool = False
+    finished: list[tuple[ModelResult, datetime]] = field(default_factory=list, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -154,6 +161,10 @@ def _record(
     _insert_rows(meta, "meta.check_results", checks)
 
 
+def record_runs(meta: duckdb.DuckDBPyConnection, result: BuildResult) -> None:
+    _record(meta, result.run_id, result.engine, result.finished)
+
+
 def next_run_id(meta: duckdb.DuckDBPyConnection) -> int:
     row = meta.execute("SELECT nextval('meta.run_seq')").fetchone()
     assert row is not None
@@ -168,8 +179,13 @@ def run_models(
     select: Iterable[str] | None = None,
     changes: Mapping[str, Change] | None = None,
     progress: ProgressCallback | None = None,
+    stop_on_error: bool = False,
 ) -> BuildResult:
     """Run the selected models (default: all) in dependency order, with their checks.
+
+    With ``stop_on_error`` (a build in one transaction, which an error aborts), the first
+    model that raises stops the build: the models after it are skipped and nothing is
+    recorded, for the caller to roll back and then ``record_runs``.
 
     With ``changes`` (how source tables changed since the last build: new batches, purged
     rows, a model never built), a model runs only when something it reads changed, and as
@@ -185,6 +201,7 @@ def run_models(
     passed: set[str] = set()  # built and checked in this run, without a failed check
     results: list[ModelResult] = []
     finished: list[tuple[ModelResult, datetime]] = []
+    stopped_at: str | None = None
     for index, model in enumerate(order, start=1):
         inputs: dict[str, Change] = {}
         if changed is not None:
@@ -193,7 +210,9 @@ def run_models(
             if model.name not in changed and not inputs:
                 continue
         upstream_broken = sorted(model.depends_on & broken)
-        if upstream_broken:
+        if stopped_at is not None:
+            result = ModelResult(model, "skipped", message=f"the build stopped at {stopped_at}")
+        elif upstream_broken:
             result = ModelResult(model, "skipped", message=f"upstream failed: {upstream_broken[0]}")
             broken.add(model.name)
         else:
@@ -228,6 +247,8 @@ def run_models(
                 broken.add(model.name)
                 if changed is not None:
                     changed[model.name] = WHOLE
+                if stop_on_error:
+                    stopped_at = model.name
             else:
                 failed = [c for c in checks if not c.passed and c.check.severity == "error"]
                 status = "failed" if failed else "ok"
@@ -242,6 +263,8 @@ def run_models(
         finished.append((result, datetime.now()))
         if progress:
             progress(result, index, len(order))
+    if stopped_at is not None:
+        return BuildResult(run_id, engine.name, results, stopped=True, finished=finished)
     if writer is None:
         _record(meta, run_id, engine.name, finished)
     else:

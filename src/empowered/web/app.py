@@ -28,6 +28,7 @@ from empowered.access.users import (
     settle_sign_in,
 )
 from empowered.settings import Settings, get_settings
+from empowered.upgrade_backup import backup_before_upgrade
 from empowered.views.cache import SchoolAnalyticsCache
 from empowered.views.stored_results import ResultStore
 from empowered.web import (
@@ -71,7 +72,10 @@ HERE = Path(__file__).resolve().parent
 def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     store = Warehouse(
-        warehouse, threads=settings.duckdb_threads, memory_limit=settings.duckdb_memory_limit
+        warehouse,
+        threads=settings.duckdb_threads,
+        memory_limit=settings.duckdb_memory_limit,
+        backup=backup_before_upgrade(settings, warehouse),
     )
     keys = settings.keys()
     with store.writing() as con:

@@ -18,7 +18,13 @@ from fastapi import FastAPI
 
 from empowered.access.audit import FailedImport, Imported, record
 from empowered.access.users import User
-from empowered.imports import ImportOutcome, nothing_taken, problem_event, run_import
+from empowered.imports import (
+    ImportNotSaved,
+    ImportOutcome,
+    nothing_taken,
+    problem_event,
+    run_import,
+)
 from empowered.settings import Settings, get_settings
 from empowered.sources.errors import SourceError
 from empowered.sources.mapping import Mapping
@@ -183,6 +189,9 @@ def run_upload(
                 message = without_paths(str(err), folder, Path(app.state.warehouse.path).parent)
                 fail_run(con, import_id, f"Import refused, nothing was changed: {message}")
                 record(con, problem_event(err, via="upload", import_id=import_id), user=user, ip=ip)
+                return
+            except ImportNotSaved as err:  # a full disk: said plainly, nothing was kept
+                fail_run(con, import_id, f"Import failed: {err}.")
                 return
             finish_run(con, import_id, outcome)
             accepted, quarantined = counts(outcome)

@@ -28,12 +28,21 @@ from pathlib import Path
 import duckdb
 
 from empowered.warehouse.connection import open_warehouse
+from empowered.warehouse.upgrade import BackupHook
 
 
 class Warehouse:
-    def __init__(self, path: Path, *, threads: int | None = None, memory_limit: str | None = None):
+    def __init__(
+        self,
+        path: Path,
+        *,
+        threads: int | None = None,
+        memory_limit: str | None = None,
+        backup: BackupHook | None = None,
+    ):
         self.path = path
-        self._con = open_warehouse(path, threads=threads, memory_limit=memory_limit)
+        # ``backup``: how a file made by an older release is backed up before its upgrade.
+        self._con = open_warehouse(path, threads=threads, memory_limit=memory_limit, backup=backup)
         self.write_lock = threading.Lock()
         self.record_lock = threading.Lock()
         self.closed = False
