@@ -31,9 +31,6 @@ class Settings(BaseSettings):
     # The AES-256 key (32 bytes, base64) that encrypts backups. Unset: the key file's
     # (added on the first backup). Keep it apart from the backups (empowered.backup.keys).
     backup_key: SecretStr | None = None
-    # Where backups go (the server's schedule, and the one taken before an upgrade);
-    # unset: a folder beside the warehouse, <warehouse>.backups.
-    backup_dir: Path | None = None
     # Where the secrets not given above are kept (0600, made on first use); by default
     # beside the warehouse file, as <warehouse>.keys. Back it up apart from the warehouse.
     key_file: Path | None = None
@@ -61,6 +58,7 @@ class Settings(BaseSettings):
     # Scheduled backups (web/backup_schedule.py): the folder the running server backs the
     # warehouse up into; unset means the server takes none by itself. Keep it on another
     # disk (or a share) than the warehouse: a backup beside the file dies with the disk.
+    # The backup taken before an upgrade goes here too (unset: <warehouse>.backups).
     backup_dir: Path | None = None
     # A backup is taken when the newest in backup_dir is older than this (and at start-up
     # when there is none); a failed one is tried again this long after.
