@@ -129,6 +129,9 @@ def _connect(
         # Set, not passed as configuration: DuckDB refuses a second connection to a file
         # with a configuration other than the first's, and a plain connect() passes none.
         con.execute("SET memory_limit = ?", [DEFAULT_MEMORY_LIMIT])
+    # DuckDB draws its own progress bar on long queries; the CLI reports progress per
+    # model, and a bar in the server's log or a restore's output is only noise.
+    con.execute("SET enable_progress_bar = false")
     return con
 
 
