@@ -327,7 +327,13 @@ def watch(
                 max_bytes=get_settings().max_import_bytes,
             ):
                 if item.error:
-                    console.print(f"[red]{item.file}: refused[/red] ", end="")
+                    # A refused file is deleted; one not saved (a full disk) is kept.
+                    how = (
+                        "refused"
+                        if item.problem is not None
+                        else f"not saved, kept as {item.moved_to}"
+                    )
+                    console.print(f"[red]{item.file}: {how}[/red] ", end="")
                     console.print(item.error, markup=False)
                     if item.problem is not None:
                         audit_problem(con, item.problem, via="inbox")

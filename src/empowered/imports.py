@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -353,6 +353,18 @@ def process_inbox(
             reason.write_text(message + "\n", "utf-8")
             path.unlink()
             done.append(InboxOutcome(path.name, reason, message, None, err))
+            continue
+        except ImportNotSaved as err:
+            # A full disk, or a build that failed: nothing was saved. The file is kept (in
+            # failed/, beside its reason) to be dropped in again once the cause is mended;
+            # left in the inbox it would fail again at every look.
+            failed = inbox / "failed" / f"{stamp}-{path.name}"
+            failed.parent.mkdir(parents=True, exist_ok=True)
+            path.replace(failed)
+            reason = failed.with_name(failed.name + ".txt")
+            with suppress(OSError):  # the disk may have no room for it
+                reason.write_text(f"{err}\n", "utf-8")
+            done.append(InboxOutcome(path.name, failed, str(err), None, None))
             continue
         # Any other error leaves the file where it is, for the next look.
         path.unlink()

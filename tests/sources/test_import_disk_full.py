@@ -34,13 +34,19 @@ def observations(small_trust: Path, folder: Path, rows: int) -> Path:
 def import_with_file_limit(
     warehouse: Path, file: Path, limit: int
 ) -> subprocess.CompletedProcess[str]:
+    return run_with_file_limit(["import", str(file), "--warehouse", str(warehouse)], limit)
+
+
+def run_with_file_limit(args: list[str], limit: int) -> subprocess.CompletedProcess[str]:
+    """``empowered ARGS`` in a child process that may write no file past ``limit`` bytes."""
+
     def limited() -> None:
         # Writes past the limit fail (EFBIG) instead of the signal ending the process.
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
     return subprocess.run(
-        [sys.executable, "-c", IMPORT, "import", str(file), "--warehouse", str(warehouse)],
+        [sys.executable, "-c", IMPORT, *args],
         preexec_fn=limited,
         capture_output=True,
         text=True,
@@ -89,3 +95,31 @@ def test_a_full_disk_during_an_import_changes_nothing(
         assert landed == rows
     finally:
         con.close()
+
+
+def test_a_full_disk_while_watching_an_inbox_keeps_the_file(
+    built_warehouse: Path, small_trust: Path, tmp_path: Path
+) -> None:
+    """``empowered watch`` goes on after a full disk: the file is not lost (it is kept in
+    failed/ beside its reason, to drop in again), nothing was saved, and no traceback."""
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copy(built_warehouse, warehouse)
+    inbox = tmp_path / "inbox"
+    file = observations(small_trust, inbox, 3000)
+    exported = file.read_bytes()
+    before = contents(warehouse)
+    limit = warehouse.stat().st_size + 64 * 1024
+
+    child = run_with_file_limit(
+        ["watch", str(inbox), "--once", "--warehouse", str(warehouse)], limit
+    )
+
+    output = " ".join(child.stdout.split())
+    assert child.returncode == 0, output + child.stderr
+    assert "Traceback" not in child.stdout + child.stderr
+    assert "observations.csv: not saved, kept as" in output and DISK_FULL in output
+    assert not file.exists()
+    [kept] = (inbox / "failed").glob("*-observations.csv")
+    assert kept.read_bytes() == exported
+    assert (kept.with_name(kept.name + ".txt")).read_text().strip() == DISK_FULL
+    assert changed(before, contents(warehouse)) == []
