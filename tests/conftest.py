@@ -72,3 +72,32 @@ def built(built_warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     con = duckdb.connect(str(built_warehouse), read_only=True)
     yield con
     con.close()
+
+
+@pytest.fixture(scope="session")
+def app_records_warehouse(
+    built_warehouse: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Path]:
+    """The built small trust with what staff enter in the app too (plans, reviews, actions,
+    intervention groups and registers, visitors' notes, concerns: the demo's writers,
+    through the app's own services, empowered.synth.app_sources) landed and built once, so
+    every app-only table has rows. Tests must not modify it: copy it first."""
+    import shutil
+    from datetime import date
+
+    from empowered.demo import DEMO_SEED, create_demo_accounts
+    from empowered.synth.app_sources import WRITERS, land_demo_records
+    from empowered.warehouse.connection import open_warehouse
+
+    path = tmp_path_factory.mktemp("app-records") / "app-records.duckdb"
+    shutil.copy(built_warehouse, path)
+    con = open_warehouse(path)
+    create_demo_accounts(con)
+    build = land_demo_records(con, keys=TEST_KEYS, today=date.today(), seed=DEMO_SEED)
+    assert build is not None and build.ok
+    for table in ("fct_contribution", "fct_concern", "fct_review_meeting", "dim_provision_group"):
+        count = con.execute(f"SELECT count(*) FROM core.{table}").fetchone()
+        assert count is not None and count[0] > 0, table
+    assert len(WRITERS) >= 6
+    con.close()
+    yield path

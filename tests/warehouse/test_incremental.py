@@ -226,8 +226,11 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     yield tmp_path_factory.mktemp("steps")
 
 
+# Two random sequences (derandomized: the same two on every run, the first two the three of
+# old were): every kind of step is taken, and compared, in the fixed sequence below; these
+# add orders of their own.
 @settings(
-    max_examples=3,
+    max_examples=2,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
     derandomize=True,
@@ -337,6 +340,8 @@ def test_a_day_in_the_same_school_week_rebuilds_only_its_pupils_years(
                 how = runs["marts.attendance_pupil_year"]
                 assert how.startswith("incremental: ") and "pupil_key" in how, how
             assert differences(con, path, tmp_path) == []
+            if same_week_days:
+                break  # a day in a week already started was seen, built and compared
         assert same_week_days, "no day fell in a school week already started"
     finally:
         con.close()

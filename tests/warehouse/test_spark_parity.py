@@ -160,28 +160,13 @@ def _choose_for_the_ambiguous_rows(con: duckdb.DuckDBPyConnection) -> None:
     ).fetchone() == (3,)
 
 
-def _the_demo_app_records(con: duckdb.DuckDBPyConnection) -> None:
-    """What the demo's staff enter in the app (plans, reviews, actions, intervention groups
-    and registers, visitors' notes, safeguarding concerns: empowered.synth.app_sources),
-    landed through the app's own services and built, so every app-only table has rows
-    and is compared on both engines too."""
-    from empowered.demo import DEMO_SEED, create_demo_accounts
-    from empowered.synth.app_sources import WRITERS, land_demo_records
-    from identity_keys import TEST_KEYS
-
-    create_demo_accounts(con)
-    build = land_demo_records(con, keys=TEST_KEYS, today=date.today(), seed=DEMO_SEED)
-    assert build is not None and build.ok
-    for table in ("fct_contribution", "fct_concern", "fct_review_meeting", "dim_provision_group"):
-        count = con.execute(f"SELECT count(*) FROM core.{table}").fetchone()
-        assert count is not None and count[0] > 0, table
-    assert len(WRITERS) >= 6
-
-
 @pytest.fixture(scope="module")
 def spark_built(
-    built_warehouse: Path, small_trust: Path, tmp_path_factory: pytest.TempPathFactory
+    app_records_warehouse: Path, small_trust: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[duckdb.DuckDBPyConnection, Any, Any]]:
+    """The small trust with the app's own records (tests/conftest.py, so every app-only
+    table has rows and is compared on both engines too), schools' own ranked needs, plans
+    and attendance summaries, and an ambiguous pupil chosen; built on DuckDB and Spark."""
     from empowered.sources.importer import import_canonical_folder
     from empowered.warehouse.build import build_duckdb
     from empowered.warehouse.connection import open_warehouse
@@ -190,7 +175,7 @@ def spark_built(
 
     workdir = tmp_path_factory.mktemp("spark")
     copy = workdir / "warehouse.duckdb"
-    shutil.copy(built_warehouse, copy)
+    shutil.copy(app_records_warehouse, copy)
     con = open_warehouse(copy)
     import_canonical_folder(con, _real_school_rows(small_trust, workdir / "real"), keys=TEST_KEYS)
     import_canonical_folder(
@@ -198,7 +183,6 @@ def spark_built(
     )
     assert build_duckdb(con).ok
     _choose_for_the_ambiguous_rows(con)
-    _the_demo_app_records(con)
     spark = spark_session("local[2]", workdir)
     result = build_spark(con, spark, workdir)
     yield con, spark, result

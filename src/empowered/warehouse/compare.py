@@ -3,6 +3,11 @@
 Floating-point results are compared to 9 decimal places: a sum or a standard deviation
 over the same values in another order (threads, or rows appended later) may differ in its
 last bits, which is not a different answer.
+
+The column lists are read from the catalog in one query: a catalog query per table cost
+about a quarter of the comparison on a small warehouse. Each table is compared in a query
+of its own (one query for every table holds every table's hash tables at once, and runs
+out of memory).
 """
 
 from __future__ import annotations
@@ -13,29 +18,27 @@ BUILT_SCHEMAS = ("staging", "core", "marts", "quarantine")
 DECIMALS = 9
 
 
-def _select_list(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
-    rows = con.execute(
-        "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = "
-        "current_database() AND schema_name = ? AND table_name = ? ORDER BY column_index",
-        [schema, table],
-    ).fetchall()
-    return ", ".join(
-        f'round("{name}", {DECIMALS})' if kind in ("DOUBLE", "FLOAT") else f'"{name}"'
-        for name, kind in rows
-    )
+def _select_lists(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
+    """Each built table's select list (doubles rounded), by (schema, table)."""
+    columns: dict[tuple[str, str], list[str]] = {}
+    for schema, table, name, kind in con.execute(
+        "SELECT c.schema_name, c.table_name, c.column_name, c.data_type "
+        "FROM duckdb_columns() AS c JOIN duckdb_tables() AS t USING (database_name, "
+        "schema_name, table_name) WHERE c.database_name = current_database() "
+        "AND c.schema_name IN ? ORDER BY 1, 2, c.column_index",
+        [list(BUILT_SCHEMAS)],
+    ).fetchall():
+        columns.setdefault((schema, table), []).append(
+            f'round("{name}", {DECIMALS})' if kind in ("DOUBLE", "FLOAT") else f'"{name}"'
+        )
+    return {key: ", ".join(names) for key, names in columns.items()}
 
 
 def differing_tables(con: duckdb.DuckDBPyConnection, other: str) -> list[str]:
     """Built tables whose rows differ between this warehouse and the attached ``other``
     (a catalog name), each with how many rows are extra and missing here."""
     found = []
-    tables = con.execute(
-        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = "
-        "current_database() AND schema_name IN ? ORDER BY 1, 2",
-        [list(BUILT_SCHEMAS)],
-    ).fetchall()
-    for schema, table in tables:
-        columns = _select_list(con, schema, table)
+    for (schema, table), columns in _select_lists(con).items():
         here = f"SELECT {columns} FROM {schema}.{table}"
         there = f"SELECT {columns} FROM {other}.{schema}.{table}"
         [(extra, missing)] = con.execute(
