@@ -103,6 +103,18 @@ def counts_of(cards: Sequence[TriggerCard]) -> QueueCounts:
     )
 
 
+def school_counts(
+    con: duckdb.DuckDBPyConnection,
+    school_urn: str,
+    *,
+    scope: PupilScope,
+    cache: SchoolAnalyticsCache | None,
+) -> QueueCounts:
+    """The queue's counts at a school as the review log stands now (after a review)."""
+    events = review_events(con, school_urn, scope=scope)
+    return counts_of(_cards(con, school_urn, scope=scope, cache=cache, events=events))
+
+
 def _children(
     con: duckdb.DuckDBPyConnection, school_urn: str, pupil_keys: Sequence[str], scope: PupilScope
 ) -> dict[str, tuple[str | None, str, str]]:

@@ -17,7 +17,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from empowered.access.audit import Changed, ViewedPage, ViewedPupil
 from empowered.access.policy import Permission, Scope, can_see_pupil, has
-from empowered.views.trigger_queue import SORTS, child_queue, open_cards_of
+from empowered.views.trigger_queue import (
+    SORTS,
+    QueueCounts,
+    child_queue,
+    open_cards_of,
+    school_counts,
+)
 from empowered.views.triggers import (
     ACKNOWLEDGED,
     ACTION_ADDED,
@@ -287,7 +293,11 @@ def review(
     if htmx:
         with request.app.state.warehouse.reading() as con:
             card = find_card(con, trigger_id, scope=pscope, cache=request.app.state.cache) or card
-        return _card(request, scope, card, values, message=message)
+            # The counts at the top of the queue, redrawn with the card (never stale).
+            counts = school_counts(
+                con, card.item.school_urn, scope=pscope, cache=request.app.state.cache
+            )
+        return _card(request, scope, card, values, message=message, counts=counts)
     back = _back(values)
     target = f"/triggers?{back}&done={kind}" if back else f"/triggers?done={kind}"
     return RedirectResponse(f"{target}#{trigger_id}", status_code=303)
@@ -302,8 +312,10 @@ def _card(
     message: str = "",
     errors: dict[str, str] | None = None,
     error_kind: str | None = None,
+    counts: QueueCounts | None = None,
 ) -> HTMLResponse:
-    """Just the card (and the page's status line, out of band) for an HTMX swap."""
+    """Just the card (and the page's status line and counts, out of band) for an HTMX
+    swap."""
     return render(
         request,
         scope,
@@ -316,6 +328,10 @@ def _card(
             "errors": errors or {},
             "error_kind": error_kind,
             "values": values if errors else {},
+            # From the queue by child: drawn as there, with the queue's counts redrawn.
+            "grouped": values.get("grouped") == "1",
+            "hl": 4 if values.get("grouped") == "1" else 3,
+            "counts": counts if values.get("grouped") == "1" else None,
             **_context(scope),
         },
     )
