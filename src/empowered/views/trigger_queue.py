@@ -57,11 +57,11 @@ class ChildEntry:
     name: str | None  # only for identified scopes
     year: str
     sen_status: str
-    cards: tuple[TriggerCard, ...]  # the reasons matching the status filter, newest first
+    cards: tuple[TriggerCard, ...]  # the reasons matching the status filter, latest first
 
     @property
     def newest(self) -> date:
-        return max(c.item.last_fired_on for c in self.cards)
+        return max(c.item.fired_on for c in self.cards)
 
     @property
     def new_count(self) -> int:
