@@ -19,7 +19,8 @@ from empowered.keys import Keys
 from empowered.views import PupilScope
 from empowered.views.actions import ActionItem, list_actions
 from empowered.views.cache import SchoolAnalyticsCache
-from empowered.views.triggers import TriggerCard, _cards, review_events
+from empowered.views.trigger_queue import school_cards
+from empowered.views.triggers import TriggerCard
 
 TRIGGER_SOURCE = "trigger"  # the actions entity's code for "agreed on a trigger"
 
@@ -50,11 +51,10 @@ def pupil_triggers(
     today: date,
     keys: Keys | None = None,
 ) -> PupilTriggers:
-    events = review_events(con, school_urn, scope=scope)
     cards = sorted(
         (
             c
-            for c in _cards(con, school_urn, scope=scope, cache=cache, events=events)
+            for c in school_cards(con, school_urn, scope=scope, cache=cache)
             if c.item.pupil_key == pupil_key
         ),
         key=lambda c: c.item.last_fired_on,

@@ -103,6 +103,18 @@ def counts_of(cards: Sequence[TriggerCard]) -> QueueCounts:
     )
 
 
+def school_cards(
+    con: duckdb.DuckDBPyConnection,
+    school_urn: str,
+    *,
+    scope: PupilScope,
+    cache: SchoolAnalyticsCache | None,
+) -> list[TriggerCard]:
+    """Every trigger card at the school in scope, with its review log as it stands now."""
+    events = review_events(con, school_urn, scope=scope)
+    return _cards(con, school_urn, scope=scope, cache=cache, events=events)
+
+
 def school_counts(
     con: duckdb.DuckDBPyConnection,
     school_urn: str,
@@ -111,8 +123,7 @@ def school_counts(
     cache: SchoolAnalyticsCache | None,
 ) -> QueueCounts:
     """The queue's counts at a school as the review log stands now (after a review)."""
-    events = review_events(con, school_urn, scope=scope)
-    return counts_of(_cards(con, school_urn, scope=scope, cache=cache, events=events))
+    return counts_of(school_cards(con, school_urn, scope=scope, cache=cache))
 
 
 def _children(
@@ -159,10 +170,9 @@ def open_cards_of(
     """Every trigger of these pupils at the school, in scope, still "new" (what a bulk
     acknowledgement acknowledges)."""
     wanted = set(pupil_keys)
-    events = review_events(con, school_urn, scope=scope)
     return [
         c
-        for c in _cards(con, school_urn, scope=scope, cache=cache, events=events)
+        for c in school_cards(con, school_urn, scope=scope, cache=cache)
         if c.item.pupil_key in wanted and c.status == "new"
     ]
 
@@ -184,8 +194,7 @@ def child_queue(
     status = status if status in STATUS_FILTERS else "open"
     sort = sort if sort in SORTS else "reasons"
     q = q.strip()[:MAX_QUERY]
-    events = review_events(con, school_urn, scope=scope)
-    cards = _cards(con, school_urn, scope=scope, cache=cache, events=events)
+    cards = school_cards(con, school_urn, scope=scope, cache=cache)
     wanted = STATUS_FILTERS[status]
     grouped: dict[str, list[TriggerCard]] = defaultdict(list)
     for c in cards:
