@@ -302,3 +302,21 @@ def test_the_pupil_page_shows_decisions_and_actions_to_the_dsl_not_a_teacher(
     assert teacher.status_code == 200
     assert 'data-section="pupil.triggers"' not in teacher.text
     assert "Discuss with the family" not in teacher.text
+
+
+def test_the_queue_sorts_by_reasons_newest_and_name(clients: dict[str, TestClient]) -> None:
+    senco = clients["senco"]
+    reasons = re.compile(r"· (\d+) reasons?")
+    by_reasons = [int(n) for n in reasons.findall(senco.get("/triggers?status=all").text)]
+    assert len(by_reasons) >= 2 and by_reasons == sorted(by_reasons, reverse=True)
+    names = [n for _, n in NAME.findall(senco.get("/triggers?status=all&sort=name").text)]
+    assert len(names) >= 2 and names == sorted(names, key=str.casefold)
+    first_reached = re.compile(r"First reached on (\d{1,2} \w+ \d{4})")
+    from datetime import datetime
+
+    html = senco.get("/triggers?status=all&sort=newest").text
+    newest = [
+        max(datetime.strptime(d, "%d %B %Y") for d in first_reached.findall(part))
+        for part in CHILD.split(html)[2::2]
+    ]
+    assert newest == sorted(newest, reverse=True)
