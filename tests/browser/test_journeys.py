@@ -139,7 +139,7 @@ def test_safeguarding_lead_acknowledges_a_trigger(open_as, site: Site) -> None:
     card = page.locator("li.trigger-card", has=page.get_by_role("button", name=ACKNOWLEDGE))
     card = card.first
     trigger_id = card.get_attribute("id") or ""
-    assert trigger_id and card.locator("h4", has_text="The evidence").count() == 1
+    assert trigger_id and card.get_by_role("heading", name="The evidence").count() == 1
     card.get_by_role("button", name=ACKNOWLEDGE).click()
     updated = page.locator(f"li#{trigger_id}")
     # Said in words, with who and when, once htmx has swapped the card.

@@ -90,6 +90,7 @@ SECTION_PAGES: dict[Section, str] = {
     S.HOME_SHARED_CONCERNS: "/",
     S.PUPIL_RECORD_CONCERN: "/pupils/{pupil}",
     S.PUPIL_CHRONOLOGY: "/pupils/{pupil}",
+    S.PUPIL_TRIGGERS: "/pupils/{pupil}",  # the child's triggers, decisions and actions
     S.CHRONOLOGY: "/pupils/{pupil}/chronology",
     S.CONCERNS_LIST: "/concerns",
     # Backups (issue 14): the small trust has none, so the trust admin's home page warns.

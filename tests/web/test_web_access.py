@@ -105,6 +105,7 @@ FORMS = {
     "/concerns/{concern_id}/share": {"dsl"},
     "/pupils/{pupil_key}/cp-file": {"dsl"},
     "/triggers/{trigger_id}/{action}": {"dsl"},
+    "/triggers/acknowledge": {"dsl"},  # bulk acknowledgement of the children ticked
     "/imports": {"trust_admin", "senco"},
     "/imports/mapping": {"trust_admin", "senco"},
     "/imports/{batch_id}/pupils": {"trust_admin", "senco"},

@@ -75,7 +75,9 @@ Decisions worth knowing:
   pupil page; register, provision, strategies, safeguarding behind their own permission).
 - Every section of every page (``access.sections``) is shown only if ``may_see_section``
   says so; timeline entries and early-sign measures carry their own area. Trigger cards
-  need VIEW_TRIGGERS wherever they appear (not teachers, assistants or visitors).
+  need VIEW_TRIGGERS wherever they appear (not teachers, assistants or visitors), the
+  pupil page's triggers section too (``Section.PUPIL_TRIGGERS``: the child's triggers, the
+  DSL's decisions and the actions agreed on them; issue 15).
 - Actions (issue 13, item 3): the SENCo and the DSL agree them (they run the graduated
   approach and the trigger queue, and hold every pupil of the school); any member of
   school staff (SENCo, DSL, teacher, TA) may OWN one, and an owner may always update the

@@ -49,6 +49,7 @@ class Section(StrEnum):
     PUPIL_CONTRIBUTION_FORM = "pupil.contribution_form"
     PUPIL_RECORD_CONCERN = "pupil.record_concern"  # the way to the concern form
     PUPIL_CHRONOLOGY = "pupil.chronology"  # the way to the DSL's chronology of the child
+    PUPIL_TRIGGERS = "pupil.triggers"  # the child's triggers, decisions and agreed actions
     # The DSL's chronology of one child, and their list of the school's concerns
     CHRONOLOGY = "chronology.entries"
     CONCERNS_LIST = "concerns.list"
@@ -176,6 +177,9 @@ SECTION_RULES: dict[Section, SectionRule] = {
     S.HOME_SHARED_CONCERNS: SectionRule(permission="record_concern"),
     S.PUPIL_RECORD_CONCERN: SectionRule(permission="record_concern"),
     S.PUPIL_CHRONOLOGY: SectionRule(permission="view_concerns"),
+    # The child's triggers with the DSL's decisions and the actions agreed on them: for
+    # those who see the review queue (VIEW_TRIGGERS), never teachers, assistants or visitors.
+    S.PUPIL_TRIGGERS: SectionRule(permission="view_triggers"),
     S.CHRONOLOGY: SectionRule(permission="view_concerns"),
     S.CONCERNS_LIST: SectionRule(permission="view_concerns"),
     S.HOME_BACKUPS: SectionRule(permission="manage_backups"),

@@ -48,6 +48,9 @@ STATUS_LABELS = {
     "acknowledged": "Acknowledged",
     "action_open": "Action open",
     "decided": "Decided",
+    # The rule's condition no longer holds in the latest build: out of the open queue, its
+    # review history kept (the log is append-only; nothing is deleted).
+    "resolved": "Resolved (no longer active)",
 }
 OPEN = ("new", "acknowledged", "action_open")
 STATUS_FILTERS = {"open": OPEN, "all": tuple(STATUS_LABELS), **{s: (s,) for s in STATUS_LABELS}}
@@ -124,7 +127,10 @@ class TriggerCard:
 
     @property
     def status(self) -> str:
-        return status_of(self.events)
+        status = status_of(self.events)
+        if status != "decided" and not self.item.is_active:
+            return "resolved"
+        return status
 
     @property
     def status_label(self) -> str:

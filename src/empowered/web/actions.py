@@ -339,6 +339,8 @@ def action_status(request: Request, action_id: str, scope: Updater, form: Checke
         raise Forbidden(scope.user, request.url.path, "not the action's owner", not_found=True)
     status = str(form.get("status") or "")
     back = _BACK.get(str(form.get("back") or ""), f"/actions/{quote(item.action_key)}")
+    if form.get("back") == "pupil":  # the pupil page's triggers section (issue 15)
+        back = f"/pupils/{quote(item.pupil_key)}#triggers"
     if status not in act.STATUS_CHANGES or status == item.status:
         # A stale form (someone changed it meanwhile) or no change: nothing is landed.
         return RedirectResponse(back, status_code=303)

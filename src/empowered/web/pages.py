@@ -42,6 +42,7 @@ from empowered.web.deps import (
     pupil_scope,
 )
 from empowered.web.import_runs import settings_of
+from empowered.web.pupil_triggers import trigger_section
 from empowered.web.render import (
     HOME,
     PROVISION,
@@ -189,6 +190,8 @@ def pupil_page(
             # Safeguarding: the way to the concern form and to the DSL's chronology.
             "record_concern": may_see_section(scope, Section.PUPIL_RECORD_CONCERN),
             "chronology": may_see_section(scope, Section.PUPIL_CHRONOLOGY),
+            # The child's triggers, decisions and agreed actions (issue 15, item 2).
+            "triggers": trigger_section(request, scope, pupil_key, picture.school_urn),
         },
         status,
     )

@@ -17,6 +17,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from empowered.access.audit import Changed, ViewedPage, ViewedPupil
 from empowered.access.policy import Permission, Scope, can_see_pupil, has
+from empowered.views.trigger_queue import (
+    SORTS,
+    QueueCounts,
+    child_queue,
+    open_cards_of,
+    school_counts,
+)
 from empowered.views.triggers import (
     ACKNOWLEDGED,
     ACTION_ADDED,
@@ -47,7 +54,7 @@ DONE = {
     ACTION_ADDED: "Action added.",
     DECISION_RECORDED: "Decision recorded. The trigger has left the open queue.",
 }
-BACK_KEYS = ("school", "status", "rule", "pupil", "page")
+BACK_KEYS = ("school", "status", "sort", "q", "pupil", "page")
 
 
 def _page_number(value: str | None) -> int:
@@ -85,22 +92,42 @@ def queue(
     scope: ViewScope,
     school: Param = None,
     status: Param = None,
-    rule: Param = None,
+    sort: Param = None,
+    q: Param = None,
     pupil: Param = None,
     page: Param = None,
     done: Param = None,
+    acknowledged: Param = None,
 ) -> HTMLResponse:
     if pupil and not can_see_pupil(scope, pupil):
         raise Forbidden(scope.user, request.url.path, "pupil outside the user's scope", pupil)
-    filters = TriggerFilters.of(status, rule, pupil)
+    filters = TriggerFilters.of(status, None, pupil)
+    pscope = pupil_scope(scope)
     with request.app.state.warehouse.reading() as con:
+        # The school choice and the early signs; its cards are not shown (one page of one).
         tp = triggers_page(
             con,
-            scope=pupil_scope(scope),
+            scope=pscope,
             cache=request.app.state.cache,
             school_urn=school,
             filters=filters,
-            page=_page_number(page),
+            per_page=1,
+        )
+        # Grouped by child, counted as the review log stands now (after any review).
+        cq = (
+            child_queue(
+                con,
+                tp.school_urn,
+                scope=pscope,
+                cache=request.app.state.cache,
+                status=filters.status,
+                sort=sort or "",
+                q=(q or "") if not pupil else "",
+                pupil=pupil,
+                page=_page_number(page),
+            )
+            if tp.school_urn
+            else None
         )
     audit(request, scope, ViewedPage(page="/triggers"))
     if pupil:
@@ -109,9 +136,10 @@ def queue(
         {
             "school": tp.school_urn or "",
             "status": filters.status,
-            "rule": filters.rule or "",
+            "sort": cq.sort if cq else "",
+            "q": cq.q if cq else "",
             "pupil": filters.pupil or "",
-            "page": str(tp.page),
+            "page": str(cq.page if cq else 1),
         }
     )
     return render(
@@ -121,11 +149,74 @@ def queue(
         {
             "title": "Triggers and early signs",
             "tp": tp,
+            "cq": cq,
+            "sorts": SORTS,
             "back": back,
             "back_fields": parse_qsl(back),
-            "message": DONE.get(done or "", ""),
+            "message": _bulk_message(acknowledged) or DONE.get(done or "", ""),
             **_context(scope),
         },
+    )
+
+
+def _bulk_message(acknowledged: str | None) -> str:
+    """What a bulk acknowledgement did, in words (its counts come back in the URL)."""
+    if acknowledged is None:
+        return ""
+    n = _page_number(acknowledged) if acknowledged != "0" else 0
+    if n == 0:
+        return "Nothing to acknowledge: the children chosen have no new triggers."
+    return f"{n} trigger{'' if n == 1 else 's'} acknowledged."
+
+
+@router.post("/triggers/acknowledge", response_model=None)
+def acknowledge_children(request: Request, scope: ActScope, form: CheckedForm) -> Response:
+    """Acknowledge every new trigger of the children ticked, in one post: one review event
+    and one audit entry per trigger, exactly as the single acknowledgement writes them."""
+    # "Every child on this page" takes the page's list; otherwise the children ticked.
+    field = "on_page" if form.get("every") == "page" else "pupil"
+    pupils = [str(p) for p in form.getlist(field) if isinstance(p, str) and p]
+    for key in pupils:
+        if not can_see_pupil(scope, key):
+            raise Forbidden(scope.user, request.url.path, "pupil outside the user's scope", key)
+    values = {
+        k: str(v) for k, v in form.items() if isinstance(v, str) and k not in ("pupil", "on_page")
+    }
+    pscope = pupil_scope(scope)
+    with request.app.state.warehouse.reading() as con:
+        cards = open_cards_of(
+            con,
+            values.get("school", ""),
+            pupils,
+            scope=pscope,
+            cache=request.app.state.cache,
+        )
+    entry = parse_review(ACKNOWLEDGED, {})
+    user_id, username = scope.user.user_id, scope.user.username
+    with request.app.state.warehouse.recording() as con:
+        written = [
+            c for c in cards if add_review(con, c, entry, user_id=user_id, username=username)
+        ]
+    for card in written:
+        _audit_review(request, scope, card, ACKNOWLEDGED)
+    back = _back(values)
+    done = f"acknowledged={len(written)}"
+    target = f"/triggers?{back}&{done}" if back else f"/triggers?{done}"
+    return RedirectResponse(target + "#trigger-status", status_code=303)
+
+
+def _audit_review(
+    request: Request, scope: Scope, card: TriggerCard, kind: str, decision: str | None = None
+) -> None:
+    # Codes and ids only: the action's and the note's free text stay in the review log,
+    # never in the audit log, which must not hold anything that could name a child.
+    detail: dict[str, object] = {"trigger_id": card.trigger_id, "rule_id": card.item.rule_id}
+    if decision:
+        detail["decision"] = decision
+    audit(
+        request,
+        scope,
+        Changed(what=f"trigger {kind}", pupil_key=card.item.pupil_key, detail=detail),
     )
 
 
@@ -197,21 +288,16 @@ def review(
             con, card, entry, user_id=scope.user.user_id, username=scope.user.username
         )
     if written:
-        # Codes and ids only: the action's and the note's free text stay in the review log,
-        # never in the audit log, which must not hold anything that could name a child.
-        detail: dict[str, object] = {"trigger_id": trigger_id, "rule_id": card.item.rule_id}
-        if entry.decision:
-            detail["decision"] = entry.decision
-        audit(
-            request,
-            scope,
-            Changed(what=f"trigger {kind}", pupil_key=card.item.pupil_key, detail=detail),
-        )
+        _audit_review(request, scope, card, kind, entry.decision)
     message = DONE[kind] if written else "This trigger was already acknowledged."
     if htmx:
         with request.app.state.warehouse.reading() as con:
             card = find_card(con, trigger_id, scope=pscope, cache=request.app.state.cache) or card
-        return _card(request, scope, card, values, message=message)
+            # The counts at the top of the queue, redrawn with the card (never stale).
+            counts = school_counts(
+                con, card.item.school_urn, scope=pscope, cache=request.app.state.cache
+            )
+        return _card(request, scope, card, values, message=message, counts=counts)
     back = _back(values)
     target = f"/triggers?{back}&done={kind}" if back else f"/triggers?done={kind}"
     return RedirectResponse(f"{target}#{trigger_id}", status_code=303)
@@ -226,8 +312,10 @@ def _card(
     message: str = "",
     errors: dict[str, str] | None = None,
     error_kind: str | None = None,
+    counts: QueueCounts | None = None,
 ) -> HTMLResponse:
-    """Just the card (and the page's status line, out of band) for an HTMX swap."""
+    """Just the card (and the page's status line and counts, out of band) for an HTMX
+    swap."""
     return render(
         request,
         scope,
@@ -240,6 +328,10 @@ def _card(
             "errors": errors or {},
             "error_kind": error_kind,
             "values": values if errors else {},
+            # From the queue by child: drawn as there, with the queue's counts redrawn.
+            "grouped": values.get("grouped") == "1",
+            "hl": 4 if values.get("grouped") == "1" else 3,
+            "counts": counts if values.get("grouped") == "1" else None,
             **_context(scope),
         },
     )
