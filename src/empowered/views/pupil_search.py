@@ -7,10 +7,10 @@ matches whole values), so a search decrypts the names of the pupils in scope, th
 case or accents ("zoe" finds Zoë, "obrien" finds O'Brien). The names of one scope on one
 build are decrypted and folded once and kept (``_CANDIDATES``), as the identity reader
 keeps every value it decrypts: the demo trust's 1,527 pupils are read and decrypted in
-about 60 ms the first time and searched in 3-4 ms after that (docs/web-search.md). A UPN is matched by
-its blind index (``core.pupil_identity.upn_bidx``), never decrypted, and only for a scope
-the policy lets see UPNs. Only pupils in the scope are read at all, so a pupil outside it
-is neither listed nor counted.
+about 60 ms the first time and searched in 3-4 ms after that (docs/web-search.md). A
+UPN is matched by its blind index (``core.pupil_identity.upn_bidx``), never decrypted, and
+only for a scope the policy lets see UPNs. Only pupils in the scope are read at all, so a
+pupil outside it is neither listed nor counted.
 """
 
 from __future__ import annotations
