@@ -61,6 +61,7 @@ class Candidate:
     upn_bidx: str | None
     school_name: str
     year_group: str | None
+    reg_group: str | None
     sen_status: str | None
     need: str | None
 
@@ -72,6 +73,7 @@ class FoundPupil:
     year: str
     school_name: str
     sen_status: str | None  # None: the role does not see SEN status
+    reg_group: str | None = None  # the class they are registered in: tells two Sams apart
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,7 @@ def _found(c: Candidate, status: bool) -> FoundPupil:
         year_label(c.year_group) or "Year group not recorded",
         c.school_name,
         c.sen_status if status else None,
+        c.reg_group,
     )
 
 
@@ -157,6 +160,7 @@ def _candidate(r: dict[str, Any], scope: PupilScope, keys: Keys) -> Candidate:
         upn_bidx=r["upn_bidx"],
         school_name=str(r["school_name"] or "School not recorded"),
         year_group=r["year_group"],
+        reg_group=r["reg_group"],
         sen_status=_sen_words(r) if r["on_roll"] else "Not on roll",
         need=r["primary_need_name"],
     )

@@ -11,6 +11,7 @@ select
     i.upn_bidx,
     s.school_name,
     coalesce(r.year_group, c.year_group) as year_group,
+    coalesce(r.reg_group, c.reg_group) as reg_group,
     r.sen_provision,
     r.sen_provision_name,
     r.primary_need_name,
