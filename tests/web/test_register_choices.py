@@ -89,3 +89,14 @@ def test_reception_finds_reception_pupils_and_years_run_in_school_order(
     assert any(len(set(years)) > 2 for years in by_school.values())
     for urn, years in by_school.items():
         assert years == sorted(years), urn
+
+
+@pytest.mark.parametrize("params", [{"need": "area-SP"}, {"need": "area-CL", "year": "R"}])
+def test_a_broad_area_filter_keeps_the_analysts_small_figures_hidden(
+    clients: dict[str, TestClient], params: dict[str, str]
+) -> None:
+    response = clients["trust_analyst"].get("/register", params=params)
+    assert response.status_code == 200
+    assert not re.search(r'<td class="num">[1-4]</td>', response.text)
+    summary = re.search(r"<h1>SEND register</h1>\s*<p>([^<]*)</p>", response.text)
+    assert summary and not re.match(r"[1-4] pupils match", summary.group(1))
