@@ -210,3 +210,10 @@ def test_every_page_header_has_the_search_but_the_analysts(
         html = clients[role].get("/glossary").text
         assert 'action="/pupils"' in html and 'role="search"' in html, role
     assert 'action="/pupils"' not in clients["trust_analyst"].get("/").text
+
+
+def test_a_long_or_odd_search_is_answered_in_words(clients: dict[str, TestClient]) -> None:
+    for q in ("x" * 500, "%' OR 1=1 --", "<script>"):
+        response = clients["senco"].get("/pupils", params={"q": q})
+        assert response.status_code == 200 and "No pupil you work with" in response.text
+        assert "<script>" not in response.text.split("<main", 1)[1]

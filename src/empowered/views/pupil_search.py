@@ -63,7 +63,6 @@ class Candidate:
     year_group: str | None
     reg_group: str | None
     sen_status: str | None
-    need: str | None
 
 
 @dataclass(frozen=True)
@@ -162,7 +161,6 @@ def _candidate(r: dict[str, Any], scope: PupilScope, keys: Keys) -> Candidate:
         year_group=r["year_group"],
         reg_group=r["reg_group"],
         sen_status=_sen_words(r) if r["on_roll"] else "Not on roll",
-        need=r["primary_need_name"],
     )
 
 

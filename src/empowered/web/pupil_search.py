@@ -36,7 +36,7 @@ RESULTS_PAGE_SIZE = 50
 def pupils(
     request: Request,
     scope: Annotated[Scope, Depends(needs(Permission.VIEW_PUPIL))],
-    q: Annotated[str | None, Query(max_length=200)] = None,
+    q: Annotated[str | None, Query()] = None,  # cut to 100 characters by the search
 ) -> HTMLResponse:
     keys = settings_of(request.app).keys()
     ps = pupil_scope(scope)

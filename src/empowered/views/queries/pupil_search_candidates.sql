@@ -14,7 +14,6 @@ select
     coalesce(r.reg_group, c.reg_group) as reg_group,
     r.sen_provision,
     r.sen_provision_name,
-    r.primary_need_name,
     r.pupil_key is not null as on_roll
 from core.pupil_identity as i
 left join marts.register_pupil as r on r.pupil_key = i.pupil_key and r.school_urn = i.school_urn
