@@ -33,6 +33,12 @@ CASES = [
     # agree it) and the trust admin's (read only).
     PageCase("senco", f"/pupils/{PUPIL}/plan"),
     PageCase("trust_admin", f"/pupils/{PUPIL}/plan"),
+    # Finding a child (issue 15, item 3): a teacher's class and group lists, a visitor's
+    # named pupil, a SENCo's search results and the prompt a search too short gets.
+    PageCase("teacher", "/pupils"),
+    PageCase("visiting_professional", "/pupils"),
+    PageCase("senco", "/pupils?q=ev"),
+    PageCase("senco", "/pupils?q=e"),
 ]
 
 

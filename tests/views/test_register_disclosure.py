@@ -110,8 +110,8 @@ class Reader:
 def need_names(built: duckdb.DuckDBPyConnection, scope: PupilScope) -> dict[str, str]:
     rows = queries.rows(
         built, "register_list", scope=scope, identified=False, on_register_only=True,
-        need=None, provision_code=None, year_group=None, pupil_premium=None, eal=None,
-        attendance_below=None,
+        need=None, broad_area=None, provision_code=None, year_group=None, pupil_premium=None,
+        eal=None, attendance_below=None,
     )  # fmt: skip
     return {
         str(r["primary_need"]): str(r["primary_need_name"] or r["primary_need"])

@@ -96,6 +96,9 @@ SECTION_PAGES: dict[Section, str] = {
     # Backups (issue 14): the small trust has none, so the trust admin's home page warns.
     S.HOME_BACKUPS: "/",
     S.ADMIN_BACKUPS: "/admin/backups",
+    # Finding a child: the SEN status beside each pupil of a teacher's or assistant's lists
+    # (and of a search's results: the same decision, tested in test_pupil_search.py).
+    S.PUPILS_SEN_STATUS: "/pupils",
 }
 PAGES = sorted(set(SECTION_PAGES.values()))
 # Sections that need data the small trust does not have (the fixture writes the walked

@@ -49,6 +49,8 @@ PAGES = {
     "/admin/backups": ADMIN,
     "/account": EVERYONE,
     "/glossary": EVERYONE,
+    # Finding a child: whoever opens pupil pages (not the analyst, who sees no pupil).
+    "/pupils": EVERYONE - {"trust_analyst"},
     # Actions: owners (school staff) and those who see the school's (trust admin too).
     "/actions": {"trust_admin", "senco", "dsl", "teacher", "teaching_assistant"},
     # Without a pupil the form says where to start; with one, see test_actions_page.py.

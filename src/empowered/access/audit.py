@@ -927,3 +927,17 @@ class LeavingExported(AuditEvent):
 
 
 EVENT_TYPES[LeavingExported.event] = LeavingExported
+
+
+@dataclass(frozen=True)
+class PupilSearched(AuditEvent):
+    """A search for a pupil (``/pupils?q=``): whether by name or UPN and how many pupils it
+    found, never what was typed (a child's name, or part of one)."""
+
+    event: ClassVar[str] = "pupil_search"
+    page: str
+    by: str  # "name" or "upn"
+    results: int
+
+
+EVENT_TYPES[PupilSearched.event] = PupilSearched

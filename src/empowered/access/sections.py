@@ -90,6 +90,8 @@ class Section(StrEnum):
     # the admin page's list of them
     HOME_BACKUPS = "home.backups"
     ADMIN_BACKUPS = "admin.backups"
+    # Finding a child (issue 15, item 3): the SEN status beside each pupil found or listed
+    PUPILS_SEN_STATUS = "pupils.sen_status"
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,9 @@ SECTION_RULES: dict[Section, SectionRule] = {
     S.CONCERNS_LIST: SectionRule(permission="view_concerns"),
     S.HOME_BACKUPS: SectionRule(permission="manage_backups"),
     S.ADMIN_BACKUPS: SectionRule(permission="manage_backups"),
+    # As on the pupil page (PUPIL_STATUS): staff who open the pupil; a visitor only with
+    # the register area.
+    S.PUPILS_SEN_STATUS: SectionRule(permission="view_pupil", limited_area="register"),
 }
 
 # The area each early-sign measure (``analytics.early_signs.INDICATORS``) reads.

@@ -38,7 +38,10 @@ from empowered.views.register_disclosure import (
     sheet_title,
     suppressed_question,
 )
+from empowered.views.school_words import area_label, need_label, year_label
 
+# Filters shown in words ("need Autistic spectrum disorder, year group Reception").
+_WORDS_OF = {"need": need_label, "broad_area": area_label, "year_group": year_label}
 SEN_PROVISION_LABELS = {"K": "SEN support", "E": "EHC plan", "N": "No SEN"}
 # Unfiltered pages and their suppressed tables, by (warehouse, build), scope and filters.
 _PUBLISHED: Recent[tuple[list[dict[str, Any]], dict[str, DisclosedTable]]] = Recent(16)
@@ -47,6 +50,7 @@ _PUBLISHED: Recent[tuple[list[dict[str, Any]], dict[str, DisclosedTable]]] = Rec
 @dataclass(frozen=True)
 class RegisterFilters:
     need: str | None = None  # primary need code (e.g. "ASD")
+    broad_area: str | None = None  # broad area of need code (e.g. "CI"), of the primary need
     provision_code: str | None = None  # intervention code
     year_group: str | None = None
     pupil_premium: bool | None = None
@@ -69,6 +73,8 @@ class RegisterFilters:
 
 
 def _in_words(name: str, value: object) -> str:
+    if name in _WORDS_OF:
+        return _WORDS_OF[name](str(value))
     if isinstance(value, bool):
         return "yes" if value else "no"
     if name == "attendance_below" and isinstance(value, float):
@@ -214,6 +220,7 @@ def _list(
         identified=scope.identified,
         on_register_only=filters.on_register_only,
         need=filters.need,
+        broad_area=filters.broad_area,
         provision_code=filters.provision_code,
         year_group=filters.year_group,
         pupil_premium=filters.pupil_premium,

@@ -59,6 +59,8 @@ def filter_key(filters: RegisterFilters) -> Key:
     parts: dict[str, str] = {}
     if filters.need:
         parts["need"] = filters.need
+    if filters.broad_area:
+        parts["area"] = filters.broad_area
     if filters.year_group:
         parts["year"] = filters.year_group
     if filters.pupil_premium is not None:

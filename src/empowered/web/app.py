@@ -48,6 +48,7 @@ from empowered.web import (
     plans,
     provision_pages,
     pupil_matches,
+    pupil_search,
     reviews,
     strategies,
     triggers,
@@ -332,6 +333,7 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
         reviews,
         plans,
         concerns,
+        pupil_search,
     )
     for module in (*modules, audit_page):
         app.include_router(module.router)

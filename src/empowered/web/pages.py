@@ -30,6 +30,7 @@ from empowered.views.provision import provision_page
 from empowered.views.pupil import pupil_charts, pupil_picture, shown_sections
 from empowered.views.pupil_note import MAX_LENGTH, NoteRefused, complexity, latest_note, save_note
 from empowered.views.register import RegisterFilters, register_page, register_xlsx
+from empowered.views.school_words import need_choices, need_filter, year_code, year_groups
 from empowered.web import admin_backups
 from empowered.web import concerns as concern_pages
 from empowered.web.actions import MY_ACTIONS_ON_HOME, my_actions
@@ -219,10 +220,12 @@ def register_filters(
             below = float(attendance_below) / 100
         except ValueError:
             below = None
+    need_code, area = need_filter(need)  # a choice or typed words, in any case
     return RegisterFilters(
-        need=need or None,
+        need=need_code,
+        broad_area=area,
         provision_code=provision or None,
-        year_group=year or None,
+        year_group=year_code(year),  # "Reception", "reception", "R", "Year 3", "3"
         pupil_premium=flag(pp),
         eal=flag(eal),
         attendance_below=below,
@@ -254,6 +257,8 @@ def register(
             "rows": rows,
             "pager": pager,
             "query": pager.query,
+            "need_choices": need_choices(),
+            "year_choices": year_groups(),
             "can_export": has(scope, Permission.EXPORT),
             "can_agree_actions": has(scope, Permission.AGREE_ACTIONS),
         },

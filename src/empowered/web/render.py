@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from empowered.access.audit import AuditEvent, record
 from empowered.access.policy import Permission, Scope, has
 from empowered.web.recorder import recorder
+from empowered.web.search_box import search_box
 
 T = TypeVar("T")
 P = Permission
@@ -65,7 +66,12 @@ def render(
     response: HTMLResponse = page(
         request,
         template,
-        {"user": scope.user, "nav": nav_for(scope, request.url.path), **context},
+        {
+            "user": scope.user,
+            "nav": nav_for(scope, request.url.path),
+            **search_box(request, scope),
+            **context,
+        },
         status,
     )
     return response

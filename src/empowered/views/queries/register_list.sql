@@ -23,8 +23,10 @@ select
     r.provision_codes
 from marts.register_pupil as r
 left join core.pupil_identity as i on $identified and i.pupil_key = r.pupil_key
+left join reference.year_group as y on y.code = r.year_group
 where ($on_register_only is null or not $on_register_only or r.on_register)
     and ($need is null or r.primary_need = $need)
+    and ($broad_area is null or r.primary_broad_area = $broad_area)
     and ($provision_code is null or list_contains(string_split(coalesce(r.provision_codes, ''), ','), $provision_code))
     and ($year_group is null or r.year_group = $year_group)
     and ($pupil_premium is null or coalesce(r.pupil_premium, false) = $pupil_premium)
@@ -32,4 +34,5 @@ where ($on_register_only is null or not $on_register_only or r.on_register)
     and ($attendance_below is null or r.attendance_rate < $attendance_below)
     and ($scope_schools is null or list_contains($scope_schools, r.school_urn))
     and ($scope_pupils is null or list_contains($scope_pupils, r.pupil_key))
-order by r.school_urn, r.year_group, r.pupil_key
+-- Year groups in school order (Nursery, Reception, Year 1 ...), not as text ("R" after "6").
+order by r.school_urn, coalesce(y.sort_order, 999), r.year_group, r.pupil_key
