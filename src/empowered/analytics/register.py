@@ -13,7 +13,7 @@ passed as ``school_urn`` (``None`` = the whole trust).
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import duckdb
@@ -105,10 +105,13 @@ def provision_against_need(
         by_need[str(r["primary_need"])][0] += int(r["sen_pupils"])
         by_need[str(r["primary_need"])][1] += int(r["pupils_with_matching_provision"])
     needs = sorted(by_need)
-    table = suppress(
-        [by_need[n] for n in needs],
-        row_labels=tuple(needs),
-        column_labels=("pupils on the register", "with matching provision"),
+    table = replace(
+        suppress(
+            [by_need[n] for n in needs],
+            row_labels=tuple(needs),
+            column_labels=("pupils on the register", "with matching provision"),
+        ),
+        adds_across=False,  # the second column is part of the first
     )
     without = tuple(n for n in needs if by_need[n][0] > 0 and by_need[n][1] == 0)
     spare = tuple(

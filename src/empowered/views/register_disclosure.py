@@ -350,7 +350,13 @@ def suppressed_question(
     )
     if q.need_provision is not None:
         out = replace(
-            out, need_provision=replace(q.need_provision, table=tables[f"need_provision:{tag}"])
+            out,
+            need_provision=replace(
+                q.need_provision,
+                table=replace(
+                    tables[f"need_provision:{tag}"], adds_across=q.need_provision.table.adds_across
+                ),
+            ),
         )
     if q.attendance_without_plan is not None:
         t = tables[f"attendance_without_plan:{tag}"]

@@ -1,0 +1,33 @@
+"""Numbers staff can trust (issue 15, item 4): each figure a page shows adds up, says what
+it counts, and never turns "nothing recorded" into "nothing unusual"."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+
+def _table_with_caption(page: str, caption: str) -> str:
+    found = re.search(
+        r"<table>\s*<caption>" + re.escape(caption) + r"</caption>.*?</table>", page, re.S
+    )
+    assert found, f"the page has a table captioned {caption!r}"
+    return found.group(0)
+
+
+def test_the_need_and_provision_table_does_not_add_a_subset_to_its_whole(
+    clients: dict[str, TestClient],
+) -> None:
+    """Pupils with matching provision are some of the pupils on the register: a "Total"
+    column adding the two counted each of them twice (a 92-pupil register totalled 138)."""
+    page = clients["senco"].get("/register").text
+    table = _table_with_caption(
+        page, "Pupils on the register by primary need, and those with matching provision"
+    )
+    head = re.search(r"<thead>.*?</thead>", table, re.S)
+    assert head and "Total" not in head.group(0)
+    foot = re.search(r"<tfoot>(.*?)</tfoot>", table, re.S)
+    assert foot, "the column totals (pupils on the register, pupils with provision) stay"
+    cells = re.findall(r'<td class="num">([^<]*)</td>', foot.group(1))
+    assert len(cells) == 2, cells
