@@ -31,3 +31,13 @@ def test_the_need_and_provision_table_does_not_add_a_subset_to_its_whole(
     assert foot, "the column totals (pupils on the register, pupils with provision) stay"
     cells = re.findall(r'<td class="num">([^<]*)</td>', foot.group(1))
     assert len(cells) == 2, cells
+
+
+def test_the_provision_table_does_not_add_pupils_now_to_all_pupils(
+    clients: dict[str, TestClient],
+) -> None:
+    """Pupils in provision now are some of the pupils who have had provision."""
+    page = clients["senco"].get("/provision").text
+    table = _table_with_caption(page, "Pupils receiving provision by area of need")
+    head = re.search(r"<thead>.*?</thead>", table, re.S)
+    assert head and "pupils now" in head.group(0) and "Total" not in head.group(0)
