@@ -36,6 +36,7 @@ from empowered.analytics.strategies import StrategyEffect, for_pupil
 from empowered.analytics.wording import count_phrase, day_text, number, percent
 from empowered.charts import Chart, bar_chart, line_chart, scatterplot_grid
 from empowered.identity import IdentityReader, identity_reader
+from empowered.provision import MEASURES
 from empowered.sources.capture import ENGAGEMENT, MOODS, OUTCOMES
 from empowered.views import OutOfScope, PupilScope, queries
 from empowered.views.cache import DEFAULT_CACHE, SchoolAnalyticsCache
@@ -532,17 +533,34 @@ def _num(x: Any) -> float | None:
     return None if x is None else float(x)
 
 
+def _delivery_and_scores(e: Row) -> list[str]:
+    """Delivery and the intervention's own scores, in words that say what was recorded: a
+    tracker with no session register has not delivered 0 sessions, and its entry and exit
+    scores are not assessment results (the page's Assessments section)."""
+    bits = []
+    if e["sessions_planned"] and e.get("has_session_records") is False:
+        bits.append(f"{e['sessions_planned']} sessions planned; sessions were not recorded")
+    elif e["sessions_planned"]:
+        bits.append(f"{e['sessions_delivered'] or 0} of {e['sessions_planned']} sessions delivered")
+    if e["score_gain"] is not None:
+        what = dict(MEASURES).get(str(e["measure"]), "score").lower()
+        gain = f"{float(e['score_gain']):+g}"
+        if e["pre_score"] is not None and e["post_score"] is not None:
+            bits.append(
+                f"intervention {what} {float(e['pre_score']):g} at the start, "
+                f"{float(e['post_score']):g} at the end ({gain})"
+            )
+        else:
+            bits.append(f"change in the intervention's {what} {gain}")
+    return bits
+
+
 def _provision(rows: Sequence[Row]) -> Provision:
     items = []
     for e in rows:
         name = str(e["intervention_name"] or e["intervention_code"])
         bits = [f"{name} from {day_text(e['start_date'])}"]
-        if e["sessions_planned"]:
-            bits.append(
-                f"{e['sessions_delivered'] or 0} of {e['sessions_planned']} sessions delivered"
-            )
-        if e["score_gain"] is not None:
-            bits.append(f"score change {float(e['score_gain']):+g}")
+        bits += _delivery_and_scores(e)
         if e["ratio_gain"] is not None:
             bits.append(f"ratio gain {number(float(e['ratio_gain']))}")
         if e["cost_per_pupil"] is not None:

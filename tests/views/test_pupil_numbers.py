@@ -1,0 +1,68 @@
+"""The pupil page's provision lines say what was recorded (issue 15, numbers staff can
+trust): a tracker that keeps no session register has not delivered 0 sessions, and an
+intervention's own entry and exit scores are not assessment results."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from empowered.views import PupilScope
+from empowered.views.cache import SchoolAnalyticsCache
+from empowered.views.pupil import PupilPicture, pupil_picture
+
+
+@pytest.fixture(scope="module")
+def tracker_only(
+    built_warehouse: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[duckdb.DuckDBPyConnection, str, str, str]]:
+    """A copy of the small trust where one pupil's one enrolment came from a tracker with
+    no session register (10 sessions planned, none recorded) but with entry and exit
+    scores, and the pupil has no assessment results."""
+    import shutil
+
+    path = tmp_path_factory.mktemp("pupil-numbers") / "copy.duckdb"
+    shutil.copy(built_warehouse, path)
+    con = duckdb.connect(str(path))
+    row = con.execute(
+        "select e.enrolment_id, e.pupil_key, e.school_urn from marts.provision_enrolment as e "
+        "order by e.enrolment_id limit 1"
+    ).fetchone()
+    assert row is not None
+    enrolment, pupil, school = (str(v) for v in row)
+    con.execute("delete from marts.provision_enrolment where pupil_key = ? and enrolment_id <> ?",
+                [pupil, enrolment])  # fmt: skip
+    con.execute(
+        "update marts.provision_enrolment set sessions_planned = 10, sessions_recorded = 0, "
+        "sessions_delivered = 0, has_session_records = false, delivery_rate = null, "
+        "measure = 'rating', pre_score = 3, post_score = 5, score_gain = 2, "
+        "pre_date = start_date, post_date = start_date + 60 where enrolment_id = ?",
+        [enrolment],
+    )
+    con.execute("delete from marts.learning_assessment where pupil_key = ?", [pupil])
+    yield con, pupil, school, enrolment
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def page(tracker_only: tuple[duckdb.DuckDBPyConnection, str, str, str]) -> PupilPicture:
+    con, pupil, school, _ = tracker_only
+    return pupil_picture(con, pupil, scope=PupilScope.school(school), cache=SchoolAnalyticsCache())
+
+
+def test_no_session_register_is_not_zero_sessions_delivered(page: PupilPicture) -> None:
+    (line,) = [e.summary for e in page.provision.enrolments]
+    assert "0 of 10 sessions delivered" not in line
+    assert "10 sessions planned; sessions were not recorded" in line
+
+
+def test_a_score_change_says_it_is_the_interventions_own_scores(page: PupilPicture) -> None:
+    """Beside "No assessment results recorded", a bare "score change +2" read like an
+    assessment result: it says what was scored, from what to what."""
+    assert page.assessments.summary.startswith("No assessment results recorded")
+    (line,) = [e.summary for e in page.provision.enrolments]
+    assert "score change +2" not in line
+    assert "intervention rating 3 at the start, 5 at the end (+2)" in line
