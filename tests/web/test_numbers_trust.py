@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 
+import duckdb
 from fastapi.testclient import TestClient
+from web_fixtures import Trust
 
 
 def _table_with_caption(page: str, caption: str) -> str:
@@ -41,3 +43,25 @@ def test_the_provision_table_does_not_add_pupils_now_to_all_pupils(
     table = _table_with_caption(page, "Pupils receiving provision by area of need")
     head = re.search(r"<thead>.*?</thead>", table, re.S)
     assert head and "pupils now" in head.group(0) and "Total" not in head.group(0)
+
+
+def test_a_pupil_with_no_check_ins_is_not_nothing_unusual(
+    clients: dict[str, TestClient], web_trust: Trust
+) -> None:
+    """A child with no check-ins at all: the page said "Mood: not fired. Nothing unusual."
+    No data is said as such, and no rule words ("fired") reach a staff page."""
+    con = duckdb.connect(str(web_trust.path))
+    row = con.execute(
+        "select e.pupil_key from core.fct_enrolment as e where e.school_urn = ? and "
+        "e.is_on_roll and not exists (select 1 from core.fct_observation as o "
+        "where o.pupil_key = e.pupil_key) order by 1 limit 1",
+        [web_trust.school],
+    ).fetchone()
+    con.close()
+    assert row, "the small trust has a pupil with no check-ins"
+    page = clients["senco"].get(f"/pupils/{row[0]}").text
+    signs = re.search(r'<section id="signs".*?</section>', page, re.S)
+    assert signs
+    text = re.sub(r"<[^>]+>", "", signs.group(0))
+    assert "fired" not in text
+    assert "Mood: Nothing unusual" not in text and "Mood: No check-ins recorded" in text

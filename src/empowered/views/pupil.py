@@ -10,7 +10,7 @@ rows are picked out.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
@@ -305,6 +305,7 @@ def pupil_picture(
         assessments,
         q_if(behaviour_ok, "pupil_attended_days"),
         areas=scope,
+        recorded=_recorded_days(check_in_rows, attendance_weeks, as_of, area),
     )
     status_rows = q("pupil_status", school_urn=school)
     status = _status(status_rows) if shows(Section.PUPIL_STATUS) else _basic_status(status_rows)
@@ -718,6 +719,26 @@ def _harder(
     return Harder(tuple(mine), grid, summary)
 
 
+def _recorded_days(
+    check_ins: Sequence[Row], weeks: Sequence[Row], as_of: date, area: Callable[[str], bool]
+) -> dict[str, list[date]]:
+    """The days each early-sign measure has data, so a measure with none in the window
+    says so. Only the measures the user may see and whose rows were read: the check-ins
+    are the newest ``RECENT_RECORDS``, so a full list may stop short of the window and
+    proves nothing about it."""
+    out: dict[str, list[date]] = {}
+    if area("wellbeing") and len(check_ins) < RECENT_RECORDS:
+        for name in ("mood", "engagement"):
+            out[name] = [r["observed_on"] for r in check_ins if r[name] is not None]
+    if area("attendance"):
+        # A week's marks count from its last school day up to as_of (a week starting
+        # before the window may end inside it).
+        out["attendance"] = [
+            min(r["week_start"] + timedelta(days=4), as_of) for r in weeks if r["possible"]
+        ]
+    return out
+
+
 def _early_signs(
     pupil_key: str,
     as_of: date,
@@ -727,11 +748,13 @@ def _early_signs(
     attended: Sequence[Row],
     *,
     areas: PupilScope | None = None,
+    recorded: Mapping[str, Sequence[date]] | None = None,
 ) -> EarlySigns:
     view = indicator_view(
         pupil_key,
         as_of,
         alerts,
+        recorded=recorded,
         behaviour=behaviour_indicator(
             [i["occurred_on"] for i in incidents], [r["session_date"] for r in attended], as_of
         ),
