@@ -5,11 +5,13 @@ intervention's own entry and exit scores are not assessment results."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from empowered.analytics.wording import day_text
 from empowered.views import PupilScope
 from empowered.views.cache import SchoolAnalyticsCache
 from empowered.views.pupil import PupilPicture, pupil_picture
@@ -66,3 +68,37 @@ def test_a_score_change_says_it_is_the_interventions_own_scores(page: PupilPictu
     (line,) = [e.summary for e in page.provision.enrolments]
     assert "score change +2" not in line
     assert "intervention rating 3 at the start, 5 at the end (+2)" in line
+
+
+def test_the_mood_summary_counts_a_check_in_the_timeline_shows(
+    built_warehouse: Path, tmp_path: Path
+) -> None:
+    """A check-in recorded after the school's last register mark (the web app's capture
+    this term) is on the timeline; the mood summary, read from weeks up to that mark,
+    ignored it. It says what has come in since."""
+    import shutil
+
+    path = tmp_path / "copy.duckdb"
+    shutil.copy(built_warehouse, path)
+    con = duckdb.connect(str(path))
+    pupil, school, as_of = con.execute(
+        "select o.pupil_key, o.school_urn, a.as_of_date from core.fct_observation as o "
+        "inner join marts.school_as_of as a on a.school_urn = o.school_urn "
+        "where o.mood is not null order by o.pupil_key limit 1"
+    ).fetchone() or (None, None, None)
+    assert pupil is not None
+    later = as_of + timedelta(days=60)
+    con.execute(
+        "insert into core.fct_observation select * replace ('later-1' as observation_id, "
+        "? as observed_on, 2 as mood) from core.fct_observation where pupil_key = ? "
+        "and mood is not null order by observed_on desc limit 1",
+        [later, pupil],
+    )
+    picture = pupil_picture(
+        con, pupil, scope=PupilScope.school(school), cache=SchoolAnalyticsCache()
+    )
+    con.close()
+    assert any(e.kind == "check_in" and e.day == later for e in picture.timeline)
+    assert f"1 check-in since {day_text(as_of)}, on {day_text(later)} (mood 2 of 5)" in (
+        picture.wellbeing.summary
+    )

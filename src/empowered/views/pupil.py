@@ -331,7 +331,9 @@ def pupil_picture(
                 r
                 for r in q_if(area("wellbeing"), "pupil_wellbeing_weeks")
                 if r["week_start"] <= as_of
-            ]
+            ],
+            check_in_rows,
+            as_of,
         ),
         behaviour=_behaviour(incidents),
         what_helps=_what_helps(
@@ -621,7 +623,24 @@ def _attendance(years: Sequence[Row], terms: Sequence[Row], weeks: Sequence[Row]
     return Attendance(tuple(years), tuple(terms), weekly, summary)
 
 
-def _wellbeing(weeks: Sequence[Row]) -> Wellbeing:
+def _since_as_of(check_ins: Sequence[Row], as_of: date) -> str:
+    """The check-ins recorded after the school's as-of date (the web app's captures this
+    term), which the timeline lists but the weekly figures, up to that date, leave out."""
+    later = [c for c in check_ins if c["observed_on"] > as_of]
+    if not later:
+        return ""
+    n = count_phrase(len(later), "check-in")
+    if len(later) == len(check_ins) == RECENT_RECORDS:  # the newest only: there may be more
+        n = f"{RECENT_RECORDS} or more check-ins"
+    newest = later[0]  # newest first
+    when = "on" if len(later) == 1 else "the latest on"
+    mood = f" (mood {newest['mood']} of 5)" if newest["mood"] is not None else ""
+    return f" {n} since {day_text(as_of)}, {when} {day_text(newest['observed_on'])}{mood}."
+
+
+def _wellbeing(
+    weeks: Sequence[Row], check_ins: Sequence[Row] = (), as_of: date | None = None
+) -> Wellbeing:
     mood = tuple((w["week_start"], _num(w["mood_mean"])) for w in weeks)
     engagement = tuple((w["week_start"], _num(w["engagement_mean"])) for w in weeks)
     rated = [m for _, m in mood if m is not None]
@@ -634,7 +653,9 @@ def _wellbeing(weeks: Sequence[Row]) -> Wellbeing:
             f"{count_phrase(len(recent), 'week')}."
         )
     else:
-        summary = "No mood check-ins recorded."
+        summary = "No mood check-ins recorded" + (f" up to {day_text(as_of)}." if as_of else ".")
+    if as_of is not None:
+        summary += _since_as_of(check_ins, as_of)
     return Wellbeing(mood, engagement, tuple(weeks), summary)
 
 
