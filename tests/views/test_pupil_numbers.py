@@ -41,7 +41,8 @@ def tracker_only(
         "update marts.provision_enrolment set sessions_planned = 10, sessions_recorded = 0, "
         "sessions_delivered = 0, has_session_records = false, delivery_rate = null, "
         "measure = 'rating', pre_score = 3, post_score = 5, score_gain = 2, "
-        "pre_date = start_date, post_date = start_date + 60 where enrolment_id = ?",
+        "pre_date = start_date, post_date = start_date + 60, end_date = start_date + 60 "
+        "where enrolment_id = ?",
         [enrolment],
     )
     con.execute("delete from marts.learning_assessment where pupil_key = ?", [pupil])
@@ -68,6 +69,8 @@ def test_a_score_change_says_it_is_the_interventions_own_scores(page: PupilPictu
     (line,) = [e.summary for e in page.provision.enrolments]
     assert "score change +2" not in line
     assert "intervention rating 3 at the start, 5 at the end (+2)" in line
+    finished = [e.text for e in page.timeline if e.text.startswith("Finished")]
+    assert finished and not any("score change" in t for t in finished), finished
 
 
 def test_the_mood_summary_counts_a_check_in_the_timeline_shows(
