@@ -94,7 +94,7 @@ def test_indicators_are_shown_side_by_side_never_as_a_score() -> None:
     fired = [i.name for i in view.indicators if i.fired]
     assert fired == ["mood", "attainment"]
     assert view.fired_count == 2
-    assert view.summary.startswith("2 of 5 early-sign indicators fired")
+    assert view.summary.startswith("2 of 5 early-sign measures stood out")
     assert not hasattr(view, "score")
     assert isinstance(view.indicators[0], Indicator)
 

@@ -714,3 +714,38 @@ def test_eef_cost_band_boundaries(
     assert len(found) == 1
     assert found[0]["annual_cost_per_pupil"] == pytest.approx(annual_cost)
     assert found[0]["eef_cost_band"] == band == band_for(found[0]["annual_cost_per_pupil"])
+
+
+def test_provision_recorded_after_the_last_register_mark_is_current(
+    hand_built: duckdb.DuckDBPyConnection, models: dict[str, Model]
+) -> None:
+    """Provision the web app records this term, after the last attendance import, is
+    "now": the page said "pupils now 0" everywhere when every open enrolment started after
+    the school's last register mark. The latest delivered session moves "now" forward."""
+    con = hand_built
+    as_of = date(2026, 7, 20)
+    this_term = date(2026, 11, 16)
+    replace_rows(
+        con,
+        "core.fct_provision_enrolment",
+        [
+            enrolment("this-term", "p1", "x", date(2026, 10, 26), end_date=None),
+            enrolment("summer", "p2", "y", date(2026, 4, 20), end_date=as_of),
+            enrolment("planned", "p3", "x", date(2027, 1, 11), end_date=None),
+        ],
+    )
+    replace_rows(
+        con,
+        "core.fct_provision_session",
+        [
+            {"enrolment_id": "this-term", "session_date": this_term, "delivered": True,
+             "attended": True},
+            {"enrolment_id": "planned", "session_date": date(2027, 1, 11), "delivered": False,
+             "attended": False},
+        ],
+    )  # fmt: skip
+    rebuild(con, models, "marts.school_as_of", "marts.provision_enrolment")
+    got = dict(
+        con.execute("select enrolment_id, is_current from marts.provision_enrolment").fetchall()
+    )
+    assert got == {"this-term": True, "summer": False, "planned": False}

@@ -81,6 +81,8 @@ def triggers(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], 
     add_pupil(con, "exact", unauthorised={1: 5, 10: 5})
     add_pupil(con, "one_below", unauthorised={1: 5, 10: 4})
     add_pupil(con, "outside_window", unauthorised={1: 5, 11: 5})
+    # 10 by week 3: the window is cut at the start of the year, so it is 3 school weeks.
+    add_pupil(con, "early", unauthorised={3: 10})
     # Fires in the final week, which is the school's current week.
     add_pupil(con, "active", unauthorised={16: 10})
     # 20 in one term against 10 at the end of autumn and 10 at the start of spring.
@@ -342,3 +344,19 @@ def test_a_summary_without_a_start_is_the_year_to_date() -> None:
     ).fetchall()
     con.close()
     assert periods == [(FIRST_MONDAY, end, 3)]
+
+
+def test_a_window_cut_at_the_start_of_the_year_says_how_many_weeks_it_held(
+    triggers: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    """A "rolling 10 school weeks" rule reached in week 3 counted 3 school weeks: the
+    evidence said "in the 10 school weeks from" dates 2.5 weeks apart."""
+    from empowered.analytics.triggers import fired_rule_items
+
+    row = triggers[("early", "ten_in_ten")]
+    assert row["window_start"] == week_monday(1) and row["window_end"] == week_friday(3)
+    assert row["window_weeks"] == 3
+    assert triggers[("exact", "ten_in_ten")]["window_weeks"] == 10
+    wording = "{value} unauthorised sessions in the {window_school_weeks} school weeks"
+    (item,) = fired_rule_items([{**row, "wording": wording}])
+    assert item.evidence[0] == "10 unauthorised sessions in the 3 school weeks."

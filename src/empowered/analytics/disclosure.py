@@ -146,6 +146,10 @@ class DisclosedTable:
     # Every figure hidden because no smaller suppression could protect the page it is on
     # (``suppress_page``): the page says its figures are withheld for that selection.
     withheld: bool = False
+    # False when the columns overlap (a column is a subset of another: "on the register" and
+    # "with matching provision"), so adding across a row would count a pupil twice and no
+    # total column is printed. Totals still count in suppression, which only over-protects.
+    adds_across: bool = True
 
     @property
     def secondary(self) -> BoolArray:
@@ -168,7 +172,7 @@ class DisclosedTable:
     @property
     def shows_row_totals(self) -> bool:
         """Whether a total column is worth printing (one column would only repeat itself)."""
-        return self.show_totals and len(self.column_labels) > 1
+        return self.show_totals and self.adds_across and len(self.column_labels) > 1
 
     @property
     def shows_column_totals(self) -> bool:

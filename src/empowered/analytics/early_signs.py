@@ -60,6 +60,9 @@ class Alert:
     recent: float  # the level over the recent days that made it signal
     points: int  # observations the baseline rests on
     summary: str
+    # The figures at the episode's latest signal, for a page that names a window ending
+    # after it began ("in the 28 days to ..."): its evidence must lie in that window.
+    latest: str = ""
 
 
 @dataclass(frozen=True)
@@ -104,13 +107,27 @@ def level_alerts(
     sigma = np.maximum(np.sqrt(var), MIN_SIGMA)
     standardised = (x[min_baseline:] - mean) / sigma
     chart = ewma(standardised, target=0.0, sigma=1.0, lam=lam, L=limit, direction="lower")
+
+    def level_at(i: int) -> tuple[float, float]:
+        # The usual level, and the weighted recent average the chart itself crossed, back
+        # in mood points.
+        base = float(mean[i])
+        return base, base + float(chart.z[i]) * float(sigma[i])
+
     alerts = []
     for first, last in _episodes([int(i) for i in chart.signals], QUIET_DAYS):
         at = first + min_baseline
-        base = float(mean[first])
-        # The weighted recent average the chart itself crossed, back in mood points.
-        recent = base + float(chart.z[first]) * float(sigma[first])
+        base, recent = level_at(first)
         word = indicator
+        end_base, end_recent = level_at(last)
+        latest = (
+            f"{word.capitalize()} was lower than usual for this child on "
+            f"{day_text(series.days[last + min_baseline])}: a recent weighted average of about "
+            f"{number(end_recent)} on the 1 to 5 scale, against a usual {number(end_base)} "
+            f"over {count_phrase(int(upto[last]), 'earlier day')}"
+        )
+        if last != first:
+            latest += f"; lower than usual since {day_text(series.days[at])}"
         alerts.append(
             Alert(
                 series.pupil_key,
@@ -127,6 +144,7 @@ def level_alerts(
                 f"{day_text(series.days[at])}: a recent weighted average of about "
                 f"{number(recent)} on the 1 to 5 scale, against a usual {number(base)} over "
                 f"{count_phrase(int(upto[first]), 'earlier day')}. {WORTH}",
+                f"{latest}. {WORTH}",
             )
         )
     return alerts
@@ -224,22 +242,33 @@ def attendance_alerts(
         )
     cpo = np.concatenate([[0.0], np.cumsum(possible)])
     cab = np.concatenate([[0.0], np.cumsum(absent)])
-    alerts = []
-    for first, last in _episodes(sorted(set(overall) | set(unauthorised)), QUIET_DAYS):
-        lo = max(first - 9, 0)
-        missed = int(absent[lo : first + 1].sum())
-        offered = int(possible[lo : first + 1].sum())
-        j = max(first - lag, 0)
+
+    def missed_to(i: int) -> tuple[int, int, float, str]:
+        """Sessions missed and offered in the 10 school days to day i, the usual rate
+        then, and the sentence saying so."""
+        lo = max(i - 9, 0)
+        missed = int(absent[lo : i + 1].sum())
+        offered = int(possible[lo : i + 1].sum())
+        j = max(i - lag, 0)
         usual = (cab[j] + prior_rate * prior_sessions) / (cpo[j] + prior_sessions)
-        which = "unauthorised absence" if first not in overall else "absence"
         text = (
             f"Missed {missed} of {offered} sessions in the 10 school days to "
-            f"{day_text(att.days[first])}, against a usual "
+            f"{day_text(att.days[i])}, against a usual "
             f"{number(100 * usual, 0)}% of sessions missed"
         )
         if att.unauthorised is not None:
-            unauth = int(np.asarray(att.unauthorised)[lo : first + 1].sum())
+            unauth = int(np.asarray(att.unauthorised)[lo : i + 1].sum())
             text += f"; {unauth} of the missed sessions were unauthorised"
+        return missed, offered, float(usual), text
+
+    alerts = []
+    for first, last in _episodes(sorted(set(overall) | set(unauthorised)), QUIET_DAYS):
+        missed, offered, usual, text = missed_to(first)
+        j = max(first - lag, 0)
+        which = "unauthorised absence" if first not in overall else "absence"
+        latest = missed_to(last)[3]
+        if last != first:
+            latest += f"; absence has been above the usual since {day_text(att.days[first])}"
         alerts.append(
             Alert(
                 att.pupil_key,
@@ -252,6 +281,7 @@ def attendance_alerts(
                 missed / max(offered, 1),
                 int(cpo[j]),
                 f"{text}. {WORTH}",
+                f"{latest}. {WORTH}",
             )
         )
     return alerts
@@ -444,11 +474,18 @@ def load_alerts(
     return sorted(alerts, key=lambda a: (a.started_on, a.pupil_key, a.indicator))
 
 
+# What is missing when a measure has no data in the window, in the page's words.
+NO_DATA = {"attendance": "register marks", "mood": "check-ins", "engagement": "check-ins"}
+
+
 @dataclass(frozen=True)
 class Indicator:
     name: str
     fired: bool
     evidence: str
+    # False when there was nothing to judge in the window (no check-ins, no register
+    # marks): "no data yet" is never "nothing unusual".
+    judged: bool = True
 
 
 @dataclass(frozen=True)
@@ -468,14 +505,24 @@ class IndicatorView:
     @property
     def summary(self) -> str:
         fired = [i.name for i in self.indicators if i.fired]
+        unjudged = [i.name for i in self.indicators if not i.judged]
+        names = (
+            ", ".join(unjudged[:-1]) + " and " + unjudged[-1] if unjudged[1:] else "".join(unjudged)
+        )
+        gap = (
+            f" {names.capitalize()} could not be judged: nothing recorded in that time."
+            if unjudged
+            else ""
+        )
         if not fired:
             return (
-                f"None of the {len(self.indicators)} early-sign indicators fired in the "
-                f"{self.window_days} days to {day_text(self.as_of)}."
+                f"None of the {len(self.indicators)} early-sign measures stood out in the "
+                f"{self.window_days} days to {day_text(self.as_of)}.{gap}"
             )
         return (
-            f"{len(fired)} of {len(self.indicators)} early-sign indicators fired in the "
-            f"{self.window_days} days to {day_text(self.as_of)}: {', '.join(fired)}. {WORTH}"
+            f"{len(fired)} of {len(self.indicators)} early-sign measures stood out in the "
+            f"{self.window_days} days to {day_text(self.as_of)}: {', '.join(fired)}. "
+            f"{WORTH}{gap}"
         )
 
 
@@ -553,7 +600,11 @@ def indicator_view(
     behaviour: Indicator,
     attainment: Indicator,
     window_days: int = 28,
+    recorded: Mapping[str, Sequence[date]] | None = None,
 ) -> IndicatorView:
+    """The indicators side by side over the ``window_days`` to ``as_of``. ``recorded``:
+    the days each of attendance, mood and engagement has data (any order); a measure
+    with none in the window says so instead of "Nothing unusual"."""
     recent = [
         a
         for a in alerts
@@ -562,8 +613,20 @@ def indicator_view(
     indicators = []
     for name in ("attendance", "mood", "engagement"):
         mine = [a for a in recent if a.indicator == name]
-        indicators.append(
-            Indicator(name, bool(mine), mine[-1].summary if mine else "Nothing unusual.")
-        )
+        seen = None if recorded is None else recorded.get(name)
+        if mine:
+            indicators.append(Indicator(name, True, mine[-1].latest or mine[-1].summary))
+        elif seen is not None and not any(0 <= (as_of - d).days <= window_days for d in seen):
+            indicators.append(
+                Indicator(
+                    name,
+                    False,
+                    f"No {NO_DATA[name]} recorded in the {window_days} days to "
+                    f"{day_text(as_of)}, so there is nothing to compare yet.",
+                    judged=False,
+                )
+            )
+        else:
+            indicators.append(Indicator(name, False, "Nothing unusual."))
     indicators += [behaviour, attainment]
     return IndicatorView(pupil_key, as_of, window_days, tuple(indicators))

@@ -13,7 +13,8 @@ passed as ``school_urn`` (``None`` = the whole trust).
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import duckdb
@@ -32,20 +33,41 @@ def _scope(school_urn: str | None) -> str:
     return school_urn if school_urn is not None else "TRUST"
 
 
+NO_SPECIAL_FIGURE = (
+    "this is a special school, and no national figure for special schools is loaded: the "
+    "figures for all schools would not compare like with like"
+)
+
+
 @dataclass(frozen=True)
 class NationalComparison:
     table: DisclosedTable  # our pupils by SEN status
     rows: tuple[dict[str, Any], ...]  # measure, ours (None if hidden), national, year, source
     summary: str
+    # Which national figures: "nationally" (all schools) or, for a special school, "in
+    # special schools in England"; None for a special school with no such figure loaded.
+    compared_with: str | None = "nationally"
 
 
 @multi_pupil
 def compare_with_national(
     con: duckdb.DuckDBPyConnection, *, school_urn: str | None = None
 ) -> NationalComparison:
-    """SEN support and EHC plan shares against the latest national census figures."""
+    """SEN support and EHC plan shares against the latest national census figures for
+    schools of the same kind: a special school (nearly every pupil has an EHC plan) against
+    special schools, never against all schools; with no such figure loaded, none."""
     summary_rows = queries.rows(con, "register_summary", scope=_scope(school_urn))
-    national = {str(r["measure"]): r for r in queries.rows(con, "national_sen_figures")}
+    special = school_urn is not None and any(
+        r["is_special_school"]
+        for r in queries.rows(con, "school_is_special", school_urn=school_urn)
+    )
+    national = {
+        str(r["measure"]): r
+        for r in queries.rows(
+            con, "national_sen_figures", group="special_school" if special else "all"
+        )
+    }
+    against = "nationally" if not special else "in special schools in England" if national else None
     if not summary_rows:
         empty = suppress_series({}, total=True)
         return NationalComparison(empty, (), "No pupils on roll in the warehouse yet.")
@@ -81,9 +103,21 @@ def compare_with_national(
         elif nat:
             sentences.append(
                 f"{label}: {ours:.1f}% of pupils here, against {float(nat['value']):.1f}% "
-                f"nationally ({nat['period']})"
+                f"{against} ({nat['period']})"
             )
-    return NationalComparison(table, tuple(out), "; ".join(sentences) + ".")
+        else:
+            sentences.append(f"{label}: {ours:.1f}% of pupils here")
+    return NationalComparison(
+        table, tuple(out), national_summary(sentences, against), compared_with=against
+    )
+
+
+def national_summary(sentences: Sequence[str], against: str | None) -> str:
+    """The comparison's sentences as one, saying when there is no like-for-like figure."""
+    if against is None:
+        sentences = [*sentences, NO_SPECIAL_FIGURE]
+    text = "; ".join(sentences)
+    return text[:1].upper() + text[1:] + "."
 
 
 @dataclass(frozen=True)
@@ -105,10 +139,13 @@ def provision_against_need(
         by_need[str(r["primary_need"])][0] += int(r["sen_pupils"])
         by_need[str(r["primary_need"])][1] += int(r["pupils_with_matching_provision"])
     needs = sorted(by_need)
-    table = suppress(
-        [by_need[n] for n in needs],
-        row_labels=tuple(needs),
-        column_labels=("pupils on the register", "with matching provision"),
+    table = replace(
+        suppress(
+            [by_need[n] for n in needs],
+            row_labels=tuple(needs),
+            column_labels=("pupils on the register", "with matching provision"),
+        ),
+        adds_across=False,  # the second column is part of the first
     )
     without = tuple(n for n in needs if by_need[n][0] > 0 and by_need[n][1] == 0)
     spare = tuple(

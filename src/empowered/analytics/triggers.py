@@ -73,8 +73,10 @@ def _first_window_sentence(r: dict[str, Any]) -> str:
         "window_start": day_text(r["window_start"]) if r.get("window_start") else "",
         "window_end": day_text(r["window_end"]) if r.get("window_end") else "",
     }
-    if r.get("window_school_weeks") is not None:
-        figures["window_school_weeks"] = str(int(r["window_school_weeks"]))
+    # The school weeks the window held (fewer than the rule's early in the year).
+    weeks = r.get("window_weeks") or r.get("window_school_weeks")
+    if weeks is not None:
+        figures["window_school_weeks"] = str(int(weeks))
     wording = r.get("wording")
     if wording:
         text = str(wording).format_map(_Blank(figures))

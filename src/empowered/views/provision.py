@@ -11,7 +11,7 @@ to some pupils gets reach and cost only. Pupil counts go through the suppression
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 
@@ -87,11 +87,14 @@ def _provision_page(
     # the policy does not give it reads nothing.
     shown = scope.shows(Section.PROVISION_MAP)
     areas = queries.rows(con, "provision_by_area", scope=scope) if shown else []
-    by_area = count_table(
-        scope,
-        [[int(a["pupils"]), int(a["current_pupils"])] for a in areas] or [[0, 0]],
-        row_labels=tuple(str(a["area_of_need"]) for a in areas) or ("no provision recorded",),
-        column_labels=("pupils", "pupils now"),
+    by_area = replace(
+        count_table(
+            scope,
+            [[int(a["pupils"]), int(a["current_pupils"])] for a in areas] or [[0, 0]],
+            row_labels=tuple(str(a["area_of_need"]) for a in areas) or ("no provision recorded",),
+            column_labels=("pupils", "pupils now"),
+        ),
+        adds_across=False,  # pupils now are some of the pupils
     )
     costs = []
     for i, a in enumerate(areas):

@@ -10,7 +10,7 @@ rows are picked out.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
@@ -36,6 +36,7 @@ from empowered.analytics.strategies import StrategyEffect, for_pupil
 from empowered.analytics.wording import count_phrase, day_text, number, percent
 from empowered.charts import Chart, bar_chart, line_chart, scatterplot_grid
 from empowered.identity import IdentityReader, identity_reader
+from empowered.provision import MEASURES
 from empowered.sources.capture import ENGAGEMENT, MOODS, OUTCOMES
 from empowered.views import OutOfScope, PupilScope, queries
 from empowered.views.cache import DEFAULT_CACHE, SchoolAnalyticsCache
@@ -304,6 +305,7 @@ def pupil_picture(
         assessments,
         q_if(behaviour_ok, "pupil_attended_days"),
         areas=scope,
+        recorded=_recorded_days(check_in_rows, attendance_weeks, as_of, area),
     )
     status_rows = q("pupil_status", school_urn=school)
     status = _status(status_rows) if shows(Section.PUPIL_STATUS) else _basic_status(status_rows)
@@ -329,7 +331,9 @@ def pupil_picture(
                 r
                 for r in q_if(area("wellbeing"), "pupil_wellbeing_weeks")
                 if r["week_start"] <= as_of
-            ]
+            ],
+            check_in_rows,
+            as_of,
         ),
         behaviour=_behaviour(incidents),
         what_helps=_what_helps(
@@ -532,17 +536,34 @@ def _num(x: Any) -> float | None:
     return None if x is None else float(x)
 
 
+def _delivery_and_scores(e: Row) -> list[str]:
+    """Delivery and the intervention's own scores, in words that say what was recorded: a
+    tracker with no session register has not delivered 0 sessions, and its entry and exit
+    scores are not assessment results (the page's Assessments section)."""
+    bits = []
+    if e["sessions_planned"] and e.get("has_session_records") is False:
+        bits.append(f"{e['sessions_planned']} sessions planned; sessions were not recorded")
+    elif e["sessions_planned"]:
+        bits.append(f"{e['sessions_delivered'] or 0} of {e['sessions_planned']} sessions delivered")
+    if e["score_gain"] is not None:
+        what = dict(MEASURES).get(str(e["measure"]), "score").lower()
+        gain = f"{float(e['score_gain']):+g}"
+        if e["pre_score"] is not None and e["post_score"] is not None:
+            bits.append(
+                f"intervention {what} {float(e['pre_score']):g} at the start, "
+                f"{float(e['post_score']):g} at the end ({gain})"
+            )
+        else:
+            bits.append(f"change in the intervention's {what} {gain}")
+    return bits
+
+
 def _provision(rows: Sequence[Row]) -> Provision:
     items = []
     for e in rows:
         name = str(e["intervention_name"] or e["intervention_code"])
         bits = [f"{name} from {day_text(e['start_date'])}"]
-        if e["sessions_planned"]:
-            bits.append(
-                f"{e['sessions_delivered'] or 0} of {e['sessions_planned']} sessions delivered"
-            )
-        if e["score_gain"] is not None:
-            bits.append(f"score change {float(e['score_gain']):+g}")
+        bits += _delivery_and_scores(e)
         if e["ratio_gain"] is not None:
             bits.append(f"ratio gain {number(float(e['ratio_gain']))}")
         if e["cost_per_pupil"] is not None:
@@ -602,7 +623,24 @@ def _attendance(years: Sequence[Row], terms: Sequence[Row], weeks: Sequence[Row]
     return Attendance(tuple(years), tuple(terms), weekly, summary)
 
 
-def _wellbeing(weeks: Sequence[Row]) -> Wellbeing:
+def _since_as_of(check_ins: Sequence[Row], as_of: date) -> str:
+    """The check-ins recorded after the school's as-of date (the web app's captures this
+    term), which the timeline lists but the weekly figures, up to that date, leave out."""
+    later = [c for c in check_ins if c["observed_on"] > as_of]
+    if not later:
+        return ""
+    n = count_phrase(len(later), "check-in")
+    if len(later) == len(check_ins) == RECENT_RECORDS:  # the newest only: there may be more
+        n = f"{RECENT_RECORDS} or more check-ins"
+    newest = later[0]  # newest first
+    when = "on" if len(later) == 1 else "the latest on"
+    mood = f" (mood {newest['mood']} of 5)" if newest["mood"] is not None else ""
+    return f" {n} since {day_text(as_of)}, {when} {day_text(newest['observed_on'])}{mood}."
+
+
+def _wellbeing(
+    weeks: Sequence[Row], check_ins: Sequence[Row] = (), as_of: date | None = None
+) -> Wellbeing:
     mood = tuple((w["week_start"], _num(w["mood_mean"])) for w in weeks)
     engagement = tuple((w["week_start"], _num(w["engagement_mean"])) for w in weeks)
     rated = [m for _, m in mood if m is not None]
@@ -615,7 +653,9 @@ def _wellbeing(weeks: Sequence[Row]) -> Wellbeing:
             f"{count_phrase(len(recent), 'week')}."
         )
     else:
-        summary = "No mood check-ins recorded."
+        summary = "No mood check-ins recorded" + (f" up to {day_text(as_of)}." if as_of else ".")
+    if as_of is not None:
+        summary += _since_as_of(check_ins, as_of)
     return Wellbeing(mood, engagement, tuple(weeks), summary)
 
 
@@ -700,6 +740,26 @@ def _harder(
     return Harder(tuple(mine), grid, summary)
 
 
+def _recorded_days(
+    check_ins: Sequence[Row], weeks: Sequence[Row], as_of: date, area: Callable[[str], bool]
+) -> dict[str, list[date]]:
+    """The days each early-sign measure has data, so a measure with none in the window
+    says so. Only the measures the user may see and whose rows were read: the check-ins
+    are the newest ``RECENT_RECORDS``, so a full list may stop short of the window and
+    proves nothing about it."""
+    out: dict[str, list[date]] = {}
+    if area("wellbeing") and len(check_ins) < RECENT_RECORDS:
+        for name in ("mood", "engagement"):
+            out[name] = [r["observed_on"] for r in check_ins if r[name] is not None]
+    if area("attendance"):
+        # A week's marks count from its last school day up to as_of (a week starting
+        # before the window may end inside it).
+        out["attendance"] = [
+            min(r["week_start"] + timedelta(days=4), as_of) for r in weeks if r["possible"]
+        ]
+    return out
+
+
 def _early_signs(
     pupil_key: str,
     as_of: date,
@@ -709,11 +769,13 @@ def _early_signs(
     attended: Sequence[Row],
     *,
     areas: PupilScope | None = None,
+    recorded: Mapping[str, Sequence[date]] | None = None,
 ) -> EarlySigns:
     view = indicator_view(
         pupil_key,
         as_of,
         alerts,
+        recorded=recorded,
         behaviour=behaviour_indicator(
             [i["occurred_on"] for i in incidents], [r["session_date"] for r in attended], as_of
         ),

@@ -33,6 +33,7 @@ from empowered.analytics.disclosure import (
     suppress_page,
     withhold_page,
 )
+from empowered.analytics.register import national_summary
 from empowered.views import PupilScope
 
 if TYPE_CHECKING:
@@ -339,20 +340,31 @@ def suppressed_question(
         elif row["national"] is not None:
             sentences.append(
                 f"{row['measure']}: {ours:.1f}% of pupils here, against "
-                f"{float(row['national']):.1f}% nationally ({row['national_period']})"
+                f"{float(row['national']):.1f}% {q.national.compared_with} "
+                f"({row['national_period']})"
             )
+        else:
+            sentences.append(f"{row['measure']}: {ours:.1f}% of pupils here")
     out = replace(
         q,
         national=replace(
             q.national,
             table=national,
             rows=tuple(rows),
-            summary=("; ".join(sentences) + ".") if sentences else q.national.summary,
+            summary=national_summary(sentences, q.national.compared_with)
+            if rows
+            else q.national.summary,
         ),
     )
     if q.need_provision is not None:
         out = replace(
-            out, need_provision=replace(q.need_provision, table=tables[f"need_provision:{tag}"])
+            out,
+            need_provision=replace(
+                q.need_provision,
+                table=replace(
+                    tables[f"need_provision:{tag}"], adds_across=q.need_provision.table.adds_across
+                ),
+            ),
         )
     if q.attendance_without_plan is not None:
         t = tables[f"attendance_without_plan:{tag}"]

@@ -197,7 +197,8 @@ def build_timeline(
         if e.get("end_date"):
             text = f"Finished {name}"
             if e.get("score_gain") is not None:
-                text += f" (score change {float(e['score_gain']):+g})"
+                # The intervention's own entry and exit scores, not an assessment result.
+                text += f" (its own score {float(e['score_gain']):+g} from start to end)"
             add(e["end_date"], "provision", text)
     for i in incidents:
         add(i["occurred_on"], "incident", _incident_text(i), provenance=i.get("provenance"))

@@ -14,6 +14,7 @@ select
     t.threshold,
     t.window_start,
     t.window_end,
+    t.window_weeks,
     t.latest_value,
     t.is_active,
     t.wording,

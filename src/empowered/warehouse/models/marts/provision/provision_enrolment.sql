@@ -22,7 +22,8 @@
 --       select * from marts.provision_enrolment
 --       where abs(staff_cost + materials_and_training_cost - cost_per_pupil) > 0.000001
 -- "Current" is as of the school's as_of_date (marts.school_as_of: its latest
--- attendance session, else its latest observation), never today's date; end_date is the
+-- attendance session, else its latest observation) or its latest delivered provision
+-- session if later, never today's date; end_date is the
 -- last day of the enrolment, inclusive.
 -- The pupil's need is the primary need in force on start_date: that is what the
 -- intervention was chosen against, even if the need was re-assessed later. need_matches
@@ -52,6 +53,20 @@ with need_at_start as (
     left join reference.broad_area as b on b.code = h.primary_broad_area
 ),
 
+-- Provision is "now" as of the school's as_of_date or, if later, its latest delivered
+-- session: groups the web app records this term come after the last attendance import,
+-- and comparing them with that import's last day made every enrolment look finished.
+provision_as_of as (
+    select
+        a.school_urn,
+        greatest(a.as_of_date, coalesce(max(s.session_date), a.as_of_date)) as current_on
+    from marts.school_as_of as a
+    left join core.fct_provision_enrolment as e on e.school_urn = a.school_urn
+    left join core.fct_provision_session as s
+        on s.enrolment_id = e.enrolment_id and s.delivered
+    group by a.school_urn, a.as_of_date
+),
+
 enrolments as (
     select
         e.enrolment_id,
@@ -76,8 +91,8 @@ enrolments as (
         coalesce(c.academic_year, d.academic_year) as academic_year,
         a.as_of_date,
         a.as_of_date is not null
-        and e.start_date <= a.as_of_date
-        and (e.end_date is null or e.end_date >= a.as_of_date) as is_current,
+        and e.start_date <= p.current_on
+        and (e.end_date is null or e.end_date >= p.current_on) as is_current,
         a.as_of_date is not null
         and e.start_date <= a.as_of_date
         and (e.end_date is null or e.end_date >= a.as_of_year_start) as in_as_of_year,
@@ -113,6 +128,7 @@ enrolments as (
     inner join core.dim_intervention as i on i.intervention_code = e.intervention_code
     left join need_at_start as n on n.enrolment_id = e.enrolment_id
     left join marts.school_as_of as a on a.school_urn = e.school_urn
+    left join provision_as_of as p on p.school_urn = e.school_urn
     left join core.dim_school_calendar as c
         on c.school_urn = e.school_urn and c.date_day = e.start_date
     left join core.dim_date as d on d.date_day = e.start_date

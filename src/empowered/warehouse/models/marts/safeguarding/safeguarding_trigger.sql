@@ -34,7 +34,9 @@
 -- A rule fires in a week when its value reaches the threshold (value >= threshold).
 -- first_fired_on and last_fired_on are the last school day of the first and last week it
 -- fired; window_start and window_end bound the first firing window (the window is cut at
--- the start of the academic year). latest_value is the value in the pupil's latest week
+-- the start of the academic year), and window_weeks is the school weeks it held for a
+-- rolling rule: fewer than window_school_weeks early in the year, and the evidence says
+-- so rather than quoting the rule's full window beside dates three weeks apart. latest_value is the value in the pupil's latest week
 -- of that year; is_active means the rule fired in that week and that week is the school's
 -- current one (the week of its as_of_date: its latest attendance session).
 -- Where a pupil has no session marks in a year, the rules are asked of the summaries the
@@ -205,7 +207,8 @@ rolling_evaluated as (
         cast(coalesce(s.events, 0) as double) as value,
         cast(null as bigint) as possible_in_period,
         ws.week_start as window_start,
-        w.week_end as window_end
+        w.week_end as window_end,
+        least(w.school_week, r.window_school_weeks) as window_weeks
     from weeks as w
     inner join rules as r on r.kind in ('unauthorised_sessions', 'suspensions')
     left join rolling_sums as s
@@ -241,7 +244,8 @@ to_date_evaluated as (
                 then coalesce(ts.term_start, u.week_start)
             else coalesce(ys.year_start, u.week_start)
         end as window_start,
-        u.week_end as window_end
+        u.week_end as window_end,
+        cast(null as bigint) as window_weeks
     from running as u
     inner join rules as r on r.kind in ('unauthorised_sessions_in_term', 'absence_rate')
     left join term_starts as ts
@@ -338,7 +342,8 @@ summary_evaluated as (
                 then p.term_first_start
             else p.year_first_start
         end as window_start,
-        p.period_end as window_end
+        p.period_end as window_end,
+        case when r.kind = 'unauthorised_sessions' then p.school_weeks end as window_weeks
     from summary_periods as p
     inner join rules as r
         on (r.kind = 'absence_rate' and coalesce(r.period, '') <> 'term')
@@ -403,6 +408,7 @@ select
     r.min_possible_sessions,
     e.window_start,
     e.window_end,
+    e.window_weeks,
     coalesce(s.latest_value, 0.0) as latest_value,
     coalesce(s.latest_fired_week = sn.current_week, false) as is_active,
     r.wording,
@@ -435,6 +441,7 @@ select
     r.min_possible_sessions,
     e.window_start,
     e.window_end,
+    e.window_weeks,
     coalesce(s.latest_value, 0.0) as latest_value,
     s.latest_fired and coalesce(y.is_latest_year, false) as is_active,
     r.wording,
