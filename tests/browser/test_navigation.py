@@ -15,15 +15,15 @@ NAV = 'nav[aria-label="Main"]'
 
 def test_on_a_phone_the_navigation_is_folded_and_opens_by_keyboard(open_as, site: Site) -> None:
     page = open_as("senco", **PHONE)
-    page.goto("/register")
+    page.goto("/account")  # no wide table: axe judges the menu, not scrolling tables
     header = page.locator("header.site").bounding_box()
     assert header is not None
     assert header["height"] < 0.15 * PHONE["height"], f"the header is {header['height']}px tall"
     current = page.locator(f'{NAV} a[aria-current="page"]')
-    assert current.count() == 1 and current.get_attribute("href") == "/register"
+    assert current.count() == 1 and current.get_attribute("href") == "/account"
     assert not current.is_visible(), "the links wait behind Menu"
     summary = page.locator(f"{NAV} summary")
-    assert "SEND register" in summary.inner_text(), "Menu says which page this is"
+    assert "Your account" in summary.inner_text(), "Menu says which page this is"
     for _ in range(5):  # the skip link, the brand, then Menu
         page.keyboard.press("Tab")
         if focused(page)["tag"] == "summary":
