@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from empowered.analytics.situations import scatterplot
+from empowered.analytics.wording import day_text
 from empowered.charts import (
     BACKGROUND,
     DASHES,
@@ -80,7 +81,7 @@ def test_line_chart_is_labelled_and_its_table_is_the_data() -> None:
     )
     root = parse(chart)
     assert chart.table_columns == ("date", "mood", "engagement")
-    assert [r[0] for r in chart.table_rows] == [d.isoformat() for d, _ in mood]
+    assert [r[0] for r in chart.table_rows] == [day_text(d) for d, _ in mood]  # "5 January 2026"
     assert [float(r[1]) for r in chart.table_rows] == [v for _, v in mood]
     assert [r[2] for r in chart.table_rows] == ["2.5", "2.5", "", "2.5", "2.5"]
     lines = root.findall(f".//{NS}polyline")
@@ -118,7 +119,7 @@ def test_scatterplot_grid_outlines_flagged_slots_and_tables_the_counts() -> None
     grid = type(grid)(grid.slots, grid.slot_labels, grid.days, grid.counts, (24,), grid.summary)
     chart = scatterplot_grid("When incidents happen", grid)
     root = parse(chart)
-    assert chart.table_columns == ("time", *(d.isoformat() for d in days))
+    assert chart.table_columns == ("time", *(day_text(d) for d in days))
     table = np.array([[int(c) for c in row[1:]] for row in chart.table_rows])
     assert (table == grid.counts).all()
     assert chart.table_rows[2][0] == "12:00 (stands out)"

@@ -26,6 +26,7 @@ from datetime import date
 from xml.sax.saxutils import escape
 
 from empowered.analytics.situations import Scatterplot
+from empowered.analytics.wording import day_text
 
 WIDTH = 400
 FONT = 16  # user units; 400 units drawn at 320 px is 12.8 px
@@ -140,7 +141,7 @@ def line_chart(
         return bottom - plot_h * (min(max(v, lo), hi) - lo) / (hi - lo)
 
     description = (
-        f"Line chart of {y_label} from {dates[0]:%d %B %Y} to {dates[-1]:%d %B %Y}, "
+        f"Line chart of {y_label} from {day_text(dates[0])} to {day_text(dates[-1])}, "
         f"{len(names)} series: {', '.join(names)}. The data table beside it lists every value."
         if dates
         else f"Line chart of {y_label}: no data yet."
@@ -195,7 +196,7 @@ def line_chart(
                 )
     out.append("</svg>")
     lookup = {name: dict(series[name]) for name in names}
-    rows = tuple((d.isoformat(), *(fmt(lookup[name].get(d)) for name in names)) for d in dates)
+    rows = tuple((day_text(d), *(fmt(lookup[name].get(d)) for name in names)) for d in dates)
     return Chart("".join(out), title, description, ("date", *names), rows)
 
 
@@ -292,7 +293,7 @@ def scatterplot_grid(title: str, grid: Scatterplot) -> Chart:
             )
     out.append(f'<text x="4" y="{height - 12:.1f}" fill="{INK}">* stands out for this child</text>')
     out.append("</svg>")
-    columns = ("time", *(d.isoformat() for d in grid.days))
+    columns = ("time", *(day_text(d) for d in grid.days))
     rows = tuple(
         (
             label + (" (stands out)" if slot in flagged else ""),

@@ -35,6 +35,8 @@ def test_a_fall_in_mood_is_alerted_within_days_of_starting() -> None:
     assert (first.started_on - days(120)[70]).days in range(0, 10)
     assert first.recent < first.baseline - 0.3
     assert "Worth a conversation" in first.summary and "lower than usual" in first.summary
+    # The rule staff read names no method or setting (issue 15: no λ, no "standard errors").
+    assert not any(w in first.rule for w in ("λ", "standard error", "weighted recent"))
 
 
 def test_steady_mood_raises_few_alerts() -> None:
@@ -60,6 +62,7 @@ def test_attendance_falling_away_is_alerted() -> None:
     )
     assert alerts and 0 <= (alerts[0].started_on - days(150)[90]).days < 10
     assert alerts[0].summary.startswith("Missed ")
+    assert "cumulative sum" not in alerts[0].rule
 
 
 def test_indicators_are_shown_side_by_side_never_as_a_score() -> None:

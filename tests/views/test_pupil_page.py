@@ -8,6 +8,7 @@ import duckdb
 import pytest
 
 from empowered.analytics.early_signs import Alert
+from empowered.analytics.wording import day_text
 from empowered.identity import IdentityReader
 from empowered.views import PupilScope
 from empowered.views.cache import SchoolAnalyticsCache
@@ -187,7 +188,7 @@ def test_timeline_on_hand_data_orders_days_then_kinds() -> None:
 def test_pupil_charts_table_the_pages_own_series(picture: PupilPicture) -> None:
     charts = pupil_charts(picture)
     assert {"attendance", "wellbeing", "scatterplot"} <= set(charts)
-    weeks = [d.isoformat() for d, _ in picture.wellbeing.mood]
+    weeks = [day_text(d) for d, _ in picture.wellbeing.mood]
     assert [r[0] for r in charts["wellbeing"].table_rows] == weeks
     grid = picture.harder.grid
     assert [[int(c) for c in r[1:]] for r in charts["scatterplot"].table_rows] == (

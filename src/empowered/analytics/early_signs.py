@@ -133,8 +133,10 @@ def level_alerts(
                 series.pupil_key,
                 series.school_urn,
                 indicator,
-                f"{word} below the child's usual level (weighted recent average, "
-                f"λ = {lam}, limit {limit} standard errors)",
+                # Staff read this: the method's settings (lam, limit) stay in the code.
+                f"{word} below the child's usual level: the recent check-ins, with the "
+                "latest counting most, fell further below it than ordinary ups and downs "
+                "explain",
                 series.days[at],
                 series.days[last + min_baseline],
                 base,
@@ -274,7 +276,8 @@ def attendance_alerts(
                 att.pupil_key,
                 att.school_urn,
                 "attendance",
-                f"{which} well above the child's usual rate (cumulative sum over sessions)",
+                f"{which} well above the child's usual rate: small rises, added up session by "
+                "session, came to more than chance explains",
                 att.days[first],
                 att.days[last],
                 float(usual),

@@ -136,8 +136,10 @@ def provision_against_need(
     coverage = queries.rows(con, "need_coverage", school_urn=school_urn)
     by_need: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for r in coverage:
-        by_need[str(r["primary_need"])][0] += int(r["sen_pupils"])
-        by_need[str(r["primary_need"])][1] += int(r["pupils_with_matching_provision"])
+        # Staff read the need's name ("Hearing impairment"), not its census code ("HI").
+        need = str(r["primary_need_name"] or r["primary_need"])
+        by_need[need][0] += int(r["sen_pupils"])
+        by_need[need][1] += int(r["pupils_with_matching_provision"])
     needs = sorted(by_need)
     table = replace(
         suppress(
@@ -198,8 +200,10 @@ def training_against_need(
     """
     terms = queries.rows(con, "need_by_term", school_urn=school_urn)
     training: dict[str, int] = defaultdict(int)
+    names: dict[str, str] = {}  # census code -> the need's name, which staff read
     for r in queries.rows(con, "need_coverage", school_urn=school_urn):
         training[str(r["primary_need"])] += int(r["training_records_for_need"] or 0)
+        names[str(r["primary_need"])] = str(r["primary_need_name"] or r["primary_need"])
     by_term: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     order: list[tuple[str, str]] = []
     for r in terms:
@@ -230,13 +234,14 @@ def training_against_need(
     needs = sorted(latest)
     table = suppress(
         [[latest[n], training.get(n, 0)] for n in needs],
-        row_labels=tuple(needs),
+        row_labels=tuple(names.get(n, n) for n in needs),
         column_labels=("pupils on the register", "training records"),
     )
     if gaps:
         summary = (
             "; ".join(
-                f"{g.need} is {g.why} ({percent(g.register_share)} of the register) but "
+                f"{names.get(g.need, g.need)} is {g.why} ({percent(g.register_share)} of the "
+                f"register) but "
                 f"{percent(g.training_share)} of training records"
                 for g in gaps
             )

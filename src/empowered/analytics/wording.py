@@ -189,6 +189,44 @@ GLOSSARY: dict[str, str] = {
         "papers go out at least two weeks before the meeting and the report within two "
         "weeks after it."
     ),
+    # The census's codes for a pupil's primary need, as school systems export them.
+    "ASD": "Autistic spectrum disorder (autism), a primary need on the SEN register.",
+    "DS": "Down syndrome, a primary need on the SEN register.",
+    "HI": "Hearing impairment, a primary need on the SEN register.",
+    "MLD": "Moderate learning difficulty, a primary need on the SEN register.",
+    "MSI": "Multi-sensory impairment (both sight and hearing), a primary need.",
+    "NSA": (
+        "SEN support but no specialist assessment of the type of need yet: a pupil on the "
+        "register whose need has not been assessed."
+    ),
+    "OTH": "Other difficulty or disability: a primary need that fits no other census type.",
+    "PD": "Physical disability, a primary need on the SEN register.",
+    "PMLD": "Profound and multiple learning difficulty, a primary need on the SEN register.",
+    "SEMH": "Social, emotional and mental health, a primary need on the SEN register.",
+    "SLCN": "Speech, language and communication needs, a primary need on the SEN register.",
+    "SLD": "Severe learning difficulty, a primary need on the SEN register.",
+    "SPLD": (
+        "Specific learning difficulty (for example dyslexia or dyscalculia), a primary need "
+        "on the SEN register."
+    ),
+    "VI": "Visual impairment, a primary need on the SEN register.",
+    "K/E": (
+        "The census's letters for SEN status: K is SEN support, E is an EHC plan (N means "
+        "no special educational need)."
+    ),
+    "ELSA": (
+        "Emotional literacy support assistant: a teaching assistant trained to help pupils "
+        "understand and manage their feelings, one to one or in small groups."
+    ),
+    "PE": "Physical education: the school subject of sport, games and exercise.",
+    "SIMS": (
+        "One of the management information systems (MIS) English schools use; Arbor, "
+        "Bromcom and ScholarPack are others."
+    ),
+    "Staff code": (
+        "The initials the school's MIS gives a member of staff; a record imported from "
+        'the MIS names its author this way ("staff member" and the initials).'
+    ),
     "Code of Practice": (
         "The SEND Code of Practice: the statutory guidance schools follow for SEN support "
         "and EHC plans."

@@ -275,7 +275,7 @@ def _enrol(
     out: ProvisionTables,
 ) -> None:
     cal = school.calendar
-    _, _, _, _, measure, size, minutes, *_ = CATALOGUE[code]
+    _, name, _, _, measure, size, minutes, *_ = CATALOGUE[code]
     planted = plan.intervention_gain.get((school.index, code))
     gain = float(planted.fields["mean_gain"]) if planted else USUAL_GAIN
     gains: list[float] = []
@@ -288,7 +288,8 @@ def _enrol(
         weekdays = sorted(rng.choice(5, size=per_week, replace=False).tolist())
         planned = [d for d in range(lo, hi) if int(cal.weekday[d]) in weekdays]
         staff_missed = rng.random(len(planned)) < 0.06  # staff absence, the whole group
-        group_code = f"INT-{code.upper()[:8]}-{academic_year[2:4]}{half_term}{chr(65 + g)}"
+        # Named as a school names its groups in the MIS, so staff pages show words.
+        group_code = f"{name} {academic_year} half term {half_term} group {chr(65 + g)}"
         for i in group:
             p = pupils[i]
             enrolment = f"EN{next_ids['provision_enrolments']:07d}"

@@ -66,6 +66,7 @@ from empowered.web.sessions import (
     csrf_matches,
 )
 from empowered.web.warehouse import Warehouse
+from empowered.web.words import install as install_words
 
 HERE = Path(__file__).resolve().parent
 
@@ -90,6 +91,7 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
     auth = AuthCache()
     secure = settings.environment == "production"
     templates = Jinja2Templates(directory=str(HERE / "templates"))
+    install_words(templates)  # |day, |short_day, school_name(): one way of writing them
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -2,6 +2,7 @@
 select
     c.school_urn,
     c.primary_need,
+    c.primary_need_name,
     c.sen_pupils,
     c.pupils_with_provision,
     c.pupils_with_matching_provision,

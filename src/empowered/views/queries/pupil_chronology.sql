@@ -34,7 +34,18 @@ concern_act as (
 trig as (
     select
         'trigger' as kind, t.first_fired_on as day, null as minute,
-        t.rule_id as entry_id, t.school_urn, t.rule_label as what, t.wording as detail,
+        t.rule_id as entry_id, t.school_urn, t.rule_label as what,
+        -- The rule's wording filled with the figures of the window it first fired in (as
+        -- analytics.triggers does for the queue), never its raw {placeholders}.
+        replace(replace(replace(replace(replace(t.wording,
+            '{window_start}', coalesce(strftime(t.window_start, '%-d %B %Y'), '')),
+            '{window_end}', coalesce(strftime(t.window_end, '%-d %B %Y'), '')),
+            '{window_school_weeks}', coalesce(cast(t.window_school_weeks as varchar), '')),
+            '{threshold}', case when t.kind = 'absence_rate'
+                then format('{:.0f}%', 100 * t.threshold) else format('{:g}', t.threshold) end),
+            '{value}', case when t.kind = 'absence_rate'
+                then format('{:.0f}%', 100 * t.value_at_first)
+                else format('{:g}', t.value_at_first) end) as detail,
         null as secret_text, null as secret_people,
         null as recorded_by, 'EmpowerED+ trigger rules' as source,
         t.evidence_source as source_file, null as recorded_at

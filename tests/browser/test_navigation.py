@@ -1,0 +1,49 @@
+"""The navigation on a phone and on a desktop (issue 15, item 7): on a 375 px phone it
+folds behind "Menu" (a small share of the first screen), opens by keyboard, and the page
+you are on is marked (aria-current plus a visible style) wherever it is shown."""
+
+from __future__ import annotations
+
+import pytest
+from browser_helpers import Site, axe_violations, describe_violations, focus_visible, focused
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 375, "height": 812}
+NAV = 'nav[aria-label="Main"]'
+
+
+def test_on_a_phone_the_navigation_is_folded_and_opens_by_keyboard(open_as, site: Site) -> None:
+    page = open_as("senco", **PHONE)
+    page.goto("/account")  # no wide table: axe judges the menu, not scrolling tables
+    header = page.locator("header.site").bounding_box()
+    assert header is not None
+    assert header["height"] < 0.15 * PHONE["height"], f"the header is {header['height']}px tall"
+    current = page.locator(f'{NAV} a[aria-current="page"]')
+    assert current.count() == 1 and current.get_attribute("href") == "/account"
+    assert not current.is_visible(), "the links wait behind Menu"
+    summary = page.locator(f"{NAV} summary")
+    assert "Your account" in summary.inner_text(), "Menu says which page this is"
+    for _ in range(5):  # the skip link, the brand, then Menu
+        page.keyboard.press("Tab")
+        if focused(page)["tag"] == "summary":
+            break
+    info = focused(page)
+    assert info["tag"] == "summary" and focus_visible(info), info
+    page.keyboard.press("Enter")
+    assert current.is_visible(), "Enter opens the menu"
+    violations = axe_violations(page)
+    assert not violations, describe_violations(violations)
+    page.keyboard.press("Tab")
+    assert focused(page)["tag"] == "a", "Tab goes on into the opened links"
+
+
+def test_on_a_desktop_the_links_show_and_the_current_page_stands_out(open_as) -> None:
+    page = open_as("senco")
+    page.goto("/register")
+    assert not page.locator(f"{NAV} summary").is_visible(), "no Menu button on a wide screen"
+    current = page.locator(f'{NAV} a[aria-current="page"]')
+    other = page.locator(f'{NAV} a[href="/glossary"]')
+    assert current.is_visible() and other.is_visible()
+    weight = current.evaluate("e => getComputedStyle(e).fontWeight")
+    assert int(weight) >= 700 > int(other.evaluate("e => getComputedStyle(e).fontWeight"))
