@@ -834,8 +834,29 @@ def serve(
 ) -> None:
     """Serve the staff web app. The server owns the warehouse file while it runs."""
     path = Path(warehouse or get_settings().warehouse)
-    _open(path).close()  # a clear message if another process holds the file
+    con = _open(path)  # a clear message if another process holds the file; upgrades it
+    try:
+        _rebuild_out_of_date(con)
+    finally:
+        con.close()
     _serve(path, host=host, port=port)
+
+
+def _rebuild_out_of_date(con: duckdb.DuckDBPyConnection) -> None:
+    """Before serving, rebuild the models this release changed (and what reads them), or
+    everything after a build stopped part-way: pages would otherwise read tables made by
+    other SQL, with other columns."""
+    from empowered.warehouse.build import build_duckdb, out_of_date
+
+    stale = out_of_date(con)
+    if not stale:
+        return
+    console.print(
+        f"{len(stale)} of the warehouse's models were built by another release (or the last"
+        " build was stopped part-way): rebuilding them and what reads them before serving."
+    )
+    result = build_duckdb(con, touched=set(), progress=_progress)
+    _report_build(result)
 
 
 def _account(con: duckdb.DuckDBPyConnection, username: str) -> User:

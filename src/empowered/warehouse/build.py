@@ -214,6 +214,25 @@ def _build(
     return result
 
 
+def out_of_date(con: duckdb.DuckDBPyConnection, models: dict[str, Model] | None = None) -> set[str]:
+    """Models a built warehouse holds from other SQL than this release's (an upgrade that
+    changed them) or never built since they were added, and every model when the last
+    build was stopped part-way. Empty for a warehouse never built: there is nothing stale
+    to serve."""
+    con.execute(_IN_PROGRESS_DDL)
+    models = models or discover_models()
+    [(built,)] = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'meta' "
+        "AND table_name = 'model_versions'"
+    ).fetchall()
+    if not built or not con.execute("SELECT 1 FROM meta.model_versions LIMIT 1").fetchall():
+        return set()
+    if con.execute("SELECT 1 FROM meta.build_in_progress LIMIT 1").fetchall():
+        return set(models)
+    sqls = {name: m.sql for name, m in models.items()}
+    return edited_models(con, sqls) | (set(models) - existing_tables(con))
+
+
 def existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     """Every table and view built (a model stored as a view is built too)."""
     rows = con.execute(
