@@ -6,7 +6,13 @@ comes with the data table a page shows beside it (:attr:`Chart.table_rows`), bec
 chart alone is not accessible. Design rules:
 
 * the viewBox is 400 units wide and text is at least 16 units, so text stays above 12 px
-  when the chart is squeezed to 320 px (a phone);
+  when the chart is squeezed to 320 px (a phone); the page caps a chart's width (CSS
+  ``figure.chart { max-width: 28rem }``) so on a wide screen its text stays near the body
+  text's size (17.9 px at most) instead of growing with the window;
+* every chart names its axes and their units, and has a key when it draws more than one
+  series or shades by count (the incident heatmap);
+* a chart with nothing to draw sets :attr:`Chart.empty`, and the page says so in words
+  instead of drawing empty axes;
 * every colour has at least 3:1 contrast with the white background, and colour is never the
   only cue: series also differ by dash pattern and marker shape, flagged scatterplot rows
   are outlined and starred, and shaded cells print their count;
@@ -51,6 +57,7 @@ class Chart:
     description: str
     table_columns: tuple[str, ...]
     table_rows: tuple[tuple[str, ...], ...]
+    empty: bool = False  # nothing to draw: the page says so in words instead
 
 
 def text(value: object) -> str:
@@ -119,6 +126,7 @@ def line_chart(
     *,
     y_label: str,
     y_range: tuple[float, float] | None = None,
+    x_label: str = "week starting",
 ) -> Chart:
     """Lines over dates, one per series; a missing value (None) breaks the line."""
     names = list(series)
@@ -127,11 +135,11 @@ def line_chart(
     lo, hi = y_range if y_range else ((min(values), max(values)) if values else (0.0, 1.0))
     if hi <= lo:
         lo, hi = lo - 1, hi + 1
-    legend_rows = math.ceil(len(names) / 2)
+    legend_rows = math.ceil(len(names) / 2) if len(names) > 1 else 0
     left, right, top = 48.0, 12.0, 28.0 + 22 * legend_rows
     plot_h = 180.0
     bottom = top + plot_h
-    height = bottom + 44
+    height = bottom + 62
     span = max((dates[-1] - dates[0]).days, 1) if dates else 1
 
     def x(d: date) -> float:
@@ -148,7 +156,7 @@ def line_chart(
     )
     _, out = _open(title, description, height)
     out.append(f'<text x="4" y="18" fill="{INK}">{text(y_label)}</text>')
-    for k, name in enumerate(names):
+    for k, name in enumerate(names if legend_rows else ()):
         lx, ly = 8 + (k % 2) * 196, 40 + 22 * (k // 2)
         colour, dash = PALETTE[k % len(PALETTE)], DASHES[k % len(DASHES)]
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
@@ -167,12 +175,17 @@ def line_chart(
             f'<text x="{left - 4}" y="{y(tick) + 5:.1f}" text-anchor="end" fill="{INK}">'
             f"{text(fmt(tick))}</text>"
         )
+    out.append(f'<path d="M{left},{top - 4}V{bottom}H{WIDTH - right}" fill="none" stroke="{INK}"/>')
     if dates:
         for d, anchor in ((dates[0], "start"), (dates[-1], "end")):
             out.append(
                 f'<text x="{x(d):.1f}" y="{bottom + 22:.1f}" text-anchor="{anchor}" '
                 f'fill="{INK}">{text(_day_label(d))}</text>'
             )
+    out.append(
+        f'<text x="{(left + WIDTH - right) / 2:.1f}" y="{bottom + 46:.1f}" text-anchor="middle" '
+        f'fill="{INK}">{text(x_label)}</text>'
+    )
     for k, name in enumerate(names):
         colour, dash = PALETTE[k % len(PALETTE)], DASHES[k % len(DASHES)]
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
@@ -197,7 +210,7 @@ def line_chart(
     out.append("</svg>")
     lookup = {name: dict(series[name]) for name in names}
     rows = tuple((day_text(d), *(fmt(lookup[name].get(d)) for name in names)) for d in dates)
-    return Chart("".join(out), title, description, ("date", *names), rows)
+    return Chart("".join(out), title, description, ("date", *names), rows, empty=not values)
 
 
 def bar_chart(title: str, bars: Sequence[tuple[str, float]], *, value_label: str) -> Chart:
@@ -238,33 +251,62 @@ def bar_chart(title: str, bars: Sequence[tuple[str, float]], *, value_label: str
         )
     out.append("</svg>")
     rows = tuple((label, fmt(v)) for label, v in bars)
-    return Chart("".join(out), title, description, ("item", value_label), rows)
+    return Chart("".join(out), title, description, ("item", value_label), rows, empty=not bars)
+
+
+def _day_columns(days: Sequence[date], cell_w: float) -> list[int]:
+    """Columns to label: every day when the cells are wide enough for a weekday, else the
+    first school day of each week, spaced so that labels do not overlap."""
+    if cell_w >= 44:
+        return list(range(len(days)))
+    picked: list[int] = []
+    for j, d in enumerate(days):
+        new_week = j == 0 or days[j - 1].isocalendar()[:2] != d.isocalendar()[:2]
+        if new_week and (not picked or (j - picked[-1]) * cell_w >= 56):
+            picked.append(j)
+    return picked
+
+
+def _shade_key(y: float) -> list[str]:
+    """The heatmap's colour key: a swatch per shade with the count it stands for."""
+    out = [f'<text x="4" y="{y + 14:.1f}" fill="{INK}">Incidents:</text>']
+    for k, shade in enumerate(SHADES):
+        x0 = 96 + k * 64
+        label = f"{k} or more" if k == len(SHADES) - 1 else str(k)
+        out.append(
+            f'<rect x="{x0}" y="{y:.1f}" width="18" height="18" fill="{shade}" '
+            f'stroke="{GRID}" stroke-width="0.5"/>'
+        )
+        out.append(f'<text x="{x0 + 22}" y="{y + 14:.1f}" fill="{INK}">{label}</text>')
+    return out
 
 
 def scatterplot_grid(title: str, grid: Scatterplot) -> Chart:
     """Touchette's scatterplot: time slots down, school days across, shading by count.
 
-    Flagged slots (statistically harder for this child) are outlined and starred, so the
-    flag does not rely on colour; each shaded cell prints its count when it fits.
+    Day columns carry their weekday ("Mon" over "5 Jan"); a key under the grid says what
+    each shade counts. Flagged slots (statistically harder for this child) are outlined
+    and starred, so the flag does not rely on colour; each shaded cell prints its count
+    when it fits.
     """
     flagged = set(grid.flagged_slots)
     n_slots, n_days = len(grid.slots), len(grid.days)
-    left, top = 72.0, 48.0
+    left, top = 72.0, 66.0
     cell_w = (WIDTH - left - 8) / max(n_days, 1)
     cell_h = 22.0
-    height = top + n_slots * cell_h + 40
+    grid_bottom = top + n_slots * cell_h
+    height = grid_bottom + 70
     description = (
         f"{grid.summary} Darker cells mean more incidents; starred, outlined rows stand out."
     )
     _, out = _open(title, description, height)
     out.append(f'<text x="4" y="18" fill="{INK}">Time of day (down) by school day (across)</text>')
-    every = max(1, math.ceil(52 / cell_w))
-    for j, d in enumerate(grid.days):
-        if j % every == 0:
-            out.append(
-                f'<text x="{left + j * cell_w:.1f}" y="{top - 8:.1f}" fill="{INK}">'
-                f"{text(_day_label(d))}</text>"
-            )
+    for j in _day_columns(grid.days, cell_w):
+        d, x0 = grid.days[j], left + j * cell_w
+        out.append(f'<text x="{x0:.1f}" y="{top - 26:.1f}" fill="{INK}">{d:%a}</text>')
+        out.append(
+            f'<text x="{x0:.1f}" y="{top - 8:.1f}" fill="{INK}">{text(_day_label(d))}</text>'
+        )
     for i, (slot, label) in enumerate(zip(grid.slots, grid.slot_labels, strict=True)):
         y0 = top + i * cell_h
         star = " *" if slot in flagged else ""
@@ -291,6 +333,7 @@ def scatterplot_grid(title: str, grid: Scatterplot) -> Chart:
                 f'<rect x="{left:.1f}" y="{y0 + 1:.1f}" width="{cell_w * n_days:.1f}" '
                 f'height="{cell_h - 2}" fill="none" stroke="{INK}" stroke-width="2.5"/>'
             )
+    out.extend(_shade_key(grid_bottom + 12))
     out.append(f'<text x="4" y="{height - 12:.1f}" fill="{INK}">* stands out for this child</text>')
     out.append("</svg>")
     columns = ("time", *(day_text(d) for d in grid.days))
@@ -301,4 +344,4 @@ def scatterplot_grid(title: str, grid: Scatterplot) -> Chart:
         )
         for i, (slot, label) in enumerate(zip(grid.slots, grid.slot_labels, strict=True))
     )
-    return Chart("".join(out), title, description, columns, rows)
+    return Chart("".join(out), title, description, columns, rows, empty=not bool(grid.counts.any()))
