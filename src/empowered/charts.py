@@ -136,7 +136,7 @@ def line_chart(
     if hi <= lo:
         lo, hi = lo - 1, hi + 1
     legend_rows = math.ceil(len(names) / 2) if len(names) > 1 else 0
-    left, right, top = 48.0, 12.0, 28.0 + 22 * legend_rows
+    left, right, top = 48.0, 12.0, 36.0 + 22 * legend_rows
     plot_h = 180.0
     bottom = top + plot_h
     height = bottom + 62
@@ -254,15 +254,17 @@ def bar_chart(title: str, bars: Sequence[tuple[str, float]], *, value_label: str
     return Chart("".join(out), title, description, ("item", value_label), rows, empty=not bars)
 
 
-def _day_columns(days: Sequence[date], cell_w: float) -> list[int]:
+def _day_columns(days: Sequence[date], left: float, cell_w: float) -> list[int]:
     """Columns to label: every day when the cells are wide enough for a weekday, else the
-    first school day of each week, spaced so that labels do not overlap."""
+    first school day of each week, spaced so that labels do not overlap and none runs
+    past the right edge."""
     if cell_w >= 44:
         return list(range(len(days)))
     picked: list[int] = []
     for j, d in enumerate(days):
         new_week = j == 0 or days[j - 1].isocalendar()[:2] != d.isocalendar()[:2]
-        if new_week and (not picked or (j - picked[-1]) * cell_w >= 56):
+        spaced = not picked or (j - picked[-1]) * cell_w >= 56
+        if new_week and spaced and left + j * cell_w + 50 <= WIDTH:
             picked.append(j)
     return picked
 
@@ -301,7 +303,7 @@ def scatterplot_grid(title: str, grid: Scatterplot) -> Chart:
     )
     _, out = _open(title, description, height)
     out.append(f'<text x="4" y="18" fill="{INK}">Time of day (down) by school day (across)</text>')
-    for j in _day_columns(grid.days, cell_w):
+    for j in _day_columns(grid.days, left, cell_w):
         d, x0 = grid.days[j], left + j * cell_w
         out.append(f'<text x="{x0:.1f}" y="{top - 26:.1f}" fill="{INK}">{d:%a}</text>')
         out.append(
