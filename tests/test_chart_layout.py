@@ -100,3 +100,16 @@ def test_charts_with_nothing_to_draw_are_empty_and_the_page_says_so_in_words() -
         html = template.render(chart=chart)
         assert "<svg" not in html and "Nothing to draw yet" in html
     assert "<svg" in template.render(chart=heatmap(5))
+
+
+def test_heatmap_explains_the_star_only_when_a_time_is_starred() -> None:
+    plain = heatmap(5)
+    assert not [w for w in words(plain) if w.startswith("*")]
+    grid = scatterplot(
+        [{"time_slot": 24, "occurred_on": date(2026, 3, 2)}],
+        days=school_days(date(2026, 3, 2), 5),
+        slots=[(18, "09:00"), (24, "12:00")],
+    )
+    grid = type(grid)(grid.slots, grid.slot_labels, grid.days, grid.counts, (24,), grid.summary)
+    starred = words(scatterplot_grid("Incidents", grid))
+    assert "12:00 *" in starred and "* this time stands out" in starred

@@ -297,7 +297,7 @@ def scatterplot_grid(title: str, grid: Scatterplot) -> Chart:
     cell_w = (WIDTH - left - 8) / max(n_days, 1)
     cell_h = 22.0
     grid_bottom = top + n_slots * cell_h
-    height = grid_bottom + 70
+    height = grid_bottom + (70 if flagged else 42)
     description = (
         f"{grid.summary} Darker cells mean more incidents; starred, outlined rows stand out."
     )
@@ -336,7 +336,8 @@ def scatterplot_grid(title: str, grid: Scatterplot) -> Chart:
                 f'height="{cell_h - 2}" fill="none" stroke="{INK}" stroke-width="2.5"/>'
             )
     out.extend(_shade_key(grid_bottom + 12))
-    out.append(f'<text x="4" y="{height - 12:.1f}" fill="{INK}">* stands out for this child</text>')
+    if flagged:  # the grid may be a whole school's (strategies page), so no "this child"
+        out.append(f'<text x="4" y="{height - 12:.1f}" fill="{INK}">* this time stands out</text>')
     out.append("</svg>")
     columns = ("time", *(day_text(d) for d in grid.days))
     rows = tuple(
