@@ -59,6 +59,8 @@
   window.addEventListener("resize", later);
   /* A table HTMX swaps in is marked too. */
   document.addEventListener("htmx:afterSettle", markAll);
+  /* A table inside <details> has no width until it is opened ("toggle" does not bubble). */
+  document.addEventListener("toggle", markAll, true);
   /* Print lays the page out at another width: measure again for it and after it. */
   window.addEventListener("beforeprint", markAll);
   window.addEventListener("afterprint", markAll);
