@@ -105,3 +105,15 @@ def test_the_mood_summary_counts_a_check_in_the_timeline_shows(
     assert f"1 check-in since {day_text(as_of)}, on {day_text(later)} (mood 2 of 5)" in (
         picture.wellbeing.summary
     )
+
+
+@pytest.mark.parametrize(
+    ("code", "words"), [("R", "Reception"), ("N2", "Nursery second year"), ("4", "Year 4")]
+)
+def test_the_pupil_line_names_the_year_group_in_words(code: str, words: str) -> None:
+    """A printed pupil page began "R; Education, Health and Care plan ..." for a child in
+    Reception: the year group is said as staff say it."""
+    from empowered.views.pupil import _status
+
+    status = _status([{"year_group": code, "on_register": False, "sen_provision": "N"}])
+    assert status.summary.startswith(f"{words}; not on the SEN register"), status

@@ -41,6 +41,7 @@ from empowered.sources.capture import ENGAGEMENT, MOODS, OUTCOMES
 from empowered.views import OutOfScope, PupilScope, queries
 from empowered.views.cache import DEFAULT_CACHE, SchoolAnalyticsCache
 from empowered.views.provenance import attach_provenance
+from empowered.views.school_words import year_label
 from empowered.views.timeline import RECENT_RECORDS, TimelineEvent, build_timeline
 
 Row = dict[str, Any]
@@ -429,9 +430,7 @@ def _status(rows: Sequence[Row]) -> Status:
     r = rows[0]
     parts = []
     if r.get("year_group"):
-        parts.append(
-            f"Year {r['year_group']}" if str(r["year_group"]).isdigit() else str(r["year_group"])
-        )
+        parts.append(year_label(str(r["year_group"])))  # "Reception", not "R"
     if r["on_register"]:
         need = r.get("primary_need_name") or r.get("primary_need")
         text = str(r.get("sen_provision_name") or r["sen_provision"])
