@@ -182,6 +182,13 @@ take_backup(con, Path(sys.argv[2]), TEST_KEYS, bytes(range(32, 64)))
 """
 
 
+def _child_env() -> dict[str, str]:
+    """A child process's environment that imports this checkout and the test helpers."""
+    tests = Path(__file__).parents[1]
+    source = Path(empowered.__file__).parents[1]
+    return {**os.environ, "PYTHONPATH": f"{source}{os.pathsep}{tests}"}
+
+
 @pytest.fixture
 def school(built_warehouse: Path, tmp_path: Path) -> Iterator[Path]:
     path = tmp_path / "school.duckdb"
@@ -194,9 +201,7 @@ def test_a_backup_killed_while_writing_leaves_no_backup_and_the_warehouse_as_it_
 ) -> None:
     folder = tmp_path / "backups"
     before = file_sha256(school)
-    tests = Path(__file__).parents[1]
-    source = Path(empowered.__file__).parents[1]
-    env = {**os.environ, "PYTHONPATH": f"{source}{os.pathsep}{tests}"}
+    env = _child_env()
     child = subprocess.Popen(
         [sys.executable, "-c", _SLOW_BACKUP, str(school), str(folder)], env=env
     )
@@ -249,9 +254,7 @@ def test_a_backup_that_runs_out_of_disk_says_so_and_leaves_nothing(
 ) -> None:
     folder = tmp_path / "backups"
     before = file_sha256(school)
-    tests = Path(__file__).parents[1]
-    source = Path(empowered.__file__).parents[1]
-    env = {**os.environ, "PYTHONPATH": f"{source}{os.pathsep}{tests}"}
+    env = _child_env()
     done = subprocess.run(
         [sys.executable, "-c", _SMALL_DISK, str(school), str(folder)],
         env=env,
