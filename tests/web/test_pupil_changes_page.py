@@ -143,7 +143,7 @@ def test_the_planted_strategy_effect_is_said_with_a_range_that_holds_it(
     assert low - 0.05 <= PLANTED_NAP <= high + 0.05
     assert "not proof that the strategy caused the change" in text
     for word in ("NAP", "Tau-BC", "Tau", "\u03c4"):
-        assert word not in text.split("Mood before and after")[1].split("How this is")[0]
+        assert word not in text.split("Mood before and after")[1].split("How the before")[0]
 
 
 def test_flat_days_get_no_change_sentence(clients: dict[str, TestClient], web_trust: Trust) -> None:
