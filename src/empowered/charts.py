@@ -127,8 +127,12 @@ def line_chart(
     y_label: str,
     y_range: tuple[float, float] | None = None,
     x_label: str = "week starting",
+    markers: Sequence[tuple[date, str]] = (),
 ) -> Chart:
-    """Lines over dates, one per series; a missing value (None) breaks the line."""
+    """Lines over dates, one per series; a missing value (None) breaks the line.
+
+    ``markers``: (day, what) drawn as dashed vertical lines (a lasting change began there),
+    with a key line of their own and their days in the description."""
     names = list(series)
     dates = sorted({d for points in series.values() for d, _ in points})
     values = [v for points in series.values() for _, v in points if v is not None]
@@ -136,7 +140,9 @@ def line_chart(
     if hi <= lo:
         lo, hi = lo - 1, hi + 1
     legend_rows = math.ceil(len(names) / 2) if len(names) > 1 else 0
-    left, right, top = 48.0, 12.0, 36.0 + 22 * legend_rows
+    marks = sorted(m for m in markers if dates and dates[0] <= m[0] <= dates[-1])
+    key_y = 40.0 + 22 * legend_rows  # the markers' key line, under the series' key
+    left, right, top = 48.0, 12.0, 36.0 + 22 * (legend_rows + bool(marks))
     plot_h = 180.0
     bottom = top + plot_h
     height = bottom + 62
@@ -154,6 +160,11 @@ def line_chart(
         if dates
         else f"Line chart of {y_label}: no data yet."
     )
+    if marks:
+        description += " Dashed vertical lines mark where a lasting change began: " + "; ".join(
+            f"{what} from {day_text(d)}" for d, what in marks
+        )
+        description += "."
     _, out = _open(title, description, height)
     out.append(f'<text x="4" y="18" fill="{INK}">{text(y_label)}</text>')
     for k, name in enumerate(names if legend_rows else ()):
@@ -166,6 +177,17 @@ def line_chart(
         )
         out.append(_marker(MARKERS[k % len(MARKERS)], lx + 15, ly - 5, colour))
         out.append(f'<text x="{lx + 36}" y="{ly}" fill="{INK}">{text(name)}</text>')
+    if marks:
+        out.append(
+            f'<line x1="8" y1="{key_y - 14}" x2="8" y2="{key_y + 2}" stroke="{INK}" '
+            f'stroke-width="2" stroke-dasharray="4 3"/>'
+        )
+        out.append(f'<text x="16" y="{key_y}" fill="{INK}">lasting change began</text>')
+    for d, _ in marks:
+        out.append(
+            f'<line x1="{x(d):.1f}" y1="{top - 4}" x2="{x(d):.1f}" y2="{bottom}" '
+            f'stroke="{INK}" stroke-width="2" stroke-dasharray="4 3"/>'
+        )
     for tick in (lo, (lo + hi) / 2, hi):
         out.append(
             f'<line x1="{left}" y1="{y(tick):.1f}" x2="{WIDTH - right}" y2="{y(tick):.1f}" '

@@ -50,6 +50,10 @@ class Section(StrEnum):
     PUPIL_RECORD_CONCERN = "pupil.record_concern"  # the way to the concern form
     PUPIL_CHRONOLOGY = "pupil.chronology"  # the way to the DSL's chronology of the child
     PUPIL_TRIGGERS = "pupil.triggers"  # the child's triggers, decisions and agreed actions
+    # Looking back (issue 15, item 6): lasting changes in mood and engagement, and mood
+    # before and after each strategy began (the page also needs the wellbeing area for it)
+    PUPIL_CHANGES = "pupil.changes"
+    PUPIL_BEFORE_AFTER = "pupil.before_after"
     # The DSL's chronology of one child, and their list of the school's concerns
     CHRONOLOGY = "chronology.entries"
     CONCERNS_LIST = "concerns.list"
@@ -127,6 +131,10 @@ SECTION_RULES: dict[Section, SectionRule] = {
     S.PUPIL_WHAT_HELPS: SectionRule(area="strategies"),
     S.PUPIL_HARDER: SectionRule(area="behaviour"),
     S.PUPIL_WELLBEING: SectionRule(area="wellbeing"),
+    S.PUPIL_CHANGES: SectionRule(area="wellbeing"),
+    # Strategies' figures (a DSL, who does not see strategies, does not get them); mood is
+    # wellbeing data, so the page shows them only with that area too.
+    S.PUPIL_BEFORE_AFTER: SectionRule(area="strategies"),
     S.PUPIL_ATTENDANCE: SectionRule(area="attendance"),
     S.PUPIL_BEHAVIOUR: SectionRule(area="behaviour"),
     S.PUPIL_PROVISION: SectionRule(area="provision"),

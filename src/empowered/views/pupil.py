@@ -11,7 +11,7 @@ rows are picked out.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -41,6 +41,7 @@ from empowered.sources.capture import ENGAGEMENT, MOODS, OUTCOMES
 from empowered.views import OutOfScope, PupilScope, queries
 from empowered.views.cache import DEFAULT_CACHE, SchoolAnalyticsCache
 from empowered.views.provenance import attach_provenance
+from empowered.views.pupil_changes import PupilChanges, pupil_changes
 from empowered.views.school_words import year_label
 from empowered.views.timeline import RECENT_RECORDS, TimelineEvent, build_timeline
 
@@ -211,6 +212,8 @@ class PupilPicture:
     early_signs: EarlySigns
     assessments: Assessments
     timeline: tuple[TimelineEvent, ...]
+    # Lasting changes and before-and-after comparisons (views.pupil_changes).
+    changes: PupilChanges = field(default_factory=PupilChanges)
 
 
 def pupil_picture(
@@ -368,6 +371,7 @@ def pupil_picture(
             # Belt and braces: every entry is checked against its own area as well.
             if shows(Section.PUPIL_TIMELINE) and area(e.area)
         ),
+        changes=pupil_changes(con, pupil_key, scope=scope, school=school, as_of=as_of, cache=cache),
     )
     return picture
 
@@ -844,6 +848,7 @@ def pupil_charts(picture: PupilPicture) -> dict[str, Chart]:
             {"mood": picture.wellbeing.mood, "engagement": picture.wellbeing.engagement},
             y_label="weekly average, 1 to 5",
             y_range=(1.0, 5.0),
+            markers=picture.changes.markers(),
         ),
         "scatterplot": scatterplot_grid("When incidents happened", picture.harder.grid),
     }
