@@ -379,8 +379,9 @@ def register_xlsx(page: RegisterPage) -> bytes:
     if page.identified:
         sheet = book.add_worksheet("Pupils")
         columns = (
-            "pupil key", "school", "name", "year group", "year group (number)", "SEN provision", "primary need",
-            "pupil premium", "EAL", "attendance", "current plan", "review overdue", "provision",
+            "pupil key", "school", "name", "year group", "year group (number)", "SEN provision",
+            "primary need", "pupil premium", "EAL", "attendance", "current plan", "review overdue",
+            "provision",
         )  # fmt: skip
         put(sheet, 0, columns, bold)
         for i, p in enumerate(page.pupils, start=1):
