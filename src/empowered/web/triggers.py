@@ -84,7 +84,7 @@ def _context(
     scope: Scope, request: Request | None = None, school_urn: str | None = None
 ) -> dict[str, object]:
     can_act = has(scope, Permission.ACT_ON_TRIGGERS)
-    # The card's "Add an action" form: the school's staff to give it to (the DSL first
+    # The card's "Agree an action" form: the school's staff to give it to (the DSL first
     # chosen), a kind, and a fresh id per form so a form posted twice is one action.
     owners = (
         list(action_owners(request, school_urn).values())
