@@ -47,3 +47,31 @@ def test_on_a_desktop_the_links_show_and_the_current_page_stands_out(open_as) ->
     assert current.is_visible() and other.is_visible()
     weight = current.evaluate("e => getComputedStyle(e).fontWeight")
     assert int(weight) >= 700 > int(other.evaluate("e => getComputedStyle(e).fontWeight"))
+
+
+@pytest.mark.parametrize("role", ["senco", "trust_admin"])
+def test_on_a_desktop_the_search_shares_the_brands_line(open_as, role: str) -> None:
+    """Three lines of header (brand, links, search) became two: the search sits at the
+    right of the brand, the links below them; a phone keeps brand and Menu first."""
+    page = open_as(role, width=1280, height=900)
+    page.goto("/account")
+    brand = page.locator("header.site > strong").bounding_box()
+    search = page.locator("header.site form.pupil-search").bounding_box()
+    links = page.locator(f"{NAV} ul").bounding_box()
+    assert brand and search and links
+    assert (
+        search["y"] < brand["y"] + brand["height"] and brand["y"] < search["y"] + search["height"]
+    )
+    assert search["x"] > brand["x"] + brand["width"], "the search is to the right of the brand"
+    assert links["y"] >= search["y"] + search["height"] - 1, "the links are on the next line"
+    violations = axe_violations(page)
+    assert not violations, describe_violations(violations)
+    phone = open_as(role, **PHONE)
+    phone.goto("/account")
+    brand = phone.locator("header.site > strong").bounding_box()
+    search = phone.locator("header.site form.pupil-search").bounding_box()
+    assert brand and search and search["y"] >= brand["y"] + brand["height"] - 1
+    for width in (320, 375):
+        phone.set_viewport_size({"width": width, "height": 700})
+        wide = phone.evaluate("document.documentElement.scrollWidth")
+        assert wide <= width, f"the header scrolls sideways at {width}px ({wide}px)"

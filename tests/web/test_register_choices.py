@@ -5,12 +5,14 @@ in; a year group is chosen or typed as staff say it; the list runs in school ord
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
+import python_calamine
 from fastapi.testclient import TestClient
 
-from empowered.views.school_words import year_order
+from empowered.views.school_words import year_code, year_order
 
 pytestmark = pytest.mark.slow
 
@@ -66,7 +68,7 @@ def test_reception_finds_reception_pupils_and_years_run_in_school_order(
 ) -> None:
     admin = clients["trust_admin"]
     everyone = _rows(admin)
-    reception = [r for r in everyone if r[1] == "R"]
+    reception = [r for r in everyone if r[1] == "Reception"]
     assert reception, "the small trust has pupils in Reception on its register"
     for typed in ("Reception", "reception", "R", "Year R"):
         assert _rows(admin, year=typed) == reception, typed
@@ -85,7 +87,7 @@ def test_reception_finds_reception_pupils_and_years_run_in_school_order(
         )
     by_school: dict[str, list[int]] = {}
     for key, year, _ in everyone:
-        by_school.setdefault(school[key], []).append(year_order(year))
+        by_school.setdefault(school[key], []).append(year_order(year_code(year)))
     assert any(len(set(years)) > 2 for years in by_school.values())
     for urn, years in by_school.items():
         assert years == sorted(years), urn
@@ -100,3 +102,26 @@ def test_a_broad_area_filter_keeps_the_analysts_small_figures_hidden(
     assert not re.search(r'<td class="num">[1-4]</td>', response.text)
     summary = re.search(r"<h1>SEND register</h1>\s*<p>([^<]*)</p>", response.text)
     assert summary and not re.match(r"[1-4] pupils match", summary.group(1))
+
+
+def test_the_year_column_says_reception_and_year_3_not_r_and_3(
+    clients: dict[str, TestClient],
+) -> None:
+    years = {year for _, year, _ in _rows(clients["trust_admin"])}
+    assert {"Reception", "Year 3"} <= years, years
+    assert not years & {"R", "3", "N1", "N2"}, years
+    assert all(y.startswith(("Year ", "Nursery")) or y == "Reception" for y in years), years
+
+
+def test_the_workbook_says_the_year_in_words_and_keeps_a_number_to_sort_by(
+    clients: dict[str, TestClient],
+) -> None:
+    content = clients["trust_admin"].get("/register.xlsx").content
+    book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(content))
+    rows = book.get_sheet_by_name("Pupils").to_python()
+    header, body = rows[0], rows[1:]
+    words, number = header.index("year group"), header.index("year group (number)")
+    pairs = {(r[words], r[number]) for r in body}
+    assert ("Reception", 0) in pairs and ("Year 3", 3) in pairs, sorted(pairs)[:20]
+    assert not {w for w, _ in pairs} & {"R", "3"}
+    assert all(isinstance(n, (int, float)) for _, n in pairs), pairs

@@ -4,11 +4,14 @@ audited, and that a trigger outside the user's scope reveals nothing."""
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from web_fixtures import ROLES, Trust, csrf_of
+
+from empowered.analytics.wording import day_text
 
 pytestmark = pytest.mark.slow
 
@@ -74,7 +77,7 @@ def test_only_the_dsl_sees_the_review_forms(clients: dict[str, TestClient]) -> N
     html = clients["dsl"].get("/triggers").text
     # The browser journey finds the button by its accessible name.
     assert re.search(r"<button type=\"submit\">Acknowledge<span", html)
-    for label in ("What will be done", "Who will do it (optional)", "Due by (optional)"):
+    for label in ("What will be done", "Who will do it", "Due by"):
         assert f">{label}</label>" in html
     assert "<legend>Decision</legend>" in html
     first = CARD.findall(html)[0]
@@ -119,16 +122,28 @@ def test_htmx_adds_an_action_then_records_a_decision_swapping_only_the_card(
     dsl = clients["dsl"]
     ids, html = _new_triggers(dsl)
     trigger, token, hx = ids[1], csrf_of(html), {"HX-Request": "true"}
+    form = html[html.index(f'action="/triggers/{trigger}/action"') :]
+    action_id = re.search(r'name="action_id" value="(AA-[^"]+)"', form)
+    owner = re.search(r'<option value="(app-user-[0-9]+)" selected>dsl ', form)
+    assert action_id and owner, "the card's form offers the school's staff, the DSL chosen"
+    due = date.today() + timedelta(days=3)
     added = dsl.post(
         f"/triggers/{trigger}/action",
-        data={"csrf": token, "action": "Call home today", "owner": "Ms Patel", "due": "2026-12-01"},
+        data={
+            "csrf": token,
+            "action_id": action_id.group(1),
+            "kind": "follow_up",
+            "description": "Call home today",
+            "owner": owner.group(1),
+            "due_date": due.isoformat(),
+        },
         headers=hx,
     )
     assert added.status_code == 200
     assert added.text.lstrip().startswith(f'<li class="card trigger-card" id="{trigger}"')
     assert "<html" not in added.text and "<h1>" not in added.text
-    assert 'id="trigger-status" hx-swap-oob="innerHTML">Action added.' in added.text
-    assert "Call home today (owner: Ms Patel, due 1 December 2026)" in added.text
+    assert 'id="trigger-status" hx-swap-oob="innerHTML">Action agreed' in added.text
+    assert f"Call home today (owner: dsl, due {day_text(due)})" in added.text
     assert "Action open" in added.text
 
     # A decision outside the closed list is refused beside the field, nothing is kept.
@@ -165,13 +180,18 @@ def test_without_javascript_a_bad_form_says_what_is_wrong(clients: dict[str, Tes
     dsl = clients["dsl"]
     ids, html = _new_triggers(dsl)
     response = dsl.post(
-        f"/triggers/{ids[0]}/action", data={"csrf": csrf_of(html), "action": "", "due": "soon"}
+        f"/triggers/{ids[0]}/action",
+        data={
+            "csrf": csrf_of(html),
+            "action_id": re.findall(r'name="action_id" value="(AA-[^"]+)"', html)[0],
+            "description": "",
+            "due_date": "soon",
+        },
     )
     assert response.status_code == 400
     assert "There is a problem" in response.text
-    assert (
-        "Say what will be done." in response.text and "Give the due date as a date" in response.text
-    )
+    assert "Say what is to be done." in response.text
+    assert "Enter the date it is due" in response.text
     assert 'aria-invalid="true"' in response.text
     assert _reviews(clients, ids[0]) == []
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -98,7 +98,7 @@ class ConcernSummary:
 class ConcernAct:
     what: str  # in words
     by: str | None
-    at: str
+    at: datetime  # pages write it with |day_time
 
 
 @dataclass(frozen=True)
@@ -199,7 +199,7 @@ def concern_detail(
             _ACTS.get(str(e["event"]), str(e["event"]))
             + (f" {who(e['staff'], names)}" if e["event"] == "shared" else ""),
             who(e["recorded_by"], names),
-            str(e["recorded_at"]).replace("T", " at ")[:19],
+            _moment(e["recorded_at"]),
         )
         for e in queries.rows(con, "concern_events", scope=school_wide, concern_id=concern_id)
     )
@@ -360,3 +360,8 @@ def cp_files_due(
         )
         for r in rows
     ]
+
+
+def _moment(value: object) -> datetime:
+    """When a concern event was recorded, stored as a timestamp or as ISO text."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))

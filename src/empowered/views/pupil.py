@@ -737,7 +737,13 @@ def _harder(
         harder=[h for h in mine if year is None or h.academic_year == year],
     )
     if mine:
-        summary = "Stands out as harder: " + "; ".join(h.summary for h in mine[:3])
+        # The list under it says each one in full; the sentence only counts them (it
+        # used to repeat the first three, so the page said everything twice).
+        verb = "stands" if len(mine) == 1 else "stand"
+        summary = (
+            f"{count_phrase(len(mine), 'situation')} {verb} out as harder than the rest "
+            "of this child's day:"
+        )
     else:
         summary = "No time, place or activity stands out as harder than the rest of the day."
     return Harder(tuple(mine), grid, summary)

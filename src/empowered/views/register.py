@@ -38,7 +38,7 @@ from empowered.views.register_disclosure import (
     sheet_title,
     suppressed_question,
 )
-from empowered.views.school_words import area_label, need_label, year_label
+from empowered.views.school_words import area_label, need_label, year_label, year_number
 
 # Filters shown in words ("need Autistic spectrum disorder, year group Reception").
 _WORDS_OF = {"need": need_label, "broad_area": area_label, "year_group": year_label}
@@ -108,6 +108,11 @@ class RegisterRow:
     provision_codes: tuple[str, ...]
     # "from a summary the school sent" where the year has no session marks; None from marks.
     attendance_note: str | None = None
+
+    @property
+    def year_words(self) -> str:
+        """ "Reception", "Year 3": the year group as staff say it."""
+        return year_label(self.year_group)
 
 
 @dataclass(frozen=True)
@@ -374,8 +379,9 @@ def register_xlsx(page: RegisterPage) -> bytes:
     if page.identified:
         sheet = book.add_worksheet("Pupils")
         columns = (
-            "pupil key", "school", "name", "year group", "SEN provision", "primary need",
-            "pupil premium", "EAL", "attendance", "current plan", "review overdue", "provision",
+            "pupil key", "school", "name", "year group", "year group (number)", "SEN provision",
+            "primary need", "pupil premium", "EAL", "attendance", "current plan", "review overdue",
+            "provision",
         )  # fmt: skip
         put(sheet, 0, columns, bold)
         for i, p in enumerate(page.pupils, start=1):
@@ -386,7 +392,8 @@ def register_xlsx(page: RegisterPage) -> bytes:
                     p.pupil_key,
                     p.school_urn,
                     p.name,
-                    p.year_group,
+                    p.year_words,
+                    year_number(p.year_group),  # Reception 0: sorts in school order
                     SEN_PROVISION_LABELS.get(p.sen_provision, p.sen_provision),
                     p.primary_need_name or p.primary_need,
                     "yes" if p.pupil_premium else "no",

@@ -56,6 +56,16 @@ def year_label(code: str | None) -> str:
     return next((c.label for c in year_groups() if c.value == code), str(code))
 
 
+def year_number(code: str | None) -> int | None:
+    """The national curriculum year as a number a spreadsheet sorts by: Reception 0,
+    Year 3 3, the nursery years -2 and -1 (the DfE's NCyearActual); None if unknown."""
+    if not code:
+        return None
+    if code.isdigit():
+        return int(code)
+    return {"R": 0, "N2": -1, "N1": -2}.get(code)
+
+
 def year_code(text: str | None) -> str | None:
     """The year group a person typed or chose ("Reception", "reception", "Year 3", "3",
     "R") as the code the warehouse stores; None for nothing."""

@@ -14,6 +14,7 @@ agree, own, update and see actions (``access.policy``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -139,7 +140,9 @@ def actions_page(request: Request, scope: ActionsReader) -> HTMLResponse:
     )
 
 
-def _target(request: Request, scope: Scope, pupil_key: str) -> CaptureTarget:
+def action_target(request: Request, scope: Scope, pupil_key: str) -> CaptureTarget:
+    """The pupil an action is agreed for, if this user may agree one for them (else an
+    audited refusal)."""
     check_pupil(scope, pupil_key, request.url.path)
     try:
         with request.app.state.warehouse.reading() as con:
@@ -153,16 +156,25 @@ def _target(request: Request, scope: Scope, pupil_key: str) -> CaptureTarget:
     return target
 
 
-def _owners(request: Request, target: CaptureTarget) -> dict[str, act.Owner]:
-    """The accounts the action may be given to: school staff who may see the pupil."""
+def action_owners(
+    request: Request, school_urn: str, pupil_key: str | None = None
+) -> dict[str, act.Owner]:
+    """The accounts an action may be given to: school staff who may see the pupil. Without
+    a pupil (the trigger queue: one list for a page of children), every account at the
+    school that may be given actions; saving checks the pupil."""
     today = date.today()
     found: dict[str, act.Owner] = {}
     with request.app.state.warehouse.reading() as con:
-        for user in school_staff(con, target.school_urn):
-            if may_own_action(scope_for(con, user, today=today), target.pupil_key):
+        for user in school_staff(con, school_urn):
+            owner = scope_for(con, user, today=today)
+            if may_own_action(owner, pupil_key) if pupil_key else has(owner, P.OWN_ACTIONS):
                 ref = staff_ref(user.user_id)
                 found[ref] = act.Owner(ref, user.username, user.role.label)
     return found
+
+
+def _owners(request: Request, target: CaptureTarget) -> dict[str, act.Owner]:
+    return action_owners(request, target.school_urn, target.pupil_key)
 
 
 def _form(
@@ -226,7 +238,7 @@ def new_action(
                 "SEND register, a trigger or a search) and choose “Agree an action”.",
             },
         )
-    target = _target(request, scope, pupil)
+    target = action_target(request, scope, pupil)
     audit(request, scope, ViewedPupil(pupil_key=pupil, page="actions/new"))
     return _form(request, scope, target, values={"source": source, "ref": ref or ""})
 
@@ -234,8 +246,38 @@ def new_action(
 @router.post("/actions", response_class=HTMLResponse)
 def save_action(request: Request, scope: Agreer, form: CheckedForm) -> Response:
     posted = {k: str(v) for k, v in form.items() if isinstance(v, str)}
-    target = _target(request, scope, posted.get("pupil") or "")
+    target = action_target(request, scope, posted.get("pupil") or "")
     owners = _owners(request, target)
+    agreed = agree_action(request, scope, target, posted, owners)
+    if agreed.errors:
+        return _form(
+            request, scope, target, values=posted, errors=agreed.errors, owners=owners, status=422
+        )
+    if not agreed.built:
+        return _problem(request, scope)
+    return RedirectResponse(f"/actions/{quote(agreed.key)}?saved=1", status_code=303)
+
+
+@dataclass(frozen=True)
+class Agreed:
+    """What saving an action form did: its errors (nothing saved), or its key."""
+
+    errors: dict[str, str]
+    key: str = ""
+    new: bool = False  # False for a form posted twice: the first post saved it
+    built: bool = True  # False: saved, but the rebuild that shows it found a problem
+
+
+def agree_action(
+    request: Request,
+    scope: Scope,
+    target: CaptureTarget,
+    posted: dict[str, str],
+    owners: dict[str, act.Owner],
+) -> Agreed:
+    """Check a posted action (the actions form's fields) and land it as a batch of its
+    own, build what it touched and audit it: the one way the app agrees an action (the
+    actions form and a trigger card both post here)."""
     now = datetime.now()
     checked = act.check_action(posted, owners=owners, today=now.date())
     action_id = posted.get("action_id") or ""
@@ -244,9 +286,7 @@ def save_action(request: Request, scope: Agreer, form: CheckedForm) -> Response:
             "This form could not be read: reload the page and try again."
         )
     if not checked.ok:
-        return _form(
-            request, scope, target, values=posted, errors=checked.errors, owners=owners, status=422
-        )
+        return Agreed(checked.errors)
     me = staff_ref(scope.user.user_id)
     new = act.from_checked(
         checked, action_id=action_id, school_urn=target.school_urn, upn=target.upn, raised_by=me
@@ -255,7 +295,7 @@ def save_action(request: Request, scope: Agreer, form: CheckedForm) -> Response:
     with request.app.state.warehouse.writing() as con:
         # A form posted twice (a double click, a resend) carries the same id: saved once.
         if act.already_landed(con, target.school_urn, action_id):
-            return RedirectResponse(f"/actions/{quote(key)}?saved=1", status_code=303)
+            return Agreed({}, key)
         batch_id = act.land_action(con, new, keys=settings_of(request.app).keys(), now=now)
         build = act.build_actions(con)
     warming.after_build(request.app)
@@ -270,9 +310,7 @@ def save_action(request: Request, scope: Agreer, form: CheckedForm) -> Response:
             source=new.source,
         ),
     )
-    if not build.ok:
-        return _problem(request, scope)
-    return RedirectResponse(f"/actions/{quote(key)}?saved=1", status_code=303)
+    return Agreed({}, key, new=True, built=build.ok)
 
 
 def _problem(request: Request, scope: Scope) -> HTMLResponse:

@@ -54,6 +54,7 @@ from empowered.web import warming
 from empowered.web.deps import CheckedForm, Forbidden, check_pupil, needs, pupil_scope
 from empowered.web.import_runs import settings_of
 from empowered.web.render import audit, render
+from empowered.web.words import day
 
 router = APIRouter()
 P = Permission
@@ -171,7 +172,7 @@ def concern_save(request: Request, scope: Recorder, form: CheckedForm) -> Respon
             "title": "Passed to the designated safeguarding lead",
             "pupil": target,
             "reference": landed.record_id,
-            "at": now.strftime("%H:%M on %-d %B %Y"),
+            "at": now,
             "built": built is None or built.ok,
         },
     )
@@ -259,7 +260,7 @@ def _concern_page(
         scope,
         "concern.html",
         {
-            "title": f"Concern about {c.pupil_name}, {c.day.strftime('%-d %B %Y')}",
+            "title": f"Concern about {c.pupil_name}, {day(c.day)}",
             "c": found,
             "dsl": dsl,
             "staff": _share_choices(request, c.school_urn, scope) if dsl else [],

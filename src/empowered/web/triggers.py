@@ -1,5 +1,10 @@
 """Triggers and early signs: the review queue; acknowledge, add an action, record a decision.
 
+Adding an action agrees a real one (``web.actions.agree_action``, the actions entity):
+linked to the trigger and the pupil, with an owner from the school's staff and a due
+date, so it shows in its owner's actions and on the pupil page, where it is marked done.
+The trigger's review log notes it too (its status and history come from the log).
+
 Viewing needs VIEW_TRIGGERS (trust admin, SENCo, DSL); acting needs ACT_ON_TRIGGERS (the
 DSL): anyone else posting is refused with an audited 403 by ``needs``. A trigger id that is
 not in the user's scope (another school's, or none at all) is answered "not found" and
@@ -9,6 +14,7 @@ the form posts, then redirects back to the queue.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 from urllib.parse import parse_qsl, urlencode
 
@@ -17,6 +23,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from empowered.access.audit import Changed, ViewedPage, ViewedPupil
 from empowered.access.policy import Permission, Scope, can_see_pupil, has
+from empowered.action_words import KINDS as ACTION_KINDS
+from empowered.actions import new_action_id
+from empowered.sources.capture import staff_ref
 from empowered.views.trigger_queue import (
     SORTS,
     QueueCounts,
@@ -31,6 +40,7 @@ from empowered.views.triggers import (
     DECISIONS,
     STATUS_LABELS,
     ReviewError,
+    ReviewInput,
     TriggerCard,
     TriggerFilters,
     add_review,
@@ -38,6 +48,7 @@ from empowered.views.triggers import (
     parse_review,
     triggers_page,
 )
+from empowered.web.actions import action_owners, action_target, agree_action
 from empowered.web.deps import CheckedForm, Forbidden, needs, pupil_scope
 from empowered.web.render import TRIGGERS, audit, render
 
@@ -51,7 +62,7 @@ Param = Annotated[str | None, Query()]
 KINDS = {"acknowledge": ACKNOWLEDGED, "action": ACTION_ADDED, "decision": DECISION_RECORDED}
 DONE = {
     ACKNOWLEDGED: "Trigger acknowledged.",
-    ACTION_ADDED: "Action added.",
+    ACTION_ADDED: "Action agreed: it is in its owner's actions and on the pupil's page.",
     DECISION_RECORDED: "Decision recorded. The trigger has left the open queue.",
 }
 BACK_KEYS = ("school", "status", "sort", "q", "pupil", "page")
@@ -69,13 +80,28 @@ def _back(values: dict[str, str]) -> str:
     return urlencode({k: values[k] for k in BACK_KEYS if values.get(k)})
 
 
-def _context(scope: Scope) -> dict[str, object]:
+def _context(
+    scope: Scope, request: Request | None = None, school_urn: str | None = None
+) -> dict[str, object]:
+    can_act = has(scope, Permission.ACT_ON_TRIGGERS)
+    # The card's "Agree an action" form: the school's staff to give it to (the DSL first
+    # chosen), a kind, and a fresh id per form so a form posted twice is one action.
+    owners = (
+        list(action_owners(request, school_urn).values())
+        if can_act and request is not None and school_urn
+        else []
+    )
     return {
-        "can_act": has(scope, Permission.ACT_ON_TRIGGERS),
+        "can_act": can_act,
         # The "Agree an action" link (the action form checks the pupil's school again).
         "can_agree_actions": has(scope, Permission.AGREE_ACTIONS),
         "decisions": DECISIONS,
         "status_labels": STATUS_LABELS,
+        "action_owners": owners,
+        "action_kinds": ACTION_KINDS,
+        "me": staff_ref(scope.user.user_id),
+        "new_action_id": lambda: new_action_id(date.today()),
+        "today": date.today().isoformat(),
     }
 
 
@@ -154,7 +180,7 @@ def queue(
             "back": back,
             "back_fields": parse_qsl(back),
             "message": _bulk_message(acknowledged) or DONE.get(done or "", ""),
-            **_context(scope),
+            **_context(scope, request, tp.school_urn),
         },
     )
 
@@ -253,7 +279,7 @@ def _one_page(
             "error_kind": error_kind,
             "values": values or {},
             "message": "",
-            **_context(scope),
+            **_context(scope, request, card.item.school_urn),
         },
         status=status,
     )
@@ -276,20 +302,24 @@ def review(
     values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
     htmx = request.headers.get("HX-Request") == "true"
     try:
-        entry = parse_review(kind, values)
+        if kind == ACTION_ADDED:
+            entry, written, message = _agree_on_trigger(request, scope, card, values)
+        else:
+            entry = parse_review(kind, values)
     except ReviewError as err:
         if htmx:
             return _card(request, scope, card, values, errors=err.errors, error_kind=kind)
         return _one_page(
             request, scope, card, errors=err.errors, error_kind=kind, values=values, status=400
         )
-    with request.app.state.warehouse.recording() as con:
-        written = add_review(
-            con, card, entry, user_id=scope.user.user_id, username=scope.user.username
-        )
+    if kind != ACTION_ADDED:
+        with request.app.state.warehouse.recording() as con:
+            written = add_review(
+                con, card, entry, user_id=scope.user.user_id, username=scope.user.username
+            )
+        message = DONE[kind] if written else "This trigger was already acknowledged."
     if written:
         _audit_review(request, scope, card, kind, entry.decision)
-    message = DONE[kind] if written else "This trigger was already acknowledged."
     if htmx:
         with request.app.state.warehouse.reading() as con:
             card = find_card(con, trigger_id, scope=pscope, cache=request.app.state.cache) or card
@@ -301,6 +331,42 @@ def review(
     back = _back(values)
     target = f"/triggers?{back}&done={kind}" if back else f"/triggers?done={kind}"
     return RedirectResponse(f"{target}#{trigger_id}", status_code=303)
+
+
+def _agree_on_trigger(
+    request: Request, scope: Scope, card: TriggerCard, values: dict[str, str]
+) -> tuple[ReviewInput, bool, str]:
+    """Agree the card's action as a real one (raise :class:`ReviewError` with the form's
+    problems), and note it in the trigger's review log: (the log's entry, whether it was
+    written, what the page says)."""
+    target = action_target(request, scope, card.item.pupil_key)
+    owners = action_owners(request, target.school_urn, target.pupil_key)
+    posted = {**values, "source": "trigger", "ref": card.trigger_id}
+    agreed = agree_action(request, scope, target, posted, owners)
+    if agreed.errors:
+        raise ReviewError(agreed.errors)
+    owner = owners[posted["owner"].strip()]
+    entry = ReviewInput(
+        ACTION_ADDED,
+        action_text=posted["description"].strip(),
+        action_owner=owner.username,
+        action_due=date.fromisoformat(posted["due_date"].strip()),
+    )
+    if not agreed.new:  # the same form posted twice: one action, one entry
+        return entry, False, DONE[ACTION_ADDED]
+    with request.app.state.warehouse.recording() as con:
+        add_review(con, card, entry, user_id=scope.user.user_id, username=scope.user.username)
+    if not agreed.built:
+        return (
+            entry,
+            True,
+            (
+                "The action was saved, but rebuilding the warehouse found a problem, so it is "
+                "not shown in the actions yet: tell your data lead (the command empowered build "
+                "shows it)."
+            ),
+        )
+    return entry, True, DONE[ACTION_ADDED]
 
 
 def _card(
@@ -332,6 +398,6 @@ def _card(
             "grouped": values.get("grouped") == "1",
             "hl": 4 if values.get("grouped") == "1" else 3,
             "counts": counts if values.get("grouped") == "1" else None,
-            **_context(scope),
+            **_context(scope, request, card.item.school_urn),
         },
     )

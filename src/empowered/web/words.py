@@ -1,8 +1,10 @@
 """How every page writes dates and schools (issue 15: one date format, schools by name).
 
 Templates call ``|day`` ("6 July 2026"), ``|short_day`` ("6 Jul", for tight tables and
-chart labels) and ``school_name(urn)`` instead of formatting on their own, so a page cannot
-drift to "06 Jul 2026", "2026-07-06" or "school 803391"."""
+chart labels), ``|weekday_day`` ("Monday 6 July 2026"), ``|day_time`` ("6 July 2026 at
+14:05") and ``school_name(urn)`` instead of formatting on their own, so a page cannot
+drift to "06 Jul 2026", "2026-07-06" or "school 803391" (tests/web/test_template_dates.py
+fails on a template that calls ``strftime``)."""
 
 from __future__ import annotations
 
@@ -29,9 +31,21 @@ def short_day(value: date | datetime | None) -> str:
     return f"{value.day} {value:%b}" if value else ""
 
 
-def day_time(value: datetime | None) -> str:
-    """'6 July 2026 at 14:05'."""
-    return f"{day_text(value)} at {value:%H:%M}" if value else ""
+def weekday_day(value: date | datetime | None) -> str:
+    """'Monday 6 July 2026': a date where the day of the week matters (a deadline, a
+    session register)."""
+    return f"{value:%A} {day_text(value)}" if value else ""
+
+
+def day_time(value: datetime | None, *, seconds: bool = False) -> str:
+    """'6 July 2026 at 14:05' ('at 14:05:09' with seconds, for the audit log)."""
+    if not value:
+        return ""
+    return (
+        f"{day_text(value)} at {value:%H:%M:%S}"
+        if seconds
+        else f"{day_text(value)} at {value:%H:%M}"
+    )
 
 
 @pass_context
@@ -55,5 +69,7 @@ def _school_names(app: Any) -> dict[str, str]:
 
 
 def install(templates: Jinja2Templates) -> None:
-    templates.env.filters.update(day=day, short_day=short_day, day_time=day_time)
+    templates.env.filters.update(
+        day=day, short_day=short_day, day_time=day_time, weekday_day=weekday_day
+    )
     templates.env.globals["school_name"] = school_name
