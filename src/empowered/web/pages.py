@@ -44,7 +44,6 @@ from empowered.web.deps import (
 )
 from empowered.web.import_runs import settings_of
 from empowered.web.pupil_triggers import trigger_section
-from empowered.web.school_pages import home_schools
 from empowered.web.render import (
     HOME,
     PROVISION,
@@ -53,6 +52,7 @@ from empowered.web.render import (
     paginate,
     render,
 )
+from empowered.web.school_pages import home_schools
 
 router = APIRouter()
 HOME_PAGE_SIZE = 50
