@@ -211,7 +211,8 @@ def test_a_school_outside_the_scope_cannot_be_opened(
     clients: dict[str, TestClient], web_trust: Trust
 ) -> None:
     senco = clients["senco"]
-    assert senco.get(f"/schools/{web_trust.school}").status_code == 200
+    own = senco.get(f"/schools/{web_trust.school}")
+    assert own.status_code == 200 and "Back to the schools side by side" not in own.text
     refused = senco.get(f"/schools/{web_trust.other_school}")
     assert refused.status_code == 404
     assert "/pupils/" not in refused.text

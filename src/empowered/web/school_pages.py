@@ -63,5 +63,13 @@ def school(
         request,
         scope,
         "school.html",
-        {"title": name, "schools_side_by_side": row, "items": shown, "pager": pager},
+        {
+            "title": name,
+            "schools_side_by_side": row,
+            "items": shown,
+            "pager": pager,
+            # A SENCo opening their own school's page came from elsewhere: no table to go
+            # back to.
+            "back_to_schools": may_compare_schools(scope),
+        },
     )
