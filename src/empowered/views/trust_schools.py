@@ -72,6 +72,7 @@ class SchoolsSideBySide:
     shows_triggers: bool
     shows_reviews: bool
     legend: str | None  # what the hidden symbol means, when a figure is hidden
+    hidden_text: str  # the hidden symbol
     # The page sections the "needs doing" columns are (marked on the page for the tests):
     # the review queue and plan reviews for staff, an analyst's suppressed school summary.
     triggers_section: str = str(Section.HOME_TRIGGERS)
@@ -96,6 +97,7 @@ def _fields_after_rows(t: SchoolsSideBySide) -> tuple[Any, ...]:
         t.shows_triggers,
         t.shows_reviews,
         t.legend,
+        t.hidden_text,
         t.triggers_section,
         t.reviews_section,
     )
@@ -142,6 +144,7 @@ def schools_side_by_side(
         shows["triggers"],
         shows["reviews"],
         counts.legend if counts.hidden.any() else None,
+        counts.hidden_text,
         str(Section.HOME_SCHOOL_SUMMARY if summary else Section.HOME_TRIGGERS),
         str(Section.HOME_SCHOOL_SUMMARY if summary else Section.HOME_PLAN_REVIEWS),
     )
