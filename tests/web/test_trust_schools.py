@@ -122,8 +122,21 @@ def test_the_trust_admins_home_is_the_schools_side_by_side(
     admin = clients["trust_admin"]
     page = admin.get("/").text
     shown = table_rows(page)
+    total = shown.pop("all")
     want = expected(admin.app)
     assert set(shown) == set(want), "one row per school in scope"
+    # The whole trust's row adds the schools up (and pools their sessions).
+    trust: dict[str, Any] = defaultdict(int)
+    for e in want.values():
+        for k, v in e.items():
+            if k != "name":
+                trust[k] += v
+    assert total["name"] == "All schools"
+    assert total["on_roll"] == f"{trust['on_roll']:,}"
+    assert total["on_register"] == f"{trust['on_register']:,}"
+    assert total["attendance_sen"] == rate(trust, "sen")
+    assert total["provision_cost"] == f"£{trust['provision_cost']:,.0f}"
+    assert total["support_reviews_overdue"] == str(trust["support_reviews_overdue"])
     for urn, e in want.items():
         row = shown[urn]
         assert row["name"] == e["name"] and urn not in row["name"]  # a name, not a number
@@ -145,6 +158,8 @@ def test_the_trust_admins_home_is_the_schools_side_by_side(
         assert school.status_code == 200
         children = trigger_children(all_pages(admin, f"/schools/{urn}"))
         assert row["open_triggers"] == str(len(children))
+        trust["open_triggers"] += len(children)
+    assert total["open_triggers"] == str(trust["open_triggers"])
     # Pupils are no longer listed: no pupil item, no 29 pages of them.
     assert 'href="/pupils/' not in page
     assert not re.search(r'<li class="card[^"]*" data-section="home\.', page)
@@ -166,6 +181,8 @@ def test_the_analysts_small_numbers_are_hidden(clients: dict[str, TestClient]) -
     analyst, admin = clients["trust_analyst"], clients["trust_admin"]
     page = analyst.get("/").text
     shown, exact = table_rows(page), table_rows(admin.get("/").text)
+    # No whole-trust row: beside hidden figures a total would give them away.
+    assert "all" not in shown and exact.pop("all")
     assert set(shown) == set(exact)
     small = 0
     for urn, row in shown.items():

@@ -14,7 +14,7 @@ it is. Columns the policy does not give the user are not read at all.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -77,6 +77,9 @@ class SchoolsSideBySide:
     # the review queue and plan reviews for staff, an analyst's suppressed school summary.
     triggers_section: str = str(Section.HOME_TRIGGERS)
     reviews_section: str = str(Section.HOME_PLAN_REVIEWS)
+    # The whole trust's row, for staff who see every figure exact: beside hidden figures a
+    # total would give them away, so a suppressed table has none.
+    total: SchoolRow | None = None
 
     def __bool__(self) -> bool:
         return bool(self.rows)
@@ -84,23 +87,7 @@ class SchoolsSideBySide:
     def row(self, school_urn: str) -> SchoolsSideBySide | None:
         """The same table with one school's row (the school's own page)."""
         rows = tuple(r for r in self.rows if r.school_urn == school_urn)
-        return SchoolsSideBySide(rows, *_fields_after_rows(self)) if rows else None
-
-
-def _fields_after_rows(t: SchoolsSideBySide) -> tuple[Any, ...]:
-    return (
-        t.academic_year,
-        t.as_of,
-        t.shows_register,
-        t.shows_attendance,
-        t.shows_provision,
-        t.shows_triggers,
-        t.shows_reviews,
-        t.legend,
-        t.hidden_text,
-        t.triggers_section,
-        t.reviews_section,
-    )
+        return replace(self, rows=rows, total=None) if rows else None
 
 
 def schools_side_by_side(
@@ -126,12 +113,12 @@ def schools_side_by_side(
     }
     triggers = _open_triggers(con, scope, found, cache) if shows["triggers"] else {}
     counts = _suppressed(found, triggers, needs_suppression(scope))
-    rows = tuple(
-        _row(i, r, counts, cache.provision_overview(con, str(r["school_urn"])).impacts)
-        if shows["provision"]
-        else _row(i, r, counts, ())
-        for i, r in enumerate(found)
-    )
+    impacts = [
+        cache.provision_overview(con, str(r["school_urn"])).impacts if shows["provision"] else ()
+        for r in found
+    ]
+    rows = tuple(_row(i, r, counts, impacts[i]) for i, r in enumerate(found))
+    exact = not needs_suppression(scope) and len(found) > 1
     year = str(found[0]["academic_year"] or "") if found else ""
     days = [r["as_of_date"] for r in found if r["as_of_date"] is not None]
     return SchoolsSideBySide(
@@ -147,7 +134,38 @@ def schools_side_by_side(
         counts.hidden_text,
         str(Section.HOME_SCHOOL_SUMMARY if summary else Section.HOME_TRIGGERS),
         str(Section.HOME_SCHOOL_SUMMARY if summary else Section.HOME_PLAN_REVIEWS),
+        _total(found, triggers) if exact else None,
     )
+
+
+# The figures of a school that add up across schools (each pupil is on one school's roll).
+SUMMED = (
+    "on_roll",
+    "sen_support",
+    "ehc_plan",
+    "support_reviews_overdue",
+    "ehc_reviews_overdue",
+    "sen_pupils",
+    "sen_present",
+    "sen_possible",
+    "other_pupils",
+    "other_present",
+    "other_possible",
+    "provision_pupils",
+)
+
+
+def _total(found: Sequence[dict[str, Any]], triggers: dict[str, int]) -> SchoolRow:
+    """The whole trust's row: counts added up, attendance over every session."""
+    summed: dict[str, Any] = {k: sum(int(r[k] or 0) for r in found) for k in SUMMED}
+    summed |= {
+        "school_urn": "",
+        "school_name": "All schools",
+        "provision_cost": sum(float(r["provision_cost"] or 0) for r in found),
+    }
+    table = _suppressed([summed], {"": sum(triggers.values())}, False)
+    # A verdict is about one intervention at one school: they do not add up.
+    return replace(_row(0, summed, table, ()), impact=())
 
 
 def _open_triggers(
