@@ -7,6 +7,7 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from web_fixtures import Trust
 
 pytestmark = pytest.mark.slow
 
@@ -34,11 +35,16 @@ def test_the_trusts_register_is_paged_with_its_filters_kept(
     assert "Showing 1 to 200" in admin.get("/register?eal=&page=x").text
 
 
-def test_a_trust_admins_attention_list_is_paged(clients: dict[str, TestClient]) -> None:
-    html = clients["trust_admin"].get("/").text
+def test_a_schools_attention_list_is_paged(
+    clients: dict[str, TestClient], web_trust: Trust
+) -> None:
+    """The trust admin's home is the schools side by side; a school's page lists what
+    needs attention there, a page at a time."""
+    path = f"/schools/{web_trust.school}"
+    html = clients["trust_admin"].get(path).text
     shown = html.count('<li class="card')
     assert shown <= 50
     found = re.search(r"Showing 1 to 50 of (\d+) items", html)
     if found:
         assert shown == 50 and int(found.group(1)) > 50
-        assert clients["trust_admin"].get("/?page=2").text.count('<li class="card') >= 1
+        assert clients["trust_admin"].get(f"{path}?page=2").text.count('<li class="card') >= 1

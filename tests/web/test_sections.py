@@ -99,6 +99,10 @@ SECTION_PAGES: dict[Section, str] = {
     # Finding a child: the SEN status beside each pupil of a teacher's or assistant's lists
     # (and of a search's results: the same decision, tested in test_pupil_search.py).
     S.PUPILS_SEN_STATUS: "/pupils",
+    # The trust-wide roles' home: the schools side by side (its "needs doing" columns are
+    # marked home.triggers and home.plan_reviews, or the analyst's home.school_summary).
+    # Each school's page (/schools/{urn}) is walked in test_trust_schools.py.
+    S.HOME_SCHOOLS_SIDE_BY_SIDE: "/",
 }
 PAGES = sorted(set(SECTION_PAGES.values()))
 # Sections that need data the small trust does not have (the fixture writes the walked

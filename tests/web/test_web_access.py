@@ -89,6 +89,7 @@ RECORD_PAGES = {
     "/provision/enrolments/{enrolment_id}": "test_provision_pages.py",
     "/pupils/{pupil_key}/contributions/{contribution_id}/report": "test_contributions_page.py",
     "/concerns/{concern_id}": "test_concerns_web.py",
+    "/schools/{school_urn}": "test_trust_schools.py",
 }
 # Who may post to each form; everyone else is refused (``test_forms_refuse_other_roles``).
 FORMS = {

@@ -101,6 +101,13 @@ Decisions worth knowing:
 - Backups (issue 14): the trust admin, who runs the service for the trust, sees when the
   last backup was taken, is warned on the home page when it is old or failed, and may
   take one at once (MANAGE_BACKUPS). A backup holds everything, so no one else.
+- The trust admin's and the trust analyst's home is the trust's schools side by side
+  (``Section.HOME_SCHOOLS_SIDE_BY_SIDE``, ``may_compare_schools``): "which school needs
+  help" before any child. A school's name leads to its page (``may_open_school``): what
+  needs attention there, for whoever may compare schools, or a SENCo for their own school
+  (VIEW_AGGREGATES in scope); another school's page is answered "not found". The analyst
+  sees the open-trigger and overdue-review columns as suppressed counts, as the per-school
+  summary they had before.
 - Counts over several pupils are suppressed (``must_suppress``) for aggregate-only roles
   and for any document that leaves the school; staff who may open each pupil see them
   exact.
@@ -670,6 +677,19 @@ def may_see_section(scope: Scope, section: Section) -> bool:
     return rule.area is None or can_see_area(scope, rule.area)
 
 
+def may_compare_schools(scope: Scope) -> bool:
+    """Whether the home page shows the schools side by side: a trust-wide role (every
+    school in scope) with the section; a one-school role's home stays its children."""
+    return scope.schools is None and may_see_section(scope, Section.HOME_SCHOOLS_SIDE_BY_SIDE)
+
+
+def may_open_school(scope: Scope, school_urn: str) -> bool:
+    """Whether ``/schools/{school_urn}`` (a school's row and what needs attention there)
+    may be shown: the section, and the school in scope."""
+    in_scope = scope.schools is None or school_urn in scope.schools
+    return in_scope and may_see_section(scope, Section.HOME_SCHOOLS_SIDE_BY_SIDE)
+
+
 def visible_sections(scope: Scope) -> frozenset[Section]:
     """Every section this user may see, for the view services to filter by."""
     return frozenset(s for s in Section if may_see_section(scope, s))
@@ -725,6 +745,8 @@ __all__ = [
     "require",
     "scope_for",
     "may_see_section",
+    "may_compare_schools",
+    "may_open_school",
     "must_suppress",
     "visible_areas",
     "visible_sections",

@@ -96,6 +96,9 @@ class Section(StrEnum):
     ADMIN_BACKUPS = "admin.backups"
     # Finding a child (issue 15, item 3): the SEN status beside each pupil found or listed
     PUPILS_SEN_STATUS = "pupils.sen_status"
+    # The trust-wide roles' home (issue 15, item 1): the schools side by side, each
+    # leading to its own page (/schools/{urn}) of what needs attention there
+    HOME_SCHOOLS_SIDE_BY_SIDE = "home.schools_side_by_side"
 
 
 @dataclass(frozen=True)
@@ -197,6 +200,10 @@ SECTION_RULES: dict[Section, SectionRule] = {
     # As on the pupil page (PUPIL_STATUS): staff who open the pupil; a visitor only with
     # the register area.
     S.PUPILS_SEN_STATUS: SectionRule(permission="view_pupil", limited_area="register"),
+    # School-level counts only (suppressed for the analyst); each column keeps its own
+    # section's rule (REGISTER_COUNTS, REGISTER_ATTENDANCE, HOME_TRIGGERS...). Only for a
+    # scope of every school: ``policy.may_compare_schools``.
+    S.HOME_SCHOOLS_SIDE_BY_SIDE: SectionRule(permission="view_aggregates"),
 }
 
 # The area each early-sign measure (``analytics.early_signs.INDICATORS``) reads.

@@ -434,6 +434,8 @@ class SchoolAnalyticsCache:
                 ]
                 if only_home:
                     steps.append(partial(self.provision_against_need, con, school))
+                    # The trust-wide home's table of schools: each school's verdicts.
+                    steps.append(partial(self.provision_overview, con, school))
                     for step in steps:
                         pause()
                         step()

@@ -50,6 +50,7 @@ from empowered.web import (
     pupil_matches,
     pupil_search,
     reviews,
+    school_pages,
     strategies,
     triggers,
     uploads,
@@ -336,6 +337,7 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
         plans,
         concerns,
         pupil_search,
+        school_pages,
     )
     for module in (*modules, audit_page):
         app.include_router(module.router)

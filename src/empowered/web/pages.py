@@ -52,6 +52,7 @@ from empowered.web.render import (
     paginate,
     render,
 )
+from empowered.web.school_pages import home_schools
 
 router = APIRouter()
 HOME_PAGE_SIZE = 50
@@ -66,7 +67,14 @@ def home(
     with request.app.state.warehouse.reading() as con:
         first_run = not has_school(con)
         if not first_run:
-            items = attention(con, scope=pupil_scope(scope), cache=request.app.state.cache)
+            # Trust-wide roles get the schools side by side instead of every pupil's items
+            # (a school's name leads to its items): school_pages.home_schools.
+            schools = home_schools(request, scope, con)
+            items = (
+                []
+                if schools is not None
+                else attention(con, scope=pupil_scope(scope), cache=request.app.state.cache)
+            )
     if first_run:
         # A new warehouse: the first step is setting up the school, which the trust
         # administrator does (the Schools page); everyone else is told who to ask.
@@ -93,6 +101,7 @@ def home(
             "title": "What needs attention",
             "items": shown,
             "pager": pager,
+            "schools_side_by_side": schools,
             "my_actions": None if mine is None else mine[:MY_ACTIONS_ON_HOME],
             "more_actions": 0 if mine is None else max(0, len(mine) - MY_ACTIONS_ON_HOME),
             **safeguarding,

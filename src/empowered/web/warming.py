@@ -49,7 +49,8 @@ log = logging.getLogger(__name__)
 # meanwhile, and a page that needs a school computes that school itself anyway.
 YIELD_SECONDS = 1.0
 # What the home page reads of each school (views/home.py).
-HOME_KINDS = ("alerts", "review_queue", "provision_against_need")
+# (provision_overview: the verdicts on the trust-wide roles' table of schools, issue 15)
+HOME_KINDS = ("alerts", "review_queue", "provision_against_need", "provision_overview")
 
 
 class Traffic:
