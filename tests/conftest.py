@@ -11,6 +11,7 @@ import duckdb
 import pytest
 
 from empowered.keys import write_key_file
+from cut_trust import CUT_THROUGH, CUT_TRUST
 from identity_keys import TEST_KEYS, TEST_SECRET, key_file_contents
 
 # Small enough to keep the suite fast, big enough that every kind of planted pattern and
@@ -101,3 +102,30 @@ def app_records_warehouse(
     assert len(WRITERS) >= 6
     con.close()
     yield path
+
+
+@pytest.fixture(scope="session")
+def cut_trust(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A trust cut off in the middle of an autumn term (tests/cut_trust.py)."""
+    from empowered.synth import generate_trust
+
+    out = tmp_path_factory.mktemp("cut-trust")
+    generate_trust(out, **CUT_TRUST, through=CUT_THROUGH)
+    return out
+
+
+@pytest.fixture(scope="session")
+def cut_warehouse(cut_trust: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The cut trust imported and built. Tests must not modify it: copy it first."""
+    from empowered.sources.importer import import_canonical_folder
+    from empowered.warehouse.build import build_duckdb
+    from empowered.warehouse.connection import open_warehouse
+
+    path = tmp_path_factory.mktemp("cut-warehouse") / "cut.duckdb"
+    con = open_warehouse(path)
+    import_canonical_folder(con, cut_trust, keys=TEST_KEYS)
+    result = build_duckdb(con)
+    failures = "\n".join(f.message for f in result.failures())
+    assert result.ok, f"the cut trust did not build:\n{failures}"
+    con.close()
+    return path

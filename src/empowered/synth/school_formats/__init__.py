@@ -133,8 +133,13 @@ def write_school_formats(canonical: Path, out: Path, *, seed: int) -> SchoolForm
         result.summary_schools.append(urn)
 
     forms_school = next(u for u, kind in result.sources.items() if kind != "ctf")
+    # The half term in progress on the trust's last day (its published later ones aside).
     last_half_term = max(
-        (t for t in trust.rows("terms") if t["school_urn"] == forms_school),
+        (
+            t
+            for t in trust.rows("terms")
+            if t["school_urn"] == forms_school and t["start_date"] <= (trust.through or "9999")
+        ),
         key=lambda t: t["start_date"],
     )
     since = last_half_term["start_date"]

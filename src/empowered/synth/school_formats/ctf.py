@@ -151,7 +151,9 @@ def _file_date(
     ends = [t["end_date"] for t in trust.for_school("terms", school_urn) if t["end_date"]]
     days = [d for by_session in marks.values() for d, _ in by_session]
     candidates = ends or days
-    return max(candidates) if candidates else "2000-01-01"
+    latest = max(candidates) if candidates else "2000-01-01"
+    # Written on the day a cut-off trust stops, in a term that has not ended yet.
+    return min(latest, trust.through or latest)
 
 
 def _academic_start(day: date) -> int:
