@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from empowered.keys import write_key_file
 from cut_trust import CUT_THROUGH, CUT_TRUST
+from empowered.keys import write_key_file
 from identity_keys import TEST_KEYS, TEST_SECRET, key_file_contents
 
 # Small enough to keep the suite fast, big enough that every kind of planted pattern and

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from cut_trust import CUT_THROUGH, CUT_TRUST
 
+from cut_trust import CUT_THROUGH, CUT_TRUST
 from empowered.synth import generate_trust
 
 THROUGH = CUT_THROUGH

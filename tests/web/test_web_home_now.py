@@ -14,10 +14,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from cut_trust import CUT_THROUGH
 from fastapi.testclient import TestClient
 from web_fixtures import csrf_of
 
+from cut_trust import CUT_THROUGH
 from empowered.analytics.wording import day_text
 from identity_keys import TEST_KEYS
 
