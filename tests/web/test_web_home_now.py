@@ -28,7 +28,9 @@ DAY_TEXT = re.compile(
 
 
 @pytest.fixture(scope="module")
-def senco_home(cut_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def senco_home(
+    cut_warehouse: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, int, int]]:
     from argon2 import PasswordHasher
 
     from empowered.access import passwords, users
@@ -44,10 +46,19 @@ def senco_home(cut_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) ->
     shutil.copy(cut_warehouse, path)
     con = open_warehouse(path)
     accounts = {a.role: a for a in create_demo_accounts(con)}
+    found = users.find_user(con, accounts["senco"].username)
+    assert found is not None
+    school = str(found.school_urn)
     build = land_demo_records(
         con, keys=TEST_KEYS, today=CUT_THROUGH + timedelta(days=1), seed=DEMO_SEED
     )
     assert build is not None and build.ok
+    overdue, soon = con.execute(
+        "SELECT count(*) FILTER (WHERE review_overdue), "
+        "count(*) FILTER (WHERE NOT review_overdue AND plan_next_review_due <= as_of_date + 28) "
+        "FROM marts.register_pupil WHERE has_current_plan AND school_urn = ?",
+        [school],
+    ).fetchone() or (0, 0)
     con.close()
     app = create_app(path)
     try:
@@ -65,7 +76,7 @@ def senco_home(cut_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) ->
         assert response.status_code == 303
         home = client.get("/")
         assert home.status_code == 200
-        yield home.text
+        yield home.text, overdue, soon
     finally:
         app.state.warehouse.close()
         passwords._HASHER, users._DUMMY_HASH = saved  # type: ignore[attr-defined]
@@ -76,9 +87,19 @@ def _days_shown(html: str) -> list[date]:
     return [date(int(y), months[m], int(d)) for d, m, y in DAY_TEXT.findall(html)]
 
 
-def test_the_senco_home_shows_items_from_the_last_four_weeks(senco_home: str) -> None:
-    days = _days_shown(senco_home)
+def test_the_senco_home_shows_items_from_the_last_four_weeks(
+    senco_home: tuple[str, int, int],
+) -> None:
+    days = _days_shown(senco_home[0])
     recent = [d for d in days if CUT_THROUGH - timedelta(days=28) < d <= CUT_THROUGH]
     assert len(recent) >= 3, sorted(set(days))[-10:]
     # Nothing on the page is dated after the day, but for what is coming due.
     assert max(days) <= CUT_THROUGH + timedelta(days=60)
+
+
+def test_the_senco_has_reviews_overdue_and_due_soon_after_the_demo_reviews(
+    senco_home: tuple[str, int, int],
+) -> None:
+    # The reviews the demo's SENCo held leave a few overdue they have not got to yet.
+    _, overdue, soon = senco_home
+    assert overdue > 0 and soon > 0
