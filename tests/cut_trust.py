@@ -6,5 +6,5 @@ from __future__ import annotations
 
 from datetime import date
 
-CUT_TRUST = {"schools": 2, "pupils": 240, "years": 2, "seed": 4}
-CUT_THROUGH = date(2026, 11, 11)
+CUT_TRUST = {"schools": 3, "pupils": 300, "years": 2, "seed": 4}
+CUT_THROUGH = date(2026, 11, 15)  # a Sunday: the last register is on the Friday

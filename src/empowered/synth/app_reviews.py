@@ -4,10 +4,11 @@ app's own service (``empowered.reviews``: checked as the form checks, landed as 
 no longer overdue.
 
 Most plans running at the school's as-of date that were overdue (all but about one in
-five, and at most 14) get a review a few weeks before it; one EHC plan gets its annual review eleven months before, with the next one
-set five weeks after the as-of date, so its advice and papers come due on the SENCo's
-home page (and the report of the meeting held is recorded as sent). Wording is varied and
-plausible; no names (the pupil is "they", the parents "mum", "dad", "the family").
+five, and at most 14) get a review a few weeks before it; one EHC plan gets its annual
+review eleven months before, with the next one set five weeks after the as-of date, so
+its advice and papers come due on the SENCo's home page (and the report of the meeting
+held is recorded as sent). Wording is varied and plausible; no names (the pupil is
+"they", the parents "mum", "dad", "the family").
 """
 
 from __future__ import annotations
