@@ -40,18 +40,22 @@ def small_trust(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def built_warehouse(small_trust: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The small trust imported and built into a warehouse file. Tests must not modify it:
     copy it first (see ``warehouse_copy``)."""
+    yield _import_and_build(small_trust, tmp_path_factory.mktemp("warehouse") / "built.duckdb")
+
+
+def _import_and_build(trust: Path, path: Path) -> Path:
+    """A synthetic trust's canonical files imported into a new warehouse file, built."""
     from empowered.sources.importer import import_canonical_folder
     from empowered.warehouse.build import build_duckdb
     from empowered.warehouse.connection import open_warehouse
 
-    path = tmp_path_factory.mktemp("warehouse") / "built.duckdb"
     con = open_warehouse(path)
-    import_canonical_folder(con, small_trust, keys=TEST_KEYS)
+    import_canonical_folder(con, trust, keys=TEST_KEYS)
     result = build_duckdb(con)
     failures = "\n".join(f.message for f in result.failures())
-    assert result.ok, f"the small trust did not build:\n{failures}"
+    assert result.ok, f"the trust in {trust.name} did not build:\n{failures}"
     con.close()
-    yield path
+    return path
 
 
 @pytest.fixture
@@ -117,15 +121,4 @@ def cut_trust(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def cut_warehouse(cut_trust: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The cut trust imported and built. Tests must not modify it: copy it first."""
-    from empowered.sources.importer import import_canonical_folder
-    from empowered.warehouse.build import build_duckdb
-    from empowered.warehouse.connection import open_warehouse
-
-    path = tmp_path_factory.mktemp("cut-warehouse") / "cut.duckdb"
-    con = open_warehouse(path)
-    import_canonical_folder(con, cut_trust, keys=TEST_KEYS)
-    result = build_duckdb(con)
-    failures = "\n".join(f.message for f in result.failures())
-    assert result.ok, f"the cut trust did not build:\n{failures}"
-    con.close()
-    return path
+    return _import_and_build(cut_trust, tmp_path_factory.mktemp("cut-warehouse") / "cut.duckdb")
