@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from cut_trust import CUT_THROUGH, CUT_TRUST
 from empowered.keys import write_key_file
 from identity_keys import TEST_KEYS, TEST_SECRET, key_file_contents
 
@@ -39,18 +40,22 @@ def small_trust(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def built_warehouse(small_trust: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The small trust imported and built into a warehouse file. Tests must not modify it:
     copy it first (see ``warehouse_copy``)."""
+    yield _import_and_build(small_trust, tmp_path_factory.mktemp("warehouse") / "built.duckdb")
+
+
+def _import_and_build(trust: Path, path: Path) -> Path:
+    """A synthetic trust's canonical files imported into a new warehouse file, built."""
     from empowered.sources.importer import import_canonical_folder
     from empowered.warehouse.build import build_duckdb
     from empowered.warehouse.connection import open_warehouse
 
-    path = tmp_path_factory.mktemp("warehouse") / "built.duckdb"
     con = open_warehouse(path)
-    import_canonical_folder(con, small_trust, keys=TEST_KEYS)
+    import_canonical_folder(con, trust, keys=TEST_KEYS)
     result = build_duckdb(con)
     failures = "\n".join(f.message for f in result.failures())
-    assert result.ok, f"the small trust did not build:\n{failures}"
+    assert result.ok, f"the trust in {trust.name} did not build:\n{failures}"
     con.close()
-    yield path
+    return path
 
 
 @pytest.fixture
@@ -101,3 +106,19 @@ def app_records_warehouse(
     assert len(WRITERS) >= 6
     con.close()
     yield path
+
+
+@pytest.fixture(scope="session")
+def cut_trust(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A trust cut off in the middle of an autumn term (tests/cut_trust.py)."""
+    from empowered.synth import generate_trust
+
+    out = tmp_path_factory.mktemp("cut-trust")
+    generate_trust(out, **CUT_TRUST, through=CUT_THROUGH)
+    return out
+
+
+@pytest.fixture(scope="session")
+def cut_warehouse(cut_trust: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The cut trust imported and built. Tests must not modify it: copy it first."""
+    return _import_and_build(cut_trust, tmp_path_factory.mktemp("cut-warehouse") / "cut.duckdb")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -20,13 +21,23 @@ runner = CliRunner()
 @pytest.mark.slow
 def test_demo_imports_builds_and_reports(tmp_path: Path) -> None:
     warehouse = tmp_path / "demo.duckdb"
-    result = runner.invoke(app, ["demo", "--no-serve", "--warehouse", str(warehouse)])
+    # Pinned to a day in an autumn term, so the test does not depend on today's date.
+    result = runner.invoke(
+        app, ["demo", "--no-serve", "--warehouse", str(warehouse), "--through", "2026-11-11"]
+    )
     assert result.exit_code == 0, result.output
     assert "build ok" in result.output
     assert "observations.csv" in result.output and "core.fct_observation" in result.output
     con = duckdb.connect(str(warehouse), read_only=True)
+    # 1,500 on roll in September 2025, then a year's leavers and a new intake.
     pupils = con.execute("SELECT count(*) FROM core.dim_pupil").fetchone()
-    assert pupils is not None and 1400 <= pupils[0] <= 1600
+    assert pupils is not None and 1500 <= pupils[0] <= 2000
+    # The school year in progress: every school's registers run up to the day.
+    as_of = con.execute(
+        "SELECT min(as_of_date), max(as_of_date), min(as_of_academic_year) FROM marts.school_as_of"
+    ).fetchone()
+    assert as_of is not None and as_of[2] == "2026/27"
+    assert date(2026, 11, 5) <= as_of[0] <= as_of[1] <= date(2026, 11, 11)
     # The living SEN record: what staff enter in the app, landed through the app's own
     # services as sources of their own, and every row of it accepted by staging.
     app_sources = {

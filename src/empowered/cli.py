@@ -6,6 +6,7 @@ import sys
 import tempfile
 import time
 from contextlib import closing
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -126,6 +127,14 @@ def synth(
             help="First academic year, e.g. 2024 for 2024/25 (default: the latest completed years)."
         ),
     ] = None,
+    through: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="Cut the trust off at this day, YYYY-MM-DD: nothing is dated after it, and "
+            "(without --first-year) the last year is the one holding it.",
+        ),
+    ] = None,
 ) -> None:
     """Write a synthetic trust (canonical CSV files and a manifest of planted patterns)."""
     from empowered.synth import generate_trust
@@ -139,6 +148,7 @@ def synth(
             years=years,
             seed=seed,
             first_academic_year=first_year,
+            through=through.date() if through else None,
         )
     except ValueError as err:
         console.print(f"[red]{err}[/red]")
@@ -414,9 +424,21 @@ def demo(
     serve: Annotated[
         bool, typer.Option(help="Serve the web app afterwards (when it lands).")
     ] = True,
+    through: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="The demo's last day of records, YYYY-MM-DD (default: yesterday).",
+        ),
+    ] = None,
 ) -> None:
     """Generate a small synthetic trust, import it, build the warehouse and show what loaded."""
+    from datetime import date, timedelta
+
     from empowered.demo import DEMO_PUPILS, DEMO_SCHOOLS, is_demo_warehouse, run_demo
+
+    # The school year so far: records up to the last day before today (or the day given).
+    last_day = through.date() if through else date.today() - timedelta(days=1)
 
     path = Path(warehouse or get_settings().warehouse)
     if path.exists():
@@ -449,6 +471,7 @@ def demo(
             con,
             folder,
             keys=get_settings().keys(),
+            through=last_day,
             report_dir=_report_dir(path),
             progress=_progress,
         )
@@ -465,8 +488,6 @@ def demo(
     console.print(f"Demo finished in {time.perf_counter() - started:.1f}s; warehouse: {path}")
     if not build.ok:
         raise typer.Exit(1)
-    from datetime import date
-
     from empowered.demo import DEMO_SEED, create_demo_accounts
     from empowered.synth.app_sources import land_demo_records
 
@@ -474,7 +495,7 @@ def demo(
     # What staff would have entered in the app since the files came in (plans, reviews,
     # actions, sessions, concerns), landed through the app's own services and built.
     app_build = land_demo_records(
-        con, keys=get_settings().keys(), today=date.today(), seed=DEMO_SEED
+        con, keys=get_settings().keys(), today=last_day + timedelta(days=1), seed=DEMO_SEED
     )
     if app_build is not None:
         _report_build(app_build)

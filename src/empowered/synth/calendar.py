@@ -59,8 +59,12 @@ def last_complete_academic_year(today: date) -> int:
 
     Data generated for it never has dates in the future, which validation would reject.
     """
-    current = today.year if today.month >= 9 else today.year - 1
-    return current - 1
+    return academic_year_of(today) - 1
+
+
+def academic_year_of(day: date) -> int:
+    """The start year of the academic year (1 September - 31 August) holding ``day``."""
+    return day.year if day.month >= 9 else day.year - 1
 
 
 def academic_year_label(start_year: int) -> str:

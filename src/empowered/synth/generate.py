@@ -23,6 +23,7 @@ from empowered.synth.attendance import (
 )
 from empowered.synth.calendar import (
     academic_year_label,
+    academic_year_of,
     census_date,
     last_complete_academic_year,
 )
@@ -46,6 +47,7 @@ from empowered.synth.plans import plans_and_actions
 from empowered.synth.rng import substream
 from empowered.synth.schools import School, Trust, build_staff, build_trust
 from empowered.synth.summaries import StatusRecord, attendance_summary_rows, sen_need_rows
+from empowered.synth.through import ThroughSink
 from empowered.synth.writer import CsvSink
 
 GENERATOR = "empowered.synth"
@@ -83,12 +85,15 @@ def generate_trust(
     years: int = 1,
     seed: int = 1,
     first_academic_year: int | None = None,
+    through: date | None = None,
 ) -> TrustSummary:
     """Write a synthetic multi-academy trust into ``out_dir`` (see docs/synthetic-trust.md).
 
     ``pupils`` is the number on roll at the start of the first year; ``first_academic_year``
     2025 means the year from September 2025 ("2025/26"); by default the trust covers the
-    most recent completed academic years. Same arguments, same bytes.
+    most recent completed academic years. ``through`` cuts the trust off at a date (nothing
+    is dated after it; synth.through): by default the years then end with the one holding
+    it, so ``through=date.today()`` is a school year in progress. Same arguments, same bytes.
     """
     if schools < 1:
         raise ValueError("schools must be at least 1")
@@ -101,9 +106,17 @@ def generate_trust(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
 
+    if first_academic_year is None and through is not None:
+        # The year holding ``through`` is the last, in progress up to that day.
+        first_academic_year = academic_year_of(through) - years + 1
     if first_academic_year is None:
         # The most recent completed years, so the data is recent and none of it is future.
         first_academic_year = last_complete_academic_year(date.today()) - years + 1
+    if through is not None and through < date(first_academic_year, 9, 1):
+        raise ValueError(
+            f"through ({through.isoformat()}) is before the first academic year "
+            f"({academic_year_label(first_academic_year)}) starts"
+        )
     trust = build_trust(seed, schools, pupils, first_academic_year, years)
     roll = build_pupils(seed, trust)
     permanents = plan_permanent_exclusions(seed, trust, roll)
@@ -132,16 +145,16 @@ def generate_trust(
         ),
         1,
     )
-    with CsvSink(out_dir) as sink:
+    with CsvSink(out_dir) if through is None else ThroughSink(out_dir, through) as sink:
         _write_reference(sink, trust)
         _write_people(sink, trust, by_school)
         _write_training(sink, seed, trust, by_school, plan)
         for school, members in zip(trust.schools, by_school, strict=True):
-            _write_school_year(sink, seed, school, members, plan, permanents, next_ids)
+            _write_school_year(sink, seed, school, members, plan, permanents, next_ids, through)
         counts = dict(sink.counts)
 
     manifest = _manifest(
-        trust, roll, plan, counts, seed, schools, pupils, years, first_academic_year
+        trust, roll, plan, counts, seed, schools, pupils, years, first_academic_year, through
     )
     manifest_path = out_dir / MANIFEST_NAME
     manifest_path.write_text(
@@ -393,6 +406,7 @@ def _write_school_year(
     plan: PatternPlan,
     permanents: list[Exclusion],
     next_ids: dict[str, int],
+    through: date | None,
 ) -> None:
     if not members:
         return
@@ -401,7 +415,7 @@ def _write_school_year(
     status = status_matrix(school, members)
     att = simulate_attendance(seed, school, members, plan, permanents, status)
     upn = np.array([p.upn for p in members], dtype=object)
-    _write_attendance(sink, school, att.codes, upn, day_text)
+    _write_attendance(sink, school, att.codes, upn, day_text, through)
 
     row_of = {p.index: i for i, p in enumerate(members)}
     rows = []
@@ -443,7 +457,7 @@ def _write_school_year(
     if daily.incidents:
         for u, d in zip(daily.incidents["upn"], daily.incidents["occurred_on"], strict=True):
             incident_days.setdefault(u, []).append(date.fromisoformat(d))
-    tables = plans_and_actions(seed, school, members, plan, incident_days, next_ids)
+    tables = plans_and_actions(seed, school, members, plan, incident_days, next_ids, through)
     sink.write("plans", tables.plans)
     sink.write("plan_outcomes", tables.outcomes)
     sink.write("plan_reviews", tables.reviews)
@@ -456,6 +470,7 @@ def _write_attendance(
     codes: npt.NDArray[np.int8],
     upn: npt.NDArray[np.object_],
     day_text: npt.NDArray[np.object_],
+    through: date | None,
 ) -> None:
     pupil, day, session = np.nonzero(codes != OFF_ROLL)
     n = len(pupil)
@@ -473,15 +488,20 @@ def _write_attendance(
     sink.write("attendance", columns)
     if school.index == SUMMARY_SCHOOL:
         # One school's MIS also reports its last autumn term as a per-pupil summary,
-        # added up from these same marks (school_formats writes it in a real layout).
-        last = school.calendar.half_terms[-1].year_index
-        autumn = [
-            ht for ht in school.calendar.half_terms if ht.year_index == last and ht.half_term <= 2
+        # added up from these same marks (school_formats writes it in a real layout); in
+        # an autumn still in progress, the term so far.
+        started = [
+            ht
+            for ht in school.calendar.half_terms
+            if ht.half_term <= 2 and (through is None or ht.start <= through)
         ]
+        last = started[-1].year_index
+        autumn = [ht for ht in started if ht.year_index == last]
+        end = autumn[-1].end if through is None else min(autumn[-1].end, through)
         marks_text = zip(columns["upn"], columns["date"], columns["code"], strict=True)
         sink.write_rows(
             "attendance_summary",
-            attendance_summary_rows(school.urn, list(marks_text), autumn[0].start, autumn[-1].end),
+            attendance_summary_rows(school.urn, list(marks_text), autumn[0].start, end),
         )
 
 
@@ -531,6 +551,7 @@ def _manifest(
     n_pupils: int,
     years: int,
     first_year: int,
+    through: date | None,
 ) -> dict[str, Any]:
     urn = {s.index: s.urn for s in trust.schools}
     upn = {p.index: p.upn for p in pupils}
@@ -545,11 +566,15 @@ def _manifest(
         patterns.append(entry)
 
     for rec in plan.records:
-        add(rec)
+        # A pattern that would start after the trust is cut off is not in its files.
+        if through is None or str(rec.fields.get("start_date", "")) <= through.isoformat():
+            add(rec)
     special = {s.index for s in trust.schools if s.is_special}
     by_year = []
     for k in range(years):
         on = census_date(first_year + k)
+        if through is not None and on > through:
+            continue  # the census of a year in progress has not happened yet
         by_year.append(
             {
                 "academic_year": academic_year_label(first_year + k),
@@ -571,24 +596,28 @@ def _manifest(
             "census": by_year,
         }
     )
+    parameters: dict[str, Any] = {
+        "schools": schools,
+        "pupils": n_pupils,
+        "years": years,
+        "seed": seed,
+        "first_academic_year": first_year,
+        "planted_share_per_kind": PLANTED_SHARE,
+        "strategy_effect": STRATEGY_EFFECT,
+        "min_planted_strategy_uses": MIN_PLANTED_USES,
+        "harder_rate_ratio": HARDER_RATE_RATIO,
+        "mood_decline_range": list(MOOD_DECLINE),
+        "intervention_gain": INTERVENTION_GAIN,
+        "usual_intervention_gain": USUAL_GAIN,
+    }
+    if through is not None:
+        # Only a trust cut off at a date says so, so whole years' manifests stay as they were.
+        parameters["through"] = through.isoformat()
     return {
         "generator": GENERATOR,
         "version": MANIFEST_VERSION,
         "seed": seed,
-        "parameters": {
-            "schools": schools,
-            "pupils": n_pupils,
-            "years": years,
-            "seed": seed,
-            "first_academic_year": first_year,
-            "planted_share_per_kind": PLANTED_SHARE,
-            "strategy_effect": STRATEGY_EFFECT,
-            "min_planted_strategy_uses": MIN_PLANTED_USES,
-            "harder_rate_ratio": HARDER_RATE_RATIO,
-            "mood_decline_range": list(MOOD_DECLINE),
-            "intervention_gain": INTERVENTION_GAIN,
-            "usual_intervention_gain": USUAL_GAIN,
-        },
+        "parameters": parameters,
         "trust_name": trust.name,
         "academic_years": [academic_year_label(first_year + k) for k in range(years)],
         "patterns": patterns,

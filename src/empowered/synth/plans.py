@@ -116,12 +116,17 @@ def plans_and_actions(
     plan: PatternPlan,
     incident_days: dict[str, list[date]],
     next_ids: dict[str, int],
+    through: date | None = None,
 ) -> PlanTables:
+    """Plans, their outcomes and reviews, and actions. A trust cut off at ``through``
+    (synth.through) gives the plans running on that day the next review due after it, or
+    the first one missed before it."""
     rng = substream(seed, "plans", school.index)
     cal = school.calendar
     out = _new_tables()
     window_start = cal.half_terms[0].start
     window_end = cal.half_terms[-1].end
+    cut = min(through, window_end) if through is not None else window_end
     termly = [
         _weekday_before(ht.end - timedelta(days=14))
         for ht in cal.half_terms
@@ -187,16 +192,13 @@ def plans_and_actions(
                 review_dates = list(due_dates)
             held = [rng.random() >= MISSED_REVIEW for _ in due_dates]
             next_due = ""
-            if spell_end is None and p.leaving is None:
-                missed = [d for d, h in zip(due_dates, held, strict=True) if not h]
-                if missed:
-                    next_due = missed[0].isoformat()
-                elif ehcp:
-                    last = due_dates[-1] if due_dates else spell.start
-                    while last <= window_end:
-                        last = _add_year(last)
-                    next_due = last.isoformat()
-                else:
+            # Running on the last day the files speak for (ends after it are not known yet).
+            running = (spell_end is None or spell_end > cut) and (
+                p.leaving is None or p.leaving > cut
+            )
+            if running:
+                next_due = _next_review(spell.start, due_dates, review_dates, held, cut, ehcp)
+                if not next_due:
                     next_due = (window_end + timedelta(days=70)).isoformat()
             plan_id = next_id("plans", "PL", 6)
             end_date = "" if spell_end is None and p.leaving is None else stop.isoformat()
@@ -256,6 +258,34 @@ def plans_and_actions(
             raised = date.fromisoformat(rec.fields["start_date"]) + timedelta(days=21)
             action(p, raised, "trigger", ACTION_TEXT["trigger"][0], "pastoral")
     return out
+
+
+def _next_review(
+    start: date,
+    due_dates: list[date],
+    review_dates: list[date],
+    held: list[bool],
+    cut: date,
+    ehcp: bool,
+) -> str:
+    """The first review missed by ``cut``, else the next one due after it ("" when a
+    support plan has none due in the years generated)."""
+    missed = [d for d, h in zip(due_dates, held, strict=True) if not h and d <= cut]
+    if missed:
+        return missed[0].isoformat()
+    upcoming = [
+        d
+        for d, r, h in zip(due_dates, review_dates, held, strict=True)
+        if d > cut and not (h and r <= cut)
+    ]
+    if upcoming:
+        return upcoming[0].isoformat()
+    if not ehcp:
+        return ""
+    last = due_dates[-1] if due_dates else start
+    while last <= cut:
+        last = _add_year(last)
+    return last.isoformat()
 
 
 def _add_year(d: date) -> date:

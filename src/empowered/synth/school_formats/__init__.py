@@ -78,6 +78,24 @@ def _at_school(
     return test
 
 
+def _ctf_leavers(trust: CanonicalTrust, urn: str) -> dict[str, Callable[[Row], bool]]:
+    """Tests for the records of a CTF school's leavers (a CTF written in a year in progress
+    carries only the pupils on roll), and what hangs off them, so none is an orphan."""
+    left = {p["upn"] for p in trust.for_school("pupils", urn) if p["leaving_date"]}
+    plans = {r["plan_id"] for r in trust.for_school("plans", urn) if r["upn"] in left}
+    enrolments = {
+        r["enrolment_id"] for r in trust.for_school("provision_enrolments", urn) if r["upn"] in left
+    }
+    tests: dict[str, Callable[[Row], bool]] = {
+        entity: lambda r: r.get("school_urn") == urn and r.get("upn") in left
+        for entity, e in ENTITIES.items()
+        if "upn" in e.columns and "school_urn" in e.columns
+    }
+    tests["plan_outcomes"] = tests["plan_reviews"] = lambda r: r["plan_id"] in plans
+    tests["provision_sessions"] = lambda r: r["enrolment_id"] in enrolments
+    return tests
+
+
 def _forms_window(trust: CanonicalTrust, folder: Path, school: str, since: str) -> CanonicalTrust:
     """A copy of the trust whose daily records are one school's, from ``since`` on."""
     for entity in ENTITIES:
@@ -122,6 +140,9 @@ def write_school_formats(canonical: Path, out: Path, *, seed: int) -> SchoolForm
             )
         for entity in CTF_ENTITIES if kind == "ctf" else MIS_ENTITIES:
             leaves(entity, _at_school(urn))
+        if kind == "ctf" and trust.through:
+            for entity, test in _ctf_leavers(trust, urn).items():
+                leaves(entity, test)
         result.sources[urn] = kind
         result.mess += mess
 
@@ -133,8 +154,13 @@ def write_school_formats(canonical: Path, out: Path, *, seed: int) -> SchoolForm
         result.summary_schools.append(urn)
 
     forms_school = next(u for u, kind in result.sources.items() if kind != "ctf")
+    # The half term in progress on the trust's last day (its published later ones aside).
     last_half_term = max(
-        (t for t in trust.rows("terms") if t["school_urn"] == forms_school),
+        (
+            t
+            for t in trust.rows("terms")
+            if t["school_urn"] == forms_school and t["start_date"] <= (trust.through or "9999")
+        ),
         key=lambda t: t["start_date"],
     )
     since = last_half_term["start_date"]

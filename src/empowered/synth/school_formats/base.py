@@ -5,10 +5,12 @@ reason."""
 from __future__ import annotations
 
 import csv
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from empowered.sources.canonical import ENTITIES
+from empowered.synth.generate import MANIFEST_NAME
 
 
 @dataclass(frozen=True)
@@ -40,3 +42,13 @@ class CanonicalTrust:
 
     def for_school(self, entity: str, school_urn: str) -> list[dict[str, str]]:
         return [r for r in self.rows(entity) if r.get("school_urn") == school_urn]
+
+    @property
+    def through(self) -> str | None:
+        """The ISO day a trust cut off at a date stops (synth.through; its manifest says),
+        or None for whole years: its systems export on that day, not at the end of term."""
+        manifest = self.folder / MANIFEST_NAME
+        if not manifest.exists():
+            return None
+        day = json.loads(manifest.read_text("utf-8")).get("parameters", {}).get("through")
+        return str(day) if day else None

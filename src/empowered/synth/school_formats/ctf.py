@@ -72,6 +72,10 @@ def write_ctf(
     if school is None:
         raise ValueError(f"school {school_urn} is not in the trust")
     pupils = trust.for_school("pupils", school_urn)
+    if trust.through:
+        # A CTF has no leaving date: one written in a year in progress carries the pupils
+        # on roll, not last July's leavers (write_school_formats leaves out their records).
+        pupils = [p for p in pupils if not p["leaving_date"]]
     chars = _by_upn(trust.for_school("characteristics", school_urn))
     sen = _by_upn(trust.for_school("sen_status", school_urn))
     marks: dict[str, dict[tuple[str, str], str]] = defaultdict(dict)
@@ -151,7 +155,11 @@ def _file_date(
     ends = [t["end_date"] for t in trust.for_school("terms", school_urn) if t["end_date"]]
     days = [d for by_session in marks.values() for d, _ in by_session]
     candidates = ends or days
-    return max(candidates) if candidates else "2000-01-01"
+    latest = max(candidates) if candidates else "2000-01-01"
+    if trust.through and days:
+        # A trust cut off in a term still running: written after its last register.
+        return min(latest, max(days))
+    return latest
 
 
 def _academic_start(day: date) -> int:
