@@ -27,6 +27,7 @@ from empowered.analytics.register import (
     NeedProvision,
     TrainingAgainstNeed,
 )
+from empowered.analytics.sen_status_comparison import SenStatusComparison, compare_by_sen_status
 from empowered.analytics.wording import count_phrase
 from empowered.exports import safe_cell
 from empowered.identity import identity_reader
@@ -89,6 +90,9 @@ class RegisterQuestions:
     need_provision: NeedProvision | None  # None without the provision area
     training: TrainingAgainstNeed
     attendance_without_plan: AttendanceWithoutPlan | None  # None without the attendance area
+    # FSM, pupil premium, EAL and absence by SEN status against England (absence rows only
+    # with the attendance area); None where not asked.
+    by_sen_status: SenStatusComparison | None = None
 
 
 @dataclass(frozen=True)
@@ -304,13 +308,28 @@ def _questions(
     # The analytics list the pupils for roles allowed to see them: keep only those in
     # scope, and none at all for a scope that may not see pupils.
     keys = tuple(k for k in without_plan.pupil_keys if scope.identified and scope.pupils is None)
+    national = cache.compare_with_national(con, school)
     return RegisterQuestions(
         school,
-        cache.compare_with_national(con, school),
+        national,
         cache.provision_against_need(con, school) if provision else None,
         cache.training_against_need(con, school),
         replace(without_plan, pupil_keys=keys) if attendance else None,
+        by_sen_status(
+            con, school, special=national.compared_with != "nationally", attendance=attendance
+        ),
     )
+
+
+def by_sen_status(
+    con: duckdb.DuckDBPyConnection, school: str | None, *, special: bool, attendance: bool
+) -> SenStatusComparison:
+    """The comparison by SEN status, without its absence rows where the policy hides the
+    attendance area."""
+    found = compare_by_sen_status(con, school_urn=school, special=special)
+    if attendance:
+        return found
+    return replace(found, rows=tuple(r for r in found.rows if "absence" not in r.measure))
 
 
 # -- Export -------------------------------------------------------------------------------
