@@ -124,7 +124,7 @@ def comparison_sentence(row: dict[str, Any], ours: float | None, against: str | 
     """One measure of the comparison in words (the register page and its suppressed copy)."""
     label = row["measure"]
     if ours is None:
-        return f"{label}: fewer than 5 pupils, so no percentage is shown"
+        return f"{label}: hidden to protect a small group, so no percentage is shown"
     if row["national"] is not None:
         return (
             f"{label}: {ours:.1f}% of pupils here, against {float(row['national']):.1f}% "

@@ -82,7 +82,7 @@ def compare_by_sen_status(
                         counts.get(code), top, bottom, careful=measure != "overall_absence_rate"
                     ),
                     float(nat["value"]) if nat else None,
-                    f"{nat['period']} {nat['academic_year']}" if nat else None,
+                    _period(nat) if nat else None,
                     str(nat["source"]) if nat else None,
                 )
             )
@@ -95,6 +95,12 @@ def compare_by_sen_status(
         else f"No England figure by SEN status is loaded for {against.lower()}."
     )
     return SenStatusComparison(tuple(rows), against, summary)
+
+
+def _period(figure: dict[str, Any]) -> str:
+    """ "autumn term 2024/25"; a census already names its month and year."""
+    period = str(figure["period"])
+    return period if any(c.isdigit() for c in period) else f"{period} {figure['academic_year']}"
 
 
 def _share(row: dict[str, Any] | None, top: str, bottom: str, *, careful: bool) -> float | None:

@@ -285,7 +285,7 @@ def _read_row(
         if not prefix:
             return
     year, period, effective = _period(layout.topic, row, number, out.file)
-    source = f"DfE, {PUBLICATIONS[layout.topic]}, {period} {year} ({out.file})"
+    source = f"DfE, {PUBLICATIONS[layout.topic]}, file {out.file}"
     for column, measure, _, unit in layout.measures:
         value = _number(row, column, number, out)
         if value is None:
