@@ -195,7 +195,7 @@ class _Layout:
     school_type_column: str
     school_types: Mapping[str, str]
     totals: tuple[str, ...]  # columns that must be "Total" for a row to be kept
-    measures: tuple[tuple[str, str, str, str], ...]  # (column, measure, group, unit)
+    measures: tuple[tuple[str, str, str], ...]  # (column, measure, unit)
     group_columns: tuple[str, str] | None = None  # (topic column, breakdown column)
     long_sen: bool = False
 
@@ -210,33 +210,22 @@ def _layout(header: Sequence[str], file: str) -> _Layout:
                 column=column,
             )
     if {"phase_type_grouping", "ehc_plan_percent", "sen_support_percent"} <= columns:
-        return _Layout(
-            "sen",
-            "phase_type_grouping",
-            _SEN_SCHOOL_TYPES,
-            ("type_of_establishment", "hospital_school"),
+        return _sen_layout(
+            "type_of_establishment",
             (
-                ("ehc_plan_percent", "pct_ehc_plan", "all", "percent"),
-                ("sen_support_percent", "pct_sen_support", "all", "percent"),
-                ("ehc_plan", "pupils_ehc_plan", "all", "pupils"),
-                ("sen_support", "pupils_sen_support", "all", "pupils"),
+                ("ehc_plan_percent", "pct_ehc_plan", "percent"),
+                ("sen_support_percent", "pct_sen_support", "percent"),
+                ("ehc_plan", "pupils_ehc_plan", "pupils"),
+                ("sen_support", "pupils_sen_support", "pupils"),
             ),
         )
     if {"phase_type_grouping", "sen_provision", "pupil_percent"} <= columns:
-        return _Layout(
-            "sen",
-            "phase_type_grouping",
-            _SEN_SCHOOL_TYPES,
-            ("establishment_type", "hospital_school"),
-            (
-                ("pupil_percent", "pct", "all", "percent"),
-                ("pupil_count", "pupils", "all", "pupils"),
-            ),
-            long_sen=True,
-        )
+        # The 2026 format: one row per SEN provision, its measure named by the row.
+        measures = (("pupil_percent", "pct", "percent"), ("pupil_count", "pupils", "pupils"))
+        return _sen_layout("establishment_type", measures, long_sen=True)
     measures = (
-        ("sess_overall_percent", "overall_absence_rate", "", "percent"),
-        ("enrolments_pa_10_exact_percent", "persistent_absence_rate", "", "percent"),
+        ("sess_overall_percent", "overall_absence_rate", "percent"),
+        ("enrolments_pa_10_exact_percent", "persistent_absence_rate", "percent"),
     )
     if {"sess_overall_percent", "education_phase", "characteristic"} <= columns:
         groups = ("characteristic", "characteristic_breakdown")
@@ -249,6 +238,17 @@ def _layout(header: Sequence[str], file: str) -> _Layout:
         "provision' (Special educational needs in England) or absence by pupil "
         "characteristics (Pupil absence in schools in England)",
         file=file,
+    )
+
+
+def _sen_layout(
+    establishment: str, measures: tuple[tuple[str, str, str], ...], *, long_sen: bool = False
+) -> _Layout:
+    """Either layout of "Pupils in all schools, by type of SEN provision": the rows for all
+    establishment types and hospital schools together ("Total"), by phase."""
+    totals = (establishment, "hospital_school")
+    return _Layout(
+        "sen", "phase_type_grouping", _SEN_SCHOOL_TYPES, totals, measures, None, long_sen
     )
 
 
@@ -286,7 +286,7 @@ def _read_row(
             return
     year, period, effective = _period(layout.topic, row, number, out.file)
     source = f"DfE, {PUBLICATIONS[layout.topic]}, file {out.file}"
-    for column, measure, _, unit in layout.measures:
+    for column, measure, unit in layout.measures:
         value = _number(row, column, number, out)
         if value is None:
             continue

@@ -36,6 +36,17 @@ GEOGRAPHY_LEVELS: frozenset[str] = frozenset({"national", "regional", "la"})
 SCHOOL_TYPES: frozenset[str] = frozenset(
     {"all", "nursery", "primary", "secondary", "special", "alternative_provision"}
 )
+# A figure is one measure of one group, for one period, place and type of school.
+_FIGURE_KEY = (
+    "topic",
+    "academic_year",
+    "period",
+    "measure",
+    "group",
+    "geography_level",
+    "geography_code",
+    "school_type",
+)
 GEOGRAPHY_COLUMNS: tuple[tuple[str, ColumnType], ...] = (
     ("geography_level", "VARCHAR"),
     ("geography_code", "VARCHAR"),
@@ -205,29 +216,8 @@ SEED_SCHEMAS: dict[str, SeedSchema] = {
             *_SOURCE_FROM,
             ("note", "VARCHAR"),
         ),
-        key=(
-            "topic",
-            "academic_year",
-            "period",
-            "measure",
-            "group",
-            "geography_level",
-            "geography_code",
-            "school_type",
-        ),
-        required=(
-            "topic",
-            "academic_year",
-            "period",
-            "measure",
-            "group",
-            "geography_level",
-            "geography_code",
-            "geography_name",
-            "school_type",
-            "value",
-            "unit",
-        ),
+        key=_FIGURE_KEY,
+        required=(*_FIGURE_KEY, "geography_name", "value", "unit"),
         allowed={
             "topic": frozenset({"sen", "absence", "suspensions"}),
             "unit": frozenset({"pupils", "percent", "per_100", "count"}),
