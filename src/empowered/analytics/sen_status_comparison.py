@@ -20,7 +20,7 @@ import duckdb
 
 from empowered.analytics import queries
 from empowered.analytics.aggregates import multi_pupil
-from empowered.analytics.disclosure import THRESHOLD
+from empowered.analytics.disclosure import THRESHOLD, DisclosedTable, suppress_series
 
 STATUSES = (
     ("E", "ehc_plan", "EHC plan"),
@@ -51,6 +51,7 @@ class StatusFigure:
 
 @dataclass(frozen=True)
 class SenStatusComparison:
+    table: DisclosedTable  # pupils by SEN status (EHC plan, SEN support, No SEN), suppressed
     rows: tuple[StatusFigure, ...]
     compared_with: str  # "England" or "England, special schools"
     summary: str
@@ -70,6 +71,13 @@ def compare_by_sen_status(
             con, "national_sen_status_figures", school_type="special" if special else "all"
         )
     }
+    # The one suppression function decides which groups may be shown at all. No total is
+    # shown beside these rates, so a small group hides itself alone (a special school's
+    # few pupils on SEN support do not hide its pupils with an EHC plan).
+    table = suppress_series(
+        {s: int(counts[c]["pupils"]) if c in counts else 0 for c, _, s in STATUSES}, total=False
+    )
+    shown = {code: not table.hidden[i, 0] for i, (code, _, _) in enumerate(STATUSES)}
     rows = []
     for label, measure, top, bottom in _MEASURES:
         for code, group, status in STATUSES:
@@ -79,7 +87,10 @@ def compare_by_sen_status(
                     label,
                     status,
                     _share(
-                        counts.get(code), top, bottom, careful=measure != "overall_absence_rate"
+                        counts.get(code) if shown[code] else None,
+                        top,
+                        bottom,
+                        careful=measure != "overall_absence_rate",
                     ),
                     float(nat["value"]) if nat else None,
                     _period(nat) if nat else None,
@@ -87,14 +98,14 @@ def compare_by_sen_status(
                 )
             )
     against = "England, special schools" if special else "England"
-    shown = sum(1 for r in rows if r.national is not None)
+    compared = sum(1 for r in rows if r.national is not None)
     summary = (
-        f"{shown} of these figures have an England figure to compare with ({against}); "
+        f"{compared} of these figures have an England figure to compare with ({against}); "
         "the others say why not. Attendance here is this school year so far."
-        if shown
+        if compared
         else f"No England figure by SEN status is loaded for {against.lower()}."
     )
-    return SenStatusComparison(tuple(rows), against, summary)
+    return SenStatusComparison(table, tuple(rows), against, summary)
 
 
 def _period(figure: dict[str, Any]) -> str:
