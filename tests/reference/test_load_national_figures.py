@@ -50,8 +50,7 @@ def test_england_is_loaded_and_a_region_only_when_asked(con: duckdb.DuckDBPyConn
     assert {r[6] for r in rows} == {"2024/25"} and {r[7] for r in rows} == {"January 2025 census"}
     # The LA rows were not kept, but they say which region each LA is in.
     region = con.execute(
-        "select region_code, region_name from reference.dfe_local_authority "
-        "where old_la_code = '308'"
+        "select region_code, region_name from meta.dfe_local_authority where old_la_code = '308'"
     ).fetchall()
     assert region == [("E12000007", "London")]
 

@@ -1,10 +1,12 @@
 """National, regional and local authority figures a user loads from the DfE's CSV files.
 
-They live beside the packaged seeds, in ``reference.loaded_national_figure`` (the same
-columns as ``reference.national_figure``, plus the file they came from), and the local
-authorities the files name, with their region, in ``reference.dfe_local_authority``: how
-a school's local authority code (``dim_school.la_code``, the DfE's three-digit "old" LA
-code) finds its region. Neither is a seed, so rebuilding the seeds never drops them.
+They live in ``meta.loaded_national_figure`` (the same columns as
+``reference.national_figure``, plus the file they came from), and the local authorities the
+files name, with their region, in ``meta.dfe_local_authority``: how a school's local
+authority code (``dim_school.la_code``, the DfE's three-digit "old" LA code) finds its
+region. Not in ``reference``, which the packaged seeds rewrite and a backup leaves out
+(being rebuilt from the package): ``meta`` is backed up and restored, so what a user loaded
+survives a restore.
 
 A load is all or nothing: every file is read and checked before anything is written, and
 the writes are one transaction; a figure loaded again (same measure, group, year, period,
@@ -21,8 +23,8 @@ import duckdb
 
 from empowered.reference.dfe_csv import DfEFile, read_dfe_files
 
-FIGURES_TABLE = "reference.loaded_national_figure"
-AUTHORITIES_TABLE = "reference.dfe_local_authority"
+FIGURES_TABLE = "meta.loaded_national_figure"
+AUTHORITIES_TABLE = "meta.dfe_local_authority"
 
 _FIGURES_DDL = f"""
 create table if not exists {FIGURES_TABLE} (
@@ -65,7 +67,7 @@ _KEY = (
 
 def ensure_loaded_figure_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create the two tables, empty, if they are not there (the register reads them)."""
-    con.execute("create schema if not exists reference")
+    con.execute("create schema if not exists meta")
     con.execute(_FIGURES_DDL)
     con.execute(_AUTHORITIES_DDL)
 

@@ -20,7 +20,7 @@ from (
         select topic, measure, "group", geography_level, geography_code, geography_name,
                school_type, value, academic_year, period, source, effective_from,
                true as from_file
-        from reference.loaded_national_figure
+        from meta.loaded_national_figure
     ) as n
     where n.topic = 'sen'
       and n."group" = 'all'

@@ -17,7 +17,7 @@ from (
         union all
         select topic, measure, "group", geography_level, school_type, value, academic_year,
                period, source, effective_from, true as from_file
-        from reference.loaded_national_figure
+        from meta.loaded_national_figure
     ) as n
     where n.geography_level = 'national'
       and n.school_type = $school_type
