@@ -99,3 +99,19 @@ def test_fsm_pupil_premium_eal_and_absence_by_sen_status_against_england(
     assert "autumn term 2024/25" in rows[("Overall absence", "EHC plan")]
     assert "43.8%" in rows[("Eligible for free school meals", "EHC plan")]
     assert "No England figure by SEN status is loaded" in rows[("Pupil premium", "SEN support")]
+
+
+def test_the_workbook_carries_the_areas_and_the_sen_status_comparison(
+    clients: dict[str, TestClient], web_trust: Trust
+) -> None:
+    import io
+
+    from python_calamine import CalamineWorkbook
+
+    body = clients["senco"].get("/register.xlsx").content
+    book = CalamineWorkbook.from_filelike(io.BytesIO(body))
+    status = book.get_sheet_by_name(f"By SEN status {web_trust.school}").to_python()
+    assert status[0][:4] == ["measure", "SEN status", "here (%)", "England (%)"]
+    assert ["Overall absence", "EHC plan"] == status[1][:2] and status[1][3] == 12.9
+    questions = [r[1] for r in book.get_sheet_by_name("Questions").to_python()]
+    assert any(str(q).startswith("Against London (region") for q in questions)

@@ -368,6 +368,8 @@ def register_xlsx(page: RegisterPage) -> bytes:
                 "Attendance without a plan",
                 q.attendance_without_plan.summary if q.attendance_without_plan else None,
             ),
+            *((f"Against {a.label}", a.sources) for a in q.national.areas),
+            ("By SEN status", q.by_sen_status.summary if q.by_sen_status else None),
         ):
             if answer is None:
                 continue
@@ -390,6 +392,19 @@ def register_xlsx(page: RegisterPage) -> bytes:
             put(sheet, i, [r[h] for h in header])
         put(sheet, len(rows) + 2, (table.legend,))
 
+    for q in page.questions:
+        if q.by_sen_status is None:
+            continue
+        sheet = book.add_worksheet(sheet_title("By SEN status", q.school_urn))
+        against = q.by_sen_status.compared_with
+        put(
+            sheet,
+            0,
+            ("measure", "SEN status", "here (%)", f"{against} (%)", "period", "source"),
+            bold,
+        )
+        for i, f in enumerate(q.by_sen_status.rows, start=1):
+            put(sheet, i, (f.measure, f.status, f.ours, f.national, f.national_period, f.source))
     if page.identified:
         sheet = book.add_worksheet("Pupils")
         columns = (
