@@ -595,6 +595,71 @@ def evaluate(
         raise typer.Exit(1)
 
 
+@app.command("load-national-figures")
+def load_national_figures(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="CSV files as downloaded from Explore Education Statistics: 'Pupils in all "
+            "schools, by type of SEN provision' (Special educational needs in England) or "
+            "absence by pupil characteristics (Pupil absence in schools in England).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    geography: Annotated[
+        str | None,
+        typer.Option(help="Also keep this level's rows: region or la (England always)."),
+    ] = None,
+    code: Annotated[
+        str | None,
+        typer.Option(
+            help="With --geography: the one region (E12000007) or local authority (E09000010 "
+            "or its 3-digit code) to keep; every one when left out."
+        ),
+    ] = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Load England's, a region's or a local authority's SEN and absence figures from the
+    DfE's published CSV files, with their year and source, for the register to compare."""
+    from empowered.reference.dfe_csv import PUBLICATIONS, DfEFileError
+    from empowered.reference.loaded_figures import load_national_figures as load
+
+    levels = {"region": "regional", "la": "la"}
+    if geography is not None and geography not in levels:
+        console.print("[red]Nothing loaded:[/red] --geography is region or la.")
+        raise typer.Exit(2)
+    if code is not None and geography is None:
+        console.print("[red]Nothing loaded:[/red] --code goes with --geography region or la.")
+        raise typer.Exit(2)
+    keep = {levels[geography]: code} if geography else None
+    with closing(_open(warehouse)) as con:
+        try:
+            result = load(con, files, keep=keep)
+        except DfEFileError as err:
+            console.print("[red]Nothing loaded:[/red] ", end="")
+            console.print(
+                f"{err}. The figures already loaded are unchanged; correct the file (or "
+                "download it again) and run the command again.",
+                markup=False,
+                highlight=False,
+            )
+            raise typer.Exit(1) from err
+    for f in result.files:
+        console.print(
+            f"{f.file} ({PUBLICATIONS[f.publication]}): {len(f.figures):,} figures loaded; "
+            f"{f.not_available:,} cells the DfE marks as not available were left out.",
+            markup=False,
+        )
+    if not result.figures:
+        console.print("No figure matched: check --geography and --code.", markup=False)
+    console.print(
+        "The register shows them after the next build (empowered build) or when the web "
+        "app starts.",
+        markup=False,
+    )
+
+
 school_app = typer.Typer(
     help="The schools in this warehouse: set one up (the first step), list them.",
     no_args_is_help=True,

@@ -9,9 +9,6 @@ skip, except where ``EMPOWERED_REQUIRE_BROWSER=1`` (CI), where they fail.
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +22,7 @@ from browser_helpers import (
     Site,
     browser_required,
     chromium_path,
+    serving,
     sign_in_through_form,
 )
 
@@ -74,8 +72,6 @@ def site(
 ) -> Iterator[Site]:
     """``create_app`` on a copy of the small trust, served by uvicorn on 127.0.0.1 in a
     background thread, with the demo's account for each role."""
-    import uvicorn
-
     from empowered.access.users import list_users
     from empowered.demo import create_demo_accounts
     from empowered.web.app import create_app
@@ -101,19 +97,9 @@ def site(
         con.close()
 
     app = create_app(path)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the web app did not start"
-        time.sleep(0.05)
-    try:
+    with serving(app) as base_url:
         yield Site(
-            base_url=f"http://127.0.0.1:{port}",
+            base_url=base_url,
             app=app,
             accounts=accounts,
             school=teacher.school_urn,
@@ -121,11 +107,6 @@ def site(
             pupil=visitor.pupils[0],
             outside_pupil=str(outside[0]),
         )
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-        app.state.warehouse.close()
 
 
 OpenAs = Callable[..., "Page"]

@@ -65,3 +65,14 @@ def test_a_pupil_with_no_check_ins_is_not_nothing_unusual(
     text = re.sub(r"<[^>]+>", "", signs.group(0))
     assert "fired" not in text
     assert "Mood: Nothing unusual" not in text and "Mood: No check-ins recorded" in text
+
+
+def test_no_region_or_local_authority_column_until_their_figures_are_loaded(
+    clients: dict[str, TestClient],
+) -> None:
+    """Nothing loaded (see test_register_areas for the page once a DfE file is): the
+    comparison is with England alone, and no empty region or LA column is drawn."""
+    page = clients["senco"].get("/register").text
+    head = re.search(r'<thead><tr><th scope="col">Measure</th>.*?</thead>', page, re.S)
+    assert head and "England" in head.group(0)
+    assert "(region" not in page and "(local authority" not in page

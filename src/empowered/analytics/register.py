@@ -40,34 +40,52 @@ NO_SPECIAL_FIGURE = (
 
 
 @dataclass(frozen=True)
+class AreaFigures:
+    """The figures of one region or local authority a user loaded, for the comparison."""
+
+    label: str  # "London (region)", "Enfield (local authority)"
+    values: dict[str, float]  # measure -> percent
+    sources: str  # the census and source of its figures, in words
+
+
+@dataclass(frozen=True)
 class NationalComparison:
     table: DisclosedTable  # our pupils by SEN status
-    rows: tuple[dict[str, Any], ...]  # measure, ours (None if hidden), national, year, source
+    # measure, ours (None if hidden), national, year, period, source, and "areas": the
+    # region's and local authority's figure for the measure, in the order of ``areas``.
+    rows: tuple[dict[str, Any], ...]
     summary: str
     # Which national figures: "nationally" (all schools) or, for a special school, "in
     # special schools in England"; None for a special school with no such figure loaded.
     compared_with: str | None = "nationally"
+    # The school's region and local authority, where a DfE file with their figures was
+    # loaded (empowered load-national-figures); empty otherwise, and for the whole trust.
+    areas: tuple[AreaFigures, ...] = ()
+
+
+_MEASURES = (
+    ("SEN support", "sen_support", "pct_sen_support"),
+    ("EHC plan", "ehc_plan", "pct_ehc_plan"),
+)
 
 
 @multi_pupil
 def compare_with_national(
     con: duckdb.DuckDBPyConnection, *, school_urn: str | None = None
 ) -> NationalComparison:
-    """SEN support and EHC plan shares against the latest national census figures for
-    schools of the same kind: a special school (nearly every pupil has an EHC plan) against
-    special schools, never against all schools; with no such figure loaded, none."""
+    """SEN support and EHC plan shares against the latest census figures for schools of
+    the same kind, in England and (where loaded) the school's region and local authority:
+    a special school (nearly every pupil has an EHC plan) against special schools, never
+    against all schools; with no such figure loaded, none."""
     summary_rows = queries.rows(con, "register_summary", scope=_scope(school_urn))
     special = school_urn is not None and any(
         r["is_special_school"]
         for r in queries.rows(con, "school_is_special", school_urn=school_urn)
     )
-    national = {
-        str(r["measure"]): r
-        for r in queries.rows(
-            con, "national_sen_figures", group="special_school" if special else "all"
-        )
-    }
+    school_type = "special" if special else "all"
+    national = _figures(con, school_type, "national", None)
     against = "nationally" if not special else "in special schools in England" if national else None
+    areas = _areas(con, school_urn, school_type, special)
     if not summary_rows:
         empty = suppress_series({}, total=True)
         return NationalComparison(empty, (), "No pupils on roll in the warehouse yet.")
@@ -81,10 +99,7 @@ def compare_with_national(
     )
     out = []
     sentences = []
-    for label, count_key, measure, row in (
-        ("SEN support", "sen_support", "pct_sen_support", 0),
-        ("EHC plan", "ehc_plan", "pct_ehc_plan", 1),
-    ):
+    for row, (label, count_key, measure) in enumerate(_MEASURES):
         hidden = bool(table.hidden[row, 0])
         ours = None if hidden else 100.0 * int(s[count_key]) / max(int(s["pupils_on_roll"]), 1)
         nat = national.get(measure)
@@ -96,20 +111,62 @@ def compare_with_national(
                 "national_year": nat["academic_year"] if nat else None,
                 "national_period": nat["period"] if nat else None,
                 "source": nat["source"] if nat else None,
+                "areas": tuple(a.values.get(measure) for a in areas),
             }
         )
-        if ours is None:
-            sentences.append(f"{label}: fewer than 5 pupils, so no percentage is shown")
-        elif nat:
-            sentences.append(
-                f"{label}: {ours:.1f}% of pupils here, against {float(nat['value']):.1f}% "
-                f"{against} ({nat['period']})"
-            )
-        else:
-            sentences.append(f"{label}: {ours:.1f}% of pupils here")
+        sentences.append(comparison_sentence(out[-1], ours, against))
     return NationalComparison(
-        table, tuple(out), national_summary(sentences, against), compared_with=against
+        table, tuple(out), national_summary(sentences, against), against, areas
     )
+
+
+def comparison_sentence(row: dict[str, Any], ours: float | None, against: str | None) -> str:
+    """One measure of the comparison in words (the register page and its suppressed copy)."""
+    label = row["measure"]
+    if ours is None:
+        return f"{label}: hidden to protect a small group, so no percentage is shown"
+    if row["national"] is not None:
+        return (
+            f"{label}: {ours:.1f}% of pupils here, against {float(row['national']):.1f}% "
+            f"{against} ({row['national_period']})"
+        )
+    return f"{label}: {ours:.1f}% of pupils here"
+
+
+def _figures(
+    con: duckdb.DuckDBPyConnection, school_type: str, level: str, code: str | None
+) -> dict[str, dict[str, Any]]:
+    return {
+        str(r["measure"]): r
+        for r in queries.rows(
+            con, "national_sen_figures", school_type=school_type, level=level, code=code
+        )
+    }
+
+
+def _areas(
+    con: duckdb.DuckDBPyConnection, school_urn: str | None, school_type: str, special: bool
+) -> tuple[AreaFigures, ...]:
+    """The school's region and local authority figures, where a loaded file has them."""
+    if school_urn is None:
+        return ()
+    found = queries.rows(con, "school_area", school_urn=school_urn)
+    if not found:
+        return ()
+    area = found[0]
+    kind = ", special schools" if special else ""
+    out = []
+    for level, code, name, what in (
+        ("regional", area["region_code"], area["region_name"], "region"),
+        ("la", area["new_la_code"], area["la_name"], "local authority"),
+    ):
+        figures = _figures(con, school_type, level, code)
+        wanted = {m: float(figures[m]["value"]) for _, _, m in _MEASURES if m in figures}
+        if not wanted:
+            continue
+        sources = sorted({f"{r['period']} ({r['source']})" for r in figures.values()})
+        out.append(AreaFigures(f"{name} ({what}{kind})", wanted, "; ".join(sources)))
+    return tuple(out)
 
 
 def national_summary(sentences: Sequence[str], against: str | None) -> str:

@@ -30,6 +30,7 @@ from pathlib import Path
 import duckdb
 import holidays
 
+from empowered.reference.loaded_figures import ensure_loaded_figure_tables
 from empowered.reference.schema import (
     ATTENDANCE_CATEGORIES,
     PROVENANCE_COLUMNS,
@@ -513,6 +514,8 @@ def load_reference(
         for seed in seeds.values():
             _create_seed_table(con, seed)
         _create_calendar(con, first_date, last_date)
+        # Figures loaded from the DfE's files are kept; the register reads the tables.
+        ensure_loaded_figure_tables(con)
         counts = _row_counts(con, [*seeds, CALENDAR_TABLE])
     except BaseException:
         if owns_transaction:

@@ -29,6 +29,32 @@ ATTENDANCE_CATEGORIES: frozenset[str] = frozenset(
 )
 
 
+# Where a national figure applies: England, one region (its ONS code, E12...) or one local
+# authority (its ONS code, E06/E08/E09/E10...), and to which schools. A figure for all
+# schools is never set beside a special school (issue 15: 96% against 6%).
+GEOGRAPHY_LEVELS: frozenset[str] = frozenset({"national", "regional", "la"})
+SCHOOL_TYPES: frozenset[str] = frozenset(
+    {"all", "nursery", "primary", "secondary", "special", "alternative_provision"}
+)
+# A figure is one measure of one group, for one period, place and type of school.
+_FIGURE_KEY = (
+    "topic",
+    "academic_year",
+    "period",
+    "measure",
+    "group",
+    "geography_level",
+    "geography_code",
+    "school_type",
+)
+GEOGRAPHY_COLUMNS: tuple[tuple[str, ColumnType], ...] = (
+    ("geography_level", "VARCHAR"),
+    ("geography_code", "VARCHAR"),
+    ("geography_name", "VARCHAR"),
+    ("school_type", "VARCHAR"),
+)
+
+
 @dataclass(frozen=True)
 class SeedSchema:
     """How one seed file is typed and checked.
@@ -184,16 +210,19 @@ SEED_SCHEMAS: dict[str, SeedSchema] = {
             ("period", "VARCHAR"),
             ("measure", "VARCHAR"),
             ("group", "VARCHAR"),
+            *GEOGRAPHY_COLUMNS,
             ("value", "DOUBLE"),
             ("unit", "VARCHAR"),
             *_SOURCE_FROM,
             ("note", "VARCHAR"),
         ),
-        key=("topic", "academic_year", "period", "measure", "group"),
-        required=("topic", "academic_year", "period", "measure", "group", "value", "unit"),
+        key=_FIGURE_KEY,
+        required=(*_FIGURE_KEY, "geography_name", "value", "unit"),
         allowed={
             "topic": frozenset({"sen", "absence", "suspensions"}),
             "unit": frozenset({"pupils", "percent", "per_100", "count"}),
+            "geography_level": GEOGRAPHY_LEVELS,
+            "school_type": SCHOOL_TYPES,
         },
     ),
     "eef_cost_band": SeedSchema(

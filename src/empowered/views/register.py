@@ -27,6 +27,7 @@ from empowered.analytics.register import (
     NeedProvision,
     TrainingAgainstNeed,
 )
+from empowered.analytics.sen_status_comparison import SenStatusComparison, compare_by_sen_status
 from empowered.analytics.wording import count_phrase
 from empowered.exports import safe_cell
 from empowered.identity import identity_reader
@@ -89,6 +90,9 @@ class RegisterQuestions:
     need_provision: NeedProvision | None  # None without the provision area
     training: TrainingAgainstNeed
     attendance_without_plan: AttendanceWithoutPlan | None  # None without the attendance area
+    # FSM, pupil premium, EAL and absence by SEN status against England (absence rows only
+    # with the attendance area); None where not asked.
+    by_sen_status: SenStatusComparison | None = None
 
 
 @dataclass(frozen=True)
@@ -309,13 +313,28 @@ def _questions(
     # The analytics list the pupils for roles allowed to see them: keep only those in
     # scope, and none at all for a scope that may not see pupils.
     keys = tuple(k for k in without_plan.pupil_keys if scope.identified and scope.pupils is None)
+    national = cache.compare_with_national(con, school)
     return RegisterQuestions(
         school,
-        cache.compare_with_national(con, school),
+        national,
         cache.provision_against_need(con, school) if provision else None,
         cache.training_against_need(con, school),
         replace(without_plan, pupil_keys=keys) if attendance else None,
+        by_sen_status(
+            con, school, special=national.compared_with != "nationally", attendance=attendance
+        ),
     )
+
+
+def by_sen_status(
+    con: duckdb.DuckDBPyConnection, school: str | None, *, special: bool, attendance: bool
+) -> SenStatusComparison:
+    """The comparison by SEN status, without its absence rows where the policy hides the
+    attendance area."""
+    found = compare_by_sen_status(con, school_urn=school, special=special)
+    if attendance:
+        return found
+    return replace(found, rows=tuple(r for r in found.rows if "absence" not in r.measure))
 
 
 # -- Export -------------------------------------------------------------------------------
@@ -354,6 +373,8 @@ def register_xlsx(page: RegisterPage) -> bytes:
                 "Attendance without a plan",
                 q.attendance_without_plan.summary if q.attendance_without_plan else None,
             ),
+            *((f"Against {a.label}", a.sources) for a in q.national.areas),
+            ("By SEN status", q.by_sen_status.summary if q.by_sen_status else None),
         ):
             if answer is None:
                 continue
@@ -376,6 +397,19 @@ def register_xlsx(page: RegisterPage) -> bytes:
             put(sheet, i, [r[h] for h in header])
         put(sheet, len(rows) + 2, (table.legend,))
 
+    for q in page.questions:
+        if q.by_sen_status is None:
+            continue
+        sheet = book.add_worksheet(sheet_title("By SEN status", q.school_urn))
+        against = q.by_sen_status.compared_with
+        put(
+            sheet,
+            0,
+            ("measure", "SEN status", "here (%)", f"{against} (%)", "period", "source"),
+            bold,
+        )
+        for i, f in enumerate(q.by_sen_status.rows, start=1):
+            put(sheet, i, (f.measure, f.status, f.ours, f.national, f.national_period, f.source))
     if page.identified:
         sheet = book.add_worksheet("Pupils")
         columns = (

@@ -33,7 +33,7 @@ from empowered.analytics.disclosure import (
     suppress_page,
     withhold_page,
 )
-from empowered.analytics.register import national_summary
+from empowered.analytics.register import comparison_sentence, national_summary
 from empowered.views import PupilScope
 
 if TYPE_CHECKING:
@@ -337,14 +337,8 @@ def suppressed_question(
         rows.append({**row, "ours": ours})
         if ours is None:
             sentences.append(f"{row['measure']}: {HIDDEN_PHRASE}, so no percentage is shown")
-        elif row["national"] is not None:
-            sentences.append(
-                f"{row['measure']}: {ours:.1f}% of pupils here, against "
-                f"{float(row['national']):.1f}% {q.national.compared_with} "
-                f"({row['national_period']})"
-            )
         else:
-            sentences.append(f"{row['measure']}: {ours:.1f}% of pupils here")
+            sentences.append(comparison_sentence(row, ours, q.national.compared_with))
     out = replace(
         q,
         national=replace(

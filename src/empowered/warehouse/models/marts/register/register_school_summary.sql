@@ -75,6 +75,7 @@ national as (
         ) as n
     from reference.national_figure
     where topic = 'sen' and measure in ('pct_sen_support', 'pct_ehc_plan') and "group" = 'all'
+        and geography_level = 'national' and school_type = 'all'
 )
 
 select
