@@ -99,6 +99,8 @@ SECTION_PAGES: dict[Section, str] = {
     # Finding a child: the SEN status beside each pupil of a teacher's or assistant's lists
     # (and of a search's results: the same decision, tested in test_pupil_search.py).
     S.PUPILS_SEN_STATUS: "/pupils",
+    # Home around children: each card's SEN status, a teacher's own pupils with SEN.
+    S.HOME_PUPIL_STATUS: "/",
 }
 PAGES = sorted(set(SECTION_PAGES.values()))
 # Sections that need data the small trust does not have (the fixture writes the walked

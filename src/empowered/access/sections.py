@@ -92,6 +92,9 @@ class Section(StrEnum):
     ADMIN_BACKUPS = "admin.backups"
     # Finding a child (issue 15, item 3): the SEN status beside each pupil found or listed
     PUPILS_SEN_STATUS = "pupils.sen_status"
+    # Home around children (issue 15, item 1): a child's SEN status and need on their home
+    # card, and a teacher's or assistant's own pupils with SEN (their plan is what helps)
+    HOME_PUPIL_STATUS = "home.pupil_status"
 
 
 @dataclass(frozen=True)
@@ -189,6 +192,8 @@ SECTION_RULES: dict[Section, SectionRule] = {
     # As on the pupil page (PUPIL_STATUS): staff who open the pupil; a visitor only with
     # the register area.
     S.PUPILS_SEN_STATUS: SectionRule(permission="view_pupil", limited_area="register"),
+    # The same decision on a home card (PUPIL_STATUS, PUPILS_SEN_STATUS).
+    S.HOME_PUPIL_STATUS: SectionRule(permission="view_pupil", limited_area="register"),
 }
 
 # The area each early-sign measure (``analytics.early_signs.INDICATORS``) reads.
