@@ -48,7 +48,7 @@ class Card:
     name: str
     tags: list[str]
     reasons: list[str]  # data-reason of each line, in order
-    days: list[str]  # each line's date, as written
+    days: list[str]  # each line's date, as written ("" when it has none)
     new: list[bool]  # each line's New tag
     html: str
 
@@ -72,15 +72,18 @@ def _cards(html: str) -> list[Card]:
                 name.group(1),
                 re.findall(r'class="tag tag-(\w+)"', name.group(2)),
                 [line.split('"')[1] for line in lines],
-                [
-                    re.search(r"</strong> &ndash; ([^<]+?)( <span|</summary>)", ln).group(1)
-                    for ln in lines
-                ],  # type: ignore[union-attr]
+                [_line_day(ln) for ln in lines],
                 ["tag-new" in ln.split("</summary>")[0] for ln in lines],
                 chunk,
             )
         )
     return out
+
+
+def _line_day(line: str) -> str:
+    """A reason line's date as written ("" for a line without one: a pupil's plan)."""
+    found = re.search(r"</strong> &ndash; ([^<]+?)( <span|</summary>)", line)
+    return found.group(1) if found else ""
 
 
 def _all_cards(client: TestClient, query: str = "") -> list[Card]:

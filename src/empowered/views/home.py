@@ -362,13 +362,16 @@ def _sen_item(r: dict[str, Any], urn: str) -> AttentionItem:
         if r["has_current_plan"]
         else "No current plan is recorded: ask the SENCo what helps.",
     )
+    title = "Has an EHC plan" if ehc else "Receives SEN support"
     if due is not None:
-        evidence += (f"The next plan review is due on {day_text(due)}.",)
+        # The card's line says when the plan is next reviewed (the item's day is only the
+        # register's date, so the page does not show it).
+        title += f" (plan review due {day_text(due)})"
     return AttentionItem(
         "sen_pupil",
         str(r["pupil_key"]),
         urn,
-        "Has an EHC plan" if ehc else "Receives SEN support",
+        title,
         evidence,
         ("plan", str(r["pupil_key"])),
         r["as_of_date"],
