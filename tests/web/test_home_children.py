@@ -205,21 +205,25 @@ def test_the_senco_sees_overdue_reviews_before_attendance(
 def test_a_teacher_sees_their_pupils_with_sen_first(
     clients: dict[str, TestClient], web_trust: Trust
 ) -> None:
-    app: Any = clients["teacher"].app
-    with app.state.warehouse.reading() as con:
-        sen = {
-            r[0]: r[1]
-            for r in con.execute(
-                "SELECT pupil_key, sen_provision FROM marts.register_pupil "
-                "WHERE list_contains(?, pupil_key) AND sen_provision IN ('E', 'K')",
-                [web_trust.in_group],
-            ).fetchall()
-        }
+    status = _sen_status(clients["teacher"].app, web_trust.school)
+    sen = {p: status[p] for p in web_trust.in_group if status.get(p) in ("E", "K")}
     assert sen, "the teacher's group has pupils with SEN"
     cards = _all_cards(clients["teacher"])
     shown = [c.pupil for c in cards]
     assert set(sen) <= set(shown)
     assert shown[: len(sen)] == sorted(sen, key=lambda p: (sen[p] != "E", shown.index(p)))
+
+
+def _sen_status(app: Any, school: str) -> dict[str, str]:
+    """Each pupil at the school -> their SEN status code (E, K, N) on the register."""
+    with app.state.warehouse.reading() as con:
+        return {
+            str(p): str(s)
+            for p, s in con.execute(
+                "SELECT pupil_key, sen_provision FROM marts.register_pupil WHERE school_urn = ?",
+                [school],
+            ).fetchall()
+        }
 
 
 @pytest.fixture(scope="module")
@@ -234,12 +238,7 @@ def assistant(
     senco = clients["senco"]
     app: Any = senco.app
     busy = {i.pupil_key for i in _attention(senco, app_and_users[1]["senco"])}
-    with app.state.warehouse.reading() as con:
-        rows = con.execute(
-            "SELECT pupil_key, sen_provision FROM marts.register_pupil WHERE school_urn = ? "
-            "ORDER BY pupil_key",
-            [web_trust.school],
-        ).fetchall()
+    rows = sorted(_sen_status(app, web_trust.school).items())
     pupils = {
         "ehc": next(p for p, s in rows if s == "E" and p not in busy),
         "support": next(p for p, s in rows if s == "K"),

@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from functools import cached_property
 
 import duckdb
 
@@ -56,7 +57,8 @@ KINDS: dict[str, ReasonKind] = {
         oldest_first=True,
     ),
     "trigger_new": ReasonKind(
-        "New trigger", lambda i: i.kind == "trigger" and i.status in (None, "new")
+        "Trigger not yet acknowledged",
+        lambda i: i.kind == "trigger" and i.status in (None, "new"),
     ),
     "trigger_open": ReasonKind(
         "Trigger being reviewed", lambda i: i.kind == "trigger" and i.status not in (None, "new")
@@ -141,7 +143,7 @@ class ChildCard:
     def overdue(self) -> bool:
         return any(r.overdue for r in self.reasons)
 
-    @property
+    @cached_property
     def kinds(self) -> frozenset[str]:
         return frozenset(r.kind for r in self.reasons)
 
@@ -211,6 +213,7 @@ def home_children(
     """The children with something needing attention, one card each, ordered for ``role``;
     ``show`` keeps only those with a reason of that kind (or ``NEW``)."""
     order = order_for(role)
+    items = list(items)  # each item written out once (a trust's list is built lazily)
     reasons = _reasons(items, order, since)
     about = {
         (str(r["school_urn"]), str(r["pupil_key"])): r
