@@ -4,7 +4,10 @@ Four sources, each carrying its evidence: the review queue from the school's tri
 rules, early-sign alerts still active, plan reviews overdue or due soon, and needs on the
 register with no matching provision. Identified staff get one item per pupil (and per
 school for the register question); a trust analyst (``identified`` False) gets one item
-per school whose counts went through suppression, and no pupil keys at all.
+per school whose counts went through suppression, and no pupil keys at all. A teacher's or
+assistant's own pupils with SEN are items too (their plan is what helps), and a trigger no
+longer active has resolved itself (it leaves, its history stays on the triggers page). The
+page groups the items into one card per child: :mod:`empowered.views.home_children`.
 """
 
 from __future__ import annotations
