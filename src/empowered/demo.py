@@ -140,7 +140,7 @@ def create_demo_accounts(con: duckdb.DuckDBPyConnection) -> list[DemoAccount]:
         (
             "ta",
             Role.TEACHING_ASSISTANT,
-            {"school_urn": school, "pupils": tuple(pupils[:2])},
+            {"school_urn": school, "pupils": _assisted(con, school, group)},
             "two assigned pupils",
         ),
         (
@@ -169,3 +169,21 @@ def create_demo_accounts(con: duckdb.DuckDBPyConnection) -> list[DemoAccount]:
         add_user(con, username, password, role, **extra)
         accounts.append(DemoAccount(username, password, role.value, sees))
     return accounts
+
+
+def _assisted(con: duckdb.DuckDBPyConnection, school: str, group: str) -> tuple[str, ...]:
+    """The demo assistant's two pupils: the group's first (the visitor's pupil too), and
+    the group's first other pupil with SEN (an EHC plan before SEN support), as an assistant
+    is usually assigned one, so their home page has them."""
+    rows = con.execute(
+        "SELECT m.pupil_key FROM core.bridge_group_member AS m "
+        "LEFT JOIN marts.register_pupil AS r "
+        "ON r.pupil_key = m.pupil_key AND r.school_urn = m.school_urn "
+        "WHERE m.school_urn = ? AND m.group_code = ? "
+        "ORDER BY m.pupil_key = (SELECT min(pupil_key) FROM core.bridge_group_member "
+        "WHERE school_urn = ? AND group_code = ?) DESC, "
+        "CASE r.sen_provision WHEN 'E' THEN 0 WHEN 'K' THEN 1 ELSE 2 END, m.pupil_key "
+        "LIMIT 2",
+        [school, group, school, group],
+    ).fetchall()
+    return tuple(str(r[0]) for r in rows)

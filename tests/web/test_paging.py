@@ -1,5 +1,5 @@
-"""Long lists (the trust's register, a trust admin's attention list) come a page at a
-time, with the filters kept in the links between pages."""
+"""Long lists (the trust's register, a trust admin's children needing attention) come a
+page at a time, with the filters kept in the links between pages."""
 
 from __future__ import annotations
 
@@ -35,16 +35,17 @@ def test_the_trusts_register_is_paged_with_its_filters_kept(
     assert "Showing 1 to 200" in admin.get("/register?eal=&page=x").text
 
 
-def test_a_schools_attention_list_is_paged(
-    clients: dict[str, TestClient], web_trust: Trust
-) -> None:
-    """The trust admin's home is the schools side by side; a school's page lists what
-    needs attention there, a page at a time."""
+def test_a_schools_children_are_paged(clients: dict[str, TestClient], web_trust: Trust) -> None:
+    """The trust admin's home is the schools side by side; a school's page lists its
+    children needing attention, one card each, a page at a time."""
     path = f"/schools/{web_trust.school}"
     html = clients["trust_admin"].get(path).text
-    shown = html.count('<li class="card')
-    assert shown <= 50
-    found = re.search(r"Showing 1 to 50 of (\d+) items", html)
+    shown = html.count('<li class="card child-card')
+    assert 1 <= shown <= 20
+    found = re.search(r"Showing 1 to 20 of (\d+) children", html)
     if found:
-        assert shown == 50 and int(found.group(1)) > 50
-        assert clients["trust_admin"].get(f"{path}?page=2").text.count('<li class="card') >= 1
+        assert shown == 20 and int(found.group(1)) > 20
+        assert (
+            clients["trust_admin"].get(f"{path}?page=2").text.count('<li class="card child-card')
+            >= 1
+        )

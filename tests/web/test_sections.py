@@ -103,6 +103,8 @@ SECTION_PAGES: dict[Section, str] = {
     # marked home.triggers and home.plan_reviews, or the analyst's home.school_summary).
     # Each school's page (/schools/{urn}) is walked in test_trust_schools.py.
     S.HOME_SCHOOLS_SIDE_BY_SIDE: "/",
+    # Home around children: each card's SEN status, a teacher's own pupils with SEN.
+    S.HOME_PUPIL_STATUS: "/",
 }
 PAGES = sorted(set(SECTION_PAGES.values()))
 # Sections that need data the small trust does not have (the fixture writes the walked

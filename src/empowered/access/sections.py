@@ -99,6 +99,9 @@ class Section(StrEnum):
     # The trust-wide roles' home (issue 15, item 1): the schools side by side, each
     # leading to its own page (/schools/{urn}) of what needs attention there
     HOME_SCHOOLS_SIDE_BY_SIDE = "home.schools_side_by_side"
+    # Home around children (issue 15, item 1): a child's SEN status and need on their home
+    # card, and a teacher's or assistant's own pupils with SEN (their plan is what helps)
+    HOME_PUPIL_STATUS = "home.pupil_status"
 
 
 @dataclass(frozen=True)
@@ -204,6 +207,8 @@ SECTION_RULES: dict[Section, SectionRule] = {
     # section's rule (REGISTER_COUNTS, REGISTER_ATTENDANCE, HOME_TRIGGERS...). Only for a
     # scope of every school: ``policy.may_compare_schools``.
     S.HOME_SCHOOLS_SIDE_BY_SIDE: SectionRule(permission="view_aggregates"),
+    # The same decision on a home card (PUPIL_STATUS, PUPILS_SEN_STATUS).
+    S.HOME_PUPIL_STATUS: SectionRule(permission="view_pupil", limited_area="register"),
 }
 
 # The area each early-sign measure (``analytics.early_signs.INDICATORS``) reads.

@@ -234,6 +234,15 @@ _DDL = (
         seconds DOUBLE,
         reason VARCHAR
     )""",
+    # When each account last opened its home page, and the visit before: what "New since
+    # your last visit" compares with (views/home_visits.py is the one writer). UI state
+    # about an account, like app.sessions, not a record about a child: it lands here, not
+    # in raw, and names no pupil.
+    """CREATE TABLE IF NOT EXISTS app.home_visits (
+        user_id BIGINT PRIMARY KEY,
+        seen_at TIMESTAMP NOT NULL,  -- the latest visit
+        before_at TIMESTAMP  -- the visit before it (NULL: none yet)
+    )""",
 )
 
 

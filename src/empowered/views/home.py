@@ -4,7 +4,10 @@ Four sources, each carrying its evidence: the review queue from the school's tri
 rules, early-sign alerts still active, plan reviews overdue or due soon, and needs on the
 register with no matching provision. Identified staff get one item per pupil (and per
 school for the register question); a trust analyst (``identified`` False) gets one item
-per school whose counts went through suppression, and no pupil keys at all.
+per school whose counts went through suppression, and no pupil keys at all. A teacher's or
+assistant's own pupils with SEN are items too (their plan is what helps), and a trigger no
+longer active has resolved itself (it leaves, its history stays on the triggers page). The
+page groups the items into one card per child: :mod:`empowered.views.home_children`.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import partial
 from typing import Any, overload
 
@@ -33,7 +36,7 @@ from empowered.views.triggers import (
     status_of,
 )
 
-ACTIVE_WINDOW_DAYS = 28  # an alert or trigger seen within this many days still needs a look
+ACTIVE_WINDOW_DAYS = 28  # an early sign seen within this many days still needs a look
 REVIEW_DUE_SOON_DAYS = 28
 # Lower is more urgent.
 URGENCY = {
@@ -47,6 +50,10 @@ URGENCY = {
     "ehc_step_overdue": 2,
     "ehc_step_due": 4,
     "school_summary": 0,  # a trust analyst's per-school counts lead the page
+    # A teacher's or assistant's own pupil with SEN: nothing is wrong, but they should know
+    # the child's needs and plan (SEN Code of Practice 6.48); the per-role order on the
+    # home page (views.home_children) decides where these come.
+    "sen_pupil": 6,
 }
 
 
@@ -59,6 +66,7 @@ SECTION_OF_KIND = {
     "school_summary": Section.HOME_SCHOOL_SUMMARY,
     "ehc_step_overdue": Section.HOME_EHC_REVIEW_STEPS,
     "ehc_step_due": Section.HOME_EHC_REVIEW_STEPS,
+    "sen_pupil": Section.HOME_PUPIL_STATUS,
 }
 
 
@@ -73,6 +81,11 @@ class AttentionItem:
     day: date
     table: DisclosedTable | None = None  # school-level counts, suppressed
     area: str | None = None  # an early sign's measure area (access.sections.MEASURE_AREA)
+    # The first day the item's condition held (a trigger's first firing, a review's first
+    # overdue day): what "New since your last visit" compares with.
+    appeared_on: date | None = None
+    status: str | None = None  # a trigger's review status (views.triggers.STATUS_LABELS)
+    ehc: bool = False  # a plan review or step of an EHC plan (not a support plan)
 
     @property
     def urgency(self) -> int:
@@ -128,13 +141,20 @@ def attention(
         names = _names(con, scope, {str(r["pupil_key"]) for r in steps})
         for r in steps:
             steps_by_school[str(r["school_urn"])].append(r | {"name": names.get(r["pupil_key"])})
+    # A teacher's or assistant's own pupils with SEN (a named list of pupils, not a school).
+    own_sen: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    if scope.identified and scope.pupils is not None and scope.shows(Section.HOME_PUPIL_STATUS):
+        for r in queries.rows(con, "home_own_sen_pupils", scope=scope):
+            own_sen[str(r["school_urn"])].append(r)
     # Every school's review events in one question (the table is small, the schools many).
     all_reviewed = review_events_by_school(con, scope=scope) if show_triggers else {}
     for school in queries.rows(con, "scope_schools", scope=scope):
         urn = str(school["school_urn"])
         day = as_of or school["as_of_date"] or date.today()
         # A trigger the safeguarding lead has decided on has left the open queue (the
-        # triggers page keeps it under "decided"); the others show how far their review got.
+        # triggers page keeps it under "decided"), and so has one whose condition no longer
+        # holds (_candidates: "resolved", its review history kept on the triggers page);
+        # the others show how far their review got.
         reviewed = all_reviewed.get(urn, {})
         # What is active on the school's day is the same for every user: worked out once
         # per change of the school's results (several thousand items for a trust).
@@ -173,6 +193,11 @@ def attention(
                 by_school[urn],
             )
             items.append(_ready(summary_item))
+        if scope.identified and scope.pupils is not None:
+            items += [
+                (_key("sen_pupil", r["as_of_date"], urn, str(r["pupil_key"])), _sen_item, (r, urn))
+                for r in own_sen.get(urn, ())
+            ]
         if scope.pupils is None and scope.shows(Section.HOME_NEEDS_WITHOUT_PROVISION):
             items += [_ready(i) for i in _needs_without_provision(con, urn, day, cache)]
     return _Sorted(items)
@@ -250,8 +275,9 @@ def _candidates(
         tuple(
             (_key("trigger", q.fired_on, urn, q.pupil_key), q, id_of(q))
             for q in cache.review_queue(con, urn)
-            if q.fired_on <= day
-            and (q.is_active or (day - q.last_fired_on).days <= ACTIVE_WINDOW_DAYS)
+            # Resolved (no longer active) triggers leave the home page as they leave the
+            # DSL's open queue (views.triggers.TriggerCard.status): nothing is deleted.
+            if q.fired_on <= day and q.is_active
         ),
         tuple(
             (_key("early_sign", a.started_on, urn, a.pupil_key), a, MEASURE_AREA.get(a.indicator))
@@ -287,6 +313,8 @@ def _trigger_item(q: Any, urn: str, reviewed: dict[str, tuple[ReviewEvent, ...]]
         (q.summary, *q.evidence, "Review: " + card.status_text),
         ("pupil", q.pupil_key),
         q.fired_on,
+        appeared_on=q.fired_on,
+        status=card.status,
     )
 
 
@@ -300,6 +328,7 @@ def _early_sign_item(a: Any, urn: str) -> AttentionItem:
         ("pupil", a.pupil_key),
         a.started_on,
         area=MEASURE_AREA.get(a.indicator),
+        appeared_on=a.started_on,
     )
 
 
@@ -319,6 +348,38 @@ def _plan_review_item(r: dict[str, Any], urn: str) -> AttentionItem:
         ),
         ("pupil", str(r["pupil_key"])),
         due,
+        # Overdue from the day after it was due; "due soon" from REVIEW_DUE_SOON_DAYS before.
+        appeared_on=due + timedelta(days=1)
+        if overdue
+        else due - timedelta(days=REVIEW_DUE_SOON_DAYS),
+        ehc=r["current_plan_type"] == "ehc_plan",
+    )
+
+
+def _sen_item(r: dict[str, Any], urn: str) -> AttentionItem:
+    """A teacher's or assistant's own pupil with SEN: their plan is where what helps is."""
+    ehc = r["sen_provision"] == "E"
+    due: date | None = r["plan_next_review_due"]
+    evidence: tuple[str, ...] = (
+        "Their plan says what they need and what helps: read it before working with them."
+        if r["has_current_plan"]
+        else "No current plan is recorded: ask the SENCo what helps.",
+    )
+    title = "Has an EHC plan" if ehc else "Receives SEN support"
+    if due is not None:
+        # The card's line says when the plan is next reviewed (the item's day is only the
+        # register's date, so the page does not show it).
+        title += f" (plan review due {day_text(due)})"
+    return AttentionItem(
+        "sen_pupil",
+        str(r["pupil_key"]),
+        urn,
+        title,
+        evidence,
+        ("plan", str(r["pupil_key"])),
+        r["as_of_date"],
+        appeared_on=r["on_register_since"],
+        ehc=ehc,
     )
 
 
@@ -359,6 +420,8 @@ def _ehc_step_item(r: dict[str, Any], urn: str, day: date) -> AttentionItem:
         evidence,
         ("pupil", str(r["pupil_key"])),
         due,
+        appeared_on=due + timedelta(days=1) if kind == "ehc_step_overdue" else r["shows_from"],
+        ehc=True,
     )
 
 

@@ -3,7 +3,7 @@ with the user's scope, records what was seen in the audit log and renders a temp
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -26,6 +26,8 @@ from empowered.views import OutOfScope
 from empowered.views.cache import Recent, build_id
 from empowered.views.contributions import AREA_WORDS, pupil_contributions
 from empowered.views.home import attention
+from empowered.views.home_children import CHILDREN_PER_PAGE, home_children, named
+from empowered.views.home_visits import mark_visit
 from empowered.views.provision import provision_page
 from empowered.views.pupil import pupil_charts, pupil_picture, shown_sections
 from empowered.views.pupil_note import MAX_LENGTH, NoteRefused, complexity, latest_note, save_note
@@ -44,6 +46,7 @@ from empowered.web.deps import (
 )
 from empowered.web.import_runs import settings_of
 from empowered.web.pupil_triggers import trigger_section
+from empowered.web.recorder import recorder
 from empowered.web.render import (
     HOME,
     PROVISION,
@@ -55,26 +58,18 @@ from empowered.web.render import (
 from empowered.web.school_pages import home_schools
 
 router = APIRouter()
-HOME_PAGE_SIZE = 50
 REGISTER_PAGE_SIZE = 200
 WORKBOOKS_KEPT = 16  # register workbooks kept in memory (the latest build's, per scope)
 
 
 @router.get("/", response_class=HTMLResponse, response_model=None)
 def home(
-    request: Request, scope: Annotated[Scope, Depends(needs(*HOME))]
+    request: Request,
+    scope: Annotated[Scope, Depends(needs(*HOME))],
+    show: str = "",
 ) -> HTMLResponse | RedirectResponse:
     with request.app.state.warehouse.reading() as con:
         first_run = not has_school(con)
-        if not first_run:
-            # Trust-wide roles get the schools side by side instead of every pupil's items
-            # (a school's name leads to its items): school_pages.home_schools.
-            schools = home_schools(request, scope, con)
-            items = (
-                []
-                if schools is not None
-                else attention(con, scope=pupil_scope(scope), cache=request.app.state.cache)
-            )
     if first_run:
         # A new warehouse: the first step is setting up the school, which the trust
         # administrator does (the Schools page); everyone else is told who to ask.
@@ -88,10 +83,28 @@ def home(
             request, scope, "message.html", {"title": "Not set up yet", "message": message}
         )
     audit(request, scope, ViewedPage(page="/"))
+    # The previous visit, for "New since your last visit" (written with the audit entry's
+    # queue; UI state about the account, see views.home_visits).
+    now = datetime.now(UTC).replace(tzinfo=None)
+    since = recorder(request.app).write(lambda con: mark_visit(con, scope.user.user_id, now))
+    views = pupil_scope(scope)
+    with request.app.state.warehouse.reading() as con:
+        # Trust-wide roles get the schools side by side instead of every pupil's items
+        # (a school's name leads to its children): school_pages.home_schools.
+        schools = home_schools(request, scope, con)
+        items = (
+            []
+            if schools is not None
+            else attention(con, scope=views, cache=request.app.state.cache)
+        )
+        found = home_children(
+            con, items, scope=views, role=scope.user.role.value, since=since, show=show
+        )
+        # One card per child, a page at a time; names for the page shown only.
+        shown, pager = paginate(request, found.children, CHILDREN_PER_PAGE)
+        children = named(con, views, shown)
     safeguarding = concern_pages.home_sections(request, scope)
     backup_card = admin_backups.home_warning(request, scope)  # the trust admin's alone
-    # Most urgent first; a trust-wide list runs to thousands, so it comes a page at a time.
-    shown, pager = paginate(request, items, HOME_PAGE_SIZE)
     mine = my_actions(request, scope)  # "Your actions": until each is done or cancelled
     return render(
         request,
@@ -99,8 +112,10 @@ def home(
         "home.html",
         {
             "title": "What needs attention",
-            "items": shown,
+            "home": found,
+            "children": children,
             "pager": pager,
+            "here": "/",
             "schools_side_by_side": schools,
             "my_actions": None if mine is None else mine[:MY_ACTIONS_ON_HOME],
             "more_actions": 0 if mine is None else max(0, len(mine) - MY_ACTIONS_ON_HOME),

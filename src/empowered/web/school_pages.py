@@ -18,12 +18,12 @@ from empowered.access.audit import ViewedPage
 from empowered.access.policy import Scope, may_compare_schools, may_open_school, may_see_section
 from empowered.access.sections import Section
 from empowered.views.home import attention
+from empowered.views.home_children import CHILDREN_PER_PAGE, home_children, named
 from empowered.views.trust_schools import SchoolsSideBySide, schools_side_by_side
 from empowered.web.deps import Forbidden, needs, pupil_scope
 from empowered.web.render import HOME, audit, paginate, render
 
 router = APIRouter()
-SCHOOL_PAGE_SIZE = 50
 
 
 def home_schools(
@@ -37,7 +37,10 @@ def home_schools(
 
 @router.get("/schools/{school_urn}", response_class=HTMLResponse)
 def school(
-    request: Request, school_urn: str, scope: Annotated[Scope, Depends(needs(*HOME))]
+    request: Request,
+    school_urn: str,
+    scope: Annotated[Scope, Depends(needs(*HOME))],
+    show: str = "",
 ) -> HTMLResponse:
     path = request.url.path
     if not may_see_section(scope, Section.HOME_SCHOOLS_SIDE_BY_SIDE):
@@ -53,11 +56,16 @@ def school(
         if row is None:
             raise Forbidden(scope.user, path, "no such school", not_found=True)
         items = attention(con, scope=replace(ps, schools=frozenset({school_urn})), cache=cache)
-    if not ps.identified:
-        # The analyst's per-school summary repeats the row's counts, suppressed apart.
-        items = [i for i in items if i.kind != "school_summary"]
+        if not ps.identified:
+            # The analyst's per-school summary repeats the row's counts, suppressed apart.
+            items = [i for i in items if i.kind != "school_summary"]
+        # One card per child, as on a school member's home ("new" is the home page's).
+        found = home_children(
+            con, items, scope=ps, role=scope.user.role.value, since=None, show=show
+        )
+        shown, pager = paginate(request, found.children, CHILDREN_PER_PAGE)
+        children = named(con, ps, shown)
     audit(request, scope, ViewedPage(page=path))
-    shown, pager = paginate(request, items, SCHOOL_PAGE_SIZE)
     name = row.rows[0].school_name
     return render(
         request,
@@ -66,8 +74,10 @@ def school(
         {
             "title": name,
             "schools_side_by_side": row,
-            "items": shown,
+            "home": found,
+            "children": children,
             "pager": pager,
+            "here": path,
             # A SENCo opening their own school's page came from elsewhere: no table to go
             # back to.
             "back_to_schools": may_compare_schools(scope),
