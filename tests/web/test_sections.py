@@ -105,6 +105,9 @@ SECTION_PAGES: dict[Section, str] = {
     S.HOME_SCHOOLS_SIDE_BY_SIDE: "/",
     # Home around children: each card's SEN status, a teacher's own pupils with SEN.
     S.HOME_PUPIL_STATUS: "/",
+    # A pupil's lasting changes and each strategy's before and after (issue 15, item 6).
+    S.PUPIL_CHANGES: "/pupils/{pupil}",
+    S.PUPIL_BEFORE_AFTER: "/pupils/{pupil}",
 }
 PAGES = sorted(set(SECTION_PAGES.values()))
 # Sections that need data the small trust does not have (the fixture writes the walked

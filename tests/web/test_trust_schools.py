@@ -111,9 +111,13 @@ def rate(e: dict[str, Any], which: str) -> str:
 
 
 def trigger_children(page: str) -> set[str]:
-    """The children of a school page's trigger items."""
-    cards = re.findall(r'data-section="home.triggers">\s*<h3><a href="/pupils/([^"]+)"', page)
-    return set(cards)
+    """The children on a school page whose card has a trigger among its reasons."""
+    cards = page.split('<li class="card child-card')[1:]
+    return {
+        re.search(r'data-pupil="([^"]+)"', card).group(1)  # type: ignore[union-attr]
+        for card in cards
+        if 'data-section="home.triggers"' in card.split("</ul>\n  </li>")[0]
+    }
 
 
 def test_the_trust_admins_home_is_the_schools_side_by_side(

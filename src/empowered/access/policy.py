@@ -674,6 +674,8 @@ def may_see_section(scope: Scope, section: Section) -> bool:
     if rule.limited_area is not None and scope.areas is not None:
         if rule.limited_area not in scope.areas:
             return False
+    if rule.also_area is not None and not can_see_area(scope, rule.also_area):
+        return False
     return rule.area is None or can_see_area(scope, rule.area)
 
 

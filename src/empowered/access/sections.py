@@ -117,6 +117,8 @@ class SectionRule:
     # Only for users limited to chosen areas (a visiting professional): the area they need.
     # Staff keep the section under their role's permission alone.
     limited_area: str | None = None
+    # A second area the section's figures come from (both are needed to see it).
+    also_area: str | None = None
 
 
 S = Section
@@ -139,8 +141,8 @@ SECTION_RULES: dict[Section, SectionRule] = {
     S.PUPIL_WELLBEING: SectionRule(area="wellbeing"),
     S.PUPIL_CHANGES: SectionRule(area="wellbeing"),
     # Strategies' figures (a DSL, who does not see strategies, does not get them); mood is
-    # wellbeing data, so the page shows them only with that area too.
-    S.PUPIL_BEFORE_AFTER: SectionRule(area="strategies"),
+    # wellbeing data, so that area is needed too.
+    S.PUPIL_BEFORE_AFTER: SectionRule(area="strategies", also_area="wellbeing"),
     S.PUPIL_ATTENDANCE: SectionRule(area="attendance"),
     S.PUPIL_BEHAVIOUR: SectionRule(area="behaviour"),
     S.PUPIL_PROVISION: SectionRule(area="provision"),

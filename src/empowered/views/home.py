@@ -163,8 +163,7 @@ def attention(
         queue = [
             (key, q)
             for key, q, trigger in (found.triggers if show_triggers else ())
-            if (everyone or scope.admits(q.pupil_key, urn))
-            and (trigger not in reviewed or status_of(reviewed[trigger]) != "decided")
+            if (everyone or scope.admits(q.pupil_key, urn)) and not decided(trigger, reviewed)
         ]
         all_areas = summary or scope.areas is None
         alerts = [
@@ -259,6 +258,18 @@ class _Sorted(Sequence[AttentionItem]):
     __hash__ = None  # type: ignore[assignment]
 
 
+def still_open(q: QueueItem, day: date) -> bool:
+    """A trigger fired by the school's day and still active. Resolved (no longer active)
+    triggers leave home as they leave the DSL's open queue (views.triggers.TriggerCard
+    .status); nothing is deleted."""
+    return q.fired_on <= day and q.is_active
+
+
+def decided(trigger: str, reviewed: dict[str, tuple[ReviewEvent, ...]]) -> bool:
+    """The safeguarding lead has decided on it: it has left the open queue."""
+    return trigger in reviewed and status_of(reviewed[trigger]) == "decided"
+
+
 @dataclass(frozen=True)
 class _Candidates:
     """A school's triggers and early signs still active on its day, with their sort keys
@@ -275,9 +286,7 @@ def _candidates(
         tuple(
             (_key("trigger", q.fired_on, urn, q.pupil_key), q, id_of(q))
             for q in cache.review_queue(con, urn)
-            # Resolved (no longer active) triggers leave the home page as they leave the
-            # DSL's open queue (views.triggers.TriggerCard.status): nothing is deleted.
-            if q.fired_on <= day and q.is_active
+            if still_open(q, day)
         ),
         tuple(
             (_key("early_sign", a.started_on, urn, a.pupil_key), a, MEASURE_AREA.get(a.indicator))

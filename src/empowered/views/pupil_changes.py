@@ -5,7 +5,7 @@ Both read one pupil's daily averages (``marts.wellbeing_pupil_day``) over the
 ``LOOK_BACK_DAYS`` up to the school's as-of date; the comparison also reads when each
 strategy was first used with the child. Each part is read only when the policy lets the
 user see it (``Section.PUPIL_CHANGES`` for the changes, ``Section.PUPIL_BEFORE_AFTER``
-with the wellbeing area for the comparisons: they are mood figures about strategies).
+whose rule needs the wellbeing area too: they are mood figures about strategies).
 
 The results are pseudonymous and the same for everyone allowed to see them, so they are
 kept with the school's cached analytics (``SchoolAnalyticsCache.derived``) until the
@@ -62,7 +62,7 @@ def pupil_changes(
     cache: SchoolAnalyticsCache,
 ) -> PupilChanges:
     changes_ok = scope.shows(Section.PUPIL_CHANGES)
-    compare_ok = scope.shows(Section.PUPIL_BEFORE_AFTER) and scope.shows_area("wellbeing")
+    compare_ok = scope.shows(Section.PUPIL_BEFORE_AFTER)
     if not (changes_ok or compare_ok):
         return PupilChanges()
     return cache.derived(

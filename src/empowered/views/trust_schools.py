@@ -24,8 +24,8 @@ from empowered.access.sections import Section
 from empowered.analytics.disclosure import THRESHOLD, DisclosedTable, suppress
 from empowered.views import PupilScope, needs_suppression, queries
 from empowered.views.cache import DEFAULT_CACHE, SchoolAnalyticsCache
-from empowered.views.home import ACTIVE_WINDOW_DAYS
-from empowered.views.triggers import id_of, review_events_by_school, status_of
+from empowered.views.home import decided, still_open
+from empowered.views.triggers import id_of, review_events_by_school
 
 # The page's counts, in the order of the suppressed table's columns.
 COLUMNS = (
@@ -175,20 +175,18 @@ def _open_triggers(
     cache: SchoolAnalyticsCache,
 ) -> dict[str, int]:
     """Children per school with a trigger the home page would list: fired by the school's
-    as-of day, active or seen in the last four weeks, and not yet decided by the DSL."""
+    as-of day, still active, and not yet decided by the DSL (views.home's own rules)."""
     reviewed = review_events_by_school(con, scope=scope)
     out: dict[str, int] = {}
     for school in schools:
         urn = str(school["school_urn"])
         day = school["as_of_date"] or date.today()
-        decided = reviewed.get(urn, {})
+        reviewed_here = reviewed.get(urn, {})
         out[urn] = len(
             {
                 q.pupil_key
                 for q in cache.review_queue(con, urn)
-                if q.fired_on <= day
-                and (q.is_active or (day - q.last_fired_on).days <= ACTIVE_WINDOW_DAYS)
-                and (id_of(q) not in decided or status_of(decided[id_of(q)]) != "decided")
+                if still_open(q, day) and not decided(id_of(q), reviewed_here)
             }
         )
     return out
