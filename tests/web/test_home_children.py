@@ -82,7 +82,7 @@ def _cards(html: str) -> list[Card]:
 
 def _line_day(line: str) -> str:
     """A reason line's date as written ("" for a line without one: a pupil's plan)."""
-    found = re.search(r"</strong> &ndash; ([^<]+?)( <span|</summary>)", line)
+    found = re.search(r'</strong> <span class="muted">\((?:due|since) ([^)<]+)\)</span>', line)
     return found.group(1) if found else ""
 
 

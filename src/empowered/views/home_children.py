@@ -119,6 +119,12 @@ class Reason:
     def overdue(self) -> bool:
         return self.item.kind in _OVERDUE
 
+    @property
+    def date_word(self) -> str:
+        """How the reason's date reads: a review's is when it was due; a trigger's or an
+        early sign's is when it began (it is still going on)."""
+        return "due" if KINDS[self.kind].oldest_first else "since"
+
 
 @dataclass(frozen=True)
 class ChildCard:
