@@ -99,7 +99,7 @@ def fired_rule_items(rows: Sequence[dict[str, Any]]) -> list[QueueItem]:
             f"reached in {count_phrase(int(r['weeks_fired']), 'summary', 'summaries')} "
             "the school sent (there are no session marks for this year)"
             if from_summary
-            else f"fired in {count_phrase(int(r['weeks_fired']), 'school week')}"
+            else f"reached in {count_phrase(int(r['weeks_fired']), 'school week')}"
         )
         evidence = (
             _first_window_sentence(r),
