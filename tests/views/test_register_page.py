@@ -98,7 +98,7 @@ def test_xlsx_opens_and_neutralises_formula_like_text() -> None:
     pupils = book.get_sheet_by_name("Pupils").to_python()
     assert pupils[1][0] == "P1"
     assert pupils[1][2] == "'" + hostile
-    assert pupils[1][5] == "'+cmd"
+    assert pupils[1][6] == "'+cmd"  # after the year group in words and as a number
     need = book.get_sheet_by_name("By need").to_python()
     assert need[1][0] == "'-2+3"
     cells = [

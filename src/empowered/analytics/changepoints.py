@@ -28,7 +28,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-import ruptures
 
 from empowered.analytics.control_charts import robust_baseline
 from empowered.analytics.wording import count_phrase, number
@@ -83,6 +82,8 @@ def mean_shifts(
     if n < 2 * min_size:
         return []
     pen = default_penalty(arr) if penalty is None else penalty
+    import ruptures  # loaded on first use: it imports scipy, which is slow to import
+
     algo = ruptures.KernelCPD(kernel="linear", min_size=min_size, jump=1)
     ends = [int(e) for e in algo.fit(arr.reshape(-1, 1)).predict(pen=pen)]
     bounds = [0, *ends]

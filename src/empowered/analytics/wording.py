@@ -229,17 +229,17 @@ GLOSSARY: dict[str, str] = {
     ),
     "Lasting change": (
         "A point after which a child's mood or engagement stayed at a new level for at least "
-        "two school weeks. It is found by splitting the child's daily averages into stretches "
-        "with different levels (the PELT changepoint method), allowing for good and bad weeks, "
-        "and listed only when the levels differ by half a point or more."
+        "two school weeks, found by splitting the child's daily averages into stretches with "
+        "different levels (the PELT method, allowing for good and bad weeks) and listed only "
+        "when the levels differ by half a point or more."
     ),
     "Before and after a strategy": (
-        "The child's days with a mood check-in in the six school weeks or so before a strategy "
-        "was first used, compared with those after: each day after is compared with each day "
-        "before, and '7 in 10' means 7 in 10 of those comparisons found the later day better "
-        "(5 in 10 is no change). This is NAP, or Tau-BC when mood was already rising or "
-        "falling before, which allows for that trend. The likely range is a 95% confidence "
-        "interval. A comparison, not proof the strategy caused the change."
+        "A comparison of each of the child's days with a mood check-in after a strategy was "
+        "first used with each day in the six school weeks or so before it, where '7 in 10' "
+        "means 7 in 10 of those comparisons found the later day better and 5 in 10 is no "
+        "change (worked out as NAP, or as Tau-BC when mood was already rising or falling, "
+        "with a likely range that is a 95% confidence interval): a comparison, not proof the "
+        "strategy caused the change."
     ),
     "PELT": (
         "Pruned exact linear time: a method that finds the points where a series of "
