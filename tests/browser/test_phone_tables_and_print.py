@@ -5,7 +5,8 @@ each such table's box must be reachable by keyboard, named, and show that it scr
 the page itself must not scroll sideways. A pupil's page printed on A4 leaves out the
 navigation, search, forms and buttons and fits on two pages (it ran to 7 with the
 navigation before the print stylesheet, and to 4 for the demo's longest EHC-plan pupil
-before long lists were cut on paper).
+before long lists were cut on paper; to 3 when the look-back sections came, until paper
+kept only the strategies with a clear change and the triggers still in hand).
 """
 
 from __future__ import annotations
@@ -115,3 +116,13 @@ def test_the_longest_pupil_pages_print_on_two_a4_pages(open_as, site: Site, tmp_
           .map(s => s.id)"""
     )
     assert cut, f"{longest[0]} has nothing cut on paper: the test does not show a long page"
+    # Paper keeps every lasting-change sentence, and nothing the page marks for screen only.
+    on_paper = page.evaluate(
+        """() => ({
+          lasting: [...document.querySelectorAll('[data-section="pupil.changes"] li')]
+            .map(li => li.getClientRects().length > 0),
+          skipped: [...document.querySelectorAll('.print-skip')]
+            .filter(e => e.getClientRects().length > 0).length })"""
+    )
+    assert on_paper["lasting"] and all(on_paper["lasting"]), on_paper
+    assert on_paper["skipped"] == 0, on_paper

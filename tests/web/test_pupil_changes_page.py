@@ -17,6 +17,7 @@ from web_fixtures import Trust
 
 STEP_AT = 70  # the planted drop: the 71st of the pupil's last 120 school days
 STRATEGY_AT = 60
+UNCLEAR_AT = 20  # its 30 days after end before STRATEGY_AT: no change to find
 PLANTED_NAP = 0.875  # mood 2 or 3 before, 3 or 4 after: see _plant_strategy
 
 
@@ -58,12 +59,15 @@ def _plant_days(
     )
 
 
-def _plant_strategy(con: duckdb.DuckDBPyConnection, pupil: str, school: str, began: date) -> None:
+def _plant_strategies(
+    con: duckdb.DuckDBPyConnection, pupil: str, school: str, uses: list[tuple[date, str, str]]
+) -> None:
+    """Each (first day, code, name) as the strategy's one recorded use."""
     con.execute("delete from marts.strategy_use_outcome where pupil_key = ?", [pupil])
-    con.execute(
+    con.executemany(
         "insert into marts.strategy_use_outcome (use_key, pupil_key, school_urn, used_on, "
-        "strategy_code, strategy_name) values ('planted-1', ?, ?, ?, 'VT', 'Visual timetable')",
-        [pupil, school, began],
+        "strategy_code, strategy_name) values (?, ?, ?, ?, ?, ?)",
+        [[f"planted-{code}", pupil, school, day, code, name] for day, code, name in uses],
     )
 
 
@@ -77,7 +81,8 @@ def _thin_pupil(t: Trust) -> str:
 @pytest.fixture(scope="module")
 def web_trust(web_trust: Trust) -> Trust:
     """The module's own copy of the trust, with four pupils' days planted: a drop in mood,
-    a strategy that helped from the day it began, flat days, and eight days only."""
+    a strategy that helped from the day it began (and one that changed nothing), flat days,
+    and eight days only."""
     t = web_trust
     con = duckdb.connect(str(t.path))
     days = _school_days(con, t.school)
@@ -88,7 +93,17 @@ def web_trust(web_trust: Trust) -> Trust:
     _plant_days(con, t.in_group[0], t.school, days, drop)
     helped = np.r_[rng.choice([2.0, 3.0], STRATEGY_AT), rng.choice([3.0, 4.0], 120 - STRATEGY_AT)]
     _plant_days(con, t.in_group[1], t.school, days, helped)
-    _plant_strategy(con, t.in_group[1], t.school, days[STRATEGY_AT])
+    # Visual timetable began with the better days; Movement break 40 school days before,
+    # with the same kind of days either side of its start (no clear change).
+    _plant_strategies(
+        con,
+        t.in_group[1],
+        t.school,
+        [
+            (days[STRATEGY_AT], "VT", "Visual timetable"),
+            (days[UNCLEAR_AT], "MB", "Movement break"),
+        ],
+    )
     _plant_days(con, t.same_school_other, t.school, days, rng.normal(3.2, 0.45, 120))
     _plant_days(con, _thin_pupil(t), t.school, days[-8:], rng.normal(3.2, 0.45, 8))
     con.close()
@@ -174,3 +189,18 @@ def test_each_part_goes_only_to_the_roles_allowed(
     assert 'data-section="pupil.before_after"' in visitor
     ta = clients["teaching_assistant"].get(f"/pupils/{pupil}").text
     assert 'data-section="pupil.before_after"' in ta
+
+
+def test_paper_keeps_the_strategies_with_a_clear_change_only(
+    clients: dict[str, TestClient], web_trust: Trust
+) -> None:
+    """On screen both comparisons; marked for paper, only the clear one, with the list
+    marked as cut (the print stylesheet hides print-skip and says so under a print-cut list;
+    tests/browser/test_phone_tables_and_print.py prints it)."""
+    page = clients["senco"].get(f"/pupils/{web_trust.in_group[1]}").text
+    section = page.split('data-section="pupil.before_after"')[1].split("</section>")[0]
+    assert re.search(r"<li>After Visual timetable began", section), section
+    assert re.search(r'<li class="print-skip">After Movement break began', section), section
+    assert '<ul class="print-cut">' in section
+    # One is printed, so the note on how to read it is printed too.
+    assert "not proof that the strategy caused" in section and 'print-skip">Each' not in section

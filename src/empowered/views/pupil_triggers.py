@@ -30,6 +30,12 @@ class TriggerWithActions:
     card: TriggerCard
     actions: tuple[ActionItem, ...]
 
+    @property
+    def in_hand(self) -> bool:
+        """Still active, or with an action agreed on it still open: what a printed page keeps
+        (the page on screen keeps the resolved ones too, for their history)."""
+        return self.card.item.is_active or any(a.is_open for a in self.actions)
+
 
 @dataclass(frozen=True)
 class PupilTriggers:

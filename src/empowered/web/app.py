@@ -58,6 +58,7 @@ from empowered.web import (
 )
 from empowered.web.deps import BadCsrf, Forbidden, NotSignedIn, record_refusal
 from empowered.web.headers import add_security_headers
+from empowered.web.paper import install as install_paper
 from empowered.web.recorder import recorder
 from empowered.web.sessions import (
     COOKIE,
@@ -93,6 +94,7 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
     secure = settings.environment == "production"
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     install_words(templates)  # |day, |short_day, school_name(): one way of writing them
+    install_paper(templates)  # |on_paper: which entries of a long list are printed
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
