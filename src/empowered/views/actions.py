@@ -167,15 +167,18 @@ def list_actions(
     reader_scope: PupilScope,
     today: date,
     keys: Keys | None = None,
+    pupil_key: str | None = None,
 ) -> list[ActionItem]:
-    """The actions at ``schools`` (None: every school), only ``owner``'s if given. Names
-    are shown for pupils ``reader_scope`` admits, when it may see names at all."""
+    """The actions at ``schools`` (None: every school), only ``owner``'s and only about
+    ``pupil_key`` if given. Names are shown for pupils ``reader_scope`` admits, when it may
+    see names at all."""
     try:
         rows = queries.rows(
             con,
             "actions_list",
             schools=None if schools is None else sorted(schools),
             owner=owner,
+            pupil_key=pupil_key,
             action_key=None,
         )
     except duckdb.CatalogException:  # never built
@@ -198,6 +201,7 @@ def one_action(
         "actions_list",
         schools=None if schools is None else sorted(schools),
         owner=None,
+        pupil_key=None,
         action_key=action_key,
     )
     found = _items(rows, reader_scope=reader_scope, names=owner_names(con), today=today, keys=keys)
@@ -206,7 +210,9 @@ def one_action(
 
 def action_row(con: duckdb.DuckDBPyConnection, action_key: str) -> dict[str, Any] | None:
     """The action's current row as stored (what a status change copies)."""
-    rows = queries.rows(con, "actions_list", schools=None, owner=None, action_key=action_key)
+    rows = queries.rows(
+        con, "actions_list", schools=None, owner=None, pupil_key=None, action_key=action_key
+    )
     return rows[0] if rows else None
 
 

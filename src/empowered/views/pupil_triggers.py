@@ -75,8 +75,9 @@ def pupil_triggers(
             reader_scope=scope,
             today=today,
             keys=keys,
+            pupil_key=pupil_key,
         )
-        if a.pupil_key == pupil_key and a.source == TRIGGER_SOURCE
+        if a.source == TRIGGER_SOURCE
     ]
     ids = {c.trigger_id for c in cards}
     return PupilTriggers(
