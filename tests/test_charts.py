@@ -140,3 +140,20 @@ def test_empty_and_single_point_charts_still_parse(n: int) -> None:
     points = [(date(2026, 1, 5), 2.0)][:n]
     parse(line_chart("Empty", {"mood": points}, y_label="mood"))
     parse(bar_chart("Empty", [("a", 1.0)][:n], value_label="n"))
+
+
+def test_the_date_axis_gives_the_years_when_they_differ() -> None:
+    """A printed pupil page read "2 Sep ... 30 Nov" for 15 months of check-ins."""
+
+    def axis(points: list[tuple[date, float]]) -> list[str]:
+        texts = [
+            t.text or ""
+            for t in parse(line_chart("Mood", {"mood": points}, y_label="1 to 5")).iter(f"{NS}text")
+        ]
+        return [t for t in texts if re.fullmatch(r"\d{1,2} [A-Z][a-z]{2}( \d{4})?", t)]
+
+    assert axis([(date(2025, 9, 2), 3.0), (date(2026, 11, 30), 2.0)]) == [
+        "2 Sep 2025",
+        "30 Nov 2026",
+    ]
+    assert axis([(date(2026, 9, 7), 3.0), (date(2026, 11, 30), 2.0)]) == ["7 Sep", "30 Nov"]

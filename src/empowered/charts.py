@@ -116,8 +116,8 @@ def _marker(kind: str, x: float, y: float, colour: str) -> str:
     return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r}" fill="{colour}"/>'
 
 
-def _day_label(d: date) -> str:
-    return f"{d.day} {d:%b}"
+def _day_label(d: date, *, with_year: bool = False) -> str:
+    return f"{d.day} {d:%b} {d.year}" if with_year else f"{d.day} {d:%b}"
 
 
 def line_chart(
@@ -199,10 +199,12 @@ def line_chart(
         )
     out.append(f'<path d="M{left},{top - 4}V{bottom}H{WIDTH - right}" fill="none" stroke="{INK}"/>')
     if dates:
+        # "2 Sep" to "30 Nov" could be 3 months or 15: the years are given when they differ.
+        with_year = dates[0].year != dates[-1].year
         for d, anchor in ((dates[0], "start"), (dates[-1], "end")):
             out.append(
                 f'<text x="{x(d):.1f}" y="{bottom + 22:.1f}" text-anchor="{anchor}" '
-                f'fill="{INK}">{text(_day_label(d))}</text>'
+                f'fill="{INK}">{text(_day_label(d, with_year=with_year))}</text>'
             )
     out.append(
         f'<text x="{(left + WIDTH - right) / 2:.1f}" y="{bottom + 46:.1f}" text-anchor="middle" '
