@@ -212,7 +212,7 @@ def test_a_schools_page_lists_its_items_and_only_its_own(
     home = admin.get("/").text
     assert f'href="/schools/{web_trust.school}"' in home
     page = all_pages(admin, f"/schools/{web_trust.school}")
-    linked = set(re.findall(r'<h3><a href="/pupils/([^"]+)"', page))
+    linked = set(re.findall(r'<h3 class="child-name"><a href="/pupils/([^"]+)"', page))
     assert linked, "the school's items are listed"
     schools = {
         r["pupil_key"]: r["school_urn"]
@@ -222,7 +222,8 @@ def test_a_schools_page_lists_its_items_and_only_its_own(
     # A pupil at the other school with an item on their school's page is not on this one.
     other = set(
         re.findall(
-            r'<h3><a href="/pupils/([^"]+)"', all_pages(admin, f"/schools/{web_trust.other_school}")
+            r'<h3 class="child-name"><a href="/pupils/([^"]+)"',
+            all_pages(admin, f"/schools/{web_trust.other_school}"),
         )
     )
     assert other and not other & linked
