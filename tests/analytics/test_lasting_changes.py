@@ -113,6 +113,10 @@ def test_no_effect_is_not_a_clear_change_and_too_few_days_say_not_enough() -> No
     early = before_after("X", "Quiet space", days[4], days, same)
     assert early.method is None and "not enough days yet" in early.summary
     assert "4 days with a mood rating before it" in early.summary
+    # In use from the very first check-in: more days will never bring a "before".
+    first = before_after("X", "Quiet space", days[0], days, same)
+    assert first.method is None and "not enough days yet" not in first.summary
+    assert "no days before it to compare with" in first.summary
 
 
 def test_a_baseline_already_rising_is_allowed_for() -> None:

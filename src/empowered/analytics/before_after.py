@@ -75,8 +75,11 @@ def _size(share: float) -> str:
     return "a small change"
 
 
-def _not_enough(code: str, name: str, began: date, a: int, b: int, why: str) -> BeforeAfter:
-    summary = f"{name}, first used on {day_text(began)}: not enough days yet to compare; {why}."
+def _not_enough(
+    code: str, name: str, began: date, a: int, b: int, why: str, *, yet: bool = True
+) -> BeforeAfter:
+    cannot = "not enough days yet to compare" if yet else "nothing to compare"
+    summary = f"{name}, first used on {day_text(began)}: {cannot}; {why}."
     return BeforeAfter(code, name, began, a, b, None, None, None, None, False, summary)
 
 
@@ -131,6 +134,14 @@ def before_after(
     before = [m for d, m in zip(days, mood, strict=True) if start <= d < began][-window:]
     after = [m for d, m in zip(days, mood, strict=True) if d >= began][:window]
     a, b = len(before), len(after)
+    if a == 0 and settled_from is None:
+        # Used from the first check-ins on: waiting will never bring days before it.
+        return _not_enough(
+            code, name, began, a, b,
+            "it was in use from the first days with a mood rating, so there are no days "
+            "before it to compare with",
+            yet=False,
+        )  # fmt: skip
     if a < min_days or b < min_days:
         since = f" since mood changed on {day_text(start)}" if settled_from else ""
         short = (
