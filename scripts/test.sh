@@ -5,12 +5,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # System packages the tests need, installed from Debian when missing (as root only): a Java
-# runtime (17 or newer) for PySpark, and Chromium for the browser tests in tests/browser
-# (Playwright drives Debian's Chromium; it cannot download a browser of its own here).
+# runtime (17 or newer) for PySpark, Chromium for the browser tests in tests/browser
+# (Playwright drives Debian's Chromium; it cannot download a browser of its own here), Pango
+# for the documents' PDFs and poppler-utils to look at them.
 CHROMIUM="${EMPOWERED_CHROMIUM:-/usr/bin/chromium}"
 missing=()
 command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
 [ -x "$CHROMIUM" ] || missing+=(chromium fonts-dejavu-core)
+# WeasyPrint (the documents' PDFs) needs Pango; the documents' tests draw pages with pdftoppm.
+ldconfig -p 2>/dev/null | grep 'libpangoft2-1.0.so' >/dev/null || missing+=(libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
+command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
 if [ "${#missing[@]}" -gt 0 ]; then
     if [ "$(id -u)" = "0" ]; then
         apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1335,3 +1335,159 @@ def restore(
         f"  {report.tables} tables, {report.rows:,} rows; staging, core and marts rebuilt"
         f" from raw in {report.build_seconds:.1f}s ({report.seconds:.1f}s in all)"
     )
+
+
+report_app = typer.Typer(
+    help="Documents that leave the school: a parent report, a one-page profile, the evidence"
+    " for an EHC needs assessment, the termly register review pack (PDF, some also XLSX).",
+    no_args_is_help=True,
+)
+app.add_typer(report_app, name="report")
+
+OutOption = Annotated[
+    Path,
+    typer.Option("--out", help="The file to write: .pdf (or .xlsx where the document has one)."),
+]
+AsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as",
+        help="Make it as this account (the policy decides what it may hold, and the account"
+        " is named as who prepared it); without it, as the school's SEN team.",
+    ),
+]
+ByOption = Annotated[
+    str | None,
+    typer.Option("--prepared-by", help="Who prepared it, in words (default: the account)."),
+]
+
+
+def _make_report(
+    kind: str,
+    out: Path,
+    *,
+    warehouse: Path | None,
+    as_user: str | None,
+    by: str | None,
+    pupil_key: str | None = None,
+    school_urn: str | None = None,
+    term: str | None = None,
+) -> None:
+    """Make one document, write it to ``out`` and record it in the audit log."""
+    from datetime import date
+
+    from empowered.access.audit import record
+    from empowered.access.documents import DocumentKind
+    from empowered.access.policy import scope_for
+    from empowered.documents.asking import NotAllowed, ask_for
+    from empowered.documents.registry import NoSuchFormat, make_document
+    from empowered.views import OutOfScope
+
+    fmt = out.suffix.lower().lstrip(".")
+    con = _open_access(warehouse)
+    user = _account(con, as_user) if as_user else None
+    today = date.today()
+    scope = scope_for(con, user, today=today) if user is not None else None
+    try:
+        ask = ask_for(
+            con,
+            DocumentKind(kind),
+            fmt,
+            scope=scope,
+            made_on=today,
+            pupil_key=pupil_key,
+            school_urn=school_urn,
+            term=term,
+            keys=get_settings().keys(),
+            by=by,
+        )
+        made = make_document(con, ask)
+    except (NotAllowed, OutOfScope):
+        who = f"The account {as_user}" if as_user else "The command line"
+        what = f"pupil {pupil_key}" if pupil_key else f"school {school_urn or 'the trust'}"
+        console.print(f"{who} cannot make this document for {what}.", style="red", markup=False)
+        raise typer.Exit(1) from None
+    except NoSuchFormat as err:
+        console.print(f"{err}: give --out a file ending in one of those.", markup=False)
+        raise typer.Exit(2) from None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(made.body)
+    record(con, made.audit_event("command line"), user=user)
+    unit = "pages" if made.format == "pdf" else "rows"
+    console.print(f"{made.pages} {unit} written to", markup=False)
+    console.print(str(out), markup=False, highlight=False, soft_wrap=True)
+
+
+PupilArgument = Annotated[str, typer.Argument(help="The pupil's key (as in /pupils/<key>).")]
+
+
+@report_app.command("parent")
+def report_parent(
+    pupil_key: PupilArgument,
+    out: OutOption,
+    as_user: AsOption = None,
+    by: ByOption = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """A report for the child's parents or carers (SEN Code of Practice 6.75): plain
+    English, their child's outcomes and progress, the support they receive, what was
+    agreed at the last review and what happens next. Never safeguarding or staff notes."""
+    _make_report("parent", out, warehouse=warehouse, as_user=as_user, by=by, pupil_key=pupil_key)
+
+
+@report_app.command("profile")
+def report_profile(
+    pupil_key: PupilArgument,
+    out: OutOption,
+    as_user: AsOption = None,
+    by: ByOption = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """A one-page profile (pupil passport) for staff new to the child and supply staff."""
+    _make_report("profile", out, warehouse=warehouse, as_user=as_user, by=by, pupil_key=pupil_key)
+
+
+@report_app.command("ehc-evidence")
+def report_ehc_evidence(
+    pupil_key: PupilArgument,
+    out: OutOption,
+    as_user: AsOption = None,
+    by: ByOption = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """The evidence a local authority asks for with a request for an EHC needs assessment
+    (or for an EHC plan's annual review), with what it will find missing; .xlsx gives the
+    rows underneath."""
+    _make_report(
+        "ehc-evidence", out, warehouse=warehouse, as_user=as_user, by=by, pupil_key=pupil_key
+    )
+
+
+@report_app.command("review-pack")
+def report_review_pack(
+    out: OutOption,
+    school: Annotated[str | None, typer.Option("--school", help="The school's URN.")] = None,
+    trust: Annotated[
+        bool, typer.Option("--trust", help="The whole trust, school by school (suppressed).")
+    ] = False,
+    term: Annotated[
+        str | None,
+        typer.Option("--term", help='The term ahead, as "spring 2027" (default: the next term).'),
+    ] = None,
+    as_user: AsOption = None,
+    by: ByOption = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """The termly register review pack for a school (or, with --trust, the trust)."""
+    if bool(school) == trust:
+        console.print("Name the school with --school URN, or give --trust for the trust.")
+        raise typer.Exit(2)
+    _make_report(
+        "trust-review-pack" if trust else "review-pack",
+        out,
+        warehouse=warehouse,
+        as_user=as_user,
+        by=by,
+        school_urn=school,
+        term=term,
+    )

@@ -4,20 +4,14 @@ letters or code words, one way of writing dates, schools by name (issue 15, item
 from __future__ import annotations
 
 import re
-from functools import cache
 
 import pytest
 from fastapi.testclient import TestClient
 from staff_pages import crawl, visible_text
 from web_fixtures import ROLES
 
-from empowered.analytics.wording import GLOSSARY
+from empowered.documents.acronyms import acronyms, explained
 
-# A word with two or more capitals that are at least half its letters (SEN, SENCo, EHC, KS2)
-# and one-letter codes joined by slashes (K/E).
-_WORD = re.compile(r"(?<![\w/-])[A-Z][A-Za-z0-9]*(?:/[A-Z][A-Za-z0-9]*)*(?![\w])")
-# Not acronyms: the product, times, and the FOLDER or FILE an admin types in a command.
-_NOT_ACRONYMS = {"EmpowerED+", "EmpowerED", "AM", "PM", "UTC", "OK", "FOLDER", "FILE"}
 _GREEK = re.compile(r"[\u0370-\u03ff\u1f00-\u1fff]")
 # lower_snake, UPPER_SNAKE and codes with an underscore anywhere (INT-LEGO_THE-251A); a
 # file's name (strategy_uses.csv) is what staff see in their folder, so it may stay, and so
@@ -35,36 +29,6 @@ _OTHER_DATES = re.compile(
 _SCHOOL_NUMBER = re.compile(r"\bschool \d{6,7}\b", re.IGNORECASE)
 # A rule "fires" in the code; on a staff page a trigger is reached and an early sign stands out.
 _JARGON = re.compile(r"\b(?:fired|fires|firing)\b", re.IGNORECASE)
-
-
-# A member of staff known by the initials the school's MIS gives them ("staff member ESG").
-_STAFF_CODE = re.compile(r"\bstaff member [A-Z0-9]+\b")
-
-
-def acronyms(text: str) -> set[str]:
-    found: set[str] = set()
-    for word in _WORD.findall(_STAFF_CODE.sub("staff member", text)):
-        for part in word.split("/") if re.fullmatch(r"[A-Z](/[A-Z])+", word) is None else [word]:
-            letters = [c for c in part if c.isalpha()]
-            upper = sum(c.isupper() for c in letters)
-            if upper >= 2 and upper * 2 >= len(letters) and part not in _NOT_ACRONYMS:
-                found.add(_stem(part))
-        if re.fullmatch(r"[A-Z](/[A-Z])+", word):
-            found.add(word)
-    return found
-
-
-def _stem(word: str) -> str:
-    """EHCs -> EHC, KS2 -> KS: the form the glossary names."""
-    word = re.sub(r"\d+$", "", word)
-    return word[:-1] if word.endswith("s") and word[:-1].isupper() else word
-
-
-@cache
-def explained() -> frozenset[str]:
-    return frozenset(a for term in GLOSSARY for a in acronyms(term)) | frozenset(
-        t for t in GLOSSARY if acronyms(t) == {t}
-    )
 
 
 @pytest.fixture(scope="module")

@@ -941,3 +941,20 @@ class PupilSearched(AuditEvent):
 
 
 EVENT_TYPES[PupilSearched.event] = PupilSearched
+
+
+@dataclass(frozen=True)
+class DocumentMade(AuditEvent):
+    """A document left the app (issue 16): which, about whom, in what format and how many
+    pages or rows; never what it said."""
+
+    event: ClassVar[str] = "document_made"
+    kind: str  # access.documents.DocumentKind
+    format: str  # pdf | xlsx
+    pupil_key: str | None = None
+    school_urn: str | None = None  # None: the trust
+    pages: int = 0
+    via: str = "web"  # web | command line | schedule
+
+
+EVENT_TYPES[DocumentMade.event] = DocumentMade

@@ -33,6 +33,7 @@ Staff see only what their role needs. Each role's permissions:
 | RECORD_CONCERN    |             | yes   | yes | yes     | yes |          |         |
 | VIEW_CONCERNS     |             |       | yes |         |     |          |         |
 | MANAGE_BACKUPS    | yes         |       |     |         |     |          |         |
+| PRINT_PROFILE     | yes         | yes   | yes | yes     | yes |          |         |
 
 Which pupils (``Scope``): a trust admin and a trust analyst cover every school; a SENCo
 and a DSL every pupil at their school; a teacher the members of their classes and groups
@@ -123,6 +124,7 @@ from enum import StrEnum
 
 import duckdb
 
+from empowered.access.documents import DOCUMENT_RULES, DocumentKind
 from empowered.access.roles import AREAS, Role
 from empowered.access.sections import SECTION_RULES, Section
 from empowered.access.users import User
@@ -174,6 +176,9 @@ class Permission(StrEnum):
     VIEW_CONCERNS = "view_concerns"
     # See the backups and their age, be warned when they are old, take one now.
     MANAGE_BACKUPS = "manage_backups"
+    # Print a child's one-page profile for a colleague new to them or a supply teacher
+    # (issue 16): school staff who work with the child, not visitors or the analyst.
+    PRINT_PROFILE = "print_profile"
 
 
 P = Permission
@@ -214,9 +219,11 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         P.RECORD_SESSIONS,
         P.HOLD_REVIEWS,
         P.RECORD_CONCERN,
+        P.PRINT_PROFILE,
     },
     Role.DSL: _PUPIL_PAGE
     | {
+        P.PRINT_PROFILE,
         P.VIEW_SAFEGUARDING,
         P.VIEW_TRIGGERS,
         P.ACT_ON_TRIGGERS,
@@ -228,9 +235,23 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         P.VIEW_CONCERNS,
     },
     Role.TEACHER: _PUPIL_PAGE
-    | {P.VIEW_STRATEGIES, P.CAPTURE, P.OWN_ACTIONS, P.RECORD_SESSIONS, P.RECORD_CONCERN},
+    | {
+        P.VIEW_STRATEGIES,
+        P.CAPTURE,
+        P.OWN_ACTIONS,
+        P.RECORD_SESSIONS,
+        P.RECORD_CONCERN,
+        P.PRINT_PROFILE,
+    },
     Role.TEACHING_ASSISTANT: _PUPIL_PAGE
-    | {P.VIEW_STRATEGIES, P.CAPTURE, P.OWN_ACTIONS, P.RECORD_SESSIONS, P.RECORD_CONCERN},
+    | {
+        P.VIEW_STRATEGIES,
+        P.CAPTURE,
+        P.OWN_ACTIONS,
+        P.RECORD_SESSIONS,
+        P.RECORD_CONCERN,
+        P.PRINT_PROFILE,
+    },
     # Area-bound permissions below are further limited to the visitor's chosen areas.
     Role.VISITING_PROFESSIONAL: _PUPIL_PAGE
     | {P.VIEW_REGISTER, P.VIEW_PROVISION, P.VIEW_STRATEGIES, P.VIEW_SAFEGUARDING, P.CONTRIBUTE},
@@ -702,6 +723,34 @@ def visible_areas(scope: Scope) -> frozenset[str]:
     return frozenset(a for a in AREAS if can_see_area(scope, a))
 
 
+def may_make_document(
+    scope: Scope, kind: DocumentKind, *, school_urn: str | None, pupil_key: str | None = None
+) -> bool:
+    """THE decision whether this user may make (and so export) a document
+    (``access.documents``): every permission its rule needs, the school in scope, the pupil
+    one they may open; the trust pack only for a scope of every school."""
+    rule = DOCUMENT_RULES[kind]
+    if scope.empty or not all(has(scope, Permission(p)) for p in rule.permissions):
+        return False
+    if rule.trust_wide:
+        return scope.schools is None
+    if school_urn is None or not (scope.schools is None or school_urn in scope.schools):
+        return False
+    return pupil_key is None or can_see_pupil(scope, pupil_key)
+
+
+def document_sections(scope: Scope | None, kind: DocumentKind) -> frozenset[Section]:
+    """The sections a document may hold: its rule's, narrowed to the user's own (``None``:
+    the command line's operator, who holds the warehouse and its keys)."""
+    allowed = DOCUMENT_RULES[kind].sections
+    return allowed if scope is None else allowed & visible_sections(scope)
+
+
+def document_areas(scope: Scope | None, kind: DocumentKind) -> frozenset[str]:
+    allowed = DOCUMENT_RULES[kind].areas
+    return allowed if scope is None else allowed & visible_areas(scope)
+
+
 def must_suppress(scope: Scope, *, leaves_school: bool = False) -> bool:
     """Whether counts over several pupils are suppressed for this user (ANALYTICS.md 5).
 
@@ -726,6 +775,9 @@ __all__ = [
     "can_see_pupil",
     "contribution_areas",
     "may_contribute",
+    "may_make_document",
+    "document_sections",
+    "document_areas",
     "may_see_contribution",
     "empty_scope",
     "has",

@@ -234,6 +234,16 @@ _DDL = (
         seconds DOUBLE,
         reason VARCHAR
     )""",
+    # What a school's documents carry at their head (issue 16): who parents should contact
+    # and the school's logo (a small PNG, JPEG or SVG, kept whole; documents/letterhead.py
+    # is the one writer). School settings, not a record about a child.
+    """CREATE TABLE IF NOT EXISTS app.school_letterheads (
+        school_urn VARCHAR PRIMARY KEY,
+        contact VARCHAR,  -- "Ms Green, special needs co-ordinator, 01234 567890"
+        logo BLOB,
+        logo_type VARCHAR,  -- image/png | image/jpeg | image/svg+xml
+        updated_at TIMESTAMP NOT NULL
+    )""",
     # When each account last opened its home page, and the visit before: what "New since
     # your last visit" compares with (views/home_visits.py is the one writer). UI state
     # about an account, like app.sessions, not a record about a child: it lands here, not

@@ -29,7 +29,7 @@ from empowered.analytics.register import (
 )
 from empowered.analytics.sen_status_comparison import SenStatusComparison, compare_by_sen_status
 from empowered.analytics.wording import count_phrase
-from empowered.exports import safe_cell
+from empowered.exports import write_cells
 from empowered.identity import identity_reader
 from empowered.views import PupilScope, count_series, count_table, needs_suppression, queries
 from empowered.views.cache import DEFAULT_CACHE, Recent, SchoolAnalyticsCache, warehouse_key
@@ -350,18 +350,8 @@ def register_xlsx(page: RegisterPage) -> bytes:
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False})
     bold = book.add_format({"bold": True})
 
-    def put(sheet: Any, row: int, values: Sequence[object], fmt: Any = None) -> None:
-        for col, value in enumerate(values):
-            cell = safe_cell(value)
-            if isinstance(cell, str):
-                sheet.write_string(row, col, cell, fmt)
-            elif cell is None:
-                sheet.write_blank(row, col, None, fmt)
-            else:
-                sheet.write(row, col, cell, fmt)
-
     sheet = book.add_worksheet("Questions")
-    put(sheet, 0, ("scope", "question", "answer"), bold)
+    write_cells(sheet, 0, ("scope", "question", "answer"), bold)
     n = 1
     for q in page.questions:
         where = q.school_urn or "whole trust"
@@ -378,7 +368,7 @@ def register_xlsx(page: RegisterPage) -> bytes:
         ):
             if answer is None:
                 continue
-            put(sheet, n, (where, label, answer))
+            write_cells(sheet, n, (where, label, answer))
             n += 1
 
     sheets = [("By need", page.by_need)]
@@ -392,24 +382,26 @@ def register_xlsx(page: RegisterPage) -> bytes:
         sheet = book.add_worksheet(title)
         rows = table.rows()
         header = list(rows[0]) if rows else ["label"]
-        put(sheet, 0, header, bold)
+        write_cells(sheet, 0, header, bold)
         for i, r in enumerate(rows, start=1):
-            put(sheet, i, [r[h] for h in header])
-        put(sheet, len(rows) + 2, (table.legend,))
+            write_cells(sheet, i, [r[h] for h in header])
+        write_cells(sheet, len(rows) + 2, (table.legend,))
 
     for q in page.questions:
         if q.by_sen_status is None:
             continue
         sheet = book.add_worksheet(sheet_title("By SEN status", q.school_urn))
         against = q.by_sen_status.compared_with
-        put(
+        write_cells(
             sheet,
             0,
             ("measure", "SEN status", "here (%)", f"{against} (%)", "period", "source"),
             bold,
         )
         for i, f in enumerate(q.by_sen_status.rows, start=1):
-            put(sheet, i, (f.measure, f.status, f.ours, f.national, f.national_period, f.source))
+            write_cells(
+                sheet, i, (f.measure, f.status, f.ours, f.national, f.national_period, f.source)
+            )
     if page.identified:
         sheet = book.add_worksheet("Pupils")
         columns = (
@@ -417,9 +409,9 @@ def register_xlsx(page: RegisterPage) -> bytes:
             "primary need", "pupil premium", "EAL", "attendance", "current plan", "review overdue",
             "provision",
         )  # fmt: skip
-        put(sheet, 0, columns, bold)
+        write_cells(sheet, 0, columns, bold)
         for i, p in enumerate(page.pupils, start=1):
-            put(
+            write_cells(
                 sheet,
                 i,
                 (
@@ -439,8 +431,8 @@ def register_xlsx(page: RegisterPage) -> bytes:
                 ),
             )
     info = book.add_worksheet("About")
-    put(info, 0, (page.summary,))
-    put(info, 1, (f"Filters: {page.filters.describe() or 'none'}",))
-    put(info, 2, (f"{count_phrase(len(page.questions), 'scope')} of register questions.",))
+    write_cells(info, 0, (page.summary,))
+    write_cells(info, 1, (f"Filters: {page.filters.describe() or 'none'}",))
+    write_cells(info, 2, (f"{count_phrase(len(page.questions), 'scope')} of register questions.",))
     book.close()
     return buffer.getvalue()

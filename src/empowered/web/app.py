@@ -43,6 +43,7 @@ from empowered.web import (
     concerns,
     contributions,
     control,
+    documents,
     inbox,
     pages,
     plans,
@@ -340,6 +341,7 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
         concerns,
         pupil_search,
         school_pages,
+        documents,
     )
     for module in (*modules, audit_page):
         app.include_router(module.router)

@@ -44,6 +44,7 @@ from empowered.web.deps import (
     needs,
     pupil_scope,
 )
+from empowered.web.documents import pupil_offers, school_offers
 from empowered.web.import_runs import settings_of
 from empowered.web.pupil_triggers import trigger_section
 from empowered.web.recorder import recorder
@@ -217,6 +218,8 @@ def pupil_page(
             "chronology": may_see_section(scope, Section.PUPIL_CHRONOLOGY),
             # The child's triggers, decisions and agreed actions (issue 15, item 2).
             "triggers": trigger_section(request, scope, pupil_key, picture.school_urn),
+            # The documents about this child the policy lets this user make (issue 16).
+            "documents": pupil_offers(scope, picture.school_urn, pupil_key),
         },
         status,
     )
@@ -285,6 +288,8 @@ def register(
             "year_choices": year_groups(),
             "can_export": has(scope, Permission.EXPORT),
             "can_agree_actions": has(scope, Permission.AGREE_ACTIONS),
+            # The termly review packs this user may make (issue 16).
+            "documents": school_offers(scope),
         },
     )
 
