@@ -94,6 +94,11 @@ def sparse_pupil(doc_con: duckdb.DuckDBPyConnection, doc_trust: DocTrust) -> str
     return str(row[0])
 
 
+@pytest.fixture(scope="module")
+def sparse_text(doc_con: duckdb.DuckDBPyConnection, sparse_pupil: str) -> str:
+    return flat(pdf_text(make_document(doc_con, _ask(doc_con, sparse_pupil)).body))
+
+
 # -- The completeness check, rule by rule (pure) -------------------------------------------
 
 COMPLETE = PackFacts(
@@ -162,6 +167,7 @@ def test_figures_are_the_view_services(
     assert ask.pupil_key
     picture = pupil_picture(doc_con, ask.pupil_key, scope=ask.scope)
     assert picture.provision.enrolments and picture.attendance.terms
+    registers = 0
     for e in picture.provision.enrolments:
         assert e.intervention_name in text
         if e.cost_per_pupil:
@@ -172,13 +178,17 @@ def test_figures_are_the_view_services(
         ).fetchone()
         if e.sessions_planned and recorded and recorded[0]:
             assert f"{e.sessions_delivered or 0} of {e.sessions_planned}" in text
+            registers += 1
+        elif e.sessions_planned:
+            assert f"{e.sessions_planned} planned; delivery not recorded" in text
+    assert registers, "the pupil's intervention group keeps a register of sessions"
     in_year = doc_con.execute(
-        """SELECT coalesce(sum(cost_per_pupil), 0) FROM marts.provision_enrolment
+        """SELECT count(*), coalesce(sum(cost_per_pupil), 0) FROM marts.provision_enrolment
            WHERE pupil_key = ? AND in_as_of_year""",
         [ask.pupil_key],
     ).fetchone()
     assert in_year
-    assert re.search(rf"Total this school year( \([0-9/]+\))?: £{in_year[0]:,.0f}\.", text)
+    assert f"{pack.year} (this year) {in_year[0]} £{in_year[1]:,.0f}" in text
     for t in picture.attendance.terms:
         row = (
             f"{str(t['term']).capitalize()} {t['academic_year']} {t['possible']} {t['present']} "
@@ -211,7 +221,7 @@ def test_accessible_plain_and_drawn(rich: tuple[Ask, EhcPack, str], tmp_path: Pa
 
 
 def test_the_completeness_check_flags_too_little_and_not_a_complete_record(
-    rich: tuple[Ask, EhcPack, str], doc_con: duckdb.DuckDBPyConnection, sparse_pupil: str
+    rich: tuple[Ask, EhcPack, str], sparse_text: str
 ) -> None:
     _, pack, text = rich
     # The richest pupil's record has what the sparse one lacks: reviews, views, costs.
@@ -226,13 +236,27 @@ def test_the_completeness_check_flags_too_little_and_not_a_complete_record(
         "no cost recorded",
     ):
         assert absent not in rich_head, absent
-    sparse = flat(pdf_text(make_document(doc_con, _ask(doc_con, sparse_pupil)).body))
-    head = sparse.split("1. Who completed this", 1)[0]
+    head = sparse_text.split("1. Who completed this", 1)[0]
     assert "No reviewed cycle of assess, plan, do and review is recorded" in head
     assert "What to do: Record each review held" in head
     assert "The child's own views are not recorded" in head
     assert "The parents' or carers' views are not recorded" in head
     assert NOTHING_MISSING not in head
+
+
+def test_an_ehc_plan_is_evidence_for_its_annual_review(
+    rich: tuple[Ask, EhcPack, str], sparse_text: str
+) -> None:
+    _, pack, text = rich
+    assert pack.is_ehc, "the richest pupil of the small trust has an EHC plan"
+    assert text.count(ehc_evidence.ANNUAL_REVIEW_TITLE) >= 2  # the title and the page foot
+    assert "as evidence for its annual review" in text
+    assert pack.steps and "Annual review of the EHC plan: the steps" in text
+    for step in pack.steps:
+        assert f"{step.label} {step.status}" in text
+    assert ehc_evidence.ANNUAL_REVIEW_TITLE not in sparse_text
+    assert "Evidence for an EHC needs assessment" in sparse_text
+    assert "Annual review of the EHC plan" not in sparse_text
 
 
 def test_nothing_missing_is_said_in_words(
@@ -277,6 +301,10 @@ def test_the_appendix_opens_and_its_rows_are_the_pdfs(
         assert str(row[name]) in text and str(row[sessions]) in text
         if row[cost] not in ("", None) and row[cost]:
             assert f"£{float(row[cost]):,.0f}" in text
+    for year, count, total, _ in sheets["Cost by school year"][1:]:
+        assert re.search(
+            rf"{re.escape(str(year))}( \(this year\))? {int(count)} £{float(total):,.0f}", text
+        )
     attendance = sheets["Attendance by term"]
     for row in attendance[1:]:
         assert percent(float(row[-1])) in text

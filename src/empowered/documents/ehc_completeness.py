@@ -41,7 +41,7 @@ class Gap:
 
 
 def _shortlist(names: tuple[str, ...], most: int = 3) -> str:
-    shown = ", ".join(f"“{n}”" for n in names[:most])
+    shown = ", ".join(f"“{n.rstrip('.')}”" for n in names[:most])
     return shown + (f" and {len(names) - most} more" if len(names) > most else "")
 
 

@@ -31,6 +31,7 @@ from empowered.analytics.wording import day_text, number
 from empowered.identity import identity_reader
 from empowered.plans import NEEDS
 from empowered.provision import MEASURES
+from empowered.synth.calendar import academic_year_label, academic_year_of
 from empowered.views import PupilScope, queries
 from empowered.views.contributions import AREA_WORDS, Contribution, pupil_contributions
 from empowered.views.plan import PlanOutcome, PlanPage, plan_page
@@ -86,6 +87,13 @@ class ProvisionLine:
 
 
 @dataclass(frozen=True)
+class YearCost:
+    year: str  # "2025/26"
+    interventions: int
+    total: float  # pounds: the cost per pupil of each enrolment that year
+
+
+@dataclass(frozen=True)
 class AreaOfNeed:
     area: str
     needs: str | None  # the current plan's words
@@ -103,11 +111,15 @@ class EhcPack:
     areas: tuple[AreaOfNeed, ...]
     baselines: dict[str, Baseline]  # area of need: its earliest recorded starting point
     provision: tuple[ProvisionLine, ...]
-    year: str | None  # the academic year "total this year" is of
-    cost_this_year: float
+    year: str  # the academic year of the school's latest data: "this school year"
+    cost_by_year: tuple[YearCost, ...]  # oldest first, this year always last
     behaviour_terms: tuple[Row, ...]
     contributions: tuple[Contribution, ...]
     steps: tuple[StepDue, ...]
+
+    @property
+    def cost_this_year(self) -> float:
+        return self.cost_by_year[-1].total
 
     @property
     def outcomes(self) -> tuple[PlanOutcome, ...]:
@@ -205,6 +217,18 @@ def _baselines(lines: tuple[ProvisionLine, ...]) -> dict[str, Baseline]:
     return out
 
 
+def _cost_by_year(lines: tuple[ProvisionLine, ...], this_year: str) -> tuple[YearCost, ...]:
+    years = sorted({line.academic_year for line in lines if line.academic_year} - {this_year})
+    return tuple(
+        YearCost(
+            y,
+            len(mine := [line for line in lines if line.academic_year == y]),
+            sum(line.enrolment.cost_per_pupil or 0.0 for line in mine),
+        )
+        for y in [*years, this_year]
+    )
+
+
 def _areas(plan: PlanPage, lines: tuple[ProvisionLine, ...]) -> tuple[AreaOfNeed, ...]:
     texts = {name: text for name, _, text in plan.current.texts} if plan.current else {}
     outcomes = plan.current.outcomes if plan.current else ()
@@ -236,7 +260,7 @@ def gather(con: duckdb.DuckDBPyConnection, pupil_key: str, scope: PupilScope, **
         if scope.shows_area("provision")
         else [],
     )
-    this_year = [line for line in lines if line.this_year]
+    year = academic_year_label(academic_year_of(picture.as_of))
     reader = identity_reader(scope, kw.get("keys")) if scope.identified else None
     is_ehc = picture.status.sen_provision == "E" or (
         plan.current is not None and plan.current.plan_type == "ehc_plan"
@@ -257,8 +281,8 @@ def gather(con: duckdb.DuckDBPyConnection, pupil_key: str, scope: PupilScope, **
         areas=_areas(plan, lines),
         baselines=_baselines(lines),
         provision=lines,
-        year=this_year[0].academic_year if this_year else None,
-        cost_this_year=sum(line.enrolment.cost_per_pupil or 0.0 for line in this_year),
+        year=year,
+        cost_by_year=_cost_by_year(lines, year),
         behaviour_terms=tuple(
             _rows(con, "ehc_behaviour_terms", scope, pupil_key=pupil_key)
             if scope.shows(Section.PUPIL_BEHAVIOUR) and scope.shows_area("behaviour")

@@ -132,6 +132,17 @@ def _provision(pack: EhcPack) -> Sheet:
     )
 
 
+def _costs(pack: EhcPack) -> Sheet:
+    return Sheet(
+        "Cost by school year",
+        ("School year", "Interventions", "Total cost (£)", "This school year"),
+        [
+            (y.year, y.interventions, round(y.total, 2), "yes" if y.year == pack.year else "no")
+            for y in pack.cost_by_year
+        ],
+    )
+
+
 def _assessments(pack: EhcPack) -> Sheet:
     return Sheet(
         "Assessments",
@@ -230,6 +241,7 @@ def sheets(pack: EhcPack, found: tuple[Gap, ...]) -> list[Sheet]:
         _outcomes(pack),
         _reviews(pack),
         _provision(pack),
+        _costs(pack),
         _assessments(pack),
         _attendance(pack),
         _behaviour(pack),
