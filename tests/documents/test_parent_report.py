@@ -26,6 +26,7 @@ from typer.testing import CliRunner
 from empowered.access.documents import DocumentKind
 from empowered.crypto import IdentityCipher
 from empowered.documents.asking import ask_for
+from empowered.documents.letterhead import set_letterhead
 from empowered.documents.parent_content import progress_words
 from empowered.documents.parent_report import report_html
 from empowered.documents.registry import Ask, make_document
@@ -35,6 +36,7 @@ from empowered.views.reviews import reviews_held
 from identity_keys import TEST_KEYS
 
 PARENT = DocumentKind.PARENT
+CONTACT = "Please ring the school office on 01234 567890 and ask for Mrs Example."
 PLANTED = {
     "concern": "ZEBRA-SAFEGUARDING-7",
     "people present": "ZEBRA-PRESENT-7",
@@ -112,6 +114,7 @@ def planted(
             con, table, pupil, {"behaviour": PLANTED["incident"], "antecedent": PLANTED["incident"]}
         )
     save_note(con, pupil, PLANTED["pupil note"], user_id=1)
+    set_letterhead(con, school, contact=CONTACT)
     con.execute(
         "UPDATE core.pupil_identity SET forename = ? WHERE school_urn = ? AND pupil_key <> ?",
         [seal(PLANTED["other child"]), school, pupil],
@@ -226,9 +229,10 @@ def test_the_figures_are_the_view_services(
     assert squeeze(f"{rate}% of school sessions ({year['present']} of {year['possible']})") in text
     enrolments = [e for e in picture.provision.enrolments if e.sessions_planned]
     assert enrolments, "the pupil has provision"
-    for e in enrolments:
-        if e.is_current and e.sessions_delivered:
-            assert squeeze(f"{e.sessions_delivered} of {e.sessions_planned} planned") in text
+    counted = [e for e in enrolments if e.is_current and e.sessions_delivered]
+    assert counted, "the pupil has a group running with sessions delivered"
+    for e in counted:
+        assert squeeze(f"{e.sessions_delivered} of {e.sessions_planned} planned") in text
     assert reviews, "the pupil has reviews"
     latest = reviews[0]
     assert squeeze(f"{latest.held_on.day} {latest.held_on:%B %Y}") in text
@@ -247,6 +251,8 @@ def test_nothing_a_parent_must_not_see_reaches_it(by_cli: bytes) -> None:
     # ... while the report still says what it should.
     assert "What" in text and "working towards" in flat(text)
     assert "Attendance each term" in text
+    # Who to contact: the school's own line from its letterhead.
+    assert squeeze(CONTACT) in squeeze(text)
 
 
 def test_the_planted_strings_are_there_to_be_found(planted: Planted) -> None:
