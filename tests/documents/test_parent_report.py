@@ -391,3 +391,45 @@ def test_strengths_come_first_and_the_plans_help_is_highlighted(
     if not reviews:
         assert squeeze("There has not been a review of") in text
     assert "Not reviewed yet" in r.text or reviews
+
+
+def test_a_child_without_a_plan_or_a_review_is_told_kindly_in_words(
+    doc_con: duckdb.DuckDBPyConnection, doc_trust: Any
+) -> None:
+    from empowered.documents.render import visible_text
+
+    row = doc_con.execute(
+        """SELECT p.pupil_key FROM core.dim_pupil AS p
+           WHERE p.school_urn = ?
+             AND p.pupil_key NOT IN (SELECT pupil_key FROM core.fct_plan)
+             AND p.pupil_key NOT IN (SELECT pupil_key FROM core.fct_provision_enrolment)
+           ORDER BY 1 LIMIT 1""",
+        [doc_trust.school],
+    ).fetchone()
+    assert row
+    text = flat(visible_text(report_html(doc_con, _ask(doc_con, str(row[0])))))
+    for said in (
+        "has not written down",
+        "does not have a plan yet",
+        "The plan does not list any extra help yet.",
+        "has not been in any extra groups in the last year.",
+        "There has not been a review of",
+        "The date of the next review is not set yet.",
+    ):
+        assert said in text, said
+
+
+@pytest.mark.parametrize(
+    ("said", "words"),
+    [
+        ("+2 much more than expected", "Much better than we expected"),
+        ("+1 more than expected", "Better than we expected"),
+        ("0 as expected", "As we expected"),
+        ("-1 less than expected", "Slower than we expected"),
+        ("-2 much less than expected", "Much slower than we expected"),
+        ("some progress", "Some progress"),
+        ("not started", "Not started yet"),
+    ],
+)
+def test_progress_is_in_a_parents_words(said: str, words: str) -> None:
+    assert progress_words(said) == words

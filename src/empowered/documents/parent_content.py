@@ -175,7 +175,7 @@ def _attendance_line(picture: PupilPicture, first: str) -> str | None:
     year = max(years, key=lambda y: str(y["academic_year"]))
     rate = round(100 * float(year["attendance_rate"]))
     return (
-        f"In {year['academic_year']}, {first} came to {rate}% of school sessions "
+        f"In the school year {year['academic_year']}, {first} came to {rate}% of school sessions "
         f"({year['present']} of {year['possible']})."
     )
 
