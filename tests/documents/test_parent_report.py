@@ -191,7 +191,15 @@ def test_the_senco_makes_it_from_the_web_and_it_is_audited(
 
 
 @pytest.mark.parametrize(
-    "role", ["teacher", "teaching_assistant", "dsl", "visiting_professional", "trust_analyst"]
+    "role",
+    [
+        "teacher",
+        "teaching_assistant",
+        "dsl",
+        "visiting_professional",
+        "trust_analyst",
+        "trust_admin",
+    ],
 )
 def test_other_roles_are_refused(doc_clients: dict[str, Any], doc_trust: Any, role: str) -> None:
     response = doc_clients[role].get(f"/pupils/{doc_trust.pupil}/documents/parent.pdf")
