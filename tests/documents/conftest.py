@@ -110,7 +110,7 @@ def doc_app(doc_trust: DocTrust) -> Iterator[object]:
             "school_urn": t.school,
             "pupils": (t.pupil,),
             "areas": ("register", "provision", "wellbeing", "strategies"),
-            # add_user refuses a visitor's account without an end to its access.
+            # A visitor's access must end (access.users): a month from today.
             "expires_on": date.today() + timedelta(days=30),
         },
         "trust_analyst": {},
