@@ -307,7 +307,7 @@ def test_the_appendix_opens_and_its_rows_are_the_pdfs(
         )
     attendance = sheets["Attendance by term"]
     for row in attendance[1:]:
-        assert percent(float(row[-1])) in text
+        assert f"{percent(float(row[-1]) / 100)}" in text
     assert len(attendance) - 1 == len(pack.picture.attendance.terms)
     reviews = sheets["Reviews and progress"]
     assert {r[3] for r in reviews[1:]} == {c.review.held_on.isoformat() for c in pack.cycles}

@@ -82,6 +82,7 @@ class ProvisionLine:
     academic_year: str | None
     this_year: bool
     sessions: str  # "12 of 30", "30 planned; delivery not recorded"
+    delivered: int | None  # None: no register of sessions kept (not "0 delivered")
     staff_time: str  # "12 hours delivered", "about 15 hours planned", "not known"
     baseline: Baseline | None
 
@@ -201,6 +202,9 @@ def _provision(picture: PupilPicture, extras: list[Row]) -> tuple[ProvisionLine,
                 r["academic_year"] if r else None,
                 bool(r and r["in_as_of_year"]),
                 _sessions(r, e),
+                None
+                if r is not None and r["has_session_records"] is False
+                else e.sessions_delivered,
                 _staff_time(r, e),
                 _baseline(r, e),
             )

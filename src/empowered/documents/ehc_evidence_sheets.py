@@ -121,7 +121,7 @@ def _provision(pack: EhcPack) -> Sheet:
                 _day(e.end_date),
                 line.academic_year,
                 e.sessions_planned,
-                e.sessions_delivered,
+                line.delivered,
                 line.sessions,
                 line.staff_time,
                 round(e.cost_per_pupil, 2) if e.cost_per_pupil is not None else None,
@@ -171,7 +171,7 @@ def _attendance(pack: EhcPack) -> Sheet:
             "Attended",
             "Authorised absence",
             "Unauthorised absence",
-            "Attendance rate",
+            "Attendance (%)",
         ),
         [
             (
@@ -181,7 +181,7 @@ def _attendance(pack: EhcPack) -> Sheet:
                 t["present"],
                 t["authorised"],
                 t["unauthorised"],
-                t["attendance_rate"],
+                None if t["attendance_rate"] is None else round(100 * t["attendance_rate"], 1),
             )
             for t in pack.picture.attendance.terms
         ],
