@@ -122,7 +122,7 @@ def test_a_complete_pack_has_nothing_missing() -> None:
     [
         ({"reviewed_cycles": 1}, "Only one reviewed cycle"),
         ({"reviewed_cycles": 0}, "No reviewed cycle"),
-        ({"outcomes": 0}, "no outcomes"),
+        ({"outcomes": 0}, "No current plan with outcomes"),
         ({"outcomes_without_baseline": ("Read ten words",)}, "1 outcome has no baseline"),
         ({"latest_report_on": None}, "none is recorded"),
         ({"latest_report_on": TODAY - timedelta(days=400)}, "in the last 12 months"),

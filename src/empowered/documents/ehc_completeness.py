@@ -61,7 +61,8 @@ def _outcomes(f: PackFacts) -> Gap | None:
     if f.outcomes:
         return None
     return Gap(
-        "The current plan has no outcomes, so the pack cannot say what the support is for.",
+        "No current plan with outcomes is recorded, so the pack cannot say what the support "
+        "is for.",
         "Add the outcomes agreed with the family to the pupil's plan.",
     )
 
