@@ -38,7 +38,7 @@ CONCERN = "Zanzibarine bruise seen on the wrist at lunch today"
 @dataclass(frozen=True)
 class Pupils:
     rich: str  # the current plan with the most words and strategies at the trust's school
-    no_plan: str  # on roll at the same school, no plan at all
+    no_plan: str  # at the same school, no current plan (the most strategy uses)
     not_the_teachers: str  # at the school, not in the doc-teacher's group or list
 
 
@@ -60,9 +60,10 @@ def pupils(doc_con: duckdb.DuckDBPyConnection, doc_trust: DocTrust) -> Pupils:
            JOIN marts.register_pupil AS r USING (pupil_key)
            LEFT JOIN core.fct_strategy_use AS u USING (pupil_key)
            WHERE d.school_urn = ? AND NOT EXISTS (
-             SELECT 1 FROM staging.stg_canonical_plans AS p WHERE p.pupil_key = d.pupil_key)
+             SELECT 1 FROM staging.stg_canonical_plans AS p
+             WHERE p.pupil_key = d.pupil_key AND p.end_date IS NULL)
            GROUP BY d.pupil_key, r.sen_provision
-           ORDER BY r.sen_provision = 'N', count(u.pupil_key) DESC, 1 LIMIT 1""",
+           ORDER BY count(u.pupil_key) DESC, r.sen_provision = 'N', 1 LIMIT 1""",
         [doc_trust.school],
     ).fetchone()
     # doc_app's teacher has the pupil's first group and the pupil (tests/documents/conftest).
@@ -208,13 +209,13 @@ def test_a_child_with_no_plan_gets_a_page_that_says_so_with_what_the_school_know
     made = make_document(doc_con, ask)
     assert made.pages == 1
     text = flat(pdf_text(made.body))
-    assert "I have no current plan yet" in text
+    assert "I have no current plan, so this page cannot say" in text
     assert "What people like and admire about me" not in text
     picture = pupil_picture(doc_con, pupils.no_plan, scope=ask.scope)
     needs = pr._needs(picture.status)
     assert needs and needs in text
     assert "Strategies that have helped" in text
-    assert picture.what_helps.summary.rstrip(".")[1:] in text
+    assert shown(picture.what_helps.summary, pr.TIGHTEST.summary).rstrip(".")[1:] in text
     assert unexplained_acronyms(text) == set()
     assert_accessible(made.body)
 
@@ -231,21 +232,50 @@ def audited(client: Any, pupil: str) -> list[dict[str, Any]]:
         return read_log(con, event="document_made", pupil_key=pupil)
 
 
+def what_it_says(con: duckdb.DuckDBPyConnection, username: str, pupil: str) -> pr.Profile:
+    """The profile's content for this account's own scope, from the services."""
+    from empowered.access.policy import scope_for
+    from empowered.access.users import find_user
+
+    user = find_user(con, username)
+    assert user is not None
+    scope = scope_for(con, user, today=date.today())
+    ask = ask_for(
+        con, DocumentKind.PROFILE, "pdf", scope=scope, made_on=date.today(), pupil_key=pupil
+    )
+    return pr.profile(con, ask)
+
+
+def assert_says(text: str, p: pr.Profile) -> None:
+    """The PDF's text holds what the services say for whoever made it."""
+    for part in (p.about, p.needs, p.plan, p.review):
+        assert part is None or part in text, part
+    for box in p.boxes:
+        assert box.heading in text
+        assert shown(box.text, pr.TIGHTEST.box) in text if box.text else "Not written" in text
+    for h in p.in_plan.shown[: pr.TIGHTEST.in_plan] + p.seen_helping.shown[:1]:
+        assert f"{h.name}: {shown(h.words, pr.TIGHTEST.helps)}" in text
+
+
 @pytest.mark.parametrize("role", ["senco", "teacher", "teaching_assistant"])
 def test_staff_who_work_with_the_child_make_it_on_the_web_and_it_is_audited(
     doc_clients: dict[str, Any], doc_trust: DocTrust, role: str
 ) -> None:
-    before = len(audited(doc_clients[role], doc_trust.pupil))
+    client = doc_clients[role]
+    before = len(audited(client, doc_trust.pupil))
     response = get_profile(doc_clients, role, doc_trust.pupil)
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/pdf"
     assert doc_trust.pupil in response.headers["content-disposition"]
     text = flat(pdf_text(response.content))
     assert "One-page profile" in text and "What helps" in text
+    username = f"doc-{role.replace('_', '-')}"
+    with client.app.state.warehouse.reading() as con:
+        assert_says(text, what_it_says(con, username, doc_trust.pupil))
     assert pdf_page_count(response.content) == 1
-    log = audited(doc_clients[role], doc_trust.pupil)
+    log = audited(client, doc_trust.pupil)
     assert len(log) == before + 1
-    assert log[0]["username"] == f"doc-{role.replace('_', '-')}"
+    assert log[0]["username"] == username
     assert log[0]["detail"]["kind"] == "profile" and log[0]["detail"]["via"] == "web"
 
 
@@ -319,7 +349,8 @@ def test_nothing_from_the_senco_note_or_a_concern_reaches_the_profile(
 def cli_warehouse(
     doc_warehouse: Path, doc_trust: DocTrust, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
-    """A copy of the documents' warehouse with a SENCo, a visitor and the analyst."""
+    """A copy of the documents' warehouse with a SENCo, a teacher and a teaching assistant
+    of the pupil, a visitor and the analyst."""
     from argon2 import PasswordHasher
 
     from empowered.access import passwords
@@ -332,40 +363,63 @@ def cli_warehouse(
     passwords._HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # type: ignore[attr-defined]
     con = duckdb.connect(str(path))
     ensure_access_tables(con)
-    add_user(con, "cli-senco", PASSWORD, "senco", school_urn=doc_trust.school)
-    add_user(
-        con,
-        "cli-visitor",
-        PASSWORD,
-        "visiting_professional",
-        school_urn=doc_trust.school,
-        pupils=(doc_trust.pupil,),
-        areas=("register", "strategies"),
-        expires_on=date.today().replace(year=date.today().year + 1),
-    )
-    add_user(con, "cli-analyst", PASSWORD, "trust_analyst")
+    school, pupil = doc_trust.school, doc_trust.pupil
+    accounts: list[tuple[str, str, dict[str, Any]]] = [
+        ("cli-senco", "senco", {"school_urn": school}),
+        ("cli-teacher", "teacher", {"school_urn": school, "pupils": (pupil,)}),
+        ("cli-ta", "teaching_assistant", {"school_urn": school, "pupils": (pupil,)}),
+        (
+            "cli-visitor",
+            "visiting_professional",
+            {
+                "school_urn": school,
+                "pupils": (pupil,),
+                "areas": ("register", "strategies"),
+                "expires_on": date.today().replace(year=date.today().year + 1),
+            },
+        ),
+        ("cli-analyst", "trust_analyst", {}),
+    ]
+    for username, role, extra in accounts:
+        add_user(con, username, PASSWORD, role, **extra)
     con.close()
     passwords._HASHER = saved  # type: ignore[attr-defined]
     return path
 
 
 @pytest.mark.parametrize(
-    ("as_user", "exit_code"),
-    [(None, 0), ("cli-senco", 0), ("cli-visitor", 1), ("cli-analyst", 1)],
+    ("as_user", "whose", "exit_code"),
+    [
+        (None, "pupil", 0),
+        ("cli-senco", "pupil", 0),
+        ("cli-teacher", "pupil", 0),
+        ("cli-ta", "pupil", 0),
+        ("cli-visitor", "pupil", 1),
+        ("cli-analyst", "pupil", 1),
+        ("cli-teacher", "not_the_teachers", 1),
+    ],
 )
-def test_the_command_line_makes_it_for_the_senco_and_not_for_visitors_or_the_analyst(
-    cli_warehouse: Path, doc_trust: DocTrust, tmp_path: Path, as_user: str | None, exit_code: int
+def test_the_command_line_makes_it_for_staff_of_the_child_and_not_for_others(
+    cli_warehouse: Path,
+    doc_trust: DocTrust,
+    pupils: Pupils,
+    tmp_path: Path,
+    as_user: str | None,
+    whose: str,
+    exit_code: int,
 ) -> None:
     from empowered.cli import app
 
+    pupil = getattr(pupils, whose, None) or getattr(doc_trust, whose)
     out = tmp_path / "profile.pdf"
-    args = ["report", "profile", doc_trust.pupil, "--out", str(out)]
+    args = ["report", "profile", pupil, "--out", str(out)]
     args += ["--warehouse", str(cli_warehouse)] + (["--as", as_user] if as_user else [])
     result = CliRunner().invoke(app, args)
     assert result.exit_code == exit_code, result.output
     con = duckdb.connect(str(cli_warehouse))
     try:
-        log = read_log(con, event="document_made", pupil_key=doc_trust.pupil, limit=10)
+        log = read_log(con, event="document_made", pupil_key=pupil, limit=10)
+        expected = what_it_says(con, as_user, pupil) if as_user and not exit_code else None
     finally:
         con.close()
     if exit_code:
@@ -373,5 +427,8 @@ def test_the_command_line_makes_it_for_the_senco_and_not_for_visitors_or_the_ana
         assert not any(e["username"] == as_user for e in log)
         return
     assert "pages written to" in result.output
-    assert "One-page profile" in flat(pdf_text(out.read_bytes()))
+    text = flat(pdf_text(out.read_bytes()))
+    assert "One-page profile" in text and pdf_page_count(out.read_bytes()) == 1
+    if expected is not None:
+        assert_says(text, expected)
     assert log and log[0]["username"] == as_user and log[0]["detail"]["via"] == "command line"
