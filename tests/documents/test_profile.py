@@ -21,6 +21,7 @@ from web_fixtures import PASSWORD, csrf_of
 from empowered.access.audit import read_log
 from empowered.access.documents import DocumentKind
 from empowered.documents import profile as pr
+from empowered.documents.acronyms import acronyms
 from empowered.documents.asking import ask_for
 from empowered.documents.pdf import render_pdf
 from empowered.documents.registry import Ask, heading, make_document
@@ -168,7 +169,16 @@ def test_the_longest_plan_the_form_takes_still_fits_on_one_page_and_says_where_t
     assert plan is not None
     words = "Kind, funny and patient with younger children; builds marvellous models. "
     longest = (words * (TEXT_MAX // len(words) + 1))[:TEXT_MAX]
-    plan = replace(plan, texts=tuple((n, label, longest) for n, label, _ in plan.texts))
+    # Staff write the needs' letters in a plan: each one the page explains takes a line.
+    lettered = {
+        "strengths": "ASD and SLCN, with SEMH",
+        "important_to_me": "MLD, SPLD and HI",
+        "how_to_support": "EAL; ELSA sessions and PE",
+    }
+    plan = replace(
+        plan,
+        texts=tuple((n, label, f"{lettered.get(n, '')}: {longest}") for n, label, _ in plan.texts),
+    )
     helps = tuple(pr.Helps(f"A strategy with a long name, number {n}", longest) for n in range(9))
     base = pr.profile(doc_con, ask)
     worst = replace(
@@ -198,8 +208,10 @@ def test_the_longest_plan_the_form_takes_still_fits_on_one_page_and_says_where_t
     assert pages == 1, "the profile ran onto a second page"
     text = flat(pdf_text(body))
     assert text.count(pr.PLAN_REST) == 3
-    assert "And 13 more strategies: see “What helps” on my page in EmpowerED+." in text
+    listed = text.count("A strategy with a long name, number")
+    assert f"And {2 * len(helps) - listed} more strategies: see “What helps” on my page" in text
     assert unexplained_acronyms(text) == set()
+    assert {"ASD", "MLD", "SPLD", "ELSA"} <= acronyms(text)
 
 
 def test_a_child_with_no_plan_gets_a_page_that_says_so_with_what_the_school_knows(

@@ -34,8 +34,9 @@ from empowered.views.school_words import year_label
 
 # How much of each part the page holds, most first: the profile is rendered with each in
 # turn until it fits on one page. The last is measured on A4 with the longest plan the form
-# accepts and long lists, with the words explained (tests/documents/test_profile.py), so
-# every profile fits at the latest with it.
+# accepts, written with nine of the needs' letters (each explained in a line of its own),
+# and long lists (tests/documents/test_profile.py), so every profile fits at the latest
+# with it.
 @dataclass(frozen=True)
 class Room:
     box: int  # characters of each of the plan's boxes
@@ -49,6 +50,8 @@ ROOMS: tuple[Room, ...] = (
     Room(box=900, in_plan=8, seen_helping=6, helps=400, summary=300),
     Room(box=500, in_plan=5, seen_helping=3, helps=220, summary=160),
     Room(box=260, in_plan=3, seen_helping=2, helps=160, summary=110),
+    # For a plan full of letters (ASD, SLCN...): each is explained in a line of its own.
+    Room(box=160, in_plan=2, seen_helping=1, helps=120, summary=80),
 )
 TIGHTEST = ROOMS[-1]
 
