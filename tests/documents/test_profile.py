@@ -444,3 +444,10 @@ def test_the_command_line_makes_it_for_staff_of_the_child_and_not_for_others(
     if expected is not None:
         assert_says(text, expected)
     assert log and log[0]["username"] == as_user and log[0]["detail"]["via"] == "command line"
+
+
+def test_words_after_a_colon_start_small_but_letters_stay_capitals() -> None:
+    assert pr._lower_first("Autistic spectrum disorder.") == "autistic spectrum disorder"
+    assert pr._lower_first("ASD") == "ASD"
+    assert pr.cut("one two three four", 10) == ("one two…", True)
+    assert pr.cut("one  two", 10) == ("one two", False)

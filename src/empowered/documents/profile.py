@@ -167,7 +167,11 @@ def _seen_helping(picture: PupilPicture, named: set[str]) -> list[Helps]:
 
 
 def _lower_first(text: str) -> str:
-    return (text[:1].lower() + text[1:]).rstrip(".")
+    """A sentence to follow a colon: "Autistic spectrum disorder." -> "autistic spectrum
+    disorder" (letters such as "ASD" kept as they are)."""
+    if text[1:2].islower():
+        text = text[:1].lower() + text[1:]
+    return text.rstrip(".")
 
 
 def _needs(status: Status) -> str | None:
