@@ -6,7 +6,7 @@ import sys
 import tempfile
 import time
 from contextlib import closing
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -23,8 +23,10 @@ from empowered.warehouse.runner import BuildResult, ModelResult
 from empowered.warehouse.upgrade import NewerWarehouse, UpgradeFailed
 
 if TYPE_CHECKING:
+    from empowered.access.policy import Scope
     from empowered.access.users import User
     from empowered.backup import BackupInfo
+    from empowered.documents.made import Made
     from empowered.imports import ImportOutcome
     from empowered.keys import Keys
     from empowered.sources.mapping import Mapping
@@ -1408,20 +1410,41 @@ def _make_report(
     term: str | None = None,
 ) -> None:
     """Make one document, write it to ``out`` and record it in the audit log."""
-    from datetime import date
-
     from empowered.access.audit import record
-    from empowered.access.documents import DocumentKind
     from empowered.access.policy import scope_for
+
+    fmt = out.suffix.lower().lstrip(".")
+    today = date.today()
+    with closing(_open_access(warehouse)) as con:
+        user = _account(con, as_user) if as_user else None
+        scope = scope_for(con, user, today=today) if user is not None else None
+        made = _made(con, kind, fmt, scope, today, pupil_key, school_urn, term, by, as_user)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(made.body)
+        record(con, made.audit_event("command line"), user=user)
+    unit = "pages" if made.format == "pdf" else "rows"
+    console.print(f"{made.pages} {unit} written to", markup=False)
+    console.print(str(out), markup=False, highlight=False, soft_wrap=True)
+
+
+def _made(
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    fmt: str,
+    scope: Scope | None,
+    today: date,
+    pupil_key: str | None,
+    school_urn: str | None,
+    term: str | None,
+    by: str | None,
+    as_user: str | None,
+) -> Made:
+    """The document, or a plain message and exit status 1 (not allowed) or 2 (format)."""
+    from empowered.access.documents import DocumentKind
     from empowered.documents.asking import NotAllowed, ask_for
     from empowered.documents.registry import NoSuchFormat, make_document
     from empowered.views import OutOfScope
 
-    fmt = out.suffix.lower().lstrip(".")
-    con = _open_access(warehouse)
-    user = _account(con, as_user) if as_user else None
-    today = date.today()
-    scope = scope_for(con, user, today=today) if user is not None else None
     try:
         ask = ask_for(
             con,
@@ -1435,7 +1458,7 @@ def _make_report(
             keys=get_settings().keys(),
             by=by,
         )
-        made = make_document(con, ask)
+        return make_document(con, ask)
     except (NotAllowed, OutOfScope):
         who = f"The account {as_user}" if as_user else "The command line"
         what = f"pupil {pupil_key}" if pupil_key else f"school {school_urn or 'the trust'}"
@@ -1444,12 +1467,6 @@ def _make_report(
     except NoSuchFormat as err:
         console.print(f"{err}: give --out a file ending in one of those.", markup=False)
         raise typer.Exit(2) from None
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(made.body)
-    record(con, made.audit_event("command line"), user=user)
-    unit = "pages" if made.format == "pdf" else "rows"
-    console.print(f"{made.pages} {unit} written to", markup=False)
-    console.print(str(out), markup=False, highlight=False, soft_wrap=True)
 
 
 PupilArgument = Annotated[str, typer.Argument(help="The pupil's key (as in /pupils/<key>).")]
