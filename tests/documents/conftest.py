@@ -8,6 +8,7 @@ import shutil
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -109,6 +110,7 @@ def doc_app(doc_trust: DocTrust) -> Iterator[object]:
             "school_urn": t.school,
             "pupils": (t.pupil,),
             "areas": ("register", "provision", "wellbeing", "strategies"),
+            "expires_on": date.today() + timedelta(days=10),  # a visitor's access must end
         },
         "trust_analyst": {},
     }
