@@ -748,6 +748,40 @@ def school_list(warehouse: WarehouseOption = None) -> None:
     console.print(table)
 
 
+@school_app.command("letterhead")
+def school_letterhead(
+    urn: Annotated[str, typer.Argument(help="The school's URN.")],
+    contact: Annotated[
+        str | None,
+        typer.Option(
+            help='Who parents should contact, as the documents print it: "Ms Green, special'
+            ' needs co-ordinator, 01234 567890".'
+        ),
+    ] = None,
+    logo: Annotated[
+        Path | None, typer.Option(help="The school's logo: a .png, .jpg or .svg under 512 KB.")
+    ] = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """What the school's documents carry at their head: the contact line and the logo
+    (what is not given is kept)."""
+    from empowered.access.audit import Changed, record
+    from empowered.documents.letterhead import LetterheadRefused, set_letterhead
+
+    with closing(_open_access(warehouse)) as con:
+        try:
+            done = set_letterhead(con, urn.strip(), contact=contact, logo=logo)
+        except LetterheadRefused as err:
+            console.print(f"Letterhead not changed: {err}.", style="red", markup=False)
+            raise typer.Exit(1) from None
+        detail = {"contact": contact is not None, "logo": logo is not None}
+        record(con, Changed(what="school_letterhead", detail=detail), user=None)
+    logo_words = "with" if done.logo_data_uri else "without"
+    console.print(f"{done.school_name}: documents carry the contact line", markup=False)
+    console.print(f"  {done.contact or '(none yet)'}", markup=False)
+    console.print(f"  and are printed {logo_words} a logo.", markup=False)
+
+
 user_app = typer.Typer(
     help="Staff accounts for the web app: add, list, reset a password, switch off.",
     no_args_is_help=True,
