@@ -12,7 +12,7 @@ import time
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +24,12 @@ from typer.testing import CliRunner
 
 from conftest import DocTrust
 from empowered.access.documents import DocumentKind
-from empowered.analytics.disclosure import derivable_keys
+from empowered.analytics.disclosure import DisclosedTable, derivable_keys
 from empowered.documents.asking import ask_for
 from empowered.documents.made import Made
 from empowered.documents.registry import Ask, make_document
 from empowered.documents.review_pack import pack_for
+from empowered.documents.review_pack_schedule import due_packs, write_due
 from empowered.documents.review_pack_school import SchoolPack
 from empowered.documents.review_pack_trust import TrustPack, _school_counts
 from empowered.documents.terms import UnknownTerm, term_ahead, term_for
@@ -281,6 +282,19 @@ def test_the_trust_pack_hides_a_small_school_count_and_it_cannot_be_worked_out(
         "by_need": table,
     }
     assert derivable_keys(list(packs.trust_pack.counts.tables), results) == []
+    # The check is live: with the small figures alone hidden, some could be worked out.
+    bare = {k: _primary_only(t) if k != "trust_by_need" else t for k, t in results.items()}
+    assert derivable_keys(list(packs.trust_pack.counts.tables), bare)
+
+
+def _primary_only(t: DisclosedTable) -> DisclosedTable:
+    return replace(
+        t,
+        hidden=t.primary.copy(),
+        row_total_hidden=t.row_total_primary.copy(),
+        column_total_hidden=t.column_total_primary.copy(),
+        grand_total_hidden=t.grand_total_primary,
+    )
 
 
 def test_the_trust_pack_names_no_child_and_has_no_notes_page(
@@ -379,6 +393,8 @@ def test_the_web_gives_the_packs_to_the_senco_and_the_trust_admin_only(
         client = doc_clients[role]
         assert client.get(f"/register/review-pack.pdf?school={own}").status_code == 403, role
         assert client.get("/register/review-pack.pdf?trust=yes").status_code == 403, role
+    bad = senco.get(f"/register/review-pack.pdf?school={own}&term=soon")
+    assert bad.status_code == 400 and "Nothing was made" in bad.text
     page = senco.get("/register").text
     assert f"/register/review-pack.pdf?school={own}" in page
 
@@ -412,6 +428,9 @@ def test_the_command_line_makes_the_packs_for_those_allowed(
     )
     assert refused.exit_code == 1 and "cannot make" in refused.output
     assert run("--trust", "--out", str(tmp_path / "t.pdf"), "--as", "pack-teacher").exit_code == 1
+    bad = run("--school", packs.school, "--term", "next term", "--out", str(tmp_path / "b.pdf"))
+    assert bad.exit_code == 2 and "Nothing was made" in bad.output and "spring 2027" in bad.output
+    assert run("--due", "--folder", str(tmp_path / "due")).exit_code == 0
     trust = tmp_path / "trust.xlsx"
     done = run("--trust", "--term", "spring 2027", "--out", str(trust), "--as", "pack-admin")
     assert done.exit_code == 0, done.output
@@ -423,3 +442,45 @@ def test_the_command_line_makes_the_packs_for_those_allowed(
     con.close()
     assert [u for u, _ in vias] == ["pack-admin", "pack-senco"]
     assert all("command line" in str(d) for _, d in vias)
+
+
+# -- The schedule: each pack once, in the two weeks before its term ----------------------------
+
+
+def test_the_packs_due_are_written_once_in_the_two_weeks_before_the_term(
+    pack_con: duckdb.DuckDBPyConnection, packs: Packs, tmp_path: Path
+) -> None:
+    term = term_ahead(pack_con, packs.school, TODAY)
+    assert not due_packs(pack_con, term.starts_on - timedelta(days=20))
+    day = term.starts_on - timedelta(days=10)
+    due = due_packs(pack_con, day)
+    assert {d.school_urn for d in due} >= {packs.school, None}
+    assert not due_packs(pack_con, term.starts_on), "a term begun is not ahead"
+    ours = next(d for d in due if d.school_urn == packs.school)
+    assert ours.file_name == f"review-pack-{packs.school}-{term.season}-{term.year}.pdf"
+    written = list(write_due(pack_con, tmp_path, day, keys=TEST_KEYS))
+    assert {p.name for p, _ in written} == {d.file_name for d in due}
+    trust = tmp_path / next(d.file_name for d in due if d.school_urn is None)
+    assert f"before the {term.name}" in flat(pdf_text(trust.read_bytes()))
+    assert list(write_due(pack_con, tmp_path, day, keys=TEST_KEYS)) == []
+
+
+def test_the_server_writes_the_due_packs_and_audits_them(
+    doc_app: Any, doc_trust: DocTrust, tmp_path: Path
+) -> None:
+    from empowered.settings import get_settings
+    from empowered.web.review_pack_schedule import ReviewPackSchedule
+
+    with doc_app.state.warehouse.reading() as con:
+        day = term_ahead(con, doc_trust.school, TODAY).starts_on - timedelta(days=3)
+    runner = ReviewPackSchedule(doc_app)
+    saved = getattr(doc_app.state, "settings", None)
+    doc_app.state.settings = get_settings().model_copy(update={"review_pack_dir": tmp_path})
+    try:
+        before = _made(doc_app, '"schedule"')
+        written = runner.tick(day)
+        assert written >= 2 and len(list(tmp_path.glob("*.pdf"))) == written
+        assert _made(doc_app, '"schedule"') == before + written
+        assert runner.tick(day) == 0
+    finally:
+        doc_app.state.settings = saved
