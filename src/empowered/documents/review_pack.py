@@ -12,9 +12,12 @@ same tables (``review_pack_xlsx``).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import duckdb
 
 from empowered.access.documents import DocumentKind
+from empowered.documents.asking import prepared_by
 from empowered.documents.made import Made, file_name
 from empowered.documents.pdf import render_pdf
 from empowered.documents.registry import Ask, heading
@@ -24,6 +27,8 @@ from empowered.documents.review_pack_trust import TrustPack, trust_pack
 from empowered.documents.review_pack_xlsx import school_sheets, trust_sheets
 from empowered.documents.terms import Term, term_for
 from empowered.exports import workbook
+
+TRUST_TEAM = "the trust's special educational needs team"
 
 
 def pack_for(con: duckdb.DuckDBPyConnection, ask: Ask) -> SchoolPack | TrustPack:
@@ -39,6 +44,9 @@ def _about(term: Term) -> str:
 
 
 def make(con: duckdb.DuckDBPyConnection, ask: Ask) -> Made:
+    if ask.kind == DocumentKind.TRUST_REVIEW_PACK and ask.prepared_by == prepared_by(None):
+        # The command line's and the schedule's operator, for the trust: not "the school's".
+        ask = replace(ask, prepared_by=TRUST_TEAM)
     pack = pack_for(con, ask)
     if ask.format == "xlsx":
         sheets = trust_sheets(pack) if isinstance(pack, TrustPack) else school_sheets(pack)

@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from empowered.views.cache import SchoolAnalyticsCache
 
 LEAD_DAYS = 14  # a pack is written in the two weeks before its term starts
-PREPARED_BY = "the school's special educational needs team (written before the term)"
 
 
 @dataclass(frozen=True)
@@ -94,7 +93,6 @@ def write_due(
             term=f"{due.term.season} {due.term.year}",
             keys=keys,
             cache=cache,
-            by=PREPARED_BY,
         )
         made = make_document(con, ask)
         part = path.with_name(path.name + ".part")

@@ -37,6 +37,7 @@ from empowered.views.register import (
     register_page,
 )
 from empowered.views.school_words import need_label
+from empowered.warehouse.connection import table_exists
 
 # Words in a plan that show it takes attendance on (an outcome, its provision, a need).
 ATTENDANCE_WORDS = re.compile(r"attend|absen|punctual|school refus|getting to school", re.I)
@@ -239,6 +240,8 @@ def _overdue(
 def _notes(
     con: duckdb.DuckDBPyConnection, scope: PupilScope, pupils: tuple[RegisterRow, ...]
 ) -> tuple[PupilNoteLine, ...]:
+    if not table_exists(con, "app", "pupil_notes"):
+        return ()  # a warehouse the app has never opened: no note written yet
     out = []
     for p in pupils:
         note = latest_note(con, p.pupil_key, scope=scope)
