@@ -110,7 +110,8 @@ def doc_app(doc_trust: DocTrust) -> Iterator[object]:
             "school_urn": t.school,
             "pupils": (t.pupil,),
             "areas": ("register", "provision", "wellbeing", "strategies"),
-            "expires_on": date.today() + timedelta(days=10),  # a visitor's access must end
+            # A visitor's access must end (access.users): a month from today.
+            "expires_on": date.today() + timedelta(days=30),
         },
         "trust_analyst": {},
     }

@@ -187,9 +187,9 @@ def test_a_document_fetches_nothing_from_outside_itself(tmp_path: Path) -> None:
     assert pages == 1 and pdf.startswith(b"%PDF")
     # The inline image is drawn; the local file is not: as many images as a page with the
     # inline one alone.
+    inline = base64.b64encode(PNG).decode()
     inline_only, _ = render_pdf(
-        f'<html lang="en-GB"><body><img src="data:image/png;base64,{base64.b64encode(PNG).decode()}"'
-        ' alt="inline"></body></html>'
+        f'<html lang="en-GB"><body><img src="data:image/png;base64,{inline}" alt="i"></body></html>'
     )
     assert pdf.count(b"/Subtype /Image") == inline_only.count(b"/Subtype /Image") > 0
 

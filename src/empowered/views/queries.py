@@ -35,7 +35,19 @@ def rows(
     A query that mentions ``$scope_`` parameters refuses to run without a scope, so a
     scoped question cannot be asked unscoped by mistake.
     """
-    text = sql(name)
+    return run(con, sql(name), name, scope=scope, **params)
+
+
+def run(
+    con: duckdb.DuckDBPyConnection,
+    text: str,
+    name: str,
+    *,
+    scope: PupilScope | None = None,
+    **params: Any,
+) -> list[Row]:
+    """:func:`rows` for SQL read from elsewhere (a document's own ``queries``), with the
+    same refusal of a scoped question asked without a scope."""
     if "$scope_" in text:
         if scope is None:
             raise ValueError(f"query {name} is scoped: pass scope=")
