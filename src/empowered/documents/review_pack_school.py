@@ -82,7 +82,7 @@ class AttendancePupil:
     def plan_words(self) -> str:
         if not self.has_plan:
             return "no current plan"
-        return "the plan addresses attendance" if self.plan_addresses else "not in the plan"
+        return "yes" if self.plan_addresses else "no"
 
 
 @dataclass(frozen=True)

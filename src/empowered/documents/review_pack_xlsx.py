@@ -89,7 +89,15 @@ def school_sheets(p: SchoolPack) -> list[Sheet]:
         needs_sheet(p.needs),
         Sheet(
             "Attendance",
-            ["pupil key", "name", "year", "primary need", "attendance", "change", "plan"],
+            [
+                "pupil key",
+                "name",
+                "year",
+                "primary need",
+                "attendance",
+                "change",
+                "plan addresses attendance",
+            ],
             [
                 [a.pupil_key, a.name, a.year, a.need, a.attendance, a.change, a.plan_words]
                 for a in p.attendance
