@@ -39,6 +39,7 @@ from empowered.views.home import attention
 from empowered.views.provision import provision_page
 from empowered.views.pupil_note import save_note
 from empowered.views.register import RegisterFilters, register_page
+from empowered.views.school_words import need_label
 from identity_keys import TEST_KEYS
 
 K = DocumentKind
@@ -484,3 +485,26 @@ def test_the_server_writes_the_due_packs_and_audits_them(
         assert runner.tick(day) == 0
     finally:
         doc_app.state.settings = saved
+
+
+def test_the_needs_since_last_term_are_the_register_at_each_terms_start(
+    packs: Packs, pack_con: duckdb.DuckDBPyConnection
+) -> None:
+    starts = pack_con.execute(
+        """SELECT DISTINCT term_start FROM marts.register_need_by_term WHERE school_urn = ?
+           ORDER BY 1 DESC LIMIT 2""",
+        [packs.school],
+    ).fetchall()
+    assert len(starts) == 2, "the small trust has two terms begun"
+    rows = _sheets(packs.school_xlsx)["Needs since last term"]
+    got = {(r[0], j): int(r[1 + j]) for r in rows[1:] if r and r[0] != "Total" for j in (0, 1)}
+    for j, (first,) in enumerate(reversed(starts)):
+        for code, pupils in pack_con.execute(
+            """SELECT primary_need, pupils FROM marts.register_need_by_term
+               WHERE school_urn = ? AND term_start = ?""",
+            [packs.school, first],
+        ).fetchall():
+            assert got[(need_label(code), j)] == pupils, (code, first)
+    text = flat(pdf_text(packs.school_pdf.body))
+    for line in packs.school_pack.needs.growing + packs.school_pack.needs.shrinking:
+        assert line in text

@@ -146,7 +146,7 @@ def needs_since_last_term(
         labels.insert(0, "no earlier term recorded")
     table = count_table(
         scope,
-        [counts[n] + [0] * (2 - len(counts[n])) for n in needs] or [[0, 0]],
+        [[0] * (2 - len(counts[n])) + counts[n] for n in needs] or [[0, 0]],
         row_labels=tuple(need_label(n) for n in needs) or ("no pupils on the register",),
         column_labels=(f"start of the {labels[0]}", f"start of the {labels[1]}"),
     )
