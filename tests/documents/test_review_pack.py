@@ -508,3 +508,29 @@ def test_the_needs_since_last_term_are_the_register_at_each_terms_start(
     text = flat(pdf_text(packs.school_pdf.body))
     for line in packs.school_pack.needs.growing + packs.school_pack.needs.shrinking:
         assert line in text
+
+
+def test_a_plan_addresses_attendance_when_it_says_so(
+    packs: Packs, pack_con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from types import SimpleNamespace
+
+    from empowered.documents import review_pack_school
+    from empowered.views.cache import DEFAULT_CACHE
+
+    with_plan = [a for a in packs.school_pack.attendance if a.has_plan]
+    assert with_plan, "the small trust has pupils with low attendance and a plan"
+    said = {with_plan[0].pupil_key: "Attend school on at least 4 days each week by Easter."}
+
+    def plan(con: Any, key: str, **_: Any) -> Any:
+        outcome = SimpleNamespace(text=said.get(key, "Read a page aloud."), provision=None)
+        return SimpleNamespace(current=SimpleNamespace(texts=(), outcomes=(outcome,)))
+
+    monkeypatch.setattr(review_pack_school, "plan_page", plan)
+    listed = {p.pupil_key: p for p in packs.school_pack.register.pupils}
+    found = review_pack_school._attendance(
+        pack_con, packs.school_ask, packs.school, listed, DEFAULT_CACHE
+    )
+    words = {a.pupil_key: a.plan_words for a in found if a.has_plan}
+    assert words[with_plan[0].pupil_key] == "yes"
+    assert set(words.values()) == ({"yes", "no"} if len(words) > 1 else {"yes"})
