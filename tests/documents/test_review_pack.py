@@ -461,6 +461,7 @@ def test_the_packs_due_are_written_once_in_the_two_weeks_before_the_term(
     assert ours.file_name == f"review-pack-{packs.school}-{term.season}-{term.year}.pdf"
     written = list(write_due(pack_con, tmp_path, day, keys=TEST_KEYS))
     assert {p.name for p, _ in written} == {d.file_name for d in due}
+    assert all(p.stat().st_mode & 0o077 == 0 for p, _ in written), "the server's account only"
     trust = tmp_path / next(d.file_name for d in due if d.school_urn is None)
     assert f"before the {term.name}" in flat(pdf_text(trust.read_bytes()))
     assert list(write_due(pack_con, tmp_path, day, keys=TEST_KEYS)) == []

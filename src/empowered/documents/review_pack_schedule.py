@@ -77,7 +77,7 @@ def write_due(
 ) -> Iterator[tuple[Path, Made]]:
     """Write every due pack not yet in ``folder``; yields each file as it is written (the
     caller audits it). A pack is written to a temporary name first, so a half-written file
-    never stands for one written."""
+    never stands for one written, and is readable by its owner only."""
     folder.mkdir(parents=True, exist_ok=True)
     for due in due_packs(con, today):
         path = folder / due.file_name
@@ -96,6 +96,10 @@ def write_due(
         )
         made = make_document(con, ask)
         part = path.with_name(path.name + ".part")
-        part.write_bytes(made.body)
+        # Readable by the server's account only (a school's pack names children), as the
+        # leaving export's files are; whoever shares the folder decides who else reads them.
+        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(made.body)
         os.replace(part, path)
         yield path, made
