@@ -423,7 +423,7 @@ def test_the_command_line_makes_the_packs_for_those_allowed(
     out = tmp_path / "school.pdf"
     done = run("--school", packs.school, "--out", str(out), "--as", "pack-senco")
     assert done.exit_code == 0, done.output
-    assert "Notes on complex cases" in flat(pdf_text(out.read_bytes()))
+    assert NOTE in flat(pdf_text(out.read_bytes())), "the SENCo's own note, in their pack"
     refused = run(
         "--school", doc_trust.other_school, "--out", str(tmp_path / "x.pdf"), "--as", "pack-senco"
     )
