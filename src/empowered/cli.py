@@ -1443,6 +1443,7 @@ def _made(
     from empowered.access.documents import DocumentKind
     from empowered.documents.asking import NotAllowed, ask_for
     from empowered.documents.registry import NoSuchFormat, make_document
+    from empowered.documents.terms import UnknownTerm
     from empowered.views import OutOfScope
 
     try:
@@ -1466,6 +1467,9 @@ def _made(
         raise typer.Exit(1) from None
     except NoSuchFormat as err:
         console.print(f"{err}: give --out a file ending in one of those.", markup=False)
+        raise typer.Exit(2) from None
+    except UnknownTerm as err:
+        console.print(f"Nothing was made: {err}.", style="red", markup=False)
         raise typer.Exit(2) from None
 
 
@@ -1516,7 +1520,10 @@ def report_ehc_evidence(
 
 @report_app.command("review-pack")
 def report_review_pack(
-    out: OutOption,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="The file to write: .pdf or .xlsx (not with --due)."),
+    ] = None,
     school: Annotated[str | None, typer.Option("--school", help="The school's URN.")] = None,
     trust: Annotated[
         bool, typer.Option("--trust", help="The whole trust, school by school (suppressed).")
@@ -1525,13 +1532,34 @@ def report_review_pack(
         str | None,
         typer.Option("--term", help='The term ahead, as "spring 2027" (default: the next term).'),
     ] = None,
+    due: Annotated[
+        bool,
+        typer.Option(
+            "--due",
+            help="Write every pack due (its term starts within two weeks) into --folder, once.",
+        ),
+    ] = False,
+    folder: Annotated[
+        Path | None, typer.Option("--folder", help="Where --due writes the packs.")
+    ] = None,
     as_user: AsOption = None,
     by: ByOption = None,
     warehouse: WarehouseOption = None,
 ) -> None:
-    """The termly register review pack for a school (or, with --trust, the trust)."""
-    if bool(school) == trust:
-        console.print("Name the school with --school URN, or give --trust for the trust.")
+    """The termly register review pack for a school (or, with --trust, the trust); with
+    --due --folder DIR, every school's and the trust's pack due before the next term (for
+    cron: run it daily, each pack is written once)."""
+    if due:
+        if folder is None or out or school or trust or term:
+            console.print("Give --due with --folder DIR only (it writes every pack that is due).")
+            raise typer.Exit(2)
+        _write_due_packs(folder, warehouse)
+        return
+    if bool(school) == trust or out is None:
+        console.print(
+            "Name the school with --school URN, or give --trust for the trust, and the file "
+            "with --out."
+        )
         raise typer.Exit(2)
     _make_report(
         "trust-review-pack" if trust else "review-pack",
@@ -1542,3 +1570,33 @@ def report_review_pack(
         school_urn=school,
         term=term,
     )
+
+
+def _write_due_packs(folder: Path, warehouse: Path | None) -> None:
+    """``report review-pack --due``: the packs the server's schedule would write."""
+    from datetime import date
+
+    from empowered.access.audit import record
+    from empowered.documents.review_pack_schedule import write_due
+
+    con = _open_access(warehouse)
+    written = 0
+    try:
+        for path, made in write_due(con, folder, date.today(), keys=get_settings().keys()):
+            # Run by cron, it is the schedule, as the server's would be.
+            record(con, made.audit_event("schedule"), user=None)
+            console.print(str(path), markup=False, highlight=False, soft_wrap=True)
+            written += 1
+    except OSError as err:
+        console.print(
+            f"The packs could not be written into {folder} ({err.strerror or err}); "
+            f"{written} were written before. Check the folder can be written to and run "
+            "the command again: packs already written are not written twice.",
+            style="red",
+            markup=False,
+        )
+        raise typer.Exit(1) from None
+    finally:
+        con.close()
+    if not written:
+        console.print("No pack is due: none starts within two weeks, or each is written.")

@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     # How many backups the folder keeps: the oldest beyond are deleted once a new one has
     # succeeded (so the newest good one is never deleted).
     backup_keep: int = Field(default=14, ge=1)
+    # The termly register review packs (web/review_pack_schedule.py): the folder the running
+    # server writes each school's pack and the trust's into, once, in the two weeks before
+    # each term starts; unset means it writes none by itself.
+    review_pack_dir: Path | None = None
 
     @model_validator(mode="after")
     def _refuse_published_secrets(self) -> Settings:

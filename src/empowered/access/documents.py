@@ -213,6 +213,9 @@ DOCUMENT_RULES: dict[DocumentKind, DocumentRule] = {
                 S.STRATEGY_EFFECTS,
                 S.HOME_NEEDS_WITHOUT_PROVISION,
                 S.HOME_SCHOOLS_SIDE_BY_SIDE,
+                # Plan reviews overdue, as each school's suppressed count in the schools
+                # side by side (never a pupil: the pack is unidentified).
+                S.HOME_PLAN_REVIEWS,
             }
         ),
         areas=frozenset({"register", "provision", "strategies", "attendance", "learning"}),

@@ -50,6 +50,7 @@ from empowered.web import (
     provision_pages,
     pupil_matches,
     pupil_search,
+    review_pack_schedule,
     reviews,
     school_pages,
     strategies,
@@ -103,10 +104,12 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
         capture.start(app)
         inbox.start(app)
         backup_schedule.start(app)
+        review_pack_schedule.start(app)
         await control.start(app)
         yield
         await control.stop(app)
         backup_schedule.stop(app)
+        review_pack_schedule.stop(app)
         warming.stop(app)
         inbox.stop(app)
         capture.stop(app)

@@ -16,6 +16,7 @@ from empowered.access.policy import Scope, may_make_document
 from empowered.documents.asking import NotAllowed, ask_for
 from empowered.documents.made import Made
 from empowered.documents.registry import NoSuchFormat, formats, make_document
+from empowered.documents.terms import UnknownTerm
 from empowered.views import OutOfScope
 from empowered.web.deps import CurrentScope, Forbidden
 from empowered.web.import_runs import settings_of
@@ -114,6 +115,10 @@ def _make(
             made = make_document(con, ask)
     except (NotAllowed, OutOfScope, NoSuchFormat) as err:
         raise Forbidden(scope.user, request.url.path, f"document: {err}", pupil_key) from err
+    except UnknownTerm as err:
+        return Response(
+            f"Nothing was made: {err}.", status_code=400, media_type="text/plain; charset=utf-8"
+        )
     return _download(request, scope, made)
 
 
