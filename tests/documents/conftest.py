@@ -7,7 +7,6 @@ from __future__ import annotations
 import shutil
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -17,17 +16,8 @@ import pytest
 # The web tests' helpers (signing in, the roles): a module of their own in tests/web.
 sys.path.insert(0, str(Path(__file__).parents[1] / "web"))
 
+from doc_fixtures import DocTrust  # noqa: E402
 from web_fixtures import PASSWORD, ROLES, signed_in  # noqa: E402
-
-
-@dataclass(frozen=True)
-class DocTrust:
-    path: Path  # the web app's copy
-    school: str  # the school with the most plan reviews: the SENCo's and the DSL's
-    other_school: str
-    pupil: str  # at ``school``: a current plan, reviews held, provision (the richest record)
-    ehc_pupil: str | None  # at ``school``: an EHC plan, if the trust has one there
-    other_school_pupil: str
 
 
 def _pick(con: duckdb.DuckDBPyConnection) -> tuple[str, str, str, str | None, str]:

@@ -32,7 +32,7 @@ from empowered.settings import get_settings
 from empowered.views.pupil import pupil_picture
 
 if TYPE_CHECKING:  # the documents' conftest (not importable by name: tests/ has one too)
-    from conftest import DocTrust
+    from doc_fixtures import DocTrust
 
 EHC = DocumentKind.EHC_EVIDENCE
 TODAY = date.today()

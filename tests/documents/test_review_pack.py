@@ -18,11 +18,11 @@ from typing import Any
 
 import duckdb
 import pytest
+from doc_fixtures import DocTrust
 from pdf_reading import assert_accessible, flat, page_png, pdf_text, unexplained_acronyms
 from python_calamine import CalamineWorkbook
 from typer.testing import CliRunner
 
-from conftest import DocTrust
 from empowered.access.documents import DocumentKind
 from empowered.analytics.disclosure import DisclosedTable, derivable_keys
 from empowered.documents.asking import ask_for
