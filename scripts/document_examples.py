@@ -1,4 +1,5 @@
-"""Make docs/documents/: each document for the demo's richest pupil and its school, as PDF
+"""Make docs/documents/: each document for the demo's richest pupil (a plan written in the
+app, the most reviews and provision) and its school, as PDF
 and as a picture of its pages, for a person reviewing the documents to look at.
 
     PYTHONPATH=src python scripts/document_examples.py --warehouse /tmp/demo/demo.duckdb
@@ -32,8 +33,8 @@ LEFT JOIN core.fct_provision_enrolment AS e USING (pupil_key)
 LEFT JOIN core.fct_plan AS pl USING (pupil_key)
 WHERE p.school_urn = ?
 GROUP BY p.pupil_key
-ORDER BY count(DISTINCT r.meeting_id) DESC, count(DISTINCT e.enrolment_id) DESC,
-         count(DISTINCT pl.plan_id) DESC, p.pupil_key
+ORDER BY count(pl.strengths) > 0 DESC, count(DISTINCT r.meeting_id) DESC,
+         count(DISTINCT e.enrolment_id) DESC, count(DISTINCT pl.plan_id) DESC, p.pupil_key
 LIMIT 1
 """
 
@@ -59,7 +60,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--warehouse", type=Path, required=True)
     parser.add_argument("--out", type=Path, default=Path("docs/documents"))
-    parser.add_argument("--pages", type=int, default=3, help="pictures of at most this many pages")
+    parser.add_argument("--pages", type=int, default=20, help="pictures of at most this many pages")
     args = parser.parse_args()
     use_warehouse(args.warehouse)
     con = duckdb.connect(str(args.warehouse), read_only=True)

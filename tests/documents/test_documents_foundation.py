@@ -10,9 +10,11 @@ import socket
 import threading
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
+from doc_fixtures import DocTrust
 from pdf_reading import assert_accessible, pdf_text, unexplained_acronyms
 
 from empowered.access.documents import (
@@ -263,3 +265,57 @@ def test_the_letterhead_carries_the_schools_name_contact_and_logo(
     pdf, _ = render_pdf(page)
     assert b"/Subtype /Image" in pdf
     con.close()
+
+
+def _document_links(html: str) -> set[str]:
+    import re
+
+    return set(re.findall(r'href="(/(?:pupils/[^"]+/documents|register/review-pack)[^"]*)"', html))
+
+
+def test_each_page_offers_exactly_the_documents_its_user_may_make(
+    doc_clients: dict[str, Any], doc_trust: DocTrust
+) -> None:
+    """What a page offers opens, and what it does not offer is refused: the links and the
+    routes ask the same policy."""
+    import html as html_lib
+
+    pupil = f"/pupils/{doc_trust.pupil}"
+    expected = {
+        "senco": {"parent.pdf", "profile.pdf", "ehc-evidence.pdf", "ehc-evidence.xlsx"},
+        "teacher": {"profile.pdf"},
+        "teaching_assistant": {"profile.pdf"},
+        "dsl": {"profile.pdf"},
+        "trust_admin": {"profile.pdf"},
+        "visiting_professional": set(),
+    }
+    every = {"parent.pdf", "profile.pdf", "ehc-evidence.pdf", "ehc-evidence.xlsx"}
+    for role, wanted in expected.items():
+        client = doc_clients[role]
+        page = client.get(pupil)
+        assert page.status_code == 200, role
+        links = {html_lib.unescape(link) for link in _document_links(page.text)}
+        assert {link.rsplit("/", 1)[-1] for link in links} == wanted, role
+        for name in sorted(every):
+            got = client.get(f"{pupil}/documents/{name}")
+            assert (got.status_code == 200) == (name in wanted), (role, name, got.status_code)
+    # The register page: the SENCo's own school's pack; every school's and the trust's for
+    # the trust admin.
+    senco = {
+        html_lib.unescape(x) for x in _document_links(doc_clients["senco"].get("/register").text)
+    }
+    assert senco == {
+        f"/register/review-pack.{fmt}?school={doc_trust.school}" for fmt in ("pdf", "xlsx")
+    }
+    admin = {
+        html_lib.unescape(x)
+        for x in _document_links(doc_clients["trust_admin"].get("/register").text)
+    }
+    assert f"/register/review-pack.pdf?school={doc_trust.other_school}" in admin
+    assert "/register/review-pack.xlsx?trust=yes" in admin
+    got = doc_clients["trust_admin"].get(
+        f"/register/review-pack.pdf?school={doc_trust.other_school}"
+    )
+    assert got.status_code == 200 and got.content.startswith(b"%PDF")
+    refused = doc_clients["senco"].get(f"/register/review-pack.pdf?school={doc_trust.other_school}")
+    assert refused.status_code in (403, 404)

@@ -4,6 +4,7 @@ make which (``may_make_document``), every document an audited export."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
@@ -33,9 +34,11 @@ class Offer:
     title: str
     audience: str
     links: tuple[tuple[str, str], ...]  # (href, "PDF" | "spreadsheet")
+    school_urn: str | None = None  # a school's pack: which school
 
 
 _FORMAT_WORDS = {"pdf": "PDF", "xlsx": "spreadsheet of the rows"}
+_PACK_FORMAT_WORDS = {"pdf": "PDF", "xlsx": "spreadsheet of its tables"}
 
 
 def pupil_offers(scope: Scope, school_urn: str, pupil_key: str) -> list[Offer]:
@@ -55,25 +58,26 @@ def pupil_offers(scope: Scope, school_urn: str, pupil_key: str) -> list[Offer]:
     ]
 
 
-def school_offers(scope: Scope) -> list[Offer]:
-    """The review packs this user may make: their school's (each school's for the trust
-    admin, through ``?school=``) and the trust's."""
-    out: list[Offer] = []
-    if scope.schools is not None:
-        for urn in sorted(scope.schools):
-            if may_make_document(scope, DocumentKind.REVIEW_PACK, school_urn=urn):
-                out.append(_pack_offer(DocumentKind.REVIEW_PACK, f"school={urn}"))
+def school_offers(scope: Scope, schools: Iterable[str]) -> list[Offer]:
+    """The review packs this user may make: each school's of ``schools`` (the register
+    page's) that the policy allows (the SENCo's own; every one for the trust admin), and the
+    trust's."""
+    out = [
+        _pack_offer(DocumentKind.REVIEW_PACK, f"school={urn}", urn)
+        for urn in sorted(set(schools))
+        if may_make_document(scope, DocumentKind.REVIEW_PACK, school_urn=urn)
+    ]
     if may_make_document(scope, DocumentKind.TRUST_REVIEW_PACK, school_urn=None):
         out.append(_pack_offer(DocumentKind.TRUST_REVIEW_PACK, "trust=yes"))
     return out
 
 
-def _pack_offer(kind: DocumentKind, query: str) -> Offer:
+def _pack_offer(kind: DocumentKind, query: str, school_urn: str | None = None) -> Offer:
     rule = DOCUMENT_RULES[kind]
     links = tuple(
-        (f"/register/review-pack.{fmt}?{query}", _FORMAT_WORDS[fmt]) for fmt in formats(kind)
+        (f"/register/review-pack.{fmt}?{query}", _PACK_FORMAT_WORDS[fmt]) for fmt in formats(kind)
     )
-    return Offer(kind, rule.title, rule.audience, links)
+    return Offer(kind, rule.title, rule.audience, links, school_urn)
 
 
 def _download(request: Request, scope: Scope, made: Made) -> Response:

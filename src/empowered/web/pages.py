@@ -22,7 +22,7 @@ from empowered.access.sections import MEASURE_AREA, Section
 from empowered.analytics.wording import GLOSSARY
 from empowered.identity import identity_reader
 from empowered.schools import has_school
-from empowered.views import OutOfScope
+from empowered.views import OutOfScope, queries
 from empowered.views.cache import Recent, build_id
 from empowered.views.contributions import AREA_WORDS, pupil_contributions
 from empowered.views.home import attention
@@ -272,6 +272,9 @@ def register(
         page = register_page(
             con, scope=pupil_scope(scope), filters=filters, cache=request.app.state.cache
         )
+        # The review packs on offer: one per school in scope the policy allows, the trust's.
+        schools = queries.rows(con, "scope_schools", scope=pupil_scope(scope))
+        packs = school_offers(scope, (str(s["school_urn"]) for s in schools))
     audit(request, scope, ViewedPage(page="/register"))
     rows, pager = paginate(request, page.pupils, REGISTER_PAGE_SIZE)
     return render(
@@ -289,7 +292,7 @@ def register(
             "can_export": has(scope, Permission.EXPORT),
             "can_agree_actions": has(scope, Permission.AGREE_ACTIONS),
             # The termly review packs this user may make (issue 16).
-            "documents": school_offers(scope),
+            "documents": packs,
         },
     )
 
