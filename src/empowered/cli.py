@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import closing
 from datetime import date, datetime
 from pathlib import Path
@@ -1476,46 +1477,33 @@ def _made(
 PupilArgument = Annotated[str, typer.Argument(help="The pupil's key (as in /pupils/<key>).")]
 
 
-@report_app.command("parent")
-def report_parent(
-    pupil_key: PupilArgument,
-    out: OutOption,
-    as_user: AsOption = None,
-    by: ByOption = None,
-    warehouse: WarehouseOption = None,
-) -> None:
-    """A report for the child's parents or carers (SEN Code of Practice 6.75): plain
-    English, their child's outcomes and progress, the support they receive, what was
-    agreed at the last review and what happens next. Never safeguarding or staff notes."""
-    _make_report("parent", out, warehouse=warehouse, as_user=as_user, by=by, pupil_key=pupil_key)
+# The documents about one child: the same arguments, each its own command and help.
+PUPIL_REPORTS = {
+    "parent": "A report for the child's parents or carers (SEN Code of Practice 6.75): plain"
+    " English, their child's outcomes and progress, the support they receive, what was agreed"
+    " at the last review and what happens next. Never safeguarding or staff notes.",
+    "profile": "A one-page profile (pupil passport) for staff new to the child and supply staff.",
+    "ehc-evidence": "The evidence a local authority asks for with a request for an EHC needs"
+    " assessment (or for an EHC plan's annual review), with what it will find missing; .xlsx"
+    " gives the rows underneath.",
+}
 
 
-@report_app.command("profile")
-def report_profile(
-    pupil_key: PupilArgument,
-    out: OutOption,
-    as_user: AsOption = None,
-    by: ByOption = None,
-    warehouse: WarehouseOption = None,
-) -> None:
-    """A one-page profile (pupil passport) for staff new to the child and supply staff."""
-    _make_report("profile", out, warehouse=warehouse, as_user=as_user, by=by, pupil_key=pupil_key)
+def _pupil_report(kind: str) -> Callable[..., None]:
+    def command(
+        pupil_key: PupilArgument,
+        out: OutOption,
+        as_user: AsOption = None,
+        by: ByOption = None,
+        warehouse: WarehouseOption = None,
+    ) -> None:
+        _make_report(kind, out, warehouse=warehouse, as_user=as_user, by=by, pupil_key=pupil_key)
+
+    return command
 
 
-@report_app.command("ehc-evidence")
-def report_ehc_evidence(
-    pupil_key: PupilArgument,
-    out: OutOption,
-    as_user: AsOption = None,
-    by: ByOption = None,
-    warehouse: WarehouseOption = None,
-) -> None:
-    """The evidence a local authority asks for with a request for an EHC needs assessment
-    (or for an EHC plan's annual review), with what it will find missing; .xlsx gives the
-    rows underneath."""
-    _make_report(
-        "ehc-evidence", out, warehouse=warehouse, as_user=as_user, by=by, pupil_key=pupil_key
-    )
+for _kind, _help in PUPIL_REPORTS.items():
+    report_app.command(_kind, help=_help)(_pupil_report(_kind))
 
 
 @report_app.command("review-pack")

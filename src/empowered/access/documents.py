@@ -86,26 +86,43 @@ NEVER_FOR_FAMILIES: frozenset[Section] = frozenset(
     }
 )
 
+# What every document about one child starts from: who they are, their SEN status, their
+# plan and what helps them.
+_CHILD = frozenset(
+    {
+        S.PUPIL_IDENTITY,
+        S.PUPIL_STATUS,
+        S.PUPIL_PLANS,
+        S.PLAN_DETAILS,
+        S.PLAN_WHAT_HELPS,
+        S.PUPIL_WHAT_HELPS,
+    }
+)
+# How the child is getting on, as parents and the local authority both read it.
+_PROGRESS = frozenset(
+    {S.PUPIL_PROVISION, S.PUPIL_ATTENDANCE, S.PUPIL_ASSESSMENTS, S.PUPIL_WELLBEING, S.REVIEWS_HELD}
+)
+# The register's figures, as the register and provision pages show them.
+_REGISTER = frozenset(
+    {
+        S.REGISTER_COUNTS,
+        S.REGISTER_QUESTIONS,
+        S.REGISTER_ATTENDANCE,
+        S.REGISTER_PROVISION,
+        S.PROVISION_MAP,
+        S.STRATEGY_EFFECTS,
+        S.HOME_PLAN_REVIEWS,
+        S.HOME_NEEDS_WITHOUT_PROVISION,
+    }
+)
+_PACK_AREAS = frozenset({"register", "provision", "strategies", "attendance", "learning"})
+
 DOCUMENT_RULES: dict[DocumentKind, DocumentRule] = {
     DocumentKind.PARENT: DocumentRule(
         title="Report for parents and carers",
         audience="the child's parents or carers",
         about="pupil",
-        sections=frozenset(
-            {
-                S.PUPIL_IDENTITY,
-                S.PUPIL_STATUS,
-                S.PUPIL_PLANS,
-                S.PLAN_DETAILS,
-                S.PLAN_WHAT_HELPS,
-                S.PUPIL_WHAT_HELPS,
-                S.PUPIL_PROVISION,
-                S.PUPIL_ATTENDANCE,
-                S.PUPIL_ASSESSMENTS,
-                S.PUPIL_WELLBEING,
-                S.REVIEWS_HELD,
-            }
-        ),
+        sections=_CHILD | _PROGRESS,
         areas=frozenset(
             {"register", "provision", "strategies", "attendance", "learning", "wellbeing"}
         ),
@@ -117,19 +134,10 @@ DOCUMENT_RULES: dict[DocumentKind, DocumentRule] = {
         title="One-page profile",
         audience="staff new to the child and supply staff",
         about="pupil",
-        sections=frozenset(
-            {
-                S.PUPIL_IDENTITY,
-                S.PUPIL_STATUS,
-                S.PUPIL_PLANS,
-                S.PLAN_DETAILS,
-                S.PLAN_WHAT_HELPS,
-                S.PUPIL_WHAT_HELPS,
-            }
-        ),
+        sections=_CHILD,
         areas=frozenset({"register", "strategies"}),
-        # Any member of staff who may open the child and their plan (a teacher printing it
-        # for a supply colleague); not a visitor, whose scope is read-only.
+        # School staff who work with the child (a teacher printing it for a supply
+        # colleague); not a visitor, not the analyst.
         permissions=("print_profile",),
         names_pupils=True,
         leaves_school=False,
@@ -138,25 +146,11 @@ DOCUMENT_RULES: dict[DocumentKind, DocumentRule] = {
         title="Evidence for an EHC needs assessment",
         audience="the local authority",
         about="pupil",
-        sections=frozenset(
-            {
-                S.PUPIL_IDENTITY,
-                S.PUPIL_STATUS,
-                S.PUPIL_PLANS,
-                S.PLAN_DETAILS,
-                S.PLAN_WHAT_HELPS,
-                S.PUPIL_WHAT_HELPS,
-                S.PUPIL_PROVISION,
-                S.PUPIL_ATTENDANCE,
-                S.PUPIL_BEHAVIOUR,
-                S.PUPIL_ASSESSMENTS,
-                S.PUPIL_WELLBEING,
-                S.PUPIL_CONTRIBUTIONS,
-                S.REVIEWS_HELD,
-                S.REVIEWS_EHC_CALENDAR,
-                S.PROVISION_SESSIONS,
-            }
-        ),
+        # Besides what parents read: behaviour (counts by term, never incident narratives),
+        # professionals' reports, the annual review calendar and the session registers.
+        sections=_CHILD
+        | _PROGRESS
+        | {S.PUPIL_BEHAVIOUR, S.PUPIL_CONTRIBUTIONS, S.REVIEWS_EHC_CALENDAR, S.PROVISION_SESSIONS},
         areas=frozenset(
             {
                 "register",
@@ -176,25 +170,12 @@ DOCUMENT_RULES: dict[DocumentKind, DocumentRule] = {
         title="Termly register review",
         audience="the school's leaders",
         about="school",
-        sections=frozenset(
-            {
-                S.REGISTER_COUNTS,
-                S.REGISTER_LIST,
-                S.REGISTER_QUESTIONS,
-                S.REGISTER_ATTENDANCE,
-                S.REGISTER_PROVISION,
-                S.PROVISION_MAP,
-                S.STRATEGY_EFFECTS,
-                S.HOME_PLAN_REVIEWS,
-                S.HOME_NEEDS_WITHOUT_PROVISION,
-                S.ACTIONS_SCHOOL,
-                S.PUPIL_NOTE,
-                S.PUPIL_PLANS,
-                S.PUPIL_STATUS,
-                S.PUPIL_IDENTITY,
-            }
-        ),
-        areas=frozenset({"register", "provision", "strategies", "attendance", "learning"}),
+        # Stays in the school: the pupils named, with the SENCo's one-line notes on complex
+        # cases and the open actions.
+        sections=_REGISTER
+        | {S.REGISTER_LIST, S.ACTIONS_SCHOOL, S.PUPIL_NOTE, S.PUPIL_PLANS}
+        | {S.PUPIL_STATUS, S.PUPIL_IDENTITY},
+        areas=_PACK_AREAS,
         permissions=("export", "view_register"),
         names_pupils=True,
         leaves_school=False,
@@ -203,22 +184,10 @@ DOCUMENT_RULES: dict[DocumentKind, DocumentRule] = {
         title="Termly register review for the trust",
         audience="the trust's leaders and board",
         about="school",
-        sections=frozenset(
-            {
-                S.REGISTER_COUNTS,
-                S.REGISTER_QUESTIONS,
-                S.REGISTER_ATTENDANCE,
-                S.REGISTER_PROVISION,
-                S.PROVISION_MAP,
-                S.STRATEGY_EFFECTS,
-                S.HOME_NEEDS_WITHOUT_PROVISION,
-                S.HOME_SCHOOLS_SIDE_BY_SIDE,
-                # Plan reviews overdue, as each school's suppressed count in the schools
-                # side by side (never a pupil: the pack is unidentified).
-                S.HOME_PLAN_REVIEWS,
-            }
-        ),
-        areas=frozenset({"register", "provision", "strategies", "attendance", "learning"}),
+        # Each school's figures side by side, suppressed (plan reviews overdue among them,
+        # as counts: never a pupil, the pack is unidentified).
+        sections=_REGISTER | {S.HOME_SCHOOLS_SIDE_BY_SIDE},
+        areas=_PACK_AREAS,
         permissions=("export", "view_register"),
         names_pupils=False,
         leaves_school=True,

@@ -183,6 +183,16 @@ class Permission(StrEnum):
 
 P = Permission
 _PUPIL_PAGE = frozenset({P.VIEW_HOME, P.VIEW_PUPIL, P.VIEW_IDENTITY})
+# Teachers and teaching assistants: the same permissions over different pupils (their
+# classes and groups; their assigned pupils).
+_CLASSROOM = _PUPIL_PAGE | {
+    P.VIEW_STRATEGIES,
+    P.CAPTURE,
+    P.OWN_ACTIONS,
+    P.RECORD_SESSIONS,
+    P.RECORD_CONCERN,
+    P.PRINT_PROFILE,
+}
 
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     Role.TRUST_ADMIN: frozenset(P)
@@ -234,24 +244,8 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         P.RECORD_CONCERN,
         P.VIEW_CONCERNS,
     },
-    Role.TEACHER: _PUPIL_PAGE
-    | {
-        P.VIEW_STRATEGIES,
-        P.CAPTURE,
-        P.OWN_ACTIONS,
-        P.RECORD_SESSIONS,
-        P.RECORD_CONCERN,
-        P.PRINT_PROFILE,
-    },
-    Role.TEACHING_ASSISTANT: _PUPIL_PAGE
-    | {
-        P.VIEW_STRATEGIES,
-        P.CAPTURE,
-        P.OWN_ACTIONS,
-        P.RECORD_SESSIONS,
-        P.RECORD_CONCERN,
-        P.PRINT_PROFILE,
-    },
+    Role.TEACHER: _CLASSROOM,
+    Role.TEACHING_ASSISTANT: _CLASSROOM,
     # Area-bound permissions below are further limited to the visitor's chosen areas.
     Role.VISITING_PROFESSIONAL: _PUPIL_PAGE
     | {P.VIEW_REGISTER, P.VIEW_PROVISION, P.VIEW_STRATEGIES, P.VIEW_SAFEGUARDING, P.CONTRIBUTE},

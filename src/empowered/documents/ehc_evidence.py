@@ -23,9 +23,9 @@ import duckdb
 from empowered.analytics.wording import percent
 from empowered.documents.ehc_completeness import NOTHING_MISSING, PackFacts, gaps
 from empowered.documents.ehc_evidence_pack import NOTIONAL_BUDGET, EhcPack, area_words, gather
-from empowered.documents.made import Made, file_name
+from empowered.documents.made import Made
 from empowered.documents.pdf import render_pdf
-from empowered.documents.registry import Ask, heading
+from empowered.documents.registry import Ask, heading, made
 from empowered.documents.render import render_document
 from empowered.exports import workbook
 from empowered.views.school_words import year_label
@@ -91,12 +91,4 @@ def make(con: duckdb.DuckDBPyConnection, ask: Ask) -> Made:
             },
         )
         body, pages = render_pdf(page)
-    return Made(
-        kind=ask.kind,
-        format=ask.format,
-        body=body,
-        file_name=file_name(ask.kind, ask.made_on, ask.format, key=ask.pupil_key),
-        pupil_key=ask.pupil_key,
-        school_urn=ask.school_urn,
-        pages=pages,
-    )
+    return made(ask, body, pages)

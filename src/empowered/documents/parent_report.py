@@ -15,7 +15,7 @@ from dataclasses import replace
 
 import duckdb
 
-from empowered.documents import made
+from empowered.documents import made, registry
 from empowered.documents.parent_content import parent_report
 from empowered.documents.pdf import render_pdf
 from empowered.documents.registry import Ask, heading
@@ -43,12 +43,4 @@ def report_html(con: duckdb.DuckDBPyConnection, ask: Ask) -> str:
 
 def make(con: duckdb.DuckDBPyConnection, ask: Ask) -> made.Made:
     body, pages = render_pdf(report_html(con, ask))
-    return made.Made(
-        kind=ask.kind,
-        format="pdf",
-        body=body,
-        file_name=made.file_name(ask.kind, ask.made_on, "pdf", key=ask.pupil_key),
-        pupil_key=ask.pupil_key,
-        school_urn=ask.school_urn,
-        pages=pages,
-    )
+    return registry.made(ask, body, pages)

@@ -23,9 +23,9 @@ import duckdb
 from empowered.access.sections import Section
 from empowered.analytics.strategies import StrategyEffect
 from empowered.analytics.wording import day_text
-from empowered.documents.made import Made, file_name
+from empowered.documents.made import Made
 from empowered.documents.pdf import render_pdf
-from empowered.documents.registry import Ask, heading
+from empowered.documents.registry import Ask, heading, made
 from empowered.documents.render import Heading, render_document
 from empowered.views.plan import PlanPage, PlanVersion, plan_page
 from empowered.views.pupil import PupilPicture, Status, pupil_picture
@@ -259,12 +259,4 @@ def one_page(h: Heading, p: Profile) -> tuple[bytes, int]:
 def make(con: duckdb.DuckDBPyConnection, ask: Ask) -> Made:
     p = profile(con, ask)
     body, pages = one_page(heading(con, ask, p.about), p)
-    return Made(
-        kind=ask.kind,
-        format=ask.format,
-        body=body,
-        file_name=file_name(ask.kind, ask.made_on, ask.format, key=ask.pupil_key),
-        pupil_key=ask.pupil_key,
-        school_urn=ask.school_urn,
-        pages=pages,
-    )
+    return made(ask, body, pages)

@@ -13,7 +13,7 @@ import duckdb
 
 from empowered.access.documents import DOCUMENT_RULES, DocumentKind
 from empowered.documents.letterhead import letterhead
-from empowered.documents.made import Made
+from empowered.documents.made import Made, file_name
 from empowered.documents.render import Heading
 from empowered.views import PupilScope
 
@@ -76,6 +76,19 @@ def heading(con: duckdb.DuckDBPyConnection, ask: Ask, about: str) -> Heading:
         letterhead=letterhead(con, ask.school_urn),
         prepared_by=ask.prepared_by,
         made_on=ask.made_on,
+    )
+
+
+def made(ask: Ask, body: bytes, pages: int) -> Made:
+    """The document made for ``ask``: named by its pupil's key or its school's URN."""
+    return Made(
+        kind=ask.kind,
+        format=ask.format,
+        body=body,
+        file_name=file_name(ask.kind, ask.made_on, ask.format, key=ask.pupil_key or ask.school_urn),
+        pupil_key=ask.pupil_key,
+        school_urn=ask.school_urn,
+        pages=pages,
     )
 
 

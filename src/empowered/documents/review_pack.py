@@ -18,9 +18,9 @@ import duckdb
 
 from empowered.access.documents import DocumentKind
 from empowered.documents.asking import prepared_by
-from empowered.documents.made import Made, file_name
+from empowered.documents.made import Made
 from empowered.documents.pdf import render_pdf
-from empowered.documents.registry import Ask, heading
+from empowered.documents.registry import Ask, heading, made
 from empowered.documents.render import render_document
 from empowered.documents.review_pack_school import SchoolPack, school_pack
 from empowered.documents.review_pack_trust import TrustPack, trust_pack
@@ -55,12 +55,4 @@ def make(con: duckdb.DuckDBPyConnection, ask: Ask) -> Made:
         template = "trust_review_pack.html" if isinstance(pack, TrustPack) else "review_pack.html"
         page = render_document(template, heading(con, ask, _about(pack.term)), {"p": pack})
         body, pages = render_pdf(page)
-    return Made(
-        kind=ask.kind,
-        format=ask.format,
-        body=body,
-        file_name=file_name(ask.kind, ask.made_on, ask.format, key=ask.school_urn),
-        pupil_key=None,
-        school_urn=ask.school_urn,
-        pages=pages,
-    )
+    return made(ask, body, pages)
