@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pytest
+from doc_fixtures import record_concern
 from fastapi.testclient import TestClient
 from pdf_reading import assert_accessible, flat, page_png, pdf_text, unexplained_acronyms
 from web_fixtures import csrf_of
@@ -323,22 +324,7 @@ def _plant(clients: dict[str, TestClient], pupil: str) -> None:
     """A safeguarding concern (by the DSL), a staff-only note (by the SENCo) and a visiting
     professional's report, each through the app's own forms."""
     dsl = clients["dsl"]
-    form = dsl.get(f"/concerns/new?pupil={pupil}")
-    key = re.search(r'name="form_key" value="([^"]+)"', form.text)
-    assert key
-    posted = dsl.post(
-        "/concerns/new",
-        data={
-            "csrf": csrf_of(form.text),
-            "pupil": pupil,
-            "form_key": key.group(1),
-            "category": "emotional",
-            "concern_text": CONCERN_WORDS,
-            "people_present": "Nobody",
-            "place": "Playground",
-        },
-    )
-    assert posted.status_code == 200, posted.text[:300]
+    record_concern(dsl, pupil, CONCERN_WORDS)
     assert CONCERN_WORDS in dsl.get(f"/pupils/{pupil}/chronology").text
     senco = clients["senco"]
     page = senco.get(f"/pupils/{pupil}")

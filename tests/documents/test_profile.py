@@ -5,7 +5,6 @@ nothing from the SENCo's note or a safeguarding concern."""
 
 from __future__ import annotations
 
-import re
 import shutil
 from dataclasses import dataclass, replace
 from datetime import date
@@ -14,6 +13,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from doc_fixtures import record_concern
 from pdf_reading import assert_accessible, flat, page_png, pdf_text, unexplained_acronyms
 from typer.testing import CliRunner
 from web_fixtures import PASSWORD, csrf_of
@@ -328,22 +328,7 @@ def test_nothing_from_the_senco_note_or_a_concern_reaches_the_profile(
     )
     assert noted.status_code == 303
     assert NOTE in senco.get(f"/pupils/{pupil}").text  # the page shows it to the SENCo
-    form = senco.get(f"/concerns/new?pupil={pupil}")
-    key = re.search(r'name="form_key" value="([^"]+)"', form.text)
-    assert key
-    recorded = senco.post(
-        "/concerns/new",
-        data={
-            "csrf": csrf_of(form.text),
-            "pupil": pupil,
-            "form_key": key.group(1),
-            "category": "physical",
-            "concern_text": CONCERN,
-            "people_present": "Nobody else",
-            "place": "Dining hall",
-        },
-    )
-    assert recorded.status_code == 200
+    record_concern(senco, pupil, CONCERN)
     assert CONCERN in dsl.get(f"/pupils/{pupil}/chronology").text  # the DSL reads it
     for role in ("senco", "dsl"):
         response = get_profile(doc_clients, role, pupil)
