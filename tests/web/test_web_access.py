@@ -90,6 +90,11 @@ RECORD_PAGES = {
     "/pupils/{pupil_key}/contributions/{contribution_id}/report": "test_contributions_page.py",
     "/concerns/{concern_id}": "test_concerns_web.py",
     "/schools/{school_urn}": "test_trust_schools.py",
+    # Documents (issue 16): every role, each document and another school's pupil or school
+    # in tests/documents (test_documents_foundation.py: what each page offers opens and the
+    # rest is refused; each document's own test file).
+    "/pupils/{pupil_key}/documents/{kind}.{fmt}": "../documents/test_documents_foundation.py",
+    "/register/review-pack.{fmt}": "../documents/test_review_pack.py",
 }
 # Who may post to each form; everyone else is refused (``test_forms_refuse_other_roles``).
 FORMS = {
