@@ -317,6 +317,17 @@ class AttendanceWithoutPlan:
 
 
 @multi_pupil
+def low_or_falling(rate: float | None, change: float | None) -> bool:
+    """THE rule for attendance that needs looking at: under ``LOW_ATTENDANCE``, or
+    ``FALLING_ATTENDANCE`` or more lower over the last six weeks (the register's question
+    and the termly review pack both ask it)."""
+    if rate is None:
+        return False
+    return float(rate) < LOW_ATTENDANCE or (
+        change is not None and float(change) <= FALLING_ATTENDANCE
+    )
+
+
 def attendance_without_plan(
     con: duckdb.DuckDBPyConnection, *, school_urn: str | None = None
 ) -> AttendanceWithoutPlan:
@@ -326,14 +337,7 @@ def attendance_without_plan(
         for r in queries.rows(con, "register_pupils", school_urn=school_urn)
         if r["on_register"]
         and not r["has_current_plan"]
-        and r["attendance_rate"] is not None
-        and (
-            float(r["attendance_rate"]) < LOW_ATTENDANCE
-            or (
-                r["attendance_change"] is not None
-                and float(r["attendance_change"]) <= FALLING_ATTENDANCE
-            )
-        )
+        and low_or_falling(r["attendance_rate"], r["attendance_change"])
     ]
     by_year: dict[str, int] = defaultdict(int)
     for r in pupils:

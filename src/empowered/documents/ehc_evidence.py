@@ -25,7 +25,7 @@ from empowered.documents.ehc_completeness import NOTHING_MISSING, PackFacts, gap
 from empowered.documents.ehc_evidence_pack import NOTIONAL_BUDGET, EhcPack, area_words, gather
 from empowered.documents.made import Made
 from empowered.documents.pdf import render_pdf
-from empowered.documents.registry import Ask, heading, made
+from empowered.documents.registry import Ask, child_line, heading, made
 from empowered.documents.render import render_document
 from empowered.exports import workbook
 from empowered.views.school_words import year_label
@@ -57,9 +57,7 @@ def facts(pack: EhcPack, made_on: date) -> PackFacts:
 
 
 def _about(pack: EhcPack) -> str:
-    who = pack.picture.identity.name if pack.picture.identity else pack.picture.pupil_key
-    year = year_label(pack.picture.status.year_group)
-    return f"{who}, {year}" if year else who
+    return child_line(pack.picture, pack.picture.pupil_key)
 
 
 def make(con: duckdb.DuckDBPyConnection, ask: Ask) -> Made:

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
-from importlib import resources
 from typing import Any
 
 import duckdb
@@ -31,7 +29,7 @@ from empowered.analytics.wording import day_text, number
 from empowered.identity import identity_reader
 from empowered.plans import NEEDS
 from empowered.provision import MEASURES
-from empowered.synth.calendar import academic_year_label, academic_year_of
+from empowered.school_years import academic_year_label, academic_year_of
 from empowered.views import PupilScope, queries
 from empowered.views.contributions import AREA_WORDS, Contribution, pupil_contributions
 from empowered.views.plan import PlanOutcome, PlanPage, plan_page
@@ -43,13 +41,9 @@ Row = dict[str, Any]
 NOTIONAL_BUDGET = 6000  # pounds a year: the notional SEN budget's element per pupil
 
 
-@cache
-def _sql(name: str) -> str:
-    return resources.files("empowered.documents").joinpath(f"queries/{name}.sql").read_text()
-
-
 def _rows(con: duckdb.DuckDBPyConnection, name: str, scope: PupilScope, **params: Any) -> list[Row]:
-    return queries.run(con, _sql(name), name, scope=scope, **params)
+    """One of the pack's own queries (``documents/queries``), scoped as the views' are."""
+    return queries.rows(con, name, scope=scope, package="empowered.documents", **params)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from empowered.charts import Chart, bar_chart, line_chart
+from empowered.documents.registry import child_line
 from empowered.views.plan import PlanPage
 from empowered.views.pupil import Enrolment, PupilPicture
 from empowered.views.reviews import Progress, ReviewHeld
@@ -76,7 +77,6 @@ class Session:
 class ParentReport:
     first_name: str
     name: str
-    year: str | None
     about: str  # "Sam Smith, Year 4"
     strengths: str | None
     important: str | None
@@ -96,12 +96,6 @@ class ParentReport:
 
 def _first_name(name: str) -> str:
     return name.split()[0] if name.strip() else "your child"
-
-
-def _year(year: str | None) -> str | None:
-    if not year:
-        return None
-    return f"Year {year}" if str(year).isdigit() else str(year)
 
 
 def _outcomes(plan: PlanPage, reviews: Sequence[ReviewHeld]) -> tuple[OutcomeNow, ...]:
@@ -259,15 +253,13 @@ def parent_report(
 ) -> ParentReport:
     name = picture.identity.name if picture.identity else "Your child"
     first = _first_name(name) if picture.identity else "your child"
-    year = _year(picture.status.year_group)
     last = reviews[0] if reviews else None
     plan_due = next((p.next_review_due for p in picture.plans.plans if p.is_current), None)
     next_due = plan_due or (last.next_review_due if last else None)
     return ParentReport(
         first_name=first,
         name=name,
-        year=year,
-        about=f"{name}, {year}" if year else name,
+        about=child_line(picture, "Your child"),
         strengths=_text(plan, "strengths"),
         important=_text(plan, "important_to_me"),
         how_to_support=_text(plan, "how_to_support"),

@@ -25,11 +25,10 @@ from empowered.analytics.strategies import StrategyEffect
 from empowered.analytics.wording import day_text
 from empowered.documents.made import Made
 from empowered.documents.pdf import render_pdf
-from empowered.documents.registry import Ask, heading, made
+from empowered.documents.registry import Ask, child_line, heading, made
 from empowered.documents.render import Heading, render_document
 from empowered.views.plan import PlanPage, PlanVersion, plan_page
 from empowered.views.pupil import PupilPicture, Status, pupil_picture
-from empowered.views.school_words import year_label
 
 
 # How much of each part the page holds, most first: the profile is rendered with each in
@@ -224,13 +223,11 @@ def profile(con: duckdb.DuckDBPyConnection, ask: Ask) -> Profile:
         plan_page(con, key, scope=ask.scope, cache=ask.cache) if plan_shown else None
     )
     plan = page.current if page else None
-    name = picture.identity.name if picture.identity else f"The pupil with key {key}"
-    year = picture.status.year_group
     helps_shown = ask.scope.shows(Section.PUPIL_WHAT_HELPS)
     named = {s.code for o in (plan.outcomes if plan else ()) for s in o.strategies}
     return Profile(
         pupil_key=key,
-        about=f"{name}, {year_label(str(year))}" if year else name,
+        about=child_line(picture, f"The pupil with key {key}"),
         needs=_needs(picture.status),
         plan=_plan_line(plan) if plan else None,
         plan_shown=plan_shown,

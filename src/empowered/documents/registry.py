@@ -16,10 +16,12 @@ from empowered.documents.letterhead import letterhead
 from empowered.documents.made import Made, file_name
 from empowered.documents.render import Heading
 from empowered.views import PupilScope
+from empowered.views.school_words import year_label
 
 if TYPE_CHECKING:
     from empowered.keys import Keys
     from empowered.views.cache import SchoolAnalyticsCache
+    from empowered.views.pupil import PupilPicture
 
 K = DocumentKind
 # kind: (module in empowered.documents, formats it comes in)
@@ -65,6 +67,14 @@ def pupil_school(con: duckdb.DuckDBPyConnection, pupil_key: str) -> str | None:
         "SELECT school_urn FROM core.dim_pupil WHERE pupil_key = ?", [pupil_key]
     ).fetchone()
     return str(row[0]) if row else None
+
+
+def child_line(picture: PupilPicture, unnamed: str) -> str:
+    """ "Sam Smith, Year 4": what a pupil's document is about (``unnamed`` when its scope
+    holds no name), the year as the pages write it."""
+    name = picture.identity.name if picture.identity else unnamed
+    year = year_label(picture.status.year_group)
+    return f"{name}, {year}" if year else name
 
 
 def heading(con: duckdb.DuckDBPyConnection, ask: Ask, about: str) -> Heading:

@@ -15,9 +15,9 @@ from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from empowered.analytics.wording import day_text
 from empowered.documents.acronyms import words_used
 from empowered.documents.letterhead import Letterhead
+from empowered.web.words import day, short_day
 
 HERE = Path(__file__).parent
 WEB_TEMPLATES = HERE.parent / "web" / "templates"
@@ -35,16 +35,6 @@ class Heading:
     made_on: date
 
 
-def _day(value: Any) -> str:
-    if isinstance(value, str):
-        value = date.fromisoformat(value) if value else None
-    return day_text(value) if value else ""
-
-
-def _short_day(value: Any) -> str:
-    return f"{value.day} {value:%b}" if value else ""
-
-
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -56,7 +46,8 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(day=_day, short_day=_short_day)
+    # The pages' own ways of writing a date (web/words.py).
+    env.filters.update(day=day, short_day=short_day)
     env.globals["css"] = css
     return env
 

@@ -18,7 +18,7 @@ import duckdb
 
 from empowered.analytics import queries as analytics_queries
 from empowered.analytics.disclosure import DisclosedTable
-from empowered.analytics.register import FALLING_ATTENDANCE, LOW_ATTENDANCE
+from empowered.analytics.register import low_or_falling
 from empowered.analytics.wording import day_text
 from empowered.documents.registry import Ask
 from empowered.documents.terms import Term
@@ -183,12 +183,7 @@ def _attendance(
     for r in analytics_queries.rows(con, "register_pupils", school_urn=school_urn):
         rate, change = r["attendance_rate"], r["attendance_change"]
         key = str(r["pupil_key"])
-        if not r["on_register"] or rate is None or key not in listed:
-            continue
-        if not (
-            float(rate) < LOW_ATTENDANCE
-            or (change is not None and float(change) <= FALLING_ATTENDANCE)
-        ):
+        if not r["on_register"] or key not in listed or not low_or_falling(rate, change):
             continue
         row = listed[key]
         addresses = None

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 
 import duckdb
 
+from empowered.school_years import academic_year_label
 from empowered.warehouse.connection import table_exists
 
 SEASONS = ("autumn", "spring", "summer")
@@ -44,8 +45,7 @@ class Term:
     @property
     def academic_year(self) -> str:
         """ "2026/27" """
-        first = self.year if self.season == "autumn" else self.year - 1
-        return f"{first}/{(first + 1) % 100:02d}"
+        return academic_year_label(self.year if self.season == "autumn" else self.year - 1)
 
     @property
     def dates_note(self) -> str:

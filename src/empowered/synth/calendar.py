@@ -19,6 +19,8 @@ import holidays
 import numpy as np
 import numpy.typing as npt
 
+from empowered.school_years import academic_year_label, academic_year_of
+
 TERM_DAYS_TARGET = 195  # including the 5 INSET days
 INSET_DAYS = 5
 
@@ -60,15 +62,6 @@ def last_complete_academic_year(today: date) -> int:
     Data generated for it never has dates in the future, which validation would reject.
     """
     return academic_year_of(today) - 1
-
-
-def academic_year_of(day: date) -> int:
-    """The start year of the academic year (1 September - 31 August) holding ``day``."""
-    return day.year if day.month >= 9 else day.year - 1
-
-
-def academic_year_label(start_year: int) -> str:
-    return f"{start_year}/{(start_year + 1) % 100:02d}"
 
 
 @lru_cache(maxsize=64)

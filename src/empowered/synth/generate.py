@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from empowered.school_years import academic_year_label, academic_year_of
 from empowered.synth.attendance import (
     OFF_ROLL,
     Exclusion,
@@ -21,12 +22,7 @@ from empowered.synth.attendance import (
     simulate_attendance,
     status_matrix,
 )
-from empowered.synth.calendar import (
-    academic_year_label,
-    academic_year_of,
-    census_date,
-    last_complete_academic_year,
-)
+from empowered.synth.calendar import census_date, last_complete_academic_year
 from empowered.synth.codes import ATTENDANCE_CODES, INTERVENTIONS, STRATEGIES, TRAINING_COURSES
 from empowered.synth.daily import TIME_TEXT, simulate_daily
 from empowered.synth.learning import abilities, assessments, provision

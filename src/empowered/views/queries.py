@@ -19,8 +19,9 @@ Row = dict[str, Any]
 
 
 @cache
-def sql(name: str) -> str:
-    return resources.files("empowered.views").joinpath(f"queries/{name}.sql").read_text()
+def sql(name: str, package: str = "empowered.views") -> str:
+    """A named query of ``package``'s ``queries`` folder (the views', or a document's)."""
+    return resources.files(package).joinpath(f"queries/{name}.sql").read_text()
 
 
 def rows(
@@ -28,6 +29,7 @@ def rows(
     name: str,
     *,
     scope: PupilScope | None = None,
+    package: str = "empowered.views",
     **params: Any,
 ) -> list[Row]:
     """Run a named query and return its rows as dicts (column name -> value).
@@ -35,19 +37,7 @@ def rows(
     A query that mentions ``$scope_`` parameters refuses to run without a scope, so a
     scoped question cannot be asked unscoped by mistake.
     """
-    return run(con, sql(name), name, scope=scope, **params)
-
-
-def run(
-    con: duckdb.DuckDBPyConnection,
-    text: str,
-    name: str,
-    *,
-    scope: PupilScope | None = None,
-    **params: Any,
-) -> list[Row]:
-    """:func:`rows` for SQL read from elsewhere (a document's own ``queries``), with the
-    same refusal of a scoped question asked without a scope."""
+    text = sql(name, package)
     if "$scope_" in text:
         if scope is None:
             raise ValueError(f"query {name} is scoped: pass scope=")

@@ -9,13 +9,17 @@ fails on a template that calls ``strftime``)."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 
 from empowered.analytics.wording import day_text
+
+if TYPE_CHECKING:
+    # Only named here: the documents (documents/render.py) write dates with these same
+    # filters and need not load the web framework to do it.
+    from fastapi.templating import Jinja2Templates
 
 
 def day(value: date | datetime | str | None) -> str:
