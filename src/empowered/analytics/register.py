@@ -316,7 +316,6 @@ class AttendanceWithoutPlan:
     summary: str
 
 
-@multi_pupil
 def low_or_falling(rate: float | None, change: float | None) -> bool:
     """THE rule for attendance that needs looking at: under ``LOW_ATTENDANCE``, or
     ``FALLING_ATTENDANCE`` or more lower over the last six weeks (the register's question
@@ -328,6 +327,7 @@ def low_or_falling(rate: float | None, change: float | None) -> bool:
     )
 
 
+@multi_pupil
 def attendance_without_plan(
     con: duckdb.DuckDBPyConnection, *, school_urn: str | None = None
 ) -> AttendanceWithoutPlan:
