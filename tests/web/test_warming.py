@@ -371,6 +371,24 @@ def test_stopping_the_server_ends_warming_at_its_next_result(
     counter.end()
 
 
+def test_the_warming_after_the_last_rebuild_at_stop_ends_before_the_warehouse_closes(
+    app: FastAPI, small_trust: Path, tmp_path: Path
+) -> None:
+    """Stopping the server runs the rebuild captures are still waiting for, which starts a
+    warming run; it must end too, not be cut off by the close (ConnectionException)."""
+    from empowered.web.capture import rebuilder
+
+    with TestClient(app):
+        first = warming.current(app)
+        assert first is not None and first.wait(timeout=300)
+        import_one_incident(app, small_trust, tmp_path)  # what the captures' rebuild finds
+        rebuilder(app).schedule({"raw.canonical_incidents"})  # waiting for its quiet spell
+    last = warming.current(app)
+    assert last is not None and last is not first and last.reason == "rebuild"
+    assert last.done.is_set() and last.thread is not None and not last.thread.is_alive()
+    assert last.error is None
+
+
 def test_the_whole_trusts_questions_are_warmed_before_each_schools_whole_set(
     app: FastAPI,
 ) -> None:

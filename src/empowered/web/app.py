@@ -110,9 +110,12 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
         await control.stop(app)
         backup_schedule.stop(app)
         review_pack_schedule.stop(app)
-        warming.stop(app)
         inbox.stop(app)
         capture.stop(app)
+        # Last: the imports and the rebuild finished above start warming runs of their own,
+        # which must end before the warehouse is closed (a query cut off by the close
+        # failed with ConnectionException).
+        warming.stop(app)
 
     app = FastAPI(
         title="EmpowerED+",
