@@ -9,6 +9,7 @@ import gc
 import logging
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -387,6 +388,32 @@ def test_the_warming_after_the_last_rebuild_at_stop_ends_before_the_warehouse_cl
     assert last is not None and last is not first and last.reason == "rebuild"
     assert last.done.is_set() and last.thread is not None and not last.thread.is_alive()
     assert last.error is None
+
+
+def test_after_a_build_and_its_warming_a_quiet_moment_folds_the_warehouses_log(
+    app: FastAPI, warehouse: Path
+) -> None:
+    """The commits of imports and captures leave the log to grow (warehouse.connection);
+    the server folds it into the file when nothing is happening."""
+    wal = warehouse.with_name(warehouse.name + ".wal")
+    with TestClient(app):
+        first = warming.current(app)
+        assert first is not None and first.wait(timeout=300)
+        with app.state.warehouse.writing() as con:
+            con.execute(
+                "CREATE TABLE raw.big AS SELECT range AS id, md5(range::VARCHAR) AS v "
+                "FROM range(1500000)"
+            )
+            con.execute("UPDATE raw.big SET v = upper(v)")  # rows rewritten are logged
+        assert wal.stat().st_size > 16 * 1024 * 1024
+        warming.after_build(app)
+        run = warming.current(app)
+        assert run is not None and run.wait(timeout=300) and run.error is None
+        for _ in range(200):
+            if not wal.exists() or wal.stat().st_size == 0:
+                break
+            time.sleep(0.1)
+        assert not wal.exists() or wal.stat().st_size == 0, "the log was folded"
 
 
 def test_the_whole_trusts_questions_are_warmed_before_each_schools_whole_set(

@@ -30,6 +30,9 @@ import duckdb
 from empowered.warehouse.connection import open_warehouse
 from empowered.warehouse.upgrade import BackupHook
 
+# The log is folded at a quiet moment once it is past DuckDB's own default limit.
+FOLD_LOG_BYTES = 16 * 1024 * 1024
+
 
 class Warehouse:
     def __init__(
@@ -88,6 +91,31 @@ class Warehouse:
     def recording(self) -> Iterator[duckdb.DuckDBPyConnection]:
         with self.record_lock, self.reading() as cursor:
             yield cursor
+
+    def fold_log(self, at_least: int = FOLD_LOG_BYTES) -> bool:
+        """Fold the write-ahead log into the file (a checkpoint) when it has grown past
+        ``at_least`` bytes and nothing is writing: called at a quiet moment, so the commit
+        of an import or a capture does not pay for it (warehouse.connection). True if
+        folded. Holds both locks, so no import, build or capture is half-way through."""
+        wal = self.path.with_name(self.path.name + ".wal")
+        try:
+            if wal.stat().st_size < at_least:
+                return False
+        except FileNotFoundError:
+            return False
+        if not self.write_lock.acquire(blocking=False):
+            return False  # an import or a build is running: its own end will come here
+        try:
+            if self.closed:
+                return False
+            with self.record_lock, self.reading() as cursor:
+                try:
+                    cursor.execute("CHECKPOINT")
+                except duckdb.TransactionException:
+                    return False  # DuckDB would not fold now; the next quiet moment will
+                return True
+        finally:
+            self.write_lock.release()
 
     def close(self, timeout: float = 300.0) -> None:
         """Close the file once what is running has finished: a build or import in progress

@@ -57,6 +57,8 @@ YIELD_SECONDS = 1.0
 # school not warmed yet computes that school itself.
 BUSY_SHARE = 0.1
 QUIET_SECONDS = 0.5
+# After warming, how long the thread waits for a quiet moment to fold the warehouse's log.
+FOLD_WAIT_SECONDS = 600.0
 # What the home page reads of each school (views/home.py).
 # (provision_overview: the verdicts on the trust-wide roles' table of schools, issue 15)
 HOME_KINDS = ("alerts", "review_queue", "provision_against_need", "provision_overview")
@@ -256,6 +258,21 @@ def _give_way(app: FastAPI, run: Warming) -> None:
     run.resumed = time.monotonic()
 
 
+def _fold_log(app: FastAPI, run: Warming) -> None:
+    """After a build and its warming, the next quiet moment (up to FOLD_WAIT_SECONDS away)
+    folds the warehouse's write-ahead log into its file, which DuckDB would otherwise do
+    inside a later commit (warehouse.connection.CHECKPOINT_THRESHOLD)."""
+    deadline = time.monotonic() + FOLD_WAIT_SECONDS
+    while not run.stopping.is_set() and current(app) is run:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        if traffic(app).wait_quiet(QUIET_SECONDS, min(0.05, left)):
+            if app.state.warehouse.fold_log():
+                log.info("warehouse: write-ahead log folded into the file")
+            return
+
+
 def _warm(app: FastAPI, run: Warming, result: BuildResult | None) -> None:
     cache: SchoolAnalyticsCache = app.state.cache
     try:
@@ -342,3 +359,5 @@ def _warm(app: FastAPI, run: Warming, result: BuildResult | None) -> None:
     finally:
         run.finished = time.perf_counter()
         run.done.set()
+    if run.error is None:
+        _fold_log(app, run)
