@@ -504,10 +504,13 @@ class IncrementalWriter:
         column: str,
         values: Collection[Any],
         since: tuple[str, Any, int] | None = None,
+        *,
+        compare: bool = True,
     ) -> Change | None:
         """Recompute the rows whose ``column`` holds one of ``values``; with ``since``
         (a column, its first changed value, the model's lookback), only those rows from
-        that value on, reading inputs from the value less the lookback."""
+        that value on, reading inputs from the value less the lookback. Without
+        ``compare`` the rows are not compared before and after: the change is whole."""
         table = model.name
         self._set_values(column, values)
         inputs = {
@@ -532,12 +535,15 @@ class IncrementalWriter:
             f"CREATE OR REPLACE TEMP TABLE {WRITTEN} AS "
             f"SELECT * FROM ({restricted}) AS m WHERE {where}"
         )
-        # The rows replaced are kept as hashes only: a copy of them (wide rows, for every
-        # pupil a day touches) cost more than the comparison it was kept for.
-        rows = f"(SELECT * FROM {table} WHERE {where})"
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE _before AS {self._hashed(rows, table)}")
+        if compare:
+            # The rows replaced are kept as hashes only: a copy of them (wide rows, for
+            # every pupil a day touches) cost more than the comparison it was kept for.
+            rows = f"(SELECT * FROM {table} WHERE {where})"
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE _before AS {self._hashed(rows, table)}")
         self.con.execute(f"DELETE FROM {table} WHERE {where}")
         self.con.execute(f"INSERT INTO {table} SELECT * FROM {WRITTEN}")
+        if not compare:
+            return Change(whole=True)
         return self._changes_between("_before", WRITTEN, table, before_hashed=True)
 
     def new_keys(self, model: Model, batches: Collection[int]) -> Change | None:

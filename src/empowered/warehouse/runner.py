@@ -196,6 +196,8 @@ def run_models(
     order = [m for m in build_order(models) if m.name in selected]
     changed: dict[str, Change] | None = dict(changes) if changes is not None else None
     writer = engine.incremental(models) if changed is not None else None
+    # Tables some model (or its checks) reads: only their changes are followed further.
+    read = {t for m in models.values() for t in m.sources | m.depends_on}
     run_id = next_run_id(meta)
     broken: set[str] = set()
     passed: set[str] = set()  # built and checked in this run, without a failed check
@@ -229,7 +231,9 @@ def run_models(
                         # A table emptied directly before the build (a purge) stays changed
                         # even when its rebuild comes out as it was left.
                         own = changed.get(model.name)
-                        made, how, written = rebuild(writer, engine, model, inputs, own)
+                        made, how, written = rebuild(
+                            writer, engine, model, inputs, own, followed=model.name in read
+                        )
                         if made is not None or own is not None:
                             changed[model.name] = merge(c for c in (own, made) if c is not None)
                         else:
