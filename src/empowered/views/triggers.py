@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 import duckdb
@@ -125,8 +125,10 @@ class TriggerCard:
     name: str | None  # only for identified scopes
     events: tuple[ReviewEvent, ...]
 
-    @property
+    @cached_property
     def status(self) -> str:
+        # Worked out once per card: a page counts, filters and sorts hundreds of cards by
+        # it, and each time asked it read all the card's events again.
         status = status_of(self.events)
         if status != "decided" and not self.item.is_active:
             return "resolved"
@@ -271,7 +273,8 @@ def _cards(
     if not scope.shows(Section.TRIGGERS_QUEUE):
         return []
     items = [q for q in _queue(con, school_urn, cache) if scope.admits(q.pupil_key, school_urn)]
-    return [TriggerCard(id_of(q), q, None, events.get(id_of(q), ())) for q in items]
+    ids = [id_of(q) for q in items]
+    return [TriggerCard(i, q, None, events.get(i, ())) for i, q in zip(ids, items, strict=True)]
 
 
 def triggers_page(
