@@ -313,7 +313,8 @@ def _pupil_items(
 
 
 def _trigger_item(q: Any, urn: str, reviewed: dict[str, tuple[ReviewEvent, ...]]) -> AttentionItem:
-    card = TriggerCard(id_of(q), q, None, reviewed.get(id_of(q), ()))
+    trigger_id = id_of(q)
+    card = TriggerCard(trigger_id, q, None, reviewed.get(trigger_id, ()))
     return AttentionItem(
         "trigger",
         q.pupil_key,

@@ -58,11 +58,7 @@ def pupil_triggers(
     keys: Keys | None = None,
 ) -> PupilTriggers:
     cards = sorted(
-        (
-            c
-            for c in school_cards(con, school_urn, scope=scope, cache=cache)
-            if c.item.pupil_key == pupil_key
-        ),
+        school_cards(con, school_urn, scope=scope, cache=cache, pupil_key=pupil_key),
         key=lambda c: c.item.last_fired_on,
         reverse=True,
     )

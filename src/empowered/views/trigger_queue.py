@@ -109,10 +109,12 @@ def school_cards(
     *,
     scope: PupilScope,
     cache: SchoolAnalyticsCache | None,
+    pupil_key: str | None = None,
 ) -> list[TriggerCard]:
-    """Every trigger card at the school in scope, with its review log as it stands now."""
+    """Every trigger card at the school in scope (or only ``pupil_key``'s), with its
+    review log as it stands now."""
     events = review_events(con, school_urn, scope=scope)
-    return _cards(con, school_urn, scope=scope, cache=cache, events=events)
+    return _cards(con, school_urn, scope=scope, cache=cache, events=events, pupil_key=pupil_key)
 
 
 def school_counts(

@@ -268,11 +268,18 @@ def _cards(
     scope: PupilScope,
     cache: SchoolAnalyticsCache | None,
     events: dict[str, tuple[ReviewEvent, ...]],
+    pupil_key: str | None = None,
 ) -> list[TriggerCard]:
+    """The school's trigger cards in scope (only ``pupil_key``'s, if given: a pupil page
+    made a card for every trigger at the school to keep one child's)."""
     # Trigger cards are a section of their own (safeguarding): only for VIEW_TRIGGERS.
     if not scope.shows(Section.TRIGGERS_QUEUE):
         return []
-    items = [q for q in _queue(con, school_urn, cache) if scope.admits(q.pupil_key, school_urn)]
+    items = [
+        q
+        for q in _queue(con, school_urn, cache)
+        if (pupil_key is None or q.pupil_key == pupil_key) and scope.admits(q.pupil_key, school_urn)
+    ]
     ids = [id_of(q) for q in items]
     return [TriggerCard(i, q, None, events.get(i, ())) for i, q in zip(ids, items, strict=True)]
 
