@@ -320,3 +320,42 @@ def test_the_queue_sorts_by_reasons_newest_and_name(clients: dict[str, TestClien
         for part in CHILD.split(html)[2::2]
     ]
     assert newest == sorted(newest, reverse=True)
+
+
+def test_names_are_decrypted_for_the_children_of_the_page_shown_only(
+    clients: dict[str, TestClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading the queue decrypted every child's name to show a page of them (a cost, and
+    more identity read than the page needs); a search or the order by name needs them all."""
+    from empowered.access.policy import scope_for
+    from empowered.access.users import find_user
+    from empowered.identity import IdentityReader
+    from empowered.views.trigger_queue import child_queue
+    from empowered.web.deps import pupil_scope
+
+    app = _app(clients)
+    decrypted: list[str] = []
+    name = IdentityReader.name
+
+    def counted(self: IdentityReader, row: Any) -> str:
+        decrypted.append(str(row["pupil_key"]))
+        return name(self, row)
+
+    monkeypatch.setattr(IdentityReader, "name", counted)
+    with app.state.warehouse.reading() as con:
+        user = find_user(con, "senco")
+        assert user is not None
+        scope = pupil_scope(scope_for(con, user, today=date.today()))
+        school = next(iter(scope.schools or ()))
+
+        def page(**how: Any) -> Any:
+            decrypted.clear()
+            kw = {"scope": scope, "cache": app.state.cache, "status": "all", "per_page": 1}
+            return child_queue(con, school, **kw, **how)
+
+        shown = page()
+        assert shown.matching >= 2, "more children than the page shows"
+        assert decrypted == [shown.children[0].pupil_key] and shown.children[0].name
+        by_name = page(sort="name")
+        assert len(decrypted) > 1, "ordered by name: every child's (that has a name)"
+        assert by_name.children[0].name

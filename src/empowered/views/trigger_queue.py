@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import duckdb
@@ -129,20 +129,27 @@ def school_counts(
 
 
 def _children(
-    con: duckdb.DuckDBPyConnection, school_urn: str, pupil_keys: Sequence[str], scope: PupilScope
+    con: duckdb.DuckDBPyConnection,
+    school_urn: str,
+    pupil_keys: Sequence[str],
+    scope: PupilScope,
+    *,
+    named: bool = True,
 ) -> dict[str, tuple[str | None, str, str]]:
-    """pupil -> (name, year in words, SEN status in words)."""
+    """pupil -> (name, year in words, SEN status in words); without ``named``, no name is
+    read (nor decrypted)."""
     if not pupil_keys:
         return {}
+    identified = scope.identified and named
     rows = queries.rows(
         con,
         "trigger_children",
         scope=scope,
         school_urn=school_urn,
         pupil_keys=sorted(set(pupil_keys)),
-        identified=scope.identified,
+        identified=identified,
     )
-    names = identity_reader(scope).names(rows) if scope.identified else {}
+    names = identity_reader(scope).names(rows) if identified else {}
     return {
         str(r["pupil_key"]): (
             names.get(str(r["pupil_key"])),
@@ -202,7 +209,10 @@ def child_queue(
     for c in cards:
         if c.status in wanted and (pupil is None or c.item.pupil_key == pupil):
             grouped[c.item.pupil_key].append(c)
-    about = _children(con, school_urn, list(grouped), scope)
+    # Names are decrypted for the children of the page shown only, unless the search or
+    # the order needs every child's (as on the home page: views.home_children).
+    every_name = bool(q) or sort == "name"
+    about = _children(con, school_urn, list(grouped), scope, named=every_name)
     children = [
         ChildEntry(
             key,
@@ -217,8 +227,12 @@ def child_queue(
     children = _sorted(children, sort)
     pages = max(1, -(-len(children) // per_page))
     page = min(max(page, 1), pages)
+    shown = children[(page - 1) * per_page : page * per_page]
+    if not every_name and scope.identified:
+        named = _children(con, school_urn, [c.pupil_key for c in shown], scope)
+        shown = [replace(c, name=named.get(c.pupil_key, (None,))[0]) for c in shown]
     return ChildQueue(
-        children=tuple(children[(page - 1) * per_page : page * per_page]),
+        children=tuple(shown),
         matching=len(children),
         page=page,
         pages=pages,
