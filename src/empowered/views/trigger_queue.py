@@ -198,12 +198,15 @@ def child_queue(
     pupil: str | None = None,
     page: int = 1,
     per_page: int = CHILDREN_PER_PAGE,
+    cards: Sequence[TriggerCard] | None = None,
 ) -> ChildQueue:
-    """One school's review queue in scope, grouped by child, filtered, searched and paged."""
+    """One school's review queue in scope, grouped by child, filtered, searched and paged
+    (from ``cards``, the school's cards in scope, when the caller has them already)."""
     status = status if status in STATUS_FILTERS else "open"
     sort = sort if sort in SORTS else "reasons"
     q = q.strip()[:MAX_QUERY]
-    cards = school_cards(con, school_urn, scope=scope, cache=cache)
+    if cards is None:
+        cards = school_cards(con, school_urn, scope=scope, cache=cache)
     wanted = STATUS_FILTERS[status]
     grouped: dict[str, list[TriggerCard]] = defaultdict(list)
     for c in cards:

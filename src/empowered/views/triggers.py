@@ -193,6 +193,9 @@ class TriggersPage:
     early_signs_total: int
     pupil_name: str | None  # for the per-pupil view
     summary: str
+    # Every card in scope at the school with its review log (unnamed): the queue by child
+    # groups these rather than reading the log and making the cards again.
+    queue: tuple[TriggerCard, ...] = ()
 
 
 def _has_reviews(con: duckdb.DuckDBPyConnection) -> bool:
@@ -366,6 +369,7 @@ def triggers_page(
         early_signs_total=len(alerts),
         pupil_name=names.get(filters.pupil) if filters.pupil else None,
         summary=summary,
+        queue=tuple(cards),
     )
 
 

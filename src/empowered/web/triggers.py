@@ -151,6 +151,7 @@ def queue(
                 q=(q or "") if not pupil else "",
                 pupil=pupil,
                 page=_page_number(page),
+                cards=tp.queue,
             )
             if tp.school_urn
             else None
