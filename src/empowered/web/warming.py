@@ -267,12 +267,14 @@ def _fold_log(app: FastAPI, run: Warming) -> None:
     the warehouse's write-ahead log into its file, which DuckDB would otherwise do
     inside a later commit (warehouse.connection.CHECKPOINT_THRESHOLD)."""
     deadline = time.monotonic() + FOLD_WAIT_SECONDS
-    while not run.stopping.is_set() and current(app) is run:
+    warehouse = app.state.warehouse
+    # Checked every second: ends with the server, a newer build's run or a closed file.
+    while not run.stopping.is_set() and current(app) is run and not warehouse.closed:
         left = deadline - time.monotonic()
         if left <= 0:
             return
-        if traffic(app).wait_quiet(FOLD_QUIET_SECONDS, min(0.05, left)):
-            if app.state.warehouse.fold_log():
+        if traffic(app).wait_quiet(FOLD_QUIET_SECONDS, min(1.0, left)):
+            if warehouse.fold_log():
                 log.info("warehouse: write-ahead log folded into the file")
             return
 
