@@ -156,3 +156,18 @@ def build_marts(
     engine = DuckDBEngine(con)
     for name in ("marts.school_as_of", "marts.school_year_as_of", *names):
         engine.materialise(models[name])
+
+
+def sessions_by_hand(con: duckdb.DuckDBPyConnection) -> None:
+    """Make a built warehouse's register sessions a table for hand-made rows: core's
+    sessions view becomes an empty table of its shape, and staging's sessions a view of
+    it, all current (the marts that count sessions read staging's current rows)."""
+    con.execute("CREATE TEMP TABLE _sessions AS SELECT * FROM core.fct_attendance_session LIMIT 0")
+    con.execute("DROP VIEW core.fct_attendance_session")
+    con.execute("CREATE TABLE core.fct_attendance_session AS SELECT * FROM _sessions")
+    con.execute("DROP TABLE _sessions")
+    con.execute("DROP TABLE staging.stg_canonical_attendance")
+    con.execute(
+        "CREATE VIEW staging.stg_canonical_attendance AS "
+        "SELECT *, true AS _is_current FROM core.fct_attendance_session"
+    )

@@ -9,6 +9,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from mart_fixtures import sessions_by_hand
 
 from empowered.warehouse.engines import DuckDBEngine
 from empowered.warehouse.models import discover_models
@@ -281,10 +282,7 @@ def test_hand_built_week(warehouse_copy: duckdb.DuckDBPyConnection) -> None:
     ).fetchall()
     for table in ("fct_behaviour_incident", "fct_observation"):
         con.execute(f"DELETE FROM core.{table}")
-    # The sessions are a view over staging: hand-made sessions go in a table of its shape.
-    con.execute("CREATE TEMP TABLE _sessions AS SELECT * FROM core.fct_attendance_session LIMIT 0")
-    con.execute("DROP VIEW core.fct_attendance_session")
-    con.execute("CREATE TABLE core.fct_attendance_session AS SELECT * FROM _sessions")
+    sessions_by_hand(con)
     # Present Monday morning and Tuesday afternoon only.
     for session_day, session, present in [
         (monday, "AM", True),

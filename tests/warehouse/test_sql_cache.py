@@ -108,3 +108,25 @@ def test_partial_rebuild_sql_written_for_one_warehouse_is_read_by_another(
 
 def _never(*args: object, **kwargs: object) -> str:
     raise AssertionError("partial SQL worked out again")
+
+
+def test_partial_rebuild_sql_kept_in_a_warehouse_is_not_used_by_newer_code(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The warehouse kept the SQL by the model and filters alone, so after an upgrade that
+    # writes a restriction differently the old SQL went on being run.
+    sql = "select o.pupil_key, count(*) as n from core.fct_observation as o group by 1"
+    filters = {"core.fct_observation": "pupil_key"}
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA meta")
+    monkeypatch.setattr(sql_cache, "code_version", lambda: "release-1")
+    monkeypatch.setattr(incremental, "restrict_inputs", lambda *a: "-- written by release 1")
+    writer = IncrementalWriter(con, ["pupil_key"])
+    assert writer.restrict_inputs(sql, filters) == "-- written by release 1"
+    writer.save()
+
+    monkeypatch.setattr(sql_cache, "code_version", lambda: "release-2")
+    monkeypatch.setattr(incremental, "restrict_inputs", lambda *a: "-- written by release 2")
+    assert IncrementalWriter(con, ["pupil_key"]).restrict_inputs(sql, filters) == (
+        "-- written by release 2"
+    )

@@ -72,7 +72,9 @@ def register_upns(
     known = {
         r[0]
         for r in con.execute(
-            f"SELECT upn_bidx FROM {PSEUDONYM_TABLE} WHERE list_contains(?, upn_bidx)",
+            # A semi-join on the list, not list_contains per row (5 times slower).
+            f"SELECT upn_bidx FROM {PSEUDONYM_TABLE} "
+            "WHERE upn_bidx IN (SELECT unnest(?::VARCHAR[]))",
             [digests],
         ).fetchall()
     }

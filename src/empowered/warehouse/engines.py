@@ -65,6 +65,10 @@ class DuckDBEngine:
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
+        # What each table or view is, read from the catalog once per build and kept as
+        # the build replaces them: asking the catalog one object at a time cost 3-4 ms a
+        # model, a twentieth of a day's rebuild.
+        self._kinds: dict[str, str] | None = None
 
     def materialise(self, model: Model) -> int:
         kind = "VIEW" if model.view else "TABLE"
@@ -75,18 +79,22 @@ class DuckDBEngine:
         if self._kind(model.name) == other:
             self.con.execute(f"DROP {other} {model.name}")
         self.con.execute(f"CREATE OR REPLACE {kind} {model.name} AS\n{model.sql}")
+        if self._kinds is not None:
+            self._kinds[model.name] = kind
         if model.view:
             return -1  # counting a view's rows would read them all: not known, not needed
         return self.row_count(model.name)
 
     def _kind(self, name: str) -> str | None:
-        schema, table = name.split(".", 1)
-        rows = self.con.execute(
-            "SELECT 'TABLE' FROM duckdb_tables() WHERE schema_name = ? AND table_name = ? "
-            "UNION ALL SELECT 'VIEW' FROM duckdb_views() WHERE schema_name = ? AND view_name = ?",
-            [schema, table, schema, table],
-        ).fetchall()
-        return str(rows[0][0]) if rows else None
+        if self._kinds is None:
+            rows = self.con.execute(
+                "SELECT schema_name || '.' || table_name, 'TABLE' FROM duckdb_tables() "
+                "WHERE database_name = current_database() UNION ALL "
+                "SELECT schema_name || '.' || view_name, 'VIEW' FROM duckdb_views() "
+                "WHERE database_name = current_database() AND NOT internal"
+            ).fetchall()
+            self._kinds = {str(n): str(k) for n, k in rows}
+        return self._kinds.get(name)
 
     def row_count(self, table: str) -> int:
         row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()
@@ -109,12 +117,7 @@ class DuckDBEngine:
         return _counts(self.con.execute(counting_query(sqls)).fetchall(), len(sqls))
 
     def fingerprint(self, table: str) -> tuple[Any, ...] | None:
-        schema, name = table.split(".", 1)
-        exists = self.con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
-            [schema, name],
-        ).fetchall()
-        if not exists[0][0]:
+        if self._kind(table) != "TABLE":
             return None
         # Row count and an order-independent sum of row hashes: a scan, far cheaper than
         # rebuilding what depends on the table.

@@ -38,10 +38,11 @@ def rebuild(
     """Rebuild what the changes reach. Returns the change made, how it was made, and the
     table of rows written when only some were (None after a full rebuild, or none).
 
-    ``followed``: whether another model (or its checks) reads this one. When none does
-    (most marts), the change is followed no further, so it is not worked out: a rewritten
-    table is reported changed whole, without comparing its rows before and after (a fifth
-    of a day's attendance rebuild was spent on those comparisons)."""
+    ``followed``: whether a model reading this one (or its checks) could use an exact
+    change (empowered.warehouse.following). When none could (most marts: nothing reads
+    them), the change is not worked out: a rewritten table is reported changed whole,
+    without comparing its rows before and after (a fifth of a day's attendance rebuild
+    was spent on those comparisons)."""
     if model.view:
         if own is not None or not writer.is_view(model.name):
             engine.materialise(model)  # never built, edited, or a table an older version made

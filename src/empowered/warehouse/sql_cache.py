@@ -28,7 +28,8 @@ _WRITERS = ("staging_spec.py", "models.py", "checks.py", "sql_cache.py", "increm
 
 
 @functools.cache
-def _code_version() -> str:
+def code_version() -> str:
+    """A digest of the code that writes model SQL (and of sqlglot's version)."""
     here = Path(__file__).parent
     digest = hashlib.sha256(version("sqlglot").encode())
     for name in _WRITERS:
@@ -47,7 +48,7 @@ def cache_folder() -> Path | None:
 
 
 def _key(kind: str, parts: tuple[str, ...]) -> str:
-    digest = hashlib.sha256(f"{kind}\0{_code_version()}".encode())
+    digest = hashlib.sha256(f"{kind}\0{code_version()}".encode())
     for part in parts:
         digest.update(b"\0" + part.encode())
     return digest.hexdigest()

@@ -48,32 +48,61 @@ named as (
     from refs
 ),
 
+-- Matching is one equality join on (school, method, identifier): each ref gives the
+-- identifier its method uses, and each pupil on roll every identifier they can be found
+-- by, a row each. One join with every method in an OR compared each ref with every pupil
+-- at its school, more than half of a school day's matching time.
+ref_ids as (
+    select
+        ref_key,
+        school_urn,
+        method,
+        case method
+            when 'upn' then upn_bidx
+            when 'mis_id' then mis_id_bidx
+            when 'name_and_dob' then pupil_name_dob_bidx
+            else pupil_name_bidx
+        end as id_value,
+        case when method = 'name_and_group' then pupil_group else '' end as id_group
+    from named
+    where method in ('upn', 'mis_id', 'name_and_dob', 'name_and_group')
+),
+
+roll_ids as (
+    select school_urn, upn_bidx, 'upn' as method, upn_bidx as id_value, '' as id_group
+    from staging.stg_canonical_pupil_roll
+    union all
+    select school_urn, upn_bidx, 'mis_id', mis_id_bidx, '' from staging.stg_canonical_pupil_roll
+    union all
+    select school_urn, upn_bidx, 'mis_id', aggregator_id_bidx, ''
+    from staging.stg_canonical_pupil_roll
+    union all
+    select school_urn, upn_bidx, 'name_and_dob', name_dob_bidx, ''
+    from staging.stg_canonical_pupil_roll
+    union all
+    select school_urn, upn_bidx, 'name_and_dob', name_dob_reversed_bidx, ''
+    from staging.stg_canonical_pupil_roll
+    union all
+    select school_urn, upn_bidx, 'name_and_group', name_bidx, reg_group
+    from staging.stg_canonical_pupil_roll
+    union all
+    select school_urn, upn_bidx, 'name_and_group', name_reversed_bidx, reg_group
+    from staging.stg_canonical_pupil_roll
+),
+
+-- A pupil found by two identifiers (an MIS id equal to the aggregator id, a name that
+-- reads the same both ways round) is one candidate: distinct by the roll's unique key.
 candidates as (
     select n.ref_key, roll.pupil_key, roll.entry_date, roll.leaving_date
-    from named as n
+    from (
+        select distinct r.ref_key, i.school_urn, i.upn_bidx
+        from ref_ids as r
+        inner join roll_ids as i
+            on i.school_urn = r.school_urn and i.method = r.method
+            and i.id_value = r.id_value and i.id_group = r.id_group
+    ) as n
     inner join staging.stg_canonical_pupil_roll as roll
-        on roll.school_urn = n.school_urn
-        and (
-            (n.method = 'upn' and roll.upn_bidx = n.upn_bidx)
-            or (
-                n.method = 'mis_id'
-                and (roll.mis_id_bidx = n.mis_id_bidx or roll.aggregator_id_bidx = n.mis_id_bidx)
-            )
-            or (
-                n.method = 'name_and_dob'
-                and (
-                    roll.name_dob_bidx = n.pupil_name_dob_bidx
-                    or roll.name_dob_reversed_bidx = n.pupil_name_dob_bidx
-                )
-            )
-            or (
-                n.method = 'name_and_group' and roll.reg_group = n.pupil_group
-                and (
-                    roll.name_bidx = n.pupil_name_bidx
-                    or roll.name_reversed_bidx = n.pupil_name_bidx
-                )
-            )
-        )
+        on roll.school_urn = n.school_urn and roll.upn_bidx = n.upn_bidx
 ),
 
 matched as (

@@ -52,18 +52,24 @@ session_context_minutes as (
     from school_minutes
     group by school_urn, session, period_code
 ),
+-- The sessions are read from staging's current rows, which is all core's sessions view
+-- shows of them (core.fct_attendance_session, as marts.attendance_pupil_day reads them),
+-- and only the present ones are looked up in the calendar: through the view, every
+-- session was, a third of this model's time on a day's rebuild.
 present_sessions as (
     select
         a.pupil_key,
         a.school_urn,
-        a.academic_year,
+        c.academic_year,
         d.iso_weekday,
         a.session,
         count(*) as sessions
-    from core.fct_attendance_session as a
+    from staging.stg_canonical_attendance as a
+    inner join core.dim_school_calendar as c
+        on c.school_urn = a.school_urn and c.date_day = a.session_date
     inner join core.dim_date as d on d.date_day = a.session_date
-    where a.is_present and a.academic_year is not null
-    group by a.pupil_key, a.school_urn, a.academic_year, d.iso_weekday, a.session
+    where a._is_current and a.is_present and c.academic_year is not null
+    group by a.pupil_key, a.school_urn, c.academic_year, d.iso_weekday, a.session
 ),
 present_by_session as (
     select pupil_key, school_urn, academic_year, session, sum(sessions) as sessions

@@ -16,9 +16,14 @@
 -- one in force. Failing both, the latest observation date; a school with none of them
 -- has no as_of_date and nothing is current there. The academic year
 -- holding that date scopes "this year's provision" in the other provision marts.
+-- The sessions are read from staging's current rows, which is all core's sessions view
+-- shows of them (core.fct_attendance_session, as marts.attendance_pupil_day reads them):
+-- through the view every session is looked up in the calendar first, and this model,
+-- rebuilt with every school day, took four times as long.
 with last_attendance as (
     select school_urn, max(session_date) as last_session_date
-    from core.fct_attendance_session
+    from staging.stg_canonical_attendance
+    where _is_current
     group by school_urn
 ),
 
