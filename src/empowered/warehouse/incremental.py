@@ -32,7 +32,7 @@ import sqlglot
 from sqlglot import exp
 
 from empowered.warehouse import sql_cache
-from empowered.warehouse.changes import BATCH_COLUMN, Change
+from empowered.warehouse.changes import BATCH_COLUMN, WHOLE, Change
 from empowered.warehouse.checks import Check
 from empowered.warehouse.connection import in_transaction
 from empowered.warehouse.models import Model
@@ -559,7 +559,7 @@ class IncrementalWriter:
         self.con.execute(f"DELETE FROM {table} WHERE {where}")
         self.con.execute(f"INSERT INTO {table} SELECT * FROM {WRITTEN}")
         if not compare:
-            return Change(whole=True)
+            return WHOLE
         return self._changes_between("_before", WRITTEN, table, before_hashed=True)
 
     def new_keys(self, model: Model, batches: Collection[int]) -> Change | None:
@@ -617,9 +617,9 @@ class IncrementalWriter:
         self.forget(table)
         [(count,)] = self.con.execute(f"SELECT count(*) FROM {table}").fetchall()
         if count > EXACT_DIFF_ROWS:
-            return Change(whole=True)
+            return WHOLE
         try:
             return self._changes_between("_before", table, table)
         except duckdb.Error:
             # The rebuilt table's columns differ from the copy (a changed model): whole.
-            return Change(whole=True)
+            return WHOLE

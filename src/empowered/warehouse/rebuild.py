@@ -54,11 +54,7 @@ def rebuild(
         if partial is not None:
             made, how = partial
             return made, how, WRITTEN if how.startswith("incremental") else None
-    if not followed:
-        engine.materialise(model)
-        writer.forget(model.name)
-        return WHOLE, "full", None
-    made, how = _full(writer, engine, model)
+    made, how = _full(writer, engine, model, followed)
     return made, how, None
 
 
@@ -180,7 +176,13 @@ def _since(model: Model, inputs: Mapping[str, Change]) -> tuple[str, object, int
     return column, first, lookback
 
 
-def _full(writer: IncrementalWriter, engine: Engine, model: Model) -> tuple[Change | None, str]:
+def _full(
+    writer: IncrementalWriter, engine: Engine, model: Model, followed: bool
+) -> tuple[Change | None, str]:
+    if not followed:
+        engine.materialise(model)
+        writer.forget(model.name)
+        return WHOLE, "full"
     kept = writer.keep_before(model.name)
     before = None if kept else engine.fingerprint(model.name)
     engine.materialise(model)
