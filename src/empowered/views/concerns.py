@@ -17,7 +17,7 @@ from typing import Any
 
 import duckdb
 
-from empowered.access.users import list_users
+from empowered.access.users import usernames
 from empowered.concerns import CATEGORY_WORDS, CP_FILE_SCHOOL_DAYS
 from empowered.identity import concern_reader, identity_reader
 from empowered.keys import Keys
@@ -48,7 +48,7 @@ MayRead = Callable[[str, frozenset[int]], bool]  # (school_urn, shared with) -> 
 
 def staff_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """Account references (``capture.staff_ref``) -> the account's username."""
-    return {f"app-user-{u.user_id}": u.username for u in list_users(con)}
+    return {f"app-user-{uid}": name for uid, name in usernames(con).items()}
 
 
 def _user_id(ref: str | None) -> int | None:
