@@ -165,15 +165,13 @@ def action_owners(
     today = date.today()
     found: dict[str, act.Owner] = {}
     store = request.app.state.warehouse
-    with store.reading() as con:
-        staff = school_staff(con, school_urn)
-    # Each account's scope as the server keeps it for its own requests (access.auth_cache):
-    # working them out again read every account's roll on every view of the queue.
+    auth = request.app.state.auth_cache
+    # The accounts, and each one's scope, as the server keeps them for its own requests
+    # (access.auth_cache): reading every account and working out its scope again read
+    # each account's roll on every view of the queue.
     version = store.version_of(*SCOPE_TABLES)
-    for user in staff:
-        owner = request.app.state.auth_cache.scope(
-            store.reading, user, today=today, data_version=version
-        )
+    for user in school_staff(auth.accounts(store.reading), school_urn):
+        owner = auth.scope(store.reading, user, today=today, data_version=version)
         if may_own_action(owner, pupil_key) if pupil_key else has(owner, P.OWN_ACTIONS):
             ref = staff_ref(user.user_id)
             found[ref] = act.Owner(ref, user.username, user.role.label)

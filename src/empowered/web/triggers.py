@@ -127,6 +127,11 @@ def options(choices: tuple[tuple[str, str], ...], chosen: str | None) -> Markup:
 def hidden_inputs(fields: Sequence[tuple[str, str]], grouped: object = False) -> Markup:
     """The queue's filters as hidden inputs (to return to after a review), and whether the
     card is shown under its child."""
+    return _hidden_inputs(tuple(fields), bool(grouped))
+
+
+@lru_cache(maxsize=256)
+def _hidden_inputs(fields: tuple[tuple[str, str], ...], grouped: bool) -> Markup:
     found = Markup("").join(
         Markup('<input type="hidden" name="{}" value="{}">').format(k, v) for k, v in fields
     )
