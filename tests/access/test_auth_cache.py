@@ -72,6 +72,25 @@ def test_an_account_is_read_again_after_any_change_to_it(tmp_path: Path) -> None
     assert cache.user(reading, user.user_id).disabled  # type: ignore[union-attr]
 
 
+def test_the_list_of_accounts_is_read_again_after_any_change_to_one(tmp_path: Path) -> None:
+    """The trigger queue's action form lists the school's staff from the kept accounts: a
+    new account, or one switched off, is in (or out of) the very next list."""
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    ensure_access_tables(con)
+    first = users.add_user(con, "senco.one", PASSWORD, "senco", school_urn="100001")
+    cache = AuthCache()
+    reading = _cursors(con)
+    assert cache.accounts(reading) == (first,)
+    reads = cache.reads
+    assert cache.accounts(reading) == (first,)
+    assert cache.reads == reads, "kept"
+    second = users.add_user(con, "dsl.one", PASSWORD, "dsl", school_urn="100001")
+    assert {u.username for u in cache.accounts(reading)} == {"senco.one", "dsl.one"}
+    users.disable_user(con, second.user_id)
+    assert [u.disabled for u in cache.accounts(reading) if u.user_id == second.user_id] == [True]
+    assert cache.reads == reads + 2
+
+
 # Functions that write these tables without telling the cache, and why that is right.
 _WRITE_WITHOUT_TELLING = {
     "start": "a new id; the rows removed are long past their limit",

@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 
 from empowered.access.roles import Role
-from empowered.access.users import User, list_users
+from empowered.access.users import User, usernames
 from empowered.action_words import KIND_LABELS, SOURCE_LABELS, STATUS_LABELS, owner_role_words
 from empowered.analytics.wording import day_text
 from empowered.identity import identity_reader
@@ -27,21 +27,17 @@ OWNER_ROLES = (Role.SENCO, Role.DSL, Role.TEACHER, Role.TEACHING_ASSISTANT)
 def owner_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """Each account's staff reference ("app-user-N") -> its username, for the pages."""
     try:
-        users = list_users(con)
+        users = usernames(con)
     except duckdb.CatalogException:  # no accounts table yet (a warehouse built alone)
         return {}
-    return {f"app-user-{u.user_id}": u.username for u in users}
+    return {f"app-user-{uid}": name for uid, name in users.items()}
 
 
-def school_staff(con: duckdb.DuckDBPyConnection, school_urn: str) -> list[User]:
-    """The active staff accounts at the school an action could be given to, by role then
-    username (the policy then keeps those who may see the pupil)."""
+def school_staff(users: Iterable[User], school_urn: str) -> list[User]:
+    """The active staff accounts among ``users`` at the school an action could be given
+    to, by role then username (the policy then keeps those who may see the pupil)."""
     order = {r: i for i, r in enumerate(OWNER_ROLES)}
-    found = [
-        u
-        for u in list_users(con)
-        if u.school_urn == school_urn and not u.disabled and u.role in order
-    ]
+    found = [u for u in users if u.school_urn == school_urn and not u.disabled and u.role in order]
     return sorted(found, key=lambda u: (order[u.role], u.username.casefold()))
 
 

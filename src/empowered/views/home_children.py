@@ -8,8 +8,9 @@ user's previous visit (``views.home_visits``). A reason whose condition no longe
 not among the items (``home.attention`` drops resolved triggers, held reviews, settled early
 signs), so it leaves the page by itself; its history stays where it was recorded.
 
-Names are decrypted for the children of the page shown only, through the one identity
-reader, as the DSL's queue by child does (``views.trigger_queue``).
+Names are decrypted, and each child's year, SEN status and need read, for the children of
+the page shown only (:func:`described`); names through the one identity reader, as the
+DSL's queue by child does (``views.trigger_queue``).
 """
 
 from __future__ import annotations
@@ -34,45 +35,44 @@ CHILDREN_PER_PAGE = 20
 @dataclass(frozen=True)
 class ReasonKind:
     """A kind of reason a child is on the home page: its words in the counts, and which
-    items are of it."""
+    items are of it (``test``, asked only of items whose ``kind`` is one of ``of``)."""
 
     label: str
+    of: tuple[str, ...]  # the AttentionItem kinds it can be
     test: Callable[[AttentionItem], bool]
     oldest_first: bool = False  # due dates: the longest overdue (soonest due) first
 
 
 _OVERDUE = ("plan_review_overdue", "ehc_step_overdue")
+_REVIEW_DUE = ("plan_review_due", "ehc_step_due")
 KINDS: dict[str, ReasonKind] = {
     "ehc_review_overdue": ReasonKind(
-        "EHC plan review overdue", lambda i: i.kind in _OVERDUE and i.ehc, oldest_first=True
+        "EHC plan review overdue", _OVERDUE, lambda i: i.ehc, oldest_first=True
     ),
     "support_review_overdue": ReasonKind(
-        "Support plan review overdue",
-        lambda i: i.kind in _OVERDUE and not i.ehc,
-        oldest_first=True,
+        "Support plan review overdue", _OVERDUE, lambda i: not i.ehc, oldest_first=True
     ),
     "review_due": ReasonKind(
-        "Plan review due soon",
-        lambda i: i.kind in ("plan_review_due", "ehc_step_due"),
-        oldest_first=True,
+        "Plan review due soon", _REVIEW_DUE, lambda i: True, oldest_first=True
     ),
     "trigger_new": ReasonKind(
-        "Trigger not yet acknowledged",
-        lambda i: i.kind == "trigger" and i.status in (None, "new"),
+        "Trigger not yet acknowledged", ("trigger",), lambda i: i.status in (None, "new")
     ),
     "trigger_open": ReasonKind(
-        "Trigger being reviewed", lambda i: i.kind == "trigger" and i.status not in (None, "new")
+        "Trigger being reviewed", ("trigger",), lambda i: i.status not in (None, "new")
     ),
-    "early_sign": ReasonKind(
-        "Early sign", lambda i: i.kind == "early_sign" and i.area != "attendance"
-    ),
+    "early_sign": ReasonKind("Early sign", ("early_sign",), lambda i: i.area != "attendance"),
     "attendance": ReasonKind(
-        "Attendance early sign", lambda i: i.kind == "early_sign" and i.area == "attendance"
+        "Attendance early sign", ("early_sign",), lambda i: i.area == "attendance"
     ),
-    "ehc_plan": ReasonKind("Has an EHC plan", lambda i: i.kind == "sen_pupil" and i.ehc),
-    "sen_support": ReasonKind(
-        "Receives SEN support", lambda i: i.kind == "sen_pupil" and not i.ehc
-    ),
+    "ehc_plan": ReasonKind("Has an EHC plan", ("sen_pupil",), lambda i: i.ehc),
+    "sen_support": ReasonKind("Receives SEN support", ("sen_pupil",), lambda i: not i.ehc),
+}
+# The reason kinds each item kind may be, in KINDS order: a page groups a thousand items,
+# and asking every kind's test of each was a tenth of it.
+_KINDS_OF: dict[str, tuple[str, ...]] = {
+    of: tuple(name for name, kind in KINDS.items() if of in kind.of)
+    for of in {of for kind in KINDS.values() for of in kind.of}
 }
 
 # What needs doing first, per role (a ``Role`` value): a child comes where the first of
@@ -106,7 +106,7 @@ def order_for(role: str) -> tuple[str, ...]:
 
 
 def kind_of(item: AttentionItem) -> str | None:
-    return next((name for name, kind in KINDS.items() if kind.test(item)), None)
+    return next((name for name in _KINDS_OF.get(item.kind, ()) if KINDS[name].test(item)), None)
 
 
 @dataclass(frozen=True)
@@ -130,12 +130,14 @@ class Reason:
 class ChildCard:
     pupil_key: str
     school_urn: str
-    year: str
-    sen_status: str | None  # in words ("EHC plan"); None when not recorded
-    need: str | None  # primary need in words
-    ehc: bool
     reasons: tuple[Reason, ...]  # in the role's order
-    name: str | None = None  # filled in for the page shown, identified scopes only
+    # The child's facts, filled in for the page shown only (:func:`described`): the order,
+    # the counts and the filters need only the reasons.
+    year: str = ""
+    sen_status: str | None = None  # in words ("EHC plan"); None when not recorded
+    need: str | None = None  # primary need in words
+    ehc: bool = False
+    name: str | None = None  # identified scopes only
 
     @property
     def who(self) -> str:
@@ -217,21 +219,16 @@ def home_children(
     show: str = "",
 ) -> HomeChildren:
     """The children with something needing attention, one card each, ordered for ``role``;
-    ``show`` keeps only those with a reason of that kind (or ``NEW``)."""
+    ``show`` keeps only those with a reason of that kind (or ``NEW``).
+
+    The cards have their reasons only, which is all the order, the counts and the filters
+    need: :func:`described` reads the facts and names of the page shown, through the same
+    ``con`` and ``scope`` (nothing is read here)."""
     order = order_for(role)
     items = list(items)  # each item written out once (a trust's list is built lazily)
     reasons = _reasons(items, order, since)
-    about = {
-        (str(r["school_urn"]), str(r["pupil_key"])): r
-        for r in queries.rows(
-            con, "home_children", scope=scope, pupil_keys=sorted({p for _, p in reasons})
-        )
-    }
     children = sorted(
-        (
-            _card(urn, key, about.get((urn, key), {}), found)
-            for (urn, key), found in reasons.items()
-        ),
+        (ChildCard(key, urn, found) for (urn, key), found in reasons.items()),
         key=lambda c: _child_key(c, order),
     )
     counts = [
@@ -252,26 +249,43 @@ def home_children(
     )
 
 
-def _card(urn: str, key: str, row: dict[str, object], reasons: tuple[Reason, ...]) -> ChildCard:
+def described(
+    con: duckdb.DuckDBPyConnection, scope: PupilScope, children: Sequence[ChildCard]
+) -> list[ChildCard]:
+    """The page's children with their year, SEN status and need, and their names
+    (decrypted for an identified scope only): read for the twenty shown, not for the
+    hundreds a school's list holds."""
+    if not children:
+        return []
+    about = {
+        (str(r["school_urn"]), str(r["pupil_key"])): r
+        for r in queries.rows(
+            con,
+            "home_children",
+            scope=scope,
+            pupil_keys=sorted({c.pupil_key for c in children}),
+        )
+    }
+    names: dict[str, str] = {}
+    if scope.identified:
+        rows = queries.rows(
+            con, "home_pupil_names", pupil_keys=sorted({c.pupil_key for c in children})
+        )
+        names = identity_reader(scope).names(rows)
+    return [
+        _facts(c, about.get((c.school_urn, c.pupil_key), {}), names.get(c.pupil_key))
+        for c in children
+    ]
+
+
+def _facts(card: ChildCard, row: dict[str, object], name: str | None) -> ChildCard:
     status = str(row.get("sen_provision") or "")
     need = row.get("primary_need")
-    return ChildCard(
-        pupil_key=key,
-        school_urn=urn,
+    return replace(
+        card,
         year=year_label(str(row.get("year_group") or "")) or "Year not recorded",
         sen_status=SEN_WORDS.get(status),
         need=need_label(str(need)) if need and status in ("E", "K") else None,
         ehc=status == "E",
-        reasons=reasons,
+        name=name,
     )
-
-
-def named(
-    con: duckdb.DuckDBPyConnection, scope: PupilScope, children: Sequence[ChildCard]
-) -> list[ChildCard]:
-    """The page's children with their names (decrypted for an identified scope only)."""
-    if not scope.identified or not children:
-        return list(children)
-    rows = queries.rows(con, "home_pupil_names", pupil_keys=sorted({c.pupil_key for c in children}))
-    names = identity_reader(scope).names(rows)
-    return [replace(c, name=names.get(c.pupil_key)) for c in children]

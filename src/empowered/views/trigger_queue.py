@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 
 import duckdb
@@ -133,14 +133,12 @@ def _children(
     school_urn: str,
     pupil_keys: Sequence[str],
     scope: PupilScope,
-    *,
-    named: bool = True,
 ) -> dict[str, tuple[str | None, str, str]]:
-    """pupil -> (name, year in words, SEN status in words); without ``named``, no name is
-    read (nor decrypted)."""
+    """pupil -> (name, year in words, SEN status in words); the name only for an identified
+    scope."""
     if not pupil_keys:
         return {}
-    identified = scope.identified and named
+    identified = scope.identified
     rows = queries.rows(
         con,
         "trigger_children",
@@ -158,6 +156,15 @@ def _children(
         )
         for r in rows
     }
+
+
+def _entry(
+    key: str,
+    about: dict[str, tuple[str | None, str, str]],
+    cards: tuple[TriggerCard, ...],
+) -> ChildEntry:
+    name, year, sen = about.get(key, (None, "Year not recorded", "SEN status not recorded"))
+    return ChildEntry(key, name, year, sen, cards=cards)
 
 
 def _sorted(children: list[ChildEntry], sort: str) -> list[ChildEntry]:
@@ -212,16 +219,13 @@ def child_queue(
     for c in cards:
         if c.status in wanted and (pupil is None or c.item.pupil_key == pupil):
             grouped[c.item.pupil_key].append(c)
-    # Names are decrypted for the children of the page shown only, unless the search or
-    # the order needs every child's (as on the home page: views.home_children).
+    # Each child's name (decrypted), year and SEN status are read for the children of the
+    # page shown only, unless the search or the order needs every child's name (as on the
+    # home page: views.home_children).
     every_name = bool(q) or sort == "name"
-    about = _children(con, school_urn, list(grouped), scope, named=every_name)
+    about = _children(con, school_urn, list(grouped), scope) if every_name else {}
     children = [
-        ChildEntry(
-            key,
-            *about.get(key, (None, "Year not recorded", "SEN status not recorded")),
-            cards=tuple(sorted(found, key=lambda c: c.item.last_fired_on, reverse=True)),
-        )
+        _entry(key, about, tuple(sorted(found, key=lambda c: c.item.last_fired_on, reverse=True)))
         for key, found in grouped.items()
     ]
     if q:
@@ -231,9 +235,9 @@ def child_queue(
     pages = max(1, -(-len(children) // per_page))
     page = min(max(page, 1), pages)
     shown = children[(page - 1) * per_page : page * per_page]
-    if not every_name and scope.identified:
-        named = _children(con, school_urn, [c.pupil_key for c in shown], scope)
-        shown = [replace(c, name=named.get(c.pupil_key, (None,))[0]) for c in shown]
+    if not every_name:
+        about = _children(con, school_urn, [c.pupil_key for c in shown], scope)
+        shown = [_entry(c.pupil_key, about, c.cards) for c in shown]
     return ChildQueue(
         children=tuple(shown),
         matching=len(children),

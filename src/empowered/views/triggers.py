@@ -278,13 +278,26 @@ def _cards(
     # Trigger cards are a section of their own (safeguarding): only for VIEW_TRIGGERS.
     if not scope.shows(Section.TRIGGERS_QUEUE):
         return []
-    items = [
-        q
-        for q in _queue(con, school_urn, cache)
-        if (pupil_key is None or q.pupil_key == pupil_key) and scope.admits(q.pupil_key, school_urn)
+    # A trigger nobody has reviewed has the same card on every view (its status worked out
+    # once): those are kept per change of the school's results, like its queue; a card
+    # with review events is made with them on the view.
+    kept = (cache or DEFAULT_CACHE).derived(
+        con, "trigger_cards", school_urn, None, lambda: _unreviewed(con, school_urn, cache)
+    )
+    return [
+        TriggerCard(card.trigger_id, card.item, None, events[card.trigger_id])
+        if card.trigger_id in events
+        else card
+        for card in kept
+        if (pupil_key is None or card.item.pupil_key == pupil_key)
+        and scope.admits(card.item.pupil_key, school_urn)
     ]
-    ids = [id_of(q) for q in items]
-    return [TriggerCard(i, q, None, events.get(i, ())) for i, q in zip(ids, items, strict=True)]
+
+
+def _unreviewed(
+    con: duckdb.DuckDBPyConnection, school_urn: str, cache: SchoolAnalyticsCache | None
+) -> tuple[TriggerCard, ...]:
+    return tuple(TriggerCard(id_of(q), q, None, ()) for q in _queue(con, school_urn, cache))
 
 
 def triggers_page(

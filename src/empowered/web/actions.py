@@ -25,6 +25,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from empowered import actions as act
 from empowered.access.audit import ActionAgreed, ActionStatusChanged, ViewedPage, ViewedPupil
 from empowered.access.policy import (
+    SCOPE_TABLES,
     Permission,
     Scope,
     has,
@@ -32,7 +33,6 @@ from empowered.access.policy import (
     may_own_action,
     may_see_section,
     may_update_action,
-    scope_for,
     sees_school_actions,
 )
 from empowered.access.sections import Section
@@ -164,12 +164,17 @@ def action_owners(
     school that may be given actions; saving checks the pupil."""
     today = date.today()
     found: dict[str, act.Owner] = {}
-    with request.app.state.warehouse.reading() as con:
-        for user in school_staff(con, school_urn):
-            owner = scope_for(con, user, today=today)
-            if may_own_action(owner, pupil_key) if pupil_key else has(owner, P.OWN_ACTIONS):
-                ref = staff_ref(user.user_id)
-                found[ref] = act.Owner(ref, user.username, user.role.label)
+    store = request.app.state.warehouse
+    auth = request.app.state.auth_cache
+    # The accounts, and each one's scope, as the server keeps them for its own requests
+    # (access.auth_cache): reading every account and working out its scope again read
+    # each account's roll on every view of the queue.
+    version = store.version_of(*SCOPE_TABLES)
+    for user in school_staff(auth.accounts(store.reading), school_urn):
+        owner = auth.scope(store.reading, user, today=today, data_version=version)
+        if may_own_action(owner, pupil_key) if pupil_key else has(owner, P.OWN_ACTIONS):
+            ref = staff_ref(user.user_id)
+            found[ref] = act.Owner(ref, user.username, user.role.label)
     return found
 
 

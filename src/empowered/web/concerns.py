@@ -421,7 +421,9 @@ def _home_sections(
                 con, scope=ps, unacknowledged_only=True, keys=keys
             )
         if may_see_section(scope, Section.HOME_CP_FILES):
-            found["cp_files_due"] = view.cp_files_due(con, scope=ps, today=date.today(), keys=keys)
+            found["cp_files_due"] = view.cp_files_due(
+                con, scope=ps, today=date.today(), keys=keys, cache=request.app.state.cache
+            )
             found["cp_today"] = date.today().isoformat()
         if may_see_section(scope, Section.HOME_SHARED_CONCERNS) and not has_view(scope):
             found["concerns_shared"] = view.shared_with(

@@ -26,7 +26,7 @@ from empowered.views import OutOfScope, queries
 from empowered.views.cache import Recent, build_id
 from empowered.views.contributions import AREA_WORDS, pupil_contributions
 from empowered.views.home import attention
-from empowered.views.home_children import CHILDREN_PER_PAGE, home_children, named
+from empowered.views.home_children import CHILDREN_PER_PAGE, described, home_children
 from empowered.views.home_visits import mark_visit
 from empowered.views.provision import provision_page
 from empowered.views.pupil import pupil_charts, pupil_picture, shown_sections
@@ -101,9 +101,9 @@ def home(
         found = home_children(
             con, items, scope=views, role=scope.user.role.value, since=since, show=show
         )
-        # One card per child, a page at a time; names for the page shown only.
+        # One card per child, a page at a time; facts and names for the page shown only.
         shown, pager = paginate(request, found.children, CHILDREN_PER_PAGE)
-        children = named(con, views, shown)
+        children = described(con, views, shown)
     safeguarding = concern_pages.home_sections(request, scope)
     backup_card = admin_backups.home_warning(request, scope)  # the trust admin's alone
     mine = my_actions(request, scope)  # "Your actions": until each is done or cancelled

@@ -18,7 +18,7 @@ from empowered.access.audit import ViewedPage
 from empowered.access.policy import Scope, may_compare_schools, may_open_school, may_see_section
 from empowered.access.sections import Section
 from empowered.views.home import attention
-from empowered.views.home_children import CHILDREN_PER_PAGE, home_children, named
+from empowered.views.home_children import CHILDREN_PER_PAGE, described, home_children
 from empowered.views.trust_schools import SchoolsSideBySide, schools_side_by_side
 from empowered.web.deps import Forbidden, needs, pupil_scope
 from empowered.web.render import HOME, audit, paginate, render
@@ -64,7 +64,7 @@ def school(
             con, items, scope=ps, role=scope.user.role.value, since=None, show=show
         )
         shown, pager = paginate(request, found.children, CHILDREN_PER_PAGE)
-        children = named(con, ps, shown)
+        children = described(con, ps, shown)
     audit(request, scope, ViewedPage(page=path))
     name = row.rows[0].school_name
     return render(
