@@ -14,7 +14,7 @@ the form posts, then redirects back to the queue.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from functools import lru_cache
 from typing import Annotated
@@ -97,7 +97,7 @@ def _context(
     return {
         "can_act": can_act,
         "options": options,
-        "hidden_inputs": hidden_inputs,
+        "hidden_inputs": _hidden_inputs_for_page(),
         "owner_choices": tuple((o.ref, f"{o.username} ({o.role})") for o in owners),
         # The "Agree an action" link (the action form checks the pupil's school again).
         "can_agree_actions": has(scope, Permission.AGREE_ACTIONS),
@@ -124,18 +124,23 @@ def options(choices: tuple[tuple[str, str], ...], chosen: str | None) -> Markup:
     )
 
 
-def hidden_inputs(fields: Sequence[tuple[str, str]], grouped: object = False) -> Markup:
+def _hidden_inputs_for_page() -> Callable[[Sequence[tuple[str, str]], object], Markup]:
     """The queue's filters as hidden inputs (to return to after a review), and whether the
-    card is shown under its child."""
-    return _hidden_inputs(tuple(fields), bool(grouped))
+    card is shown under its child: written once per page, not card by card. Kept for one
+    page only, never between requests: the filters may hold a search for a child's name."""
+    written: dict[tuple[tuple[tuple[str, str], ...], bool], Markup] = {}
 
+    def hidden_inputs(fields: Sequence[tuple[str, str]], grouped: object = False) -> Markup:
+        key = (tuple(fields), bool(grouped))
+        if key not in written:
+            found = Markup("").join(
+                Markup('<input type="hidden" name="{}" value="{}">').format(k, v) for k, v in fields
+            )
+            grouping = Markup('<input type="hidden" name="grouped" value="1">')
+            written[key] = found + (grouping if grouped else "")
+        return written[key]
 
-@lru_cache(maxsize=256)
-def _hidden_inputs(fields: tuple[tuple[str, str], ...], grouped: bool) -> Markup:
-    found = Markup("").join(
-        Markup('<input type="hidden" name="{}" value="{}">').format(k, v) for k, v in fields
-    )
-    return found + (Markup('<input type="hidden" name="grouped" value="1">') if grouped else "")
+    return hidden_inputs
 
 
 def _not_found(request: Request, scope: Scope) -> Forbidden:
