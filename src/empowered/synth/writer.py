@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import csv
+import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import Any, TextIO
 
 from empowered.sources.canonical import ENTITIES
 
@@ -42,6 +43,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Bytes copied at a time when a school's part file is appended to the trust's file.
+COPY_CHUNK = 1 << 20
+
+
 def file_name(entity: str) -> str:
     return f"{entity}.csv"
 
@@ -55,7 +60,7 @@ class CsvSink:
 
     def __init__(self, out_dir: Path) -> None:
         self.out_dir = out_dir
-        self._files: dict[str, IO[str]] = {}
+        self._files: dict[str, TextIO] = {}
         self._writers: dict[str, Any] = {}
         self.counts: dict[str, int] = {}
 
@@ -93,6 +98,17 @@ class CsvSink:
         self._writers[entity].writerows(zip(*ordered, strict=True))
         self.counts[file_name(entity)] += n
         return n
+
+    def append_file(self, entity: str, part: Path, rows: int) -> None:
+        """Append the data rows of another sink's file of ``entity`` (its header skipped):
+        ``rows`` of them. Worker processes write each school's rows to files of their own
+        and the parent puts them together in school order (synth.parallel)."""
+        out = self._files[entity]
+        out.flush()
+        with part.open("rb") as source:
+            source.readline()
+            shutil.copyfileobj(source, out.buffer, COPY_CHUNK)
+        self.counts[file_name(entity)] += rows
 
     def write_rows(self, entity: str, rows: Sequence[Mapping[str, Any]]) -> int:
         """Write small tables given as one mapping per row."""
