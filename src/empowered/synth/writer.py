@@ -43,12 +43,24 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
+# A field with one of these is quoted by the csv writer (QUOTE_MINIMAL, "\n" line ends).
+NEEDS_QUOTES = (",", '"', "\r", "\n")
 # Bytes copied at a time when a school's part file is appended to the trust's file.
 COPY_CHUNK = 1 << 20
 
 
 def file_name(entity: str) -> str:
     return f"{entity}.csv"
+
+
+def _plain_text(columns: Sequence[Sequence[Any]]) -> bool:
+    """Every value is text the csv writer would write as it is (no quotes needed)."""
+    try:
+        texts = ["".join(column) for column in columns]
+    except TypeError:  # a number or None: let the csv writer turn it into text
+        return False
+    # One scan a character finds it far quicker than a regular expression.
+    return not any(c in text for text in texts for c in NEEDS_QUOTES)
 
 
 class CsvSink:
@@ -95,7 +107,13 @@ class CsvSink:
         if any(len(col) != n for col in ordered):
             lengths = {name: len(columns[name]) for name in header}
             raise ValueError(f"{entity}: columns differ in length: {lengths}")
-        self._writers[entity].writerows(zip(*ordered, strict=True))
+        if n and _plain_text(ordered):
+            # What the csv writer would write, three times as fast: the big tables (the
+            # register, observations) are codes, dates and ids that need no quoting.
+            lines = map(",".join, zip(*ordered, strict=True))
+            self._files[entity].write("\n".join(lines) + "\n")
+        else:
+            self._writers[entity].writerows(zip(*ordered, strict=True))
         self.counts[file_name(entity)] += n
         return n
 
