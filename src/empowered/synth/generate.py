@@ -11,21 +11,13 @@ from types import MappingProxyType
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from empowered.school_years import academic_year_label, academic_year_of
-from empowered.synth.attendance import (
-    OFF_ROLL,
-    Exclusion,
-    on_roll_matrix,
-    plan_permanent_exclusions,
-    simulate_attendance,
-    status_matrix,
-)
+from empowered.synth.attendance import plan_permanent_exclusions
 from empowered.synth.calendar import census_date, last_complete_academic_year
-from empowered.synth.codes import ATTENDANCE_CODES, INTERVENTIONS, STRATEGIES, TRAINING_COURSES
-from empowered.synth.daily import TIME_TEXT, simulate_daily
-from empowered.synth.learning import abilities, assessments, provision
+from empowered.synth.codes import INTERVENTIONS, STRATEGIES, TRAINING_COURSES
+from empowered.synth.daily import TIME_TEXT
+from empowered.synth.parallel import SchoolYears, default_workers, write_in_workers
 from empowered.synth.patterns import (
     HARDER_RATE_RATIO,
     INTERVENTION_GAIN,
@@ -39,10 +31,10 @@ from empowered.synth.patterns import (
     choose_patterns,
 )
 from empowered.synth.people import Pupil, build_pupils, year_group_label
-from empowered.synth.plans import plans_and_actions
 from empowered.synth.rng import substream
-from empowered.synth.schools import School, Trust, build_staff, build_trust
-from empowered.synth.summaries import StatusRecord, attendance_summary_rows, sen_need_rows
+from empowered.synth.school_year import ID_SEQUENCES, write_school_year
+from empowered.synth.schools import Trust, build_staff, build_trust
+from empowered.synth.summaries import StatusRecord, sen_need_rows
 from empowered.synth.through import ThroughSink
 from empowered.synth.writer import CsvSink
 
@@ -50,14 +42,6 @@ GENERATOR = "empowered.synth"
 MANIFEST_VERSION = 1
 MANIFEST_NAME = "manifest.json"
 YN = ("N", "Y")
-SESSION_TEXT = np.array(["AM", "PM"], dtype=object)
-CODE_TEXT = np.array(ATTENDANCE_CODES, dtype=object)
-# Before the 2024 regulations (in force 19 August 2024) a part-time timetable was recorded
-# as C, leave of absence; C2 did not exist yet. Registers write the code in force that day.
-CODES_BEFORE_2024 = np.array(["C" if c == "C2" else c for c in ATTENDANCE_CODES], dtype=object)
-NEW_CODES_FROM = "2024-08-19"
-# The school whose MIS also gives a per-pupil attendance summary (the first).
-SUMMARY_SCHOOL = 0
 
 
 @dataclass(frozen=True)
@@ -82,6 +66,7 @@ def generate_trust(
     seed: int = 1,
     first_academic_year: int | None = None,
     through: date | None = None,
+    workers: int | None = None,
 ) -> TrustSummary:
     """Write a synthetic multi-academy trust into ``out_dir`` (see docs/synthetic-trust.md).
 
@@ -90,6 +75,11 @@ def generate_trust(
     most recent completed academic years. ``through`` cuts the trust off at a date (nothing
     is dated after it; synth.through): by default the years then end with the one holding
     it, so ``through=date.today()`` is a school year in progress. Same arguments, same bytes.
+
+    ``workers`` processes make the schools side by side (synth.parallel; default: one per
+    core from 5,000 pupils, no more than there are schools); the files are the same
+    whatever the number, and ``workers=1`` makes the schools one after another in this
+    process.
     """
     if schools < 1:
         raise ValueError("schools must be at least 1")
@@ -99,6 +89,8 @@ def generate_trust(
         raise ValueError("years must be at least 1")
     if seed < 0:
         raise ValueError("seed must be a non-negative integer")
+    if workers is not None and workers < 1:
+        raise ValueError("workers must be at least 1")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
 
@@ -126,27 +118,18 @@ def generate_trust(
         n_ehcp = sum(1 for p in members if p.status_on(first).provision == "E")
         build_staff(seed, school, groups, n_ehcp)
 
-    # Row ids run across schools, so each id is unique in its file.
-    next_ids = dict.fromkeys(
-        (
-            "observations",
-            "incidents",
-            "strategy_uses",
-            "exclusions",
-            "provision_enrolments",
-            "plans",
-            "plan_outcomes",
-            "plan_reviews",
-            "actions",
-        ),
-        1,
-    )
     with CsvSink(out_dir) if through is None else ThroughSink(out_dir, through) as sink:
         _write_reference(sink, trust)
         _write_people(sink, trust, by_school)
         _write_training(sink, seed, trust, by_school, plan)
-        for school, members in zip(trust.schools, by_school, strict=True):
-            _write_school_year(sink, seed, school, members, plan, permanents, next_ids, through)
+        job = SchoolYears(seed, plan, permanents, through)
+        workers = min(workers or default_workers(pupils), len(trust.schools))
+        if workers > 1:
+            write_in_workers(sink, job, trust, by_school, workers)
+        else:
+            next_ids = dict.fromkeys(ID_SEQUENCES, 1)
+            for school, members in zip(trust.schools, by_school, strict=True):
+                write_school_year(sink, seed, school, members, plan, permanents, next_ids, through)
         counts = dict(sink.counts)
 
     manifest = _manifest(
@@ -394,127 +377,6 @@ def _write_training(
             gap.fields["training_records"] = len(rows)
 
 
-def _write_school_year(
-    sink: CsvSink,
-    seed: int,
-    school: School,
-    members: list[Pupil],
-    plan: PatternPlan,
-    permanents: list[Exclusion],
-    next_ids: dict[str, int],
-    through: date | None,
-) -> None:
-    if not members:
-        return
-    cal = school.calendar
-    day_text = np.array([date.fromordinal(int(d)).isoformat() for d in cal.days], dtype=object)
-    status = status_matrix(school, members)
-    att = simulate_attendance(seed, school, members, plan, permanents, status)
-    upn = np.array([p.upn for p in members], dtype=object)
-    _write_attendance(sink, school, att.codes, upn, day_text, through)
-
-    row_of = {p.index: i for i, p in enumerate(members)}
-    rows = []
-    for e in att.exclusions:
-        n = next_ids["exclusions"]
-        next_ids["exclusions"] += 1
-        reasons = [*e.reasons, "", ""][:3]
-        rows.append(
-            {
-                "exclusion_id": f"EX{n:06d}",
-                "school_urn": school.urn,
-                "upn": members[row_of[e.pupil]].upn,
-                "start_date": day_text[e.day_index],
-                "category": e.category,
-                "sessions": str(e.sessions),
-                "reason_1": reasons[0],
-                "reason_2": reasons[1],
-                "reason_3": reasons[2],
-            }
-        )
-    sink.write_rows("exclusions", rows)
-
-    daily = simulate_daily(seed, school, members, plan, att.codes, status, day_text, next_ids)
-    if daily.observations:
-        sink.write("observations", daily.observations)
-        sink.write("strategy_uses", daily.strategy_uses)
-        sink.write("incidents", daily.incidents)
-
-    roll = on_roll_matrix(school, members)
-    ability = abilities(seed, school, members, status)
-    sink.write("assessments", assessments(seed, school, members, ability, roll, day_text))
-    prov = provision(seed, school, members, plan, ability, att.codes, status, day_text, next_ids)
-    sink.write("provision_enrolments", prov.enrolments)
-    sink.write("provision_sessions", prov.sessions)
-    sink.write("groups", prov.groups)
-    _realised_gains(school, plan, prov.gains)
-
-    incident_days: dict[str, list[date]] = {}
-    if daily.incidents:
-        for u, d in zip(daily.incidents["upn"], daily.incidents["occurred_on"], strict=True):
-            incident_days.setdefault(u, []).append(date.fromisoformat(d))
-    tables = plans_and_actions(seed, school, members, plan, incident_days, next_ids, through)
-    sink.write("plans", tables.plans)
-    sink.write("plan_outcomes", tables.outcomes)
-    sink.write("plan_reviews", tables.reviews)
-    sink.write("actions", tables.actions)
-
-
-def _write_attendance(
-    sink: CsvSink,
-    school: School,
-    codes: npt.NDArray[np.int8],
-    upn: npt.NDArray[np.object_],
-    day_text: npt.NDArray[np.object_],
-    through: date | None,
-) -> None:
-    pupil, day, session = np.nonzero(codes != OFF_ROLL)
-    n = len(pupil)
-    marks = codes[pupil, day, session]
-    dates = day_text[day]
-    # ISO dates compare correctly as text.
-    in_force = np.where(dates >= NEW_CODES_FROM, CODE_TEXT[marks], CODES_BEFORE_2024[marks])
-    columns = {
-        "school_urn": [school.urn] * n,
-        "upn": upn[pupil].tolist(),
-        "date": dates.tolist(),
-        "session": SESSION_TEXT[session].tolist(),
-        "code": in_force.tolist(),
-    }
-    sink.write("attendance", columns)
-    if school.index == SUMMARY_SCHOOL:
-        # One school's MIS also reports its last autumn term as a per-pupil summary,
-        # added up from these same marks (school_formats writes it in a real layout); in
-        # an autumn still in progress, the term so far.
-        started = [
-            ht
-            for ht in school.calendar.half_terms
-            if ht.half_term <= 2 and (through is None or ht.start <= through)
-        ]
-        last = started[-1].year_index
-        autumn = [ht for ht in started if ht.year_index == last]
-        end = autumn[-1].end if through is None else min(autumn[-1].end, through)
-        marks_text = zip(columns["upn"], columns["date"], columns["code"], strict=True)
-        sink.write_rows(
-            "attendance_summary",
-            attendance_summary_rows(school.urn, list(marks_text), autumn[0].start, end),
-        )
-
-
-def _realised_gains(school: School, plan: PatternPlan, gains: dict[str, list[float]]) -> None:
-    for (school_index, code), rec in plan.intervention_gain.items():
-        if school_index != school.index:
-            continue
-        mine = gains.get(code, [])
-        others = [g for c, values in sorted(gains.items()) if c != code for g in values]
-        rec.fields["enrolments"] = len(mine)
-        rec.fields["realised_mean_gain"] = round(float(np.mean(mine)), 3) if mine else None
-        rec.fields["other_interventions_enrolments"] = len(others)
-        rec.fields["other_interventions_mean_gain"] = (
-            round(float(np.mean(others)), 3) if others else None
-        )
-
-
 def _prevalence(pupils: list[Pupil], on: date) -> dict[str, Any]:
     counts = {"pupils": 0, "ehc_plan": 0, "sen_support": 0, "no_sen": 0}
     needs: dict[str, dict[str, int]] = {"ehc_plan": {}, "sen_support": {}}
@@ -566,6 +428,10 @@ def _manifest(
         if through is None or str(rec.fields.get("start_date", "")) <= through.isoformat():
             add(rec)
     special = {s.index for s in trust.schools if s.is_special}
+    # Each school's pupils, found once (not once a school: 200 schools of 120,000 pupils).
+    members: dict[int, list[Pupil]] = {s.index: [] for s in trust.schools}
+    for p in pupils:
+        members[p.school].append(p)
     by_year = []
     for k in range(years):
         on = census_date(first_year + k)
@@ -579,8 +445,7 @@ def _manifest(
                 "mainstream": _prevalence([p for p in pupils if p.school not in special], on),
                 "special": _prevalence([p for p in pupils if p.school in special], on),
                 "by_school": {
-                    urn[s.index]: _prevalence([p for p in pupils if p.school == s.index], on)
-                    for s in trust.schools
+                    urn[s.index]: _prevalence(members[s.index], on) for s in trust.schools
                 },
             }
         )

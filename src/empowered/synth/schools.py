@@ -18,6 +18,8 @@ from empowered.synth.rng import substream
 from empowered.synth.timetable import Timetable, build_timetable
 
 SPECIAL_ROLL = (80, 200)
+# Establishment numbers of one phase: 2000-2999 primary, 4000-4999 secondary, 7xxx special.
+ESTABS_PER_PHASE = 1000
 CLASS_SIZE = (("primary", 30), ("secondary", 28), ("special", 9))
 
 
@@ -129,12 +131,28 @@ def build_trust(seed: int, n_schools: int, pupils: int, first_year: int, years: 
         f"{TRUST_KINDS[int(rng.integers(len(TRUST_KINDS)))]}"
     )
     used_estabs: set[str] = set()
+    used_in_la: set[tuple[str, str]] = set()
 
-    def new_estab(first_digit: int) -> str:
+    def new_estab(first_digit: int, la: str) -> str:
+        # An establishment number need only be unique within its LA (LAESTAB is the
+        # national key). Numbers stay unique across the trust while a phase's thousand
+        # last, as in every trust made before; a trust of about 170 schools or more needs
+        # more 2xxx numbers (five feeder primaries a school) than there are, and from then
+        # on a number is unique within its LA only.
+        digit = str(first_digit)
+        per_la = sum(1 for c in used_estabs if c[0] == digit) >= ESTABS_PER_PHASE
+        if per_la and sum(1 for a, c in used_in_la if a == la and c[0] == digit) >= (
+            ESTABS_PER_PHASE
+        ):
+            raise ValueError(
+                f"{n_schools} schools need more establishment numbers than {n_las} local "
+                "authorities have; ask for fewer schools"
+            )
         while True:
-            code = f"{first_digit}{int(rng.integers(0, 1000)):03d}"
-            if code not in used_estabs:
+            code = f"{digit}{int(rng.integers(0, ESTABS_PER_PHASE)):03d}"
+            if (la, code) not in used_in_la if per_la else code not in used_estabs:
                 used_estabs.add(code)
+                used_in_la.add((la, code))
                 return code
 
     schools: list[School] = []
@@ -142,16 +160,16 @@ def build_trust(seed: int, n_schools: int, pupils: int, first_year: int, years: 
         la = las[i % n_las]
         place = PLACE_HEADS[int(heads[i % len(heads)])] + PLACE_TAILS[int(tails[i])]
         if phase == "primary":
-            name, estab, years_range = f"{place} Primary Academy", new_estab(2), (0, 6)
+            name, estab, years_range = f"{place} Primary Academy", new_estab(2, la), (0, 6)
         elif phase == "secondary":
             sixth_form = rng.random() < 0.5
-            name, estab = f"{place} Academy", new_estab(4)
+            name, estab = f"{place} Academy", new_estab(4, la)
             years_range = (7, 13 if sixth_form else 11)
         elif kind == "semh":
-            name, estab, years_range = f"{place} School", new_estab(7), (3, 11)
+            name, estab, years_range = f"{place} School", new_estab(7, la), (3, 11)
         else:
-            name, estab, years_range = f"{place} Special School", new_estab(7), (0, 14)
-        feeders = tuple(new_estab(2) for _ in range(5))
+            name, estab, years_range = f"{place} Special School", new_estab(7, la), (0, 14)
+        feeders = tuple(new_estab(2, la) for _ in range(5))
         school_rng = substream(seed, "calendar", i)
         schools.append(
             School(

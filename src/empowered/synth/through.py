@@ -70,10 +70,19 @@ CUTS: dict[str, Cut] = {
 class ThroughSink(CsvSink):
     """A :class:`CsvSink` that writes nothing dated after ``through`` (see module doc)."""
 
-    def __init__(self, out_dir: Path, through: date) -> None:
+    def __init__(
+        self, out_dir: Path, through: date, dropped: Mapping[str, set[str]] | None = None
+    ) -> None:
         super().__init__(out_dir)
         self.through = through.isoformat()
-        self._dropped: dict[str, set[str]] = {}
+        # ``dropped``: what another sink has left out already (a worker process writing
+        # one school's rows takes the pupils the parent's sink left out: synth.parallel).
+        self._dropped: dict[str, set[str]] = {k: set(v) for k, v in (dropped or {}).items()}
+
+    @property
+    def dropped(self) -> dict[str, set[str]]:
+        """The ids of rows left out so far, by key column (rows naming them go too)."""
+        return {k: set(v) for k, v in self._dropped.items()}
 
     def write(self, entity: str, columns: Mapping[str, Sequence[Any]]) -> int:
         cut = CUTS.get(entity, Cut())
