@@ -14,7 +14,6 @@ that the incremental warehouse equals a full build of the same raw rows.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import resource
 import shutil
@@ -23,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+from last_day import split_last_day
 
 from empowered.settings import get_settings
 from empowered.sources.capture import KINDS, check_form, land_prepared, prepare_capture
@@ -38,34 +38,9 @@ OUTPUT = Path(__file__).resolve().parent / "output"
 # The benchmark warehouses are encrypted with the keys in this file (made on first run).
 os.environ.setdefault("EMPOWERED_KEY_FILE", str(OUTPUT / "benchmark.keys"))
 
-DAILY = {"observations.csv": "observed_on", "attendance.csv": "date"}
-
 
 def load() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
-def split_last_day(data: Path, base: Path, days: Path) -> str:
-    """Copy the trust to ``base`` without its last school day; put that day in ``days``."""
-    shutil.rmtree(base, ignore_errors=True)
-    shutil.rmtree(days, ignore_errors=True)
-    shutil.copytree(data, base)
-    last = ""
-    with (data / "attendance.csv").open(newline="") as f:
-        for row in csv.DictReader(f):
-            last = max(last, row["date"])
-    for name, column in DAILY.items():
-        with (data / name).open(newline="") as f:
-            reader = csv.DictReader(f)
-            rows = list(reader)
-            fields = list(reader.fieldnames or [])
-        (days / name.removesuffix(".csv")).mkdir(parents=True)
-        for target, keep in ((base / name, False), (days / name.removesuffix(".csv") / name, True)):
-            with target.open("w", newline="") as f:
-                writer = csv.DictWriter(f, fieldnames=fields)
-                writer.writeheader()
-                writer.writerows(r for r in rows if (r[column] == last) == keep)
-    return last
 
 
 def report(label: str, seconds: float, result: BuildResult | None) -> None:

@@ -38,7 +38,6 @@ OUTPUT = Path(__file__).resolve().parent / "output"
 os.environ.setdefault("EMPOWERED_KEY_FILE", str(OUTPUT / "benchmark.keys"))
 PUPILS_PER_SCHOOL = 600
 MEASURES = ("import_s", "build_s", "observations_day_s", "attendance_day_s")
-DAILY = {"observations.csv": "observed_on", "attendance.csv": "date"}
 
 
 def load() -> str:
@@ -72,40 +71,10 @@ def generate(pupils: int, seed: int) -> float:
     return time.perf_counter() - started
 
 
-def split_last_day(data: Path, base: Path, days: Path) -> None:
-    """As benchmarks/incremental.py's, for trusts of any size: the other files are linked,
-    not copied, and the two daily files split by DuckDB (the csv module holding a large
-    trust's 46 million sessions in memory would not fit)."""
-    import duckdb
-
-    for folder in (base, days):
-        shutil.rmtree(folder, ignore_errors=True)
-    base.mkdir(parents=True)
-    for path in data.iterdir():
-        if path.name not in DAILY:
-            os.link(path, base / path.name)
-    con = duckdb.connect()
-    attendance = str(data / "attendance.csv")
-    [(last,)] = con.execute(
-        "SELECT max(date) FROM read_csv(?, all_varchar = true, header = true)", [attendance]
-    ).fetchall()
-    for name, column in DAILY.items():
-        (days / name.removesuffix(".csv")).mkdir(parents=True)
-        source = f"read_csv('{data / name}', all_varchar = true, header = true)"
-        for target, test in (
-            (base / name, "<>"),
-            (days / name.removesuffix(".csv") / name, "="),
-        ):
-            con.execute(
-                f"COPY (SELECT * FROM {source} WHERE {column} {test} ?) "
-                f"TO '{target}' (HEADER, DELIMITER ',')",
-                [last],
-            )
-    con.close()
-
-
 def measure_one(pupils: int, seed: int, memory_limit: str | None) -> dict[str, Any]:
     """Import, build and increment one size in this process."""
+    from last_day import split_last_day
+
     from empowered.imports import run_import
     from empowered.settings import get_settings
     from empowered.sources.importer import import_files

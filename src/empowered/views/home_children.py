@@ -210,10 +210,8 @@ def _child_key(c: ChildCard, order: tuple[str, ...]) -> tuple[int, int, int, str
 
 
 def home_children(
-    con: duckdb.DuckDBPyConnection,
     items: Sequence[AttentionItem],
     *,
-    scope: PupilScope,
     role: str,
     since: datetime | None,
     show: str = "",
@@ -222,8 +220,8 @@ def home_children(
     ``show`` keeps only those with a reason of that kind (or ``NEW``).
 
     The cards have their reasons only, which is all the order, the counts and the filters
-    need: :func:`described` reads the facts and names of the page shown, through the same
-    ``con`` and ``scope`` (nothing is read here)."""
+    need: :func:`described` reads the facts and names of the page shown (nothing is read
+    here)."""
     order = order_for(role)
     items = list(items)  # each item written out once (a trust's list is built lazily)
     reasons = _reasons(items, order, since)

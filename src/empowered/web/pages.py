@@ -98,9 +98,7 @@ def home(
             if schools is not None
             else attention(con, scope=views, cache=request.app.state.cache)
         )
-        found = home_children(
-            con, items, scope=views, role=scope.user.role.value, since=since, show=show
-        )
+        found = home_children(items, role=scope.user.role.value, since=since, show=show)
         # One card per child, a page at a time; facts and names for the page shown only.
         shown, pager = paginate(request, found.children, CHILDREN_PER_PAGE)
         children = described(con, views, shown)

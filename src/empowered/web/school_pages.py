@@ -60,9 +60,7 @@ def school(
             # The analyst's per-school summary repeats the row's counts, suppressed apart.
             items = [i for i in items if i.kind != "school_summary"]
         # One card per child, as on a school member's home ("new" is the home page's).
-        found = home_children(
-            con, items, scope=ps, role=scope.user.role.value, since=None, show=show
-        )
+        found = home_children(items, role=scope.user.role.value, since=None, show=show)
         shown, pager = paginate(request, found.children, CHILDREN_PER_PAGE)
         children = described(con, ps, shown)
     audit(request, scope, ViewedPage(page=path))
