@@ -9,13 +9,19 @@ then, in a process of its own (so that each size's peak memory is its own):
 3. imports the last day's observations and then its register, each followed by the
    incremental build the app runs (seconds to updated marts).
 
-It prints a table of seconds, rows per second and peak memory per size, and the fitted
-growth of each measure (seconds = a x pupils^b: b close to 1 is linear), the load
-average, and writes benchmarks/output/scale.json. docs/scale.md projects a local
+With ``--spark-sizes`` (default 1,500 and 12,000) the same trust is also built on local
+Spark (2 cores) into a lake, as a lake-served app would have it built: the sources
+published, a full Spark build, then each day's import (landed and published by the app)
+followed by Spark's rebuild of what it changed.
+
+It prints a table of seconds, rows per second and peak memory per size and engine (for
+Spark, the Python process's and the JVM's), and the fitted growth of each measure
+(seconds = a x pupils^b: b close to 1 is linear), the load average, and writes
+benchmarks/output/scale.json. docs/scale.md projects a local
 authority's and a national study's costs from these figures.
 
     python benchmarks/scale.py [--sizes 1500,12000,50000,120000] [--seed 1]
-        [--memory-limit 1400MB]
+        [--memory-limit 1400MB] [--spark-sizes 1500,12000] [--spark-memory 8g]
 """
 
 from __future__ import annotations
@@ -123,6 +129,77 @@ def measure_one(pupils: int, seed: int, memory_limit: str | None) -> dict[str, A
     return figures
 
 
+def measure_spark(pupils: int, seed: int, memory: str) -> dict[str, Any]:
+    """Publish, build on local Spark and increment one size in this process."""
+    from last_day import split_last_day
+
+    from empowered.imports import run_import
+    from empowered.settings import get_settings
+    from empowered.sources.importer import import_files
+    from empowered.warehouse.build import prepare
+    from empowered.warehouse.connection import open_warehouse
+    from empowered.warehouse.lake import Lake
+    from empowered.warehouse.lake_attach import attach
+    from empowered.warehouse.lake_publish import publish
+    from empowered.warehouse.spark import build_spark, spark_session
+
+    keys = get_settings().keys()
+    work = OUTPUT / f"scale-spark-{pupils}"
+    shutil.rmtree(work, ignore_errors=True)
+    base, days = work / "base", work / "days"
+    split_last_day(trust_folder(pupils, seed), base, days)
+    con = open_warehouse(work / "warehouse.duckdb")
+    figures: dict[str, Any] = {"pupils": pupils, "schools": schools_for(pupils), "engine": "spark"}
+    started = time.perf_counter()
+    import_files(
+        con,
+        [base],
+        keys=keys,
+        choose_reader=lambda path, source: None,
+        source="canonical",
+        max_bytes=64 * 2**30,
+    )
+    figures["import_s"] = time.perf_counter() - started
+    lake = Lake(work / "lake")
+    started = time.perf_counter()
+    prepare(con)
+    snapshot = publish(con, lake)
+    figures["publish_s"] = time.perf_counter() - started
+    figures["raw_rows"] = sum(e.rows for n, e in snapshot.tables.items() if n.startswith("raw."))
+    attach(con, lake)  # served from the lake: each import lands there, not in DuckDB's tables
+    spark = spark_session("local[2]", work, memory=memory)
+    jvm = int(spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid())
+    started = time.perf_counter()
+    result = build_spark(spark, lake)
+    figures["build_s"] = time.perf_counter() - started
+    figures["build_ok"] = result.ok
+    figures["build_rows_per_s"] = figures["raw_rows"] / figures["build_s"]
+    for kind in ("observations", "attendance"):
+        started = time.perf_counter()
+        run_import(con, [days / kind / f"{kind}.csv"], keys=keys)
+        day = build_spark(spark, lake)
+        figures[f"{kind}_day_s"] = time.perf_counter() - started
+        figures[f"{kind}_day_models"] = len(day.results)
+        figures["build_ok"] = figures["build_ok"] and day.ok
+    figures["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    figures["jvm_peak_mib"] = _peak_mib(jvm)
+    figures["lake_mib"] = sum(f.stat().st_size for f in lake.root.rglob("*") if f.is_file()) / 2**20
+    figures["warehouse_mib"] = figures["lake_mib"]
+    figures["load"] = load()
+    spark.stop()
+    con.close()
+    shutil.rmtree(work, ignore_errors=True)
+    return figures
+
+
+def _peak_mib(pid: int) -> float:
+    """A process's peak resident memory (VmHWM), from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def fitted_growth(sizes: list[float], values: list[float]) -> tuple[float, float] | None:
     """(a, b) of values = a x sizes^b, by least squares on the logarithms."""
     points = [(math.log(s), math.log(v)) for s, v in zip(sizes, values, strict=True) if v > 0]
@@ -138,16 +215,22 @@ def fitted_growth(sizes: list[float], values: list[float]) -> tuple[float, float
 
 
 def report(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    spark = rows[0].get("engine") == "spark"
     print(
-        f"\n{'pupils':>8} {'schools':>7} {'raw rows':>11} {'import s':>9} {'build s':>8} "
-        f"{'rows/s':>9} {'obs day s':>9} {'att day s':>9} {'peak MiB':>8} {'file MiB':>8}"
+        f"\n{'engine':>6} {'pupils':>8} {'schools':>7} {'raw rows':>11} {'import s':>9} "
+        f"{'build s':>8} {'rows/s':>9} {'obs day s':>9} {'att day s':>9} {'peak MiB':>8} "
+        f"{'file MiB':>8}" + (f" {'JVM MiB':>8}" if spark else "")
     )
     for r in rows:
         print(
-            f"{r['pupils']:>8,} {r['schools']:>7} {r['raw_rows']:>11,} {r['import_s']:>9.1f} "
+            f"{r.get('engine', 'duckdb'):>6} {r['pupils']:>8,} {r['schools']:>7} "
+            f"{r['raw_rows']:>11,} {r['import_s']:>9.1f} "
             f"{r['build_s']:>8.1f} {r['build_rows_per_s']:>9,.0f} "
             f"{r['observations_day_s']:>9.2f} {r['attendance_day_s']:>9.2f} "
             f"{r['peak_mib']:>8,.0f} {r['warehouse_mib']:>8,.0f}"
+            + (f" {r['jvm_peak_mib']:>8,.0f}" if spark else "")
         )
     sizes = [float(r["pupils"]) for r in rows]
     print("\nfitted growth (seconds = a x pupils^b):")
@@ -164,25 +247,40 @@ def main() -> None:
     parser.add_argument("--sizes", default="1500,12000,50000,120000")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--memory-limit", default=None, help="DuckDB's (default: the app's)")
+    parser.add_argument("--spark-sizes", default="1500,12000", help="'' for none")
+    parser.add_argument("--spark-memory", default="8g", help="local Spark's driver heap")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a child's one size
+    parser.add_argument("--spark", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(measure_one(args.one, args.seed, args.memory_limit)))
+        if args.spark:
+            print(json.dumps(measure_spark(args.one, args.seed, args.spark_memory)))
+        else:
+            print(json.dumps(measure_one(args.one, args.seed, args.memory_limit)))
         return
-    rows: list[dict[str, Any]] = []
-    for pupils in (int(s) for s in args.sizes.split(",")):
-        made = generate(pupils, args.seed)
-        print(f"{pupils:,} pupils: generated in {made:.0f}s (load {load()})", flush=True)
-        command = [sys.executable, __file__, "--one", str(pupils), "--seed", str(args.seed)]
-        if args.memory_limit:
-            command += ["--memory-limit", args.memory_limit]
-        done = subprocess.run(command, check=True, capture_output=True, text=True)
-        figures = json.loads(done.stdout.strip().splitlines()[-1])
-        figures["generate_s"] = made
-        rows.append(figures)
-        print(json.dumps(figures), flush=True)
-    report(rows)
-    (OUTPUT / "scale.json").write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+    runs = {"duckdb": _sizes(args.sizes), "spark": _sizes(args.spark_sizes)}
+    done: dict[str, list[dict[str, Any]]] = {"duckdb": [], "spark": []}
+    for engine, sizes in runs.items():
+        for pupils in sizes:
+            made = generate(pupils, args.seed)
+            print(f"{pupils:,} pupils: generated in {made:.0f}s (load {load()})", flush=True)
+            command = [sys.executable, __file__, "--one", str(pupils), "--seed", str(args.seed)]
+            if args.memory_limit:
+                command += ["--memory-limit", args.memory_limit]
+            if engine == "spark":
+                command += ["--spark", "--spark-memory", args.spark_memory]
+            ran = subprocess.run(command, check=True, capture_output=True, text=True)
+            figures = json.loads(ran.stdout.strip().splitlines()[-1])
+            figures["generate_s"] = made
+            done[engine].append(figures)
+            print(json.dumps(figures), flush=True)
+    for rows in done.values():
+        report(rows)
+    (OUTPUT / "scale.json").write_text(json.dumps(done, indent=2) + "\n", encoding="utf-8")
+
+
+def _sizes(text: str) -> list[int]:
+    return [int(s) for s in text.split(",") if s.strip()]
 
 
 if __name__ == "__main__":

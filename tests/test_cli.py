@@ -156,3 +156,51 @@ def test_show_sql_prints_the_expanded_sql_a_model_runs() -> None:
     assert spark.exit_code == 0 and "RLIKE" in spark.output
     missing = runner.invoke(app, ["show-sql", "stg_nothing"])
     assert missing.exit_code == 2 and "No model named stg_nothing" in missing.output
+
+
+def test_the_lake_commands(warehouse_copy: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    [(path,)] = warehouse_copy.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchall()
+    warehouse_copy.close()
+    lake = tmp_path / "lake"
+    empty = runner.invoke(app, ["build", "--engine", "spark", "--lake", str(lake)])
+    assert empty.exit_code == 2 and "publish the warehouse's first" in empty.output
+    wrong = runner.invoke(app, ["build", "--lake", str(lake), "--warehouse", path])
+    assert wrong.exit_code == 2 and "--engine spark" in wrong.output
+    store = runner.invoke(app, ["build", "--engine", "spark", "--lake", "s3://bucket/lake"])
+    assert store.exit_code == 2 and "mount the object store" in store.output
+    published = runner.invoke(app, ["lake", "publish", "--lake", str(lake), "--warehouse", path])
+    assert published.exit_code == 0, published.output
+    assert "Lake snapshot 1" in published.output
+    shown = runner.invoke(app, ["lake", "show", "--lake", str(lake)])
+    assert shown.exit_code == 0 and "raw.canonical_observations" in shown.output
+    assert runner.invoke(app, ["lake", "vacuum", "--lake", str(lake)]).exit_code == 0
+    again = runner.invoke(app, ["lake", "publish", "--lake", str(lake), "--warehouse", path])
+    assert "Lake snapshot 1" in again.output  # nothing new: nothing committed
+
+
+def test_serve_over_a_lake_attaches_it_and_keeps_serving_it(
+    warehouse_copy: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from empowered import cli
+
+    [(path,)] = warehouse_copy.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchall()
+    warehouse_copy.close()
+    served: list[str] = []
+    monkeypatch.setattr(cli, "_serve", lambda warehouse, **_: served.append(str(warehouse)))
+    lake = tmp_path / "lake"
+    first = runner.invoke(app, ["serve", "--warehouse", path, "--lake", str(lake)])
+    assert first.exit_code == 0, first.output
+    assert "no Spark build yet" in first.output and "Serving lake snapshot 1" in first.output
+    # Started again without --lake: still the lake's (a warehouse it serves says so).
+    second = runner.invoke(app, ["serve", "--warehouse", path])
+    assert second.exit_code == 0 and "Serving lake snapshot 1" in second.output
+    assert served == [path, path]
+    con = duckdb.connect(path, read_only=True)
+    [(kind,)] = con.execute(
+        "SELECT count(*) FROM duckdb_views() WHERE schema_name = 'marts'"
+    ).fetchall()
+    assert kind > 20  # the marts are views over the lake now

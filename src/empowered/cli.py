@@ -374,6 +374,15 @@ def watch(
         console.print("Stopped.")
 
 
+LakeOption = Annotated[
+    str | None,
+    typer.Option(
+        help="A lake folder (or file:// URI) holding the tables as Parquet: a mounted "
+        "object store too (/dbfs/..., /lakehouse/default/Files/...)."
+    ),
+]
+
+
 @app.command()
 def build(
     warehouse: WarehouseOption = None,
@@ -381,29 +390,134 @@ def build(
     master: Annotated[
         str, typer.Option(help="Spark master URL (with --engine spark).")
     ] = "local[2]",
+    lake: LakeOption = None,
+    full: Annotated[
+        bool, typer.Option(help="With --lake: rebuild every model, not only what changed.")
+    ] = False,
 ) -> None:
-    """Build every model in dependency order and run its checks."""
-    con = _open(warehouse)
+    """Build every model in dependency order and run its checks.
+
+    With --engine spark --lake, Spark builds the lake from the sources published to it
+    (empowered lake publish); without --lake, the warehouse's sources are published to a
+    temporary lake and built there, to compare the engines."""
     if engine == "duckdb":
+        if lake is not None:
+            console.print("[red]--lake is built by Spark: add --engine spark[/red]")
+            raise typer.Exit(2)
         from empowered.warehouse.build import build_duckdb
 
-        result = build_duckdb(con, progress=_progress)
+        result = build_duckdb(_open(warehouse), progress=_progress)
     elif engine == "spark":
-        from empowered.warehouse.spark import SparkUnavailable, build_spark, spark_session
-
-        with tempfile.TemporaryDirectory(prefix="empowered-spark-") as tmp:
-            try:
-                spark = spark_session(master, Path(tmp))
-            except SparkUnavailable as err:
-                console.print(f"[red]{err}[/red]")
-                raise typer.Exit(2) from err
-            try:
-                result = build_spark(con, spark, Path(tmp), progress=_progress)
-            finally:
-                spark.stop()
+        result = _build_on_spark(warehouse, lake, master, full)
     else:
         console.print("[red]--engine must be duckdb or spark[/red]")
         raise typer.Exit(2)
+    _report_build(result)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+def _build_on_spark(
+    warehouse: Path | None, lake_uri: str | None, master: str, full: bool
+) -> BuildResult:
+    from empowered.warehouse.lake import Lake, LakeError
+    from empowered.warehouse.lake_publish import publish
+    from empowered.warehouse.spark import SparkUnavailable, build_spark, spark_session
+
+    with tempfile.TemporaryDirectory(prefix="empowered-spark-") as tmp:
+        try:
+            lake = Lake(lake_uri or Path(tmp) / "lake")
+        except LakeError as err:
+            console.print(str(err), style="red", markup=False)
+            raise typer.Exit(2) from err
+        if lake_uri is None:
+            publish(_open(warehouse), lake)
+        elif not lake.current().tables:
+            console.print(
+                f"{lake_uri} holds no sources to build: publish the warehouse's first "
+                f"(empowered lake publish --lake {lake_uri}).",
+                style="red",
+                markup=False,
+            )
+            raise typer.Exit(2)
+        try:
+            spark = spark_session(master, Path(tmp))
+        except SparkUnavailable as err:
+            console.print(f"[red]{err}[/red]")
+            raise typer.Exit(2) from err
+        try:
+            result = build_spark(spark, lake, progress=_progress, full=full)
+        except FileNotFoundError as err:
+            console.print(str(err), style="red", markup=False)
+            raise typer.Exit(2) from err
+        finally:
+            spark.stop()
+        if lake_uri is not None:
+            # Files no recent snapshot names (a purge's old batches among them) go now.
+            removed = lake.vacuum()
+            console.print(f"Lake snapshot {lake.version()} committed; {removed} old files removed.")
+        return result
+
+
+lake_app = typer.Typer(
+    help="The lake: the warehouse's tables as Parquet, built by Spark and served by the app.",
+    no_args_is_help=True,
+)
+app.add_typer(lake_app, name="lake")
+
+
+@lake_app.command("publish")
+def lake_publish(
+    lake: Annotated[str, typer.Option(help="The lake folder.")],
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Copy the warehouse's sources (raw rows, reference data, rules) to the lake, only
+    the batches it does not hold yet, for Spark to build from."""
+    from empowered.warehouse.build import prepare
+    from empowered.warehouse.lake import Lake
+    from empowered.warehouse.lake_publish import publish
+
+    con = _open(warehouse)
+    prepare(con)
+    snapshot = publish(con, Lake(lake))
+    console.print(f"Lake snapshot {snapshot.version}: {len(snapshot.tables)} tables.")
+
+
+@lake_app.command("show")
+def lake_show(lake: Annotated[str, typer.Option(help="The lake folder.")]) -> None:
+    """The lake's latest snapshot: its tables, rows and files, and its latest builds."""
+    from empowered.warehouse.lake import Lake
+
+    snapshot = Lake(lake).current()
+    table = Table(title=f"Lake snapshot {snapshot.version}")
+    for column in ("table", "rows", "files", "split by"):
+        table.add_column(column)
+    for name, entry in sorted(snapshot.tables.items()):
+        rows = "view" if entry.view else f"{entry.rows:,}"
+        table.add_row(name, rows, str(len(entry.files)), ", ".join(entry.partitioned_by))
+    console.print(table)
+    for build, _ in snapshot.builds[-5:]:
+        console.print(f"build {build}")
+
+
+@lake_app.command("vacuum")
+def lake_vacuum(lake: Annotated[str, typer.Option(help="The lake folder.")]) -> None:
+    """Remove files no recent snapshot names (older than an hour)."""
+    from empowered.warehouse.lake import Lake
+
+    removed = Lake(lake).vacuum()
+    console.print(f"Removed {removed} files.")
+
+
+@lake_app.command("detach")
+def lake_detach(warehouse: WarehouseOption = None) -> None:
+    """Stop serving a lake: the warehouse builds its own tables again (a full build)."""
+    from empowered.warehouse.build import build_duckdb
+    from empowered.warehouse.lake_attach import detach
+
+    con = _open(warehouse)
+    detach(con)
+    result = build_duckdb(con, progress=_progress)
     _report_build(result)
     if not result.ok:
         raise typer.Exit(1)
@@ -967,15 +1081,54 @@ def serve(
     warehouse: WarehouseOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    lake: Annotated[
+        str | None,
+        typer.Option(
+            help="Serve the tables Spark built in this lake (the warehouse keeps the app's "
+            "own records and publishes what staff enter to the lake)."
+        ),
+    ] = None,
 ) -> None:
     """Serve the staff web app. The server owns the warehouse file while it runs."""
+    from empowered.warehouse.lake_attach import served_lake
+
     path = Path(warehouse or get_settings().warehouse)
     con = _open(path)  # a clear message if another process holds the file; upgrades it
     try:
-        _rebuild_out_of_date(con)
+        # A warehouse served from a lake before (or restored from a backup of one) is
+        # served from it again, pointed at its latest build.
+        served = served_lake(con)
+        if lake is None and served is not None:
+            lake = str(served.root)
+        if lake is not None:
+            _attach_lake(con, lake)
+        else:
+            _rebuild_out_of_date(con)
     finally:
         con.close()
     _serve(path, host=host, port=port)
+
+
+def _attach_lake(con: duckdb.DuckDBPyConnection, uri: str) -> None:
+    from empowered.warehouse.build import prepare
+    from empowered.warehouse.lake import Lake, LakeError
+    from empowered.warehouse.lake_attach import attach
+    from empowered.warehouse.lake_publish import publish
+
+    try:
+        lake = Lake(uri)
+    except LakeError as err:
+        console.print(str(err), style="red", markup=False)
+        raise typer.Exit(2) from err
+    prepare(con)
+    publish(con, lake)  # what was entered since the last publish
+    attached = attach(con, lake)
+    if not attached.version or not lake.current().builds:
+        console.print(
+            "The lake has no Spark build yet: pages show no built tables until "
+            f"empowered build --engine spark --lake {uri} has run."
+        )
+    console.print(f"Serving lake snapshot {attached.version}.")
 
 
 def _rebuild_out_of_date(con: duckdb.DuckDBPyConnection) -> None:

@@ -1,12 +1,22 @@
-"""The same models on local PySpark give the same core and mart tables as DuckDB, row for row."""
+"""Spark builds the lake, and the lake equals DuckDB's own build row for row.
+
+A small trust (with the app's records, schools' own rows and a chosen ambiguous pupil) is
+built on DuckDB, its sources published to a lake, and the lake built by local PySpark. A
+second copy of the warehouse is then served from the lake (every model a view over the
+lake's Parquet): its tables, its pages and its view services must read exactly as the
+DuckDB-built warehouse's. A day of new check-ins is then built again on both, Spark
+rebuilding only what reads them; and a Spark build stopped part-way leaves the lake's
+previous tables readable."""
 
 from __future__ import annotations
 
 import csv
 import math
 import shutil
+import sys
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -14,6 +24,13 @@ from typing import Any
 
 import duckdb
 import pytest
+
+from empowered.warehouse.lake import Lake
+from empowered.warehouse.runner import BuildResult
+
+# The pages are compared with the web tests' own sign-in and crawl.
+sys.path.insert(0, str(Path(__file__).parents[1] / "web"))
+from web_fixtures import PASSWORD  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
 
@@ -160,60 +177,300 @@ def _choose_for_the_ambiguous_rows(con: duckdb.DuckDBPyConnection) -> None:
     ).fetchone() == (3,)
 
 
+@dataclass
+class Built:
+    duck: duckdb.DuckDBPyConnection  # built by DuckDB
+    served: duckdb.DuckDBPyConnection  # a copy served from the lake
+    served_path: Path
+    duck_path: Path
+    lake: Lake
+    spark: Any
+    result: BuildResult
+    workdir: Path
+
+
 @pytest.fixture(scope="module")
-def spark_built(
+def built(
     app_records_warehouse: Path, small_trust: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[duckdb.DuckDBPyConnection, Any, Any]]:
+) -> Iterator[Built]:
     """The small trust with the app's own records (tests/conftest.py, so every app-only
     table has rows and is compared on both engines too), schools' own ranked needs, plans
-    and attendance summaries, and an ambiguous pupil chosen; built on DuckDB and Spark."""
+    and attendance summaries, and an ambiguous pupil chosen; built on DuckDB, and on
+    Spark into a lake that a copy of the warehouse is served from."""
     from empowered.sources.importer import import_canonical_folder
     from empowered.warehouse.build import build_duckdb
     from empowered.warehouse.connection import open_warehouse
+    from empowered.warehouse.lake_attach import attach
+    from empowered.warehouse.lake_publish import publish
     from empowered.warehouse.spark import build_spark, spark_session
     from identity_keys import TEST_KEYS
 
     workdir = tmp_path_factory.mktemp("spark")
-    copy = workdir / "warehouse.duckdb"
-    shutil.copy(app_records_warehouse, copy)
-    con = open_warehouse(copy)
+    duck_path = workdir / "warehouse.duckdb"
+    shutil.copy(app_records_warehouse, duck_path)
+    con = open_warehouse(duck_path)
     import_canonical_folder(con, _real_school_rows(small_trust, workdir / "real"), keys=TEST_KEYS)
     import_canonical_folder(
         con, _ambiguous_rows(small_trust, workdir / "ambiguous"), keys=TEST_KEYS
     )
     assert build_duckdb(con).ok
     _choose_for_the_ambiguous_rows(con)
+    lake = Lake(workdir / "lake")
+    publish(con, lake)
     spark = spark_session("local[2]", workdir)
-    result = build_spark(con, spark, workdir)
-    yield con, spark, result
+    result = build_spark(spark, lake)
+    con.execute("CHECKPOINT")
+    served_path = workdir / "served.duckdb"
+    shutil.copy(duck_path, served_path)
+    served = open_warehouse(served_path)
+    attach(served, lake)
+    yield Built(con, served, served_path, duck_path, lake, spark, result, workdir)
     spark.stop()
+    served.close()
     con.close()
 
 
-def test_every_model_builds_on_spark(spark_built: tuple[Any, Any, Any]) -> None:
-    _, _, result = spark_built
+def model_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    from empowered.warehouse.models import discover_models
+
+    return sorted(discover_models())
+
+
+def assert_same_tables(duck: duckdb.DuckDBPyConnection, served: duckdb.DuckDBPyConnection) -> int:
+    """Every model's table reads the same from both: columns, types, and rows."""
+    compared = 0
+    for table in model_tables(duck):
+        assert (
+            served.execute(f"DESCRIBE {table}").fetchall()
+            == duck.execute(f"DESCRIBE {table}").fetchall()
+        ), table
+        rows = [
+            Counter(
+                tuple(normalise(v) for v in row)
+                for row in c.execute(f"SELECT * FROM {table}").fetchall()
+            )
+            for c in (duck, served)
+        ]
+        assert rows[1] == rows[0], f"{table} differs between the lake Spark built and DuckDB"
+        compared += sum(rows[0].values()) > 0
+    return compared
+
+
+def test_every_model_builds_on_spark_into_the_lake(built: Built) -> None:
     problems = [
-        f"{r.model.name}: {r.status} {r.message}" for r in result.results if r.status != "ok"
+        f"{r.model.name}: {r.status} {r.message}" for r in built.result.results if r.status != "ok"
     ]
     assert problems == []
-    assert result.engine == "spark"
+    assert built.result.engine == "spark"
+    snapshot = built.lake.current()
+    assert snapshot.version == 2  # the sources published, then the build
+    [(build, record)] = snapshot.builds
+    assert built.lake.path(record).exists()
+    # Split by school (and academic year where a table has one), as the lake promises.
+    split = {n: e.partitioned_by for n, e in snapshot.tables.items() if e.partitioned_by}
+    assert split["core.fct_observation"] == ("_school", "_year")
+    assert split["core.dim_pupil"] == ("_school",)
 
 
-def test_core_and_marts_equal_duckdb_row_for_row(spark_built: tuple[Any, Any, Any]) -> None:
-    con, spark, _ = spark_built
-    tables = con.execute(
-        "SELECT schema_name || '.' || table_name FROM duckdb_tables() "
-        "WHERE schema_name IN ('core', 'marts') UNION ALL "
-        "SELECT schema_name || '.' || view_name FROM duckdb_views() "
-        "WHERE schema_name IN ('core', 'marts') ORDER BY 1"
+def test_every_table_of_the_lake_equals_duckdb_row_for_row(built: Built) -> None:
+    non_empty = assert_same_tables(built.duck, built.served)
+    assert non_empty > 60  # an empty table on both sides would prove nothing
+
+
+def test_the_runs_and_checks_spark_recorded_are_in_the_served_warehouse(built: Built) -> None:
+    [(engine, runs, failed)] = built.served.execute(
+        "SELECT any_value(engine), count(*), count(*) FILTER (status <> 'ok') "
+        "FROM meta.model_runs WHERE run_id = (SELECT max(run_id) FROM meta.lake_builds)"
     ).fetchall()
-    assert len(tables) > 25
-    for (table,) in tables:
-        cursor = con.execute(f"SELECT * FROM {table}")
-        duck_columns = [d[0] for d in cursor.description or []]
-        duck_rows = Counter(tuple(normalise(v) for v in row) for row in cursor.fetchall())
-        frame = spark.table(table)
-        assert frame.columns == duck_columns, table
-        spark_rows = Counter(tuple(normalise(v) for v in row) for row in frame.collect())
-        assert sum(duck_rows.values()) > 0, f"{table} is empty: the comparison would prove nothing"
-        assert spark_rows == duck_rows, f"{table} differs between Spark and DuckDB"
+    assert (engine, runs, failed) == ("spark", len(built.result.results), 0)
+    [(checks,)] = built.served.execute(
+        "SELECT count(*) FROM meta.check_results "
+        "WHERE run_id = (SELECT max(run_id) FROM meta.lake_builds)"
+    ).fetchall()
+    assert checks == sum(len(r.checks) for r in built.result.results) > 100
+
+
+def _users(path: Path) -> None:
+    from empowered.access.store import ensure_access_tables
+    from empowered.access.users import add_user, find_user
+
+    con = duckdb.connect(str(path))
+    ensure_access_tables(con)
+    [(school,)] = con.execute("SELECT min(school_urn) FROM core.dim_school").fetchall()
+    for role, extra in (("trust_admin", {}), ("senco", {"school_urn": school})):
+        if find_user(con, f"lake-{role}") is None:
+            add_user(con, f"lake-{role}", PASSWORD, role, **extra)  # type: ignore[arg-type]
+    con.close()
+
+
+def test_pages_served_from_the_lake_read_as_from_duckdb(built: Built) -> None:
+    """The same pages, the same policy: a SENCo and a trust administrator open every page
+    they can from the home page, on the DuckDB-built warehouse and on the lake-served one."""
+    from argon2 import PasswordHasher
+    from staff_pages import crawl
+    from web_fixtures import signed_in
+
+    from empowered.access import passwords, users
+    from empowered.web.app import create_app
+
+    built.duck.execute("CHECKPOINT")
+    pages = {}
+    fast = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    saved = (passwords._HASHER, users._DUMMY_HASH)
+    passwords._HASHER, users._DUMMY_HASH = fast, fast.hash("dummy")  # type: ignore[attr-defined]
+    try:
+        for name, source in (("duckdb", built.duck_path), ("lake", built.served_path)):
+            path = built.workdir / f"pages-{name}.duckdb"
+            shutil.copy(source, path)
+            _users(path)
+            app = create_app(path)
+            try:
+                pages[name] = {
+                    role: dict(crawl(signed_in(app, f"lake-{role}"), per_shape=2, limit=60))
+                    for role in ("trust_admin", "senco")
+                }
+            finally:
+                app.state.warehouse.close()
+    finally:
+        passwords._HASHER, users._DUMMY_HASH = saved  # type: ignore[attr-defined]
+    for role in ("trust_admin", "senco"):
+        duck, lake = pages["duckdb"][role], pages["lake"][role]
+        assert len(duck) > 15, role
+        assert sorted(lake) == sorted(duck), role
+        # The audit log lists the visits this test just made, at the moments it made them.
+        differing = [p for p in duck if lake[p] != duck[p] and not p.startswith("/audit")]
+        assert differing == [], (role, differing[:3])
+
+
+def _plain(value: Any) -> Any:
+    """A view service's result as plain values, numbers as ``normalise`` compares them."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "tolist"):  # a numpy array or number (the charts' series)
+        return _plain(value.tolist())
+    return normalise(value)
+
+
+def test_view_services_read_the_same_from_the_lake(built: Built) -> None:
+    """What the pages are made of: the register (a school's, named) and the whole picture
+    of each pupil on its SEN register, from each warehouse with a cache of its own."""
+    from empowered.views import PupilScope
+    from empowered.views.cache import SchoolAnalyticsCache
+    from empowered.views.pupil import pupil_picture
+    from empowered.views.register import RegisterFilters, register_page
+
+    [(school,)] = built.duck.execute("SELECT min(school_urn) FROM core.dim_school").fetchall()
+    scope = PupilScope.school(school)
+    pupils = [
+        key
+        for (key,) in built.duck.execute(
+            "SELECT DISTINCT pupil_key FROM marts.register_pupil WHERE school_urn = ? "
+            "AND sen_provision IN ('K', 'E') ORDER BY pupil_key LIMIT 8",
+            [school],
+        ).fetchall()
+    ]
+    assert len(pupils) == 8
+    results = []
+    for con in (built.duck, built.served):
+        cache = SchoolAnalyticsCache()
+        results.append(
+            _plain(
+                [register_page(con, scope=scope, filters=RegisterFilters(), cache=cache)]
+                + [pupil_picture(con, key, scope=scope, cache=cache) for key in pupils]
+            )
+        )
+    assert results[1] == results[0]
+
+
+def test_a_day_of_check_ins_rebuilds_only_what_reads_them(built: Built, small_trust: Path) -> None:
+    """A school day's check-ins land in both warehouses; Spark rebuilds the models that
+    read them (and what reads those), keeps every other table's files, and the lake again
+    equals DuckDB's incremental build row for row."""
+    from empowered.sources.importer import import_canonical_folder
+    from empowered.warehouse.build import build_duckdb
+    from empowered.warehouse.lake_attach import attach
+    from empowered.warehouse.lake_publish import publish
+    from empowered.warehouse.models import discover_models
+    from empowered.warehouse.spark import build_spark
+    from identity_keys import TEST_KEYS
+
+    table = "raw.canonical_observations"
+    folder = _next_day_of_check_ins(built.duck, small_trust, built.workdir / "day")
+    import_canonical_folder(built.duck, folder, keys=TEST_KEYS)
+    assert build_duckdb(built.duck, touched={table, "meta.batches"}).ok
+    before = built.lake.current()
+    publish(built.duck, built.lake, tables={table})
+    result = build_spark(built.spark, built.lake)
+    assert result.ok, [r.message for r in result.failures()]
+    models = discover_models()
+    reached = _downstream(models, {table, "meta.batches", "meta.raw_snapshot"})
+    rebuilt = {r.model.name for r in result.results}
+    assert rebuilt == reached
+    assert len(rebuilt) < len(models)
+    after = built.lake.current()
+    for name in set(models) - rebuilt:
+        assert after.tables[name] == before.tables[name], name  # the same files
+    attach(built.served, built.lake)
+    assert assert_same_tables(built.duck, built.served) > 60
+
+
+def _downstream(models: dict[str, Any], tables: set[str]) -> set[str]:
+    reached: set[str] = set()
+    changed = set(tables)
+    grew = True
+    while grew:
+        grew = False
+        for name, model in models.items():
+            if name not in reached and (model.sources | model.depends_on) & changed:
+                reached.add(name)
+                changed.add(name)
+                grew = True
+    return reached
+
+
+def _next_day_of_check_ins(con: duckdb.DuckDBPyConnection, small_trust: Path, folder: Path) -> Path:
+    """The trust's check-ins of its last day again, on the next day, under new ids."""
+    with (small_trust / "observations.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    last = max(r["observed_on"] for r in rows)
+    day = (date.fromisoformat(last[:10]) + timedelta(days=1)).isoformat()
+    folder.mkdir()
+    with (folder / "observations.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, list(rows[0]))
+        writer.writeheader()
+        for i, row in enumerate(r for r in rows if r["observed_on"] == last):
+            writer.writerow(row | {"observation_id": f"NEXT{i:05d}", "observed_on": day})
+    return folder
+
+
+def test_a_spark_build_stopped_part_way_leaves_the_lake_as_it_was(
+    built: Built, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from empowered.warehouse.lake_attach import attach
+    from empowered.warehouse.spark import LakeSparkEngine, build_spark
+
+    before = built.lake.current()
+    real = LakeSparkEngine.materialise
+    done: list[str] = []
+
+    def killed_after_a_few(self: LakeSparkEngine, model: Any) -> int:
+        if len(done) == 5:
+            raise KeyboardInterrupt  # what a killed driver looks like from here
+        done.append(model.name)
+        return real(self, model)
+
+    monkeypatch.setattr(LakeSparkEngine, "materialise", killed_after_a_few)
+    with pytest.raises(KeyboardInterrupt):
+        build_spark(built.spark, built.lake, full=True)
+    assert built.lake.current() == before  # nothing committed
+    written = list((built.lake.root / "staging").rglob("*.parquet"))
+    assert built.lake.vacuum(grace=0) > 0  # the stopped build's files, and older builds'
+    assert len(list((built.lake.root / "staging").rglob("*.parquet"))) < len(written)
+    attach(built.served, built.lake)
+    assert assert_same_tables(built.duck, built.served) > 60  # still whole, still readable

@@ -29,6 +29,8 @@ from empowered.warehouse.changes import (
 )
 from empowered.warehouse.connection import in_transaction
 from empowered.warehouse.engines import DuckDBEngine
+from empowered.warehouse.lake_attach import served_lake
+from empowered.warehouse.lake_publish import publish
 from empowered.warehouse.models import Model, discover_models
 from empowered.warehouse.runner import BuildResult, ProgressCallback, record_runs, run_models
 from empowered.warehouse.trigger_rules import TABLE as TRIGGER_RULES_TABLE
@@ -116,11 +118,20 @@ def build_duckdb(
     those changes reach (empowered.warehouse.rebuild). A build that fails leaves no
     snapshot behind, so the next one is full.
 
+    A warehouse served from a lake (empowered.warehouse.lake_attach) builds nothing here: it
+    publishes the sources that changed to the lake, for the next Spark build.
+
     A full build runs as one transaction (unless the caller has one open): a process
     killed part-way, or a model that raises, leaves every table as it was before the
     build, where a table a statement left some marts new and others old. The runs are
     recorded either way.
     """
+    lake = served_lake(con)
+    if lake is not None:
+        # The models are built by Spark into the lake: the app lands what it wrote there.
+        prepared = prepare(con, trigger_rules=trigger_rules)
+        publish(con, lake, tables=None if touched is None else {*touched, *prepared})
+        return BuildResult(run_id=0, engine="lake", results=[])
     inside = in_transaction(con)
     atomic = touched is None and not inside
     # In a caller's transaction (an import with its build), a model's error aborts it: the

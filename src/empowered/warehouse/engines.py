@@ -1,4 +1,5 @@
-"""Where models run. DuckDB is the default; Spark runs the same SQL after sqlglot transpiles it.
+"""Where models run. DuckDB is the default; Spark runs the same SQL after sqlglot transpiles it
+(empowered.warehouse.spark).
 
 An engine only knows how to materialise a model's SELECT as a table and how to run a
 check query; the runner owns ordering, checks and bookkeeping, so both engines are driven
@@ -11,7 +12,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 import duckdb
-import sqlglot
 
 from empowered.warehouse.incremental import PUPIL_REFS, REF_COLUMN, IncrementalWriter
 from empowered.warehouse.models import Model
@@ -53,7 +53,7 @@ def counting_query(sqls: Sequence[str]) -> str:
     )
 
 
-def _counts(rows: Sequence[tuple[Any, ...]], n: int) -> list[int]:
+def check_counts(rows: Sequence[tuple[Any, ...]], n: int) -> list[int]:
     counts = [0] * n
     for index, offending in rows:
         counts[int(index)] = int(offending)
@@ -114,7 +114,7 @@ class DuckDBEngine:
     def count_offending(self, sqls: Sequence[str]) -> list[int]:
         if not sqls:
             return []
-        return _counts(self.con.execute(counting_query(sqls)).fetchall(), len(sqls))
+        return check_counts(self.con.execute(counting_query(sqls)).fetchall(), len(sqls))
 
     def fingerprint(self, table: str) -> tuple[Any, ...] | None:
         if self._kind(table) != "TABLE":
@@ -130,53 +130,3 @@ class DuckDBEngine:
         cursor = self.con.execute(f"SELECT * FROM ({sql}) AS offending LIMIT {int(limit)}")
         names = [d[0] for d in cursor.description or []]
         return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
-
-
-def to_spark_sql(sql: str) -> str:
-    """Transpile one DuckDB-dialect statement to Spark SQL, failing loudly on anything odd."""
-    statements = sqlglot.transpile(
-        sql, read="duckdb", write="spark", unsupported_level=sqlglot.ErrorLevel.RAISE
-    )
-    if len(statements) != 1:
-        raise ValueError("expected exactly one SQL statement")
-    return statements[0]
-
-
-class SparkEngine:
-    """Runs models on a SparkSession; tables live in Spark databases named like our schemas."""
-
-    name = "spark"
-
-    def __init__(self, spark: Any) -> None:
-        self.spark = spark
-
-    def materialise(self, model: Model) -> int:
-        schema = model.layer
-        self.spark.sql(f"CREATE DATABASE IF NOT EXISTS {schema}")
-        sql = to_spark_sql(model.sql)
-        if model.view:
-            self.spark.sql(f"DROP VIEW IF EXISTS {model.name}")
-            self.spark.sql(f"CREATE VIEW {model.name} AS\n{sql}")
-            return -1
-        self.spark.sql(f"DROP TABLE IF EXISTS {model.name}")
-        self.spark.sql(f"CREATE TABLE {model.name} USING parquet AS\n{sql}")
-        return int(self.spark.table(model.name).count())
-
-    def count_offending(self, sqls: Sequence[str]) -> list[int]:
-        if not sqls:
-            return []
-        rows = self.spark.sql(to_spark_sql(counting_query(sqls))).collect()
-        return _counts([tuple(r) for r in rows], len(sqls))
-
-    def sample_offending(self, sql: str, limit: int) -> list[dict[str, Any]]:
-        rows = self.spark.sql(to_spark_sql(sql)).limit(limit).collect()
-        return [r.asDict() for r in rows]
-
-    def fingerprint(self, table: str) -> tuple[Any, ...] | None:
-        return None  # Spark builds are always full builds
-
-    def row_count(self, table: str) -> int:
-        return int(self.spark.table(table).count())
-
-    def incremental(self, models: Mapping[str, Model]) -> IncrementalWriter | None:
-        return None

@@ -225,6 +225,10 @@ def run_models(
                     if writer is None or changed is None:
                         rows: int | None = engine.materialise(model)
                         how = ""
+                        if changed is not None:
+                            # An engine that rebuilds only whole tables (Spark on the
+                            # lake): what reads this one is rebuilt after it.
+                            changed[model.name] = WHOLE
                     else:
                         # A table emptied directly before the build (a purge) stays changed
                         # even when its rebuild comes out as it was left.

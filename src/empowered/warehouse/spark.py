@@ -1,29 +1,68 @@
-"""Running the same models on Apache Spark.
+"""Building the lake on Apache Spark.
 
-The warehouse's source tables (raw and reference) are exported from DuckDB to Parquet and
-registered in Spark as external tables in databases named like our schemas; then the
-runner drives the same model graph through the Spark engine, every statement transpiled
-by sqlglot. PySpark is an optional extra: ``pip install 'empowered[spark]'``.
+Spark reads the sources from the lake's latest snapshot (the app publishes them there:
+empowered.warehouse.lake_publish), runs the same models in the same order through the
+same runner as DuckDB (every statement transpiled by sqlglot, each table reference
+pointed at a temporary view over the lake's files), writes each model's table to a new
+folder of the lake split by school (and academic year where a table has one), and
+commits one snapshot naming them all when the whole build has passed its checks. A build
+that fails or is stopped commits no table: readers go on seeing the last good build.
+
+A build rebuilds only the models whose SQL changed or something they read changed since
+the snapshot's tables were built (and what reads them); the others keep their files.
+The run and check records go to the lake beside the tables (``_meta/builds``), where the
+app reads them into its own ``meta`` (empowered.warehouse.lake_attach).
+
+PySpark is an optional extra: ``pip install 'empowered[spark]'``.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import sqlglot
+from sqlglot import exp
 
-from empowered.warehouse.build import prepare
-from empowered.warehouse.engines import SparkEngine
-from empowered.warehouse.models import SOURCE_SCHEMAS, Model, discover_models
+from empowered.warehouse.changes import WHOLE, Change
+from empowered.warehouse.connection import ensure_layout
+from empowered.warehouse.engines import check_counts, counting_query
+from empowered.warehouse.incremental import IncrementalWriter
+from empowered.warehouse.lake import Lake, Snapshot, TableEntry
+from empowered.warehouse.models import (
+    MODEL_LAYERS,
+    SOURCE_SCHEMAS,
+    Model,
+    build_order,
+    discover_models,
+)
 from empowered.warehouse.runner import BuildResult, ProgressCallback, run_models
+
+# Folder columns, from the first of each group a table has: a page or a query for one
+# school reads one folder, and a year's tables sit apart from the next year's.
+PARTITIONS = (("_school", ("school_urn", "school_key")), ("_year", ("academic_year",)))
+BUILD_RECORDS = "_meta/builds"
+KEEP_BUILD_RECORDS = 20
 
 
 class SparkUnavailable(RuntimeError):
     pass
 
 
-def spark_session(master: str = "local[2]", workdir: Path | None = None) -> Any:
+def spark_session(
+    master: str = "local[2]", workdir: Path | None = None, *, memory: str | None = None
+) -> Any:
+    """A session for the lake's builds. On a cluster only ``master`` (or the platform's own
+    session) changes: the lake's folder must be reachable from every executor. ``memory``:
+    the driver's heap, which does all the work in local mode (Spark's default is 1 GB)."""
     try:
         from pyspark.sql import SparkSession
     except ImportError as err:  # pragma: no cover - depends on the install
@@ -37,47 +76,251 @@ def spark_session(master: str = "local[2]", workdir: Path | None = None) -> Any:
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
+        # Timestamps as DuckDB and every Parquet reader expect them (not the legacy INT96),
+        # and no marker files beside the tables.
+        .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+        .config("spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
     )
     if workdir is not None:
         builder = builder.config("spark.sql.warehouse.dir", str(workdir / "spark-warehouse"))
+    if memory is not None:
+        builder = builder.config("spark.driver.memory", memory)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return session
 
 
-def export_sources(con: duckdb.DuckDBPyConnection, spark: Any, workdir: Path) -> list[str]:
-    """Copy every raw and reference table to Parquet and register it in Spark."""
-    tables = con.execute(
-        "SELECT table_schema, table_name FROM information_schema.tables "
-        "WHERE table_schema IN (SELECT unnest(?::VARCHAR[])) ORDER BY 1, 2",
-        [list(SOURCE_SCHEMAS)],
-    ).fetchall()
-    registered = []
-    for schema, name in tables:
-        target = workdir / "sources" / schema / f"{name}.parquet"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        location = str(target).replace("'", "''")
-        con.execute(f"COPY {schema}.{name} TO '{location}' (FORMAT parquet)")
-        spark.sql(f"CREATE DATABASE IF NOT EXISTS {schema}")
-        spark.sql(f"DROP TABLE IF EXISTS {schema}.{name}")
-        spark.sql(f"CREATE TABLE {schema}.{name} USING parquet LOCATION '{location}'")
-        registered.append(f"{schema}.{name}")
-    return registered
+def view_name(table: str) -> str:
+    """The temporary view a lake table is read through: ``marts.pupil_week`` ->
+    ``marts__pupil_week`` (Spark's temporary views have no schema)."""
+    schema, name = table.split(".", 1)
+    return f"{schema}__{name}"
+
+
+_SCHEMAS = frozenset((*SOURCE_SCHEMAS, *MODEL_LAYERS))
+
+
+def lake_sql(sql: str) -> str:
+    """One DuckDB statement as Spark SQL over the lake's temporary views."""
+    tree = sqlglot.parse_one(sql, read="duckdb")
+
+    def point(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Table) and node.db in _SCHEMAS and not node.args.get("catalog"):
+            alias = node.args.get("alias")
+            table = exp.Table(this=exp.to_identifier(view_name(f"{node.db}.{node.name}")))
+            if alias is not None:
+                table.set("alias", alias)
+            return table
+        return node
+
+    tree = tree.transform(point)
+    return tree.sql(dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE)
+
+
+def sql_digest(model: Model) -> str:
+    return hashlib.sha256(model.sql.encode()).hexdigest()[:32]
+
+
+def partition_columns(columns: Sequence[str]) -> list[tuple[str, str]]:
+    """(folder column, the table's column it copies) for each partition the table has."""
+    found = []
+    for folder, candidates in PARTITIONS:
+        for column in candidates:
+            if column in columns:
+                found.append((folder, column))
+                break
+    return found
+
+
+class LakeSparkEngine:
+    """Runs models on Spark over a lake snapshot, writing each table to a new folder."""
+
+    name = "spark"
+
+    def __init__(self, spark: Any, lake: Lake, snapshot: Snapshot, build: str) -> None:
+        self.spark = spark
+        self.lake = lake
+        self.snapshot = snapshot
+        self.build = build
+        self.written: dict[str, TableEntry] = {}
+
+    def token(self, table: str) -> str:
+        entry = self.written.get(table) or self.snapshot.tables.get(table)
+        return entry.token if entry is not None else ""
+
+    def register(self, table: str, entry: TableEntry, model: Model | None = None) -> None:
+        """Make ``table`` readable to Spark SQL as the lake holds it."""
+        if entry.view:
+            assert model is not None
+            self.spark.sql(lake_sql(model.sql)).createOrReplaceTempView(view_name(table))
+            return
+        paths = [str(self.lake.path(f)) for f in entry.files]
+        frame = self.spark.read.parquet(*paths).select(*entry.columns)
+        frame.createOrReplaceTempView(view_name(table))
+
+    def materialise(self, model: Model) -> int:
+        frame = self.spark.sql(lake_sql(model.sql))
+        columns = tuple(frame.columns)
+        if model.view:
+            frame.createOrReplaceTempView(view_name(model.name))
+            self.written[model.name] = self._entry(model, columns, view=True)
+            return -1
+        folder = self.lake.new_folder(model.name, self.build)
+        target = str(self.lake.path(folder))
+        parts = partition_columns(columns)
+        out = frame
+        for folder_column, column in parts:
+            out = out.withColumn(folder_column, out[column].cast("string"))
+        folders = [f for f, _ in parts]
+        if folders:
+            out.repartition(*folders).write.partitionBy(*folders).parquet(target)
+        files = self._files(folder)
+        if not files:  # no rows (or no folders): one file, so the table still has columns
+            frame.coalesce(1).write.mode("overwrite").parquet(target)
+            files, folders = self._files(folder), []
+        entry = self._entry(model, columns, files=files, folders=folders)
+        self.register(model.name, entry)
+        rows = self._rows(files)
+        self.written[model.name] = dataclasses.replace(entry, rows=rows)
+        return rows
+
+    def _rows(self, files: Sequence[str]) -> int:
+        """Rows written, from the files' footers: a Spark job to count them cost a few
+        tenths of a second a model."""
+        listed = ", ".join("'" + str(self.lake.path(f)).replace("'", "''") + "'" for f in files)
+        [(rows,)] = duckdb.execute(
+            f"SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata([{listed}])"
+        ).fetchall()
+        return int(rows)
+
+    def _entry(
+        self,
+        model: Model,
+        columns: tuple[str, ...],
+        *,
+        files: Sequence[str] = (),
+        folders: Sequence[str] = (),
+        view: bool = False,
+    ) -> TableEntry:
+        """What the snapshot keeps of a model built now: with the token of every table it
+        read, so a later build knows whether it is still up to date."""
+        return TableEntry(
+            files=tuple(files),
+            columns=columns,
+            rows=-1,
+            token=self.build,
+            partitioned_by=tuple(folders),
+            view=view,
+            sql_digest=sql_digest(model),
+            built_from={t: self.token(t) for t in sorted(model.sources | model.depends_on)},
+        )
+
+    def _files(self, folder: str) -> list[str]:
+        root = self.lake.path(folder)
+        if not root.is_dir():
+            return []
+        return sorted(
+            p.relative_to(self.lake.root).as_posix()
+            for p in root.rglob("*.parquet")
+            if not p.name.startswith((".", "_"))  # Spark's own checksums and markers
+        )
+
+    def count_offending(self, sqls: Sequence[str]) -> list[int]:
+        if not sqls:
+            return []
+        rows = self.spark.sql(lake_sql(counting_query(sqls))).collect()
+        return check_counts([tuple(r) for r in rows], len(sqls))
+
+    def sample_offending(self, sql: str, limit: int) -> list[dict[str, Any]]:
+        rows = self.spark.sql(lake_sql(sql)).limit(limit).collect()
+        return [r.asDict() for r in rows]
+
+    def fingerprint(self, table: str) -> tuple[Any, ...] | None:
+        return None  # what changed is known by table (``changes_since``), not by row
+
+    def row_count(self, table: str) -> int:
+        entry = self.written.get(table)
+        if entry is not None and entry.rows >= 0:
+            return entry.rows
+        return int(self.spark.table(view_name(table)).count())
+
+    def incremental(self, models: Mapping[str, Model]) -> IncrementalWriter | None:
+        return None
+
+
+def changes_since(snapshot: Snapshot, models: Mapping[str, Model]) -> dict[str, Change] | None:
+    """The models to rebuild: never built, built from other SQL, or built from tables that
+    have changed since (the runner rebuilds what reads them too). None: build in full."""
+    if not any(name in snapshot.tables for name in models):
+        return None
+    changes: dict[str, Change] = {}
+    for name, model in models.items():
+        entry = snapshot.tables.get(name)
+        if entry is None or entry.sql_digest != sql_digest(model):
+            changes[name] = WHOLE
+            continue
+        for table in model.sources | model.depends_on:
+            held = snapshot.tables.get(table)
+            if held is None or entry.built_from.get(table) != held.token:
+                changes[name] = WHOLE
+                break
+    return changes
 
 
 def build_spark(
-    con: duckdb.DuckDBPyConnection,
     spark: Any,
-    workdir: Path,
+    lake: Lake,
     *,
     progress: ProgressCallback | None = None,
     models: dict[str, Model] | None = None,
+    full: bool = False,
 ) -> BuildResult:
-    """Build every model on Spark from the warehouse's current raw data.
-
-    Run records go to the DuckDB warehouse's meta schema with engine 'spark'.
-    """
-    prepare(con)
-    export_sources(con, spark, workdir)
+    """Build the lake's models on Spark from its latest sources; commit them if every
+    model passed. The run's records are committed either way."""
     models = models or discover_models()
-    return run_models(SparkEngine(spark), models, con, progress=progress)
+    snapshot = lake.current()
+    missing = sorted({t for m in models.values() for t in m.sources} - set(snapshot.tables))
+    if missing:
+        raise FileNotFoundError(
+            f"{lake.root}: the lake has no {missing[0]} (and {len(missing) - 1} more sources):"
+            " publish the warehouse's sources first (empowered lake publish)"
+        )
+    build = datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    engine = LakeSparkEngine(spark, lake, snapshot, build)
+    for name, entry in snapshot.tables.items():
+        if name not in models:
+            engine.register(name, entry)
+    for model in build_order(models):
+        held = snapshot.tables.get(model.name)
+        if held is not None and not full:
+            engine.register(model.name, held, model)
+    changes = None if full else changes_since(snapshot, models)
+    meta = duckdb.connect()  # run ids and records for this build, then kept in the lake
+    ensure_layout(meta)
+    started = time.time()
+    result = run_models(engine, models, meta, changes=changes, progress=progress)
+    record = _write_record(lake, build, result, meta, started)
+    tables = dict(engine.written) if result.ok else {}
+
+    def change(latest: Snapshot) -> Snapshot:
+        builds = (*latest.builds, (build, record))[-KEEP_BUILD_RECORDS:]
+        return dataclasses.replace(latest.with_tables(tables), builds=builds)
+
+    lake.commit(change)
+    return result
+
+
+def _write_record(
+    lake: Lake, build: str, result: BuildResult, meta: duckdb.DuckDBPyConnection, started: float
+) -> str:
+    """The build's model runs and check results, as the runner recorded them."""
+    record: dict[str, Any] = {"build": build, "engine": "spark", "started": started}
+    for table in ("model_runs", "check_results"):
+        cursor = meta.execute(f"SELECT * FROM meta.{table} ORDER BY ALL")
+        names = [d[0] for d in cursor.description or []]
+        record[table] = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    relative = f"{BUILD_RECORDS}/{build}.json"
+    target = lake.path(relative)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(record, default=str), encoding="utf-8")
+    return relative

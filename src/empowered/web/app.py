@@ -45,6 +45,7 @@ from empowered.web import (
     control,
     documents,
     inbox,
+    lake_refresh,
     pages,
     plans,
     provision_pages,
@@ -106,7 +107,9 @@ def create_app(warehouse: Path, *, settings: Settings | None = None) -> FastAPI:
         backup_schedule.start(app)
         review_pack_schedule.start(app)
         await control.start(app)
+        lake_refresh.start(app)
         yield
+        lake_refresh.stop(app)
         await control.stop(app)
         backup_schedule.stop(app)
         review_pack_schedule.stop(app)

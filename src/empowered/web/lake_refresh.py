@@ -1,0 +1,71 @@
+"""A server over a lake follows Spark's builds: when the lake commits a newer snapshot,
+the models' views are pointed at it (empowered.warehouse.lake_attach) under the write
+lock, so no page reads half of one build and half of the next, and the analytics cache
+is warmed for the new build as after any rebuild. Log lines give versions and counts."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from fastapi import FastAPI
+
+from empowered.warehouse.lake import Lake
+from empowered.warehouse.lake_attach import attach, attached_version, served_lake
+from empowered.web import warming
+from empowered.web.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
+
+# How often the lake's log is looked at: a new entry is one directory listing away.
+POLL_SECONDS = 30.0
+
+
+@dataclass
+class Following:
+    lake: Lake
+    stopping: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
+
+
+def refresh(app: FastAPI, lake: Lake) -> bool:
+    """Attach the lake's latest snapshot if it is newer than the one served. True if so."""
+    store: Warehouse = app.state.warehouse
+    with store.reading() as con:
+        if lake.version() <= attached_version(con):
+            return False
+    with store.writing() as con:
+        attached = attach(con, lake)
+    log.info("now serving lake snapshot %d (%d views)", attached.version, attached.views)
+    warming.after_build(app)
+    return True
+
+
+def _follow(app: FastAPI, following: Following, interval: float) -> None:
+    while not following.stopping.wait(interval):
+        try:
+            refresh(app, following.lake)
+        except Exception:  # a half-written lake or a full disk: try again next time
+            log.exception("could not attach the lake's latest snapshot")
+
+
+def start(app: FastAPI, interval: float = POLL_SECONDS) -> None:
+    store: Warehouse = app.state.warehouse
+    with store.reading() as con:
+        lake = served_lake(con)
+    if lake is None:
+        return
+    following = Following(lake)
+    following.thread = threading.Thread(
+        target=_follow, args=(app, following, interval), name="lake-refresh", daemon=True
+    )
+    app.state.lake_following = following
+    following.thread.start()
+
+
+def stop(app: FastAPI) -> None:
+    following: Following | None = getattr(app.state, "lake_following", None)
+    if following is not None and following.thread is not None:
+        following.stopping.set()
+        following.thread.join(30.0)
