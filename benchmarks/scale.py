@@ -77,13 +77,30 @@ def generate(pupils: int, seed: int) -> float:
     return time.perf_counter() - started
 
 
+def import_base(con: Any, base: Path) -> float:
+    """Land everything before the trust's last day (no build); the seconds it took."""
+    from empowered.settings import get_settings
+    from empowered.sources.importer import import_files
+
+    started = time.perf_counter()
+    # A large trust's register is gigabytes, past the app's upload limit for one file.
+    import_files(
+        con,
+        [base],
+        keys=get_settings().keys(),
+        choose_reader=lambda path, source: None,
+        source="canonical",
+        max_bytes=64 * 2**30,
+    )
+    return time.perf_counter() - started
+
+
 def measure_one(pupils: int, seed: int, memory_limit: str | None) -> dict[str, Any]:
     """Import, build and increment one size in this process."""
     from last_day import split_last_day
 
     from empowered.imports import run_import
     from empowered.settings import get_settings
-    from empowered.sources.importer import import_files
     from empowered.warehouse.build import build_duckdb
     from empowered.warehouse.connection import open_warehouse
 
@@ -96,17 +113,7 @@ def measure_one(pupils: int, seed: int, memory_limit: str | None) -> dict[str, A
         leftover.unlink(missing_ok=True)
     con = open_warehouse(warehouse, memory_limit=memory_limit)
     figures: dict[str, Any] = {"pupils": pupils, "schools": schools_for(pupils)}
-    started = time.perf_counter()
-    # A large trust's register is gigabytes, past the app's upload limit for one file.
-    import_files(
-        con,
-        [base],
-        keys=keys,
-        choose_reader=lambda path, source: None,
-        source="canonical",
-        max_bytes=64 * 2**30,
-    )
-    figures["import_s"] = time.perf_counter() - started
+    figures["import_s"] = import_base(con, base)
     [(raw_rows,)] = con.execute(
         "SELECT coalesce(sum(estimated_size), 0) FROM duckdb_tables() "
         "WHERE schema_name = 'raw' AND database_name = current_database()"
@@ -135,7 +142,6 @@ def measure_spark(pupils: int, seed: int, memory: str) -> dict[str, Any]:
 
     from empowered.imports import run_import
     from empowered.settings import get_settings
-    from empowered.sources.importer import import_files
     from empowered.warehouse.build import prepare
     from empowered.warehouse.connection import open_warehouse
     from empowered.warehouse.lake import Lake
@@ -150,16 +156,7 @@ def measure_spark(pupils: int, seed: int, memory: str) -> dict[str, Any]:
     split_last_day(trust_folder(pupils, seed), base, days)
     con = open_warehouse(work / "warehouse.duckdb")
     figures: dict[str, Any] = {"pupils": pupils, "schools": schools_for(pupils), "engine": "spark"}
-    started = time.perf_counter()
-    import_files(
-        con,
-        [base],
-        keys=keys,
-        choose_reader=lambda path, source: None,
-        source="canonical",
-        max_bytes=64 * 2**30,
-    )
-    figures["import_s"] = time.perf_counter() - started
+    figures["import_s"] = import_base(con, base)
     lake = Lake(work / "lake")
     started = time.perf_counter()
     prepare(con)

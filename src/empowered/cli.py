@@ -420,6 +420,7 @@ def build(
 def _build_on_spark(
     warehouse: Path | None, lake_uri: str | None, master: str, full: bool
 ) -> BuildResult:
+    from empowered.warehouse.build import prepare
     from empowered.warehouse.lake import Lake, LakeError
     from empowered.warehouse.lake_publish import publish
     from empowered.warehouse.spark import SparkUnavailable, build_spark, spark_session
@@ -431,7 +432,9 @@ def _build_on_spark(
             console.print(str(err), style="red", markup=False)
             raise typer.Exit(2) from err
         if lake_uri is None:
-            publish(_open(warehouse), lake)
+            con = _open(warehouse)
+            prepare(con)
+            publish(con, lake)
         elif not lake.current().tables:
             console.print(
                 f"{lake_uri} holds no sources to build: publish the warehouse's first "

@@ -218,3 +218,35 @@ def test_a_server_over_a_lake_follows_its_new_snapshots(
     finally:
         app.state.warehouse.close()
         writer.close()
+
+
+def test_served_tables_read_the_lake_files_with_duckdbs_types(
+    warehouse_copy: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """A model's files are read with each column cast to the type DuckDB's own build gives
+    it; a table the lake holds with a column missing (built by an older release) reads as
+    empty rather than failing the pages."""
+    from empowered.warehouse.lake_attach import attach
+
+    con = warehouse_copy
+    lake = Lake(tmp_path / "lake")
+    publish(con, lake)
+    schools = sorted(con.execute("SELECT * FROM core.dim_school").fetchall())
+    types = con.execute("DESCRIBE core.dim_school").fetchall()
+    entries = {}
+    for table, select in (
+        # Every column as text: what another engine's types would look like, at worst.
+        ("core.dim_school", "SELECT COLUMNS(*)::VARCHAR FROM core.dim_school"),
+        ("core.dim_pupil", "SELECT * EXCLUDE (school_urn) FROM core.dim_pupil"),
+    ):
+        relative = lake.new_file(table)
+        lake.path(relative).parent.mkdir(parents=True, exist_ok=True)
+        con.execute(f"COPY ({select}) TO '{lake.path(relative)}' (FORMAT parquet)")
+        columns = tuple(d[0] for d in con.execute(f"{select} LIMIT 0").description or [])
+        entries[table] = TableEntry(files=(relative,), columns=columns, rows=1, token="t")
+    lake.commit(lambda s: s.with_tables(entries))
+    attach(con, lake)
+    assert con.execute("DESCRIBE core.dim_school").fetchall() == types
+    assert sorted(con.execute("SELECT * FROM core.dim_school").fetchall()) == schools
+    [(pupils,)] = con.execute("SELECT count(*) FROM core.dim_pupil").fetchall()
+    assert pupils == 0

@@ -98,12 +98,15 @@ def _view_sql(
 ) -> str:
     """A model's view: its own SQL when it is a view (over the views before it), else a
     read of its files with each column as DuckDB types it; no rows when Spark has not
-    built it yet."""
+    built it yet, or built it with fewer columns."""
     if model.view:
         return model.sql
     described = con.execute(f"DESCRIBE SELECT * FROM ({model.sql}) AS m").fetchall()
     types = {str(row[0]): str(row[1]) for row in described}
-    if entry is None or not entry.files:
+    # Built by an older release whose table lacks a column this one reads: no rows until
+    # Spark builds it again (the build does, its SQL having changed), rather than pages
+    # failing on the missing column.
+    if entry is None or not entry.files or set(types) - set(entry.columns):
         casts = ", ".join(f'CAST(NULL AS {t}) AS "{c}"' for c, t in types.items())
         return f"SELECT {casts} WHERE false"
     files = ", ".join("'" + str(lake.path(f)).replace("'", "''") + "'" for f in entry.files)
