@@ -250,3 +250,41 @@ def test_served_tables_read_the_lake_files_with_duckdbs_types(
     assert sorted(con.execute("SELECT * FROM core.dim_school").fetchall()) == schools
     [(pupils,)] = con.execute("SELECT count(*) FROM core.dim_pupil").fetchall()
     assert pupils == 0
+
+
+def test_an_import_rolled_back_after_publishing_is_taken_out_of_the_lake(
+    built_warehouse: Path, small_trust: Path, tmp_path: Path
+) -> None:
+    """An import publishes inside its transaction; if that transaction is then rolled
+    back (a disk full at the commit), the server's next look at the lake publishes the
+    warehouse as committed, without the batch."""
+    import shutil
+
+    from empowered.sources.importer import import_canonical_folder
+    from empowered.warehouse.build import build_duckdb
+    from empowered.warehouse.connection import open_warehouse
+    from empowered.warehouse.lake_attach import attach
+    from empowered.web import lake_refresh
+    from empowered.web.app import create_app
+    from identity_keys import TEST_KEYS
+
+    path = tmp_path / "served.duckdb"
+    shutil.copy(built_warehouse, path)
+    con = open_warehouse(path)
+    lake = Lake(tmp_path / "lake")
+    publish(con, lake)
+    attach(con, lake)
+    held = lake.current().tables[OBS]
+    con.execute("BEGIN TRANSACTION")
+    import_canonical_folder(con, _new_check_ins(small_trust, tmp_path / "new", 2), keys=TEST_KEYS)
+    build_duckdb(con, touched={OBS})
+    assert lake.current().tables[OBS].rows == held.rows + 2  # published...
+    con.execute("ROLLBACK")  # ...and then not saved
+    con.close()
+    app = create_app(path)
+    try:
+        lake_refresh.catch_up(app, lake)
+        now = lake.current().tables[OBS]
+        assert now.rows == held.rows and now.batches == held.batches
+    finally:
+        app.state.warehouse.close()

@@ -389,9 +389,11 @@ def test_view_services_read_the_same_from_the_lake(built: Built) -> None:
 
 
 def test_a_day_of_check_ins_rebuilds_only_what_reads_them(built: Built, small_trust: Path) -> None:
-    """A school day's check-ins land in both warehouses; Spark rebuilds the models that
-    read them (and what reads those), keeps every other table's files, and the lake again
-    equals DuckDB's incremental build row for row."""
+    """A school day's check-ins land in the DuckDB-built warehouse, which publishes them
+    to the lake; Spark rebuilds the models that read them and what reads those, stopping
+    where a table came out the same; every other table keeps its files, and the lake again
+    equals DuckDB's incremental build row for row. (The served copy does not import them:
+    its own landing log is not compared after this.)"""
     from empowered.sources.importer import import_canonical_folder
     from empowered.warehouse.build import build_duckdb
     from empowered.warehouse.lake_attach import attach
@@ -411,11 +413,18 @@ def test_a_day_of_check_ins_rebuilds_only_what_reads_them(built: Built, small_tr
     models = discover_models()
     reached = _downstream(models, {table, "meta.batches", "meta.raw_snapshot"})
     rebuilt = {r.model.name for r in result.results}
-    assert rebuilt == reached
-    assert len(rebuilt) < len(models)
+    # What reads the check-ins is rebuilt; a rebuilt table that came out the same (the
+    # pupils matched, the other staging tables) keeps its files and stops there.
+    same = {r.model.name for r in result.results if r.message == "full, unchanged"}
+    assert {"staging.stg_canonical_observations", "core.fct_observation"} <= rebuilt - same
+    assert "staging.stg_canonical_pupil_refs" in same
+    assert rebuilt <= reached
+    assert len(rebuilt) < len(reached) < len(models)
     after = built.lake.current()
     for name in set(models) - rebuilt:
         assert after.tables[name] == before.tables[name], name  # the same files
+    for name in same:
+        assert after.tables[name].files == before.tables[name].files, name
     attach(built.served, built.lake)
     assert assert_same_tables(built.duck, built.served) > 60
 

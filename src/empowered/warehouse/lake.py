@@ -63,6 +63,9 @@ class TableEntry:
     # Models: a digest of the SQL that made it, and the token of each table it read.
     sql_digest: str = ""
     built_from: Mapping[str, str] = field(default_factory=dict)
+    # Models: row count and an order-free sum of row hashes, to tell a rebuild that came
+    # out the same (empty: not known).
+    digest: str = ""
 
 
 @dataclass(frozen=True)

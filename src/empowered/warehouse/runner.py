@@ -222,12 +222,20 @@ def run_models(
                 # IncrementalWriter.transaction); a full build writes a table a statement.
                 with writer.transaction() if writer is not None else nullcontext():
                     written = None
-                    if writer is None or changed is None:
+                    if changed is None:
                         rows: int | None = engine.materialise(model)
                         how = ""
-                        if changed is not None:
-                            # An engine that rebuilds only whole tables (Spark on the
-                            # lake): what reads this one is rebuilt after it.
+                    elif writer is None:
+                        # An engine that rebuilds only whole tables (Spark on the lake):
+                        # what reads this one is rebuilt after it, unless it came out
+                        # as it was.
+                        before = engine.fingerprint(model.name)
+                        rows = engine.materialise(model)
+                        how = "full"
+                        if before is not None and before == engine.fingerprint(model.name):
+                            changed.pop(model.name, None)
+                            how = "full, unchanged"
+                        else:
                             changed[model.name] = WHOLE
                     else:
                         # A table emptied directly before the build (a purge) stays changed

@@ -9,7 +9,9 @@ commits one snapshot naming them all when the whole build has passed its checks.
 that fails or is stopped commits no table: readers go on seeing the last good build.
 
 A build rebuilds only the models whose SQL changed or something they read changed since
-the snapshot's tables were built (and what reads them); the others keep their files.
+the snapshot's tables were built, and then what reads them, unless a rebuilt table came
+out with the same rows (by a digest of its rows): then it keeps its files, and what reads
+it is not rebuilt for it. The others keep their files.
 The run and check records go to the lake beside the tables (``_meta/builds``), where the
 app reads them into its own ``meta`` (empowered.warehouse.lake_attach).
 
@@ -180,9 +182,41 @@ class LakeSparkEngine:
             files, folders = self._files(folder), []
         entry = self._entry(model, columns, files=files, folders=folders)
         self.register(model.name, entry)
-        rows = self._rows(files)
-        self.written[model.name] = dataclasses.replace(entry, rows=rows)
-        return rows
+        digest = self._digest(model.name, columns)
+        entry = dataclasses.replace(entry, rows=self._rows(files), digest=digest)
+        held = self.snapshot.tables.get(model.name)
+        if (
+            held is not None
+            and held.digest
+            and (held.digest, held.columns)
+            == (
+                entry.digest,
+                entry.columns,
+            )
+        ):
+            # The same rows as the lake holds: keep its files and token, so what reads this
+            # table is not rebuilt; note what it is now known to be built from.
+            entry = dataclasses.replace(
+                held, built_from=entry.built_from, sql_digest=entry.sql_digest
+            )
+            self.register(model.name, entry)
+        self.written[model.name] = entry
+        return entry.rows
+
+    def _digest(self, table: str, columns: Sequence[str]) -> str:
+        """Row count and the sum of every row's hash: one scan of the table written."""
+        from pyspark.errors import AnalysisException
+        from pyspark.sql import functions as F
+
+        frame = self.spark.table(view_name(table))
+        row_hash = F.xxhash64(*[F.col(f"`{c}`") for c in columns])
+        try:
+            [found] = frame.select(
+                F.count(F.lit(1)).alias("n"), F.sum(row_hash.cast("decimal(38,0)")).alias("s")
+            ).collect()
+        except AnalysisException:  # a column Spark cannot hash (a map): never the same
+            return ""
+        return f"{found['n']}:{found['s']}"
 
     def _rows(self, files: Sequence[str]) -> int:
         """Rows written, from the files' footers: a Spark job to count them cost a few
@@ -236,7 +270,12 @@ class LakeSparkEngine:
         return [r.asDict() for r in rows]
 
     def fingerprint(self, table: str) -> tuple[Any, ...] | None:
-        return None  # what changed is known by table (``changes_since``), not by row
+        """The table's digest and columns as written in this build, else as the lake
+        holds it (None: not known, so treated as changed)."""
+        entry = self.written.get(table) or self.snapshot.tables.get(table)
+        if entry is None or not entry.digest:
+            return None
+        return (entry.digest, entry.columns)
 
     def row_count(self, table: str) -> int:
         entry = self.written.get(table)

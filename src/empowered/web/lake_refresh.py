@@ -1,7 +1,12 @@
 """A server over a lake follows Spark's builds: when the lake commits a newer snapshot,
 the models' views are pointed at it (empowered.warehouse.lake_attach) under the write
 lock, so no page reads half of one build and half of the next, and the analytics cache
-is warmed for the new build as after any rebuild. Log lines give versions and counts."""
+is warmed for the new build as after any rebuild. Log lines give versions and counts.
+
+Each time it looks, it also publishes the warehouse's sources as they are committed
+(:func:`catch_up`): an import publishes inside its own transaction, so one rolled back
+after publishing (a disk that filled at its commit) left batches in the lake that the
+warehouse does not hold; they are taken out again here, within one interval."""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from fastapi import FastAPI
 
 from empowered.warehouse.lake import Lake
 from empowered.warehouse.lake_attach import attach, attached_version, served_lake
+from empowered.warehouse.lake_publish import publish
 from empowered.web import warming
 from empowered.web.warehouse import Warehouse
 
@@ -42,9 +48,18 @@ def refresh(app: FastAPI, lake: Lake) -> bool:
     return True
 
 
+def catch_up(app: FastAPI, lake: Lake) -> int:
+    """Publish what the lake lacks, or holds that the warehouse does not. Under the write
+    lock (no import half-way), moving no table's version. The lake's version after."""
+    store: Warehouse = app.state.warehouse
+    with store.writing(tables=set()) as con:
+        return publish(con, lake).version
+
+
 def _follow(app: FastAPI, following: Following, interval: float) -> None:
     while not following.stopping.wait(interval):
         try:
+            catch_up(app, following.lake)
             refresh(app, following.lake)
         except Exception:  # a half-written lake or a full disk: try again next time
             log.exception("could not attach the lake's latest snapshot")
