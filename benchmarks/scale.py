@@ -177,6 +177,10 @@ def measure_spark(pupils: int, seed: int, memory: str) -> dict[str, Any]:
         day = build_spark(spark, lake)
         figures[f"{kind}_day_s"] = time.perf_counter() - started
         figures[f"{kind}_day_models"] = len(day.results)
+        # Of those, how many rebuilt only the batches, pupils or days the import touched.
+        figures[f"{kind}_day_partial"] = sum(
+            r.message.startswith("incremental") for r in day.results
+        )
         figures["build_ok"] = figures["build_ok"] and day.ok
     figures["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     figures["jvm_peak_mib"] = _peak_mib(jvm)
@@ -229,6 +233,14 @@ def report(rows: list[dict[str, Any]]) -> None:
             f"{r['peak_mib']:>8,.0f} {r['warehouse_mib']:>8,.0f}"
             + (f" {r['jvm_peak_mib']:>8,.0f}" if spark else "")
         )
+    if spark:
+        print("\nmodels rebuilt by a day (of them, rebuilt in part):")
+        for r in rows:
+            print(
+                f"  {r['pupils']:>8,} pupils: observations {r['observations_day_models']} "
+                f"({r.get('observations_day_partial', 0)}), attendance "
+                f"{r['attendance_day_models']} ({r.get('attendance_day_partial', 0)})"
+            )
     sizes = [float(r["pupils"]) for r in rows]
     print("\nfitted growth (seconds = a x pupils^b):")
     for measure in (*MEASURES, "peak_mib"):

@@ -4,15 +4,17 @@ by batch, and a warehouse served from a lake landing what it is given there."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
 
 from empowered.warehouse.lake import Lake, LakeError, Snapshot, TableEntry
-from empowered.warehouse.lake_publish import RAW_SNAPSHOT, publish
+from empowered.warehouse.lake_publish import RAW_SNAPSHOT, behind, publish
 
 OBS = "raw.canonical_observations"
 
@@ -279,12 +281,114 @@ def test_an_import_rolled_back_after_publishing_is_taken_out_of_the_lake(
     import_canonical_folder(con, _new_check_ins(small_trust, tmp_path / "new", 2), keys=TEST_KEYS)
     build_duckdb(con, touched={OBS})
     assert lake.current().tables[OBS].rows == held.rows + 2  # published...
+    assert not behind(con, lake)
     con.execute("ROLLBACK")  # ...and then not saved
+    assert behind(con, lake)
     con.close()
     app = create_app(path)
     try:
-        lake_refresh.catch_up(app, lake)
+        version = lake_refresh.catch_up(app, lake)
         now = lake.current().tables[OBS]
         assert now.rows == held.rows and now.batches == held.batches
+        # Looked at again with nothing new: found level with a read, nothing committed.
+        assert lake_refresh.catch_up(app, lake) == version == lake.version()
     finally:
         app.state.warehouse.close()
+
+
+def _model(name: str, sql: str, sources: set[str], depends_on: frozenset[str] = frozenset()) -> Any:
+    from empowered.warehouse.models import Model
+
+    return Model(
+        name,
+        name.split(".")[0],
+        Path(f"{name}.sql"),
+        sql,
+        "a row",
+        (),
+        (),
+        frozenset(depends_on),
+        frozenset(sources),
+    )
+
+
+def test_a_spark_build_is_handed_each_sources_change_since_its_models_were_built() -> None:
+    """What a lake build rebuilds starts from the same changes a DuckDB build is handed:
+    batches landed, altered or purged; pseudonyms that only grew; landing bookkeeping that
+    only grew (nothing); a model edited, never built or built from another table whole."""
+    from empowered.warehouse.changes import BATCH_COLUMN, WHOLE, Change
+    from empowered.warehouse.spark import changes_since, source_state, sql_digest
+
+    def source(token: str, batches: dict[str, list[Any]] | None = None) -> TableEntry:
+        columns = ("a", BATCH_COLUMN) if batches is not None else ("a",)
+        return TableEntry(files=(), columns=columns, rows=1, token=token, batches=batches or {})
+
+    then = {
+        OBS: source("t1", {"1": [5, "d1", "f"], "2": [3, "d2", "f"], "3": [4, "d3", "f"]}),
+        "raw.pupil_pseudonym": source("10:77"),
+        "meta.batches": source("3:1"),
+        "reference.sen_need_types": source("12:5"),
+    }
+    models = {
+        "staging.s": _model("staging.s", "select 1", {OBS, "meta.batches"}),
+        "core.p": _model("core.p", "select 2", {"raw.pupil_pseudonym"}),
+        "core.r": _model("core.r", "select 3", {"reference.sen_need_types"}),
+        "marts.m": _model("marts.m", "select 4", set(), {"staging.s"}),
+        "marts.new": _model("marts.new", "select 5", set(), {"core.p"}),
+    }
+    built = {name: source_state(entry) for name, entry in then.items()}
+
+    def model_entry(name: str, **changed: Any) -> TableEntry:
+        model = models[name]
+        tokens = {t: then[t].token if t in then else "b1" for t in model.sources | model.depends_on}
+        entry = TableEntry(
+            files=(),
+            columns=("a",),
+            rows=1,
+            token="b1",
+            sql_digest=sql_digest(model),
+            built_from=tokens,
+        )
+        return dataclasses.replace(entry, **changed)
+
+    now = {
+        OBS: source("t2", {"1": [5, "d1", "f"], "2": [2, "d2x", "g"], "4": [6, "d4", "g"]}),
+        "raw.pupil_pseudonym": source("12:80"),
+        "meta.batches": source("4:2"),
+        "reference.sen_need_types": source("12:5"),
+        "staging.s": model_entry("staging.s"),
+        "core.p": model_entry("core.p"),
+        "core.r": model_entry("core.r", sql_digest="other SQL"),
+        "marts.m": model_entry("marts.m", built_from={"staging.s": "an older build"}),
+    }
+    snapshot = Snapshot(version=3, tables=now, sources_built=built)
+    assert changes_since(snapshot, models) == {
+        # batch 2 lost a row, 3 was purged, 4 is new
+        OBS: Change(keys={BATCH_COLUMN: frozenset({2, 3, 4})}, appended_only=False),
+        "raw.pupil_pseudonym": Change(appended_only=True),
+        "core.r": WHOLE,
+        "marts.m": WHOLE,
+        "marts.new": WHOLE,
+    }
+    # Only new batches: appended; a reference table or the bookkeeping otherwise changed: whole.
+    grown = {
+        **now,
+        OBS: source("t3", {**then[OBS].batches, "4": [6, "d4", "g"]}),
+        "meta.batches": source("2:9"),
+        "reference.sen_need_types": source("13:6"),
+    }
+    found = changes_since(dataclasses.replace(snapshot, tables=grown), models)
+    assert found is not None
+    assert found[OBS] == Change(keys={BATCH_COLUMN: frozenset({4})}, appended_only=True)
+    assert found["meta.batches"] == WHOLE and found["reference.sen_need_types"] == WHOLE
+    # A lake whose models were never built is built in full.
+    assert changes_since(Snapshot(version=1, tables=then), models) is None
+
+
+def test_a_digest_moves_on_by_the_rows_a_partial_rebuild_added_and_removed() -> None:
+    from empowered.warehouse.spark_incremental import digest_text, moved_digest
+
+    assert moved_digest(digest_text(10, 1_000), -2 + 3, -40 + 75) == "11:1035"
+    assert moved_digest("", 1, 5) == ""  # not known before: not known after
+    assert moved_digest("10:None", 1, 5) == ""  # written by an older version
+    assert digest_text(0, None) == "0:0"

@@ -389,11 +389,13 @@ def test_view_services_read_the_same_from_the_lake(built: Built) -> None:
 
 
 def test_a_day_of_check_ins_rebuilds_only_what_reads_them(built: Built, small_trust: Path) -> None:
-    """A school day's check-ins land in the DuckDB-built warehouse, which publishes them
-    to the lake; Spark rebuilds the models that read them and what reads those, stopping
-    where a table came out the same; every other table keeps its files, and the lake again
-    equals DuckDB's incremental build row for row. (The served copy does not import them:
-    its own landing log is not compared after this.)"""
+    """A school day's check-ins at one school land in the DuckDB-built warehouse, which
+    publishes them to the lake; Spark rebuilds what reads them as DuckDB's incremental
+    build does: the new batch typed and validated alone, then only the pupils (and days)
+    it touched. A table rebuilt in part keeps every file its change did not reach (the
+    other schools'); a table that came out the same keeps all of them; and the lake again
+    equals DuckDB's build row for row. (The served copy does not import them: its own
+    landing log is not compared after this.)"""
     from empowered.sources.importer import import_canonical_folder
     from empowered.warehouse.build import build_duckdb
     from empowered.warehouse.lake_attach import attach
@@ -403,30 +405,42 @@ def test_a_day_of_check_ins_rebuilds_only_what_reads_them(built: Built, small_tr
     from identity_keys import TEST_KEYS
 
     table = "raw.canonical_observations"
-    folder = _next_day_of_check_ins(built.duck, small_trust, built.workdir / "day")
+    folder = _next_day_of_check_ins(small_trust, built.workdir / "day")
     import_canonical_folder(built.duck, folder, keys=TEST_KEYS)
-    assert build_duckdb(built.duck, touched={table, "meta.batches"}).ok
+    assert build_duckdb(built.duck, touched={table}).ok
     before = built.lake.current()
     publish(built.duck, built.lake, tables={table})
     result = build_spark(built.spark, built.lake)
     assert result.ok, [r.message for r in result.failures()]
     models = discover_models()
     reached = _downstream(models, {table, "meta.batches", "meta.raw_snapshot"})
-    rebuilt = {r.model.name for r in result.results}
-    # What reads the check-ins is rebuilt; a rebuilt table that came out the same (the
-    # pupils matched, the other staging tables) keeps its files and stops there.
-    same = {r.model.name for r in result.results if r.message == "full, unchanged"}
-    assert {"staging.stg_canonical_observations", "core.fct_observation"} <= rebuilt - same
-    assert "staging.stg_canonical_pupil_refs" in same
-    assert rebuilt <= reached
-    assert len(rebuilt) < len(reached) < len(models)
+    how = {r.model.name: r.message for r in result.results}
+    assert how["staging.stg_canonical_observations"] == "incremental: 1 batch"
+    assert how["core.fct_observation"] == "incremental: 1 observed_on"
+    assert any(m.endswith(" pupil_keys") for m in how.values()), how
+    partial = {name for name, message in how.items() if message.startswith("incremental: ")}
+    assert len(partial) >= 10, how
+    assert set(how) <= reached
+    assert len(how) < len(reached) < len(models)
     after = built.lake.current()
-    for name in set(models) - rebuilt:
-        assert after.tables[name] == before.tables[name], name  # the same files
-    for name in same:
-        assert after.tables[name].files == before.tables[name].files, name
+    for name in set(models) - set(how):
+        kept = (after.tables[name].files, after.tables[name].token)
+        assert kept == (before.tables[name].files, before.tables[name].token), name
+    kept_elsewhere = 0
+    for name in partial:
+        old, new = set(before.tables[name].files), set(after.tables[name].files)
+        # Only the folders of the school whose check-ins came are written again (a table
+        # split by school names it by URN or by its key); the others' files are kept.
+        written = {_school_folder(f) for f in new - old} - {None}
+        assert len(written) <= 1, (name, written)
+        kept_elsewhere += any(_school_folder(f) not in (None, *written) for f in new & old)
+    assert kept_elsewhere >= 5
     attach(built.served, built.lake)
     assert assert_same_tables(built.duck, built.served) > 60
+
+
+def _school_folder(file: str) -> str | None:
+    return next((part for part in file.split("/") if part.startswith("_school=")), None)
 
 
 def _downstream(models: dict[str, Any], tables: set[str]) -> set[str]:
@@ -443,17 +457,20 @@ def _downstream(models: dict[str, Any], tables: set[str]) -> set[str]:
     return reached
 
 
-def _next_day_of_check_ins(con: duckdb.DuckDBPyConnection, small_trust: Path, folder: Path) -> Path:
-    """The trust's check-ins of its last day again, on the next day, under new ids."""
+def _next_day_of_check_ins(small_trust: Path, folder: Path) -> Path:
+    """One school's check-ins of the trust's last day again, on the next day, under new
+    ids."""
     with (small_trust / "observations.csv").open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     last = max(r["observed_on"] for r in rows)
     day = (date.fromisoformat(last[:10]) + timedelta(days=1)).isoformat()
+    school = next(r["school_urn"] for r in rows if r["observed_on"] == last)
     folder.mkdir()
     with (folder / "observations.csv").open("w", newline="") as handle:
         writer = csv.DictWriter(handle, list(rows[0]))
         writer.writeheader()
-        for i, row in enumerate(r for r in rows if r["observed_on"] == last):
+        chosen = (r for r in rows if r["observed_on"] == last and r["school_urn"] == school)
+        for i, row in enumerate(chosen):
             writer.writerow(row | {"observation_id": f"NEXT{i:05d}", "observed_on": day})
     return folder
 

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import duckdb
 
-from empowered.warehouse.incremental import PUPIL_REFS, REF_COLUMN, IncrementalWriter
+from empowered.warehouse.incremental import IncrementalWriter, PartialWriter, tracked_columns
 from empowered.warehouse.models import Model
 
 
@@ -40,7 +40,7 @@ class Engine(Protocol):
 
     def row_count(self, table: str) -> int: ...
 
-    def incremental(self, models: Mapping[str, Model]) -> IncrementalWriter | None:
+    def incremental(self, models: Mapping[str, Model]) -> PartialWriter | None:
         """What rebuilds part of a model here (None: this engine only builds in full)."""
         ...
 
@@ -100,16 +100,8 @@ class DuckDBEngine:
         row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()
         return int(row[0]) if row else 0
 
-    def incremental(self, models: Mapping[str, Model]) -> IncrementalWriter | None:
-        partitions = {
-            m.incremental.removeprefix("by:")
-            for m in models.values()
-            if m.incremental and m.incremental.startswith("by:")
-        }
-        partitions |= {m.since[0] for m in models.values() if m.since}
-        if PUPIL_REFS in models:
-            partitions.add(REF_COLUMN)
-        return IncrementalWriter(self.con, partitions)
+    def incremental(self, models: Mapping[str, Model]) -> PartialWriter | None:
+        return IncrementalWriter(self.con, tracked_columns(models))
 
     def count_offending(self, sqls: Sequence[str]) -> list[int]:
         if not sqls:

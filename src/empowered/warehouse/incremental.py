@@ -25,7 +25,8 @@ import hashlib
 import json
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import duckdb
 import sqlglot
@@ -279,6 +280,72 @@ def restrict_check(check: Check, model: Model, rows: str) -> str:
     return tree.sql("duckdb")
 
 
+@dataclass(frozen=True)
+class Partitions:
+    """The rows a partial rebuild replaces: those whose ``column`` holds one of ``values``
+    and, with ``since`` (a column, its first changed value, the model's lookback), only
+    those from that value on, computed from inputs read from the value less the lookback."""
+
+    column: str
+    values: Collection[Any]
+    since: tuple[str, Any, int] | None = None
+
+    def plan(
+        self, model: Model, columns: Callable[[str], list[str]]
+    ) -> tuple[dict[str, str], dict[str, str], str]:
+        """The inputs to read only where the column holds a changed value, those to read
+        only from the first value to read, and the condition on the rows replaced (SQL
+        over the changed values' and the bounds' temp tables)."""
+        inputs = {
+            t: self.column
+            for t in model.sources | model.depends_on
+            if t != model.name and self.column in columns(t)
+        }
+        condition: exp.Expr = _in_changed(self.column)
+        read_since: dict[str, str] = {}
+        if self.since is not None:
+            since_column = self.since[0]
+            read_since = {t: since_column for t in inputs if since_column in columns(t)}
+            condition = exp.and_(condition, _from_since(since_column, "write_from"))
+        return inputs, read_since, condition.sql("duckdb")
+
+
+def tracked_columns(models: Mapping[str, Model]) -> set[str]:
+    """Columns whose changed values a build reports downstream: every partition column,
+    every ``since`` column, and the pupil reference."""
+    partitions = {
+        m.incremental.removeprefix("by:")
+        for m in models.values()
+        if m.incremental and m.incremental.startswith("by:")
+    }
+    partitions |= {m.since[0] for m in models.values() if m.since}
+    if PUPIL_REFS in models:
+        partitions.add(REF_COLUMN)
+    return partitions
+
+
+class PartialWriter(Protocol):
+    """What rebuilds part of a model on an engine: DuckDB's ``IncrementalWriter`` below,
+    Spark's on the lake (empowered.warehouse.spark_incremental). The runner and
+    empowered.warehouse.rebuild choose what to rebuild the same way for both."""
+
+    def transaction(self) -> Any: ...
+    def save(self) -> None: ...
+    def restrict_check(self, check: Check, model: Model, rows: str) -> str: ...
+    def columns(self, table: str) -> list[str]: ...
+    def forget(self, table: str) -> None: ...
+    def is_view(self, name: str) -> bool: ...
+    def view_rows(self, model: Model, column: str, values: Collection[Any]) -> None: ...
+    def by_batch(self, model: Model, source: str, batches: Collection[int]) -> Change | None: ...
+    def batches_naming(self, source: str, refs: Collection[str]) -> set[int]: ...
+    def by_partition(
+        self, model: Model, part: Partitions, *, exact: bool = True
+    ) -> Change | None: ...
+    def new_keys(self, model: Model, batches: Collection[int]) -> Change | None: ...
+    def keep_before(self, table: str) -> bool: ...
+    def compare_with_before(self, table: str) -> Change | None: ...
+
+
 class IncrementalWriter:
     """Partial rebuilds of models on one DuckDB connection."""
 
@@ -514,51 +581,32 @@ class IncrementalWriter:
         found = self.con.execute(_naming_sql(source, _values_table(REF_COLUMN))).fetchall()
         return {int(b) for (b,) in found}
 
-    def by_partition(
-        self,
-        model: Model,
-        column: str,
-        values: Collection[Any],
-        since: tuple[str, Any, int] | None = None,
-        *,
-        compare: bool = True,
-    ) -> Change | None:
-        """Recompute the rows whose ``column`` holds one of ``values``; with ``since``
-        (a column, its first changed value, the model's lookback), only those rows from
-        that value on, reading inputs from the value less the lookback. Without
-        ``compare`` the rows are not compared before and after: the change is whole."""
+    def by_partition(self, model: Model, part: Partitions, *, exact: bool = True) -> Change | None:
+        """Recompute the rows of the partitions ``part`` names. Without ``exact`` the
+        rows are not compared before and after: the change is whole."""
         table = model.name
-        self._set_values(column, values)
-        inputs = {
-            t: column
-            for t in model.sources | model.depends_on
-            if t != table and column in self.columns(t)
-        }
-        condition: exp.Expr = _in_changed(column)
-        read_since: dict[str, str] = {}
-        if since is not None:
-            since_column, first, lookback = since
+        self._set_values(part.column, part.values)
+        if part.since is not None:
+            since_column, first, lookback = part.since
             self.con.execute(
                 f"CREATE OR REPLACE TEMP TABLE {_since_table(since_column)} AS "
                 "SELECT ? - ? AS read_from, ? AS write_from",
                 [first, lookback, first],
             )
-            read_since = {t: since_column for t in inputs if since_column in self.columns(t)}
-            condition = exp.and_(condition, _from_since(since_column, "write_from"))
-        where = condition.sql("duckdb")
+        inputs, read_since, where = part.plan(model, self.columns)
         restricted = self.restrict_inputs(model.sql, inputs, read_since)
         self.con.execute(
             f"CREATE OR REPLACE TEMP TABLE {WRITTEN} AS "
             f"SELECT * FROM ({restricted}) AS m WHERE {where}"
         )
-        if compare:
+        if exact:
             # The rows replaced are kept as hashes only: a copy of them (wide rows, for
             # every pupil a day touches) cost more than the comparison it was kept for.
             rows = f"(SELECT * FROM {table} WHERE {where})"
             self.con.execute(f"CREATE OR REPLACE TEMP TABLE _before AS {self._hashed(rows, table)}")
         self.con.execute(f"DELETE FROM {table} WHERE {where}")
         self.con.execute(f"INSERT INTO {table} SELECT * FROM {WRITTEN}")
-        if not compare:
+        if not exact:
             return WHOLE
         return self._changes_between("_before", WRITTEN, table, before_hashed=True)
 

@@ -75,6 +75,10 @@ class Snapshot:
     # Build records (model runs and check results), newest last: [build id, file].
     builds: tuple[tuple[str, str], ...] = ()
     committed_at: float = 0.0
+    # The sources as the models' tables were last built from them (empowered.warehouse.spark
+    # works out the next build's changes from it): table -> its token, and for a table
+    # landed by batch each batch's [rows, digest].
+    sources_built: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def with_tables(self, tables: Mapping[str, TableEntry]) -> Snapshot:
         return dataclasses.replace(self, tables={**self.tables, **tables})
@@ -85,6 +89,7 @@ class Snapshot:
                 "version": self.version,
                 "committed_at": self.committed_at,
                 "builds": [list(b) for b in self.builds],
+                "sources_built": dict(sorted(self.sources_built.items())),
                 "tables": {
                     name: dataclasses.asdict(entry) for name, entry in sorted(self.tables.items())
                 },
@@ -106,6 +111,7 @@ class Snapshot:
             tables=tables,
             builds=tuple((str(b), str(f)) for b, f in data.get("builds", [])),
             committed_at=float(data.get("committed_at", 0.0)),
+            sources_built=data.get("sources_built", {}),
         )
 
 

@@ -11,7 +11,13 @@ from collections.abc import Mapping
 
 from empowered.warehouse.changes import BATCH_COLUMN, WHOLE, Change
 from empowered.warehouse.engines import Engine
-from empowered.warehouse.incremental import PUPIL_REFS, REF_COLUMN, WRITTEN, IncrementalWriter
+from empowered.warehouse.incremental import (
+    PUPIL_REFS,
+    REF_COLUMN,
+    WRITTEN,
+    PartialWriter,
+    Partitions,
+)
 from empowered.warehouse.models import Model
 from empowered.warehouse.view_source import view_source
 
@@ -20,14 +26,14 @@ def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 'es' if word.endswith('ch') else 's'}"
 
 
-def _batched_sources(writer: IncrementalWriter, model: Model) -> list[str]:
+def _batched_sources(writer: PartialWriter, model: Model) -> list[str]:
     return sorted(
         t for t in model.sources if t.startswith("raw.") and BATCH_COLUMN in writer.columns(t)
     )
 
 
 def rebuild(
-    writer: IncrementalWriter,
+    writer: PartialWriter,
     engine: Engine,
     model: Model,
     inputs: Mapping[str, Change],
@@ -59,7 +65,7 @@ def rebuild(
 
 
 def _view(
-    writer: IncrementalWriter, model: Model, inputs: Mapping[str, Change]
+    writer: PartialWriter, model: Model, inputs: Mapping[str, Change]
 ) -> tuple[Change | None, str, str | None]:
     """A view has no rows to rewrite: it passes on its row source's change in the columns
     it shows unchanged (empowered.warehouse.view_source), and any other change whole. Its
@@ -83,7 +89,7 @@ def _view(
 
 
 def _partial(
-    writer: IncrementalWriter, model: Model, inputs: Mapping[str, Change], followed: bool
+    writer: PartialWriter, model: Model, inputs: Mapping[str, Change], followed: bool
 ) -> tuple[Change | None, str] | None:
     if any(c.whole for c in inputs.values()):
         return None
@@ -131,7 +137,7 @@ def _partial(
         if not values:
             return None, f"unchanged: no {column} changed"
         since = _since(model, inputs)
-        made = writer.by_partition(model, column, values, since, compare=followed)
+        made = writer.by_partition(model, Partitions(column, values, since), exact=followed)
         how = f"incremental: {_plural(len(values), column)}"
         return made, how + (f" from {since[0]} {since[1]}" if since else "")
     return None
@@ -177,7 +183,7 @@ def _since(model: Model, inputs: Mapping[str, Change]) -> tuple[str, object, int
 
 
 def _full(
-    writer: IncrementalWriter, engine: Engine, model: Model, followed: bool
+    writer: PartialWriter, engine: Engine, model: Model, followed: bool
 ) -> tuple[Change | None, str]:
     if not followed:
         engine.materialise(model)

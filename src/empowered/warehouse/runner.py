@@ -21,7 +21,7 @@ from empowered.warehouse.changes import WHOLE, Change, merge
 from empowered.warehouse.checks import Check
 from empowered.warehouse.engines import Engine
 from empowered.warehouse.following import Following
-from empowered.warehouse.incremental import IncrementalWriter, restrict_check
+from empowered.warehouse.incremental import PartialWriter, restrict_check
 from empowered.warehouse.models import Model, build_order
 from empowered.warehouse.rebuild import rebuild
 from empowered.warehouse.uniqueness import proven_unique
@@ -92,7 +92,7 @@ def _run_checks(
     engine: Engine,
     model: Model,
     written: str | None = None,
-    writer: IncrementalWriter | None = None,
+    writer: PartialWriter | None = None,
     proven: bool = False,
 ) -> list[CheckResult]:
     """Run a model's checks; after a partial rebuild (``written``: the table of rows it
@@ -116,7 +116,7 @@ def _sample(engine: Engine, sql: str, count: int) -> list[dict[str, Any]]:
     return [withhold_identity(row) for row in engine.sample_offending(sql, SAMPLE_ROWS)]
 
 
-def _insert_rows(meta: duckdb.DuckDBPyConnection, table: str, rows: list[list[Any]]) -> None:
+def insert_rows(meta: duckdb.DuckDBPyConnection, table: str, rows: list[list[Any]]) -> None:
     """Many rows in one statement, a list per column: one INSERT per row costs milliseconds
     each, and a placeholder per value (thousands, for a build's checks) took 20-30 ms."""
     if not rows:
@@ -154,8 +154,8 @@ def _record(
             ]
             for c in r.checks
         ]
-    _insert_rows(meta, "meta.model_runs", runs)
-    _insert_rows(meta, "meta.check_results", checks)
+    insert_rows(meta, "meta.model_runs", runs)
+    insert_rows(meta, "meta.check_results", checks)
 
 
 def record_runs(meta: duckdb.DuckDBPyConnection, result: BuildResult) -> None:

@@ -34,10 +34,10 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
-from empowered.warehouse.changes import WHOLE, Change
+from empowered.warehouse.changes import BATCH_COLUMN, WHOLE, Change
 from empowered.warehouse.connection import ensure_layout
 from empowered.warehouse.engines import check_counts, counting_query
-from empowered.warehouse.incremental import IncrementalWriter
+from empowered.warehouse.incremental import PartialWriter, tracked_columns
 from empowered.warehouse.lake import Lake, Snapshot, TableEntry
 from empowered.warehouse.models import (
     MODEL_LAYERS,
@@ -47,6 +47,7 @@ from empowered.warehouse.models import (
     discover_models,
 )
 from empowered.warehouse.runner import BuildResult, ProgressCallback, run_models
+from empowered.warehouse.spark_incremental import SparkIncrementalWriter, digest_text
 
 # Folder columns, from the first of each group a table has: a page or a query for one
 # school reads one folder, and a year's tables sit apart from the next year's.
@@ -160,6 +161,29 @@ class LakeSparkEngine:
         frame = self.spark.read.parquet(*paths).select(*entry.columns)
         frame.createOrReplaceTempView(view_name(table))
 
+    def entry(self, table: str) -> TableEntry | None:
+        """The table as this build has written it, else as the lake holds it."""
+        return self.written.get(table) or self.snapshot.tables.get(table)
+
+    def write(self, model: Model, frame: Any, *, empty: bool = False) -> list[str]:
+        """Write rows of ``model`` to this build's folder of it, split into folders by
+        school and year; return the files written (none for no rows, unless ``empty``:
+        then one file with no rows, so the table still has its columns)."""
+        target = str(self.lake.path(self.lake.new_folder(model.name, self.build)))
+        if empty:
+            frame.limit(0).coalesce(1).write.mode("overwrite").parquet(target)
+            return self._files(model)
+        parts = partition_columns(tuple(frame.columns))
+        out = frame
+        for folder_column, column in parts:
+            out = out.withColumn(folder_column, out[f"`{column}`"].cast("string"))
+        folders = [f for f, _ in parts]
+        if folders:
+            out.repartition(*folders).write.partitionBy(*folders).parquet(target)
+        else:
+            out.coalesce(1).write.parquet(target)
+        return self._files(model)
+
     def materialise(self, model: Model) -> int:
         frame = self.spark.sql(lake_sql(model.sql))
         columns = tuple(frame.columns)
@@ -167,19 +191,10 @@ class LakeSparkEngine:
             frame.createOrReplaceTempView(view_name(model.name))
             self.written[model.name] = self._entry(model, columns, view=True)
             return -1
-        folder = self.lake.new_folder(model.name, self.build)
-        target = str(self.lake.path(folder))
-        parts = partition_columns(columns)
-        out = frame
-        for folder_column, column in parts:
-            out = out.withColumn(folder_column, out[column].cast("string"))
-        folders = [f for f, _ in parts]
-        if folders:
-            out.repartition(*folders).write.partitionBy(*folders).parquet(target)
-        files = self._files(folder)
-        if not files:  # no rows (or no folders): one file, so the table still has columns
-            frame.coalesce(1).write.mode("overwrite").parquet(target)
-            files, folders = self._files(folder), []
+        files = self.write(model, frame)
+        folders = [f for f, _ in partition_columns(columns)]
+        if not files:  # no rows: one file, so the table still has its columns
+            files, folders = self.write(model, frame, empty=True), []
         entry = self._entry(model, columns, files=files, folders=folders)
         self.register(model.name, entry)
         digest = self._digest(model.name, columns)
@@ -195,13 +210,32 @@ class LakeSparkEngine:
             )
         ):
             # The same rows as the lake holds: keep its files and token, so what reads this
-            # table is not rebuilt; note what it is now known to be built from.
-            entry = dataclasses.replace(
-                held, built_from=entry.built_from, sql_digest=entry.sql_digest
-            )
-            self.register(model.name, entry)
+            # table is not rebuilt for it.
+            self.keep(model)
+            return held.rows
         self.written[model.name] = entry
         return entry.rows
+
+    def keep(self, model: Model) -> None:
+        """A rebuild came out with the rows the lake holds: its files and token stay, and
+        it is now known to be built from its inputs as they are."""
+        held = self.snapshot.tables[model.name]
+        self.written[model.name] = self.current(held, model)
+        self.register(model.name, held)
+
+    def rewritten(self, model: Model, entry: TableEntry) -> None:
+        """A partial rebuild wrote ``entry`` (files kept and files new): a new token."""
+        entry = dataclasses.replace(self.current(entry, model), token=self.build)
+        self.written[model.name] = entry
+        self.register(model.name, entry)
+
+    def current(self, entry: TableEntry, model: Model) -> TableEntry:
+        """``entry`` noted as built by ``model``'s SQL from its inputs as they are now."""
+        return dataclasses.replace(
+            entry,
+            sql_digest=sql_digest(model),
+            built_from={t: self.token(t) for t in sorted(model.sources | model.depends_on)},
+        )
 
     def _digest(self, table: str, columns: Sequence[str]) -> str:
         """Row count and the sum of every row's hash: one scan of the table written."""
@@ -216,7 +250,7 @@ class LakeSparkEngine:
             ).collect()
         except AnalysisException:  # a column Spark cannot hash (a map): never the same
             return ""
-        return f"{found['n']}:{found['s']}"
+        return digest_text(found["n"], found["s"])
 
     def _rows(self, files: Sequence[str]) -> int:
         """Rows written, from the files' footers: a Spark job to count them cost a few
@@ -249,8 +283,8 @@ class LakeSparkEngine:
             built_from={t: self.token(t) for t in sorted(model.sources | model.depends_on)},
         )
 
-    def _files(self, folder: str) -> list[str]:
-        root = self.lake.path(folder)
+    def _files(self, model: Model) -> list[str]:
+        root = self.lake.path(self.lake.new_folder(model.name, self.build))
         if not root.is_dir():
             return []
         return sorted(
@@ -278,29 +312,86 @@ class LakeSparkEngine:
         return (entry.digest, entry.columns)
 
     def row_count(self, table: str) -> int:
-        entry = self.written.get(table)
+        entry = self.entry(table)
         if entry is not None and entry.rows >= 0:
             return entry.rows
         return int(self.spark.table(view_name(table)).count())
 
-    def incremental(self, models: Mapping[str, Model]) -> IncrementalWriter | None:
+    def incremental(self, models: Mapping[str, Model]) -> PartialWriter | None:
+        return SparkIncrementalWriter(self, tracked_columns(models))
+
+
+def source_state(entry: TableEntry) -> dict[str, Any]:
+    """What a build keeps of a source it read (``Snapshot.sources_built``): its token and,
+    for a table landed by batch, each batch's rows and digest."""
+    state: dict[str, Any] = {"token": entry.token}
+    if BATCH_COLUMN in entry.columns:
+        state["batches"] = {b: list(v[:2]) for b, v in entry.batches.items()}
+    return state
+
+
+# Landing bookkeeping: a row per batch, and a batch's row is read only with that batch's
+# rows, whose change is passed on. When it only grew (new batches) nothing that read it
+# before can change, as in an import's DuckDB build; any other change is whole.
+_GROWS_WITH_BATCHES = "meta.batches"
+
+
+def source_change(table: str, then: Mapping[str, Any], now: Mapping[str, Any]) -> Change | None:
+    """How a source changed since the models were built from it, as
+    empowered.warehouse.changes.raw_changes says for a DuckDB build: by batch for a table
+    landed by batch, new keys for the pseudonyms that only grew, else whole."""
+    if then["token"] == now["token"]:
         return None
+    if "batches" in then and "batches" in now:
+        old, new = then["batches"], now["batches"]
+        added = {b for b in new if b not in old}
+        altered = {b for b in new if b in old and list(new[b]) != list(old[b])}
+        gone = set(old) - set(new)
+        return Change(
+            keys={BATCH_COLUMN: frozenset(int(b) for b in added | altered | gone)},
+            appended_only=not (altered or gone),
+        )
+    grew = _row_count(now["token"]) > _row_count(then["token"]) >= 0
+    if grew and table == _GROWS_WITH_BATCHES:
+        return None
+    if grew and table.startswith("raw.") and "batches" not in now:
+        return Change(appended_only=True)
+    return WHOLE
+
+
+def _row_count(token: str) -> int:
+    """Rows of a table published whole, from its token (``rows:digest``); -1 unknown."""
+    rows, _, _ = token.partition(":")
+    return int(rows) if rows.isdigit() else -1
 
 
 def changes_since(snapshot: Snapshot, models: Mapping[str, Model]) -> dict[str, Change] | None:
-    """The models to rebuild: never built, built from other SQL, or built from tables that
-    have changed since (the runner rebuilds what reads them too). None: build in full."""
+    """What changed since the lake's models were built, as a DuckDB build's changes: each
+    source's change (by batch where it can be said so), and a model never built, built from
+    other SQL or from other tables than the lake holds now, whole. The runner rebuilds
+    what those changes reach. None: build in full."""
     if not any(name in snapshot.tables for name in models):
         return None
+    built = snapshot.sources_built
     changes: dict[str, Change] = {}
+    for table in sorted({t for m in models.values() for t in m.sources}):
+        if table not in built:
+            changes[table] = WHOLE
+            continue
+        change = source_change(table, built[table], source_state(snapshot.tables[table]))
+        if change is not None:
+            changes[table] = change
     for name, model in models.items():
         entry = snapshot.tables.get(name)
         if entry is None or entry.sql_digest != sql_digest(model):
             changes[name] = WHOLE
             continue
-        for table in model.sources | model.depends_on:
-            held = snapshot.tables.get(table)
-            if held is None or entry.built_from.get(table) != held.token:
+        for table in sorted(model.sources | model.depends_on):
+            if table in model.sources:
+                token = built.get(table, {}).get("token")
+            else:
+                token = getattr(snapshot.tables.get(table), "token", None)
+            if token is None or entry.built_from.get(table) != token:
                 changes[name] = WHOLE
                 break
     return changes
@@ -339,11 +430,21 @@ def build_spark(
     started = time.time()
     result = run_models(engine, models, meta, changes=changes, progress=progress)
     record = _write_record(lake, build, result, meta, started)
-    tables = dict(engine.written) if result.ok else {}
+    tables: dict[str, TableEntry] = {}
+    if result.ok:
+        # Every model is now built from the sources as this build read them.
+        for name, model in models.items():
+            made = engine.entry(name)
+            if made is not None:
+                tables[name] = engine.current(made, model)
+    built = {
+        t: source_state(snapshot.tables[t]) for t in {t for m in models.values() for t in m.sources}
+    }
 
     def change(latest: Snapshot) -> Snapshot:
         builds = (*latest.builds, (build, record))[-KEEP_BUILD_RECORDS:]
-        return dataclasses.replace(latest.with_tables(tables), builds=builds)
+        sources = built if result.ok else latest.sources_built
+        return dataclasses.replace(latest.with_tables(tables), builds=builds, sources_built=sources)
 
     lake.commit(change)
     return result

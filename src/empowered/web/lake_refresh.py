@@ -18,7 +18,7 @@ from fastapi import FastAPI
 
 from empowered.warehouse.lake import Lake
 from empowered.warehouse.lake_attach import attach, attached_version, served_lake
-from empowered.warehouse.lake_publish import publish
+from empowered.warehouse.lake_publish import behind, publish
 from empowered.web import warming
 from empowered.web.warehouse import Warehouse
 
@@ -49,9 +49,15 @@ def refresh(app: FastAPI, lake: Lake) -> bool:
 
 
 def catch_up(app: FastAPI, lake: Lake) -> int:
-    """Publish what the lake lacks, or holds that the warehouse does not. Under the write
-    lock (no import half-way), moving no table's version. The lake's version after."""
+    """Publish what the lake lacks, or holds that the warehouse does not. Looked for
+    first with a read (the batches' row counts): publishing digests every row, which held
+    the write lock for a second or two every half minute at 12,000 pupils. Published
+    under the write lock (no import half-way), moving no table's version. The lake's
+    version after."""
     store: Warehouse = app.state.warehouse
+    with store.reading() as con:
+        if not behind(con, lake):
+            return lake.version()
     with store.writing(tables=set()) as con:
         return publish(con, lake).version
 
