@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 import shutil
+import signal
+import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -500,3 +504,34 @@ def test_a_spark_build_stopped_part_way_leaves_the_lake_as_it_was(
     assert len(list((built.lake.root / "staging").rglob("*.parquet"))) < len(written)
     attach(built.served, built.lake)
     assert assert_same_tables(built.duck, built.served) > 60  # still whole, still readable
+
+
+def test_a_spark_build_killed_outright_leaves_the_lake_as_it_was(built: Built) -> None:
+    """A driver killed outright (SIGKILL, as when a node is lost or the kernel's
+    out-of-memory killer picks it) part-way through a build from the command line: the
+    lake's snapshot is the one before, and every file it names is still there."""
+    before = built.lake.current()
+    named = [f for entry in before.tables.values() for f in entry.files]
+    command = [sys.executable, "-c", "from empowered.cli import app; app()", "build"]
+    command += ["--engine", "spark", "--lake", str(built.lake.root), "--full"]
+    started = time.time()
+    # A session of its own: the driver's JVM is killed with it.
+    process = subprocess.Popen(
+        command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    written: list[Path] = []
+    try:
+        deadline = time.monotonic() + 300
+        while len(written) < 3 and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.5)
+            written = [
+                p
+                for p in (built.lake.root / "staging").rglob("*.parquet")
+                if p.stat().st_mtime >= started
+            ]
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    assert len(written) >= 3, "the build was to be killed after writing some tables"
+    assert built.lake.current() == before
+    assert all(built.lake.path(f).exists() for f in named)

@@ -8,10 +8,12 @@ folder of the lake split by school (and academic year where a table has one), an
 commits one snapshot naming them all when the whole build has passed its checks. A build
 that fails or is stopped commits no table: readers go on seeing the last good build.
 
-A build rebuilds only the models whose SQL changed or something they read changed since
-the snapshot's tables were built, and then what reads them, unless a rebuilt table came
-out with the same rows (by a digest of its rows): then it keeps its files, and what reads
-it is not rebuilt for it. The others keep their files.
+A build is handed what changed since the lake's models were built (the batches landed,
+altered or purged, as the snapshot's ``sources_built`` tells them apart) and rebuilds as
+little as DuckDB's incremental build does, through the same runner: the batches, keys,
+pupils and days a change reached (empowered.warehouse.spark_incremental writes them), or
+a model whole where it must be. A rebuilt table that came out with the same rows keeps
+its files and version, and what reads it is not rebuilt for it.
 The run and check records go to the lake beside the tables (``_meta/builds``), where the
 app reads them into its own ``meta`` (empowered.warehouse.lake_attach).
 
