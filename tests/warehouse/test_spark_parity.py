@@ -4,8 +4,9 @@ A small trust (with the app's records, schools' own rows and a chosen ambiguous 
 built on DuckDB, its sources published to a lake, and the lake built by local PySpark. A
 second copy of the warehouse is then served from the lake (every model a view over the
 lake's Parquet): its tables, its pages and its view services must read exactly as the
-DuckDB-built warehouse's. A day of new check-ins is then built again on both, Spark
-rebuilding only what reads them; and a Spark build stopped part-way leaves the lake's
+DuckDB-built warehouse's. A day of one school's check-ins is then built again on both,
+Spark rebuilding only the batch, pupils and days they reached and writing only that
+school's files; and a Spark build stopped part-way, or killed outright, leaves the lake's
 previous tables readable."""
 
 from __future__ import annotations
