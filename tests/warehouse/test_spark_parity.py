@@ -442,6 +442,12 @@ def test_a_day_of_check_ins_rebuilds_only_what_reads_them(built: Built, small_tr
     assert kept_elsewhere >= 5
     attach(built.served, built.lake)
     assert assert_same_tables(built.duck, built.served) > 60
+    # Built again with nothing new: no model runs, and every table keeps its files.
+    again = build_spark(built.spark, built.lake)
+    assert again.ok and again.results == []
+    assert {n: e.files for n, e in built.lake.current().tables.items()} == {
+        n: e.files for n, e in after.tables.items()
+    }
 
 
 def _school_folder(file: str) -> str | None:

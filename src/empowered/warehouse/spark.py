@@ -308,7 +308,7 @@ class LakeSparkEngine:
     def fingerprint(self, table: str) -> tuple[Any, ...] | None:
         """The table's digest and columns as written in this build, else as the lake
         holds it (None: not known, so treated as changed)."""
-        entry = self.written.get(table) or self.snapshot.tables.get(table)
+        entry = self.entry(table)
         if entry is None or not entry.digest:
             return None
         return (entry.digest, entry.columns)
@@ -411,7 +411,8 @@ def build_spark(
     model passed. The run's records are committed either way."""
     models = models or discover_models()
     snapshot = lake.current()
-    missing = sorted({t for m in models.values() for t in m.sources} - set(snapshot.tables))
+    sources = {t for m in models.values() for t in m.sources}
+    missing = sorted(sources - set(snapshot.tables))
     if missing:
         raise FileNotFoundError(
             f"{lake.root}: the lake has no {missing[0]} (and {len(missing) - 1} more sources):"
@@ -419,14 +420,17 @@ def build_spark(
         )
     build = datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     engine = LakeSparkEngine(spark, lake, snapshot, build)
-    for name, entry in snapshot.tables.items():
-        if name not in models:
-            engine.register(name, entry)
-    for model in build_order(models):
-        held = snapshot.tables.get(model.name)
-        if held is not None and not full:
-            engine.register(model.name, held, model)
     changes = None if full else changes_since(snapshot, models)
+    # Nothing changed, nothing to read: a view of every table (its files' footers read)
+    # took 10 s of a build that had nothing to do.
+    if changes != {}:
+        for name, entry in snapshot.tables.items():
+            if name not in models:
+                engine.register(name, entry)
+        for model in build_order(models):
+            held = snapshot.tables.get(model.name)
+            if held is not None and not full:
+                engine.register(model.name, held, model)
     meta = duckdb.connect()  # run ids and records for this build, then kept in the lake
     ensure_layout(meta)
     started = time.time()
@@ -439,9 +443,7 @@ def build_spark(
             made = engine.entry(name)
             if made is not None:
                 tables[name] = engine.current(made, model)
-    built = {
-        t: source_state(snapshot.tables[t]) for t in {t for m in models.values() for t in m.sources}
-    }
+    built = {t: source_state(snapshot.tables[t]) for t in sources}
 
     def change(latest: Snapshot) -> Snapshot:
         builds = (*latest.builds, (build, record))[-KEEP_BUILD_RECORDS:]
