@@ -131,6 +131,23 @@ def test_publishing_lands_every_source_and_only_what_changed_after(
     assert third.tables[RAW_SNAPSHOT].token != second.tables[RAW_SNAPSHOT].token
 
 
+def _served_copy(built_warehouse: Path, tmp_path: Path) -> tuple[Path, Lake]:
+    """A copy of the built warehouse, published to a lake of its own and served from it."""
+    import shutil
+
+    from empowered.warehouse.connection import open_warehouse
+    from empowered.warehouse.lake_attach import attach
+
+    path = tmp_path / "served.duckdb"
+    shutil.copy(built_warehouse, path)
+    con = open_warehouse(path)
+    lake = Lake(tmp_path / "lake")
+    publish(con, lake)
+    attach(con, lake)
+    con.close()
+    return path, lake
+
+
 def _new_check_ins(small_trust: Path, folder: Path, rows: int) -> Path:
     """Check-ins as the synthetic trust writes them, under new ids: new rows to import."""
     with (small_trust / "observations.csv").open(newline="") as handle:
@@ -189,18 +206,12 @@ def test_a_server_over_a_lake_follows_its_new_snapshots(
 
     from empowered.sources.importer import import_canonical_folder
     from empowered.warehouse.connection import open_warehouse
-    from empowered.warehouse.lake_attach import attach, attached_version
+    from empowered.warehouse.lake_attach import attached_version
     from empowered.web import lake_refresh
     from empowered.web.app import create_app
     from identity_keys import TEST_KEYS
 
-    path = tmp_path / "served.duckdb"
-    shutil.copy(built_warehouse, path)
-    con = open_warehouse(path)
-    lake = Lake(tmp_path / "lake")
-    publish(con, lake)
-    attach(con, lake)
-    con.close()
+    path, lake = _served_copy(built_warehouse, tmp_path)
     other = tmp_path / "other.duckdb"  # another warehouse publishing to the same lake
     shutil.copy(built_warehouse, other)
     writer = open_warehouse(other)
@@ -260,22 +271,16 @@ def test_an_import_rolled_back_after_publishing_is_taken_out_of_the_lake(
     """An import publishes inside its transaction; if that transaction is then rolled
     back (a disk full at the commit), the server's next look at the lake publishes the
     warehouse as committed, without the batch."""
-    import shutil
 
     from empowered.sources.importer import import_canonical_folder
     from empowered.warehouse.build import build_duckdb
     from empowered.warehouse.connection import open_warehouse
-    from empowered.warehouse.lake_attach import attach
     from empowered.web import lake_refresh
     from empowered.web.app import create_app
     from identity_keys import TEST_KEYS
 
-    path = tmp_path / "served.duckdb"
-    shutil.copy(built_warehouse, path)
+    path, lake = _served_copy(built_warehouse, tmp_path)
     con = open_warehouse(path)
-    lake = Lake(tmp_path / "lake")
-    publish(con, lake)
-    attach(con, lake)
     held = lake.current().tables[OBS]
     con.execute("BEGIN TRANSACTION")
     import_canonical_folder(con, _new_check_ins(small_trust, tmp_path / "new", 2), keys=TEST_KEYS)

@@ -14,7 +14,7 @@ from web_fixtures import PASSWORD, ROLES, Trust, signed_in
 
 
 @pytest.fixture(scope="module")
-def web_trust(built_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Trust:
+def web_trust(built_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Trust]:
     path = tmp_path_factory.mktemp("web") / "web.duckdb"
     shutil.copy(built_warehouse, path)
     con = duckdb.connect(str(path))
@@ -43,7 +43,10 @@ def web_trust(built_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -
     ).fetchone()
     con.close()
     assert other and elsewhere and members
-    return Trust(path, school, elsewhere[1], group, members, other[0], elsewhere[0])
+    yield Trust(path, school, elsewhere[1], group, members, other[0], elsewhere[0])
+    # Forty modules take a copy of the warehouse (about 100 MB each): kept to the session's
+    # end, they filled a CI machine's disk.
+    shutil.rmtree(path.parent, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
