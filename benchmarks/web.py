@@ -417,9 +417,13 @@ class Timings:
     ms: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     roles: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    # Every request as (monotonic time it started, page, ms): where the slowest fall in
+    # the window (at its start, after a cold read, or spread out, waiting on each other).
+    requests: list[tuple[float, str, float]] = field(default_factory=list)
 
-    def add(self, label: str, role: str, ms: float, ok: bool) -> None:
+    def add(self, label: str, role: str, ms: float, ok: bool, at: float = 0.0) -> None:
         with self.lock:
+            self.requests.append((at, label, ms))
             self.ms[label].append(ms)
             self.roles[label].add(role)
             if not ok:
@@ -467,10 +471,10 @@ def simulate(
                 label, path = tour.pop()
                 if path == "/pupils/":
                     path += rng.choice(account.pupils)
-                started = time.perf_counter()
+                at, started = time.monotonic(), time.perf_counter()
                 answer = client.get(path)
                 ms = (time.perf_counter() - started) * 1000
-                timings.add(label, account.role, ms, answer.status_code == 200)
+                timings.add(label, account.role, ms, answer.status_code == 200, at)
                 if think:
                     time.sleep(rng.uniform(0, 2 * think))
     except Exception as err:  # report it with the results rather than lose the thread
@@ -634,6 +638,15 @@ def main(argv: list[str] | None = None) -> int:
         f"{'ready after restart':<24} {_s(restart.ready):>39}  "
         f"{'ok' if ready_ok else 'MISSED'} (<= {args.ready_target_s:.0f} s)"
     )
+    window_start = clock.until - args.seconds
+    slowest = [
+        {"page": label, "ms": round(ms, 1), "seconds_in": round(at - window_start, 1)}
+        for at, label, ms in sorted(timings.requests, key=lambda r: -r[2])[:10]
+    ]
+    print(
+        "slowest requests (ms at seconds into the window): "
+        + ", ".join(f"{r['page']} {r['ms']:.0f} at {r['seconds_in']:.0f} s" for r in slowest)
+    )
     for problem in problems:
         print(f"problem: {problem}")
     if "Traceback" in first_log + server.log_text():
@@ -663,6 +676,7 @@ def main(argv: list[str] | None = None) -> int:
                 "load_average": {"before": load_before, "after": load_after},
                 "cpus": os.cpu_count(),
                 "pages": rows,
+                "slowest": slowest,
                 "problems": problems,
             },
             indent=2,

@@ -5,6 +5,7 @@ into an input behind the build's back)."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -109,6 +110,31 @@ def test_a_grouped_select_is_unique_on_what_it_groups_by(models: dict[str, Model
 )  # fmt: skip
 def test_sql_that_can_repeat_a_key_is_not_proven(models: dict[str, Model], sql: str) -> None:
     assert proof(with_sql(models[SESSIONS], sql), models) is None
+
+
+def test_a_proof_is_kept_on_disk_and_worked_out_again_when_a_key_it_rests_on_changes(
+    models: dict[str, Model], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new process (a one-shot import) reads the proof back rather than parse the
+    model's SQL again; a changed key of a table the model reads is a different proof."""
+    from empowered.warehouse import uniqueness
+
+    monkeypatch.setenv("EMPOWERED_SQL_CACHE", str(tmp_path))
+    unique_by_construction.cache_clear()  # as in a new process
+    worked_out = proof(models[SESSIONS], models)
+    assert worked_out == {STAGED, CALENDAR}
+    assert len(list(tmp_path.glob("unique-*.json"))) == 1
+
+    def parse_one(*_: object, **__: object) -> None:
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(uniqueness.sqlglot, "parse_one", parse_one)
+    unique_by_construction.cache_clear()
+    assert proof(models[SESSIONS], models) == worked_out
+    rekeyed = {**models, STAGED: dataclasses.replace(models[STAGED], natural_key=("pupil_key",))}
+    with pytest.raises(AssertionError, match="parsed again"):
+        proof(models[SESSIONS], rekeyed)
+    unique_by_construction.cache_clear()
 
 
 def test_a_full_build_leaves_out_only_the_proven_unique_check(

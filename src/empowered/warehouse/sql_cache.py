@@ -24,7 +24,14 @@ from pathlib import Path
 from typing import Any
 
 # The modules whose code decides what a model's SQL becomes.
-_WRITERS = ("staging_spec.py", "models.py", "checks.py", "sql_cache.py", "incremental.py")
+_WRITERS = (
+    "staging_spec.py",
+    "models.py",
+    "checks.py",
+    "sql_cache.py",
+    "incremental.py",
+    "uniqueness.py",
+)
 
 
 @functools.cache

@@ -6,6 +6,8 @@
 with groups as (
     select pupil_key, school_urn, list(group_code order by group_code) as group_codes
     from core.bridge_group_member
+    -- Only the schools in scope: listing every school's groups took most of the time.
+    where ($scope_schools is null or list_contains($scope_schools, school_urn))
     group by pupil_key, school_urn
 )
 select
