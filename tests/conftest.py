@@ -27,6 +27,18 @@ write_key_file(_KEY_FILE, key_file_contents())
 os.environ["EMPOWERED_KEY_FILE"] = str(_KEY_FILE)
 
 
+@pytest.fixture(autouse=True)
+def _settings_of_this_test_only() -> Iterator[None]:
+    """The process's settings are cached (``get_settings``), and a command run in a test
+    (``--warehouse``, a key file in its own folder) would leave them to the next test,
+    pointing at a key file that goes with the test's folder; the next read of the keys
+    then made new ones. Each test starts from the environment as it is."""
+    yield
+    from empowered.settings import use_warehouse
+
+    use_warehouse(None)  # also empties the cache
+
+
 @pytest.fixture(scope="session")
 def small_trust(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from empowered.synth import generate_trust

@@ -93,6 +93,14 @@ def test_an_action_added_on_a_trigger_is_marked_done_from_the_pupil_page(
     assert "done" in closed and "Mark done" not in closed
     assert "Meet the family" not in _section(dsl.get("/actions").text, '<h2 id="mine-h">')
 
+    # The trigger no longer says "Action open": its action is finished, and it waits in the
+    # open queue for the lead's decision.
+    single = dsl.get(f"/triggers/{trigger}").text
+    assert "Actions closed (last change" in single and "Action open" not in single
+    assert "Every action agreed for it has been marked done or cancelled" in single
+    assert trigger in CARD.findall(dsl.get("/triggers?status=actions_closed").text)
+    assert trigger in CARD.findall(dsl.get("/triggers?status=open").text)
+
 
 def test_an_action_without_an_owner_or_due_date_is_refused_beside_the_fields(
     clients: dict[str, TestClient],

@@ -33,6 +33,9 @@ from empowered.views import PupilScope, queries
 from empowered.views.cache import DEFAULT_CACHE, SchoolAnalyticsCache
 
 ACKNOWLEDGED, ACTION_ADDED, DECISION_RECORDED = "acknowledged", "action_added", "decision_recorded"
+# Not in the review log: every action agreed on the trigger is closed (done or cancelled),
+# as the actions themselves say (core.fct_action). Added to a card's events when it holds.
+ACTIONS_CLOSED = "actions_closed"
 EVENT_KINDS = (ACKNOWLEDGED, ACTION_ADDED, DECISION_RECORDED)
 # A closed list, in safeguarding vocabulary (Working Together to Safeguard Children): the
 # decision is the DSL's professional judgement, recorded, never suggested by a model.
@@ -47,12 +50,14 @@ STATUS_LABELS = {
     "new": "New",
     "acknowledged": "Acknowledged",
     "action_open": "Action open",
+    # Its actions are finished but no decision is recorded yet: still open in the queue.
+    "actions_closed": "Actions closed",
     "decided": "Decided",
     # The rule's condition no longer holds in the latest build: out of the open queue, its
     # review history kept (the log is append-only; nothing is deleted).
     "resolved": "Resolved (no longer active)",
 }
-OPEN = ("new", "acknowledged", "action_open")
+OPEN = ("new", "acknowledged", "action_open", "actions_closed")
 STATUS_FILTERS = {"open": OPEN, "all": tuple(STATUS_LABELS), **{s: (s,) for s in STATUS_LABELS}}
 ACTIVE_WINDOW_DAYS = 28  # an early sign seen within this many days is still listed
 PER_PAGE = 20
@@ -93,6 +98,9 @@ class ReviewEvent:
         who = self.username or "someone"
         if self.kind == ACKNOWLEDGED:
             return f"Acknowledged by {who}."
+        if self.kind == ACTIONS_CLOSED:
+            # When: the history lists each entry with its time, this one's the last closing.
+            return "Every action agreed for it has been marked done or cancelled."
         if self.kind == ACTION_ADDED:
             text = f"Action added by {who}: {self.action_text}"
             if self.action_owner:
@@ -112,7 +120,9 @@ def status_of(events: Sequence[ReviewEvent]) -> str:
     if DECISION_RECORDED in kinds:
         return "decided"
     if ACTION_ADDED in kinds:
-        return "action_open"
+        # Closed only if nothing was agreed after the actions were last all closed.
+        latest = [e.kind for e in events if e.kind in (ACTION_ADDED, ACTIONS_CLOSED)][-1]
+        return "actions_closed" if latest == ACTIONS_CLOSED else "action_open"
     if ACKNOWLEDGED in kinds:
         return "acknowledged"
     return "new"
@@ -215,7 +225,8 @@ def review_events(
     if not _has_reviews(con):
         return {}
     found = queries.rows(con, "trigger_review_events", scope=scope, school_urn=school_urn)
-    return _events(found)
+    closed = queries.rows(con, "trigger_actions_closed", scope=scope, school_urn=school_urn)
+    return _events(found, closed)
 
 
 def review_events_by_school(
@@ -228,10 +239,18 @@ def review_events_by_school(
     by_school: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in queries.rows(con, "trigger_review_events_scope", scope=scope):
         by_school[str(r["school_urn"])].append(r)
-    return {school: _events(rows) for school, rows in by_school.items()}
+    closed: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in queries.rows(con, "trigger_actions_closed", scope=scope, school_urn=None):
+        closed[str(r["school_urn"])].append(r)
+    return {school: _events(rows, closed[school]) for school, rows in by_school.items()}
 
 
-def _events(rows: Sequence[dict[str, Any]]) -> dict[str, tuple[ReviewEvent, ...]]:
+def _events(
+    rows: Sequence[dict[str, Any]], closed: Sequence[dict[str, Any]]
+) -> dict[str, tuple[ReviewEvent, ...]]:
+    """Each trigger's review events, oldest first, with :data:`ACTIONS_CLOSED` where every
+    action agreed on it is closed: as many actions closed as were agreed (one agreed a
+    moment ago and not yet built is open), the last closed after the last was agreed."""
     out: dict[str, list[ReviewEvent]] = defaultdict(list)
     for r in rows:
         out[str(r["trigger_id"])].append(
@@ -246,6 +265,13 @@ def _events(rows: Sequence[dict[str, Any]]) -> dict[str, tuple[ReviewEvent, ...]
                 note=r["note"],
             )
         )
+    for c in closed:
+        events = out.get(str(c["trigger_id"]), [])
+        agreed = [e.at for e in events if e.kind == ACTION_ADDED]
+        if agreed and c["closed_at"] is not None and int(c["actions"]) >= len(agreed):
+            at = max(c["closed_at"], agreed[-1])
+            events.append(ReviewEvent(kind=ACTIONS_CLOSED, at=at, username=None))
+            events.sort(key=lambda e: e.at)
     return {k: tuple(v) for k, v in out.items()}
 
 
