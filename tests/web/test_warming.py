@@ -202,6 +202,50 @@ def test_a_restart_reads_the_results_back_instead_of_computing_them(warehouse: P
             app.state.warehouse.close()
 
 
+_RESTART = """
+import sys
+from pathlib import Path
+from fastapi.testclient import TestClient
+from empowered.web import warming
+from empowered.web.app import create_app
+app = create_app(Path(sys.argv[1]))
+with TestClient(app):
+    run = warming.current(app)
+    assert run is not None and run.wait(timeout=300) and run.error is None
+    print(",".join(m for m in warming.PRELOADED if m in sys.modules))
+app.state.warehouse.close()
+"""
+
+
+def test_a_restarted_server_loads_the_analytics_libraries_before_its_first_pupil_page(
+    warehouse: Path,
+) -> None:
+    """At a restart every result is read back, so nothing computed loads the libraries the
+    analytics import on first use: the first pupil page did (a second of imports, every
+    page in flight waiting). A restarted server, in an interpreter of its own, has them
+    once its start-up warming ends."""
+    import subprocess
+    import sys
+
+    app = create_app(warehouse)  # the first start computes every result and stores it
+    try:
+        with TestClient(app):
+            run = warming.current(app)
+            assert run is not None and run.wait(timeout=300) and run.error is None
+    finally:
+        app.state.warehouse.close()
+    restarted = subprocess.run(
+        [sys.executable, "-c", _RESTART, str(warehouse)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert restarted.returncode == 0, restarted.stderr[-2000:]
+    loaded = restarted.stdout.strip().splitlines()[-1:]  # what it had once warm
+    assert loaded == [",".join(warming.PRELOADED)]
+
+
 def test_a_page_for_a_cold_school_is_served_while_warming_is_still_running(
     app: FastAPI, warehouse: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -25,6 +25,7 @@ counts and seconds, never a pupil.
 from __future__ import annotations
 
 import gc
+import importlib
 import logging
 import threading
 import time
@@ -63,6 +64,12 @@ QUIET_SECONDS = 0.5
 # gap held saves for up to 1.9 s and their p95 rose from 127 to 265 ms.
 FOLD_WAIT_SECONDS = 600.0
 FOLD_QUIET_SECONDS = 5.0
+# The libraries the analytics import on first use (scipy, and ruptures for the pupil page's
+# lasting changes: about a second in all). At a restart every result is read back, not
+# computed, so the first pupil page imported them, and every page in flight waited behind
+# it (1.2 s, four seconds into the web benchmark's minute). Imported after start-up
+# warming instead, before the first visitors of a server just started.
+PRELOADED = ("ruptures", "scipy.stats", "scipy.optimize", "scipy.special")
 # What the home page reads of each school (views/home.py).
 # (provision_overview: the verdicts on the trust-wide roles' table of schools, issue 15)
 HOME_KINDS = ("alerts", "review_queue", "provision_against_need", "provision_overview")
@@ -346,6 +353,9 @@ def _warm(app: FastAPI, run: Warming, result: BuildResult | None) -> None:
             if current(app) is run and cache.store is not None:
                 # Nothing stored outlives its inputs (a purge, an erasure, a school gone).
                 cache.store.prune({s: inputs.of(s) for s in [*every, None]}, every)
+            if run.reason == "start-up":
+                for module in PRELOADED:
+                    importlib.import_module(module)
             if current(app) is run:
                 app.state.warmed = inputs
                 _settle()
