@@ -14,15 +14,16 @@ process of its own (real HTTP, its own interpreter, as in production), twice:
    the trust's /register.xlsx; ready when two rounds running are all within target), then
    how long the analytics cache takes to warm in the background;
 2. **restart** of the same warehouse (what every deploy or reboot does): the same
-   readiness measure; then simulated users: threads, each with its own ``httpx.Client``
-   signed in through the form with its CSRF token, opening the pages their role can open
-   (discovered from the navigation, so new pages are included when they land) for
-   ``--seconds``.
+   readiness measure; once its warming has finished, simulated users: threads, each with
+   its own ``httpx.Client`` signed in through the form with its CSRF token, opening the
+   pages their role can open (discovered from the navigation, so new pages are included
+   when they land) for ``--seconds``, each page (the first too) after a pause.
 
 It prints requests, p50, p95 and max per page (``/register.xlsx (trust)`` is the trust
-administrator's whole-trust spreadsheet) and whether p95 is within target, the load
-average before and after, writes benchmarks/output/web.json, and exits 1 when a target is
-missed. Smaller trusts for quick runs: ``--schools 3 --pupils 600``.
+administrator's whole-trust spreadsheet) and whether p95 is within target, the ten
+slowest requests and when they came, the load average before and after, writes
+benchmarks/output/web.json, and exits 1 when a target is missed. Smaller trusts for quick
+runs: ``--schools 3 --pupils 600``.
 
     python benchmarks/web.py [--schools 20] [--pupils 12000] [--seed 1] [--users 10]
         [--seconds 60] [--think 1.0] [--target-ms 100] [--xlsx-target-ms 300]
