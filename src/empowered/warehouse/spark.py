@@ -274,16 +274,15 @@ class LakeSparkEngine:
     ) -> TableEntry:
         """What the snapshot keeps of a model built now: with the token of every table it
         read, so a later build knows whether it is still up to date."""
-        return TableEntry(
+        made = TableEntry(
             files=tuple(files),
             columns=columns,
             rows=-1,
             token=self.build,
             partitioned_by=tuple(folders),
             view=view,
-            sql_digest=sql_digest(model),
-            built_from={t: self.token(t) for t in sorted(model.sources | model.depends_on)},
         )
+        return self.current(made, model)
 
     def _files(self, model: Model) -> list[str]:
         root = self.lake.path(self.lake.new_folder(model.name, self.build))
